@@ -1,0 +1,26 @@
+/**
+ * @sweep-runner/shared: what the coordinator and the agent both need.
+ *
+ * - config/: read and check the sweep file (YAML 1.1 as PyYAML reads it), with file:line errors
+ * - sweep/:  expansion, naming, rendering and quoting, exactly as the original runner
+ * - exec/:   run one task's commands on given GPUs (shared by local mode and the agent)
+ * - queue/:  Redis connection options, key names and job payload types
+ */
+export * from './errors.js';
+export * from './config/duration.js';
+export * from './config/read-sweep-file.js';
+export * from './config/suggest.js';
+export * from './config/sweep-file.js';
+export * from './sweep/expand.js';
+export * from './sweep/naming.js';
+export * from './sweep/python-format.js';
+export * from './sweep/py-value.js';
+export * from './sweep/task.js';
+export * from './sweep/template.js';
+export * from './exec/atomic-write.js';
+export * from './exec/direct-launcher.js';
+export * from './exec/events.js';
+export * from './exec/launcher.js';
+export * from './exec/process-group.js';
+export * from './exec/run-task.js';
+export * from './exec/task-files.js';

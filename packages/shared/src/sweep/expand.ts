@@ -1,0 +1,306 @@
+/**
+ * Expansion, exactly as the original runner does it: per choice document the grid in
+ * document order (or a seeded sample of it), then alias groups, then defaults; a
+ * combination whose resolved params equal an earlier one under another name is dropped;
+ * then each selected command is rendered. Problems are collected for the whole sweep and
+ * reported at once.
+ */
+import { formatProblem, SweepFileError, UsageError, type Problem } from '../errors.js';
+import { didYouMean } from '../config/suggest.js';
+import type { ChoiceDocument, SweepFile, TaskSettings } from '../config/sweep-file.js';
+import { combinationAt, gridSize, sampleIndices, type Combination } from './grid.js';
+import { taskName, type PathExists } from './naming.js';
+import { pyStr } from './python-format.js';
+import { pyEquals, pyHashKey, toJsonValue, type PyValue } from './py-value.js';
+import { mixSeed } from './seeded-random.js';
+import { joinOutput, type RenderedCommand, type TaskSpec } from './task.js';
+import { parseTemplate, renderTemplate, type ParsedTemplate } from './template.js';
+
+export const DEFAULT_MAX_TASKS = 100_000;
+
+export interface ExpandOptions {
+  /** Output root (`-o`). */
+  output: string;
+  /** `-t`: only documents with this `_title`. */
+  title?: string;
+  /** `-c`: only these commands (overrides `_cmd`). */
+  commands?: string[];
+  /** `--sample N`: N random combinations of each document. */
+  sample?: number;
+  /** `--seed S` for `--sample`. */
+  seed?: number;
+  /** `--no-param-dir`. */
+  noParamDir?: boolean;
+  /** `{_datetime}` / `{_time}`. */
+  datetime: string;
+  /** Whether a string value names an existing path (its name part is then the base name). */
+  pathExists: PathExists;
+  /** Refuse sweeps with more tasks than this (`--max-tasks`). */
+  maxTasks?: number;
+}
+
+/** One task as the runner lists it; two entries may share a name when documents add commands. */
+export interface SweepEntry {
+  name: string;
+  output: string;
+  /** Resolved params in Python dict order, with `_name`, `_output`, `_datetime`, `_time`. */
+  params: Map<string, PyValue>;
+  commands: RenderedCommand[];
+  document: ChoiceDocument;
+}
+
+export interface Expansion {
+  entries: SweepEntry[];
+  /** Entries that share a task directory merged into one task, commands in template order. */
+  tasks: TaskSpec[];
+  warnings: string[];
+  /** Different params that share a task name; `assertNoCollisions` refuses to run them. */
+  collisions: Problem[];
+  /** The seed used for `--sample` (given or drawn), so a sample can be repeated. */
+  seed?: number;
+}
+
+const META_KEYS = ['_name', '_output', '_datetime', '_time'];
+
+function selectDocuments(sweep: SweepFile, title: string | undefined): ChoiceDocument[] {
+  if (title === undefined) return sweep.choices;
+  const titles = [...new Set(sweep.choices.flatMap((c) => (c.title === undefined ? [] : [c.title])))];
+  if (titles.length === 0) {
+    throw new UsageError(`-t ${title}: no document in ${sweep.path} has a _title; add "_title: ${title}" to the documents to run, or drop -t`);
+  }
+  const selected = sweep.choices.filter((c) => c.title === title);
+  if (selected.length === 0) {
+    throw new UsageError(`-t ${title}: no document in ${sweep.path} has _title "${title}"${didYouMean(title, titles)}; titles: ${titles.join(', ')}`);
+  }
+  return selected;
+}
+
+function checkCommandNames(sweep: SweepFile, names: string[] | undefined): void {
+  if (names === undefined) return;
+  const known = sweep.templates.map((t) => t.name);
+  for (const name of names) {
+    if (!known.includes(name)) {
+      throw new UsageError(`-c ${name}: no such command in "template" of ${sweep.path}${didYouMean(name, known)}; commands: ${known.join(', ')}`);
+    }
+  }
+}
+
+/** Alias groups replace the alias param; existing keys keep their place (Python dict update). */
+function applyAliases(
+  sweep: SweepFile,
+  spec: Map<string, PyValue>,
+  lines: Map<string, number>,
+  report: (line: number, message: string) => void,
+): boolean {
+  const updates = new Map<string, PyValue>();
+  const aliasKeys: string[] = [];
+  let ok = true;
+  for (const [key, value] of spec) {
+    const alias = sweep.aliases.get(key);
+    if (!alias) continue;
+    aliasKeys.push(key);
+    const found = alias.cases.find((c) => pyEquals(c.value, value));
+    if (!found) {
+      const cases = alias.cases.map((c) => pyStr(c.value));
+      report(lines.get(key) ?? alias.line, `alias "${key}" has no case "${pyStr(value)}"${didYouMean(pyStr(value), cases)}; its cases are: ${cases.join(', ')}`);
+      ok = false;
+      continue;
+    }
+    for (const [param, paramValue] of found.params) {
+      updates.set(param, paramValue);
+      lines.set(param, found.line);
+    }
+  }
+  for (const key of aliasKeys) spec.delete(key);
+  for (const [key, value] of updates) spec.set(key, value);
+  return ok;
+}
+
+function specHash(spec: Map<string, PyValue>): string {
+  return [...spec.keys()]
+    .sort()
+    .map((key) => `${key}\u0000${pyHashKey(spec.get(key)!)}`)
+    .join('\u0001');
+}
+
+function settingsFor(sweep: SweepFile, document: ChoiceDocument): TaskSettings {
+  return { ...sweep.settings, ...document.settings };
+}
+
+/** Checks that hold for a template whatever the task: reported once each. */
+function checkTemplate(sweep: SweepFile, template: ParsedTemplate, report: (line: number, message: string) => void): void {
+  for (const param of template.valueParams.filter((p) => template.flagParams.includes(p))) {
+    report(template.line, `template "${template.name}" uses "${param}" both as {${param}} and as [${param}]; use one form`);
+  }
+  for (const param of [...template.valueParams, ...template.flagParams]) {
+    const alias = sweep.aliases.get(param);
+    if (alias) {
+      report(template.line, `template "${template.name}" uses the alias "${param}"; an alias only sets other params (${alias.targets.join(', ')}): use those in the template`);
+    }
+  }
+}
+
+export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion {
+  const documents = selectDocuments(sweep, options.title);
+  checkCommandNames(sweep, options.commands);
+  const templates = new Map<string, ParsedTemplate>(sweep.templates.map((t) => [t.name, parseTemplate(t.name, t.text, t.line)]));
+  const problems = new Map<string, Problem>();
+  const report = (line: number | undefined, message: string) => {
+    if (!problems.has(message)) problems.set(message, { file: sweep.path, ...(line !== undefined && { line }), message });
+  };
+  const warnings = new Set<string>();
+  /** Choice params no selected command uses: key -> lines and commands. */
+  const unusedParams = new Map<string, { lines: Set<number>; commands: Set<string> }>();
+
+  // Count before building anything: a typo can make a grid of billions.
+  const seed = options.sample === undefined ? undefined : (options.seed ?? Math.floor(Math.random() * 2 ** 31));
+  const plans = documents.map((document) => {
+    const size = gridSize(document.params);
+    for (const param of document.params) {
+      if (param.values.length === 0) warnings.add(`${sweep.path}:${param.line}: "${param.key}" has no values, so document ${document.index + 1} adds no tasks`);
+    }
+    return { document, size, count: options.sample === undefined ? size : Math.min(options.sample, size) };
+  });
+  const total = plans.reduce((sum, plan) => sum + plan.count, 0);
+  const maxTasks = options.maxTasks ?? DEFAULT_MAX_TASKS;
+  if (total > maxTasks) {
+    throw new UsageError(`${sweep.path}: the sweep expands to ${total.toLocaleString('en-US')} tasks, over the limit of ${maxTasks.toLocaleString('en-US')}; check the grid for a mistake, or pass --max-tasks ${total} to allow it`);
+  }
+
+  const checkedTemplates = new Set<string>();
+  const seen = new Map<string, Set<string>>();
+  const entries: SweepEntry[] = [];
+  for (const { document, size } of plans) {
+    const selected = options.commands ?? (document.commands && document.commands.length > 0 ? document.commands : undefined);
+    const commandTemplates = [...templates.values()].filter((t) => selected === undefined || selected.includes(t.name));
+    for (const template of commandTemplates) {
+      if (!checkedTemplates.has(template.name)) checkTemplate(sweep, template, report);
+      checkedTemplates.add(template.name);
+    }
+    const indices = options.sample === undefined ? undefined : sampleIndices(size, options.sample, mixSeed(seed!, document.index));
+    const count = indices === undefined ? size : indices.length;
+    for (let i = 0; i < count; i++) {
+      const combination: Combination = combinationAt(document.params, indices === undefined ? i : indices[i]!);
+      const name = taskName(combination, options.pathExists);
+      const output = options.noParamDir ? options.output : joinOutput(options.output, name);
+      const spec = new Map<string, PyValue>(combination);
+      const lines = new Map<string, number>(document.params.map((p) => [p.key, p.line]));
+      if (!applyAliases(sweep, spec, lines, report)) continue;
+      for (const [key, { value, line }] of sweep.defaults) {
+        if (!spec.has(key)) {
+          spec.set(key, value);
+          lines.set(key, line);
+        }
+      }
+      const hash = specHash(spec);
+      const outputs = seen.get(hash);
+      if (outputs === undefined) seen.set(hash, new Set([output]));
+      else if (!outputs.has(output)) continue; // same params under another name: the runner drops it
+      spec.set('_name', name);
+      spec.set('_time', options.datetime);
+      spec.set('_output', output);
+      spec.set('_datetime', options.datetime);
+      const used = new Set<string>();
+      const commands: RenderedCommand[] = [];
+      for (const template of commandTemplates) {
+        const { command, problems: renderProblems } = renderTemplate(template, spec);
+        for (const problem of renderProblems) {
+          if (sweep.aliases.has(problem.param)) continue; // reported by checkTemplate
+          if (problem.kind === 'missing') {
+            const known = [...spec.keys()].filter((k) => !META_KEYS.includes(k));
+            report(template.line, `template "${template.name}" uses ${problem.placeholder} but "${problem.param}" has no value in task ${name || '(no params)'}: set it under "default" or in the choice document${didYouMean(problem.param, known)}`);
+          } else {
+            const what = problem.type === 'null' ? 'empty (null)' : `a ${problem.type}`;
+            report(lines.get(problem.param) ?? template.line, `"${problem.param}" is ${what} in task ${name}, which ${problem.placeholder} cannot put on a command line: give it a number or text${problem.type === 'date' ? ' (quote dates)' : ''}`);
+          }
+        }
+        for (const param of [...template.valueParams, ...template.flagParams]) used.add(param);
+        commands.push({ name: template.name, script: command });
+      }
+      for (const param of document.params) {
+        const alias = sweep.aliases.get(param.key);
+        const isUsed = used.has(param.key) || (alias !== undefined && alias.targets.some((target) => used.has(target)));
+        if (isUsed) continue;
+        const entry = unusedParams.get(param.key) ?? { lines: new Set<number>(), commands: new Set<string>() };
+        entry.lines.add(param.line);
+        for (const template of commandTemplates) entry.commands.add(template.name);
+        unusedParams.set(param.key, entry);
+      }
+      entries.push({ name, output, params: spec, commands, document });
+    }
+  }
+  if (problems.size > 0) throw new SweepFileError([...problems.values()]);
+  for (const [key, { lines, commands }] of unusedParams) {
+    warnings.add(`${sweep.path}:${[...lines].join(',')}: "${key}" is not used by the selected commands (${[...commands].join(', ')}); it only shapes the task names`);
+  }
+  const { tasks, collisions } = mergeEntries(sweep, entries, options, templates);
+  return { entries, tasks, collisions, warnings: [...warnings, ...collisions.map(formatProblem)], ...(seed !== undefined && { seed }) };
+}
+
+/**
+ * Entries that share a task directory with equal params (a later document adding commands)
+ * become one task. Different params under one name (6 significant digits, 100 characters)
+ * stay separate tasks and are reported as collisions: local and distributed runs refuse them.
+ */
+function mergeEntries(
+  sweep: SweepFile,
+  entries: SweepEntry[],
+  options: ExpandOptions,
+  templates: Map<string, ParsedTemplate>,
+): { tasks: TaskSpec[]; collisions: Problem[] } {
+  const byKey = new Map<string, Array<{ task: TaskSpec; entry: SweepEntry }>>();
+  const tasks: TaskSpec[] = [];
+  const order = [...templates.keys()];
+  const collisions: Problem[] = [];
+  for (const entry of entries) {
+    const key = `${entry.output}\u0000${entry.name}`;
+    const sameKey = byKey.get(key) ?? [];
+    const existing = sameKey.find((candidate) => sameParams(candidate.entry.params, entry.params));
+    if (existing) {
+      for (const command of entry.commands) {
+        if (!existing.task.commands.some((c) => c.name === command.name)) existing.task.commands.push(command);
+      }
+      existing.task.commands.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+      continue;
+    }
+    if (sameKey.length > 0) {
+      collisions.push({
+        file: sweep.path,
+        line: entry.document.line,
+        message: `two different param sets get the same task name "${entry.name}" and would share ${entry.output}: names keep 6 significant digits of numbers and the last 100 characters of text; make the values differ within that`,
+      });
+    }
+    const params: Record<string, unknown> = {};
+    for (const [k, v] of entry.params) params[k] = toJsonValue(v);
+    const task: TaskSpec = {
+      name: entry.name,
+      outputRoot: options.output,
+      output: entry.output,
+      paramDir: !options.noParamDir,
+      datetime: options.datetime,
+      params,
+      commands: [...entry.commands],
+      settings: settingsFor(sweep, entry.document),
+    };
+    sameKey.push({ task, entry });
+    byKey.set(key, sameKey);
+    tasks.push(task);
+  }
+  return { tasks, collisions };
+}
+
+/** Running two tasks in one directory would mix their files: refuse before anything starts. */
+export function assertNoCollisions(expansion: Expansion): void {
+  if (expansion.collisions.length > 0) {
+    throw new SweepFileError(expansion.collisions.slice(0, 20));
+  }
+}
+
+function sameParams(a: Map<string, PyValue>, b: Map<string, PyValue>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, value] of a) {
+    if (!b.has(key) || !pyEquals(value, b.get(key)!)) return false;
+  }
+  return true;
+}
+
