@@ -1,0 +1,31 @@
+/** What the executor reports while it runs a task: local mode prints it, the agent ships it to Redis. */
+import type { CommandStat } from './task-files.js';
+
+export interface CommandStartEvent {
+  type: 'command-start';
+  command: string;
+  /** 0-based position among the task's commands. */
+  index: number;
+  total: number;
+  logPath: string;
+  pid: number;
+  startedAt: string;
+}
+
+export interface CommandSkipEvent {
+  type: 'command-skip';
+  command: string;
+  index: number;
+  total: number;
+}
+
+export interface CommandEndEvent {
+  type: 'command-end';
+  command: string;
+  index: number;
+  total: number;
+  logPath: string;
+  stat: CommandStat;
+}
+
+export type ExecutorEvent = CommandStartEvent | CommandSkipEvent | CommandEndEvent;

@@ -1,0 +1,33 @@
+/** Signals to a whole process group, tolerant of a group that is already gone. */
+
+export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
+export function groupAlive(pgid: number): boolean {
+  return signalGroup(pgid, 0);
+}
+
+/**
+ * After a command's main process exited, processes it left behind in its group get SIGTERM
+ * (sent by the watcher) and, if still there after `graceMs`, SIGKILL. Polls only while the
+ * group exists, so a pgid is never signalled after it could have been reused.
+ */
+export function sweepGroup(pgid: number, graceMs: number): void {
+  const deadline = Date.now() + graceMs;
+  const tick = () => {
+    if (!groupAlive(pgid)) return;
+    if (Date.now() >= deadline) {
+      signalGroup(pgid, 'SIGKILL');
+      return;
+    }
+    setTimeout(tick, 100).unref();
+  };
+  setTimeout(tick, 50).unref();
+}

@@ -1,0 +1,181 @@
+/**
+ * The executor: runs one task's commands in order on given GPUs, shared unchanged by local
+ * mode and the agent. Files on disk follow the runner (log per command, param.json,
+ * stat.json); commands that already succeeded are skipped unless forced; the first failure
+ * stops the task; an abort or a timeout kills the command's process group and is recorded.
+ */
+import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { shlexQuote } from '../sweep/python-format.js';
+import type { TaskSpec } from '../sweep/task.js';
+import type { ExecutorEvent } from './events.js';
+import type { ExitStatus, ProcessLauncher } from './launcher.js';
+import {
+  logPath,
+  readTaskStat,
+  recordCommand,
+  relativeLogPath,
+  succeededCommands,
+  taskDir,
+  writeTaskParams,
+  type CommandStat,
+  type CommandState,
+} from './task-files.js';
+
+export const DEFAULT_KILL_GRACE_MS = 10_000;
+
+export interface RunTaskOptions {
+  task: TaskSpec;
+  /** `CUDA_VISIBLE_DEVICES` for every command (`0`, `0,1`, or empty for CPU tasks). */
+  gpus: string;
+  /** Where output paths are relative to, and the commands' working directory. */
+  workdir: string;
+  launcher: ProcessLauncher;
+  /** Run commands even if they succeeded before. */
+  force?: boolean;
+  /** Aborting kills the running command (SIGTERM, then SIGKILL) and stops the task. */
+  signal?: AbortSignal;
+  /** Wall-clock limit for the whole task; overrides `task.settings.timeoutSeconds`. */
+  timeoutSeconds?: number;
+  /** Between SIGTERM and SIGKILL. */
+  killGraceMs?: number;
+  /** Show the output live as well as logging it (debug mode). */
+  echo?: (chunk: Buffer) => void;
+  /** See LaunchSpec.orphanTimeoutMs. */
+  orphanTimeoutMs?: number;
+  /** Extra environment for the commands. */
+  env?: Record<string, string | undefined>;
+  onEvent?: (event: ExecutorEvent) => void;
+  attempt?: number;
+  agent?: string;
+  host?: string;
+}
+
+export type TaskState = 'succeeded' | 'failed' | 'interrupted' | 'timeout';
+
+export interface TaskOutcome {
+  state: TaskState;
+  /** Records of the commands that ran (skipped ones are not here). */
+  commands: Array<{ command: string; stat: CommandStat }>;
+  skipped: string[];
+}
+
+/** Why an abort happened, if the caller passed a reason (`cancelled: ...`). */
+function abortReason(signal: AbortSignal | undefined): string | undefined {
+  const reason: unknown = signal?.reason;
+  if (typeof reason === 'string') return reason;
+  if (reason instanceof Error && reason.name !== 'AbortError') return reason.message;
+  return undefined;
+}
+
+/** The line as the runner wrote it into param.json: what a person can paste to rerun it. */
+function commandLine(gpus: string, script: string, log: string): string {
+  return `CUDA_VISIBLE_DEVICES=${gpus} ${script} > ${shlexQuote(log)} 2>&1`;
+}
+
+export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
+  const { task, workdir, launcher } = options;
+  const host = options.host ?? hostname();
+  const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  const timeoutSeconds = options.timeoutSeconds ?? task.settings.timeoutSeconds;
+  const deadline = timeoutSeconds === undefined ? undefined : Date.now() + timeoutSeconds * 1000;
+  const emit = (event: ExecutorEvent) => options.onEvent?.(event);
+
+  await mkdir(taskDir(task, workdir), { recursive: true });
+  const done = options.force ? new Set<string>() : succeededCommands(await readTaskStat(task, workdir));
+  const toRun = task.commands.filter((c) => !done.has(c.name));
+  await writeTaskParams(
+    task,
+    workdir,
+    Object.fromEntries(toRun.map((c) => [c.name, commandLine(options.gpus, c.script, relativeLogPath(task, c.name))])),
+  );
+
+  const outcome: TaskOutcome = { state: 'succeeded', commands: [], skipped: [] };
+  const total = task.commands.length;
+  for (const [index, command] of task.commands.entries()) {
+    if (done.has(command.name)) {
+      outcome.skipped.push(command.name);
+      emit({ type: 'command-skip', command: command.name, index, total });
+      continue;
+    }
+    if (options.signal?.aborted) {
+      outcome.state = 'interrupted';
+      break;
+    }
+    if (deadline !== undefined && Date.now() >= deadline) {
+      outcome.state = 'timeout';
+      break;
+    }
+    const log = logPath(task, workdir, command.name);
+    const started = new Date();
+    const base: CommandStat = {
+      code: -1,
+      state: 'running',
+      exitCode: null,
+      signal: null,
+      startedAt: started.toISOString(),
+      host,
+      ...(options.agent !== undefined && { agent: options.agent }),
+      gpus: options.gpus,
+      attempt: options.attempt ?? 1,
+    };
+    await recordCommand(task, workdir, command.name, base);
+    const child = await launcher.launch({
+      script: command.script,
+      cwd: workdir,
+      env: { ...options.env, CUDA_VISIBLE_DEVICES: options.gpus },
+      logPath: log,
+      ...(options.echo && { echo: options.echo }),
+      ...(options.orphanTimeoutMs !== undefined && { orphanTimeoutMs: options.orphanTimeoutMs }),
+    });
+    emit({ type: 'command-start', command: command.name, index, total, logPath: log, pid: child.pid, startedAt: base.startedAt });
+
+    let stoppedBy: 'interrupted' | 'timeout' | undefined;
+    const stop = (why: 'interrupted' | 'timeout') => {
+      if (stoppedBy) return;
+      stoppedBy = why;
+      void child.terminate(killGraceMs);
+    };
+    const onAbort = () => stop('interrupted');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
+    const timer = deadline === undefined ? undefined : setTimeout(() => stop('timeout'), Math.max(0, deadline - Date.now()));
+    let status: ExitStatus;
+    try {
+      status = await child.exited;
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      if (timer) clearTimeout(timer);
+    }
+
+    const ended = new Date();
+    const succeeded = status.exitCode === 0 && stoppedBy === undefined;
+    const state: CommandState = succeeded ? 'succeeded' : (stoppedBy ?? 'failed');
+    const reason =
+      status.error !== undefined
+        ? `could not start: ${status.error}`
+        : stoppedBy === 'timeout'
+          ? `timeout after ${timeoutSeconds}s`
+          : stoppedBy === 'interrupted'
+            ? abortReason(options.signal)
+            : undefined;
+    const stat: CommandStat = {
+      ...base,
+      code: succeeded ? 0 : 1,
+      state: reason?.startsWith('cancelled') ? 'cancelled' : state,
+      exitCode: status.exitCode,
+      signal: status.signal,
+      endedAt: ended.toISOString(),
+      seconds: (ended.getTime() - started.getTime()) / 1000,
+      ...(reason !== undefined && { reason }),
+    };
+    await recordCommand(task, workdir, command.name, stat);
+    outcome.commands.push({ command: command.name, stat });
+    emit({ type: 'command-end', command: command.name, index, total, logPath: log, stat });
+    if (!succeeded) {
+      outcome.state = stoppedBy ?? 'failed';
+      break;
+    }
+  }
+  return outcome;
+}

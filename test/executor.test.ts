@@ -1,0 +1,164 @@
+/** The executor with real bash processes: files on disk, skipping, failure, kill and orphans. */
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DirectLauncher, runTask, type ExecutorEvent, type TaskSpec } from '@sweep-runner/shared';
+import { processesMatching, waitFor } from './helpers/cli.js';
+import { useTempDirs } from './helpers/temp-dir.js';
+
+const tempDir = useTempDirs();
+
+function task(commands: Record<string, string>, overrides: Partial<TaskSpec> = {}): TaskSpec {
+  return {
+    name: 'X_1',
+    outputRoot: 'out',
+    output: 'out/X_1',
+    paramDir: true,
+    datetime: '20260101.000000',
+    params: { x: 1 },
+    commands: Object.entries(commands).map(([name, script]) => ({ name, script })),
+    settings: { gpus: 1, pool: 'default', priority: 0, retries: 0 },
+    ...overrides,
+  };
+}
+
+function readJson(path: string): Record<string, Record<string, unknown>> {
+  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, Record<string, unknown>>;
+}
+
+describe('runTask', () => {
+  it('runs commands in order with CUDA_VISIBLE_DEVICES, logs, param.json and stat.json', async () => {
+    const workdir = tempDir();
+    const events: ExecutorEvent[] = [];
+    const spec = task({ train: 'echo "train on $CUDA_VISIBLE_DEVICES"; echo oops >&2', test: 'echo test; pwd' });
+    const outcome = await runTask({ task: spec, gpus: '2,3', workdir, launcher: new DirectLauncher(), onEvent: (e) => events.push(e) });
+    expect(outcome.state).toBe('succeeded');
+    expect(events.map((e) => `${e.type}:${e.command}`)).toEqual(['command-start:train', 'command-end:train', 'command-start:test', 'command-end:test']);
+    const dir = join(workdir, 'out/X_1');
+    expect(readFileSync(join(dir, 'log.train.20260101.000000'), 'utf8')).toBe('train on 2,3\noops\n');
+    expect(readFileSync(join(dir, 'log.test.20260101.000000'), 'utf8')).toBe(`test\n${workdir}\n`);
+    const stat = readJson(join(dir, 'stat.json'));
+    expect(stat.train).toMatchObject({ code: 0, state: 'succeeded', exitCode: 0, gpus: '2,3', attempt: 1 });
+    const param = readJson(join(dir, 'param.json')) as Record<string, unknown>;
+    expect(param).toMatchObject({ x: 1, _name: 'X_1', _output: 'out/X_1', _datetime: '20260101.000000' });
+    expect((param._commands as Record<string, string>).train).toBe(
+      `CUDA_VISIBLE_DEVICES=2,3 echo "train on $CUDA_VISIBLE_DEVICES"; echo oops >&2 > out/X_1/log.train.20260101.000000 2>&1`,
+    );
+  });
+
+  it('skips commands that succeeded before unless forced, and keeps earlier command lines', async () => {
+    const workdir = tempDir();
+    const counter = join(workdir, 'count');
+    const spec = task({ train: `echo run >> ${counter}` });
+    await runTask({ task: spec, gpus: '0', workdir, launcher: new DirectLauncher() });
+    const second = await runTask({ task: spec, gpus: '0', workdir, launcher: new DirectLauncher() });
+    expect(second.skipped).toEqual(['train']);
+    expect(readFileSync(counter, 'utf8')).toBe('run\n');
+    await runTask({ task: spec, gpus: '1', workdir, launcher: new DirectLauncher(), force: true });
+    expect(readFileSync(counter, 'utf8')).toBe('run\nrun\n');
+  });
+
+  it('stops the task at the first failing command and records code 1', async () => {
+    const workdir = tempDir();
+    const spec = task({ a: 'exit 3', b: 'echo never' });
+    const outcome = await runTask({ task: spec, gpus: '0', workdir, launcher: new DirectLauncher() });
+    expect(outcome.state).toBe('failed');
+    const stat = readJson(join(workdir, 'out/X_1/stat.json'));
+    expect(stat.a).toMatchObject({ code: 1, state: 'failed', exitCode: 3 });
+    expect(stat.b).toBeUndefined();
+    expect(readdirSync(join(workdir, 'out/X_1')).some((f) => f.startsWith('log.b'))).toBe(false);
+  });
+
+  it('reads the original runner\'s YAML stat file, so its finished commands are skipped', async () => {
+    const workdir = tempDir();
+    const spec = task({ train: 'echo again', test: 'echo test' });
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(workdir, 'out/X_1'), { recursive: true });
+    writeFileSync(join(workdir, 'out/X_1/stat'), 'train: finished\ntest: failed\n');
+    const outcome = await runTask({ task: spec, gpus: '0', workdir, launcher: new DirectLauncher() });
+    expect(outcome.skipped).toEqual(['train']);
+    expect(outcome.commands.map((c) => c.command)).toEqual(['test']);
+  });
+
+  it('on abort kills the whole process group, waits, and records the signal', async () => {
+    const workdir = tempDir();
+    const marker = `sleep-marker-${process.pid}-abort`;
+    // A grandchild in the same group; both ignore SIGTERM, so only the SIGKILL after the grace ends them.
+    const spec = task({ train: `trap '' TERM; bash -c 'exec -a ${marker} sleep 300' & echo started; wait` });
+    const controller = new AbortController();
+    const running = runTask({
+      task: spec,
+      gpus: '0',
+      workdir,
+      launcher: new DirectLauncher(),
+      signal: controller.signal,
+      killGraceMs: 300,
+    });
+    await waitFor(async () => (await processesMatching(marker)).length === 1, 10_000, 'the command to start');
+    controller.abort('cancelled: by the test');
+    const outcome = await running;
+    expect(outcome.state).toBe('interrupted');
+    const stat = readJson(join(workdir, 'out/X_1/stat.json'));
+    expect(stat.train).toMatchObject({ code: 1, state: 'cancelled', signal: 'SIGKILL', reason: 'cancelled: by the test' });
+    await waitFor(async () => (await processesMatching(marker)).length === 0, 5_000, 'the grandchild to die');
+  });
+
+  it('kills a task that runs past its timeout and records timeout', async () => {
+    const workdir = tempDir();
+    const spec = task({ train: 'sleep 30', after: 'echo never' }, { settings: { gpus: 1, pool: 'default', priority: 0, retries: 0, timeoutSeconds: 0.5 } });
+    const started = Date.now();
+    const outcome = await runTask({ task: spec, gpus: '0', workdir, launcher: new DirectLauncher(), killGraceMs: 1000 });
+    expect(outcome.state).toBe('timeout');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(readJson(join(workdir, 'out/X_1/stat.json')).train).toMatchObject({ code: 1, state: 'timeout', signal: 'SIGTERM' });
+  });
+
+  it('kills what a command leaves running in the background when it ends', async () => {
+    const workdir = tempDir();
+    const marker = `sleep-marker-${process.pid}-stray`;
+    const spec = task({ train: `bash -c 'exec -a ${marker} sleep 300' & echo left it running` });
+    const outcome = await runTask({ task: spec, gpus: '0', workdir, launcher: new DirectLauncher() });
+    expect(outcome.state).toBe('succeeded');
+    await waitFor(async () => (await processesMatching(marker)).length === 0, 5_000, 'the stray to be killed');
+  });
+
+  it('leaves no orphan when the process running the executor is SIGKILLed', async () => {
+    const workdir = tempDir();
+    const marker = `sleep-marker-${process.pid}-orphan`;
+    const script = `
+      import { DirectLauncher, runTask } from '@sweep-runner/shared';
+      await runTask({
+        task: { name: 'X', outputRoot: 'o', output: 'o/X', paramDir: true, datetime: 'd', params: {},
+                commands: [{ name: 'train', script: "exec -a ${marker} sleep 300" }],
+                settings: { gpus: 1, pool: 'default', priority: 0, retries: 0 } },
+        gpus: '0', workdir: ${JSON.stringify(workdir)}, launcher: new DirectLauncher(),
+      });`;
+    const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore', cwd: process.cwd() });
+    await waitFor(async () => (await processesMatching(marker)).length === 1, 10_000, 'the command to start');
+    parent.kill('SIGKILL');
+    // The watcher sends SIGTERM at once; `sleep` dies of it well within the 10 s bound.
+    await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'the orphan to be killed');
+  });
+
+  it('kills the group when heartbeats stop (the launcher is frozen past the orphan timeout)', async () => {
+    const workdir = tempDir();
+    const marker = `sleep-marker-${process.pid}-frozen`;
+    const script = `
+      import { DirectLauncher, runTask } from '@sweep-runner/shared';
+      await runTask({
+        task: { name: 'X', outputRoot: 'o', output: 'o/X', paramDir: true, datetime: 'd', params: {},
+                commands: [{ name: 'train', script: "exec -a ${marker} sleep 300" }],
+                settings: { gpus: 1, pool: 'default', priority: 0, retries: 0 } },
+        gpus: '0', workdir: ${JSON.stringify(workdir)}, launcher: new DirectLauncher(), orphanTimeoutMs: 1500,
+      });`;
+    const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+    await waitFor(async () => (await processesMatching(marker)).length === 1, 10_000, 'the command to start');
+    parent.kill('SIGSTOP');
+    try {
+      await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'the frozen task to be killed');
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
+});
