@@ -1,0 +1,33 @@
+/**
+ * `coord`: the researcher's command. This file only declares the commands; each lives in
+ * commands/. Commands throw; the one place that prints errors and picks exit codes is here.
+ */
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { runCommand } from './commands/run.js';
+import { reportError } from './output/report-error.js';
+import { UsageError } from '@sweep-runner/shared';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const cli = yargs(hideBin(process.argv))
+  .scriptName('coord')
+  .usage('$0 <command> [options]\n\nRun hyper-parameter sweeps: locally (coord run) or across GPU machines (coord submit + agent).')
+  .command(runCommand)
+  .demandCommand(1, 'name a command, e.g. "coord run params.yaml" (see coord --help)')
+  .recommendCommands()
+  .strict()
+  .help()
+  .alias('h', 'help')
+  .version(version)
+  .wrap(Math.min(110, process.stdout.columns || 100))
+  .fail((message, error) => {
+    throw error ?? new UsageError(message);
+  });
+
+try {
+  await cli.parseAsync();
+} catch (error) {
+  process.exitCode = reportError('coord', error);
+}

@@ -1,0 +1,120 @@
+/** `coord run`: the runner's single-machine workflow, no Redis needed. */
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  assertNoCollisions,
+  DirectLauncher,
+  expandSweep,
+  ExitError,
+  formatDuration,
+  readSweepFile,
+  UsageError,
+} from '@sweep-runner/shared';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { runLocal } from '../local/local-run.js';
+import { dryRunJson, printDryRun, printWarnings } from '../output/dry-run.js';
+import { createTerminal } from '../output/terminal.js';
+import { expandOptionsFrom, sweepCopyName, sweepFilePath, withSweepOptions, type SweepArgs } from '../options/sweep-options.js';
+import { onInterrupt } from '../local/interrupt.js';
+
+interface RunArgs extends SweepArgs {
+  resource?: string[];
+  debug: boolean;
+  killGrace: number;
+}
+
+function builder(yargs: Argv) {
+  return withSweepOptions(yargs)
+    .option('resource', { alias: 'r', type: 'string', array: true, describe: 'GPU slots, overriding the file: -r 0 1, -r 0,1 2,3' })
+    .option('debug', { alias: 'd', type: 'boolean', default: false, describe: 'run only the first task, forced, its output on the console' })
+    .option('kill-grace', { type: 'number', default: 5, describe: 'seconds between SIGTERM and SIGKILL when stopping commands' })
+    .example('coord run params.yaml', 'run every task, on the slots in "resource"')
+    .example('coord run -t machine1 -c test -r 0 1', 'only _title machine1, only the test command, on GPUs 0 and 1')
+    .example('coord run --dry-run --json', 'print the expansion and run nothing');
+}
+
+async function handler(args: ArgumentsCamelCase<RunArgs>): Promise<void> {
+  const terminal = createTerminal();
+  const file = sweepFilePath(args);
+  const sweep = readSweepFile(file);
+  const expansion = expandSweep(sweep, expandOptionsFrom(args));
+  const resources = (args.resource?.length ? args.resource : sweep.resources) ?? [];
+  if (resources.some((slot) => !/^[\w,.-]+$/.test(slot))) {
+    throw new UsageError(`GPU slots must look like 0 or 0,1 (got ${resources.map((r) => JSON.stringify(r)).join(' ')})`);
+  }
+  if (args.dryRun) {
+    if (args.json) process.stdout.write(`${JSON.stringify(dryRunJson(expansion, resources), null, 2)}\n`);
+    else {
+      printWarnings(terminal, expansion.warnings);
+      printDryRun(terminal, expansion, resources);
+    }
+    return;
+  }
+  assertNoCollisions(expansion);
+  if (resources.length === 0) {
+    throw new UsageError(`${file} has no "resource" list, so there is no GPU slot to run on: add "resource: [0, 1]" to the first document or pass -r 0 1`);
+  }
+  if (!Number.isFinite(args.killGrace) || args.killGrace < 0) throw new UsageError('--kill-grace must be a number of seconds');
+  let tasks = expansion.tasks;
+  let force = args.force;
+  if (args.debug) {
+    tasks = tasks.slice(0, 1);
+    force = true;
+  }
+  printWarnings(terminal, expansion.warnings);
+  await mkdir(args.output, { recursive: true });
+  await copyFile(file, join(args.output, sweepCopyName(file, args.title)));
+  const commandCount = tasks.reduce((sum, task) => sum + task.commands.length, 0);
+  const seed = expansion.seed === undefined ? '' : `, sampled with --seed ${expansion.seed}`;
+  terminal.line(`Tasks: ${tasks.length}, commands: ${commandCount}, slots: ${resources.join(' ')}${seed}`);
+
+  const launcher = new DirectLauncher();
+  const controller = new AbortController();
+  const stopListening = onInterrupt({
+    first: (signal) => {
+      terminal.error(terminal.color('yellow', `${signal}: starting nothing new, stopping running commands (again to kill them at once)`));
+      controller.abort(`interrupted by ${signal}`);
+    },
+    second: () => {
+      terminal.error(terminal.color('red', 'killing running commands'));
+      launcher.killAll();
+    },
+  });
+  try {
+    const summary = await runLocal({
+      tasks,
+      slots: resources,
+      workdir: process.cwd(),
+      force,
+      launcher,
+      terminal,
+      signal: controller.signal,
+      killGraceMs: args.killGrace * 1000,
+      ...(args.debug && { echo: (chunk: Buffer) => process.stdout.write(chunk) }),
+    });
+    const parts = [`${summary.succeeded} succeeded`, `${summary.failed.length} failed`, `${summary.skipped} already done`];
+    if (summary.interrupted) parts.push(`${summary.interrupted} interrupted`);
+    if (summary.notStarted) parts.push(`${summary.notStarted} not started`);
+    terminal.line(`${summary.total} tasks in ${formatDuration(summary.seconds)}: ${parts.join(', ')}`);
+    if (summary.failed.length > 0) {
+      terminal.line(terminal.color('red', `Failed tasks: ${summary.failed.length}/${summary.total}`));
+      for (const failure of summary.failed) {
+        terminal.line(terminal.color('red', `    ${failure.task.output}  (${failure.command}: ${failure.why})`));
+      }
+    } else if (!controller.signal.aborted) {
+      terminal.line(terminal.color('green', 'No task failed.'));
+    }
+    if (controller.signal.aborted) throw new ExitError('', 130);
+    if (summary.failed.length > 0) throw new ExitError('', 1);
+  } finally {
+    stopListening();
+    await launcher.close();
+  }
+}
+
+export const runCommand: CommandModule<object, RunArgs> = {
+  command: 'run [file]',
+  describe: 'Run a sweep on this machine, one task per GPU slot (no Redis needed)',
+  builder: builder as unknown as CommandModule<object, RunArgs>['builder'],
+  handler,
+};

@@ -1,0 +1,108 @@
+/**
+ * Local mode's scheduler: each `resource` entry is a slot; tasks start in order as slots
+ * free up. The first abort starts nothing new and stops running commands cleanly.
+ */
+import { relative } from 'node:path';
+import { formatDuration, runTask, type ExecutorEvent, type ProcessLauncher, type TaskOutcome, type TaskSpec } from '@sweep-runner/shared';
+import { progressBar, type Terminal } from '../output/terminal.js';
+
+export interface LocalRunOptions {
+  tasks: TaskSpec[];
+  slots: string[];
+  workdir: string;
+  force: boolean;
+  launcher: ProcessLauncher;
+  terminal: Terminal;
+  signal: AbortSignal;
+  killGraceMs: number;
+  echo?: (chunk: Buffer) => void;
+}
+
+export interface FailedTask {
+  task: TaskSpec;
+  command: string;
+  logPath: string;
+  why: string;
+}
+
+export interface LocalRunSummary {
+  total: number;
+  succeeded: number;
+  /** Every command had succeeded before. */
+  skipped: number;
+  failed: FailedTask[];
+  interrupted: number;
+  notStarted: number;
+  seconds: number;
+}
+
+function describeEnd(outcome: TaskOutcome['commands'][number]['stat']): string {
+  if (outcome.reason) return outcome.reason;
+  if (outcome.signal) return `killed by ${outcome.signal}`;
+  return `exit ${outcome.exitCode}`;
+}
+
+export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummary> {
+  const { tasks, terminal } = options;
+  const started = Date.now();
+  const summary: LocalRunSummary = { total: tasks.length, succeeded: 0, skipped: 0, failed: [], interrupted: 0, notStarted: 0, seconds: 0 };
+  let next = 0;
+  let finished = 0;
+  const running = new Set<string>();
+  const showProgress = () =>
+    terminal.status(`${progressBar(finished, tasks.length)}  running ${running.size}, failed ${summary.failed.length}`);
+  const width = String(tasks.length).length;
+
+  const runSlot = async (slot: string) => {
+    while (!options.signal.aborted && next < tasks.length) {
+      const index = next++;
+      const task = tasks[index]!;
+      const position = `${String(index + 1).padStart(width)}/${tasks.length}`;
+      const say = (label: string, color: 'green' | 'red' | 'gray' | 'cyan' | 'yellow', event: ExecutorEvent, extra = '') =>
+        terminal.line(`${terminal.color(color, label.padEnd(7))} gpu ${slot.padEnd(3)} ${event.command.padEnd(8)} ${position}  ${task.output}${extra}`);
+      running.add(task.output);
+      showProgress();
+      const outcome = await runTask({
+        task,
+        gpus: slot,
+        workdir: options.workdir,
+        launcher: options.launcher,
+        force: options.force,
+        signal: options.signal,
+        killGraceMs: options.killGraceMs,
+        ...(options.echo && { echo: options.echo }),
+        onEvent: (event) => {
+          if (event.type === 'command-skip') say('SKIP', 'gray', event);
+          else if (event.type === 'command-start') say('START', 'cyan', event);
+          else if (event.stat.code === 0) say('OK', 'green', event, `  (${formatDuration(event.stat.seconds ?? 0)})`);
+          else say('FAIL', event.stat.state === 'interrupted' ? 'yellow' : 'red', event, `  (${describeEnd(event.stat)}; log: ${relative(process.cwd(), event.logPath)})`);
+        },
+      }).catch((error: unknown) => {
+        terminal.error(terminal.color('red', `${task.output}: ${(error as Error).message}`));
+        return { state: 'failed', commands: [], skipped: [] } satisfies TaskOutcome;
+      });
+      running.delete(task.output);
+      finished++;
+      const last = outcome.commands[outcome.commands.length - 1];
+      if (outcome.state === 'succeeded') {
+        if (outcome.commands.length === 0) summary.skipped++;
+        else summary.succeeded++;
+      } else if (outcome.state === 'interrupted' && (!last || last.stat.state === 'interrupted')) {
+        summary.interrupted++;
+      } else {
+        summary.failed.push({
+          task,
+          command: last?.command ?? '-',
+          logPath: last ? relative(process.cwd(), `${options.workdir}/${task.output}`) : '',
+          why: last ? describeEnd(last.stat) : 'could not prepare the task directory',
+        });
+      }
+      showProgress();
+    }
+  };
+  await Promise.all(options.slots.map(runSlot));
+  terminal.clearStatus();
+  summary.notStarted = tasks.length - finished;
+  summary.seconds = (Date.now() - started) / 1000;
+  return summary;
+}

@@ -1,0 +1,86 @@
+/**
+ * The sweep-selection flags `coord run` and `coord submit` share, with the runner's names,
+ * and their translation into expansion options.
+ */
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import { DEFAULT_MAX_TASKS, formatDatetime, UsageError, type ExpandOptions } from '@sweep-runner/shared';
+import type { Argv } from 'yargs';
+
+export interface SweepArgs {
+  file?: string;
+  yaml?: string;
+  output: string;
+  title?: string;
+  command?: string[];
+  force: boolean;
+  sample?: number;
+  seed?: number;
+  paramDir: boolean;
+  dryRun: boolean;
+  json: boolean;
+  maxTasks: number;
+}
+
+export function withSweepOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .positional('file', { type: 'string', describe: 'the sweep file (default: params.yaml)' })
+    .option('yaml', { alias: 'y', type: 'string', describe: 'the sweep file, as the runner took it' })
+    .option('output', { alias: 'o', type: 'string', default: 'output', describe: 'output root of all tasks' })
+    .option('title', { alias: 't', type: 'string', describe: 'only the documents with this _title' })
+    .option('command', { alias: 'c', type: 'string', array: true, describe: 'only these commands (overrides _cmd)' })
+    .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'run commands again even if they succeeded' })
+    .option('sample', { type: 'number', describe: 'N random combinations of each document' })
+    .option('seed', { type: 'number', describe: 'seed for --sample, to repeat a sample' })
+    .option('param-dir', { type: 'boolean', default: true, describe: 'one directory per task (--no-param-dir: all in the output root)' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'print the tasks and run nothing' })
+    .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
+    .option('max-tasks', { type: 'number', default: DEFAULT_MAX_TASKS, describe: 'refuse larger sweeps (a guard against typos)' });
+}
+
+function isWholeNumber(value: unknown, min: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min;
+}
+
+/** The sweep file path; `-c a b file.yaml` puts the file into -c, which we take back. */
+export function sweepFilePath(args: SweepArgs): string {
+  if (args.file !== undefined && args.yaml !== undefined && args.file !== args.yaml) {
+    throw new UsageError(`two sweep files given (${args.file} and -y ${args.yaml}); pass one`);
+  }
+  let file = args.file ?? args.yaml;
+  if (file === undefined && args.command && args.command.length > 1) {
+    const last = args.command[args.command.length - 1]!;
+    if (/\.ya?ml$/.test(last) || existsSync(last)) {
+      file = last;
+      args.command = args.command.slice(0, -1);
+    }
+  }
+  return file ?? 'params.yaml';
+}
+
+export function expandOptionsFrom(args: SweepArgs): Omit<ExpandOptions, 'pathExists'> & { pathExists: (p: string) => boolean } {
+  if (args.sample !== undefined && !isWholeNumber(args.sample, 1)) {
+    throw new UsageError(`--sample must be a whole number of at least 1, not ${String(args.sample)}`);
+  }
+  if (args.seed !== undefined && !isWholeNumber(args.seed, 0)) {
+    throw new UsageError(`--seed must be a whole number, not ${String(args.seed)}`);
+  }
+  if (!isWholeNumber(args.maxTasks, 1)) throw new UsageError(`--max-tasks must be a whole number of at least 1, not ${String(args.maxTasks)}`);
+  if (args.output.trim() === '') throw new UsageError('--output must not be empty');
+  return {
+    output: args.output,
+    ...(args.title !== undefined && { title: args.title }),
+    ...(args.command !== undefined && args.command.length > 0 && { commands: args.command }),
+    ...(args.sample !== undefined && { sample: args.sample }),
+    ...(args.seed !== undefined && { seed: args.seed }),
+    noParamDir: !args.paramDir,
+    datetime: formatDatetime(new Date()),
+    pathExists: existsSync,
+    maxTasks: args.maxTasks,
+  };
+}
+
+/** `<output>/<yaml name>[.<title>]`: where the runner keeps a copy of the sweep file. */
+export function sweepCopyName(file: string, title: string | undefined): string {
+  return title === undefined ? basename(file) : `${basename(file)}.${title}`;
+}

@@ -1,0 +1,36 @@
+/** `--dry-run`: the expansion, for people or (with `--json`) for scripts. */
+import type { Expansion } from '@sweep-runner/shared';
+import type { Terminal } from './terminal.js';
+
+/** The shape `coord run|submit --dry-run --json` prints: one entry per runner task. */
+export interface DryRunJson {
+  resources: string[];
+  tasks: Array<{ name: string; output: string; commands: Record<string, string> }>;
+  warnings: string[];
+}
+
+export function dryRunJson(expansion: Expansion, resources: string[]): DryRunJson {
+  return {
+    resources,
+    tasks: expansion.entries.map((entry) => ({
+      name: entry.name,
+      output: entry.output,
+      commands: Object.fromEntries(entry.commands.map((c) => [c.name, c.script])),
+    })),
+    warnings: expansion.warnings,
+  };
+}
+
+export function printDryRun(terminal: Terminal, expansion: Expansion, resources: string[]): void {
+  for (const [i, task] of expansion.tasks.entries()) {
+    terminal.line(`${terminal.color('bold', `${i + 1}/${expansion.tasks.length}`)} ${task.output}`);
+    for (const command of task.commands) terminal.line(`  ${terminal.color('cyan', command.name)}: ${command.script}`);
+  }
+  const slots = resources.length > 0 ? `, slots: ${resources.join(' ')}` : '';
+  const seed = expansion.seed === undefined ? '' : `, sampled with --seed ${expansion.seed}`;
+  terminal.line(`${expansion.tasks.length} tasks${slots}${seed} (dry run: nothing was run)`);
+}
+
+export function printWarnings(terminal: Terminal, warnings: string[]): void {
+  for (const warning of warnings) terminal.error(terminal.color('yellow', `warning: ${warning}`));
+}

@@ -1,0 +1,142 @@
+/** `coord run` end to end: real processes, files on disk, reruns, failures and Ctrl-C. */
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { coord, processesMatching, startCli, COORD, waitFor } from './helpers/cli.js';
+import { useTempDirs } from './helpers/temp-dir.js';
+
+const tempDir = useTempDirs();
+
+function stat(dir: string): Record<string, { code: number; state: string; signal: string | null }> {
+  return JSON.parse(readFileSync(join(dir, 'stat.json'), 'utf8'));
+}
+
+/** Largest number of [start, end] intervals that overlap at one instant. */
+function maxOverlap(intervals: Array<[number, number]>): number {
+  const points = intervals.flatMap(([s, e]) => [[s, 1] as const, [e, -1] as const]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let max = 0;
+  for (const [, delta] of points) max = Math.max(max, (now += delta));
+  return max;
+}
+
+describe('coord run', () => {
+  it('runs 8 tasks four at a time on [0, 1, 0, 1], skips them on a rerun, reruns them with -f', async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'params.yaml'),
+      `template:
+  run: >
+    s=$(date +%s.%N); sleep 0.3; echo {x};
+    echo "$s $(date +%s.%N) $CUDA_VISIBLE_DEVICES" > {_output}/times; echo x >> runs.txt
+resource: [0, 1, 0, 1]
+---
+x: [1, 2, 3, 4, 5, 6, 7, 8]
+`,
+    );
+    const first = await coord(['run', 'params.yaml'], { cwd: dir });
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('8 tasks');
+    expect(first.stdout).toContain('No task failed.');
+    const intervals: Array<[number, number]> = [];
+    const perGpu = new Map<string, Array<[number, number]>>();
+    for (let x = 1; x <= 8; x++) {
+      const taskDir = join(dir, 'output', `X_${x}`);
+      const log = readdirSync(taskDir).find((f) => f.startsWith('log.run.'))!;
+      expect(readFileSync(join(taskDir, log), 'utf8')).toBe(`${x}\n`);
+      expect(stat(taskDir).run).toMatchObject({ code: 0 });
+      expect(JSON.parse(readFileSync(join(taskDir, 'param.json'), 'utf8'))).toMatchObject({ x, _name: `X_${x}` });
+      const [start, end, gpu] = readFileSync(join(taskDir, 'times'), 'utf8').trim().split(' ');
+      intervals.push([Number(start), Number(end)]);
+      perGpu.set(gpu!, [...(perGpu.get(gpu!) ?? []), [Number(start), Number(end)]]);
+    }
+    expect(maxOverlap(intervals)).toBe(4);
+    expect([...perGpu.keys()].sort()).toEqual(['0', '1']);
+    for (const runs of perGpu.values()) expect(maxOverlap(runs)).toBeLessThanOrEqual(2);
+    expect(existsSync(join(dir, 'output', 'params.yaml'))).toBe(true);
+
+    const again = await coord(['run', 'params.yaml'], { cwd: dir });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('8 already done');
+    expect(readFileSync(join(dir, 'runs.txt'), 'utf8').trim().split('\n')).toHaveLength(8);
+
+    const forced = await coord(['run', 'params.yaml', '-f'], { cwd: dir });
+    expect(forced.code).toBe(0);
+    expect(readFileSync(join(dir, 'runs.txt'), 'utf8').trim().split('\n')).toHaveLength(16);
+  });
+
+  it('records a failing command with code 1, skips the task\'s later commands and exits non-zero', async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'sweep.yaml'),
+      `template:
+  train: test {x} -ne 2
+  test: echo tested {x}
+resource: [0]
+---
+x: [1, 2, 3]
+`,
+    );
+    const result = await coord(['run', 'sweep.yaml', '-o', 'runs'], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/Failed tasks: 1\/3/);
+    expect(result.stdout).toContain('runs/X_2');
+    expect(stat(join(dir, 'runs/X_2'))).toMatchObject({ train: { code: 1 } });
+    expect(stat(join(dir, 'runs/X_2')).test).toBeUndefined();
+    expect(stat(join(dir, 'runs/X_3'))).toMatchObject({ train: { code: 0 }, test: { code: 0 } });
+    // Only the failed task runs again.
+    const rerun = await coord(['run', 'sweep.yaml', '-o', 'runs', '--dry-run'], { cwd: dir });
+    expect(rerun.code).toBe(0);
+  });
+
+  it('stops cleanly on Ctrl-C: exits within 10 s, leaves no process, records the interruption', async () => {
+    const dir = tempDir();
+    const marker = `coord-run-sigint-${process.pid}`;
+    writeFileSync(
+      join(dir, 'params.yaml'),
+      `template:
+  train: exec -a ${marker} sleep 60
+resource: [0, 1]
+---
+x: [1, 2, 3, 4]
+`,
+    );
+    const run = startCli(COORD, ['run', 'params.yaml'], { cwd: dir });
+    await waitFor(async () => (await processesMatching(marker)).length === 2, 10_000, 'two commands to start');
+    const sentAt = Date.now();
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    expect(Date.now() - sentAt).toBeLessThan(10_000);
+    expect(result.code).toBe(130);
+    expect(result.stderr).toContain('starting nothing new');
+    expect(await processesMatching(marker)).toEqual([]);
+    expect(stat(join(dir, 'output/X_1')).train).toMatchObject({ code: 1, state: 'interrupted', signal: 'SIGTERM' });
+    expect(existsSync(join(dir, 'output/X_3'))).toBe(false);
+  });
+
+  it('debug mode runs the first task only, forced, with its output on the console and in the log', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template: {run: "echo hello {x}"}\nresource: [3]\n---\nx: [1, 2]\n');
+    const result = await coord(['run', '-d'], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('hello 1\n');
+    expect(result.stdout).not.toContain('hello 2');
+    const log = readdirSync(join(dir, 'output/X_1')).find((f) => f.startsWith('log.run'))!;
+    expect(readFileSync(join(dir, 'output/X_1', log), 'utf8')).toBe('hello 1\n');
+  });
+
+  it('explains a missing resource list and bad flags in one line, without a stack trace', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template: {run: "echo {x}"}\n---\nx: [1]\n');
+    const noSlots = await coord(['run'], { cwd: dir });
+    expect(noSlots.code).toBe(2);
+    expect(noSlots.stderr).toMatch(/no "resource" list.*-r 0 1/);
+    const withSlots = await coord(['run', '-r', '0'], { cwd: dir });
+    expect(withSlots.code).toBe(0);
+    const badSample = await coord(['run', '--sample', '-3', '--dry-run'], { cwd: dir });
+    expect(badSample.code).toBe(2);
+    expect(badSample.stderr).toContain('--sample');
+    for (const result of [noSlots, badSample]) expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
