@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runCommand } from './commands/run.js';
+import { statusCommand } from './commands/status.js';
+import { submitCommand } from './commands/submit.js';
 import { reportError } from './output/report-error.js';
 import { UsageError } from '@sweep-runner/shared';
 
@@ -15,6 +17,8 @@ const cli = yargs(hideBin(process.argv))
   .scriptName('coord')
   .usage('$0 <command> [options]\n\nRun hyper-parameter sweeps: locally (coord run) or across GPU machines (coord submit + agent).')
   .command(runCommand)
+  .command(submitCommand)
+  .command(statusCommand)
   .demandCommand(1, 'name a command, e.g. "coord run params.yaml" (see coord --help)')
   .recommendCommands()
   .strict()

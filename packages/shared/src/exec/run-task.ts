@@ -51,10 +51,10 @@ export interface RunTaskOptions {
   host?: string;
 }
 
-export type TaskState = 'succeeded' | 'failed' | 'interrupted' | 'timeout';
+export type TaskOutcomeState = 'succeeded' | 'failed' | 'interrupted' | 'timeout';
 
 export interface TaskOutcome {
-  state: TaskState;
+  state: TaskOutcomeState;
   /** Records of the commands that ran (skipped ones are not here). */
   commands: Array<{ command: string; stat: CommandStat }>;
   skipped: string[];

@@ -1,0 +1,332 @@
+/**
+ * The agent: registers its GPUs as slots, takes jobs it can start at once, runs them with
+ * the shared executor, and reports back. States: starting -> running -> draining -> stopped.
+ * First SIGTERM/SIGINT drains (nothing new; running tasks finish); the second kills the
+ * runs and hands their jobs back to the queue at once.
+ */
+import {
+  connectForDaemon,
+  describeRedis,
+  DirectLauncher,
+  queueName,
+  RedisKeys,
+  defineTaskScripts,
+  taskIdOfJob,
+  taskScripts,
+  type AgentRecord,
+  type AgentState,
+  type ConnectionSettings,
+  type ProcessLauncher,
+  type TaskJobData,
+  type TaskJobResult,
+} from '@sweep-runner/shared';
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { JobFetcher } from './fetch/job-fetcher.js';
+import type { ServedQueue } from './fetch/served-queue.js';
+import { SlotAllocator } from './gpu/slot-allocator.js';
+import { Heartbeat } from './heartbeat.js';
+import type { Logger } from './log.js';
+import type { AgentContext } from './run/agent-context.js';
+import { LockKeeper } from './run/lock-keeper.js';
+import { TaskRun } from './run/task-run.js';
+
+export interface AgentOptions {
+  name: string;
+  host: string;
+  gpuSlots: string[];
+  cpuSlots: number;
+  pools: string[];
+  workdir: string;
+  prefix: string;
+  connection: ConnectionSettings;
+  /** How long a job stays ours without a renewal; sized for real training runs. */
+  lockMs: number;
+  /** How often this agent looks for jobs whose agent died. */
+  stalledCheckMs: number;
+  killGraceMs: number;
+  logLines: number;
+  heartbeatMs: number;
+  insecure: boolean;
+  version: string;
+  log: Logger;
+  verify: (data: unknown) => string | undefined;
+  launcher?: ProcessLauncher;
+}
+
+interface ControlMessage {
+  type: 'cancel';
+  reason: string;
+  taskIds?: string[];
+  sweep?: string;
+}
+
+export class Agent {
+  state: AgentState = 'starting';
+  private readonly allocator: SlotAllocator;
+  private readonly keys: RedisKeys;
+  private readonly runs = new Map<string, { run: TaskRun; done: Promise<void> }>();
+  private readonly launcher: ProcessLauncher;
+  private readonly locks: LockKeeper;
+  private redis!: Redis;
+  private blocking!: Redis;
+  private subscriber!: Redis;
+  private queues: ServedQueue[] = [];
+  private fetcher!: JobFetcher;
+  private heartbeat!: Heartbeat;
+  private slotWaiters: Array<() => void> = [];
+  private loopDone: Promise<void> = Promise.resolve();
+  private tokens = 0;
+  private cancelPoll: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
+  readonly startedAt = new Date().toISOString();
+
+  constructor(private readonly options: AgentOptions) {
+    this.allocator = new SlotAllocator(options.gpuSlots, options.cpuSlots);
+    this.keys = new RedisKeys(options.prefix);
+    this.launcher = options.launcher ?? new DirectLauncher();
+    this.locks = new LockKeeper(options.lockMs, (error) => options.log.warn({ error: error.message }, 'lock renewal failed'));
+  }
+
+  private get log(): Logger {
+    return this.options.log;
+  }
+
+  /** Queues this agent can serve: each pool, every GPU count its GPUs allow, and CPU tasks. */
+  private queueSpecs(): Array<{ pool: string; gpus: number }> {
+    const counts = Array.from({ length: this.allocator.maxGpusPerTask }, (_, i) => i + 1);
+    if (this.options.cpuSlots > 0) counts.push(0);
+    return this.options.pools.flatMap((pool) => counts.map((gpus) => ({ pool, gpus })));
+  }
+
+  async start(): Promise<void> {
+    const { options } = this;
+    const target = describeRedis(options.connection.target);
+    this.redis = connectForDaemon(options.connection, (attempt, delayMs, error) =>
+      this.log.warn({ redis: target, attempt, retryInMs: delayMs, error }, 'cannot reach Redis, retrying'),
+    );
+    this.redis.on('ready', () => this.log.info({ redis: target }, 'connected to Redis'));
+    defineTaskScripts(this.redis);
+    this.blocking = this.redis.duplicate();
+    this.subscriber = this.redis.duplicate();
+    this.fetcher = new JobFetcher(this.redis, this.blocking, this.keys.agentWake(options.name));
+    await this.redis.del(this.keys.agentWake(options.name));
+
+    for (const { pool, gpus } of this.queueSpecs()) {
+      const name = queueName(pool, gpus);
+      const worker = new Worker<TaskJobData, TaskJobResult>(name, null, {
+        connection: this.redis,
+        prefix: options.prefix,
+        autorun: false,
+        lockDuration: options.lockMs,
+        stalledInterval: options.stalledCheckMs,
+        // Agent crashes are not the task's fault: a job may come back many times.
+        maxStalledCount: 50,
+        skipVersionCheck: true,
+        name: options.name,
+      });
+      worker.on('error', (error) => this.log.warn({ queue: name, error: error.message }, 'queue error'));
+      worker.on('stalled', (jobId) => void this.onStalled(jobId));
+      worker.on('failed', (job, error) => {
+        if (job && !this.runs.has(String(job.id))) void this.onFailedElsewhere(String(job.id), error.message);
+      });
+      this.queues.push({ name, pool, gpus, worker, markerKey: worker.toKey('marker') });
+    }
+    await Promise.all(this.queues.map((queue) => queue.worker.waitUntilReady()));
+    for (const queue of this.queues) void queue.worker.startStalledCheckTimer();
+
+    await this.subscriber.subscribe(this.keys.control);
+    this.subscriber.on('message', (_channel: string, message: string) => this.onControl(message));
+    this.cancelPoll = setInterval(() => void this.pollCancels(), 2000);
+    this.cancelPoll.unref();
+
+    this.heartbeat = new Heartbeat(this.redis, this.keys, options.heartbeatMs, () => this.record(), (error) =>
+      this.log.warn({ error: error.message }, 'heartbeat failed'),
+    );
+    this.locks.start();
+    this.state = 'running';
+    await this.heartbeat.beat();
+    this.heartbeat.start();
+    this.log.info(
+      { agent: options.name, gpus: options.gpuSlots.join(',') || 'none', cpuSlots: options.cpuSlots, pools: options.pools.join(','), workdir: options.workdir, queues: this.queues.map((q) => q.name).join(' ') },
+      'agent running',
+    );
+    this.loopDone = this.loop();
+  }
+
+  record(): AgentRecord {
+    return {
+      name: this.options.name,
+      host: this.options.host,
+      state: this.state,
+      gpuSlots: this.options.gpuSlots,
+      cpuSlots: this.options.cpuSlots,
+      pools: this.options.pools,
+      version: this.options.version,
+      startedAt: this.startedAt,
+      lastSeen: Date.now(),
+      running: [...this.runs.values()].map(({ run }) => ({ taskId: run.taskId, task: run.taskName, sweep: run.sweepId, gpus: run.gpus, startedAt: run.startedAt })),
+      insecure: this.options.insecure,
+      busyGpus: this.allocator.unusableGpus,
+    };
+  }
+
+  private context(): AgentContext {
+    return {
+      redis: this.redis,
+      keys: this.keys,
+      name: this.options.name,
+      host: this.options.host,
+      workdir: this.options.workdir,
+      launcher: this.launcher,
+      locks: this.locks,
+      log: this.log,
+      lockMs: this.options.lockMs,
+      killGraceMs: this.options.killGraceMs,
+      logLines: this.options.logLines,
+      verify: this.options.verify,
+    };
+  }
+
+  private waitForSlot(): Promise<void> {
+    return new Promise((resolve) => this.slotWaiters.push(resolve));
+  }
+
+  private slotFreed(): void {
+    const waiters = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const resolve of waiters) resolve();
+    this.fetcher.wake().catch(() => undefined);
+  }
+
+  private async loop(): Promise<void> {
+    while (this.state === 'running') {
+      const eligible = this.queues.filter((q) => this.allocator.canFit(q.gpus)).sort((a, b) => b.gpus - a.gpus);
+      if (eligible.length === 0) {
+        await this.waitForSlot();
+        continue;
+      }
+      try {
+        const token = `${this.options.name}:${++this.tokens}`;
+        const fetched = await this.fetcher.tryFetch(eligible, token);
+        if (this.state !== 'running' && fetched) {
+          await fetched.job.moveToWait(token).catch(() => undefined);
+          break;
+        }
+        if (fetched) {
+          const allocation = this.allocator.allocate(fetched.queue.gpus)!;
+          this.launch(new TaskRun(this.context(), fetched.queue, fetched.job, token, allocation));
+          if (!this.allocator.canFit(fetched.queue.gpus)) await this.fetcher.passOn(fetched.queue);
+          continue;
+        }
+        await this.fetcher.wait(eligible);
+      } catch (error) {
+        if (this.state !== 'running') break;
+        this.log.warn({ error: (error as Error).message }, 'fetching jobs failed; trying again in 1s');
+        // A bounded pause before retrying after a Redis error, not a poll.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  }
+
+  private launch(run: TaskRun): void {
+    const jobId = String(run.job.id);
+    const done = run
+      .run()
+      .catch((error: Error) => this.log.error({ task: run.taskName, error: error.message }, 'task run failed'))
+      .finally(() => {
+        this.runs.delete(jobId);
+        this.allocator.release(run.allocation);
+        this.heartbeat.beat().catch(() => undefined);
+        this.slotFreed();
+      });
+    this.runs.set(jobId, { run, done });
+    this.heartbeat.beat().catch(() => undefined);
+  }
+
+  private onControl(message: string): void {
+    let control: ControlMessage;
+    try {
+      control = JSON.parse(message) as ControlMessage;
+    } catch {
+      return;
+    }
+    if (control.type !== 'cancel') return;
+    for (const { run } of this.runs.values()) {
+      if (control.taskIds?.includes(run.taskId) || (control.sweep !== undefined && control.sweep === run.sweepId)) run.cancel(control.reason);
+    }
+  }
+
+  /** The fallback for a missed cancel message: the task hash carries the request too. */
+  private async pollCancels(): Promise<void> {
+    if (this.runs.size === 0) return;
+    const runs = [...this.runs.values()].map(({ run }) => run);
+    const pipeline = this.redis.pipeline();
+    for (const run of runs) pipeline.hget(this.keys.task(run.taskId), 'cancel');
+    const results = (await pipeline.exec().catch(() => null)) ?? [];
+    results.forEach(([, reason], i) => {
+      if (typeof reason === 'string' && reason) runs[i]!.cancel(reason);
+    });
+  }
+
+  private async onStalled(jobId: string): Promise<void> {
+    const taskId = taskIdOfJob(jobId);
+    const changed = await taskScripts
+      .requeueStalled(this.redis, this.keys.task(taskId), { prefix: this.keys.prefix, taskId, jobId, reason: 'its agent stopped renewing the job lock; queued again' })
+      .catch(() => 0);
+    if (changed) this.log.warn({ job: jobId }, 'a job stalled (its agent died or lost Redis) and is queued again');
+  }
+
+  private async onFailedElsewhere(jobId: string, message: string): Promise<void> {
+    const taskId = taskIdOfJob(jobId);
+    await taskScripts
+      .failJob(this.redis, this.keys.task(taskId), { prefix: this.keys.prefix, taskId, jobId, reason: message, now: new Date().toISOString() })
+      .catch(() => 0);
+  }
+
+  /** First signal: take nothing new, let running tasks finish. */
+  async drain(timeoutMs?: number): Promise<void> {
+    if (this.state !== 'running' && this.state !== 'starting') return this.closing;
+    this.state = 'draining';
+    this.log.info({ running: this.runs.size }, 'draining: taking no new tasks, waiting for running ones (signal again to stop them now)');
+    this.heartbeat?.beat().catch(() => undefined);
+    this.slotFreed();
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => void this.stopNow('drain timeout'), timeoutMs);
+    await Promise.allSettled([...this.runs.values()].map((entry) => entry.done));
+    if (timer) clearTimeout(timer);
+    return this.shutdown();
+  }
+
+  /** Second signal (or drain timeout): kill running tasks and hand their jobs back now. */
+  async stopNow(why = 'second signal'): Promise<void> {
+    this.log.warn({ running: this.runs.size, why }, 'stopping now: killing running tasks and handing them back to the queue');
+    if (this.state === 'running') this.state = 'draining';
+    this.slotFreed();
+    for (const { run } of this.runs.values()) run.handBack();
+    await Promise.allSettled([...this.runs.values()].map((entry) => entry.done));
+    return this.shutdown();
+  }
+
+  private shutdown(): Promise<void> {
+    this.closing ??= (async () => {
+      this.state = 'draining';
+      this.slotFreed();
+      // The fetch loop ends once woken; without Redis the wake cannot arrive, so do not wait forever.
+      await Promise.race([this.loopDone.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+      if (this.cancelPoll) clearInterval(this.cancelPoll);
+      this.locks.stop();
+      const steps = await Promise.allSettled([
+        this.heartbeat?.stop(this.options.name),
+        ...this.queues.map((queue) => queue.worker.close()),
+        this.launcher.close(),
+      ]);
+      for (const step of steps) if (step.status === 'rejected') this.log.warn({ error: String(step.reason) }, 'a shutdown step failed');
+      this.state = 'stopped';
+      this.blocking.disconnect();
+      this.subscriber.disconnect();
+      await this.redis.quit().catch(() => this.redis.disconnect());
+      this.log.info('agent stopped');
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * `agent`: run on each GPU machine. Registers its GPUs as slots, takes tasks from the
+ * queue, runs them locally and reports back. Only the entry point prints errors and exits.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { connectionSettings, DEFAULT_PREFIX, isLoopback, isUsageError, UsageError } from '@sweep-runner/shared';
+import { nanoid } from 'nanoid';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { Agent } from './agent.js';
+import { parseGpuSlots } from './gpu/gpu-slots.js';
+import { createLogger, type LogFormat } from './log.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const argv = await yargs(hideBin(process.argv))
+  .scriptName('agent')
+  .usage('$0 [options]\n\nRun sweep tasks on this machine: registers its GPUs as slots, pulls tasks it can start, reports results.')
+  .option('gpus', { type: 'string', describe: 'GPU slots: 0,1 (one task per GPU), 0,1,0,1 (two per GPU), or auto (nvidia-smi)' })
+  .option('cpu-slots', { type: 'number', default: 0, describe: 'CPU-only tasks (gpus: 0) run at once' })
+  .option('pool', { type: 'string', array: true, default: ['default'], describe: 'pools to serve (several allowed)' })
+  .option('workdir', { type: 'string', default: '.', describe: 'where outputs go; commands run here' })
+  .option('name', { type: 'string', describe: 'agent name (default: host name plus a short id)' })
+  .option('redis', { type: 'string', describe: 'Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379)' })
+  .option('prefix', { type: 'string', default: process.env.RUNNER_PREFIX ?? DEFAULT_PREFIX, describe: 'key prefix ($RUNNER_PREFIX)' })
+  .option('tls-ca', { type: 'string', describe: 'CA certificate for rediss://' })
+  .option('tls-cert', { type: 'string', describe: 'client certificate for rediss://' })
+  .option('tls-key', { type: 'string', describe: 'client key for rediss://' })
+  .option('lock-ms', { type: 'number', default: 60_000, describe: 'job lock time: a dead agent\'s tasks move on after about 1.5x this' })
+  .option('drain-timeout', { type: 'number', describe: 'seconds to wait for running tasks after the first SIGTERM' })
+  .option('kill-grace', { type: 'number', default: 10, describe: 'seconds between SIGTERM and SIGKILL when stopping a task' })
+  .option('log-lines', { type: 'number', default: 10_000, describe: 'log lines kept in Redis per command' })
+  .option('heartbeat-ms', { type: 'number', default: 5000, describe: 'how often the agent reports itself' })
+  .option('log-format', { choices: ['pretty', 'json'] as const, describe: 'operator log format (default: pretty on a terminal, else json)' })
+  .option('insecure', { type: 'boolean', default: false, describe: 'allow running without a job secret against a Redis that is not on this machine' })
+  .strict()
+  .help()
+  .alias('h', 'help')
+  .version(version)
+  .fail((message, error) => {
+    throw error ?? new UsageError(message);
+  })
+  .parseAsync()
+  .catch((error: unknown) => {
+    process.stderr.write(`agent: ${(error as Error).message}\n`);
+    process.exit(2);
+  });
+
+async function main(): Promise<void> {
+  const format: LogFormat = argv['log-format'] ?? (process.stderr.isTTY ? 'pretty' : 'json');
+  const log = createLogger(format);
+  const gpuSlots = await parseGpuSlots(argv.gpus);
+  const cpuSlots = argv['cpu-slots'];
+  if (!Number.isInteger(cpuSlots) || cpuSlots < 0) throw new UsageError('--cpu-slots must be a whole number');
+  if (gpuSlots.length === 0 && cpuSlots === 0) throw new UsageError('nothing to run tasks on: give --gpus 0,1 (or auto) and/or --cpu-slots N');
+  const lockMs = argv['lock-ms'];
+  if (!Number.isFinite(lockMs) || lockMs < 1000) throw new UsageError('--lock-ms must be at least 1000');
+  const pools = argv.pool.flatMap((p) => p.split(',')).filter(Boolean);
+  for (const pool of pools) if (!/^[\w.-]+$/.test(pool)) throw new UsageError(`--pool "${pool}": use letters, digits, "_", "-" or "."`);
+  const name = argv.name ?? `${hostname()}-${nanoid(4)}`;
+  if (!/^[\w.@-]+$/.test(name)) throw new UsageError(`--name "${name}": use letters, digits, "_", "-", "." or "@"`);
+  const connection = connectionSettings(argv.redis, {
+    ...(argv['tls-ca'] !== undefined && { ca: argv['tls-ca'] }),
+    ...(argv['tls-cert'] !== undefined && { cert: argv['tls-cert'] }),
+    ...(argv['tls-key'] !== undefined && { key: argv['tls-key'] }),
+  });
+  if (!isLoopback(connection.target.host) && !argv.insecure) {
+    throw new UsageError(
+      `Redis at ${connection.target.host} is not on this machine, and without a job secret anyone who can write to it can run commands here: set RUNNER_SECRET (or --secret-file), or pass --insecure if you accept that`,
+    );
+  }
+  const workdir = resolve(argv.workdir);
+  await mkdir(workdir, { recursive: true });
+  const agent = new Agent({
+    name,
+    host: hostname(),
+    gpuSlots,
+    cpuSlots,
+    pools,
+    workdir,
+    prefix: argv.prefix,
+    connection,
+    lockMs,
+    stalledCheckMs: Math.max(500, Math.round(lockMs / 2)),
+    killGraceMs: argv['kill-grace'] * 1000,
+    logLines: argv['log-lines'],
+    heartbeatMs: argv['heartbeat-ms'],
+    insecure: argv.insecure,
+    version,
+    log,
+    verify: () => undefined,
+  });
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      log.info({ signal }, 'signal received');
+      void agent.drain(argv['drain-timeout'] === undefined ? undefined : argv['drain-timeout'] * 1000).then(() => process.exit(0));
+    } else {
+      void agent.stopNow().then(() => process.exit(0));
+    }
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  await agent.start();
+}
+
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(`agent: ${(error as Error).message}\n`);
+  if (!isUsageError(error) && process.env.RUNNER_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+  process.exitCode = isUsageError(error) ? 2 : 1;
+}

@@ -1,0 +1,81 @@
+/**
+ * Who may run where. Each GPU has as many slots as it appears in `--gpus`; a task needing
+ * k GPUs gets k distinct GPUs with a free slot (the least loaded first); CPU-only tasks use
+ * the CPU slots. A GPU can be held back (another user fills its memory).
+ */
+
+export interface Allocation {
+  /** Empty for a CPU task. */
+  gpus: string[];
+}
+
+export class SlotAllocator {
+  private readonly capacity = new Map<string, number>();
+  private readonly used = new Map<string, number>();
+  private cpuUsed = 0;
+  private unusable = new Set<string>();
+
+  constructor(
+    gpuSlots: string[],
+    readonly cpuSlots: number,
+  ) {
+    for (const gpu of gpuSlots) this.capacity.set(gpu, (this.capacity.get(gpu) ?? 0) + 1);
+    for (const gpu of this.capacity.keys()) this.used.set(gpu, 0);
+  }
+
+  get gpus(): string[] {
+    return [...this.capacity.keys()];
+  }
+
+  /** The largest number of GPUs one task can get here. */
+  get maxGpusPerTask(): number {
+    return this.capacity.size;
+  }
+
+  setUnusable(gpus: Iterable<string>): void {
+    this.unusable = new Set(gpus);
+  }
+
+  get unusableGpus(): string[] {
+    return [...this.unusable];
+  }
+
+  private freeGpus(): string[] {
+    return this.gpus
+      .filter((gpu) => !this.unusable.has(gpu) && this.used.get(gpu)! < this.capacity.get(gpu)!)
+      .sort((a, b) => this.load(a) - this.load(b) || Number(a) - Number(b));
+  }
+
+  private load(gpu: string): number {
+    return this.used.get(gpu)! / this.capacity.get(gpu)!;
+  }
+
+  canFit(gpuCount: number): boolean {
+    if (gpuCount === 0) return this.cpuUsed < this.cpuSlots;
+    return this.freeGpus().length >= gpuCount;
+  }
+
+  allocate(gpuCount: number): Allocation | undefined {
+    if (!this.canFit(gpuCount)) return undefined;
+    if (gpuCount === 0) {
+      this.cpuUsed++;
+      return { gpus: [] };
+    }
+    const gpus = this.freeGpus().slice(0, gpuCount).sort((a, b) => Number(a) - Number(b));
+    for (const gpu of gpus) this.used.set(gpu, this.used.get(gpu)! + 1);
+    return { gpus };
+  }
+
+  release(allocation: Allocation): void {
+    if (allocation.gpus.length === 0) {
+      this.cpuUsed = Math.max(0, this.cpuUsed - 1);
+      return;
+    }
+    for (const gpu of allocation.gpus) this.used.set(gpu, Math.max(0, this.used.get(gpu)! - 1));
+  }
+
+  /** Nothing runs. */
+  get idle(): boolean {
+    return this.cpuUsed === 0 && [...this.used.values()].every((n) => n === 0);
+  }
+}

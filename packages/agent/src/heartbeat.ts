@@ -1,0 +1,40 @@
+/** Registration and heartbeat: the agent's record lives only as long as it keeps beating. */
+import { agentHashFields, type AgentRecord, type RedisKeys } from '@sweep-runner/shared';
+import type { Redis } from 'ioredis';
+
+export class Heartbeat {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly intervalMs: number,
+    private readonly snapshot: () => AgentRecord,
+    private readonly onError: (error: Error) => void,
+  ) {}
+
+  /** Seconds the record survives without a beat: three missed beats make an agent "lost". */
+  private get ttlSeconds(): number {
+    return Math.max(3, Math.ceil((this.intervalMs * 3) / 1000));
+  }
+
+  async beat(): Promise<void> {
+    const record = { ...this.snapshot(), lastSeen: Date.now() };
+    await this.redis
+      .multi()
+      .hset(this.keys.agent(record.name), agentHashFields(record))
+      .expire(this.keys.agent(record.name), this.ttlSeconds)
+      .zadd(this.keys.agents, record.lastSeen, record.name)
+      .exec();
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.beat().catch(this.onError), this.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(name: string): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.redis.multi().del(this.keys.agent(name)).zrem(this.keys.agents, name).exec();
+  }
+}

@@ -1,0 +1,29 @@
+/** Operator logs: JSON lines (pino) or a readable one-line form on a terminal. */
+import { pino, type Logger } from 'pino';
+
+export type LogFormat = 'pretty' | 'json';
+
+const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+
+/** `12:03:04 INFO  message key=value ...` */
+function prettyLine(line: string): string {
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  const { level, time, msg, pid: _pid, hostname: _hostname, ...rest } = record;
+  const when = new Date(Number(time)).toTimeString().slice(0, 8);
+  const extra = Object.entries(rest)
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(' ');
+  return `${when} ${(LEVELS[Number(level)] ?? String(level)).padEnd(5)} ${String(msg ?? '')}${extra ? `  ${extra}` : ''}\n`;
+}
+
+export function createLogger(format: LogFormat, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+  if (format === 'json') return pino({ level, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
+  return pino({ level, base: undefined }, { write: (line: string) => process.stderr.write(prettyLine(line)) });
+}
+
+export type { Logger };

@@ -1,0 +1,22 @@
+/** What every task run on this agent shares. */
+import type { ProcessLauncher, RedisKeys } from '@sweep-runner/shared';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../log.js';
+import type { LockKeeper } from './lock-keeper.js';
+
+export interface AgentContext {
+  redis: Redis;
+  keys: RedisKeys;
+  name: string;
+  host: string;
+  workdir: string;
+  launcher: ProcessLauncher;
+  locks: LockKeeper;
+  log: Logger;
+  lockMs: number;
+  killGraceMs: number;
+  /** Lines kept per command in Redis. */
+  logLines: number;
+  /** Checks a job's signature; returns why it is refused, or undefined. */
+  verify: (data: unknown) => string | undefined;
+}

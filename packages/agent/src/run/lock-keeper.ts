@@ -1,0 +1,78 @@
+/**
+ * Keeps the BullMQ lock of every running job alive for as long as its command lives, so
+ * runs of days are never taken as stalled. When a lock cannot be renewed (another agent
+ * took the job) or Redis has been out of reach for most of the lock time, the run is told
+ * to stop: past the lock time another agent may already be running the same task.
+ */
+import type { Worker } from 'bullmq';
+
+interface Held {
+  worker: Worker;
+  jobId: string;
+  token: string;
+  lastRenewed: number;
+  onLost: (why: string) => void;
+}
+
+export class LockKeeper {
+  private readonly held = new Map<string, Held>();
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight = false;
+
+  constructor(
+    private readonly lockMs: number,
+    private readonly onError: (error: Error) => void,
+  ) {}
+
+  /** Renew every quarter of the lock time; give up on a job after 60% of it without success. */
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), Math.max(100, this.lockMs / 4));
+    this.timer.unref();
+  }
+
+  hold(worker: Worker, jobId: string, token: string, onLost: (why: string) => void): void {
+    this.held.set(jobId, { worker, jobId, token, lastRenewed: Date.now(), onLost });
+  }
+
+  release(jobId: string): void {
+    this.held.delete(jobId);
+  }
+
+  private lose(held: Held, why: string): void {
+    this.held.delete(held.jobId);
+    held.onLost(why);
+  }
+
+  private async tick(): Promise<void> {
+    const now = Date.now();
+    for (const held of [...this.held.values()]) {
+      if (now - held.lastRenewed > this.lockMs * 0.6) {
+        this.lose(held, `could not renew the job lock for ${Math.round((now - held.lastRenewed) / 1000)}s (Redis out of reach?); another agent may run it now`);
+      }
+    }
+    if (this.inFlight || this.held.size === 0) return;
+    this.inFlight = true;
+    try {
+      const byWorker = new Map<Worker, Held[]>();
+      for (const held of this.held.values()) byWorker.set(held.worker, [...(byWorker.get(held.worker) ?? []), held]);
+      for (const [worker, jobs] of byWorker) {
+        const renewedAt = Date.now();
+        const failed = new Set(await worker.extendJobLocks(jobs.map((j) => j.jobId), jobs.map((j) => j.token), this.lockMs));
+        for (const job of jobs) {
+          if (!this.held.has(job.jobId)) continue;
+          if (failed.has(job.jobId)) this.lose(job, 'the job lock was lost (it expired and the job was given to another agent)');
+          else job.lastRenewed = renewedAt;
+        }
+      }
+    } catch (error) {
+      this.onError(error as Error);
+    } finally {
+      this.inFlight = false;
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -1,0 +1,156 @@
+/** `coord status [SWEEP]`: sweeps, agents and (for one sweep) its tasks. */
+import { ExitError, formatDuration, UsageError, TASK_STATES, type TaskRecord } from '@sweep-runner/shared';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
+import { waitForSweep } from '../distributed/wait-for-sweep.js';
+import { age, formatTable } from '../output/table.js';
+import { createTerminal, progressBar, type Terminal } from '../output/terminal.js';
+import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
+
+interface StatusArgs extends RedisArgs {
+  sweep?: string;
+  json: boolean;
+  watch: boolean;
+  state?: string;
+  limit?: number;
+  offset: number;
+  sweeps: number;
+}
+
+function builder(yargs: Argv) {
+  return withRedisOptions(yargs)
+    .positional('sweep', { type: 'string', describe: 'a sweep id: show its tasks' })
+    .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+    .option('watch', { type: 'boolean', default: false, describe: 'with a sweep: follow it until every task has finished' })
+    .option('state', { type: 'string', describe: `only tasks in this state (${TASK_STATES.join(', ')})` })
+    .option('limit', { type: 'number', describe: 'tasks per page (default 50, or 1000 with --json; 0 = all)' })
+    .option('offset', { type: 'number', default: 0, describe: 'skip this many tasks' })
+    .option('sweeps', { type: 'number', default: 20, describe: 'how many recent sweeps to list' });
+}
+
+function countsText(sweep: SweepSummary): string {
+  const parts = TASK_STATES.filter((state) => sweep.counts[state] > 0).map((state) => `${sweep.counts[state]} ${state}`);
+  return parts.join(', ') || 'no tasks';
+}
+
+function sweepRows(sweeps: SweepSummary[]): string[][] {
+  return sweeps.map((s) => {
+    const done = s.counts.succeeded + s.counts.failed + s.counts.cancelled + s.counts.skipped;
+    return [s.id, s.file, s.output, age(s.createdAt), countsText(s), progressBar(done, s.counts.total, 12)];
+  });
+}
+
+function gpuText(agent: AgentSummary): string {
+  const gpus = [...new Set(agent.gpuSlots)];
+  const boxes = gpus.map((gpu) => {
+    const tasks = agent.running.filter((r) => r.gpus.split(',').includes(gpu)).map((r) => r.task);
+    const busy = agent.busyGpus.includes(gpu) ? ' (busy: other users)' : '';
+    return `${gpu}:${tasks.length ? tasks.join('+') : 'idle'}${busy}`;
+  });
+  const cpu = agent.cpuSlots > 0 ? [`cpu:${agent.running.filter((r) => r.gpus === '').length}/${agent.cpuSlots}`] : [];
+  return [...boxes, ...cpu].join(' ') || '-';
+}
+
+function agentRows(agents: AgentSummary[]): string[][] {
+  return agents.map((a) => [
+    a.name,
+    a.host || '-',
+    a.lost ? 'LOST' : a.insecure ? `${a.state} (insecure)` : a.state,
+    gpuText(a),
+    a.pools.join(',') || '-',
+    `${age(a.lastSeen)} ago`,
+  ]);
+}
+
+function taskRow(task: TaskRecord): string[] {
+  const duration = task.startedAt ? formatDuration(((task.endedAt ? Date.parse(task.endedAt) : Date.now()) - Date.parse(task.startedAt)) / 1000) : '-';
+  const exit = task.signal ? task.signal : task.exitCode !== undefined ? String(task.exitCode) : '-';
+  return [task.name, task.state, task.agent ?? '-', task.gpus || (task.agent ? 'cpu' : '-'), String(task.attempt), exit, duration, task.reason ?? ''];
+}
+
+export function agentJson(a: AgentSummary) {
+  return {
+    name: a.name,
+    host: a.host,
+    state: a.lost ? 'lost' : a.state,
+    gpus: [...new Set(a.gpuSlots)],
+    slots: a.gpuSlots,
+    cpuSlots: a.cpuSlots,
+    pools: a.pools,
+    running: a.running.map((r) => ({ task: r.task, gpus: r.gpus, sweep: r.sweep })),
+    lastSeen: new Date(a.lastSeen).toISOString(),
+    insecure: a.insecure,
+    busyGpus: a.busyGpus,
+  };
+}
+
+export function taskJson(t: TaskRecord) {
+  return {
+    name: t.name,
+    state: t.state,
+    agent: t.agent ?? null,
+    gpus: t.gpus ?? null,
+    attempt: t.attempt,
+    exitCode: t.exitCode ?? null,
+    signal: t.signal ?? null,
+    startedAt: t.startedAt ?? null,
+    endedAt: t.endedAt ?? null,
+    reason: t.reason ?? null,
+    output: t.output,
+  };
+}
+
+function sweepJson(s: SweepSummary) {
+  return { id: s.id, file: s.file, output: s.output, title: s.title || null, createdAt: s.createdAt, counts: s.counts };
+}
+
+async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
+  if (args.state !== undefined && !isTaskState(args.state)) throw new UsageError(`--state must be one of ${TASK_STATES.join(', ')}`);
+  if (args.watch && args.sweep === undefined) throw new UsageError('--watch follows one sweep: coord status SWEEP --watch');
+  const terminal = createTerminal();
+  const { redis, keys } = await connect(args);
+  try {
+    if (args.sweep === undefined) {
+      const [sweeps, agents] = await Promise.all([listSweeps(redis, keys, args.sweeps), listAgents(redis, keys)]);
+      if (args.json) {
+        process.stdout.write(`${JSON.stringify({ sweeps: sweeps.map(sweepJson), agents: agents.map(agentJson) }, null, 2)}\n`);
+        return;
+      }
+      printOverview(terminal, sweeps, agents);
+      return;
+    }
+    const sweep = await readSweep(redis, keys, args.sweep);
+    if (!sweep) throw new ExitError(`no sweep "${args.sweep}" under prefix "${keys.prefix}"; coord status lists the sweeps`, 1);
+    if (args.watch) await waitForSweep(redis, keys, sweep.id, terminal);
+    const limit = args.limit ?? (args.json ? 1000 : 50);
+    const [page, agents, fresh] = await Promise.all([
+      readTaskPage(redis, keys, sweep.id, { offset: args.offset, limit, ...(args.state !== undefined && { state: args.state as never }) }),
+      listAgents(redis, keys),
+      readSweep(redis, keys, sweep.id),
+    ]);
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify({ sweeps: [sweepJson(fresh ?? sweep)], agents: agents.map(agentJson), tasks: page.tasks.map(taskJson), page: { offset: args.offset, limit, total: page.total } }, null, 2)}\n`);
+      return;
+    }
+    terminal.line(formatTable(['SWEEP', 'FILE', 'OUTPUT', 'AGE', 'TASKS', 'PROGRESS'], sweepRows([fresh ?? sweep]), terminal.columns));
+    terminal.line('');
+    terminal.line(formatTable(['TASK', 'STATE', 'AGENT', 'GPUS', 'TRY', 'EXIT', 'TIME', 'REASON'], page.tasks.map(taskRow), terminal.columns));
+    const shown = page.tasks.length;
+    if (page.total > args.offset + shown) terminal.line(`(${args.offset + 1}-${args.offset + shown} of ${page.total}; --offset ${args.offset + shown} for more, --limit 0 for all)`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function printOverview(terminal: Terminal, sweeps: SweepSummary[], agents: AgentSummary[]): void {
+  terminal.line(sweeps.length ? formatTable(['SWEEP', 'FILE', 'OUTPUT', 'AGE', 'TASKS', 'PROGRESS'], sweepRows(sweeps), terminal.columns) : 'No sweeps yet: coord submit params.yaml');
+  terminal.line('');
+  terminal.line(agents.length ? formatTable(['AGENT', 'HOST', 'STATE', 'GPUS', 'POOLS', 'SEEN'], agentRows(agents), terminal.columns) : 'No agents: start one on a GPU machine with: agent --gpus 0,1');
+}
+
+export const statusCommand: CommandModule<object, StatusArgs> = {
+  command: 'status [sweep]',
+  describe: 'Show sweeps and agents, or one sweep\'s tasks',
+  builder: builder as unknown as CommandModule<object, StatusArgs>['builder'],
+  handler,
+};

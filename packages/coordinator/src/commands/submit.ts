@@ -1,0 +1,75 @@
+/** `coord submit`: expand a sweep and queue its tasks for agents, all or nothing. */
+import { readFileSync } from 'node:fs';
+import { assertNoCollisions, expandSweep, ExitError, readSweepFile, UsageError } from '@sweep-runner/shared';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { submitSweep } from '../distributed/submit-sweep.js';
+import { waitForSweep } from '../distributed/wait-for-sweep.js';
+import { dryRunJson, printDryRun, printWarnings } from '../output/dry-run.js';
+import { createTerminal } from '../output/terminal.js';
+import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
+import { expandOptionsFrom, sweepFilePath, withSweepOptions, type SweepArgs } from '../options/sweep-options.js';
+
+interface SubmitArgs extends SweepArgs, RedisArgs {
+  priority?: number;
+  wait: boolean;
+}
+
+function builder(yargs: Argv) {
+  return withRedisOptions(withSweepOptions(yargs))
+    .option('priority', { type: 'number', describe: 'queue priority of every task (higher runs first; overrides the file)' })
+    .option('wait', { type: 'boolean', default: false, describe: 'follow the sweep until every task has finished; exit 1 if one failed' })
+    .example('coord submit params.yaml', 'queue every task for the agents')
+    .example('coord submit params.yaml -t big --priority 10 --wait', 'queue the "big" documents first and follow them');
+}
+
+async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
+  const terminal = createTerminal();
+  const file = sweepFilePath(args);
+  const sweep = readSweepFile(file);
+  const expansion = expandSweep(sweep, expandOptionsFrom(args));
+  if (args.priority !== undefined && (!Number.isInteger(args.priority) || Math.abs(args.priority) > 1_000_000)) {
+    throw new UsageError('--priority must be a whole number between -1000000 and 1000000');
+  }
+  if (args.dryRun) {
+    if (args.json) process.stdout.write(`${JSON.stringify(dryRunJson(expansion, sweep.resources ?? []), null, 2)}\n`);
+    else {
+      printWarnings(terminal, expansion.warnings);
+      printDryRun(terminal, expansion, []);
+    }
+    return;
+  }
+  assertNoCollisions(expansion);
+  if (!args.json) printWarnings(terminal, expansion.warnings);
+  const { redis, keys } = await connect(args);
+  try {
+    const result = await submitSweep(redis, keys, {
+      tasks: expansion.tasks,
+      file,
+      fileText: readFileSync(file, 'utf8'),
+      ...(args.title !== undefined && { title: args.title }),
+      ...(args.command !== undefined && { commands: args.command }),
+      force: args.force,
+      ...(args.priority !== undefined && { priority: args.priority }),
+    });
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify({ sweep: result.sweep, queued: result.queued, skipped: result.skipped, alreadyQueued: result.alreadyQueued })}\n`);
+    } else {
+      terminal.line(`sweep ${terminal.color('bold', result.sweep)}: ${result.queued} queued, ${result.skipped} skipped (every command already succeeded), ${result.alreadyQueued} already queued or running`);
+      if (!args.wait) terminal.line(`follow it with: coord status ${result.sweep}`);
+    }
+    if (!args.wait) return;
+    const { counts, otherFailed } = await waitForSweep(redis, keys, result.sweep, args.json ? createTerminal(process.stderr) : terminal, result.alreadyQueuedIds);
+    const failed = counts.failed + counts.cancelled + otherFailed;
+    if (!args.json) terminal.line(`${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.cancelled} cancelled, ${counts.skipped} skipped`);
+    if (failed > 0) throw new ExitError(`${failed} task(s) did not succeed; see coord status ${result.sweep}`, 1);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export const submitCommand: CommandModule<object, SubmitArgs> = {
+  command: 'submit [file]',
+  describe: 'Queue a sweep for the agents (Redis); all tasks or none',
+  builder: builder as unknown as CommandModule<object, SubmitArgs>['builder'],
+  handler,
+};

@@ -1,0 +1,94 @@
+/**
+ * What `coord status` shows, read without scanning the keyspace or loading a sweep's jobs:
+ * sweeps from a sorted set, counts from per-state set sizes, tasks a page at a time.
+ */
+import {
+  parseAgentRecord,
+  parseTaskRecord,
+  STATUS_FIELDS,
+  TASK_STATES,
+  zipFields,
+  type AgentRecord,
+  type RedisKeys,
+  type TaskRecord,
+  type TaskState,
+} from '@sweep-runner/shared';
+import type { Redis } from 'ioredis';
+import { sweepCounts, type StateCounts } from './wait-for-sweep.js';
+
+export interface SweepSummary {
+  id: string;
+  file: string;
+  output: string;
+  title: string;
+  createdAt: string;
+  counts: StateCounts;
+}
+
+export interface AgentSummary extends AgentRecord {
+  /** The heartbeat expired: the agent died or lost Redis. */
+  lost: boolean;
+}
+
+export async function readSweep(redis: Redis, keys: RedisKeys, id: string): Promise<SweepSummary | undefined> {
+  const [file, output, title, createdAt] = await redis.hmget(keys.sweep(id), 'file', 'output', 'title', 'createdAt');
+  if (createdAt === null) return undefined;
+  return { id, file: file ?? '', output: output ?? '', title: title ?? '', createdAt: createdAt ?? '', counts: await sweepCounts(redis, keys, id) };
+}
+
+export async function listSweeps(redis: Redis, keys: RedisKeys, limit = 20): Promise<SweepSummary[]> {
+  const ids = await redis.zrevrange(keys.sweeps, 0, limit - 1);
+  const sweeps = await Promise.all(ids.map((id) => readSweep(redis, keys, id)));
+  return sweeps.filter((sweep): sweep is SweepSummary => sweep !== undefined);
+}
+
+/** Agents whose last heartbeat is older than this are dropped from the list entirely. */
+const FORGET_AFTER_MS = 24 * 3600 * 1000;
+
+export async function listAgents(redis: Redis, keys: RedisKeys): Promise<AgentSummary[]> {
+  const now = Date.now();
+  await redis.zremrangebyscore(keys.agents, 0, now - FORGET_AFTER_MS);
+  const entries = await redis.zrange(keys.agents, 0, -1, 'WITHSCORES');
+  const names: Array<[string, number]> = [];
+  for (let i = 0; i < entries.length; i += 2) names.push([entries[i]!, Number(entries[i + 1])]);
+  const pipeline = redis.pipeline();
+  for (const [name] of names) pipeline.hgetall(keys.agent(name));
+  const hashes = (await pipeline.exec()) ?? [];
+  return names.map(([name, lastSeen], i) => {
+    const record = parseAgentRecord((hashes[i]?.[1] ?? {}) as Record<string, string>);
+    if (!record) {
+      return { name, host: '', state: 'stopped', gpuSlots: [], cpuSlots: 0, pools: [], version: '', startedAt: '', lastSeen, running: [], insecure: false, busyGpus: [], lost: true };
+    }
+    return { ...record, lost: false };
+  });
+}
+
+export interface TaskPage {
+  tasks: TaskRecord[];
+  /** How many tasks match (the sweep's, or those in the state asked for). */
+  total: number;
+}
+
+export async function readTaskPage(
+  redis: Redis,
+  keys: RedisKeys,
+  sweepId: string,
+  options: { offset: number; limit: number; state?: TaskState },
+): Promise<TaskPage> {
+  const set = options.state ? keys.sweepState(sweepId, options.state) : keys.sweepTasks(sweepId);
+  const stop = options.limit > 0 ? options.offset + options.limit - 1 : -1;
+  const [ids, total] = await Promise.all([redis.zrange(set, options.offset, stop), redis.zcard(set)]);
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.hmget(keys.task(id), ...STATUS_FIELDS);
+  const rows = (await pipeline.exec()) ?? [];
+  const tasks = rows
+    .map(([, values]) => parseTaskRecord(zipFields(STATUS_FIELDS, values as Array<string | null>)))
+    .filter((task): task is TaskRecord => task !== undefined)
+    // A task another sweep owns is listed here because this sweep skipped it.
+    .map((task) => (task.sweep === sweepId ? task : { ...task, state: 'skipped' as const, reason: `every command succeeded before (sweep ${task.sweep})` }));
+  return { tasks, total };
+}
+
+export function isTaskState(value: string): value is TaskState {
+  return (TASK_STATES as readonly string[]).includes(value);
+}

@@ -1,0 +1,74 @@
+/** `submit --wait` and `status --watch`: follow a sweep until every task is final. */
+import { TASK_STATES, TERMINAL_STATES, type RedisKeys, type TaskState } from '@sweep-runner/shared';
+import type { Redis } from 'ioredis';
+import { progressBar, type Terminal } from '../output/terminal.js';
+
+export type StateCounts = Record<TaskState, number> & { total: number };
+
+export async function sweepCounts(redis: Redis, keys: RedisKeys, sweepId: string): Promise<StateCounts> {
+  const pipeline = redis.pipeline();
+  for (const state of TASK_STATES) pipeline.zcard(keys.sweepState(sweepId, state));
+  pipeline.zcard(keys.sweepTasks(sweepId));
+  const results = (await pipeline.exec()) ?? [];
+  const counts = Object.fromEntries(TASK_STATES.map((state, i) => [state, Number(results[i]?.[1] ?? 0)])) as Record<TaskState, number>;
+  return { ...counts, total: Number(results[TASK_STATES.length]?.[1] ?? 0) };
+}
+
+export function finishedCount(counts: StateCounts): number {
+  return TERMINAL_STATES.reduce((sum, state) => sum + counts[state], 0);
+}
+
+/**
+ * Waits until the sweep's tasks (and `alsoWatch`, tasks queued by earlier sweeps) are all
+ * final. Prints a line per finished task (off a TTY) and keeps a progress bar (on one).
+ * Returns the final counts.
+ */
+export async function waitForSweep(
+  redis: Redis,
+  keys: RedisKeys,
+  sweepId: string,
+  terminal: Terminal,
+  alsoWatch: string[] = [],
+  signal?: AbortSignal,
+): Promise<{ counts: StateCounts; otherFailed: number }> {
+  const reader = redis.duplicate();
+  let lastId = '0';
+  try {
+    for (;;) {
+      const counts = await sweepCounts(redis, keys, sweepId);
+      let othersDone = 0;
+      let otherFailed = 0;
+      if (alsoWatch.length > 0) {
+        const pipeline = redis.pipeline();
+        for (const id of alsoWatch) pipeline.hget(keys.task(id), 'state');
+        for (const [, state] of (await pipeline.exec()) ?? []) {
+          if (TERMINAL_STATES.includes(state as TaskState)) othersDone++;
+          if (state === 'failed' || state === 'cancelled') otherFailed++;
+        }
+      }
+      const done = finishedCount(counts) + othersDone;
+      const total = counts.total + alsoWatch.length;
+      terminal.status(`${progressBar(done, total)}  running ${counts.running}, failed ${counts.failed}`);
+      if (done >= total || signal?.aborted) {
+        terminal.clearStatus();
+        return { counts, otherFailed };
+      }
+      // Block on the sweep's event stream (no polling while nothing happens), at most 1 s.
+      const events = (await reader.xread('COUNT', 500, 'BLOCK', 1000, 'STREAMS', keys.sweepEvents(sweepId), lastId)) as
+        | Array<[string, Array<[string, string[]]>]>
+        | null;
+      for (const [, entries] of events ?? []) {
+        for (const [id, fields] of entries) {
+          lastId = id;
+          const event = Object.fromEntries(fields.reduce<Array<[string, string]>>((pairs, v, i, all) => (i % 2 ? pairs : [...pairs, [v, all[i + 1]!]]), []));
+          if (!terminal.isTTY || event.state !== 'skipped') {
+            const color = event.state === 'succeeded' ? 'green' : event.state === 'skipped' ? 'gray' : 'red';
+            terminal.line(`${terminal.color(color, (event.state ?? '').toUpperCase().padEnd(9))} ${event.name}${event.detail ? `  (${event.detail})` : ''}`);
+          }
+        }
+      }
+    }
+  } finally {
+    reader.disconnect();
+  }
+}

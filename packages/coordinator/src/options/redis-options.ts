@@ -1,0 +1,39 @@
+/** `--redis`, `--prefix` and TLS flags, shared by every command that talks to Redis. */
+import { connectForCommand, connectionSettings, DEFAULT_PREFIX, defineTaskScripts, RedisKeys, UsageError } from '@sweep-runner/shared';
+import type { Redis } from 'ioredis';
+import type { Argv } from 'yargs';
+
+export interface RedisArgs {
+  redis?: string;
+  prefix: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+export function withRedisOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .option('redis', { type: 'string', describe: 'Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379); rediss:// for TLS' })
+    .option('prefix', { type: 'string', default: process.env.RUNNER_PREFIX ?? DEFAULT_PREFIX, describe: 'key prefix, to share a Redis ($RUNNER_PREFIX)' })
+    .option('tls-ca', { type: 'string', describe: 'CA certificate for rediss://' })
+    .option('tls-cert', { type: 'string', describe: 'client certificate for rediss://' })
+    .option('tls-key', { type: 'string', describe: 'client key for rediss://' });
+}
+
+export interface Connected {
+  redis: Redis;
+  keys: RedisKeys;
+  settings: ReturnType<typeof connectionSettings>;
+}
+
+export async function connect(args: RedisArgs): Promise<Connected> {
+  if (!/^[\w.-]+$/.test(args.prefix)) throw new UsageError(`--prefix must be letters, digits, "_", "-" or "." (got "${args.prefix}")`);
+  const settings = connectionSettings(args.redis, {
+    ...(args.tlsCa !== undefined && { ca: args.tlsCa }),
+    ...(args.tlsCert !== undefined && { cert: args.tlsCert }),
+    ...(args.tlsKey !== undefined && { key: args.tlsKey }),
+  });
+  const redis = await connectForCommand(settings);
+  defineTaskScripts(redis);
+  return { redis, keys: new RedisKeys(args.prefix), settings };
+}

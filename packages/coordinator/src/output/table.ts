@@ -1,0 +1,29 @@
+/** Plain-text tables that fit the terminal: columns padded, the widest cut to fit. */
+
+export function formatTable(headers: string[], rows: string[][], maxWidth = 200): string {
+  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const total = () => widths.reduce((sum, w) => sum + w, 0) + 2 * (widths.length - 1);
+  while (total() > maxWidth) {
+    const widest = widths.indexOf(Math.max(...widths));
+    if (widths[widest]! <= 8) break;
+    widths[widest]!--;
+  }
+  const cell = (text: string, i: number) => {
+    const width = widths[i]!;
+    const fitted = text.length > width ? `${text.slice(0, Math.max(0, width - 1))}…` : text;
+    return i === widths.length - 1 ? fitted : fitted.padEnd(width);
+  };
+  return [headers, ...rows].map((row) => row.map(cell).join('  ').trimEnd()).join('\n');
+}
+
+/** `3m`, `2h`, `4d` since an ISO time or epoch milliseconds. */
+export function age(since: string | number | undefined, now = Date.now()): string {
+  if (since === undefined || since === '') return '-';
+  const ms = now - (typeof since === 'number' ? since : Date.parse(since));
+  if (!Number.isFinite(ms)) return '-';
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}

@@ -1,0 +1,74 @@
+/** What an agent publishes about itself, refreshed by its heartbeat. */
+
+export const AGENT_STATES = ['starting', 'running', 'draining', 'stopped'] as const;
+export type AgentState = (typeof AGENT_STATES)[number];
+
+export interface RunningTaskInfo {
+  taskId: string;
+  task: string;
+  sweep: string;
+  gpus: string;
+  startedAt: string;
+}
+
+export interface AgentRecord {
+  name: string;
+  host: string;
+  state: AgentState;
+  /** GPU slots as given (`0,1,0,1` = two slots on each of GPUs 0 and 1). */
+  gpuSlots: string[];
+  cpuSlots: number;
+  pools: string[];
+  version: string;
+  startedAt: string;
+  /** Milliseconds since the epoch. */
+  lastSeen: number;
+  running: RunningTaskInfo[];
+  /** Started without a job secret against a non-loopback Redis (`--insecure`). */
+  insecure: boolean;
+  /** GPUs another user's processes fill (below --min-free-mem). */
+  busyGpus: string[];
+}
+
+export function agentHashFields(record: AgentRecord): Record<string, string> {
+  return {
+    name: record.name,
+    host: record.host,
+    state: record.state,
+    gpuSlots: JSON.stringify(record.gpuSlots),
+    cpuSlots: String(record.cpuSlots),
+    pools: JSON.stringify(record.pools),
+    version: record.version,
+    startedAt: record.startedAt,
+    lastSeen: String(record.lastSeen),
+    running: JSON.stringify(record.running),
+    insecure: record.insecure ? '1' : '0',
+    busyGpus: JSON.stringify(record.busyGpus),
+  };
+}
+
+function list<T>(text: string | undefined, fallback: T): T {
+  try {
+    return text ? (JSON.parse(text) as T) : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+export function parseAgentRecord(hash: Record<string, string>): AgentRecord | undefined {
+  if (!hash.name) return undefined;
+  return {
+    name: hash.name,
+    host: hash.host ?? '',
+    state: (hash.state as AgentState) ?? 'running',
+    gpuSlots: list(hash.gpuSlots, [] as string[]),
+    cpuSlots: Number(hash.cpuSlots ?? 0),
+    pools: list(hash.pools, [] as string[]),
+    version: hash.version ?? '',
+    startedAt: hash.startedAt ?? '',
+    lastSeen: Number(hash.lastSeen ?? 0),
+    running: list(hash.running, [] as RunningTaskInfo[]),
+    insecure: hash.insecure === '1',
+    busyGpus: list(hash.busyGpus, [] as string[]),
+  };
+}

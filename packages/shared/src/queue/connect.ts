@@ -1,0 +1,125 @@
+/**
+ * Redis connections for the two kinds of program: a CLI command fails fast with one clear
+ * line when Redis is unreachable; a daemon (the agent) retries with backoff and logs each
+ * attempt. BullMQ needs `maxRetriesPerRequest: null` on connections its workers use.
+ */
+import { readFileSync } from 'node:fs';
+import { Redis, type RedisOptions } from 'ioredis';
+import { ExitError, UsageError } from '../errors.js';
+import { DEFAULT_REDIS_URL, describeRedis, parseRedisUrl, type RedisTarget } from './redis-url.js';
+
+export interface TlsFiles {
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+export interface ConnectionSettings {
+  target: RedisTarget;
+  tls: TlsFiles;
+}
+
+/** Exit code for "a service we need is unreachable". */
+export const EXIT_UNREACHABLE = 3;
+
+export function connectionSettings(url: string | undefined, tls: TlsFiles = {}): ConnectionSettings {
+  const chosen = url ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
+  const target = parseRedisUrl(chosen);
+  if (!target) {
+    throw new UsageError(`"${chosen.replace(/:[^:@/]*@/, ':***@')}" is not a Redis URL; write redis://[user:password@]host:port[/db] or rediss://... for TLS`);
+  }
+  if ((tls.ca || tls.cert || tls.key) && !target.tls) {
+    throw new UsageError('--tls-ca, --tls-cert and --tls-key need a rediss:// URL');
+  }
+  return { target, tls };
+}
+
+function readTlsFile(path: string | undefined, what: string): Buffer | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new UsageError(`cannot read the TLS ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+export function redisOptions(settings: ConnectionSettings): RedisOptions {
+  const { target, tls } = settings;
+  const options: RedisOptions = {
+    host: target.host,
+    port: target.port,
+    db: target.db,
+    ...(target.username && { username: target.username }),
+    ...(target.password && { password: target.password }),
+  };
+  if (target.tls) {
+    const ca = readTlsFile(tls.ca, 'CA');
+    const cert = readTlsFile(tls.cert, 'certificate');
+    const key = readTlsFile(tls.key, 'key');
+    options.tls = { servername: target.host, ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
+  }
+  return options;
+}
+
+function unreachable(settings: ConnectionSettings, cause: string): ExitError {
+  return new ExitError(
+    `cannot reach Redis at ${describeRedis(settings.target)} (${cause}): start one (redis-server, or docker compose up -d redis) or point REDIS_URL / --redis at yours`,
+    EXIT_UNREACHABLE,
+  );
+}
+
+function describeFailure(error: unknown): string {
+  const err = error as NodeJS.ErrnoException & { message: string };
+  if (/WRONGPASS|NOAUTH|invalid username-password/i.test(err.message)) return 'authentication failed: check the user and password in the URL';
+  if (/NOPERM/i.test(err.message)) return `permission denied: ${err.message}`;
+  return err.code ?? err.message;
+}
+
+/** A connection for a CLI command: connected and answering within `timeoutMs`, or an ExitError. */
+export async function connectForCommand(settings: ConnectionSettings, timeoutMs = 4000): Promise<Redis> {
+  let lastError = 'no answer';
+  const redis = new Redis({
+    ...redisOptions(settings),
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: null,
+    retryStrategy: () => null,
+  });
+  redis.on('error', (error: Error) => (lastError = describeFailure(error)));
+  const timer = new Promise<never>((_, reject) => {
+    const handle = setTimeout(() => reject(unreachable(settings, `no answer in ${timeoutMs / 1000}s`)), timeoutMs);
+    handle.unref();
+  });
+  try {
+    await Promise.race([redis.connect().then(() => redis.ping()), timer]);
+  } catch (error) {
+    redis.disconnect();
+    if (error instanceof ExitError) throw error;
+    throw unreachable(settings, describeFailure(error) || lastError);
+  }
+  // After a successful start, a lost connection should be retried, not end the command.
+  redis.options.retryStrategy = (times: number) => Math.min(100 * 2 ** times, 2000);
+  return redis;
+}
+
+/**
+ * A connection for a daemon: never gives up, reports each failed attempt through `onRetry`
+ * (with the delay before the next one), and is usable by BullMQ workers.
+ */
+export function connectForDaemon(settings: ConnectionSettings, onRetry: (attempt: number, delayMs: number, error: string) => void): Redis {
+  let lastError = 'connection closed';
+  const redis = new Redis({
+    ...redisOptions(settings),
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    retryStrategy: (times: number) => {
+      const delay = Math.min(250 * 2 ** Math.min(times, 7), 15_000);
+      onRetry(times, delay, lastError);
+      return delay;
+    },
+  });
+  redis.on('error', (error: Error) => (lastError = describeFailure(error)));
+  return redis;
+}
+
+export { describeRedis };

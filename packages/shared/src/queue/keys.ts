@@ -1,0 +1,98 @@
+/**
+ * Every Redis key we own, under one prefix (default `runner`) so several teams can share a
+ * Redis. BullMQ's own keys use the same prefix: `<prefix>:<queue>:...`.
+ */
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+
+export const DEFAULT_PREFIX = 'runner';
+
+export const TASK_STATES = ['waiting', 'running', 'succeeded', 'failed', 'timeout', 'cancelled', 'skipped'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+export const TERMINAL_STATES: readonly TaskState[] = ['succeeded', 'failed', 'timeout', 'cancelled', 'skipped'];
+
+export class RedisKeys {
+  constructor(readonly prefix: string = DEFAULT_PREFIX) {}
+
+  /** ZSET sweep id -> creation time (ms). */
+  get sweeps(): string {
+    return `${this.prefix}:sweeps`;
+  }
+  /** HASH: file, output, createdAt, counts at submission, the sweep file's text. */
+  sweep(id: string): string {
+    return `${this.prefix}:sweep:${id}`;
+  }
+  /** ZSET task id -> index in the sweep: every task the sweep owns, in order. */
+  sweepTasks(id: string): string {
+    return `${this.prefix}:sweep:${id}:tasks`;
+  }
+  /** ZSET task id -> index: the sweep's tasks in one state (counts are ZCARDs). */
+  sweepState(id: string, state: TaskState): string {
+    return `${this.prefix}:sweep:${id}:state:${state}`;
+  }
+  /** STREAM of the sweep's tasks reaching a final state (for --wait and live views). */
+  sweepEvents(id: string): string {
+    return `${this.prefix}:sweep:${id}:events`;
+  }
+  /** HASH: one task's current state and its commands' results. */
+  task(taskId: string): string {
+    return `${this.prefix}:task:${taskId}`;
+  }
+  /** HASH name -> task id, to find a task by name. */
+  taskNames(): string {
+    return `${this.prefix}:task-names`;
+  }
+  /** STREAM of a command's log lines, capped. */
+  log(taskId: string, command: string): string {
+    return `${this.prefix}:log:${taskId}:${command}`;
+  }
+  /** ZSET agent name -> last heartbeat (ms); the agent's HASH expires when it stops beating. */
+  get agents(): string {
+    return `${this.prefix}:agents`;
+  }
+  agent(name: string): string {
+    return `${this.prefix}:agent:${name}`;
+  }
+  /** ZSET an agent adds to itself to end its blocking wait early (a slot freed). */
+  agentWake(name: string): string {
+    return `${this.prefix}:agent:${name}:wake`;
+  }
+  /** SET of queue names that sweeps have used. */
+  get queues(): string {
+    return `${this.prefix}:queues`;
+  }
+  /** Pub/sub channel for cancel requests to agents. */
+  get control(): string {
+    return `${this.prefix}:control`;
+  }
+}
+
+/** BullMQ queue for tasks of one pool needing `gpus` GPUs: `tasks.default.1g`. */
+export function queueName(pool: string, gpus: number): string {
+  return `tasks.${pool}.${gpus}g`;
+}
+
+export function parseQueueName(name: string): { pool: string; gpus: number } | undefined {
+  const match = /^tasks\.(.+)\.(\d+)g$/.exec(name);
+  return match ? { pool: match[1]!, gpus: Number(match[2]) } : undefined;
+}
+
+/** `output` and `./output/` are the same root. */
+export function normaliseOutputRoot(root: string): string {
+  const normalised = posix.normalize(root);
+  return normalised.length > 1 ? normalised.replace(/\/+$/, '') : normalised;
+}
+
+/** A task's identity: its output root and name. The same task submitted twice has one id. */
+export function taskIdOf(outputRoot: string, name: string): string {
+  return createHash('sha256').update(`${normaliseOutputRoot(outputRoot)}\0${name}`).digest('hex').slice(0, 20);
+}
+
+/** The BullMQ job id of a task's n-th queueing: resubmitting while queued adds nothing. */
+export function jobIdOf(taskId: string, run: number): string {
+  return `${taskId}-${run}`;
+}
+
+export function taskIdOfJob(jobId: string): string {
+  return jobId.slice(0, jobId.lastIndexOf('-'));
+}

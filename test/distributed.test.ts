@@ -1,0 +1,248 @@
+/**
+ * Distributed mode against a private redis-server with real agent processes: GPU slots,
+ * resubmission, crash takeover, draining, idle cost and an unreachable Redis.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { useAgents } from './helpers/agents.js';
+import { coord, processesMatching, waitFor } from './helpers/cli.js';
+import { freePort, useRedis } from './helpers/redis-server.js';
+import { useTempDirs } from './helpers/temp-dir.js';
+
+const redis = useRedis();
+const startAgent = useAgents();
+const tempDir = useTempDirs();
+
+interface StatusJson {
+  sweeps: Array<{ id: string; counts: Record<string, number> }>;
+  agents: Array<{ name: string; state: string; gpus: string[]; running: Array<{ task: string; gpus: string }> }>;
+  tasks?: Array<{ name: string; state: string; agent: string | null; gpus: string | null; attempt: number; exitCode: number | null; output: string }>;
+}
+
+async function status(prefix: string, sweep?: string): Promise<StatusJson> {
+  const result = await coord(['status', ...(sweep ? [sweep] : []), '--json', '--limit', '0', '--redis', redis().url, '--prefix', prefix]);
+  expect(result.stderr).toBe('');
+  return JSON.parse(result.stdout) as StatusJson;
+}
+
+async function submit(dir: string, prefix: string, extra: string[] = []): Promise<{ sweep: string; queued: number; skipped: number; alreadyQueued: number }> {
+  const result = await coord(['submit', 'params.yaml', '--json', '--redis', redis().url, '--prefix', prefix, ...extra], { cwd: dir });
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout);
+}
+
+function maxOverlap(intervals: Array<[number, number]>): number {
+  const points = intervals.flatMap(([s, e]) => [[s, 1] as const, [e, -1] as const]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let max = 0;
+  for (const [, delta] of points) max = Math.max(max, (now += delta));
+  return max;
+}
+
+describe('distributed mode', () => {
+  it('runs 1-GPU, 2-GPU and CPU tasks on valid GPU sets, never over a GPU\'s slots', async () => {
+    const dir = tempDir();
+    const prefix = 'mixed';
+    writeFileSync(
+      join(dir, 'params.yaml'),
+      `template:
+  run: >
+    s=$(date +%s.%N); sleep 0.4; e=$(date +%s.%N);
+    echo "$s $e $CUDA_VISIBLE_DEVICES" > {_output}/times
+---
+x: [1, 2, 3, 4, 5, 6]
+---
+_gpus: 2
+y: [1, 2, 3, 4]
+---
+_gpus: 0
+z: [1, 2, 3, 4]
+`,
+    );
+    const agents = [
+      await startAgent(redis().url, ['--gpus', '0,1', '--prefix', prefix], { workdir: join(dir, 'a') }),
+      await startAgent(redis().url, ['--gpus', '2,3,2,3', '--prefix', prefix], { workdir: join(dir, 'b') }),
+      await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix], { workdir: join(dir, 'c') }),
+    ];
+    const waited = await coord(['submit', 'params.yaml', '--wait', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    expect(waited.code).toBe(0);
+    const sweepId = /sweep (\S+):/.exec(waited.stdout)![1]!;
+    const report = await status(prefix, sweepId);
+    expect(report.sweeps[0]!.counts).toMatchObject({ succeeded: 14, failed: 0, waiting: 0, running: 0, total: 14 });
+    expect(report.agents.map((a) => a.name).sort()).toEqual(agents.map((a) => a.name).sort());
+    const gpusOf: Record<string, string[]> = { [agents[0]!.name]: ['0', '1'], [agents[1]!.name]: ['2', '3'], [agents[2]!.name]: [] };
+    const slotsOf: Record<string, number> = { [agents[0]!.name]: 1, [agents[1]!.name]: 2 };
+    const perGpu = new Map<string, Array<[number, number]>>();
+    const cpu: Array<[number, number]> = [];
+    for (const task of report.tasks!) {
+      expect(task.state).toBe('succeeded');
+      const agent = agents.find((a) => a.name === task.agent)!;
+      const [start, end, visible = ''] = readFileSync(join(agent.workdir, task.output, 'times'), 'utf8').trim().split(' ');
+      expect(visible).toBe(task.gpus ?? '');
+      const gpus = visible === '' ? [] : visible.split(',');
+      const wanted = task.name.startsWith('X_') ? 1 : task.name.startsWith('Y_') ? 2 : 0;
+      expect(gpus).toHaveLength(wanted);
+      expect(new Set(gpus).size).toBe(gpus.length);
+      for (const gpu of gpus) expect(gpusOf[agent.name]).toContain(gpu);
+      if (gpus.length === 0) cpu.push([Number(start), Number(end)]);
+      for (const gpu of gpus) {
+        const key = `${agent.name}/${gpu}`;
+        perGpu.set(key, [...(perGpu.get(key) ?? []), [Number(start), Number(end)]]);
+      }
+    }
+    for (const [key, runs] of perGpu) expect(maxOverlap(runs)).toBeLessThanOrEqual(slotsOf[key.split('/')[0]!]!);
+    expect(maxOverlap(cpu)).toBeLessThanOrEqual(2);
+  });
+
+  it('queues nothing new on a second submit, and reruns only the failed task after it', async () => {
+    const dir = tempDir();
+    const prefix = 'resubmit';
+    const workdir = join(dir, 'work');
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: if [ -e fail-{x} ]; then rm fail-{x}; exit 1; fi; echo ok {x} >> runs.txt\n---\nx: [1, 2, 3]\n');
+    const first = await submit(dir, prefix);
+    expect(first).toMatchObject({ queued: 3, skipped: 0, alreadyQueued: 0 });
+    const again = await submit(dir, prefix);
+    expect(again).toMatchObject({ queued: 0, skipped: 0, alreadyQueued: 3 });
+
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(workdir, { recursive: true });
+    writeFileSync(join(workdir, 'fail-2'), '');
+    await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix], { workdir });
+    await waitFor(async () => (await status(prefix, first.sweep)).sweeps[0]!.counts.waiting === 0 && (await status(prefix, first.sweep)).sweeps[0]!.counts.running === 0, 20_000, 'the sweep to finish');
+    const afterFirst = await status(prefix, first.sweep);
+    expect(afterFirst.sweeps[0]!.counts).toMatchObject({ succeeded: 2, failed: 1 });
+    expect(afterFirst.tasks!.find((t) => t.name === 'X_2')).toMatchObject({ state: 'failed', exitCode: 1 });
+
+    const rerun = await submit(dir, prefix);
+    expect(rerun).toMatchObject({ queued: 1, skipped: 2, alreadyQueued: 0 });
+    await waitFor(async () => (await status(prefix, rerun.sweep)).sweeps[0]!.counts.succeeded === 1, 20_000, 'the rerun');
+    expect(readFileSync(join(workdir, 'runs.txt'), 'utf8').trim().split('\n').sort()).toEqual(['ok 1', 'ok 2', 'ok 3']);
+  });
+
+  it('moves a task to another agent when its agent is SIGKILLed, with no survivor and no overlap', async () => {
+    const dir = tempDir();
+    const prefix = 'crash';
+    const marker = `crash-marker-${process.pid}`;
+    const ledger = join(dir, 'ledger');
+    writeFileSync(
+      join(dir, 'params.yaml'),
+      `template:\n  run: echo "start $(date +%s%N)" >> ${ledger}; bash -c 'exec -a ${marker} sleep 3'; echo "end $(date +%s%N)" >> ${ledger}\n---\nx: 1\n`,
+    );
+    const first = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '2000'], { workdir: join(dir, 'a') });
+    const { sweep } = await submit(dir, prefix);
+    await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the task to start');
+    const second = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '2000'], { workdir: join(dir, 'b') });
+    first.child.kill('SIGKILL');
+    await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'the dead agent\'s command to die');
+    const diedAt = BigInt(Date.now()) * 1_000_000n;
+    await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.succeeded === 1, 30_000, 'the task to finish on the other agent');
+    const task = (await status(prefix, sweep)).tasks![0]!;
+    expect(task).toMatchObject({ state: 'succeeded', agent: second.name, attempt: 2 });
+    const starts = readFileSync(ledger, 'utf8').trim().split('\n').filter((l) => l.startsWith('start')).map((l) => BigInt(l.split(' ')[1]!));
+    expect(starts).toHaveLength(2);
+    expect(starts[1]! > diedAt - 1_000_000_000n).toBe(true);
+    expect(existsSync(join(dir, 'b', 'output', 'X_1', 'stat.json'))).toBe(true);
+  });
+
+  it('drains on SIGTERM: the running task finishes, nothing new starts, the agent leaves status', async () => {
+    const dir = tempDir();
+    const prefix = 'drain';
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: sleep 1.5; echo done {x}\n---\nx: [1, 2, 3]\n');
+    const agent = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix], { workdir: join(dir, 'w') });
+    const { sweep } = await submit(dir, prefix);
+    await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.running === 1, 15_000, 'a task to run');
+    agent.child.kill('SIGTERM');
+    const exit = await agent.done;
+    expect(exit.code).toBe(0);
+    const report = await status(prefix, sweep);
+    expect(report.sweeps[0]!.counts).toMatchObject({ succeeded: 1, waiting: 2, running: 0 });
+    expect(report.agents.find((a) => a.name === agent.name)).toBeUndefined();
+  });
+
+  it('on a second SIGTERM kills running tasks and hands their jobs back at once', async () => {
+    const dir = tempDir();
+    const prefix = 'handback';
+    const marker = `handback-marker-${process.pid}`;
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: exec -a ${marker} sleep 60\n---\nx: 1\n`);
+    const agent = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--kill-grace', '1'], { workdir: join(dir, 'w') });
+    const { sweep } = await submit(dir, prefix);
+    await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the task to start');
+    agent.child.kill('SIGTERM');
+    await waitFor(() => agent.logs().some((entry) => String(entry.msg).startsWith('draining')), 5000, 'draining');
+    agent.child.kill('SIGTERM');
+    expect((await agent.done).code).toBe(0);
+    expect(await processesMatching(marker)).toEqual([]);
+    const task = (await status(prefix, sweep)).tasks![0]!;
+    expect(task.state).toBe('waiting');
+    // Handed back, not left to expire: another agent starts it at once.
+    const next = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix], { workdir: join(dir, 'w2') });
+    await waitFor(async () => (await status(prefix, sweep)).tasks![0]!.agent === next.name, 10_000, 'the next agent to take it');
+    next.child.kill('SIGKILL');
+  });
+
+  it('kills its runs when Redis is out of reach for longer than the lock', async () => {
+    const dir = tempDir();
+    const prefix = 'partition';
+    const marker = `partition-marker-${process.pid}`;
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: exec -a ${marker} sleep 60\n---\nx: 1\n`);
+    const agent = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '2000', '--kill-grace', '1'], { workdir: join(dir, 'w') });
+    await submit(dir, prefix);
+    await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the task to start');
+    redis().process.kill('SIGSTOP');
+    try {
+      await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'the run to be killed');
+    } finally {
+      redis().process.kill('SIGCONT');
+    }
+    expect(agent.logs().some((entry) => entry.msg === 'stopping a run that may now belong to another agent')).toBe(true);
+    agent.child.kill('SIGKILL');
+  });
+
+  it('finds GPUs with --gpus auto through nvidia-smi', async () => {
+    const dir = tempDir();
+    const bin = join(dir, 'bin');
+    const { mkdirSync, chmodSync } = await import('node:fs');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'nvidia-smi'), '#!/bin/sh\necho "0, 10000, 11000"\necho "1, 9000, 11000"\necho "2, 11000, 11000"\n');
+    chmodSync(join(bin, 'nvidia-smi'), 0o755);
+    const agent = await startAgent(redis().url, ['--gpus', 'auto', '--prefix', 'auto'], { workdir: join(dir, 'w'), env: { PATH: `${bin}:${process.env.PATH}` } });
+    const report = await status('auto');
+    expect(report.agents.find((a) => a.name === agent.name)!.gpus).toEqual(['0', '1', '2']);
+    agent.child.kill('SIGKILL');
+  });
+
+  it('an idle agent uses no measurable CPU', async () => {
+    const dir = tempDir();
+    const agent = await startAgent(redis().url, ['--gpus', '0,1', '--prefix', 'idle'], { workdir: dir });
+    const ticks = () => {
+      const fields = readFileSync(`/proc/${agent.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return Number(fields[11]) + Number(fields[12]);
+    };
+    // Let start-up work settle, then measure a quiet stretch (this bounds the test, not a timing goal).
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const before = ticks();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(ticks() - before).toBeLessThanOrEqual(10); // clock ticks are 10 ms: under 100 ms of CPU in 3 s
+  });
+
+  it('explains an unreachable Redis in one line within 5 s; the agent keeps retrying', async () => {
+    const port = await freePort();
+    const started = Date.now();
+    const result = await coord(['status', '--redis', `redis://127.0.0.1:${port}`]);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(result.code).toBe(3);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain(`cannot reach Redis at redis://127.0.0.1:${port}`);
+    const dir = tempDir();
+    const { startCli, AGENT } = await import('./helpers/cli.js');
+    const agent = startCli(AGENT, ['--gpus', '0', '--redis', `redis://127.0.0.1:${port}`, '--workdir', dir, '--log-format', 'json']);
+    try {
+      await waitFor(() => agent.stderr().split('\n').filter((l) => l.includes('cannot reach Redis, retrying')).length >= 2, 10_000, 'two retry lines');
+    } finally {
+      agent.child.kill('SIGKILL');
+      await agent.done;
+    }
+  });
+});
