@@ -24,6 +24,7 @@ import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobFetcher } from './fetch/job-fetcher.js';
 import type { ServedQueue } from './fetch/served-queue.js';
+import { queryGpus } from './gpu/nvidia-smi.js';
 import { SlotAllocator } from './gpu/slot-allocator.js';
 import { Heartbeat } from './heartbeat.js';
 import type { Logger } from './log.js';
@@ -52,6 +53,8 @@ export interface AgentOptions {
   log: Logger;
   verify: (data: unknown) => string | undefined;
   launcher?: ProcessLauncher;
+  /** Start a task on a GPU only if nvidia-smi reports this much free memory (MiB) on it. */
+  minFreeMiB?: number;
 }
 
 interface ControlMessage {
@@ -79,6 +82,8 @@ export class Agent {
   private tokens = 0;
   private cancelPoll: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  private memoryCheckDue = true;
+  private memoryTimer: NodeJS.Timeout | undefined;
   readonly startedAt = new Date().toISOString();
 
   constructor(private readonly options: AgentOptions) {
@@ -151,6 +156,11 @@ export class Agent {
       { agent: options.name, gpus: options.gpuSlots.join(',') || 'none', cpuSlots: options.cpuSlots, pools: options.pools.join(','), workdir: options.workdir, queues: this.queues.map((q) => q.name).join(' ') },
       'agent running',
     );
+    if (options.minFreeMiB !== undefined) {
+      // Other users' jobs come and go without telling us: look again every 30 s.
+      this.memoryTimer = setInterval(() => this.slotFreed(), 30_000);
+      this.memoryTimer.unref();
+    }
     this.loopDone = this.loop();
   }
 
@@ -193,14 +203,36 @@ export class Agent {
   }
 
   private slotFreed(): void {
+    this.memoryCheckDue = true;
     const waiters = this.slotWaiters;
     this.slotWaiters = [];
     for (const resolve of waiters) resolve();
     this.fetcher.wake().catch(() => undefined);
   }
 
+  /** GPUs whose free memory is below `--min-free-mem` (other users) take no task for now. */
+  private async checkGpuMemory(): Promise<void> {
+    this.memoryCheckDue = false;
+    if (this.options.minFreeMiB === undefined) return;
+    try {
+      const gpus = await queryGpus();
+      const busy = gpus.filter((gpu) => gpu.memoryFree < this.options.minFreeMiB!).map((gpu) => gpu.index);
+      const missing = this.allocator.gpus.filter((gpu) => !gpus.some((info) => info.index === gpu));
+      const before = this.allocator.unusableGpus.sort().join(',');
+      this.allocator.setUnusable([...busy, ...missing].filter((gpu) => this.allocator.gpus.includes(gpu)));
+      if (this.allocator.unusableGpus.sort().join(',') !== before) {
+        this.log.info({ busyGpus: this.allocator.unusableGpus.join(',') || 'none', minFreeMiB: this.options.minFreeMiB }, 'GPUs below the free-memory bar');
+        this.heartbeat.beat().catch(() => undefined);
+      }
+    } catch (error) {
+      this.log.warn({ error: (error as Error).message }, 'cannot read GPU memory; treating every GPU as busy');
+      this.allocator.setUnusable(this.allocator.gpus);
+    }
+  }
+
   private async loop(): Promise<void> {
     while (this.state === 'running') {
+      if (this.memoryCheckDue) await this.checkGpuMemory();
       const eligible = this.queues.filter((q) => this.allocator.canFit(q.gpus)).sort((a, b) => b.gpus - a.gpus);
       if (eligible.length === 0) {
         await this.waitForSlot();
@@ -314,6 +346,7 @@ export class Agent {
       // The fetch loop ends once woken; without Redis the wake cannot arrive, so do not wait forever.
       await Promise.race([this.loopDone.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
       if (this.cancelPoll) clearInterval(this.cancelPoll);
+      if (this.memoryTimer) clearInterval(this.memoryTimer);
       this.locks.stop();
       const steps = await Promise.allSettled([
         this.heartbeat?.stop(this.options.name),

@@ -12,6 +12,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { Agent } from './agent.js';
 import { parseGpuSlots } from './gpu/gpu-slots.js';
+import { parseMemoryMiB } from './gpu/memory-size.js';
 import { createLogger, type LogFormat } from './log.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -35,6 +36,7 @@ const argv = await yargs(hideBin(process.argv))
   .option('log-lines', { type: 'number', default: 10_000, describe: 'log lines kept in Redis per command' })
   .option('heartbeat-ms', { type: 'number', default: 5000, describe: 'how often the agent reports itself' })
   .option('log-format', { choices: ['pretty', 'json'] as const, describe: 'operator log format (default: pretty on a terminal, else json)' })
+  .option('min-free-mem', { type: 'string', describe: 'start a task on a GPU only if nvidia-smi reports this much free memory on it (e.g. 8G)' })
   .option('insecure', { type: 'boolean', default: false, describe: 'allow running without a job secret against a Redis that is not on this machine' })
   .strict()
   .help()
@@ -72,6 +74,12 @@ async function main(): Promise<void> {
       `Redis at ${connection.target.host} is not on this machine, and without a job secret anyone who can write to it can run commands here: set RUNNER_SECRET (or --secret-file), or pass --insecure if you accept that`,
     );
   }
+  let minFreeMiB: number | undefined;
+  if (argv['min-free-mem'] !== undefined) {
+    minFreeMiB = parseMemoryMiB(argv['min-free-mem']);
+    if (minFreeMiB === undefined) throw new UsageError(`--min-free-mem "${argv['min-free-mem']}": write a size such as 8G, 8000M or 512 (MiB)`);
+    if (gpuSlots.length === 0) throw new UsageError('--min-free-mem needs GPUs (--gpus)');
+  }
   const workdir = resolve(argv.workdir);
   await mkdir(workdir, { recursive: true });
   const agent = new Agent({
@@ -92,6 +100,7 @@ async function main(): Promise<void> {
     version,
     log,
     verify: () => undefined,
+    ...(minFreeMiB !== undefined && { minFreeMiB }),
   });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {

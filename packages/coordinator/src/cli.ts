@@ -6,6 +6,10 @@ import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runCommand } from './commands/run.js';
+import { cancelCommand } from './commands/cancel.js';
+import { logsCommand } from './commands/logs.js';
+import { resultsCommand } from './commands/results.js';
+import { retryCommand } from './commands/retry.js';
 import { statusCommand } from './commands/status.js';
 import { submitCommand } from './commands/submit.js';
 import { reportError } from './output/report-error.js';
@@ -19,6 +23,10 @@ const cli = yargs(hideBin(process.argv))
   .command(runCommand)
   .command(submitCommand)
   .command(statusCommand)
+  .command(logsCommand)
+  .command(cancelCommand)
+  .command(retryCommand)
+  .command(resultsCommand)
   .demandCommand(1, 'name a command, e.g. "coord run params.yaml" (see coord --help)')
   .recommendCommands()
   .strict()

@@ -31,3 +31,4 @@ export * from './queue/payload.js';
 export * from './queue/redis-url.js';
 export * from './queue/task-record.js';
 export * from './queue/task-scripts.js';
+export * from './results/collect-metrics.js';

@@ -6,8 +6,10 @@
  * stalled and the next agent sees the task already final.
  */
 import {
+  collectMetrics,
   payloadProblem,
   runTask,
+  taskDir,
   taskScripts,
   type CommandStat,
   type TaskJobData,
@@ -19,13 +21,15 @@ import type { ServedQueue } from '../fetch/served-queue.js';
 import type { Allocation } from '../gpu/slot-allocator.js';
 import type { AgentContext } from './agent-context.js';
 import { LogShipper } from './log-shipper.js';
-import { copySweepFile } from './sweep-file-copy.js';
+import { sweepInfo } from './sweep-info.js';
 
 /** Why a run was stopped from outside; decides what we tell Redis. */
 type StopReason = { kind: 'cancel'; reason: string } | { kind: 'lost'; reason: string } | { kind: 'hand-back'; reason: string };
 
 export class TaskRun {
   private readonly controller = new AbortController();
+  private info: Awaited<ReturnType<typeof sweepInfo>> | undefined;
+  private logPaths: string[] = [];
   private stopReason: StopReason | undefined;
   readonly startedAt = new Date().toISOString();
   readonly taskName: string;
@@ -103,7 +107,7 @@ export class TaskRun {
 
     let outcome: TaskOutcome;
     try {
-      await copySweepFile(ctx.redis, ctx.keys, data.sweepId, ctx.workdir, data.task.outputRoot).catch(() => undefined);
+      this.info = await sweepInfo(ctx.redis, ctx.keys, data.sweepId, ctx.workdir, data.task.outputRoot);
       outcome = await this.execute(data, taskKey, started.attempt);
     } catch (error) {
       ctx.log.error({ task: data.task.name, error: (error as Error).message }, 'could not run the task');
@@ -132,6 +136,7 @@ export class TaskRun {
       workdir: ctx.workdir,
       launcher: ctx.launcher,
       force: data.force,
+      ...(data.skip && { alreadySucceeded: data.skip }),
       signal: this.controller.signal,
       killGraceMs: ctx.killGraceMs,
       orphanTimeoutMs: ctx.lockMs / 2,
@@ -140,6 +145,7 @@ export class TaskRun {
       host: ctx.host,
       onEvent: (event) => {
         if (event.type === 'command-start') {
+          this.logPaths.push(event.logPath);
           const shipper = new LogShipper(
             ctx.redis,
             ctx.keys.log(data.taskId, event.command),
@@ -174,12 +180,24 @@ export class TaskRun {
     });
   }
 
+  /** Results for `coord results`, and (for an unsuccessful run) what `coord retry` needs. */
+  private async resultFields(data: TaskJobData, succeeded: boolean): Promise<Record<string, string>> {
+    const metrics = await collectMetrics(taskDir(data.task, this.ctx.workdir), this.logPaths, this.info?.metrics).catch(() => ({}));
+    const { signature: _signature, expiresAt: _expiresAt, ...spec } = data;
+    return {
+      params: JSON.stringify(data.task.params),
+      metrics: JSON.stringify(metrics),
+      ...(!succeeded && { spec: JSON.stringify(spec) }),
+    };
+  }
+
   private async report(data: TaskJobData, taskKey: string, outcome: TaskOutcome, attempt: number): Promise<void> {
     const { ctx, job } = this;
     const last = outcome.commands[outcome.commands.length - 1]?.stat;
     const exitFields: Record<string, string> = {
       exitCode: last?.exitCode === null || last?.exitCode === undefined ? '' : String(last.exitCode),
       signal: last?.signal ?? '',
+      ...(await this.resultFields(data, outcome.state === 'succeeded' && !this.stopReason)),
     };
     const stop = this.stopReason;
     const result: TaskJobResult = { state: 'succeeded', agent: ctx.name, attempt };

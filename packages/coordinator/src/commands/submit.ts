@@ -12,12 +12,14 @@ import { expandOptionsFrom, sweepFilePath, withSweepOptions, type SweepArgs } fr
 interface SubmitArgs extends SweepArgs, RedisArgs {
   priority?: number;
   wait: boolean;
+  retryBackoff: number;
 }
 
 function builder(yargs: Argv) {
   return withRedisOptions(withSweepOptions(yargs))
     .option('priority', { type: 'number', describe: 'queue priority of every task (higher runs first; overrides the file)' })
     .option('wait', { type: 'boolean', default: false, describe: 'follow the sweep until every task has finished; exit 1 if one failed' })
+    .option('retry-backoff', { type: 'number', default: 5, describe: 'seconds before the first retry of a failed task (doubling after)' })
     .example('coord submit params.yaml', 'queue every task for the agents')
     .example('coord submit params.yaml -t big --priority 10 --wait', 'queue the "big" documents first and follow them');
 }
@@ -30,6 +32,7 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
   if (args.priority !== undefined && (!Number.isInteger(args.priority) || Math.abs(args.priority) > 1_000_000)) {
     throw new UsageError('--priority must be a whole number between -1000000 and 1000000');
   }
+  if (!Number.isFinite(args.retryBackoff) || args.retryBackoff < 0) throw new UsageError('--retry-backoff must be a number of seconds');
   if (args.dryRun) {
     if (args.json) process.stdout.write(`${JSON.stringify(dryRunJson(expansion, sweep.resources ?? []), null, 2)}\n`);
     else {
@@ -49,6 +52,8 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
       ...(args.title !== undefined && { title: args.title }),
       ...(args.command !== undefined && { commands: args.command }),
       force: args.force,
+      metrics: sweep.metrics,
+      retryBackoffMs: args.retryBackoff * 1000,
       ...(args.priority !== undefined && { priority: args.priority }),
     });
     if (args.json) {

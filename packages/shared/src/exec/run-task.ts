@@ -33,6 +33,8 @@ export interface RunTaskOptions {
   launcher: ProcessLauncher;
   /** Run commands even if they succeeded before. */
   force?: boolean;
+  /** Commands known to have succeeded elsewhere (another agent's disk): skipped unless forced. */
+  alreadySucceeded?: string[];
   /** Aborting kills the running command (SIGTERM, then SIGKILL) and stops the task. */
   signal?: AbortSignal;
   /** Wall-clock limit for the whole task; overrides `task.settings.timeoutSeconds`. */
@@ -83,6 +85,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
 
   await mkdir(taskDir(task, workdir), { recursive: true });
   const done = options.force ? new Set<string>() : succeededCommands(await readTaskStat(task, workdir));
+  if (!options.force) for (const command of options.alreadySucceeded ?? []) done.add(command);
   const toRun = task.commands.filter((c) => !done.has(c.name));
   await writeTaskParams(
     task,

@@ -11,6 +11,8 @@ export interface TaskJobData {
   task: TaskSpec;
   /** Run commands even if they succeeded before (`-f`). */
   force: boolean;
+  /** Commands Redis records as succeeded (on whichever agent ran them): not run again. */
+  skip?: string[];
   /** HMAC over everything that decides what runs (with RUNNER_SECRET). */
   signature?: string;
   /** Milliseconds since the epoch after which a signed job is refused. */

@@ -1,0 +1,76 @@
+/** `coord cancel SWEEP|TASK`: waiting tasks leave the queue, running ones are killed on their agents. */
+import { userInfo } from 'node:os';
+import { hostname } from 'node:os';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { cancelTasks } from '../distributed/cancel-tasks.js';
+import { findTask, sweepExists } from '../distributed/find-task.js';
+import { readTasks, sweepTasksIn } from '../distributed/sweep-tasks.js';
+import { waitFor } from '../output/wait-for.js';
+import { createTerminal } from '../output/terminal.js';
+import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
+
+interface CancelArgs extends RedisArgs {
+  target: string;
+  reason?: string;
+  sweep?: string;
+  json: boolean;
+  wait: number;
+}
+
+function defaultReason(): string {
+  try {
+    return `by ${userInfo().username}@${hostname()}`;
+  } catch {
+    return `from ${hostname()}`;
+  }
+}
+
+async function handler(args: ArgumentsCamelCase<CancelArgs>): Promise<void> {
+  const terminal = createTerminal();
+  const { redis, keys } = await connect(args);
+  try {
+    const reason = args.reason ?? defaultReason();
+    const isSweep = args.sweep === undefined && (await sweepExists(redis, keys, args.target));
+    const tasks = isSweep ? await sweepTasksIn(redis, keys, args.target, ['waiting', 'running']) : [await findTask(redis, keys, args.target, args.sweep)];
+    const result = await cancelTasks(redis, keys, tasks, reason);
+    // Wait (bounded) for the agents to report the killed runs.
+    let stillRunning = result.stopping;
+    if (stillRunning.length > 0 && args.wait > 0) {
+      await waitFor(async () => {
+        const records = await readTasks(redis, keys, stillRunning);
+        stillRunning = records.filter((r) => r.state === 'running').map((r) => r.id);
+        return stillRunning.length === 0;
+      }, args.wait * 1000).catch(() => undefined);
+    }
+    const summary = {
+      target: args.target,
+      cancelled: result.cancelled.length + result.stopping.length - stillRunning.length,
+      stillRunning: stillRunning.length,
+      alreadyFinished: result.finished.length,
+    };
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+      return;
+    }
+    if (!isSweep && result.finished.length === 1) {
+      terminal.line(`task ${tasks[0]!.name} is already ${tasks[0]!.state}; nothing to cancel`);
+      return;
+    }
+    terminal.line(`cancelled ${summary.cancelled} task(s) of ${isSweep ? `sweep ${args.target}` : tasks[0]!.name}${summary.stillRunning ? `; ${summary.stillRunning} still stopping (their agents may be unreachable)` : ''}`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export const cancelCommand: CommandModule<object, CancelArgs> = {
+  command: 'cancel <target>',
+  describe: 'Cancel a sweep\'s or a task\'s waiting and running tasks',
+  builder: ((yargs: Argv) =>
+    withRedisOptions(yargs)
+      .positional('target', { type: 'string', demandOption: true, describe: 'a sweep id, or a task name (or unique prefix)' })
+      .option('reason', { type: 'string', describe: 'recorded with the cancelled tasks' })
+      .option('sweep', { type: 'string', describe: 'the target is a task of this sweep' })
+      .option('wait', { type: 'number', default: 15, describe: 'seconds to wait for running tasks to stop (0: do not wait)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print {target, cancelled, stillRunning, alreadyFinished}' })) as unknown as CommandModule<object, CancelArgs>['builder'],
+  handler,
+};

@@ -1,0 +1,115 @@
+/** `coord logs TASK`: a task's log lines from Redis, from any machine; `-f` follows them live. */
+import { ExitError, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
+import type { Redis } from 'ioredis';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { findTask } from '../distributed/find-task.js';
+import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
+
+interface LogsArgs extends RedisArgs {
+  task: string;
+  command?: string;
+  follow: boolean;
+  tail?: number;
+  sweep?: string;
+  json: boolean;
+}
+
+type StreamEntry = [id: string, fields: string[]];
+
+function field(fields: string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
+class LinePrinter {
+  constructor(private readonly json: boolean) {}
+  line(command: string, entry: StreamEntry): void {
+    const text = field(entry[1], 'line') ?? '';
+    if (this.json) process.stdout.write(`${JSON.stringify({ command, n: Number(field(entry[1], 'n') ?? 0), line: text })}\n`);
+    else process.stdout.write(`${text}\n`);
+  }
+  note(text: string): void {
+    if (!this.json) process.stderr.write(`${text}\n`);
+  }
+}
+
+async function printExisting(redis: Redis, key: string, command: string, tail: number | undefined, printer: LinePrinter): Promise<string> {
+  const entries = (tail !== undefined ? (await redis.xrevrange(key, '+', '-', 'COUNT', tail)).reverse() : await redis.xrange(key, '-', '+')) as StreamEntry[];
+  const meta = await redis.hgetall(`${key}:meta`);
+  const first = entries[0] ? Number(field(entries[0][1], 'n')) : 0;
+  if (meta.path) printer.note(`==> ${command}: ${meta.host ?? '?'}:${meta.path} <==`);
+  if (tail === undefined && first > 1) {
+    printer.note(`(${first - 1} earlier lines were dropped from Redis; the whole log is in ${meta.host ?? '?'}:${meta.path ?? '?'})`);
+  }
+  for (const entry of entries) printer.line(command, entry);
+  return entries.length > 0 ? entries[entries.length - 1]![0] : '0';
+}
+
+async function followStreams(redis: Redis, keys: RedisKeys, task: TaskRecord, commands: string[], lastIds: Map<string, string>, printer: LinePrinter): Promise<void> {
+  const reader = redis.duplicate();
+  try {
+    for (;;) {
+      const streamKeys = commands.map((c) => keys.log(task.id, c));
+      const result = (await reader.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', ...streamKeys, ...commands.map((c) => lastIds.get(c) ?? '0'))) as
+        | Array<[string, StreamEntry[]]>
+        | null;
+      for (const [key, entries] of result ?? []) {
+        const command = commands[streamKeys.indexOf(key)]!;
+        for (const entry of entries) {
+          printer.line(command, entry);
+          lastIds.set(command, entry[0]);
+        }
+      }
+      if (result) continue;
+      // Nothing new for a second: stop once the task is final and every stream has ended.
+      const state = await redis.hget(keys.task(task.id), 'state');
+      if (state === 'waiting' || state === 'running') continue;
+      const ended = await Promise.all(streamKeys.map((key) => redis.hget(`${key}:meta`, 'ended')));
+      if (ended.every((value, i) => value !== null || !lastIds.has(commands[i]!))) return;
+    }
+  } finally {
+    reader.disconnect();
+  }
+}
+
+async function handler(args: ArgumentsCamelCase<LogsArgs>): Promise<void> {
+  if (args.tail !== undefined && (!Number.isInteger(args.tail) || args.tail < 0)) throw new ExitError('--tail takes a number of lines', 2);
+  const { redis, keys } = await connect(args);
+  try {
+    const task = await findTask(redis, keys, args.task, args.sweep);
+    if (args.command !== undefined && !task.commands.includes(args.command)) {
+      throw new ExitError(`task ${task.name} has no command "${args.command}"; its commands: ${task.commands.join(', ')}`, 2);
+    }
+    const commands = args.command !== undefined ? [args.command] : task.commands;
+    const printer = new LinePrinter(args.json);
+    const lastIds = new Map<string, string>();
+    let any = false;
+    for (const command of commands) {
+      const key = keys.log(task.id, command);
+      if ((await redis.exists(key)) === 0) continue;
+      any = true;
+      lastIds.set(command, await printExisting(redis, key, command, args.tail, printer));
+    }
+    if (!any && !args.follow) {
+      printer.note(`task ${task.name} is ${task.state}${task.reason ? ` (${task.reason})` : ''}; no log lines yet`);
+      return;
+    }
+    if (args.follow) await followStreams(redis, keys, task, commands, lastIds, printer);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export const logsCommand: CommandModule<object, LogsArgs> = {
+  command: 'logs <task>',
+  describe: 'Print a task\'s log lines (shipped to Redis by its agent); -f follows them',
+  builder: ((yargs: Argv) =>
+    withRedisOptions(yargs)
+      .positional('task', { type: 'string', demandOption: true, describe: 'task name, or a unique prefix of it' })
+      .option('command', { alias: 'c', type: 'string', describe: 'only this command\'s log' })
+      .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing new lines until the task ends' })
+      .option('tail', { alias: 'n', type: 'number', describe: 'only the last N lines of each command' })
+      .option('sweep', { type: 'string', describe: 'look for the task in this sweep (when names repeat)' })
+      .option('json', { type: 'boolean', default: false, describe: 'one JSON object per line: {command, n, line}' })) as unknown as CommandModule<object, LogsArgs>['builder'],
+  handler,
+};

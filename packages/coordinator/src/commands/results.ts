@@ -1,0 +1,75 @@
+/** `coord results OUTPUT|SWEEP`: the params that vary and the metrics, one row per task (or group). */
+import { existsSync, statSync } from 'node:fs';
+import { ExitError, UsageError } from '@sweep-runner/shared';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { sweepExists } from '../distributed/find-task.js';
+import { formatResults, RESULT_FORMATS, type ResultFormat } from '../results/format-results.js';
+import { localResults } from '../results/local-results.js';
+import { sweepResults } from '../results/redis-results.js';
+import { buildResultsTable, type TaskResult } from '../results/results-table.js';
+import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
+
+interface ResultsArgs extends RedisArgs {
+  source: string;
+  metric?: string[];
+  groupByExcept?: string[];
+  format: ResultFormat;
+  sort?: string;
+  desc: boolean;
+  pattern?: string;
+  json: boolean;
+}
+
+async function load(args: ResultsArgs): Promise<TaskResult[]> {
+  if (existsSync(args.source) && statSync(args.source).isDirectory()) return localResults(args.source, args.pattern);
+  const { redis, keys } = await connect(args);
+  try {
+    if (!(await sweepExists(redis, keys, args.source))) {
+      throw new ExitError(`"${args.source}" is neither an output directory here nor a sweep id under prefix "${keys.prefix}"`);
+    }
+    return await sweepResults(redis, keys, args.source);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
+  if (args.pattern !== undefined) {
+    try {
+      new RegExp(args.pattern);
+    } catch (error) {
+      throw new UsageError(`--pattern is not a regular expression: ${(error as Error).message}`);
+    }
+  }
+  const results = await load(args);
+  const table = buildResultsTable(results, {
+    ...(args.metric && { metrics: args.metric }),
+    ...(args.groupByExcept && { groupByExcept: args.groupByExcept.flatMap((p) => p.split(',')) }),
+    ...(args.sort !== undefined && { sort: args.desc && !args.sort.startsWith('-') ? `-${args.sort}` : args.sort }),
+  });
+  if (args.sort !== undefined && !table.metrics.includes(args.sort.replace(/^-/, ''))) {
+    throw new UsageError(`--sort ${args.sort}: no metric "${args.sort.replace(/^-/, '')}"; metrics: ${table.metrics.join(', ') || 'none'}`);
+  }
+  const format = args.json ? 'json' : args.format;
+  if (results.length === 0 && format !== 'json') {
+    process.stderr.write(`no finished tasks with params in ${args.source} yet\n`);
+    return;
+  }
+  process.stdout.write(`${formatResults(table, format, process.stdout.columns || 200)}\n`);
+}
+
+export const resultsCommand: CommandModule<object, ResultsArgs> = {
+  command: 'results <source>',
+  describe: 'Tabulate metrics against the params that vary (an output directory, or a sweep id)',
+  builder: ((yargs: Argv) =>
+    withRedisOptions(yargs)
+      .positional('source', { type: 'string', demandOption: true, describe: 'an output directory (local mode) or a sweep id' })
+      .option('metric', { alias: 'm', type: 'string', array: true, describe: 'only these metrics' })
+      .option('group-by-except', { type: 'string', array: true, describe: 'fold rows that differ only in these params (e.g. seed) into mean, std, n' })
+      .option('format', { choices: RESULT_FORMATS, default: 'table' as ResultFormat, describe: 'output format' })
+      .option('sort', { type: 'string', describe: 'sort by this metric, smallest first (--sort=-name or --desc: largest first)' })
+      .option('desc', { type: 'boolean', default: false, describe: 'with --sort: largest first' })
+      .option('pattern', { type: 'string', describe: 'regular expression for metric lines in logs, with groups name and value' })
+      .option('json', { type: 'boolean', default: false, describe: 'same as --format json' })) as unknown as CommandModule<object, ResultsArgs>['builder'],
+  handler,
+};

@@ -1,0 +1,52 @@
+/** Find a task by name or unique name prefix (optionally within a sweep), or a sweep by id. */
+import { ExitError, parseTaskRecord, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
+import type { Redis } from 'ioredis';
+
+const MAX_LISTED = 8;
+
+export async function sweepExists(redis: Redis, keys: RedisKeys, id: string): Promise<boolean> {
+  return (await redis.exists(keys.sweep(id))) === 1;
+}
+
+async function inSweep(redis: Redis, keys: RedisKeys, sweepId: string, taskIds: string[]): Promise<string[]> {
+  const pipeline = redis.pipeline();
+  for (const id of taskIds) pipeline.zscore(keys.sweepTasks(sweepId), id);
+  const scores = (await pipeline.exec()) ?? [];
+  return taskIds.filter((_, i) => scores[i]?.[1] !== null);
+}
+
+/** Task ids whose name is `text`, or else starts with it. */
+async function candidates(redis: Redis, keys: RedisKeys, text: string): Promise<Array<{ name: string; id: string }>> {
+  const members = await redis.zrangebylex(keys.taskNames(), `[${text}`, `[${text}\xff`, 'LIMIT', 0, 1000);
+  const all = members.map((member) => {
+    const at = member.lastIndexOf('\0');
+    return { name: member.slice(0, at), id: member.slice(at + 1) };
+  });
+  const exact = all.filter((c) => c.name === text);
+  return exact.length > 0 ? exact : all;
+}
+
+export async function findTask(redis: Redis, keys: RedisKeys, text: string, sweepId?: string): Promise<TaskRecord> {
+  if (sweepId !== undefined && !(await sweepExists(redis, keys, sweepId))) {
+    throw new ExitError(`no sweep "${sweepId}" under prefix "${keys.prefix}"; coord status lists the sweeps`);
+  }
+  let found = await candidates(redis, keys, text);
+  if (sweepId !== undefined) {
+    const ids = new Set(await inSweep(redis, keys, sweepId, found.map((c) => c.id)));
+    found = found.filter((c) => ids.has(c.id));
+  }
+  const unique = [...new Map(found.map((c) => [c.id, c])).values()];
+  if (unique.length === 0) {
+    throw new ExitError(`no task named "${text}"${sweepId ? ` in sweep ${sweepId}` : ''}; coord status SWEEP lists a sweep's tasks`);
+  }
+  if (unique.length > 1) {
+    const records = await Promise.all(unique.slice(0, MAX_LISTED).map(async (c) => parseTaskRecord(await redis.hgetall(keys.task(c.id)))));
+    const listed = records.map((r) => (r ? `${r.name} (${r.root}, sweep ${r.sweep})` : '?')).join(', ');
+    throw new ExitError(
+      `"${text}" matches ${unique.length} tasks: ${listed}${unique.length > MAX_LISTED ? ', ...' : ''}; give more of the name${sweepId ? '' : ' or --sweep ID'}`,
+    );
+  }
+  const record = parseTaskRecord(await redis.hgetall(keys.task(unique[0]!.id)));
+  if (!record) throw new ExitError(`the task "${unique[0]!.name}" has no record any more`);
+  return record;
+}

@@ -1,0 +1,75 @@
+/** The results table as text: aligned columns, CSV, TSV, Markdown or JSON. */
+import { formatTable } from '../output/table.js';
+import type { Aggregate, ResultsTable } from './results-table.js';
+
+export const RESULT_FORMATS = ['table', 'csv', 'tsv', 'json', 'markdown'] as const;
+export type ResultFormat = (typeof RESULT_FORMATS)[number];
+
+function number(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
+}
+
+function plain(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return number(value);
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value);
+}
+
+function isAggregate(value: unknown): value is Aggregate {
+  return typeof value === 'object' && value !== null && 'mean' in value && 'n' in value;
+}
+
+/** Column names and cells; grouped metrics split into mean/std/n for CSV and TSV. */
+function flatColumns(table: ResultsTable, splitAggregates: boolean): { headers: string[]; cells: string[][] } {
+  const headers = [...table.params];
+  for (const metric of table.metrics) {
+    if (table.grouped && splitAggregates) headers.push(`${metric}_mean`, `${metric}_std`, `${metric}_n`);
+    else headers.push(metric);
+  }
+  const cells = table.rows.map((row) => {
+    const out = table.params.map((name) => plain(row[name]));
+    for (const metric of table.metrics) {
+      const value = row[metric];
+      if (isAggregate(value)) {
+        if (splitAggregates) out.push(number(value.mean), number(value.std), String(value.n));
+        else out.push(value.n === 0 ? '' : `${number(value.mean)} ± ${number(value.std)} (n=${value.n})`);
+      } else {
+        out.push(plain(value));
+      }
+    }
+    return out;
+  });
+  return { headers, cells };
+}
+
+function csvCell(text: string): string {
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export function formatResults(table: ResultsTable, format: ResultFormat, width = 200): string {
+  switch (format) {
+    case 'json':
+      return JSON.stringify({ params: table.params, metrics: table.metrics, rows: table.rows }, (_key, value: unknown) =>
+        typeof value === 'number' && !Number.isFinite(value) ? String(value) : value,
+      );
+    case 'csv': {
+      const { headers, cells } = flatColumns(table, true);
+      return [headers, ...cells].map((row) => row.map(csvCell).join(',')).join('\n');
+    }
+    case 'tsv': {
+      const { headers, cells } = flatColumns(table, true);
+      return [headers, ...cells].map((row) => row.map((cell) => cell.replace(/[\t\n\r]/g, ' ')).join('\t')).join('\n');
+    }
+    case 'markdown': {
+      const { headers, cells } = flatColumns(table, false);
+      const escape = (text: string) => text.replaceAll('|', '\\|');
+      return [headers, headers.map(() => '---'), ...cells].map((row) => `| ${row.map(escape).join(' | ')} |`).join('\n');
+    }
+    case 'table': {
+      const { headers, cells } = flatColumns(table, false);
+      return formatTable(headers, cells, width);
+    }
+  }
+}

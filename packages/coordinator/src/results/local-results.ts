@@ -1,0 +1,70 @@
+/** Results from an output directory on this machine: param.json, metrics.json and the logs. */
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { collectMetrics, DEFAULT_METRICS, parseSweepText, type MetricsSettings } from '@sweep-runner/shared';
+import type { TaskResult } from './results-table.js';
+
+const LOG = /^log\.([^.]+(?:\.[^.]+)*?)\.(\d{8}\.\d{6})(?:\.(.+))?$/;
+
+/** The sweep file copied into the output root says how its tasks report metrics. */
+async function metricsSettingsOf(output: string): Promise<MetricsSettings> {
+  for (const entry of await readdir(output)) {
+    if (!/\.ya?ml(\.|$)/.test(entry)) continue;
+    try {
+      return parseSweepText(await readFile(join(output, entry), 'utf8'), entry).metrics;
+    } catch {
+      // not a sweep file, or one with problems: try the next
+    }
+  }
+  return DEFAULT_METRICS;
+}
+
+/** The newest log of each command in `files` (optionally only those ending in `.name`). */
+function latestLogs(files: string[], name?: string): string[] {
+  const latest = new Map<string, { file: string; at: string }>();
+  for (const file of files) {
+    const match = LOG.exec(file);
+    if (!match || (name !== undefined && match[3] !== name) || (name === undefined && match[3] !== undefined)) continue;
+    const [, command, at] = match;
+    if (!latest.has(command!) || latest.get(command!)!.at < at!) latest.set(command!, { file, at: at! });
+  }
+  return [...latest.values()].map((entry) => entry.file);
+}
+
+async function readParams(path: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const value = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    return value && typeof value === 'object' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function publicParams(params: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(params).filter(([name]) => !name.startsWith('_')));
+}
+
+export async function localResults(output: string, pattern?: string): Promise<TaskResult[]> {
+  const settings = await metricsSettingsOf(output);
+  if (pattern !== undefined) settings.pattern = pattern;
+  const results: TaskResult[] = [];
+  const entries = (await readdir(output, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  for (const entry of entries) {
+    if (entry.isDirectory() && existsSync(join(output, entry.name, 'param.json'))) {
+      const dir = join(output, entry.name);
+      const params = (await readParams(join(dir, 'param.json')))!;
+      const logs = latestLogs(await readdir(dir)).map((file) => join(dir, file));
+      results.push({ task: String(params._name ?? entry.name), params: publicParams(params), metrics: await collectMetrics(dir, logs, settings) });
+    }
+    const flat = /^param\.(.+)\.json$/.exec(entry.name);
+    if (entry.isFile() && flat) {
+      const params = await readParams(join(output, entry.name));
+      if (!params) continue;
+      const name = flat[1]!;
+      const logs = latestLogs(await readdir(output), name).map((file) => join(output, file));
+      results.push({ task: name, params: publicParams(params), metrics: await collectMetrics(output, logs, { ...settings, file: `${settings.file}.${name}` }) });
+    }
+  }
+  return results;
+}

@@ -1,0 +1,101 @@
+/**
+ * The results table: one row per task with the params that vary across the sweep and its
+ * metrics; `--group-by-except seed` folds rows that differ only in the named params into
+ * mean, standard deviation and count.
+ */
+
+export interface TaskResult {
+  task: string;
+  params: Record<string, unknown>;
+  metrics: Record<string, number>;
+}
+
+export interface Aggregate {
+  mean: number;
+  std: number;
+  n: number;
+}
+
+export interface ResultsTable {
+  params: string[];
+  metrics: string[];
+  grouped: boolean;
+  rows: Array<Record<string, unknown>>;
+}
+
+export interface TableOptions {
+  metrics?: string[];
+  groupByExcept?: string[];
+  /** A metric name; `-name` sorts descending. */
+  sort?: string;
+}
+
+function key(value: unknown): string {
+  return JSON.stringify(value) ?? 'undefined';
+}
+
+/** Params (not starting with `_`) whose values differ between tasks, in first-seen order. */
+export function varyingParams(results: TaskResult[]): string[] {
+  const names: string[] = [];
+  for (const result of results) for (const name of Object.keys(result.params)) if (!name.startsWith('_') && !names.includes(name)) names.push(name);
+  return names.filter((name) => new Set(results.map((r) => key(r.params[name]))).size > 1);
+}
+
+export function aggregate(values: number[]): Aggregate {
+  const n = values.length;
+  const mean = n === 0 ? NaN : values.reduce((sum, v) => sum + v, 0) / n;
+  // Sample standard deviation (n - 1), the usual one for seeds; 0 for a single value.
+  const std = n < 2 ? 0 : Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (n - 1));
+  return { mean, std, n };
+}
+
+function sortValue(row: Record<string, unknown>, metric: string): number {
+  const value = row[metric];
+  if (typeof value === 'number') return value;
+  if (value && typeof value === 'object' && 'mean' in value) return (value as Aggregate).mean;
+  return NaN;
+}
+
+export function buildResultsTable(results: TaskResult[], options: TableOptions = {}): ResultsTable {
+  const seen: string[] = [];
+  for (const result of results) for (const name of Object.keys(result.metrics)) if (!seen.includes(name)) seen.push(name);
+  const metrics = options.metrics && options.metrics.length > 0 ? options.metrics : seen;
+  const varying = varyingParams(results);
+  let params = varying;
+  let rows: Array<Record<string, unknown>>;
+  const except = options.groupByExcept ?? [];
+  if (except.length > 0) {
+    params = varying.filter((name) => !except.includes(name));
+    const groups = new Map<string, TaskResult[]>();
+    for (const result of results) {
+      const group = key(params.map((name) => result.params[name]));
+      groups.set(group, [...(groups.get(group) ?? []), result]);
+    }
+    rows = [...groups.values()].map((members) => {
+      const row: Record<string, unknown> = {};
+      for (const name of params) row[name] = members[0]!.params[name];
+      for (const metric of metrics) {
+        row[metric] = aggregate(members.map((m) => m.metrics[metric]).filter((v): v is number => typeof v === 'number' && !Number.isNaN(v)));
+      }
+      return row;
+    });
+  } else {
+    rows = results.map((result) => {
+      const row: Record<string, unknown> = {};
+      for (const name of params) row[name] = result.params[name];
+      for (const metric of metrics) row[metric] = result.metrics[metric] ?? null;
+      return row;
+    });
+  }
+  if (options.sort) {
+    const descending = options.sort.startsWith('-');
+    const metric = descending ? options.sort.slice(1) : options.sort;
+    rows.sort((a, b) => {
+      const [x, y] = [sortValue(a, metric), sortValue(b, metric)];
+      if (Number.isNaN(x)) return 1;
+      if (Number.isNaN(y)) return -1;
+      return descending ? y - x : x - y;
+    });
+  }
+  return { params, metrics, grouped: except.length > 0, rows };
+}

@@ -1,0 +1,65 @@
+/**
+ * A task's metrics: a flat `metrics.json` in its directory, and `METRIC name=value` lines
+ * in its logs (the pattern is configurable under `metrics:`). The last value printed wins;
+ * the file wins over log lines.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DEFAULT_METRICS, type MetricsSettings } from '../config/sweep-file.js';
+
+export type Metrics = Record<string, number>;
+
+/** Numbers only: `1e-3`, `0.5`, `-2`, `inf`; anything else is not a metric. */
+export function parseMetricValue(text: string): number | undefined {
+  const cleaned = text.trim().replace(/[,;]$/, '');
+  if (/^[-+]?(inf|infinity)$/i.test(cleaned)) return cleaned.startsWith('-') ? -Infinity : Infinity;
+  if (/^nan$/i.test(cleaned)) return NaN;
+  const value = Number(cleaned);
+  return cleaned !== '' && Number.isFinite(value) ? value : undefined;
+}
+
+export function metricsFromText(text: string, pattern: string = DEFAULT_METRICS.pattern): Metrics {
+  const regex = new RegExp(pattern);
+  const metrics: Metrics = {};
+  for (const line of text.split('\n')) {
+    const match = regex.exec(line);
+    const name = match?.groups?.name;
+    const raw = match?.groups?.value;
+    if (!name || raw === undefined) continue;
+    const value = parseMetricValue(raw);
+    if (value !== undefined) metrics[name] = value;
+  }
+  return metrics;
+}
+
+export async function metricsFromFile(path: string): Promise<Metrics> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'));
+  } catch {
+    return {};
+  }
+  const metrics: Metrics = {};
+  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    for (const [name, value] of Object.entries(parsed)) {
+      const number = typeof value === 'number' ? value : typeof value === 'string' ? parseMetricValue(value) : undefined;
+      if (number !== undefined) metrics[name] = number;
+    }
+  }
+  return metrics;
+}
+
+/** Reads the log files (in order) and the metrics file of one task directory. */
+export async function collectMetrics(taskDir: string, logPaths: string[], settings: MetricsSettings = DEFAULT_METRICS): Promise<Metrics> {
+  const fromLogs: Metrics = {};
+  for (const path of logPaths) {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch {
+      continue;
+    }
+    Object.assign(fromLogs, metricsFromText(text, settings.pattern));
+  }
+  return { ...fromLogs, ...(await metricsFromFile(join(taskDir, settings.file))) };
+}

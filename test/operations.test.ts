@@ -1,0 +1,188 @@
+/** Operating sweeps against real agents: logs from anywhere, cancel, retry, timeouts, retries, priority, GPU memory. */
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { useAgents } from './helpers/agents.js';
+import { COORD, coord, processesMatching, startCli, waitFor } from './helpers/cli.js';
+import { useRedis } from './helpers/redis-server.js';
+import { useTempDirs } from './helpers/temp-dir.js';
+
+const redis = useRedis();
+const startAgent = useAgents();
+const tempDir = useTempDirs();
+
+interface TaskJson {
+  name: string;
+  state: string;
+  agent: string | null;
+  attempt: number;
+  reason: string | null;
+}
+interface StatusJson {
+  sweeps: Array<{ id: string; counts: Record<string, number> }>;
+  agents: Array<{ name: string; state: string; running: unknown[]; busyGpus: string[] }>;
+  tasks: TaskJson[];
+}
+
+const cli = (prefix: string) => ['--redis', redis().url, '--prefix', prefix];
+
+async function status(prefix: string, sweep: string): Promise<StatusJson> {
+  const result = await coord(['status', sweep, '--json', '--limit', '0', ...cli(prefix)]);
+  expect(result.stderr).toBe('');
+  return JSON.parse(result.stdout) as StatusJson;
+}
+
+async function submit(dir: string, prefix: string, extra: string[] = []): Promise<string> {
+  const result = await coord(['submit', 'params.yaml', '--json', ...cli(prefix), ...extra], { cwd: dir });
+  expect(result.stderr).toBe('');
+  return (JSON.parse(result.stdout) as { sweep: string }).sweep;
+}
+
+async function settled(prefix: string, sweep: string, timeoutMs = 30_000): Promise<StatusJson> {
+  let last: StatusJson | undefined;
+  await waitFor(async () => {
+    last = await status(prefix, sweep);
+    return last.sweeps[0]!.counts.waiting === 0 && last.sweeps[0]!.counts.running === 0;
+  }, timeoutMs, `sweep ${sweep} to finish`);
+  return last!;
+}
+
+describe('coord logs', () => {
+  it('shows a running task\'s lines within a second, from another directory, and stops when it ends', async () => {
+    const dir = tempDir();
+    const prefix = 'logs';
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: for i in 1 2 3 4 5 6 7 8; do echo "tick $i $(date +%s%3N)"; sleep 0.25; done\n---\nx: 1\n');
+    const agent = await startAgent(redis().url, ['--gpus', '0', ...cli(prefix).slice(2)], { workdir: join(dir, 'agent') });
+    const sweep = await submit(dir, prefix);
+    await waitFor(async () => (await status(prefix, sweep)).tasks[0]!.state === 'running', 10_000, 'the task to run');
+    const elsewhere = tempDir();
+    const follower = startCli(COORD, ['logs', 'X_1', '-f', ...cli(prefix)], { cwd: elsewhere });
+    const delays: number[] = [];
+    follower.child.stdout!.on('data', (chunk: Buffer) => {
+      for (const match of chunk.toString().matchAll(/tick \d+ (\d+)/g)) delays.push(Date.now() - Number(match[1]));
+    });
+    const result = await follower.done;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('tick 8');
+    expect(result.stderr).toContain(`${join(agent.workdir, 'output/X_1/log.run.')}`);
+    // Lines printed while we followed arrive within 1 s.
+    expect(delays.slice(-4).every((delay) => delay < 1000)).toBe(true);
+
+    const tail = await coord(['logs', 'X_', '--tail', '2', ...cli(prefix)]);
+    expect(tail.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^tick 8 /), expect.stringMatching(/^--- succeeded \(exit 0\) ---$/)]);
+  });
+
+  it('says when the capped stream dropped older lines', async () => {
+    const dir = tempDir();
+    const prefix = 'logcap';
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: seq 1 500\n---\nx: 1\n');
+    await startAgent(redis().url, ['--gpus', '0', '--log-lines', '50', ...cli(prefix).slice(2)], { workdir: join(dir, 'agent') });
+    const sweep = await submit(dir, prefix);
+    await settled(prefix, sweep);
+    const logs = await coord(['logs', 'X_1', ...cli(prefix)]);
+    expect(logs.stderr).toMatch(/\d+ earlier lines were dropped from Redis; the whole log is in \S+:\S+log\.run\./);
+    expect(logs.stdout).toContain('500\n');
+  });
+
+  it('explains a missing sweep and an ambiguous task prefix in one line', async () => {
+    const missing = await coord(['status', 'nosuchsweep', ...cli('logs')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toMatch(/^coord: no sweep "nosuchsweep"/);
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: "true"\n---\nab: [1, 2]\n');
+    await submit(dir, 'ambiguous');
+    const ambiguous = await coord(['logs', 'Ab_', ...cli('ambiguous')]);
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.stderr.trim().split('\n')).toHaveLength(1);
+    expect(ambiguous.stderr).toContain('matches 2 tasks');
+  });
+});
+
+describe('coord cancel and retry', () => {
+  it('cancels a sweep of 20 tasks (4 running) within 5 s and retries exactly those', async () => {
+    const dir = tempDir();
+    const prefix = 'cancel';
+    const marker = `cancel-marker-${process.pid}`;
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: exec -a ${marker} sleep 60\n---\nx: [${Array.from({ length: 20 }, (_, i) => i + 1).join(', ')}]\n`);
+    const agents = [
+      await startAgent(redis().url, ['--gpus', '0,1', '--kill-grace', '2', ...cli(prefix).slice(2)], { workdir: join(dir, 'a') }),
+      await startAgent(redis().url, ['--gpus', '0,1', '--kill-grace', '2', ...cli(prefix).slice(2)], { workdir: join(dir, 'b') }),
+    ];
+    const sweep = await submit(dir, prefix);
+    await waitFor(async () => (await processesMatching(marker)).length === 4, 15_000, 'four tasks to run');
+    const started = Date.now();
+    const cancel = await coord(['cancel', sweep, '--reason', 'wrong lr', '--json', ...cli(prefix)]);
+    expect(cancel.code).toBe(0);
+    expect(JSON.parse(cancel.stdout)).toMatchObject({ cancelled: 20, stillRunning: 0 });
+    await waitFor(async () => (await processesMatching(marker)).length === 0, 5000 - (Date.now() - started), 'the processes to die');
+    const after = await status(prefix, sweep);
+    expect(after.sweeps[0]!.counts).toMatchObject({ cancelled: 20, total: 20 });
+    expect(after.tasks.every((t) => t.reason?.includes('wrong lr'))).toBe(true);
+    for (const agent of agents) expect(after.agents.find((a) => a.name === agent.name)).toMatchObject({ state: 'running', running: [] });
+
+    const again = await coord(['cancel', 'X_1', '--sweep', sweep, ...cli(prefix)]);
+    expect(again.stdout).toContain('already cancelled; nothing to cancel');
+
+    const retry = await coord(['retry', sweep, '--cancelled', '--json', ...cli(prefix)]);
+    expect(JSON.parse(retry.stdout)).toMatchObject({ requeued: 20, notRetried: [] });
+    await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.running === 4, 15_000, 'the retried tasks to run');
+    await coord(['cancel', sweep, ...cli(prefix)]);
+    await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'cleanup');
+  });
+});
+
+describe('timeouts, retries and priority', () => {
+  it('ends a task that runs past its timeout as timeout', async () => {
+    const dir = tempDir();
+    const prefix = 'timeout';
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: sleep 30\ntimeout: 2s\n---\nx: 1\n');
+    await startAgent(redis().url, ['--gpus', '0', '--kill-grace', '1', ...cli(prefix).slice(2)], { workdir: join(dir, 'a') });
+    const sweep = await submit(dir, prefix);
+    await waitFor(async () => (await status(prefix, sweep)).tasks[0]!.state === 'running', 10_000, 'the task to start');
+    const started = Date.now();
+    const done = await settled(prefix, sweep, 10_000);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(done.tasks[0]).toMatchObject({ state: 'timeout', reason: 'run: timeout after 2s' });
+  });
+
+  it('retries a failing task and ends succeeded on attempt 3', async () => {
+    const dir = tempDir();
+    const prefix = 'retries';
+    const counter = join(dir, 'attempts');
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: echo x >> ${counter}; test $(wc -l < ${counter}) -ge 3\nretries: 2\n---\nx: 1\n`);
+    await startAgent(redis().url, ['--gpus', '0', ...cli(prefix).slice(2)], { workdir: join(dir, 'a') });
+    const sweep = await submit(dir, prefix, ['--retry-backoff', '0.2']);
+    const done = await settled(prefix, sweep);
+    expect(done.tasks[0]).toMatchObject({ state: 'succeeded', attempt: 3 });
+    expect(readFileSync(counter, 'utf8').trim().split('\n')).toHaveLength(3);
+  });
+
+  it('runs higher priority first', async () => {
+    const dir = tempDir();
+    const prefix = 'priority';
+    const order = join(dir, 'order');
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: echo {x} >> ${order}\n---\nx: [low1, low2]\n---\nx: [high1, high2]\n_priority: 5\n`);
+    const sweep = await submit(dir, prefix);
+    await startAgent(redis().url, ['--gpus', '0', ...cli(prefix).slice(2)], { workdir: join(dir, 'a') });
+    await settled(prefix, sweep);
+    expect(readFileSync(order, 'utf8').trim().split('\n')).toEqual(['high1', 'high2', 'low1', 'low2']);
+  });
+
+  it('starts tasks only on GPUs with enough free memory, and shows the others as busy', async () => {
+    const dir = tempDir();
+    const prefix = 'memory';
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'nvidia-smi'), '#!/bin/sh\necho "0, 1000, 11000"\necho "1, 10000, 11000"\n');
+    chmodSync(join(bin, 'nvidia-smi'), 0o755);
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo $CUDA_VISIBLE_DEVICES > {_output}/gpu\n---\nx: [1, 2, 3]\n');
+    const agent = await startAgent(redis().url, ['--gpus', '0,1', '--min-free-mem', '8G', ...cli(prefix).slice(2)], {
+      workdir: join(dir, 'a'),
+      env: { PATH: `${bin}:${process.env.PATH}` },
+    });
+    const sweep = await submit(dir, prefix);
+    const done = await settled(prefix, sweep);
+    for (const x of [1, 2, 3]) expect(readFileSync(join(agent.workdir, `output/X_${x}/gpu`), 'utf8').trim()).toBe('1');
+    expect(done.agents.find((a) => a.name === agent.name)!.busyGpus).toEqual(['0']);
+  });
+});

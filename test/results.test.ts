@@ -1,0 +1,91 @@
+/** `coord results`: the right table, mean/std per group, valid CSV and JSON, locally and from Redis. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { useAgents } from './helpers/agents.js';
+import { coord, waitFor } from './helpers/cli.js';
+import { useRedis } from './helpers/redis-server.js';
+import { useTempDirs } from './helpers/temp-dir.js';
+
+const redis = useRedis();
+const startAgent = useAgents();
+const tempDir = useTempDirs();
+
+// loss = lr * 10 + seed, written to metrics.json; acc printed as a METRIC line.
+const SWEEP = `template:
+  train: >
+    echo "{\\"loss\\": $(awk 'BEGIN { print {lr} * 10 + {seed} }')}" > {_output}/metrics.json;
+    echo "METRIC acc=0.{seed}"
+resource: [0, 1]
+---
+lr: [0.1, 0.2]
+seed: [1, 2, 3]
+opt: adam
+`;
+
+interface Json {
+  params: string[];
+  metrics: string[];
+  rows: Array<Record<string, unknown>>;
+}
+
+function expectTables(ungrouped: Json, grouped: Json): void {
+  expect(ungrouped.params).toEqual(['lr', 'seed']);
+  expect(ungrouped.metrics.sort()).toEqual(['acc', 'loss']);
+  expect(ungrouped.rows).toHaveLength(6);
+  expect(ungrouped.rows).toContainEqual({ lr: 0.2, seed: 3, loss: 5, acc: 0.3 });
+  expect(grouped.params).toEqual(['lr']);
+  const row = grouped.rows.find((r) => r.lr === 0.1)!;
+  expect(row.loss).toEqual({ mean: 3, std: 1, n: 3 });
+  expect((row.acc as { mean: number }).mean).toBeCloseTo(0.2);
+}
+
+function parseCsv(text: string): string[][] {
+  return text.trim().split('\n').map((line) => line.split(','));
+}
+
+describe('coord results', () => {
+  it('tabulates a local output directory', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), SWEEP);
+    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    const json = await coord(['results', 'output', '--format', 'json'], { cwd: dir });
+    expect(json.code).toBe(0);
+    const grouped = await coord(['results', 'output', '--json', '--group-by-except', 'seed'], { cwd: dir });
+    expectTables(JSON.parse(json.stdout) as Json, JSON.parse(grouped.stdout) as Json);
+
+    const csv = parseCsv((await coord(['results', 'output', '--format', 'csv', '--metric', 'loss', '--sort', 'loss', '--desc'], { cwd: dir })).stdout);
+    expect(csv[0]).toEqual(['lr', 'seed', 'loss']);
+    expect(csv.slice(1).map((row) => Number(row[2]))).toEqual([5, 4, 4, 3, 3, 2]);
+    const groupedCsv = parseCsv((await coord(['results', 'output', '--format', 'csv', '--metric', 'loss', '--group-by-except', 'seed'], { cwd: dir })).stdout);
+    expect(groupedCsv).toEqual([['lr', 'loss_mean', 'loss_std', 'loss_n'], ['0.1', '3', '1', '3'], ['0.2', '4', '1', '3']]);
+    const markdown = (await coord(['results', 'output', '--format', 'markdown', '--group-by-except', 'seed', '--metric', 'loss'], { cwd: dir })).stdout;
+    expect(markdown).toContain('| lr | loss |');
+    expect(markdown).toContain('| 0.1 | 3 ± 1 (n=3) |');
+    const table = (await coord(['results', 'output'], { cwd: dir })).stdout;
+    expect(table.split('\n')[0]).toMatch(/^lr\s+seed\s+acc\s+loss$/);
+  });
+
+  it('tabulates a sweep from Redis, collected by the agents', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), SWEEP);
+    const cli = ['--redis', redis().url, '--prefix', 'results'];
+    await startAgent(redis().url, ['--gpus', '0,1', '--prefix', 'results'], { workdir: join(dir, 'agent') });
+    const submitted = await coord(['submit', '--json', ...cli], { cwd: dir });
+    const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
+    await waitFor(async () => {
+      const status = JSON.parse((await coord(['status', sweep, '--json', ...cli])).stdout) as { sweeps: Array<{ counts: { succeeded: number } }> };
+      return status.sweeps[0]!.counts.succeeded === 6;
+    }, 30_000, 'the sweep');
+    const elsewhere = tempDir();
+    const json = await coord(['results', sweep, '--json', ...cli], { cwd: elsewhere });
+    const grouped = await coord(['results', sweep, '--json', '--group-by-except', 'seed', ...cli], { cwd: elsewhere });
+    expectTables(JSON.parse(json.stdout) as Json, JSON.parse(grouped.stdout) as Json);
+  });
+
+  it('explains a source that is neither a directory nor a sweep', async () => {
+    const result = await coord(['results', 'nowhere', '--redis', redis().url]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe('coord: "nowhere" is neither an output directory here nor a sweep id under prefix "runner"');
+  });
+});
