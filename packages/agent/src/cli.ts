@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { connectionSettings, DEFAULT_PREFIX, isLoopback, isUsageError, UsageError } from '@sweep-runner/shared';
+import { connectionSettings, DEFAULT_PREFIX, isLoopback, isUsageError, loadSecrets, signatureProblem, UsageError } from '@sweep-runner/shared';
 import { nanoid } from 'nanoid';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -37,6 +37,7 @@ const argv = await yargs(hideBin(process.argv))
   .option('heartbeat-ms', { type: 'number', default: 5000, describe: 'how often the agent reports itself' })
   .option('log-format', { choices: ['pretty', 'json'] as const, describe: 'operator log format (default: pretty on a terminal, else json)' })
   .option('min-free-mem', { type: 'string', describe: 'start a task on a GPU only if nvidia-smi reports this much free memory on it (e.g. 8G)' })
+  .option('secret-file', { type: 'string', describe: 'job secret(s), one per line, mode 600 (or $RUNNER_SECRET, comma-separated): refuse unsigned jobs' })
   .option('insecure', { type: 'boolean', default: false, describe: 'allow running without a job secret against a Redis that is not on this machine' })
   .strict()
   .help()
@@ -69,7 +70,11 @@ async function main(): Promise<void> {
     ...(argv['tls-cert'] !== undefined && { cert: argv['tls-cert'] }),
     ...(argv['tls-key'] !== undefined && { key: argv['tls-key'] }),
   });
-  if (!isLoopback(connection.target.host) && !argv.insecure) {
+  const secrets = loadSecrets({
+    ...(process.env.RUNNER_SECRET !== undefined && { env: process.env.RUNNER_SECRET }),
+    ...(argv['secret-file'] !== undefined && { file: argv['secret-file'] }),
+  });
+  if (secrets.length === 0 && !isLoopback(connection.target.host) && !argv.insecure) {
     throw new UsageError(
       `Redis at ${connection.target.host} is not on this machine, and without a job secret anyone who can write to it can run commands here: set RUNNER_SECRET (or --secret-file), or pass --insecure if you accept that`,
     );
@@ -96,10 +101,10 @@ async function main(): Promise<void> {
     killGraceMs: argv['kill-grace'] * 1000,
     logLines: argv['log-lines'],
     heartbeatMs: argv['heartbeat-ms'],
-    insecure: argv.insecure,
+    insecure: secrets.length === 0 && !isLoopback(connection.target.host),
     version,
     log,
-    verify: () => undefined,
+    verify: (data) => (secrets.length > 0 ? signatureProblem(data, secrets) : undefined),
     ...(minFreeMiB !== undefined && { minFreeMiB }),
   });
   let signals = 0;

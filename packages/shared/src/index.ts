@@ -32,3 +32,4 @@ export * from './queue/redis-url.js';
 export * from './queue/task-record.js';
 export * from './queue/task-scripts.js';
 export * from './results/collect-metrics.js';
+export * from './queue/signing.js';

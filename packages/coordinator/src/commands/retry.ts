@@ -5,7 +5,7 @@ import { sweepExists } from '../distributed/find-task.js';
 import { queueJobs, type QueueItem } from '../distributed/queue-jobs.js';
 import { sweepTasksIn } from '../distributed/sweep-tasks.js';
 import { createTerminal } from '../output/terminal.js';
-import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
+import { connect, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 
 interface RetryArgs extends RedisArgs {
   sweep: string;
@@ -20,6 +20,7 @@ async function handler(args: ArgumentsCamelCase<RetryArgs>): Promise<void> {
   const states: TaskState[] = [];
   if (args.failed || !args.cancelled) states.push('failed', 'timeout');
   if (args.cancelled || !args.failed) states.push('cancelled');
+  const sign = jobSigner(args);
   const { redis, keys } = await connect(args);
   try {
     if (!(await sweepExists(redis, keys, args.sweep))) throw new ExitError(`no sweep "${args.sweep}" under prefix "${keys.prefix}"; coord status lists the sweeps`);
@@ -54,7 +55,7 @@ async function handler(args: ArgumentsCamelCase<RetryArgs>): Promise<void> {
         priority: data.task.settings.priority,
       });
     }
-    const taken = await queueJobs(redis, keys, items, {}, () => undefined);
+    const taken = await queueJobs(redis, keys, items, sign ? { sign } : {}, () => undefined);
     const requeued = taken.filter((t) => t === 1).length;
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ sweep: args.sweep, requeued, notRetried })}\n`);

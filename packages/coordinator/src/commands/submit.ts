@@ -6,7 +6,7 @@ import { submitSweep } from '../distributed/submit-sweep.js';
 import { waitForSweep } from '../distributed/wait-for-sweep.js';
 import { dryRunJson, printDryRun, printWarnings } from '../output/dry-run.js';
 import { createTerminal } from '../output/terminal.js';
-import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
+import { connect, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 import { expandOptionsFrom, sweepFilePath, withSweepOptions, type SweepArgs } from '../options/sweep-options.js';
 
 interface SubmitArgs extends SweepArgs, RedisArgs {
@@ -43,6 +43,7 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
   }
   assertNoCollisions(expansion);
   if (!args.json) printWarnings(terminal, expansion.warnings);
+  const sign = jobSigner(args);
   const { redis, keys } = await connect(args);
   try {
     const result = await submitSweep(redis, keys, {
@@ -54,6 +55,7 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
       force: args.force,
       metrics: sweep.metrics,
       retryBackoffMs: args.retryBackoff * 1000,
+      ...(sign && { sign }),
       ...(args.priority !== undefined && { priority: args.priority }),
     });
     if (args.json) {

@@ -1,9 +1,10 @@
 /** `--redis`, `--prefix` and TLS flags, shared by every command that talks to Redis. */
-import { connectForCommand, connectionSettings, DEFAULT_PREFIX, defineTaskScripts, RedisKeys, UsageError } from '@sweep-runner/shared';
+import { connectForCommand, connectionSettings, DEFAULT_PREFIX, defineTaskScripts, loadSecrets, RedisKeys, signJob, UsageError, type TaskJobData } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import type { Argv } from 'yargs';
 
 export interface RedisArgs {
+  secretFile?: string;
   redis?: string;
   prefix: string;
   tlsCa?: string;
@@ -17,7 +18,15 @@ export function withRedisOptions<T>(yargs: Argv<T>) {
     .option('prefix', { type: 'string', default: process.env.RUNNER_PREFIX ?? DEFAULT_PREFIX, describe: 'key prefix, to share a Redis ($RUNNER_PREFIX)' })
     .option('tls-ca', { type: 'string', describe: 'CA certificate for rediss://' })
     .option('tls-cert', { type: 'string', describe: 'client certificate for rediss://' })
-    .option('tls-key', { type: 'string', describe: 'client key for rediss://' });
+    .option('tls-key', { type: 'string', describe: 'client key for rediss://' })
+    .option('secret-file', { type: 'string', describe: 'job signing secret(s), one per line, mode 600 (or $RUNNER_SECRET)' });
+}
+
+/** Signs jobs when a secret is configured (RUNNER_SECRET or --secret-file). */
+export function jobSigner(args: RedisArgs): ((data: TaskJobData) => TaskJobData) | undefined {
+  const secrets = loadSecrets({ ...(process.env.RUNNER_SECRET !== undefined && { env: process.env.RUNNER_SECRET }), ...(args.secretFile !== undefined && { file: args.secretFile }) });
+  const secret = secrets[0];
+  return secret === undefined ? undefined : (data) => signJob(data, secret);
 }
 
 export interface Connected {

@@ -1,0 +1,78 @@
+/**
+ * Signed jobs: whoever can write to the queue can make every agent run a shell command, so
+ * with a secret the coordinator signs each job (HMAC-SHA256 over a canonical encoding of
+ * everything in it that decides what runs: commands, params, GPUs, paths, ids, expiry) and
+ * agents refuse, and never run, a job whose signature is missing, wrong or expired.
+ * Rotation: agents accept any of several secrets; the coordinator signs with the first.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import type { TaskJobData } from './payload.js';
+
+/** How long a signed job stays valid in the queue: long sweeps can wait weeks. */
+export const DEFAULT_SIGNATURE_TTL_MS = 30 * 24 * 3600 * 1000;
+
+/** JSON with object keys sorted at every level: the same data always gives the same bytes. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+function hmac(data: Omit<TaskJobData, 'signature'>, secret: string): string {
+  return createHmac('sha256', secret).update(canonicalJson(data)).digest('hex');
+}
+
+export function signJob(data: TaskJobData, secret: string, ttlMs = DEFAULT_SIGNATURE_TTL_MS, now = Date.now()): TaskJobData {
+  const { signature: _old, ...unsigned } = data;
+  const withExpiry = { ...unsigned, expiresAt: now + ttlMs };
+  return { ...withExpiry, signature: hmac(withExpiry, secret) };
+}
+
+/** Why a job's signature is not acceptable, or undefined when one of `secrets` signed it. */
+export function signatureProblem(data: unknown, secrets: string[], now = Date.now()): string | undefined {
+  const job = data as Partial<TaskJobData> | null;
+  if (!job || typeof job !== 'object') return 'bad signature (no job data)';
+  if (typeof job.signature !== 'string' || job.signature === '') return 'bad signature (the job is not signed)';
+  const { signature, ...unsigned } = job as TaskJobData & { signature: string };
+  const given = Buffer.from(signature, 'hex');
+  const matches = secrets.some((secret) => {
+    const expected = Buffer.from(hmac(unsigned, secret), 'hex');
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  });
+  if (!matches) return 'bad signature';
+  if (typeof unsigned.expiresAt !== 'number' || unsigned.expiresAt < now) return 'bad signature (expired)';
+  return undefined;
+}
+
+/**
+ * Secrets from `RUNNER_SECRET` and/or `--secret-file` (one per line; the first signs). The
+ * file must be readable by its owner only.
+ */
+export function loadSecrets(options: { env?: string; file?: string }): string[] {
+  const secrets: string[] = [];
+  if (options.file !== undefined) {
+    let mode: number;
+    try {
+      mode = statSync(options.file).mode;
+    } catch (error) {
+      throw new UsageError(`--secret-file ${options.file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    }
+    if ((mode & 0o077) !== 0) {
+      throw new UsageError(`--secret-file ${options.file} can be read by other users (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${options.file}`);
+    }
+    secrets.push(...readFileSync(options.file, 'utf8').split('\n').map((line) => line.trim()).filter(Boolean));
+    if (secrets.length === 0) throw new UsageError(`--secret-file ${options.file} is empty`);
+  }
+  if (options.env !== undefined && options.env.trim() !== '') {
+    secrets.push(...options.env.split(',').map((part) => part.trim()).filter(Boolean));
+  }
+  for (const secret of secrets) {
+    if (secret.length < 16) throw new UsageError('a job secret must be at least 16 characters; generate one with: openssl rand -hex 32');
+  }
+  return secrets;
+}

