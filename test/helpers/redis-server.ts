@@ -81,13 +81,9 @@ export async function startRedis(options: { aof?: boolean; extraArgs?: string[] 
       server.process = await launch();
     },
   };
-  const originalStop = server.stop;
-  server.stop = async () => {
-    for (const client of clients.splice(0)) client.disconnect();
-    await originalStop();
-  };
   return Object.assign(server, {
     async dispose() {
+      for (const client of clients.splice(0)) client.disconnect();
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },

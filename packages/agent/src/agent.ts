@@ -6,7 +6,10 @@
  */
 import {
   connectForDaemon,
+  describeFailure,
   describeRedis,
+  EXIT_UNREACHABLE,
+  ExitError,
   DirectLauncher,
   queueName,
   RedisKeys,
@@ -112,8 +115,12 @@ export class Agent {
     );
     this.redis.on('ready', () => this.log.info({ redis: target }, 'connected to Redis'));
     defineTaskScripts(this.redis);
-    this.blocking = this.redis.duplicate();
-    this.subscriber = this.redis.duplicate();
+    await this.connected(target);
+    // The duplicates reconnect quietly: the main connection already logs every attempt.
+    const quietRetry = { retryStrategy: (times: number) => Math.min(250 * 2 ** Math.min(times, 7), 15_000) };
+    this.blocking = this.redis.duplicate(quietRetry);
+    this.subscriber = this.redis.duplicate(quietRetry);
+    for (const connection of [this.blocking, this.subscriber]) connection.on('error', () => undefined);
     this.fetcher = new JobFetcher(this.redis, this.blocking, this.keys.agentWake(options.name));
     await this.redis.del(this.keys.agentWake(options.name));
 
@@ -162,6 +169,33 @@ export class Agent {
       this.memoryTimer.unref();
     }
     this.loopDone = this.loop();
+  }
+
+  /**
+   * Waits for Redis, however long it takes to come up; but a refusal (wrong password, no
+   * permission, an untrusted certificate) will not go away by retrying, so it ends the agent.
+   */
+  private connected(target: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.redis.status === 'ready') return resolve();
+      const onError = (error: Error) => {
+        const failure = describeFailure(error);
+        if (!failure.refused) return;
+        cleanup();
+        this.redis.disconnect();
+        reject(new ExitError(`cannot use Redis at ${target}: ${failure.text}`, EXIT_UNREACHABLE));
+      };
+      const onReady = () => {
+        cleanup();
+        resolve();
+      };
+      const cleanup = () => {
+        this.redis.off('error', onError);
+        this.redis.off('ready', onReady);
+      };
+      this.redis.on('error', onError);
+      this.redis.once('ready', onReady);
+    });
   }
 
   record(): AgentRecord {

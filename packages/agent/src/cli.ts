@@ -126,6 +126,8 @@ try {
   await main();
 } catch (error) {
   process.stderr.write(`agent: ${(error as Error).message}\n`);
-  if (!isUsageError(error) && process.env.RUNNER_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
-  process.exitCode = isUsageError(error) ? 2 : 1;
+  const known = isUsageError(error) || (error as { code?: unknown }).code === 'E_EXIT';
+  if (!known && process.env.RUNNER_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+  // Exit now: connections still open (Redis retrying) would keep the process alive.
+  process.exit(isUsageError(error) ? 2 : ((error as { exitCode?: number }).exitCode ?? 1));
 }

@@ -25,6 +25,8 @@ export class Heartbeat {
       .hset(this.keys.agent(record.name), agentHashFields(record))
       .expire(this.keys.agent(record.name), this.ttlSeconds)
       .zadd(this.keys.agents, record.lastSeen, record.name)
+      // Agents gone for a day leave the list (status only reads).
+      .zremrangebyscore(this.keys.agents, 0, record.lastSeen - 24 * 3600 * 1000)
       .exec();
   }
 

@@ -41,5 +41,6 @@ const cli = yargs(hideBin(process.argv))
 try {
   await cli.parseAsync();
 } catch (error) {
-  process.exitCode = reportError('coord', error);
+  // Exit at once: a connection that never opened keeps a reconnect timer alive for seconds.
+  process.exit(reportError('coord', error));
 }

@@ -49,7 +49,7 @@ export class JobFetcher {
   async wait(queues: ServedQueue[]): Promise<void> {
     let timeout = MAX_BLOCK_SECONDS;
     if (this.nextDelayedAt !== Infinity) timeout = Math.max(0.01, Math.min(timeout, (this.nextDelayedAt - Date.now()) / 1000));
-    const result = await this.blocking.bzpopmin(...queues.map((q) => q.markerKey), this.wakeKey, timeout);
+    const result = await this.blockingPop(queues.map((q) => q.markerKey), timeout);
     if (this.nextDelayedAt <= Date.now()) this.nextDelayedAt = Infinity;
     if (!result) return;
     const [key, member, score] = result;
@@ -62,6 +62,27 @@ export class JobFetcher {
       return;
     }
     this.consumed.add(queue.name);
+  }
+
+  /**
+   * BZPOPMIN, with a watchdog: after a reconnect ioredis may resend a blocking command and
+   * never settle it (BullMQ guards against the same), so past its timeout we reconnect.
+   */
+  private async blockingPop(keys: string[], timeout: number): Promise<[string, string, string] | null> {
+    const pop = this.blocking.bzpopmin(...keys, this.wakeKey, timeout);
+    let timer: NodeJS.Timeout | undefined;
+    const watchdog = new Promise<'stuck'>((resolve) => {
+      timer = setTimeout(() => resolve('stuck'), timeout * 1000 + 2000);
+    });
+    try {
+      const result = await Promise.race([pop, watchdog]);
+      if (result !== 'stuck') return result as [string, string, string] | null;
+      pop.catch(() => undefined);
+      this.blocking.disconnect(true);
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Ends a blocking `wait` early (a slot freed, or we are stopping). */

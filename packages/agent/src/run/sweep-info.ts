@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { DEFAULT_METRICS, type MetricsSettings, type RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 
@@ -17,7 +17,7 @@ const cache = new Map<string, Promise<SweepInfo>>();
 async function load(redis: Redis, keys: RedisKeys, sweepId: string, workdir: string, outputRoot: string): Promise<SweepInfo> {
   const [file, title, text, metrics] = await redis.hmget(keys.sweep(sweepId), 'file', 'title', 'text', 'metrics');
   if (file && typeof text === 'string') {
-    const dir = join(workdir, outputRoot);
+    const dir = resolve(workdir, outputRoot);
     await mkdir(dir, { recursive: true });
     const path = join(dir, title ? `${basename(file)}.${title}` : basename(file));
     if (!existsSync(path)) await writeFile(path, text);

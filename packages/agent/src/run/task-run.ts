@@ -143,6 +143,7 @@ export class TaskRun {
       attempt,
       agent: ctx.name,
       host: ctx.host,
+      env: { RUNNER_TASK: data.task.name, RUNNER_SWEEP: data.sweepId, RUNNER_ATTEMPT: String(attempt), RUNNER_AGENT: ctx.name },
       onEvent: (event) => {
         if (event.type === 'command-start') {
           this.logPaths.push(event.logPath);
@@ -180,6 +181,23 @@ export class TaskRun {
     });
   }
 
+  /** Whether we still hold the job's lock (renewing it proves it); no answer within the lock time counts as no. */
+  private async stillOurs(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.ctx.lockMs);
+    });
+    const renewal = this.queue.worker
+      .extendJobLocks([String(this.job.id)], [this.token], this.ctx.lockMs)
+      .then((failed) => failed.length === 0)
+      .catch(() => false);
+    try {
+      return await Promise.race([renewal, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Results for `coord results`, and (for an unsuccessful run) what `coord retry` needs. */
   private async resultFields(data: TaskJobData, succeeded: boolean): Promise<Record<string, string>> {
     const metrics = await collectMetrics(taskDir(data.task, this.ctx.workdir), this.logPaths, this.info?.metrics).catch(() => ({}));
@@ -202,6 +220,12 @@ export class TaskRun {
     const stop = this.stopReason;
     const result: TaskJobResult = { state: 'succeeded', agent: ctx.name, attempt };
     if (stop?.kind === 'lost') return; // the job is no longer ours to report
+    if (!(await this.stillOurs())) {
+      // The lock expired while we ran (a frozen process, a cut network): the task may already
+      // run elsewhere, or will once BullMQ finds it stalled. Reporting now could end it wrongly.
+      ctx.log.warn({ task: data.task.name, job: String(job.id) }, 'the job lock expired during the run; leaving the task to the queue');
+      return;
+    }
     if (stop?.kind === 'hand-back') {
       await this.finish(taskKey, 'waiting', { reason: stop.reason });
       await job.moveToWait(this.token).catch(() => undefined);

@@ -2,7 +2,7 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  assertNoCollisions,
+  assertRunnable,
   DirectLauncher,
   expandSweep,
   ExitError,
@@ -50,7 +50,7 @@ async function handler(args: ArgumentsCamelCase<RunArgs>): Promise<void> {
     }
     return;
   }
-  assertNoCollisions(expansion);
+  assertRunnable(expansion);
   if (resources.length === 0) {
     throw new UsageError(`${file} has no "resource" list, so there is no GPU slot to run on: add "resource: [0, 1]" to the first document or pass -r 0 1`);
   }

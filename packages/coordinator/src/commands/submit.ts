@@ -1,6 +1,6 @@
 /** `coord submit`: expand a sweep and queue its tasks for agents, all or nothing. */
 import { readFileSync } from 'node:fs';
-import { assertNoCollisions, expandSweep, ExitError, readSweepFile, UsageError } from '@sweep-runner/shared';
+import { assertRunnable, expandSweep, ExitError, readSweepFile, UsageError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { submitSweep } from '../distributed/submit-sweep.js';
 import { waitForSweep } from '../distributed/wait-for-sweep.js';
@@ -41,7 +41,7 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     }
     return;
   }
-  assertNoCollisions(expansion);
+  assertRunnable(expansion);
   if (!args.json) printWarnings(terminal, expansion.warnings);
   const sign = jobSigner(args);
   const { redis, keys } = await connect(args);

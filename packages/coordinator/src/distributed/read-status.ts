@@ -42,13 +42,12 @@ export async function listSweeps(redis: Redis, keys: RedisKeys, limit = 20): Pro
   return sweeps.filter((sweep): sweep is SweepSummary => sweep !== undefined);
 }
 
-/** Agents whose last heartbeat is older than this are dropped from the list entirely. */
-const FORGET_AFTER_MS = 24 * 3600 * 1000;
+/** Agents whose last heartbeat is older than this are not listed (and agents prune them). */
+export const FORGET_AFTER_MS = 24 * 3600 * 1000;
 
 export async function listAgents(redis: Redis, keys: RedisKeys): Promise<AgentSummary[]> {
-  const now = Date.now();
-  await redis.zremrangebyscore(keys.agents, 0, now - FORGET_AFTER_MS);
-  const entries = await redis.zrange(keys.agents, 0, -1, 'WITHSCORES');
+  // Read only (a dashboard's Redis user may not write); agents prune old entries themselves.
+  const entries = await redis.zrangebyscore(keys.agents, Date.now() - FORGET_AFTER_MS, '+inf', 'WITHSCORES');
   const names: Array<[string, number]> = [];
   for (let i = 0; i < entries.length; i += 2) names.push([entries[i]!, Number(entries[i + 1])]);
   const pipeline = redis.pipeline();

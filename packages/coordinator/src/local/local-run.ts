@@ -70,6 +70,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
         force: options.force,
         signal: options.signal,
         killGraceMs: options.killGraceMs,
+        env: { RUNNER_TASK: task.name, RUNNER_ATTEMPT: '1' },
         ...(options.echo && { echo: options.echo }),
         onEvent: (event) => {
           if (event.type === 'command-skip') say('SKIP', 'gray', event);

@@ -17,6 +17,11 @@ export function reportError(program: string, error: unknown): number {
     return exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
+  const denied = /NOPERM (.*)$/.exec(message);
+  if (denied) {
+    process.stderr.write(`${program}: permission denied by Redis: ${denied[1]}; check the ACL of the Redis user (docs/redis-acl.md)\n`);
+    return 1;
+  }
   process.stderr.write(`${program}: internal error: ${message}\n`);
   if (process.env.RUNNER_DEBUG) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
   else process.stderr.write(`${program}: this is a bug; set RUNNER_DEBUG=1 for details and report it with the command you ran\n`);

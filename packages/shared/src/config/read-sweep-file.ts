@@ -118,6 +118,10 @@ function readDefaults(check: Checker, node: YamlNode | undefined): Map<string, D
       check.report(value.line, `default "${name}" must be a single value, not ${describe(value)}`);
       continue;
     }
+    if (hasNul(value.value)) {
+      check.report(value.line, `default "${name}" contains a NUL byte (\\0), which no command line can hold`);
+      continue;
+    }
     defaults.set(name, { value: value.value, line: value.line });
   }
   return defaults;
@@ -149,8 +153,8 @@ function readAliases(check: Checker, node: YamlNode | undefined): Map<string, Al
       for (const { key: paramKey, value: paramValue } of group.pairs) {
         const param = checkParamName(check, paramKey, `alias "${name}"`);
         if (param === undefined) continue;
-        if (paramValue.kind !== 'scalar') {
-          check.report(paramValue.line, `alias "${name}", case "${pyStr(caseValue)}": "${param}" must be a single value, not ${describe(paramValue)}`);
+        if (paramValue.kind !== 'scalar' || hasNul(paramValue.value)) {
+          check.report(paramValue.line, `alias "${name}", case "${pyStr(caseValue)}": "${param}" must be a single value without NUL bytes, not ${describe(paramValue)}`);
           continue;
         }
         params.push([param, paramValue.value]);
@@ -301,11 +305,17 @@ function readChoice(check: Checker, node: YamlNode | null, index: number, docLin
   return choice;
 }
 
+/** A NUL byte can be neither part of a command-line argument nor of a file name. */
+function hasNul(value: PyScalar): boolean {
+  return typeof value === 'string' && value.includes('\0');
+}
+
 function readChoiceParam(check: Checker, key: string, value: YamlNode, line: number): ChoiceParam | undefined {
   const items = value.kind === 'seq' ? value.items : [value];
   const values: PyScalar[] = [];
   for (const item of items) {
-    if (item.kind === 'scalar' && isScalar(item.value)) values.push(item.value);
+    if (item.kind === 'scalar' && hasNul(item.value)) check.report(item.line, `"${key}": a value contains a NUL byte (\\0), which no command line or file name can hold`);
+    else if (item.kind === 'scalar' && isScalar(item.value)) values.push(item.value);
     else check.report(item.line, `"${key}": each choice must be a single value, not ${describe(item)}`);
   }
   return { key, values, line };

@@ -4,7 +4,7 @@
  * are atomic so a crash never leaves half a file.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { load } from 'js-yaml';
 import { logFileName, taskFileName, type TaskSpec } from '../sweep/task.js';
 import { writeJsonAtomic } from './atomic-write.js';
@@ -64,8 +64,9 @@ async function readRunnerStat(dir: string): Promise<TaskStat | undefined> {
   }
 }
 
+/** An absolute output root (a shared file system) stays absolute; a relative one is under the workdir. */
 export function taskDir(task: TaskSpec, workdir: string): string {
-  return join(workdir, task.output);
+  return resolve(workdir, task.output);
 }
 
 export function statPath(task: TaskSpec, workdir: string): string {

@@ -4,6 +4,7 @@
  * attempt. BullMQ needs `maxRetriesPerRequest: null` on connections its workers use.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ExitError, UsageError } from '../errors.js';
 import { DEFAULT_REDIS_URL, describeRedis, parseRedisUrl, type RedisTarget } from './redis-url.js';
@@ -56,28 +57,44 @@ export function redisOptions(settings: ConnectionSettings): RedisOptions {
     const ca = readTlsFile(tls.ca, 'CA');
     const cert = readTlsFile(tls.cert, 'certificate');
     const key = readTlsFile(tls.key, 'key');
-    options.tls = { servername: target.host, ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
+    // SNI takes host names only; Node still checks an IP address against the certificate.
+    options.tls = { ...(isIP(target.host) === 0 && { servername: target.host }), ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
   }
   return options;
 }
 
-function unreachable(settings: ConnectionSettings, cause: string): ExitError {
-  return new ExitError(
-    `cannot reach Redis at ${describeRedis(settings.target)} (${cause}): start one (redis-server, or docker compose up -d redis) or point REDIS_URL / --redis at yours`,
-    EXIT_UNREACHABLE,
-  );
+interface Failure {
+  /** Redis answered but refused us (login, permissions, TLS): starting one would not help. */
+  refused: boolean;
+  text: string;
 }
 
-function describeFailure(error: unknown): string {
+function unreachable(settings: ConnectionSettings, failure: Failure): ExitError {
+  const where = describeRedis(settings.target);
+  if (failure.refused) return new ExitError(`cannot use Redis at ${where}: ${failure.text}`, EXIT_UNREACHABLE);
+  return new ExitError(`cannot reach Redis at ${where} (${failure.text}): start one (redis-server, or docker compose up -d redis) or point REDIS_URL / --redis at yours`, EXIT_UNREACHABLE);
+}
+
+const UNTRUSTED_CERTIFICATE = ['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED'];
+
+export function describeFailure(error: unknown): Failure {
   const err = error as NodeJS.ErrnoException & { message: string };
-  if (/WRONGPASS|NOAUTH|invalid username-password/i.test(err.message)) return 'authentication failed: check the user and password in the URL';
-  if (/NOPERM/i.test(err.message)) return `permission denied: ${err.message}`;
-  return err.code ?? err.message;
+  const message = String(err.message ?? err).split('\n')[0]!;
+  if (/WRONGPASS|NOAUTH|invalid username-password/i.test(message)) return { refused: true, text: 'authentication failed: check the user and password in the URL' };
+  if (/NOPERM/i.test(message)) return { refused: true, text: `permission denied: ${message}; check the Redis user's ACL (docs/redis-acl.md)` };
+  if (/CERTIFICATE_REQUIRED/i.test(message) || /certificate required/i.test(message)) {
+    return { refused: true, text: 'the server requires a client certificate: pass --tls-cert and --tls-key' };
+  }
+  if (err.code && UNTRUSTED_CERTIFICATE.includes(err.code)) {
+    return { refused: true, text: `the server's certificate is not trusted (${err.code}): pass the CA that signed it with --tls-ca` };
+  }
+  if (err.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return { refused: true, text: `the server's certificate does not name this host: ${message}` };
+  return { refused: false, text: err.code ?? message };
 }
 
 /** A connection for a CLI command: connected and answering within `timeoutMs`, or an ExitError. */
 export async function connectForCommand(settings: ConnectionSettings, timeoutMs = 4000): Promise<Redis> {
-  let lastError = 'no answer';
+  let lastError: Failure | undefined;
   const redis = new Redis({
     ...redisOptions(settings),
     lazyConnect: true,
@@ -87,7 +104,7 @@ export async function connectForCommand(settings: ConnectionSettings, timeoutMs 
   });
   redis.on('error', (error: Error) => (lastError = describeFailure(error)));
   const timer = new Promise<never>((_, reject) => {
-    const handle = setTimeout(() => reject(unreachable(settings, `no answer in ${timeoutMs / 1000}s`)), timeoutMs);
+    const handle = setTimeout(() => reject(unreachable(settings, lastError ?? { refused: false, text: `no answer in ${timeoutMs / 1000}s` })), timeoutMs);
     handle.unref();
   });
   try {
@@ -95,7 +112,9 @@ export async function connectForCommand(settings: ConnectionSettings, timeoutMs 
   } catch (error) {
     redis.disconnect();
     if (error instanceof ExitError) throw error;
-    throw unreachable(settings, describeFailure(error) || lastError);
+    // The rejection of connect() only says "Connection is closed"; the error event said why.
+    const failure = describeFailure(error);
+    throw unreachable(settings, lastError ?? failure);
   }
   // After a successful start, a lost connection should be retried, not end the command.
   redis.options.retryStrategy = (times: number) => Math.min(100 * 2 ** times, 2000);
@@ -118,7 +137,7 @@ export function connectForDaemon(settings: ConnectionSettings, onRetry: (attempt
       return delay;
     },
   });
-  redis.on('error', (error: Error) => (lastError = describeFailure(error)));
+  redis.on('error', (error: Error) => (lastError = describeFailure(error).text));
   return redis;
 }
 

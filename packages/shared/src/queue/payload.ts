@@ -54,8 +54,10 @@ export function payloadProblem(data: unknown): string | undefined {
 /** A task's directory must be its root (`--no-param-dir`) or one level below it, named after the task. */
 export function outputProblem(outputRoot: string, output: string, name: string, paramDir: boolean): string | undefined {
   if (output.includes('\0') || outputRoot.includes('\0')) return 'the output path contains a NUL byte';
-  const root = posix.normalize(outputRoot);
-  const dir = posix.normalize(output);
+  // `output/` (a task with no params) is the root itself.
+  const clean = (path: string) => posix.normalize(path).replace(/(.)\/+$/, '$1');
+  const root = clean(outputRoot);
+  const dir = clean(output);
   if (!paramDir || name === '') return dir === root ? undefined : `output ${output} is not the output root ${outputRoot}`;
   if (name === '' || name === '.' || name === '..' || name.includes('/')) return `task name "${name}" cannot be a directory name`;
   return dir === posix.join(root, name) ? undefined : `output ${output} is not ${outputRoot}/${name}`;

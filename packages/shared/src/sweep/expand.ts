@@ -17,6 +17,8 @@ import { joinOutput, type RenderedCommand, type TaskSpec } from './task.js';
 import { parseTemplate, renderTemplate, type ParsedTemplate } from './template.js';
 
 export const DEFAULT_MAX_TASKS = 100_000;
+/** A directory or file name longer than this cannot be created (ext4, xfs, ...). */
+export const MAX_FILE_NAME_BYTES = 255;
 
 export interface ExpandOptions {
   /** Output root (`-o`). */
@@ -54,8 +56,12 @@ export interface Expansion {
   /** Entries that share a task directory merged into one task, commands in template order. */
   tasks: TaskSpec[];
   warnings: string[];
-  /** Different params that share a task name; `assertNoCollisions` refuses to run them. */
-  collisions: Problem[];
+  /**
+   * Problems that only matter when tasks run (the runner would list these tasks too):
+   * different params sharing a task name, names too long for a file system.
+   * `assertRunnable` refuses to run such a sweep.
+   */
+  blockers: Problem[];
   /** The seed used for `--sample` (given or drawn), so a sample can be repeated. */
   seed?: number;
 }
@@ -149,6 +155,7 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
     if (!problems.has(message)) problems.set(message, { file: sweep.path, ...(line !== undefined && { line }), message });
   };
   const warnings = new Set<string>();
+  const tooLong: Problem[] = [];
   /** Choice params no selected command uses: key -> lines and commands. */
   const unusedParams = new Map<string, { lines: Set<number>; commands: Set<string> }>();
 
@@ -173,6 +180,7 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
   for (const { document, size } of plans) {
     const selected = options.commands ?? (document.commands && document.commands.length > 0 ? document.commands : undefined);
     const commandTemplates = [...templates.values()].filter((t) => selected === undefined || selected.includes(t.name));
+    const longestCommand = commandTemplates.reduce((longest, t) => (t.name.length > longest.length ? t.name : longest), '');
     for (const template of commandTemplates) {
       if (!checkedTemplates.has(template.name)) checkTemplate(sweep, template, report);
       checkedTemplates.add(template.name);
@@ -183,6 +191,10 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
       const combination: Combination = combinationAt(document.params, indices === undefined ? i : indices[i]!);
       const name = taskName(combination, options.pathExists);
       const output = options.noParamDir ? options.output : joinOutput(options.output, name);
+      const longestFile = options.noParamDir ? `log.${longestCommand}.${options.datetime}.${name}` : name;
+      if (Buffer.byteLength(longestFile) > MAX_FILE_NAME_BYTES) {
+        tooLong.push({ file: sweep.path, line: document.params[0]?.line ?? document.line, message: `the task name ${name.slice(0, 40)}... is ${Buffer.byteLength(longestFile)} bytes as a file name, over the ${MAX_FILE_NAME_BYTES} that file systems allow: shorten the values or keys (names keep the last 100 characters of text, but multi-byte characters count more)` });
+      }
       const spec = new Map<string, PyValue>(combination);
       const lines = new Map<string, number>(document.params.map((p) => [p.key, p.line]));
       if (!applyAliases(sweep, spec, lines, report)) continue;
@@ -234,7 +246,8 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
     warnings.add(`${sweep.path}:${[...lines].join(',')}: "${key}" is not used by the selected commands (${[...commands].join(', ')}); it only shapes the task names`);
   }
   const { tasks, collisions } = mergeEntries(sweep, entries, options, templates);
-  return { entries, tasks, collisions, warnings: [...warnings, ...collisions.map(formatProblem)], ...(seed !== undefined && { seed }) };
+  const blockers = [...collisions, ...tooLong.slice(0, 20)];
+  return { entries, tasks, blockers, warnings: [...warnings, ...blockers.map(formatProblem)], ...(seed !== undefined && { seed }) };
 }
 
 /**
@@ -289,11 +302,9 @@ function mergeEntries(
   return { tasks, collisions };
 }
 
-/** Running two tasks in one directory would mix their files: refuse before anything starts. */
-export function assertNoCollisions(expansion: Expansion): void {
-  if (expansion.collisions.length > 0) {
-    throw new SweepFileError(expansion.collisions.slice(0, 20));
-  }
+/** Refuse before anything starts: two tasks in one directory would mix their files, a too long name cannot be created. */
+export function assertRunnable(expansion: Expansion): void {
+  if (expansion.blockers.length > 0) throw new SweepFileError(expansion.blockers.slice(0, 20));
 }
 
 function sameParams(a: Map<string, PyValue>, b: Map<string, PyValue>): boolean {
