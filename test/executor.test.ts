@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DirectLauncher, runTask, type ExecutorEvent, type TaskSpec } from '@sweep-runner/shared';
+import { DirectLauncher, runTask, SpawnerLauncher, type ExecutorEvent, type ProcessLauncher, type TaskSpec } from '@sweep-runner/shared';
 import { processesMatching, waitFor } from './helpers/cli.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
@@ -27,12 +27,17 @@ function readJson(path: string): Record<string, Record<string, unknown>> {
   return JSON.parse(readFileSync(path, 'utf8')) as Record<string, Record<string, unknown>>;
 }
 
-describe('runTask', () => {
+const launchers: Array<[string, (orphanTimeoutMs?: number) => ProcessLauncher, string]> = [
+  ['direct launcher', () => new DirectLauncher(), 'new DirectLauncher()'],
+  ['spawner', (orphanTimeoutMs) => new SpawnerLauncher({ graceMs: 300, ...(orphanTimeoutMs !== undefined && { orphanTimeoutMs }) }), 'new SpawnerLauncher({ graceMs: 300, orphanTimeoutMs: ORPHAN })'],
+];
+
+describe.each(launchers)('runTask with the %s', (_label, makeLauncher, launcherSource) => {
   it('runs commands in order with CUDA_VISIBLE_DEVICES, logs, param.json and stat.json', async () => {
     const workdir = tempDir();
     const events: ExecutorEvent[] = [];
     const spec = task({ train: 'echo "train on $CUDA_VISIBLE_DEVICES"; echo oops >&2', test: 'echo test; pwd' });
-    const outcome = await runTask({ task: spec, gpus: '2,3', workdir, launcher: new DirectLauncher(), onEvent: (e) => events.push(e) });
+    const outcome = await runTask({ task: spec, gpus: '2,3', workdir, launcher: makeLauncher(), onEvent: (e) => events.push(e) });
     expect(outcome.state).toBe('succeeded');
     expect(events.map((e) => `${e.type}:${e.command}`)).toEqual(['command-start:train', 'command-end:train', 'command-start:test', 'command-end:test']);
     const dir = join(workdir, 'out/X_1');
@@ -51,18 +56,18 @@ describe('runTask', () => {
     const workdir = tempDir();
     const counter = join(workdir, 'count');
     const spec = task({ train: `echo run >> ${counter}` });
-    await runTask({ task: spec, gpus: '0', workdir, launcher: new DirectLauncher() });
-    const second = await runTask({ task: spec, gpus: '0', workdir, launcher: new DirectLauncher() });
+    await runTask({ task: spec, gpus: '0', workdir, launcher: makeLauncher() });
+    const second = await runTask({ task: spec, gpus: '0', workdir, launcher: makeLauncher() });
     expect(second.skipped).toEqual(['train']);
     expect(readFileSync(counter, 'utf8')).toBe('run\n');
-    await runTask({ task: spec, gpus: '1', workdir, launcher: new DirectLauncher(), force: true });
+    await runTask({ task: spec, gpus: '1', workdir, launcher: makeLauncher(), force: true });
     expect(readFileSync(counter, 'utf8')).toBe('run\nrun\n');
   });
 
   it('stops the task at the first failing command and records code 1', async () => {
     const workdir = tempDir();
     const spec = task({ a: 'exit 3', b: 'echo never' });
-    const outcome = await runTask({ task: spec, gpus: '0', workdir, launcher: new DirectLauncher() });
+    const outcome = await runTask({ task: spec, gpus: '0', workdir, launcher: makeLauncher() });
     expect(outcome.state).toBe('failed');
     const stat = readJson(join(workdir, 'out/X_1/stat.json'));
     expect(stat.a).toMatchObject({ code: 1, state: 'failed', exitCode: 3 });
@@ -76,14 +81,14 @@ describe('runTask', () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(join(workdir, 'out/X_1'), { recursive: true });
     writeFileSync(join(workdir, 'out/X_1/stat'), 'train: finished\ntest: failed\n');
-    const outcome = await runTask({ task: spec, gpus: '0', workdir, launcher: new DirectLauncher() });
+    const outcome = await runTask({ task: spec, gpus: '0', workdir, launcher: makeLauncher() });
     expect(outcome.skipped).toEqual(['train']);
     expect(outcome.commands.map((c) => c.command)).toEqual(['test']);
   });
 
   it('on abort kills the whole process group, waits, and records the signal', async () => {
     const workdir = tempDir();
-    const marker = `sleep-marker-${process.pid}-abort`;
+    const marker = `sleep-marker-${process.pid}-${_label.replace(' ', '')}-abort`;
     // A grandchild in the same group; both ignore SIGTERM, so only the SIGKILL after the grace ends them.
     const spec = task({ train: `trap '' TERM; bash -c 'exec -a ${marker} sleep 300' & echo started; wait` });
     const controller = new AbortController();
@@ -91,7 +96,7 @@ describe('runTask', () => {
       task: spec,
       gpus: '0',
       workdir,
-      launcher: new DirectLauncher(),
+      launcher: makeLauncher(),
       signal: controller.signal,
       killGraceMs: 300,
     });
@@ -108,7 +113,7 @@ describe('runTask', () => {
     const workdir = tempDir();
     const spec = task({ train: 'sleep 30', after: 'echo never' }, { settings: { gpus: 1, pool: 'default', priority: 0, retries: 0, timeoutSeconds: 0.5 } });
     const started = Date.now();
-    const outcome = await runTask({ task: spec, gpus: '0', workdir, launcher: new DirectLauncher(), killGraceMs: 1000 });
+    const outcome = await runTask({ task: spec, gpus: '0', workdir, launcher: makeLauncher(), killGraceMs: 1000 });
     expect(outcome.state).toBe('timeout');
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(readJson(join(workdir, 'out/X_1/stat.json')).train).toMatchObject({ code: 1, state: 'timeout', signal: 'SIGTERM' });
@@ -116,23 +121,24 @@ describe('runTask', () => {
 
   it('kills what a command leaves running in the background when it ends', async () => {
     const workdir = tempDir();
-    const marker = `sleep-marker-${process.pid}-stray`;
+    const marker = `sleep-marker-${process.pid}-${_label.replace(' ', '')}-stray`;
     const spec = task({ train: `bash -c 'exec -a ${marker} sleep 300' & echo left it running` });
-    const outcome = await runTask({ task: spec, gpus: '0', workdir, launcher: new DirectLauncher() });
+    const outcome = await runTask({ task: spec, gpus: '0', workdir, launcher: makeLauncher() });
     expect(outcome.state).toBe('succeeded');
     await waitFor(async () => (await processesMatching(marker)).length === 0, 5_000, 'the stray to be killed');
   });
 
   it('leaves no orphan when the process running the executor is SIGKILLed', async () => {
     const workdir = tempDir();
-    const marker = `sleep-marker-${process.pid}-orphan`;
+    const marker = `sleep-marker-${process.pid}-${_label.replace(' ', '')}-orphan`;
     const script = `
-      import { DirectLauncher, runTask } from '@sweep-runner/shared';
+      import { DirectLauncher, SpawnerLauncher, runTask } from '@sweep-runner/shared';
+      const ORPHAN = undefined;
       await runTask({
         task: { name: 'X', outputRoot: 'o', output: 'o/X', paramDir: true, datetime: 'd', params: {},
                 commands: [{ name: 'train', script: "exec -a ${marker} sleep 300" }],
                 settings: { gpus: 1, pool: 'default', priority: 0, retries: 0 } },
-        gpus: '0', workdir: ${JSON.stringify(workdir)}, launcher: new DirectLauncher(),
+        gpus: '0', workdir: ${JSON.stringify(workdir)}, launcher: ${launcherSource},
       });`;
     const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore', cwd: process.cwd() });
     await waitFor(async () => (await processesMatching(marker)).length === 1, 10_000, 'the command to start');
@@ -143,14 +149,15 @@ describe('runTask', () => {
 
   it('kills the group when heartbeats stop (the launcher is frozen past the orphan timeout)', async () => {
     const workdir = tempDir();
-    const marker = `sleep-marker-${process.pid}-frozen`;
+    const marker = `sleep-marker-${process.pid}-${_label.replace(' ', '')}-frozen`;
     const script = `
-      import { DirectLauncher, runTask } from '@sweep-runner/shared';
+      import { DirectLauncher, SpawnerLauncher, runTask } from '@sweep-runner/shared';
+      const ORPHAN = 1500;
       await runTask({
         task: { name: 'X', outputRoot: 'o', output: 'o/X', paramDir: true, datetime: 'd', params: {},
                 commands: [{ name: 'train', script: "exec -a ${marker} sleep 300" }],
                 settings: { gpus: 1, pool: 'default', priority: 0, retries: 0 } },
-        gpus: '0', workdir: ${JSON.stringify(workdir)}, launcher: new DirectLauncher(), orphanTimeoutMs: 1500,
+        gpus: '0', workdir: ${JSON.stringify(workdir)}, launcher: ${launcherSource}, orphanTimeoutMs: 1500,
       });`;
     const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
     await waitFor(async () => (await processesMatching(marker)).length === 1, 10_000, 'the command to start');

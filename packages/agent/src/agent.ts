@@ -10,7 +10,7 @@ import {
   describeRedis,
   EXIT_UNREACHABLE,
   ExitError,
-  DirectLauncher,
+  createLauncher,
   queueName,
   RedisKeys,
   defineTaskScripts,
@@ -92,7 +92,11 @@ export class Agent {
   constructor(private readonly options: AgentOptions) {
     this.allocator = new SlotAllocator(options.gpuSlots, options.cpuSlots);
     this.keys = new RedisKeys(options.prefix);
-    this.launcher = options.launcher ?? new DirectLauncher();
+    // Orphans are killed when we go quiet for half the lock, with a grace short enough that
+    // they are gone before the lock expires and another agent may start the task.
+    this.launcher =
+      options.launcher ??
+      createLauncher({ cwd: options.workdir, orphanTimeoutMs: options.lockMs / 2, graceMs: Math.min(5000, options.lockMs / 4) });
     this.locks = new LockKeeper(options.lockMs, (error) => options.log.warn({ error: error.message }, 'lock renewal failed'));
   }
 

@@ -3,6 +3,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   assertRunnable,
+  createLauncher,
   DirectLauncher,
   expandSweep,
   ExitError,
@@ -68,7 +69,8 @@ async function handler(args: ArgumentsCamelCase<RunArgs>): Promise<void> {
   const seed = expansion.seed === undefined ? '' : `, sampled with --seed ${expansion.seed}`;
   terminal.line(`Tasks: ${tasks.length}, commands: ${commandCount}, slots: ${resources.join(' ')}${seed}`);
 
-  const launcher = new DirectLauncher();
+  // The spawner is faster for short tasks; debug mode shows the output live, which only the direct launcher does.
+  const launcher = args.debug ? new DirectLauncher() : createLauncher({ cwd: process.cwd(), graceMs: args.killGrace * 1000 });
   const controller = new AbortController();
   const stopListening = onInterrupt({
     first: (signal) => {

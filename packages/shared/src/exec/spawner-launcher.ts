@@ -1,0 +1,179 @@
+/**
+ * Launch through the spawner, a small Python helper that starts commands with posix_spawn:
+ * Node's own spawn forks the whole Node process for each command and is the bottleneck for
+ * short tasks. The helper puts each command in its own process group, appends its output to
+ * the log, and kills every group it started when we die (end of input) or freeze (no
+ * heartbeat within the orphan timeout), so no per-command watcher process is needed.
+ * Without python3 (3.8 or later), `createLauncher` falls back to the DirectLauncher.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { DirectLauncher } from './direct-launcher.js';
+import type { ExitStatus, LaunchedProcess, LaunchSpec, ProcessLauncher } from './launcher.js';
+import { signalGroup } from './process-group.js';
+
+const SPAWNER = fileURLToPath(new URL('../../assets/spawner.py', import.meta.url));
+
+interface Pending {
+  started: (pid: number) => void;
+  failed: (message: string) => void;
+  exited: (status: ExitStatus) => void;
+  pid: number;
+}
+
+type SpawnerEvent =
+  | { ev: 'started'; id: number; pid: number }
+  | { ev: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null }
+  | { ev: 'error'; id: number; message: string };
+
+export interface SpawnerOptions {
+  /** Kill every running group when we have not been heard from for this long. */
+  orphanTimeoutMs?: number;
+  /** SIGTERM -> SIGKILL grace when the helper kills orphans, and for strays of finished commands. */
+  graceMs?: number;
+  /** Where commands run unless a launch asks for another directory. */
+  cwd?: string;
+}
+
+export class SpawnerLauncher implements ProcessLauncher {
+  private readonly helper: ChildProcess;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private dead: string | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: SpawnerOptions = {}) {
+    const grace = String((options.graceMs ?? 5000) / 1000);
+    const orphan = options.orphanTimeoutMs === undefined ? '' : String(options.orphanTimeoutMs / 1000);
+    this.helper = spawn(pythonPath() ?? 'python3', ['-u', SPAWNER, orphan, grace, grace], {
+      cwd: options.cwd ?? process.cwd(),
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    this.helper.stdin!.on('error', () => undefined);
+    this.helper.on('exit', (code, signal) => this.onHelperExit(`the spawner exited (${signal ?? `code ${code}`})`));
+    this.helper.on('error', (error) => this.onHelperExit(`the spawner failed: ${error.message}`));
+    createInterface({ input: this.helper.stdout! }).on('line', (line) => this.onEvent(line));
+    if (options.orphanTimeoutMs !== undefined) {
+      this.heartbeat = setInterval(() => this.send({ op: 'hb' }), options.orphanTimeoutMs / 3);
+      this.heartbeat.unref();
+    }
+  }
+
+  private send(message: object): void {
+    if (!this.dead) this.helper.stdin!.write(`${JSON.stringify(message)}\n`);
+  }
+
+  private onEvent(line: string): void {
+    let event: SpawnerEvent;
+    try {
+      event = JSON.parse(line) as SpawnerEvent;
+    } catch {
+      return;
+    }
+    const pending = this.pending.get(event.id);
+    if (!pending) return;
+    if (event.ev === 'started') {
+      pending.pid = event.pid;
+      pending.started(event.pid);
+    } else if (event.ev === 'error') {
+      this.pending.delete(event.id);
+      pending.failed(event.message);
+    } else {
+      this.pending.delete(event.id);
+      pending.exited({ exitCode: event.code, signal: event.signal });
+    }
+  }
+
+  /** The helper is gone: kill what it started (we know their groups) and fail their launches. */
+  private onHelperExit(why: string): void {
+    if (this.dead) return;
+    this.dead = why;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const [id, pending] of this.pending) {
+      if (pending.pid > 0) signalGroup(pending.pid, 'SIGKILL');
+      this.pending.delete(id);
+      if (pending.pid > 0) pending.exited({ exitCode: null, signal: 'SIGKILL', error: why });
+      else pending.failed(why);
+    }
+  }
+
+  async launch(spec: LaunchSpec): Promise<LaunchedProcess> {
+    if (spec.echo) throw new Error('the spawner does not echo output; use the DirectLauncher for debug runs');
+    const id = ++this.nextId;
+    let resolveExit!: (status: ExitStatus) => void;
+    const exited = new Promise<ExitStatus>((resolve) => (resolveExit = resolve));
+    const pid = await new Promise<number>((resolve) => {
+      if (this.dead) {
+        resolveExit({ exitCode: 127, signal: null, error: this.dead });
+        resolve(-1);
+        return;
+      }
+      this.pending.set(id, {
+        pid: -1,
+        started: resolve,
+        failed: (message) => {
+          resolveExit({ exitCode: 127, signal: null, error: message });
+          resolve(-1);
+        },
+        exited: resolveExit,
+      });
+      this.send({ op: 'spawn', id, script: spec.script, log: spec.logPath, env: spec.env, cwd: spec.cwd });
+    });
+    return {
+      pid,
+      exited,
+      terminate: async (graceMs: number) => {
+        if (pid > 0) signalGroup(pid, 'SIGTERM');
+        const timer = setTimeout(() => pid > 0 && signalGroup(pid, 'SIGKILL'), graceMs);
+        const status = await exited;
+        clearTimeout(timer);
+        return status;
+      },
+    };
+  }
+
+  killAll(): void {
+    for (const pending of this.pending.values()) if (pending.pid > 0) signalGroup(pending.pid, 'SIGKILL');
+  }
+
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      if (this.heartbeat) clearInterval(this.heartbeat);
+      if (this.dead || this.helper.exitCode !== null) return resolve();
+      this.helper.once('exit', () => resolve());
+      this.helper.stdin!.end();
+    });
+    return this.closing;
+  }
+}
+
+let python: string | null | undefined;
+
+/**
+ * The python3 (3.8+, with posix_spawn) to run the helper with, resolved once to the real
+ * executable (a pyenv shim would cost several processes per start), or null.
+ */
+function pythonPath(): string | null {
+  if (python === undefined) {
+    const probe = spawnSync('python3', ['-c', 'import os, sys; print(sys.executable if sys.version_info >= (3, 8) and hasattr(os, "posix_spawn") else "")'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const path = probe.status === 0 ? probe.stdout.trim() : '';
+    python = path && existsSync(SPAWNER) ? path : null;
+  }
+  return python;
+}
+
+export function spawnerAvailable(): boolean {
+  return pythonPath() !== null;
+}
+
+/** The fastest launcher this machine supports. RUNNER_LAUNCHER=direct forces Node's spawn. */
+export function createLauncher(options: SpawnerOptions & { killGraceMs?: number } = {}): ProcessLauncher {
+  if (process.env.RUNNER_LAUNCHER !== 'direct' && spawnerAvailable()) return new SpawnerLauncher(options);
+  return new DirectLauncher();
+}
