@@ -13,6 +13,7 @@ import {
   createLauncher,
   queueName,
   RedisKeys,
+  runTask,
   defineTaskScripts,
   taskIdOfJob,
   taskScripts,
@@ -58,6 +59,8 @@ export interface AgentOptions {
   launcher?: ProcessLauncher;
   /** Start a task on a GPU only if nvidia-smi reports this much free memory (MiB) on it. */
   minFreeMiB?: number;
+  /** Runs a task (default: the shared executor). */
+  execute?: AgentContext['execute'];
 }
 
 interface ControlMessage {
@@ -81,8 +84,11 @@ export class Agent {
   private fetcher!: JobFetcher;
   private heartbeat!: Heartbeat;
   private slotWaiters: Array<() => void> = [];
+  private blockedOnRedis = false;
   private loopDone: Promise<void> = Promise.resolve();
   private tokens = 0;
+  /** Queue names, the one that most recently gave us a job first. */
+  private recentQueues: string[] = [];
   private cancelPoll: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private memoryCheckDue = true;
@@ -233,6 +239,7 @@ export class Agent {
       killGraceMs: this.options.killGraceMs,
       logLines: this.options.logLines,
       verify: this.options.verify,
+      execute: this.options.execute ?? runTask,
     };
   }
 
@@ -245,7 +252,8 @@ export class Agent {
     const waiters = this.slotWaiters;
     this.slotWaiters = [];
     for (const resolve of waiters) resolve();
-    this.fetcher.wake().catch(() => undefined);
+    // Only a blocking wait on Redis needs a push; a loop waiting for a slot was just resolved.
+    if (this.blockedOnRedis) this.fetcher.wake().catch(() => undefined);
   }
 
   /** GPUs whose free memory is below `--min-free-mem` (other users) take no task for now. */
@@ -260,7 +268,7 @@ export class Agent {
       this.allocator.setUnusable([...busy, ...missing].filter((gpu) => this.allocator.gpus.includes(gpu)));
       if (this.allocator.unusableGpus.sort().join(',') !== before) {
         this.log.info({ busyGpus: this.allocator.unusableGpus.join(',') || 'none', minFreeMiB: this.options.minFreeMiB }, 'GPUs below the free-memory bar');
-        this.heartbeat.beat().catch(() => undefined);
+        this.heartbeat.soon();
       }
     } catch (error) {
       this.log.warn({ error: (error as Error).message }, 'cannot read GPU memory; treating every GPU as busy');
@@ -271,11 +279,18 @@ export class Agent {
   private async loop(): Promise<void> {
     while (this.state === 'running') {
       if (this.memoryCheckDue) await this.checkGpuMemory();
-      const eligible = this.queues.filter((q) => this.allocator.canFit(q.gpus)).sort((a, b) => b.gpus - a.gpus);
+      // The queue that last had work first (one try when a sweep is uniform), then larger tasks first.
+      const recent = (q: ServedQueue) => {
+        const at = this.recentQueues.indexOf(q.name);
+        return at === -1 ? Infinity : at;
+      };
+      const eligible = this.queues.filter((q) => this.allocator.canFit(q.gpus)).sort((a, b) => recent(a) - recent(b) || b.gpus - a.gpus);
       if (eligible.length === 0) {
         await this.waitForSlot();
         continue;
       }
+      // From here until the blocking wait ends, a freed slot must push the wait (ZADD) to end it.
+      this.blockedOnRedis = true;
       try {
         const token = `${this.options.name}:${++this.tokens}`;
         const fetched = await this.fetcher.tryFetch(eligible, token);
@@ -285,7 +300,15 @@ export class Agent {
         }
         if (fetched) {
           const allocation = this.allocator.allocate(fetched.queue.gpus)!;
-          this.launch(new TaskRun(this.context(), fetched.queue, fetched.job, token, allocation));
+          this.recentQueues = [fetched.queue.name, ...this.recentQueues.filter((name) => name !== fetched.queue.name)];
+          let released = false;
+          const free = () => {
+            if (released) return;
+            released = true;
+            this.allocator.release(allocation);
+            this.slotFreed();
+          };
+          this.launch(new TaskRun(this.context(), fetched.queue, fetched.job, token, allocation, free), free);
           if (!this.allocator.canFit(fetched.queue.gpus)) await this.fetcher.passOn(fetched.queue);
           continue;
         }
@@ -295,23 +318,24 @@ export class Agent {
         this.log.warn({ error: (error as Error).message }, 'fetching jobs failed; trying again in 1s');
         // A bounded pause before retrying after a Redis error, not a poll.
         await new Promise((resolve) => setTimeout(resolve, 1000));
+      } finally {
+        this.blockedOnRedis = false;
       }
     }
   }
 
-  private launch(run: TaskRun): void {
+  private launch(run: TaskRun, free: () => void): void {
     const jobId = String(run.job.id);
     const done = run
       .run()
       .catch((error: Error) => this.log.error({ task: run.taskName, error: error.message }, 'task run failed'))
       .finally(() => {
         this.runs.delete(jobId);
-        this.allocator.release(run.allocation);
-        this.heartbeat.beat().catch(() => undefined);
-        this.slotFreed();
+        free();
+        this.heartbeat.soon();
       });
     this.runs.set(jobId, { run, done });
-    this.heartbeat.beat().catch(() => undefined);
+    this.heartbeat.soon();
   }
 
   private onControl(message: string): void {
@@ -359,7 +383,7 @@ export class Agent {
     if (this.state !== 'running' && this.state !== 'starting') return this.closing;
     this.state = 'draining';
     this.log.info({ running: this.runs.size }, 'draining: taking no new tasks, waiting for running ones (signal again to stop them now)');
-    this.heartbeat?.beat().catch(() => undefined);
+    this.heartbeat?.soon();
     this.slotFreed();
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => void this.stopNow('drain timeout'), timeoutMs);
     await Promise.allSettled([...this.runs.values()].map((entry) => entry.done));

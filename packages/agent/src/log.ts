@@ -22,7 +22,7 @@ function prettyLine(line: string): string {
 }
 
 export function createLogger(format: LogFormat, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  if (format === 'json') return pino({ level, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
+  if (format === 'json') return pino({ level, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: false }));
   return pino({ level, base: undefined }, { write: (line: string) => process.stderr.write(prettyLine(line)) });
 }
 

@@ -127,6 +127,10 @@ def kill_everything():
 
 
 def main():
+    if not hasattr(os, "posix_spawn") or sys.version_info < (3, 8):
+        send({"ev": "unsupported", "message": "python 3.8 or later with os.posix_spawn is needed"})
+        return
+    send({"ev": "ready"})
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides; a Ctrl-C must not kill us first
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     read_end, write_end = os.pipe()

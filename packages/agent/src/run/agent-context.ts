@@ -1,5 +1,5 @@
 /** What every task run on this agent shares. */
-import type { ProcessLauncher, RedisKeys } from '@sweep-runner/shared';
+import type { ProcessLauncher, RedisKeys, RunTaskOptions, TaskOutcome } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import type { LockKeeper } from './lock-keeper.js';
@@ -19,4 +19,6 @@ export interface AgentContext {
   logLines: number;
   /** Checks a job's signature; returns why it is refused, or undefined. */
   verify: (data: unknown) => string | undefined;
+  /** Runs a task: the shared executor (a benchmark may put a stand-in here). */
+  execute: (options: RunTaskOptions) => Promise<TaskOutcome>;
 }

@@ -5,10 +5,12 @@
  * BullMQ job. Our record is written first: if we die in between, the job comes back as
  * stalled and the next agent sees the task already final.
  */
+import { join } from 'node:path';
 import {
-  collectMetrics,
+  DEFAULT_METRICS,
+  MetricLines,
+  metricsFromFile,
   payloadProblem,
-  runTask,
   taskDir,
   taskScripts,
   type CommandStat,
@@ -29,7 +31,9 @@ type StopReason = { kind: 'cancel'; reason: string } | { kind: 'lost'; reason: s
 export class TaskRun {
   private readonly controller = new AbortController();
   private info: Awaited<ReturnType<typeof sweepInfo>> | undefined;
-  private logPaths: string[] = [];
+  private metricLines: MetricLines | undefined;
+  /** Log shipping and command records still on their way to Redis. */
+  private readonly shipping: Array<Promise<unknown>> = [];
   private stopReason: StopReason | undefined;
   readonly startedAt = new Date().toISOString();
   readonly taskName: string;
@@ -42,6 +46,8 @@ export class TaskRun {
     readonly job: Job<TaskJobData, TaskJobResult>,
     private readonly token: string,
     readonly allocation: Allocation,
+    /** Called once the commands are done: the GPUs are free before the result is reported. */
+    private readonly freed: () => void = () => undefined,
   ) {
     const data = job.data as Partial<TaskJobData> | undefined;
     this.taskName = typeof data?.task?.name === 'string' ? data.task.name : String(job.id);
@@ -108,8 +114,11 @@ export class TaskRun {
     let outcome: TaskOutcome;
     try {
       this.info = await sweepInfo(ctx.redis, ctx.keys, data.sweepId, ctx.workdir, data.task.outputRoot);
+      this.metricLines = new MetricLines(this.info.metrics.pattern);
       outcome = await this.execute(data, taskKey, started.attempt);
+      this.freed();
     } catch (error) {
+      this.freed();
       ctx.log.error({ task: data.task.name, error: (error as Error).message }, 'could not run the task');
       outcome = { state: 'failed', commands: [], skipped: [] };
       await this.finish(taskKey, 'failed', { reason: `agent error: ${(error as Error).message}` }).catch(() => 0);
@@ -129,8 +138,8 @@ export class TaskRun {
         ctx.log.warn({ task: data.task.name, error: error.message }, 'could not record a command result');
         return 0;
       });
-    const pending: Array<Promise<unknown>> = [];
-    const outcome = await runTask({
+    const pending = this.shipping;
+    const outcome = await ctx.execute({
       task: data.task,
       gpus: this.gpus,
       workdir: ctx.workdir,
@@ -146,7 +155,6 @@ export class TaskRun {
       env: { RUNNER_TASK: data.task.name, RUNNER_SWEEP: data.sweepId, RUNNER_ATTEMPT: String(attempt), RUNNER_AGENT: ctx.name },
       onEvent: (event) => {
         if (event.type === 'command-start') {
-          this.logPaths.push(event.logPath);
           const shipper = new LogShipper(
             ctx.redis,
             ctx.keys.log(data.taskId, event.command),
@@ -154,10 +162,10 @@ export class TaskRun {
             ctx.logLines,
             `--- attempt ${attempt} on ${ctx.name} (${ctx.host}), GPUs ${this.gpus || 'none'}, ${event.startedAt} ---`,
             ctx.host,
+            (line) => this.metricLines?.line(line),
           );
           shippers.set(event.command, shipper);
-          pending.push(shipper.start().catch((error: Error) => ctx.log.warn({ error: error.message }, 'log shipping failed to start')));
-          pending.push(record(event.command, { code: -1, state: 'running', exitCode: null, signal: null, startedAt: event.startedAt, host: ctx.host, agent: ctx.name, gpus: this.gpus, attempt }));
+          shipper.start();
         } else if (event.type === 'command-end') {
           const shipper = shippers.get(event.command);
           const end = event.stat.signal ? `killed by ${event.stat.signal}` : `exit ${event.stat.exitCode}`;
@@ -166,7 +174,7 @@ export class TaskRun {
         }
       },
     });
-    await Promise.allSettled(pending);
+    // Log shipping and command records finish while the next task already starts on these GPUs.
     return outcome;
   }
 
@@ -200,7 +208,8 @@ export class TaskRun {
 
   /** Results for `coord results`, and (for an unsuccessful run) what `coord retry` needs. */
   private async resultFields(data: TaskJobData, succeeded: boolean): Promise<Record<string, string>> {
-    const metrics = await collectMetrics(taskDir(data.task, this.ctx.workdir), this.logPaths, this.info?.metrics).catch(() => ({}));
+    const file = join(taskDir(data.task, this.ctx.workdir), this.info?.metrics.file ?? DEFAULT_METRICS.file);
+    const metrics = { ...this.metricLines?.metrics, ...(await metricsFromFile(file)) };
     const { signature: _signature, expiresAt: _expiresAt, ...spec } = data;
     return {
       params: JSON.stringify(data.task.params),
@@ -211,6 +220,8 @@ export class TaskRun {
 
   private async report(data: TaskJobData, taskKey: string, outcome: TaskOutcome, attempt: number): Promise<void> {
     const { ctx, job } = this;
+    // The last log lines carry metrics, and command records must land before the task's end.
+    await Promise.allSettled(this.shipping);
     const last = outcome.commands[outcome.commands.length - 1]?.stat;
     const exitFields: Record<string, string> = {
       exitCode: last?.exitCode === null || last?.exitCode === undefined ? '' : String(last.exitCode),

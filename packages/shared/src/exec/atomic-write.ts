@@ -1,18 +1,22 @@
-/** Writes that a crash can never leave half done: a temporary file, then a rename over the target. */
+/**
+ * Writes that a crash can never leave half done: a temporary file, then a rename over the
+ * target. Synchronous on purpose: these files are small, and a few direct system calls cost
+ * less than the round trips of the asynchronous file API between two tasks.
+ */
 import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
+export function writeFileAtomic(path: string, data: string): void {
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await writeFile(temporary, data);
-    await rename(temporary, path);
+    writeFileSync(temporary, data);
+    renameSync(temporary, path);
   } catch (error) {
-    await rm(temporary, { force: true });
+    rmSync(temporary, { force: true });
     throw error;
   }
 }
 
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }

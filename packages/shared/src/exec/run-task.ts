@@ -4,23 +4,12 @@
  * stat.json); commands that already succeeded are skipped unless forced; the first failure
  * stops the task; an abort or a timeout kills the command's process group and is recorded.
  */
-import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { shlexQuote } from '../sweep/python-format.js';
 import type { TaskSpec } from '../sweep/task.js';
 import type { ExecutorEvent } from './events.js';
 import type { ExitStatus, ProcessLauncher } from './launcher.js';
-import {
-  logPath,
-  readTaskStat,
-  recordCommand,
-  relativeLogPath,
-  succeededCommands,
-  taskDir,
-  writeTaskParams,
-  type CommandStat,
-  type CommandState,
-} from './task-files.js';
+import { relativeLogPath, succeededCommands, TaskFiles, type CommandStat, type CommandState } from './task-files.js';
 
 export const DEFAULT_KILL_GRACE_MS = 10_000;
 
@@ -83,15 +72,12 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
   const deadline = timeoutSeconds === undefined ? undefined : Date.now() + timeoutSeconds * 1000;
   const emit = (event: ExecutorEvent) => options.onEvent?.(event);
 
-  await mkdir(taskDir(task, workdir), { recursive: true });
-  const done = options.force ? new Set<string>() : succeededCommands(await readTaskStat(task, workdir));
+  const files = new TaskFiles(task, workdir);
+  files.prepare();
+  const done = options.force ? new Set<string>() : succeededCommands(files.readStat());
   if (!options.force) for (const command of options.alreadySucceeded ?? []) done.add(command);
   const toRun = task.commands.filter((c) => !done.has(c.name));
-  await writeTaskParams(
-    task,
-    workdir,
-    Object.fromEntries(toRun.map((c) => [c.name, commandLine(options.gpus, c.script, relativeLogPath(task, c.name))])),
-  );
+  files.writeParams(Object.fromEntries(toRun.map((c) => [c.name, commandLine(options.gpus, c.script, relativeLogPath(task, c.name))])));
 
   const outcome: TaskOutcome = { state: 'succeeded', commands: [], skipped: [] };
   const total = task.commands.length;
@@ -109,7 +95,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
       outcome.state = 'timeout';
       break;
     }
-    const log = logPath(task, workdir, command.name);
+    const log = files.logPath(command.name);
     const started = new Date();
     const base: CommandStat = {
       code: -1,
@@ -122,7 +108,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
       gpus: options.gpus,
       attempt: options.attempt ?? 1,
     };
-    await recordCommand(task, workdir, command.name, base);
+    files.record(command.name, base);
     const child = await launcher.launch({
       script: command.script,
       cwd: workdir,
@@ -172,7 +158,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
       seconds: (ended.getTime() - started.getTime()) / 1000,
       ...(reason !== undefined && { reason }),
     };
-    await recordCommand(task, workdir, command.name, stat);
+    files.record(command.name, stat);
     outcome.commands.push({ command: command.name, stat });
     emit({ type: 'command-end', command: command.name, index, total, logPath: log, stat });
     if (!succeeded) {

@@ -4,9 +4,9 @@
  * short tasks. The helper puts each command in its own process group, appends its output to
  * the log, and kills every group it started when we die (end of input) or freeze (no
  * heartbeat within the orphan timeout), so no per-command watcher process is needed.
- * Without python3 (3.8 or later), `createLauncher` falls back to the DirectLauncher.
+ * Without python3 (3.8 or later) it falls back to the DirectLauncher.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -16,6 +16,15 @@ import { signalGroup } from './process-group.js';
 
 const SPAWNER = fileURLToPath(new URL('../../assets/spawner.py', import.meta.url));
 
+/**
+ * The interpreter: $RUNNER_PYTHON, else the system python3 (a version manager's shim on PATH
+ * can take a second to start), else python3 from PATH.
+ */
+function pythonCandidate(): string {
+  if (process.env.RUNNER_PYTHON) return process.env.RUNNER_PYTHON;
+  return ['/usr/bin/python3', '/usr/local/bin/python3'].find((path) => existsSync(path)) ?? 'python3';
+}
+
 interface Pending {
   started: (pid: number) => void;
   failed: (message: string) => void;
@@ -24,6 +33,8 @@ interface Pending {
 }
 
 type SpawnerEvent =
+  | { ev: 'ready' }
+  | { ev: 'unsupported'; message: string }
   | { ev: 'started'; id: number; pid: number }
   | { ev: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null }
   | { ev: 'error'; id: number; message: string };
@@ -44,11 +55,15 @@ export class SpawnerLauncher implements ProcessLauncher {
   private heartbeat: NodeJS.Timeout | undefined;
   private dead: string | undefined;
   private closing: Promise<void> | undefined;
+  private markReady!: (ok: boolean) => void;
+  /** Whether the helper runs; when it cannot (no suitable python3), launches go to the direct launcher. */
+  readonly ready = new Promise<boolean>((resolve) => (this.markReady = resolve));
+  private fallback: DirectLauncher | undefined;
 
   constructor(private readonly options: SpawnerOptions = {}) {
     const grace = String((options.graceMs ?? 5000) / 1000);
     const orphan = options.orphanTimeoutMs === undefined ? '' : String(options.orphanTimeoutMs / 1000);
-    this.helper = spawn(pythonPath() ?? 'python3', ['-u', SPAWNER, orphan, grace, grace], {
+    this.helper = spawn(pythonCandidate(), ['-u', SPAWNER, orphan, grace, grace], {
       cwd: options.cwd ?? process.cwd(),
       stdio: ['pipe', 'pipe', 'inherit'],
     });
@@ -73,6 +88,8 @@ export class SpawnerLauncher implements ProcessLauncher {
     } catch {
       return;
     }
+    if (event.ev === 'ready') return this.markReady(true);
+    if (event.ev === 'unsupported') return this.markReady(false);
     const pending = this.pending.get(event.id);
     if (!pending) return;
     if (event.ev === 'started') {
@@ -89,6 +106,7 @@ export class SpawnerLauncher implements ProcessLauncher {
 
   /** The helper is gone: kill what it started (we know their groups) and fail their launches. */
   private onHelperExit(why: string): void {
+    this.markReady(false);
     if (this.dead) return;
     this.dead = why;
     if (this.heartbeat) clearInterval(this.heartbeat);
@@ -101,7 +119,10 @@ export class SpawnerLauncher implements ProcessLauncher {
   }
 
   async launch(spec: LaunchSpec): Promise<LaunchedProcess> {
-    if (spec.echo) throw new Error('the spawner does not echo output; use the DirectLauncher for debug runs');
+    if (spec.echo || !(await this.ready) || this.dead) {
+      this.fallback ??= new DirectLauncher();
+      return this.fallback.launch(spec);
+    }
     const id = ++this.nextId;
     let resolveExit!: (status: ExitStatus) => void;
     const exited = new Promise<ExitStatus>((resolve) => (resolveExit = resolve));
@@ -137,11 +158,13 @@ export class SpawnerLauncher implements ProcessLauncher {
 
   killAll(): void {
     for (const pending of this.pending.values()) if (pending.pid > 0) signalGroup(pending.pid, 'SIGKILL');
+    this.fallback?.killAll();
   }
 
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       if (this.heartbeat) clearInterval(this.heartbeat);
+      void this.fallback?.close();
       if (this.dead || this.helper.exitCode !== null) return resolve();
       this.helper.once('exit', () => resolve());
       this.helper.stdin!.end();
@@ -150,30 +173,8 @@ export class SpawnerLauncher implements ProcessLauncher {
   }
 }
 
-let python: string | null | undefined;
-
-/**
- * The python3 (3.8+, with posix_spawn) to run the helper with, resolved once to the real
- * executable (a pyenv shim would cost several processes per start), or null.
- */
-function pythonPath(): string | null {
-  if (python === undefined) {
-    const probe = spawnSync('python3', ['-c', 'import os, sys; print(sys.executable if sys.version_info >= (3, 8) and hasattr(os, "posix_spawn") else "")'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    const path = probe.status === 0 ? probe.stdout.trim() : '';
-    python = path && existsSync(SPAWNER) ? path : null;
-  }
-  return python;
-}
-
-export function spawnerAvailable(): boolean {
-  return pythonPath() !== null;
-}
-
-/** The fastest launcher this machine supports. RUNNER_LAUNCHER=direct forces Node's spawn. */
-export function createLauncher(options: SpawnerOptions & { killGraceMs?: number } = {}): ProcessLauncher {
-  if (process.env.RUNNER_LAUNCHER !== 'direct' && spawnerAvailable()) return new SpawnerLauncher(options);
-  return new DirectLauncher();
+/** The fastest launcher: the spawner (which falls back to Node's spawn without python3). RUNNER_LAUNCHER=direct forces Node's spawn. */
+export function createLauncher(options: SpawnerOptions = {}): ProcessLauncher {
+  if (process.env.RUNNER_LAUNCHER === 'direct') return new DirectLauncher();
+  return new SpawnerLauncher(options);
 }

@@ -1,9 +1,9 @@
 /**
  * `param.json` and `stat.json` in a task's output directory, as the runner wrote them,
- * plus what we add. A task runs on one slot at a time, so each file has one writer; writes
- * are atomic so a crash never leaves half a file.
+ * plus what we add. A task runs on one slot at a time, so its files have one writer: the
+ * stat is read once and kept in memory, and every write is atomic.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { load } from 'js-yaml';
 import { logFileName, taskFileName, type TaskSpec } from '../sweep/task.js';
@@ -30,15 +30,9 @@ export interface CommandStat {
 
 export type TaskStat = Record<string, Partial<CommandStat> & { code: number }>;
 
-async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
-  let text: string;
+function readJson(path: string): Record<string, unknown> | undefined {
   try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
-    const value: unknown = JSON.parse(text);
+    const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
     return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
@@ -46,19 +40,11 @@ async function readJson(path: string): Promise<Record<string, unknown> | undefin
 }
 
 /** The original runner (mlrunner) kept a YAML `stat` file: `train: finished`. */
-async function readRunnerStat(dir: string): Promise<TaskStat | undefined> {
-  let text: string;
+function readRunnerStat(dir: string): TaskStat | undefined {
   try {
-    text = await readFile(join(dir, 'stat'), 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
-    const value = load(text) as Record<string, unknown> | null;
+    const value = load(readFileSync(join(dir, 'stat'), 'utf8')) as Record<string, unknown> | null;
     if (!value || typeof value !== 'object') return undefined;
-    const stat: TaskStat = {};
-    for (const [command, state] of Object.entries(value)) stat[command] = { code: state === 'finished' ? 0 : 1 };
-    return stat;
+    return Object.fromEntries(Object.entries(value).map(([command, state]) => [command, { code: state === 'finished' ? 0 : 1 }]));
   } catch {
     return undefined;
   }
@@ -69,23 +55,9 @@ export function taskDir(task: TaskSpec, workdir: string): string {
   return resolve(workdir, task.output);
 }
 
-export function statPath(task: TaskSpec, workdir: string): string {
-  return join(taskDir(task, workdir), taskFileName(task, 'stat'));
-}
-
-export function logPath(task: TaskSpec, workdir: string, command: string): string {
-  return join(taskDir(task, workdir), logFileName(task, command));
-}
-
 /** The log path as written into command lines and `param.json` (relative to the workdir). */
 export function relativeLogPath(task: TaskSpec, command: string): string {
   return join(task.output, logFileName(task, command));
-}
-
-export async function readTaskStat(task: TaskSpec, workdir: string): Promise<TaskStat> {
-  const stat = await readJson(statPath(task, workdir));
-  if (stat) return stat as TaskStat;
-  return (task.paramDir ? await readRunnerStat(taskDir(task, workdir)) : undefined) ?? {};
 }
 
 /** Commands whose last recorded code is 0. */
@@ -93,26 +65,53 @@ export function succeededCommands(stat: TaskStat): Set<string> {
   return new Set(Object.entries(stat).filter(([, entry]) => entry?.code === 0).map(([command]) => command));
 }
 
-export async function recordCommand(task: TaskSpec, workdir: string, command: string, entry: CommandStat): Promise<void> {
-  const path = statPath(task, workdir);
-  const stat = (await readJson(path)) ?? {};
-  stat[command] = entry;
-  await writeJsonAtomic(path, stat);
-}
+export class TaskFiles {
+  readonly dir: string;
+  private stat: TaskStat | undefined;
 
-/** `param.json`: the resolved params and meta, keeping command lines of earlier runs. */
-export async function writeTaskParams(task: TaskSpec, workdir: string, commandLines: Record<string, string>): Promise<void> {
-  const path = join(taskDir(task, workdir), taskFileName(task, 'param'));
-  const previous = await readJson(path);
-  const previousCommands = (previous?._commands ?? {}) as Record<string, string>;
-  const params = {
-    ...task.params,
-    _name: task.name,
-    _output: task.output,
-    _datetime: task.datetime,
-    _time: task.datetime,
-    _commands: { ...previousCommands, ...commandLines },
-  };
-  const sorted = Object.fromEntries(Object.entries(params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  await writeJsonAtomic(path, sorted);
+  constructor(
+    private readonly task: TaskSpec,
+    workdir: string,
+  ) {
+    this.dir = taskDir(task, workdir);
+  }
+
+  private get statPath(): string {
+    return join(this.dir, taskFileName(this.task, 'stat'));
+  }
+
+  logPath(command: string): string {
+    return join(this.dir, logFileName(this.task, command));
+  }
+
+  prepare(): void {
+    mkdirSync(this.dir, { recursive: true });
+  }
+
+  /** What stat.json (or the runner's YAML stat file) records. */
+  readStat(): TaskStat {
+    this.stat ??= (readJson(this.statPath) as TaskStat | undefined) ?? (this.task.paramDir ? readRunnerStat(this.dir) : undefined) ?? {};
+    return this.stat;
+  }
+
+  record(command: string, entry: CommandStat): void {
+    const stat = this.readStat();
+    stat[command] = entry;
+    writeJsonAtomic(this.statPath, stat);
+  }
+
+  /** `param.json`: the resolved params and meta, keeping command lines of earlier runs. */
+  writeParams(commandLines: Record<string, string>): void {
+    const path = join(this.dir, taskFileName(this.task, 'param'));
+    const previousCommands = (readJson(path)?._commands ?? {}) as Record<string, string>;
+    const params = {
+      ...this.task.params,
+      _name: this.task.name,
+      _output: this.task.output,
+      _datetime: this.task.datetime,
+      _time: this.task.datetime,
+      _commands: { ...previousCommands, ...commandLines },
+    };
+    writeJsonAtomic(path, Object.fromEntries(Object.entries(params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+  }
 }

@@ -18,18 +18,29 @@ export function parseMetricValue(text: string): number | undefined {
   return cleaned !== '' && Number.isFinite(value) ? value : undefined;
 }
 
-export function metricsFromText(text: string, pattern: string = DEFAULT_METRICS.pattern): Metrics {
-  const regex = new RegExp(pattern);
-  const metrics: Metrics = {};
-  for (const line of text.split('\n')) {
-    const match = regex.exec(line);
+/** Reads metric lines one at a time (as an agent ships them), keeping the last value of each. */
+export class MetricLines {
+  private readonly regex: RegExp;
+  readonly metrics: Metrics = {};
+
+  constructor(pattern: string = DEFAULT_METRICS.pattern) {
+    this.regex = new RegExp(pattern);
+  }
+
+  line(text: string): void {
+    const match = this.regex.exec(text);
     const name = match?.groups?.name;
     const raw = match?.groups?.value;
-    if (!name || raw === undefined) continue;
+    if (!name || raw === undefined) return;
     const value = parseMetricValue(raw);
-    if (value !== undefined) metrics[name] = value;
+    if (value !== undefined) this.metrics[name] = value;
   }
-  return metrics;
+}
+
+export function metricsFromText(text: string, pattern: string = DEFAULT_METRICS.pattern): Metrics {
+  const reader = new MetricLines(pattern);
+  for (const line of text.split('\n')) reader.line(line);
+  return reader.metrics;
 }
 
 export async function metricsFromFile(path: string): Promise<Metrics> {

@@ -1,0 +1,136 @@
+/**
+ * `npm run bench`: how little GPU time the runner wastes, measured as ratios against
+ * baselines in the same run (this machine is shared and noisy). `--quick` is a small
+ * configuration for CI; `--json` prints every figure as one JSON object; `--only a,b`
+ * runs some measurements. Results go to bench/results/<date>.json; a full run also
+ * rewrites bench/RESULTS.md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { measureCrash, type CrashResult } from './measures/crash.js';
+import { measureEfficiency } from './measures/efficiency.js';
+import { measureIdle } from './measures/idle.js';
+import { measureManyAgents } from './measures/many-agents.js';
+import { measureRefill } from './measures/refill.js';
+import { measureSubmission } from './measures/submission.js';
+import { measureThroughput } from './measures/throughput.js';
+import { ROOT } from './util/processes.js';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const json = argv.includes('--json');
+const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice(7) ?? (argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined);
+const only = onlyArg?.split(',');
+const wanted = (name: string) => !only || only.includes(name);
+
+const size = quick
+  ? { efficiency: 192, throughput: 300, refill: 200, submission: 20_000, idleSeconds: 10, crashLocks: [10_000], agents: 50, agentTasks: 1000 }
+  : { efficiency: 1000, throughput: 1000, refill: 400, submission: 100_000, idleSeconds: 60, crashLocks: [60_000, 10_000], agents: 200, agentTasks: 5000 };
+
+const say = (text: string) => {
+  if (!json) process.stderr.write(`${text}\n`);
+};
+
+interface Row {
+  what: string;
+  figure: string;
+  target: string;
+  met: boolean | null;
+}
+
+async function main(): Promise<void> {
+  const results: Record<string, unknown> = { date: new Date().toISOString(), quick, cpus: cpus().length, node: process.version };
+  const rows: Row[] = [];
+  const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : String(n));
+
+  if (wanted('efficiency')) {
+    say(`scheduling efficiency: ${size.efficiency} x sleep 1 on 2 agents x 32 slots ...`);
+    const r = await measureEfficiency(size.efficiency);
+    results.efficiency = r;
+    rows.push({ what: 'scheduling efficiency (ours / xargs floor)', figure: `${fmt(r.efficiency)} / ${fmt(r.floorEfficiency)} = ${fmt(r.ratioToFloor)}x`, target: '>= 0.98x the floor', met: r.ratioToFloor >= 0.98 });
+  }
+  if (wanted('throughput')) {
+    say(`dispatch throughput: ${size.throughput} trivial tasks on 8 slots ...`);
+    const r = await measureThroughput(size.throughput);
+    results.throughput = r;
+    rows.push({ what: 'local tasks/s (coord run)', figure: `${fmt(r.localPerSecond, 0)}/s; ${fmt(r.localToFloor)}x floor (${fmt(r.floorPerSecond, 0)}/s)`, target: '>= 0.8x floor', met: r.localToFloor >= 0.8 });
+    rows.push({ what: 'local vs runner-equivalent', figure: `${fmt(r.localToRunner)}x (${fmt(r.runnerEquivalentPerSecond, 0)}/s)`, target: '>= 1.1x', met: r.localToRunner >= 1.1 });
+    rows.push({ what: 'distributed tasks/s (submit + 1 agent)', figure: `${fmt(r.distributedPerSecond, 0)}/s; ${fmt(r.distributedToRunner)}x runner-equivalent`, target: '>= 1.0x runner', met: r.distributedToRunner >= 1.0 });
+  }
+  if (wanted('refill')) {
+    say(`slot refill gap: ${size.refill} tasks of 50 ms on 8 slots ...`);
+    const r = await measureRefill(size.refill);
+    results.refill = r;
+    rows.push({ what: 'refill gap, agent p50 / p99', figure: `${fmt(r.agentP50Ms, 1)} / ${fmt(r.agentP99Ms, 1)} ms`, target: 'p99 < 25 ms', met: r.agentP99Ms < 25 });
+    rows.push({ what: 'refill gap, coord run p50 / p99', figure: `${fmt(r.localP50Ms, 1)} / ${fmt(r.localP99Ms, 1)} ms`, target: 'p99 < 25 ms', met: r.localP99Ms < 25 });
+  }
+  if (wanted('submission')) {
+    say(`submission: ${size.submission} tasks ...`);
+    const r = await measureSubmission(size.submission);
+    results.submission = r;
+    rows.push({ what: `submit ${r.tasks} tasks (expand + enqueue)`, figure: `${fmt(r.expandSeconds)} + ${fmt(r.enqueueSeconds)} = ${fmt(r.totalSeconds)} s`, target: '< 10 s (100k)', met: r.totalSeconds < 10 });
+    rows.push({ what: 'Redis memory per waiting task', figure: `${fmt(r.bytesPerTask, 0)} bytes`, target: '< 2048 bytes', met: r.bytesPerTask < 2048 });
+    rows.push({ what: `coord status SWEEP --json (${r.tasks} tasks)`, figure: `${fmt(r.statusSeconds)} s`, target: '< 1 s', met: r.statusSeconds < 1 });
+  }
+  if (wanted('idle')) {
+    say(`idle agent: ${size.idleSeconds} s ...`);
+    const r = await measureIdle(size.idleSeconds);
+    results.idle = r;
+    rows.push({ what: `idle agent CPU over ${r.seconds} s`, figure: `${fmt(r.cpuPercent, 3)}% of a core`, target: '< 1%', met: r.cpuPercent < 1 });
+    rows.push({ what: 'idle agent RSS', figure: `${fmt(r.rssMiB, 0)} MiB`, target: '< 100 MiB', met: r.rssMiB < 100 });
+  }
+  if (wanted('crash')) {
+    const crash: CrashResult[] = [];
+    for (const lockMs of size.crashLocks) {
+      say(`crash detection with --lock-ms ${lockMs} ...`);
+      crash.push(await measureCrash(lockMs));
+    }
+    results.crash = crash;
+    for (const r of crash) rows.push({ what: `crash detection, --lock-ms ${r.lockMs}`, figure: `${fmt(r.seconds, 1)} s`, target: `about 1.5x lock`, met: null });
+  }
+  if (wanted('many')) {
+    say(`many agents: ${size.agents} x 8 slots, ${size.agentTasks} tasks of 0.5 s ...`);
+    const r = await measureManyAgents(size.agents, size.agentTasks);
+    results.manyAgents = r;
+    rows.push({ what: `${r.agents} agents x 8 slots, ${r.tasks} x 0.5 s`, figure: `efficiency ${fmt(r.efficiency)}; Redis CPU ${fmt(r.redisCpuPercent, 0)}%`, target: '>= 0.90', met: r.efficiency >= 0.9 });
+  }
+
+  results.table = rows;
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  mkdirSync(`${ROOT}bench/results`, { recursive: true });
+  writeFileSync(`${ROOT}bench/results/${stamp}${quick ? '-quick' : ''}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  if (json) {
+    process.stdout.write(`${JSON.stringify(results)}\n`);
+    return;
+  }
+  const widths = [Math.max(...rows.map((r) => r.what.length)), Math.max(...rows.map((r) => r.figure.length)), Math.max(...rows.map((r) => r.target.length))];
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ');
+  process.stdout.write(`${line(['measurement', 'figure', 'target'])}  met\n`);
+  for (const row of rows) process.stdout.write(`${line([row.what, row.figure, row.target])}  ${row.met === null ? '-' : row.met ? 'yes' : 'NO'}\n`);
+  if (!quick && !only) writeResultsMarkdown(rows, results);
+}
+
+function writeResultsMarkdown(rows: Row[], results: Record<string, unknown>): void {
+  const lines = [
+    '# Benchmark results',
+    '',
+    `Command: \`npm run bench\` (full configuration), ${String(results.date)}, ${String(results.cpus)} cores, Node ${String(results.node)}.`,
+    'Ratios compare against baselines measured in the same run, since the machine is shared and noisy.',
+    '',
+    '| measurement | figure | target | met |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((row) => `| ${row.what} | ${row.figure} | ${row.target} | ${row.met === null ? '-' : row.met ? 'yes' : 'no'} |`),
+    '',
+    'Raw figures: `bench/results/` (one JSON file per run).',
+    '',
+  ];
+  writeFileSync(`${ROOT}bench/RESULTS.md`, lines.join('\n'));
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,53 @@
+/**
+ * Scheduling efficiency, the shape of Ray Tune's scalability test: N one-second tasks on
+ * 2 agents x 32 slots. Efficiency = (N x 1 s / slots) / time from submit to the last end.
+ * The floor, in the same run: xargs -P 64 starting `bash -c 'sleep 1'`.
+ */
+import { coord, run, startAgent, agentReady, stopProcess } from '../util/processes.js';
+import { startRedis } from '../util/redis.js';
+import { taskTimes, waitForSweep, workspace, writeSweep } from '../util/sweeps.js';
+
+export interface EfficiencyResult {
+  tasks: number;
+  slots: number;
+  idealSeconds: number;
+  seconds: number;
+  efficiency: number;
+  floorSeconds: number;
+  floorEfficiency: number;
+  ratioToFloor: number;
+}
+
+export async function measureEfficiency(tasks: number): Promise<EfficiencyResult> {
+  const slotsPerAgent = 32;
+  const slots = 2 * slotsPerAgent;
+  const dir = workspace('efficiency');
+  writeSweep(dir, 'sleep 1', tasks, 'gpus: 0\n');
+  const redis = await startRedis();
+  const prefix = 'eff';
+  const agents = [0, 1].map((i) => startAgent(['--cpu-slots', String(slotsPerAgent), '--redis', redis.url, '--prefix', prefix, '--workdir', `${dir}/agent${i}`, '--name', `eff${i}`]));
+  try {
+    await Promise.all(agents.map(agentReady));
+    const started = Date.now();
+    const submitted = await coord(['submit', 'params.yaml', '--json', '--redis', redis.url, '--prefix', prefix], { cwd: dir });
+    const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
+    await waitForSweep(redis.client, prefix, sweep, tasks, tasks * 1000);
+    const lastEnd = Math.max(...(await taskTimes(redis.client, prefix, sweep)).map((t) => t.end));
+    const seconds = (lastEnd - started) / 1000;
+    const floor = await run('bash', ['-c', `seq ${tasks} | xargs -P ${slots} -I{} bash -c 'sleep 1'`]);
+    const idealSeconds = tasks / slots;
+    return {
+      tasks,
+      slots,
+      idealSeconds,
+      seconds,
+      efficiency: idealSeconds / seconds,
+      floorSeconds: floor.seconds,
+      floorEfficiency: idealSeconds / floor.seconds,
+      ratioToFloor: floor.seconds / seconds,
+    };
+  } finally {
+    await Promise.all(agents.map((agent) => stopProcess(agent)));
+    await redis.stop();
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Slot refill gap: with the queue full, the time from one task's end to the next task's
+ * start on the same slot (GPU), as the tasks themselves see it (bash's $EPOCHREALTIME at
+ * the start and end of each command), for an agent and for coord run.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { agentReady, coord, percentile, startAgent, stopProcess } from '../util/processes.js';
+import { startRedis } from '../util/redis.js';
+import { waitForSweep, workspace, writeSweep } from '../util/sweeps.js';
+
+const SLOTS = [0, 1, 2, 3, 4, 5, 6, 7];
+const COMMAND = 's=$EPOCHREALTIME; sleep 0.05; echo "$s $EPOCHREALTIME $CUDA_VISIBLE_DEVICES" > {_output}/times';
+
+export interface RefillResult {
+  tasks: number;
+  agentP50Ms: number;
+  agentP99Ms: number;
+  localP50Ms: number;
+  localP99Ms: number;
+}
+
+function gaps(outputRoot: string): number[] {
+  const bySlot = new Map<string, Array<[number, number]>>();
+  for (const task of readdirSync(outputRoot, { withFileTypes: true })) {
+    if (!task.isDirectory()) continue;
+    const [start, end, slot] = readFileSync(join(outputRoot, task.name, 'times'), 'utf8').trim().split(' ');
+    bySlot.set(slot!, [...(bySlot.get(slot!) ?? []), [Number(start), Number(end)]]);
+  }
+  const result: number[] = [];
+  for (const runs of bySlot.values()) {
+    runs.sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < runs.length; i++) result.push((runs[i]![0] - runs[i - 1]![1]) * 1000);
+  }
+  return result;
+}
+
+export async function measureRefill(tasks: number): Promise<RefillResult> {
+  const local = workspace('refill-local');
+  writeSweep(local, COMMAND, tasks, `resource: [${SLOTS.join(', ')}]\n`);
+  const localRun = await coord(['run', 'params.yaml'], { cwd: local });
+  if (localRun.code !== 0) throw new Error(`coord run failed: ${localRun.stderr}`);
+  const localGaps = gaps(join(local, 'output'));
+
+  const dir = workspace('refill-agent');
+  writeSweep(dir, COMMAND, tasks);
+  const redis = await startRedis();
+  const agent = startAgent(['--gpus', SLOTS.join(','), '--redis', redis.url, '--prefix', 'refill', '--workdir', `${dir}/agent`, '--name', 'refill']);
+  try {
+    await agentReady(agent);
+    const submitted = await coord(['submit', 'params.yaml', '--json', '--redis', redis.url, '--prefix', 'refill'], { cwd: dir });
+    const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
+    await waitForSweep(redis.client, 'refill', sweep, tasks, 600_000);
+  } finally {
+    await stopProcess(agent);
+    await redis.stop();
+  }
+  const agentGaps = gaps(join(dir, 'agent', 'output'));
+  return {
+    tasks,
+    agentP50Ms: percentile(agentGaps, 50),
+    agentP99Ms: percentile(agentGaps, 99),
+    localP50Ms: percentile(localGaps, 50),
+    localP99Ms: percentile(localGaps, 99),
+  };
+}
