@@ -130,10 +130,10 @@ z: [1, 2, 3, 4]
       join(dir, 'params.yaml'),
       `template:\n  run: echo "start $(date +%s%N)" >> ${ledger}; bash -c 'exec -a ${marker} sleep 3'; echo "end $(date +%s%N)" >> ${ledger}\n---\nx: 1\n`,
     );
-    const first = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '2000'], { workdir: join(dir, 'a') });
+    const first = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '4000'], { workdir: join(dir, 'a') });
     const { sweep } = await submit(dir, prefix);
     await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the task to start');
-    const second = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '2000'], { workdir: join(dir, 'b') });
+    const second = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '4000'], { workdir: join(dir, 'b') });
     first.child.kill('SIGKILL');
     await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'the dead agent\'s command to die');
     const diedAt = BigInt(Date.now()) * 1_000_000n;

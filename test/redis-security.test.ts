@@ -235,7 +235,7 @@ describe('ACL users', () => {
       dir,
       'template:\n  run: echo METRIC loss={x}; if [ {x} = 2 ]; then exit 1; fi; if [ {x} = 9 ]; then exec sleep 30; fi\nretries: 1\n---\nx: [1, 2, 3, 9]\n',
     );
-    const agentArgs = ['--gpus', '0,1', '--prefix', PREFIX, '--lock-ms', '2000', '--kill-grace', '1'];
+    const agentArgs = ['--gpus', '0,1', '--prefix', PREFIX, '--lock-ms', '4000', '--kill-grace', '1'];
     const first = await startAgent(url('agent'), agentArgs, { workdir: join(dir, 'a') });
     const submitted = await coord(['submit', 'params.yaml', '--json', '--retry-backoff', '1', ...as('coordinator')], { cwd: dir });
     expect(submitted.stderr).toBe('');

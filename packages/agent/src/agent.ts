@@ -120,12 +120,15 @@ export class Agent {
   async start(): Promise<void> {
     const { options } = this;
     const target = describeRedis(options.connection.target);
-    this.redis = connectForDaemon(options.connection, (attempt, delayMs, error) =>
+    this.redis = await connectForDaemon(options.connection, (attempt, delayMs, error) =>
       this.log.warn({ redis: target, attempt, retryInMs: delayMs, error }, 'cannot reach Redis, retrying'),
     );
     this.redis.on('ready', () => this.log.info({ redis: target }, 'connected to Redis'));
     defineTaskScripts(this.redis);
     await this.connected(target);
+    await this.redis.select(options.connection.target.db).catch((error: Error) => {
+      throw new ExitError(`cannot use Redis at ${target}: ${describeFailure(error).text}`, EXIT_UNREACHABLE);
+    });
     // The duplicates reconnect quietly: the main connection already logs every attempt.
     const quietRetry = { retryStrategy: (times: number) => Math.min(250 * 2 ** Math.min(times, 7), 15_000) };
     this.blocking = this.redis.duplicate(quietRetry);

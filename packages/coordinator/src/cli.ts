@@ -12,6 +12,7 @@ import { resultsCommand } from './commands/results.js';
 import { retryCommand } from './commands/retry.js';
 import { statusCommand } from './commands/status.js';
 import { submitCommand } from './commands/submit.js';
+import { explainUsage } from './output/explain-usage.js';
 import { reportError } from './output/report-error.js';
 import { UsageError } from '@sweep-runner/shared';
 
@@ -35,12 +36,16 @@ const cli = yargs(hideBin(process.argv))
   .version(version)
   .wrap(Math.min(110, process.stdout.columns || 100))
   .fail((message, error) => {
-    throw error ?? new UsageError(message);
+    // yargs' own errors (a flag without its value) are usage errors too.
+    if (error && error.name !== 'YError') throw error;
+    throw new UsageError(explainUsage(error?.message ?? message, cli));
   });
 
 try {
   await cli.parseAsync();
 } catch (error) {
-  // Exit at once: a connection that never opened keeps a reconnect timer alive for seconds.
-  process.exit(reportError('coord', error));
+  const code = reportError('coord', error);
+  // Exit once stderr is written out (a pipe takes large writes asynchronously): a connection
+  // that never opened would otherwise keep a reconnect timer alive for seconds.
+  process.stderr.write('', () => process.exit(code));
 }

@@ -2,11 +2,11 @@
 import { userInfo } from 'node:os';
 import { hostname } from 'node:os';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { cancelTasks } from '../distributed/cancel-tasks.js';
 import { findTask, sweepExists } from '../distributed/find-task.js';
 import { readTasks, sweepTasksIn } from '../distributed/sweep-tasks.js';
 import { waitFor } from '../output/wait-for.js';
 import { createTerminal } from '../output/terminal.js';
+import { numberFlag } from '../options/number-flags.js';
 import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 
 interface CancelArgs extends RedisArgs {
@@ -14,7 +14,7 @@ interface CancelArgs extends RedisArgs {
   reason?: string;
   sweep?: string;
   json: boolean;
-  wait: number;
+  wait: string;
 }
 
 function defaultReason(): string {
@@ -26,6 +26,9 @@ function defaultReason(): string {
 }
 
 async function handler(args: ArgumentsCamelCase<CancelArgs>): Promise<void> {
+  // Loaded when used: BullMQ costs a quarter second at start-up.
+  const { cancelTasks } = await import('../distributed/cancel-tasks.js');
+  const wait = numberFlag('wait', args.wait, { min: 0 })!;
   const terminal = createTerminal();
   const { redis, keys } = await connect(args);
   try {
@@ -35,12 +38,12 @@ async function handler(args: ArgumentsCamelCase<CancelArgs>): Promise<void> {
     const result = await cancelTasks(redis, keys, tasks, reason);
     // Wait (bounded) for the agents to report the killed runs.
     let stillRunning = result.stopping;
-    if (stillRunning.length > 0 && args.wait > 0) {
+    if (stillRunning.length > 0 && wait > 0) {
       await waitFor(async () => {
         const records = await readTasks(redis, keys, stillRunning);
         stillRunning = records.filter((r) => r.state === 'running').map((r) => r.id);
         return stillRunning.length === 0;
-      }, args.wait * 1000).catch(() => undefined);
+      }, wait * 1000).catch(() => undefined);
     }
     const summary = {
       target: args.target,
@@ -68,9 +71,9 @@ export const cancelCommand: CommandModule<object, CancelArgs> = {
   builder: ((yargs: Argv) =>
     withRedisOptions(yargs)
       .positional('target', { type: 'string', demandOption: true, describe: 'a sweep id, or a task name (or unique prefix)' })
-      .option('reason', { type: 'string', describe: 'recorded with the cancelled tasks' })
-      .option('sweep', { type: 'string', describe: 'the target is a task of this sweep' })
-      .option('wait', { type: 'number', default: 15, describe: 'seconds to wait for running tasks to stop (0: do not wait)' })
+      .option('reason', { type: 'string', requiresArg: true, describe: 'recorded with the cancelled tasks' })
+      .option('sweep', { type: 'string', requiresArg: true, describe: 'the target is a task of this sweep' })
+      .option('wait', { type: 'string', requiresArg: true, default: '15', describe: 'seconds to wait for running tasks to stop (0: do not wait)' })
       .option('json', { type: 'boolean', default: false, describe: 'print {target, cancelled, stillRunning, alreadyFinished}' })) as unknown as CommandModule<object, CancelArgs>['builder'],
   handler,
 };

@@ -3,13 +3,14 @@ import { ExitError, type RedisKeys, type TaskRecord } from '@sweep-runner/shared
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { findTask } from '../distributed/find-task.js';
+import { numberFlag } from '../options/number-flags.js';
 import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 
 interface LogsArgs extends RedisArgs {
   task: string;
   command?: string;
   follow: boolean;
-  tail?: number;
+  tail?: string;
   sweep?: string;
   json: boolean;
 }
@@ -73,7 +74,7 @@ async function followStreams(redis: Redis, keys: RedisKeys, task: TaskRecord, co
 }
 
 async function handler(args: ArgumentsCamelCase<LogsArgs>): Promise<void> {
-  if (args.tail !== undefined && (!Number.isInteger(args.tail) || args.tail < 0)) throw new ExitError('--tail takes a number of lines', 2);
+  const tail = numberFlag('tail', args.tail, { integer: true, min: 0 });
   const { redis, keys } = await connect(args);
   try {
     const task = await findTask(redis, keys, args.task, args.sweep);
@@ -88,7 +89,7 @@ async function handler(args: ArgumentsCamelCase<LogsArgs>): Promise<void> {
       const key = keys.log(task.id, command);
       if ((await redis.exists(key)) === 0) continue;
       any = true;
-      lastIds.set(command, await printExisting(redis, key, command, args.tail, printer));
+      lastIds.set(command, await printExisting(redis, key, command, tail, printer));
     }
     if (!any && !args.follow) {
       printer.note(`task ${task.name} is ${task.state}${task.reason ? ` (${task.reason})` : ''}; no log lines yet`);
@@ -108,7 +109,7 @@ export const logsCommand: CommandModule<object, LogsArgs> = {
       .positional('task', { type: 'string', demandOption: true, describe: 'task name, or a unique prefix of it' })
       .option('command', { alias: 'c', type: 'string', describe: 'only this command\'s log' })
       .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing new lines until the task ends' })
-      .option('tail', { alias: 'n', type: 'number', describe: 'only the last N lines of each command' })
+      .option('tail', { alias: 'n', type: 'string', requiresArg: true, describe: 'only the last N lines of each command' })
       .option('sweep', { type: 'string', describe: 'look for the task in this sweep (when names repeat)' })
       .option('json', { type: 'boolean', default: false, describe: 'one JSON object per line: {command, n, line}' })) as unknown as CommandModule<object, LogsArgs>['builder'],
   handler,

@@ -64,12 +64,12 @@ export const resultsCommand: CommandModule<object, ResultsArgs> = {
   builder: ((yargs: Argv) =>
     withRedisOptions(yargs)
       .positional('source', { type: 'string', demandOption: true, describe: 'an output directory (local mode) or a sweep id' })
-      .option('metric', { alias: 'm', type: 'string', array: true, describe: 'only these metrics' })
-      .option('group-by-except', { type: 'string', array: true, describe: 'fold rows that differ only in these params (e.g. seed) into mean, std, n' })
+      .option('metric', { alias: 'm', type: 'string', array: true, requiresArg: true, describe: 'only these metrics' })
+      .option('group-by-except', { type: 'string', array: true, requiresArg: true, describe: 'fold rows that differ only in these params (e.g. seed) into mean, std, n' })
       .option('format', { choices: RESULT_FORMATS, default: 'table' as ResultFormat, describe: 'output format' })
-      .option('sort', { type: 'string', describe: 'sort by this metric, smallest first (--sort=-name or --desc: largest first)' })
+      .option('sort', { type: 'string', requiresArg: true, describe: 'sort by this metric, smallest first (--sort=-name or --desc: largest first)' })
       .option('desc', { type: 'boolean', default: false, describe: 'with --sort: largest first' })
-      .option('pattern', { type: 'string', describe: 'regular expression for metric lines in logs, with groups name and value' })
+      .option('pattern', { type: 'string', requiresArg: true, describe: 'regular expression for metric lines in logs, with groups name and value' })
       .option('json', { type: 'boolean', default: false, describe: 'same as --format json' })) as unknown as CommandModule<object, ResultsArgs>['builder'],
   handler,
 };

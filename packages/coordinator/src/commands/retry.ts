@@ -2,7 +2,7 @@
 import { ExitError, UsageError, type TaskJobData, type TaskState } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { sweepExists } from '../distributed/find-task.js';
-import { queueJobs, type QueueItem } from '../distributed/queue-jobs.js';
+import { type QueueItem } from '../distributed/queue-jobs.js';
 import { sweepTasksIn } from '../distributed/sweep-tasks.js';
 import { createTerminal } from '../output/terminal.js';
 import { connect, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
@@ -16,6 +16,8 @@ interface RetryArgs extends RedisArgs {
 }
 
 async function handler(args: ArgumentsCamelCase<RetryArgs>): Promise<void> {
+  // Loaded when used: BullMQ costs a quarter second at start-up.
+  const { queueJobs } = await import('../distributed/queue-jobs.js');
   const terminal = createTerminal();
   const states: TaskState[] = [];
   if (args.failed || !args.cancelled) states.push('failed', 'timeout');

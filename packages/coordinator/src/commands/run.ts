@@ -17,18 +17,19 @@ import { dryRunJson, printDryRun, printWarnings } from '../output/dry-run.js';
 import { createTerminal } from '../output/terminal.js';
 import { expandOptionsFrom, sweepCopyName, sweepFilePath, withSweepOptions, type SweepArgs } from '../options/sweep-options.js';
 import { onInterrupt } from '../local/interrupt.js';
+import { numberFlag } from '../options/number-flags.js';
 
 interface RunArgs extends SweepArgs {
   resource?: string[];
   debug: boolean;
-  killGrace: number;
+  killGrace: string;
 }
 
 function builder(yargs: Argv) {
   return withSweepOptions(yargs)
-    .option('resource', { alias: 'r', type: 'string', array: true, describe: 'GPU slots, overriding the file: -r 0 1, -r 0,1 2,3' })
+    .option('resource', { alias: 'r', type: 'string', array: true, requiresArg: true, describe: 'GPU slots, overriding the file: -r 0 1, -r 0,1 2,3' })
     .option('debug', { alias: 'd', type: 'boolean', default: false, describe: 'run only the first task, forced, its output on the console' })
-    .option('kill-grace', { type: 'number', default: 5, describe: 'seconds between SIGTERM and SIGKILL when stopping commands' })
+    .option('kill-grace', { type: 'string', requiresArg: true, default: '5', describe: 'seconds between SIGTERM and SIGKILL when stopping commands' })
     .example('coord run params.yaml', 'run every task, on the slots in "resource"')
     .example('coord run -t machine1 -c test -r 0 1', 'only _title machine1, only the test command, on GPUs 0 and 1')
     .example('coord run --dry-run --json', 'print the expansion and run nothing');
@@ -43,19 +44,21 @@ async function handler(args: ArgumentsCamelCase<RunArgs>): Promise<void> {
   if (resources.some((slot) => !/^[\w,.-]+$/.test(slot))) {
     throw new UsageError(`GPU slots must look like 0 or 0,1 (got ${resources.map((r) => JSON.stringify(r)).join(' ')})`);
   }
-  if (args.dryRun) {
-    if (args.json) process.stdout.write(`${JSON.stringify(dryRunJson(expansion, resources), null, 2)}\n`);
-    else {
-      printWarnings(terminal, expansion.warnings);
-      printDryRun(terminal, expansion, resources);
-    }
+  const killGraceSeconds = numberFlag('kill-grace', args.killGrace, { min: 0 })!;
+  if (args.dryRun && args.json) {
+    // The runner's listing, as it gave it: problems that only stop a real run are warnings here.
+    process.stdout.write(`${JSON.stringify(dryRunJson(expansion, resources), null, 2)}\n`);
     return;
   }
   assertRunnable(expansion);
+  if (args.dryRun) {
+    printWarnings(terminal, expansion.warnings);
+    printDryRun(terminal, expansion, resources);
+    return;
+  }
   if (resources.length === 0) {
     throw new UsageError(`${file} has no "resource" list, so there is no GPU slot to run on: add "resource: [0, 1]" to the first document or pass -r 0 1`);
   }
-  if (!Number.isFinite(args.killGrace) || args.killGrace < 0) throw new UsageError('--kill-grace must be a number of seconds');
   let tasks = expansion.tasks;
   let force = args.force;
   if (args.debug) {
@@ -70,7 +73,7 @@ async function handler(args: ArgumentsCamelCase<RunArgs>): Promise<void> {
   terminal.line(`Tasks: ${tasks.length}, commands: ${commandCount}, slots: ${resources.join(' ')}${seed}`);
 
   // The spawner is faster for short tasks; debug mode shows the output live, which only the direct launcher does.
-  const launcher = args.debug ? new DirectLauncher() : createLauncher({ cwd: process.cwd(), graceMs: args.killGrace * 1000 });
+  const launcher = args.debug ? new DirectLauncher() : createLauncher({ cwd: process.cwd(), graceMs: killGraceSeconds * 1000 });
   const controller = new AbortController();
   const stopListening = onInterrupt({
     first: (signal) => {
@@ -91,7 +94,7 @@ async function handler(args: ArgumentsCamelCase<RunArgs>): Promise<void> {
       launcher,
       terminal,
       signal: controller.signal,
-      killGraceMs: args.killGrace * 1000,
+      killGraceMs: killGraceSeconds * 1000,
       ...(args.debug && { echo: (chunk: Buffer) => process.stdout.write(chunk) }),
     });
     const parts = [`${summary.succeeded} succeeded`, `${summary.failed.length} failed`, `${summary.skipped} already done`];

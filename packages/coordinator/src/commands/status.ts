@@ -5,6 +5,7 @@ import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type Agen
 import { waitForSweep } from '../distributed/wait-for-sweep.js';
 import { age, formatTable } from '../output/table.js';
 import { createTerminal, progressBar, type Terminal } from '../output/terminal.js';
+import { numberFlag } from '../options/number-flags.js';
 import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 
 interface StatusArgs extends RedisArgs {
@@ -12,9 +13,9 @@ interface StatusArgs extends RedisArgs {
   json: boolean;
   watch: boolean;
   state?: string;
-  limit?: number;
-  offset: number;
-  sweeps: number;
+  limit?: string;
+  offset: string;
+  sweeps: string;
 }
 
 function builder(yargs: Argv) {
@@ -22,10 +23,10 @@ function builder(yargs: Argv) {
     .positional('sweep', { type: 'string', describe: 'a sweep id: show its tasks' })
     .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
     .option('watch', { type: 'boolean', default: false, describe: 'with a sweep: follow it until every task has finished' })
-    .option('state', { type: 'string', describe: `only tasks in this state (${TASK_STATES.join(', ')})` })
-    .option('limit', { type: 'number', describe: 'tasks per page (default 50, or 1000 with --json; 0 = all)' })
-    .option('offset', { type: 'number', default: 0, describe: 'skip this many tasks' })
-    .option('sweeps', { type: 'number', default: 20, describe: 'how many recent sweeps to list' });
+    .option('state', { type: 'string', requiresArg: true, describe: `only tasks in this state (${TASK_STATES.join(', ')})` })
+    .option('limit', { type: 'string', requiresArg: true, describe: 'tasks per page (default 50, or 1000 with --json; 0 = all)' })
+    .option('offset', { type: 'string', requiresArg: true, default: '0', describe: 'skip this many tasks' })
+    .option('sweeps', { type: 'string', requiresArg: true, default: '20', describe: 'how many recent sweeps to list' });
 }
 
 function countsText(sweep: SweepSummary): string {
@@ -107,11 +108,14 @@ function sweepJson(s: SweepSummary) {
 async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
   if (args.state !== undefined && !isTaskState(args.state)) throw new UsageError(`--state must be one of ${TASK_STATES.join(', ')}`);
   if (args.watch && args.sweep === undefined) throw new UsageError('--watch follows one sweep: coord status SWEEP --watch');
+  const offset = numberFlag('offset', args.offset, { integer: true, min: 0 })!;
+  const sweepCount = numberFlag('sweeps', args.sweeps, { integer: true, min: 1 })!;
+  const limitFlag = numberFlag('limit', args.limit, { integer: true, min: 0 });
   const terminal = createTerminal();
   const { redis, keys } = await connect(args);
   try {
     if (args.sweep === undefined) {
-      const [sweeps, agents] = await Promise.all([listSweeps(redis, keys, args.sweeps), listAgents(redis, keys)]);
+      const [sweeps, agents] = await Promise.all([listSweeps(redis, keys, sweepCount), listAgents(redis, keys)]);
       if (args.json) {
         process.stdout.write(`${JSON.stringify({ sweeps: sweeps.map(sweepJson), agents: agents.map(agentJson) }, null, 2)}\n`);
         return;
@@ -122,21 +126,21 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
     const sweep = await readSweep(redis, keys, args.sweep);
     if (!sweep) throw new ExitError(`no sweep "${args.sweep}" under prefix "${keys.prefix}"; coord status lists the sweeps`, 1);
     if (args.watch) await waitForSweep(redis, keys, sweep.id, terminal);
-    const limit = args.limit ?? (args.json ? 1000 : 50);
+    const limit = limitFlag ?? (args.json ? 1000 : 50);
     const [page, agents, fresh] = await Promise.all([
-      readTaskPage(redis, keys, sweep.id, { offset: args.offset, limit, ...(args.state !== undefined && { state: args.state as never }) }),
+      readTaskPage(redis, keys, sweep.id, { offset, limit, ...(args.state !== undefined && { state: args.state as never }) }),
       listAgents(redis, keys),
       readSweep(redis, keys, sweep.id),
     ]);
     if (args.json) {
-      process.stdout.write(`${JSON.stringify({ sweeps: [sweepJson(fresh ?? sweep)], agents: agents.map(agentJson), tasks: page.tasks.map(taskJson), page: { offset: args.offset, limit, total: page.total } }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ sweeps: [sweepJson(fresh ?? sweep)], agents: agents.map(agentJson), tasks: page.tasks.map(taskJson), page: { offset, limit, total: page.total } }, null, 2)}\n`);
       return;
     }
     terminal.line(formatTable(['SWEEP', 'FILE', 'OUTPUT', 'AGE', 'TASKS', 'PROGRESS'], sweepRows([fresh ?? sweep]), terminal.columns));
     terminal.line('');
     terminal.line(formatTable(['TASK', 'STATE', 'AGENT', 'GPUS', 'TRY', 'EXIT', 'TIME', 'REASON'], page.tasks.map(taskRow), terminal.columns));
     const shown = page.tasks.length;
-    if (page.total > args.offset + shown) terminal.line(`(${args.offset + 1}-${args.offset + shown} of ${page.total}; --offset ${args.offset + shown} for more, --limit 0 for all)`);
+    if (page.total > offset + shown) terminal.line(`(${offset + 1}-${offset + shown} of ${page.total}; --offset ${offset + shown} for more, --limit 0 for all)`);
   } finally {
     redis.disconnect();
   }

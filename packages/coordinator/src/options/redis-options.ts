@@ -14,12 +14,12 @@ export interface RedisArgs {
 
 export function withRedisOptions<T>(yargs: Argv<T>) {
   return yargs
-    .option('redis', { type: 'string', describe: 'Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379); rediss:// for TLS' })
-    .option('prefix', { type: 'string', default: process.env.RUNNER_PREFIX ?? DEFAULT_PREFIX, describe: 'key prefix, to share a Redis ($RUNNER_PREFIX)' })
-    .option('tls-ca', { type: 'string', describe: 'CA certificate for rediss://' })
-    .option('tls-cert', { type: 'string', describe: 'client certificate for rediss://' })
-    .option('tls-key', { type: 'string', describe: 'client key for rediss://' })
-    .option('secret-file', { type: 'string', describe: 'job signing secret(s), one per line, mode 600 (or $RUNNER_SECRET)' });
+    .option('redis', { type: 'string', requiresArg: true, describe: 'Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379); rediss:// for TLS' })
+    .option('prefix', { type: 'string', requiresArg: true, default: process.env.RUNNER_PREFIX ?? DEFAULT_PREFIX, describe: 'key prefix, to share a Redis ($RUNNER_PREFIX)' })
+    .option('tls-ca', { type: 'string', requiresArg: true, describe: 'CA certificate for rediss://' })
+    .option('tls-cert', { type: 'string', requiresArg: true, describe: 'client certificate for rediss://' })
+    .option('tls-key', { type: 'string', requiresArg: true, describe: 'client key for rediss://' })
+    .option('secret-file', { type: 'string', requiresArg: true, describe: 'job signing secret(s), one per line, mode 600 (or $RUNNER_SECRET)' });
 }
 
 /** Signs jobs when a secret is configured (RUNNER_SECRET or --secret-file). */

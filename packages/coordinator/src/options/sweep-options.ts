@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { DEFAULT_MAX_TASKS, formatDatetime, UsageError, type ExpandOptions } from '@sweep-runner/shared';
 import type { Argv } from 'yargs';
+import { numberFlag } from './number-flags.js';
 
 export interface SweepArgs {
   file?: string;
@@ -14,32 +15,28 @@ export interface SweepArgs {
   title?: string;
   command?: string[];
   force: boolean;
-  sample?: number;
-  seed?: number;
+  sample?: string;
+  seed?: string;
   paramDir: boolean;
   dryRun: boolean;
   json: boolean;
-  maxTasks: number;
+  maxTasks: string;
 }
 
 export function withSweepOptions<T>(yargs: Argv<T>) {
   return yargs
     .positional('file', { type: 'string', describe: 'the sweep file (default: params.yaml)' })
-    .option('yaml', { alias: 'y', type: 'string', describe: 'the sweep file, as the runner took it' })
-    .option('output', { alias: 'o', type: 'string', default: 'output', describe: 'output root of all tasks' })
-    .option('title', { alias: 't', type: 'string', describe: 'only the documents with this _title' })
-    .option('command', { alias: 'c', type: 'string', array: true, describe: 'only these commands (overrides _cmd)' })
+    .option('yaml', { alias: 'y', type: 'string', requiresArg: true, describe: 'the sweep file, as the runner took it' })
+    .option('output', { alias: 'o', type: 'string', requiresArg: true, default: 'output', describe: 'output root of all tasks' })
+    .option('title', { alias: 't', type: 'string', requiresArg: true, describe: 'only the documents with this _title' })
+    .option('command', { alias: 'c', type: 'string', array: true, requiresArg: true, describe: 'only these commands (overrides _cmd)' })
     .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'run commands again even if they succeeded' })
-    .option('sample', { type: 'number', describe: 'N random combinations of each document' })
-    .option('seed', { type: 'number', describe: 'seed for --sample, to repeat a sample' })
+    .option('sample', { type: 'string', requiresArg: true, describe: 'N random combinations of each document' })
+    .option('seed', { type: 'string', requiresArg: true, describe: 'seed for --sample, to repeat a sample' })
     .option('param-dir', { type: 'boolean', default: true, describe: 'one directory per task (--no-param-dir: all in the output root)' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the tasks and run nothing' })
     .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
-    .option('max-tasks', { type: 'number', default: DEFAULT_MAX_TASKS, describe: 'refuse larger sweeps (a guard against typos)' });
-}
-
-function isWholeNumber(value: unknown, min: number): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= min;
+    .option('max-tasks', { type: 'string', requiresArg: true, default: String(DEFAULT_MAX_TASKS), describe: 'refuse larger sweeps (a guard against typos)' });
 }
 
 /** The sweep file path; `-c a b file.yaml` puts the file into -c, which we take back. */
@@ -59,24 +56,20 @@ export function sweepFilePath(args: SweepArgs): string {
 }
 
 export function expandOptionsFrom(args: SweepArgs): Omit<ExpandOptions, 'pathExists'> & { pathExists: (p: string) => boolean } {
-  if (args.sample !== undefined && !isWholeNumber(args.sample, 1)) {
-    throw new UsageError(`--sample must be a whole number of at least 1, not ${String(args.sample)}`);
-  }
-  if (args.seed !== undefined && !isWholeNumber(args.seed, 0)) {
-    throw new UsageError(`--seed must be a whole number, not ${String(args.seed)}`);
-  }
-  if (!isWholeNumber(args.maxTasks, 1)) throw new UsageError(`--max-tasks must be a whole number of at least 1, not ${String(args.maxTasks)}`);
+  const sample = numberFlag('sample', args.sample, { integer: true, min: 1 });
+  const seed = numberFlag('seed', args.seed, { integer: true, min: 0, max: 2 ** 32 - 1 });
+  const maxTasks = numberFlag('max-tasks', args.maxTasks, { integer: true, min: 1 })!;
   if (args.output.trim() === '') throw new UsageError('--output must not be empty');
   return {
     output: args.output,
     ...(args.title !== undefined && { title: args.title }),
     ...(args.command !== undefined && args.command.length > 0 && { commands: args.command }),
-    ...(args.sample !== undefined && { sample: args.sample }),
-    ...(args.seed !== undefined && { seed: args.seed }),
+    ...(sample !== undefined && { sample }),
+    ...(seed !== undefined && { seed }),
     noParamDir: !args.paramDir,
     datetime: formatDatetime(new Date()),
     pathExists: existsSync,
-    maxTasks: args.maxTasks,
+    maxTasks,
   };
 }
 

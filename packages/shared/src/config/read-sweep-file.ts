@@ -8,7 +8,7 @@ import { SweepFileError, UsageError, type Problem } from '../errors.js';
 import { pyStr } from '../sweep/python-format.js';
 import { isScalar, pyTypeName, type PyScalar } from '../sweep/py-value.js';
 import { parseDuration } from './duration.js';
-import { didYouMean } from './suggest.js';
+import { closest, didYouMean } from './suggest.js';
 import {
   DEFAULT_METRICS,
   DEFAULT_SETTINGS,
@@ -41,8 +41,13 @@ export const MAX_SWEEP_FILE_BYTES = 20 * 1024 * 1024;
 
 class Checker {
   readonly problems: Problem[] = [];
+  private readonly seen = new Set<string>();
   constructor(readonly file: string) {}
+  /** Records a problem once (an alias repeats a node, so one mistake can be met many times). */
   report(line: number | undefined, message: string): void {
+    const key = `${line}\0${message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
     this.problems.push({ file: this.file, ...(line !== undefined && line > 0 && { line }), message });
   }
 }
@@ -51,10 +56,16 @@ function keyText(node: YamlNode): string | undefined {
   return node.kind === 'scalar' && typeof node.value === 'string' ? node.value : undefined;
 }
 
+/** A value as messages show it: cut short, so a 10 MB value does not flood the terminal. */
+function shown(value: PyScalar): string {
+  const text = pyStr(value).replace(/\s+/g, ' ');
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
 function describe(node: YamlNode): string {
   if (node.kind === 'seq') return 'a list';
   if (node.kind === 'map') return 'a mapping';
-  return `${articled(pyTypeName(node.value))} (${pyStr(node.value)})`;
+  return `${articled(pyTypeName(node.value))} (${shown(node.value)})`;
 }
 
 function articled(type: string): string {
@@ -75,8 +86,10 @@ function checkParamName(check: Checker, key: YamlNode, where: string): string | 
   return name;
 }
 
-function readTemplates(check: Checker, node: YamlNode | undefined, configLine: number): CommandTemplate[] {
+function readTemplates(check: Checker, node: YamlNode | undefined, configLine: number, explained: boolean): CommandTemplate[] {
   if (node === undefined) {
+    // Already explained when the document is not a mapping or "template" is misspelt.
+    if (explained) return [];
     check.report(configLine, 'the first document has no "template": add a mapping of command names to command lines, e.g. "template: {train: python train.py --lr {lr}}"');
     return [];
   }
@@ -191,11 +204,13 @@ function readResources(check: Checker, node: YamlNode | undefined): string[] | u
   return slots;
 }
 
+const MAX_SETTING = 1_000_000;
+
 function readInteger(check: Checker, node: YamlNode, what: string, min: number): number | undefined {
-  if (node.kind === 'scalar' && typeof node.value === 'bigint' && node.value >= BigInt(min) && node.value <= 1_000_000n) {
+  if (node.kind === 'scalar' && typeof node.value === 'bigint' && node.value >= BigInt(min) && node.value <= BigInt(MAX_SETTING)) {
     return Number(node.value);
   }
-  check.report(node.line, `${what} must be a whole number of at least ${min}, not ${describe(node)}`);
+  check.report(node.line, `${what} must be a whole number from ${min} to ${MAX_SETTING}, not ${describe(node)}`);
   return undefined;
 }
 
@@ -207,7 +222,7 @@ function readSetting(check: Checker, setting: keyof TaskSettings, node: YamlNode
       return readInteger(check, node, what, 0);
     case 'priority': {
       if (node.kind === 'scalar' && typeof node.value === 'bigint' && node.value >= -1_000_000n && node.value <= 1_000_000n) return Number(node.value);
-      check.report(node.line, `${what} must be a whole number (higher runs first), not ${describe(node)}`);
+      check.report(node.line, `${what} must be a whole number from -${MAX_SETTING} to ${MAX_SETTING} (higher runs first), not ${describe(node)}`);
       return undefined;
     }
     case 'pool': {
@@ -221,7 +236,7 @@ function readSetting(check: Checker, setting: keyof TaskSettings, node: YamlNode
           ? parseDuration(node.value)
           : undefined;
       if (seconds !== undefined) return seconds;
-      check.report(node.line, `${what} must be a duration such as 90s, 45m, 2h or 1h30m, not ${describe(node)}`);
+      check.report(node.line, `${what} must be a duration longer than zero, such as 90s, 45m, 2h or 1h30m, not ${describe(node)}`);
       return undefined;
     }
   }
@@ -268,7 +283,7 @@ function readMetrics(check: Checker, node: YamlNode | undefined): MetricsSetting
 function readChoice(check: Checker, node: YamlNode | null, index: number, docLine: number): ChoiceDocument | undefined {
   const where = `document ${index + 1}`;
   if (node === null || (node.kind === 'scalar' && node.value === null)) {
-    check.report(node?.line ?? docLine, `${where} is empty: a choice document lists params and their values, e.g. "lr: [0.1, 0.01]"; remove the extra "---"`);
+    check.report(docLine, `${where} is empty: a choice document lists params and their values, e.g. "lr: [0.1, 0.01]"; remove the extra "---"`);
     return undefined;
   }
   if (node.kind !== 'map') {
@@ -328,26 +343,29 @@ export function parseSweepText(text: string, path: string): SweepFile {
   check.problems.push(...parsed.problems);
   if (parsed.problems.length > 0) throw new SweepFileError(check.problems);
   const [configDoc, ...choiceDocs] = parsed.documents;
-  if (configDoc === undefined || (configDoc.contents === null && choiceDocs.length === 0)) {
+  const isEmpty = (node: YamlNode | null) => node === null || (node.kind === 'scalar' && node.value === null);
+  if (configDoc === undefined || parsed.documents.every((doc) => isEmpty(doc.contents))) {
     throw new SweepFileError([{ file: path, message: 'the file is empty: the first document needs a "template" mapping, then one document per group of param choices' }]);
   }
   const config = configDoc.contents;
   let configMap: YamlMap = { kind: 'map', line: 1, pairs: [] };
   if (config === null || config.kind !== 'map') {
-    check.report(config?.line ?? 1, `the first document must be a mapping with "template" (and optionally default, alias, resource), not ${config === null ? 'empty' : describe(config)}`);
+    check.report(config?.line ?? configDoc.line, `the first document must be a mapping with "template" (and optionally default, alias, resource), not ${config === null ? 'empty' : describe(config)}`);
   } else {
     configMap = config;
   }
   const entries = new Map<string, YamlNode>();
+  let templateExplained = config === null || config.kind !== 'map';
   for (const { key, value } of configMap.pairs) {
     const name = keyText(key);
     if (name === undefined || !CONFIG_KEYS.includes(name)) {
+      if (name !== undefined && closest(name, CONFIG_KEYS) === 'template') templateExplained = true;
       check.report(key.line, `unknown key "${name ?? pyStr((key as YamlScalar).value)}" in the first document${didYouMean(name ?? '', CONFIG_KEYS)}; known keys: ${CONFIG_KEYS.join(', ')}`);
       continue;
     }
     entries.set(name, value);
   }
-  const templates = readTemplates(check, entries.get('template'), configMap.line);
+  const templates = readTemplates(check, entries.get('template'), configMap.line, templateExplained);
   const defaults = readDefaults(check, entries.get('default'));
   const aliases = readAliases(check, entries.get('alias'));
   const resources = readResources(check, entries.get('resource'));

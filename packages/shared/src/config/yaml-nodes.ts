@@ -8,6 +8,7 @@ import { EVENT_ID, getScalarValue, NOT_RESOLVED, parseEvents, SCALAR_STYLE, type
 import type { Problem } from '../errors.js';
 import { pyHashKey, type PyScalar } from '../sweep/py-value.js';
 import { MERGE_KEY, resolvePlainScalar, resolveTaggedScalar, YAML_TAG_PREFIX } from './pyyaml-tags.js';
+import { diagnoseYaml } from './yaml-diagnose.js';
 
 export interface YamlScalar {
   kind: 'scalar';
@@ -34,7 +35,7 @@ export interface YamlMap {
 export type YamlNode = YamlScalar | YamlSeq | YamlMap;
 
 export interface YamlDocument {
-  /** Line of the document's first content (or of its `---`). */
+  /** Line of the document's `---` (1 for a first document without one). */
   line: number;
   contents: YamlNode | null;
 }
@@ -62,6 +63,15 @@ function lineOf(starts: number[], offset: number): number {
   return lo + 1;
 }
 
+/** Lines of `---` document markers, in order (outside block scalars they start a line). */
+function documentMarkerLines(text: string): number[] {
+  const lines: number[] = [];
+  text.split('\n').forEach((content, i) => {
+    if (/^---(\s|$)/.test(content)) lines.push(i + 1);
+  });
+  return lines;
+}
+
 function firstOffset(...offsets: number[]): number {
   return Math.min(...offsets.filter((o) => o >= 0));
 }
@@ -83,7 +93,9 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   } catch (error) {
     if (error instanceof YAMLException) {
       const line = error.mark ? error.mark.line + 1 : undefined;
-      problems.push({ file, ...(line !== undefined && { line }), message: `invalid YAML: ${error.reason}` });
+      const better = diagnoseYaml(text, error.reason, line);
+      if (better) problems.push({ file, line: better.line, message: `invalid YAML: ${better.message}` });
+      else problems.push({ file, ...(line !== undefined && { line }), message: `invalid YAML: ${error.reason}` });
       return { documents: [], problems };
     }
     throw error;
@@ -92,6 +104,9 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   const documents: YamlDocument[] = [];
   const stack: OpenCollection[] = [];
   let anchors = new Map<string, AnchorState>();
+  /** Anchors of earlier documents: YAML does not carry them across `---`. */
+  const earlierAnchors = new Set<string>();
+  const markers = documentMarkerLines(text);
   let document: YamlDocument | null = null;
 
   const problem = (line: number, message: string) => problems.push({ file, line, message });
@@ -112,8 +127,11 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   for (const event of events) {
     switch (event.type) {
       case EVENT_ID.DOCUMENT: {
+        for (const name of anchors.keys()) earlierAnchors.add(name);
         anchors = new Map();
-        document = { line: 0, contents: null };
+        // The line of this document's `---` (the first document may have none).
+        const marker = event.explicitStart ? markers.shift() : undefined;
+        document = { line: marker ?? 1, contents: null };
         documents.push(document);
         break;
       }
@@ -156,23 +174,24 @@ export function parseYaml(text: string, file: string): ParsedYaml {
         const name = text.slice(event.anchorStart, event.anchorEnd);
         const line = lineOf(starts, event.anchorStart);
         const target = anchors.get(name);
-        if (target === undefined) {
+        if (target === undefined && earlierAnchors.has(name)) {
+          problem(line, `the alias *${name} refers to &${name} in an earlier document; anchors do not carry across "---": repeat the value here`);
+          place({ kind: 'scalar', line, value: null });
+        } else if (target === undefined) {
           problem(line, `the alias *${name} refers to no anchor &${name} above it`);
           place({ kind: 'scalar', line, value: null });
         } else if (target === 'open') {
           problem(line, `the alias *${name} refers to a node that contains it (a cycle); sweep files cannot be recursive`);
           place({ kind: 'scalar', line, value: null });
         } else {
-          place(target.node);
+          // The same node, but problems found through this alias point at the alias.
+          place({ ...target.node, line });
         }
         break;
       }
       case EVENT_ID.POP: {
         const open = stack.pop();
-        if (!open) {
-          if (document && document.contents) document.line = document.contents.line;
-          break;
-        }
+        if (!open) break;
         if (open.node.kind === 'seq') open.node.items = open.raw;
         else open.node.pairs = buildPairs(open.raw, (line, message) => problem(line, message));
         if (open.anchor !== undefined) anchors.set(open.anchor, { node: open.node });

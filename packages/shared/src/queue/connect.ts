@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { ExitError, UsageError } from '../errors.js';
 import { DEFAULT_REDIS_URL, describeRedis, parseRedisUrl, type RedisTarget } from './redis-url.js';
 
@@ -67,10 +67,13 @@ interface Failure {
   /** Redis answered but refused us (login, permissions, TLS): starting one would not help. */
   refused: boolean;
   text: string;
+  /** The request itself is wrong (a database number Redis does not have): exit 2. */
+  usage?: boolean;
 }
 
-function unreachable(settings: ConnectionSettings, failure: Failure): ExitError {
+function unreachable(settings: ConnectionSettings, failure: Failure): ExitError | UsageError {
   const where = describeRedis(settings.target);
+  if (failure.usage) return new UsageError(`cannot use Redis at ${where}: ${failure.text}`);
   if (failure.refused) return new ExitError(`cannot use Redis at ${where}: ${failure.text}`, EXIT_UNREACHABLE);
   return new ExitError(`cannot reach Redis at ${where} (${failure.text}): start one (redis-server, or docker compose up -d redis) or point REDIS_URL / --redis at yours`, EXIT_UNREACHABLE);
 }
@@ -81,6 +84,7 @@ export function describeFailure(error: unknown): Failure {
   const err = error as NodeJS.ErrnoException & { message: string };
   const message = String(err.message ?? err).split('\n')[0]!;
   if (/WRONGPASS|NOAUTH|invalid username-password/i.test(message)) return { refused: true, text: 'authentication failed: check the user and password in the URL' };
+  if (/DB index is out of range/i.test(message)) return { refused: true, usage: true, text: 'the database number in the URL is out of range for this Redis (see its "databases" setting)' };
   if (/NOPERM/i.test(message)) return { refused: true, text: `permission denied: ${message}; check the Redis user's ACL (docs/redis-acl.md)` };
   if (/CERTIFICATE_REQUIRED/i.test(message) || /certificate required/i.test(message)) {
     return { refused: true, text: 'the server requires a client certificate: pass --tls-cert and --tls-key' };
@@ -95,6 +99,8 @@ export function describeFailure(error: unknown): Failure {
 /** A connection for a CLI command: connected and answering within `timeoutMs`, or an ExitError. */
 export async function connectForCommand(settings: ConnectionSettings, timeoutMs = 4000): Promise<Redis> {
   let lastError: Failure | undefined;
+  // Loaded here, not at start-up: commands that never touch Redis (coord run) start faster.
+  const { Redis } = await import('ioredis');
   const redis = new Redis({
     ...redisOptions(settings),
     lazyConnect: true,
@@ -108,10 +114,12 @@ export async function connectForCommand(settings: ConnectionSettings, timeoutMs 
     handle.unref();
   });
   try {
-    await Promise.race([redis.connect().then(() => redis.ping()), timer]);
+    // SELECT explicitly: ioredis only warns when the database number is out of range and
+    // then goes on in database 0.
+    await Promise.race([redis.connect().then(() => redis.select(settings.target.db)), timer]);
   } catch (error) {
     redis.disconnect();
-    if (error instanceof ExitError) throw error;
+    if (error instanceof ExitError || error instanceof UsageError) throw error;
     // The rejection of connect() only says "Connection is closed"; the error event said why.
     const failure = describeFailure(error);
     throw unreachable(settings, lastError ?? failure);
@@ -125,8 +133,9 @@ export async function connectForCommand(settings: ConnectionSettings, timeoutMs 
  * A connection for a daemon: never gives up, reports each failed attempt through `onRetry`
  * (with the delay before the next one), and is usable by BullMQ workers.
  */
-export function connectForDaemon(settings: ConnectionSettings, onRetry: (attempt: number, delayMs: number, error: string) => void): Redis {
+export async function connectForDaemon(settings: ConnectionSettings, onRetry: (attempt: number, delayMs: number, error: string) => void): Promise<Redis> {
   let lastError = 'connection closed';
+  const { Redis } = await import('ioredis');
   const redis = new Redis({
     ...redisOptions(settings),
     maxRetriesPerRequest: null,

@@ -19,6 +19,8 @@ import { parseTemplate, renderTemplate, type ParsedTemplate } from './template.j
 export const DEFAULT_MAX_TASKS = 100_000;
 /** A directory or file name longer than this cannot be created (ext4, xfs, ...). */
 export const MAX_FILE_NAME_BYTES = 255;
+/** Linux's limit on one argument (MAX_ARG_STRLEN): `bash -c <command>` must fit. */
+export const MAX_ARGUMENT_BYTES = 131_072;
 
 export interface ExpandOptions {
   /** Output root (`-o`). */
@@ -66,7 +68,6 @@ export interface Expansion {
   seed?: number;
 }
 
-const META_KEYS = ['_name', '_output', '_datetime', '_time'];
 
 function selectDocuments(sweep: SweepFile, title: string | undefined): ChoiceDocument[] {
   if (title === undefined) return sweep.choices;
@@ -154,6 +155,13 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
   const report = (line: number | undefined, message: string) => {
     if (!problems.has(message)) problems.set(message, { file: sweep.path, ...(line !== undefined && { line }), message });
   };
+  /** A problem met in many tasks is reported once, with a count and the first task. */
+  const perTask = new Map<string, { line: number; message: (tasks: string) => string; first: string; count: number }>();
+  const reportPerTask = (key: string, line: number, task: string, message: (tasks: string) => string) => {
+    const entry = perTask.get(key);
+    if (entry) entry.count++;
+    else perTask.set(key, { line, message, first: task || '(no params)', count: 1 });
+  };
   const warnings = new Set<string>();
   const tooLong: Problem[] = [];
   /** Choice params no selected command uses: key -> lines and commands. */
@@ -171,7 +179,14 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
   const total = plans.reduce((sum, plan) => sum + plan.count, 0);
   const maxTasks = options.maxTasks ?? DEFAULT_MAX_TASKS;
   if (total > maxTasks) {
-    throw new UsageError(`${sweep.path}: the sweep expands to ${total.toLocaleString('en-US')} tasks, over the limit of ${maxTasks.toLocaleString('en-US')}; check the grid for a mistake, or pass --max-tasks ${total} to allow it`);
+    const largest = plans.reduce((a, b) => (b.count > a.count ? b : a));
+    throw new SweepFileError([
+      {
+        file: sweep.path,
+        line: largest.document.line,
+        message: `the sweep expands to ${total.toLocaleString('en-US')} tasks (${largest.count.toLocaleString('en-US')} from the document here), over the limit of ${maxTasks.toLocaleString('en-US')}; check the grid for a mistake, or pass --max-tasks ${total} to allow it`,
+      },
+    ]);
   }
 
   const checkedTemplates = new Set<string>();
@@ -219,14 +234,27 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
         for (const problem of renderProblems) {
           if (sweep.aliases.has(problem.param)) continue; // reported by checkTemplate
           if (problem.kind === 'missing') {
-            const known = [...spec.keys()].filter((k) => !META_KEYS.includes(k));
-            report(template.line, `template "${template.name}" uses ${problem.placeholder} but "${problem.param}" has no value in task ${name || '(no params)'}: set it under "default" or in the choice document${didYouMean(problem.param, known)}`);
+            const hint = didYouMean(problem.param, [...spec.keys()]);
+            reportPerTask(`missing\0${template.name}\0${problem.param}`, template.line, name, (tasks) =>
+              `template "${template.name}" uses ${problem.placeholder} but "${problem.param}" has no value ${tasks}: set it under "default" or in the choice document${hint}`,
+            );
           } else {
             const what = problem.type === 'null' ? 'empty (null)' : `a ${problem.type}`;
-            report(lines.get(problem.param) ?? template.line, `"${problem.param}" is ${what} in task ${name}, which ${problem.placeholder} cannot put on a command line: give it a number or text${problem.type === 'date' ? ' (quote dates)' : ''}`);
+            reportPerTask(`type\0${problem.param}\0${problem.type}`, lines.get(problem.param) ?? template.line, name, (tasks) =>
+              `"${problem.param}" is ${what} ${tasks}, which ${problem.placeholder} cannot put on a command line: give it a number or text${problem.type === 'date' ? ' (quote dates)' : ''}`,
+            );
           }
         }
         for (const param of [...template.valueParams, ...template.flagParams]) used.add(param);
+        if (Buffer.byteLength(command) > MAX_ARGUMENT_BYTES && !tooLong.some((p) => p.message.includes(`template "${template.name}"`))) {
+          // Point at the longest value: that is what to shorten.
+          const longest = [...spec.entries()].reduce((a, b) => (String(b[1]).length > String(a[1]).length ? b : a));
+          tooLong.push({
+            file: sweep.path,
+            line: lines.get(longest[0]) ?? template.line,
+            message: `"${longest[0]}" is too long for a command line: template "${template.name}" renders to ${Buffer.byteLength(command)} bytes in task ${name.slice(0, 60)}..., and Linux takes at most ${MAX_ARGUMENT_BYTES} bytes per command line; pass large values through files`,
+          });
+        }
         commands.push({ name: template.name, script: command });
       }
       for (const param of document.params) {
@@ -240,6 +268,9 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
       }
       entries.push({ name, output, params: spec, commands, document });
     }
+  }
+  for (const { line, message, first, count } of perTask.values()) {
+    report(line, message(count === 1 ? `in task ${first}` : `in ${count.toLocaleString('en-US')} tasks (the first: ${first})`));
   }
   if (problems.size > 0) throw new SweepFileError([...problems.values()]);
   for (const [key, { lines, commands }] of unusedParams) {

@@ -1,0 +1,75 @@
+/**
+ * Plainer words for common YAML mistakes. js-yaml reports where it noticed a problem, which
+ * for an unclosed bracket or quote can be lines later ("deficient indentation"); a quick scan
+ * of the text finds the opener and says what to fix.
+ */
+
+export interface Diagnosis {
+  line: number;
+  message: string;
+}
+
+const CLOSERS: Record<string, string> = { '[': ']', '{': '}' };
+
+/** The first unclosed quote or bracket, or a closer without opener, in flow context. */
+function scanBrackets(lines: string[]): Diagnosis | undefined {
+  const stack: Array<{ char: string; line: number }> = [];
+  for (const [index, text] of lines.entries()) {
+    const line = index + 1;
+    let quote: { char: string; line: number } | undefined;
+    for (let i = 0; i < text.length; i++) {
+      const char = text[i]!;
+      if (quote) {
+        if (char === quote.char) {
+          if (char === "'" && text[i + 1] === "'") i++; // '' inside single quotes
+          else quote = undefined;
+        } else if (char === '\\' && quote.char === '"') {
+          i++;
+        }
+        continue;
+      }
+      if (char === '#' && (i === 0 || /\s/.test(text[i - 1]!))) break;
+      const starts = i === 0 || /[\s[{,:]/.test(text[i - 1]!);
+      if ((char === '"' || char === "'") && starts) {
+        quote = { char, line };
+      } else if (char === '[' || char === '{') {
+        stack.push({ char, line });
+      } else if (char === ']' || char === '}') {
+        const open = stack.pop();
+        if (!open || CLOSERS[open.char] !== char) return { line, message: `"${char}" has no matching "${char === ']' ? '[' : '{'}" before it: remove it or add the opener` };
+      }
+    }
+    if (quote) {
+      // A quoted scalar may span lines in YAML, but in a sweep file it is nearly always a missing quote.
+      const closes = lines.slice(index + 1).some((rest) => rest.includes(quote!.char));
+      if (!closes) return { line: quote.line, message: `the ${quote.char === '"' ? 'double' : 'single'} quote opened here is never closed` };
+    }
+    if (stack.length > 0 && index + 1 < lines.length && /^\S/.test(lines[index + 1]!) && !/^[\]}]/.test(lines[index + 1]!.trim())) {
+      const open = stack[stack.length - 1]!;
+      return { line: open.line, message: `the "${open.char}" opened here is never closed: add "${CLOSERS[open.char]}"` };
+    }
+  }
+  const open = stack[stack.length - 1];
+  return open ? { line: open.line, message: `the "${open.char}" opened here is never closed: add "${CLOSERS[open.char]}"` } : undefined;
+}
+
+/** A better message for a js-yaml error at `line` (1-based), or undefined to keep js-yaml's. */
+export function diagnoseYaml(text: string, reason: string, line: number | undefined): Diagnosis | undefined {
+  const lines = text.split('\n');
+  const brackets = scanBrackets(lines);
+  if (brackets && (line === undefined || brackets.line <= line)) return brackets;
+  for (const [index, content] of lines.entries()) {
+    const value = /^\s*[^#\s][^:#]*:\s+([@`])/.exec(content);
+    if (value && (line === undefined || index + 1 <= line)) {
+      return { line: index + 1, message: `a value cannot start with "${value[1]}" in YAML: put it in quotes` };
+    }
+  }
+  if (line !== undefined && /end of the stream or a document separator is expected|can not read a block mapping entry/.test(reason)) {
+    // The line js-yaml stopped at, or the content line before it, without a colon.
+    const candidates = lines.slice(0, Math.min(line, lines.length)).map((content, i) => ({ content, line: i + 1 })).reverse().filter((l) => l.content.trim() && !l.content.trim().startsWith('#') && l.content.trim() !== '---');
+    const missing = candidates.slice(0, 2).find((l) => !l.content.includes(':') && !l.content.trim().startsWith('-'));
+    if (missing) return { line: missing.line, message: `expected "key: value" here (is the colon missing?)` };
+  }
+  if (line !== undefined && line > lines.length) return { line: lines.length, message: reason };
+  return undefined;
+}
