@@ -20,7 +20,7 @@ export async function measureCrash(lockMs: number): Promise<CrashResult> {
     await Promise.all(agents.map(agentReady));
     const submitted = await coord(['submit', 'params.yaml', '--json', '--redis', redis.url, '--prefix', prefix], { cwd: dir });
     const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
-    const [taskId] = await redis.client.zrange(`${prefix}:sweep:${sweep}:tasks`, 0, 0);
+    const [taskId] = await redis.client.zrange(`${prefix}:sweep:${sweep}:state:waiting`, 0, 0);
     const runningOn = async () => {
       const [state, agent] = await redis.client.hmget(`${prefix}:task:${taskId}`, 'state', 'agent');
       return state === 'running' ? agent : null;

@@ -22,7 +22,7 @@ export async function waitForSweep(redis: Redis, prefix: string, sweep: string, 
 
 /** Start and end times (ms) of every task of a sweep, from the agents' records. */
 export async function taskTimes(redis: Redis, prefix: string, sweep: string): Promise<Array<{ start: number; end: number; gpus: string; agent: string }>> {
-  const ids = await redis.zrange(`${prefix}:sweep:${sweep}:tasks`, 0, -1);
+  const ids = (await Promise.all(['waiting', 'running', 'succeeded', 'failed', 'timeout', 'cancelled', 'skipped'].map((state) => redis.zrange(`${prefix}:sweep:${sweep}:state:${state}`, 0, -1)))).flat();
   const pipeline = redis.pipeline();
   for (const id of ids) pipeline.hmget(`${prefix}:task:${id}`, 'startedAt', 'endedAt', 'gpus', 'agent');
   const rows = (await pipeline.exec()) ?? [];

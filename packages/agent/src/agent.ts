@@ -147,6 +147,9 @@ export class Agent {
         stalledInterval: options.stalledCheckMs,
         // Agent crashes are not the task's fault: a job may come back many times.
         maxStalledCount: 50,
+        // Our task records keep the history; BullMQ keeps recent jobs for its dashboards.
+        removeOnComplete: { count: 1000 },
+        removeOnFail: { count: 10000 },
         skipVersionCheck: true,
         name: options.name,
       });

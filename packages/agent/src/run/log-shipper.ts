@@ -1,14 +1,15 @@
 /**
  * Ships a command's log file line by line to a capped Redis stream, so `coord logs -f`
  * works from any machine. It reads the file the executor writes (the command never waits
- * for us), wakes on file changes and at least every 250 ms, numbers the lines so a reader
- * can tell how many older ones the cap dropped, and hands every line to `onLine` (metrics
- * are read from them, so no log is read twice). A short command costs one pipeline: nothing
- * is sent before the first read, and the header, the lines and the ending go together.
+ * for us), wakes on file changes and at least every 250 ms, counts the lines in the stream's
+ * meta hash so a reader can tell how many older ones the cap dropped, and hands every line to
+ * `onLine` (metrics are read from them, so no log is read twice). A short command costs one
+ * pipeline and no file watch: nothing happens before the first 250 ms, and the header, the
+ * lines and the ending go together.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 /** Longer lines are cut: a progress bar without newlines must not fill Redis. */
 const MAX_LINE = 8192;
@@ -17,7 +18,7 @@ export class LogShipper {
   private handle: FileHandle | undefined;
   private position = 0;
   private partial = '';
-  private lineNumber: number | undefined;
+  private started = false;
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reading: Promise<void> = Promise.resolve();
@@ -35,14 +36,21 @@ export class LogShipper {
   ) {}
 
   start(): void {
+    this.timer = setInterval(() => {
+      if (!this.watcher && !this.stopped) this.watch();
+      this.poke();
+    }, 250);
+    this.timer.unref();
+  }
+
+  /** A command that outlives the first tick gets a file watch, for lines within milliseconds. */
+  private watch(): void {
     try {
       this.watcher = watch(this.path, () => this.poke());
       this.watcher.on('error', () => undefined);
     } catch {
-      // Without inotify (or before the file exists) the timer below still ships the lines.
+      // Without inotify the timer still ships the lines.
     }
-    this.timer = setInterval(() => this.poke(), 250);
-    this.timer.unref();
   }
 
   private poke(): void {
@@ -75,25 +83,20 @@ export class LogShipper {
   /** Sends new lines; the first send also resets the stream's meta and writes the header. */
   private async flush(final: boolean, ending: string | undefined): Promise<void> {
     const lines = await this.readNew(final);
-    if (lines.length === 0 && this.lineNumber !== undefined && ending === undefined) return;
+    if (lines.length === 0 && this.started && ending === undefined) return;
     const meta = `${this.streamKey}:meta`;
     const pipeline = this.redis.pipeline();
-    if (this.lineNumber === undefined) {
-      // Continue the numbering of an earlier attempt's lines.
-      this.lineNumber = Number(await this.redis.hget(meta, 'lines')) || 0;
+    if (!this.started) {
+      this.started = true;
       pipeline.hdel(meta, 'ended').hset(meta, 'host', this.host, 'path', this.path, 'started', Date.now());
-      this.add(pipeline, this.header);
+      lines.unshift(this.header);
     }
-    for (const line of lines) this.add(pipeline, line);
-    if (ending !== undefined) this.add(pipeline, ending);
-    pipeline.hset(meta, 'lines', this.lineNumber);
+    if (ending !== undefined) lines.push(ending);
+    for (const line of lines) pipeline.xadd(this.streamKey, 'MAXLEN', '~', this.maxLines, '*', 'line', line);
+    // All lines ever shipped (over attempts); the stream's length says how many are kept.
+    pipeline.hincrby(meta, 'lines', lines.length);
     if (ending !== undefined) pipeline.hset(meta, 'ended', Date.now());
     await pipeline.exec();
-  }
-
-  private add(pipeline: ChainableCommander, line: string): void {
-    this.lineNumber = (this.lineNumber ?? 0) + 1;
-    pipeline.xadd(this.streamKey, 'MAXLEN', '~', this.maxLines, '*', 'n', this.lineNumber, 'line', line);
   }
 
   /** Ships what is left with the ending line, and marks the stream as ended. */

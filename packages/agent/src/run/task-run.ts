@@ -178,8 +178,9 @@ export class TaskRun {
     return outcome;
   }
 
+  /** Writes our record; the Lua step first checks that the job's lock is still ours. */
   private finish(taskKey: string, state: string, fields: Record<string, string>): Promise<number> {
-    return taskScripts.finish(this.ctx.redis, taskKey, {
+    return taskScripts.finish(this.ctx.redis, taskKey, this.queue.worker.toKey(`${String(this.job.id)}:lock`), {
       prefix: this.ctx.keys.prefix,
       taskId: this.taskId,
       token: this.token,
@@ -189,32 +190,62 @@ export class TaskRun {
     });
   }
 
-  /** Whether we still hold the job's lock (renewing it proves it); no answer within the lock time counts as no. */
-  private async stillOurs(): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), this.ctx.lockMs);
-    });
-    const renewal = this.queue.worker
-      .extendJobLocks([String(this.job.id)], [this.token], this.ctx.lockMs)
-      .then((failed) => failed.length === 0)
-      .catch(() => false);
-    try {
-      return await Promise.race([renewal, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   /** Results for `coord results`, and (for an unsuccessful run) what `coord retry` needs. */
-  private async resultFields(data: TaskJobData, succeeded: boolean): Promise<Record<string, string>> {
+  private async resultFields(data: TaskJobData, outcome: TaskOutcome): Promise<Record<string, string>> {
+    const last = outcome.commands[outcome.commands.length - 1]?.stat;
     const file = join(taskDir(data.task, this.ctx.workdir), this.info?.metrics.file ?? DEFAULT_METRICS.file);
     const metrics = { ...this.metricLines?.metrics, ...(await metricsFromFile(file)) };
     const { signature: _signature, expiresAt: _expiresAt, ...spec } = data;
+    const succeeded = outcome.state === 'succeeded' && !this.stopReason;
     return {
+      exitCode: last?.exitCode === null || last?.exitCode === undefined ? '' : String(last.exitCode),
+      signal: last?.signal ?? '',
       params: JSON.stringify(data.task.params),
       metrics: JSON.stringify(metrics),
       ...(!succeeded && { spec: JSON.stringify(spec) }),
+    };
+  }
+
+  /** What to record and what to tell BullMQ, for how the run ended. */
+  private async plan(data: TaskJobData, outcome: TaskOutcome, attempt: number): Promise<{ state: string; fields: Record<string, string>; bullmq: () => Promise<unknown>; said: string; detail: object }> {
+    const { job } = this;
+    const stop = this.stopReason;
+    if (stop?.kind === 'hand-back') {
+      return { state: 'waiting', fields: { reason: stop.reason }, bullmq: () => job.moveToWait(this.token), said: 'task handed back to the queue', detail: {} };
+    }
+    const fields = await this.resultFields(data, outcome);
+    if (stop?.kind === 'cancel') {
+      return {
+        state: 'cancelled',
+        fields: { ...fields, reason: stop.reason },
+        bullmq: () => job.moveToFailed(new UnrecoverableError(`cancelled: ${stop.reason}`), this.token, false),
+        said: 'task cancelled',
+        detail: { reason: stop.reason },
+      };
+    }
+    if (outcome.state === 'succeeded') {
+      const result: TaskJobResult = { state: 'succeeded', agent: this.ctx.name, attempt };
+      return {
+        state: 'succeeded',
+        fields: { ...fields, reason: outcome.commands.length === 0 ? 'every command had succeeded before' : '' },
+        bullmq: () => job.moveToCompleted(result, this.token, false),
+        said: 'task succeeded',
+        detail: { attempt },
+      };
+    }
+    const last = outcome.commands[outcome.commands.length - 1];
+    const what = outcome.state === 'timeout' ? `timeout after ${data.task.settings.timeoutSeconds}s` : last?.stat.signal ? `killed by ${last.stat.signal}` : `exit ${last?.stat.exitCode ?? '?'}`;
+    const command = last?.command ?? '-';
+    const attempts = job.opts.attempts ?? 1;
+    const willRetry = job.attemptsMade + 1 < attempts;
+    const state = willRetry ? 'waiting' : outcome.state === 'timeout' ? 'timeout' : 'failed';
+    return {
+      state,
+      fields: { ...fields, reason: willRetry ? `${command}: ${what}; retry ${job.attemptsMade + 1} of ${attempts - 1}` : `${command}: ${what}` },
+      // BullMQ retries (with backoff) or fails the job as its attempts say.
+      bullmq: () => job.moveToFailed(new Error(`${command}: ${what}`), this.token, false),
+      said: willRetry ? 'task failed, will retry' : `task ${state}`,
+      detail: { attempt, command, result: what },
     };
   }
 
@@ -222,50 +253,15 @@ export class TaskRun {
     const { ctx, job } = this;
     // The last log lines carry metrics, and command records must land before the task's end.
     await Promise.allSettled(this.shipping);
-    const last = outcome.commands[outcome.commands.length - 1]?.stat;
-    const exitFields: Record<string, string> = {
-      exitCode: last?.exitCode === null || last?.exitCode === undefined ? '' : String(last.exitCode),
-      signal: last?.signal ?? '',
-      ...(await this.resultFields(data, outcome.state === 'succeeded' && !this.stopReason)),
-    };
-    const stop = this.stopReason;
-    const result: TaskJobResult = { state: 'succeeded', agent: ctx.name, attempt };
-    if (stop?.kind === 'lost') return; // the job is no longer ours to report
-    if (!(await this.stillOurs())) {
+    if (this.stopReason?.kind === 'lost') return; // the job is no longer ours to report
+    const plan = await this.plan(data, outcome, attempt);
+    if ((await this.finish(taskKey, plan.state, plan.fields)) === -1) {
       // The lock expired while we ran (a frozen process, a cut network): the task may already
       // run elsewhere, or will once BullMQ finds it stalled. Reporting now could end it wrongly.
       ctx.log.warn({ task: data.task.name, job: String(job.id) }, 'the job lock expired during the run; leaving the task to the queue');
       return;
     }
-    if (stop?.kind === 'hand-back') {
-      await this.finish(taskKey, 'waiting', { reason: stop.reason });
-      await job.moveToWait(this.token).catch(() => undefined);
-      ctx.log.info({ task: data.task.name }, 'task handed back to the queue');
-      return;
-    }
-    if (stop?.kind === 'cancel') {
-      await this.finish(taskKey, 'cancelled', { ...exitFields, reason: stop.reason });
-      await job.moveToFailed(new UnrecoverableError(`cancelled: ${stop.reason}`), this.token, false).catch(() => undefined);
-      ctx.log.info({ task: data.task.name, reason: stop.reason }, 'task cancelled');
-      return;
-    }
-    if (outcome.state === 'succeeded') {
-      await this.finish(taskKey, 'succeeded', { ...exitFields, reason: outcome.commands.length === 0 ? 'every command had succeeded before' : '' });
-      await job.moveToCompleted(result, this.token, false);
-      ctx.log.info({ task: data.task.name, attempt }, 'task succeeded');
-      return;
-    }
-    const state = outcome.state === 'timeout' ? 'timeout' : 'failed';
-    const what = outcome.state === 'timeout' ? `timeout after ${data.task.settings.timeoutSeconds}s` : last?.signal ? `killed by ${last.signal}` : `exit ${last?.exitCode ?? '?'}`;
-    const command = outcome.commands[outcome.commands.length - 1]?.command ?? '-';
-    const attempts = job.opts.attempts ?? 1;
-    const willRetry = job.attemptsMade + 1 < attempts;
-    if (willRetry) {
-      await this.finish(taskKey, 'waiting', { ...exitFields, reason: `${command}: ${what}; retry ${job.attemptsMade + 1} of ${attempts - 1}` });
-    } else {
-      await this.finish(taskKey, state, { ...exitFields, reason: `${command}: ${what}` });
-    }
-    await job.moveToFailed(new Error(`${command}: ${what}`), this.token, false);
-    ctx.log.info({ task: data.task.name, attempt, command, result: what, retry: willRetry }, `task ${willRetry ? 'failed, will retry' : state}`);
+    await plan.bullmq().catch((error: Error) => ctx.log.warn({ task: data.task.name, error: error.message }, 'BullMQ did not take the result'));
+    ctx.log.info({ task: data.task.name, ...plan.detail }, plan.said);
   }
 }

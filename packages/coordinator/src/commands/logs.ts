@@ -23,10 +23,14 @@ function field(fields: string[], name: string): string | undefined {
 }
 
 class LinePrinter {
+  /** Per command, the number of the next line (lines count from 1 over all attempts). */
+  readonly next = new Map<string, number>();
   constructor(private readonly json: boolean) {}
   line(command: string, entry: StreamEntry): void {
     const text = field(entry[1], 'line') ?? '';
-    if (this.json) process.stdout.write(`${JSON.stringify({ command, n: Number(field(entry[1], 'n') ?? 0), line: text })}\n`);
+    const n = this.next.get(command) ?? 1;
+    this.next.set(command, n + 1);
+    if (this.json) process.stdout.write(`${JSON.stringify({ command, n, line: text })}\n`);
     else process.stdout.write(`${text}\n`);
   }
   note(text: string): void {
@@ -36,11 +40,13 @@ class LinePrinter {
 
 async function printExisting(redis: Redis, key: string, command: string, tail: number | undefined, printer: LinePrinter): Promise<string> {
   const entries = (tail !== undefined ? (await redis.xrevrange(key, '+', '-', 'COUNT', tail)).reverse() : await redis.xrange(key, '-', '+')) as StreamEntry[];
-  const meta = await redis.hgetall(`${key}:meta`);
-  const first = entries[0] ? Number(field(entries[0][1], 'n')) : 0;
+  const [meta, kept] = await Promise.all([redis.hgetall(`${key}:meta`), redis.xlen(key)]);
+  const shipped = Number(meta.lines ?? kept);
+  // Number of the first line printed: lines before it were dropped by the cap or left out by --tail.
+  printer.next.set(command, shipped - entries.length + 1);
   if (meta.path) printer.note(`==> ${command}: ${meta.host ?? '?'}:${meta.path} <==`);
-  if (tail === undefined && first > 1) {
-    printer.note(`(${first - 1} earlier lines were dropped from Redis; the whole log is in ${meta.host ?? '?'}:${meta.path ?? '?'})`);
+  if (tail === undefined && shipped > kept) {
+    printer.note(`(${shipped - kept} earlier lines were dropped from Redis; the whole log is in ${meta.host ?? '?'}:${meta.path ?? '?'})`);
   }
   for (const entry of entries) printer.line(command, entry);
   return entries.length > 0 ? entries[entries.length - 1]![0] : '0';

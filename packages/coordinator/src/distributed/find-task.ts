@@ -1,6 +1,7 @@
 /** Find a task by name or unique name prefix (optionally within a sweep), or a sweep by id. */
 import { ExitError, parseTaskRecord, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
+import { inSweep } from './sweep-members.js';
 
 const MAX_LISTED = 8;
 
@@ -8,12 +9,6 @@ export async function sweepExists(redis: Redis, keys: RedisKeys, id: string): Pr
   return (await redis.exists(keys.sweep(id))) === 1;
 }
 
-async function inSweep(redis: Redis, keys: RedisKeys, sweepId: string, taskIds: string[]): Promise<string[]> {
-  const pipeline = redis.pipeline();
-  for (const id of taskIds) pipeline.zscore(keys.sweepTasks(sweepId), id);
-  const scores = (await pipeline.exec()) ?? [];
-  return taskIds.filter((_, i) => scores[i]?.[1] !== null);
-}
 
 /** Task ids whose name is `text`, or else starts with it. */
 async function candidates(redis: Redis, keys: RedisKeys, text: string): Promise<Array<{ name: string; id: string }>> {
@@ -41,7 +36,7 @@ export async function findTask(redis: Redis, keys: RedisKeys, text: string, swee
   }
   if (unique.length > 1) {
     const records = await Promise.all(unique.slice(0, MAX_LISTED).map(async (c) => parseTaskRecord(await redis.hgetall(keys.task(c.id)))));
-    const listed = records.map((r) => (r ? `${r.name} (${r.root}, sweep ${r.sweep})` : '?')).join(', ');
+    const listed = records.map((r) => (r ? `${r.output} (sweep ${r.sweep})` : '?')).join(', ');
     throw new ExitError(
       `"${text}" matches ${unique.length} tasks: ${listed}${unique.length > MAX_LISTED ? ', ...' : ''}; give more of the name${sweepId ? '' : ' or --sweep ID'}`,
     );

@@ -81,13 +81,11 @@ export async function queueJobs(
       void taskScripts.enqueue(multi, keys.task(taskId), args);
       if (item.state !== 'waiting') continue;
       const data = options.sign ? options.sign(item.data) : item.data;
+      // Lean options: every byte is stored once per waiting job (retention is set on the agents' workers).
       const opts: JobsOptions = {
         jobId,
         priority: bullPriority(item.priority),
-        attempts: task.settings.retries + 1,
-        backoff: { type: 'exponential', delay: options.retryBackoffMs ?? 5000 },
-        removeOnComplete: { count: 1000 },
-        removeOnFail: { count: 10000 },
+        ...(task.settings.retries > 0 && { attempts: task.settings.retries + 1, backoff: { type: 'exponential', delay: options.retryBackoffMs ?? 5000 } }),
       };
       added.push(new Job(queues.get(name)!, 'task', data, opts, jobId).addJob(multi as never));
     }

@@ -14,6 +14,7 @@ import {
   type TaskState,
 } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
+import { sweepMembers } from './sweep-members.js';
 import { sweepCounts, type StateCounts } from './wait-for-sweep.js';
 
 export interface SweepSummary {
@@ -74,9 +75,7 @@ export async function readTaskPage(
   sweepId: string,
   options: { offset: number; limit: number; state?: TaskState },
 ): Promise<TaskPage> {
-  const set = options.state ? keys.sweepState(sweepId, options.state) : keys.sweepTasks(sweepId);
-  const stop = options.limit > 0 ? options.offset + options.limit - 1 : -1;
-  const [ids, total] = await Promise.all([redis.zrange(set, options.offset, stop), redis.zcard(set)]);
+  const { ids, total } = await sweepMembers(redis, keys, sweepId, options.offset, options.limit, options.state ? [options.state] : undefined);
   const pipeline = redis.pipeline();
   for (const id of ids) pipeline.hmget(keys.task(id), ...STATUS_FIELDS);
   const rows = (await pipeline.exec()) ?? [];

@@ -8,10 +8,9 @@ export type StateCounts = Record<TaskState, number> & { total: number };
 export async function sweepCounts(redis: Redis, keys: RedisKeys, sweepId: string): Promise<StateCounts> {
   const pipeline = redis.pipeline();
   for (const state of TASK_STATES) pipeline.zcard(keys.sweepState(sweepId, state));
-  pipeline.zcard(keys.sweepTasks(sweepId));
   const results = (await pipeline.exec()) ?? [];
   const counts = Object.fromEntries(TASK_STATES.map((state, i) => [state, Number(results[i]?.[1] ?? 0)])) as Record<TaskState, number>;
-  return { ...counts, total: Number(results[TASK_STATES.length]?.[1] ?? 0) };
+  return { ...counts, total: TASK_STATES.reduce((sum, state) => sum + counts[state], 0) };
 }
 
 export function finishedCount(counts: StateCounts): number {

@@ -1,6 +1,7 @@
 /** Results of a sweep from Redis: agents collect params and metrics when a task ends. */
 import type { RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
+import { sweepMembers } from '../distributed/sweep-members.js';
 import type { TaskResult } from './results-table.js';
 
 function parse(text: string | null | undefined): Record<string, unknown> {
@@ -12,7 +13,7 @@ function parse(text: string | null | undefined): Record<string, unknown> {
 }
 
 export async function sweepResults(redis: Redis, keys: RedisKeys, sweepId: string): Promise<TaskResult[]> {
-  const ids = await redis.zrange(keys.sweepTasks(sweepId), 0, -1);
+  const { ids } = await sweepMembers(redis, keys, sweepId, 0, 0);
   const results: TaskResult[] = [];
   for (let start = 0; start < ids.length; start += 5000) {
     const pipeline = redis.pipeline();

@@ -22,11 +22,10 @@ export class RedisKeys {
   sweep(id: string): string {
     return `${this.prefix}:sweep:${id}`;
   }
-  /** ZSET task id -> index in the sweep: every task the sweep owns, in order. */
-  sweepTasks(id: string): string {
-    return `${this.prefix}:sweep:${id}:tasks`;
-  }
-  /** ZSET task id -> index: the sweep's tasks in one state (counts are ZCARDs). */
+  /**
+   * ZSET task id -> index: the sweep's tasks in one state. Counts are their sizes, and the
+   * sweep's task list is their union (merged by index), so no other list is kept per task.
+   */
   sweepState(id: string, state: TaskState): string {
     return `${this.prefix}:sweep:${id}:state:${state}`;
   }
@@ -85,7 +84,8 @@ export function normaliseOutputRoot(root: string): string {
 
 /** A task's identity: its output root and name. The same task submitted twice has one id. */
 export function taskIdOf(outputRoot: string, name: string): string {
-  return createHash('sha256').update(`${normaliseOutputRoot(outputRoot)}\0${name}`).digest('hex').slice(0, 20);
+  // 64 bits: a collision among a million tasks has odds of about 3e-8.
+  return createHash('sha256').update(`${normaliseOutputRoot(outputRoot)}\0${name}`).digest('hex').slice(0, 16);
 }
 
 /** The BullMQ job id of a task's n-th queueing: resubmitting while queued adds nothing. */

@@ -8,13 +8,11 @@ export interface TaskRecord {
   index: number;
   name: string;
   output: string;
-  root: string;
   queue: string;
   state: TaskState;
   job?: string;
   /** How often the task was started (crashes included). */
   attempt: number;
-  retries: number;
   agent?: string;
   host?: string;
   gpus?: string;
@@ -31,7 +29,7 @@ export interface TaskRecord {
   metrics?: Record<string, number>;
 }
 
-export const STATUS_FIELDS = ['id', 'sweep', 'index', 'name', 'output', 'root', 'queue', 'state', 'job', 'attempt', 'retries', 'agent', 'host', 'gpus', 'startedAt', 'endedAt', 'exitCode', 'signal', 'reason', 'cancel', 'commands', 'metrics'] as const;
+export const STATUS_FIELDS = ['id', 'sweep', 'index', 'name', 'output', 'queue', 'state', 'job', 'attempt', 'agent', 'host', 'gpus', 'startedAt', 'endedAt', 'exitCode', 'signal', 'reason', 'cancel', 'commands', 'metrics'] as const;
 
 function parseJson<T>(text: string | undefined): T | undefined {
   if (text === undefined) return undefined;
@@ -63,11 +61,9 @@ export function parseTaskRecord(hash: Record<string, string | null | undefined>)
     index: Number(get('index') ?? 0),
     name: get('name') ?? '',
     output: get('output') ?? '',
-    root: get('root') ?? '',
     queue: get('queue') ?? '',
     state: state as TaskState,
     attempt: Number(get('attempt') ?? 0),
-    retries: Number(get('retries') ?? 0),
     commands: (get('commands') ?? '').split(',').filter(Boolean),
     results,
     ...optional('job'),

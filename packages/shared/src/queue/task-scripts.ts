@@ -32,18 +32,14 @@ local state, oldSweep = unpack(redis.call('HMGET', key, 'state', 'sweep'))
 if state == 'waiting' or state == 'running' then return 0 end
 local allowed = ARGV[13]
 if allowed ~= '' and not string.find(',' .. allowed .. ',', ',' .. tostring(state) .. ',', 1, true) then return 0 end
-redis.call('ZADD', p .. ':sweep:' .. sweep .. ':tasks', index, id)
 if newState == 'skipped' and state then
   redis.call('ZADD', p .. ':sweep:' .. sweep .. ':state:skipped', index, id)
   event(p, id, sweep, ARGV[8], 'skipped', 'every command succeeded before')
   return 1
 end
-if state and oldSweep then
-  redis.call('ZREM', p .. ':sweep:' .. oldSweep .. ':state:' .. state, id)
-  if oldSweep ~= sweep then redis.call('ZREM', p .. ':sweep:' .. oldSweep .. ':tasks', id) end
-end
+if state and oldSweep then redis.call('ZREM', p .. ':sweep:' .. oldSweep .. ':state:' .. state, id) end
 redis.call('HSET', key, 'id', id, 'sweep', sweep, 'index', index, 'state', newState, 'name', ARGV[8], 'output', ARGV[9],
-  'root', ARGV[10], 'queue', ARGV[7], 'commands', ARGV[11], 'retries', ARGV[12], 'queuedAt', ARGV[14], 'job', jobId)
+  'queue', ARGV[7], 'commands', ARGV[11], 'job', jobId)
 redis.call('HINCRBY', key, 'runs', 1)
 redis.call('HDEL', key, 'token', 'cancel', 'reason', 'exitCode', 'signal', 'startedAt', 'endedAt')
 if ARGV[15] == '1' then redis.call('HSET', key, 'attempt', 0) end
@@ -64,9 +60,14 @@ redis.call('HDEL', key, 'endedAt', 'exitCode', 'signal', 'reason')
 return {redis.call('HINCRBY', key, 'attempt', 1), 'ok'}
 `;
 
-/** The agent holding `token` ends (or hands back) its run. ARGV[6..] are field/value pairs. */
+/**
+ * The agent holding `token` ends (or hands back) its run. ARGV[6..] are field/value pairs.
+ * KEYS[2] is the BullMQ lock of the job: if it is no longer ours, the lock expired during
+ * the run and the task may already run elsewhere, so nothing is written (returns -1).
+ */
 const FINISH = `${HELPERS}
 local key, p, id, token, newState, now = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+if redis.call('GET', KEYS[2]) ~= token then return -1 end
 local state, current, sweep, index, name = unpack(redis.call('HMGET', key, 'state', 'token', 'sweep', 'index', 'name'))
 if state ~= 'running' or current ~= token then return 0 end
 for i = 6, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
@@ -128,7 +129,7 @@ return 0
 const SCRIPTS = {
   sweepEnqueueTask: { numberOfKeys: 1, lua: ENQUEUE },
   sweepStartTask: { numberOfKeys: 1, lua: START },
-  sweepFinishTask: { numberOfKeys: 1, lua: FINISH },
+  sweepFinishTask: { numberOfKeys: 2, lua: FINISH },
   sweepRecordCommand: { numberOfKeys: 1, lua: RECORD_COMMAND },
   sweepRequeueStalled: { numberOfKeys: 1, lua: REQUEUE_STALLED },
   sweepFailJob: { numberOfKeys: 1, lua: FAIL_JOB },
@@ -181,8 +182,9 @@ export const taskScripts = {
     const [attempt, why] = (await call(redis, 'sweepStartTask', [taskKey, a.prefix, a.taskId, a.jobId, a.token, a.agent, a.host, a.gpus, a.now])) as [number, string];
     return { attempt, why };
   },
-  finish(redis: Redis, taskKey: string, a: { prefix: string; taskId: string; token: string; state: string; now: string; fields: Record<string, string> }) {
-    return call(redis, 'sweepFinishTask', [taskKey, a.prefix, a.taskId, a.token, a.state, a.now, ...Object.entries(a.fields).flat()]) as Promise<number>;
+  /** 1: recorded; 0: the task moved on; -1: the job lock is not ours any more. */
+  finish(redis: Redis, taskKey: string, lockKey: string, a: { prefix: string; taskId: string; token: string; state: string; now: string; fields: Record<string, string> }) {
+    return call(redis, 'sweepFinishTask', [taskKey, lockKey, a.prefix, a.taskId, a.token, a.state, a.now, ...Object.entries(a.fields).flat()]) as Promise<number>;
   },
   recordCommand(redis: Redis, taskKey: string, token: string, command: string, json: string) {
     return call(redis, 'sweepRecordCommand', [taskKey, token, `cmd:${command}`, json]) as Promise<number>;

@@ -22,6 +22,8 @@ export const MAX_FILE_NAME_BYTES = 255;
 /** Linux's limit on one argument (MAX_ARG_STRLEN): `bash -c <command>` must fit. */
 export const MAX_ARGUMENT_BYTES = 131_072;
 
+const META_KEYS = ['_name', '_output', '_datetime', '_time'];
+
 export interface ExpandOptions {
   /** Output root (`-o`). */
   output: string;
@@ -314,8 +316,9 @@ function mergeEntries(
         message: `two different param sets get the same task name "${entry.name}" and would share ${entry.output}: names keep 6 significant digits of numbers and the last 100 characters of text; make the values differ within that`,
       });
     }
+    // _name, _output, _datetime and _time are in the task itself; param.json adds them back.
     const params: Record<string, unknown> = {};
-    for (const [k, v] of entry.params) params[k] = toJsonValue(v);
+    for (const [k, v] of entry.params) if (!META_KEYS.includes(k)) params[k] = toJsonValue(v);
     const task: TaskSpec = {
       name: entry.name,
       outputRoot: options.output,
