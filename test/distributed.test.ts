@@ -213,6 +213,25 @@ z: [1, 2, 3, 4]
     agent.child.kill('SIGKILL');
   });
 
+  it('serves Prometheus metrics: runs, outcomes, slots and Redis latency', async () => {
+    const dir = tempDir();
+    const prefix = 'metrics';
+    const port = await freePort();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: test {x} -ne 3\n---\nx: [1, 2, 3]\n');
+    const agent = await startAgent(redis().url, ['--gpus', '0,1', '--cpu-slots', '1', '--prefix', prefix, '--metrics-port', String(port)], { workdir: join(dir, 'w') });
+    const { sweep } = await submit(dir, prefix);
+    await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.running + (await status(prefix, sweep)).sweeps[0]!.counts.waiting === 0, 20_000, 'the sweep');
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toContain('sweep_agent_tasks_finished_total{how="succeeded"} 2');
+    expect(metrics).toContain('sweep_agent_tasks_finished_total{how="failed"} 1');
+    expect(metrics).toContain('sweep_agent_slots{kind="gpu"} 2');
+    expect(metrics).toContain('sweep_agent_slots{kind="cpu"} 1');
+    expect(metrics).toMatch(/sweep_agent_redis_latency_seconds \d/);
+    expect(metrics).toContain('sweep_agent_state{state="running"} 1');
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    agent.child.kill('SIGKILL');
+  });
+
   it('an idle agent uses no measurable CPU', async () => {
     const dir = tempDir();
     const agent = await startAgent(redis().url, ['--gpus', '0,1', '--prefix', 'idle'], { workdir: dir });

@@ -30,7 +30,10 @@ import { JobFetcher } from './fetch/job-fetcher.js';
 import type { ServedQueue } from './fetch/served-queue.js';
 import { queryGpus } from './gpu/nvidia-smi.js';
 import { SlotAllocator } from './gpu/slot-allocator.js';
+import type { Server } from 'node:http';
 import { Heartbeat } from './heartbeat.js';
+import { AgentMetrics } from './metrics/agent-metrics.js';
+import { serveMetrics } from './metrics/metrics-server.js';
 import type { Logger } from './log.js';
 import type { AgentContext } from './run/agent-context.js';
 import { LockKeeper } from './run/lock-keeper.js';
@@ -61,6 +64,9 @@ export interface AgentOptions {
   minFreeMiB?: number;
   /** Runs a task (default: the shared executor). */
   execute?: AgentContext['execute'];
+  /** Serve Prometheus metrics on this port (and host, default loopback). */
+  metricsPort?: number;
+  metricsHost?: string;
 }
 
 interface ControlMessage {
@@ -94,6 +100,8 @@ export class Agent {
   private memoryCheckDue = true;
   private memoryTimer: NodeJS.Timeout | undefined;
   readonly startedAt = new Date().toISOString();
+  readonly metrics = new AgentMetrics();
+  private metricsServer: Server | undefined;
 
   constructor(private readonly options: AgentOptions) {
     this.allocator = new SlotAllocator(options.gpuSlots, options.cpuSlots);
@@ -168,9 +176,27 @@ export class Agent {
     this.cancelPoll = setInterval(() => void this.pollCancels(), 2000);
     this.cancelPoll.unref();
 
-    this.heartbeat = new Heartbeat(this.redis, this.keys, options.heartbeatMs, () => this.record(), (error) =>
-      this.log.warn({ error: error.message }, 'heartbeat failed'),
+    this.heartbeat = new Heartbeat(
+      this.redis,
+      this.keys,
+      options.heartbeatMs,
+      () => this.record(),
+      (error) => this.log.warn({ error: error.message }, 'heartbeat failed'),
+      (seconds) => (this.metrics.redisLatency = seconds),
     );
+    if (options.metricsPort !== undefined) {
+      this.metricsServer = await serveMetrics(options.metricsPort, options.metricsHost ?? '127.0.0.1', () =>
+        this.metrics.collect({
+          state: this.state,
+          running: this.runs.size,
+          gpuSlots: this.allocator.gpuSlotCount,
+          gpuSlotsUsed: this.allocator.gpuSlotsUsed,
+          cpuSlots: this.options.cpuSlots,
+          cpuSlotsUsed: this.allocator.cpuSlotsUsed,
+          busyGpus: this.allocator.unusableGpus.length,
+        }),
+      );
+    }
     this.locks.start();
     this.state = 'running';
     await this.heartbeat.beat();
@@ -245,6 +271,7 @@ export class Agent {
       killGraceMs: this.options.killGraceMs,
       logLines: this.options.logLines,
       verify: this.options.verify,
+      metrics: this.metrics,
       execute: this.options.execute ?? runTask,
     };
   }
@@ -341,6 +368,7 @@ export class Agent {
         this.heartbeat.soon();
       });
     this.runs.set(jobId, { run, done });
+    this.metrics.started++;
     this.heartbeat.soon();
   }
 
@@ -420,6 +448,7 @@ export class Agent {
         this.heartbeat?.stop(this.options.name),
         ...this.queues.map((queue) => queue.worker.close()),
         this.launcher.close(),
+        new Promise<void>((resolve) => (this.metricsServer ? this.metricsServer.close(() => resolve()) : resolve())),
       ]);
       for (const step of steps) if (step.status === 'rejected') this.log.warn({ error: String(step.reason) }, 'a shutdown step failed');
       this.state = 'stopped';

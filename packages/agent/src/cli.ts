@@ -36,6 +36,8 @@ const argv = await yargs(hideBin(process.argv))
   .option('log-lines', { type: 'number', default: 10_000, describe: 'log lines kept in Redis per command' })
   .option('heartbeat-ms', { type: 'number', default: 5000, describe: 'how often the agent reports itself' })
   .option('log-format', { choices: ['pretty', 'json'] as const, describe: 'operator log format (default: pretty on a terminal, else json)' })
+  .option('metrics-port', { type: 'number', describe: 'serve Prometheus metrics on this port (/metrics, /healthz)' })
+  .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'address for --metrics-port (0.0.0.0: all)' })
   .option('min-free-mem', { type: 'string', describe: 'start a task on a GPU only if nvidia-smi reports this much free memory on it (e.g. 8G)' })
   .option('secret-file', { type: 'string', describe: 'job secret(s), one per line, mode 600 (or $RUNNER_SECRET, comma-separated): refuse unsigned jobs' })
   .option('insecure', { type: 'boolean', default: false, describe: 'allow running without a job secret against a Redis that is not on this machine' })
@@ -79,6 +81,10 @@ async function main(): Promise<void> {
       `Redis at ${connection.target.host} is not on this machine, and without a job secret anyone who can write to it can run commands here: set RUNNER_SECRET (or --secret-file), or pass --insecure if you accept that`,
     );
   }
+  const metricsPort = argv['metrics-port'];
+  if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)) {
+    throw new UsageError(`--metrics-port must be a port number (0-65535), not ${String(metricsPort)}`);
+  }
   let minFreeMiB: number | undefined;
   if (argv['min-free-mem'] !== undefined) {
     minFreeMiB = parseMemoryMiB(argv['min-free-mem']);
@@ -106,6 +112,7 @@ async function main(): Promise<void> {
     log,
     verify: (data) => (secrets.length > 0 ? signatureProblem(data, secrets) : undefined),
     ...(minFreeMiB !== undefined && { minFreeMiB }),
+    ...(argv['metrics-port'] !== undefined && { metricsPort: argv['metrics-port'], metricsHost: argv['metrics-host'] }),
   });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {

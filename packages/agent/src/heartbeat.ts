@@ -11,6 +11,8 @@ export class Heartbeat {
     private readonly intervalMs: number,
     private readonly snapshot: () => AgentRecord,
     private readonly onError: (error: Error) => void,
+    /** Receives the round trip of each beat, in seconds. */
+    private readonly onLatency: (seconds: number) => void = () => undefined,
   ) {}
 
   /** Seconds the record survives without a beat: three missed beats make an agent "lost". */
@@ -20,6 +22,7 @@ export class Heartbeat {
 
   async beat(): Promise<void> {
     const record = { ...this.snapshot(), lastSeen: Date.now() };
+    const started = performance.now();
     await this.redis
       .multi()
       .hset(this.keys.agent(record.name), agentHashFields(record))
@@ -28,6 +31,7 @@ export class Heartbeat {
       // Agents gone for a day leave the list (status only reads).
       .zremrangebyscore(this.keys.agents, 0, record.lastSeen - 24 * 3600 * 1000)
       .exec();
+    this.onLatency((performance.now() - started) / 1000);
   }
 
   private pending: NodeJS.Timeout | undefined;

@@ -34,3 +34,4 @@ export * from './queue/task-scripts.js';
 export * from './results/collect-metrics.js';
 export * from './queue/signing.js';
 export * from './exec/spawner-launcher.js';
+export * from './metrics/prometheus.js';

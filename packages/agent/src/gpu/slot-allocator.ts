@@ -74,6 +74,18 @@ export class SlotAllocator {
     for (const gpu of allocation.gpus) this.used.set(gpu, Math.max(0, this.used.get(gpu)! - 1));
   }
 
+  get gpuSlotCount(): number {
+    return [...this.capacity.values()].reduce((sum, n) => sum + n, 0);
+  }
+
+  get gpuSlotsUsed(): number {
+    return [...this.used.values()].reduce((sum, n) => sum + n, 0);
+  }
+
+  get cpuSlotsUsed(): number {
+    return this.cpuUsed;
+  }
+
   /** Nothing runs. */
   get idle(): boolean {
     return this.cpuUsed === 0 && [...this.used.values()].every((n) => n === 0);

@@ -2,6 +2,7 @@
 import type { ProcessLauncher, RedisKeys, RunTaskOptions, TaskOutcome } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
+import type { AgentMetrics } from '../metrics/agent-metrics.js';
 import type { LockKeeper } from './lock-keeper.js';
 
 export interface AgentContext {
@@ -19,6 +20,7 @@ export interface AgentContext {
   logLines: number;
   /** Checks a job's signature; returns why it is refused, or undefined. */
   verify: (data: unknown) => string | undefined;
+  metrics: AgentMetrics;
   /** Runs a task: the shared executor (a benchmark may put a stand-in here). */
   execute: (options: RunTaskOptions) => Promise<TaskOutcome>;
 }

@@ -24,6 +24,7 @@ import type { Allocation } from '../gpu/slot-allocator.js';
 import type { AgentContext } from './agent-context.js';
 import { LogShipper } from './log-shipper.js';
 import { sweepInfo } from './sweep-info.js';
+import type { RunEnd } from '../metrics/agent-metrics.js';
 
 /** Why a run was stopped from outside; decides what we tell Redis. */
 type StopReason = { kind: 'cancel'; reason: string } | { kind: 'lost'; reason: string } | { kind: 'hand-back'; reason: string };
@@ -85,6 +86,7 @@ export class TaskRun {
         await taskScripts.failJob(ctx.redis, ctx.keys.task(this.taskId), { prefix: ctx.keys.prefix, taskId: this.taskId, jobId, reason: `rejected: ${refused}`, now: new Date().toISOString() });
       }
       await job.moveToFailed(new UnrecoverableError(`rejected: ${refused}`), this.token, false);
+      ctx.metrics.runEnded('refused');
       return;
     }
     const data = job.data;
@@ -253,14 +255,19 @@ export class TaskRun {
     const { ctx, job } = this;
     // The last log lines carry metrics, and command records must land before the task's end.
     await Promise.allSettled(this.shipping);
-    if (this.stopReason?.kind === 'lost') return; // the job is no longer ours to report
+    if (this.stopReason?.kind === 'lost') {
+      ctx.metrics.runEnded('lost');
+      return; // the job is no longer ours to report
+    }
     const plan = await this.plan(data, outcome, attempt);
     if ((await this.finish(taskKey, plan.state, plan.fields)) === -1) {
       // The lock expired while we ran (a frozen process, a cut network): the task may already
       // run elsewhere, or will once BullMQ finds it stalled. Reporting now could end it wrongly.
       ctx.log.warn({ task: data.task.name, job: String(job.id) }, 'the job lock expired during the run; leaving the task to the queue');
+      ctx.metrics.runEnded('lost');
       return;
     }
+    ctx.metrics.runEnded(this.stopReason?.kind === 'hand-back' ? 'handed_back' : plan.state === 'waiting' ? 'failed' : (plan.state as RunEnd));
     await plan.bullmq().catch((error: Error) => ctx.log.warn({ task: data.task.name, error: error.message }, 'BullMQ did not take the result'));
     ctx.log.info({ task: data.task.name, ...plan.detail }, plan.said);
   }

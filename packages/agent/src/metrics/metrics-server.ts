@@ -1,0 +1,22 @@
+/** `--metrics-port`: a /metrics endpoint for Prometheus, and /healthz. */
+import { createServer, type Server } from 'node:http';
+import { formatMetrics, PROMETHEUS_CONTENT_TYPE, type Metric } from '@sweep-runner/shared';
+
+export function serveMetrics(port: number, host: string, collect: () => Metric[]): Promise<Server> {
+  const server = createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (request.method !== 'GET') {
+      response.writeHead(405).end();
+    } else if (path === '/metrics') {
+      response.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(formatMetrics(collect()));
+    } else if (path === '/healthz') {
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
