@@ -1,9 +1,6 @@
 /** `coord retry SWEEP`: queue failed (and/or cancelled) tasks again, skipping their succeeded commands. */
-import { ExitError, UsageError, type TaskJobData, type TaskState } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { sweepExists } from '../distributed/find-task.js';
-import { type QueueItem } from '../distributed/queue-jobs.js';
-import { sweepTasksIn } from '../distributed/sweep-tasks.js';
+import { retryStates, retryTasks } from '../distributed/retry-tasks.js';
 import { createTerminal } from '../output/terminal.js';
 import { connect, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 
@@ -16,54 +13,18 @@ interface RetryArgs extends RedisArgs {
 }
 
 async function handler(args: ArgumentsCamelCase<RetryArgs>): Promise<void> {
-  // Loaded when used: BullMQ costs a quarter second at start-up.
-  const { queueJobs } = await import('../distributed/queue-jobs.js');
   const terminal = createTerminal();
-  const states: TaskState[] = [];
-  if (args.failed || !args.cancelled) states.push('failed', 'timeout');
-  if (args.cancelled || !args.failed) states.push('cancelled');
+  const states = retryStates(args.failed, args.cancelled);
   const sign = jobSigner(args);
   const { redis, keys } = await connect(args);
   try {
-    if (!(await sweepExists(redis, keys, args.sweep))) throw new ExitError(`no sweep "${args.sweep}" under prefix "${keys.prefix}"; coord status lists the sweeps`);
-    let tasks = await sweepTasksIn(redis, keys, args.sweep, states, ['spec', 'runs']);
-    if (args.tasks && args.tasks.length > 0) {
-      const wanted = args.tasks;
-      for (const name of wanted) {
-        if (!tasks.some((t) => t.name === name || t.name.startsWith(name))) throw new UsageError(`sweep ${args.sweep} has no ${states.join('/')} task named "${name}"`);
-      }
-      tasks = tasks.filter((t) => wanted.some((name) => t.name === name || t.name.startsWith(name)));
-    }
-    const read = redis.pipeline();
-    for (const task of tasks) read.hmget(keys.task(task.id), ...task.commands.map((c) => `cmd:${c}`));
-    const recorded = ((await read.exec()) ?? []).map(([, values]) => values as Array<string | null>);
-    const items: QueueItem[] = [];
-    const notRetried: string[] = [];
-    for (const [i, task] of tasks.entries()) {
-      const skip = task.commands.filter((_, j) => recorded[i]?.[j] != null && (JSON.parse(recorded[i]![j]!) as { code?: number }).code === 0);
-      const extra = task as unknown as { spec?: string | null; runs?: string | null };
-      if (!extra.spec) {
-        notRetried.push(task.name);
-        continue;
-      }
-      const { skip: _earlier, ...data } = JSON.parse(extra.spec) as TaskJobData;
-      items.push({
-        data: { ...data, force: false, ...(skip.length > 0 && { skip }) },
-        index: task.index,
-        state: 'waiting',
-        runs: Number(extra.runs ?? 0),
-        from: states,
-        resetAttempts: false,
-        priority: data.task.settings.priority,
-      });
-    }
-    const taken = await queueJobs(redis, keys, items, sign ? { sign } : {}, () => undefined);
-    const requeued = taken.filter((t) => t === 1).length;
+    const result = await retryTasks(redis, keys, args.sweep, { states, ...(args.tasks && { names: args.tasks }) }, sign);
+    const { requeued, notRetried } = result;
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ sweep: args.sweep, requeued, notRetried })}\n`);
       return;
     }
-    terminal.line(`requeued ${requeued} task(s) of sweep ${args.sweep}${tasks.length === 0 ? ` (none is ${states.join(' or ')})` : ''}`);
+    terminal.line(`requeued ${requeued} task(s) of sweep ${args.sweep}${result.matched === 0 ? ` (none is ${states.join(' or ')})` : ''}`);
     if (notRetried.length > 0) terminal.error(`not retried (their job data is gone; resubmit the sweep file instead): ${notRetried.join(', ')}`);
   } finally {
     redis.disconnect();
