@@ -342,7 +342,7 @@ export class Agent {
             this.slotFreed();
           };
           this.launch(new TaskRun(this.context(), fetched.queue, fetched.job, token, allocation, free), free);
-          if (!this.allocator.canFit(fetched.queue.gpus)) await this.fetcher.passOn(fetched.queue);
+          await this.fetcher.passOn(fetched.queue);
           continue;
         }
         await this.fetcher.wait(eligible);

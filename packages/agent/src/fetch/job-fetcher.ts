@@ -40,7 +40,11 @@ export class JobFetcher {
     return undefined;
   }
 
-  /** We stop taking this queue's jobs for now (no free slot): let a blocked agent look instead. */
+  /**
+   * We took a job after consuming the queue's only wake-up marker: put it back at once, so
+   * the next blocked agent wakes and fetches in parallel with us rather than after us (with
+   * hundreds of agents a burst of jobs would otherwise wake them one at a time).
+   */
   async passOn(queue: ServedQueue): Promise<void> {
     if (this.consumed.delete(queue.name)) await this.redis.zadd(queue.markerKey, 0, '0');
   }

@@ -5,6 +5,7 @@
 import { jobIdOf, normaliseOutputRoot, queueName, taskScripts, type EnqueueArgs, type RedisKeys, type TaskJobData } from '@sweep-runner/shared';
 import { Job, Queue, type JobsOptions } from 'bullmq';
 import type { ChainableCommander, Redis } from 'ioredis';
+import { wakeAgents } from './wake-agents.js';
 
 export interface QueueItem {
   data: TaskJobData;
@@ -94,6 +95,7 @@ export async function queueJobs(
     await Promise.allSettled(added);
     const failure = (results ?? []).find(([error]) => error);
     if (failure) throw new Error(`Redis refused part of the request: ${failure[0]!.message}`);
+    if (added.length > 0) await wakeAgents(redis, keys);
     return positions.map((position) => Number(results?.[position]?.[1] ?? 0));
   } finally {
     await Promise.allSettled([...queues.values()].map((queue) => queue.close()));

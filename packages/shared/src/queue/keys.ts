@@ -52,7 +52,7 @@ export class RedisKeys {
   agent(name: string): string {
     return `${this.prefix}:agent:${name}`;
   }
-  /** ZSET an agent adds to itself to end its blocking wait early (a slot freed). */
+  /** ZSET an agent blocks on with its queues' markers: a freed slot, a stop or a new sweep end the wait. */
   agentWake(name: string): string {
     return `${this.prefix}:agent:${name}:wake`;
   }
