@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { connectionSettings, DEFAULT_PREFIX, isLoopback, isUsageError, loadSecrets, signatureProblem, UsageError } from '@sweep-runner/shared';
-import { nanoid } from 'nanoid';
+import { customAlphabet } from 'nanoid';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { Agent } from './agent.js';
@@ -41,6 +41,7 @@ const argv = await yargs(hideBin(process.argv))
   .option('min-free-mem', { type: 'string', describe: 'start a task on a GPU only if nvidia-smi reports this much free memory on it (e.g. 8G)' })
   .option('secret-file', { type: 'string', describe: 'job secret(s), one per line, mode 600 (or $RUNNER_SECRET, comma-separated): refuse unsigned jobs' })
   .option('insecure', { type: 'boolean', default: false, describe: 'allow running without a job secret against a Redis that is not on this machine' })
+  .completion('completion', 'Print a bash/zsh completion script: agent completion >> ~/.bashrc')
   .strict()
   .help()
   .alias('h', 'help')
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
   if (!Number.isFinite(lockMs) || lockMs < 1000) throw new UsageError('--lock-ms must be at least 1000');
   const pools = argv.pool.flatMap((p) => p.split(',')).filter(Boolean);
   for (const pool of pools) if (!/^[\w.-]+$/.test(pool)) throw new UsageError(`--pool "${pool}": use letters, digits, "_", "-" or "."`);
-  const name = argv.name ?? `${hostname()}-${nanoid(4)}`;
+  const name = argv.name ?? `${hostname()}-${customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 4)()}`;
   if (!/^[\w.@-]+$/.test(name)) throw new UsageError(`--name "${name}": use letters, digits, "_", "-", "." or "@"`);
   const connection = connectionSettings(argv.redis, {
     ...(argv['tls-ca'] !== undefined && { ca: argv['tls-ca'] }),

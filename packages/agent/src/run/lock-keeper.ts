@@ -34,6 +34,16 @@ export class LockKeeper {
     this.held.set(jobId, { worker, jobId, token, lastRenewed: Date.now(), onLost });
   }
 
+  /**
+   * Whether the job's lock was renewed recently enough that it is surely still ours, judged
+   * by our own clock alone (no Redis): a process frozen past its lock learns it here before
+   * starting anything, even if the renewal timer has not run since it woke up.
+   */
+  isFresh(jobId: string): boolean {
+    const held = this.held.get(jobId);
+    return held !== undefined && Date.now() - held.lastRenewed < this.lockMs * 0.5;
+  }
+
   release(jobId: string): void {
     this.held.delete(jobId);
   }

@@ -91,7 +91,7 @@ export class TaskRun {
     }
     const data = job.data;
     const taskKey = ctx.keys.task(data.taskId);
-    const started = await taskScripts.start(ctx.redis, taskKey, {
+    const started = await taskScripts.start(ctx.redis, taskKey, this.queue.worker.toKey(`${jobId}:lock`), {
       prefix: ctx.keys.prefix,
       taskId: data.taskId,
       jobId,
@@ -102,9 +102,12 @@ export class TaskRun {
       now: this.startedAt,
     });
     if (started.attempt === 0) {
-      // Cancelled while waiting, finished already, or superseded by a newer submission.
+      // Cancelled while waiting, finished already, superseded by a newer submission, or
+      // (after a freeze) the job's lock went to another agent: then it is not ours to fail.
       ctx.log.info({ task: data.task.name, job: jobId, why: started.why }, 'not running a job whose task moved on');
-      await job.moveToFailed(new UnrecoverableError(`not run: task is ${started.why}`), this.token, false).catch(() => undefined);
+      if (!started.why.startsWith('no longer ours')) {
+        await job.moveToFailed(new UnrecoverableError(`not run: task is ${started.why}`), this.token, false).catch(() => undefined);
+      }
       return;
     }
     ctx.locks.hold(this.queue.worker, jobId, this.token, (why) => {
@@ -149,6 +152,11 @@ export class TaskRun {
       force: data.force,
       ...(data.skip && { alreadySucceeded: data.skip }),
       signal: this.controller.signal,
+      mayStart: () => {
+        if (ctx.locks.isFresh(String(this.job.id))) return true;
+        this.stop({ kind: 'lost', reason: 'the job lock was not renewed lately (was this process frozen?); another agent may run it' });
+        return false;
+      },
       killGraceMs: ctx.killGraceMs,
       orphanTimeoutMs: ctx.lockMs / 2,
       attempt,

@@ -6,7 +6,7 @@
 import { hostname, userInfo } from 'node:os';
 import { normaliseOutputRoot, PAYLOAD_VERSION, taskIdOf, type MetricsSettings, type RedisKeys, type TaskJobData, type TaskSpec } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
-import { nanoid } from 'nanoid';
+import { customAlphabet } from 'nanoid';
 import { queueJobs, type QueueItem, type QueueOptions } from './queue-jobs.js';
 
 export interface SubmitInput extends QueueOptions {
@@ -31,6 +31,9 @@ export interface SubmitResult {
   alreadyQueuedIds: string[];
 }
 
+/** Letters and digits only: an id starting with "-" would read as a flag on a command line. */
+const newSweepId = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', 10);
+
 function safeUser(): string {
   try {
     return userInfo().username;
@@ -40,7 +43,7 @@ function safeUser(): string {
 }
 
 export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitInput): Promise<SubmitResult> {
-  const sweepId = nanoid(10);
+  const sweepId = newSweepId();
   const now = Date.now();
   const ids = input.tasks.map((task) => taskIdOf(task.outputRoot, task.name));
 

@@ -34,6 +34,11 @@ export interface RunTaskOptions {
   echo?: (chunk: Buffer) => void;
   /** See LaunchSpec.orphanTimeoutMs. */
   orphanTimeoutMs?: number;
+  /**
+   * Asked before each command starts; false stops the task as interrupted. An agent uses it
+   * to make sure it still holds the job (it may have been frozen since the last check).
+   */
+  mayStart?: () => boolean;
   /** Extra environment for the commands. */
   env?: Record<string, string | undefined>;
   onEvent?: (event: ExecutorEvent) => void;
@@ -87,7 +92,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
       emit({ type: 'command-skip', command: command.name, index, total });
       continue;
     }
-    if (options.signal?.aborted) {
+    if (options.signal?.aborted || (options.mayStart && !options.mayStart())) {
       outcome.state = 'interrupted';
       break;
     }

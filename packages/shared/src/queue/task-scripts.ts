@@ -48,9 +48,13 @@ redis.call('ZADD', p .. ':task-names', 0, ARGV[8] .. '\\0' .. id)
 return 1
 `;
 
-/** An agent starts a job: returns {attempt, 'ok'} or {0, why not}. */
+/**
+ * An agent starts a job: returns {attempt, 'ok'} or {0, why not}. KEYS[2] is the job's
+ * BullMQ lock: an agent that was frozen after taking the job may find it given to another.
+ */
 const START = `${HELPERS}
 local key, p, id, jobId, token = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if redis.call('GET', KEYS[2]) ~= token then return {0, 'no longer ours (the job lock expired)'} end
 local state, job, sweep, index = unpack(redis.call('HMGET', key, 'state', 'job', 'sweep', 'index'))
 if state ~= 'waiting' and state ~= 'running' then return {0, tostring(state)} end
 if job ~= jobId then return {0, 'superseded by a newer submission'} end
@@ -128,7 +132,7 @@ return 0
 
 const SCRIPTS = {
   sweepEnqueueTask: { numberOfKeys: 1, lua: ENQUEUE },
-  sweepStartTask: { numberOfKeys: 1, lua: START },
+  sweepStartTask: { numberOfKeys: 2, lua: START },
   sweepFinishTask: { numberOfKeys: 2, lua: FINISH },
   sweepRecordCommand: { numberOfKeys: 1, lua: RECORD_COMMAND },
   sweepRequeueStalled: { numberOfKeys: 1, lua: REQUEUE_STALLED },
@@ -178,8 +182,8 @@ export const taskScripts = {
       a.commands.join(','), a.retries, a.from.join(','), a.now, a.resetAttempts ? '1' : '0',
     ]) as Promise<number>;
   },
-  async start(redis: Redis, taskKey: string, a: { prefix: string; taskId: string; jobId: string; token: string; agent: string; host: string; gpus: string; now: string }) {
-    const [attempt, why] = (await call(redis, 'sweepStartTask', [taskKey, a.prefix, a.taskId, a.jobId, a.token, a.agent, a.host, a.gpus, a.now])) as [number, string];
+  async start(redis: Redis, taskKey: string, lockKey: string, a: { prefix: string; taskId: string; jobId: string; token: string; agent: string; host: string; gpus: string; now: string }) {
+    const [attempt, why] = (await call(redis, 'sweepStartTask', [taskKey, lockKey, a.prefix, a.taskId, a.jobId, a.token, a.agent, a.host, a.gpus, a.now])) as [number, string];
     return { attempt, why };
   },
   /** 1: recorded; 0: the task moved on; -1: the job lock is not ours any more. */
