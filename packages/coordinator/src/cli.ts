@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runCommand } from './commands/run.js';
 import { cancelCommand } from './commands/cancel.js';
+import { initCommand } from './commands/init.js';
 import { logsCommand } from './commands/logs.js';
 import { resultsCommand } from './commands/results.js';
 import { retryCommand } from './commands/retry.js';
@@ -21,6 +22,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 const cli = yargs(hideBin(process.argv))
   .scriptName('coord')
   .usage('$0 <command> [options]\n\nRun hyper-parameter sweeps: locally (coord run) or across GPU machines (coord submit + agent).')
+  .command(initCommand)
   .command(runCommand)
   .command(submitCommand)
   .command(statusCommand)
@@ -28,6 +30,7 @@ const cli = yargs(hideBin(process.argv))
   .command(cancelCommand)
   .command(retryCommand)
   .command(resultsCommand)
+  .completion('completion', 'Print a bash/zsh completion script: coord completion >> ~/.bashrc')
   .demandCommand(1, 'name a command, e.g. "coord run params.yaml" (see coord --help)')
   .recommendCommands()
   .strict()

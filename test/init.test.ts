@@ -1,0 +1,149 @@
+/**
+ * `coord init` writes a commented params.yaml that `coord run --dry-run` accepts as it is, and
+ * with its commented-out blocks switched on; `coord completion` prints a shell script.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AGENT, coord, runCli } from './helpers/cli.js';
+import { useTempDirs } from './helpers/temp-dir.js';
+
+const tempDir = useTempDirs();
+
+interface DryRun {
+  resources: string[];
+  tasks: Array<{ name: string; output: string; commands: Record<string, string> }>;
+  warnings: string[];
+}
+
+async function dryRun(cwd: string, file?: string): Promise<DryRun> {
+  const result = await coord(['run', ...(file ? [file] : []), '--dry-run', '--json'], { cwd });
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout) as DryRun;
+}
+
+/**
+ * Removes the "# " of a commented-out key line (`# gpus: 1`) and of the indented lines that
+ * continue it (`#   size:`), for the keys given: what a user does to switch a block on.
+ */
+function switchOn(text: string, keys: string[]): string {
+  let inBlock = false;
+  return text
+    .split('\n')
+    .map((line) => {
+      const key = /^# ([\w-]+):/.exec(line)?.[1];
+      if (key !== undefined && keys.includes(key)) {
+        inBlock = true;
+        return line.slice(2);
+      }
+      if (inBlock && line.startsWith('#   ')) return line.slice(2);
+      inBlock = false;
+      return line;
+    })
+    .join('\n');
+}
+
+describe('coord init', () => {
+  it('writes a commented params.yaml that coord run --dry-run accepts as it is', async () => {
+    const dir = tempDir();
+    const result = await coord(['init'], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('wrote params.yaml');
+    expect(result.stdout).toContain('coord run --dry-run');
+
+    const text = readFileSync(join(dir, 'params.yaml'), 'utf8');
+    // Comments explain each part a new project meets.
+    for (const needle of ['template:', 'default:', '# alias:', 'resource:', '---', '{_output}', '[amp]', '{lr}', '_title:']) expect(text).toContain(needle);
+    for (const key of ['gpus', 'pool', 'timeout', 'retries', 'priority']) expect(text).toMatch(new RegExp(`^# ${key}: .*# \\S`, 'm'));
+    expect(text.split('\n').filter((line) => line.trimStart().startsWith('#')).length).toBeGreaterThan(30);
+
+    const expansion = await dryRun(dir);
+    expect(expansion.warnings).toEqual([]);
+    expect(expansion.resources).toEqual(['0']);
+    expect(expansion.tasks.map((task) => task.name)).toEqual([
+      'Lr_0.001-Seed_1',
+      'Lr_0.001-Seed_2',
+      'Lr_0.0003-Seed_1',
+      'Lr_0.0003-Seed_2',
+      'Lr_0.0001-Seed_1',
+      'Lr_0.0001-Seed_2',
+    ]);
+    const first = expansion.tasks[0]!;
+    expect(first.commands.train).toBe('python train.py --lr 0.001 --seed 1 --batch-size 32 --save-dir output/Lr_0.001-Seed_1 --dropout 0.1');
+    expect(first.commands.test).toBe('python test.py --checkpoint output/Lr_0.001-Seed_1/model.pt');
+
+    // The human listing checks more (assertRunnable) than the JSON one.
+    const listing = await coord(['run', '--dry-run'], { cwd: dir });
+    expect(listing.code).toBe(0);
+    expect(listing.stdout).toContain('6 tasks');
+  });
+
+  it('stays valid with its commented-out alias and distributed settings switched on', async () => {
+    const dir = tempDir();
+    expect((await coord(['init'], { cwd: dir })).code).toBe(0);
+    const file = join(dir, 'params.yaml');
+    const text = readFileSync(file, 'utf8');
+    const switched = switchOn(text, ['alias', 'size', 'gpus', 'pool', 'timeout', 'retries', 'priority']);
+    expect(switched).not.toBe(text);
+    expect(switched).toMatch(/^alias:\n {2}size:\n {4}small: /m);
+    expect(switched).toMatch(/^gpus: 1/m);
+    expect(switched).toMatch(/^size: \[small, big\]/m);
+    writeFileSync(file, switched);
+
+    const expansion = await dryRun(dir);
+    expect(expansion.warnings).toEqual([]);
+    expect(expansion.tasks).toHaveLength(12);
+    expect(expansion.tasks[0]!.name).toBe('Lr_0.001-Seed_1-Size_small');
+    expect(expansion.tasks[1]!.commands.train).toContain('--batch-size 128 --save-dir output/Lr_0.001-Seed_1-Size_big --dropout 0.3');
+  });
+
+  it('refuses to overwrite an existing file without --force, and overwrites it with --force', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'params.yaml');
+    writeFileSync(file, 'template: {train: echo mine}\n');
+
+    const refused = await coord(['init'], { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('params.yaml exists: pass --force');
+    expect(readFileSync(file, 'utf8')).toBe('template: {train: echo mine}\n');
+
+    const forced = await coord(['init', '--force'], { cwd: dir });
+    expect(forced.code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toContain('written by `coord init`');
+  });
+
+  it('writes another file name, making missing directories', async () => {
+    const dir = tempDir();
+    const result = await coord(['init', 'sweeps/lr search.yaml'], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('coord run "sweeps/lr search.yaml" --dry-run');
+    expect(existsSync(join(dir, 'params.yaml'))).toBe(false);
+    expect((await dryRun(dir, 'sweeps/lr search.yaml')).tasks).toHaveLength(6);
+  });
+});
+
+describe('shell completion', () => {
+  it('coord completion prints a bash completion script whose answers name the commands', async () => {
+    const script = await coord(['completion']);
+    expect(script.code).toBe(0);
+    expect(script.stdout).toContain('###-begin-coord-completions-###');
+    expect(script.stdout).toContain('complete -o bashdefault -o default -F _coord_yargs_completions coord');
+
+    // What the script asks for when the user presses Tab.
+    const commands = await coord(['--get-yargs-completions', 'coord', '']);
+    expect(commands.code).toBe(0);
+    expect(commands.stdout.split('\n')).toEqual(expect.arrayContaining(['init', 'run', 'submit', 'status', 'completion']));
+    const flags = await coord(['--get-yargs-completions', 'coord', 'run', '--dr']);
+    expect(flags.stdout.split('\n')).toContain('--dry-run');
+  });
+
+  it('agent completion prints one too, and does not start an agent', async () => {
+    const script = await runCli(AGENT, ['completion']);
+    expect(script.code).toBe(0);
+    expect(script.stdout).toContain('complete -o bashdefault -o default -F _agent_yargs_completions agent');
+    const flags = await runCli(AGENT, ['--get-yargs-completions', 'agent', '--wor']);
+    expect(flags.code).toBe(0);
+    expect(flags.stdout.split('\n')).toContain('--workdir');
+  });
+});
