@@ -8,6 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import { runCommand } from './commands/run.js';
 import { cancelCommand } from './commands/cancel.js';
 import { initCommand } from './commands/init.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { logsCommand } from './commands/logs.js';
 import { resultsCommand } from './commands/results.js';
 import { retryCommand } from './commands/retry.js';
@@ -30,6 +31,7 @@ const cli = yargs(hideBin(process.argv))
   .command(cancelCommand)
   .command(retryCommand)
   .command(resultsCommand)
+  .command(dashboardCommand)
   .completion('completion', 'Print a bash/zsh completion script: coord completion >> ~/.bashrc')
   .demandCommand(1, 'name a command, e.g. "coord run params.yaml" (see coord --help)')
   .recommendCommands()

@@ -1,0 +1,56 @@
+/** `coord dashboard`: a live web view of sweeps, agents, logs and results, with cancel and retry. */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { checkBind } from '../dashboard/bind-check.js';
+import { numberFlag } from '../options/number-flags.js';
+import { connect, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
+
+interface DashboardArgs extends RedisArgs {
+  port: string;
+  host: string;
+  authToken?: string;
+  readOnly: boolean;
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilStopped(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+async function handler(args: ArgumentsCamelCase<DashboardArgs>): Promise<void> {
+  const port = numberFlag('port', args.port, { integer: true, min: 0, max: 65535 })!;
+  const token = args.authToken ?? (process.env.RUNNER_DASHBOARD_TOKEN || undefined);
+  checkBind(args.host, token);
+  const sign = jobSigner(args);
+  const { redis, keys } = await connect(args);
+  try {
+    // Loaded when used: express, bull-board and BullMQ cost time at start-up.
+    const { startDashboard } = await import('../dashboard/server.js');
+    const dashboard = await startDashboard({ redis, keys, host: args.host, port, readOnly: args.readOnly, ...(token !== undefined && { token }), ...(sign && { sign }) });
+    const notes = [args.readOnly ? 'read-only' : '', token !== undefined ? 'token required' : ''].filter(Boolean);
+    process.stdout.write(`coord dashboard: ${dashboard.url}${notes.length ? ` (${notes.join(', ')})` : ''}; Ctrl-C stops it\n`);
+    await untilStopped();
+    await dashboard.close();
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export const dashboardCommand: CommandModule<object, DashboardArgs> = {
+  command: 'dashboard',
+  describe: 'Serve a live web dashboard of sweeps, agents, logs and results (with cancel and retry)',
+  builder: ((yargs: Argv) =>
+    withRedisOptions(yargs)
+      .option('port', { type: 'string', requiresArg: true, default: '8080', describe: 'port to listen on (0: any free port)' })
+      .option('host', { type: 'string', requiresArg: true, default: '127.0.0.1', describe: 'address to listen on; anything but loopback needs --auth-token' })
+      .option('auth-token', { type: 'string', requiresArg: true, describe: 'token every request must carry (or $RUNNER_DASHBOARD_TOKEN); at least 16 characters' })
+      .option('read-only', { type: 'boolean', default: false, describe: 'show only: no cancel or retry' })) as unknown as CommandModule<object, DashboardArgs>['builder'],
+  handler,
+};

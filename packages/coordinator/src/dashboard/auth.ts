@@ -1,0 +1,61 @@
+/**
+ * The token check, on every request when a token is set. A browser logs in once with
+ * `?token=...` (or the form of the 401 page) and then carries an HttpOnly cookie, which
+ * EventSource and bull-board's own requests send too; scripts send `Authorization: Bearer`.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+
+export const TOKEN_COOKIE = 'coord_dashboard_token';
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** Constant-time comparison (of digests, so lengths do not leak either). */
+function sameToken(given: string, expected: Buffer): boolean {
+  return timingSafeEqual(digest(given), expected);
+}
+
+function cookieToken(req: Request): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0 && part.slice(0, at).trim() === TOKEN_COOKIE) return decodeURIComponent(part.slice(at + 1).trim());
+  }
+  return undefined;
+}
+
+function bearerToken(req: Request): string | undefined {
+  const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+  return match?.[1]?.trim();
+}
+
+const LOGIN_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>coord dashboard: token needed</title></head>
+<body style="font: 15px system-ui, sans-serif; max-width: 32rem; margin: 4rem auto">
+<h1 style="font-size: 1.3rem">This dashboard needs its token</h1>
+<p>Ask whoever started <code>coord dashboard</code> for it (the <code>--auth-token</code> or <code>RUNNER_DASHBOARD_TOKEN</code> value).</p>
+<form method="get" action="/"><input name="token" type="password" autofocus size="40" aria-label="token"> <button>Open</button></form>
+</body></html>`;
+
+export function requireToken(token: string) {
+  const expected = digest(token);
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const fromQuery = typeof req.query.token === 'string' ? req.query.token : undefined;
+    if (fromQuery !== undefined && req.method === 'GET' && sameToken(fromQuery, expected)) {
+      // Trade the token in the address (history, logs, Referer) for a cookie, then drop it from the URL.
+      res.cookie(TOKEN_COOKIE, fromQuery, { httpOnly: true, sameSite: 'strict', path: '/' });
+      const url = new URL(req.originalUrl, 'http://x');
+      url.searchParams.delete('token');
+      res.redirect(303, `${url.pathname}${url.search}`);
+      return;
+    }
+    const given = bearerToken(req) ?? cookieToken(req);
+    if (given !== undefined && sameToken(given, expected)) {
+      next();
+      return;
+    }
+    res.status(401).set('WWW-Authenticate', 'Bearer realm="coord dashboard"');
+    if (req.accepts(['html', 'json']) === 'html' && req.method === 'GET') res.type('html').send(LOGIN_PAGE);
+    else res.json({ error: 'this dashboard needs its token: Authorization: Bearer TOKEN' });
+  };
+}

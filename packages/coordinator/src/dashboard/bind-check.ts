@@ -1,0 +1,22 @@
+/**
+ * Where the dashboard may listen: loopback needs nothing; any other address needs a token,
+ * because the dashboard can cancel and requeue tasks and shows every command line.
+ */
+import { isIP } from 'node:net';
+import { UsageError } from '@sweep-runner/shared';
+
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  if (bare === 'localhost' || bare === '::1') return true;
+  return isIP(bare) === 4 && bare.startsWith('127.');
+}
+
+/** Throws (exit 2) when a non-loopback bind has no token. */
+export function checkBind(host: string, token: string | undefined): void {
+  if (token !== undefined && token.length < 16) {
+    throw new UsageError('the dashboard token must be at least 16 characters; make one with: openssl rand -hex 24');
+  }
+  if (!isLoopback(host) && token === undefined) {
+    throw new UsageError(`--host ${host} lets other machines in: give --auth-token TOKEN (or set RUNNER_DASHBOARD_TOKEN), e.g. from openssl rand -hex 24`);
+  }
+}

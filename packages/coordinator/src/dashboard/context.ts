@@ -1,0 +1,15 @@
+/** What every route needs: Redis, the key layout, and the dashboard's settings. */
+import type { RedisKeys, TaskJobData } from '@sweep-runner/shared';
+import type { Redis } from 'ioredis';
+import type { OverviewFeed } from './overview-feed.js';
+import type { TaskQueries } from './task-query.js';
+
+export interface DashboardContext {
+  redis: Redis;
+  keys: RedisKeys;
+  readOnly: boolean;
+  feed: OverviewFeed;
+  tasks: TaskQueries;
+  /** Signs requeued jobs when a job secret is configured. */
+  sign?: (data: TaskJobData) => TaskJobData;
+}

@@ -1,0 +1,35 @@
+/** Errors as HTTP answers: one JSON shape, `{"error": "what went wrong and what to do"}`. */
+import { isUsageError } from '@sweep-runner/shared';
+import type { NextFunction, Request, Response } from 'express';
+
+export class HttpError extends Error {
+  readonly code = 'E_HTTP';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+function statusOf(error: unknown): number {
+  if (error instanceof HttpError) return error.status;
+  if (isUsageError(error)) return 400;
+  if ((error as { code?: unknown })?.code === 'E_EXIT') return 409;
+  if (/NOPERM/.test(String((error as Error)?.message))) return 403;
+  return 500;
+}
+
+/** Express error handler (four arguments, so Express knows it handles errors). */
+export function sendError(error: unknown, _req: Request, res: Response, next: NextFunction): void {
+  if (res.headersSent) {
+    next(error);
+    return;
+  }
+  const status = statusOf(error);
+  let message = error instanceof Error ? error.message : String(error);
+  if (status === 403 && /NOPERM/.test(message)) message = `permission denied by Redis (${message}); the dashboard's Redis user may only read: start it with --read-only or a user that may write`;
+  if (status === 500) process.stderr.write(`coord dashboard: ${message}\n`);
+  res.status(status).json({ error: message });
+}

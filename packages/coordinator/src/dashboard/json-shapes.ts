@@ -1,0 +1,32 @@
+/**
+ * What the API returns: the shapes of `coord status --json` (sweeps, agents, tasks), with
+ * the few fields a page needs on top (a task's id for links and actions, its duration).
+ */
+import type { TaskRecord } from '@sweep-runner/shared';
+import { agentJson, taskJson } from '../commands/status.js';
+import type { AgentSummary, SweepSummary } from '../distributed/read-status.js';
+
+export type SweepJson = ReturnType<typeof sweepJson>;
+export type AgentJson = ReturnType<typeof agentRowJson>;
+export type TaskRowJson = ReturnType<typeof taskRowJson>;
+
+/** As `coord status --json` prints a sweep. */
+export function sweepJson(s: SweepSummary) {
+  return { id: s.id, file: s.file, output: s.output, title: s.title || null, createdAt: s.createdAt, counts: s.counts };
+}
+
+/** As `coord status --json` prints an agent; each running task also has its id, for links. */
+export function agentRowJson(agent: AgentSummary) {
+  return { ...agentJson(agent), running: agent.running.map((r) => ({ task: r.task, gpus: r.gpus, sweep: r.sweep, taskId: r.taskId, startedAt: r.startedAt })) };
+}
+
+/** Seconds the task ran (so far, while running); null before it started. */
+export function durationOf(task: TaskRecord, now = Date.now()): number | null {
+  if (!task.startedAt) return null;
+  const end = task.endedAt ? Date.parse(task.endedAt) : now;
+  return Math.max(0, (end - Date.parse(task.startedAt)) / 1000);
+}
+
+export function taskRowJson(task: TaskRecord, now = Date.now()) {
+  return { ...taskJson(task), id: task.id, sweep: task.sweep, commands: task.commands, duration: durationOf(task, now) };
+}

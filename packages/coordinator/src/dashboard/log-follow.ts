@@ -1,0 +1,116 @@
+/**
+ * A task's log lines over server-sent events, as `coord logs -f` reads them: each command's
+ * capped stream (keys.log) with its `:meta` hash (host, path, lines shipped, ended), then
+ * XREAD on a connection of its own until the task is final and its streams have ended.
+ * Each batch carries the stream positions as its event id, so a reconnecting EventSource
+ * (Last-Event-ID) continues where it was instead of starting over.
+ */
+import type { RedisKeys, TaskRecord } from '@sweep-runner/shared';
+import type { Redis } from 'ioredis';
+import type { EventStream } from './event-stream.js';
+
+type StreamEntry = [id: string, fields: string[]];
+
+export interface LogMeta {
+  command: string;
+  host: string | null;
+  path: string | null;
+  /** Lines the agent shipped that the capped stream no longer holds. */
+  dropped: number;
+}
+
+export interface LogLines {
+  command: string;
+  lines: string[];
+}
+
+const BATCH = 1000;
+
+function lineOf(fields: string[]): string {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'line') return fields[i + 1]!;
+  return '';
+}
+
+export function encodePositions(positions: Map<string, string>): string {
+  return Buffer.from(JSON.stringify(Object.fromEntries(positions))).toString('base64url');
+}
+
+export function decodePositions(text: string | undefined): Map<string, string> | undefined {
+  if (!text) return undefined;
+  try {
+    const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
+    if (!value || typeof value !== 'object') return undefined;
+    return new Map(Object.entries(value as Record<string, unknown>).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  } catch {
+    return undefined;
+  }
+}
+
+export async function followLog(redis: Redis, keys: RedisKeys, task: TaskRecord, stream: EventStream, resume?: Map<string, string>): Promise<void> {
+  const commands = task.commands;
+  const streamKeys = commands.map((command) => keys.log(task.id, command));
+  const positions = new Map(resume ?? []);
+  const described = new Set<string>();
+
+  const describe = async (command: string, key: string) => {
+    if (described.has(command)) return;
+    described.add(command);
+    const [meta, kept] = await Promise.all([redis.hgetall(`${key}:meta`), redis.xlen(key)]);
+    const shipped = Number(meta.lines ?? kept);
+    stream.send('meta', { command, host: meta.host ?? null, path: meta.path ?? null, dropped: Math.max(0, shipped - kept) } satisfies LogMeta);
+  };
+  const send = (command: string, entries: StreamEntry[]) => {
+    for (let start = 0; start < entries.length; start += BATCH) {
+      const batch = entries.slice(start, start + BATCH);
+      positions.set(command, batch[batch.length - 1]![0]);
+      stream.send('lines', { command, lines: batch.map(([, fields]) => lineOf(fields)) } satisfies LogLines, encodePositions(positions));
+    }
+  };
+
+  if (!resume) {
+    for (const [i, command] of commands.entries()) {
+      const key = streamKeys[i]!;
+      if ((await redis.exists(key)) === 0) continue;
+      await describe(command, key);
+      send(command, (await redis.xrange(key, '-', '+')) as StreamEntry[]);
+      positions.set(command, positions.get(command) ?? '0');
+    }
+  } else {
+    for (const [i, command] of commands.entries()) if (positions.has(command)) await describe(command, streamKeys[i]!);
+  }
+
+  const reader = redis.duplicate();
+  reader.on('error', () => undefined);
+  stream.onClose(() => reader.disconnect());
+  try {
+    while (!stream.closed) {
+      const result = (await reader.xread('COUNT', BATCH, 'BLOCK', 1000, 'STREAMS', ...streamKeys, ...commands.map((c) => positions.get(c) ?? '0'))) as
+        | Array<[string, StreamEntry[]]>
+        | null;
+      if (stream.closed) return;
+      for (const [key, entries] of result ?? []) {
+        const command = commands[streamKeys.indexOf(key)]!;
+        await describe(command, key);
+        send(command, entries);
+      }
+      if (result) continue;
+      // Nothing new for a second: stop once the task is final and every stream it wrote has ended.
+      const state = await redis.hget(keys.task(task.id), 'state');
+      if (state === 'waiting' || state === 'running') continue;
+      const ended = await Promise.all(streamKeys.map((key) => redis.hget(`${key}:meta`, 'ended')));
+      if (ended.every((value, i) => value !== null || !positions.has(commands[i]!))) {
+        stream.send('end', { state });
+        stream.end();
+        return;
+      }
+    }
+  } catch (error) {
+    // The browser left (the reader was disconnected under XREAD) or Redis failed.
+    if (!stream.closed) {
+      stream.send('problem', { error: (error as Error).message });
+      stream.end();
+    }
+  } finally {
+    reader.disconnect();
+  }
+}

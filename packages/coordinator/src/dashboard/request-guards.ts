@@ -1,0 +1,54 @@
+/**
+ * Checks that keep other web pages out of a dashboard the browser can reach:
+ * - on a loopback bind, the Host header must name loopback, so a site that re-points its
+ *   DNS name at 127.0.0.1 cannot read the dashboard (DNS rebinding);
+ * - actions must be JSON POSTs from the dashboard's own origin, which a form or a plain
+ *   cross-site request cannot send (no CSRF without a token).
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { isLoopback } from './bind-check.js';
+
+export function loopbackHostOnly(req: Request, res: Response, next: NextFunction): void {
+  const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+  if (isLoopback(host)) {
+    next();
+    return;
+  }
+  res.status(421).json({ error: `this dashboard listens on loopback only; open it as http://127.0.0.1 or http://localhost, not ${host || 'an empty Host'}` });
+}
+
+function originHost(origin: string): string {
+  try {
+    return new URL(origin).host; // "null" (a sandboxed or file page) throws: no host
+  } catch {
+    return '';
+  }
+}
+
+export function sameOriginJson(req: Request, res: Response, next: NextFunction): void {
+  if (!req.is('application/json')) {
+    res.status(415).json({ error: 'actions take a JSON body (Content-Type: application/json)' });
+    return;
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined && originHost(origin) !== req.headers.host) {
+    res.status(403).json({ error: `actions are taken only from the dashboard's own pages (not from origin ${origin})` });
+    return;
+  }
+  next();
+}
+
+/**
+ * Headers for every page, bull-board's included: everything loads from this server (which
+ * also stops bull-board fetching its web fonts from Google: the page falls back to system
+ * fonts and works offline).
+ */
+export function pageHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.set({
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY',
+    'Content-Security-Policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+  });
+  next();
+}

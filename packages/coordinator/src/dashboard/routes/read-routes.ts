@@ -1,0 +1,94 @@
+/**
+ * The read side of the JSON API: overview, one sweep's tasks, a task, results, and the two
+ * event streams (live overview, a task's log). Shapes follow `coord status --json`.
+ */
+import { parseTaskRecord, type TaskRecord } from '@sweep-runner/shared';
+import { Router, type Request } from 'express';
+import { readSweep } from '../../distributed/read-status.js';
+import { sweepResults } from '../../results/redis-results.js';
+import { buildResultsTable } from '../../results/results-table.js';
+import type { DashboardContext } from '../context.js';
+import { openEventStream } from '../event-stream.js';
+import { HttpError } from '../http-errors.js';
+import { sweepJson, taskRowJson } from '../json-shapes.js';
+import { decodePositions, followLog } from '../log-follow.js';
+import { readOverview } from '../overview-feed.js';
+import { choiceParam, intParam, listParam, stateParam, stringParam } from '../query-params.js';
+import { TASK_SORTS } from '../task-query.js';
+
+/** Sweep ids (nanoid) and task ids (hex) are short words; anything else is not one of ours. */
+export function idParam(req: Request, name: string): string {
+  const id = req.params[name];
+  if (typeof id !== 'string' || !/^[\w-]{1,64}$/.test(id)) throw new HttpError(400, `"${String(id)}" is not a ${name} id`);
+  return id;
+}
+
+export async function loadSweep(context: DashboardContext, id: string) {
+  const sweep = await readSweep(context.redis, context.keys, id);
+  if (!sweep) throw new HttpError(404, `no sweep "${id}" under prefix "${context.keys.prefix}"`);
+  return sweep;
+}
+
+export async function loadTask(context: DashboardContext, id: string): Promise<TaskRecord> {
+  const task = parseTaskRecord(await context.redis.hgetall(context.keys.task(id)));
+  if (!task) throw new HttpError(404, `no task with id "${id}" under prefix "${context.keys.prefix}"`);
+  return task;
+}
+
+export function readRoutes(context: DashboardContext): Router {
+  const router = Router();
+  const { redis, keys } = context;
+
+  router.get('/config', (_req, res) => {
+    res.json({ readOnly: context.readOnly, prefix: keys.prefix });
+  });
+
+  router.get('/overview', async (req, res) => {
+    res.json(await readOverview(redis, keys, intParam(req, 'sweeps', 50, 1, 1000)));
+  });
+
+  router.get('/events', (req, res) => {
+    const stream = openEventStream(req, res);
+    stream.onClose(context.feed.subscribe((overview) => stream.send('overview', overview)));
+  });
+
+  router.get('/sweeps/:sweep', async (req, res) => {
+    res.json({ sweep: sweepJson(await loadSweep(context, idParam(req, 'sweep'))) });
+  });
+
+  router.get('/sweeps/:sweep/tasks', async (req, res) => {
+    const sweep = await loadSweep(context, idParam(req, 'sweep'));
+    const state = stateParam(req);
+    const search = stringParam(req, 'q');
+    const offset = intParam(req, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = intParam(req, 'limit', 100, 1, 1000);
+    const sort = choiceParam(req, 'sort', TASK_SORTS, 'index');
+    const page = await context.tasks.page(sweep.id, { sort, offset, limit, ...(state && { state }), ...(search && { search }) });
+    const now = Date.now();
+    res.json({ sweeps: [sweepJson(sweep)], tasks: page.tasks.map((task) => taskRowJson(task, now)), page: { offset, limit, total: page.total } });
+  });
+
+  router.get('/sweeps/:sweep/results', async (req, res) => {
+    const sweep = await loadSweep(context, idParam(req, 'sweep'));
+    const metrics = listParam(req, 'metric');
+    const groupByExcept = listParam(req, 'groupByExcept');
+    const sort = stringParam(req, 'sort');
+    const results = await sweepResults(redis, keys, sweep.id);
+    const table = buildResultsTable(results, { metrics, groupByExcept, ...(sort !== undefined && { sort }) });
+    res.json({ sweep: sweepJson(sweep), tasks: results.length, ...table });
+  });
+
+  router.get('/tasks/:task', async (req, res) => {
+    const task = await loadTask(context, idParam(req, 'task'));
+    res.json({ task: { ...taskRowJson(task), results: task.results } });
+  });
+
+  router.get('/tasks/:task/log', async (req, res) => {
+    const task = await loadTask(context, idParam(req, 'task'));
+    const resume = decodePositions(req.get('Last-Event-ID'));
+    const stream = openEventStream(req, res);
+    await followLog(redis, keys, task, stream, resume);
+  });
+
+  return router;
+}

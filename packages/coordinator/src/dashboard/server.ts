@@ -1,0 +1,98 @@
+/**
+ * The dashboard's HTTP server: token check (when set), request guards, JSON API, event
+ * streams, the static UI and bull-board. It keeps no state of its own: everything it shows
+ * is read from Redis when asked.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ExitError, type RedisKeys, type TaskJobData } from '@sweep-runner/shared';
+import express from 'express';
+import type { Redis } from 'ioredis';
+import { requireToken } from './auth.js';
+import { isLoopback } from './bind-check.js';
+import type { DashboardContext } from './context.js';
+import { sendError } from './http-errors.js';
+import { OverviewFeed } from './overview-feed.js';
+import { createQueuesBoard, QUEUES_PATH } from './queues-board.js';
+import { loopbackHostOnly, pageHeaders } from './request-guards.js';
+import { actionRoutes } from './routes/action-routes.js';
+import { readRoutes } from './routes/read-routes.js';
+import { staticRoutes } from './static-files.js';
+import { TaskQueries } from './task-query.js';
+
+export interface DashboardOptions {
+  redis: Redis;
+  keys: RedisKeys;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  token?: string;
+  readOnly: boolean;
+  sign?: (data: TaskJobData) => TaskJobData;
+}
+
+export interface Dashboard {
+  url: string;
+  close(): Promise<void>;
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') reject(new ExitError(`port ${port} on ${host} is in use: pick another with --port`, 2));
+      else if (error.code === 'EADDRNOTAVAIL') reject(new ExitError(`${host} is not an address of this machine: pick one with --host`, 2));
+      else if (error.code === 'EACCES') reject(new ExitError(`no permission to listen on port ${port}: pick one above 1024 with --port`, 2));
+      else reject(error);
+    });
+    server.listen(port, host, () => resolve());
+  });
+}
+
+export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
+  const { redis, keys } = options;
+  const board = createQueuesBoard(redis, keys);
+  const feed = new OverviewFeed(redis, keys);
+  const context: DashboardContext = {
+    redis,
+    keys,
+    readOnly: options.readOnly,
+    feed,
+    tasks: new TaskQueries(redis, keys),
+    ...(options.sign && { sign: options.sign }),
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(pageHeaders);
+  if (isLoopback(options.host)) app.use(loopbackHostOnly);
+  if (options.token !== undefined) app.use(requireToken(options.token));
+  app.use('/api', readRoutes(context), actionRoutes(context));
+  app.use('/api', (_req, res) => {
+    res.status(404).json({ error: 'no such API route' });
+  });
+  app.use(QUEUES_PATH, board.router);
+  app.use(staticRoutes());
+  app.use(sendError);
+
+  const server = createServer(app);
+  await listen(server, options.host, options.port);
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${address.port}/`,
+    close() {
+      closing ??= (async () => {
+        feed.stop();
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Event streams never end by themselves: cut them so close() can finish.
+        server.closeAllConnections();
+        const results = await Promise.allSettled([stopped, board.close()]);
+        const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed.length > 0) throw new AggregateError(failed.map((r) => r.reason as unknown), 'the dashboard did not close cleanly');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,63 @@
+// The single page: a hash router over five views, all fed by one live overview stream.
+import { getJson, liveOverview } from './api.js';
+import { fill } from './dom.js';
+import { errorBox, settings, tickClocks } from './ui.js';
+import { agentsView } from './views/agents.js';
+import { logView } from './views/log.js';
+import { resultsView } from './views/results.js';
+import { sweepsView } from './views/sweeps.js';
+import { tasksView } from './views/tasks.js';
+
+const routes = [
+  [/^#?\/?$/, 'sweeps', sweepsView],
+  [/^#\/agents$/, 'agents', agentsView],
+  [/^#\/sweeps\/([\w-]+)$/, 'sweeps', tasksView],
+  [/^#\/sweeps\/([\w-]+)\/results$/, 'sweeps', resultsView],
+  [/^#\/tasks\/([\w-]+)$/, 'sweeps', logView],
+];
+
+const root = document.getElementById('view');
+let current;
+let latest;
+
+function route() {
+  current?.dispose?.();
+  current = undefined;
+  const hash = location.hash || '#/';
+  for (const [pattern, nav, view] of routes) {
+    const match = pattern.exec(hash);
+    if (!match) continue;
+    for (const link of document.querySelectorAll('[data-nav]')) link.classList.toggle('active', link.dataset.nav === nav);
+    fill(root);
+    current = view(root, ...match.slice(1).map(decodeURIComponent));
+    if (latest) current.onOverview?.(latest);
+    return;
+  }
+  fill(root, errorBox(new Error(`no page ${hash}; go back to the sweeps`)));
+}
+
+function showLive(connected) {
+  const live = document.getElementById('live');
+  live.textContent = connected ? 'live' : 'reconnecting…';
+  live.classList.toggle('on', connected);
+}
+
+async function start() {
+  try {
+    Object.assign(settings, await getJson('/config'));
+  } catch (error) {
+    fill(root, errorBox(error));
+    return;
+  }
+  document.getElementById('read-only').hidden = !settings.readOnly;
+  document.body.classList.toggle('read-only', settings.readOnly);
+  window.addEventListener('hashchange', route);
+  route();
+  liveOverview((overview) => {
+    latest = overview;
+    current?.onOverview?.(overview);
+  }, showLive);
+  setInterval(() => tickClocks(root), 1000);
+}
+
+start();

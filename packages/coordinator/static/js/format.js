@@ -1,0 +1,48 @@
+// Text for numbers, times and states, as `coord status` prints them.
+
+export const STATES = ['waiting', 'running', 'succeeded', 'failed', 'timeout', 'cancelled', 'skipped'];
+export const FINAL = ['succeeded', 'failed', 'timeout', 'cancelled', 'skipped'];
+
+export function duration(seconds) {
+  if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return '-';
+  const s = Math.floor(seconds);
+  if (s < 60) return `${seconds < 10 ? seconds.toFixed(1) : s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  const hours = Math.floor(m / 60);
+  if (hours < 48) return `${hours}h ${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(hours / 24)}d ${hours % 24}h`;
+}
+
+/** Seconds a task ran, counting on while it runs. */
+export function taskSeconds(task, now = Date.now()) {
+  if (!task.startedAt) return null;
+  const end = task.endedAt ? Date.parse(task.endedAt) : now;
+  return Math.max(0, (end - Date.parse(task.startedAt)) / 1000);
+}
+
+export function age(iso, now = Date.now()) {
+  const at = typeof iso === 'number' ? iso : Date.parse(iso);
+  if (Number.isNaN(at)) return '-';
+  return duration(Math.max(0, (now - at) / 1000)).replace(/\.\ds$/, 's');
+}
+
+export function done(counts) {
+  return FINAL.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
+}
+
+export function exitText(task) {
+  if (task.signal) return task.signal;
+  return task.exitCode === null || task.exitCode === undefined ? '-' : String(task.exitCode);
+}
+
+/** As `coord results` prints numbers: six significant digits. */
+export function number(value) {
+  if (typeof value !== 'number') return value === null || value === undefined ? '' : String(value);
+  if (!Number.isFinite(value)) return String(value);
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
+}
+
+export function plural(n, word) {
+  return `${n.toLocaleString('en')} ${word}${n === 1 ? '' : 's'}`;
+}

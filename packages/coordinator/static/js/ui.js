@@ -1,0 +1,110 @@
+// Shared pieces of the pages: state badges, progress bars, confirmation, toasts, buttons.
+import { postJson } from './api.js';
+import { h } from './dom.js';
+import { age, done, duration, plural, STATES, taskSeconds } from './format.js';
+
+export const settings = { readOnly: false };
+
+export function stateBadge(state) {
+  return h('span', { class: `badge state-${state}` }, state);
+}
+
+/** A bar with one segment per state, and "n / total done". */
+export function progressBar(counts) {
+  const total = counts.total || 0;
+  const bar = h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': total, 'aria-valuenow': done(counts) });
+  for (const state of STATES) {
+    const n = counts[state] ?? 0;
+    if (n > 0 && total > 0) bar.append(h('span', { class: `seg state-${state}`, style: { width: `${(100 * n) / total}%` }, title: `${n} ${state}` }));
+  }
+  return h('div', { class: 'progress-wrap' }, bar, h('span', { class: 'progress-text' }, `${done(counts).toLocaleString('en')} / ${total.toLocaleString('en')} done`));
+}
+
+export function countChips(counts, onPick) {
+  return h(
+    'div',
+    { class: 'chips' },
+    STATES.filter((state) => (counts[state] ?? 0) > 0).map((state) =>
+      h(onPick ? 'button' : 'span', { class: `chip state-${state}`, onclick: onPick ? () => onPick(state) : undefined, type: onPick ? 'button' : undefined }, `${counts[state].toLocaleString('en')} ${state}`),
+    ),
+  );
+}
+
+export function toast(text, kind = 'info') {
+  const box = document.getElementById('toasts');
+  const item = h('div', { class: `toast ${kind}` }, text);
+  box.append(item);
+  setTimeout(() => item.remove(), kind === 'error' ? 8000 : 4000);
+}
+
+/** Resolves true when the user confirms in the dialog. */
+export function confirmAction(text, label) {
+  const dialog = document.getElementById('confirm');
+  document.getElementById('confirm-text').textContent = text;
+  document.getElementById('confirm-yes').textContent = label;
+  dialog.returnValue = '';
+  dialog.showModal();
+  return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'yes'), { once: true }));
+}
+
+/**
+ * A button for an action (cancel or retry): asks first, then POSTs and reports the answer.
+ * Disabled on a read-only dashboard.
+ */
+export function actionButton({ label, question, confirmLabel, path, body = {}, describe, kind = 'secondary', onDone }) {
+  const button = h('button', { type: 'button', class: `action ${kind}`, 'data-action': label.toLowerCase() }, label);
+  if (settings.readOnly) {
+    button.disabled = true;
+    button.title = 'read-only dashboard (--read-only)';
+    return button;
+  }
+  button.addEventListener('click', async (event) => {
+    event.stopPropagation();
+    if (!(await confirmAction(question, confirmLabel))) return;
+    button.disabled = true;
+    try {
+      const result = await postJson(path, body);
+      toast(describe(result));
+      onDone?.(result);
+    } catch (error) {
+      toast(error.message, 'error');
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return button;
+}
+
+export function cancelResultText(result) {
+  const parts = [`cancelled ${plural(result.cancelled, 'task')}`];
+  if (result.stillRunning) parts.push(`${result.stillRunning} stopping on their agents`);
+  if (result.alreadyFinished) parts.push(`${result.alreadyFinished} already finished`);
+  return parts.join('; ');
+}
+
+export function retryResultText(result) {
+  const text = `requeued ${plural(result.requeued, 'task')}`;
+  return result.notRetried?.length ? `${text}; not retried (job data gone, resubmit): ${result.notRetried.join(', ')}` : text;
+}
+
+export function errorBox(error) {
+  return h('div', { class: 'error-box' }, error.message ?? String(error));
+}
+
+/** "5s ago" that counts on (see tickClocks). */
+export function since(iso) {
+  return h('span', { 'data-since': iso, title: String(iso) }, age(iso));
+}
+
+/** A task's run time, counting on while it runs (see tickClocks). */
+export function runTime(task) {
+  const running = task.startedAt && !task.endedAt;
+  return h('span', { class: 'run-time', 'data-started': running ? task.startedAt : undefined }, duration(taskSeconds(task)));
+}
+
+/** Moves every clock on the page without rebuilding it (a rebuilt button would lose a click). */
+export function tickClocks(root = document) {
+  const now = Date.now();
+  for (const element of root.querySelectorAll('[data-since]')) element.textContent = age(element.dataset.since, now);
+  for (const element of root.querySelectorAll('[data-started]')) element.textContent = duration(taskSeconds({ startedAt: element.dataset.started }, now));
+}

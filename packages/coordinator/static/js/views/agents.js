@@ -1,0 +1,70 @@
+// Agents: one card per agent, one box per GPU with the tasks on it; lost agents marked.
+import { fill, h } from '../dom.js';
+import { plural } from '../format.js';
+import { runTime, since } from '../ui.js';
+
+function taskLink(run) {
+  return h('a', { class: 'gpu-task', href: `#/tasks/${run.taskId}`, title: `sweep ${run.sweep}` }, run.task, ' ', h('span', { class: 'muted' }, runTime(run)));
+}
+
+function gpuBox(agent, gpu) {
+  const slots = agent.slots.filter((slot) => slot === gpu).length;
+  const runs = agent.running.filter((run) => run.gpus.split(',').includes(gpu));
+  const busy = agent.busyGpus.includes(gpu);
+  const state = runs.length > 0 ? 'busy' : busy ? 'other' : 'idle';
+  return h(
+    'div',
+    { class: `gpu gpu-${state}`, 'data-gpu': gpu },
+    h('div', { class: 'gpu-head' }, h('strong', {}, `GPU ${gpu}`), h('span', { class: 'muted' }, `${runs.length}/${slots} slot${slots === 1 ? '' : 's'}`)),
+    runs.length > 0 ? runs.map(taskLink) : h('div', { class: 'muted' }, busy ? 'busy: other users' : 'idle'),
+  );
+}
+
+function cpuBox(agent) {
+  const runs = agent.running.filter((run) => run.gpus === '');
+  return h(
+    'div',
+    { class: `gpu ${runs.length ? 'gpu-busy' : 'gpu-idle'}`, 'data-gpu': 'cpu' },
+    h('div', { class: 'gpu-head' }, h('strong', {}, 'CPU'), h('span', { class: 'muted' }, `${runs.length}/${agent.cpuSlots} slots`)),
+    runs.length > 0 ? runs.map(taskLink) : h('div', { class: 'muted' }, 'idle'),
+  );
+}
+
+function agentCard(agent) {
+  const lost = agent.state === 'lost';
+  return h(
+    'article',
+    { class: `card agent${lost ? ' lost' : ''}`, 'data-agent': agent.name },
+    h(
+      'div',
+      { class: 'card-head' },
+      h('strong', { class: 'agent-name' }, agent.name),
+      h('span', { class: 'muted' }, agent.host || '?'),
+      h('span', { class: `badge agent-${agent.state}` }, lost ? 'LOST' : agent.state),
+      agent.insecure && h('span', { class: 'badge warn', title: 'started with --insecure: runs unsigned jobs' }, 'insecure'),
+      h('span', { class: 'spacer' }),
+      h('span', { class: 'muted' }, `pools: ${agent.pools.join(', ') || '-'}`),
+      h('span', { class: lost ? 'heartbeat late' : 'heartbeat' }, 'heartbeat ', since(agent.lastSeen), ' ago'),
+    ),
+    h('div', { class: 'gpus' }, agent.gpus.map((gpu) => gpuBox(agent, gpu)), agent.cpuSlots > 0 && cpuBox(agent)),
+  );
+}
+
+export function agentsView(root) {
+  const summary = h('p', { class: 'muted' }, 'Loading…');
+  const list = h('div', { class: 'agents' });
+  fill(root, h('div', { class: 'page-head' }, h('h1', {}, 'Agents'), summary), list);
+  let agents = [];
+  const draw = () => {
+    const lost = agents.filter((a) => a.state === 'lost').length;
+    fill(summary, `${plural(agents.length - lost, 'agent')} up${lost ? `, ${lost} lost (heartbeat stopped)` : ''}`);
+    if (agents.length === 0) fill(list, h('p', { class: 'empty' }, 'No agents: start one on a GPU machine with: agent --gpus 0,1'));
+    else fill(list, agents.map(agentCard));
+  };
+  return {
+    onOverview(overview) {
+      agents = overview.agents;
+      draw();
+    },
+  };
+}

@@ -1,0 +1,130 @@
+// A task's log, following live: one section per command with where the full log lives.
+import { followLog, getJson } from '../api.js';
+import { fill, h } from '../dom.js';
+import { exitText, FINAL } from '../format.js';
+import { errorBox, runTime, stateBadge, toast } from '../ui.js';
+import { taskActions } from './tasks.js';
+
+/** Past this many lines per command, the oldest leave the page (the file on the agent keeps all). */
+const MAX_LINES = 20000;
+
+function fact(label, value) {
+  return h('div', { class: 'fact' }, h('span', { class: 'muted' }, label), h('span', {}, value));
+}
+
+export function logView(root, taskId) {
+  const head = h('div', { class: 'task-head' }, h('p', { class: 'muted' }, 'Loading…'));
+  const status = h('span', { class: 'log-status muted', 'data-role': 'log-status' }, 'connecting…');
+  const sections = h('div', { class: 'logs' });
+  fill(root, head, h('div', { class: 'controls' }, h('h2', {}, 'Log'), h('span', { class: 'spacer' }), status), sections);
+
+  const panes = new Map(); // command -> { pre, note, lines }
+  const pane = (command) => {
+    let entry = panes.get(command);
+    if (!entry) {
+      const pre = h('pre', { class: 'log', 'data-command': command });
+      const note = h('span', { class: 'muted' });
+      entry = { pre, note, lines: 0 };
+      sections.append(h('section', { class: 'log-section' }, h('h3', {}, command, ' ', note), pre));
+      panes.set(command, entry);
+    }
+    return entry;
+  };
+
+  let task;
+  let stop;
+  let following = false;
+  let ended = false;
+  const follow = () => {
+    if (following) return;
+    following = true;
+    if (ended) {
+      // Following again from the start (the task was retried): the old panes would repeat.
+      panes.clear();
+      fill(sections);
+    }
+    fill(status, 'following live');
+    stop = followLog(taskId, {
+      meta({ command, host, path, dropped }) {
+        const { note } = pane(command);
+        fill(note, path ? `${host ?? '?'}:${path}` : '', dropped ? ` (${dropped.toLocaleString('en')} earlier lines dropped from Redis; the file has them all)` : '');
+      },
+      lines({ command, lines }) {
+        const entry = pane(command);
+        const { pre } = entry;
+        const atBottom = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 40;
+        pre.append(lines.join('\n') + '\n');
+        entry.lines += lines.length;
+        while (entry.lines > MAX_LINES && pre.firstChild) {
+          entry.lines -= (pre.firstChild.textContent.match(/\n/g) ?? []).length;
+          pre.firstChild.remove();
+        }
+        if (atBottom) pre.scrollTop = pre.scrollHeight;
+      },
+      problem(error) {
+        toast(`log: ${error}`, 'error');
+      },
+      end({ state }) {
+        following = false;
+        ended = true;
+        fill(status, `ended (${state})`);
+      },
+      status(connected) {
+        if (following) fill(status, connected ? 'following live' : 'reconnecting…');
+      },
+    });
+  };
+
+  const showTask = (fresh) => {
+    task = fresh;
+    fill(
+      head,
+      h(
+        'div',
+        { class: 'page-head' },
+        h('h1', {}, task.name),
+        stateBadge(task.state),
+        h('span', { class: 'spacer' }),
+        h('a', { class: 'button secondary', href: `#/sweeps/${task.sweep}` }, 'Sweep'),
+        taskActions(task, refresh),
+      ),
+      h(
+        'div',
+        { class: 'facts' },
+        fact('sweep', h('a', { href: `#/sweeps/${task.sweep}`, class: 'mono' }, task.sweep)),
+        fact('agent', task.agent ?? '-'),
+        fact('GPUs', task.gpus || (task.agent ? 'cpu' : '-')),
+        fact('attempt', String(task.attempt)),
+        fact('exit', exitText(task)),
+        fact('duration', runTime(task)),
+        fact('output', h('span', { class: 'mono' }, task.output)),
+        task.reason && fact('reason', task.reason),
+      ),
+    );
+    // A retried task runs again: follow its new lines.
+    if (!FINAL.includes(task.state) && !following) follow();
+  };
+  const refresh = () =>
+    getJson(`/tasks/${taskId}`).then(
+      ({ task: fresh }) => showTask(fresh),
+      (error) => fill(head, errorBox(error)),
+    );
+
+  refresh();
+  follow();
+  let countsText = '';
+  return {
+    onOverview(overview) {
+      // The sweep's counts change whenever one of its tasks changes state.
+      const sweep = task && overview.sweeps.find((s) => s.id === task.sweep);
+      const text = JSON.stringify(sweep?.counts ?? overview.agents.map((a) => a.running));
+      if (text !== countsText) {
+        countsText = text;
+        refresh();
+      }
+    },
+    dispose() {
+      stop?.();
+    },
+  };
+}

@@ -1,0 +1,145 @@
+// Results: the `coord results` table (params that vary, metrics) and a chart of a chosen
+// metric against a chosen param, refreshed as tasks finish.
+import { getJson } from '../api.js';
+import { debounce, fill, h } from '../dom.js';
+import { number, plural } from '../format.js';
+import { errorBox } from '../ui.js';
+
+function isAggregate(value) {
+  return value !== null && typeof value === 'object' && 'mean' in value && 'n' in value;
+}
+
+function cellText(value) {
+  if (isAggregate(value)) return value.n === 0 ? '' : `${number(value.mean)} ± ${number(value.std)} (n=${value.n})`;
+  if (value !== null && typeof value === 'object') return JSON.stringify(value);
+  return number(value);
+}
+
+function metricValue(value) {
+  if (isAggregate(value)) return typeof value.mean === 'number' ? value.mean : null;
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+function resultsTable(table, sortBy, onSort) {
+  const rows = [...table.rows];
+  if (sortBy) {
+    const sign = sortBy.startsWith('-') ? -1 : 1;
+    const metric = sortBy.replace(/^-/, '');
+    rows.sort((a, b) => {
+      const [x, y] = [metricValue(a[metric]), metricValue(b[metric])];
+      if (x === null || y === null) return x === null ? (y === null ? 0 : 1) : -1;
+      return sign * (x - y);
+    });
+  }
+  const header = (name, isMetric) =>
+    h(
+      'th',
+      { class: isMetric ? 'metric' : 'param', onclick: isMetric ? () => onSort(sortBy === name ? `-${name}` : name) : undefined, title: isMetric ? 'sort by this metric' : undefined },
+      name,
+      isMetric && sortBy === name ? ' ▲' : isMetric && sortBy === `-${name}` ? ' ▼' : '',
+    );
+  return h(
+    'table',
+    { class: 'results' },
+    h('thead', {}, h('tr', {}, table.params.map((p) => header(p, false)), table.metrics.map((m) => header(m, true)))),
+    h(
+      'tbody',
+      {},
+      rows.map((row) => h('tr', {}, table.params.map((p) => h('td', {}, cellText(row[p]))), table.metrics.map((m) => h('td', { class: 'num' }, cellText(row[m]))))),
+    ),
+  );
+}
+
+export function resultsView(root, sweepId) {
+  const choice = { metric: '', param: '', groupByExcept: '', logX: false, sort: '' };
+  const metricSelect = h('select', { name: 'metric', 'aria-label': 'metric' });
+  const paramSelect = h('select', { name: 'param', 'aria-label': 'param' });
+  const groupInput = h('input', { name: 'groupByExcept', placeholder: 'fold params (e.g. seed)', 'aria-label': 'group by all params except', size: 18 });
+  const logBox = h('input', { type: 'checkbox', name: 'logX' });
+  const summary = h('span', { class: 'muted' });
+  const canvas = h('canvas', { id: 'results-chart', 'aria-label': 'chart of the metric against the param' });
+  const chartBox = h('div', { class: 'chart-box', 'data-role': 'chart' }, canvas);
+  const tableBox = h('div', { class: 'table-box' });
+  fill(
+    root,
+    h('div', { class: 'page-head' }, h('h1', {}, 'Results of ', h('a', { href: `#/sweeps/${sweepId}`, class: 'mono' }, sweepId)), h('span', { class: 'spacer' }), summary),
+    h('div', { class: 'controls' }, h('label', {}, 'metric ', metricSelect), h('label', {}, 'against ', paramSelect), h('label', {}, logBox, ' log scale'), h('label', {}, 'group by all but ', groupInput)),
+    chartBox,
+    tableBox,
+  );
+
+  let table;
+  let chart;
+  const options = (select, names, chosen) => {
+    fill(select, names.map((name) => h('option', { value: name, selected: name === chosen }, name)));
+    return names.includes(chosen) ? chosen : names[0] ?? '';
+  };
+
+  const drawChart = () => {
+    chart?.destroy();
+    chart = undefined;
+    chartBox.dataset.points = '0';
+    if (!table || !choice.metric || !choice.param || !window.Chart) {
+      chartBox.dataset.empty = 'true';
+      return;
+    }
+    const points = table.rows
+      .map((row) => ({ x: row[choice.param], y: metricValue(row[choice.metric]), row }))
+      .filter((p) => p.y !== null && p.x !== undefined && p.x !== null);
+    const numeric = points.every((p) => typeof p.x === 'number');
+    const labels = numeric ? undefined : [...new Set(points.map((p) => String(p.x)))];
+    const data = points.map((p) => ({ x: numeric ? p.x : String(p.x), y: p.y }));
+    const xType = numeric ? (choice.logX && points.every((p) => p.x > 0) ? 'logarithmic' : 'linear') : 'category';
+    chart = new window.Chart(canvas, {
+      type: 'scatter',
+      data: { ...(labels && { labels }), datasets: [{ label: `${choice.metric} by ${choice.param}`, data, pointRadius: 5, pointHoverRadius: 7, backgroundColor: 'rgba(37, 99, 235, 0.75)' }] },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        scales: { x: { type: xType, ...(labels && { labels }), title: { display: true, text: choice.param } }, y: { title: { display: true, text: choice.metric } } },
+        plugins: { legend: { display: false }, tooltip: { callbacks: { label: (item) => `${choice.param}=${item.raw.x}: ${number(item.raw.y)}` } } },
+      },
+    });
+    chartBox.dataset.points = String(data.length);
+    chartBox.dataset.empty = data.length === 0 ? 'true' : 'false';
+  };
+
+  const drawTable = () => {
+    fill(tableBox, table.rows.length ? resultsTable(table, choice.sort, (sort) => ((choice.sort = sort), drawTable())) : h('p', { class: 'empty' }, 'No finished tasks with metrics yet.'));
+  };
+
+  const load = async () => {
+    try {
+      table = await getJson(`/sweeps/${sweepId}/results`, { groupByExcept: choice.groupByExcept });
+    } catch (error) {
+      fill(tableBox, errorBox(error));
+      return;
+    }
+    fill(summary, `${plural(table.tasks, 'finished task')}, ${plural(table.metrics.length, 'metric')}`);
+    choice.metric = options(metricSelect, table.metrics, choice.metric);
+    choice.param = options(paramSelect, table.params, choice.param);
+    drawChart();
+    drawTable();
+  };
+  metricSelect.addEventListener('change', () => ((choice.metric = metricSelect.value), drawChart()));
+  paramSelect.addEventListener('change', () => ((choice.param = paramSelect.value), drawChart()));
+  logBox.addEventListener('change', () => ((choice.logX = logBox.checked), drawChart()));
+  groupInput.addEventListener('input', debounce(() => ((choice.groupByExcept = groupInput.value.trim()), load()), 400));
+
+  // Chart.js loads with `defer`; a page opened directly may get here first.
+  if (window.Chart) load();
+  else window.addEventListener('load', load, { once: true });
+  let countsText = '';
+  const reload = debounce(load, 500);
+  return {
+    onOverview(overview) {
+      const sweep = overview.sweeps.find((s) => s.id === sweepId);
+      const text = JSON.stringify(sweep?.counts ?? null);
+      if (countsText && text !== countsText) reload();
+      countsText = text;
+    },
+    dispose() {
+      chart?.destroy();
+    },
+  };
+}

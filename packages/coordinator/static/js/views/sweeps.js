@@ -1,0 +1,63 @@
+// Sweeps: one card per recent sweep with its progress, counts per state and actions.
+import { fill, h } from '../dom.js';
+import { plural } from '../format.js';
+import { actionButton, cancelResultText, countChips, progressBar, retryResultText, since } from '../ui.js';
+
+function sweepCard(sweep) {
+  const { counts } = sweep;
+  const active = counts.waiting + counts.running;
+  const retriable = counts.failed + counts.timeout + counts.cancelled;
+  return h(
+    'article',
+    { class: 'card sweep', 'data-sweep': sweep.id },
+    h(
+      'div',
+      { class: 'card-head' },
+      h('a', { class: 'sweep-id', href: `#/sweeps/${sweep.id}` }, sweep.id),
+      h('span', { class: 'muted' }, `${sweep.file}${sweep.title ? ` (-t ${sweep.title})` : ''} → ${sweep.output}`),
+      h('span', { class: 'spacer' }),
+      h('span', { class: 'muted' }, since(sweep.createdAt), ' ago'),
+    ),
+    progressBar(counts),
+    h(
+      'div',
+      { class: 'card-foot' },
+      countChips(counts),
+      h('span', { class: 'spacer' }),
+      h('a', { class: 'button secondary', href: `#/sweeps/${sweep.id}` }, 'Tasks'),
+      h('a', { class: 'button secondary', href: `#/sweeps/${sweep.id}/results` }, 'Results'),
+      active > 0 &&
+        actionButton({
+          label: 'Cancel',
+          kind: 'danger',
+          question: `Cancel sweep ${sweep.id}? Its ${plural(counts.waiting, 'waiting task')} leave the queue and its ${plural(counts.running, 'running task')} are killed on their agents.`,
+          confirmLabel: 'Cancel the sweep',
+          path: `/sweeps/${sweep.id}/cancel`,
+          describe: cancelResultText,
+        }),
+      retriable > 0 &&
+        actionButton({
+          label: 'Retry',
+          question: `Queue the ${plural(retriable, 'failed, timed-out or cancelled task')} of sweep ${sweep.id} again? Commands that succeeded are not run again.`,
+          confirmLabel: 'Retry them',
+          path: `/sweeps/${sweep.id}/retry`,
+          describe: retryResultText,
+        }),
+    ),
+  );
+}
+
+export function sweepsView(root) {
+  const summary = h('p', { class: 'muted' }, 'Loading…');
+  const list = h('div', { class: 'sweeps' });
+  fill(root, h('div', { class: 'page-head' }, h('h1', {}, 'Sweeps'), summary), list);
+  return {
+    onOverview({ sweeps, agents }) {
+      const live = agents.filter((a) => a.state !== 'lost');
+      const busy = live.reduce((sum, a) => sum + a.running.length, 0);
+      fill(summary, `${plural(sweeps.length, 'sweep')}; ${plural(live.length, 'agent')} up, running ${plural(busy, 'task')}`, agents.length > live.length ? `; ${agents.length - live.length} lost` : '');
+      if (sweeps.length === 0) fill(list, h('p', { class: 'empty' }, 'No sweeps yet: coord submit params.yaml'));
+      else fill(list, sweeps.map(sweepCard));
+    },
+  };
+}

@@ -1,0 +1,144 @@
+// One sweep's tasks: filter by state, search by name, sort by duration; a virtual table
+// that fetches only the rows in view and refreshes them when the sweep's counts change.
+import { getJson } from '../api.js';
+import { debounce, fill, h } from '../dom.js';
+import { exitText, plural, STATES } from '../format.js';
+import { actionButton, cancelResultText, countChips, errorBox, progressBar, retryResultText, runTime, since, stateBadge, toast } from '../ui.js';
+import { VirtualTable } from '../virtual-table.js';
+
+const SORTS = [
+  ['index', 'sweep order'],
+  ['-duration', 'longest first'],
+  ['duration', 'shortest first'],
+  ['name', 'name'],
+];
+
+export function taskActions(task, onDone) {
+  if (task.state === 'waiting' || task.state === 'running') {
+    return actionButton({
+      label: 'Cancel',
+      kind: 'danger small',
+      question: `Cancel task ${task.name}? ${task.state === 'running' ? `It is killed on ${task.agent}.` : 'It leaves the queue.'}`,
+      confirmLabel: 'Cancel the task',
+      path: `/tasks/${task.id}/cancel`,
+      describe: cancelResultText,
+      onDone,
+    });
+  }
+  if (task.state === 'failed' || task.state === 'timeout' || task.state === 'cancelled') {
+    return actionButton({
+      label: 'Retry',
+      kind: 'secondary small',
+      question: `Queue task ${task.name} again (attempt ${task.attempt + 1})? Commands that succeeded are not run again.`,
+      confirmLabel: 'Retry it',
+      path: `/tasks/${task.id}/retry`,
+      describe: retryResultText,
+      onDone,
+    });
+  }
+  return '';
+}
+
+export function tasksView(root, sweepId) {
+  const query = { state: '', q: '', sort: 'index' };
+  const head = h('div', { class: 'sweep-head' }, h('p', { class: 'muted' }, 'Loading…'));
+  const shownCount = h('span', { class: 'muted', 'data-role': 'total' });
+  const table = new VirtualTable({
+    columns: [
+      { title: 'Task', width: 'minmax(12rem, 3fr)' },
+      { title: 'State', width: '7rem' },
+      { title: 'Agent', width: 'minmax(6rem, 1.5fr)' },
+      { title: 'GPUs', width: '4.5rem' },
+      { title: 'Try', width: '3rem' },
+      { title: 'Exit', width: '4.5rem' },
+      { title: 'Duration', width: '6rem' },
+      { title: 'Reason', width: 'minmax(6rem, 2fr)' },
+      { title: '', width: '5.5rem' },
+    ],
+    fetchWindow: async (offset, limit) => {
+      const page = await getJson(`/sweeps/${sweepId}/tasks`, { ...query, offset, limit });
+      return { rows: page.tasks, total: page.page.total };
+    },
+    renderRow: (task) => [
+      h('a', { href: `#/tasks/${task.id}`, class: 'task-name', title: task.output }, task.name),
+      stateBadge(task.state),
+      task.agent ?? '-',
+      task.gpus || (task.agent ? 'cpu' : '-'),
+      String(task.attempt),
+      exitText(task),
+      runTime(task),
+      h('span', { class: 'reason', title: task.reason ?? '' }, task.reason ?? ''),
+      taskActions(task, () => table.refresh()),
+    ],
+    onTotal: (total) => fill(shownCount, plural(total, 'task')),
+    onError: (error) => toast(error.message, 'error'),
+  });
+
+  const stateSelect = h('select', { 'aria-label': 'state', name: 'state' }, h('option', { value: '' }, 'all states'), STATES.map((s) => h('option', { value: s }, s)));
+  const search = h('input', { type: 'search', name: 'q', placeholder: 'search task names', 'aria-label': 'search task names' });
+  const sortSelect = h('select', { 'aria-label': 'sort', name: 'sort' }, SORTS.map(([value, text]) => h('option', { value }, text)));
+  const setState = (state) => {
+    query.state = state;
+    stateSelect.value = state;
+    table.refresh(true);
+  };
+  stateSelect.addEventListener('change', () => setState(stateSelect.value));
+  search.addEventListener('input', debounce(() => ((query.q = search.value.trim()), table.refresh(true)), 250));
+  sortSelect.addEventListener('change', () => ((query.sort = sortSelect.value), table.refresh(true)));
+
+  fill(root, head, h('div', { class: 'controls' }, stateSelect, search, sortSelect, h('span', { class: 'spacer' }), shownCount), table.element);
+
+  let countsText = '';
+  const showSweep = (sweep) => {
+    const text = JSON.stringify(sweep.counts);
+    if (text === countsText) return;
+    const first = countsText === '';
+    countsText = text;
+    const { counts } = sweep;
+    fill(
+      head,
+      h(
+        'div',
+        { class: 'page-head' },
+        h('h1', {}, 'Sweep ', h('span', { class: 'mono' }, sweep.id)),
+        h('span', { class: 'muted' }, `${sweep.file}${sweep.title ? ` (-t ${sweep.title})` : ''} → ${sweep.output}, submitted `, since(sweep.createdAt), ' ago'),
+        h('span', { class: 'spacer' }),
+        h('a', { class: 'button secondary', href: `#/sweeps/${sweep.id}/results` }, 'Results'),
+        counts.waiting + counts.running > 0 &&
+          actionButton({
+            label: 'Cancel',
+            kind: 'danger',
+            question: `Cancel sweep ${sweep.id}? Its ${plural(counts.waiting, 'waiting task')} leave the queue and its ${plural(counts.running, 'running task')} are killed.`,
+            confirmLabel: 'Cancel the sweep',
+            path: `/sweeps/${sweep.id}/cancel`,
+            describe: cancelResultText,
+          }),
+        counts.failed + counts.timeout + counts.cancelled > 0 &&
+          actionButton({
+            label: 'Retry',
+            question: `Queue the ${plural(counts.failed + counts.timeout + counts.cancelled, 'failed, timed-out or cancelled task')} again?`,
+            confirmLabel: 'Retry them',
+            path: `/sweeps/${sweep.id}/retry`,
+            describe: retryResultText,
+          }),
+      ),
+      progressBar(counts),
+      countChips(counts, setState),
+    );
+    if (!first) table.refresh();
+  };
+
+  getJson(`/sweeps/${sweepId}`)
+    .then(({ sweep }) => {
+      showSweep(sweep);
+      table.refresh(true);
+    })
+    .catch((error) => fill(head, errorBox(error)));
+  return {
+    onOverview(overview) {
+      const sweep = overview.sweeps.find((s) => s.id === sweepId);
+      if (sweep) showSweep(sweep);
+      else getJson(`/sweeps/${sweepId}`).then(({ sweep: fresh }) => showSweep(fresh), () => undefined);
+    },
+  };
+}

@@ -1,0 +1,93 @@
+// A table that renders only the rows in view and fetches them a window at a time, so a
+// sweep of 10,000 (or 100,000) tasks scrolls as smoothly as one of ten.
+import { fill, h } from './dom.js';
+
+export class VirtualTable {
+  /**
+   * columns: [{ title, width }]; fetchWindow(offset, limit) -> Promise<{ rows, total }>;
+   * renderRow(row) -> array of cells; onTotal(total) after each answer.
+   */
+  constructor({ columns, fetchWindow, renderRow, onTotal = () => {}, onError = () => {}, rowHeight = 34, chunk = 100, height = '65vh' }) {
+    Object.assign(this, { columns, fetchWindow, renderRow, onTotal, onError, rowHeight, chunk });
+    this.template = columns.map((c) => c.width).join(' ');
+    this.cache = new Map(); // chunk index -> { rows, generation }
+    this.pending = new Set(); // `${generation}:${chunk}`
+    this.drawn = new Map(); // row index -> { json, element } on screen
+    this.generation = 0;
+    this.resetAt = 0;
+    this.total = undefined;
+    this.spacer = h('div', { class: 'vspacer' });
+    this.body = h('div', { class: 'vbody' });
+    this.viewport = h('div', { class: 'viewport', style: { height } }, this.spacer, this.body);
+    this.viewport.addEventListener('scroll', () => this.draw(), { passive: true });
+    this.element = h(
+      'div',
+      { class: 'vtable', role: 'table' },
+      h('div', { class: 'vrow vhead', role: 'row', style: { gridTemplateColumns: this.template } }, columns.map((c) => h('div', { role: 'columnheader' }, c.title))),
+      this.viewport,
+    );
+  }
+
+  /** Fetch again what is in view; `reset` (new filter or sort) also forgets the rows held and scrolls up. */
+  refresh(reset = false) {
+    this.generation++;
+    if (reset) {
+      this.cache.clear();
+      this.resetAt = this.generation;
+      this.total = undefined;
+      this.viewport.scrollTop = 0;
+    }
+    this.draw();
+  }
+
+  draw() {
+    const first = Math.max(0, Math.floor(this.viewport.scrollTop / this.rowHeight) - 5);
+    const shown = Math.ceil((this.viewport.clientHeight || 600) / this.rowHeight) + 10;
+    const last = this.total === undefined ? first + shown : Math.min(this.total, first + shown);
+    for (let c = Math.floor(first / this.chunk); c <= Math.floor(Math.max(first, last - 1) / this.chunk); c++) this.load(c);
+    const rows = [];
+    const drawn = new Map();
+    for (let i = first; i < last; i++) {
+      const entry = this.cache.get(Math.floor(i / this.chunk));
+      if (!entry) {
+        rows.push(h('div', { class: 'vrow loading', role: 'row', style: { gridTemplateColumns: this.template } }, h('div', { class: 'muted' }, '…')));
+        continue;
+      }
+      const row = entry.rows[i % this.chunk];
+      if (!row) continue;
+      // An unchanged row keeps its element: rebuilding it under the pointer would lose a click.
+      const json = JSON.stringify(row);
+      const kept = this.drawn.get(i);
+      const element = kept?.json === json ? kept.element : h('div', { class: 'vrow', role: 'row', style: { gridTemplateColumns: this.template }, dataset: { index: String(i) } }, this.renderRow(row).map((cell) => h('div', { role: 'cell' }, cell)));
+      drawn.set(i, { json, element });
+      rows.push(element);
+    }
+    this.drawn = drawn;
+    this.spacer.style.height = `${(this.total ?? 0) * this.rowHeight}px`;
+    this.body.style.transform = `translateY(${first * this.rowHeight}px)`;
+    const children = this.body.children;
+    if (rows.length !== children.length || rows.some((row, i) => children[i] !== row)) fill(this.body, rows);
+  }
+
+  async load(chunk) {
+    const held = this.cache.get(chunk);
+    if (held && held.generation === this.generation) return;
+    const key = `${this.generation}:${chunk}`;
+    if (this.pending.has(key)) return;
+    this.pending.add(key);
+    const generation = this.generation;
+    try {
+      const { rows, total } = await this.fetchWindow(chunk * this.chunk, this.chunk);
+      // Drop answers to a query replaced since (new filter) or older than the rows held.
+      if (generation < this.resetAt || generation < (this.cache.get(chunk)?.generation ?? -1)) return;
+      this.cache.set(chunk, { rows, generation });
+      this.total = total;
+      this.onTotal(total);
+      this.draw();
+    } catch (error) {
+      this.onError(error);
+    } finally {
+      this.pending.delete(key);
+    }
+  }
+}
