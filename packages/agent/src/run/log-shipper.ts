@@ -5,25 +5,27 @@
  * meta hash so a reader can tell how many older ones the cap dropped, and hands every line to
  * `onLine` (metrics are read from them, so no log is read twice). A short command costs one
  * pipeline and no file watch: nothing happens before the first 250 ms, and the header, the
- * lines and the ending go together.
+ * lines, the ending and the command's record go together. Reads are synchronous and bounded
+ * (what was appended since the last read), cheaper than thread-pool round trips.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import type { Redis } from 'ioredis';
+import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
+import type { ChainableCommander, Redis } from 'ioredis';
 
 /** Longer lines are cut: a progress bar without newlines must not fill Redis. */
 const MAX_LINE = 8192;
+const CHUNK = 64 * 1024;
 
 export class LogShipper {
-  private handle: FileHandle | undefined;
+  private fd: number | undefined;
   private position = 0;
   private partial = '';
-  private started = false;
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private reading: Promise<void> = Promise.resolve();
+  private flushing: Promise<void> = Promise.resolve();
   private pending = false;
   private stopped = false;
+  private started = false;
+  private readonly buffer = Buffer.alloc(CHUNK);
 
   constructor(
     private readonly redis: Redis,
@@ -56,22 +58,26 @@ export class LogShipper {
   private poke(): void {
     if (this.pending || this.stopped) return;
     this.pending = true;
-    this.reading = this.reading.then(async () => {
+    this.flushing = this.flushing.then(async () => {
       this.pending = false;
       await this.flush(false, undefined).catch(() => undefined);
     });
   }
 
-  private async readNew(final: boolean): Promise<string[]> {
-    this.handle ??= await open(this.path, 'r').catch(() => undefined);
-    if (!this.handle) return [];
+  private readNew(final: boolean): string[] {
+    if (this.fd === undefined) {
+      try {
+        this.fd = openSync(this.path, 'r');
+      } catch {
+        return [];
+      }
+    }
     const chunks: string[] = [];
-    const buffer = Buffer.alloc(64 * 1024);
     for (;;) {
-      const { bytesRead } = await this.handle.read(buffer, 0, buffer.length, this.position);
+      const bytesRead = readSync(this.fd, this.buffer, 0, CHUNK, this.position);
       if (bytesRead === 0) break;
       this.position += bytesRead;
-      chunks.push(buffer.subarray(0, bytesRead).toString('utf8'));
+      chunks.push(this.buffer.toString('utf8', 0, bytesRead));
     }
     const lines = (this.partial + chunks.join('')).split('\n');
     this.partial = final ? '' : lines.pop()!;
@@ -81,8 +87,8 @@ export class LogShipper {
   }
 
   /** Sends new lines; the first send also resets the stream's meta and writes the header. */
-  private async flush(final: boolean, ending: string | undefined): Promise<void> {
-    const lines = await this.readNew(final);
+  private async flush(final: boolean, ending: string | undefined, also?: (pipeline: ChainableCommander) => void): Promise<void> {
+    const lines = this.readNew(final);
     if (lines.length === 0 && this.started && ending === undefined) return;
     const meta = `${this.streamKey}:meta`;
     const pipeline = this.redis.pipeline();
@@ -96,17 +102,18 @@ export class LogShipper {
     // All lines ever shipped (over attempts); the stream's length says how many are kept.
     pipeline.hincrby(meta, 'lines', lines.length);
     if (ending !== undefined) pipeline.hset(meta, 'ended', Date.now());
+    also?.(pipeline);
     await pipeline.exec();
   }
 
-  /** Ships what is left with the ending line, and marks the stream as ended. */
-  async stop(ending: string): Promise<void> {
+  /** Ships what is left with the ending line (and `also`'s commands), and marks the stream as ended. */
+  async stop(ending: string, also?: (pipeline: ChainableCommander) => void): Promise<void> {
     this.stopped = true;
     this.watcher?.close();
     if (this.timer) clearInterval(this.timer);
-    await this.reading;
-    await this.flush(true, ending).catch(() => undefined);
-    await this.handle?.close().catch(() => undefined);
-    this.handle = undefined;
+    await this.flushing;
+    await this.flush(true, ending, also).catch(() => undefined);
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 }

@@ -114,7 +114,7 @@ export class TaskRun {
       ctx.log.warn({ task: data.task.name, job: jobId, why }, 'stopping a run that may now belong to another agent');
       this.stop({ kind: 'lost', reason: why });
     });
-    ctx.log.info({ task: data.task.name, sweep: data.sweepId, gpus: this.gpus || 'cpu', attempt: started.attempt }, 'task started');
+    ctx.log.debug({ task: data.task.name, sweep: data.sweepId, gpus: this.gpus || 'cpu', attempt: started.attempt }, 'task started');
 
     let outcome: TaskOutcome;
     try {
@@ -179,8 +179,16 @@ export class TaskRun {
         } else if (event.type === 'command-end') {
           const shipper = shippers.get(event.command);
           const end = event.stat.signal ? `killed by ${event.stat.signal}` : `exit ${event.stat.exitCode}`;
-          if (shipper) pending.push(shipper.stop(`--- ${event.stat.state} (${end}) ---`));
-          pending.push(record(event.command, event.stat));
+          // The command's record rides in the pipeline that ships the last log lines.
+          if (shipper) {
+            pending.push(
+              shipper.stop(`--- ${event.stat.state} (${end}) ---`, (pipeline) => {
+                void taskScripts.recordCommand(pipeline, taskKey, this.token, event.command, JSON.stringify(event.stat));
+              }),
+            );
+          } else {
+            pending.push(record(event.command, event.stat));
+          }
         }
       },
     });

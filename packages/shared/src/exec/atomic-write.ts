@@ -3,11 +3,13 @@
  * target. Synchronous on purpose: these files are small, and a few direct system calls cost
  * less than the round trips of the asynchronous file API between two tasks.
  */
-import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 
+/** Unique within this process; the pid makes it unique across processes. */
+let counter = 0;
+
 export function writeFileAtomic(path: string, data: string): void {
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const temporary = `${path}.${process.pid}.${++counter}.tmp`;
   try {
     writeFileSync(temporary, data);
     renameSync(temporary, path);

@@ -190,7 +190,7 @@ export const taskScripts = {
   finish(redis: Redis, taskKey: string, lockKey: string, a: { prefix: string; taskId: string; token: string; state: string; now: string; fields: Record<string, string> }) {
     return call(redis, 'sweepFinishTask', [taskKey, lockKey, a.prefix, a.taskId, a.token, a.state, a.now, ...Object.entries(a.fields).flat()]) as Promise<number>;
   },
-  recordCommand(redis: Redis, taskKey: string, token: string, command: string, json: string) {
+  recordCommand(redis: Caller, taskKey: string, token: string, command: string, json: string) {
     return call(redis, 'sweepRecordCommand', [taskKey, token, `cmd:${command}`, json]) as Promise<number>;
   },
   requeueStalled(redis: Redis, taskKey: string, a: { prefix: string; taskId: string; jobId: string; reason: string }) {

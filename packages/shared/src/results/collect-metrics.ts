@@ -3,6 +3,7 @@
  * in its logs (the pattern is configurable under `metrics:`). The last value printed wins;
  * the file wins over log lines.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_METRICS, type MetricsSettings } from '../config/sweep-file.js';
@@ -46,7 +47,9 @@ export function metricsFromText(text: string, pattern: string = DEFAULT_METRICS.
 export async function metricsFromFile(path: string): Promise<Metrics> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(path, 'utf8'));
+    // Most tasks have none: a synchronous look costs less than a thread-pool round trip.
+    if (!existsSync(path)) return {};
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch {
     return {};
   }
