@@ -7,8 +7,8 @@ export default defineConfig({
     // fit a 2-core machine.
     pool: 'forks',
     maxWorkers: 2,
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     reporters: process.env.CI ? ['default'] : ['default'],
   },
 });
