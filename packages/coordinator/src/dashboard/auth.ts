@@ -55,7 +55,7 @@ export function requireToken(token: string) {
       return;
     }
     res.status(401).set('WWW-Authenticate', 'Bearer realm="coord dashboard"');
-    if (req.accepts(['html', 'json']) === 'html' && req.method === 'GET') res.type('html').send(LOGIN_PAGE);
+    if (req.method === 'GET' && !req.path.startsWith('/api/') && req.accepts(['json', 'html']) === 'html') res.type('html').send(LOGIN_PAGE);
     else res.json({ error: 'this dashboard needs its token: Authorization: Bearer TOKEN' });
   };
 }

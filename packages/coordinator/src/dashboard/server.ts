@@ -67,6 +67,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   app.use(pageHeaders);
   if (isLoopback(options.host)) app.use(loopbackHostOnly);
   if (options.token !== undefined) app.use(requireToken(options.token));
+  app.use('/api', (_req, res, next) => {
+    // Answer at once while Redis is away (ioredis would hold the request until it is back).
+    if (redis.status === 'ready') next();
+    else res.status(503).json({ error: `Redis is unreachable (${redis.status}); the dashboard keeps retrying` });
+  });
   app.use('/api', readRoutes(context), actionRoutes(context));
   app.use('/api', (_req, res) => {
     res.status(404).json({ error: 'no such API route' });

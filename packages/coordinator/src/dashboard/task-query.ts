@@ -36,8 +36,16 @@ function compare(sort: TaskSort, now: number): (a: TaskRecord, b: TaskRecord) =>
   };
 }
 
+interface HeldList {
+  tasks: Promise<TaskRecord[]>;
+  /** When the read finished (undefined while it runs: callers share it). */
+  readAt?: number;
+  /** How long it took: a list that is slow to read is kept longer. */
+  costMs: number;
+}
+
 export class TaskQueries {
-  private readonly lists = new Map<string, { at: number; tasks: Promise<TaskRecord[]> }>();
+  private readonly lists = new Map<string, HeldList>();
 
   constructor(
     private readonly redis: Redis,
@@ -49,24 +57,37 @@ export class TaskQueries {
     if (!query.search && query.sort === 'index') {
       return readTaskPage(this.redis, this.keys, sweepId, { offset: query.offset, limit: query.limit, ...state });
     }
-    const now = Date.now();
-    let tasks = await this.list(sweepId, query.state, now);
+    let tasks = await this.list(sweepId, query.state);
     if (query.search) {
       const needle = query.search.toLowerCase();
       tasks = tasks.filter((task) => task.name.toLowerCase().includes(needle));
     }
-    tasks = [...tasks].sort(compare(query.sort, now));
+    tasks = [...tasks].sort(compare(query.sort, Date.now()));
     return { tasks: tasks.slice(query.offset, query.offset + query.limit), total: tasks.length };
   }
 
-  private list(sweepId: string, state: TaskState | undefined, now: number): Promise<TaskRecord[]> {
+  private fresh(held: HeldList, now: number): boolean {
+    return held.readAt === undefined || now - held.readAt < Math.max(LIST_TTL_MS, 2 * held.costMs);
+  }
+
+  private list(sweepId: string, state: TaskState | undefined): Promise<TaskRecord[]> {
     const key = `${sweepId}\0${state ?? ''}`;
-    const cached = this.lists.get(key);
-    if (cached && now - cached.at < LIST_TTL_MS) return cached.tasks;
-    for (const [other, entry] of this.lists) if (now - entry.at >= LIST_TTL_MS) this.lists.delete(other);
-    const tasks = readTaskPage(this.redis, this.keys, sweepId, { offset: 0, limit: 0, ...(state !== undefined && { state }) }).then((page) => page.tasks);
-    this.lists.set(key, { at: now, tasks });
-    tasks.catch(() => this.lists.delete(key));
-    return tasks;
+    const now = Date.now();
+    const held = this.lists.get(key);
+    if (held && this.fresh(held, now)) return held.tasks;
+    for (const [other, entry] of this.lists) if (!this.fresh(entry, now)) this.lists.delete(other);
+    const entry: HeldList = {
+      tasks: readTaskPage(this.redis, this.keys, sweepId, { offset: 0, limit: 0, ...(state !== undefined && { state }) }).then((page) => page.tasks),
+      costMs: 0,
+    };
+    entry.tasks.then(
+      () => {
+        entry.readAt = Date.now();
+        entry.costMs = entry.readAt - now;
+      },
+      () => this.lists.delete(key),
+    );
+    this.lists.set(key, entry);
+    return entry.tasks;
   }
 }

@@ -76,10 +76,11 @@ export function actionButton({ label, question, confirmLabel, path, body = {}, d
 }
 
 export function cancelResultText(result) {
-  const parts = [`cancelled ${plural(result.cancelled, 'task')}`];
-  if (result.stillRunning) parts.push(`${result.stillRunning} stopping on their agents`);
+  const parts = [];
+  if (result.cancelled) parts.push(`cancelled ${plural(result.cancelled, 'waiting task')}`);
+  if (result.stillRunning) parts.push(`stopping ${plural(result.stillRunning, 'running task')} on ${result.stillRunning === 1 ? 'its agent' : 'their agents'}`);
   if (result.alreadyFinished) parts.push(`${result.alreadyFinished} already finished`);
-  return parts.join('; ');
+  return parts.join('; ') || 'nothing to cancel';
 }
 
 export function retryResultText(result) {

@@ -20,6 +20,12 @@ function metricValue(value) {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
+/** On a log axis, label only 1, 2 and 5 times a power of ten (Chart.js labels every gridline). */
+function logTick(value) {
+  const mantissa = value / 10 ** Math.floor(Math.log10(value) + 1e-9);
+  return [1, 2, 5].some((k) => Math.abs(mantissa - k) < 1e-6) ? number(value) : '';
+}
+
 function resultsTable(table, sortBy, onSort) {
   const rows = [...table.rows];
   if (sortBy) {
@@ -51,7 +57,7 @@ function resultsTable(table, sortBy, onSort) {
 }
 
 export function resultsView(root, sweepId) {
-  const choice = { metric: '', param: '', groupByExcept: '', logX: false, sort: '' };
+  const choice = { metric: '', param: '', groupByExcept: '', logX: undefined, sort: '' };
   const metricSelect = h('select', { name: 'metric', 'aria-label': 'metric' });
   const paramSelect = h('select', { name: 'param', 'aria-label': 'param' });
   const groupInput = h('input', { name: 'groupByExcept', placeholder: 'fold params (e.g. seed)', 'aria-label': 'group by all params except', size: 18 });
@@ -87,16 +93,21 @@ export function resultsView(root, sweepId) {
       .map((row) => ({ x: row[choice.param], y: metricValue(row[choice.metric]), row }))
       .filter((p) => p.y !== null && p.x !== undefined && p.x !== null);
     const numeric = points.every((p) => typeof p.x === 'number');
+    // Until the user picks, a positive param that spans two decades or more (a learning rate) gets a log axis.
+    const low = points.reduce((min, p) => Math.min(min, p.x), Infinity);
+    const high = points.reduce((max, p) => Math.max(max, p.x), -Infinity);
+    const logX = choice.logX ?? (numeric && points.length > 0 && low > 0 && high / low >= 100);
+    logBox.checked = logX;
     const labels = numeric ? undefined : [...new Set(points.map((p) => String(p.x)))];
     const data = points.map((p) => ({ x: numeric ? p.x : String(p.x), y: p.y }));
-    const xType = numeric ? (choice.logX && points.every((p) => p.x > 0) ? 'logarithmic' : 'linear') : 'category';
+    const xType = numeric ? (logX && points.every((p) => p.x > 0) ? 'logarithmic' : 'linear') : 'category';
     chart = new window.Chart(canvas, {
       type: 'scatter',
       data: { ...(labels && { labels }), datasets: [{ label: `${choice.metric} by ${choice.param}`, data, pointRadius: 5, pointHoverRadius: 7, backgroundColor: 'rgba(37, 99, 235, 0.75)' }] },
       options: {
         animation: false,
         maintainAspectRatio: false,
-        scales: { x: { type: xType, ...(labels && { labels }), title: { display: true, text: choice.param } }, y: { title: { display: true, text: choice.metric } } },
+        scales: { x: { type: xType, ...(labels && { labels }), ...(xType === 'logarithmic' && { ticks: { callback: logTick } }), title: { display: true, text: choice.param } }, y: { title: { display: true, text: choice.metric } } },
         plugins: { legend: { display: false }, tooltip: { callbacks: { label: (item) => `${choice.param}=${item.raw.x}: ${number(item.raw.y)}` } } },
       },
     });
@@ -122,7 +133,7 @@ export function resultsView(root, sweepId) {
     drawTable();
   };
   metricSelect.addEventListener('change', () => ((choice.metric = metricSelect.value), drawChart()));
-  paramSelect.addEventListener('change', () => ((choice.param = paramSelect.value), drawChart()));
+  paramSelect.addEventListener('change', () => ((choice.param = paramSelect.value), (choice.logX = undefined), drawChart()));
   logBox.addEventListener('change', () => ((choice.logX = logBox.checked), drawChart()));
   groupInput.addEventListener('input', debounce(() => ((choice.groupByExcept = groupInput.value.trim()), load()), 400));
 

@@ -1,0 +1,185 @@
+/**
+ * coord dashboard without a browser: who may bind where, the token on every request,
+ * read-only, the guards against other web pages, and the JSON API against `coord status`.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { useDashboards } from './helpers/browser.js';
+import { COORD, coord, startCli } from './helpers/cli.js';
+import { useRedis } from './helpers/redis-server.js';
+import { useTempDirs } from './helpers/temp-dir.js';
+
+const redis = useRedis();
+const startDashboard = useDashboards();
+const tempDir = useTempDirs();
+
+const TOKEN = 'test-token-0123456789abcdef';
+const cli = (prefix: string) => ['--redis', redis().url, '--prefix', prefix];
+
+interface TaskJson {
+  id: string;
+  name: string;
+  state: string;
+}
+
+async function submit(prefix: string, yaml: string): Promise<string> {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'params.yaml'), yaml);
+  const result = await coord(['submit', 'params.yaml', '--json', ...cli(prefix)], { cwd: dir });
+  expect(result.stderr).toBe('');
+  return (JSON.parse(result.stdout) as { sweep: string }).sweep;
+}
+
+async function statusJson(prefix: string, sweep?: string): Promise<{ sweeps: unknown[]; agents: unknown[]; tasks?: TaskJson[] }> {
+  const result = await coord(['status', ...(sweep ? [sweep, '--limit', '0'] : []), '--json', ...cli(prefix)]);
+  expect(result.stderr).toBe('');
+  return JSON.parse(result.stdout);
+}
+
+function post(url: string, body: unknown = {}, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+}
+
+describe('coord dashboard: where it listens and who gets in', () => {
+  it('refuses a non-loopback address without a token: one line, exit 2', async () => {
+    const result = await startCli(COORD, ['dashboard', '--host', '0.0.0.0', '--port', '0', ...cli('auth')], { env: { RUNNER_DASHBOARD_TOKEN: '' } }).done;
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^coord: --host 0\.0\.0\.0 .*--auth-token.*RUNNER_DASHBOARD_TOKEN/);
+    expect(result.stdout).toBe('');
+
+    const short = await startCli(COORD, ['dashboard', '--host', '0.0.0.0', '--auth-token', 'short', '--port', '0', ...cli('auth')]).done;
+    expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/at least 16 characters/);
+  });
+
+  it('with a token, answers 401 without it and 200 with it (header, or cookie from ?token=)', async () => {
+    const dashboard = await startDashboard(['--host', '0.0.0.0', '--auth-token', TOKEN, ...cli('auth')]);
+    expect(dashboard.stdout()).toContain('token required');
+    const api = `${dashboard.url}api/overview`;
+
+    const bare = await fetch(api);
+    expect(bare.status).toBe(401);
+    expect(((await bare.json()) as { error: string }).error).toMatch(/token/);
+    expect((await fetch(dashboard.url, { headers: { Accept: 'text/html' } })).status).toBe(401);
+    expect((await fetch(`${dashboard.url}queues/`)).status).toBe(401);
+    expect((await fetch(`${dashboard.url}api/events`)).status).toBe(401);
+    expect((await fetch(`${dashboard.url}style.css`)).status).toBe(401);
+    expect((await fetch(api, { headers: { Authorization: `Bearer ${TOKEN}x` } })).status).toBe(401);
+    expect((await post(`${dashboard.url}api/sweeps/none/cancel`)).status).toBe(401);
+
+    const good = await fetch(api, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    expect(good.status).toBe(200);
+    expect(await good.json()).toEqual({ sweeps: [], agents: [] });
+
+    // A browser: ?token= once, then the cookie; the token leaves the address.
+    const login = await fetch(`${dashboard.url}?token=${TOKEN}`, { redirect: 'manual' });
+    expect(login.status).toBe(303);
+    expect(login.headers.get('location')).toBe('/');
+    const cookie = login.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Strict/i);
+    const withCookie = { Cookie: cookie.split(';')[0]! };
+    expect((await fetch(api, { headers: withCookie })).status).toBe(200);
+    expect((await fetch(`${dashboard.url}queues/api/queues`, { headers: withCookie })).status).toBe(200);
+    expect((await fetch(dashboard.url, { headers: withCookie })).status).toBe(200);
+
+    const stopped = await dashboard.stop();
+    expect(stopped.code).toBe(0);
+    expect(stopped.stderr).toBe('');
+  });
+
+  it('takes the token from RUNNER_DASHBOARD_TOKEN', async () => {
+    const dashboard = await startDashboard(['--host', '0.0.0.0', ...cli('auth')], { RUNNER_DASHBOARD_TOKEN: TOKEN });
+    expect((await fetch(`${dashboard.url}api/config`)).status).toBe(401);
+    expect((await fetch(`${dashboard.url}api/config`, { headers: { Authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    await dashboard.stop();
+  });
+
+  it('on loopback, refuses other Host names (DNS rebinding) and actions that are not same-origin JSON', async () => {
+    const dashboard = await startDashboard(cli('guards'));
+    const sweep = await submit('guards', 'template:\n  run: "true"\npool: nobody\n---\nx: [1]\n');
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${dashboard.url}api/overview`, { headers: { Host: 'evil.example:80' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(421);
+    const form = await fetch(`${dashboard.url}api/sweeps/${sweep}/cancel`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'a=1' });
+    expect(form.status).toBe(415);
+    expect((await post(`${dashboard.url}api/sweeps/${sweep}/cancel`, {}, { Origin: 'http://evil.example' })).status).toBe(403);
+    expect((await statusJson('guards', sweep)).tasks![0]!.state).toBe('waiting');
+    await dashboard.stop();
+  });
+});
+
+describe('coord dashboard: the JSON API', () => {
+  it('returns the shapes of coord status --json, and pages, filters, searches and sorts tasks', async () => {
+    const prefix = 'api';
+    const sweep = await submit(prefix, `template:\n  run: "true"\npool: nobody\n---\nx: [${Array.from({ length: 250 }, (_, i) => i + 1).join(', ')}]\n`);
+    const dashboard = await startDashboard(cli(prefix));
+
+    const overview = (await (await fetch(`${dashboard.url}api/overview`)).json()) as { sweeps: unknown[]; agents: unknown[] };
+    expect(overview).toEqual(await statusJson(prefix));
+
+    const page = async (query: string) =>
+      (await (await fetch(`${dashboard.url}api/sweeps/${sweep}/tasks?${query}`)).json()) as { sweeps: unknown[]; tasks: Array<TaskJson & Record<string, unknown>>; page: { total: number } };
+    const first = await page('limit=100&offset=100');
+    expect(first.page).toEqual({ offset: 100, limit: 100, total: 250 });
+    expect(first.tasks.map((t) => t.name)).toEqual(Array.from({ length: 100 }, (_, i) => `X_${i + 101}`));
+    // Each task has the fields of coord status SWEEP --json (and a few more).
+    const status = await statusJson(prefix, sweep);
+    expect(first.tasks[0]).toMatchObject(status.tasks!.find((t) => t.name === 'X_101')!);
+    expect(first.sweeps).toEqual(status.sweeps);
+
+    const search = await page('q=x_24');
+    expect(search.tasks.map((t) => t.name)).toEqual(['X_24', ...Array.from({ length: 10 }, (_, i) => `X_${240 + i}`)]);
+    expect((await page('state=running')).page.total).toBe(0);
+    expect((await page('state=waiting&limit=1')).page.total).toBe(250);
+    expect((await page('sort=name&limit=3')).tasks.map((t) => t.name)).toEqual(['X_1', 'X_10', 'X_100']);
+    expect((await fetch(`${dashboard.url}api/sweeps/${sweep}/tasks?state=bogus`)).status).toBe(400);
+    expect((await fetch(`${dashboard.url}api/sweeps/nope/tasks`)).status).toBe(404);
+    expect((await fetch(`${dashboard.url}api/tasks/0000000000000000`)).status).toBe(404);
+    await dashboard.stop();
+  });
+
+  it('cancels and retries a task; --read-only refuses both with 403', async () => {
+    const prefix = 'actions';
+    const sweep = await submit(prefix, 'template:\n  run: "true"\npool: nobody\n---\nx: [1, 2]\n');
+    const readOnly = await startDashboard(['--read-only', ...cli(prefix)]);
+    expect(readOnly.stdout()).toContain('read-only');
+    expect(await (await fetch(`${readOnly.url}api/config`)).json()).toMatchObject({ readOnly: true });
+    const refused = await post(`${readOnly.url}api/sweeps/${sweep}/cancel`);
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/read-only/);
+    expect((await statusJson(prefix, sweep)).tasks!.map((t) => t.state)).toEqual(['waiting', 'waiting']);
+    await readOnly.stop();
+
+    const dashboard = await startDashboard(cli(prefix));
+    const { tasks } = (await (await fetch(`${dashboard.url}api/sweeps/${sweep}/tasks`)).json()) as { tasks: TaskJson[] };
+    const cancelled = await post(`${dashboard.url}api/tasks/${tasks[0]!.id}/cancel`, { reason: 'not needed' });
+    expect(await cancelled.json()).toEqual({ target: 'X_1', cancelled: 1, stillRunning: 0, alreadyFinished: 0 });
+    let states = (await statusJson(prefix, sweep)).tasks!;
+    expect(states.map((t) => t.state)).toEqual(['cancelled', 'waiting']);
+    expect(states[0]).toMatchObject({ reason: 'not needed' });
+
+    const retried = await post(`${dashboard.url}api/tasks/${tasks[0]!.id}/retry`);
+    expect(await retried.json()).toEqual({ sweep, requeued: 1, notRetried: [] });
+    expect((await statusJson(prefix, sweep)).tasks!.map((t) => t.state)).toEqual(['waiting', 'waiting']);
+    expect((await post(`${dashboard.url}api/tasks/${tasks[0]!.id}/retry`)).status).toBe(409);
+
+    const all = await post(`${dashboard.url}api/sweeps/${sweep}/cancel`);
+    expect(await all.json()).toMatchObject({ target: sweep, cancelled: 2 });
+    const again = await post(`${dashboard.url}api/sweeps/${sweep}/retry`, { kinds: 'cancelled' });
+    expect(await again.json()).toEqual({ sweep, requeued: 2, notRetried: [] });
+    states = (await statusJson(prefix, sweep)).tasks!;
+    expect(states.map((t) => t.state)).toEqual(['waiting', 'waiting']);
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+});

@@ -1,0 +1,174 @@
+/**
+ * The dashboard in a real browser (Debian's headless Chromium, through playwright-core)
+ * against a private redis-server, real agents and a real `coord dashboard`: progress that
+ * moves without a reload, GPU boxes, a log that follows, cancel from the page, the chart,
+ * a 10,000-task sweep and bull-board. Screenshots of each page: test-results/screenshots/.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useAgents } from './helpers/agents.js';
+import { screenshot, useBrowser, useDashboards } from './helpers/browser.js';
+import { coord } from './helpers/cli.js';
+import { useRedis } from './helpers/redis-server.js';
+import { useTempDirs } from './helpers/temp-dir.js';
+
+const redis = useRedis();
+const startAgent = useAgents();
+const startDashboard = useDashboards();
+const browser = useBrowser();
+const tempDir = useTempDirs();
+
+const PREFIX = 'dash';
+const cli = () => ['--redis', redis().url, '--prefix', PREFIX];
+/** Bound for each wait on the page: generous for a loaded 2-core machine. */
+const WAIT = { timeout: 20_000 };
+
+async function submit(yaml: string): Promise<string> {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'params.yaml'), yaml);
+  const result = await coord(['submit', 'params.yaml', '--json', ...cli()], { cwd: dir });
+  if (result.code !== 0) throw new Error(`coord submit failed: ${result.stderr}`);
+  return (JSON.parse(result.stdout) as { sweep: string }).sweep;
+}
+
+async function taskStates(sweep: string): Promise<Record<string, string>> {
+  const result = await coord(['status', sweep, '--json', '--limit', '0', ...cli()]);
+  const { tasks } = JSON.parse(result.stdout) as { tasks: Array<{ name: string; state: string }> };
+  return Object.fromEntries(tasks.map((t) => [t.name, t.state]));
+}
+
+/** Pixels the chart drew on its canvas (0 for a blank one). */
+function paintedPixels(page: Page): Promise<number> {
+  return page.locator('#results-chart').evaluate((canvas: HTMLCanvasElement) => {
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) painted++;
+    return painted;
+  });
+}
+
+describe('coord dashboard in Chromium', () => {
+  it('shows sweeps, agents and GPUs, follows a log, cancels from the page, charts results and scrolls 10,000 tasks', { timeout: 150_000 }, async () => {
+    const gate = join(tempDir(), 'open');
+    // 10,000 tasks in a pool no agent serves: they stay waiting. Submitted while the rest starts.
+    const bigSweep = submit(`template:\n  run: echo {x}\npool: nobody\n---\nx: [${Array.from({ length: 10_000 }, (_, i) => i + 1).join(', ')}]\n`);
+    const agentDir = tempDir();
+    const [gpuA, gpuB] = await Promise.all([
+      startAgent(redis().url, ['--gpus', '0,1', '--prefix', PREFIX], { name: 'gpu-a', workdir: join(agentDir, 'a') }),
+      startAgent(redis().url, ['--gpus', '0,1', '--cpu-slots', '1', '--prefix', PREFIX], { name: 'gpu-b', workdir: join(agentDir, 'b') }),
+    ]);
+    // Six tasks on four GPUs, held until the test opens the gate; each reports a loss.
+    const gated = await submit(
+      `template:\n  train: echo "start lr={lr} seed={seed}"; while [ ! -e ${gate} ]; do sleep 0.1; done; echo "METRIC loss={lr}{seed}"\n---\nlr: [0.1, 0.01, 0.001]\nseed: [1, 2]\n`,
+    );
+    // One long CPU task that prints a line every 0.1 s: its log is followed, then it is cancelled.
+    const ticking = await submit('template:\n  watch: for i in $(seq 1 1500); do echo "tick $i"; sleep 0.1; done\ngpus: 0\n---\nrun: [long]\n');
+    const dashboard = await startDashboard(cli());
+    const page = await browser().newPage({ viewport: { width: 1280, height: 900 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+
+    // Sweeps: four of six running, none done yet.
+    await page.goto(dashboard.url);
+    const gatedCard = page.locator(`.sweep[data-sweep="${gated}"]`);
+    await gatedCard.locator('.chip.state-running', { hasText: '4 running' }).waitFor(WAIT);
+    await expect(gatedCard.locator('.progress-text').textContent()).resolves.toBe('0 / 6 done');
+    await page.locator('#live.on').waitFor(WAIT);
+    await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+    await screenshot(page, '1-sweeps-running');
+
+    // Agents: one box per GPU with the task on it, and the CPU slot.
+    await page.click('nav a[data-nav="agents"]');
+    await page.locator('.gpu-task').nth(4).waitFor(WAIT);
+    for (const agent of [gpuA, gpuB]) {
+      const card = page.locator(`.agent[data-agent="${agent.name}"]`);
+      await expect(card.locator('.gpu[data-gpu="0"] .gpu-task').count()).resolves.toBe(1);
+      await expect(card.locator('.gpu[data-gpu="1"] .gpu-task').count()).resolves.toBe(1);
+      await expect(card.locator('.badge').first().textContent()).resolves.toBe('running');
+    }
+    await expect(page.locator(`.agent[data-agent="gpu-b"] .gpu[data-gpu="cpu"] .gpu-task`).textContent()).resolves.toContain('Run_long');
+    await screenshot(page, '2-agents');
+
+    // The CPU task's log, from its link in the GPU boxes: lines keep arriving.
+    await page.click(`.agent[data-agent="gpu-b"] .gpu[data-gpu="cpu"] .gpu-task`);
+    const log = page.locator('pre.log[data-command="watch"]');
+    await log.filter({ hasText: /tick 3\n/ }).waitFor(WAIT);
+    const seen = Number(/tick (\d+)\n$/.exec((await log.textContent()) ?? '')?.[1]);
+    await log.filter({ hasText: new RegExp(`tick ${seen + 10}\\n`) }).waitFor(WAIT);
+    await screenshot(page, '3-log-following');
+
+    // Cancel from the page, with a confirmation; the task ends as cancelled.
+    await page.click('.task-head button[data-action="cancel"]');
+    await page.locator('dialog#confirm[open]').waitFor(WAIT);
+    await screenshot(page, '4-cancel-confirm');
+    await page.click('#confirm-yes');
+    await page.locator('.task-head .badge.state-cancelled').waitFor(WAIT);
+    await page.locator('[data-role="log-status"]', { hasText: 'ended (cancelled)' }).waitFor(WAIT);
+    expect(await taskStates(ticking)).toEqual({ Run_long: 'cancelled' });
+    await screenshot(page, '5-log-cancelled');
+
+    // Back on the sweeps page, open the gate: progress moves to 6/6 with no reload.
+    await page.click('nav a[data-nav="sweeps"]');
+    await gatedCard.waitFor(WAIT);
+    writeFileSync(gate, '');
+    await gatedCard.locator('.progress-text', { hasText: '6 / 6 done' }).waitFor(WAIT);
+    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    await screenshot(page, '6-sweeps-done');
+
+    // The sweep's tasks: search, and sort by duration.
+    await gatedCard.locator('a.sweep-id').click();
+    const rows = page.locator('.vrow[data-index]');
+    await rows.nth(5).waitFor(WAIT);
+    await page.fill('input[name="q"]', 'lr_0.1-');
+    await page.waitForFunction(() => document.querySelectorAll('.vrow[data-index]').length === 2, undefined, WAIT);
+    await expect(rows.locator('.task-name').allTextContents()).resolves.toEqual(['Lr_0.1-Seed_1', 'Lr_0.1-Seed_2']);
+    await page.fill('input[name="q"]', '');
+    await page.selectOption('select[name="sort"]', '-duration');
+    await page.waitForFunction(() => document.querySelectorAll('.vrow[data-index]').length === 6, undefined, WAIT);
+    await expect(rows.locator('.badge.state-succeeded').count()).resolves.toBe(6);
+    await screenshot(page, '7-tasks');
+
+    // Results: the table and a chart of loss against lr.
+    await page.click('.sweep-head a[href$="/results"]');
+    await page.locator('[data-role="chart"][data-points="6"]').waitFor(WAIT);
+    await expect(page.locator('table.results tbody tr').count()).resolves.toBe(6);
+    await expect(page.locator('select[name="metric"]').inputValue()).resolves.toBe('loss');
+    await expect(page.locator('select[name="param"]').inputValue()).resolves.toBe('lr');
+    expect(await paintedPixels(page)).toBeGreaterThan(2000);
+    await screenshot(page, '8-results');
+
+    // 10,000 tasks: a virtual table, few rows in the page, the last one a scroll away.
+    const big = await bigSweep;
+    await page.goto(`${dashboard.url}#/sweeps/${big}`);
+    await page.locator('.task-name', { hasText: /^X_1$/ }).waitFor(WAIT);
+    await page.locator('[data-role="total"]', { hasText: '10,000 tasks' }).waitFor(WAIT);
+    await page.locator('.viewport').evaluate((viewport) => (viewport.scrollTop = viewport.scrollHeight));
+    await page.locator('.task-name', { hasText: /^X_10000$/ }).waitFor(WAIT);
+    expect(await rows.count()).toBeLessThan(100);
+    await screenshot(page, '9-tasks-10000');
+
+    // The raw queues in bull-board.
+    await page.goto(`${dashboard.url}queues/`);
+    await page.getByText('tasks.default.1g').first().waitFor(WAIT);
+    await page.getByText('tasks.nobody.1g').first().waitFor(WAIT);
+    await screenshot(page, '10-queues');
+
+    // A read-only dashboard shows the same, with its action buttons off.
+    const readOnly = await startDashboard(['--read-only', ...cli()]);
+    const viewer = await browser().newPage({ viewport: { width: 1280, height: 900 } });
+    viewer.on('pageerror', (error) => pageErrors.push(error.message));
+    await viewer.goto(readOnly.url);
+    const retry = viewer.locator(`.sweep[data-sweep="${ticking}"] button[data-action="retry"]`);
+    await retry.waitFor(WAIT);
+    expect(await retry.isDisabled()).toBe(true);
+    await expect(viewer.locator(`.sweep[data-sweep="${big}"] button[data-action="cancel"]`).isDisabled()).resolves.toBe(true);
+    expect(await viewer.locator('#read-only').isVisible()).toBe(true);
+    await screenshot(viewer, '11-read-only');
+
+    expect(pageErrors).toEqual([]);
+    expect(existsSync(gate)).toBe(true);
+    for (const running of [dashboard, readOnly]) expect((await running.stop()).code).toBe(0);
+  });
+});
