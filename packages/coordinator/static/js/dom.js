@@ -37,3 +37,25 @@ export function debounce(fn, ms) {
     timer = setTimeout(() => fn(...args), ms);
   };
 }
+
+/**
+ * Shows `items` in `container`, rebuilding only those whose `json` changed: an unchanged one
+ * keeps its element, so a live update never swaps a button out from under the pointer.
+ * `held` (a Map) remembers the elements between calls; `update` refreshes a kept element.
+ */
+export function reconcile(container, held, items, { key, json, build, update }) {
+  const next = new Map();
+  const elements = items.map((item) => {
+    const id = key(item);
+    const text = json(item);
+    const kept = held.get(id);
+    const element = kept?.json === text ? kept.element : build(item);
+    if (kept?.json === text) update?.(element, item);
+    next.set(id, { json: text, element });
+    return element;
+  });
+  held.clear();
+  for (const [id, entry] of next) held.set(id, entry);
+  const children = container.children;
+  if (elements.length !== children.length || elements.some((element, i) => children[i] !== element)) container.replaceChildren(...elements);
+}

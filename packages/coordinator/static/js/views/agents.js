@@ -1,5 +1,5 @@
 // Agents: one card per agent, one box per GPU with the tasks on it; lost agents marked.
-import { fill, h } from '../dom.js';
+import { fill, h, reconcile } from '../dom.js';
 import { plural } from '../format.js';
 import { runTime, since } from '../ui.js';
 
@@ -54,17 +54,25 @@ export function agentsView(root) {
   const summary = h('p', { class: 'muted' }, 'Loading…');
   const list = h('div', { class: 'agents' });
   fill(root, h('div', { class: 'page-head' }, h('h1', {}, 'Agents'), summary), list);
-  let agents = [];
-  const draw = () => {
-    const lost = agents.filter((a) => a.state === 'lost').length;
-    fill(summary, `${plural(agents.length - lost, 'agent')} up${lost ? `, ${lost} lost (heartbeat stopped)` : ''}`);
-    if (agents.length === 0) fill(list, h('p', { class: 'empty' }, 'No agents: start one on a GPU machine with: agent --gpus 0,1'));
-    else fill(list, agents.map(agentCard));
-  };
+  const cards = new Map();
   return {
-    onOverview(overview) {
-      agents = overview.agents;
-      draw();
+    onOverview({ agents }) {
+      const lost = agents.filter((a) => a.state === 'lost').length;
+      fill(summary, `${plural(agents.length - lost, 'agent')} up${lost ? `, ${lost} lost (heartbeat stopped)` : ''}`);
+      if (agents.length === 0) {
+        fill(list, h('p', { class: 'empty' }, 'No agents: start one on a GPU machine with: agent --gpus 0,1'));
+        return;
+      }
+      // Heartbeats change only lastSeen: the card stays, its clock is reset.
+      reconcile(list, cards, agents, {
+        key: (a) => a.name,
+        json: (a) => JSON.stringify({ ...a, lastSeen: undefined }),
+        build: agentCard,
+        update: (card, a) => {
+          const clock = card.querySelector('.heartbeat [data-since]');
+          if (clock) clock.dataset.since = a.lastSeen;
+        },
+      });
     },
   };
 }

@@ -1,5 +1,5 @@
 // Sweeps: one card per recent sweep with its progress, counts per state and actions.
-import { fill, h } from '../dom.js';
+import { fill, h, reconcile } from '../dom.js';
 import { plural } from '../format.js';
 import { actionButton, cancelResultText, countChips, progressBar, retryResultText, since } from '../ui.js';
 
@@ -51,13 +51,14 @@ export function sweepsView(root) {
   const summary = h('p', { class: 'muted' }, 'Loading…');
   const list = h('div', { class: 'sweeps' });
   fill(root, h('div', { class: 'page-head' }, h('h1', {}, 'Sweeps'), summary), list);
+  const cards = new Map();
   return {
     onOverview({ sweeps, agents }) {
       const live = agents.filter((a) => a.state !== 'lost');
       const busy = live.reduce((sum, a) => sum + a.running.length, 0);
       fill(summary, `${plural(sweeps.length, 'sweep')}; ${plural(live.length, 'agent')} up, running ${plural(busy, 'task')}`, agents.length > live.length ? `; ${agents.length - live.length} lost` : '');
       if (sweeps.length === 0) fill(list, h('p', { class: 'empty' }, 'No sweeps yet: coord submit params.yaml'));
-      else fill(list, sweeps.map(sweepCard));
+      else reconcile(list, cards, sweeps, { key: (s) => s.id, json: (s) => JSON.stringify(s), build: sweepCard });
     },
   };
 }
