@@ -50,13 +50,14 @@ function paintedPixels(page: Page): Promise<number> {
 }
 
 describe('coord dashboard in Chromium', () => {
-  it('shows sweeps, agents and GPUs, follows a log, cancels from the page, charts results and scrolls 10,000 tasks', { timeout: 150_000 }, async () => {
+  it('shows sweeps, agents and GPUs, follows a log, cancels from the page, charts results, scrolls 10,000 tasks and marks a lost agent', { timeout: 150_000 }, async () => {
     const gate = join(tempDir(), 'open');
     // 10,000 tasks in a pool no agent serves: they stay waiting. Submitted while the rest starts.
     const bigSweep = submit(`template:\n  run: echo {x}\npool: nobody\n---\nx: [${Array.from({ length: 10_000 }, (_, i) => i + 1).join(', ')}]\n`);
     const agentDir = tempDir();
     const [gpuA, gpuB] = await Promise.all([
-      startAgent(redis().url, ['--gpus', '0,1', '--prefix', PREFIX], { name: 'gpu-a', workdir: join(agentDir, 'a') }),
+      // Beats every 0.5 s, so that it shows as lost 1.5 s after it is killed at the end.
+      startAgent(redis().url, ['--gpus', '0,1', '--heartbeat-ms', '500', '--prefix', PREFIX], { name: 'gpu-a', workdir: join(agentDir, 'a') }),
       startAgent(redis().url, ['--gpus', '0,1', '--cpu-slots', '1', '--prefix', PREFIX], { name: 'gpu-b', workdir: join(agentDir, 'b') }),
     ]);
     // Six tasks on four GPUs, held until the test opens the gate; each reports a loss.
@@ -166,6 +167,13 @@ describe('coord dashboard in Chromium', () => {
     await expect(viewer.locator(`.sweep[data-sweep="${big}"] button[data-action="cancel"]`).isDisabled()).resolves.toBe(true);
     expect(await viewer.locator('#read-only').isVisible()).toBe(true);
     await screenshot(viewer, '11-read-only');
+
+    // An agent that dies is marked lost.
+    gpuA.child.kill('SIGKILL');
+    await page.goto(`${dashboard.url}#/agents`);
+    await page.locator('.agent.lost[data-agent="gpu-a"] .badge', { hasText: 'LOST' }).waitFor(WAIT);
+    await expect(page.locator('.agent[data-agent="gpu-b"] .badge').first().textContent()).resolves.toBe('running');
+    await screenshot(page, '12-agent-lost');
 
     expect(pageErrors).toEqual([]);
     expect(existsSync(gate)).toBe(true);
