@@ -81,7 +81,7 @@ function seconds(span: string): number {
   const part = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)/;
   while (rest.trim() !== '') {
     const match = part.exec(rest);
-    const unit = match && UNIT_SECONDS[match[2]!];
+    const unit = match ? UNIT_SECONDS[match[2]!] : undefined;
     if (!match || unit === undefined) throw new Error(`cannot read the duration "${span}"`);
     total += Number(match[1]) * unit;
     rest = rest.slice(match[0].length);

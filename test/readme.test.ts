@@ -11,10 +11,10 @@
  *                            the test suite itself); the README owner keeps it correct by hand
  *   ```yaml runnable         a sweep file: `coord run FILE --dry-run --json` must accept it
  *
- * The environment of a runnable block: PATH starts with the copy's node_modules/.bin (coord and
- * agent once `npm ci` ran there), then the built CLIs of this checkout; HOME is a temporary
- * directory (so ~/.bashrc or ~/.sweep-secret never touch the real ones) but npm keeps its
- * cache; a block that talks to Redis (REDIS_URL, coord submit/status/..., agent) gets a
+ * The environment of a runnable block: PATH starts with a private npm global prefix (so
+ * `npm install -g` installs there), then the copy's node_modules/.bin (coord and agent once
+ * `npm ci` ran there), then the built CLIs of this checkout; HOME is a temporary directory (so
+ * ~/.bashrc or ~/.sweep-secret never touch the real ones) but npm keeps its cache; a block that talks to Redis (REDIS_URL, coord submit/status/..., agent) gets a
  * private redis-server in REDIS_URL, never port 6379. `npm test` (and test:chaos, bench)
  * inside a block is skipped with a note: it is the suite that is running. Whatever a block
  * leaves running is killed (its process group) when it ends.
@@ -211,12 +211,15 @@ describe('README code blocks', () => {
       npmShim(shims);
       const home = join(copy, '.readme-test', 'home');
       mkdirSync(home, { recursive: true });
+      const globalPrefix = join(copy, '.readme-test', 'global');
+      mkdirSync(join(globalPrefix, 'bin'), { recursive: true });
       const cache = spawnSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).stdout.trim();
       const { REDIS_URL: _url, RUNNER_PREFIX: _prefix, RUNNER_SECRET: _secret, ...inherited } = process.env;
       env = {
         ...inherited,
         HOME: home,
-        PATH: [shims, join(copy, 'node_modules/.bin'), join(ROOT, 'node_modules/.bin'), process.env.PATH].join(':'),
+        PATH: [shims, join(globalPrefix, 'bin'), join(copy, 'node_modules/.bin'), join(ROOT, 'node_modules/.bin'), process.env.PATH].join(':'),
+        npm_config_prefix: globalPrefix,
         NO_COLOR: '1',
         npm_config_cache: cache,
         npm_config_prefer_offline: 'true',
