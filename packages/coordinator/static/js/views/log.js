@@ -15,7 +15,8 @@ function fact(label, value) {
 export function logView(root, taskId) {
   const head = h('div', { class: 'task-head' }, h('p', { class: 'muted' }, 'Loading…'));
   const status = h('span', { class: 'log-status muted', 'data-role': 'log-status' }, 'connecting…');
-  const sections = h('div', { class: 'logs' });
+  const empty = () => h('p', { class: 'empty' }, 'No log lines yet: they appear here as soon as the task runs.');
+  const sections = h('div', { class: 'logs' }, empty());
   fill(root, head, h('div', { class: 'controls' }, h('h2', {}, 'Log'), h('span', { class: 'spacer' }), status), sections);
 
   const panes = new Map(); // command -> { pre, note, lines }
@@ -25,6 +26,7 @@ export function logView(root, taskId) {
       const pre = h('pre', { class: 'log', 'data-command': command });
       const note = h('span', { class: 'muted' });
       entry = { pre, note, lines: 0 };
+      if (panes.size === 0) fill(sections);
       sections.append(h('section', { class: 'log-section' }, h('h3', {}, command, ' ', note), pre));
       panes.set(command, entry);
     }
@@ -41,7 +43,7 @@ export function logView(root, taskId) {
     if (ended) {
       // Following again from the start (the task was retried): the old panes would repeat.
       panes.clear();
-      fill(sections);
+      fill(sections, empty());
     }
     fill(status, 'following live');
     stop = followLog(taskId, {
@@ -86,7 +88,7 @@ export function logView(root, taskId) {
         stateBadge(task.state),
         h('span', { class: 'spacer' }),
         h('a', { class: 'button secondary', href: `#/sweeps/${task.sweep}` }, 'Sweep'),
-        taskActions(task, refresh),
+        taskActions(task, refresh, ''),
       ),
       h(
         'div',

@@ -13,11 +13,11 @@ const SORTS = [
   ['name', 'name'],
 ];
 
-export function taskActions(task, onDone) {
+export function taskActions(task, onDone, size = 'small') {
   if (task.state === 'waiting' || task.state === 'running') {
     return actionButton({
       label: 'Cancel',
-      kind: 'danger small',
+      kind: `danger ${size}`,
       question: `Cancel task ${task.name}? ${task.state === 'running' ? `It is killed on ${task.agent}.` : 'It leaves the queue.'}`,
       confirmLabel: 'Cancel the task',
       path: `/tasks/${task.id}/cancel`,
@@ -28,7 +28,7 @@ export function taskActions(task, onDone) {
   if (task.state === 'failed' || task.state === 'timeout' || task.state === 'cancelled') {
     return actionButton({
       label: 'Retry',
-      kind: 'secondary small',
+      kind: `secondary ${size}`,
       question: `Queue task ${task.name} again (attempt ${task.attempt + 1})? Commands that succeeded are not run again.`,
       confirmLabel: 'Retry it',
       path: `/tasks/${task.id}/retry`,
