@@ -43,8 +43,9 @@ describe('npm run pack, then npm install -g of the tarball', () => {
     const out = tempDir('sweep-pack-');
     prefix = tempDir('sweep-prefix-');
     work = tempDir('sweep-work-');
-    const packed = await exec(process.execPath, [join(ROOT, 'scripts/pack.mjs'), '--out', out, '--json'], { cwd: ROOT });
-    expectSuccess(packed, 'scripts/pack.mjs');
+    // As the README says it, through npm (which also runs the root's prepack first).
+    const packed = await exec('npm', ['run', '--silent', 'pack', '--', '--out', out, '--json'], { cwd: ROOT });
+    expectSuccess(packed, 'npm run pack');
     tarball = (JSON.parse(packed.stdout) as { tarball: string }).tarball;
     // --offline: the tarball must hold everything (GPU machines often cannot reach the registry).
     const install = await exec('npm', ['install', '--global', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', tarball], { cwd: work });
@@ -63,6 +64,12 @@ describe('npm run pack, then npm install -g of the tarball', () => {
     expect(existsSync(join(lib, 'node_modules/@sweep-runner/shared/assets/spawner.py'))).toBe(true);
     for (const dev of ['typescript', 'vitest', '@types/node']) expect(existsSync(join(lib, 'node_modules', dev)), dev).toBe(false);
     expect(existsSync(join(lib, 'examples/quickstart/params.yaml'))).toBe(true);
+  });
+
+  it('npm pack at the repository root refuses, and says to run npm run pack', async () => {
+    const refused = await exec('npm', ['pack', '--dry-run'], { cwd: ROOT });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('run "npm run pack"');
   });
 
   it('coord --help and --version work', async () => {
