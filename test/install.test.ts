@@ -8,7 +8,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CliResult } from './helpers/cli.js';
+import { waitFor, type CliResult } from './helpers/cli.js';
+import { freePort, startRedis } from './helpers/redis-server.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -106,6 +107,34 @@ describe('npm run pack, then npm install -g of the tarball', () => {
     const dir = tempDir('sweep-init-');
     expectSuccess(await exec('coord', ['init'], { cwd: dir, env }), 'coord init');
     expectSuccess(await exec('coord', ['run', '--dry-run', '--json'], { cwd: dir, env }), 'coord run --dry-run of the init file');
+  });
+
+  it('coord dashboard serves its page and the chart library from the installed package', async () => {
+    const redis = await startRedis();
+    const port = await freePort();
+    const dashboard = spawn('coord', ['dashboard', '--host', '127.0.0.1', '--port', String(port), '--redis', redis.url], {
+      cwd: work,
+      env: { ...process.env, ...env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    dashboard.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    dashboard.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise((resolve) => dashboard.once('exit', resolve));
+    try {
+      await waitFor(() => output.includes(`127.0.0.1:${port}`) || dashboard.exitCode !== null, 30_000, 'the dashboard to listen');
+      expect(dashboard.exitCode, output).toBe(null);
+      const page = await fetch(`http://127.0.0.1:${port}/`, { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<html/i);
+      const chart = await fetch(`http://127.0.0.1:${port}/vendor/chart.umd.min.js`);
+      expect(chart.status).toBe(200);
+      expect((await chart.arrayBuffer()).byteLength).toBeGreaterThan(10_000);
+    } finally {
+      dashboard.kill('SIGTERM');
+      await exited;
+      await redis.dispose();
+    }
   });
 
   it('agent --help works', async () => {
