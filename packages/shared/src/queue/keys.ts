@@ -56,10 +56,6 @@ export class RedisKeys {
   agentWake(name: string): string {
     return `${this.prefix}:agent:${name}:wake`;
   }
-  /** SET of queue names that sweeps have used. */
-  get queues(): string {
-    return `${this.prefix}:queues`;
-  }
   /** Pub/sub channel for cancel requests to agents. */
   get control(): string {
     return `${this.prefix}:control`;
