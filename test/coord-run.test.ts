@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { coord, processesMatching, startCli, COORD, waitFor } from './helpers/cli.js';
+import { maxOverlap } from './helpers/intervals.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
@@ -11,14 +12,6 @@ function stat(dir: string): Record<string, { code: number; state: string; signal
   return JSON.parse(readFileSync(join(dir, 'stat.json'), 'utf8'));
 }
 
-/** Largest number of [start, end] intervals that overlap at one instant. */
-function maxOverlap(intervals: Array<[number, number]>): number {
-  const points = intervals.flatMap(([s, e]) => [[s, 1] as const, [e, -1] as const]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let now = 0;
-  let max = 0;
-  for (const [, delta] of points) max = Math.max(max, (now += delta));
-  return max;
-}
 
 describe('coord run', () => {
   it('runs 8 tasks four at a time on [0, 1, 0, 1], skips them on a rerun, reruns them with -f', async () => {

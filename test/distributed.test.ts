@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { useAgents } from './helpers/agents.js';
 import { coord, processesMatching, waitFor } from './helpers/cli.js';
 import { freePort, useRedis } from './helpers/redis-server.js';
+import { maxOverlap } from './helpers/intervals.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const redis = useRedis();
@@ -33,13 +34,6 @@ async function submit(dir: string, prefix: string, extra: string[] = []): Promis
   return JSON.parse(result.stdout);
 }
 
-function maxOverlap(intervals: Array<[number, number]>): number {
-  const points = intervals.flatMap(([s, e]) => [[s, 1] as const, [e, -1] as const]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let now = 0;
-  let max = 0;
-  for (const [, delta] of points) max = Math.max(max, (now += delta));
-  return max;
-}
 
 describe('distributed mode', () => {
   it('runs 1-GPU, 2-GPU and CPU tasks on valid GPU sets, never over a GPU\'s slots', async () => {

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { ExitStatus, LaunchedProcess, LaunchSpec, ProcessLauncher } from './launcher.js';
-import { signalGroup, sweepGroup } from './process-group.js';
+import { signalGroup, sweepGroup, terminateGroup } from './process-group.js';
 
 /** Seconds the watcher waits between SIGTERM and SIGKILL when we are gone. */
 export const ORPHAN_KILL_GRACE_SECONDS = 5;
@@ -83,13 +83,7 @@ export class DirectLauncher implements ProcessLauncher {
     return {
       pid,
       exited,
-      terminate: async (graceMs: number) => {
-        if (pid > 0) signalGroup(pid, 'SIGTERM');
-        const timer = setTimeout(() => pid > 0 && signalGroup(pid, 'SIGKILL'), graceMs);
-        const status = await exited;
-        clearTimeout(timer);
-        return status;
-      },
+      terminate: (graceMs: number) => terminateGroup(pid, exited, graceMs),
     };
   }
 

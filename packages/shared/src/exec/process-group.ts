@@ -10,6 +10,17 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
+/** SIGTERM to the group, SIGKILL after `graceMs` if it has not exited; resolves on exit. */
+export async function terminateGroup<T>(pgid: number, exited: Promise<T>, graceMs: number): Promise<T> {
+  if (pgid > 0) signalGroup(pgid, 'SIGTERM');
+  const timer = setTimeout(() => pgid > 0 && signalGroup(pgid, 'SIGKILL'), graceMs);
+  try {
+    return await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function groupAlive(pgid: number): boolean {
   return signalGroup(pgid, 0);
 }

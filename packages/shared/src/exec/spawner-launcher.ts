@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { DirectLauncher } from './direct-launcher.js';
 import type { ExitStatus, LaunchedProcess, LaunchSpec, ProcessLauncher } from './launcher.js';
-import { signalGroup } from './process-group.js';
+import { signalGroup, terminateGroup } from './process-group.js';
 
 const SPAWNER = fileURLToPath(new URL('../../assets/spawner.py', import.meta.url));
 
@@ -146,13 +146,7 @@ export class SpawnerLauncher implements ProcessLauncher {
     return {
       pid,
       exited,
-      terminate: async (graceMs: number) => {
-        if (pid > 0) signalGroup(pid, 'SIGTERM');
-        const timer = setTimeout(() => pid > 0 && signalGroup(pid, 'SIGKILL'), graceMs);
-        const status = await exited;
-        clearTimeout(timer);
-        return status;
-      },
+      terminate: (graceMs: number) => terminateGroup(pid, exited, graceMs),
     };
   }
 
