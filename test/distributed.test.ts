@@ -143,15 +143,21 @@ z: [1, 2, 3, 4]
   it('drains on SIGTERM: the running task finishes, nothing new starts, the agent leaves status', async () => {
     const dir = tempDir();
     const prefix = 'drain';
-    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: sleep 1.5; echo done {x}\n---\nx: [1, 2, 3]\n');
+    const starts = join(dir, 'starts');
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: echo "{x} $(date +%s%3N)" >> ${starts}; sleep 2\n---\nx: [1, 2, 3]\n`);
     const agent = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix], { workdir: join(dir, 'w') });
     const { sweep } = await submit(dir, prefix);
     await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.running === 1, 15_000, 'a task to run');
+    const signalledAt = Date.now();
     agent.child.kill('SIGTERM');
     const exit = await agent.done;
     expect(exit.code).toBe(0);
+    // Every task that started, started before the signal, and finished; the others still wait.
+    const started = readFileSync(starts, 'utf8').trim().split('\n').map((line) => Number(line.split(' ')[1]));
+    for (const at of started) expect(at).toBeLessThan(signalledAt);
     const report = await status(prefix, sweep);
-    expect(report.sweeps[0]!.counts).toMatchObject({ succeeded: 1, waiting: 2, running: 0 });
+    expect(report.sweeps[0]!.counts).toMatchObject({ succeeded: started.length, waiting: 3 - started.length, running: 0 });
+    expect(started.length).toBeGreaterThanOrEqual(1);
     expect(report.agents.find((a) => a.name === agent.name)).toBeUndefined();
   });
 
