@@ -41,46 +41,57 @@ interface Row {
 async function main(): Promise<void> {
   const results: Record<string, unknown> = { date: new Date().toISOString(), quick, cpus: cpus().length, node: process.version };
   const rows: Row[] = [];
+  const failures: string[] = [];
+  /** One measurement failing (a timeout on a loaded machine) must not lose the others. */
+  const measure = async (name: string, body: () => Promise<void>) => {
+    if (!wanted(name)) return;
+    try {
+      await body();
+    } catch (error) {
+      failures.push(`${name}: ${(error as Error).message}`);
+      rows.push({ what: name, figure: `failed: ${(error as Error).message}`, target: '', met: false });
+    }
+  };
   const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : String(n));
 
-  if (wanted('efficiency')) {
+  await measure('efficiency', async () => {
     say(`scheduling efficiency: ${size.efficiency} x sleep 1 on 2 agents x 32 slots ...`);
     const r = await measureEfficiency(size.efficiency);
     results.efficiency = r;
     rows.push({ what: 'scheduling efficiency (ours / xargs floor)', figure: `${fmt(r.efficiency)} / ${fmt(r.floorEfficiency)} = ${fmt(r.ratioToFloor)}x`, target: '>= 0.98x the floor', met: r.ratioToFloor >= 0.98 });
-  }
-  if (wanted('throughput')) {
+  });
+  await measure('throughput', async () => {
     say(`dispatch throughput: ${size.throughput} trivial tasks on 8 slots ...`);
     const r = await measureThroughput(size.throughput);
     results.throughput = r;
     rows.push({ what: 'local tasks/s (coord run)', figure: `${fmt(r.localPerSecond, 0)}/s; ${fmt(r.localToFloor)}x floor (${fmt(r.floorPerSecond, 0)}/s)`, target: '>= 0.8x floor', met: r.localToFloor >= 0.8 });
     rows.push({ what: 'local vs runner-equivalent', figure: `${fmt(r.localToRunner)}x (${fmt(r.runnerEquivalentPerSecond, 0)}/s)`, target: '>= 1.1x', met: r.localToRunner >= 1.1 });
     rows.push({ what: 'distributed tasks/s (submit + 1 agent)', figure: `${fmt(r.distributedPerSecond, 0)}/s; ${fmt(r.distributedToRunner)}x runner-equivalent`, target: '>= 1.0x runner', met: r.distributedToRunner >= 1.0 });
-  }
-  if (wanted('refill')) {
+  });
+  await measure('refill', async () => {
     say(`slot refill gap: ${size.refill} tasks of 0.5 s on 8 slots ...`);
     const r = await measureRefill(size.refill);
     results.refill = r;
     rows.push({ what: 'refill gap, agent p50 / p99', figure: `${fmt(r.agentP50Ms, 1)} / ${fmt(r.agentP99Ms, 1)} ms`, target: 'p99 < 25 ms', met: r.agentP99Ms < 25 });
     rows.push({ what: 'refill gap, coord run p50 / p99', figure: `${fmt(r.localP50Ms, 1)} / ${fmt(r.localP99Ms, 1)} ms`, target: 'p99 < 25 ms', met: r.localP99Ms < 25 });
     rows.push({ what: 'refill gap, shell loop per slot p50 / p99', figure: `${fmt(r.floorP50Ms, 1)} / ${fmt(r.floorP99Ms, 1)} ms`, target: '(this machine)', met: null });
-  }
-  if (wanted('submission')) {
+  });
+  await measure('submission', async () => {
     say(`submission: ${size.submission} tasks ...`);
     const r = await measureSubmission(size.submission);
     results.submission = r;
     rows.push({ what: `submit ${r.tasks} tasks (expand + enqueue)`, figure: `${fmt(r.expandSeconds)} + ${fmt(r.enqueueSeconds)} = ${fmt(r.totalSeconds)} s`, target: '< 10 s (100k)', met: r.totalSeconds < 10 });
     rows.push({ what: 'Redis memory per waiting task', figure: `${fmt(r.bytesPerTask, 0)} bytes`, target: '< 2048 bytes', met: r.bytesPerTask < 2048 });
     rows.push({ what: `coord status SWEEP --json (${r.tasks} tasks)`, figure: `${fmt(r.statusSeconds)} s`, target: '< 1 s', met: r.statusSeconds < 1 });
-  }
-  if (wanted('idle')) {
+  });
+  await measure('idle', async () => {
     say(`idle agent: ${size.idleSeconds} s ...`);
     const r = await measureIdle(size.idleSeconds);
     results.idle = r;
     rows.push({ what: `idle agent CPU over ${r.seconds} s`, figure: `${fmt(r.cpuPercent, 3)}% of a core`, target: '< 1%', met: r.cpuPercent < 1 });
     rows.push({ what: 'idle agent RSS', figure: `${fmt(r.rssMiB, 0)} MiB`, target: '< 100 MiB', met: r.rssMiB < 100 });
-  }
-  if (wanted('crash')) {
+  });
+  await measure('crash', async () => {
     const crash: CrashResult[] = [];
     for (const lockMs of size.crashLocks) {
       say(`crash detection with --lock-ms ${lockMs} ...`);
@@ -88,15 +99,16 @@ async function main(): Promise<void> {
     }
     results.crash = crash;
     for (const r of crash) rows.push({ what: `crash detection, --lock-ms ${r.lockMs}`, figure: `${fmt(r.seconds, 1)} s`, target: `about 1.5x lock`, met: null });
-  }
-  if (wanted('many')) {
+  });
+  await measure('many', async () => {
     say(`many agents: ${size.agents} x 8 slots, ${size.agentTasks} tasks of 0.5 s ...`);
     const r = await measureManyAgents(size.agents, size.agentTasks);
     results.manyAgents = r;
     rows.push({ what: `${r.agents} agents x 8 slots, ${r.tasks} x 0.5 s`, figure: `efficiency ${fmt(r.efficiency)}; Redis CPU ${fmt(r.redisCpuPercent, 0)}%`, target: '>= 0.90', met: r.efficiency >= 0.9 });
-  }
+  });
 
   results.table = rows;
+  if (failures.length > 0) results.failures = failures;
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   mkdirSync(`${ROOT}bench/results`, { recursive: true });
   writeFileSync(`${ROOT}bench/results/${stamp}${quick ? '-quick' : ''}.json`, `${JSON.stringify(results, null, 2)}\n`);
@@ -109,6 +121,10 @@ async function main(): Promise<void> {
   process.stdout.write(`${line(['measurement', 'figure', 'target'])}  met\n`);
   for (const row of rows) process.stdout.write(`${line([row.what, row.figure, row.target])}  ${row.met === null ? '-' : row.met ? 'yes' : 'NO'}\n`);
   if (!quick && !only) writeResultsMarkdown(rows, results);
+  if (failures.length > 0) {
+    process.stderr.write(`bench: ${failures.length} measurement(s) failed:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
+    process.exitCode = 1;
+  }
 }
 
 function writeResultsMarkdown(rows: Row[], results: Record<string, unknown>): void {
@@ -129,7 +145,7 @@ function writeResultsMarkdown(rows: Row[], results: Record<string, unknown>): vo
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (error: unknown) => {
     process.stderr.write(`bench: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(1);

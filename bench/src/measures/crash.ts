@@ -20,7 +20,8 @@ export async function measureCrash(lockMs: number): Promise<CrashResult> {
     await Promise.all(agents.map(agentReady));
     const submitted = await coord(['submit', 'params.yaml', '--json', '--redis', redis.url, '--prefix', prefix], { cwd: dir });
     const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
-    const [taskId] = await redis.client.zrange(`${prefix}:sweep:${sweep}:state:waiting`, 0, 0);
+    // The sweep's one task, in whatever state it already is.
+    const [taskId] = (await Promise.all(['waiting', 'running'].map((state) => redis.client.zrange(`${prefix}:sweep:${sweep}:state:${state}`, 0, 0)))).flat();
     const runningOn = async () => {
       const [state, agent] = await redis.client.hmget(`${prefix}:task:${taskId}`, 'state', 'agent');
       return state === 'running' ? agent : null;

@@ -36,13 +36,16 @@ export class Heartbeat {
 
   private pending: NodeJS.Timeout | undefined;
 
-  /** A beat within 200 ms: what runs changed, but many changes in a burst make one beat. */
+  /**
+   * A beat within a second: what runs changed, but the changes of a busy second make one
+   * beat (with hundreds of agents, a beat per task start would load Redis for nothing).
+   */
   soon(): void {
     if (this.pending) return;
     this.pending = setTimeout(() => {
       this.pending = undefined;
       this.beat().catch(this.onError);
-    }, 200);
+    }, Math.min(1000, this.intervalMs));
     this.pending.unref();
   }
 
