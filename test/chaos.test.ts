@@ -147,7 +147,9 @@ x: [${Array.from({ length: TASKS }, (_, i) => i + 1).join(', ')}]
     const disagreements = counts.tasks.filter((task) => {
       const oks = (byTask.get(task.name) ?? []).filter((e) => e.status === 'ok');
       const last = oks[oks.length - 1];
-      return !last || last.attempt !== task.attempt || last.agent !== task.agent;
+      // A later attempt on the same agent may find the command's success in its own stat.json
+      // (its report was cut off) and skip it: that attempt has no ledger line.
+      return !last || last.agent !== task.agent || last.attempt > task.attempt;
     });
     await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'no task process to be left').catch(() => undefined);
     const orphans = (await processesMatching(marker)).length;
@@ -161,7 +163,7 @@ x: [${Array.from({ length: TASKS }, (_, i) => i + 1).join(', ')}]
     expect(lost).toBe(0);
     expect(duplicates).toBe(0);
     expect(orphans).toBe(0);
-    expect(disagreements.map((t) => t.name)).toEqual([]);
+    expect(disagreements.map((t) => `${t.name}: Redis says attempt ${t.attempt} on ${t.agent}; ledger ${JSON.stringify(byTask.get(t.name), (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`)).toEqual([]);
     expect(figures.redisRestarts).toBe(2);
     expect(figures.agentsKilled).toBeGreaterThan(0);
   });

@@ -120,7 +120,12 @@ describe('coord cancel and retry', () => {
     const after = await status(prefix, sweep);
     expect(after.sweeps[0]!.counts).toMatchObject({ cancelled: 20, total: 20 });
     expect(after.tasks.every((t) => t.reason?.includes('wrong lr'))).toBe(true);
-    for (const agent of agents) expect(after.agents.find((a) => a.name === agent.name)).toMatchObject({ state: 'running', running: [] });
+    // An agent's record follows its slots with the next beat, which coalesces a busy second.
+    await waitFor(async () => {
+      const current = await status(prefix, sweep);
+      return agents.every((agent) => current.agents.find((a) => a.name === agent.name)?.running.length === 0);
+    }, 3000, 'the agents to report idle slots');
+    for (const agent of agents) expect((await status(prefix, sweep)).agents.find((a) => a.name === agent.name)).toMatchObject({ state: 'running', running: [] });
 
     const again = await coord(['cancel', 'X_1', '--sweep', sweep, ...cli(prefix)]);
     expect(again.stdout).toContain('already cancelled; nothing to cancel');
@@ -183,8 +188,9 @@ describe('timeouts, retries and priority', () => {
       env: { PATH: `${bin}:${process.env.PATH}` },
     });
     const sweep = await submit(dir, prefix);
-    const done = await settled(prefix, sweep);
+    await settled(prefix, sweep);
     for (const x of [1, 2, 3]) expect(readFileSync(join(agent.workdir, `output/X_${x}/gpu`), 'utf8').trim()).toBe('1');
-    expect(done.agents.find((a) => a.name === agent.name)!.busyGpus).toEqual(['0']);
+    // The agent's record shows it with its next beat, at most a second after the check.
+    await waitFor(async () => (await status(prefix, sweep)).agents.find((a) => a.name === agent.name)?.busyGpus.join() === '0', 3000, 'GPU 0 to show as busy');
   });
 });

@@ -22,6 +22,7 @@ export class Heartbeat {
 
   async beat(): Promise<void> {
     const record = { ...this.snapshot(), lastSeen: Date.now() };
+    this.lastBeatAt = record.lastSeen;
     const started = performance.now();
     await this.redis
       .multi()
@@ -35,17 +36,21 @@ export class Heartbeat {
   }
 
   private pending: NodeJS.Timeout | undefined;
+  private lastBeatAt = 0;
 
   /**
-   * A beat within a second: what runs changed, but the changes of a busy second make one
-   * beat (with hundreds of agents, a beat per task start would load Redis for nothing).
+   * A beat now, or a second after the last one: what runs changed, and a lone change shows
+   * at once, but the changes of a busy second make one beat (with hundreds of agents, a beat
+   * per task start would load Redis for nothing).
    */
   soon(): void {
     if (this.pending) return;
+    const gap = Math.min(1000, this.intervalMs);
+    const wait = Math.max(0, this.lastBeatAt + gap - Date.now());
     this.pending = setTimeout(() => {
       this.pending = undefined;
       this.beat().catch(this.onError);
-    }, Math.min(1000, this.intervalMs));
+    }, wait);
     this.pending.unref();
   }
 
