@@ -5,7 +5,8 @@
 import { ExitError, UsageError, type RedisKeys, type TaskJobData, type TaskState } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { sweepExists } from './find-task.js';
-import { type QueueItem } from './queue-jobs.js';
+import { queueJobs, type QueueItem } from './queue-jobs.js';
+import { readTasks } from './read-tasks.js';
 import { sweepTasksIn } from './sweep-tasks.js';
 
 export interface RetrySelection {
@@ -40,11 +41,9 @@ export async function retryTasks(
   selection: RetrySelection,
   sign?: (data: TaskJobData) => TaskJobData,
 ): Promise<RetryResult> {
-  // Loaded when used: BullMQ costs a quarter second at start-up.
-  const { queueJobs } = await import('./queue-jobs.js');
   const { states } = selection;
   if (!(await sweepExists(redis, keys, sweepId))) throw new ExitError(`no sweep "${sweepId}" under prefix "${keys.prefix}"; coord status lists the sweeps`);
-  let tasks = await sweepTasksIn(redis, keys, sweepId, states, ['spec', 'runs']);
+  let tasks = await sweepTasksIn(redis, keys, sweepId, states, ['spec']);
   const wanted = selection.names ?? [];
   if (wanted.length > 0) {
     for (const name of wanted) {
@@ -56,14 +55,12 @@ export async function retryTasks(
     const ids = new Set(selection.ids);
     tasks = tasks.filter((t) => ids.has(t.id));
   }
-  const read = redis.pipeline();
-  for (const task of tasks) read.hmget(keys.task(task.id), ...task.commands.map((c) => `cmd:${c}`));
-  const recorded = ((await read.exec()) ?? []).map(([, values]) => values as Array<string | null>);
+  const recorded = await readTasks(redis, keys, tasks.map((task) => ({ taskId: task.id, commands: task.commands })));
   const items: QueueItem[] = [];
   const notRetried: string[] = [];
   for (const [i, task] of tasks.entries()) {
-    const skip = task.commands.filter((_, j) => recorded[i]?.[j] != null && (JSON.parse(recorded[i]![j]!) as { code?: number }).code === 0);
-    const extra = task as unknown as { spec?: string | null; runs?: string | null };
+    const skip = task.commands.filter((_, j) => recorded[i]!.succeeded[j]);
+    const extra = task as unknown as { spec?: string | null };
     if (!extra.spec) {
       notRetried.push(task.name);
       continue;
@@ -73,7 +70,6 @@ export async function retryTasks(
       data: { ...data, force: false, ...(skip.length > 0 && { skip }) },
       index: task.index,
       state: 'waiting',
-      runs: Number(extra.runs ?? 0),
       from: states,
       resetAttempts: false,
       priority: data.task.settings.priority,

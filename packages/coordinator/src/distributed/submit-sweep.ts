@@ -8,6 +8,7 @@ import { normaliseOutputRoot, PAYLOAD_VERSION, taskIdOf, type MetricsSettings, t
 import type { Redis } from 'ioredis';
 import { customAlphabet } from 'nanoid';
 import { queueJobs, type QueueItem, type QueueOptions } from './queue-jobs.js';
+import { readTasks } from './read-tasks.js';
 
 export interface SubmitInput extends QueueOptions {
   tasks: TaskSpec[];
@@ -47,30 +48,24 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
   const now = Date.now();
   const ids = input.tasks.map((task) => taskIdOf(task.outputRoot, task.name));
 
-  // Read what each task's record says now.
-  const read = redis.pipeline();
-  input.tasks.forEach((task, i) => read.hmget(keys.task(ids[i]!), 'state', 'runs', ...task.commands.map((c) => `cmd:${c.name}`)));
-  const current = ((await read.exec()) ?? []).map(([error, value]) => {
-    if (error) throw error;
-    return value as Array<string | null>;
-  });
+  // What each task's record says now.
+  const current = await readTasks(redis, keys, input.tasks.map((task, i) => ({ taskId: ids[i]!, commands: task.commands.map((c) => c.name) })));
 
   const items: QueueItem[] = [];
   const alreadyQueuedIds: string[] = [];
   input.tasks.forEach((task, index) => {
-    const [state, runs, ...results] = current[index]!;
+    const { state, succeeded: ok } = current[index]!;
     if (state === 'waiting' || state === 'running') {
       alreadyQueuedIds.push(ids[index]!);
       return;
     }
-    const succeeded = task.commands.filter((_, i) => results[i] != null && (JSON.parse(results[i]!) as { code?: number }).code === 0).map((c) => c.name);
+    const succeeded = task.commands.filter((_, i) => ok[i]).map((c) => c.name);
     const allSucceeded = succeeded.length === task.commands.length;
     const data: TaskJobData = { v: PAYLOAD_VERSION, sweepId, taskId: ids[index]!, task, force: input.force, ...(!input.force && succeeded.length > 0 && { skip: succeeded }) };
     items.push({
       data,
       index,
       state: allSucceeded && !input.force ? 'skipped' : 'waiting',
-      runs: Number(runs ?? 0),
       from: [],
       resetAttempts: true,
       priority: input.priority ?? task.settings.priority,

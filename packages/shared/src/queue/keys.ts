@@ -84,11 +84,7 @@ export function taskIdOf(outputRoot: string, name: string): string {
   return createHash('sha256').update(`${normaliseOutputRoot(outputRoot)}\0${name}`).digest('hex').slice(0, 16);
 }
 
-/** The BullMQ job id of a task's n-th queueing: resubmitting while queued adds nothing. */
-export function jobIdOf(taskId: string, run: number): string {
-  return `${taskId}-${run}`;
-}
-
+/** A BullMQ job id is `<task id>-<run>` (written by the submission script, task-scripts.ts). */
 export function taskIdOfJob(jobId: string): string {
   return jobId.slice(0, jobId.lastIndexOf('-'));
 }

@@ -5,6 +5,7 @@
  * agent that lost its lock can never overwrite the record of the agent that took over.
  */
 import type { ChainableCommander, Redis } from 'ioredis';
+import { BULLMQ_ADD_JOB_LUA, TASK_JOB_NAME } from './bullmq-add-job.js';
 
 const HELPERS = `
 local function move(p, id, sweep, index, from, to)
@@ -20,32 +21,82 @@ end
 `;
 
 /**
- * Submit or retry. `waiting`: the sweep takes the task over (it leaves its earlier sweep)
- * and a new job is queued. `skipped`: every selected command succeeded before; the sweep
- * lists it as skipped and the task stays with the sweep that ran it. Returns 0 without a
- * change when the task is already waiting or running, or not in one of the allowed states
- * (ARGV[13], empty = any).
+ * Submit or retry, many tasks per call: ARGV[4] is a JSON array of EnqueueTask rows (one
+ * argument, not a dozen per task: the client's cost is per argument). `waiting`: the sweep
+ * takes the task over (it leaves its earlier sweep) and a new BullMQ job is queued under a
+ * job id never used for the task. `skipped`: every selected command succeeded before; the
+ * sweep lists it as skipped and the task stays with the sweep that ran it. A task already
+ * waiting or running, or not in one of the allowed states (empty = any), is left alone.
+ * Returns 1 (taken) or 0 (left alone) per task.
  */
-const ENQUEUE = `${HELPERS}
-local key, p, id, sweep, index, newState, jobId = KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
-local state, oldSweep = unpack(redis.call('HMGET', key, 'state', 'sweep'))
-if state == 'waiting' or state == 'running' then return 0 end
-local allowed = ARGV[13]
-if allowed ~= '' and not string.find(',' .. allowed .. ',', ',' .. tostring(state) .. ',', 1, true) then return 0 end
-if newState == 'skipped' and state then
-  redis.call('ZADD', p .. ':sweep:' .. sweep .. ':state:skipped', index, id)
-  event(p, id, sweep, ARGV[8], 'skipped', 'every command succeeded before')
-  return 1
+const ENQUEUE_MANY = `${HELPERS}${BULLMQ_ADD_JOB_LUA}
+local p, sweep, now, bullmqVersion = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
+local inState = p .. ':sweep:' .. sweep .. ':state:'
+local taken, queues = {}, {}
+for n, row in ipairs(cjson.decode(ARGV[4])) do
+  local id, index, newState, queue, name, output, commands, allowed, reset, priority, optsTail, data = unpack(row)
+  local key = p .. ':task:' .. id
+  local state, oldSweep, runs = unpack(redis.call('HMGET', key, 'state', 'sweep', 'runs'))
+  local take = state ~= 'waiting' and state ~= 'running'
+    and (allowed == '' or string.find(',' .. allowed .. ',', ',' .. tostring(state) .. ',', 1, true) ~= nil)
+  taken[n] = take and 1 or 0
+  if take and newState == 'skipped' and state then
+    redis.call('ZADD', inState .. 'skipped', index, id)
+    event(p, id, sweep, name, 'skipped', 'every command succeeded before')
+  elseif take then
+    if state then
+      if oldSweep then redis.call('ZREM', p .. ':sweep:' .. oldSweep .. ':state:' .. state, id) end
+      redis.call('HDEL', key, 'token', 'cancel', 'reason', 'exitCode', 'signal', 'startedAt', 'endedAt')
+    end
+    local run = (tonumber(runs) or 0) + 1
+    local jobId, q = '', nil
+    if newState == 'waiting' then
+      q = bullQueue(queues, p, queue, bullmqVersion)
+      jobId = id .. '-' .. run
+      -- Runs only grow, but BullMQ may still hold a job of that id from a forgotten record.
+      while redis.call('EXISTS', q.base .. jobId) == 1 do
+        run = run + 1
+        jobId = id .. '-' .. run
+      end
+    end
+    if reset == '1' then
+      redis.call('HSET', key, 'id', id, 'sweep', sweep, 'index', index, 'state', newState, 'name', name, 'output', output,
+        'queue', queue, 'commands', commands, 'job', jobId, 'runs', run, 'attempt', 0)
+    else
+      redis.call('HSET', key, 'id', id, 'sweep', sweep, 'index', index, 'state', newState, 'name', name, 'output', output,
+        'queue', queue, 'commands', commands, 'job', jobId, 'runs', run)
+    end
+    redis.call('ZADD', inState .. newState, index, id)
+    redis.call('ZADD', p .. ':task-names', 0, name .. '\\0' .. id)
+    if q then bullAddJob(q, jobId, '${TASK_JOB_NAME}', data, optsTail, priority, now) end
+  end
 end
-if state and oldSweep then redis.call('ZREM', p .. ':sweep:' .. oldSweep .. ':state:' .. state, id) end
-redis.call('HSET', key, 'id', id, 'sweep', sweep, 'index', index, 'state', newState, 'name', ARGV[8], 'output', ARGV[9],
-  'queue', ARGV[7], 'commands', ARGV[11], 'job', jobId)
-redis.call('HINCRBY', key, 'runs', 1)
-redis.call('HDEL', key, 'token', 'cancel', 'reason', 'exitCode', 'signal', 'startedAt', 'endedAt')
-if ARGV[15] == '1' then redis.call('HSET', key, 'attempt', 0) end
-redis.call('ZADD', p .. ':sweep:' .. sweep .. ':state:' .. newState, index, id)
-redis.call('ZADD', p .. ':task-names', 0, ARGV[8] .. '\\0' .. id)
-return 1
+bullFinish(queues)
+return taken
+`;
+
+/**
+ * What submit and retry need to know of many tasks at once: ARGV[2] is a JSON array of
+ * [task id, [command names]]. Returns per task {state or '', one '1' or '0' per command:
+ * whether its last run succeeded}.
+ */
+const READ_MANY = `
+local p = ARGV[1]
+local out = {}
+for n, row in ipairs(cjson.decode(ARGV[2])) do
+  local id, commands = row[1], row[2]
+  local fields = { 'state' }
+  for i, command in ipairs(commands) do fields[i + 1] = 'cmd:' .. command end
+  local values = redis.call('HMGET', p .. ':task:' .. id, unpack(fields))
+  local flags = {}
+  for i = 2, #values do
+    local ok, result = false, nil
+    if values[i] then ok, result = pcall(cjson.decode, values[i]) end
+    flags[i - 1] = (ok and type(result) == 'table' and result.code == 0) and '1' or '0'
+  end
+  out[n] = { values[1] or '', table.concat(flags) }
+end
+return out
 `;
 
 /**
@@ -131,7 +182,8 @@ return 0
 `;
 
 const SCRIPTS = {
-  sweepEnqueueTask: { numberOfKeys: 1, lua: ENQUEUE },
+  sweepEnqueueTasks: { numberOfKeys: 0, lua: ENQUEUE_MANY },
+  sweepReadTasks: { numberOfKeys: 0, lua: READ_MANY },
   sweepStartTask: { numberOfKeys: 2, lua: START },
   sweepFinishTask: { numberOfKeys: 2, lua: FINISH },
   sweepRecordCommand: { numberOfKeys: 1, lua: RECORD_COMMAND },
@@ -155,32 +207,38 @@ function call(redis: Caller, name: ScriptName, args: Array<string | number>): Pr
   return (redis as unknown as Scripted)[name](...args);
 }
 
-export interface EnqueueArgs {
-  prefix: string;
+/** One task for ENQUEUE_MANY. */
+export interface EnqueueTask {
   taskId: string;
-  sweepId: string;
   index: number;
   state: 'waiting' | 'skipped';
-  jobId: string;
+  /** BullMQ queue of the job (waiting tasks). */
   queue: string;
   name: string;
   output: string;
-  root: string;
   commands: string[];
-  retries: number;
   /** Only from these states (retry); empty = from any state that is not waiting or running. */
   from: string[];
-  now: number;
   /** Start counting attempts from zero again (a new submission, not a retry). */
   resetAttempts: boolean;
+  /** BullMQ priority (1 runs first) and the rest of the job's options, see bullJobOptionsTail. */
+  bullPriority: number;
+  optsTail: string;
+  /** The job's data as JSON (waiting tasks). */
+  data: string;
 }
 
 export const taskScripts = {
-  enqueue(redis: Caller, taskKey: string, a: EnqueueArgs) {
-    return call(redis, 'sweepEnqueueTask', [
-      taskKey, a.prefix, a.taskId, a.sweepId, a.index, a.state, a.jobId, a.queue, a.name, a.output, a.root,
-      a.commands.join(','), a.retries, a.from.join(','), a.now, a.resetAttempts ? '1' : '0',
-    ]) as Promise<number>;
+  /** 1 (taken) or 0 (left alone) per task; `now` is the jobs' BullMQ timestamp (ms). */
+  enqueueMany(redis: Caller, a: { prefix: string; sweepId: string; now: number; tasks: EnqueueTask[]; bullmqVersion: string }) {
+    const rows = a.tasks.map((t) => [
+      t.taskId, t.index, t.state, t.queue, t.name, t.output, t.commands.join(','), t.from.join(','), t.resetAttempts ? '1' : '0', t.bullPriority, t.optsTail, t.data,
+    ]);
+    return call(redis, 'sweepEnqueueTasks', [a.prefix, a.sweepId, a.now, JSON.stringify(rows), a.bullmqVersion]) as Promise<number[]>;
+  },
+  /** Per task: [state or '', '1' or '0' per named command: did its last run succeed]. */
+  readMany(redis: Caller, prefix: string, tasks: Array<{ taskId: string; commands: string[] }>) {
+    return call(redis, 'sweepReadTasks', [prefix, JSON.stringify(tasks.map((t) => [t.taskId, t.commands]))]) as Promise<Array<[string, string]>>;
   },
   async start(redis: Redis, taskKey: string, lockKey: string, a: { prefix: string; taskId: string; jobId: string; token: string; agent: string; host: string; gpus: string; now: string }) {
     const [attempt, why] = (await call(redis, 'sweepStartTask', [taskKey, lockKey, a.prefix, a.taskId, a.jobId, a.token, a.agent, a.host, a.gpus, a.now])) as [number, string];

@@ -1,0 +1,26 @@
+/**
+ * What submit and retry need to know of many tasks before they queue them: each task's state
+ * and which of its commands last succeeded, a thousand tasks per script call.
+ */
+import { taskScripts, type RedisKeys } from '@sweep-runner/shared';
+import type { Redis } from 'ioredis';
+
+/** Tasks per script call: per-call costs vanish, and a call stays far below Redis's limits. */
+export const CHUNK = 1000;
+
+export interface TaskNow {
+  /** '' when the task has no record yet. */
+  state: string;
+  /** Per command asked about: did its last run succeed. */
+  succeeded: boolean[];
+}
+
+export async function readTasks(redis: Redis, keys: RedisKeys, tasks: Array<{ taskId: string; commands: string[] }>): Promise<TaskNow[]> {
+  const pipeline = redis.pipeline();
+  for (let start = 0; start < tasks.length; start += CHUNK) void taskScripts.readMany(pipeline, keys.prefix, tasks.slice(start, start + CHUNK));
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.flatMap(([error, rows]) => {
+    if (error) throw error;
+    return (rows as Array<[string, string]>).map(([state, flags]) => ({ state, succeeded: [...flags].map((flag) => flag === '1') }));
+  });
+}

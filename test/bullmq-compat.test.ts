@@ -1,0 +1,151 @@
+/**
+ * Submission writes BullMQ jobs with its own Lua (packages/shared/src/queue/bullmq-add-job.ts)
+ * instead of Queue.add, for speed. These tests hold it to what BullMQ itself writes, on a
+ * private redis-server: the same job hash, options, priority order, counters, marker and
+ * events as Queue.add; a real BullMQ Worker, blocked before the jobs arrive, wakes and runs
+ * them in priority order; a job id BullMQ still holds is never reused.
+ */
+import { Queue, Worker, type Job } from 'bullmq';
+import { version as bullmqVersion } from 'bullmq/dist/esm/version.js';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bullJobOptionsTail, defineTaskScripts, taskScripts, TASK_JOB_NAME, type EnqueueTask } from '@sweep-runner/shared';
+import { waitFor } from './helpers/cli.js';
+import { useRedis } from './helpers/redis-server.js';
+
+const redis = useRedis();
+const QUEUE = 'tasks.default.1g';
+let client: Redis;
+
+beforeAll(() => {
+  client = redis().client();
+  defineTaskScripts(client);
+});
+afterAll(() => client.disconnect());
+
+interface Spec {
+  taskId: string;
+  priority: number;
+  retries: number;
+  data: object;
+}
+
+const SPECS: Spec[] = [
+  { taskId: 'aaaa', priority: 1_000_001, retries: 0, data: { n: 1 } },
+  { taskId: 'bbbb', priority: 999_996, retries: 2, data: { n: 2, text: 'quotes " and \\ and ünïcödé' } },
+  { taskId: 'cccc', priority: 1_000_001, retries: 0, data: { n: 3 } },
+  { taskId: 'dddd', priority: 999_996, retries: 0, data: { n: 4 } },
+];
+
+function row(spec: Spec, index: number): EnqueueTask {
+  return {
+    taskId: spec.taskId,
+    index,
+    state: 'waiting',
+    queue: QUEUE,
+    name: `T_${index}`,
+    output: `output/T_${index}`,
+    commands: ['run'],
+    from: [],
+    resetAttempts: true,
+    bullPriority: spec.priority,
+    optsTail: bullJobOptionsTail(spec.priority, spec.retries, 5000),
+    data: JSON.stringify(spec.data),
+  };
+}
+
+/** What BullMQ itself writes for the same jobs. */
+async function addWithBullmq(prefix: string): Promise<void> {
+  const queue = new Queue(QUEUE, { connection: { host: '127.0.0.1', port: redis().port }, prefix });
+  for (const spec of SPECS) {
+    await queue.add(TASK_JOB_NAME, spec.data, {
+      jobId: `${spec.taskId}-1`,
+      priority: spec.priority,
+      ...(spec.retries > 0 && { attempts: spec.retries + 1, backoff: { type: 'exponential', delay: 5000 } }),
+    });
+  }
+  await queue.close();
+}
+
+async function addOurs(prefix: string, specs = SPECS, sweepId = 'S1'): Promise<number[]> {
+  return taskScripts.enqueueMany(client, { prefix, sweepId, now: Date.now(), tasks: specs.map(row), bullmqVersion: `bullmq:${bullmqVersion}` });
+}
+
+/** Everything a queue holds in Redis, with times and stream ids left out. */
+async function snapshot(prefix: string) {
+  const base = `${prefix}:${QUEUE}:`;
+  const jobs: Record<string, unknown> = {};
+  for (const spec of SPECS) {
+    const { timestamp, opts, ...rest } = await client.hgetall(`${base}${spec.taskId}-1`);
+    expect(Number(timestamp)).toBeGreaterThan(Date.now() - 60_000);
+    jobs[spec.taskId] = { ...rest, opts: JSON.parse(opts!) as unknown };
+  }
+  const events = (await client.xrange(`${base}events`, '-', '+')).map(([, fields]) => fields.join(' '));
+  return {
+    jobs,
+    prioritized: await client.zrange(`${base}prioritized`, 0, -1, 'WITHSCORES'),
+    marker: await client.zrange(`${base}marker`, 0, -1, 'WITHSCORES'),
+    meta: await client.hgetall(`${base}meta`),
+    id: await client.get(`${base}id`),
+    pc: await client.get(`${base}pc`),
+    events,
+    keys: (await client.keys(`${base}*`)).map((key) => key.slice(base.length)).sort(),
+  };
+}
+
+describe('jobs written by the submission script', () => {
+  it('are what BullMQ Queue.add writes: job hash, options, priority order, counters, marker, events', async () => {
+    await addWithBullmq('ref');
+    expect(await addOurs('ours')).toEqual([1, 1, 1, 1]);
+    const reference = await snapshot('ref');
+    const ours = await snapshot('ours');
+    expect(reference.jobs['bbbb']).toMatchObject({ opts: { attempts: 3, backoff: { type: 'exponential', delay: 5000 } } });
+    expect(ours).toEqual(reference);
+  });
+
+  it('wake a blocked BullMQ Worker, which runs them in priority order (FIFO within one) and retries with attempts', async () => {
+    const prefix = 'worker';
+    const seen: string[] = [];
+    let failuresLeft = 1;
+    const worker = new Worker(
+      QUEUE,
+      async (job: Job<{ n: number }>) => {
+        seen.push(`${job.id}:${job.data.n}:${job.attemptsMade}`);
+        if (job.id === 'bbbb-1' && failuresLeft-- > 0) throw new Error('first attempt fails');
+        return 'ok';
+      },
+      { connection: { host: '127.0.0.1', port: redis().port, maxRetriesPerRequest: null }, prefix, concurrency: 1, autorun: true },
+    );
+    await worker.waitUntilReady();
+    await new Promise((resolve) => setTimeout(resolve, 300)); // let it block on the marker
+    // A short backoff, so that the retry comes back within the test.
+    const rows = SPECS.map(row).map((r) => (r.taskId === 'bbbb' ? { ...r, optsTail: bullJobOptionsTail(r.bullPriority, 2, 50) } : r));
+    const started = Date.now();
+    await taskScripts.enqueueMany(client, { prefix, sweepId: 'S1', now: Date.now(), tasks: rows, bullmqVersion: `bullmq:${bullmqVersion}` });
+    await waitFor(() => seen.length >= 5, 10_000, 'the worker to run every job and the retry');
+    const firstPickup = Date.now() - started;
+    await worker.close();
+    // Priority 999996 (higher in our terms) first, in the order queued; then the others.
+    expect(seen.slice(0, 4)).toEqual(['bbbb-1:2:0', 'dddd-1:4:0', 'aaaa-1:1:0', 'cccc-1:3:0']);
+    expect(seen[4]).toBe('bbbb-1:2:1');
+    expect(firstPickup).toBeLessThan(5000);
+    const done = new Queue(QUEUE, { connection: { host: '127.0.0.1', port: redis().port }, prefix });
+    expect(await done.getJobCounts('completed', 'failed', 'prioritized', 'waiting', 'delayed')).toEqual({ completed: 4, failed: 0, prioritized: 0, waiting: 0, delayed: 0 });
+    await done.close();
+  });
+
+  it('never reuse a job id: a task queued again gets the next run, past ids BullMQ still holds', async () => {
+    const prefix = 'ids';
+    const [spec] = SPECS;
+    expect(await addOurs(prefix, [spec!])).toEqual([1]);
+    // Queued or running: left alone.
+    expect(await addOurs(prefix, [spec!], 'S2')).toEqual([0]);
+    // It failed; BullMQ also still holds a job "-2" from a record that was lost.
+    await client.hset(`${prefix}:task:${spec!.taskId}`, 'state', 'failed');
+    await client.hset(`${prefix}:${QUEUE}:${spec!.taskId}-2`, 'name', 'task', 'data', '{}');
+    expect(await addOurs(prefix, [spec!], 'S3')).toEqual([1]);
+    expect(await client.hmget(`${prefix}:task:${spec!.taskId}`, 'job', 'runs', 'sweep', 'state')).toEqual([`${spec!.taskId}-3`, '3', 'S3', 'waiting']);
+    expect(await client.zrange(`${prefix}:${QUEUE}:prioritized`, 0, -1)).toEqual([`${spec!.taskId}-1`, `${spec!.taskId}-3`]);
+    expect(await client.get(`${prefix}:${QUEUE}:id`)).toBe('2');
+  });
+});
