@@ -11,6 +11,7 @@ import { measureCrash, type CrashResult } from './measures/crash.js';
 import { measureEfficiency } from './measures/efficiency.js';
 import { measureIdle } from './measures/idle.js';
 import { measureManyAgents } from './measures/many-agents.js';
+import { measureManyBullmqWorkers } from './measures/many-bullmq-workers.js';
 import { measureRefill } from './measures/refill.js';
 import { measureSubmission } from './measures/submission.js';
 import { measureThroughput } from './measures/throughput.js';
@@ -105,6 +106,15 @@ async function main(): Promise<void> {
     const r = await measureManyAgents(size.agents, size.agentTasks);
     results.manyAgents = r;
     rows.push({ what: `${r.agents} agents x 8 slots, ${r.tasks} x 0.5 s`, figure: `efficiency ${fmt(r.efficiency)}; Redis CPU ${fmt(r.redisCpuPercent, 0)}%`, target: '>= 0.90', met: r.efficiency >= 0.9 });
+    say(`the same on bare BullMQ: ${size.agents} workers x concurrency 8 in this process ...`);
+    const bare = await measureManyBullmqWorkers(size.agents, size.agentTasks);
+    results.manyBullmqWorkers = bare;
+    rows.push({
+      what: `  bare BullMQ, same shape (ours / bare)`,
+      figure: `efficiency ${fmt(bare.efficiency)}; ${fmt(r.efficiency / bare.efficiency)}x; Redis CPU ${fmt(bare.redisCpuPercent, 0)}%`,
+      target: '(this process)',
+      met: null,
+    });
   });
 
   results.table = rows;
