@@ -148,7 +148,7 @@ function writeResultsMarkdown(rows: Row[], results: Record<string, unknown>): vo
     '| --- | --- | --- | --- |',
     ...rows.map((row) => `| ${row.what} | ${row.figure} | ${row.target} | ${row.met === null ? '-' : row.met ? 'yes' : 'no'} |`),
     '',
-    'Raw figures: `bench/results/` (one JSON file per run).',
+    'Raw figures: `bench/results/` (one JSON file per run). Before and after, profiles and the missed targets: `bench/NOTES.md`.',
     '',
   ];
   writeFileSync(`${ROOT}bench/RESULTS.md`, lines.join('\n'));
