@@ -122,6 +122,22 @@ x: [${Array.from({ length: TASKS }, (_, i) => i + 1).join(', ')}]
 
     try {
       await waitFor(finished, 540_000, `all ${TASKS} tasks to finish`);
+    } catch (error) {
+      // Where each unfinished task is stuck: our record, its BullMQ job and the job's lock.
+      for (const state of ['waiting', 'running']) {
+        for (const id of await client.zrange(`${prefix}:sweep:${sweep}:state:${state}`, 0, -1)) {
+          const task = await client.hgetall(`${prefix}:task:${id}`);
+          const base = `${prefix}:${task.queue}:`;
+          const job = task.job ?? '';
+          const where = [];
+          for (const list of ['wait', 'active', 'paused']) if ((await client.lpos(`${base}${list}`, job)) !== null) where.push(list);
+          for (const set of ['prioritized', 'delayed', 'completed', 'failed']) if ((await client.zscore(`${base}${set}`, job)) !== null) where.push(set);
+          if ((await client.sismember(`${base}stalled`, job)) === 1) where.push('stalled');
+          console.log(`stuck: ${task.name} ${state} agent ${task.agent} attempt ${task.attempt} job ${job} in [${where.join(',')}] lock ${await client.get(`${base}${job}:lock`)} token ${task.token}; job ${JSON.stringify(await client.hmget(`${base}${job}`, 'attemptsMade', 'stalledCounter', 'failedReason', 'processedOn', 'finishedOn'))}`);
+        }
+      }
+      for (const agent of agents) console.log(`agent ${agent.name}: exit ${agent.child.exitCode ?? agent.child.signalCode ?? 'running'}; last log ${JSON.stringify(agent.logs().slice(-5))}`);
+      throw error;
     } finally {
       done = true;
       await chaos;

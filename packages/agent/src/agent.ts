@@ -162,7 +162,7 @@ export class Agent {
         name: options.name,
       });
       worker.on('error', (error) => this.log.warn({ queue: name, error: error.message }, 'queue error'));
-      worker.on('stalled', (jobId) => void this.onStalled(jobId));
+      worker.on('stalled', (jobId) => void this.onStalled(jobId, worker.toKey(`${jobId}:lock`)));
       worker.on('failed', (job, error) => {
         if (job && !this.runs.has(String(job.id))) void this.onFailedElsewhere(String(job.id), error.message);
       });
@@ -397,10 +397,10 @@ export class Agent {
     });
   }
 
-  private async onStalled(jobId: string): Promise<void> {
+  private async onStalled(jobId: string, lockKey: string): Promise<void> {
     const taskId = taskIdOfJob(jobId);
     const changed = await taskScripts
-      .requeueStalled(this.redis, this.keys.task(taskId), { prefix: this.keys.prefix, taskId, jobId, reason: 'its agent stopped renewing the job lock; queued again' })
+      .requeueStalled(this.redis, this.keys.task(taskId), lockKey, { prefix: this.keys.prefix, taskId, jobId, reason: 'its agent stopped renewing the job lock; queued again' })
       .catch(() => 0);
     if (changed) this.log.warn({ job: jobId }, 'a job stalled (its agent died or lost Redis) and is queued again');
   }

@@ -142,11 +142,17 @@ redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 return 1
 `;
 
-/** BullMQ found the job stalled (its agent stopped renewing the lock): the task waits again. */
+/**
+ * BullMQ found the job stalled (its agent stopped renewing the lock): the task waits again.
+ * The 'stalled' event comes after BullMQ has put the job back, so another agent may already
+ * have taken it and started a new run: a record whose token holds the job's lock (KEYS[2])
+ * is that live run and stays as it is.
+ */
 const REQUEUE_STALLED = `${HELPERS}
 local key, p, id, jobId, reason = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local state, job, sweep, index = unpack(redis.call('HMGET', key, 'state', 'job', 'sweep', 'index'))
+local state, job, sweep, index, token = unpack(redis.call('HMGET', key, 'state', 'job', 'sweep', 'index', 'token'))
 if state ~= 'running' or job ~= jobId then return 0 end
+if token and redis.call('GET', KEYS[2]) == token then return 0 end
 move(p, id, sweep, index, state, 'waiting')
 redis.call('HSET', key, 'state', 'waiting', 'reason', reason)
 redis.call('HDEL', key, 'token')
@@ -187,7 +193,7 @@ const SCRIPTS = {
   sweepStartTask: { numberOfKeys: 2, lua: START },
   sweepFinishTask: { numberOfKeys: 2, lua: FINISH },
   sweepRecordCommand: { numberOfKeys: 1, lua: RECORD_COMMAND },
-  sweepRequeueStalled: { numberOfKeys: 1, lua: REQUEUE_STALLED },
+  sweepRequeueStalled: { numberOfKeys: 2, lua: REQUEUE_STALLED },
   sweepFailJob: { numberOfKeys: 1, lua: FAIL_JOB },
   sweepCancelTask: { numberOfKeys: 1, lua: CANCEL },
 } as const;
@@ -251,8 +257,9 @@ export const taskScripts = {
   recordCommand(redis: Caller, taskKey: string, token: string, command: string, json: string) {
     return call(redis, 'sweepRecordCommand', [taskKey, token, `cmd:${command}`, json]) as Promise<number>;
   },
-  requeueStalled(redis: Redis, taskKey: string, a: { prefix: string; taskId: string; jobId: string; reason: string }) {
-    return call(redis, 'sweepRequeueStalled', [taskKey, a.prefix, a.taskId, a.jobId, a.reason]) as Promise<number>;
+  /** `lockKey`: the job's BullMQ lock. */
+  requeueStalled(redis: Redis, taskKey: string, lockKey: string, a: { prefix: string; taskId: string; jobId: string; reason: string }) {
+    return call(redis, 'sweepRequeueStalled', [taskKey, lockKey, a.prefix, a.taskId, a.jobId, a.reason]) as Promise<number>;
   },
   failJob(redis: Redis, taskKey: string, a: { prefix: string; taskId: string; jobId: string; reason: string; now: string }) {
     return call(redis, 'sweepFailJob', [taskKey, a.prefix, a.taskId, a.jobId, a.reason, a.now]) as Promise<number>;
