@@ -97,7 +97,8 @@ describe('signing', () => {
     const loose = await runCli(AGENT, ['--gpus', '0', '--secret-file', secretFile, '--redis', redis().url]);
     expect(loose.code).toBe(2);
     expect(loose.stderr).toContain(`chmod 600 ${secretFile}`);
-    const remote = await runCli(AGENT, ['--gpus', '0', '--redis', 'redis://10.255.255.1:6379']);
+    // An address that is not this machine (and routes nowhere); the agent refuses before connecting.
+    const remote = await runCli(AGENT, ['--gpus', '0', '--redis', `redis://10.255.255.1:${redis().port}`]);
     expect(remote.code).toBe(2);
     expect(remote.stderr).toMatch(/not on this machine.*RUNNER_SECRET.*--insecure/);
   });
