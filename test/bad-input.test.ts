@@ -131,6 +131,17 @@ function expectCleanError(args: string[], result: CliResult, expected: CleanErro
   }
 }
 
+/** What a corpus file's refusal must look like: usage exit code, its words, its file:line. */
+function fileError(name: string, expectation: Expectation): CleanError {
+  return {
+    code: 2,
+    mentions: expectation.mentions,
+    file: name,
+    ...(expectation.line !== null && { place: `${name}:${expectation.line}` }),
+    ...(expectation.maxLines !== undefined && { maxLines: expectation.maxLines }),
+  };
+}
+
 async function keysUnder(client: Redis, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   let cursor = '0';
@@ -346,13 +357,7 @@ describe('bad-input corpus', () => {
   describe.each(dryRuns.map((c) => [`${c.command} --dry-run ${c.name}`, c] as const))('%s', (_, c) => {
     it('fails with one clear error', async () => {
       const result = await c.result();
-      expectCleanError(c.args, result, {
-        code: 2,
-        mentions: c.expectation.mentions,
-        file: c.name,
-        ...(c.expectation.line !== null && { place: `${c.name}:${c.expectation.line}` }),
-        ...(c.expectation.maxLines !== undefined && { maxLines: c.expectation.maxLines }),
-      });
+      expectCleanError(c.args, result, fileError(c.name, c.expectation));
     });
   });
 });
@@ -361,13 +366,7 @@ describe('real runs of bad files start nothing', () => {
   describe.each(realRuns.map((c) => [c.name, c] as const))('coord run %s -r 0', (_, c) => {
     it('refuses before creating the output directory', async () => {
       const result = await c.result();
-      expectCleanError(c.args, result, {
-        code: 2,
-        mentions: c.expectation.mentions,
-        file: c.name,
-        ...(c.expectation.line !== null && { place: `${c.name}:${c.expectation.line}` }),
-        ...(c.expectation.maxLines !== undefined && { maxLines: c.expectation.maxLines }),
-      });
+      expectCleanError(c.args, result, fileError(c.name, c.expectation));
       expect.soft(readdirSync(c.runDir()), 'files in the run directory afterwards').toEqual([c.name]);
     });
   });
@@ -377,13 +376,7 @@ describe('submissions of bad files queue nothing', () => {
   describe.each(submissions.map((c) => [c.name, c] as const))('coord submit %s', (_, c) => {
     it('refuses and leaves no key in Redis', async () => {
       const result = await c.result();
-      expectCleanError(c.args(), result, {
-        code: 2,
-        mentions: c.expectation.mentions,
-        file: c.name,
-        ...(c.expectation.line !== null && { place: `${c.name}:${c.expectation.line}` }),
-        ...(c.expectation.maxLines !== undefined && { maxLines: c.expectation.maxLines }),
-      });
+      expectCleanError(c.args(), result, fileError(c.name, c.expectation));
       expect.soft(await keysUnder(clientOf(corpusRedis), c.prefix), `keys left by ${c.name}`).toEqual([]);
     });
   });

@@ -7,21 +7,14 @@
  */
 import { Queue, Worker, type Job } from 'bullmq';
 import { version as bullmqVersion } from 'bullmq/dist/esm/version.js';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bullJobOptionsTail, defineTaskScripts, taskScripts, TASK_JOB_NAME, type EnqueueTask } from '@sweep-runner/shared';
+import { describe, expect, it } from 'vitest';
+import { bullJobOptionsTail, taskScripts, TASK_JOB_NAME, type EnqueueTask } from '@sweep-runner/shared';
 import { waitFor } from './helpers/cli.js';
-import { useRedis } from './helpers/redis-server.js';
+import { useRedis, useTaskScriptsClient } from './helpers/redis-server.js';
 
 const redis = useRedis();
 const QUEUE = 'tasks.default.1g';
-let client: Redis;
-
-beforeAll(() => {
-  client = redis().client();
-  defineTaskScripts(client);
-});
-afterAll(() => client.disconnect());
+const client = useTaskScriptsClient(redis);
 
 interface Spec {
   taskId: string;
@@ -68,7 +61,7 @@ async function addWithBullmq(prefix: string): Promise<void> {
 }
 
 async function addOurs(prefix: string, specs = SPECS, sweepId = 'S1'): Promise<number[]> {
-  return taskScripts.enqueueMany(client, { prefix, sweepId, now: Date.now(), tasks: specs.map(row), bullmqVersion: `bullmq:${bullmqVersion}` });
+  return taskScripts.enqueueMany(client(), { prefix, sweepId, now: Date.now(), tasks: specs.map(row), bullmqVersion: `bullmq:${bullmqVersion}` });
 }
 
 /** Everything a queue holds in Redis, with times and stream ids left out. */
@@ -76,20 +69,20 @@ async function snapshot(prefix: string) {
   const base = `${prefix}:${QUEUE}:`;
   const jobs: Record<string, unknown> = {};
   for (const spec of SPECS) {
-    const { timestamp, opts, ...rest } = await client.hgetall(`${base}${spec.taskId}-1`);
+    const { timestamp, opts, ...rest } = await client().hgetall(`${base}${spec.taskId}-1`);
     expect(Number(timestamp)).toBeGreaterThan(Date.now() - 60_000);
     jobs[spec.taskId] = { ...rest, opts: JSON.parse(opts!) as unknown };
   }
-  const events = (await client.xrange(`${base}events`, '-', '+')).map(([, fields]) => fields.join(' '));
+  const events = (await client().xrange(`${base}events`, '-', '+')).map(([, fields]) => fields.join(' '));
   return {
     jobs,
-    prioritized: await client.zrange(`${base}prioritized`, 0, -1, 'WITHSCORES'),
-    marker: await client.zrange(`${base}marker`, 0, -1, 'WITHSCORES'),
-    meta: await client.hgetall(`${base}meta`),
-    id: await client.get(`${base}id`),
-    pc: await client.get(`${base}pc`),
+    prioritized: await client().zrange(`${base}prioritized`, 0, -1, 'WITHSCORES'),
+    marker: await client().zrange(`${base}marker`, 0, -1, 'WITHSCORES'),
+    meta: await client().hgetall(`${base}meta`),
+    id: await client().get(`${base}id`),
+    pc: await client().get(`${base}pc`),
     events,
-    keys: (await client.keys(`${base}*`)).map((key) => key.slice(base.length)).sort(),
+    keys: (await client().keys(`${base}*`)).map((key) => key.slice(base.length)).sort(),
   };
 }
 
@@ -121,7 +114,7 @@ describe('jobs written by the submission script', () => {
     // A short backoff, so that the retry comes back within the test.
     const rows = SPECS.map(row).map((r) => (r.taskId === 'bbbb' ? { ...r, optsTail: bullJobOptionsTail(r.bullPriority, 2, 50) } : r));
     const started = Date.now();
-    await taskScripts.enqueueMany(client, { prefix, sweepId: 'S1', now: Date.now(), tasks: rows, bullmqVersion: `bullmq:${bullmqVersion}` });
+    await taskScripts.enqueueMany(client(), { prefix, sweepId: 'S1', now: Date.now(), tasks: rows, bullmqVersion: `bullmq:${bullmqVersion}` });
     await waitFor(() => seen.length >= 5, 10_000, 'the worker to run every job and the retry');
     const firstPickup = Date.now() - started;
     await worker.close();
@@ -141,11 +134,12 @@ describe('jobs written by the submission script', () => {
     // Queued or running: left alone.
     expect(await addOurs(prefix, [spec!], 'S2')).toEqual([0]);
     // It failed; BullMQ also still holds a job "-2" from a record that was lost.
-    await client.hset(`${prefix}:task:${spec!.taskId}`, 'state', 'failed');
-    await client.hset(`${prefix}:${QUEUE}:${spec!.taskId}-2`, 'name', 'task', 'data', '{}');
+    await client().hset(`${prefix}:task:${spec!.taskId}`, 'state', 'failed', 'attempt', 2);
+    await client().hset(`${prefix}:${QUEUE}:${spec!.taskId}-2`, 'name', 'task', 'data', '{}');
     expect(await addOurs(prefix, [spec!], 'S3')).toEqual([1]);
-    expect(await client.hmget(`${prefix}:task:${spec!.taskId}`, 'job', 'runs', 'sweep', 'state')).toEqual([`${spec!.taskId}-3`, '3', 'S3', 'waiting']);
-    expect(await client.zrange(`${prefix}:${QUEUE}:prioritized`, 0, -1)).toEqual([`${spec!.taskId}-1`, `${spec!.taskId}-3`]);
-    expect(await client.get(`${prefix}:${QUEUE}:id`)).toBe('2');
+    // A new submission counts attempts from zero again.
+    expect(await client().hmget(`${prefix}:task:${spec!.taskId}`, 'job', 'runs', 'sweep', 'state', 'attempt')).toEqual([`${spec!.taskId}-3`, '3', 'S3', 'waiting', '0']);
+    expect(await client().zrange(`${prefix}:${QUEUE}:prioritized`, 0, -1)).toEqual([`${spec!.taskId}-1`, `${spec!.taskId}-3`]);
+    expect(await client().get(`${prefix}:${QUEUE}:id`)).toBe('2');
   });
 });

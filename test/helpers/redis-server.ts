@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
+import { defineTaskScripts } from '@sweep-runner/shared';
 import { waitFor } from './cli.js';
 
 export interface TestRedis {
@@ -102,5 +103,18 @@ export function useRedis(options: { aof?: boolean; extraArgs?: string[] } = {}):
   return () => {
     if (!server) throw new Error('the test redis-server is not running');
     return server;
+  };
+}
+
+/** A client of the file's redis-server with our Lua steps defined (closed with the server). */
+export function useTaskScriptsClient(redis: () => TestRedis): () => Redis {
+  let client: Redis | undefined;
+  beforeAll(() => {
+    client = redis().client();
+    defineTaskScripts(client);
+  });
+  return () => {
+    if (!client) throw new Error('the test Redis client is not ready');
+    return client;
   };
 }
