@@ -17,6 +17,7 @@ import {
   defineTaskScripts,
   taskIdOfJob,
   taskScripts,
+  parseJsonOr,
   type AgentRecord,
   type AgentState,
   type ConnectionSettings,
@@ -373,13 +374,8 @@ export class Agent {
   }
 
   private onControl(message: string): void {
-    let control: ControlMessage;
-    try {
-      control = JSON.parse(message) as ControlMessage;
-    } catch {
-      return;
-    }
-    if (control.type !== 'cancel') return;
+    const control = parseJsonOr<ControlMessage | undefined>(message, undefined);
+    if (control?.type !== 'cancel') return;
     for (const { run } of this.runs.values()) {
       if (control.taskIds?.includes(run.taskId) || (control.sweep !== undefined && control.sweep === run.sweepId)) run.cancel(control.reason);
     }

@@ -1,4 +1,5 @@
 /** Operator logs: JSON lines (pino) or a readable one-line form on a terminal. */
+import { parseJsonOr } from '@sweep-runner/shared';
 import { pino, type Logger } from 'pino';
 
 export type LogFormat = 'pretty' | 'json';
@@ -7,12 +8,8 @@ const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 4
 
 /** `12:03:04 INFO  message key=value ...` */
 function prettyLine(line: string): string {
-  let record: Record<string, unknown>;
-  try {
-    record = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return line;
-  }
+  const record = parseJsonOr<Record<string, unknown> | undefined>(line, undefined);
+  if (!record) return line;
   const { level, time, msg, pid: _pid, hostname: _hostname, ...rest } = record;
   const when = new Date(Number(time)).toTimeString().slice(0, 8);
   const extra = Object.entries(rest)

@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { parseJsonOr } from '../parse-json.js';
 import { DirectLauncher } from './direct-launcher.js';
 import type { ExitStatus, LaunchedProcess, LaunchSpec, ProcessLauncher } from './launcher.js';
 import { signalGroup, terminateGroup } from './process-group.js';
@@ -82,12 +83,8 @@ export class SpawnerLauncher implements ProcessLauncher {
   }
 
   private onEvent(line: string): void {
-    let event: SpawnerEvent;
-    try {
-      event = JSON.parse(line) as SpawnerEvent;
-    } catch {
-      return;
-    }
+    const event = parseJsonOr<SpawnerEvent | undefined>(line, undefined);
+    if (!event) return;
     if (event.ev === 'ready') return this.markReady(true);
     if (event.ev === 'unsupported') return this.markReady(false);
     const pending = this.pending.get(event.id);

@@ -1,4 +1,5 @@
 /** What an agent publishes about itself, refreshed by its heartbeat. */
+import { parseJsonOr } from '../parse-json.js';
 
 export const AGENT_STATES = ['starting', 'running', 'draining', 'stopped'] as const;
 export type AgentState = (typeof AGENT_STATES)[number];
@@ -47,13 +48,6 @@ export function agentHashFields(record: AgentRecord): Record<string, string> {
   };
 }
 
-function list<T>(text: string | undefined, fallback: T): T {
-  try {
-    return text ? (JSON.parse(text) as T) : fallback;
-  } catch {
-    return fallback;
-  }
-}
 
 export function parseAgentRecord(hash: Record<string, string>): AgentRecord | undefined {
   if (!hash.name) return undefined;
@@ -61,14 +55,14 @@ export function parseAgentRecord(hash: Record<string, string>): AgentRecord | un
     name: hash.name,
     host: hash.host ?? '',
     state: (hash.state as AgentState) ?? 'running',
-    gpuSlots: list(hash.gpuSlots, [] as string[]),
+    gpuSlots: parseJsonOr(hash.gpuSlots, [] as string[]),
     cpuSlots: Number(hash.cpuSlots ?? 0),
-    pools: list(hash.pools, [] as string[]),
+    pools: parseJsonOr(hash.pools, [] as string[]),
     version: hash.version ?? '',
     startedAt: hash.startedAt ?? '',
     lastSeen: Number(hash.lastSeen ?? 0),
-    running: list(hash.running, [] as RunningTaskInfo[]),
+    running: parseJsonOr(hash.running, [] as RunningTaskInfo[]),
     insecure: hash.insecure === '1',
-    busyGpus: list(hash.busyGpus, [] as string[]),
+    busyGpus: parseJsonOr(hash.busyGpus, [] as string[]),
   };
 }

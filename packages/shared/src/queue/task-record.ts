@@ -1,5 +1,6 @@
 /** A task's hash in Redis, read back into a typed record. */
 import type { CommandStat } from '../exec/task-files.js';
+import { parseJsonOr } from '../parse-json.js';
 import type { TaskState } from './keys.js';
 
 export interface TaskRecord {
@@ -31,15 +32,6 @@ export interface TaskRecord {
 
 export const STATUS_FIELDS = ['id', 'sweep', 'index', 'name', 'output', 'queue', 'state', 'job', 'attempt', 'agent', 'host', 'gpus', 'startedAt', 'endedAt', 'exitCode', 'signal', 'reason', 'cancel', 'commands', 'metrics'] as const;
 
-function parseJson<T>(text: string | undefined): T | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
-  }
-}
-
 /** From HGETALL (or HMGET of STATUS_FIELDS zipped into an object). Undefined for a missing task. */
 export function parseTaskRecord(hash: Record<string, string | null | undefined>): TaskRecord | undefined {
   const get = (key: string) => hash[key] ?? undefined;
@@ -48,13 +40,13 @@ export function parseTaskRecord(hash: Record<string, string | null | undefined>)
   const results: Record<string, CommandStat> = {};
   for (const [key, value] of Object.entries(hash)) {
     if (key.startsWith('cmd:') && value) {
-      const parsed = parseJson<CommandStat>(value);
+      const parsed = parseJsonOr<CommandStat | undefined>(value, undefined);
       if (parsed) results[key.slice(4)] = parsed;
     }
   }
   const exitCode = get('exitCode');
   const optional = <K extends string>(key: K) => (get(key) !== undefined ? { [key]: get(key)! } : {}) as Partial<Record<K, string>>;
-  const metrics = parseJson<Record<string, number>>(get('metrics'));
+  const metrics = parseJsonOr<Record<string, number> | undefined>(get('metrics'), undefined);
   return {
     id: get('id')!,
     sweep: get('sweep') ?? '',
