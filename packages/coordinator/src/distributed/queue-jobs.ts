@@ -53,6 +53,7 @@ export async function queueJobs(
     const tasks = items.slice(start, start + CHUNK).map((item): EnqueueTask => {
       const { task, taskId } = item.data;
       const waiting = item.state === 'waiting';
+      const priority = bullPriority(item.priority);
       return {
         taskId,
         index: item.index,
@@ -63,9 +64,9 @@ export async function queueJobs(
         commands: task.commands.map((c) => c.name),
         from: item.from,
         resetAttempts: item.resetAttempts,
-        bullPriority: bullPriority(item.priority),
+        bullPriority: priority,
         // Lean options: every byte is stored once per waiting job (retention is set on the agents' workers).
-        optsTail: waiting ? bullJobOptionsTail(bullPriority(item.priority), task.settings.retries, options.retryBackoffMs ?? 5000) : '',
+        optsTail: waiting ? bullJobOptionsTail(priority, task.settings.retries, options.retryBackoffMs ?? 5000) : '',
         data: waiting ? JSON.stringify(options.sign ? options.sign(item.data) : item.data) : '',
       };
     });

@@ -59,13 +59,13 @@ for n, row in ipairs(cjson.decode(ARGV[4])) do
         jobId = id .. '-' .. run
       end
     end
+    local fields = { 'id', id, 'sweep', sweep, 'index', index, 'state', newState, 'name', name, 'output', output,
+      'queue', queue, 'commands', commands, 'job', jobId, 'runs', run }
     if reset == '1' then
-      redis.call('HSET', key, 'id', id, 'sweep', sweep, 'index', index, 'state', newState, 'name', name, 'output', output,
-        'queue', queue, 'commands', commands, 'job', jobId, 'runs', run, 'attempt', 0)
-    else
-      redis.call('HSET', key, 'id', id, 'sweep', sweep, 'index', index, 'state', newState, 'name', name, 'output', output,
-        'queue', queue, 'commands', commands, 'job', jobId, 'runs', run)
+      fields[#fields + 1] = 'attempt'
+      fields[#fields + 1] = 0
     end
+    redis.call('HSET', key, unpack(fields))
     redis.call('ZADD', inState .. newState, index, id)
     redis.call('ZADD', p .. ':task-names', 0, name .. '\\0' .. id)
     if q then bullAddJob(q, jobId, '${TASK_JOB_NAME}', data, optsTail, priority, now) end
