@@ -150,6 +150,12 @@ describe('timeouts, retries and priority', () => {
     const done = await settled(prefix, sweep, 10_000);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(done.tasks[0]).toMatchObject({ state: 'timeout', reason: 'run: timeout after 2s' });
+
+    // Submitted again with --wait: the task times out again, and that is a failure.
+    const waited = await coord(['submit', 'params.yaml', '--wait', ...cli(prefix)], { cwd: dir });
+    expect(waited.code).toBe(1);
+    expect(waited.stdout).toContain('0 succeeded, 0 failed, 1 timed out, 0 cancelled, 0 skipped');
+    expect(waited.stderr).toContain('1 task(s) did not succeed');
   });
 
   it('retries a failing task and ends succeeded on attempt 3', async () => {

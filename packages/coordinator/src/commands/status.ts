@@ -2,7 +2,7 @@
 import { ExitError, formatDuration, UsageError, TASK_STATES, type TaskRecord } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
-import { waitForSweep } from '../distributed/wait-for-sweep.js';
+import { finishedCount, waitForSweep } from '../distributed/wait-for-sweep.js';
 import { age, formatTable } from '../output/table.js';
 import { createTerminal, progressBar, type Terminal } from '../output/terminal.js';
 import { numberFlag } from '../options/number-flags.js';
@@ -36,7 +36,7 @@ function countsText(sweep: SweepSummary): string {
 
 function sweepRows(sweeps: SweepSummary[]): string[][] {
   return sweeps.map((s) => {
-    const done = s.counts.succeeded + s.counts.failed + s.counts.cancelled + s.counts.skipped;
+    const done = finishedCount(s.counts);
     return [s.id, s.file, s.output, age(s.createdAt), countsText(s), progressBar(done, s.counts.total, 12)];
   });
 }

@@ -1,6 +1,6 @@
 /** `coord submit`: expand a sweep and queue its tasks for agents, all or nothing. */
 import { readFileSync } from 'node:fs';
-import { assertRunnable, expandSweep, ExitError, readSweepFile } from '@sweep-runner/shared';
+import { assertRunnable, expandSweep, ExitError, readSweepFile, UNSUCCESSFUL_STATES } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { waitForSweep } from '../distributed/wait-for-sweep.js';
 import { dryRunJson, printDryRun, printWarnings } from '../output/dry-run.js';
@@ -67,8 +67,8 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     }
     if (!args.wait) return;
     const { counts, otherFailed } = await waitForSweep(redis, keys, result.sweep, args.json ? createTerminal(process.stderr) : terminal, result.alreadyQueuedIds);
-    const failed = counts.failed + counts.cancelled + otherFailed;
-    if (!args.json) terminal.line(`${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.cancelled} cancelled, ${counts.skipped} skipped`);
+    const failed = UNSUCCESSFUL_STATES.reduce((sum, state) => sum + counts[state], otherFailed);
+    if (!args.json) terminal.line(`${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.timeout} timed out, ${counts.cancelled} cancelled, ${counts.skipped} skipped`);
     if (failed > 0) throw new ExitError(`${failed} task(s) did not succeed; see coord status ${result.sweep}`, 1);
   } finally {
     redis.disconnect();

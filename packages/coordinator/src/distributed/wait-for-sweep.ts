@@ -1,5 +1,5 @@
 /** `submit --wait` and `status --watch`: follow a sweep until every task is final. */
-import { TASK_STATES, TERMINAL_STATES, type RedisKeys, type TaskState } from '@sweep-runner/shared';
+import { TASK_STATES, TERMINAL_STATES, UNSUCCESSFUL_STATES, type RedisKeys, type TaskState } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { progressBar, type Terminal } from '../output/terminal.js';
 
@@ -42,7 +42,7 @@ export async function waitForSweep(
         for (const id of alsoWatch) pipeline.hget(keys.task(id), 'state');
         for (const [, state] of (await pipeline.exec()) ?? []) {
           if (TERMINAL_STATES.includes(state as TaskState)) othersDone++;
-          if (state === 'failed' || state === 'cancelled') otherFailed++;
+          if (UNSUCCESSFUL_STATES.includes(state as TaskState)) otherFailed++;
         }
       }
       const done = finishedCount(counts) + othersDone;

@@ -10,6 +10,8 @@ export const DEFAULT_PREFIX = 'runner';
 export const TASK_STATES = ['waiting', 'running', 'succeeded', 'failed', 'timeout', 'cancelled', 'skipped'] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 export const TERMINAL_STATES: readonly TaskState[] = ['succeeded', 'failed', 'timeout', 'cancelled', 'skipped'];
+/** Final states of a task that did not succeed: `submit --wait` exits non-zero for them, `retry` takes them. */
+export const UNSUCCESSFUL_STATES: readonly TaskState[] = ['failed', 'timeout', 'cancelled'];
 
 export class RedisKeys {
   constructor(readonly prefix: string = DEFAULT_PREFIX) {}
