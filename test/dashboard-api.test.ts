@@ -5,13 +5,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { useAgents } from './helpers/agents.js';
 import { useDashboards } from './helpers/browser.js';
-import { COORD, coord, startCli } from './helpers/cli.js';
+import { COORD, coord, startCli, waitFor } from './helpers/cli.js';
 import { useRedis } from './helpers/redis-server.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const redis = useRedis();
 const startDashboard = useDashboards();
+const startAgent = useAgents();
 const tempDir = useTempDirs();
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -180,6 +182,37 @@ describe('coord dashboard: the JSON API', () => {
     expect(await again.json()).toEqual({ sweep, requeued: 2, notRetried: [] });
     states = (await statusJson(prefix, sweep)).tasks!;
     expect(states.map((t) => t.state)).toEqual(['waiting', 'waiting']);
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
+  it('serves Prometheus metrics of the cluster: tasks by state, agents, slots offered and used, Redis latency', async () => {
+    const prefix = 'metrics';
+    const marker = `metrics-marker-${process.pid}`;
+    await startAgent(redis().url, ['--gpus', '0,1,0,1', '--cpu-slots', '2', ...cli(prefix).slice(2)], { workdir: tempDir() });
+    const sweep = await submit(prefix, `template:\n  run: exec -a ${marker} sleep 30\n---\nx: [1, 2, 3]\n---\ny: [1]\n_gpus: 0\n---\nz: [1]\n_pool: nobody\n`);
+    const dashboard = await startDashboard(cli(prefix));
+    const scrape = async () => {
+      const response = await fetch(`${dashboard.url}metrics`);
+      expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      return response.text();
+    };
+    // Three 1-GPU tasks and one CPU task run; the task for another pool waits.
+    await waitFor(async () => (await scrape()).includes('sweep_slots_used{kind="gpu"} 3\n'), 15_000, 'three GPU slots in use');
+    const text = await scrape();
+    for (const line of [
+      '# TYPE sweep_tasks gauge',
+      'sweep_tasks{state="running"} 4',
+      'sweep_tasks{state="waiting"} 1',
+      'sweep_agents{state="running"} 1',
+      'sweep_slots{kind="gpu"} 4',
+      'sweep_slots{kind="cpu"} 2',
+      'sweep_slots_used{kind="gpu"} 3',
+      'sweep_slots_used{kind="cpu"} 1',
+    ]) {
+      expect(text).toContain(`${line}\n`);
+    }
+    expect(Number(/^sweep_redis_latency_seconds (\S+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+    await coord(['cancel', sweep, ...cli(prefix)]);
     expect((await dashboard.stop()).code).toBe(0);
   });
 });

@@ -5,11 +5,12 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ExitError, type RedisKeys, type TaskJobData } from '@sweep-runner/shared';
+import { ExitError, formatMetrics, PROMETHEUS_CONTENT_TYPE, type RedisKeys, type TaskJobData } from '@sweep-runner/shared';
 import express from 'express';
 import type { Redis } from 'ioredis';
 import { requireToken } from './auth.js';
 import { isLoopback } from './bind-check.js';
+import { clusterMetrics } from './cluster-metrics.js';
 import type { DashboardContext } from './context.js';
 import { sendError } from './http-errors.js';
 import { OverviewFeed } from './overview-feed.js';
@@ -67,11 +68,15 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   app.use(pageHeaders);
   if (isLoopback(options.host)) app.use(loopbackHostOnly);
   if (options.token !== undefined) app.use(requireToken(options.token));
-  app.use('/api', (_req, res, next) => {
-    // Answer at once while Redis is away (ioredis would hold the request until it is back).
+  // Answer at once while Redis is away (ioredis would hold the request until it is back).
+  const redisReady: express.RequestHandler = (_req, res, next) => {
     if (redis.status === 'ready') next();
     else res.status(503).json({ error: `Redis is unreachable (${redis.status}); the dashboard keeps retrying` });
+  };
+  app.get('/metrics', redisReady, async (_req, res) => {
+    res.type(PROMETHEUS_CONTENT_TYPE).send(formatMetrics(await clusterMetrics(redis, keys)));
   });
+  app.use('/api', redisReady);
   app.use('/api', readRoutes(context), actionRoutes(context));
   app.use('/api', (_req, res) => {
     res.status(404).json({ error: 'no such API route' });
