@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useAgents } from './helpers/agents.js';
-import { coord, processesMatching, waitFor } from './helpers/cli.js';
+import { COORD, coord, processesMatching, startCli, waitFor } from './helpers/cli.js';
 import { freePort, useRedis } from './helpers/redis-server.js';
 import { maxOverlap } from './helpers/intervals.js';
 import { useTempDirs } from './helpers/temp-dir.js';
@@ -103,7 +103,14 @@ z: [1, 2, 3, 4]
     const { mkdirSync } = await import('node:fs');
     mkdirSync(workdir, { recursive: true });
     writeFileSync(join(workdir, 'fail-2'), '');
+    // A third submit with --wait queues nothing and follows the tasks the first one queued.
+    const waiting = startCli(COORD, ['submit', 'params.yaml', '--wait', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    await waitFor(() => waiting.stdout().includes('already queued or running'), 15_000, 'the waiting submit to look at the tasks');
     await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix], { workdir });
+    const waited = await waiting.done;
+    expect(waited.code).toBe(1);
+    expect(waited.stdout).toContain('0 queued, 0 skipped (every command already succeeded), 3 already queued or running');
+    expect(waited.stdout).toContain('2 succeeded, 1 failed, 0 timed out, 0 cancelled, 0 skipped');
     await waitFor(async () => (await status(prefix, first.sweep)).sweeps[0]!.counts.waiting === 0 && (await status(prefix, first.sweep)).sweeps[0]!.counts.running === 0, 20_000, 'the sweep to finish');
     const afterFirst = await status(prefix, first.sweep);
     expect(afterFirst.sweeps[0]!.counts).toMatchObject({ succeeded: 2, failed: 1 });

@@ -66,8 +66,8 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
       if (!args.wait) terminal.line(`follow it with: coord status ${result.sweep}`);
     }
     if (!args.wait) return;
-    const { counts, otherFailed } = await waitForSweep(redis, keys, result.sweep, args.json ? createTerminal(process.stderr) : terminal, result.alreadyQueuedIds);
-    const failed = UNSUCCESSFUL_STATES.reduce((sum, state) => sum + counts[state], otherFailed);
+    const counts = await waitForSweep(redis, keys, result.sweep, args.json ? createTerminal(process.stderr) : terminal, result.alreadyQueuedIds);
+    const failed = UNSUCCESSFUL_STATES.reduce((sum, state) => sum + counts[state], 0);
     if (!args.json) terminal.line(`${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.timeout} timed out, ${counts.cancelled} cancelled, ${counts.skipped} skipped`);
     if (failed > 0) throw new ExitError(`${failed} task(s) did not succeed; see coord status ${result.sweep}`, 1);
   } finally {

@@ -1,5 +1,5 @@
 /** `submit --wait` and `status --watch`: follow a sweep until every task is final. */
-import { TASK_STATES, TERMINAL_STATES, UNSUCCESSFUL_STATES, type RedisKeys, type TaskState } from '@sweep-runner/shared';
+import { TASK_STATES, TERMINAL_STATES, type RedisKeys, type TaskState } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { progressBar, type Terminal } from '../output/terminal.js';
 
@@ -20,7 +20,7 @@ export function finishedCount(counts: StateCounts): number {
 /**
  * Waits until the sweep's tasks (and `alsoWatch`, tasks queued by earlier sweeps) are all
  * final. Prints a line per finished task (off a TTY) and keeps a progress bar (on one).
- * Returns the final counts.
+ * Returns the final counts, the watched tasks' states included.
  */
 export async function waitForSweep(
   redis: Redis,
@@ -29,28 +29,25 @@ export async function waitForSweep(
   terminal: Terminal,
   alsoWatch: string[] = [],
   signal?: AbortSignal,
-): Promise<{ counts: StateCounts; otherFailed: number }> {
+): Promise<StateCounts> {
   const reader = redis.duplicate();
   let lastId = '0';
   try {
     for (;;) {
       const counts = await sweepCounts(redis, keys, sweepId);
-      let othersDone = 0;
-      let otherFailed = 0;
       if (alsoWatch.length > 0) {
         const pipeline = redis.pipeline();
         for (const id of alsoWatch) pipeline.hget(keys.task(id), 'state');
         for (const [, state] of (await pipeline.exec()) ?? []) {
-          if (TERMINAL_STATES.includes(state as TaskState)) othersDone++;
-          if (UNSUCCESSFUL_STATES.includes(state as TaskState)) otherFailed++;
+          if (TASK_STATES.includes(state as TaskState)) counts[state as TaskState]++;
         }
+        counts.total += alsoWatch.length;
       }
-      const done = finishedCount(counts) + othersDone;
-      const total = counts.total + alsoWatch.length;
-      terminal.status(`${progressBar(done, total)}  running ${counts.running}, failed ${counts.failed}`);
-      if (done >= total || signal?.aborted) {
+      const done = finishedCount(counts);
+      terminal.status(`${progressBar(done, counts.total)}  running ${counts.running}, failed ${counts.failed}`);
+      if (done >= counts.total || signal?.aborted) {
         terminal.clearStatus();
-        return { counts, otherFailed };
+        return counts;
       }
       // Block on the sweep's event stream (no polling while nothing happens), at most 1 s.
       const events = (await reader.xread('COUNT', 500, 'BLOCK', 1000, 'STREAMS', keys.sweepEvents(sweepId), lastId)) as
