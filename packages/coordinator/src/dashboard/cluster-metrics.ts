@@ -29,7 +29,7 @@ export async function clusterMetrics(redis: Redis, keys: RedisKeys): Promise<Met
   const gpuSlotsUsed = sum((agent) => agent.running.reduce((n, run) => n + (run.gpus ? run.gpus.split(',').length : 0), 0));
   const cpuSlotsUsed = sum((agent) => agent.running.filter((run) => !run.gpus).length);
   return [
-    { name: 'sweep_tasks', help: 'Tasks by state, over every sweep in Redis.', type: 'gauge', samples: TASK_STATES.map((state) => ({ labels: { state }, value: tasks[state]! })) },
+    { name: 'sweep_tasks', help: 'Tasks by state, over every sweep in Redis (a task a later submission skipped counts there as skipped too).', type: 'gauge', samples: TASK_STATES.map((state) => ({ labels: { state }, value: tasks[state]! })) },
     {
       name: 'sweep_agents',
       help: 'Agents by state (lost: its heartbeat expired).',
