@@ -64,6 +64,19 @@ describe.each(launchers)('runTask with the %s', (_label, makeLauncher, launcherS
     expect(readFileSync(counter, 'utf8')).toBe('run\nrun\n');
   });
 
+  it('takes back an old success while a forced rerun runs, so a crash mid-run cannot leave it', async () => {
+    const workdir = tempDir();
+    const seen = join(workdir, 'seen');
+    // The command itself reads stat.json while it runs: what a crash at that moment would leave.
+    const spec = task({ train: `cat out/X_1/stat.json >> ${seen} 2>/dev/null || echo none >> ${seen}` });
+    await runTask({ task: spec, gpus: '0', workdir, launcher: makeLauncher() });
+    expect(readFileSync(seen, 'utf8')).toBe('none\n');
+    await runTask({ task: spec, gpus: '1', workdir, launcher: makeLauncher(), force: true });
+    const during = JSON.parse(readFileSync(seen, 'utf8').slice('none\n'.length)) as Record<string, Record<string, unknown>>;
+    expect(during.train).toMatchObject({ code: -1, state: 'running', gpus: '1' });
+    expect(readJson(join(workdir, 'out/X_1/stat.json')).train).toMatchObject({ code: 0, state: 'succeeded', gpus: '1' });
+  });
+
   it('stops the task at the first failing command and records code 1', async () => {
     const workdir = tempDir();
     const spec = task({ a: 'exit 3', b: 'echo never' });

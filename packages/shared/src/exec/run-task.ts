@@ -113,7 +113,10 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
       gpus: options.gpus,
       attempt: options.attempt ?? 1,
     };
-    files.record(command.name, base);
+    // A forced rerun first takes back the old success, or a crash mid-run would leave it and
+    // the next run would skip the command. Otherwise the record is written once, at the end:
+    // a file written atomically is a new inode, the dearest step per task on a busy disk.
+    if (files.readStat()[command.name]?.code === 0) files.record(command.name, base);
     const child = await launcher.launch({
       script: command.script,
       cwd: workdir,

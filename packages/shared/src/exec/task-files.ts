@@ -68,6 +68,8 @@ export function succeededCommands(stat: TaskStat): Set<string> {
 export class TaskFiles {
   readonly dir: string;
   private stat: TaskStat | undefined;
+  /** The directory was just created: no earlier param.json or stat to read. */
+  private fresh = false;
 
   constructor(
     private readonly task: TaskSpec,
@@ -85,7 +87,8 @@ export class TaskFiles {
   }
 
   prepare(): void {
-    mkdirSync(this.dir, { recursive: true });
+    this.fresh = mkdirSync(this.dir, { recursive: true }) !== undefined;
+    if (this.fresh) this.stat = {};
   }
 
   /** What stat.json (or the runner's YAML stat file) records. */
@@ -103,7 +106,7 @@ export class TaskFiles {
   /** `param.json`: the resolved params and meta, keeping command lines of earlier runs. */
   writeParams(commandLines: Record<string, string>): void {
     const path = join(this.dir, taskFileName(this.task, 'param'));
-    const previousCommands = (readJson(path)?._commands ?? {}) as Record<string, string>;
+    const previousCommands = (this.fresh ? {} : (readJson(path)?._commands ?? {})) as Record<string, string>;
     const params = {
       ...this.task.params,
       _name: this.task.name,
