@@ -16,6 +16,7 @@ import { measureRefill } from './measures/refill.js';
 import { measureSubmission } from './measures/submission.js';
 import { measureThroughput } from './measures/throughput.js';
 import { ROOT } from './util/processes.js';
+import { removeWorkspaces } from './util/sweeps.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -117,6 +118,7 @@ async function main(): Promise<void> {
     });
   });
 
+  removeWorkspaces();
   results.table = rows;
   if (failures.length > 0) results.failures = failures;
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
