@@ -6,6 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { pythonCandidate } from '@sweep-runner/shared';
 import { agentReady, coord, run, startAgent, stopProcess } from '../util/processes.js';
 import { startRedis } from '../util/redis.js';
 import { taskTimes, waitForSweep, workspace, writeSweep } from '../util/sweeps.js';
@@ -35,7 +36,8 @@ export async function measureThroughput(tasks: number): Promise<ThroughputResult
   const floor = await run('bash', ['-c', `seq ${tasks} | xargs -P ${SLOTS.length} -I{} bash -c 'true > logs/log.{} 2>&1'`], { cwd: floorDir });
 
   const runnerDir = workspace('throughput-runner');
-  const runner = await run('python3', [RUNNER_EQUIVALENT, String(tasks), String(SLOTS.length)], { cwd: runnerDir });
+  // The interpreter our spawner uses: a version manager's shim on PATH would add its own start-up to the baseline.
+  const runner = await run(pythonCandidate(), [RUNNER_EQUIVALENT, String(tasks), String(SLOTS.length)], { cwd: runnerDir });
   if (runner.code !== 0) throw new Error(`runner equivalent failed: ${runner.stderr}`);
 
   const dir = workspace('throughput-distributed');

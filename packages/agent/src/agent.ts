@@ -87,6 +87,8 @@ export class Agent {
   private redis!: Redis;
   private blocking!: Redis;
   private subscriber!: Redis;
+  /** BullMQ's own commands: its forty-odd scripts kept off `redis`, whose pipelines copy every script method. */
+  private queueConnection!: Redis;
   private queues: ServedQueue[] = [];
   private fetcher!: JobFetcher;
   private heartbeat!: Heartbeat;
@@ -142,14 +144,15 @@ export class Agent {
     const quietRetry = { retryStrategy: (times: number) => Math.min(250 * 2 ** Math.min(times, 7), 15_000) };
     this.blocking = this.redis.duplicate(quietRetry);
     this.subscriber = this.redis.duplicate(quietRetry);
-    for (const connection of [this.blocking, this.subscriber]) connection.on('error', () => undefined);
+    this.queueConnection = this.redis.duplicate(quietRetry);
+    for (const connection of [this.blocking, this.subscriber, this.queueConnection]) connection.on('error', () => undefined);
     this.fetcher = new JobFetcher(this.redis, this.blocking, this.keys.agentWake(options.name));
     await this.redis.del(this.keys.agentWake(options.name));
 
     for (const { pool, gpus } of this.queueSpecs()) {
       const name = queueName(pool, gpus);
       const worker = new Worker<TaskJobData, TaskJobResult>(name, null, {
-        connection: this.redis,
+        connection: this.queueConnection,
         prefix: options.prefix,
         autorun: false,
         lockDuration: options.lockMs,
@@ -450,6 +453,7 @@ export class Agent {
       this.state = 'stopped';
       this.blocking.disconnect();
       this.subscriber.disconnect();
+      this.queueConnection.disconnect();
       await this.redis.quit().catch(() => this.redis.disconnect());
       this.log.info('agent stopped');
     })();

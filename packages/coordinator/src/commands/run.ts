@@ -65,14 +65,8 @@ async function handler(args: ArgumentsCamelCase<RunArgs>): Promise<void> {
     tasks = tasks.slice(0, 1);
     force = true;
   }
-  printWarnings(terminal, expansion.warnings);
-  await mkdir(args.output, { recursive: true });
-  await copyFile(file, join(args.output, sweepCopyName(file, args.title)));
-  const commandCount = tasks.reduce((sum, task) => sum + task.commands.length, 0);
-  const seed = expansion.seed === undefined ? '' : `, sampled with --seed ${expansion.seed}`;
-  terminal.line(`Tasks: ${tasks.length}, commands: ${commandCount}, slots: ${resources.join(' ')}${seed}`);
-
-  // The spawner is faster for short tasks; debug mode shows the output live, which only the direct launcher does.
+  // The spawner is faster for short tasks; debug mode shows the output live, which only the
+  // direct launcher does. Started first, so its interpreter boots while we prepare the output.
   const launcher = args.debug ? new DirectLauncher() : createLauncher({ cwd: process.cwd(), graceMs: killGraceSeconds * 1000 });
   const controller = new AbortController();
   const stopListening = onInterrupt({
@@ -86,6 +80,12 @@ async function handler(args: ArgumentsCamelCase<RunArgs>): Promise<void> {
     },
   });
   try {
+    printWarnings(terminal, expansion.warnings);
+    await mkdir(args.output, { recursive: true });
+    await copyFile(file, join(args.output, sweepCopyName(file, args.title)));
+    const commandCount = tasks.reduce((sum, task) => sum + task.commands.length, 0);
+    const seed = expansion.seed === undefined ? '' : `, sampled with --seed ${expansion.seed}`;
+    terminal.line(`Tasks: ${tasks.length}, commands: ${commandCount}, slots: ${resources.join(' ')}${seed}`);
     const summary = await runLocal({
       tasks,
       slots: resources,

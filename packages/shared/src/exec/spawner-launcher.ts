@@ -21,7 +21,7 @@ const SPAWNER = fileURLToPath(new URL('../../assets/spawner.py', import.meta.url
  * The interpreter: $RUNNER_PYTHON, else the system python3 (a version manager's shim on PATH
  * can take a second to start), else python3 from PATH.
  */
-function pythonCandidate(): string {
+export function pythonCandidate(): string {
   if (process.env.RUNNER_PYTHON) return process.env.RUNNER_PYTHON;
   return ['/usr/bin/python3', '/usr/local/bin/python3'].find((path) => existsSync(path)) ?? 'python3';
 }
