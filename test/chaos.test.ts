@@ -161,11 +161,14 @@ x: [${Array.from({ length: TASKS }, (_, i) => i + 1).join(', ')}]
     };
     const lost = counts.tasks.filter((t) => t.state !== 'succeeded').length;
     const disagreements = counts.tasks.filter((task) => {
-      const oks = (byTask.get(task.name) ?? []).filter((e) => e.status === 'ok');
-      const last = oks[oks.length - 1];
-      // A later attempt on the same agent may find the command's success in its own stat.json
-      // (its report was cut off) and skip it: that attempt has no ledger line.
-      return !last || last.agent !== task.agent || last.attempt > task.attempt;
+      const runs = byTask.get(task.name) ?? [];
+      const oks = runs.filter((e) => e.status === 'ok');
+      // The reported attempt ran the command and succeeded; or it ran nothing (no ledger line)
+      // because its agent found the command's own earlier success in its stat.json, whose report
+      // had been cut off. Either way no run may come after the one Redis reports.
+      const ranIt = oks.some((e) => e.agent === task.agent && e.attempt === task.attempt);
+      const skippedIt = !runs.some((e) => e.attempt === task.attempt) && oks.some((e) => e.agent === task.agent && e.attempt < task.attempt);
+      return !(ranIt || skippedIt) || runs.some((e) => e.attempt > task.attempt);
     });
     await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'no task process to be left').catch(() => undefined);
     const orphans = (await processesMatching(marker)).length;
