@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { CLOSED_REDIS_URL } from './test/helpers/closed-redis.js';
 
 export default defineConfig({
   test: {
@@ -9,6 +10,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // A test's own redis-server comes with --redis or REDIS_URL; without them, a closed port.
+    env: { REDIS_URL: CLOSED_REDIS_URL },
     reporters: process.env.CI ? ['default'] : ['default'],
   },
 });

@@ -25,13 +25,12 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { coord, type CliResult } from './helpers/cli.js';
 import { useRedis } from './helpers/redis-server.js';
 import { useTempDirs } from './helpers/temp-dir.js';
+import { CLOSED_REDIS_URL } from './helpers/closed-redis.js';
 
 // Every CLI call starts in beforeAll, a few at a time; a test waits for its own, so late ones wait long.
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/bad-input/', import.meta.url));
-/** Nothing listens on port 1: a command that should not touch Redis fails loudly if it does. */
-const UNREACHABLE = 'redis://127.0.0.1:1';
 const CONCURRENCY = 4;
 /** A clear message fits on a screen line or two; a 10 MB value echoed back does not. */
 const MAX_LINE_LENGTH = 500;
@@ -90,7 +89,7 @@ function invocation(key: string, args: () => string[], cwd: () => string): () =>
 function start(inv: Invocation): Promise<CliResult> {
   let result = started.get(inv.key);
   if (!result) {
-    result = limited(() => coord(inv.args(), { cwd: inv.cwd(), env: { REDIS_URL: UNREACHABLE } }));
+    result = limited(() => coord(inv.args(), { cwd: inv.cwd(), env: { REDIS_URL: CLOSED_REDIS_URL } }));
     started.set(inv.key, result);
   }
   return result;

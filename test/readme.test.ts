@@ -7,7 +7,7 @@
  *                            README order, each from the copy's root. Every command line must
  *                            succeed, the left side of `&&` included (`cmd || true` where a
  *                            failure is fine); commands must not read standard input
- *   ```bash not-runnable     cannot run here (GPUs, Docker, port 6379, runs forever, or runs
+ *   ```bash not-runnable     cannot run here (GPUs, Docker, the shared Redis, runs forever, or runs
  *                            the test suite itself); the README owner keeps it correct by hand
  *   ```yaml runnable         a sweep file: `coord run FILE --dry-run --json` must accept it
  *
@@ -15,7 +15,8 @@
  * `npm install -g` installs there), then the copy's node_modules/.bin (coord and agent once
  * `npm ci` ran there), then the built CLIs of this checkout; HOME is a temporary directory (so
  * ~/.bashrc or ~/.sweep-secret never touch the real ones) but npm keeps its cache; a block that talks to Redis (REDIS_URL, coord submit/status/..., agent) gets a
- * private redis-server in REDIS_URL, never port 6379. `npm test` (and test:chaos, bench)
+ * private redis-server in REDIS_URL, any other block a closed port there, never the machine's
+ * shared Redis. `npm test` (and test:chaos, bench)
  * inside a block is skipped with a note: it is the suite that is running. Whatever a block
  * leaves running is killed (its process group) when it ends.
  */
@@ -27,6 +28,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { COORD } from './helpers/cli.js';
 import { startRedis, type TestRedis } from './helpers/redis-server.js';
 import { useTempDirs } from './helpers/temp-dir.js';
+import { CLOSED_REDIS_URL } from './helpers/closed-redis.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SHELLS = new Set(['bash', 'sh', 'shell', 'console', 'zsh']);
@@ -217,6 +219,7 @@ describe('README code blocks', () => {
       const { REDIS_URL: _url, RUNNER_PREFIX: _prefix, RUNNER_SECRET: _secret, ...inherited } = process.env;
       env = {
         ...inherited,
+        REDIS_URL: CLOSED_REDIS_URL,
         HOME: home,
         PATH: [shims, join(globalPrefix, 'bin'), join(copy, 'node_modules/.bin'), join(ROOT, 'node_modules/.bin'), process.env.PATH].join(':'),
         npm_config_prefix: globalPrefix,

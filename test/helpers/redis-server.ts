@@ -1,5 +1,5 @@
 /**
- * A private redis-server per test file, on a free port, never the machine's shared 6379.
+ * A private redis-server per test file, on a free port, never the machine's shared Redis.
  * `--save '' --appendonly no` unless a test needs persistence.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
