@@ -7,8 +7,8 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pythonCandidate } from '@sweep-runner/shared';
-import { agentReady, coord, run, startAgent, stopProcess } from '../util/processes.js';
-import { startRedis } from '../util/redis.js';
+import { agentReady, childPids, coord, cpuSeconds, reapedCpuSeconds, run, startAgent, stopProcess } from '../util/processes.js';
+import { redisCpuSeconds, startRedis } from '../util/redis.js';
 import { taskTimes, waitForSweep, workspace, writeSweep } from '../util/sweeps.js';
 
 const RUNNER_EQUIVALENT = fileURLToPath(new URL('../../runner_equivalent.py', import.meta.url));
@@ -23,6 +23,8 @@ export interface ThroughputResult {
   localToFloor: number;
   localToRunner: number;
   distributedToRunner: number;
+  /** CPU milliseconds per task of each part of the distributed run, and of the whole runner-equivalent. */
+  cpuPerTaskMs: { agent: number; spawner: number; commands: number; redis: number; runnerEquivalent: number };
 }
 
 export async function measureThroughput(tasks: number): Promise<ThroughputResult> {
@@ -37,8 +39,11 @@ export async function measureThroughput(tasks: number): Promise<ThroughputResult
 
   const runnerDir = workspace('throughput-runner');
   // The interpreter our spawner uses: a version manager's shim on PATH would add its own start-up to the baseline.
+  const runnerCpuBefore = reapedCpuSeconds(process.pid);
   const runner = await run(pythonCandidate(), [RUNNER_EQUIVALENT, String(tasks), String(SLOTS.length)], { cwd: runnerDir });
   if (runner.code !== 0) throw new Error(`runner equivalent failed: ${runner.stderr}`);
+  // Python waited for its commands, we for Python: all of it is in our reaped time now.
+  const runnerCpu = reapedCpuSeconds(process.pid) - runnerCpuBefore;
 
   const dir = workspace('throughput-distributed');
   writeSweep(dir, 'true', tasks);
@@ -46,13 +51,22 @@ export async function measureThroughput(tasks: number): Promise<ThroughputResult
   const prefix = 'tp';
   const agent = startAgent(['--gpus', SLOTS.join(','), '--redis', redis.url, '--prefix', prefix, '--workdir', `${dir}/agent`, '--name', 'tp']);
   let distributedSeconds: number;
+  let distributedCpu: Omit<ThroughputResult['cpuPerTaskMs'], 'runnerEquivalent'>;
   try {
     await agentReady(agent);
+    // The agent's one child is its spawner, which starts the commands and reaps them.
+    const spawner = childPids(agent.pid!)[0];
+    if (spawner === undefined) throw new Error('the agent started no spawner (is python3 missing?)');
+    const cpu = async () => ({ agent: cpuSeconds(agent.pid!), spawner: cpuSeconds(spawner), commands: reapedCpuSeconds(spawner), redis: await redisCpuSeconds(redis.client) });
+    const before = await cpu();
     const started = Date.now();
     const submitted = await coord(['submit', 'params.yaml', '--json', '--redis', redis.url, '--prefix', prefix], { cwd: dir });
     const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
     await waitForSweep(redis.client, prefix, sweep, tasks, 600_000);
     distributedSeconds = (Math.max(...(await taskTimes(redis.client, prefix, sweep)).map((t) => t.end)) - started) / 1000;
+    const after = await cpu();
+    const perTask = (key: keyof typeof after) => ((after[key] - before[key]) * 1000) / tasks;
+    distributedCpu = { agent: perTask('agent'), spawner: perTask('spawner'), commands: perTask('commands'), redis: perTask('redis') };
   } finally {
     await stopProcess(agent);
     await redis.stop();
@@ -70,5 +84,6 @@ export async function measureThroughput(tasks: number): Promise<ThroughputResult
     localToFloor: localPerSecond / floorPerSecond,
     localToRunner: localPerSecond / runnerEquivalentPerSecond,
     distributedToRunner: distributedPerSecond / runnerEquivalentPerSecond,
+    cpuPerTaskMs: { ...distributedCpu, runnerEquivalent: (runnerCpu * 1000) / tasks },
   };
 }
