@@ -132,4 +132,15 @@ x: [1, 2, 3, 4]
     expect(badSample.stderr).toContain('--sample');
     for (const result of [noSlots, badSample]) expect(result.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('stops printing quietly when the reader goes away (coord run --dry-run | head)', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), `template: {run: "echo {x} {y}"}\nresource: [0]\n---\nx: [${Array.from({ length: 100 }, (_, i) => i)}]\ny: [${Array.from({ length: 100 }, (_, i) => i)}]\n`);
+    const listing = startCli(COORD, ['run', '--dry-run'], { cwd: dir });
+    // Like head -1: read the first chunk, then close the pipe while 10,000 tasks are printed.
+    listing.child.stdout!.once('data', () => listing.child.stdout!.destroy());
+    const result = await listing.done;
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
 });

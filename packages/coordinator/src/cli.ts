@@ -18,6 +18,12 @@ import { explainUsage } from './output/explain-usage.js';
 import { reportError } from './output/report-error.js';
 import { UsageError } from '@sweep-runner/shared';
 
+// `coord run --dry-run | head`: once the reader has gone, the rest of the output is dropped
+// (the work goes on) instead of an unhandled EPIPE and its stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const cli = yargs(hideBin(process.argv))
