@@ -7,7 +7,7 @@
 #   docker run --rm --gpus all -v "$PWD:/work" -e REDIS_URL -e RUNNER_SECRET \
 #     sweep-runner agent --gpus auto --workdir /work
 #
-# build:    every dependency, tsc, then scripts/pack.mjs: the tarball `npm run pack` makes,
+# build:    every dependency, tsc, the bundle of coord, then scripts/pack.mjs: the tarball `npm run pack` makes,
 #           with exactly the locked production dependencies bundled
 # runtime:  node:20-bookworm-slim with python3 (for the spawner), bash and tini; the tarball
 #           installed globally (no dev dependencies, no registry access); user "node" (uid 1000)
@@ -29,6 +29,7 @@ COPY README.md ./
 COPY docs docs
 COPY examples examples
 RUN npx tsc -b packages/coordinator packages/agent \
+ && node scripts/bundle-coord.mjs \
  && node scripts/pack.mjs --no-build --out /out \
  && mv /out/sweep-runner-*.tgz /out/sweep-runner.tgz
 

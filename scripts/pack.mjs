@@ -14,7 +14,7 @@
  * So we assemble the package npm should see, with every production dependency bundled, as
  * npm itself is published:
  *
- *   1. build (tsc -b) and `npm pack --workspaces`: each package as its "files" list says;
+ *   1. build (`npm run build`: tsc -b, then the bundle of `coord`) and `npm pack --workspaces`: each package as its "files" list says;
  *   2. a stage with the root package.json, the root package-lock.json and those packages,
  *      where `npm ci --omit=dev` installs exactly the locked production dependencies;
  *   3. the workspace links in the stage's node_modules replaced by the packages themselves
@@ -108,11 +108,11 @@ function main() {
   const workspaces = workspaceDirs.map((dir) => readJson(join(ROOT, dir, 'package.json')));
   const workspaceNames = new Set(workspaces.map((pkg) => pkg.name));
 
-  if (options.build) run(join(ROOT, 'node_modules/.bin/tsc'), ['-b'], ROOT);
+  if (options.build) run('npm', ['run', 'build'], ROOT);
   for (const [i, pkg] of workspaces.entries()) {
-    const dist = join(ROOT, workspaceDirs[i], 'dist');
-    if ((pkg.files ?? []).includes('dist') && !existsSync(dist)) {
-      throw new PackError(`${pkg.name} is not built (${dist} is missing): run "npx tsc -b" or drop --no-build`);
+    for (const built of ['dist', 'bundle'].filter((dir) => (pkg.files ?? []).includes(dir))) {
+      const dir = join(ROOT, workspaceDirs[i], built);
+      if (!existsSync(dir)) throw new PackError(`${pkg.name} is not built (${dir} is missing): run "npm run build" or drop --no-build`);
     }
   }
 

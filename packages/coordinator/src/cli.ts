@@ -17,6 +17,7 @@ import { submitCommand } from './commands/submit.js';
 import { explainUsage } from './output/explain-usage.js';
 import { reportError } from './output/report-error.js';
 import { UsageError } from '@sweep-runner/shared';
+import { packageFile } from './package-root.js';
 
 // `coord run --dry-run | head`: once the reader has gone, the rest of the output is dropped
 // (the work goes on) instead of an unhandled EPIPE and its stack trace.
@@ -24,7 +25,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code !== 'EPIPE') throw error;
 });
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string };
 
 const cli = yargs(hideBin(process.argv))
   .scriptName('coord')

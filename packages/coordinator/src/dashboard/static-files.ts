@@ -5,9 +5,9 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
+import { packageFile } from '../package-root.js';
 
-/** dist/dashboard/static-files.js -> packages/coordinator/static */
-export const STATIC_DIR = fileURLToPath(new URL('../../static/', import.meta.url));
+export const STATIC_DIR = packageFile('static');
 
 function chartJsFile(): string {
   // The package's main export is dist/chart.js; its browser build sits beside it.

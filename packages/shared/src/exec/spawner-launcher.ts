@@ -15,7 +15,8 @@ import { DirectLauncher } from './direct-launcher.js';
 import type { ExitStatus, LaunchedProcess, LaunchSpec, ProcessLauncher } from './launcher.js';
 import { signalGroup, terminateGroup } from './process-group.js';
 
-const SPAWNER = fileURLToPath(new URL('../../assets/spawner.py', import.meta.url));
+// Resolved by package name, not relative to this file: `coord` runs from a bundle elsewhere.
+const SPAWNER = fileURLToPath(import.meta.resolve('@sweep-runner/shared/assets/spawner.py'));
 
 /**
  * The interpreter: $RUNNER_PYTHON, else the system python3 (a version manager's shim on PATH
