@@ -15,6 +15,7 @@ import { retryCommand } from './commands/retry.js';
 import { statusCommand } from './commands/status.js';
 import { submitCommand } from './commands/submit.js';
 import { explainUsage } from './output/explain-usage.js';
+import { skipHelpCaching } from './output/help-cache.js';
 import { reportError } from './output/report-error.js';
 import { UsageError } from '@sweep-runner/shared';
 import { packageFile } from './package-root.js';
@@ -52,6 +53,8 @@ const cli = yargs(hideBin(process.argv))
     if (error && error.name !== 'YError') throw error;
     throw new UsageError(explainUsage(error?.message ?? message, cli));
   });
+
+skipHelpCaching(cli);
 
 try {
   await cli.parseAsync();
