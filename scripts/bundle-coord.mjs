@@ -5,9 +5,9 @@
  * Why: Node 20 loads each ES module separately (resolve, read, compile, link), and `coord`
  * imports some 115 of them (yargs and its helpers, js-yaml, ours) before it does anything:
  * about half of its start-up. `coord run` and `coord submit` pay it once per sweep and
- * `coord status` on every call. One bundle with the heavy libraries (BullMQ, ioredis,
- * Express) left external, and every dynamic import its own chunk, keeps them loaded only by
- * the commands that use them.
+ * `coord status` on every call. One bundle with the dashboard's libraries and BullMQ
+ * left external, and every dynamic import its own chunk, keeps what a command does not use
+ * unloaded.
  *
  * Usage: node scripts/bundle-coord.mjs (part of `npm run build`)
  */
@@ -28,8 +28,11 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Loaded only by some commands, large, or reading files beside their own code (BullMQ's Lua).
-  external: ['bullmq', 'ioredis', 'express', '@bull-board/*', 'chart.js'],
+  // BullMQ reads its Lua files beside its own code; Express, Bull Board and Chart.js serve only
+  // the dashboard. ioredis is bundled: some 60 CommonJS files that `submit` and `status` load
+  // at every start (BullMQ, where used, loads its own copy and takes our connections as they
+  // are: it checks a client by its methods, not its class).
+  external: ['bullmq', 'express', '@bull-board/*', 'chart.js'],
   // Bundled CommonJS (js-yaml's dependencies, yargs' helpers) may call require().
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   sourcemap: 'linked',

@@ -100,7 +100,7 @@ export function describeFailure(error: unknown): Failure {
 export async function connectForCommand(settings: ConnectionSettings, timeoutMs = 4000): Promise<Redis> {
   let lastError: Failure | undefined;
   // Loaded here, not at start-up: commands that never touch Redis (coord run) start faster.
-  const { Redis } = await import('ioredis');
+  const { Redis } = await import('./redis-client.js');
   const redis = new Redis({
     ...redisOptions(settings),
     lazyConnect: true,
@@ -135,7 +135,7 @@ export async function connectForCommand(settings: ConnectionSettings, timeoutMs 
  */
 export async function connectForDaemon(settings: ConnectionSettings, onRetry: (attempt: number, delayMs: number, error: string) => void): Promise<Redis> {
   let lastError = 'connection closed';
-  const { Redis } = await import('ioredis');
+  const { Redis } = await import('./redis-client.js');
   const redis = new Redis({
     ...redisOptions(settings),
     maxRetriesPerRequest: null,
