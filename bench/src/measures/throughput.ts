@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { pythonCandidate } from '@sweep-runner/shared';
 import { agentReady, childPids, coord, cpuSeconds, reapedCpuSeconds, run, startAgent, stopProcess } from '../util/processes.js';
 import { redisCpuSeconds, startRedis } from '../util/redis.js';
+import { inRounds, median, medianRound } from '../util/rounds.js';
 import { taskTimes, waitForSweep, workspace, writeSweep } from '../util/sweeps.js';
 
 const RUNNER_EQUIVALENT = fileURLToPath(new URL('../../runner_equivalent.py', import.meta.url));
@@ -16,6 +17,7 @@ const SLOTS = [0, 1, 2, 3, 4, 5, 6, 7];
 
 export interface ThroughputResult {
   tasks: number;
+  rounds: number;
   localPerSecond: number;
   distributedPerSecond: number;
   floorPerSecond: number;
@@ -23,11 +25,31 @@ export interface ThroughputResult {
   localToFloor: number;
   localToRunner: number;
   distributedToRunner: number;
-  /** CPU milliseconds per task of each part of the distributed run, and of the whole runner-equivalent. */
+  /** CPU milliseconds per task of each part of the distributed run, and of the whole runner-equivalent (the median round's). */
   cpuPerTaskMs: { agent: number; spawner: number; commands: number; redis: number; runnerEquivalent: number };
 }
 
-export async function measureThroughput(tasks: number): Promise<ThroughputResult> {
+/** Each rate and ratio is the median over the rounds (each round measures all four back to back). */
+export async function measureThroughput(tasks: number, rounds: number): Promise<ThroughputResult> {
+  const results = await inRounds(rounds, () => measureRound(tasks));
+  const middle = (key: RatioKey) => median(results.map((r) => r[key]));
+  return {
+    tasks,
+    rounds,
+    localPerSecond: middle('localPerSecond'),
+    distributedPerSecond: middle('distributedPerSecond'),
+    floorPerSecond: middle('floorPerSecond'),
+    runnerEquivalentPerSecond: middle('runnerEquivalentPerSecond'),
+    localToFloor: middle('localToFloor'),
+    localToRunner: middle('localToRunner'),
+    distributedToRunner: middle('distributedToRunner'),
+    cpuPerTaskMs: medianRound(results, (r) => r.distributedToRunner).cpuPerTaskMs,
+  };
+}
+
+type RatioKey = Exclude<keyof ThroughputResult, 'tasks' | 'rounds' | 'cpuPerTaskMs'>;
+
+async function measureRound(tasks: number): Promise<Omit<ThroughputResult, 'rounds'>> {
   const local = workspace('throughput-local');
   writeSweep(local, 'true', tasks, `resource: [${SLOTS.join(', ')}]\n`);
   const localRun = await coord(['run', 'params.yaml'], { cwd: local });
