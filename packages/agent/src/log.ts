@@ -21,8 +21,16 @@ function prettyLine(line: string): string {
 export function createLogger(format: LogFormat, level = process.env.LOG_LEVEL ?? 'info'): Logger {
   if (format === 'json') {
     // Lines go out in batches (4 KiB, or every 250 ms): a write per line, on libuv's threads,
-    // cost a busy agent three system calls per task. pino writes what is left when we exit.
-    return pino({ level, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: false, minLength: 4096, periodicFlush: 250 }));
+    // cost a busy agent three system calls per task. Warnings and errors go out at once, and
+    // pino writes what is left when we exit.
+    const destination = pino.destination({ fd: 2, sync: false, minLength: 4096, periodicFlush: 250 });
+    const hooks = {
+      logMethod(this: Logger, args: Parameters<Logger['info']>, method: Logger['info'], level: number) {
+        method.apply(this, args);
+        if (level >= pino.levels.values.warn!) destination.flush();
+      },
+    };
+    return pino({ level, base: { pid: process.pid }, hooks }, destination);
   }
   return pino({ level, base: undefined }, { write: (line: string) => process.stderr.write(prettyLine(line)) });
 }
