@@ -23,11 +23,19 @@ export function createLogger(format: LogFormat, level = process.env.LOG_LEVEL ??
     // Lines go out in batches (4 KiB, or every 250 ms): a write per line, on libuv's threads,
     // cost a busy agent three system calls per task. Warnings and errors go out at once, and
     // pino writes what is left when we exit.
-    const destination = pino.destination({ fd: 2, sync: false, minLength: 4096, periodicFlush: 250 });
+    const destination = pino.destination({ fd: 2, sync: false, minLength: 4096 });
+    // Armed by the first line of a batch, so an idle agent has no timer to wake for.
+    let flushTimer: NodeJS.Timeout | undefined;
+    const flush = () => {
+      if (flushTimer) clearTimeout(flushTimer);
+      flushTimer = undefined;
+      destination.flush();
+    };
     const hooks = {
       logMethod(this: Logger, args: Parameters<Logger['info']>, method: Logger['info'], level: number) {
         method.apply(this, args);
-        if (level >= pino.levels.values.warn!) destination.flush();
+        if (level >= pino.levels.values.warn!) flush();
+        else flushTimer ??= setTimeout(flush, 250).unref();
       },
     };
     return pino({ level, base: { pid: process.pid }, hooks }, destination);
