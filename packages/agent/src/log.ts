@@ -20,9 +20,9 @@ function prettyLine(line: string): string {
 
 export function createLogger(format: LogFormat, level = process.env.LOG_LEVEL ?? 'info'): Logger {
   if (format === 'json') {
-    // Lines go out in batches (4 KiB, or every 250 ms): a write per line, on libuv's threads,
-    // cost a busy agent three system calls per task. Warnings and errors go out at once, and
-    // pino writes what is left when we exit.
+    // Lines go out in batches (at 4 KiB, or 250 ms after a batch's first line): a write per
+    // line, on libuv's threads, cost a busy agent three system calls per task. Warnings and
+    // errors go out at once, and pino writes what is left when we exit.
     const destination = pino.destination({ fd: 2, sync: false, minLength: 4096 });
     // Armed by the first line of a batch, so an idle agent has no timer to wake for.
     let flushTimer: NodeJS.Timeout | undefined;
