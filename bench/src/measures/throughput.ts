@@ -32,7 +32,7 @@ export interface ThroughputResult {
 /** Each rate and ratio is the median over the rounds (each round measures all four back to back). */
 export async function measureThroughput(tasks: number, rounds: number): Promise<ThroughputResult> {
   const results = await inRounds(rounds, () => measureRound(tasks));
-  const middle = (key: RatioKey) => median(results.map((r) => r[key]));
+  const middle = (key: FigureKey) => median(results.map((r) => r[key]));
   return {
     tasks,
     rounds,
@@ -47,7 +47,8 @@ export async function measureThroughput(tasks: number, rounds: number): Promise<
   };
 }
 
-type RatioKey = Exclude<keyof ThroughputResult, 'tasks' | 'rounds' | 'cpuPerTaskMs'>;
+/** The rates and ratios, each a median over the rounds. */
+type FigureKey = Exclude<keyof ThroughputResult, 'tasks' | 'rounds' | 'cpuPerTaskMs'>;
 
 async function measureRound(tasks: number): Promise<Omit<ThroughputResult, 'rounds'>> {
   const local = workspace('throughput-local');
