@@ -94,6 +94,8 @@ export class Agent {
   private heartbeat!: Heartbeat;
   private slotWaiters: Array<() => void> = [];
   private blockedOnRedis = false;
+  /** A slot was freed since the last non-blocking fetch began. */
+  private freedDuringFetch = false;
   private loopDone: Promise<void> = Promise.resolve();
   private tokens = 0;
   /** Queue names, the one that most recently gave us a job first. */
@@ -289,7 +291,9 @@ export class Agent {
     const waiters = this.slotWaiters;
     this.slotWaiters = [];
     for (const resolve of waiters) resolve();
-    // Only a blocking wait on Redis needs a push; a loop waiting for a slot was just resolved.
+    // Only a blocking wait on Redis needs a push (a round trip); a loop waiting for a slot was
+    // just resolved, and a loop between fetches looks again before it blocks.
+    this.freedDuringFetch = true;
     if (this.blockedOnRedis) this.fetcher.wake().catch(() => undefined);
   }
 
@@ -326,10 +330,9 @@ export class Agent {
         await this.waitForSlot();
         continue;
       }
-      // From here until the blocking wait ends, a freed slot must push the wait (ZADD) to end it.
-      this.blockedOnRedis = true;
       try {
         const token = `${this.options.name}:${++this.tokens}`;
+        this.freedDuringFetch = false;
         const fetched = await this.fetcher.tryFetch(eligible, token);
         if (this.state !== 'running' && fetched) {
           await fetched.job.moveToWait(token).catch(() => undefined);
@@ -349,6 +352,10 @@ export class Agent {
           await this.fetcher.passOn(fetched.queue);
           continue;
         }
+        // A slot freed while we looked may make a larger task fit: look again before blocking.
+        if (this.freedDuringFetch) continue;
+        // From here until the blocking wait ends, a freed slot must push the wait (ZADD) to end it.
+        this.blockedOnRedis = true;
         await this.fetcher.wait(eligible);
       } catch (error) {
         if (this.state !== 'running') break;
