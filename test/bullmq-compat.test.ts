@@ -3,13 +3,16 @@
  * instead of Queue.add, for speed. These tests hold it to what BullMQ itself writes, on a
  * private redis-server: the same job hash, options, priority order, counters, marker and
  * events as Queue.add; a real BullMQ Worker, blocked before the jobs arrive, wakes and runs
- * them in priority order; a job id BullMQ still holds is never reused.
+ * them in priority order; a job id BullMQ still holds is never reused. The agent completes a
+ * job with BullMQ's own script in a pipeline of its own (packages/agent/src/run/complete-job.ts):
+ * the result must be what `job.moveToCompleted` leaves.
  */
 import { Queue, Worker, type Job } from 'bullmq';
 import { version as bullmqVersion } from 'bullmq/dist/esm/version.js';
 import { describe, expect, it } from 'vitest';
 import { bullJobOptionsTail, taskScripts, TASK_JOB_NAME, type EnqueueTask } from '@sweep-runner/shared';
 import { waitFor } from './helpers/cli.js';
+import { completionError, defineCompleteJob, queueCompleteJob } from '@sweep-runner/agent/dist/run/complete-job.js';
 import { useRedis, useTaskScriptsClient } from './helpers/redis-server.js';
 
 const redis = useRedis();
@@ -141,5 +144,78 @@ describe('jobs written by the submission script', () => {
     expect(await client().hmget(`${prefix}:task:${spec!.taskId}`, 'job', 'runs', 'sweep', 'state', 'attempt')).toEqual([`${spec!.taskId}-3`, '3', 'S3', 'waiting', '0']);
     expect(await client().zrange(`${prefix}:${QUEUE}:prioritized`, 0, -1)).toEqual([`${spec!.taskId}-1`, `${spec!.taskId}-3`]);
     expect(await client().get(`${prefix}:${QUEUE}:id`)).toBe('2');
+  });
+});
+
+describe("a job completed in the agent's pipeline", () => {
+  /** Three jobs taken and completed one by one by a manual worker that keeps two completed jobs. */
+  async function completeAll(prefix: string, complete: (worker: Worker, job: Job, token: string) => Promise<void>) {
+    await addWithBullmq(prefix);
+    const worker = new Worker(QUEUE, null, { connection: { host: '127.0.0.1', port: redis().port, maxRetriesPerRequest: null }, prefix, autorun: false, removeOnComplete: { count: 2 } });
+    await worker.waitUntilReady();
+    for (let n = 1; n <= 3; n++) {
+      const token = `agent:${n}`;
+      const job = (await worker.getNextJob(token, { block: false })) as Job;
+      await complete(worker, job, token);
+    }
+    await worker.close();
+    const base = `${prefix}:${QUEUE}:`;
+    const completed = await client().zrange(`${base}completed`, 0, -1);
+    const jobs: Record<string, unknown> = {};
+    for (const id of completed) {
+      const { timestamp: _t, processedOn: _p, finishedOn, ...rest } = await client().hgetall(`${base}${id}`);
+      expect(Number(finishedOn)).toBeGreaterThan(Date.now() - 60_000);
+      jobs[id] = rest;
+    }
+    const events = (await client().xrange(`${base}events`, '-', '+')).map(([, fields]) => fields.filter((_, i) => fields[i - 1] !== 'prev').join(' '));
+    return {
+      completed,
+      jobs,
+      active: await client().lrange(`${base}active`, 0, -1),
+      prioritized: await client().zrange(`${base}prioritized`, 0, -1),
+      locks: (await client().keys(`${base}*:lock`)).length,
+      events,
+      keys: (await client().keys(`${base}*`)).map((key) => key.slice(base.length)).sort(),
+    };
+  }
+
+  it("leaves what job.moveToCompleted leaves: completed set, the worker's keep count, return value, events, no lock", async () => {
+    const result = { state: 'succeeded', agent: 'a1', attempt: 1 };
+    const reference = await completeAll('done-ref', async (_worker, job, token) => {
+      await job.moveToCompleted(result, token, false);
+    });
+    defineCompleteJob(client());
+    const ours = await completeAll('done-ours', async (worker, job, token) => {
+      const pipeline = client().pipeline();
+      pipeline.ping();
+      queueCompleteJob(pipeline, worker, job, result as never, token);
+      const answers = (await pipeline.exec())!;
+      expect(answers[1]![0]).toBeNull();
+      expect(completionError(worker, job, answers[1]![1])).toBeUndefined();
+    });
+    expect(reference.completed).toHaveLength(2);
+    expect(reference.jobs[reference.completed[0]!]).toMatchObject({ returnvalue: JSON.stringify(result) });
+    expect(ours).toEqual(reference);
+  });
+
+  it('does nothing when the lock is not ours, and gives the error BullMQ would throw', async () => {
+    const prefix = 'done-lost';
+    await addWithBullmq(prefix);
+    const worker = new Worker(QUEUE, null, { connection: { host: '127.0.0.1', port: redis().port, maxRetriesPerRequest: null }, prefix, autorun: false });
+    await worker.waitUntilReady();
+    const job = (await worker.getNextJob('mine', { block: false })) as Job;
+    // The lock expired and another agent took the job.
+    await client().set(`${prefix}:${QUEUE}:${job.id}:lock`, 'theirs');
+    defineCompleteJob(client());
+    const pipeline = client().pipeline();
+    queueCompleteJob(pipeline, worker, job, { state: 'succeeded', agent: 'a1', attempt: 1 } as never, 'mine');
+    const [[error, answer]] = (await pipeline.exec()) as [[Error | null, unknown]];
+    expect(error).toBeNull();
+    const expected = await job.moveToCompleted('x', 'mine', false).then(() => undefined, (e: Error) => e);
+    expect(completionError(worker, job, answer)?.message).toBe(expected?.message);
+    expect(expected?.message).toMatch(/lock/i);
+    expect(await client().lrange(`${prefix}:${QUEUE}:active`, 0, -1)).toEqual([String(job.id)]);
+    expect(await client().zcard(`${prefix}:${QUEUE}:completed`)).toBe(0);
+    await worker.close();
   });
 });

@@ -37,6 +37,7 @@ import { AgentMetrics } from './metrics/agent-metrics.js';
 import { serveMetrics } from './metrics/metrics-server.js';
 import type { Logger } from './log.js';
 import type { AgentContext } from './run/agent-context.js';
+import { defineCompleteJob } from './run/complete-job.js';
 import { LockKeeper } from './run/lock-keeper.js';
 import { TaskRun } from './run/task-run.js';
 
@@ -138,6 +139,7 @@ export class Agent {
     );
     this.redis.on('ready', () => this.log.info({ redis: target }, 'connected to Redis'));
     defineTaskScripts(this.redis);
+    defineCompleteJob(this.redis);
     await this.connected(target);
     await this.redis.select(options.connection.target.db).catch((error: Error) => {
       throw new ExitError(`cannot use Redis at ${target}: ${describeFailure(error).text}`, EXIT_UNREACHABLE);

@@ -5,7 +5,8 @@
  * meta hash so a reader can tell how many older ones the cap dropped, and hands every line to
  * `onLine` (metrics are read from them, so no log is read twice). A short command costs one
  * pipeline and no file watch: nothing happens before the first 250 ms, and the header, the
- * lines, the ending and the command's record go together. Reads are synchronous and bounded
+ * lines, the ending and the command's record go together (for a task's last command, with
+ * the task's end: see `end`). Reads are synchronous and bounded
  * (what was appended since the last read), cheaper than thread-pool round trips.
  */
 import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
@@ -60,7 +61,7 @@ export class LogShipper {
     this.pending = true;
     this.flushing = this.flushing.then(async () => {
       this.pending = false;
-      await this.flush(false, undefined).catch(() => undefined);
+      await this.flush().catch(() => undefined);
     });
   }
 
@@ -87,11 +88,16 @@ export class LogShipper {
   }
 
   /** Sends new lines; the first send also resets the stream's meta and writes the header. */
-  private async flush(final: boolean, ending: string | undefined, also?: (pipeline: ChainableCommander) => void): Promise<void> {
-    const lines = this.readNew(final);
-    if (lines.length === 0 && this.started && ending === undefined) return;
-    const meta = `${this.streamKey}:meta`;
+  private async flush(): Promise<void> {
+    const lines = this.readNew(false);
+    if (lines.length === 0 && this.started) return;
     const pipeline = this.redis.pipeline();
+    this.queueLines(pipeline, lines, undefined);
+    await pipeline.exec();
+  }
+
+  private queueLines(pipeline: ChainableCommander, lines: string[], ending: string | undefined): void {
+    const meta = `${this.streamKey}:meta`;
     if (!this.started) {
       this.started = true;
       pipeline.hdel(meta, 'ended').hset(meta, 'host', this.host, 'path', this.path, 'started', Date.now());
@@ -102,18 +108,30 @@ export class LogShipper {
     // All lines ever shipped (over attempts); the stream's length says how many are kept.
     pipeline.hincrby(meta, 'lines', lines.length);
     if (ending !== undefined) pipeline.hset(meta, 'ended', Date.now());
-    also?.(pipeline);
-    await pipeline.exec();
   }
 
-  /** Ships what is left with the ending line (and `also`'s commands), and marks the stream as ended. */
-  async stop(ending: string, also?: (pipeline: ChainableCommander) => void): Promise<void> {
+  /**
+   * Stops watching and reads what is left (so `onLine` has seen every line), but sends
+   * nothing: the returned function queues the rest, the ending line and the end mark on the
+   * caller's pipeline, which carries the task's end in the same round trip.
+   */
+  async end(ending: string): Promise<(pipeline: ChainableCommander) => void> {
     this.stopped = true;
     this.watcher?.close();
     if (this.timer) clearInterval(this.timer);
     await this.flushing;
-    await this.flush(true, ending, also).catch(() => undefined);
+    const lines = this.readNew(true);
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+    return (pipeline) => this.queueLines(pipeline, lines, ending);
+  }
+
+  /** Ships what is left with the ending line (and `also`'s commands), and marks the stream as ended. */
+  async stop(ending: string, also?: (pipeline: ChainableCommander) => void): Promise<void> {
+    const rest = await this.end(ending);
+    const pipeline = this.redis.pipeline();
+    rest(pipeline);
+    also?.(pipeline);
+    await pipeline.exec().catch(() => undefined);
   }
 }

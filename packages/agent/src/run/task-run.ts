@@ -13,18 +13,38 @@ import {
   payloadProblem,
   taskDir,
   taskScripts,
-  type CommandStat,
   type TaskJobData,
   type TaskJobResult,
   type TaskOutcome,
 } from '@sweep-runner/shared';
 import { UnrecoverableError, type Job } from 'bullmq';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { ServedQueue } from '../fetch/served-queue.js';
 import type { Allocation } from '../gpu/slot-allocator.js';
 import type { AgentContext } from './agent-context.js';
+import { completionError, queueCompleteJob } from './complete-job.js';
 import { LogShipper } from './log-shipper.js';
 import { sweepInfo } from './sweep-info.js';
 import type { RunEnd } from '../metrics/agent-metrics.js';
+
+/** A command's end not yet sent: its log's rest and its record. */
+interface HeldEnd {
+  shipper: LogShipper | undefined;
+  ending: string;
+  record: (pipeline: ChainableCommander) => void;
+}
+
+/** What to record and what to tell BullMQ, for how the run ended. */
+interface ReportPlan {
+  state: string;
+  fields: Record<string, string>;
+  /** The job succeeded: BullMQ's completion goes in the report's pipeline, with this result. */
+  complete?: TaskJobResult;
+  /** Any other end: BullMQ's own call (retries and backoff are its business). */
+  bullmq?: () => Promise<unknown>;
+  said: string;
+  detail: object;
+}
 
 /** Why a run was stopped from outside; decides what we tell Redis. */
 type StopReason = { kind: 'cancel'; reason: string } | { kind: 'lost'; reason: string } | { kind: 'hand-back'; reason: string };
@@ -36,6 +56,8 @@ export class TaskRun {
   /** Log shipping and command records still on their way to Redis. */
   private readonly shipping: Array<Promise<unknown>> = [];
   private stopReason: StopReason | undefined;
+  /** The last command that ended: its last log lines and record wait to go with the task's end. */
+  private heldEnd: HeldEnd | undefined;
   readonly startedAt = new Date().toISOString();
   readonly taskName: string;
   readonly taskId: string;
@@ -126,7 +148,9 @@ export class TaskRun {
       this.freed();
       ctx.log.error({ task: data.task.name, error: (error as Error).message }, 'could not run the task');
       outcome = { state: 'failed', commands: [], skipped: [] };
-      await this.finish(taskKey, 'failed', { reason: `agent error: ${(error as Error).message}` }).catch(() => 0);
+      this.sendHeldEnd();
+      await Promise.allSettled(this.shipping);
+      await this.finish(ctx.redis, taskKey, 'failed', { reason: `agent error: ${(error as Error).message}` }).catch(() => 0);
       ctx.locks.release(jobId);
       await job.moveToFailed(new Error(`agent error: ${(error as Error).message}`), this.token, false).catch(() => undefined);
       return;
@@ -138,12 +162,6 @@ export class TaskRun {
   private async execute(data: TaskJobData, taskKey: string, attempt: number): Promise<TaskOutcome> {
     const { ctx } = this;
     const shippers = new Map<string, LogShipper>();
-    const record = (command: string, stat: CommandStat) =>
-      taskScripts.recordCommand(ctx.redis, taskKey, this.token, command, JSON.stringify(stat)).catch((error: Error) => {
-        ctx.log.warn({ task: data.task.name, error: error.message }, 'could not record a command result');
-        return 0;
-      });
-    const pending = this.shipping;
     const outcome = await ctx.execute({
       task: data.task,
       gpus: this.gpus,
@@ -165,6 +183,7 @@ export class TaskRun {
       env: { RUNNER_TASK: data.task.name, RUNNER_SWEEP: data.sweepId, RUNNER_ATTEMPT: String(attempt), RUNNER_AGENT: ctx.name },
       onEvent: (event) => {
         if (event.type === 'command-start') {
+          this.sendHeldEnd();
           const shipper = new LogShipper(
             ctx.redis,
             ctx.keys.log(data.taskId, event.command),
@@ -177,18 +196,15 @@ export class TaskRun {
           shippers.set(event.command, shipper);
           shipper.start();
         } else if (event.type === 'command-end') {
-          const shipper = shippers.get(event.command);
+          this.sendHeldEnd();
           const end = event.stat.signal ? `killed by ${event.stat.signal}` : `exit ${event.stat.exitCode}`;
-          // The command's record rides in the pipeline that ships the last log lines.
-          if (shipper) {
-            pending.push(
-              shipper.stop(`--- ${event.stat.state} (${end}) ---`, (pipeline) => {
-                void taskScripts.recordCommand(pipeline, taskKey, this.token, event.command, JSON.stringify(event.stat));
-              }),
-            );
-          } else {
-            pending.push(record(event.command, event.stat));
-          }
+          const stat = JSON.stringify(event.stat);
+          // Held until the next command starts or the task ends, whose report carries it.
+          this.heldEnd = {
+            shipper: shippers.get(event.command),
+            ending: `--- ${event.stat.state} (${end}) ---`,
+            record: (pipeline) => void taskScripts.recordCommand(pipeline, taskKey, this.token, event.command, stat),
+          };
         }
       },
     });
@@ -196,9 +212,39 @@ export class TaskRun {
     return outcome;
   }
 
+  /**
+   * Reads the held command end's last log lines (so their metrics are counted) and returns
+   * what queues them and the command's record on a pipeline; undefined when none is held.
+   */
+  private async takeHeldEnd(): Promise<((pipeline: ChainableCommander) => void) | undefined> {
+    const held = this.heldEnd;
+    this.heldEnd = undefined;
+    if (!held) return undefined;
+    const rest = held.shipper ? await held.shipper.end(held.ending) : undefined;
+    return (pipeline) => {
+      rest?.(pipeline);
+      held.record(pipeline);
+    };
+  }
+
+  /** Sends a held command end on its own (another command starts, or the run ends without a report). */
+  private sendHeldEnd(): void {
+    const taking = this.takeHeldEnd();
+    this.shipping.push(
+      taking
+        .then(async (queue) => {
+          if (!queue) return;
+          const pipeline = this.ctx.redis.pipeline();
+          queue(pipeline);
+          await pipeline.exec();
+        })
+        .catch((error: Error) => this.ctx.log.warn({ task: this.taskName, error: error.message }, 'could not record a command result')),
+    );
+  }
+
   /** Writes our record; the Lua step first checks that the job's lock is still ours. */
-  private finish(taskKey: string, state: string, fields: Record<string, string>): Promise<number> {
-    return taskScripts.finish(this.ctx.redis, taskKey, this.queue.worker.toKey(`${String(this.job.id)}:lock`), {
+  private finish(redis: Redis | ChainableCommander, taskKey: string, state: string, fields: Record<string, string>): Promise<number> {
+    return taskScripts.finish(redis, taskKey, this.queue.worker.toKey(`${String(this.job.id)}:lock`), {
       prefix: this.ctx.keys.prefix,
       taskId: this.taskId,
       token: this.token,
@@ -224,8 +270,7 @@ export class TaskRun {
     };
   }
 
-  /** What to record and what to tell BullMQ, for how the run ended. */
-  private async plan(data: TaskJobData, outcome: TaskOutcome, attempt: number): Promise<{ state: string; fields: Record<string, string>; bullmq: () => Promise<unknown>; said: string; detail: object }> {
+  private async plan(data: TaskJobData, outcome: TaskOutcome, attempt: number): Promise<ReportPlan> {
     const { job } = this;
     const stop = this.stopReason;
     if (stop?.kind === 'hand-back') {
@@ -246,7 +291,7 @@ export class TaskRun {
       return {
         state: 'succeeded',
         fields: { ...fields, reason: outcome.commands.length === 0 ? 'every command had succeeded before' : '' },
-        bullmq: () => job.moveToCompleted(result, this.token, false),
+        complete: result,
         said: 'task succeeded',
         detail: { attempt },
       };
@@ -269,22 +314,41 @@ export class TaskRun {
 
   private async report(data: TaskJobData, taskKey: string, outcome: TaskOutcome, attempt: number): Promise<void> {
     const { ctx, job } = this;
-    // The last log lines carry metrics, and command records must land before the task's end.
+    // The last log lines carry metrics: read before the plan, sent with the task's end.
+    const heldEnd = await this.takeHeldEnd();
+    // Earlier commands' records must land before the task's end.
     await Promise.allSettled(this.shipping);
     if (this.stopReason?.kind === 'lost') {
+      if (heldEnd) {
+        const pipeline = ctx.redis.pipeline();
+        heldEnd(pipeline);
+        await pipeline.exec().catch(() => undefined);
+      }
       ctx.metrics.runEnded('lost');
       return; // the job is no longer ours to report
     }
     const plan = await this.plan(data, outcome, attempt);
-    if ((await this.finish(taskKey, plan.state, plan.fields)) === -1) {
+    // One round trip: the last log lines and record, our finish step, and (on success) BullMQ's completion.
+    const pipeline = ctx.redis.pipeline();
+    heldEnd?.(pipeline);
+    const finishAt = pipeline.length;
+    void this.finish(pipeline, taskKey, plan.state, plan.fields);
+    const completeAt = pipeline.length;
+    if (plan.complete) queueCompleteJob(pipeline, this.queue.worker, job, plan.complete, this.token);
+    const answers = (await pipeline.exec()) ?? [];
+    const [finishError, finished] = answers[finishAt] ?? [new Error('Redis gave no answer to the finish step')];
+    if (finishError) throw finishError;
+    if (finished === -1) {
       // The lock expired while we ran (a frozen process, a cut network): the task may already
-      // run elsewhere, or will once BullMQ finds it stalled. Reporting now could end it wrongly.
+      // run elsewhere, or will once BullMQ finds it stalled. Reporting now could end it wrongly
+      // (BullMQ's completion in the same pipeline checked the same lock and did nothing).
       ctx.log.warn({ task: data.task.name, job: String(job.id) }, 'the job lock expired during the run; leaving the task to the queue');
       ctx.metrics.runEnded('lost');
       return;
     }
     ctx.metrics.runEnded(this.stopReason?.kind === 'hand-back' ? 'handed_back' : plan.state === 'waiting' ? 'failed' : (plan.state as RunEnd));
-    await plan.bullmq().catch((error: Error) => ctx.log.warn({ task: data.task.name, error: error.message }, 'BullMQ did not take the result'));
+    const bullmqError = plan.complete ? (answers[completeAt]?.[0] ?? completionError(this.queue.worker, job, answers[completeAt]?.[1])) : await plan.bullmq?.().then(() => undefined, (error: Error) => error);
+    if (bullmqError) ctx.log.warn({ task: data.task.name, error: bullmqError.message }, 'BullMQ did not take the result');
     ctx.log.info({ task: data.task.name, ...plan.detail }, plan.said);
   }
 }

@@ -251,7 +251,7 @@ export const taskScripts = {
     return { attempt, why };
   },
   /** 1: recorded; 0: the task moved on; -1: the job lock is not ours any more. */
-  finish(redis: Redis, taskKey: string, lockKey: string, a: { prefix: string; taskId: string; token: string; state: string; now: string; fields: Record<string, string> }) {
+  finish(redis: Caller, taskKey: string, lockKey: string, a: { prefix: string; taskId: string; token: string; state: string; now: string; fields: Record<string, string> }) {
     return call(redis, 'sweepFinishTask', [taskKey, lockKey, a.prefix, a.taskId, a.token, a.state, a.now, ...Object.entries(a.fields).flat()]) as Promise<number>;
   },
   recordCommand(redis: Caller, taskKey: string, token: string, command: string, json: string) {

@@ -1,0 +1,37 @@
+/**
+ * BullMQ's own completion step, queued on a pipeline of ours: a task's last log lines, its
+ * command record, our finish step and the job's completion reach Redis in one round trip
+ * instead of three. It is BullMQ's script (its moveToFinished Lua, from the installed
+ * package) with the arguments BullMQ's Job builds for it (`moveToCompletedArgs` of the
+ * worker's backend), so a BullMQ upgrade brings its own version of both. Like
+ * `job.moveToCompleted`, the script checks that the job's lock is still ours and does
+ * nothing otherwise. test/bullmq-compat.test.ts compares the result with BullMQ's own call.
+ */
+import type { TaskJobData, TaskJobResult } from '@sweep-runner/shared';
+import type { Job, Worker } from 'bullmq';
+import { moveToFinished } from 'bullmq/dist/cjs/scripts/moveToFinished-14.js';
+import type { ChainableCommander, Redis } from 'ioredis';
+
+const COMMAND = 'bullmqMoveToFinished';
+
+/** Registers BullMQ's script on our connection (idempotent). */
+export function defineCompleteJob(redis: Redis): void {
+  if (typeof (redis as unknown as Record<string, unknown>)[COMMAND] !== 'function') {
+    redis.defineCommand(COMMAND, { numberOfKeys: moveToFinished.keys, lua: moveToFinished.content });
+  }
+}
+
+/** Queues the completion of `job` with `result` (BullMQ keeps it as the job's return value). */
+export function queueCompleteJob(pipeline: ChainableCommander, worker: Worker<TaskJobData, TaskJobResult>, job: Job<TaskJobData, TaskJobResult>, result: TaskJobResult, token: string): void {
+  // The job's own setting, usually none: then the worker's (`removeOnComplete` of the agent's workers) applies.
+  const keep = job.opts.removeOnComplete as Parameters<typeof worker.backend.moveToCompletedArgs>[2];
+  // BullMQ's own moveToCompleted passes the JSON text too, though the type says the result.
+  const returnValue = JSON.stringify(result) as unknown as TaskJobResult;
+  const args = worker.backend.moveToCompletedArgs(job, returnValue, keep, token, false);
+  (pipeline as unknown as Record<string, (args: unknown[]) => void>)[COMMAND]!(args);
+}
+
+/** BullMQ's error for the script's answer, as `job.moveToCompleted` would throw it; undefined when it took the result. */
+export function completionError(worker: Worker<TaskJobData, TaskJobResult>, job: Job<TaskJobData, TaskJobResult>, answer: unknown): Error | undefined {
+  return typeof answer === 'number' && answer < 0 ? worker.backend.finishedErrors({ code: answer, jobId: String(job.id), command: 'moveToFinished', state: 'active' }) : undefined;
+}
