@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     say(`many agents: ${size.agents} x 8 slots, ${size.agentTasks} tasks of 0.5 s ...`);
     const r = await measureManyAgents(size.agents, size.agentTasks);
     results.manyAgents = r;
-    rows.push({ what: `${r.agents} agents x 8 slots, ${r.tasks} x 0.5 s`, figure: `efficiency ${fmt(r.efficiency)}; Redis CPU ${fmt(r.redisCpuPercent, 0)}%`, target: '>= 0.90', met: r.efficiency >= 0.9 });
+    rows.push({ what: `${r.agents} agents x 8 slots, ${r.tasks} x 0.5 s`, figure: `efficiency ${fmt(r.efficiency)} (at most ${fmt(r.bestPossibleEfficiency)} in this shape); Redis CPU ${fmt(r.redisCpuPercent, 0)}%`, target: '>= 0.90', met: r.efficiency >= 0.9 });
     say(`the same on bare BullMQ: ${size.agents} workers x concurrency 8 in this process ...`);
     const bare = await measureManyBullmqWorkers(size.agents, size.agentTasks);
     results.manyBullmqWorkers = bare;
