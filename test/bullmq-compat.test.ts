@@ -157,6 +157,8 @@ describe("a job completed in the agent's pipeline", () => {
       const token = `agent:${n}`;
       const job = (await worker.getNextJob(token, { block: false })) as Job;
       await complete(worker, job, token);
+      // The completed set is ordered by finish time in ms: no two in the same millisecond.
+      await new Promise((resolve) => setTimeout(resolve, 3));
     }
     await worker.close();
     const base = `${prefix}:${QUEUE}:`;

@@ -74,6 +74,26 @@ describe('coord logs', () => {
     expect(tail.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^tick 8 /), expect.stringMatching(/^--- succeeded \(exit 0\) ---$/)]);
   });
 
+  it("ships every command's log to its end and records every command of a task", async () => {
+    const dir = tempDir();
+    const prefix = 'logs2';
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo "train {x}"\n  test: echo "test {x}"\n---\nx: 1\n');
+    await startAgent(redis().url, ['--gpus', '0', ...cli(prefix).slice(2)], { workdir: join(dir, 'agent') });
+    const sweep = await submit(dir, prefix);
+    const done = await settled(prefix, sweep);
+    expect(done.tasks[0]!.state).toBe('succeeded');
+    // The first command's end goes out when the second starts, the second's with the task's end.
+    for (const command of ['train', 'test']) {
+      const logs = await coord(['logs', 'X_1', '--command', command, ...cli(prefix)]);
+      expect(logs.stdout.trim().split('\n').slice(-2)).toEqual([`${command} 1`, '--- succeeded (exit 0) ---']);
+    }
+    const client = redis().client();
+    const [taskKey] = await client.keys(`${prefix}:task:*`);
+    const records = await client.hmget(taskKey!, 'cmd:train', 'cmd:test');
+    expect(records.map((record) => (JSON.parse(record ?? '{}') as { code?: number }).code)).toEqual([0, 0]);
+    client.disconnect();
+  });
+
   it('says when the capped stream dropped older lines', async () => {
     const dir = tempDir();
     const prefix = 'logcap';

@@ -120,7 +120,12 @@ export class LogShipper {
     this.watcher?.close();
     if (this.timer) clearInterval(this.timer);
     await this.flushing;
-    const lines = this.readNew(true);
+    let lines: string[];
+    try {
+      lines = this.readNew(true);
+    } catch {
+      lines = ['(the rest of the log could not be read on the agent)'];
+    }
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
     return (pipeline) => this.queueLines(pipeline, lines, ending);

@@ -229,17 +229,19 @@ export class TaskRun {
 
   /** Sends a held command end on its own (another command starts, or the run ends without a report). */
   private sendHeldEnd(): void {
-    const taking = this.takeHeldEnd();
     this.shipping.push(
-      taking
-        .then(async (queue) => {
-          if (!queue) return;
-          const pipeline = this.ctx.redis.pipeline();
-          queue(pipeline);
-          await pipeline.exec();
-        })
-        .catch((error: Error) => this.ctx.log.warn({ task: this.taskName, error: error.message }, 'could not record a command result')),
+      this.takeHeldEnd()
+        .then((queue) => this.sendAlone(queue))
+        .catch((error: Error) => this.ctx.log.warn({ task: this.taskName, error: error.message }, 'could not ship the end of a log')),
     );
+  }
+
+  /** Sends queued log lines and records in a pipeline of their own; a failure is logged. */
+  private async sendAlone(queue: ((pipeline: ChainableCommander) => void) | undefined): Promise<void> {
+    if (!queue) return;
+    const pipeline = this.ctx.redis.pipeline();
+    queue(pipeline);
+    await pipeline.exec().catch((error: Error) => this.ctx.log.warn({ task: this.taskName, error: error.message }, 'could not record a command result'));
   }
 
   /** Writes our record; the Lua step first checks that the job's lock is still ours. */
@@ -319,15 +321,14 @@ export class TaskRun {
     // Earlier commands' records must land before the task's end.
     await Promise.allSettled(this.shipping);
     if (this.stopReason?.kind === 'lost') {
-      if (heldEnd) {
-        const pipeline = ctx.redis.pipeline();
-        heldEnd(pipeline);
-        await pipeline.exec().catch(() => undefined);
-      }
+      await this.sendAlone(heldEnd);
       ctx.metrics.runEnded('lost');
       return; // the job is no longer ours to report
     }
-    const plan = await this.plan(data, outcome, attempt);
+    const plan = await this.plan(data, outcome, attempt).catch(async (error: unknown) => {
+      await this.sendAlone(heldEnd);
+      throw error;
+    });
     // One round trip: the last log lines and record, our finish step, and (on success) BullMQ's completion.
     const pipeline = ctx.redis.pipeline();
     heldEnd?.(pipeline);
