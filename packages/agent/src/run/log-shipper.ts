@@ -5,8 +5,8 @@
  * meta hash so a reader can tell how many older ones the cap dropped, and hands every line to
  * `onLine` (metrics are read from them, so no log is read twice). A short command costs one
  * pipeline and no file watch: nothing happens before the first 250 ms, and the header, the
- * lines, the ending and the command's record go together (for a task's last command, with
- * the task's end: see `end`). Reads are synchronous and bounded
+ * lines, the ending and the command's record go together, in the caller's pipeline (see
+ * `end`; a task's last command goes with the task's end). Reads are synchronous and bounded
  * (what was appended since the last read), cheaper than thread-pool round trips.
  */
 import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
@@ -129,14 +129,5 @@ export class LogShipper {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
     return (pipeline) => this.queueLines(pipeline, lines, ending);
-  }
-
-  /** Ships what is left with the ending line (and `also`'s commands), and marks the stream as ended. */
-  async stop(ending: string, also?: (pipeline: ChainableCommander) => void): Promise<void> {
-    const rest = await this.end(ending);
-    const pipeline = this.redis.pipeline();
-    rest(pipeline);
-    also?.(pipeline);
-    await pipeline.exec().catch(() => undefined);
   }
 }
