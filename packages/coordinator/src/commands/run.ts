@@ -36,7 +36,8 @@ function builder(yargs: Argv) {
 }
 
 async function handler(args: ArgumentsCamelCase<RunArgs>): Promise<void> {
-  const terminal = createTerminal();
+  // With --debug the commands' own output goes to stdout too: no batching that could reorder it.
+  const terminal = createTerminal(process.stdout, process.stderr, { batch: !args.debug });
   const file = sweepFilePath(args);
   const sweep = readSweepFile(file);
   const expansion = expandSweep(sweep, expandOptionsFrom(args));

@@ -15,11 +15,25 @@ export interface Terminal {
 
 const CODES = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90, bold: 1 } as const;
 
-export function createTerminal(stdout: NodeJS.WriteStream = process.stdout, stderr: NodeJS.WriteStream = process.stderr): Terminal {
+export interface TerminalOptions {
+  /**
+   * When stdout is not a terminal (a pipe, a file), send lines in batches: at 16 KiB, 100 ms
+   * after the first line of a batch, before anything goes to stderr, and at exit. A sweep of
+   * short tasks prints two lines per task, and a write per line wakes the reader each time.
+   */
+  batch?: boolean;
+}
+
+const BATCH_BYTES = 16 * 1024;
+const BATCH_MS = 100;
+
+export function createTerminal(stdout: NodeJS.WriteStream = process.stdout, stderr: NodeJS.WriteStream = process.stderr, options: TerminalOptions = {}): Terminal {
   const isTTY = Boolean(stdout.isTTY);
   const useColor = isTTY && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+  const write: Writer = options.batch && !isTTY ? batchedWriter(stdout) : (text: string) => void stdout.write(text);
   let statusText = '';
   const clear = () => {
+    write.flush?.();
     if (statusText && isTTY) stdout.write('\r\x1b[2K');
   };
   const redraw = () => {
@@ -32,8 +46,9 @@ export function createTerminal(stdout: NodeJS.WriteStream = process.stdout, stde
     },
     color: (name, text) => (useColor ? `\x1b[${CODES[name]}m${text}\x1b[0m` : text),
     line(text) {
+      if (!statusText) return write(`${text}\n`);
       clear();
-      stdout.write(`${text}\n`);
+      write(`${text}\n`);
       redraw();
     },
     status(text) {
@@ -52,6 +67,34 @@ export function createTerminal(stdout: NodeJS.WriteStream = process.stdout, stde
       redraw();
     },
   };
+}
+
+type Writer = ((text: string) => void) & { flush?: () => void };
+
+function batchedWriter(stream: NodeJS.WriteStream): Writer {
+  let pending: string[] = [];
+  let bytes = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    bytes = 0;
+    stream.write(text);
+  };
+  // Pipes and files take synchronous writes on exit, so nothing printed is lost.
+  process.once('exit', flush);
+  const write: Writer = (text) => {
+    pending.push(text);
+    bytes += text.length;
+    if (bytes >= BATCH_BYTES) return flush();
+    // Unref'd: a pending batch must not keep the process alive; the exit hook sends it.
+    timer ??= setTimeout(flush, BATCH_MS).unref();
+  };
+  write.flush = flush;
+  return write;
 }
 
 /** `[#######.......] 7/20` */
