@@ -33,7 +33,6 @@ export function createTerminal(stdout: NodeJS.WriteStream = process.stdout, stde
   const write: Writer = options.batch && !isTTY ? batchedWriter(stdout) : (text: string) => void stdout.write(text);
   let statusText = '';
   const clear = () => {
-    write.flush?.();
     if (statusText && isTTY) stdout.write('\r\x1b[2K');
   };
   const redraw = () => {
@@ -46,7 +45,6 @@ export function createTerminal(stdout: NodeJS.WriteStream = process.stdout, stde
     },
     color: (name, text) => (useColor ? `\x1b[${CODES[name]}m${text}\x1b[0m` : text),
     line(text) {
-      if (!statusText) return write(`${text}\n`);
       clear();
       write(`${text}\n`);
       redraw();
@@ -62,6 +60,8 @@ export function createTerminal(stdout: NodeJS.WriteStream = process.stdout, stde
       statusText = '';
     },
     error(text) {
+      // Held lines came first: they go out before the message.
+      write.flush?.();
       clear();
       stderr.write(`${text}\n`);
       redraw();
