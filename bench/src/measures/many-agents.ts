@@ -110,8 +110,8 @@ export async function measureManyAgents(agentCount: number, tasks: number, taskS
     const lastEnd = Math.max(...(await taskTimes(redis.client, prefix, result.sweep)).map((t) => t.end));
     const cpu = (await redisCpuSeconds(redis.client)) - cpuBefore;
     const seconds = (lastEnd - started) / 1000;
-    const idealSeconds = (tasks * taskSeconds) / (agentCount * slotsPerAgent);
     const slots = agentCount * slotsPerAgent;
+    const idealSeconds = (tasks * taskSeconds) / slots;
     const bestPossibleEfficiency = idealSeconds / (Math.ceil(tasks / slots) * taskSeconds);
     return { agents: agentCount, slotsPerAgent, tasks, taskSeconds, idealSeconds, seconds, efficiency: idealSeconds / seconds, bestPossibleEfficiency, redisCpuPercent: (cpu / seconds) * 100 };
   } finally {
