@@ -74,6 +74,22 @@ describe('coord logs', () => {
     expect(tail.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^tick 8 /), expect.stringMatching(/^--- succeeded \(exit 0\) ---$/)]);
   });
 
+  it('follows a task queued before any agent runs it, and says where its log is', async () => {
+    const dir = tempDir();
+    const prefix = 'logsearly';
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo early; sleep 0.5; echo late\n---\nx: 1\n');
+    const sweep = await submit(dir, prefix);
+    // Following starts while no line has been shipped: the stream does not exist yet.
+    const follower = startCli(COORD, ['logs', 'X_1', '-f', ...cli(prefix)], { cwd: tempDir() });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const agent = await startAgent(redis().url, ['--gpus', '0', ...cli(prefix).slice(2)], { workdir: join(dir, 'agent') });
+    const result = await follower.done;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/early\nlate\n--- succeeded \(exit 0\) ---\n$/);
+    expect(result.stderr).toContain(`:${join(agent.workdir, 'output/X_1/log.run.')}`);
+    expect((await status(prefix, sweep)).tasks[0]!.state).toBe('succeeded');
+  });
+
   it("ships every command's log to its end and records every command of a task", async () => {
     const dir = tempDir();
     const prefix = 'logs2';

@@ -38,13 +38,18 @@ class LinePrinter {
   }
 }
 
+/** Where the whole log is: `==> train: host:path <==` (once the agent has shipped its first lines). */
+function printSource(command: string, meta: Record<string, string>, printer: LinePrinter): void {
+  if (meta.path) printer.note(`==> ${command}: ${meta.host ?? '?'}:${meta.path} <==`);
+}
+
 async function printExisting(redis: Redis, key: string, command: string, tail: number | undefined, printer: LinePrinter): Promise<string> {
   const entries = (tail !== undefined ? (await redis.xrevrange(key, '+', '-', 'COUNT', tail)).reverse() : await redis.xrange(key, '-', '+')) as StreamEntry[];
   const [meta, kept] = await Promise.all([redis.hgetall(`${key}:meta`), redis.xlen(key)]);
   const shipped = Number(meta.lines ?? kept);
   // Number of the first line printed: lines before it were dropped by the cap or left out by --tail.
   printer.next.set(command, shipped - entries.length + 1);
-  if (meta.path) printer.note(`==> ${command}: ${meta.host ?? '?'}:${meta.path} <==`);
+  printSource(command, meta, printer);
   if (tail === undefined && shipped > kept) {
     printer.note(`(${shipped - kept} earlier lines were dropped from Redis; the whole log is in ${meta.host ?? '?'}:${meta.path ?? '?'})`);
   }
@@ -62,6 +67,8 @@ async function followStreams(redis: Redis, keys: RedisKeys, task: TaskRecord, co
         | null;
       for (const [key, entries] of result ?? []) {
         const command = commands[streamKeys.indexOf(key)]!;
+        // A log that had not started when we began following: say where it is first.
+        if (!lastIds.has(command)) printSource(command, await redis.hgetall(`${key}:meta`), printer);
         for (const entry of entries) {
           printer.line(command, entry);
           lastIds.set(command, entry[0]);
