@@ -16,6 +16,29 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
+/**
+ * string-width (yargs and its help layout bundle three copies) builds an Intl.Segmenter and
+ * Unicode-property regular expressions when it is imported: about 28 ms of every `coord` start
+ * in a slow hour, for help text that almost no command prints. Every import of it gets a
+ * stand-in that loads the real module at its first call (esbuild runs a module reached by
+ * require() only when the require runs).
+ */
+const lazyStringWidth = {
+  name: 'lazy-string-width',
+  setup(build) {
+    build.onResolve({ filter: /^string-width$/ }, async (args) => {
+      if (args.pluginData?.real) return undefined;
+      const real = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: { real: true } });
+      if (real.errors.length > 0) return { errors: real.errors };
+      return { path: real.path, namespace: 'lazy-string-width' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'lazy-string-width' }, (args) => ({
+      resolveDir: dirname(args.path),
+      contents: `let width;\nexport default function stringWidth(text, options) {\n  width ??= require(${JSON.stringify(args.path)}).default;\n  return width(text, options);\n}\n`,
+    }));
+  },
+};
+
 const COORDINATOR = resolve(dirname(fileURLToPath(import.meta.url)), '../packages/coordinator');
 const OUT = resolve(COORDINATOR, 'bundle');
 
@@ -35,6 +58,7 @@ await build({
   external: ['bullmq', 'express', '@bull-board/*', 'chart.js'],
   // Bundled CommonJS (js-yaml's dependencies, yargs' helpers) may call require().
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  plugins: [lazyStringWidth],
   sourcemap: 'linked',
   logLevel: 'warning',
 });
