@@ -189,6 +189,34 @@ z: [1, 2, 3, 4]
     next.child.kill('SIGKILL');
   });
 
+  it('leaves soon after a second SIGTERM when Redis does not answer; the task is not lost', async () => {
+    const dir = tempDir();
+    const prefix = 'goodbye';
+    const marker = `goodbye-marker-${process.pid}`;
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: exec -a ${marker} sleep 60\n---\nx: 1\n`);
+    // Leaving waits for Redis at most a lock's length (2 s here), after the kill grace (1 s).
+    const agent = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '2000', '--kill-grace', '1'], { workdir: join(dir, 'w') });
+    const { sweep } = await submit(dir, prefix);
+    await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the task to start');
+    redis().process.kill('SIGSTOP');
+    try {
+      agent.child.kill('SIGTERM');
+      await waitFor(() => agent.logs().some((entry) => String(entry.msg).startsWith('draining')), 5000, 'draining');
+      const stoppedAt = Date.now();
+      agent.child.kill('SIGTERM');
+      expect((await agent.done).code).toBe(0);
+      expect(Date.now() - stoppedAt).toBeLessThan(6000);
+      expect(await processesMatching(marker)).toEqual([]);
+      expect(agent.logs().some((entry) => String(entry.msg).startsWith('Redis did not answer: leaving without signing off'))).toBe(true);
+    } finally {
+      redis().process.kill('SIGCONT');
+    }
+    // Its job was never handed back; once its lock expires another agent runs it.
+    const next = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '2000'], { workdir: join(dir, 'w2') });
+    await waitFor(async () => (await status(prefix, sweep)).tasks![0]!.agent === next.name, 15_000, 'the next agent to take it');
+    next.child.kill('SIGKILL');
+  });
+
   it('kills its runs when Redis is out of reach for longer than the lock', async () => {
     const dir = tempDir();
     const prefix = 'partition';

@@ -71,6 +71,21 @@ export interface AgentOptions {
   metricsHost?: string;
 }
 
+/** The longest an agent that is leaving waits for Redis (less with a shorter lock). */
+const GOODBYE_MS = 10_000;
+
+/** Whether `promise` settles within `ms` (it is not cancelled either way). */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    const settled = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    promise.then(settled, settled);
+  });
+}
+
 interface ControlMessage {
   type: 'cancel';
   reason: string;
@@ -103,6 +118,8 @@ export class Agent {
   private recentQueues: string[] = [];
   private cancelPoll: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  /** When leaving stops waiting for Redis (set by the second signal or by the shutdown). */
+  private leaveBy: number | undefined;
   private memoryCheckDue = true;
   private memoryTimer: NodeJS.Timeout | undefined;
   readonly startedAt = new Date().toISOString();
@@ -439,8 +456,18 @@ export class Agent {
     if (this.state === 'running') this.state = 'draining';
     this.slotFreed();
     for (const { run } of this.runs.values()) run.handBack();
-    await Promise.allSettled([...this.runs.values()].map((entry) => entry.done));
+    // Killing takes up to the kill grace; the reports after it need Redis, which may be gone.
+    this.leaveBy ??= Date.now() + this.options.killGraceMs + this.goodbyeMs();
+    await settlesWithin(Promise.allSettled([...this.runs.values()].map((entry) => entry.done)), this.leaveBy - Date.now());
     return this.shutdown();
+  }
+
+  /**
+   * How long leaving waits for Redis to answer. Past a lock's length without Redis our jobs
+   * belong to the stalled check anyway, and a researcher pressing Ctrl-C should not wait long.
+   */
+  private goodbyeMs(): number {
+    return Math.min(GOODBYE_MS, this.options.lockMs);
   }
 
   private shutdown(): Promise<void> {
@@ -452,18 +479,26 @@ export class Agent {
       if (this.cancelPoll) clearInterval(this.cancelPoll);
       if (this.memoryTimer) clearInterval(this.memoryTimer);
       this.locks.stop();
-      const steps = await Promise.allSettled([
-        this.heartbeat?.stop(this.options.name),
-        ...this.queues.map((queue) => queue.worker.close()),
+      const local = Promise.allSettled([
         this.launcher.close(),
         new Promise<void>((resolve) => (this.metricsServer ? this.metricsServer.close(() => resolve()) : resolve())),
       ]);
+      // Commands wait for a lost connection to come back; leaving must not wait forever for them.
+      const withRedis = Promise.allSettled([this.heartbeat?.stop(this.options.name), ...this.queues.map((queue) => queue.worker.close())]);
+      // One deadline for all of leaving: runs that could not report used it up already.
+      this.leaveBy ??= Date.now() + this.goodbyeMs();
+      const answered = await settlesWithin(withRedis, this.leaveBy - Date.now());
+      if (!answered) {
+        this.log.warn('Redis did not answer: leaving without signing off (status drops this agent when its heartbeat expires; its jobs return to the queue when their locks expire)');
+      }
+      const steps = [...(await local), ...(answered ? await withRedis : [])];
       for (const step of steps) if (step.status === 'rejected') this.log.warn({ error: String(step.reason) }, 'a shutdown step failed');
       this.state = 'stopped';
       this.blocking.disconnect();
       this.subscriber.disconnect();
       this.queueConnection.disconnect();
-      await this.redis.quit().catch(() => this.redis.disconnect());
+      if (answered && this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
+      else this.redis.disconnect();
       this.log.info('agent stopped');
     })();
     return this.closing;
