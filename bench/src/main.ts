@@ -7,6 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
 import { measureCrash, type CrashResult } from './measures/crash.js';
 import { measureEfficiency } from './measures/efficiency.js';
 import { measureIdle } from './measures/idle.js';
@@ -18,11 +19,36 @@ import { measureThroughput } from './measures/throughput.js';
 import { ROOT } from './util/processes.js';
 import { removeWorkspaces } from './util/sweeps.js';
 
-const argv = process.argv.slice(2);
-const quick = argv.includes('--quick');
-const json = argv.includes('--json');
-const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice(7) ?? (argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined);
-const only = onlyArg?.split(',');
+const MEASUREMENTS = ['efficiency', 'throughput', 'refill', 'submission', 'idle', 'crash', 'many'];
+const USAGE = `usage: npm run bench -- [--quick] [--json] [--only ${MEASUREMENTS.join(',')}]
+  --quick  the small configuration CI runs (under 2 minutes)
+  --json   print every figure as one JSON object on stdout
+  --only   run only the named measurements (comma-separated)
+`;
+
+/** Flags, strictly: a mistyped one must not start a ten-minute run that ignores it. */
+function parseFlags(): { quick: boolean; json: boolean; only: string[] | undefined } {
+  const fail = (message: string): never => {
+    process.stderr.write(`bench: ${message}\n${USAGE}`);
+    process.exit(2);
+  };
+  let values: { quick?: boolean; json?: boolean; only?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const only = values.only?.split(',');
+  const unknown = only?.filter((name) => !MEASUREMENTS.includes(name)) ?? [];
+  if (unknown.length > 0) fail(`no measurement named ${unknown.join(', ')}`);
+  return { quick: values.quick ?? false, json: values.json ?? false, only };
+}
+
+const { quick, json, only } = parseFlags();
 const wanted = (name: string) => !only || only.includes(name);
 
 const size = quick
