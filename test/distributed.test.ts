@@ -295,8 +295,13 @@ z: [1, 2, 3, 4]
     try {
       await waitFor(() => agent.stderr().split('\n').filter((l) => l.includes('cannot reach Redis, retrying')).length >= 2, 10_000, 'two retry lines');
     } finally {
-      agent.child.kill('SIGKILL');
-      await agent.done;
+      agent.child.kill('SIGTERM');
     }
+    // Stopped before it ever reached Redis: it leaves at once and cleanly (no stack trace).
+    const stoppedAt = Date.now();
+    expect((await agent.done).code).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(5000);
+    expect(agent.stderr()).toContain('agent stopped');
+    expect(agent.stderr()).not.toContain('TypeError');
   });
 });

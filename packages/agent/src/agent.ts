@@ -494,11 +494,12 @@ export class Agent {
       const steps = [...(await local), ...(answered ? await withRedis : [])];
       for (const step of steps) if (step.status === 'rejected') this.log.warn({ error: String(step.reason) }, 'a shutdown step failed');
       this.state = 'stopped';
-      this.blocking.disconnect();
-      this.subscriber.disconnect();
-      this.queueConnection.disconnect();
-      if (answered && this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
-      else this.redis.disconnect();
+      // A signal can come before Redis was ever reached: close only the connections that exist.
+      const connections: Array<Redis | undefined> = [this.blocking, this.subscriber, this.queueConnection];
+      for (const connection of connections) connection?.disconnect();
+      const main: Redis | undefined = this.redis;
+      if (answered && main?.status === 'ready') await main.quit().catch(() => main.disconnect());
+      else main?.disconnect();
       this.log.info('agent stopped');
     })();
     return this.closing;
