@@ -301,6 +301,10 @@ const flagCases: FlagCase[] = [
   { name: 'status SWEEP --offset abc', args: () => onStatusRedis('status', statusSweep, '--offset', 'abc'), code: 2, mentions: ['--offset'] },
   { name: 'cancel --wait abc', args: () => onStatusRedis('cancel', 'nosuchtask', '--wait', 'abc'), code: 2, mentions: ['--wait'] },
   { name: 'coord nosuchcommand', args: () => ['nosuchcommand'], code: 2, mentions: ['nosuchcommand'], maxLines: 3 },
+  // Node's recursive mkdir spins forever (deaf to signals) on a path like this one.
+  { name: 'run -o /proc/nosuch', args: () => ['run', 'params.yaml', '-o', '/proc/nosuch'], code: 2, mentions: ['-o /proc/nosuch', 'cannot create'] },
+  { name: 'run -o FILE', args: () => ['run', 'params.yaml', '-o', 'titled.yaml'], code: 2, mentions: ['-o titled.yaml', 'a file has that name'] },
+  { name: 'init FILE/params.yaml', args: () => ['init', 'titled.yaml/params.yaml'], code: 2, mentions: ['cannot write titled.yaml/params.yaml', 'a file has that name'] },
 ];
 
 const flagRuns = flagCases.map((c) => ({ ...c, result: invocation(`flag ${c.name}`, c.args, () => flagsDir) }));

@@ -3,10 +3,9 @@
  * queue, runs them locally and reports back. Only the entry point prints errors and exits.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { connectionSettings, DEFAULT_PREFIX, isLoopback, isUsageError, loadSecrets, signatureProblem, UsageError } from '@sweep-runner/shared';
+import { connectionSettings, DEFAULT_PREFIX, isLoopback, isUsageError, loadSecrets, prepareWritableDirectory, signatureProblem, UsageError } from '@sweep-runner/shared';
 import { customAlphabet } from 'nanoid';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -93,7 +92,7 @@ async function main(): Promise<void> {
     if (gpuSlots.length === 0) throw new UsageError('--min-free-mem needs GPUs (--gpus)');
   }
   const workdir = resolve(argv.workdir);
-  await mkdir(workdir, { recursive: true });
+  prepareWritableDirectory(workdir, '--workdir');
   const agent = new Agent({
     name,
     host: hostname(),

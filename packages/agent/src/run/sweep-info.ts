@@ -3,9 +3,9 @@
  * root, as local mode does) and how the sweep's tasks report metrics.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { DEFAULT_METRICS, type MetricsSettings, type RedisKeys } from '@sweep-runner/shared';
+import { DEFAULT_METRICS, makeDirectory, type MetricsSettings, type RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 
 export interface SweepInfo {
@@ -18,7 +18,7 @@ async function load(redis: Redis, keys: RedisKeys, sweepId: string, workdir: str
   const [file, title, text, metrics] = await redis.hmget(keys.sweep(sweepId), 'file', 'title', 'text', 'metrics');
   if (file && typeof text === 'string') {
     const dir = resolve(workdir, outputRoot);
-    await mkdir(dir, { recursive: true });
+    makeDirectory(dir);
     const path = join(dir, title ? `${basename(file)}.${title}` : basename(file));
     if (!existsSync(path)) await writeFile(path, text);
   }

@@ -1,7 +1,7 @@
 /** `coord init [FILE]`: start a project with a commented sweep file that runs as it is. */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { UsageError } from '@sweep-runner/shared';
+import { DirectoryError, fsReason, makeDirectory, UsageError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { createTerminal } from '../output/terminal.js';
 import { PARAMS_YAML_TEMPLATE } from '../templates/params-yaml.js';
@@ -22,15 +22,15 @@ function builder(yargs: Argv) {
 async function handler(args: ArgumentsCamelCase<InitArgs>): Promise<void> {
   const terminal = createTerminal();
   const file = args.file;
-  await mkdir(dirname(file), { recursive: true });
   try {
+    makeDirectory(dirname(file));
     // "wx" fails if the file exists, without a window between a check and the write.
     await writeFile(file, PARAMS_YAML_TEMPLATE, { flag: args.force ? 'w' : 'wx' });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new UsageError(`${file} exists: pass --force to overwrite it, or name another file (coord init other.yaml)`);
     }
-    throw error;
+    throw new UsageError(`cannot write ${file}: ${error instanceof DirectoryError ? error.message : fsReason(error)}`);
   }
   const fileArg = file === 'params.yaml' ? '' : ` ${/^[\w./-]+$/.test(file) ? file : JSON.stringify(file)}`;
   terminal.line(`wrote ${file}: edit its template and values, then`);

@@ -1,5 +1,5 @@
 /** `coord run`: the runner's single-machine workflow, no Redis needed. */
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   assertRunnable,
@@ -8,6 +8,7 @@ import {
   expandSweep,
   ExitError,
   formatDuration,
+  prepareWritableDirectory,
   readSweepFile,
   UsageError,
 } from '@sweep-runner/shared';
@@ -60,6 +61,7 @@ async function handler(args: ArgumentsCamelCase<RunArgs>): Promise<void> {
   if (resources.length === 0) {
     throw new UsageError(`${file} has no "resource" list, so there is no GPU slot to run on: add "resource: [0, 1]" to the first document or pass -r 0 1`);
   }
+  prepareWritableDirectory(args.output, '-o');
   let tasks = expansion.tasks;
   let force = args.force;
   if (args.debug) {
@@ -82,7 +84,6 @@ async function handler(args: ArgumentsCamelCase<RunArgs>): Promise<void> {
   });
   try {
     printWarnings(terminal, expansion.warnings);
-    await mkdir(args.output, { recursive: true });
     await copyFile(file, join(args.output, sweepCopyName(file, args.title)));
     const commandCount = tasks.reduce((sum, task) => sum + task.commands.length, 0);
     const seed = expansion.seed === undefined ? '' : `, sampled with --seed ${expansion.seed}`;

@@ -3,11 +3,12 @@
  * plus what we add. A task runs on one slot at a time, so its files have one writer: the
  * stat is read once and kept in memory, and every write is atomic.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { load } from 'js-yaml';
 import { logFileName, taskFileName, type TaskSpec } from '../sweep/task.js';
 import { writeJsonAtomic } from './atomic-write.js';
+import { makeDirectory } from './make-directory.js';
 
 export type CommandState = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'timeout' | 'cancelled';
 
@@ -87,7 +88,7 @@ export class TaskFiles {
   }
 
   prepare(): void {
-    this.fresh = mkdirSync(this.dir, { recursive: true }) !== undefined;
+    this.fresh = makeDirectory(this.dir);
     if (this.fresh) this.stat = {};
   }
 
