@@ -122,6 +122,26 @@ describe('coord logs', () => {
     expect(logs.stdout).toContain('500\n');
   });
 
+  it('keeps the agent small and quick when a command prints two million lines at once', async () => {
+    const dir = tempDir();
+    const prefix = 'logflood';
+    // Every line is read (the metric comes last); only the stream's last 100 are held and sent.
+    writeFileSync(join(dir, 'params.yaml'), "template:\n  run: seq 1 2000000; echo 'METRIC loss=0.5'\n---\nx: 1\n");
+    const agent = await startAgent(redis().url, ['--gpus', '0', '--log-lines', '100', ...cli(prefix).slice(2)], { workdir: join(dir, 'agent') });
+    const started = Date.now();
+    const sweep = await submit(dir, prefix);
+    const done = await settled(prefix, sweep);
+    expect(done.tasks[0]!.state).toBe('succeeded');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const logs = await coord(['logs', 'X_1', ...cli(prefix)]);
+    // 2,000,001 lines, the attempt header and the ending were written; about 100 are kept.
+    const dropped = Number(/(\d+) earlier lines were dropped/.exec(logs.stderr)?.[1]);
+    expect(dropped).toBeGreaterThan(2_000_003 - 250);
+    expect(logs.stdout.trim().split('\n').slice(-3)).toEqual(['2000000', 'METRIC loss=0.5', '--- succeeded (exit 0) ---']);
+    const peakKiB = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${agent.child.pid}/status`, 'utf8'))?.[1]);
+    expect(peakKiB).toBeLessThan(400 * 1024);
+  });
+
   it('explains a missing sweep and an ambiguous task prefix in one line', async () => {
     const missing = await coord(['status', 'nosuchsweep', ...cli('logs')]);
     expect(missing.code).toBe(1);

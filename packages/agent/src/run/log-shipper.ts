@@ -10,11 +10,20 @@
  * (what was appended since the last read), cheaper than thread-pool round trips.
  */
 import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import type { ChainableCommander, Redis } from 'ioredis';
 
 /** Longer lines are cut: a progress bar without newlines must not fill Redis. */
 const MAX_LINE = 8192;
+/** A line still growing past this (carriage returns, no newline) is taken as it is. */
+const MAX_PARTIAL = 1024 * 1024;
 const CHUNK = 64 * 1024;
+
+/** New lines read from the log: every one counted, only the last `maxLines` kept to send. */
+interface ReadLines {
+  lines: string[];
+  count: number;
+}
 
 export class LogShipper {
   private fd: number | undefined;
@@ -27,6 +36,8 @@ export class LogShipper {
   private stopped = false;
   private started = false;
   private readonly buffer = Buffer.alloc(CHUNK);
+  /** Keeps a character split across two reads whole. */
+  private readonly decoder = new StringDecoder('utf8');
 
   constructor(
     private readonly redis: Redis,
@@ -65,48 +76,73 @@ export class LogShipper {
     });
   }
 
-  private readNew(final: boolean): string[] {
+  /**
+   * Reads what was appended, a chunk at a time: every line goes to `onLine`, but only the
+   * stream's last `maxLines` can be kept in Redis, so no more are held (a command that
+   * prints millions of lines in a second must not fill the agent's memory).
+   */
+  private readNew(final: boolean): ReadLines {
+    const read: ReadLines = { lines: [], count: 0 };
     if (this.fd === undefined) {
       try {
         this.fd = openSync(this.path, 'r');
       } catch {
-        return [];
+        return read;
       }
     }
-    const chunks: string[] = [];
+    const take = (line: string) => {
+      this.onLine(line);
+      read.count++;
+      read.lines.push(line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line);
+      if (read.lines.length >= 2 * this.maxLines) read.lines.splice(0, read.lines.length - this.maxLines);
+    };
     for (;;) {
       const bytesRead = readSync(this.fd, this.buffer, 0, CHUNK, this.position);
       if (bytesRead === 0) break;
       this.position += bytesRead;
-      chunks.push(this.buffer.toString('utf8', 0, bytesRead));
+      const parts = (this.partial + this.decoder.write(this.buffer.subarray(0, bytesRead))).split('\n');
+      this.partial = parts.pop()!;
+      for (const line of parts) take(line);
+      if (this.partial.length > MAX_PARTIAL) {
+        take(this.partial);
+        this.partial = '';
+      }
     }
-    const lines = (this.partial + chunks.join('')).split('\n');
-    this.partial = final ? '' : lines.pop()!;
-    if (final && lines[lines.length - 1] === '') lines.pop();
-    for (const line of lines) this.onLine(line);
-    return lines.map((line) => (line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line));
+    if (final) {
+      const rest = this.partial + this.decoder.end();
+      if (rest !== '') take(rest);
+      this.partial = '';
+    }
+    if (read.lines.length > this.maxLines) read.lines.splice(0, read.lines.length - this.maxLines);
+    return read;
   }
 
   /** Sends new lines; the first send also resets the stream's meta and writes the header. */
   private async flush(): Promise<void> {
-    const lines = this.readNew(false);
-    if (lines.length === 0 && this.started) return;
+    const read = this.readNew(false);
+    if (read.count === 0 && this.started) return;
     const pipeline = this.redis.pipeline();
-    this.queueLines(pipeline, lines, undefined);
+    this.queueLines(pipeline, read, undefined);
     await pipeline.exec();
   }
 
-  private queueLines(pipeline: ChainableCommander, lines: string[], ending: string | undefined): void {
+  private queueLines(pipeline: ChainableCommander, read: ReadLines, ending: string | undefined): void {
     const meta = `${this.streamKey}:meta`;
+    const lines = [...read.lines];
+    let count = read.count;
     if (!this.started) {
       this.started = true;
       pipeline.hdel(meta, 'ended').hset(meta, 'host', this.host, 'path', this.path, 'started', Date.now());
       lines.unshift(this.header);
+      count++;
     }
-    if (ending !== undefined) lines.push(ending);
+    if (ending !== undefined) {
+      lines.push(ending);
+      count++;
+    }
     for (const line of lines) pipeline.xadd(this.streamKey, 'MAXLEN', '~', this.maxLines, '*', 'line', line);
-    // All lines ever shipped (over attempts); the stream's length says how many are kept.
-    pipeline.hincrby(meta, 'lines', lines.length);
+    // All lines ever written (over attempts), sent or not; the stream's length says how many are kept.
+    pipeline.hincrby(meta, 'lines', count);
     if (ending !== undefined) pipeline.hset(meta, 'ended', Date.now());
   }
 
@@ -120,14 +156,14 @@ export class LogShipper {
     this.watcher?.close();
     if (this.timer) clearInterval(this.timer);
     await this.flushing;
-    let lines: string[];
+    let read: ReadLines;
     try {
-      lines = this.readNew(true);
+      read = this.readNew(true);
     } catch {
-      lines = ['(the rest of the log could not be read on the agent)'];
+      read = { lines: ['(the rest of the log could not be read on the agent)'], count: 1 };
     }
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
-    return (pipeline) => this.queueLines(pipeline, lines, ending);
+    return (pipeline) => this.queueLines(pipeline, read, ending);
   }
 }
