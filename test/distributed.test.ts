@@ -255,7 +255,11 @@ z: [1, 2, 3, 4]
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: test {x} -ne 3\n---\nx: [1, 2, 3]\n');
     const agent = await startAgent(redis().url, ['--gpus', '0,1', '--cpu-slots', '1', '--prefix', prefix, '--metrics-port', String(port)], { workdir: join(dir, 'w') });
     const { sweep } = await submit(dir, prefix);
-    await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.running + (await status(prefix, sweep)).sweeps[0]!.counts.waiting === 0, 20_000, 'the sweep');
+    const unfinished = async () => {
+      const counts = (await status(prefix, sweep)).sweeps[0]!.counts;
+      return (counts.running ?? 0) + (counts.waiting ?? 0);
+    };
+    await waitFor(async () => (await unfinished()) === 0, 20_000, 'the sweep');
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toContain('sweep_agent_tasks_finished_total{how="succeeded"} 2');
     expect(metrics).toContain('sweep_agent_tasks_finished_total{how="failed"} 1');

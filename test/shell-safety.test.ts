@@ -20,7 +20,7 @@ import { useTempDirs } from './helpers/temp-dir.js';
 
 const redis = useRedis();
 const startAgent = useAgents();
-const tempDir = useTempDirs('sweep-shell-');
+const tempDir = useTempDirs();
 
 // ---------------------------------------------------------------------------------------
 // The corpus
