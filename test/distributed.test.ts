@@ -217,6 +217,32 @@ z: [1, 2, 3, 4]
     next.child.kill('SIGKILL');
   });
 
+  it('drains on one SIGTERM while Redis does not answer: the command ends, then it leaves', async () => {
+    const dir = tempDir();
+    const prefix = 'drain-frozen';
+    const marker = `drain-frozen-marker-${process.pid}`;
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: exec -a ${marker} sleep 1\n---\nx: 1\n`);
+    // Leaving waits for Redis at most a lock's length (4 s here) once the command is over.
+    const agent = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '4000'], { workdir: join(dir, 'w') });
+    const { sweep } = await submit(dir, prefix);
+    await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the task to start');
+    redis().process.kill('SIGSTOP');
+    try {
+      const signalledAt = Date.now();
+      agent.child.kill('SIGTERM');
+      expect((await agent.done).code).toBe(0);
+      expect(Date.now() - signalledAt).toBeLessThan(9000);
+      expect(agent.logs().some((entry) => String(entry.msg).startsWith('Redis did not answer: leaving without signing off'))).toBe(true);
+    } finally {
+      redis().process.kill('SIGCONT');
+    }
+    // Not lost: its report may still reach Redis from the socket's buffer; if not, the lock
+    // expires and another agent runs it again.
+    const next = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '4000'], { workdir: join(dir, 'w2') });
+    await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.succeeded === 1, 30_000, 'the task to succeed');
+    next.child.kill('SIGKILL');
+  });
+
   it('kills its runs when Redis is out of reach for longer than the lock', async () => {
     const dir = tempDir();
     const prefix = 'partition';

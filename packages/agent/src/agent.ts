@@ -97,7 +97,8 @@ export class Agent {
   state: AgentState = 'starting';
   private readonly allocator: SlotAllocator;
   private readonly keys: RedisKeys;
-  private readonly runs = new Map<string, { run: TaskRun; done: Promise<void> }>();
+  /** Each run, with `ended` (its commands are over, its slots free) and `done` (its end reported too). */
+  private readonly runs = new Map<string, { run: TaskRun; ended: Promise<void>; done: Promise<void> }>();
   private readonly launcher: ProcessLauncher;
   private readonly locks: LockKeeper;
   private redis!: Redis;
@@ -361,13 +362,16 @@ export class Agent {
           const allocation = this.allocator.allocate(fetched.queue.gpus)!;
           this.recentQueues = [fetched.queue.name, ...this.recentQueues.filter((name) => name !== fetched.queue.name)];
           let released = false;
+          let markEnded!: () => void;
+          const ended = new Promise<void>((resolve) => (markEnded = resolve));
           const free = () => {
             if (released) return;
             released = true;
             this.allocator.release(allocation);
             this.slotFreed();
+            markEnded();
           };
-          this.launch(new TaskRun(this.context(), fetched.queue, fetched.job, token, allocation, free), free);
+          this.launch(new TaskRun(this.context(), fetched.queue, fetched.job, token, allocation, free), free, ended);
           await this.fetcher.passOn(fetched.queue);
           continue;
         }
@@ -387,7 +391,7 @@ export class Agent {
     }
   }
 
-  private launch(run: TaskRun, free: () => void): void {
+  private launch(run: TaskRun, free: () => void, ended: Promise<void>): void {
     const jobId = String(run.job.id);
     const done = run
       .run()
@@ -397,7 +401,7 @@ export class Agent {
         free();
         this.heartbeat.soon();
       });
-    this.runs.set(jobId, { run, done });
+    this.runs.set(jobId, { run, ended, done });
     this.metrics.started++;
     this.heartbeat.soon();
   }
@@ -445,8 +449,12 @@ export class Agent {
     this.heartbeat?.soon();
     this.slotFreed();
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => void this.stopNow('drain timeout'), timeoutMs);
-    await Promise.allSettled([...this.runs.values()].map((entry) => entry.done));
+    const runs = [...this.runs.values()];
+    // The commands may take hours (or until --drain-timeout); their reports need Redis, which may be gone.
+    await Promise.allSettled(runs.map((entry) => entry.ended));
     if (timer) clearTimeout(timer);
+    this.leaveBy ??= Date.now() + this.goodbyeMs();
+    await settlesWithin(Promise.allSettled(runs.map((entry) => entry.done)), this.leaveBy - Date.now());
     return this.shutdown();
   }
 
