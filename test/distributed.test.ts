@@ -334,4 +334,18 @@ z: [1, 2, 3, 4]
     expect(agent.stderr()).toContain('agent stopped');
     expect(agent.stderr()).not.toContain('TypeError');
   });
+
+  it.each([
+    ['--drain-timeout', 'abc', 'something that is not a number'],
+    ['--drain-timeout', '-5', '-5'],
+    ['--kill-grace', '-1', '-1'],
+    ['--log-lines', '0', '0'],
+    ['--log-lines', '2.5', '2.5'],
+    ['--heartbeat-ms', '0', '0'],
+  ])('refuses %s %s in one line, exit 2, before connecting', async (flag, value, shown) => {
+    const { runCli, AGENT } = await import('./helpers/cli.js');
+    const result = await runCli(AGENT, ['--cpu-slots', '1', '--redis', `redis://127.0.0.1:${await freePort()}`, flag, value]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^agent: ${flag} must be .*\\(got ${shown}\\)$`))]);
+  });
 });

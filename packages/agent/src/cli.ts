@@ -63,6 +63,16 @@ async function main(): Promise<void> {
   if (gpuSlots.length === 0 && cpuSlots === 0) throw new UsageError('nothing to run tasks on: give --gpus 0,1 (or auto) and/or --cpu-slots N');
   const lockMs = argv['lock-ms'];
   if (!Number.isFinite(lockMs) || lockMs < 1000) throw new UsageError('--lock-ms must be at least 1000');
+  // yargs turns "abc" into NaN: every number is checked here, once, with its sensible range.
+  const check = (flag: 'drain-timeout' | 'kill-grace' | 'log-lines' | 'heartbeat-ms', ok: (value: number) => boolean, what: string) => {
+    const value = argv[flag];
+    if (value === undefined || ok(value)) return;
+    throw new UsageError(`--${flag} must be ${what} (got ${Number.isNaN(value) ? 'something that is not a number' : value})`);
+  };
+  check('drain-timeout', (v) => v >= 0, 'a number of seconds, 0 or more');
+  check('kill-grace', (v) => v >= 0, 'a number of seconds, 0 or more');
+  check('log-lines', (v) => Number.isInteger(v) && v >= 1, 'a whole number of lines, 1 or more');
+  check('heartbeat-ms', (v) => v >= 100, 'at least 100 (milliseconds)');
   const pools = argv.pool.flatMap((p) => p.split(',')).filter(Boolean);
   for (const pool of pools) if (!/^[\w.-]+$/.test(pool)) throw new UsageError(`--pool "${pool}": use letters, digits, "_", "-" or "."`);
   const name = argv.name ?? `${hostname()}-${customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 4)()}`;
