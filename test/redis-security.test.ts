@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useAgents } from './helpers/agents.js';
-import { AGENT, coord, startCli, waitFor, type CliResult } from './helpers/cli.js';
+import { AGENT, coord, runCli, startCli, waitFor, type CliResult } from './helpers/cli.js';
 import { freePort } from './helpers/redis-server.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
@@ -297,6 +297,13 @@ describe('ACL users', () => {
     expect(oneLine(result)).toMatch(/permission denied|NOPERM/i);
     // Nothing new (keys of the earlier sweep's agents and locks may expire meanwhile).
     expect((await admin.keys('*')).filter((key) => !before.has(key))).toEqual([]);
+  });
+
+  it.concurrent('an agent as the read-only dashboard user stops with one permission-denied line, exit 3', async () => {
+    const result = await runCli(AGENT, ['--gpus', '0', '--prefix', PREFIX, '--workdir', tempDir(), '--log-format', 'json', '--redis', url('dashboard')]);
+    expect(result.code).toBe(3);
+    const plain = result.stderr.split('\n').filter((line) => line && !line.startsWith('{'));
+    expect(plain).toEqual([expect.stringMatching(/^agent: cannot use Redis: permission denied: NOPERM .*; check the Redis user's ACL \(docs\/redis-acl\.md\)$/)]);
   });
 
   it.concurrent('a wrong password or unknown user fails in one line: authentication failed', async () => {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { connectionSettings, DEFAULT_PREFIX, isLoopback, isUsageError, loadSecrets, prepareWritableDirectory, signatureProblem, UsageError } from '@sweep-runner/shared';
+import { connectionSettings, DEFAULT_PREFIX, describeFailure, EXIT_UNREACHABLE, isLoopback, isUsageError, loadSecrets, prepareWritableDirectory, signatureProblem, UsageError } from '@sweep-runner/shared';
 import { customAlphabet } from 'nanoid';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -142,8 +142,15 @@ async function main(): Promise<void> {
 try {
   await main();
 } catch (error) {
-  process.stderr.write(`agent: ${(error as Error).message}\n`);
   const known = isUsageError(error) || (error as { code?: unknown }).code === 'E_EXIT';
+  // Redis refusing a command at start-up (an ACL without a key or command we need) reads as
+  // coord's refusals do, with the same exit status as a failed login.
+  const refusal = known ? undefined : describeFailure(error);
+  if (refusal?.refused) {
+    process.stderr.write(`agent: cannot use Redis: ${refusal.text}\n`);
+    process.exit(EXIT_UNREACHABLE);
+  }
+  process.stderr.write(`agent: ${(error as Error).message}\n`);
   if (!known && process.env.RUNNER_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
   // Exit now: connections still open (Redis retrying) would keep the process alive.
   process.exit(isUsageError(error) ? 2 : ((error as { exitCode?: number }).exitCode ?? 1));
