@@ -11,7 +11,7 @@
  *
  * Usage: node scripts/bundle-coord.mjs (part of `npm run build`)
  */
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -42,10 +42,14 @@ const lazyStringWidth = {
 const COORDINATOR = resolve(dirname(fileURLToPath(import.meta.url)), '../packages/coordinator');
 const OUT = resolve(COORDINATOR, 'bundle');
 
-rmSync(OUT, { recursive: true, force: true });
+// Built beside the old bundle and swapped in with two renames: a `coord` started meanwhile
+// (a test running while another one packs, a researcher's status watch) never finds it missing.
+const NEXT = `${OUT}.next-${process.pid}`;
+const OLD = `${OUT}.old-${process.pid}`;
+rmSync(NEXT, { recursive: true, force: true });
 await build({
   entryPoints: [resolve(COORDINATOR, 'dist/cli.js')],
-  outdir: OUT,
+  outdir: NEXT,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -62,3 +66,11 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
 });
+rmSync(OLD, { recursive: true, force: true });
+try {
+  renameSync(OUT, OLD);
+} catch (error) {
+  if (error.code !== 'ENOENT') throw error;
+}
+renameSync(NEXT, OUT);
+rmSync(OLD, { recursive: true, force: true });
