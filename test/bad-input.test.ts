@@ -301,6 +301,11 @@ const flagCases: FlagCase[] = [
   { name: 'status SWEEP --offset abc', args: () => onStatusRedis('status', statusSweep, '--offset', 'abc'), code: 2, mentions: ['--offset'] },
   { name: 'cancel --wait abc', args: () => onStatusRedis('cancel', 'nosuchtask', '--wait', 'abc'), code: 2, mentions: ['--wait'] },
   { name: 'coord nosuchcommand', args: () => ['nosuchcommand'], code: 2, mentions: ['nosuchcommand'], maxLines: 3 },
+  { name: 'coord (no command)', args: () => [], code: 2, mentions: ['name a command'] },
+  { name: 'coord rnu (a misspelt command)', args: () => ['rnu'], code: 2, mentions: ['unknown command "rnu"', 'did you mean "run"', 'init', 'dashboard'] },
+  { name: 'submit -r 0 1 (a coord run option)', args: () => ['submit', 'params.yaml', '-r', '0', '1'], code: 2, mentions: ['agent --gpus', 'coord run'] },
+  { name: 'results --format xml', args: () => ['results', 'output', '--format', 'xml'], code: 2, mentions: ['--format "xml" is not one of', 'markdown'] },
+  { name: 'run FILE extra', args: () => ['run', 'params.yaml', 'extra'], code: 2, mentions: ['unexpected argument "extra"'] },
   // Node's recursive mkdir spins forever (deaf to signals) on a path like this one.
   { name: 'run -o /proc/nosuch', args: () => ['run', 'params.yaml', '-o', '/proc/nosuch'], code: 2, mentions: ['-o /proc/nosuch', 'cannot create'] },
   { name: 'run -o FILE', args: () => ['run', 'params.yaml', '-o', 'titled.yaml'], code: 2, mentions: ['-o titled.yaml', 'a file has that name'] },
@@ -409,6 +414,7 @@ describe('bad flags', () => {
     it('fails with one clear line', async () => {
       const result = await c.result();
       expectCleanError(c.args(), result, { code: c.code, mentions: c.mentions, ...(c.maxLines !== undefined && { maxLines: c.maxLines }) });
+      expect.soft((result.stderr.match(/--help/g) ?? []).length, 'pointers to --help').toBeLessThanOrEqual(1);
       if (c.noKeysUnder !== undefined) expect.soft(await keysUnder(clientOf(flagRedis), c.noKeysUnder), 'keys left in Redis').toEqual([]);
     });
   });

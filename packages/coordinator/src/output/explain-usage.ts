@@ -2,23 +2,54 @@
 import { didYouMean } from '@sweep-runner/shared';
 import type { Argv } from 'yargs';
 
-const COMMANDS = ['run', 'submit', 'status', 'logs', 'cancel', 'retry', 'results'];
+const COMMANDS = ['init', 'run', 'submit', 'status', 'logs', 'cancel', 'retry', 'results', 'dashboard', 'completion'];
+
+/** Options that belong to another command, and where they do belong. */
+const ELSEWHERE: Record<string, Record<string, string>> = {
+  submit: {
+    r: 'GPU slots come from the agents in distributed mode (agent --gpus 0,1); -r is for coord run',
+    resource: 'GPU slots come from the agents in distributed mode (agent --gpus 0,1); --resource is for coord run',
+  },
+};
+
+const withHelp = (text: string, command?: string) => (text.includes('--help') ? text : `${text} (see coord ${command ? `${command} ` : ''}--help)`);
+
+/** Whether the user typed `word` as an option (`-r`, `--lr`, `--lr=1`) rather than as an extra value. */
+function typedAsOption(word: string): boolean {
+  return process.argv.some((arg) => arg === `-${word}` || arg === `--${word}` || arg.startsWith(`--${word}=`) || (word.length === 1 && /^-[a-zA-Z]+$/.test(arg) && arg.includes(word)));
+}
 
 export function explainUsage(message: string, yargs: Argv): string {
-  const missing = /^Not enough arguments following: (.+)$/.exec(message);
-  if (missing) return `${missing[1]!.length > 1 ? '--' : '-'}${missing[1]} needs a value (see coord --help)`;
-  const unknown = /^Unknown arguments?: (.+)$/.exec(message);
-  if (!unknown) return `${message} (see coord --help)`;
-  const words = unknown[1]!.split(', ');
   const parsed = (yargs as unknown as { parsed?: { argv?: { _?: unknown[] } } }).parsed;
-  const command = parsed?.argv?._?.[0];
-  if (typeof command === 'string' && !COMMANDS.includes(command)) {
+  const typed = parsed?.argv?._?.[0] ?? process.argv[2];
+  const command = typeof typed === 'string' ? typed : undefined;
+  const missing = /^Not enough arguments following: (.+)$/.exec(message);
+  if (missing) return withHelp(`${missing[1]!.length > 1 ? '--' : '-'}${missing[1]} needs a value`, command);
+  const suggested = /^Did you mean (.+)\?$/.exec(message);
+  if (suggested) return `unknown command "${command ?? ''}" (did you mean "${suggested[1]}"?); commands: ${COMMANDS.join(', ')}`;
+  const invalid = /^Invalid values:\s+Argument: (\S+), Given: (.+), Choices: (.+)$/s.exec(message);
+  if (invalid) {
+    const choices = invalid[3]!.split(', ').map((choice) => choice.replace(/^"|"$/g, ''));
+    return withHelp(`--${invalid[1]} ${invalid[2]} is not one of: ${choices.join(', ')}`, command);
+  }
+  const unknown = /^Unknown arguments?: (.+)$/.exec(message);
+  if (!unknown) return withHelp(message);
+  if (command !== undefined && !COMMANDS.includes(command)) {
     return `unknown command "${command}"${didYouMean(command, COMMANDS)}; commands: ${COMMANDS.join(', ')}`;
   }
   const options = Object.keys((yargs as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key ?? {});
-  const explained = words.map((word) => {
-    const hint = didYouMean(word, options);
-    return `unknown option "${word.length > 1 ? '--' : '-'}${word}"${hint.replace(/"([^"]+)"/, (_, name: string) => `"--${name}"`)}`;
-  });
-  return `${explained.join('; ')} (see coord ${typeof command === 'string' ? `${command} ` : ''}--help)`;
+  const words = unknown[1]!.split(', ');
+  const explained: string[] = [];
+  for (const word of words) {
+    const elsewhere = command === undefined ? undefined : ELSEWHERE[command]?.[word];
+    if (elsewhere) return elsewhere;
+    if (!typedAsOption(word)) {
+      explained.push(`unexpected argument "${word}"`);
+      continue;
+    }
+    // A one-letter option has no near miss worth suggesting.
+    const hint = word.length > 1 ? didYouMean(word, options).replace(/"([^"]+)"/, (_, name: string) => `"--${name}"`) : '';
+    explained.push(`unknown option "${word.length > 1 ? '--' : '-'}${word}"${hint}`);
+  }
+  return withHelp(explained.join('; '), command);
 }
