@@ -64,6 +64,12 @@ describe('coord results', () => {
     expect(markdown).toContain('| 0.1 | 3 ± 1 (n=3) |');
     const table = (await coord(['results', 'output'], { cwd: dir })).stdout;
     expect(table.split('\n')[0]).toMatch(/^lr\s+seed\s+acc\s+loss$/);
+
+    // A name the results do not have is a mistake, not an empty column or a table not folded.
+    const noMetric = await coord(['results', 'output', '--metric', 'los'], { cwd: dir });
+    expect([noMetric.code, noMetric.stderr.trim()]).toEqual([2, 'coord: --metric los: no metric "los" (did you mean "loss"?); metrics: acc, loss']);
+    const noParam = await coord(['results', 'output', '--group-by-except', 'seeds'], { cwd: dir });
+    expect([noParam.code, noParam.stderr.trim()]).toEqual([2, 'coord: --group-by-except seeds: no param "seeds" (did you mean "seed"?); params: lr, opt, seed']);
   });
 
   it('tabulates a sweep from Redis, collected by the agents', async () => {

@@ -1,6 +1,6 @@
 /** `coord results OUTPUT|SWEEP`: the params that vary and the metrics, one row per task (or group). */
 import { existsSync, statSync } from 'node:fs';
-import { ExitError, UsageError } from '@sweep-runner/shared';
+import { didYouMean, ExitError, UsageError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { sweepExists } from '../distributed/find-task.js';
 import { formatResults, RESULT_FORMATS, type ResultFormat } from '../results/format-results.js';
@@ -33,6 +33,19 @@ async function load(args: ResultsArgs): Promise<TaskResult[]> {
   }
 }
 
+/** A metric or param the results do not have would give an empty column or no grouping, silently. */
+function checkNames(results: TaskResult[], args: ResultsArgs): void {
+  const metrics = new Set(results.flatMap((result) => Object.keys(result.metrics)));
+  const params = new Set(results.flatMap((result) => Object.keys(result.params)).filter((name) => !name.startsWith('_')));
+  const list = (names: Set<string>) => [...names].join(', ') || 'none';
+  for (const metric of args.metric ?? []) {
+    if (!metrics.has(metric)) throw new UsageError(`--metric ${metric}: no metric "${metric}"${didYouMean(metric, metrics)}; metrics: ${list(metrics)}`);
+  }
+  for (const param of (args.groupByExcept ?? []).flatMap((p) => p.split(','))) {
+    if (!params.has(param)) throw new UsageError(`--group-by-except ${param}: no param "${param}"${didYouMean(param, params)}; params: ${list(params)}`);
+  }
+}
+
 async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
   if (args.pattern !== undefined) {
     try {
@@ -42,6 +55,7 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
     }
   }
   const results = await load(args);
+  if (results.length > 0) checkNames(results, args);
   const table = buildResultsTable(results, {
     ...(args.metric && { metrics: args.metric }),
     ...(args.groupByExcept && { groupByExcept: args.groupByExcept.flatMap((p) => p.split(',')) }),
