@@ -66,7 +66,17 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
       if (!args.wait) terminal.line(`follow it with: coord status ${result.sweep}`);
     }
     if (!args.wait) return;
-    const counts = await waitForSweep(redis, keys, result.sweep, args.json ? createTerminal(process.stderr) : terminal, result.alreadyQueuedIds);
+    // Ctrl-C stops the following, not the sweep: say so, and how to pick it up again.
+    const stopFollowing = () => {
+      process.stderr.write(`stopped following; sweep ${result.sweep} goes on: coord status ${result.sweep} --watch follows it, coord cancel ${result.sweep} stops it\n`);
+      process.exit(130);
+    };
+    process.once('SIGINT', stopFollowing);
+    process.once('SIGTERM', stopFollowing);
+    const counts = await waitForSweep(redis, keys, result.sweep, args.json ? createTerminal(process.stderr) : terminal, result.alreadyQueuedIds).finally(() => {
+      process.off('SIGINT', stopFollowing);
+      process.off('SIGTERM', stopFollowing);
+    });
     const failed = UNSUCCESSFUL_STATES.reduce((sum, state) => sum + counts[state], 0);
     if (!args.json) terminal.line(`${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.timeout} timed out, ${counts.cancelled} cancelled, ${counts.skipped} skipped`);
     if (failed > 0) throw new ExitError(`${failed} task(s) did not succeed; see coord status ${result.sweep}`, 1);
