@@ -101,6 +101,8 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     throw error;
   }
   const starts = lineStarts(text);
+  /** Where the last text with a place ended (for empty values, which have none). */
+  let lastEnd = 0;
   const documents: YamlDocument[] = [];
   const stack: OpenCollection[] = [];
   let anchors = new Map<string, AnchorState>();
@@ -136,8 +138,12 @@ export function parseYaml(text: string, file: string): ParsedYaml {
         break;
       }
       case EVENT_ID.SCALAR: {
-        const line = lineOf(starts, firstOffset(event.valueStart, event.tagStart, event.anchorStart));
         const source = getScalarValue(text, event);
+        // An empty value (`train:` and nothing after it) has no place of its own: it is where
+        // the text before it (its key) ends.
+        const offset = firstOffset(event.valueStart, event.tagStart, event.anchorStart);
+        const line = lineOf(starts, Number.isFinite(offset) ? offset : lastEnd);
+        if (event.valueEnd > 0) lastEnd = event.valueEnd - 1;
         const tag = tagOf(event.tagStart, event.tagEnd);
         let node: YamlScalar;
         if (tag === undefined && event.style === SCALAR_STYLE.PLAIN) {
@@ -158,6 +164,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
       case EVENT_ID.SEQUENCE:
       case EVENT_ID.MAPPING: {
         const line = lineOf(starts, firstOffset(event.start, event.tagStart, event.anchorStart));
+        lastEnd = Math.max(lastEnd, event.start);
         const node: YamlSeq | YamlMap =
           event.type === EVENT_ID.SEQUENCE ? { kind: 'seq', line, items: [] } : { kind: 'map', line, pairs: [] };
         const tag = tagOf(event.tagStart, event.tagEnd);
