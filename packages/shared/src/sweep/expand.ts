@@ -235,7 +235,13 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
         const { command, problems: renderProblems } = renderTemplate(template, spec);
         for (const problem of renderProblems) {
           if (sweep.aliases.has(problem.param)) continue; // reported by checkTemplate
-          if (problem.kind === 'missing') {
+          if (problem.kind === 'missing' && problem.param.startsWith('_')) {
+            // "_" names are the runner's: setting one in the file is refused, so say which exist.
+            const reserved = [...spec.keys()].filter((key) => key.startsWith('_'));
+            reportPerTask(`reserved\0${template.name}\0${problem.param}`, template.line, name, () =>
+              `template "${template.name}" uses ${problem.placeholder}, but "_" names are the runner's and there is no "${problem.param}"${didYouMean(problem.param, reserved)}: the runner fills ${reserved.map((key) => `{${key}}`).join(', ')}`,
+            );
+          } else if (problem.kind === 'missing') {
             const hint = didYouMean(problem.param, [...spec.keys()]);
             reportPerTask(`missing\0${template.name}\0${problem.param}`, template.line, name, (tasks) =>
               `template "${template.name}" uses ${problem.placeholder} but "${problem.param}" has no value ${tasks}: set it under "default" or in the choice document${hint}`,
