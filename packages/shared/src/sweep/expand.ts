@@ -316,10 +316,15 @@ function mergeEntries(
       continue;
     }
     if (sameKey.length > 0) {
+      // Name the first param whose values differ: the researcher sees which two values met.
+      const other = sameKey[0]!.entry.params;
+      const shown = (value: PyValue | undefined) => (value === undefined ? '(none)' : JSON.stringify(toJsonValue(value)));
+      const differing = [...entry.params].find(([k, v]) => !META_KEYS.includes(k) && shown(v) !== shown(other.get(k)));
+      const which = differing ? ` (${differing[0]}: ${shown(other.get(differing[0]))} and ${shown(differing[1])})` : '';
       collisions.push({
         file: sweep.path,
         line: entry.document.line,
-        message: `two different param sets get the same task name "${entry.name}" and would share ${entry.output}: names keep 6 significant digits of numbers and the last 100 characters of text; make the values differ within that`,
+        message: `two different param sets get the same task name "${entry.name}"${which} and would share ${entry.output}: names keep 6 significant digits of numbers and the last 100 characters of text, with "/" turned into "_"; make the values differ within that`,
       });
     }
     // _name, _output, _datetime and _time are in the task itself; param.json adds them back.
