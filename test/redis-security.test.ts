@@ -195,7 +195,7 @@ describe('TLS', () => {
     expect(oneLine(plain)).toContain('need a rediss:// URL');
     const missing = await coord(['status', '--redis', `rediss://localhost:${tlsPort}`, '--tls-ca', join(tempDir(), 'nope.crt')]);
     expect(missing.code).toBe(2);
-    expect(oneLine(missing)).toMatch(/cannot read the TLS CA .*nope\.crt: ENOENT/);
+    expect(oneLine(missing)).toMatch(/cannot read the TLS CA .*nope\.crt: no such file or directory \(ENOENT\)/);
   });
 });
 

@@ -14,7 +14,7 @@ const REASONS: Record<string, string> = {
   ENOSPC: 'no space left on the device',
   EDQUOT: 'the disk quota is used up',
   ENOTDIR: 'a part of the path is a file',
-  ENOENT: 'the file system does not allow it there',
+  ENOENT: 'no such file or directory',
   ENAMETOOLONG: 'the name is too long',
   EISDIR: 'it is a directory',
 };
@@ -51,7 +51,10 @@ function attempt(path: string): boolean {
   try {
     return createOne(path);
   } catch (error) {
-    throw error instanceof DirectoryError ? error : new DirectoryError(path, fsReason(error));
+    if (error instanceof DirectoryError) throw error;
+    // The parent exists, so ENOENT means the file system has no room for it there (/proc/x).
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new DirectoryError(path, code === 'ENOENT' ? 'the file system does not allow it there (ENOENT)' : fsReason(error));
   }
 }
 

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { Redis, RedisOptions } from 'ioredis';
 import { ExitError, UsageError } from '../errors.js';
+import { fsReason } from '../exec/make-directory.js';
 import { DEFAULT_REDIS_URL, describeRedis, parseRedisUrl, type RedisTarget } from './redis-url.js';
 
 export interface TlsFiles {
@@ -40,7 +41,7 @@ function readTlsFile(path: string | undefined, what: string): Buffer | undefined
   try {
     return readFileSync(path);
   } catch (error) {
-    throw new UsageError(`cannot read the TLS ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new UsageError(`cannot read the TLS ${what} ${path}: ${fsReason(error)}`);
   }
 }
 
