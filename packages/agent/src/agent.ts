@@ -69,7 +69,12 @@ export interface AgentOptions {
   /** Serve Prometheus metrics on this port (and host, default loopback). */
   metricsPort?: number;
   metricsHost?: string;
+  /** How long to take no work after the machine failed to prepare a task (default 60 s). */
+  machinePauseMs?: number;
 }
+
+/** How long a machine that could not prepare a task (a full disk) takes no work. */
+const MACHINE_PAUSE_MS = 60_000;
 
 /** The longest an agent that is leaving waits for Redis (less with a shorter lock). */
 const GOODBYE_MS = 10_000;
@@ -119,6 +124,8 @@ export class Agent {
   private recentQueues: string[] = [];
   private cancelPoll: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  /** Until when the machine takes no work (its disk was full, say). */
+  private pausedUntil = 0;
   /** When leaving stops waiting for Redis (set by the second signal or by the shutdown). */
   private leaveBy: number | undefined;
   private memoryCheckDue = true;
@@ -299,7 +306,16 @@ export class Agent {
       verify: this.options.verify,
       metrics: this.metrics,
       execute: this.options.execute ?? runTask,
+      pause: (why) => this.pause(why),
     };
+  }
+
+  private pause(why: string): void {
+    const ms = this.options.machinePauseMs ?? MACHINE_PAUSE_MS;
+    if (this.pausedUntil <= Date.now()) {
+      this.log.error({ why, pauseSeconds: ms / 1000 }, 'this machine cannot prepare tasks: handing them back and taking no work for a while');
+    }
+    this.pausedUntil = Date.now() + ms;
   }
 
   private waitForSlot(): Promise<void> {
@@ -339,6 +355,11 @@ export class Agent {
 
   private async loop(): Promise<void> {
     while (this.state === 'running') {
+      if (this.pausedUntil > Date.now()) {
+        // Checked every second so that a stop does not wait for the pause to end.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, this.pausedUntil - Date.now())));
+        continue;
+      }
       if (this.memoryCheckDue) await this.checkGpuMemory();
       // The queue that last had work first (one try when a sweep is uniform), then larger tasks first.
       const recent = (q: ServedQueue) => {

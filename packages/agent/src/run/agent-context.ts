@@ -23,4 +23,6 @@ export interface AgentContext {
   metrics: AgentMetrics;
   /** Runs a task: the shared executor (a benchmark may put a stand-in here). */
   execute: (options: RunTaskOptions) => Promise<TaskOutcome>;
+  /** This machine cannot run tasks now (its disk is full): take no work for a while. */
+  pause: (why: string) => void;
 }

@@ -27,6 +27,14 @@ import { LogShipper } from './log-shipper.js';
 import { sweepInfo } from './sweep-info.js';
 import type { RunEnd } from '../metrics/agent-metrics.js';
 
+/** Errors of the machine rather than the task: every task here would fail the same way. */
+const MACHINE_FAULTS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO']);
+
+function isMachineFault(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code ?? /\((E[A-Z]+)\)$/.exec((error as Error).message)?.[1];
+  return code !== undefined && MACHINE_FAULTS.has(code);
+}
+
 /** A command's end not yet sent: its log's rest and its record. */
 interface HeldEnd {
   shipper: LogShipper | undefined;
@@ -146,6 +154,7 @@ export class TaskRun {
       this.freed();
     } catch (error) {
       this.freed();
+      if (isMachineFault(error)) return this.giveBack(taskKey, (error as Error).message);
       ctx.log.error({ task: data.task.name, error: (error as Error).message }, 'could not run the task');
       outcome = { state: 'failed', commands: [], skipped: [] };
       this.sendHeldEnd();
@@ -157,6 +166,22 @@ export class TaskRun {
     }
     ctx.locks.release(jobId);
     await this.report(data, taskKey, outcome, started.attempt);
+  }
+
+  /**
+   * The machine, not the task, failed (a full or read-only disk): the task goes back to the
+   * queue for another agent, and this one pauses instead of failing every task it would take.
+   */
+  private async giveBack(taskKey: string, why: string): Promise<void> {
+    const { ctx, job } = this;
+    const jobId = String(job.id);
+    ctx.pause(why);
+    this.sendHeldEnd();
+    await Promise.allSettled(this.shipping);
+    await this.finish(ctx.redis, taskKey, 'waiting', { reason: `agent ${ctx.name} could not prepare it (${why}); queued again` }).catch(() => 0);
+    ctx.locks.release(jobId);
+    await job.moveToWait(this.token).catch(() => undefined);
+    ctx.metrics.runEnded('handed_back');
   }
 
   private async execute(data: TaskJobData, taskKey: string, attempt: number): Promise<TaskOutcome> {

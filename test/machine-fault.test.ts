@@ -1,0 +1,79 @@
+/**
+ * A machine that cannot prepare tasks (its disk is full) hands each task back and pauses,
+ * instead of failing every task of the queue one after another. Real agents (the Agent class,
+ * its BullMQ workers and Lua steps) against a private redis-server, in this process; the
+ * sick one's executor throws what a full disk throws.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Agent, type AgentOptions } from '../packages/agent/src/agent.js';
+import { connectionSettings, runTask, type RunTaskOptions, type TaskOutcome } from '@sweep-runner/shared';
+import { coord, waitFor } from './helpers/cli.js';
+import { useRedis } from './helpers/redis-server.js';
+import { useTempDirs } from './helpers/temp-dir.js';
+
+const redis = useRedis();
+const tempDir = useTempDirs();
+const agents: Agent[] = [];
+afterAll(async () => {
+  await Promise.allSettled(agents.map((agent) => agent.stopNow('test done')));
+});
+
+function agent(name: string, workdir: string, options: Partial<AgentOptions> = {}): Agent {
+  const created = new Agent({
+    name,
+    host: 'test',
+    gpuSlots: [],
+    cpuSlots: 2,
+    pools: ['default'],
+    workdir,
+    prefix: 'sick',
+    connection: connectionSettings(redis().url),
+    lockMs: 10_000,
+    stalledCheckMs: 5000,
+    killGraceMs: 1000,
+    logLines: 100,
+    heartbeatMs: 500,
+    insecure: false,
+    version: 'test',
+    log: pino({ level: 'silent' }),
+    verify: () => undefined,
+    ...options,
+  });
+  agents.push(created);
+  return created;
+}
+
+describe('a machine whose disk is full', () => {
+  it('hands the task back, takes no more work while paused, and another agent runs everything', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\ngpus: 0\n---\nx: [1, 2, 3, 4]\n');
+    const tried: string[] = [];
+    const fullDisk = (options: RunTaskOptions): Promise<TaskOutcome> => {
+      tried.push(options.task.name);
+      return Promise.reject(Object.assign(new Error(`ENOSPC: no space left on device, open '${options.task.output}/param.json'`), { code: 'ENOSPC' }));
+    };
+    const sick = agent('sick', join(dir, 'sick'), { execute: fullDisk });
+    await sick.start();
+    const submitted = await coord(['submit', 'params.yaml', '--json', '--redis', redis().url, '--prefix', 'sick'], { cwd: dir });
+    const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
+    await waitFor(() => tried.length > 0, 10_000, 'the sick agent to try a task');
+    // Two slots may have taken a task each before the first failure paused the agent.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(tried.length).toBeLessThanOrEqual(2);
+
+    const healthy = agent('healthy', join(dir, 'healthy'), { execute: runTask });
+    await healthy.start();
+    const status = async () => JSON.parse((await coord(['status', sweep, '--json', '--redis', redis().url, '--prefix', 'sick'])).stdout) as {
+      tasks: Array<{ name: string; state: string; agent: string; attempt: number }>;
+    };
+    await waitFor(async () => (await status()).tasks.every((task) => task.state === 'succeeded'), 20_000, 'every task to succeed');
+    const tasks = (await status()).tasks;
+    expect(tasks.map((task) => task.agent)).toEqual(['healthy', 'healthy', 'healthy', 'healthy']);
+    // The tasks the sick agent gave back count it as an attempt; none was failed.
+    for (const task of tasks) expect(task.attempt).toBe(tried.includes(task.name) ? 2 : 1);
+    expect(tried.length).toBeLessThanOrEqual(2);
+  });
+});
