@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Agent, type AgentOptions } from '../packages/agent/src/agent.js';
+import { Agent, type AgentOptions } from '@sweep-runner/agent/dist/agent.js';
 import { connectionSettings, runTask, type RunTaskOptions, type TaskOutcome } from '@sweep-runner/shared';
 import { coord, waitFor } from './helpers/cli.js';
 import { useRedis } from './helpers/redis-server.js';
