@@ -243,6 +243,25 @@ z: [1, 2, 3, 4]
     next.child.kill('SIGKILL');
   });
 
+  it('refuses a second live agent under the same name, and lets a crashed one be replaced at once', async () => {
+    const dir = tempDir();
+    const prefix = 'samename';
+    const first = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'a'), name: 'twin' });
+    const { AGENT } = await import('./helpers/cli.js');
+    const running = startCli(AGENT, ['--cpu-slots', '1', '--prefix', prefix, '--redis', redis().url, '--name', 'twin', '--workdir', join(dir, 'b'), '--log-format', 'json']);
+    // Bounded, and never left behind: an agent that took the name would run until killed.
+    const timer = setTimeout(() => running.child.kill('SIGKILL'), 15_000);
+    const second = await running.done.finally(() => clearTimeout(timer));
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(new RegExp(`agent: an agent named "twin" is already running on \\S+ \\(pid ${first.child.pid}\\), seen \\d+ s ago: give each agent its own --name`));
+    // Killed (its record lives on for three beats): a restart on this host takes the name.
+    first.child.kill('SIGKILL');
+    await first.done;
+    const restarted = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'c'), name: 'twin' });
+    expect((await status(prefix)).agents.map((a) => a.name)).toEqual(['twin']);
+    restarted.child.kill('SIGKILL');
+  });
+
   it('kills its runs when Redis is out of reach for longer than the lock', async () => {
     const dir = tempDir();
     const prefix = 'partition';

@@ -17,6 +17,7 @@ import {
   defineTaskScripts,
   taskIdOfJob,
   taskScripts,
+  parseAgentRecord,
   parseJsonOr,
   type AgentRecord,
   type AgentState,
@@ -78,6 +79,15 @@ const MACHINE_PAUSE_MS = 60_000;
 
 /** The longest an agent that is leaving waits for Redis (less with a shorter lock). */
 const GOODBYE_MS = 10_000;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** Whether `promise` settles within `ms` (it is not cancelled either way). */
 function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
@@ -169,6 +179,7 @@ export class Agent {
     await this.redis.select(options.connection.target.db).catch((error: Error) => {
       throw new ExitError(`cannot use Redis at ${target}: ${describeFailure(error).text}`, EXIT_UNREACHABLE);
     });
+    await this.refuseTakenName();
     // The duplicates reconnect quietly: the main connection already logs every attempt.
     const quietRetry = { retryStrategy: (times: number) => Math.min(250 * 2 ** Math.min(times, 7), 15_000) };
     this.blocking = this.redis.duplicate(quietRetry);
@@ -244,6 +255,25 @@ export class Agent {
       this.memoryTimer.unref();
     }
     this.loopDone = this.loop();
+  }
+
+  /**
+   * Two live agents under one name would share one record: status would show one of them,
+   * and the first to stop would remove both. A record of this name exists only while its
+   * agent beats (three beats); on this host, its pid tells whether it died and we replace it.
+   */
+  private async refuseTakenName(): Promise<void> {
+    const { name, host } = this.options;
+    const hash = await this.redis.hgetall(this.keys.agent(name));
+    const other = parseAgentRecord(hash);
+    if (!other || other.state === 'stopped') return;
+    const pid = Number(hash.pid);
+    if (other.host === host && Number.isInteger(pid) && !processAlive(pid)) return;
+    const ago = Math.max(0, Math.round((Date.now() - other.lastSeen) / 1000));
+    throw new ExitError(
+      `an agent named "${name}" is already running on ${other.host}${Number.isInteger(pid) ? ` (pid ${pid})` : ''}, seen ${ago} s ago: give each agent its own --name, or leave --name out for a unique one`,
+      1,
+    );
   }
 
   /**

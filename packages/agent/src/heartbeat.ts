@@ -26,7 +26,8 @@ export class Heartbeat {
     const started = performance.now();
     await this.redis
       .multi()
-      .hset(this.keys.agent(record.name), agentHashFields(record))
+      // The pid tells a restarted agent whether the one it replaces on this host is gone.
+      .hset(this.keys.agent(record.name), { ...agentHashFields(record), pid: String(process.pid) })
       .expire(this.keys.agent(record.name), this.ttlSeconds)
       .zadd(this.keys.agents, record.lastSeen, record.name)
       // Agents gone for a day leave the list (status only reads).
