@@ -31,6 +31,7 @@ x: [1, 2, 3, 4, 5, 6, 7, 8]
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('8 tasks');
+    expect(first.stdout).toContain('Tasks: 8, commands: 8, 4 slots: GPU 0, GPU 1, GPU 0, GPU 1\n');
     expect(first.stdout).toContain('No task failed.');
     const intervals: Array<[number, number]> = [];
     const perGpu = new Map<string, Array<[number, number]>>();

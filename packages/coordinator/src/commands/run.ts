@@ -14,7 +14,7 @@ import {
 } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { runLocal } from '../local/local-run.js';
-import { dryRunJson, printDryRun, printWarnings } from '../output/dry-run.js';
+import { describeSlots, dryRunJson, printDryRun, printWarnings } from '../output/dry-run.js';
 import { createTerminal } from '../output/terminal.js';
 import { expandOptionsFrom, sweepCopyName, sweepFilePath, withSweepOptions, type SweepArgs } from '../options/sweep-options.js';
 import { onInterrupt } from '../local/interrupt.js';
@@ -87,7 +87,7 @@ async function handler(args: ArgumentsCamelCase<RunArgs>): Promise<void> {
     await copyFile(file, join(args.output, sweepCopyName(file, args.title)));
     const commandCount = tasks.reduce((sum, task) => sum + task.commands.length, 0);
     const seed = expansion.seed === undefined ? '' : `, sampled with --seed ${expansion.seed}`;
-    terminal.line(`Tasks: ${tasks.length}, commands: ${commandCount}, slots: ${resources.join(' ')}${seed}`);
+    terminal.line(`Tasks: ${tasks.length}, commands: ${commandCount}, ${describeSlots(resources)}${seed}`);
     const summary = await runLocal({
       tasks,
       slots: resources,

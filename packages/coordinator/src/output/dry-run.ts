@@ -21,12 +21,18 @@ export function dryRunJson(expansion: Expansion, resources: string[]): DryRunJso
   };
 }
 
+/** `2 slots: GPU 0, GPU 1` (a slot of several GPUs: `GPUs 0,1`); "slots: 0" read as none. */
+export function describeSlots(resources: string[]): string {
+  const each = resources.map((slot) => (slot.includes(',') ? `GPUs ${slot}` : `GPU ${slot}`));
+  return `${resources.length} slot${resources.length === 1 ? '' : 's'}: ${each.join(', ')}`;
+}
+
 export function printDryRun(terminal: Terminal, expansion: Expansion, resources: string[]): void {
   for (const [i, task] of expansion.tasks.entries()) {
     terminal.line(`${terminal.color('bold', `${i + 1}/${expansion.tasks.length}`)} ${task.output}`);
     for (const command of task.commands) terminal.line(`  ${terminal.color('cyan', command.name)}: ${command.script}`);
   }
-  const slots = resources.length > 0 ? `, slots: ${resources.join(' ')}` : '';
+  const slots = resources.length > 0 ? `, ${describeSlots(resources)}` : '';
   const seed = expansion.seed === undefined ? '' : `, sampled with --seed ${expansion.seed}`;
   terminal.line(`${expansion.tasks.length} tasks${slots}${seed} (dry run: nothing was run)`);
 }
