@@ -7,6 +7,7 @@
  * - queue/:  Redis connection options, key names and job payload types
  */
 export * from './errors.js';
+export * from './fs-reason.js';
 export * from './parse-json.js';
 export * from './config/duration.js';
 export * from './config/read-sweep-file.js';

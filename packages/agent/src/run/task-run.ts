@@ -31,7 +31,7 @@ import type { RunEnd } from '../metrics/agent-metrics.js';
 const MACHINE_FAULTS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO']);
 
 function isMachineFault(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code ?? /\((E[A-Z]+)\)$/.exec((error as Error).message)?.[1];
+  const code = (error as NodeJS.ErrnoException).code;
   return code !== undefined && MACHINE_FAULTS.has(code);
 }
 

@@ -6,30 +6,14 @@
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-
-const REASONS: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'not permitted',
-  EROFS: 'the file system is read-only',
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'the disk quota is used up',
-  ENOTDIR: 'a part of the path is a file',
-  ENOENT: 'no such file or directory',
-  ENAMETOOLONG: 'the name is too long',
-  EISDIR: 'it is a directory',
-};
-
-/** What a failed file operation means, in words (with the code, for a search). */
-export function fsReason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  const reason = code === undefined ? undefined : REASONS[code];
-  return reason ? `${reason} (${code})` : (code ?? (error as Error).message);
-}
+import { fsReason } from '../fs-reason.js';
 
 export class DirectoryError extends Error {
   constructor(
     readonly path: string,
     readonly reason: string,
+    /** The system's error code (ENOSPC, ...), when the system refused. */
+    readonly code?: string,
   ) {
     super(`cannot create directory ${path}: ${reason}`);
     this.name = 'DirectoryError';
@@ -47,15 +31,12 @@ function createOne(path: string): boolean {
   }
 }
 
-function attempt(path: string): boolean {
-  try {
-    return createOne(path);
-  } catch (error) {
-    if (error instanceof DirectoryError) throw error;
-    // The parent exists, so ENOENT means the file system has no room for it there (/proc/x).
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new DirectoryError(path, code === 'ENOENT' ? 'the file system does not allow it there (ENOENT)' : fsReason(error));
-  }
+function directoryError(error: unknown, path: string, parentExists: boolean): DirectoryError {
+  if (error instanceof DirectoryError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  // With the parent there, ENOENT means the file system has no room for it there (/proc/x).
+  const reason = parentExists && code === 'ENOENT' ? 'the file system does not allow it there (ENOENT)' : fsReason(error);
+  return new DirectoryError(path, reason, code);
 }
 
 /** Creates `path` and its missing parents; true if `path` itself was created now. */
@@ -65,11 +46,15 @@ export function makeDirectory(path: string): boolean {
     // The usual case, one system call: the parent exists.
     return createOne(absolute);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error instanceof DirectoryError ? error : new DirectoryError(absolute, fsReason(error));
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw directoryError(error, absolute, false);
   }
   const parent = dirname(absolute);
   if (parent !== absolute) makeDirectory(parent);
-  return attempt(absolute);
+  try {
+    return createOne(absolute);
+  } catch (error) {
+    throw directoryError(error, absolute, true);
+  }
 }
 
 /** A directory named on the command line that we will write into: made if missing, or a UsageError saying why not. */
