@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { assertRunnable, expandSweep, ExitError, readSweepFile, UNSUCCESSFUL_STATES } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { waitForSweep } from '../distributed/wait-for-sweep.js';
+import { onInterrupt } from '../local/interrupt.js';
 import { dryRunJson, printDryRun, printWarnings } from '../output/dry-run.js';
 import { createTerminal } from '../output/terminal.js';
 import { connect, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
@@ -71,12 +72,8 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
       process.stderr.write(`stopped following; sweep ${result.sweep} goes on: coord status ${result.sweep} --watch follows it, coord cancel ${result.sweep} stops it\n`);
       process.exit(130);
     };
-    process.once('SIGINT', stopFollowing);
-    process.once('SIGTERM', stopFollowing);
-    const counts = await waitForSweep(redis, keys, result.sweep, args.json ? createTerminal(process.stderr) : terminal, result.alreadyQueuedIds).finally(() => {
-      process.off('SIGINT', stopFollowing);
-      process.off('SIGTERM', stopFollowing);
-    });
+    const stopListening = onInterrupt({ first: stopFollowing, second: stopFollowing });
+    const counts = await waitForSweep(redis, keys, result.sweep, args.json ? createTerminal(process.stderr) : terminal, result.alreadyQueuedIds).finally(stopListening);
     const failed = UNSUCCESSFUL_STATES.reduce((sum, state) => sum + counts[state], 0);
     if (!args.json) terminal.line(`${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.timeout} timed out, ${counts.cancelled} cancelled, ${counts.skipped} skipped`);
     if (failed > 0) throw new ExitError(`${failed} task(s) did not succeed; see coord status ${result.sweep}`, 1);

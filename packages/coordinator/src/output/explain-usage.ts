@@ -4,12 +4,11 @@ import type { Argv } from 'yargs';
 
 const COMMANDS = ['init', 'run', 'submit', 'status', 'logs', 'cancel', 'retry', 'results', 'dashboard', 'completion'];
 
+const slotsFromAgents = (flag: string) => `GPU slots come from the agents in distributed mode (agent --gpus 0,1); ${flag} is for coord run`;
+
 /** Options that belong to another command, and where they do belong. */
 const ELSEWHERE: Record<string, Record<string, string>> = {
-  submit: {
-    r: 'GPU slots come from the agents in distributed mode (agent --gpus 0,1); -r is for coord run',
-    resource: 'GPU slots come from the agents in distributed mode (agent --gpus 0,1); --resource is for coord run',
-  },
+  submit: { r: slotsFromAgents('-r'), resource: slotsFromAgents('--resource') },
 };
 
 const withHelp = (text: string, command?: string) => (text.includes('--help') ? text : `${text} (see coord ${command ? `${command} ` : ''}--help)`);
