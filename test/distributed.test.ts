@@ -35,6 +35,20 @@ async function submit(dir: string, prefix: string, extra: string[] = []): Promis
 }
 
 
+/**
+ * One task, `exec -a MARKER sleep SECONDS`, running on one agent with `agentArgs`: how the
+ * signal and partition tests begin. The marker finds the command among the processes.
+ */
+async function runOneMarkedTask(prefix: string, seconds: number, agentArgs: string[]) {
+  const dir = tempDir();
+  const marker = `${prefix}-marker-${process.pid}`;
+  writeFileSync(join(dir, 'params.yaml'), `template:\n  run: exec -a ${marker} sleep ${seconds}\n---\nx: 1\n`);
+  const agent = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, ...agentArgs], { workdir: join(dir, 'w') });
+  const { sweep } = await submit(dir, prefix);
+  await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the task to start');
+  return { dir, marker, agent, sweep };
+}
+
 describe('distributed mode', () => {
   it('runs 1-GPU, 2-GPU and CPU tasks on valid GPU sets, never over a GPU\'s slots', async () => {
     const dir = tempDir();
@@ -169,13 +183,8 @@ z: [1, 2, 3, 4]
   });
 
   it('on a second SIGTERM kills running tasks and hands their jobs back at once', async () => {
-    const dir = tempDir();
     const prefix = 'handback';
-    const marker = `handback-marker-${process.pid}`;
-    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: exec -a ${marker} sleep 60\n---\nx: 1\n`);
-    const agent = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--kill-grace', '1'], { workdir: join(dir, 'w') });
-    const { sweep } = await submit(dir, prefix);
-    await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the task to start');
+    const { dir, marker, agent, sweep } = await runOneMarkedTask(prefix, 60, ['--kill-grace', '1']);
     agent.child.kill('SIGTERM');
     await waitFor(() => agent.logs().some((entry) => String(entry.msg).startsWith('draining')), 5000, 'draining');
     agent.child.kill('SIGTERM');
@@ -190,14 +199,9 @@ z: [1, 2, 3, 4]
   });
 
   it('leaves soon after a second SIGTERM when Redis does not answer; the task is not lost', async () => {
-    const dir = tempDir();
     const prefix = 'goodbye';
-    const marker = `goodbye-marker-${process.pid}`;
-    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: exec -a ${marker} sleep 60\n---\nx: 1\n`);
     // Leaving waits for Redis at most a lock's length (2 s here), after the kill grace (1 s).
-    const agent = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '2000', '--kill-grace', '1'], { workdir: join(dir, 'w') });
-    const { sweep } = await submit(dir, prefix);
-    await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the task to start');
+    const { dir, marker, agent, sweep } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '2000', '--kill-grace', '1']);
     redis().process.kill('SIGSTOP');
     try {
       agent.child.kill('SIGTERM');
@@ -218,14 +222,9 @@ z: [1, 2, 3, 4]
   });
 
   it('drains on one SIGTERM while Redis does not answer: the command ends, then it leaves', async () => {
-    const dir = tempDir();
     const prefix = 'drain-frozen';
-    const marker = `drain-frozen-marker-${process.pid}`;
-    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: exec -a ${marker} sleep 1\n---\nx: 1\n`);
     // Leaving waits for Redis at most a lock's length (4 s here) once the command is over.
-    const agent = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '4000'], { workdir: join(dir, 'w') });
-    const { sweep } = await submit(dir, prefix);
-    await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the task to start');
+    const { dir, agent, sweep } = await runOneMarkedTask(prefix, 1, ['--lock-ms', '4000']);
     redis().process.kill('SIGSTOP');
     try {
       const signalledAt = Date.now();
@@ -263,13 +262,8 @@ z: [1, 2, 3, 4]
   });
 
   it('kills its runs when Redis is out of reach for longer than the lock', async () => {
-    const dir = tempDir();
     const prefix = 'partition';
-    const marker = `partition-marker-${process.pid}`;
-    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: exec -a ${marker} sleep 60\n---\nx: 1\n`);
-    const agent = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '2000', '--kill-grace', '1'], { workdir: join(dir, 'w') });
-    await submit(dir, prefix);
-    await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the task to start');
+    const { marker, agent } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '2000', '--kill-grace', '1']);
     redis().process.kill('SIGSTOP');
     try {
       await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'the run to be killed');
