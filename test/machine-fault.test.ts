@@ -64,6 +64,18 @@ describe('a machine whose disk is full', () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(tried.length).toBeLessThanOrEqual(2);
 
+    // Status says the agent is paused, why, and until when; not "running".
+    const overview = JSON.parse((await coord(['status', '--json', '--redis', redis().url, '--prefix', 'sick'])).stdout) as {
+      agents: Array<{ name: string; state: string; paused: { until: string; reason: string } | null }>;
+    };
+    const shown = overview.agents.find((a) => a.name === 'sick')!;
+    expect(shown.state).toBe('paused');
+    expect(shown.paused!.reason).toContain('no space left on device');
+    expect(Date.parse(shown.paused!.until) - Date.now()).toBeGreaterThan(50_000);
+    const table = (await coord(['status', '--redis', redis().url, '--prefix', 'sick'])).stdout;
+    expect(table).toMatch(/^sick\s+test\s+paused\s/m);
+    expect(table).toMatch(/agent sick takes no work for \d+s more: .*no space left on device/);
+
     const healthy = agent('healthy', join(dir, 'healthy'), { execute: runTask });
     await healthy.start();
     const status = async () => JSON.parse((await coord(['status', sweep, '--json', '--redis', redis().url, '--prefix', 'sick'])).stdout) as {
@@ -75,5 +87,30 @@ describe('a machine whose disk is full', () => {
     // The tasks the sick agent gave back count it as an attempt; none was failed.
     for (const task of tasks) expect(task.attempt).toBe(tried.includes(task.name) ? 2 : 1);
     expect(tried.length).toBeLessThanOrEqual(2);
+  });
+
+  it('takes work again when the pause ends, and status says so', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\ngpus: 0\n---\nx: [1]\n');
+    let failures = 0;
+    // The disk is full once, then has room again.
+    const fullOnce = (options: RunTaskOptions): Promise<TaskOutcome> => {
+      if (failures++ > 0) return runTask(options);
+      return Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+    };
+    const recovering = agent('recovering', join(dir, 'agent'), { execute: fullOnce, machinePauseMs: 3000, heartbeatMs: 60_000, prefix: 'recover' });
+    await recovering.start();
+    // Its own prefix: the first test's agents still serve theirs.
+    const args = ['--json', '--redis', redis().url, '--prefix', 'recover'];
+    const submitted = await coord(['submit', 'params.yaml', ...args], { cwd: dir });
+    const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
+    const agentState = async () => (JSON.parse((await coord(['status', ...args])).stdout) as { agents: Array<{ name: string; state: string; paused: unknown }> }).agents.find((a) => a.name === 'recovering');
+    await waitFor(async () => (await agentState())?.state === 'paused', 10_000, 'status to show the pause');
+    // The pause's end shows without waiting for the next regular beat (a minute here).
+    await waitFor(async () => (await agentState())?.state === 'running', 10_000, 'status to show the agent running again');
+    expect((await agentState())?.paused).toBeNull();
+    const tasks = async () => (JSON.parse((await coord(['status', sweep, ...args])).stdout) as { tasks: Array<{ state: string; attempt: number }> }).tasks;
+    await waitFor(async () => (await tasks())[0]?.state === 'succeeded', 10_000, 'the task to succeed after the pause');
+    expect((await tasks())[0]?.attempt).toBe(2);
   });
 });

@@ -134,8 +134,10 @@ export class Agent {
   private recentQueues: string[] = [];
   private cancelPoll: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
-  /** Until when the machine takes no work (its disk was full, say). */
+  /** Until when the machine takes no work (its disk was full, say), and why. */
   private pausedUntil = 0;
+  private pauseReason = '';
+  private pauseEndBeat: NodeJS.Timeout | undefined;
   /** When leaving stops waiting for Redis (set by the second signal or by the shutdown). */
   private leaveBy: number | undefined;
   private memoryCheckDue = true;
@@ -304,10 +306,11 @@ export class Agent {
   }
 
   record(): AgentRecord {
+    const paused = this.state === 'running' && this.pausedUntil > Date.now();
     return {
       name: this.options.name,
       host: this.options.host,
-      state: this.state,
+      state: paused ? 'paused' : this.state,
       gpuSlots: this.options.gpuSlots,
       cpuSlots: this.options.cpuSlots,
       pools: this.options.pools,
@@ -317,6 +320,7 @@ export class Agent {
       running: [...this.runs.values()].map(({ run }) => ({ taskId: run.taskId, task: run.taskName, sweep: run.sweepId, gpus: run.gpus, startedAt: run.startedAt })),
       insecure: this.options.insecure,
       busyGpus: this.allocator.unusableGpus,
+      ...(paused && { pause: { until: this.pausedUntil, reason: this.pauseReason } }),
     };
   }
 
@@ -346,6 +350,12 @@ export class Agent {
       this.log.error({ why, pauseSeconds: ms / 1000 }, 'this machine cannot prepare tasks: handing them back and taking no work for a while');
     }
     this.pausedUntil = Date.now() + ms;
+    this.pauseReason = why;
+    // Status shows the pause at once, and its end when it comes.
+    this.heartbeat.soon();
+    clearTimeout(this.pauseEndBeat);
+    this.pauseEndBeat = setTimeout(() => this.heartbeat.soon(), ms + 10);
+    this.pauseEndBeat.unref();
   }
 
   private waitForSlot(): Promise<void> {
@@ -537,6 +547,7 @@ export class Agent {
       await Promise.race([this.loopDone.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
       if (this.cancelPoll) clearInterval(this.cancelPoll);
       if (this.memoryTimer) clearInterval(this.memoryTimer);
+      clearTimeout(this.pauseEndBeat);
       this.locks.stop();
       const local = Promise.allSettled([
         this.launcher.close(),

@@ -82,6 +82,7 @@ export function agentJson(a: AgentSummary) {
     lastSeen: new Date(a.lastSeen).toISOString(),
     insecure: a.insecure,
     busyGpus: a.busyGpus,
+    paused: a.pause ? { until: new Date(a.pause.until).toISOString(), reason: a.pause.reason } : null,
   };
 }
 
@@ -150,6 +151,11 @@ function printOverview(terminal: Terminal, sweeps: SweepSummary[], agents: Agent
   terminal.line(sweeps.length ? formatTable(['SWEEP', 'FILE', 'OUTPUT', 'AGE', 'TASKS', 'PROGRESS'], sweepRows(sweeps), terminal.columns) : 'No sweeps yet: coord submit params.yaml');
   terminal.line('');
   terminal.line(agents.length ? formatTable(['AGENT', 'HOST', 'STATE', 'GPUS', 'POOLS', 'SEEN'], agentRows(agents), terminal.columns) : 'No agents: start one on a GPU machine with: agent --gpus 0,1');
+  for (const agent of agents) {
+    if (agent.lost || agent.state !== 'paused' || !agent.pause) continue;
+    const left = Math.max(1, Math.round((agent.pause.until - Date.now()) / 1000));
+    terminal.line(`agent ${agent.name} takes no work for ${formatDuration(left)} more: ${agent.pause.reason}`);
+  }
 }
 
 export const statusCommand: CommandModule<object, StatusArgs> = {

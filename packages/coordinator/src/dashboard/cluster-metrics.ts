@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import { listAgents } from '../distributed/read-status.js';
 
 /** Lost agents are counted apart from the states agents report themselves. */
-const AGENT_STATES = ['starting', 'running', 'draining', 'stopped', 'lost'] as const;
+const AGENT_STATES = ['starting', 'running', 'paused', 'draining', 'stopped', 'lost'] as const;
 
 async function tasksByState(redis: Redis, keys: RedisKeys): Promise<Record<string, number>> {
   const sweeps = await redis.zrange(keys.sweeps, 0, -1);

@@ -1,7 +1,8 @@
 /** What an agent publishes about itself, refreshed by its heartbeat. */
 import { parseJsonOr } from '../parse-json.js';
 
-export const AGENT_STATES = ['starting', 'running', 'draining', 'stopped'] as const;
+/** `paused`: running, but taking no work for a while (its machine could not prepare a task). */
+export const AGENT_STATES = ['starting', 'running', 'paused', 'draining', 'stopped'] as const;
 export type AgentState = (typeof AGENT_STATES)[number];
 
 export interface RunningTaskInfo {
@@ -29,6 +30,8 @@ export interface AgentRecord {
   insecure: boolean;
   /** GPUs another user's processes fill (below --min-free-mem). */
   busyGpus: string[];
+  /** Why and until when (ms since the epoch) a paused agent takes no work. */
+  pause?: { until: number; reason: string };
 }
 
 export function agentHashFields(record: AgentRecord): Record<string, string> {
@@ -45,9 +48,11 @@ export function agentHashFields(record: AgentRecord): Record<string, string> {
     running: JSON.stringify(record.running),
     insecure: record.insecure ? '1' : '0',
     busyGpus: JSON.stringify(record.busyGpus),
+    // Always written: a beat overwrites the fields of the last one, and a pause ends.
+    pausedUntil: record.pause ? String(record.pause.until) : '',
+    pauseReason: record.pause?.reason ?? '',
   };
 }
-
 
 export function parseAgentRecord(hash: Record<string, string>): AgentRecord | undefined {
   if (!hash.name) return undefined;
@@ -64,5 +69,6 @@ export function parseAgentRecord(hash: Record<string, string>): AgentRecord | un
     running: parseJsonOr(hash.running, [] as RunningTaskInfo[]),
     insecure: hash.insecure === '1',
     busyGpus: parseJsonOr(hash.busyGpus, [] as string[]),
+    ...(hash.pausedUntil && { pause: { until: Number(hash.pausedUntil), reason: hash.pauseReason ?? '' } }),
   };
 }

@@ -40,7 +40,7 @@ function agentCard(agent) {
       { class: 'card-head' },
       h('strong', { class: 'agent-name' }, agent.name),
       h('span', { class: 'muted' }, agent.host || '?'),
-      h('span', { class: `badge agent-${agent.state}` }, lost ? 'LOST' : agent.state),
+      h('span', { class: `badge agent-${agent.state}`, title: agent.paused ? `takes no work until ${new Date(agent.paused.until).toLocaleTimeString()}: ${agent.paused.reason}` : undefined }, lost ? 'LOST' : agent.state),
       agent.insecure && h('span', { class: 'badge warn', title: 'started with --insecure: runs unsigned jobs' }, 'insecure'),
       h('span', { class: 'spacer' }),
       h('span', { class: 'muted' }, `pools: ${agent.pools.join(', ') || '-'}`),
