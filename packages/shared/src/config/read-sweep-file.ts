@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { SweepFileError, UsageError, type Problem } from '../errors.js';
+import { fsReason } from '../fs-reason.js';
 import { pyStr } from '../sweep/python-format.js';
 import { isScalar, pyTypeName, type PyScalar } from '../sweep/py-value.js';
 import { parseDuration } from './duration.js';
@@ -407,7 +408,7 @@ export function readSweepFile(path: string): SweepFile {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UsageError(`${path}: no such file; pass the sweep file as the first argument or with -y (default: params.yaml)`);
     if (code === 'EISDIR') throw new UsageError(`${path} is a directory; pass a sweep file (.yaml)`);
-    throw new UsageError(`${path}: cannot read it (${code ?? (error as Error).message})`);
+    throw new UsageError(`${path}: cannot read it: ${fsReason(error)}`);
   }
   if (bytes.length > MAX_SWEEP_FILE_BYTES) {
     throw new SweepFileError([{ file: path, message: `the file is ${(bytes.length / 1048576).toFixed(1)} MB; sweep files over ${MAX_SWEEP_FILE_BYTES / 1048576} MB are refused` }]);

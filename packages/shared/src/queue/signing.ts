@@ -8,6 +8,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { fsReason } from '../fs-reason.js';
 import type { TaskJobData } from './payload.js';
 
 /** How long a signed job stays valid in the queue: long sweeps can wait weeks. */
@@ -60,7 +61,7 @@ export function loadSecrets(options: { env?: string; file?: string }): string[] 
     try {
       mode = statSync(options.file).mode;
     } catch (error) {
-      throw new UsageError(`--secret-file ${options.file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+      throw new UsageError(`--secret-file ${options.file}: ${fsReason(error)}`);
     }
     if ((mode & 0o077) !== 0) {
       throw new UsageError(`--secret-file ${options.file} can be read by other users (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${options.file}`);
