@@ -5,14 +5,15 @@
  * events as Queue.add; a real BullMQ Worker, blocked before the jobs arrive, wakes and runs
  * them in priority order; a job id BullMQ still holds is never reused. The agent completes a
  * job with BullMQ's own script in a pipeline of its own (packages/agent/src/run/complete-job.ts):
- * the result must be what `job.moveToCompleted` leaves.
+ * the result must be what `job.moveToCompleted` leaves, and with fetch-next it must take the
+ * same next job, under the same lock, as BullMQ's own completion does.
  */
 import { Queue, Worker, type Job } from 'bullmq';
 import { version as bullmqVersion } from 'bullmq/dist/esm/version.js';
 import { describe, expect, it } from 'vitest';
 import { bullJobOptionsTail, taskScripts, TASK_JOB_NAME, type EnqueueTask } from '@sweep-runner/shared';
 import { waitFor } from './helpers/cli.js';
-import { completionError, defineCompleteJob, queueCompleteJob } from '@sweep-runner/agent/dist/run/complete-job.js';
+import { completionError, defineCompleteJob, nextJobOf, queueCompleteJob } from '@sweep-runner/agent/dist/run/complete-job.js';
 import { useRedis, useTaskScriptsClient } from './helpers/redis-server.js';
 
 const redis = useRedis();
@@ -219,5 +220,49 @@ describe("a job completed in the agent's pipeline", () => {
     expect(await client().lrange(`${prefix}:${QUEUE}:active`, 0, -1)).toEqual([String(job.id)]);
     expect(await client().zcard(`${prefix}:${QUEUE}:completed`)).toBe(0);
     await worker.close();
+  });
+
+  it('with fetch-next, takes the next job as job.moveToCompleted(..., true) does: same jobs, data, lock and end state', async () => {
+    const result = { state: 'succeeded', agent: 'a1', attempt: 1 };
+    /** Takes one job, then completes each with fetch-next until the queue is empty. */
+    async function chain(prefix: string, complete: (worker: Worker, job: Job, token: string) => Promise<Job | undefined>) {
+      await addWithBullmq(prefix);
+      const worker = new Worker(QUEUE, null, { connection: { host: '127.0.0.1', port: redis().port, maxRetriesPerRequest: null }, prefix, autorun: false, removeOnComplete: { count: 2 } });
+      await worker.waitUntilReady();
+      const token = 'agent:1';
+      const taken: unknown[] = [];
+      let job = (await worker.getNextJob(token, { block: false })) as Job | undefined;
+      while (job) {
+        taken.push({ id: job.id, data: job.data, token: job.token, lock: await client().get(`${prefix}:${QUEUE}:${job.id}:lock`) });
+        await new Promise((resolve) => setTimeout(resolve, 3));
+        job = await complete(worker, job, token);
+      }
+      await worker.close();
+      const base = `${prefix}:${QUEUE}:`;
+      const events = (await client().xrange(`${base}events`, '-', '+')).map(([, fields]) => fields.filter((_, i) => fields[i - 1] !== 'prev').join(' '));
+      return {
+        taken,
+        completed: await client().zrange(`${base}completed`, 0, -1),
+        active: await client().lrange(`${base}active`, 0, -1),
+        locks: (await client().keys(`${base}*:lock`)).length,
+        events,
+      };
+    }
+    const reference = await chain('next-ref', async (worker, job, token) => {
+      const [jobData, jobId] = (await job.moveToCompleted(result, token, true)) as [unknown, string];
+      return jobData ? ((worker as unknown as { nextJobFromJobData(d: unknown, i: string, t: string): Promise<Job> }).nextJobFromJobData(jobData, jobId, token)) : undefined;
+    });
+    defineCompleteJob(client());
+    const ours = await chain('next-ours', async (worker, job, token) => {
+      const pipeline = client().pipeline();
+      queueCompleteJob(pipeline, worker, job, result as never, token, true);
+      const [[error, answer]] = (await pipeline.exec()) as [[Error | null, unknown]];
+      expect(error).toBeNull();
+      expect(completionError(worker, job, answer)).toBeUndefined();
+      return nextJobOf(worker, answer, token);
+    });
+    expect(reference.taken).toHaveLength(4);
+    expect(reference.taken[1]).toMatchObject({ token: 'agent:1', lock: 'agent:1' });
+    expect(ours).toEqual(reference);
   });
 });

@@ -12,6 +12,8 @@ import { maxOverlap } from './helpers/intervals.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const redis = useRedis();
+/** A server of its own for the test that counts Redis scripts: no other test's agents there. */
+const quietRedis = useRedis();
 const startAgent = useAgents();
 const tempDir = useTempDirs();
 
@@ -134,6 +136,28 @@ z: [1, 2, 3, 4]
     expect(rerun).toMatchObject({ queued: 1, skipped: 2, alreadyQueued: 0 });
     await waitFor(async () => (await status(prefix, rerun.sweep)).sweeps[0]!.counts.succeeded === 1, 20_000, 'the rerun');
     expect(readFileSync(join(workdir, 'runs.txt'), 'utf8').trim().split('\n').sort()).toEqual(['ok 1', 'ok 2', 'ok 3']);
+  });
+
+  it('takes each next job with the last one\'s report: four Redis scripts per task, not five', async () => {
+    const dir = tempDir();
+    const tasks = 40;
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: echo {x}\ngpus: 0\n---\nx: [${Array.from({ length: tasks }, (_, i) => i + 1).join(', ')}]\n`);
+    const url = quietRedis().url;
+    await startAgent(url, ['--cpu-slots', '1', '--prefix', 'chained'], { workdir: join(dir, 'w') });
+    const client = quietRedis().client();
+    try {
+      const submitted = await coord(['submit', 'params.yaml', '--wait', '--json', '--redis', url, '--prefix', 'chained'], { cwd: dir });
+      expect(submitted.code).toBe(0);
+      const stats = await client.info('commandstats');
+      const scripts = Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0) + Number(/cmdstat_eval:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+      // Per task: our start step, the report's finish step and BullMQ's completion, which
+      // also takes the next job; a separate fetch per task would make five. Plus a few for
+      // the submission and the first fetch.
+      expect(scripts).toBeLessThan(4.5 * tasks);
+      expect(scripts).toBeGreaterThanOrEqual(3 * tasks);
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('moves a task to another agent when its agent is SIGKILLed, with no survivor and no overlap', async () => {

@@ -26,12 +26,12 @@ import {
   type TaskJobData,
   type TaskJobResult,
 } from '@sweep-runner/shared';
-import { Worker } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobFetcher } from './fetch/job-fetcher.js';
 import type { ServedQueue } from './fetch/served-queue.js';
 import { queryGpus } from './gpu/nvidia-smi.js';
-import { SlotAllocator } from './gpu/slot-allocator.js';
+import { SlotAllocator, type Allocation } from './gpu/slot-allocator.js';
 import type { Server } from 'node:http';
 import { Heartbeat } from './heartbeat.js';
 import { AgentMetrics } from './metrics/agent-metrics.js';
@@ -40,6 +40,7 @@ import type { Logger } from './log.js';
 import type { AgentContext } from './run/agent-context.js';
 import { defineCompleteJob } from './run/complete-job.js';
 import { LockKeeper } from './run/lock-keeper.js';
+import type { SlotLease } from './run/slot-lease.js';
 import { TaskRun } from './run/task-run.js';
 
 export interface AgentOptions {
@@ -420,19 +421,8 @@ export class Agent {
           break;
         }
         if (fetched) {
-          const allocation = this.allocator.allocate(fetched.queue.gpus)!;
           this.recentQueues = [fetched.queue.name, ...this.recentQueues.filter((name) => name !== fetched.queue.name)];
-          let released = false;
-          let markEnded!: () => void;
-          const ended = new Promise<void>((resolve) => (markEnded = resolve));
-          const free = () => {
-            if (released) return;
-            released = true;
-            this.allocator.release(allocation);
-            this.slotFreed();
-            markEnded();
-          };
-          this.launch(new TaskRun(this.context(), fetched.queue, fetched.job, token, allocation, free), free, ended);
+          this.startRun(fetched.queue, fetched.job, token, this.allocator.allocate(fetched.queue.gpus)!);
           await this.fetcher.passOn(fetched.queue);
           continue;
         }
@@ -450,6 +440,46 @@ export class Agent {
         this.blockedOnRedis = false;
       }
     }
+  }
+
+  /** Runs `job` on `allocation`, which the run gives back when it ends or passes to its queue's next job. */
+  private startRun(queue: ServedQueue, job: Job<TaskJobData, TaskJobResult>, token: string, allocation: Allocation): void {
+    let held = true;
+    let markEnded!: () => void;
+    const ended = new Promise<void>((resolve) => (markEnded = resolve));
+    const release = () => {
+      markEnded();
+      if (!held) return;
+      held = false;
+      this.allocator.release(allocation);
+      this.slotFreed();
+    };
+    const lease: SlotLease = {
+      commandsOver: () => markEnded(),
+      mayPassOn: () => this.mayPassOn(queue),
+      release,
+      passOn: (next) => {
+        if (!held || this.state !== 'running') {
+          // We began to leave while the report was on its way: the job goes back to the queue.
+          release();
+          void next.moveToWait(token).catch(() => undefined);
+          return;
+        }
+        held = false;
+        this.startRun(queue, next, token, allocation);
+      },
+    };
+    this.launch(new TaskRun(this.context(), queue, job, token, allocation, lease), release, ended);
+  }
+
+  /**
+   * Whether a slot whose task succeeded may go straight to its queue's next job, taken with
+   * the report, instead of back to the fetch loop. Only where the loop would choose the same:
+   * while running and not paused, with that queue the one the loop tries first (it gave the
+   * last job), and without --min-free-mem, whose memory check the loop makes before a fetch.
+   */
+  private mayPassOn(queue: ServedQueue): boolean {
+    return this.state === 'running' && this.pausedUntil <= Date.now() && this.options.minFreeMiB === undefined && this.recentQueues[0] === queue.name;
   }
 
   private launch(run: TaskRun, free: () => void, ended: Promise<void>): void {

@@ -8,7 +8,7 @@
  * nothing otherwise. test/bullmq-compat.test.ts compares the result with BullMQ's own call.
  */
 import type { TaskJobData, TaskJobResult } from '@sweep-runner/shared';
-import type { Job, Worker } from 'bullmq';
+import { raw2NextJobData, type Job, type Worker } from 'bullmq';
 import { moveToFinished } from 'bullmq/dist/cjs/scripts/moveToFinished-14.js';
 import type { ChainableCommander, Redis } from 'ioredis';
 
@@ -21,17 +21,41 @@ export function defineCompleteJob(redis: Redis): void {
   }
 }
 
-/** Queues the completion of `job` with `result` (BullMQ keeps it as the job's return value). */
-export function queueCompleteJob(pipeline: ChainableCommander, worker: Worker<TaskJobData, TaskJobResult>, job: Job<TaskJobData, TaskJobResult>, result: TaskJobResult, token: string): void {
+/**
+ * Queues the completion of `job` with `result` (BullMQ keeps it as the job's return value).
+ * With `fetchNext` the script also takes the queue's next job for `token`, as BullMQ's own
+ * worker does after a job (read the answer with `nextJobOf`).
+ */
+export function queueCompleteJob(
+  pipeline: ChainableCommander,
+  worker: Worker<TaskJobData, TaskJobResult>,
+  job: Job<TaskJobData, TaskJobResult>,
+  result: TaskJobResult,
+  token: string,
+  fetchNext = false,
+): void {
   // The job's own setting, usually none: then the worker's (`removeOnComplete` of the agent's workers) applies.
   const keep = job.opts.removeOnComplete as Parameters<typeof worker.backend.moveToCompletedArgs>[2];
   // BullMQ's own moveToCompleted passes the JSON text too, though the type says the result.
   const returnValue = JSON.stringify(result) as unknown as TaskJobResult;
-  const args = worker.backend.moveToCompletedArgs(job, returnValue, keep, token, false);
+  const args = worker.backend.moveToCompletedArgs(job, returnValue, keep, token, fetchNext);
   (pipeline as unknown as Record<string, (args: unknown[]) => void>)[COMMAND]!(args);
 }
 
 /** BullMQ's error for the script's answer, as `job.moveToCompleted` would throw it; undefined when it took the result. */
 export function completionError(worker: Worker<TaskJobData, TaskJobResult>, job: Job<TaskJobData, TaskJobResult>, answer: unknown): Error | undefined {
   return typeof answer === 'number' && answer < 0 ? worker.backend.finishedErrors({ code: answer, jobId: String(job.id), command: 'moveToFinished', state: 'active' }) : undefined;
+}
+
+/** BullMQ's worker turns a fetched job's raw data into a Job with this (protected) method. */
+interface JobMaker {
+  nextJobFromJobData(jobData?: unknown, jobId?: string, token?: string): Promise<Job<TaskJobData, TaskJobResult> | undefined>;
+}
+
+/** The next job a completion with `fetchNext` took, as `worker.getNextJob` would return it; undefined when the queue had none. */
+export async function nextJobOf(worker: Worker<TaskJobData, TaskJobResult>, answer: unknown, token: string): Promise<Job<TaskJobData, TaskJobResult> | undefined> {
+  if (!Array.isArray(answer)) return undefined;
+  const [jobData, jobId] = raw2NextJobData(answer) as [unknown, string | undefined];
+  if (!jobData) return undefined;
+  return (worker as unknown as JobMaker).nextJobFromJobData(jobData, jobId, token);
 }

@@ -22,8 +22,9 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { ServedQueue } from '../fetch/served-queue.js';
 import type { Allocation } from '../gpu/slot-allocator.js';
 import type { AgentContext } from './agent-context.js';
-import { completionError, queueCompleteJob } from './complete-job.js';
+import { completionError, nextJobOf, queueCompleteJob } from './complete-job.js';
 import { LogShipper } from './log-shipper.js';
+import type { SlotLease } from './slot-lease.js';
 import { sweepInfo } from './sweep-info.js';
 import type { RunEnd } from '../metrics/agent-metrics.js';
 
@@ -66,6 +67,8 @@ export class TaskRun {
   private stopReason: StopReason | undefined;
   /** The last command that ended: its last log lines and record wait to go with the task's end. */
   private heldEnd: HeldEnd | undefined;
+  /** The task succeeded and the slot stays ours until the report, which may take the queue's next job for it. */
+  private keepingSlot = false;
   readonly startedAt = new Date().toISOString();
   readonly taskName: string;
   readonly taskId: string;
@@ -77,8 +80,7 @@ export class TaskRun {
     readonly job: Job<TaskJobData, TaskJobResult>,
     private readonly token: string,
     readonly allocation: Allocation,
-    /** Called once the commands are done: the GPUs are free before the result is reported. */
-    private readonly freed: () => void = () => undefined,
+    private readonly lease: SlotLease,
   ) {
     const data = job.data as Partial<TaskJobData> | undefined;
     this.taskName = typeof data?.task?.name === 'string' ? data.task.name : String(job.id);
@@ -151,9 +153,10 @@ export class TaskRun {
       this.info = await sweepInfo(ctx.redis, ctx.keys, data.sweepId, ctx.workdir, data.task.outputRoot);
       this.metricLines = new MetricLines(this.info.metrics.pattern);
       outcome = await this.execute(data, taskKey, started.attempt);
-      this.freed();
+      this.commandsOver(outcome);
     } catch (error) {
-      this.freed();
+      this.lease.commandsOver();
+      this.lease.release();
       if (isMachineFault(error)) return this.giveBack(taskKey, (error as Error).message);
       ctx.log.error({ task: data.task.name, error: (error as Error).message }, 'could not run the task');
       outcome = { state: 'failed', commands: [], skipped: [] };
@@ -166,6 +169,16 @@ export class TaskRun {
     }
     ctx.locks.release(jobId);
     await this.report(data, taskKey, outcome, started.attempt);
+  }
+
+  /**
+   * The commands are over. The slot goes back now, before the report, unless the task
+   * succeeded and the slot may pass to the queue's next job, which the report then takes.
+   */
+  private commandsOver(outcome: TaskOutcome): void {
+    this.lease.commandsOver();
+    this.keepingSlot = outcome.state === 'succeeded' && !this.stopReason && this.lease.mayPassOn();
+    if (!this.keepingSlot) this.lease.release();
   }
 
   /**
@@ -339,6 +352,17 @@ export class TaskRun {
     };
   }
 
+  /** Starts the job the completion took (if the queue had one) on this slot; the slot goes back otherwise. */
+  private async passSlotOn(answer: unknown): Promise<void> {
+    const next = await nextJobOf(this.queue.worker, answer, this.token).catch((error: Error) => {
+      // The job stays active under our token; BullMQ's stalled check gives it back.
+      this.ctx.log.warn({ queue: this.queue.name, error: error.message }, 'could not read the next job BullMQ gave us');
+      return undefined;
+    });
+    if (next) this.lease.passOn(next);
+    else this.lease.release();
+  }
+
   private async report(data: TaskJobData, taskKey: string, outcome: TaskOutcome, attempt: number): Promise<void> {
     const { ctx, job } = this;
     // The last log lines carry metrics: read before the plan, sent with the task's end.
@@ -354,13 +378,15 @@ export class TaskRun {
       await this.sendAlone(heldEnd);
       throw error;
     });
-    // One round trip: the last log lines and record, our finish step, and (on success) BullMQ's completion.
+    // One round trip: the last log lines and record, our finish step, and (on success)
+    // BullMQ's completion, which may take the queue's next job for this slot as well.
     const pipeline = ctx.redis.pipeline();
     heldEnd?.(pipeline);
     const finishAt = pipeline.length;
     void this.finish(pipeline, taskKey, plan.state, plan.fields);
     const completeAt = pipeline.length;
-    if (plan.complete) queueCompleteJob(pipeline, this.queue.worker, job, plan.complete, this.token);
+    const fetchNext = plan.complete !== undefined && this.keepingSlot && this.lease.mayPassOn();
+    if (plan.complete) queueCompleteJob(pipeline, this.queue.worker, job, plan.complete, this.token, fetchNext);
     const answers = (await pipeline.exec()) ?? [];
     const [finishError, finished] = answers[finishAt] ?? [new Error('Redis gave no answer to the finish step')];
     if (finishError) throw finishError;
@@ -375,6 +401,7 @@ export class TaskRun {
     ctx.metrics.runEnded(this.stopReason?.kind === 'hand-back' ? 'handed_back' : plan.state === 'waiting' ? 'failed' : (plan.state as RunEnd));
     const bullmqError = plan.complete ? (answers[completeAt]?.[0] ?? completionError(this.queue.worker, job, answers[completeAt]?.[1])) : await plan.bullmq?.().then(() => undefined, (error: Error) => error);
     if (bullmqError) ctx.log.warn({ task: data.task.name, error: bullmqError.message }, 'BullMQ did not take the result');
+    else if (fetchNext) await this.passSlotOn(answers[completeAt]?.[1]);
     ctx.log.info({ task: data.task.name, ...plan.detail }, plan.said);
   }
 }

@@ -1,0 +1,19 @@
+/**
+ * A run's hold on its slot (its GPUs, or a CPU slot). A run whose task succeeded may keep the
+ * slot through its report and hand it straight to its queue's next job, which BullMQ's
+ * completion script takes in the same round trip (its fetch-next): one Redis round trip per
+ * task fewer than a separate fetch, and no moment with the slot free while the queue is full.
+ */
+import type { TaskJobData, TaskJobResult } from '@sweep-runner/shared';
+import type { Job } from 'bullmq';
+
+export interface SlotLease {
+  /** The run's commands are over (a drain waits for this, not for the report). */
+  commandsOver(): void;
+  /** Whether the slot may go to the queue's next job; asked when the commands end and when the report is sent. */
+  mayPassOn(): boolean;
+  /** Gives the slot back to the agent (once; later calls do nothing). */
+  release(): void;
+  /** Runs `job`, taken with this run's report, on this slot. */
+  passOn(job: Job<TaskJobData, TaskJobResult>): void;
+}
