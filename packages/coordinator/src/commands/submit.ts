@@ -60,19 +60,20 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
       ...(sign && { sign }),
       ...(priority !== undefined && { priority }),
     });
+    // Ctrl-C stops the following, not the sweep: say so, and how to pick it up again.
+    // Listen before printing the sweep's name: whoever reads that line may press Ctrl-C at once.
+    const stopFollowing = () => {
+      process.stderr.write(`stopped following; sweep ${result.sweep} goes on: coord status ${result.sweep} --watch follows it, coord cancel ${result.sweep} stops it\n`);
+      process.exit(130);
+    };
+    const stopListening = args.wait ? onInterrupt({ first: stopFollowing, second: stopFollowing }) : undefined;
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ sweep: result.sweep, queued: result.queued, skipped: result.skipped, alreadyQueued: result.alreadyQueued })}\n`);
     } else {
       terminal.line(`sweep ${terminal.color('bold', result.sweep)}: ${result.queued} queued, ${result.skipped} skipped (every command already succeeded), ${result.alreadyQueued} already queued or running`);
       if (!args.wait) terminal.line(`follow it with: coord status ${result.sweep}`);
     }
-    if (!args.wait) return;
-    // Ctrl-C stops the following, not the sweep: say so, and how to pick it up again.
-    const stopFollowing = () => {
-      process.stderr.write(`stopped following; sweep ${result.sweep} goes on: coord status ${result.sweep} --watch follows it, coord cancel ${result.sweep} stops it\n`);
-      process.exit(130);
-    };
-    const stopListening = onInterrupt({ first: stopFollowing, second: stopFollowing });
+    if (!stopListening) return;
     const counts = await waitForSweep(redis, keys, result.sweep, args.json ? createTerminal(process.stderr) : terminal, result.alreadyQueuedIds).finally(stopListening);
     const failed = UNSUCCESSFUL_STATES.reduce((sum, state) => sum + counts[state], 0);
     if (!args.json) terminal.line(`${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.timeout} timed out, ${counts.cancelled} cancelled, ${counts.skipped} skipped`);
