@@ -34,9 +34,10 @@ async function handler(args: ArgumentsCamelCase<DashboardArgs>): Promise<void> {
     // Loaded when used: express, bull-board and BullMQ cost time at start-up.
     const { startDashboard } = await import('../dashboard/server.js');
     const dashboard = await startDashboard({ redis, keys, host: args.host, port, readOnly: args.readOnly, ...(token !== undefined && { token }), ...(sign && { sign }) });
+    const stopped = untilStopped(); // before the URL is printed: Ctrl-C may follow it at once
     const notes = [args.readOnly ? 'read-only' : '', token !== undefined ? 'token required' : ''].filter(Boolean);
     process.stdout.write(`coord dashboard: ${dashboard.url}${notes.length ? ` (${notes.join(', ')})` : ''}; Ctrl-C stops it\n`);
-    await untilStopped();
+    await stopped;
     await dashboard.close();
   } finally {
     redis.disconnect();
