@@ -160,6 +160,32 @@ z: [1, 2, 3, 4]
     }
   });
 
+  it('drains in the middle of a stream of short tasks without stranding a job taken with a report', async () => {
+    const dir = tempDir();
+    const prefix = 'drainchain';
+    const tasks = 300;
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: "true"\ngpus: 0\n---\nx: [${Array.from({ length: tasks }, (_, i) => i + 1).join(', ')}]\n`);
+    const client = redis().client();
+    try {
+      const { sweep } = await submit(dir, prefix);
+      // The signal comes while reports (each of which may take the slot's next job) are on
+      // their way: a job taken then must go back to the queue before the agent leaves, not
+      // sit active under a lock nobody renews until it expires (60 s here).
+      for (let round = 0; round < 4; round++) {
+        const agent = await startAgent(redis().url, ['--cpu-slots', '4', '--prefix', prefix], { workdir: join(dir, `w${round}`) });
+        await waitFor(() => agent.logs().filter((entry) => entry.task !== undefined && entry.msg === 'task succeeded').length >= 20, 20_000, 'twenty tasks to succeed');
+        agent.child.kill('SIGTERM');
+        expect((await agent.done).code).toBe(0);
+        expect({ round, active: await client.llen(`${prefix}:tasks.default.0g:active`) }).toEqual({ round, active: 0 });
+        expect((await status(prefix, sweep)).sweeps[0]!.counts.running).toBe(0);
+      }
+      await startAgent(redis().url, ['--cpu-slots', '4', '--prefix', prefix], { workdir: join(dir, 'last') });
+      await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.succeeded === tasks, 30_000, 'every task to succeed');
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('moves a task to another agent when its agent is SIGKILLed, with no survivor and no overlap', async () => {
     const dir = tempDir();
     const prefix = 'crash';

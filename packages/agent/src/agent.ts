@@ -458,11 +458,12 @@ export class Agent {
       commandsOver: () => markEnded(),
       mayPassOn: () => this.mayPassOn(queue),
       release,
-      passOn: (next) => {
+      passOn: async (next) => {
         if (!held || this.state !== 'running') {
-          // We began to leave while the report was on its way: the job goes back to the queue.
+          // We began to leave while the report was on its way: the job goes back to the queue
+          // before the run ends, so that leaving waits for it (else its lock would have to expire).
           release();
-          void next.moveToWait(token).catch(() => undefined);
+          await next.moveToWait(token).catch((error: Error) => this.log.warn({ job: String(next.id), error: error.message }, 'could not give back a job taken while leaving; it returns when its lock expires'));
           return;
         }
         held = false;

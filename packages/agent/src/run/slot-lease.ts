@@ -14,6 +14,6 @@ export interface SlotLease {
   mayPassOn(): boolean;
   /** Gives the slot back to the agent (once; later calls do nothing). */
   release(): void;
-  /** Runs `job`, taken with this run's report, on this slot. */
-  passOn(job: Job<TaskJobData, TaskJobResult>): void;
+  /** Runs `job`, taken with this run's report, on this slot; or, if the agent began to leave, puts it back in the queue. */
+  passOn(job: Job<TaskJobData, TaskJobResult>): Promise<void>;
 }

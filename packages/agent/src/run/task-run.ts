@@ -359,7 +359,7 @@ export class TaskRun {
       this.ctx.log.warn({ queue: this.queue.name, error: error.message }, 'could not read the next job BullMQ gave us');
       return undefined;
     });
-    if (next) this.lease.passOn(next);
+    if (next) await this.lease.passOn(next);
     else this.lease.release();
   }
 
