@@ -456,18 +456,19 @@ export class Agent {
     };
     const lease: SlotLease = {
       commandsOver: () => markEnded(),
-      mayPassOn: () => this.mayPassOn(queue),
+      mayPassOn: () => held && this.mayPassOn(queue, allocation),
       release,
       passOn: async (next) => {
-        if (!held || this.state !== 'running') {
-          // We began to leave while the report was on its way: the job goes back to the queue
-          // before the run ends, so that leaving waits for it (else its lock would have to expire).
+        if (!held || !this.mayPassOn(queue, allocation)) {
+          // Things changed while the report was on its way (we began to leave, a machine fault
+          // paused us, a GPU fell idle): the job goes back to the queue before the run ends, so
+          // that leaving waits for it (else its lock would have to expire).
           release();
-          await next.moveToWait(token).catch((error: Error) => this.log.warn({ job: String(next.id), error: error.message }, 'could not give back a job taken while leaving; it returns when its lock expires'));
+          await next.moveToWait(token).catch((error: Error) => this.log.warn({ job: String(next.id), error: error.message }, 'could not give back a job taken with a report; it returns when its lock expires'));
           return;
         }
-        held = false;
         this.startRun(queue, next, token, allocation);
+        held = false;
       },
     };
     this.launch(new TaskRun(this.context(), queue, job, token, allocation, lease), release, ended);
@@ -477,10 +478,17 @@ export class Agent {
    * Whether a slot whose task succeeded may go straight to its queue's next job, taken with
    * the report, instead of back to the fetch loop. Only where the loop would choose the same:
    * while running and not paused, with that queue the one the loop tries first (it gave the
-   * last job), and without --min-free-mem, whose memory check the loop makes before a fetch.
+   * last job), GPUs no more loaded than the loop would pick, and without --min-free-mem,
+   * whose memory check the loop makes before a fetch.
    */
-  private mayPassOn(queue: ServedQueue): boolean {
-    return this.state === 'running' && this.pausedUntil <= Date.now() && this.options.minFreeMiB === undefined && this.recentQueues[0] === queue.name;
+  private mayPassOn(queue: ServedQueue, allocation: Allocation): boolean {
+    return (
+      this.state === 'running' &&
+      this.pausedUntil <= Date.now() &&
+      this.options.minFreeMiB === undefined &&
+      this.recentQueues[0] === queue.name &&
+      this.allocator.isLeastLoaded(allocation)
+    );
   }
 
   private launch(run: TaskRun, free: () => void, ended: Promise<void>): void {

@@ -66,6 +66,24 @@ export class SlotAllocator {
     return { gpus };
   }
 
+  /**
+   * Whether `allocation`, were it given back now, is as good as what `allocate` would pick
+   * for a task of its size: none of its GPUs held back, and no less loaded GPU left idle.
+   * A slot may then go straight to the queue's next task.
+   */
+  isLeastLoaded(allocation: Allocation): boolean {
+    if (allocation.gpus.length === 0) return true;
+    if (allocation.gpus.some((gpu) => this.unusable.has(gpu))) return false;
+    this.release(allocation);
+    try {
+      const best = this.freeGpus().slice(0, allocation.gpus.length).map((gpu) => this.load(gpu));
+      const ours = allocation.gpus.map((gpu) => this.load(gpu)).sort((a, b) => a - b);
+      return best.every((load, i) => ours[i]! <= load + 1e-9);
+    } finally {
+      for (const gpu of allocation.gpus) this.used.set(gpu, this.used.get(gpu)! + 1);
+    }
+  }
+
   release(allocation: Allocation): void {
     if (allocation.gpus.length === 0) {
       this.cpuUsed = Math.max(0, this.cpuUsed - 1);

@@ -59,3 +59,17 @@ export async function nextJobOf(worker: Worker<TaskJobData, TaskJobResult>, answ
   if (!jobData) return undefined;
   return (worker as unknown as JobMaker).nextJobFromJobData(jobData, jobId, token);
 }
+
+/** The id of the job a completion with `fetchNext` took, read from the raw answer alone (no parsing of its data). */
+export function nextJobIdOf(answer: unknown): string | undefined {
+  if (!Array.isArray(answer)) return undefined;
+  const [jobData, jobId] = raw2NextJobData(answer) as [unknown, string | undefined];
+  return jobData && jobId ? String(jobId) : undefined;
+}
+
+/** Puts a job a completion took for `token` back in its queue at once (else it waits for its lock to expire). */
+export async function returnTakenJob(worker: Worker<TaskJobData, TaskJobResult>, answer: unknown, token: string): Promise<string | undefined> {
+  const jobId = nextJobIdOf(answer);
+  if (jobId !== undefined) await worker.backend.moveJobFromActiveToWait(jobId, token);
+  return jobId;
+}

@@ -22,7 +22,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { ServedQueue } from '../fetch/served-queue.js';
 import type { Allocation } from '../gpu/slot-allocator.js';
 import type { AgentContext } from './agent-context.js';
-import { completionError, nextJobOf, queueCompleteJob } from './complete-job.js';
+import { completionError, nextJobOf, queueCompleteJob, returnTakenJob } from './complete-job.js';
 import { LogShipper } from './log-shipper.js';
 import type { SlotLease } from './slot-lease.js';
 import { sweepInfo } from './sweep-info.js';
@@ -246,7 +246,8 @@ export class TaskRun {
         }
       },
     });
-    // Log shipping and command records finish while the next task already starts on these GPUs.
+    // Log shipping and command records finish while the next task already starts on these GPUs
+    // (or, when the task succeeded, while its report takes the next job for them).
     return outcome;
   }
 
@@ -313,7 +314,8 @@ export class TaskRun {
   private async plan(data: TaskJobData, outcome: TaskOutcome, attempt: number): Promise<ReportPlan> {
     const { job } = this;
     const stop = this.stopReason;
-    if (stop?.kind === 'hand-back') {
+    // A stop that came after every command had succeeded stopped nothing: the task is done.
+    if (stop?.kind === 'hand-back' && outcome.state !== 'succeeded') {
       return { state: 'waiting', fields: { reason: stop.reason }, bullmq: () => job.moveToWait(this.token), said: 'task handed back to the queue', detail: {} };
     }
     const fields = await this.resultFields(data, outcome);
@@ -354,13 +356,20 @@ export class TaskRun {
 
   /** Starts the job the completion took (if the queue had one) on this slot; the slot goes back otherwise. */
   private async passSlotOn(answer: unknown): Promise<void> {
-    const next = await nextJobOf(this.queue.worker, answer, this.token).catch((error: Error) => {
-      // The job stays active under our token; BullMQ's stalled check gives it back.
-      this.ctx.log.warn({ queue: this.queue.name, error: error.message }, 'could not read the next job BullMQ gave us');
+    const next = await nextJobOf(this.queue.worker, answer, this.token).catch(async (error: Error) => {
+      this.ctx.log.warn({ queue: this.queue.name, error: error.message }, 'could not read the next job BullMQ gave us; it goes back to the queue');
+      await this.returnTaken(answer);
       return undefined;
     });
     if (next) await this.lease.passOn(next);
     else this.lease.release();
+  }
+
+  /** A job our completion took for this slot goes back to the queue now; failing that, when its lock expires. */
+  private async returnTaken(answer: unknown): Promise<void> {
+    await returnTakenJob(this.queue.worker, answer, this.token).catch((error: Error) =>
+      this.ctx.log.warn({ queue: this.queue.name, error: error.message }, 'could not give back the job taken with a report; it returns when its lock expires'),
+    );
   }
 
   private async report(data: TaskJobData, taskKey: string, outcome: TaskOutcome, attempt: number): Promise<void> {
@@ -370,6 +379,7 @@ export class TaskRun {
     // Earlier commands' records must land before the task's end.
     await Promise.allSettled(this.shipping);
     if (this.stopReason?.kind === 'lost') {
+      this.lease.release();
       await this.sendAlone(heldEnd);
       ctx.metrics.runEnded('lost');
       return; // the job is no longer ours to report
@@ -386,10 +396,15 @@ export class TaskRun {
     void this.finish(pipeline, taskKey, plan.state, plan.fields);
     const completeAt = pipeline.length;
     const fetchNext = plan.complete !== undefined && this.keepingSlot && this.lease.mayPassOn();
+    // A slot kept for a next job that this report will not take is free now, not after the round trip.
+    if (!fetchNext) this.lease.release();
     if (plan.complete) queueCompleteJob(pipeline, this.queue.worker, job, plan.complete, this.token, fetchNext);
     const answers = (await pipeline.exec()) ?? [];
     const [finishError, finished] = answers[finishAt] ?? [new Error('Redis gave no answer to the finish step')];
-    if (finishError) throw finishError;
+    if (finishError) {
+      if (fetchNext) await this.returnTaken(answers[completeAt]?.[1]);
+      throw finishError;
+    }
     if (finished === -1) {
       // The lock expired while we ran (a frozen process, a cut network): the task may already
       // run elsewhere, or will once BullMQ finds it stalled. Reporting now could end it wrongly
