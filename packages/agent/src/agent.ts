@@ -454,12 +454,13 @@ export class Agent {
       this.allocator.release(allocation);
       this.slotFreed();
     };
+    const mayPassOn = () => held && this.mayPassOn(queue, allocation);
     const lease: SlotLease = {
       commandsOver: () => markEnded(),
-      mayPassOn: () => held && this.mayPassOn(queue, allocation),
+      mayPassOn,
       release,
       passOn: async (next) => {
-        if (!held || !this.mayPassOn(queue, allocation)) {
+        if (!mayPassOn()) {
           // Things changed while the report was on its way (we began to leave, a machine fault
           // paused us, a GPU fell idle): the job goes back to the queue before the run ends, so
           // that leaving waits for it (else its lock would have to expire).

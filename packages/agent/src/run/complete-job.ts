@@ -52,24 +52,21 @@ interface JobMaker {
   nextJobFromJobData(jobData?: unknown, jobId?: string, token?: string): Promise<Job<TaskJobData, TaskJobResult> | undefined>;
 }
 
+/** The raw data and id of the job a completion with `fetchNext` took; undefined when the queue had none. */
+function takenJob(answer: unknown): { jobData: unknown; jobId: string } | undefined {
+  if (!Array.isArray(answer)) return undefined;
+  const [jobData, jobId] = raw2NextJobData(answer) as [unknown, string | undefined];
+  return jobData && jobId ? { jobData, jobId: String(jobId) } : undefined;
+}
+
 /** The next job a completion with `fetchNext` took, as `worker.getNextJob` would return it; undefined when the queue had none. */
 export async function nextJobOf(worker: Worker<TaskJobData, TaskJobResult>, answer: unknown, token: string): Promise<Job<TaskJobData, TaskJobResult> | undefined> {
-  if (!Array.isArray(answer)) return undefined;
-  const [jobData, jobId] = raw2NextJobData(answer) as [unknown, string | undefined];
-  if (!jobData) return undefined;
-  return (worker as unknown as JobMaker).nextJobFromJobData(jobData, jobId, token);
+  const taken = takenJob(answer);
+  return taken && (worker as unknown as JobMaker).nextJobFromJobData(taken.jobData, taken.jobId, token);
 }
 
-/** The id of the job a completion with `fetchNext` took, read from the raw answer alone (no parsing of its data). */
-export function nextJobIdOf(answer: unknown): string | undefined {
-  if (!Array.isArray(answer)) return undefined;
-  const [jobData, jobId] = raw2NextJobData(answer) as [unknown, string | undefined];
-  return jobData && jobId ? String(jobId) : undefined;
-}
-
-/** Puts a job a completion took for `token` back in its queue at once (else it waits for its lock to expire). */
-export async function returnTakenJob(worker: Worker<TaskJobData, TaskJobResult>, answer: unknown, token: string): Promise<string | undefined> {
-  const jobId = nextJobIdOf(answer);
-  if (jobId !== undefined) await worker.backend.moveJobFromActiveToWait(jobId, token);
-  return jobId;
+/** Puts a job a completion took for `token` back in its queue at once (else it waits for its lock to expire); needs only its id. */
+export async function returnTakenJob(worker: Worker<TaskJobData, TaskJobResult>, answer: unknown, token: string): Promise<void> {
+  const taken = takenJob(answer);
+  if (taken) await worker.backend.moveJobFromActiveToWait(taken.jobId, token);
 }

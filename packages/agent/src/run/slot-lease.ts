@@ -10,10 +10,10 @@ import type { Job } from 'bullmq';
 export interface SlotLease {
   /** The run's commands are over (a drain waits for this, not for the report). */
   commandsOver(): void;
-  /** Whether the slot may go to the queue's next job; asked when the commands end and when the report is sent. */
+  /** Whether the slot is still held and may go to the queue's next job; asked when the commands end and when the report is sent. */
   mayPassOn(): boolean;
-  /** Gives the slot back to the agent (once; later calls do nothing). */
+  /** Gives the slot back to the agent (once; later calls do nothing); also marks the commands over. */
   release(): void;
-  /** Runs `job`, taken with this run's report, on this slot; or, if the agent began to leave, puts it back in the queue. */
+  /** Runs `job`, taken with this run's report, on this slot; or, if the slot may no longer pass on, puts it back in the queue. */
   passOn(job: Job<TaskJobData, TaskJobResult>): Promise<void>;
 }

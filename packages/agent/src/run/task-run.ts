@@ -67,8 +67,6 @@ export class TaskRun {
   private stopReason: StopReason | undefined;
   /** The last command that ended: its last log lines and record wait to go with the task's end. */
   private heldEnd: HeldEnd | undefined;
-  /** The task succeeded and the slot stays ours until the report, which may take the queue's next job for it. */
-  private keepingSlot = false;
   readonly startedAt = new Date().toISOString();
   readonly taskName: string;
   readonly taskId: string;
@@ -155,7 +153,6 @@ export class TaskRun {
       outcome = await this.execute(data, taskKey, started.attempt);
       this.commandsOver(outcome);
     } catch (error) {
-      this.lease.commandsOver();
       this.lease.release();
       if (isMachineFault(error)) return this.giveBack(taskKey, (error as Error).message);
       ctx.log.error({ task: data.task.name, error: (error as Error).message }, 'could not run the task');
@@ -177,8 +174,7 @@ export class TaskRun {
    */
   private commandsOver(outcome: TaskOutcome): void {
     this.lease.commandsOver();
-    this.keepingSlot = outcome.state === 'succeeded' && !this.stopReason && this.lease.mayPassOn();
-    if (!this.keepingSlot) this.lease.release();
+    if (outcome.state !== 'succeeded' || this.stopReason || !this.lease.mayPassOn()) this.lease.release();
   }
 
   /**
@@ -395,7 +391,8 @@ export class TaskRun {
     const finishAt = pipeline.length;
     void this.finish(pipeline, taskKey, plan.state, plan.fields);
     const completeAt = pipeline.length;
-    const fetchNext = plan.complete !== undefined && this.keepingSlot && this.lease.mayPassOn();
+    // The lease is still held only if the slot was kept when the commands ended.
+    const fetchNext = plan.complete !== undefined && this.lease.mayPassOn();
     // A slot kept for a next job that this report will not take is free now, not after the round trip.
     if (!fetchNext) this.lease.release();
     if (plan.complete) queueCompleteJob(pipeline, this.queue.worker, job, plan.complete, this.token, fetchNext);
