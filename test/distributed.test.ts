@@ -51,6 +51,11 @@ async function runOneMarkedTask(prefix: string, seconds: number, agentArgs: stri
   return { dir, marker, agent, sweep };
 }
 
+/** params.yaml with `tasks` CPU-only tasks (x = 1..tasks) running `command`. */
+function writeCpuSweep(dir: string, command: string, tasks: number): void {
+  writeFileSync(join(dir, 'params.yaml'), `template:\n  run: ${JSON.stringify(command)}\ngpus: 0\n---\nx: [${Array.from({ length: tasks }, (_, i) => i + 1).join(', ')}]\n`);
+}
+
 describe('distributed mode', () => {
   it('runs 1-GPU, 2-GPU and CPU tasks on valid GPU sets, never over a GPU\'s slots', async () => {
     const dir = tempDir();
@@ -141,7 +146,7 @@ z: [1, 2, 3, 4]
   it('takes each next job with the last one\'s report: four Redis scripts per task, not five', async () => {
     const dir = tempDir();
     const tasks = 40;
-    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: echo {x}\ngpus: 0\n---\nx: [${Array.from({ length: tasks }, (_, i) => i + 1).join(', ')}]\n`);
+    writeCpuSweep(dir, 'echo {x}', tasks);
     const url = quietRedis().url;
     await startAgent(url, ['--cpu-slots', '1', '--prefix', 'chained'], { workdir: join(dir, 'w') });
     const client = quietRedis().client();
@@ -164,7 +169,7 @@ z: [1, 2, 3, 4]
     const dir = tempDir();
     const prefix = 'drainchain';
     const tasks = 300;
-    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: "true"\ngpus: 0\n---\nx: [${Array.from({ length: tasks }, (_, i) => i + 1).join(', ')}]\n`);
+    writeCpuSweep(dir, 'true', tasks);
     const client = redis().client();
     try {
       const { sweep } = await submit(dir, prefix);
