@@ -142,6 +142,24 @@ describe('coord logs', () => {
     expect(peakKiB).toBeLessThan(400 * 1024);
   });
 
+  it("keeps two commands' logs apart when both print many chunks at once", async () => {
+    const dir = tempDir();
+    const prefix = 'logpair';
+    // 60,000 lines of about 20 bytes each: some twenty 64 KiB reads per log, on two slots at once.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: for i in $(seq 1 60000); do echo "task {x} line $i"; done\n---\nx: [1, 2]\n');
+    await startAgent(redis().url, ['--gpus', '0,1', '--log-lines', '20000', ...cli(prefix).slice(2)], { workdir: join(dir, 'agent') });
+    const sweep = await submit(dir, prefix);
+    const done = await settled(prefix, sweep);
+    expect(done.tasks.map((task) => task.state)).toEqual(['succeeded', 'succeeded']);
+    for (const x of [1, 2]) {
+      const logs = await coord(['logs', `X_${x}`, ...cli(prefix)]);
+      const lines = logs.stdout.trim().split('\n').filter((line) => !line.startsWith('---'));
+      expect(lines.length).toBeGreaterThan(19_000);
+      expect(lines.filter((line) => !line.startsWith(`task ${x} line `))).toEqual([]);
+      expect(lines.at(-1)).toBe(`task ${x} line 60000`);
+    }
+  });
+
   it('explains a missing sweep and an ambiguous task prefix in one line', async () => {
     const missing = await coord(['status', 'nosuchsweep', ...cli('logs')]);
     expect(missing.code).toBe(1);
