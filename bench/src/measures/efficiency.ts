@@ -20,6 +20,12 @@ export interface EfficiencyResult {
   ratioToFloor: number;
   /** Every round's ratio, in the order measured. */
   roundRatios: number[];
+  /** Where ours spends the time the floor does not (from the task records): the first start after submit, */
+  firstStartSeconds: number;
+  /** the moment every slot had its first task, */
+  allBusySeconds: number;
+  /** and a task's mean length from the agent's launch to its exit (`sleep 1` plus starting and reaping). */
+  meanTaskSeconds: number;
 }
 
 export async function measureEfficiency(tasks: number, rounds: number): Promise<EfficiencyResult> {
@@ -41,8 +47,9 @@ async function measureRound(tasks: number): Promise<Omit<EfficiencyResult, 'roun
     const submitted = await coord(['submit', 'params.yaml', '--json', '--redis', redis.url, '--prefix', prefix], { cwd: dir });
     const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
     await waitForSweep(redis.client, prefix, sweep, tasks, tasks * 1000);
-    const lastEnd = Math.max(...(await taskTimes(redis.client, prefix, sweep)).map((t) => t.end));
-    const seconds = (lastEnd - started) / 1000;
+    const times = await taskTimes(redis.client, prefix, sweep);
+    const starts = times.map((t) => t.start).sort((a, b) => a - b);
+    const seconds = (Math.max(...times.map((t) => t.end)) - started) / 1000;
     const floor = await run('bash', ['-c', `seq ${tasks} | xargs -P ${slots} -I{} bash -c 'sleep 1'`]);
     const idealSeconds = tasks / slots;
     return {
@@ -54,6 +61,9 @@ async function measureRound(tasks: number): Promise<Omit<EfficiencyResult, 'roun
       floorSeconds: floor.seconds,
       floorEfficiency: idealSeconds / floor.seconds,
       ratioToFloor: floor.seconds / seconds,
+      firstStartSeconds: (starts[0]! - started) / 1000,
+      allBusySeconds: (starts[Math.min(slots, starts.length) - 1]! - started) / 1000,
+      meanTaskSeconds: times.reduce((sum, t) => sum + t.end - t.start, 0) / times.length / 1000,
     };
   } finally {
     await Promise.all(agents.map((agent) => stopProcess(agent)));
