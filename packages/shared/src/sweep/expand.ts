@@ -98,7 +98,9 @@ function checkCommandNames(sweep: SweepFile, names: string[] | undefined): void 
 function applyAliases(
   sweep: SweepFile,
   spec: Map<string, PyValue>,
-  lines: Map<string, number>,
+  /** Where each param was set, for messages; aliases record the lines of what they set. */
+  setLines: Map<string, number>,
+  lineOf: (param: string) => number | undefined,
   report: (line: number, message: string) => void,
 ): boolean {
   const updates = new Map<string, PyValue>();
@@ -111,13 +113,13 @@ function applyAliases(
     const found = alias.cases.find((c) => pyEquals(c.value, value));
     if (!found) {
       const cases = alias.cases.map((c) => pyStr(c.value));
-      report(lines.get(key) ?? alias.line, `alias "${key}" has no case "${pyStr(value)}"${didYouMean(pyStr(value), cases)}; its cases are: ${cases.join(', ')}`);
+      report(lineOf(key) ?? alias.line, `alias "${key}" has no case "${pyStr(value)}"${didYouMean(pyStr(value), cases)}; its cases are: ${cases.join(', ')}`);
       ok = false;
       continue;
     }
     for (const [param, paramValue] of found.params) {
       updates.set(param, paramValue);
-      lines.set(param, found.line);
+      setLines.set(param, found.line);
     }
   }
   for (const key of aliasKeys) spec.delete(key);
@@ -192,7 +194,8 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
   }
 
   const checkedTemplates = new Set<string>();
-  const seen = new Map<string, Set<string>>();
+  /** Params (specHash) -> the output of the first task with them. */
+  const seen = new Map<string, string>();
   const entries: SweepEntry[] = [];
   for (const { document, size } of plans) {
     const selected = options.commands ?? (document.commands && document.commands.length > 0 ? document.commands : undefined);
@@ -204,6 +207,10 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
     }
     const indices = options.sample === undefined ? undefined : sampleIndices(size, options.sample, mixSeed(seed!, document.index));
     const count = indices === undefined ? size : indices.length;
+    const documentLines = new Map<string, number>(document.params.map((p) => [p.key, p.line]));
+    // The params the document's commands use are the same in every task of it.
+    const used = new Set(commandTemplates.flatMap((template) => [...template.valueParams, ...template.flagParams]));
+    let unusedNoted = false;
     for (let i = 0; i < count; i++) {
       const combination: Combination = combinationAt(document.params, indices === undefined ? i : indices[i]!);
       const name = taskName(combination, options.pathExists);
@@ -213,23 +220,24 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
         tooLong.push({ file: sweep.path, line: document.params[0]?.line ?? document.line, message: `the task name ${name.slice(0, 40)}... is ${Buffer.byteLength(longestFile)} bytes as a file name, over the ${MAX_FILE_NAME_BYTES} that file systems allow: shorten the values or keys (names keep the last 100 characters of text, but multi-byte characters count more)` });
       }
       const spec = new Map<string, PyValue>(combination);
-      const lines = new Map<string, number>(document.params.map((p) => [p.key, p.line]));
-      if (!applyAliases(sweep, spec, lines, report)) continue;
+      // Lines of params that aliases and defaults set in this task; the rest are the document's.
+      const setLines = new Map<string, number>();
+      const lineOf = (param: string) => setLines.get(param) ?? documentLines.get(param);
+      if (!applyAliases(sweep, spec, setLines, lineOf, report)) continue;
       for (const [key, { value, line }] of sweep.defaults) {
         if (!spec.has(key)) {
           spec.set(key, value);
-          lines.set(key, line);
+          setLines.set(key, line);
         }
       }
       const hash = specHash(spec);
-      const outputs = seen.get(hash);
-      if (outputs === undefined) seen.set(hash, new Set([output]));
-      else if (!outputs.has(output)) continue; // same params under another name: the runner drops it
+      const firstOutput = seen.get(hash);
+      if (firstOutput === undefined) seen.set(hash, output);
+      else if (firstOutput !== output) continue; // same params under another name: the runner drops it
       spec.set('_name', name);
       spec.set('_time', options.datetime);
       spec.set('_output', output);
       spec.set('_datetime', options.datetime);
-      const used = new Set<string>();
       const commands: RenderedCommand[] = [];
       for (const template of commandTemplates) {
         const { command, problems: renderProblems } = renderTemplate(template, spec);
@@ -248,31 +256,33 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
             );
           } else {
             const what = problem.type === 'null' ? 'empty (null)' : `a ${problem.type}`;
-            reportPerTask(`type\0${problem.param}\0${problem.type}`, lines.get(problem.param) ?? template.line, name, (tasks) =>
+            reportPerTask(`type\0${problem.param}\0${problem.type}`, lineOf(problem.param) ?? template.line, name, (tasks) =>
               `"${problem.param}" is ${what} ${tasks}, which ${problem.placeholder} cannot put on a command line: give it a number or text${problem.type === 'date' ? ' (quote dates)' : ''}`,
             );
           }
         }
-        for (const param of [...template.valueParams, ...template.flagParams]) used.add(param);
         if (Buffer.byteLength(command) > MAX_ARGUMENT_BYTES && !tooLong.some((p) => p.message.includes(`template "${template.name}"`))) {
           // Point at the longest value: that is what to shorten.
           const longest = [...spec.entries()].reduce((a, b) => (String(b[1]).length > String(a[1]).length ? b : a));
           tooLong.push({
             file: sweep.path,
-            line: lines.get(longest[0]) ?? template.line,
+            line: lineOf(longest[0]) ?? template.line,
             message: `"${longest[0]}" is too long for a command line: template "${template.name}" renders to ${Buffer.byteLength(command)} bytes in task ${name.slice(0, 60)}..., and Linux takes at most ${MAX_ARGUMENT_BYTES} bytes per command line; pass large values through files`,
           });
         }
         commands.push({ name: template.name, script: command });
       }
-      for (const param of document.params) {
-        const alias = sweep.aliases.get(param.key);
-        const isUsed = used.has(param.key) || (alias !== undefined && alias.targets.some((target) => used.has(target)));
-        if (isUsed) continue;
-        const entry = unusedParams.get(param.key) ?? { lines: new Set<number>(), commands: new Set<string>() };
-        entry.lines.add(param.line);
-        for (const template of commandTemplates) entry.commands.add(template.name);
-        unusedParams.set(param.key, entry);
+      if (!unusedNoted) {
+        unusedNoted = true;
+        for (const param of document.params) {
+          const alias = sweep.aliases.get(param.key);
+          const isUsed = used.has(param.key) || (alias !== undefined && alias.targets.some((target) => used.has(target)));
+          if (isUsed) continue;
+          const entry = unusedParams.get(param.key) ?? { lines: new Set<number>(), commands: new Set<string>() };
+          entry.lines.add(param.line);
+          for (const template of commandTemplates) entry.commands.add(template.name);
+          unusedParams.set(param.key, entry);
+        }
       }
       entries.push({ name, output, params: spec, commands, document });
     }

@@ -5,6 +5,7 @@
  */
 import { formatG, pyStr, pyTitle } from './python-format.js';
 import type { PyValue } from './py-value.js';
+import { TextCache } from './text-cache.js';
 
 /** Asks whether a string names an existing path (on the machine that expands the sweep). */
 export type PathExists = (path: string) => boolean;
@@ -17,6 +18,12 @@ export const MAX_VALUE_NAME_LENGTH = 100;
  * characters title-cased when it is longer than two; the last piece is title-cased whole.
  */
 export function nameKey(key: string): string {
+  return keyNames.text(key, shortenKey);
+}
+
+const keyNames = new TextCache<string>();
+
+function shortenKey(key: string): string {
   let pieces = key.split('-');
   if (pieces.length === 1) pieces = key.split('_');
   const last = pieces.pop()!;

@@ -3,6 +3,7 @@
  * original runner wrote, so that existing output directories are recognised.
  */
 import { PyTimestamp, type PyValue } from './py-value.js';
+import { TextCache } from './text-cache.js';
 
 /** Python `str(value)`: what `{param}` and `[param]` insert for non-strings. */
 export function pyStr(value: PyValue): string {
@@ -38,11 +39,19 @@ function stringRepr(text: string): string {
   return quote + out + quote;
 }
 
+/** Keyed by value once zero is handled: a Map takes 0 and -0 for one key. */
+const reprTexts = new TextCache<number>();
+const gTexts = new TextCache<number>();
+
 /** Python `repr(float)`: shortest round-trip digits, fixed between 1e-4 and 1e16. */
 export function floatRepr(x: number): string {
   if (Number.isNaN(x)) return 'nan';
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  return reprTexts.text(x, nonZeroFloatRepr);
+}
+
+function nonZeroFloatRepr(x: number): string {
   const sign = x < 0 ? '-' : '';
   const [mantissa, exponentText] = Math.abs(x).toExponential().split('e') as [string, string];
   const digits = mantissa.replace('.', '');
@@ -57,6 +66,10 @@ export function formatG(value: number | bigint): string {
   if (Number.isNaN(x)) return 'nan';
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';
+  return gTexts.text(x, nonZeroFormatG);
+}
+
+function nonZeroFormatG(x: number): string {
   const precision = 6;
   const sign = x < 0 ? '-' : '';
   const { digits, exponent } = roundSignificant(exactDecimal(Math.abs(x)), precision);
