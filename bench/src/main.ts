@@ -67,7 +67,9 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const results: Record<string, unknown> = { date: new Date().toISOString(), quick, cpus: cpus().length, node: process.version };
+  // The command as typed, so a results file says what produced it.
+  const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
+  const results: Record<string, unknown> = { date: new Date().toISOString(), command, quick, cpus: cpus().length, node: process.version };
   const rows: Row[] = [];
   const failures: string[] = [];
   /** One measurement failing (a timeout on a loaded machine) must not lose the others. */
