@@ -366,3 +366,38 @@ describe('ACL users', () => {
     await denied(agent.subscribe('other:control'));
   });
 });
+
+// =============================================================================================
+describe('a password the Redis server does not need', () => {
+  let url: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    await startServer(port, ['--port', String(port)]);
+    url = `redis://:not-needed-pw@127.0.0.1:${port}`;
+  });
+
+  it('coord and the agent run the sweep and say so once, in their own words', async () => {
+    const dir = tempDir();
+    writeSweep(dir, SMALL_SWEEP);
+    const submitted = await coord(['submit', 'params.yaml', '-o', 'out', '--json', '--redis', url], { cwd: dir });
+    expect(submitted.code, submitted.stderr).toBe(0);
+    // ioredis alone printed one "[WARN] ... does not require a password" line per connection.
+    expect(submitted.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^warning: this Redis server needs no password, but one was given and is ignored/)]);
+    const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
+
+    const agent = await startAgent(url, ['--gpus', '0,1'], { workdir: dir });
+    await waitFor(async () => {
+      const status = await coord(['status', sweep, '--json', '--redis', url]);
+      return parseStatus(status).sweeps[0]!.counts.succeeded === 3;
+    }, 20_000, 'the sweep to finish');
+    agent.child.kill('SIGTERM');
+    await agent.done;
+    const lines = agent.stderr().trim().split('\n');
+    expect(lines.filter((line) => !line.startsWith('{')), agent.stderr()).toEqual([]);
+    const warnings = agent.logs().filter((entry) => /needs no password/.test(String(entry.msg)));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.level).toBe(40); // warn
+    expect(agent.stderr()).not.toContain('not-needed-pw');
+  });
+});

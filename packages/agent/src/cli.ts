@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { connectionSettings, DEFAULT_PREFIX, describeFailure, EXIT_UNREACHABLE, isLoopback, isUsageError, loadSecrets, prepareWritableDirectory, signatureProblem, UsageError } from '@sweep-runner/shared';
+import { connectionSettings, DEFAULT_PREFIX, describeFailure, EXIT_UNREACHABLE, isLoopback, isUsageError, loadSecrets, onRedisClientWarning, prepareWritableDirectory, signatureProblem, UsageError } from '@sweep-runner/shared';
 import { customAlphabet } from 'nanoid';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -57,6 +57,8 @@ const argv = await yargs(hideBin(process.argv))
 async function main(): Promise<void> {
   const format: LogFormat = argv['log-format'] ?? (process.stderr.isTTY ? 'pretty' : 'json');
   const log = createLogger(format);
+  // ioredis' own warnings (a password Redis does not need) become one line of our log.
+  onRedisClientWarning((text) => log.warn(text));
   const gpuSlots = await parseGpuSlots(argv.gpus);
   const cpuSlots = argv['cpu-slots'];
   if (!Number.isInteger(cpuSlots) || cpuSlots < 0) throw new UsageError('--cpu-slots must be a whole number');

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { Redis, RedisOptions } from 'ioredis';
 import { ExitError, UsageError } from '../errors.js';
+import { routeRedisClientWarnings } from './client-warnings.js';
 import { fsReason } from '../fs-reason.js';
 import { DEFAULT_REDIS_URL, describeRedis, parseRedisUrl, type RedisTarget } from './redis-url.js';
 
@@ -100,6 +101,7 @@ export function describeFailure(error: unknown): Failure {
 /** A connection for a CLI command: connected and answering within `timeoutMs`, or an ExitError. */
 export async function connectForCommand(settings: ConnectionSettings, timeoutMs = 4000): Promise<Redis> {
   let lastError: Failure | undefined;
+  routeRedisClientWarnings();
   // Loaded here, not at start-up: commands that never touch Redis (coord run) start faster.
   const { Redis } = await import('./redis-client.js');
   const redis = new Redis({
@@ -136,6 +138,7 @@ export async function connectForCommand(settings: ConnectionSettings, timeoutMs 
  */
 export async function connectForDaemon(settings: ConnectionSettings, onRetry: (attempt: number, delayMs: number, error: string) => void): Promise<Redis> {
   let lastError = 'connection closed';
+  routeRedisClientWarnings();
   const { Redis } = await import('./redis-client.js');
   const redis = new Redis({
     ...redisOptions(settings),
