@@ -401,3 +401,26 @@ describe('a password the Redis server does not need', () => {
     expect(agent.stderr()).not.toContain('not-needed-pw');
   });
 });
+
+// =============================================================================================
+describe('a Redis server that may evict keys', () => {
+  it('coord submit and the agent run the sweep and say once that keys could be lost', async () => {
+    const port = await freePort();
+    await startServer(port, ['--port', String(port), '--maxmemory-policy', 'volatile-lru']);
+    const url = `redis://127.0.0.1:${port}`;
+    const dir = tempDir();
+    writeSweep(dir, SMALL_SWEEP);
+    const words = 'this Redis server may drop keys when its memory is full (maxmemory-policy volatile-lru): queued tasks, their records, or the locks of running ones; set maxmemory-policy noeviction';
+    const agent = await startAgent(url, ['--gpus', '0,1'], { workdir: dir });
+    const submitted = await coord(['submit', 'params.yaml', '-o', 'out', '--json', '--redis', url], { cwd: dir });
+    expect(submitted.code, submitted.stderr).toBe(0);
+    expect(submitted.stderr).toBe(`warning: ${words}\n`);
+    const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
+    await waitFor(async () => parseStatus(await coord(['status', sweep, '--json', '--redis', url])).sweeps[0]!.counts.succeeded === 3, 20_000, 'the sweep to finish');
+    agent.child.kill('SIGTERM');
+    await agent.done;
+    expect(agent.stderr().trim().split('\n').filter((line) => !line.startsWith('{')), agent.stderr()).toEqual([]);
+    const warnings = agent.logs().filter((entry) => /maxmemory-policy/.test(String(entry.msg)));
+    expect(warnings.map((entry) => [entry.level, entry.msg])).toEqual([[40, words]]); // warn
+  });
+});

@@ -8,6 +8,7 @@ import {
   connectForDaemon,
   describeFailure,
   describeRedis,
+  evictionProblem,
   EXIT_UNREACHABLE,
   ExitError,
   createLauncher,
@@ -183,6 +184,8 @@ export class Agent {
       throw new ExitError(`cannot use Redis at ${target}: ${describeFailure(error).text}`, EXIT_UNREACHABLE);
     });
     await this.refuseTakenName();
+    const eviction = await evictionProblem(this.redis);
+    if (eviction) this.log.warn({ redis: target }, eviction);
     // The duplicates reconnect quietly: the main connection already logs every attempt.
     const quietRetry = { retryStrategy: (times: number) => Math.min(250 * 2 ** Math.min(times, 7), 15_000) };
     this.blocking = this.redis.duplicate(quietRetry);

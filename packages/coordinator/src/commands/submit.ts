@@ -1,6 +1,6 @@
 /** `coord submit`: expand a sweep and queue its tasks for agents, all or nothing. */
 import { readFileSync } from 'node:fs';
-import { assertRunnable, expandSweep, ExitError, readSweepFile, UNSUCCESSFUL_STATES } from '@sweep-runner/shared';
+import { assertRunnable, evictionProblem, expandSweep, ExitError, readSweepFile, UNSUCCESSFUL_STATES } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { waitForSweep } from '../distributed/wait-for-sweep.js';
 import { onInterrupt } from '../local/interrupt.js';
@@ -48,6 +48,8 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
   const sign = jobSigner(args);
   const { redis, keys } = await connect(args);
   try {
+    // Asked alongside the submission, on the same connection: no round trip of its own.
+    const eviction = evictionProblem(redis);
     const result = await submitSweep(redis, keys, {
       tasks: expansion.tasks,
       file,
@@ -60,6 +62,8 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
       ...(sign && { sign }),
       ...(priority !== undefined && { priority }),
     });
+    const evictionWarning = await eviction;
+    if (evictionWarning) printWarnings(terminal, [evictionWarning]);
     // Ctrl-C stops the following, not the sweep: say so, and how to pick it up again.
     // Listen before printing the sweep's name: whoever reads that line may press Ctrl-C at once.
     const stopFollowing = () => {
