@@ -9,6 +9,7 @@ import {
   describeFailure,
   describeRedis,
   evictionProblem,
+  redisErrorText,
   EXIT_UNREACHABLE,
   ExitError,
   createLauncher,
@@ -156,7 +157,7 @@ export class Agent {
     this.launcher =
       options.launcher ??
       createLauncher({ cwd: options.workdir, orphanTimeoutMs: options.lockMs / 2, graceMs: Math.min(5000, options.lockMs / 4) });
-    this.locks = new LockKeeper(options.lockMs, (error) => options.log.warn({ error: error.message }, 'lock renewal failed'));
+    this.locks = new LockKeeper(options.lockMs, (error) => options.log.warn({ error: redisErrorText(error) }, 'lock renewal failed'));
   }
 
   private get log(): Logger {
@@ -211,7 +212,7 @@ export class Agent {
         skipVersionCheck: true,
         name: options.name,
       });
-      worker.on('error', (error) => this.log.warn({ queue: name, error: error.message }, 'queue error'));
+      worker.on('error', (error) => this.log.warn({ queue: name, error: redisErrorText(error) }, 'queue error'));
       worker.on('stalled', (jobId) => void this.onStalled(jobId, worker.toKey(`${jobId}:lock`)));
       worker.on('failed', (job, error) => {
         if (job && !this.runs.has(String(job.id))) void this.onFailedElsewhere(String(job.id), error.message);
@@ -231,7 +232,7 @@ export class Agent {
       this.keys,
       options.heartbeatMs,
       () => this.record(),
-      (error) => this.log.warn({ error: error.message }, 'heartbeat failed'),
+      (error) => this.log.warn({ error: redisErrorText(error) }, 'heartbeat failed'),
       (seconds) => (this.metrics.redisLatency = seconds),
     );
     if (options.metricsPort !== undefined) {
@@ -436,7 +437,7 @@ export class Agent {
         await this.fetcher.wait(eligible);
       } catch (error) {
         if (this.state !== 'running') break;
-        this.log.warn({ error: (error as Error).message }, 'fetching jobs failed; trying again in 1s');
+        this.log.warn({ error: redisErrorText(error) }, 'fetching jobs failed; trying again in 1s');
         // A bounded pause before retrying after a Redis error, not a poll.
         await new Promise((resolve) => setTimeout(resolve, 1000));
       } finally {
@@ -499,7 +500,7 @@ export class Agent {
     const jobId = String(run.job.id);
     const done = run
       .run()
-      .catch((error: Error) => this.log.error({ task: run.taskName, error: error.message }, 'task run failed'))
+      .catch((error: Error) => this.log.error({ task: run.taskName, error: redisErrorText(error) }, 'task run failed'))
       .finally(() => {
         this.runs.delete(jobId);
         free();

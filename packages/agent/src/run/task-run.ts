@@ -11,6 +11,7 @@ import {
   MetricLines,
   metricsFromFile,
   payloadProblem,
+  redisErrorText,
   taskDir,
   taskScripts,
   type TaskJobData,
@@ -155,7 +156,7 @@ export class TaskRun {
     } catch (error) {
       this.lease.release();
       if (isMachineFault(error)) return this.giveBack(taskKey, (error as Error).message);
-      ctx.log.error({ task: data.task.name, error: (error as Error).message }, 'could not run the task');
+      ctx.log.error({ task: data.task.name, error: redisErrorText(error) }, 'could not run the task');
       outcome = { state: 'failed', commands: [], skipped: [] };
       this.sendHeldEnd();
       await Promise.allSettled(this.shipping);
@@ -267,7 +268,7 @@ export class TaskRun {
     this.shipping.push(
       this.takeHeldEnd()
         .then((queue) => this.sendAlone(queue))
-        .catch((error: Error) => this.ctx.log.warn({ task: this.taskName, error: error.message }, 'could not ship the end of a log')),
+        .catch((error: Error) => this.ctx.log.warn({ task: this.taskName, error: redisErrorText(error) }, 'could not ship the end of a log')),
     );
   }
 
@@ -276,7 +277,7 @@ export class TaskRun {
     if (!queue) return;
     const pipeline = this.ctx.redis.pipeline();
     queue(pipeline);
-    await pipeline.exec().catch((error: Error) => this.ctx.log.warn({ task: this.taskName, error: error.message }, 'could not record a command result'));
+    await pipeline.exec().catch((error: Error) => this.ctx.log.warn({ task: this.taskName, error: redisErrorText(error) }, 'could not record a command result'));
   }
 
   /** Writes our record; the Lua step first checks that the job's lock is still ours. */

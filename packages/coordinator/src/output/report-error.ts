@@ -1,5 +1,5 @@
 /** The single place that turns an error into a message and an exit code. No stack traces for users. */
-import { isUsageError, SweepFileError } from '@sweep-runner/shared';
+import { isRedisOutOfMemory, isUsageError, OUT_OF_MEMORY, SweepFileError } from '@sweep-runner/shared';
 
 export function reportError(program: string, error: unknown): number {
   if (error instanceof SweepFileError) {
@@ -15,6 +15,10 @@ export function reportError(program: string, error: unknown): number {
     const message = (error as Error).message;
     if (message) process.stderr.write(`${program}: ${message}\n`);
     return exitCode;
+  }
+  if (isRedisOutOfMemory(error)) {
+    process.stderr.write(`${program}: Redis is ${OUT_OF_MEMORY}, then run the command again\n`);
+    return 1;
   }
   const message = error instanceof Error ? error.message : String(error);
   const denied = /NOPERM (.*)$/.exec(message);

@@ -125,10 +125,13 @@ local key, p, id, token, newState, now = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARG
 if redis.call('GET', KEYS[2]) ~= token then return -1 end
 local state, current, sweep, index, name = unpack(redis.call('HMGET', key, 'state', 'token', 'sweep', 'index', 'name'))
 if state ~= 'running' or current ~= token then return 0 end
+-- The first write cannot grow memory: after it, Redis lets this script's writes through even
+-- at maxmemory, as it does for BullMQ's completion in the same round trip. Refused beside an
+-- accepted completion, the record would stay 'running' for good.
+redis.call('HDEL', key, 'token')
 for i = 6, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
 move(p, id, sweep, index, state, newState)
 redis.call('HSET', key, 'state', newState)
-redis.call('HDEL', key, 'token')
 if newState ~= 'waiting' then redis.call('HSET', key, 'endedAt', now) end
 if terminal(newState) then event(p, id, sweep, name, newState, redis.call('HGET', key, 'reason') or '') end
 return 1
