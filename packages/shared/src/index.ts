@@ -30,7 +30,7 @@ export * from './exec/task-files.js';
 export * from './queue/agent-record.js';
 export * from './queue/client-warnings.js';
 export * from './queue/eviction-policy.js';
-export * from './queue/out-of-memory.js';
+export * from './queue/redis-refusal.js';
 export * from './queue/connect.js';
 export * from './queue/keys.js';
 export * from './queue/payload.js';

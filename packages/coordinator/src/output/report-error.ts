@@ -1,5 +1,5 @@
 /** The single place that turns an error into a message and an exit code. No stack traces for users. */
-import { isRedisOutOfMemory, isUsageError, OUT_OF_MEMORY, SweepFileError } from '@sweep-runner/shared';
+import { isUsageError, redisRefusal, SweepFileError } from '@sweep-runner/shared';
 
 export function reportError(program: string, error: unknown): number {
   if (error instanceof SweepFileError) {
@@ -16,8 +16,9 @@ export function reportError(program: string, error: unknown): number {
     if (message) process.stderr.write(`${program}: ${message}\n`);
     return exitCode;
   }
-  if (isRedisOutOfMemory(error)) {
-    process.stderr.write(`${program}: Redis is ${OUT_OF_MEMORY}, then run the command again\n`);
+  const refusal = redisRefusal(error);
+  if (refusal) {
+    process.stderr.write(`${program}: Redis is ${refusal}\n`);
     return 1;
   }
   const message = error instanceof Error ? error.message : String(error);

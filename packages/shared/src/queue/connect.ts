@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import type { Redis, RedisOptions } from 'ioredis';
 import { ExitError, UsageError } from '../errors.js';
 import { routeRedisClientWarnings } from './client-warnings.js';
-import { isRedisOutOfMemory, OUT_OF_MEMORY } from './out-of-memory.js';
+import { redisRefusal } from './redis-refusal.js';
 import { fsReason } from '../fs-reason.js';
 import { DEFAULT_REDIS_URL, describeRedis, parseRedisUrl, type RedisTarget } from './redis-url.js';
 
@@ -86,7 +86,8 @@ const UNTRUSTED_CERTIFICATE = ['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIG
 export function describeFailure(error: unknown): Failure {
   const err = error as NodeJS.ErrnoException & { message: string };
   const message = String(err.message ?? err).split('\n')[0]!;
-  if (isRedisOutOfMemory(error)) return { refused: true, text: OUT_OF_MEMORY };
+  const refusal = redisRefusal(error);
+  if (refusal) return { refused: true, text: `it is ${refusal}` };
   if (/WRONGPASS|NOAUTH|invalid username-password/i.test(message)) return { refused: true, text: 'authentication failed: check the user and password in the URL' };
   if (/DB index is out of range/i.test(message)) return { refused: true, usage: true, text: 'the database number in the URL is out of range for this Redis (see its "databases" setting)' };
   if (/NOPERM/i.test(message)) return { refused: true, text: `permission denied: ${message}; check the Redis user's ACL (docs/redis-acl.md)` };

@@ -1,8 +1,10 @@
 /**
- * A Redis that reaches its maxmemory (noeviction: it refuses writes that would grow it) with
- * a sweep in flight, against a private redis-server whose limit the test moves with CONFIG SET:
- * commands say so in words and change nothing, the agent logs it in words, and when memory is
- * back every task ends as it should; none stays `running` for good.
+ * A Redis that refuses writes for what it is, not for anything we sent, against private
+ * redis-servers moved into that state with CONFIG SET and REPLICAOF:
+ * - at its maxmemory (noeviction) with a sweep in flight: commands say so in words and change
+ *   nothing, the agent logs it in words, and when memory is back every task ends as it
+ *   should; none stays `running` for good;
+ * - a read-only replica: one line naming it, from coord submit and from an agent.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,10 +15,11 @@ import { useRedis } from './helpers/redis-server.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const redis = useRedis();
+const replica = useRedis();
 const startAgent = useAgents();
 const tempDir = useTempDirs();
 
-const OUT_OF_MEMORY = 'out of memory: it refused a write that would take it past its maxmemory (OOM); raise maxmemory on the server or free memory there';
+const OUT_OF_MEMORY = 'out of memory: it refused a write that would take it past its maxmemory (OOM); raise maxmemory on the server or free memory there, then run the command again';
 
 interface StatusJson {
   sweeps: Array<{ id: string; counts: Record<string, number> }>;
@@ -47,11 +50,11 @@ describe('Redis out of memory', () => {
         const keysBefore = await client.dbsize();
         const refused = await coord(['submit', 'params.yaml', '-o', 'second', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
         expect(refused.code).toBe(1);
-        expect(refused.stderr).toBe(`coord: Redis is ${OUT_OF_MEMORY}, then run the command again\n`);
+        expect(refused.stderr).toBe(`coord: Redis is ${OUT_OF_MEMORY}\n`);
         expect(await client.dbsize()).toBe(keysBefore);
         const late = await runCli(AGENT, ['--cpu-slots', '1', '--prefix', prefix, '--redis', redis().url, '--workdir', tempDir(), '--log-format', 'json']);
         expect(late.code).toBe(3);
-        expect(late.stderr.split('\n').filter((line) => line && !line.startsWith('{'))).toEqual([`agent: cannot use Redis: ${OUT_OF_MEMORY}`]);
+        expect(late.stderr.split('\n').filter((line) => line && !line.startsWith('{'))).toEqual([`agent: cannot use Redis: it is ${OUT_OF_MEMORY}`]);
         await waitFor(() => agent.logs().some((entry) => String(entry.error ?? '').includes(OUT_OF_MEMORY)), 10_000, 'the agent to log the refusal in words');
         await new Promise((resolve) => setTimeout(resolve, 1500)); // the running tasks end and report meanwhile
       } finally {
@@ -61,6 +64,30 @@ describe('Redis out of memory', () => {
       // Each task succeeds, at worst after its lock expires and it runs again; none stays running.
       await waitFor(async () => (await counts(prefix, sweep)).succeeded === 4, 30_000, 'all four tasks to succeed');
       expect(agent.stderr().split('\n').filter((line) => line && !line.startsWith('{'))).toEqual([]);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
+
+describe('a read-only replica', () => {
+  it('coord submit and an agent say so in one line; coord status still reads', async () => {
+    const client = replica().client();
+    try {
+      // A replica of a primary that is not there: it stays read-only and keeps its (empty) data.
+      await client.replicaof('127.0.0.1', '1');
+      const dir = tempDir();
+      writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\n---\nx: [1, 2]\n');
+      const words = 'a read-only replica (READONLY): point --redis at the primary';
+      const submitted = await coord(['submit', 'params.yaml', '--redis', replica().url], { cwd: dir });
+      expect(submitted.code).toBe(1);
+      expect(submitted.stderr).toBe(`coord: Redis is ${words}\n`);
+      expect(await client.dbsize()).toBe(0);
+      const status = await coord(['status', '--json', '--redis', replica().url]);
+      expect(status.code, status.stderr).toBe(0);
+      const agent = await runCli(AGENT, ['--gpus', '0', '--redis', replica().url, '--workdir', tempDir(), '--log-format', 'json']);
+      expect(agent.code).toBe(3);
+      expect(agent.stderr.split('\n').filter((line) => line && !line.startsWith('{'))).toEqual([`agent: cannot use Redis: it is ${words}`]);
     } finally {
       client.disconnect();
     }

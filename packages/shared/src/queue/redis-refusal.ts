@@ -1,0 +1,30 @@
+/**
+ * Redis errors that describe the server's state rather than a bug of ours, each in words with
+ * what to do. Inside MULTI a refusal comes back as EXECABORT, with the refusals of the queued
+ * commands on `previousErrors` (ioredis); the transaction then changed nothing.
+ */
+const REFUSALS: ReadonlyArray<readonly [code: string, text: string]> = [
+  ['OOM', 'out of memory: it refused a write that would take it past its maxmemory (OOM); raise maxmemory on the server or free memory there, then run the command again'],
+  ['READONLY', 'a read-only replica (READONLY): point --redis at the primary'],
+  ['MISCONF', 'unable to save its data to disk, so it refuses writes (MISCONF): see its log (a full disk, often) and fix that, then run the command again'],
+  ['LOADING', 'still loading its data from disk (LOADING): run the command again in a moment'],
+  ['BUSY', 'busy running a long script (BUSY): run the command again in a moment'],
+];
+
+/** How the server refused, in words ("out of memory: ..."), or undefined when the error is not such a refusal. */
+export function redisRefusal(error: unknown): string | undefined {
+  const previous = (error as { previousErrors?: unknown[] } | undefined)?.previousErrors;
+  for (const candidate of [error, ...(Array.isArray(previous) ? previous : [])]) {
+    const code = /^([A-Z]+) /.exec(String((candidate as Error | undefined)?.message ?? ''))?.[1];
+    const refusal = REFUSALS.find(([known]) => known === code);
+    if (refusal) return refusal[1];
+  }
+  return undefined;
+}
+
+/** A Redis error in words for a log line: a refusal explained, anything else as its first line. */
+export function redisErrorText(error: unknown): string {
+  const refusal = redisRefusal(error);
+  if (refusal) return `Redis is ${refusal}`;
+  return String((error as Error | undefined)?.message ?? error).split('\n')[0]!;
+}
