@@ -2,7 +2,7 @@
  * Redis must keep every key we write. Under any maxmemory-policy but `noeviction`, a server
  * that fills up drops keys: queued jobs and task records (allkeys-*), or the keys with a
  * time to live (volatile-*), which are job locks and agent heartbeats, so that tasks still
- * running are taken for dead and run twice. Managed Redis services often default to
+ * running are taken for dead, stopped and run again. Managed Redis services often default to
  * volatile-lru. BullMQ warns about this in its version check, which we skip (one INFO per
  * connection), so we ask once ourselves. INFO is in the ACL rules of docs/redis-acl.md.
  */
