@@ -12,7 +12,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useAgents } from './helpers/agents.js';
+import { useAgents, type TestAgent } from './helpers/agents.js';
 import { AGENT, coord, runCli, startCli, waitFor, type CliResult } from './helpers/cli.js';
 import { freePort } from './helpers/redis-server.js';
 import { useTempDirs } from './helpers/temp-dir.js';
@@ -368,6 +368,23 @@ describe('ACL users', () => {
 });
 
 // =============================================================================================
+/**
+ * SMALL_SWEEP submitted to `url` and run to its end by an agent with two GPUs, which is then
+ * stopped: the submission's result and the agent, for what each printed.
+ */
+async function runSmallSweep(url: string): Promise<{ submitted: CliResult; agent: TestAgent }> {
+  const dir = tempDir();
+  writeSweep(dir, SMALL_SWEEP);
+  const agent = await startAgent(url, ['--gpus', '0,1'], { workdir: dir });
+  const submitted = await coord(['submit', 'params.yaml', '-o', 'out', '--json', '--redis', url], { cwd: dir });
+  expect(submitted.code, submitted.stderr).toBe(0);
+  const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
+  await waitFor(async () => parseStatus(await coord(['status', sweep, '--json', '--redis', url])).sweeps[0]!.counts.succeeded === 3, 20_000, 'the sweep to finish');
+  agent.child.kill('SIGTERM');
+  await agent.done;
+  return { submitted, agent };
+}
+
 describe('a password the Redis server does not need', () => {
   let url: string;
 
@@ -378,23 +395,10 @@ describe('a password the Redis server does not need', () => {
   });
 
   it('coord and the agent run the sweep and say so once, in their own words', async () => {
-    const dir = tempDir();
-    writeSweep(dir, SMALL_SWEEP);
-    const submitted = await coord(['submit', 'params.yaml', '-o', 'out', '--json', '--redis', url], { cwd: dir });
-    expect(submitted.code, submitted.stderr).toBe(0);
+    const { submitted, agent } = await runSmallSweep(url);
     // ioredis alone printed one "[WARN] ... does not require a password" line per connection.
     expect(submitted.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^warning: this Redis server needs no password, but one was given and is ignored/)]);
-    const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
-
-    const agent = await startAgent(url, ['--gpus', '0,1'], { workdir: dir });
-    await waitFor(async () => {
-      const status = await coord(['status', sweep, '--json', '--redis', url]);
-      return parseStatus(status).sweeps[0]!.counts.succeeded === 3;
-    }, 20_000, 'the sweep to finish');
-    agent.child.kill('SIGTERM');
-    await agent.done;
-    const lines = agent.stderr().trim().split('\n');
-    expect(lines.filter((line) => !line.startsWith('{')), agent.stderr()).toEqual([]);
+    expect(agent.stderr().trim().split('\n').filter((line) => !line.startsWith('{')), agent.stderr()).toEqual([]);
     const warnings = agent.logs().filter((entry) => /needs no password/.test(String(entry.msg)));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.level).toBe(40); // warn
@@ -407,18 +411,9 @@ describe('a Redis server that may evict keys', () => {
   it('coord submit and the agent run the sweep and say once that keys could be lost', async () => {
     const port = await freePort();
     await startServer(port, ['--port', String(port), '--maxmemory-policy', 'volatile-lru']);
-    const url = `redis://127.0.0.1:${port}`;
-    const dir = tempDir();
-    writeSweep(dir, SMALL_SWEEP);
     const words = 'this Redis server may drop keys when its memory is full (maxmemory-policy volatile-lru): queued tasks, their records, or the locks of running ones; set maxmemory-policy noeviction';
-    const agent = await startAgent(url, ['--gpus', '0,1'], { workdir: dir });
-    const submitted = await coord(['submit', 'params.yaml', '-o', 'out', '--json', '--redis', url], { cwd: dir });
-    expect(submitted.code, submitted.stderr).toBe(0);
+    const { submitted, agent } = await runSmallSweep(`redis://127.0.0.1:${port}`);
     expect(submitted.stderr).toBe(`warning: ${words}\n`);
-    const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
-    await waitFor(async () => parseStatus(await coord(['status', sweep, '--json', '--redis', url])).sweeps[0]!.counts.succeeded === 3, 20_000, 'the sweep to finish');
-    agent.child.kill('SIGTERM');
-    await agent.done;
     expect(agent.stderr().trim().split('\n').filter((line) => !line.startsWith('{')), agent.stderr()).toEqual([]);
     const warnings = agent.logs().filter((entry) => /maxmemory-policy/.test(String(entry.msg)));
     expect(warnings.map((entry) => [entry.level, entry.msg])).toEqual([[40, words]]); // warn
