@@ -6,9 +6,11 @@
  * them in priority order; a job id BullMQ still holds is never reused. The agent completes a
  * job with BullMQ's own script in a pipeline of its own (packages/agent/src/run/complete-job.ts):
  * the result must be what `job.moveToCompleted` leaves, and with fetch-next it must take the
- * same next job, under the same lock, as BullMQ's own completion does.
+ * same next job, under the same lock, as BullMQ's own completion does; our start step queued
+ * after it must find that job in BullMQ's active list and start exactly that one.
  */
 import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { version as bullmqVersion } from 'bullmq/dist/esm/version.js';
 import { describe, expect, it } from 'vitest';
 import { bullJobOptionsTail, taskScripts, TASK_JOB_NAME, type EnqueueTask } from '@sweep-runner/shared';
@@ -265,4 +267,56 @@ describe("a job completed in the agent's pipeline", () => {
     expect(reference.taken[1]).toMatchObject({ token: 'agent:1', lock: 'agent:1' });
     expect(ours).toEqual(reference);
   });
+
+  it('our start step in the same pipeline starts the job the completion took, even behind jobs others took since', async () => {
+    const prefix = 'start-taken';
+    await addOurs(prefix);
+    const worker = new Worker(QUEUE, null, { connection: { host: '127.0.0.1', port: redis().port, maxRetriesPerRequest: null }, prefix, autorun: false });
+    await worker.waitUntilReady();
+    defineCompleteJob(client());
+    const result = { state: 'succeeded', agent: 'a1', attempt: 1 } as never;
+    const startTaken = (pipeline: ReturnType<Redis['pipeline']>, previous: Job) =>
+      taskScripts.startTaken(pipeline, worker.toKey('active'), { prefix, jobPrefix: worker.toKey(''), previousJobId: String(previous.id), token: 'agent:1', agent: 'a1', host: 'h', gpus: '0', now: 'T' });
+    const record = (jobId: string) => client().hmget(`${prefix}:task:${jobId.slice(0, 4)}`, 'state', 'token', 'attempt', 'agent', 'startedAt');
+
+    const first = (await worker.getNextJob('agent:1', { block: false })) as Job;
+    // The completion takes the next job; another agent takes one before our start step runs.
+    let pipeline = client().pipeline();
+    queueCompleteJob(pipeline, worker, first, result, 'agent:1', true);
+    const [[, answer]] = (await pipeline.exec()) as [[Error | null, unknown]];
+    const next = (await nextJobOf(worker, answer, 'agent:1'))!;
+    const theirs = (await worker.getNextJob('agent:2', { block: false })) as Job;
+    expect(await client().lrange(worker.toKey('active'), 0, -1)).toEqual([theirs.id, next.id]);
+    pipeline = client().pipeline();
+    startTaken(pipeline, first);
+    const started = taskScripts.startedTaken(((await pipeline.exec()) as Array<[Error | null, unknown]>)[0]);
+    expect(started).toEqual({ jobId: next.id, attempt: 1 });
+    expect(await record(next.id!)).toEqual(['running', 'agent:1', '1', 'a1', 'T']);
+    expect((await record(theirs.id!))[0]).toBe('waiting');
+    expect(await client().zrange(`${prefix}:sweep:S1:state:running`, 0, -1)).toEqual([next.id!.slice(0, 4)]);
+
+    // The last job's task was cancelled while it waited: nothing is started, START decides.
+    const last = (await client().zrange(worker.toKey('prioritized'), 0, -1))[0]!;
+    await taskScripts.cancel(client(), `${prefix}:task:${last.slice(0, 4)}`, { prefix, taskId: last.slice(0, 4), reason: 'wrong lr', now: 'T' });
+    pipeline = client().pipeline();
+    queueCompleteJob(pipeline, worker, next, result, 'agent:1', true);
+    startTaken(pipeline, next);
+    let answers = (await pipeline.exec()) as Array<[Error | null, unknown]>;
+    const lastJob = (await nextJobOf(worker, answers[0]![1], 'agent:1'))!;
+    expect(lastJob.id).toBe(last);
+    expect(answers[1]![1]).toEqual([last, 0, 'cancelled']);
+    expect(taskScripts.startedTaken(answers[1])).toBeUndefined();
+
+    // The queue is empty now: the completion takes nothing, and the start step starts nothing
+    // (the only active job is the other agent's).
+    pipeline = client().pipeline();
+    queueCompleteJob(pipeline, worker, lastJob, result, 'agent:1', true);
+    startTaken(pipeline, lastJob);
+    answers = (await pipeline.exec()) as Array<[Error | null, unknown]>;
+    expect(await client().lrange(worker.toKey('active'), 0, -1)).toEqual([theirs.id]);
+    expect(answers[1]![1]).toEqual(['']);
+    expect(taskScripts.startedTaken(answers[1])).toBeUndefined();
+    await worker.close();
+  });
 });
+

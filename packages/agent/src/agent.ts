@@ -447,7 +447,7 @@ export class Agent {
   }
 
   /** Runs `job` on `allocation`, which the run gives back when it ends or passes to its queue's next job. */
-  private startRun(queue: ServedQueue, job: Job<TaskJobData, TaskJobResult>, token: string, allocation: Allocation): void {
+  private startRun(queue: ServedQueue, job: Job<TaskJobData, TaskJobResult>, token: string, allocation: Allocation, startedAttempt?: number): void {
     let held = true;
     let markEnded!: () => void;
     const ended = new Promise<void>((resolve) => (markEnded = resolve));
@@ -463,20 +463,17 @@ export class Agent {
       commandsOver: () => markEnded(),
       mayPassOn,
       release,
-      passOn: async (next) => {
+      passOn: (next, startedAttempt) => {
         if (!mayPassOn()) {
-          // Things changed while the report was on its way (we began to leave, a machine fault
-          // paused us, a GPU fell idle): the job goes back to the queue before the run ends, so
-          // that leaving waits for it (else its lock would have to expire).
           release();
-          await next.moveToWait(token).catch((error: Error) => this.log.warn({ job: String(next.id), error: error.message }, 'could not give back a job taken with a report; it returns when its lock expires'));
-          return;
+          return false;
         }
-        this.startRun(queue, next, token, allocation);
+        this.startRun(queue, next, token, allocation, startedAttempt);
         held = false;
+        return true;
       },
     };
-    this.launch(new TaskRun(this.context(), queue, job, token, allocation, lease), release, ended);
+    this.launch(new TaskRun(this.context(), queue, job, token, allocation, lease, startedAttempt), release, ended);
   }
 
   /**

@@ -18,6 +18,16 @@ end
 local function event(p, id, sweep, name, state, extra)
   redis.call('XADD', p .. ':sweep:' .. sweep .. ':events', 'MAXLEN', '~', 10000, '*', 'task', id, 'name', name, 'state', state, 'detail', extra or '')
 end
+-- An agent starts a job: returns {attempt, 'ok'} or {0, why not}. The caller checked the job's lock.
+local function startTask(key, p, id, jobId, token, agent, host, gpus, now)
+  local state, job, sweep, index = unpack(redis.call('HMGET', key, 'state', 'job', 'sweep', 'index'))
+  if state ~= 'waiting' and state ~= 'running' then return {0, tostring(state)} end
+  if job ~= jobId then return {0, 'superseded by a newer submission'} end
+  move(p, id, sweep, index, state, 'running')
+  redis.call('HSET', key, 'state', 'running', 'token', token, 'agent', agent, 'host', host, 'gpus', gpus, 'startedAt', now)
+  redis.call('HDEL', key, 'endedAt', 'exitCode', 'signal', 'reason')
+  return {redis.call('HINCRBY', key, 'attempt', 1), 'ok'}
+end
 `;
 
 /**
@@ -104,15 +114,32 @@ return out
  * BullMQ lock: an agent that was frozen after taking the job may find it given to another.
  */
 const START = `${HELPERS}
-local key, p, id, jobId, token = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local p, id, jobId, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 if redis.call('GET', KEYS[2]) ~= token then return {0, 'no longer ours (the job lock expired)'} end
-local state, job, sweep, index = unpack(redis.call('HMGET', key, 'state', 'job', 'sweep', 'index'))
-if state ~= 'waiting' and state ~= 'running' then return {0, tostring(state)} end
-if job ~= jobId then return {0, 'superseded by a newer submission'} end
-move(p, id, sweep, index, state, 'running')
-redis.call('HSET', key, 'state', 'running', 'token', token, 'agent', ARGV[5], 'host', ARGV[6], 'gpus', ARGV[7], 'startedAt', ARGV[8])
-redis.call('HDEL', key, 'endedAt', 'exitCode', 'signal', 'reason')
-return {redis.call('HINCRBY', key, 'attempt', 1), 'ok'}
+return startTask(KEYS[1], p, id, jobId, token, ARGV[5], ARGV[6], ARGV[7], ARGV[8])
+`;
+
+/**
+ * START for the job that BullMQ's completion, just before in the same pipeline, took for
+ * `token` (its fetch-next): one round trip per task instead of two. That job is at the head
+ * of the queue's active list (KEYS[1]) with our token in its lock; jobs other agents took in
+ * between may be ahead of it. ARGV[2] is the queue's job key prefix, ARGV[3] the job just
+ * completed. Returns {job id, attempt, why}, or {''} when no such job is found: the agent
+ * then starts the job with START as before. The job's payload is checked after this, as
+ * after START; a refused job fails its task either way.
+ */
+const START_TAKEN = `${HELPERS}
+local p, jobPrefix, previous, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+for _, jobId in ipairs(redis.call('LRANGE', KEYS[1], 0, 15)) do
+  if jobId ~= previous and redis.call('GET', jobPrefix .. jobId .. ':lock') == token then
+    -- A task's job ids are <task id>-<run> (taskIdOfJob).
+    local id = string.match(jobId, '^(.*)%-')
+    if not id then return {''} end
+    local attempt, why = unpack(startTask(p .. ':task:' .. id, p, id, jobId, token, ARGV[5], ARGV[6], ARGV[7], ARGV[8]))
+    return {jobId, attempt, why}
+  end
+end
+return {''}
 `;
 
 /**
@@ -194,6 +221,7 @@ const SCRIPTS = {
   sweepEnqueueTasks: { numberOfKeys: 0, lua: ENQUEUE_MANY },
   sweepReadTasks: { numberOfKeys: 0, lua: READ_MANY },
   sweepStartTask: { numberOfKeys: 2, lua: START },
+  sweepStartTakenTask: { numberOfKeys: 1, lua: START_TAKEN },
   sweepFinishTask: { numberOfKeys: 2, lua: FINISH },
   sweepRecordCommand: { numberOfKeys: 1, lua: RECORD_COMMAND },
   sweepRequeueStalled: { numberOfKeys: 2, lua: REQUEUE_STALLED },
@@ -237,6 +265,12 @@ export interface EnqueueTask {
   data: string;
 }
 
+/** A job START_TAKEN started, and the attempt it gave the task. */
+export interface StartedTaken {
+  jobId: string;
+  attempt: number;
+}
+
 export const taskScripts = {
   /** 1 (taken) or 0 (left alone) per task; `now` is the jobs' BullMQ timestamp (ms). */
   enqueueMany(redis: Caller, a: { prefix: string; sweepId: string; now: number; tasks: EnqueueTask[]; bullmqVersion: string }) {
@@ -252,6 +286,16 @@ export const taskScripts = {
   async start(redis: Redis, taskKey: string, lockKey: string, a: { prefix: string; taskId: string; jobId: string; token: string; agent: string; host: string; gpus: string; now: string }) {
     const [attempt, why] = (await call(redis, 'sweepStartTask', [taskKey, lockKey, a.prefix, a.taskId, a.jobId, a.token, a.agent, a.host, a.gpus, a.now])) as [number, string];
     return { attempt, why };
+  },
+  /** Queues START_TAKEN; read its answer with `startedTaken`. */
+  startTaken(pipeline: ChainableCommander, activeKey: string, a: { prefix: string; jobPrefix: string; previousJobId: string; token: string; agent: string; host: string; gpus: string; now: string }): void {
+    void call(pipeline, 'sweepStartTakenTask', [activeKey, a.prefix, a.jobPrefix, a.previousJobId, a.token, a.agent, a.host, a.gpus, a.now]);
+  },
+  /** The job START_TAKEN started and its attempt; undefined when it started none (START then decides). */
+  startedTaken(answer: [Error | null, unknown] | undefined): StartedTaken | undefined {
+    if (!answer || answer[0] || !Array.isArray(answer[1])) return undefined;
+    const [jobId, attempt] = answer[1] as [string, number?];
+    return jobId && Number(attempt) > 0 ? { jobId, attempt: Number(attempt) } : undefined;
   },
   /** 1: recorded; 0: the task moved on; -1: the job lock is not ours any more. */
   finish(redis: Caller, taskKey: string, lockKey: string, a: { prefix: string; taskId: string; token: string; state: string; now: string; fields: Record<string, string> }) {
