@@ -294,7 +294,7 @@ describe('ACL users', () => {
     writeSweep(dir, SMALL_SWEEP);
     const before = new Set(await admin.keys('*'));
     const result = await coord(['submit', 'params.yaml', '-o', 'denied-out', ...as('dashboard')], { cwd: dir });
-    expect(oneLine(result)).toMatch(/permission denied|NOPERM/i);
+    expect(oneLine(result)).toMatch(/^coord: permission denied: NOPERM .*; check the Redis user's ACL \(docs\/redis-acl\.md\)$/);
     // Nothing new (keys of the earlier sweep's agents and locks may expire meanwhile).
     expect((await admin.keys('*')).filter((key) => !before.has(key))).toEqual([]);
   });

@@ -1,5 +1,5 @@
 /** The single place that turns an error into a message and an exit code. No stack traces for users. */
-import { isUsageError, redisRefusal, SweepFileError } from '@sweep-runner/shared';
+import { isUsageError, permissionDenied, redisRefusal, SweepFileError } from '@sweep-runner/shared';
 
 export function reportError(program: string, error: unknown): number {
   if (error instanceof SweepFileError) {
@@ -21,12 +21,12 @@ export function reportError(program: string, error: unknown): number {
     process.stderr.write(`${program}: Redis is ${refusal}\n`);
     return 1;
   }
-  const message = error instanceof Error ? error.message : String(error);
-  const denied = /NOPERM (.*)$/.exec(message);
+  const denied = permissionDenied(error);
   if (denied) {
-    process.stderr.write(`${program}: permission denied by Redis: ${denied[1]}; check the ACL of the Redis user (docs/redis-acl.md)\n`);
+    process.stderr.write(`${program}: ${denied}\n`);
     return 1;
   }
+  const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`${program}: internal error: ${message}\n`);
   if (process.env.RUNNER_DEBUG) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
   else process.stderr.write(`${program}: this is a bug; set RUNNER_DEBUG=1 for details and report it with the command you ran\n`);

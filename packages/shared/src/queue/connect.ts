@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import type { Redis, RedisOptions } from 'ioredis';
 import { ExitError, UsageError } from '../errors.js';
 import { routeRedisClientWarnings } from './client-warnings.js';
-import { redisRefusal } from './redis-refusal.js';
+import { permissionDenied, redisRefusal } from './redis-refusal.js';
 import { fsReason } from '../fs-reason.js';
 import { DEFAULT_REDIS_URL, describeRedis, parseRedisUrl, type RedisTarget } from './redis-url.js';
 
@@ -90,7 +90,8 @@ export function describeFailure(error: unknown): Failure {
   if (refusal) return { refused: true, text: `it is ${refusal}` };
   if (/WRONGPASS|NOAUTH|invalid username-password/i.test(message)) return { refused: true, text: 'authentication failed: check the user and password in the URL' };
   if (/DB index is out of range/i.test(message)) return { refused: true, usage: true, text: 'the database number in the URL is out of range for this Redis (see its "databases" setting)' };
-  if (/NOPERM/i.test(message)) return { refused: true, text: `permission denied: ${message}; check the Redis user's ACL (docs/redis-acl.md)` };
+  const denied = permissionDenied(error);
+  if (denied) return { refused: true, text: denied };
   if (/CERTIFICATE_REQUIRED/i.test(message) || /certificate required/i.test(message)) {
     return { refused: true, text: 'the server requires a client certificate: pass --tls-cert and --tls-key' };
   }

@@ -22,9 +22,15 @@ export function redisRefusal(error: unknown): string | undefined {
   return undefined;
 }
 
-/** A Redis error in words for a log line: a refusal explained, anything else as its first line. */
+/** Redis's ACL denied the user a command or key (NOPERM), in words with what to do; undefined for any other error. */
+export function permissionDenied(error: unknown): string | undefined {
+  const message = String((error as Error | undefined)?.message ?? error).split('\n')[0]!;
+  return /NOPERM/i.test(message) ? `permission denied: ${message}; check the Redis user's ACL (docs/redis-acl.md)` : undefined;
+}
+
+/** A Redis error in words for a log line: a refusal or a denied permission explained, anything else as its first line. */
 export function redisErrorText(error: unknown): string {
   const refusal = redisRefusal(error);
   if (refusal) return `Redis is ${refusal}`;
-  return String((error as Error | undefined)?.message ?? error).split('\n')[0]!;
+  return permissionDenied(error) ?? String((error as Error | undefined)?.message ?? error).split('\n')[0]!;
 }
