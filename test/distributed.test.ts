@@ -2,11 +2,12 @@
  * Distributed mode against a private redis-server with real agent processes: GPU slots,
  * resubmission, crash takeover, draining, idle cost and an unreachable Redis.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useAgents } from './helpers/agents.js';
-import { COORD, coord, processesMatching, startCli, waitFor } from './helpers/cli.js';
+import { AGENT, COORD, coord, processesMatching, startCli, waitFor } from './helpers/cli.js';
 import { freePort, useRedis } from './helpers/redis-server.js';
 import { maxOverlap } from './helpers/intervals.js';
 import { useTempDirs } from './helpers/temp-dir.js';
@@ -407,6 +408,20 @@ z: [1, 2, 3, 4]
     expect(Date.now() - stoppedAt).toBeLessThan(5000);
     expect(agent.stderr()).toContain('agent stopped');
     expect(agent.stderr()).not.toContain('TypeError');
+  });
+
+  it('stops on SIGTERM when the reader of its log has gone (agent | tee agent.log, then Ctrl-C)', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [AGENT, '--gpus', '0', '--redis', `redis://127.0.0.1:${port}`, '--workdir', tempDir(), '--log-format', 'json'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // The first line (a retry warning) comes; then the reader goes, as tee does on Ctrl-C, and
+    // the lines the agent logs while it stops have nowhere to go.
+    await new Promise((resolve) => child.stderr!.once('data', resolve));
+    child.stderr!.destroy();
+    child.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<string>((resolve) => setTimeout(() => resolve('still running after 5 s'), 5000))]);
+    if (code !== 0) child.kill('SIGKILL');
+    expect(code).toBe(0);
   });
 
   it.each([

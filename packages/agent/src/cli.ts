@@ -12,7 +12,7 @@ import { hideBin } from 'yargs/helpers';
 import { Agent } from './agent.js';
 import { parseGpuSlots } from './gpu/gpu-slots.js';
 import { parseMemoryMiB } from './gpu/memory-size.js';
-import { createLogger, type LogFormat } from './log.js';
+import { createLogger, exitAfterLogs, type LogFormat } from './log.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -131,9 +131,9 @@ async function main(): Promise<void> {
     signals++;
     if (signals === 1) {
       log.info({ signal }, 'signal received');
-      void agent.drain(argv['drain-timeout'] === undefined ? undefined : argv['drain-timeout'] * 1000).then(() => process.exit(0));
+      void agent.drain(argv['drain-timeout'] === undefined ? undefined : argv['drain-timeout'] * 1000).then(() => exitAfterLogs(log, 0));
     } else {
-      void agent.stopNow().then(() => process.exit(0));
+      void agent.stopNow().then(() => exitAfterLogs(log, 0));
     }
   };
   process.on('SIGTERM', onSignal);

@@ -43,4 +43,17 @@ export function createLogger(format: LogFormat, level = process.env.LOG_LEVEL ??
   return pino({ level, base: undefined }, { write: (line: string) => process.stderr.write(prettyLine(line)) });
 }
 
+/**
+ * Exits once the log lines still buffered are written. Left to pino, they would be written at
+ * exit by sonic-boom's flushSync, which retries a failed write every 100 ms without end: with
+ * the reader of our stderr gone (`agent ... | tee agent.log`, then Ctrl-C), the agent would
+ * hang instead of exiting. A flush first lets pino see the broken pipe (it then drops the rest).
+ */
+export function exitAfterLogs(log: Logger, code: number): void {
+  const exit = () => process.exit(code);
+  // A reader that is there but does not read must not hold the exit either.
+  setTimeout(exit, 2000);
+  log.flush(exit);
+}
+
 export type { Logger };
