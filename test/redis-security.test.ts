@@ -419,3 +419,29 @@ describe('a Redis server that may evict keys', () => {
     expect(warnings.map((entry) => [entry.level, entry.msg])).toEqual([[40, words]]); // warn
   });
 });
+
+// =============================================================================================
+describe('a Redis server at its maxclients', () => {
+  it('coord and the agent say so (Redis closes new connections with one line that ioredis loses)', async () => {
+    const port = await freePort();
+    await startServer(port, ['--port', String(port), '--maxclients', '2']);
+    // Two clients take the places there are.
+    const holders = [new Redis({ port }), new Redis({ port })];
+    await Promise.all(holders.map((holder) => holder.ping()));
+    try {
+      const status = await coord(['status', '--redis', `redis://127.0.0.1:${port}`]);
+      expect(status.code).toBe(3);
+      expect(oneLine(status)).toMatch(/^coord: cannot use Redis at redis:\/\/127\.0\.0\.1:\d+: it has as many clients as its maxclients allows \(ERR max number of clients reached\): raise maxclients/);
+      const agent = startCli(AGENT, ['--cpu-slots', '1', '--redis', `redis://127.0.0.1:${port}`, '--workdir', tempDir(), '--log-format', 'json']);
+      try {
+        const explained = (line: string) => line.includes('"msg":"cannot reach Redis, retrying"') && line.includes('it has as many clients as its maxclients allows');
+        await waitFor(() => agent.stderr().split('\n').some(explained), 10_000, 'a retry line that names maxclients');
+      } finally {
+        agent.child.kill('SIGTERM');
+      }
+      expect((await agent.done).code).toBe(0);
+    } finally {
+      holders.forEach((holder) => holder.disconnect());
+    }
+  });
+});

@@ -5,6 +5,7 @@
  * runs and hands their jobs back to the queue at once.
  */
 import {
+  ClosedConnectionExplainer,
   connectForDaemon,
   describeFailure,
   describeRedis,
@@ -133,6 +134,8 @@ export class Agent {
   private freedDuringFetch = false;
   private loopDone: Promise<void> = Promise.resolve();
   private tokens = 0;
+  /** Explains EPIPEs on our connections when Redis closes new ones (at its maxclients). */
+  private readonly closedConnections: ClosedConnectionExplainer;
   /** Queue names, the one that most recently gave us a job first. */
   private recentQueues: string[] = [];
   private cancelPoll: NodeJS.Timeout | undefined;
@@ -152,6 +155,7 @@ export class Agent {
   constructor(private readonly options: AgentOptions) {
     this.allocator = new SlotAllocator(options.gpuSlots, options.cpuSlots);
     this.keys = new RedisKeys(options.prefix);
+    this.closedConnections = new ClosedConnectionExplainer(options.connection.target);
     // Orphans are killed when we go quiet for half the lock, with a grace short enough that
     // they are gone before the lock expires and another agent may start the task.
     this.launcher =
@@ -174,8 +178,10 @@ export class Agent {
   async start(): Promise<void> {
     const { options } = this;
     const target = describeRedis(options.connection.target);
-    this.redis = await connectForDaemon(options.connection, (attempt, delayMs, error) =>
-      this.log.warn({ redis: target, attempt, retryInMs: delayMs, error }, 'cannot reach Redis, retrying'),
+    this.redis = await connectForDaemon(
+      options.connection,
+      (attempt, delayMs, error) => this.log.warn({ redis: target, attempt, retryInMs: delayMs, error }, 'cannot reach Redis, retrying'),
+      this.closedConnections,
     );
     this.redis.on('ready', () => this.log.info({ redis: target }, 'connected to Redis'));
     defineTaskScripts(this.redis);
@@ -212,7 +218,7 @@ export class Agent {
         skipVersionCheck: true,
         name: options.name,
       });
-      worker.on('error', (error) => this.log.warn({ queue: name, error: redisErrorText(error) }, 'queue error'));
+      worker.on('error', (error) => this.log.warn({ queue: name, error: this.closedConnections.explain(redisErrorText(error)) }, 'queue error'));
       worker.on('stalled', (jobId) => void this.onStalled(jobId, worker.toKey(`${jobId}:lock`)));
       worker.on('failed', (job, error) => {
         if (job && !this.runs.has(String(job.id))) void this.onFailedElsewhere(String(job.id), error.message);

@@ -31,6 +31,7 @@ export * from './queue/agent-record.js';
 export * from './queue/client-warnings.js';
 export * from './queue/eviction-policy.js';
 export * from './queue/redis-refusal.js';
+export * from './queue/closed-on-connect.js';
 export * from './queue/connect.js';
 export * from './queue/keys.js';
 export * from './queue/payload.js';

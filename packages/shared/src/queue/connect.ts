@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import type { Redis, RedisOptions } from 'ioredis';
 import { ExitError, UsageError } from '../errors.js';
 import { routeRedisClientWarnings } from './client-warnings.js';
+import { ClosedConnectionExplainer, closedByServer, refusalOnConnect } from './closed-on-connect.js';
 import { permissionDenied, redisRefusal } from './redis-refusal.js';
 import { fsReason } from '../fs-reason.js';
 import { DEFAULT_REDIS_URL, describeRedis, parseRedisUrl, type RedisTarget } from './redis-url.js';
@@ -128,8 +129,9 @@ export async function connectForCommand(settings: ConnectionSettings, timeoutMs 
     redis.disconnect();
     if (error instanceof ExitError || error instanceof UsageError) throw error;
     // The rejection of connect() only says "Connection is closed"; the error event said why.
-    const failure = describeFailure(error);
-    throw unreachable(settings, lastError ?? failure);
+    const failure = lastError ?? describeFailure(error);
+    const refusal = closedByServer(failure.text) ? await refusalOnConnect(settings.target) : undefined;
+    throw unreachable(settings, refusal ? { refused: true, text: refusal } : failure);
   }
   // After a successful start, a lost connection should be retried, not end the command.
   redis.options.retryStrategy = (times: number) => Math.min(100 * 2 ** times, 2000);
@@ -138,9 +140,14 @@ export async function connectForCommand(settings: ConnectionSettings, timeoutMs 
 
 /**
  * A connection for a daemon: never gives up, reports each failed attempt through `onRetry`
- * (with the delay before the next one), and is usable by BullMQ workers.
+ * (with the delay before the next one, and a closed connection explained by `explainer`),
+ * and is usable by BullMQ workers.
  */
-export async function connectForDaemon(settings: ConnectionSettings, onRetry: (attempt: number, delayMs: number, error: string) => void): Promise<Redis> {
+export async function connectForDaemon(
+  settings: ConnectionSettings,
+  onRetry: (attempt: number, delayMs: number, error: string) => void,
+  explainer = new ClosedConnectionExplainer(settings.target),
+): Promise<Redis> {
   let lastError = 'connection closed';
   routeRedisClientWarnings();
   const { Redis } = await import('./redis-client.js');
@@ -154,7 +161,7 @@ export async function connectForDaemon(settings: ConnectionSettings, onRetry: (a
       return delay;
     },
   });
-  redis.on('error', (error: Error) => (lastError = describeFailure(error).text));
+  redis.on('error', (error: Error) => (lastError = explainer.explain(describeFailure(error).text)));
   return redis;
 }
 
