@@ -13,8 +13,11 @@ export function closedByServer(failureText: string): boolean {
   return /^(EPIPE|ECONNRESET)$|connection (is )?closed/i.test(failureText);
 }
 
-/** The server's refusal of a new connection in words with what to do, or undefined when it has none. */
-export function refusalOnConnect(target: RedisTarget, timeoutMs = 500): Promise<string | undefined> {
+/**
+ * The server's refusal of a new connection in words with what to do, or undefined when it has
+ * none. A server that accepts says nothing; we wait `quietMs` after connecting to be sure.
+ */
+export function refusalOnConnect(target: RedisTarget, quietMs = 1000): Promise<string | undefined> {
   if (target.tls) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     let said = '';
@@ -30,7 +33,14 @@ export function refusalOnConnect(target: RedisTarget, timeoutMs = 500): Promise<
         resolve(`it has as many clients as its maxclients allows (${line.slice(1)}): raise maxclients on the server, or stop clients it does not need (an agent with two GPUs and CPU slots holds seven)`);
       } else resolve(line.startsWith('-') ? `it refuses new connections (${line.slice(1)})` : undefined);
     };
-    const timer = setTimeout(done, timeoutMs);
+    // Decided after the I/O already waiting (setImmediate): a process busy past the wait (an
+    // agent starting up) must still read a line that came in time.
+    const decide = () => setImmediate(done);
+    let timer = setTimeout(decide, quietMs + 3000);
+    socket.on('connect', () => {
+      clearTimeout(timer);
+      timer = setTimeout(decide, quietMs);
+    });
     socket.on('data', (chunk: Buffer) => (said += chunk.toString('latin1')));
     socket.on('close', done);
     socket.on('error', done);

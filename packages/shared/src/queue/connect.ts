@@ -157,11 +157,12 @@ export async function connectForDaemon(
     enableReadyCheck: true,
     retryStrategy: (times: number) => {
       const delay = Math.min(250 * 2 ** Math.min(times, 7), 15_000);
-      onRetry(times, delay, lastError);
+      // Explained here, not on 'error': a connection the server closes before we write has none.
+      onRetry(times, delay, explainer.explain(lastError));
       return delay;
     },
   });
-  redis.on('error', (error: Error) => (lastError = explainer.explain(describeFailure(error).text)));
+  redis.on('error', (error: Error) => (lastError = describeFailure(error).text));
   return redis;
 }
 
