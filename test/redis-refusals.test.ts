@@ -4,6 +4,8 @@
  * - at its maxmemory (noeviction) with a sweep in flight: commands say so in words and change
  *   nothing, the agent logs it in words, and when memory is back every task ends as it
  *   should; none stays `running` for good;
+ * - full while a task runs: its lock cannot be renewed, so the run is stopped, and the task runs
+ *   again once memory is back;
  * - a read-only replica: one line naming it, from coord submit and from an agent.
  */
 import { writeFileSync } from 'node:fs';
@@ -63,6 +65,35 @@ describe('Redis out of memory', () => {
 
       // Each task succeeds, at worst after its lock expires and it runs again; none stays running.
       await waitFor(async () => (await counts(prefix, sweep)).succeeded === 4, 30_000, 'all four tasks to succeed');
+      expect(agent.stderr().split('\n').filter((line) => line && !line.startsWith('{'))).toEqual([]);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
+
+describe('Redis out of memory during a run', () => {
+  it('stops a run whose lock it cannot renew, and runs the task again once memory is back', async () => {
+    const dir = tempDir();
+    const prefix = 'oomlock';
+    const client = redis().client();
+    try {
+      writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: sleep 4; echo done {x}\ngpus: 0\n---\nx: [1]\n');
+      const agent = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix, '--lock-ms', '2000'], { workdir: join(dir, 'w') });
+      const submitted = await coord(['submit', 'params.yaml', '--json', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+      expect(submitted.code, submitted.stderr).toBe(0);
+      const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
+      await waitFor(async () => (await counts(prefix, sweep)).running === 1, 10_000, 'the task to run');
+      await client.config('SET', 'maxmemory', '1');
+      try {
+        // Renewals are refused: after 60% of the lock the run is stopped, not left to run on a lock that lapses.
+        await waitFor(() => agent.logs().some((entry) => /could not renew the job lock/.test(String(entry.why ?? ''))), 10_000, 'the run to be stopped');
+      } finally {
+        await client.config('SET', 'maxmemory', '0');
+      }
+      await waitFor(async () => (await counts(prefix, sweep)).succeeded === 1, 30_000, 'the task to succeed on a second attempt');
+      const [taskId] = await client.zrange(`${prefix}:sweep:${sweep}:state:succeeded`, 0, -1);
+      expect(Number(await client.hget(`${prefix}:task:${taskId}`, 'attempt'))).toBeGreaterThanOrEqual(2);
       expect(agent.stderr().split('\n').filter((line) => line && !line.startsWith('{'))).toEqual([]);
     } finally {
       client.disconnect();
