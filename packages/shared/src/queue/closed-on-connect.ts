@@ -3,7 +3,7 @@
  * line and closes, and ioredis then reports only EPIPE or "Connection is closed": the line
  * is lost. When a connection failed that way, a bare socket reads what the server says to a
  * new client before anything is sent: nothing, normally; at `maxclients`, that line.
- * Plain TCP only: over TLS the line is inside the handshake's stream.
+ * Plain TCP only: over TLS Redis checks maxclients before the handshake and sends nothing.
  */
 import { connect } from 'node:net';
 import type { RedisTarget } from './redis-url.js';
