@@ -8,9 +8,9 @@
 import { connect } from 'node:net';
 import type { RedisTarget } from './redis-url.js';
 
-/** How ioredis reports a connection the server closed on us. */
+/** How ioredis reports a connection the server closed on us: a bare code ("EPIPE", from describeFailure) or a message ("write EPIPE", from BullMQ's workers). */
 export function closedByServer(failureText: string): boolean {
-  return /^(EPIPE|ECONNRESET)$|connection (is )?closed/i.test(failureText);
+  return /\b(EPIPE|ECONNRESET)$|connection (is )?closed/i.test(failureText);
 }
 
 /**
