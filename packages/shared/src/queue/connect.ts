@@ -9,7 +9,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { ExitError, UsageError } from '../errors.js';
 import { routeRedisClientWarnings } from './client-warnings.js';
 import { ClosedConnectionExplainer, closedByServer, refusalOnConnect } from './closed-on-connect.js';
-import { permissionDenied, redisRefusal } from './redis-refusal.js';
+import { firstLineOf, permissionDenied, redisRefusal } from './redis-refusal.js';
 import { fsReason } from '../fs-reason.js';
 import { DEFAULT_REDIS_URL, describeRedis, parseRedisUrl, type RedisTarget } from './redis-url.js';
 
@@ -86,7 +86,7 @@ const UNTRUSTED_CERTIFICATE = ['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIG
 
 export function describeFailure(error: unknown): Failure {
   const err = error as NodeJS.ErrnoException & { message: string };
-  const message = String(err.message ?? err).split('\n')[0]!;
+  const message = firstLineOf(error);
   const refusal = redisRefusal(error);
   if (refusal) return { refused: true, text: `it is ${refusal}` };
   if (/WRONGPASS|NOAUTH|invalid username-password/i.test(message)) return { refused: true, text: 'authentication failed: check the user and password in the URL' };

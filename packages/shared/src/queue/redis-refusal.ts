@@ -22,9 +22,14 @@ export function redisRefusal(error: unknown): string | undefined {
   return undefined;
 }
 
+/** An error's message, first line only (Redis and ioredis append details on later lines). */
+export function firstLineOf(error: unknown): string {
+  return String((error as Error | undefined)?.message ?? error).split('\n')[0]!;
+}
+
 /** Redis's ACL denied the user a command or key (NOPERM), in words with what to do; undefined for any other error. */
 export function permissionDenied(error: unknown): string | undefined {
-  const message = String((error as Error | undefined)?.message ?? error).split('\n')[0]!;
+  const message = firstLineOf(error);
   return /NOPERM/i.test(message) ? `permission denied: ${message}; check the Redis user's ACL (docs/redis-acl.md)` : undefined;
 }
 
@@ -32,5 +37,5 @@ export function permissionDenied(error: unknown): string | undefined {
 export function redisErrorText(error: unknown): string {
   const refusal = redisRefusal(error);
   if (refusal) return `Redis is ${refusal}`;
-  return permissionDenied(error) ?? String((error as Error | undefined)?.message ?? error).split('\n')[0]!;
+  return permissionDenied(error) ?? firstLineOf(error);
 }
