@@ -10,6 +10,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { useAgents } from './helpers/agents.js';
 import { AGENT, coord, runCli, waitFor } from './helpers/cli.js';
@@ -33,22 +34,43 @@ async function counts(prefix: string, sweep: string): Promise<Record<string, num
   return (JSON.parse(result.stdout) as StatusJson).sweeps[0]!.counts;
 }
 
+/** Lines of an agent's stderr that are not its JSON log (a stack trace, a raw warning). */
+function plainLines(stderr: string): string[] {
+  return stderr.split('\n').filter((line) => line && !line.startsWith('{'));
+}
+
+/** Starts an agent with `agentArgs`, submits `sweepYaml` as `prefix` and waits until `running` of its tasks run. */
+async function runSweep(dir: string, prefix: string, sweepYaml: string, agentArgs: string[], running: number) {
+  writeFileSync(join(dir, 'params.yaml'), sweepYaml);
+  const agent = await startAgent(redis().url, ['--prefix', prefix, ...agentArgs], { workdir: join(dir, 'w') });
+  const submitted = await coord(['submit', 'params.yaml', '--json', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+  expect(submitted.code, submitted.stderr).toBe(0);
+  const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
+  await waitFor(async () => (await counts(prefix, sweep)).running === running, 10_000, `${running} task(s) to run`);
+  return { agent, sweep };
+}
+
+/** Runs `during` with the server at its maxmemory (noeviction), and gives the memory back after. */
+async function whileFull(client: Redis, during: () => Promise<void>): Promise<void> {
+  await client.config('SET', 'maxmemory', '1');
+  try {
+    await during();
+  } finally {
+    await client.config('SET', 'maxmemory', '0');
+  }
+}
+
 describe('Redis out of memory', () => {
   it('refuses a submission and a new agent in one line each; tasks that end meanwhile are recorded', async () => {
     const dir = tempDir();
     const prefix = 'oom';
     const client = redis().client();
     try {
-      writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: sleep 1.5; echo {x}\ngpus: 0\n---\nx: [1, 2, 3, 4]\n');
-      const agent = await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix, '--lock-ms', '6000'], { workdir: join(dir, 'w') });
-      const submitted = await coord(['submit', 'params.yaml', '--json', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
-      expect(submitted.code, submitted.stderr).toBe(0);
-      const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
-      await waitFor(async () => (await counts(prefix, sweep)).running === 2, 10_000, 'two tasks to run');
+      const sweepYaml = 'template:\n  run: sleep 1.5; echo {x}\ngpus: 0\n---\nx: [1, 2, 3, 4]\n';
+      const { agent, sweep } = await runSweep(dir, prefix, sweepYaml, ['--cpu-slots', '2', '--lock-ms', '6000'], 2);
 
       // Full while the two running tasks end and report.
-      await client.config('SET', 'maxmemory', '1');
-      try {
+      await whileFull(client, async () => {
         const keysBefore = await client.dbsize();
         const refused = await coord(['submit', 'params.yaml', '-o', 'second', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
         expect(refused.code).toBe(1);
@@ -56,16 +78,14 @@ describe('Redis out of memory', () => {
         expect(await client.dbsize()).toBe(keysBefore);
         const late = await runCli(AGENT, ['--cpu-slots', '1', '--prefix', prefix, '--redis', redis().url, '--workdir', tempDir(), '--log-format', 'json']);
         expect(late.code).toBe(3);
-        expect(late.stderr.split('\n').filter((line) => line && !line.startsWith('{'))).toEqual([`agent: cannot use Redis: it is ${OUT_OF_MEMORY}`]);
+        expect(plainLines(late.stderr)).toEqual([`agent: cannot use Redis: it is ${OUT_OF_MEMORY}`]);
         await waitFor(() => agent.logs().some((entry) => String(entry.error ?? '').includes(OUT_OF_MEMORY)), 10_000, 'the agent to log the refusal in words');
         await new Promise((resolve) => setTimeout(resolve, 1500)); // the running tasks end and report meanwhile
-      } finally {
-        await client.config('SET', 'maxmemory', '0');
-      }
+      });
 
       // Each task succeeds, at worst after its lock expires and it runs again; none stays running.
       await waitFor(async () => (await counts(prefix, sweep)).succeeded === 4, 30_000, 'all four tasks to succeed');
-      expect(agent.stderr().split('\n').filter((line) => line && !line.startsWith('{'))).toEqual([]);
+      expect(plainLines(agent.stderr())).toEqual([]);
     } finally {
       client.disconnect();
     }
@@ -78,23 +98,14 @@ describe('Redis out of memory during a run', () => {
     const prefix = 'oomlock';
     const client = redis().client();
     try {
-      writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: sleep 4; echo done {x}\ngpus: 0\n---\nx: [1]\n');
-      const agent = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix, '--lock-ms', '2000'], { workdir: join(dir, 'w') });
-      const submitted = await coord(['submit', 'params.yaml', '--json', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
-      expect(submitted.code, submitted.stderr).toBe(0);
-      const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
-      await waitFor(async () => (await counts(prefix, sweep)).running === 1, 10_000, 'the task to run');
-      await client.config('SET', 'maxmemory', '1');
-      try {
-        // Renewals are refused: after 60% of the lock the run is stopped, not left to run on a lock that lapses.
-        await waitFor(() => agent.logs().some((entry) => /could not renew the job lock/.test(String(entry.why ?? ''))), 10_000, 'the run to be stopped');
-      } finally {
-        await client.config('SET', 'maxmemory', '0');
-      }
+      const sweepYaml = 'template:\n  run: sleep 4; echo done {x}\ngpus: 0\n---\nx: [1]\n';
+      const { agent, sweep } = await runSweep(dir, prefix, sweepYaml, ['--cpu-slots', '1', '--lock-ms', '2000'], 1);
+      // Renewals are refused: after 60% of the lock the run is stopped, not left to run on a lock that lapses.
+      await whileFull(client, () => waitFor(() => agent.logs().some((entry) => /could not renew the job lock/.test(String(entry.why ?? ''))), 10_000, 'the run to be stopped').then(() => undefined));
       await waitFor(async () => (await counts(prefix, sweep)).succeeded === 1, 30_000, 'the task to succeed on a second attempt');
       const [taskId] = await client.zrange(`${prefix}:sweep:${sweep}:state:succeeded`, 0, -1);
       expect(Number(await client.hget(`${prefix}:task:${taskId}`, 'attempt'))).toBeGreaterThanOrEqual(2);
-      expect(agent.stderr().split('\n').filter((line) => line && !line.startsWith('{'))).toEqual([]);
+      expect(plainLines(agent.stderr())).toEqual([]);
     } finally {
       client.disconnect();
     }
@@ -118,7 +129,7 @@ describe('a read-only replica', () => {
       expect(status.code, status.stderr).toBe(0);
       const agent = await runCli(AGENT, ['--gpus', '0', '--redis', replica().url, '--workdir', tempDir(), '--log-format', 'json']);
       expect(agent.code).toBe(3);
-      expect(agent.stderr.split('\n').filter((line) => line && !line.startsWith('{'))).toEqual([`agent: cannot use Redis: it is ${words}`]);
+      expect(plainLines(agent.stderr)).toEqual([`agent: cannot use Redis: it is ${words}`]);
     } finally {
       client.disconnect();
     }
