@@ -13,9 +13,7 @@ import {
   payloadProblem,
   redisErrorText,
   taskDir,
-  taskIdOfJob,
   taskScripts,
-  type StartedTaken,
   type TaskJobData,
   type TaskJobResult,
   type TaskOutcome,
@@ -25,8 +23,9 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { ServedQueue } from '../fetch/served-queue.js';
 import type { Allocation } from '../gpu/slot-allocator.js';
 import type { AgentContext } from './agent-context.js';
-import { completionError, nextJobOf, queueCompleteJob, returnTakenJob } from './complete-job.js';
+import { completionError, queueCompleteJob } from './complete-job.js';
 import { LogShipper } from './log-shipper.js';
+import { NextJob } from './next-job.js';
 import type { SlotLease } from './slot-lease.js';
 import { sweepInfo } from './sweep-info.js';
 import type { RunEnd } from '../metrics/agent-metrics.js';
@@ -358,63 +357,6 @@ export class TaskRun {
     };
   }
 
-  /**
-   * Starts the job the completion took (if the queue had one) on this slot; the slot goes
-   * back otherwise. `started`: what our start step in the same round trip did with it.
-   */
-  private async passSlotOn(answer: unknown, started: StartedTaken | undefined): Promise<void> {
-    const next = await nextJobOf(this.queue.worker, answer, this.token).catch(async (error: Error) => {
-      this.ctx.log.warn({ queue: this.queue.name, error: error.message }, 'could not read the next job BullMQ gave us; it goes back to the queue');
-      await this.returnTaken(answer, started);
-      return undefined;
-    });
-    if (!next) return this.lease.release();
-    const attempt = started?.jobId === String(next.id) ? started.attempt : undefined;
-    // Things may have changed while the report was on its way (we began to leave, a machine
-    // fault paused us, a GPU fell idle): then the job goes back before this run ends, so that
-    // leaving waits for it (else its lock would have to expire).
-    if (!this.lease.passOn(next, attempt)) await this.returnTaken(answer, started);
-  }
-
-  /**
-   * A job our completion took for this slot goes back to the queue now (failing that, when
-   * its lock expires), its record first, if our start step in the same round trip started it.
-   */
-  private async returnTaken(answer: unknown, started: StartedTaken | undefined): Promise<void> {
-    const { ctx, queue, token } = this;
-    if (started) {
-      const taskId = taskIdOfJob(started.jobId);
-      await taskScripts
-        .finish(ctx.redis, ctx.keys.task(taskId), queue.worker.toKey(`${started.jobId}:lock`), {
-          prefix: ctx.keys.prefix,
-          taskId,
-          token,
-          state: 'waiting',
-          now: new Date().toISOString(),
-          fields: { reason: `agent ${ctx.name} gave it back before running it; queued again` },
-        })
-        .catch(() => 0);
-    }
-    await returnTakenJob(queue.worker, answer, token).catch((error: Error) =>
-      ctx.log.warn({ queue: queue.name, error: error.message }, 'could not give back the job taken with a report; it returns when its lock expires'),
-    );
-  }
-
-  /** Our start step for the job the completion before it in `pipeline` takes for this slot. */
-  private queueStartOfTaken(pipeline: ChainableCommander): void {
-    const { ctx, queue } = this;
-    taskScripts.startTaken(pipeline, queue.worker.toKey('active'), {
-      prefix: ctx.keys.prefix,
-      jobPrefix: queue.worker.toKey(''),
-      previousJobId: String(this.job.id),
-      token: this.token,
-      agent: ctx.name,
-      host: ctx.host,
-      gpus: this.gpus,
-      now: new Date().toISOString(),
-    });
-  }
-
   private async report(data: TaskJobData, taskKey: string, outcome: TaskOutcome, attempt: number): Promise<void> {
     const { ctx, job } = this;
     // The last log lines carry metrics: read before the plan, sent with the task's end.
@@ -444,13 +386,14 @@ export class TaskRun {
     // A slot kept for a next job that this report will not take is free now, not after the round trip.
     if (!fetchNext) this.lease.release();
     if (plan.complete) queueCompleteJob(pipeline, this.queue.worker, job, plan.complete, this.token, fetchNext);
+    const next = fetchNext ? new NextJob(ctx, this.queue, this.token, String(job.id), this.gpus, this.lease) : undefined;
     const startAt = pipeline.length;
-    if (fetchNext) this.queueStartOfTaken(pipeline);
+    next?.queueStart(pipeline);
     const answers = (await pipeline.exec()) ?? [];
-    const startedNext = fetchNext ? taskScripts.startedTaken(answers[startAt]) : undefined;
+    const startedNext = next && taskScripts.startedTaken(answers[startAt]);
     const [finishError, finished] = answers[finishAt] ?? [new Error('Redis gave no answer to the finish step')];
     if (finishError) {
-      if (fetchNext) await this.returnTaken(answers[completeAt]?.[1], startedNext);
+      await next?.giveBack(answers[completeAt]?.[1], startedNext);
       throw finishError;
     }
     if (finished === -1) {
@@ -464,7 +407,7 @@ export class TaskRun {
     ctx.metrics.runEnded(this.stopReason?.kind === 'hand-back' ? 'handed_back' : plan.state === 'waiting' ? 'failed' : (plan.state as RunEnd));
     const bullmqError = plan.complete ? (answers[completeAt]?.[0] ?? completionError(this.queue.worker, job, answers[completeAt]?.[1])) : await plan.bullmq?.().then(() => undefined, (error: Error) => error);
     if (bullmqError) ctx.log.warn({ task: data.task.name, error: bullmqError.message }, 'BullMQ did not take the result');
-    else if (fetchNext) await this.passSlotOn(answers[completeAt]?.[1], startedNext);
+    else await next?.passSlotOn(answers[completeAt]?.[1], startedNext);
     ctx.log.info({ task: data.task.name, ...plan.detail }, plan.said);
   }
 }
