@@ -11,11 +11,12 @@ import {
   prepareWritableDirectory,
   readSweepFile,
   UsageError,
+  type ProcessLauncher,
 } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { runLocal } from '../local/local-run.js';
 import { describeSlots, dryRunJson, printDryRun, printWarnings } from '../output/dry-run.js';
-import { createTerminal } from '../output/terminal.js';
+import { createTerminal, type Terminal } from '../output/terminal.js';
 import { expandOptionsFrom, sweepCopyName, sweepFilePath, withSweepOptions, type SweepArgs } from '../options/sweep-options.js';
 import { onInterrupt } from '../local/interrupt.js';
 import { numberFlag } from '../options/number-flags.js';
@@ -39,6 +40,19 @@ function builder(yargs: Argv) {
 async function handler(args: ArgumentsCamelCase<RunArgs>): Promise<void> {
   // With --debug the commands' own output goes to stdout too: no batching that could reorder it.
   const terminal = createTerminal(process.stdout, process.stderr, { batch: !args.debug });
+  const killGraceSeconds = numberFlag('kill-grace', args.killGrace, { min: 0 })!;
+  // The spawner is faster for short tasks; debug mode shows the output live, which only the
+  // direct launcher does. Started before the sweep is read, so that its interpreter boots
+  // while we expand (a dry run starts nothing).
+  const launcher = args.dryRun ? undefined : args.debug ? new DirectLauncher() : createLauncher({ cwd: process.cwd(), graceMs: killGraceSeconds * 1000 });
+  try {
+    await runSweep(args, terminal, launcher, killGraceSeconds);
+  } finally {
+    await launcher?.close();
+  }
+}
+
+async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, launcher: ProcessLauncher | undefined, killGraceSeconds: number): Promise<void> {
   const file = sweepFilePath(args);
   const sweep = readSweepFile(file);
   const expansion = expandSweep(sweep, expandOptionsFrom(args));
@@ -46,14 +60,13 @@ async function handler(args: ArgumentsCamelCase<RunArgs>): Promise<void> {
   if (resources.some((slot) => !/^[\w,.-]+$/.test(slot))) {
     throw new UsageError(`GPU slots must look like 0 or 0,1 (got ${resources.map((r) => JSON.stringify(r)).join(' ')})`);
   }
-  const killGraceSeconds = numberFlag('kill-grace', args.killGrace, { min: 0 })!;
   if (args.dryRun && args.json) {
     // The runner's listing, as it gave it: problems that only stop a real run are warnings here.
     process.stdout.write(`${JSON.stringify(dryRunJson(expansion, resources), null, 2)}\n`);
     return;
   }
   assertRunnable(expansion);
-  if (args.dryRun) {
+  if (!launcher) {
     printWarnings(terminal, expansion.warnings);
     printDryRun(terminal, expansion, resources);
     return;
@@ -68,9 +81,6 @@ async function handler(args: ArgumentsCamelCase<RunArgs>): Promise<void> {
     tasks = tasks.slice(0, 1);
     force = true;
   }
-  // The spawner is faster for short tasks; debug mode shows the output live, which only the
-  // direct launcher does. Started first, so its interpreter boots while we prepare the output.
-  const launcher = args.debug ? new DirectLauncher() : createLauncher({ cwd: process.cwd(), graceMs: killGraceSeconds * 1000 });
   const controller = new AbortController();
   const stopListening = onInterrupt({
     first: (signal) => {
@@ -115,7 +125,6 @@ async function handler(args: ArgumentsCamelCase<RunArgs>): Promise<void> {
     if (summary.failed.length > 0) throw new ExitError('', 1);
   } finally {
     stopListening();
-    await launcher.close();
   }
 }
 
