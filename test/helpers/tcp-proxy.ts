@@ -1,4 +1,8 @@
-/** A TCP proxy in front of Redis whose connection a test can cut, to simulate a network split. */
+/**
+ * A TCP proxy in front of Redis whose connection a test can cut, to simulate a network split,
+ * or whose reply to one request it can lose (the request reaches Redis, the answer never
+ * comes back), as when a connection breaks between the two.
+ */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { freePort } from './redis-server.js';
 
@@ -6,6 +10,9 @@ export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private cutUntil = 0;
+  private lostReplyMarker: string | undefined;
+  /** Requests whose replies were lost so far. */
+  lostReplies = 0;
   port = 0;
 
   constructor(private readonly targetPort: number) {}
@@ -23,7 +30,27 @@ export class TcpProxy {
         socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => socket.destroy());
       }
-      client.pipe(upstream).pipe(client);
+      let losingReply = false;
+      client.on('data', (chunk: Buffer) => {
+        if (this.lostReplyMarker !== undefined && chunk.includes(this.lostReplyMarker)) {
+          this.lostReplyMarker = undefined;
+          losingReply = true;
+        }
+        upstream.write(chunk);
+      });
+      let replyLost = false;
+      upstream.on('data', (chunk: Buffer) => {
+        if (!losingReply) return void client.write(chunk);
+        if (replyLost) return;
+        // Redis runs the request; its answer (and what follows) is dropped, then the connection
+        // breaks, a moment later so that Redis has surely read the whole request.
+        replyLost = true;
+        this.lostReplies += 1;
+        setTimeout(() => {
+          client.destroy();
+          upstream.destroy();
+        }, 100);
+      });
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
@@ -34,6 +61,11 @@ export class TcpProxy {
   cut(ms: number): void {
     this.cutUntil = Date.now() + ms;
     for (const socket of this.sockets) socket.destroy();
+  }
+
+  /** The next request that contains `marker` reaches Redis, but its reply is lost: the connection breaks instead. */
+  loseReplyTo(marker: string): void {
+    this.lostReplyMarker = marker;
   }
 
   async stop(): Promise<void> {

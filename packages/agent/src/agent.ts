@@ -29,6 +29,7 @@ import {
   type TaskJobData,
   type TaskJobResult,
 } from '@sweep-runner/shared';
+import { randomBytes } from 'node:crypto';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobFetcher } from './fetch/job-fetcher.js';
@@ -134,6 +135,11 @@ export class Agent {
   private freedDuringFetch = false;
   private loopDone: Promise<void> = Promise.resolve();
   private tokens = 0;
+  /**
+   * Run tokens are `<name>:<this process>:<n>`, never used twice, even by a restarted agent of
+   * the same name: our Lua steps tell a request sent again after a lost answer by its token.
+   */
+  private readonly tokenPrefix: string;
   /** Explains EPIPEs on our connections when Redis closes new ones (at its maxclients). */
   private readonly closedConnections: ClosedConnectionExplainer;
   /** Queue names, the one that most recently gave us a job first. */
@@ -155,6 +161,7 @@ export class Agent {
   constructor(private readonly options: AgentOptions) {
     this.allocator = new SlotAllocator(options.gpuSlots, options.cpuSlots);
     this.keys = new RedisKeys(options.prefix);
+    this.tokenPrefix = `${options.name}:${randomBytes(4).toString('hex')}`;
     this.closedConnections = new ClosedConnectionExplainer(options.connection.target);
     // Orphans are killed when we go quiet for half the lock, with a grace short enough that
     // they are gone before the lock expires and another agent may start the task.
@@ -423,7 +430,7 @@ export class Agent {
         continue;
       }
       try {
-        const token = `${this.options.name}:${++this.tokens}`;
+        const token = `${this.tokenPrefix}:${++this.tokens}`;
         this.freedDuringFetch = false;
         const fetched = await this.fetcher.tryFetch(eligible, token);
         if (this.state !== 'running' && fetched) {

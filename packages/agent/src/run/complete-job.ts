@@ -65,6 +65,12 @@ export async function nextJobOf(worker: Worker<TaskJobData, TaskJobResult>, answ
   return taken && (worker as unknown as JobMaker).nextJobFromJobData(taken.jobData, taken.jobId, token);
 }
 
+/** A job whose lock `token` holds, read by its id (on `redis`), as `nextJobOf` would return it; undefined when it is gone. */
+export async function jobHeldBy(worker: Worker<TaskJobData, TaskJobResult>, redis: Redis, jobId: string, token: string): Promise<Job<TaskJobData, TaskJobResult> | undefined> {
+  const raw = await redis.hgetall(worker.toKey(jobId));
+  return Object.keys(raw).length > 0 ? (worker as unknown as JobMaker).nextJobFromJobData(raw, jobId, token) : undefined;
+}
+
 /** Puts a job a completion took for `token` back in its queue at once (else it waits for its lock to expire); needs only its id. */
 export async function returnTakenJob(worker: Worker<TaskJobData, TaskJobResult>, answer: unknown, token: string): Promise<void> {
   const taken = takenJob(answer);

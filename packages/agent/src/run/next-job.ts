@@ -4,11 +4,12 @@
  * round trip per task. Once the answers are back, the job runs on the slot, or goes back to
  * the queue, its record first, when the slot may no longer take it.
  */
-import { taskIdOfJob, taskScripts, type StartedTaken } from '@sweep-runner/shared';
+import { taskIdOfJob, taskScripts, type StartedTaken, type TaskJobData, type TaskJobResult } from '@sweep-runner/shared';
+import type { Job } from 'bullmq';
 import type { ChainableCommander } from 'ioredis';
 import type { ServedQueue } from '../fetch/served-queue.js';
 import type { AgentContext } from './agent-context.js';
-import { nextJobOf, returnTakenJob } from './complete-job.js';
+import { jobHeldBy, nextJobOf, returnTakenJob } from './complete-job.js';
 import type { SlotLease } from './slot-lease.js';
 
 export class NextJob {
@@ -42,7 +43,7 @@ export class NextJob {
    * slot goes back otherwise. `started`: what our start step did with it.
    */
   async passSlotOn(answer: unknown, started: StartedTaken | undefined): Promise<void> {
-    const next = await nextJobOf(this.queue.worker, answer, this.token).catch(async (error: Error) => {
+    const next = await this.takenJob(answer, started).catch(async (error: Error) => {
       this.ctx.log.warn({ queue: this.queue.name, error: error.message }, 'could not read the next job BullMQ gave us; it goes back to the queue');
       await this.giveBack(answer, started);
       return undefined;
@@ -53,6 +54,15 @@ export class NextJob {
     // fault paused us, a GPU fell idle): then the job goes back before this run ends, so that
     // leaving waits for it (else its lock would have to expire).
     if (!this.lease.passOn(next, attempt)) await this.giveBack(answer, started);
+  }
+
+  /**
+   * The job in the completion's answer; without one (an answer lost and the report sent
+   * again), the job our start step found holding our lock, read by its id.
+   */
+  private async takenJob(answer: unknown, started: StartedTaken | undefined): Promise<Job<TaskJobData, TaskJobResult> | undefined> {
+    const next = await nextJobOf(this.queue.worker, answer, this.token);
+    return next ?? (started && jobHeldBy(this.queue.worker, this.ctx.redis, started.jobId, this.token));
   }
 
   /**

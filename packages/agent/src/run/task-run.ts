@@ -405,9 +405,16 @@ export class TaskRun {
       return;
     }
     ctx.metrics.runEnded(this.stopReason?.kind === 'hand-back' ? 'handed_back' : plan.state === 'waiting' ? 'failed' : (plan.state as RunEnd));
-    const bullmqError = plan.complete ? (answers[completeAt]?.[0] ?? completionError(this.queue.worker, job, answers[completeAt]?.[1])) : await plan.bullmq?.().then(() => undefined, (error: Error) => error);
+    // 2: the report ran before and its answer was lost with the connection; ioredis sent it
+    // again. BullMQ took the result the first time, so its refusal now means nothing, and the
+    // job it took then is the one our start step finds again.
+    const sentTwice = finished === 2;
+    const completion = sentTwice ? undefined : answers[completeAt];
+    const bullmqError = plan.complete
+      ? (completion?.[0] ?? completionError(this.queue.worker, job, completion?.[1]))
+      : await plan.bullmq?.().then(() => undefined, (error: Error) => error);
     if (bullmqError) ctx.log.warn({ task: data.task.name, error: bullmqError.message }, 'BullMQ did not take the result');
-    else await next?.passSlotOn(answers[completeAt]?.[1], startedNext);
+    else await next?.passSlotOn(completion?.[1], startedNext);
     ctx.log.info({ task: data.task.name, ...plan.detail }, plan.said);
   }
 }

@@ -20,9 +20,12 @@ local function event(p, id, sweep, name, state, extra)
 end
 -- An agent starts a job: returns {attempt, 'ok'} or {0, why not}. The caller checked the job's lock.
 local function startTask(key, p, id, jobId, token, agent, host, gpus, now)
-  local state, job, sweep, index = unpack(redis.call('HMGET', key, 'state', 'job', 'sweep', 'index'))
+  local state, job, sweep, index, current, attempt = unpack(redis.call('HMGET', key, 'state', 'job', 'sweep', 'index', 'token', 'attempt'))
   if state ~= 'waiting' and state ~= 'running' then return {0, tostring(state)} end
   if job ~= jobId then return {0, 'superseded by a newer submission'} end
+  -- Started already by this very run (a token is never used for one job twice): the same
+  -- request again, after its answer was lost with the connection. It counts once.
+  if state == 'running' and current == token then return {tonumber(attempt), 'ok'} end
   move(p, id, sweep, index, state, 'running')
   redis.call('HSET', key, 'state', 'running', 'token', token, 'agent', agent, 'host', host, 'gpus', gpus, 'startedAt', now)
   redis.call('HDEL', key, 'endedAt', 'exitCode', 'signal', 'reason')
@@ -146,16 +149,23 @@ return {''}
  * The agent holding `token` ends (or hands back) its run. ARGV[6..] are field/value pairs.
  * KEYS[2] is the BullMQ lock of the job: if it is no longer ours, the lock expired during
  * the run and the task may already run elsewhere, so nothing is written (returns -1).
+ * Returns 2 when this very request ran before (its answer was lost with the connection and
+ * the client sent it again): the record keeps which run ended it, and when (`ended`).
  */
 const FINISH = `${HELPERS}
 local key, p, id, token, newState, now = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-if redis.call('GET', KEYS[2]) ~= token then return -1 end
+if redis.call('GET', KEYS[2]) ~= token then
+  local state, ended = unpack(redis.call('HMGET', key, 'state', 'ended'))
+  if state == newState and ended == token .. ' ' .. now then return 2 end
+  return -1
+end
 local state, current, sweep, index, name = unpack(redis.call('HMGET', key, 'state', 'token', 'sweep', 'index', 'name'))
 if state ~= 'running' or current ~= token then return 0 end
 -- The first write cannot grow memory: after it, Redis lets this script's writes through even
 -- at maxmemory, as it does for BullMQ's completion in the same round trip. Refused beside an
 -- accepted completion, the record would stay 'running' for good.
 redis.call('HDEL', key, 'token')
+redis.call('HSET', key, 'ended', token .. ' ' .. now)
 for i = 6, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
 move(p, id, sweep, index, state, newState)
 redis.call('HSET', key, 'state', newState)
@@ -297,7 +307,7 @@ export const taskScripts = {
     const [jobId, attempt] = answer[1] as [string, number?];
     return jobId && Number(attempt) > 0 ? { jobId, attempt: Number(attempt) } : undefined;
   },
-  /** 1: recorded; 0: the task moved on; -1: the job lock is not ours any more. */
+  /** 1: recorded; 2: recorded by this same request before (sent again); 0: the task moved on; -1: the job lock is not ours any more. */
   finish(redis: Caller, taskKey: string, lockKey: string, a: { prefix: string; taskId: string; token: string; state: string; now: string; fields: Record<string, string> }) {
     return call(redis, 'sweepFinishTask', [taskKey, lockKey, a.prefix, a.taskId, a.token, a.state, a.now, ...Object.entries(a.fields).flat()]) as Promise<number>;
   },

@@ -1,0 +1,75 @@
+/**
+ * A connection that breaks after Redis ran a request but before its answer came back: ioredis
+ * sends the request again on the new connection (autoResendUnfulfilledCommands), so every
+ * step an agent takes must come out the same when it runs twice. A proxy in front of a
+ * private redis-server loses exactly one answer.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useAgents } from './helpers/agents.js';
+import { coord, waitFor } from './helpers/cli.js';
+import { useRedis } from './helpers/redis-server.js';
+import { TcpProxy } from './helpers/tcp-proxy.js';
+import { useTempDirs } from './helpers/temp-dir.js';
+
+const redis = useRedis();
+const startAgent = useAgents();
+const tempDir = useTempDirs();
+let proxy: TcpProxy;
+
+beforeAll(async () => {
+  proxy = new TcpProxy(redis().port);
+  await proxy.start();
+});
+afterAll(() => proxy.stop());
+
+interface TaskJson {
+  name: string;
+  state: string;
+  attempt: number;
+  output: string;
+}
+
+async function tasksOf(prefix: string, sweep: string): Promise<TaskJson[]> {
+  const result = await coord(['status', sweep, '--json', '--limit', '0', '--redis', redis().url, '--prefix', prefix]);
+  return (JSON.parse(result.stdout) as { tasks: TaskJson[] }).tasks;
+}
+
+/** An agent behind the proxy, then a sweep of `count` tasks that each record $RUNNER_ATTEMPT; returns when all succeeded. */
+async function runThroughProxy(prefix: string, count: number, seconds: number, loseReplyTo: (agentName: string) => string) {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'params.yaml'), `template:\n  run: sleep ${seconds}; echo $RUNNER_ATTEMPT >> {_output}/attempts\ngpus: 0\n---\nx: [${Array.from({ length: count }, (_, i) => i + 1).join(', ')}]\n`);
+  const workdir = join(dir, 'w');
+  const agent = await startAgent(`redis://127.0.0.1:${proxy.port}`, ['--cpu-slots', '1', '--prefix', prefix], { workdir });
+  const lostBefore = proxy.lostReplies;
+  proxy.loseReplyTo(loseReplyTo(agent.name));
+  const submitted = await coord(['submit', 'params.yaml', '--json', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+  const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
+  const tasks = await waitFor(async () => {
+    const now = await tasksOf(prefix, sweep);
+    return now.every((task) => task.state === 'succeeded') ? now : undefined;
+  }, 20_000, 'every task to succeed');
+  expect(proxy.lostReplies).toBe(lostBefore + 1);
+  const attempts = tasks.map((task) => readFileSync(join(workdir, task.output, 'attempts'), 'utf8').trim());
+  return { agent, tasks, attempts };
+}
+
+describe('an answer lost with the connection', () => {
+  it('to the start step: the task still runs once, as attempt 1', async () => {
+    // The start step is the first request of the agent's that names a task record.
+    const { tasks, attempts } = await runThroughProxy('lost-start', 1, 0, () => ':task:');
+    expect(tasks.map((task) => task.attempt)).toEqual([1]);
+    expect(attempts).toEqual(['1']);
+  });
+
+  it('to a report that took the next job: that job starts at once, as attempt 1, and the first task stays succeeded', async () => {
+    // The report's finish step carries the new state as an argument of its own.
+    const { agent, tasks, attempts } = await runThroughProxy('lost-report', 2, 0.2, () => '$9\r\nsucceeded\r\n');
+    expect(tasks.map((task) => task.attempt)).toEqual([1, 1]);
+    expect(attempts).toEqual(['1', '1']);
+    const warnings = agent.logs().filter((entry) => (entry.level as number) >= 40).map((entry) => entry.msg);
+    expect(warnings).not.toContain('the job lock expired during the run; leaving the task to the queue');
+    expect(warnings).not.toContain('BullMQ did not take the result');
+  });
+});
