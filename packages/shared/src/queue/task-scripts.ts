@@ -59,7 +59,7 @@ for n, row in ipairs(cjson.decode(ARGV[4])) do
   elseif take then
     if state then
       if oldSweep then redis.call('ZREM', p .. ':sweep:' .. oldSweep .. ':state:' .. state, id) end
-      redis.call('HDEL', key, 'token', 'cancel', 'reason', 'exitCode', 'signal', 'startedAt', 'endedAt')
+      redis.call('HDEL', key, 'token', 'cancel', 'reason', 'exitCode', 'signal', 'startedAt', 'endedAt', 'ended')
     end
     local run = (tonumber(runs) or 0) + 1
     local jobId, q = '', nil
