@@ -25,6 +25,8 @@ GRACE = float(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] else 5.0
 STRAY_GRACE = float(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] else 5.0
 SIGNALS = {name: getattr(signal, name) for name in ("SIGTERM", "SIGKILL", "SIGINT", "SIGHUP", "SIGUSR1", "SIGUSR2")}
 
+# Our environment never changes: copied once (reading os.environ decodes every entry).
+BASE_ENV = dict(os.environ)
 running = {}   # pid -> id
 strays = {}    # pgid -> deadline for SIGKILL (groups whose leader exited)
 out = sys.stdout
@@ -54,7 +56,7 @@ def signal_group(pgid, sig):
 
 def spawn(message):
     ident = message["id"]
-    env = dict(os.environ)
+    env = BASE_ENV.copy()
     for key, value in (message.get("env") or {}).items():
         if value is None:
             env.pop(key, None)
