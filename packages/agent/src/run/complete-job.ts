@@ -71,8 +71,7 @@ export async function jobHeldBy(worker: Worker<TaskJobData, TaskJobResult>, redi
   return Object.keys(raw).length > 0 ? (worker as unknown as JobMaker).nextJobFromJobData(raw, jobId, token) : undefined;
 }
 
-/** Puts a job a completion took for `token` back in its queue at once (else it waits for its lock to expire); needs only its id. */
-export async function returnTakenJob(worker: Worker<TaskJobData, TaskJobResult>, answer: unknown, token: string): Promise<void> {
-  const taken = takenJob(answer);
-  if (taken) await worker.backend.moveJobFromActiveToWait(taken.jobId, token);
+/** The id of the job a completion with `fetchNext` took; undefined when the queue had none. */
+export function takenJobId(answer: unknown): string | undefined {
+  return takenJob(answer)?.jobId;
 }

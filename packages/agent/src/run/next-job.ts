@@ -9,7 +9,7 @@ import type { Job } from 'bullmq';
 import type { ChainableCommander } from 'ioredis';
 import type { ServedQueue } from '../fetch/served-queue.js';
 import type { AgentContext } from './agent-context.js';
-import { jobHeldBy, nextJobOf, returnTakenJob } from './complete-job.js';
+import { jobHeldBy, nextJobOf, takenJobId } from './complete-job.js';
 import type { SlotLease } from './slot-lease.js';
 
 export class NextJob {
@@ -67,10 +67,12 @@ export class NextJob {
 
   /**
    * The job goes back to the queue now (failing that, when its lock expires), its record
-   * first if our start step started it.
+   * first if our start step started it. Its id is in the completion's answer, or else (an
+   * answer lost and the report sent again) in our start step's.
    */
   async giveBack(answer: unknown, started: StartedTaken | undefined): Promise<void> {
     const { ctx, queue, token } = this;
+    const jobId = takenJobId(answer) ?? started?.jobId;
     if (started) {
       const taskId = taskIdOfJob(started.jobId);
       await taskScripts
@@ -84,7 +86,8 @@ export class NextJob {
         })
         .catch(() => 0);
     }
-    await returnTakenJob(queue.worker, answer, token).catch((error: Error) =>
+    if (jobId === undefined) return;
+    await queue.worker.backend.moveJobFromActiveToWait(jobId, token).catch((error: Error) =>
       ctx.log.warn({ queue: queue.name, error: error.message }, 'could not give back the job taken with a report; it returns when its lock expires'),
     );
   }
