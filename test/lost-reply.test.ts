@@ -39,7 +39,10 @@ async function tasksOf(prefix: string, sweep: string): Promise<TaskJson[]> {
 /** An agent behind the proxy, then a sweep of `count` tasks that each record $RUNNER_ATTEMPT; returns when all succeeded. */
 async function runThroughProxy(prefix: string, count: number, seconds: number, loseReplyTo: (agentName: string) => string) {
   const dir = tempDir();
-  writeFileSync(join(dir, 'params.yaml'), `template:\n  run: sleep ${seconds}; echo $RUNNER_ATTEMPT >> {_output}/attempts\ngpus: 0\n---\nx: [${Array.from({ length: count }, (_, i) => i + 1).join(', ')}]\n`);
+  writeFileSync(
+    join(dir, 'params.yaml'),
+    `template:\n  run: sleep ${seconds}; echo $RUNNER_ATTEMPT >> {_output}/attempts; echo a line of output\ngpus: 0\n---\nx: [${Array.from({ length: count }, (_, i) => i + 1).join(', ')}]\n`,
+  );
   const workdir = join(dir, 'w');
   const agent = await startAgent(`redis://127.0.0.1:${proxy.port}`, ['--cpu-slots', '1', '--prefix', prefix], { workdir });
   const lostBefore = proxy.lostReplies;
@@ -71,5 +74,9 @@ describe('an answer lost with the connection', () => {
     const warnings = agent.logs().filter((entry) => (entry.level as number) >= 40).map((entry) => entry.msg);
     expect(warnings).not.toContain('the job lock expired during the run; leaving the task to the queue');
     expect(warnings).not.toContain('BullMQ did not take the result');
+    // The report carried the first task's last log lines: stored once.
+    const logs = await coord(['logs', tasks[0]!.name, '--redis', redis().url, '--prefix', 'lost-report']);
+    expect(logs.stdout.split('\n').filter((line) => line.includes('a line of output'))).toHaveLength(1);
+    expect(logs.stdout.split('\n').filter((line) => line.includes('--- succeeded'))).toHaveLength(1);
   });
 });

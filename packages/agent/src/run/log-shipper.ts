@@ -10,7 +10,9 @@
  * (what was appended since the last read), cheaper than thread-pool round trips.
  */
 import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
+import { taskScripts } from '@sweep-runner/shared';
 import type { ChainableCommander, Redis } from 'ioredis';
 
 /** Longer lines are cut: a progress bar without newlines must not fill Redis. */
@@ -24,6 +26,8 @@ const CHUNK = 64 * 1024;
  * not cost a zeroed 64 KiB of its own (1600 of them per wave with many agents in one process).
  */
 const readBuffer = Buffer.allocUnsafe(CHUNK);
+const PROCESS_ID = randomBytes(4).toString('hex');
+let shippers = 0;
 
 /** New lines read from the log: every one counted, only the last `maxLines` kept to send. */
 interface ReadLines {
@@ -43,6 +47,9 @@ export class LogShipper {
   private started = false;
   /** Keeps a character split across two reads whole. */
   private readonly decoder = new StringDecoder('utf8');
+  /** Unique among every shipper that may write the stream (other attempts, other agents). */
+  private readonly id = `${PROCESS_ID}.${++shippers}`;
+  private batches = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -131,13 +138,14 @@ export class LogShipper {
     await pipeline.exec();
   }
 
+  /** One batch, one script call: sent again after a lost answer, it is not stored twice. */
   private queueLines(pipeline: ChainableCommander, read: ReadLines, ending: string | undefined): void {
-    const meta = `${this.streamKey}:meta`;
     const lines = [...read.lines];
+    // All lines ever written (over attempts), sent or not; the stream's length says how many are kept.
     let count = read.count;
-    if (!this.started) {
+    const first = this.started ? undefined : { host: this.host, path: this.path, startedAt: Date.now() };
+    if (first) {
       this.started = true;
-      pipeline.hdel(meta, 'ended').hset(meta, 'host', this.host, 'path', this.path, 'started', Date.now());
       lines.unshift(this.header);
       count++;
     }
@@ -145,10 +153,15 @@ export class LogShipper {
       lines.push(ending);
       count++;
     }
-    for (const line of lines) pipeline.xadd(this.streamKey, 'MAXLEN', '~', this.maxLines, '*', 'line', line);
-    // All lines ever written (over attempts), sent or not; the stream's length says how many are kept.
-    pipeline.hincrby(meta, 'lines', count);
-    if (ending !== undefined) pipeline.hset(meta, 'ended', Date.now());
+    taskScripts.shipLog(pipeline, this.streamKey, {
+      shipper: this.id,
+      batch: ++this.batches,
+      maxLines: this.maxLines,
+      count,
+      ...(first && { first }),
+      ...(ending !== undefined && { endedAt: Date.now() }),
+      lines,
+    });
   }
 
   /**

@@ -227,6 +227,33 @@ end
 return 0
 `;
 
+/**
+ * One batch of a command's log lines (KEYS[1], a capped stream) and its meta hash (KEYS[2]):
+ * ARGV shipper id, batch number, MAXLEN, lines counted (kept or not), host, path and start
+ * time (the shipper's first batch; else empty), end time (its last; else empty), then the
+ * lines. A batch stored already (the same request sent again after its answer was lost) is
+ * not stored twice: the meta keeps the last batch of the shipper that wrote it. Returns 1 when
+ * stored, 0 when it was there already.
+ */
+const SHIP_LOG = `
+local stream, meta = KEYS[1], KEYS[2]
+local shipper, n, maxLines, count, host, path, started, ended = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local last = redis.call('HGET', meta, 'batch')
+if last then
+  local lastShipper, lastN = string.match(last, '^(.*):(%d+)$')
+  if lastShipper == shipper and tonumber(lastN) >= n then return 0 end
+end
+if host ~= '' then
+  redis.call('HDEL', meta, 'ended')
+  redis.call('HSET', meta, 'host', host, 'path', path, 'started', started)
+end
+for i = 9, #ARGV do redis.call('XADD', stream, 'MAXLEN', '~', maxLines, '*', 'line', ARGV[i]) end
+redis.call('HINCRBY', meta, 'lines', count)
+redis.call('HSET', meta, 'batch', shipper .. ':' .. n)
+if ended ~= '' then redis.call('HSET', meta, 'ended', ended) end
+return 1
+`;
+
 const SCRIPTS = {
   sweepEnqueueTasks: { numberOfKeys: 0, lua: ENQUEUE_MANY },
   sweepReadTasks: { numberOfKeys: 0, lua: READ_MANY },
@@ -237,6 +264,7 @@ const SCRIPTS = {
   sweepRequeueStalled: { numberOfKeys: 2, lua: REQUEUE_STALLED },
   sweepFailJob: { numberOfKeys: 1, lua: FAIL_JOB },
   sweepCancelTask: { numberOfKeys: 1, lua: CANCEL },
+  sweepShipLog: { numberOfKeys: 2, lua: SHIP_LOG },
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -320,6 +348,15 @@ export const taskScripts = {
   },
   failJob(redis: Redis, taskKey: string, a: { prefix: string; taskId: string; jobId: string; reason: string; now: string }) {
     return call(redis, 'sweepFailJob', [taskKey, a.prefix, a.taskId, a.jobId, a.reason, a.now]) as Promise<number>;
+  },
+  /** Queues one batch of log lines (SHIP_LOG); `first` describes the shipper's first batch, `endedAt` its last. */
+  shipLog(
+    pipeline: ChainableCommander,
+    streamKey: string,
+    a: { shipper: string; batch: number; maxLines: number; count: number; first?: { host: string; path: string; startedAt: number }; endedAt?: number; lines: string[] },
+  ): void {
+    const first = a.first ? [a.first.host, a.first.path, a.first.startedAt] : ['', '', ''];
+    void call(pipeline, 'sweepShipLog', [streamKey, `${streamKey}:meta`, a.shipper, a.batch, a.maxLines, a.count, ...first, a.endedAt ?? '', ...a.lines]);
   },
   cancel(redis: Caller, taskKey: string, a: { prefix: string; taskId: string; reason: string; now: string }) {
     return call(redis, 'sweepCancelTask', [taskKey, a.prefix, a.taskId, a.reason, a.now]) as Promise<number>;
