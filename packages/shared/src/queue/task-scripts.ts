@@ -243,11 +243,13 @@ if last then
   local lastShipper, lastN = string.match(last, '^(.*):(%d+)$')
   if lastShipper == shipper and tonumber(lastN) >= n then return 0 end
 end
+-- A line first (every batch has one): at maxmemory Redis refuses that first write, and so the
+-- whole batch, where a first write that cannot grow memory would let the rest through.
+for i = 9, #ARGV do redis.call('XADD', stream, 'MAXLEN', '~', maxLines, '*', 'line', ARGV[i]) end
 if host ~= '' then
   redis.call('HDEL', meta, 'ended')
   redis.call('HSET', meta, 'host', host, 'path', path, 'started', started)
 end
-for i = 9, #ARGV do redis.call('XADD', stream, 'MAXLEN', '~', maxLines, '*', 'line', ARGV[i]) end
 redis.call('HINCRBY', meta, 'lines', count)
 redis.call('HSET', meta, 'batch', shipper .. ':' .. n)
 if ended ~= '' then redis.call('HSET', meta, 'ended', ended) end
