@@ -36,19 +36,23 @@ async function tasksOf(prefix: string, sweep: string): Promise<TaskJson[]> {
   return (JSON.parse(result.stdout) as { tasks: TaskJson[] }).tasks;
 }
 
-/** An agent behind the proxy, then a sweep of `count` tasks that each record $RUNNER_ATTEMPT; returns when all succeeded. */
-async function runThroughProxy(prefix: string, count: number, seconds: number, loseReplyTo: (agentName: string) => string) {
+/**
+ * A sweep of `count` tasks that each record $RUNNER_ATTEMPT, then an agent behind the proxy,
+ * which loses the answer to the agent's first request that contains `marker`; returns when
+ * every task succeeded.
+ */
+async function runThroughProxy(prefix: string, count: number, seconds: number, marker: string) {
   const dir = tempDir();
   writeFileSync(
     join(dir, 'params.yaml'),
     `template:\n  run: sleep ${seconds}; echo $RUNNER_ATTEMPT >> {_output}/attempts; echo a line of output\ngpus: 0\n---\nx: [${Array.from({ length: count }, (_, i) => i + 1).join(', ')}]\n`,
   );
   const workdir = join(dir, 'w');
-  const agent = await startAgent(`redis://127.0.0.1:${proxy.port}`, ['--cpu-slots', '1', '--prefix', prefix], { workdir });
-  const lostBefore = proxy.lostReplies;
-  proxy.loseReplyTo(loseReplyTo(agent.name));
   const submitted = await coord(['submit', 'params.yaml', '--json', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
   const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
+  const lostBefore = proxy.lostReplies;
+  proxy.loseReplyTo(marker);
+  const agent = await startAgent(`redis://127.0.0.1:${proxy.port}`, ['--cpu-slots', '1', '--prefix', prefix], { workdir });
   const tasks = await waitFor(async () => {
     const now = await tasksOf(prefix, sweep);
     return now.every((task) => task.state === 'succeeded') ? now : undefined;
@@ -61,14 +65,14 @@ async function runThroughProxy(prefix: string, count: number, seconds: number, l
 describe('an answer lost with the connection', () => {
   it('to the start step: the task still runs once, as attempt 1', async () => {
     // The start step is the first request of the agent's that names a task record.
-    const { tasks, attempts } = await runThroughProxy('lost-start', 1, 0, () => ':task:');
+    const { tasks, attempts } = await runThroughProxy('lost-start', 1, 0, ':task:');
     expect(tasks.map((task) => task.attempt)).toEqual([1]);
     expect(attempts).toEqual(['1']);
   });
 
   it('to a report that took the next job: that job starts at once, as attempt 1, and the first task stays succeeded', async () => {
     // The report's finish step carries the new state as an argument of its own.
-    const { agent, tasks, attempts } = await runThroughProxy('lost-report', 2, 0.2, () => '$9\r\nsucceeded\r\n');
+    const { agent, tasks, attempts } = await runThroughProxy('lost-report', 2, 0.2, '$9\r\nsucceeded\r\n');
     expect(tasks.map((task) => task.attempt)).toEqual([1, 1]);
     expect(attempts).toEqual(['1', '1']);
     const warnings = agent.logs().filter((entry) => (entry.level as number) >= 40).map((entry) => entry.msg);
@@ -78,5 +82,14 @@ describe('an answer lost with the connection', () => {
     const logs = await coord(['logs', tasks[0]!.name, '--redis', redis().url, '--prefix', 'lost-report']);
     expect(logs.stdout.split('\n').filter((line) => line.includes('a line of output'))).toHaveLength(1);
     expect(logs.stdout.split('\n').filter((line) => line.includes('--- succeeded'))).toHaveLength(1);
+  });
+
+  it('to BullMQ\'s fetch: the job it took runs after the slot\'s task, not when its lock expires', async () => {
+    // Sent again, the fetch takes a second job, while the first still holds the slot's token.
+    // The second one's report finds the first by that token and runs it. (The agent's first
+    // fetch sends BullMQ's script whole, EVAL, starting with this comment.)
+    const { tasks, attempts } = await runThroughProxy('lost-fetch', 2, 0.2, 'Move next job to be processed to active');
+    expect(tasks.map((task) => task.attempt)).toEqual([1, 1]);
+    expect(attempts).toEqual(['1', '1']);
   });
 });
