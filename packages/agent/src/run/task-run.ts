@@ -137,7 +137,9 @@ export class TaskRun {
             host: ctx.host,
             gpus: this.gpus,
             now: this.startedAt,
+            queue: { activeKey: this.queue.worker.toKey('active'), jobPrefix: this.queue.worker.toKey('') },
           });
+    if ('othersHoldingToken' in started) await this.giveBackOthers(started.othersHoldingToken);
     if (started.attempt === 0) {
       // Cancelled while waiting, finished already, superseded by a newer submission, or
       // (after a freeze) the job's lock went to another agent: then it is not ours to fail.
@@ -173,6 +175,20 @@ export class TaskRun {
     }
     ctx.locks.release(jobId);
     await this.report(data, taskKey, outcome, started.attempt);
+  }
+
+  /**
+   * Jobs that hold this run's token besides its own: BullMQ's fetch was sent twice (its first
+   * answer lost with the connection) and took them too. They go back to the queue now, not
+   * when their locks expire.
+   */
+  private async giveBackOthers(jobIds: string[]): Promise<void> {
+    for (const jobId of jobIds) {
+      this.ctx.log.info({ job: jobId, queue: this.queue.name }, 'giving back a job taken by a fetch sent twice');
+      await this.queue.worker.backend.moveJobFromActiveToWait(jobId, this.token).catch((error: Error) =>
+        this.ctx.log.warn({ job: jobId, error: error.message }, 'could not give back a job taken by a fetch sent twice; it returns when its lock expires'),
+      );
+    }
   }
 
   /**

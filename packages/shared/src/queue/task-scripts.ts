@@ -113,13 +113,24 @@ return out
 `;
 
 /**
- * An agent starts a job: returns {attempt, 'ok'} or {0, why not}. KEYS[2] is the job's
- * BullMQ lock: an agent that was frozen after taking the job may find it given to another.
+ * An agent starts a job it fetched: returns {attempt, 'ok'} or {0, why not}, then the ids of
+ * other jobs that hold the same token. KEYS[2] is the job's BullMQ lock: an agent that was
+ * frozen after taking the job may find it given to another. A token is new for each fetch, so
+ * another job holding it was taken by the same fetch sent twice (its first answer lost with
+ * the connection): the agent gives it back. KEYS[3] is the queue's active list, ARGV[9] its
+ * job key prefix (empty: no such look).
  */
 const START = `${HELPERS}
-local p, id, jobId, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-if redis.call('GET', KEYS[2]) ~= token then return {0, 'no longer ours (the job lock expired)'} end
-return startTask(KEYS[1], p, id, jobId, token, ARGV[5], ARGV[6], ARGV[7], ARGV[8])
+local p, id, jobId, token, jobPrefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[9]
+local others = {}
+if jobPrefix ~= '' then
+  for _, other in ipairs(redis.call('LRANGE', KEYS[3], 0, 15)) do
+    if other ~= jobId and redis.call('GET', jobPrefix .. other .. ':lock') == token then others[#others + 1] = other end
+  end
+end
+if redis.call('GET', KEYS[2]) ~= token then return {0, 'no longer ours (the job lock expired)', others} end
+local attempt, why = unpack(startTask(KEYS[1], p, id, jobId, token, ARGV[5], ARGV[6], ARGV[7], ARGV[8]))
+return {attempt, why, others}
 `;
 
 /**
@@ -259,7 +270,7 @@ return 1
 const SCRIPTS = {
   sweepEnqueueTasks: { numberOfKeys: 0, lua: ENQUEUE_MANY },
   sweepReadTasks: { numberOfKeys: 0, lua: READ_MANY },
-  sweepStartTask: { numberOfKeys: 2, lua: START },
+  sweepStartTask: { numberOfKeys: 3, lua: START },
   sweepStartTakenTask: { numberOfKeys: 1, lua: START_TAKEN },
   sweepFinishTask: { numberOfKeys: 2, lua: FINISH },
   sweepRecordCommand: { numberOfKeys: 1, lua: RECORD_COMMAND },
@@ -323,9 +334,17 @@ export const taskScripts = {
   readMany(redis: Caller, prefix: string, tasks: Array<{ taskId: string; commands: string[] }>) {
     return call(redis, 'sweepReadTasks', [prefix, JSON.stringify(tasks.map((t) => [t.taskId, t.commands]))]) as Promise<Array<[string, string]>>;
   },
-  async start(redis: Redis, taskKey: string, lockKey: string, a: { prefix: string; taskId: string; jobId: string; token: string; agent: string; host: string; gpus: string; now: string }) {
-    const [attempt, why] = (await call(redis, 'sweepStartTask', [taskKey, lockKey, a.prefix, a.taskId, a.jobId, a.token, a.agent, a.host, a.gpus, a.now])) as [number, string];
-    return { attempt, why };
+  /** `queue`: where to look for other jobs holding the token (`othersHoldingToken`). */
+  async start(
+    redis: Redis,
+    taskKey: string,
+    lockKey: string,
+    a: { prefix: string; taskId: string; jobId: string; token: string; agent: string; host: string; gpus: string; now: string; queue?: { activeKey: string; jobPrefix: string } },
+  ) {
+    const keys = [taskKey, lockKey, a.queue?.activeKey ?? taskKey];
+    const answer = (await call(redis, 'sweepStartTask', [...keys, a.prefix, a.taskId, a.jobId, a.token, a.agent, a.host, a.gpus, a.now, a.queue?.jobPrefix ?? ''])) as [number, string, string[]?];
+    const [attempt, why, othersHoldingToken] = answer;
+    return { attempt, why, othersHoldingToken: othersHoldingToken ?? [] };
   },
   /** Queues START_TAKEN; read its answer with `startedTaken`. */
   startTaken(pipeline: ChainableCommander, activeKey: string, a: { prefix: string; jobPrefix: string; previousJobId: string; token: string; agent: string; host: string; gpus: string; now: string }): void {
