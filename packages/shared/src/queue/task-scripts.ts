@@ -18,6 +18,18 @@ end
 local function event(p, id, sweep, name, state, extra)
   redis.call('XADD', p .. ':sweep:' .. sweep .. ':events', 'MAXLEN', '~', 10000, '*', 'task', id, 'name', name, 'state', state, 'detail', extra or '')
 end
+-- Jobs near the head of a queue's active list whose lock holds the token, one job id left
+-- out; with firstOnly, no more than the first.
+local function jobsHoldingToken(activeKey, jobPrefix, token, except, firstOnly)
+  local found = {}
+  for _, jobId in ipairs(redis.call('LRANGE', activeKey, 0, 15)) do
+    if jobId ~= except and redis.call('GET', jobPrefix .. jobId .. ':lock') == token then
+      found[#found + 1] = jobId
+      if firstOnly then break end
+    end
+  end
+  return found
+end
 -- An agent starts a job: returns {attempt, 'ok'} or {0, why not}. The caller checked the job's lock.
 local function startTask(key, p, id, jobId, token, agent, host, gpus, now)
   local state, job, sweep, index, current, attempt = unpack(redis.call('HMGET', key, 'state', 'job', 'sweep', 'index', 'token', 'attempt'))
@@ -123,11 +135,7 @@ return out
 const START = `${HELPERS}
 local p, id, jobId, token, jobPrefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[9]
 local others = {}
-if jobPrefix ~= '' then
-  for _, other in ipairs(redis.call('LRANGE', KEYS[3], 0, 15)) do
-    if other ~= jobId and redis.call('GET', jobPrefix .. other .. ':lock') == token then others[#others + 1] = other end
-  end
-end
+if jobPrefix ~= '' then others = jobsHoldingToken(KEYS[3], jobPrefix, token, jobId, false) end
 if redis.call('GET', KEYS[2]) ~= token then return {0, 'no longer ours (the job lock expired)', others} end
 local attempt, why = unpack(startTask(KEYS[1], p, id, jobId, token, ARGV[5], ARGV[6], ARGV[7], ARGV[8]))
 return {attempt, why, others}
@@ -144,16 +152,13 @@ return {attempt, why, others}
  */
 const START_TAKEN = `${HELPERS}
 local p, jobPrefix, previous, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-for _, jobId in ipairs(redis.call('LRANGE', KEYS[1], 0, 15)) do
-  if jobId ~= previous and redis.call('GET', jobPrefix .. jobId .. ':lock') == token then
-    -- A task's job ids are <task id>-<run> (taskIdOfJob).
-    local id = string.match(jobId, '^(.*)%-')
-    if not id then return {''} end
-    local attempt, why = unpack(startTask(p .. ':task:' .. id, p, id, jobId, token, ARGV[5], ARGV[6], ARGV[7], ARGV[8]))
-    return {jobId, attempt, why}
-  end
-end
-return {''}
+local jobId = jobsHoldingToken(KEYS[1], jobPrefix, token, previous, true)[1]
+if not jobId then return {''} end
+-- A task's job ids are <task id>-<run> (taskIdOfJob).
+local id = string.match(jobId, '^(.*)%-')
+if not id then return {''} end
+local attempt, why = unpack(startTask(p .. ':task:' .. id, p, id, jobId, token, ARGV[5], ARGV[6], ARGV[7], ARGV[8]))
+return {jobId, attempt, why}
 `;
 
 /**
