@@ -160,12 +160,47 @@ describe('TLS', () => {
     expect((await agent.done).code).toBe(0);
   });
 
-  it('a plain redis:// URL to the TLS port fails in one line within 5 s', async () => {
+  it('a plain redis:// URL to the TLS port fails in one line within 5 s that says to use rediss://', async () => {
     const started = Date.now();
     const result = await coord(['status', '--json', '--redis', `redis://localhost:${tlsPort}`]);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(result.code).toBe(3);
-    expect(oneLine(result)).toContain(`cannot reach Redis at redis://localhost:${tlsPort}`);
+    expect(oneLine(result)).toBe(
+      `coord: cannot use Redis at redis://localhost:${tlsPort}: it does not answer in plain text on port ${tlsPort} (a TLS port?): use a rediss:// URL, with --tls-ca for a private CA`,
+    );
+  });
+
+  it.concurrent('a rediss:// URL to a plain-text port fails in one line that says to use redis://', async () => {
+    const plainPort = await freePort();
+    await startServer(plainPort, ['--port', String(plainPort)]);
+    const result = await coord(['status', '--json', '--redis', `rediss://localhost:${plainPort}`, '--tls-ca', certs.ca]);
+    expect(result.code).toBe(3);
+    expect(oneLine(result)).toBe(
+      `coord: cannot use Redis at rediss://localhost:${plainPort}: it answers in plain text on port ${plainPort}, not TLS (it said: PONG): use a redis:// URL, or the server's TLS port`,
+    );
+  });
+
+  it.concurrent('a TLS port at its maxclients: coord and the agent name maxclients (Redis closes before the handshake, in silence)', async () => {
+    const port = await freePort();
+    await startServer(port, ['--port', '0', '--tls-port', String(port), '--tls-cert-file', certs.serverCert, '--tls-key-file', certs.serverKey, '--tls-ca-cert-file', certs.ca, '--tls-auth-clients', 'no', '--maxclients', '2']);
+    const holders = [0, 1].map(() => new Redis({ port, tls: { ca: readFileSync(certs.ca), servername: 'localhost' } }));
+    await Promise.all(holders.map((holder) => holder.ping()));
+    try {
+      const url = `rediss://localhost:${port}`;
+      const status = await coord(['status', '--redis', url, '--tls-ca', certs.ca]);
+      expect(status.code).toBe(3);
+      expect(oneLine(status)).toMatch(/^coord: cannot use Redis at rediss:\/\/localhost:\d+: it closed the connection before the TLS handshake, as Redis does when it has as many clients as its maxclients allows .*: raise maxclients/);
+      const agent = startCli(AGENT, ['--cpu-slots', '1', '--redis', url, '--tls-ca', certs.ca, '--workdir', tempDir(), '--log-format', 'json']);
+      try {
+        const explained = (line: string) => line.includes('"msg":"cannot reach Redis, retrying"') && line.includes('as many clients as its maxclients allows');
+        await waitFor(() => agent.stderr().split('\n').some(explained), 10_000, 'a retry line that names maxclients');
+      } finally {
+        agent.child.kill('SIGTERM');
+      }
+      expect((await agent.done).code).toBe(0);
+    } finally {
+      holders.forEach((holder) => holder.disconnect());
+    }
   });
 
   it.concurrent('prints no Node warning for rediss:// to an IP address', async () => {

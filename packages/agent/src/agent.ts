@@ -140,7 +140,7 @@ export class Agent {
    * the same name: our Lua steps tell a request sent again after a lost answer by its token.
    */
   private readonly tokenPrefix: string;
-  /** Explains EPIPEs on our connections when Redis closes new ones (at its maxclients). */
+  /** Explains failed connections that do not say why: Redis at its maxclients, a TLS port for a redis:// URL or the reverse. */
   private readonly closedConnections: ClosedConnectionExplainer;
   /** Queue names, the one that most recently gave us a job first. */
   private recentQueues: string[] = [];

@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import type { Redis, RedisOptions } from 'ioredis';
 import { ExitError, UsageError } from '../errors.js';
 import { routeRedisClientWarnings } from './client-warnings.js';
-import { ClosedConnectionExplainer, closedByServer, refusalOnConnect } from './closed-on-connect.js';
+import { ClosedConnectionExplainer, refusalOnConnect, worthProbing } from './closed-on-connect.js';
 import { firstLineOf, permissionDenied, redisRefusal } from './redis-refusal.js';
 import { fsReason } from '../fs-reason.js';
 import { DEFAULT_REDIS_URL, describeRedis, parseRedisUrl, type RedisTarget } from './redis-url.js';
@@ -117,8 +117,9 @@ export async function connectForCommand(settings: ConnectionSettings, timeoutMs 
     retryStrategy: () => null,
   });
   redis.on('error', (error: Error) => (lastError = describeFailure(error)));
+  const noAnswer = { refused: false, text: `no answer in ${timeoutMs / 1000}s` };
   const timer = new Promise<never>((_, reject) => {
-    const handle = setTimeout(() => reject(unreachable(settings, lastError ?? { refused: false, text: `no answer in ${timeoutMs / 1000}s` })), timeoutMs);
+    const handle = setTimeout(() => reject(noAnswer), timeoutMs);
     handle.unref();
   });
   try {
@@ -127,10 +128,9 @@ export async function connectForCommand(settings: ConnectionSettings, timeoutMs 
     await Promise.race([redis.connect().then(() => redis.select(settings.target.db)), timer]);
   } catch (error) {
     redis.disconnect();
-    if (error instanceof ExitError || error instanceof UsageError) throw error;
     // The rejection of connect() only says "Connection is closed"; the error event said why.
-    const failure = lastError ?? describeFailure(error);
-    const refusal = closedByServer(failure.text) ? await refusalOnConnect(settings.target) : undefined;
+    const failure = lastError ?? (error === noAnswer ? noAnswer : describeFailure(error));
+    const refusal = !failure.refused && worthProbing(failure.text, settings.target.tls) ? await refusalOnConnect(settings.target) : undefined;
     throw unreachable(settings, refusal ? { refused: true, text: refusal } : failure);
   }
   // After a successful start, a lost connection should be retried, not end the command.
