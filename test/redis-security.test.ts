@@ -6,9 +6,12 @@
  * - ACL: the agent, coordinator and read-only dashboard users of docs/redis-acl.md; a full
  *   sweep with the least-privileged users and no ACL denial; the dashboard reads but cannot
  *   submit; wrong passwords fail clearly; nothing outside the prefix is reachable.
+ * - Connections that fail without saying why (a TLS port for redis://, a plain one for
+ *   rediss://, maxclients, another service's port) are explained in one line.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -166,7 +169,7 @@ describe('TLS', () => {
     expect(Date.now() - started).toBeLessThan(5000);
     expect(result.code).toBe(3);
     expect(oneLine(result)).toBe(
-      `coord: cannot use Redis at redis://localhost:${tlsPort}: it does not answer in plain text on port ${tlsPort} (a TLS port?): use a rediss:// URL, with --tls-ca for a private CA`,
+      `coord: cannot use Redis at redis://localhost:${tlsPort}: it speaks TLS on port ${tlsPort}: use a rediss:// URL, with --tls-ca for a private CA`,
     );
   });
 
@@ -452,6 +455,32 @@ describe('a Redis server that may evict keys', () => {
     expect(agent.stderr().trim().split('\n').filter((line) => !line.startsWith('{')), agent.stderr()).toEqual([]);
     const warnings = agent.logs().filter((entry) => /maxmemory-policy/.test(String(entry.msg)));
     expect(warnings.map((entry) => [entry.level, entry.msg])).toEqual([[40, words]]); // warn
+  });
+});
+
+// =============================================================================================
+describe("a URL at another service's port", () => {
+  it('coord and the agent say that it does not speak Redis, with what it said', async () => {
+    // A web server: whatever it is sent, one status line, then it closes.
+    const web = createServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n')));
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    const { port } = web.address() as AddressInfo;
+    const expected = `it does not speak Redis's protocol on port ${port} (it said: "HTTP/1.1 400 Bad Request"): check the port in the URL`;
+    try {
+      const status = await coord(['status', '--redis', `redis://127.0.0.1:${port}`]);
+      expect(status.code).toBe(3);
+      expect(oneLine(status)).toBe(`coord: cannot use Redis at redis://127.0.0.1:${port}: ${expected}`);
+      const agent = startCli(AGENT, ['--cpu-slots', '1', '--redis', `redis://127.0.0.1:${port}`, '--workdir', tempDir(), '--log-format', 'json']);
+      try {
+        const saysSo = (line: string) => line.includes('cannot reach Redis, retrying') && (JSON.parse(line) as { error: string }).error === expected;
+        await waitFor(() => agent.stderr().split('\n').some(saysSo), 10_000, 'a retry line that says so');
+      } finally {
+        agent.child.kill('SIGTERM');
+      }
+      expect((await agent.done).code).toBe(0);
+    } finally {
+      web.close();
+    }
   });
 });
 

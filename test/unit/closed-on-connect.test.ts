@@ -4,7 +4,7 @@ import { closedByServer, worthProbing } from '@sweep-runner/shared';
 
 it('knows a closed connection in the forms our connections and BullMQ workers report it, and nothing else', () => {
   for (const text of ['EPIPE', 'ECONNRESET', 'write EPIPE', 'read ECONNRESET', 'connection closed', 'Connection is closed.']) expect(closedByServer(text), text).toBe(true);
-  for (const text of ['ECONNREFUSED', 'authentication failed: check the user and password in the URL', 'EPIPE: it has as many clients as its maxclients allows']) {
+  for (const text of ['ECONNREFUSED', 'authentication failed: check the user and password in the URL', 'it has as many clients as its maxclients allows (ERR max number of clients reached)', 'it closed the connection before the TLS handshake']) {
     expect(closedByServer(text), text).toBe(false);
   }
 });

@@ -6,11 +6,14 @@
  * - A `redis://` URL at a TLS port reads as a closed connection; a `rediss://` URL at a
  *   plain port as a TLS error (the server's answer is no TLS record) or as no answer (the
  *   server waits for the end of a line that the TLS greeting never sends).
+ * - A URL at another service's port reads as a closed connection or a protocol error.
  * A bare socket tells these apart: it reads what the server says to a new client before
  * anything is sent (nothing, normally; at `maxclients` over plain TCP, that line; over TLS,
- * a close), then sends PING, which a plain-text port answers and a TLS port closes on.
+ * a close; a database its greeting), then sends PING, which a plain-text Redis answers. When
+ * it gets no Redis answer, a TLS handshake tells a TLS port from another service.
  */
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { RedisTarget } from './redis-url.js';
 
 /** How ioredis reports a connection the server closed on us: a bare code ("EPIPE", from describeFailure) or a message ("write EPIPE", from BullMQ's workers). */
@@ -18,9 +21,9 @@ export function closedByServer(failureText: string): boolean {
   return /\b(EPIPE|ECONNRESET)$|connection (is )?closed/i.test(failureText);
 }
 
-/** A failure worth asking the server about: a closed connection, or over TLS a protocol error or no answer. */
+/** A failure worth asking the server about: a closed connection, an answer that is not Redis's, or over TLS a protocol error or no answer. */
 export function worthProbing(failureText: string, tls: boolean): boolean {
-  return closedByServer(failureText) || (tls && /^ERR_SSL_|\bETIMEDOUT$|^no answer in /.test(failureText));
+  return closedByServer(failureText) || /^not the Redis protocol/.test(failureText) || (tls && /^ERR_SSL_|\bETIMEDOUT$|^no answer in /.test(failureText));
 }
 
 /** What a bare TCP connection to the server saw. */
@@ -32,6 +35,9 @@ interface Probe {
   /** The server closed the connection. */
   closed: boolean;
 }
+
+/** PING as a RESP array, not inline: long enough that a service waiting for a fixed-size header (AMQP's 8 bytes) answers too. */
+const PING = '*1\r\n$4\r\nPING\r\n';
 
 function probe(target: RedisTarget, quietMs: number): Promise<Probe> {
   return new Promise((resolve) => {
@@ -54,7 +60,7 @@ function probe(target: RedisTarget, quietMs: number): Promise<Probe> {
       setImmediate(() => {
         if (received || pinged || !connected) return finish(false);
         pinged = true;
-        socket.write('PING\r\n');
+        socket.write(PING);
         timer = setTimeout(quiet, quietMs);
       });
     let timer = setTimeout(quiet, quietMs + 3000);
@@ -77,20 +83,26 @@ const MAXCLIENTS_ADVICE = 'raise maxclients on the server, or stop clients it do
 /** A RESP line: what a plain-text Redis port answers (`+PONG`, `-NOAUTH ...`, `-ERR ...`). */
 const isRespLine = (line: string) => /^[+-]/.test(line);
 
-/** What the probe says about a server that `target` could not use, in words with what to do; undefined when it says nothing new. */
-function explainProbe(target: RedisTarget, seen: Probe): string | undefined {
-  if (!seen.connected) return undefined;
-  const { said, pinged, closed } = seen;
-  if (target.tls) {
-    if (isRespLine(said)) return `it answers in plain text on port ${target.port}, not TLS (it said: ${said.slice(1)}): use a redis:// URL, or the server's TLS port`;
-    if (!pinged && closed) return `it closed the connection before the TLS handshake, as Redis does when it has as many clients as its maxclients allows (over TLS it cannot say so): ${MAXCLIENTS_ADVICE}`;
-    return undefined;
-  }
-  if (!pinged && /max number of clients/i.test(said)) return `it has as many clients as its maxclients allows (${said.slice(1)}): ${MAXCLIENTS_ADVICE}`;
-  if (!pinged && said.startsWith('-')) return `it refuses new connections (${said.slice(1)})`;
-  if (pinged && closed && !isRespLine(said)) return `it does not answer in plain text on port ${target.port} (a TLS port?): use a rediss:// URL, with --tls-ca for a private CA`;
-  if (!pinged && closed) return `it closes new connections before a word is said, as a Redis TLS port does when the server has as many clients as its maxclients allows: use a rediss:// URL for a TLS port, and ${MAXCLIENTS_ADVICE}`;
-  return undefined;
+/** What another service said, readable: its longest run of printable text (a database's binary greeting holds its name and version). */
+const printable = (said: string) => (said.match(/[\x20-\x7e]+/g) ?? []).reduce((longest, run) => (run.length > longest.length ? run : longest), '').trim().slice(0, 60);
+
+/** A TLS alert record: a TLS port's answer to plain text, when it answers at all. */
+const isTlsAlert = (said: string) => said.startsWith('\x15\x03');
+
+/** Whether the port completes a TLS handshake (or refuses it with a TLS alert: a client certificate required). */
+function speaksTls(target: RedisTarget, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    // Only whether it speaks TLS, not whom: the real connection checks the certificate.
+    const socket = tlsConnect({ host: target.host, port: target.port, rejectUnauthorized: false });
+    const done = (tls: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(tls);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', (error: NodeJS.ErrnoException) => done(/ALERT/.test(error.code ?? '')));
+  });
 }
 
 /**
@@ -99,12 +111,30 @@ function explainProbe(target: RedisTarget, seen: Probe): string | undefined {
  * against a server that stays silent.
  */
 export async function refusalOnConnect(target: RedisTarget, quietMs = 1000): Promise<string | undefined> {
-  return explainProbe(target, await probe(target, quietMs));
+  const { connected, said, pinged, closed } = await probe(target, quietMs);
+  const port = target.port;
+  if (!connected) return undefined;
+  if (isRespLine(said)) {
+    if (target.tls) return `it answers in plain text on port ${port}, not TLS (it said: ${said.slice(1)}): use a redis:// URL, or the server's TLS port`;
+    if (pinged) return undefined;
+    if (/max number of clients/i.test(said)) return `it has as many clients as its maxclients allows (${said.slice(1)}): ${MAXCLIENTS_ADVICE}`;
+    return `it refuses new connections (${said.slice(1)})`;
+  }
+  if (!pinged && closed && !said) {
+    return target.tls
+      ? `it closed the connection before the TLS handshake, as Redis does when it has as many clients as its maxclients allows (over TLS it cannot say so): ${MAXCLIENTS_ADVICE}`
+      : `it closes new connections before a word is said, as a Redis TLS port does when the server has as many clients as its maxclients allows: use a rediss:// URL for a TLS port, and ${MAXCLIENTS_ADVICE}`;
+  }
+  if (target.tls) return undefined;
+  if (said && !isTlsAlert(said)) return `it does not speak Redis's protocol on port ${port} (it said: "${printable(said)}"): check the port in the URL`;
+  if (!closed) return undefined;
+  if (await speaksTls(target, quietMs + 3000)) return `it speaks TLS on port ${port}: use a rediss:// URL, with --tls-ca for a private CA`;
+  return `it closed the connection at a Redis PING: port ${port} is not a Redis server's; check the port in the URL`;
 }
 
 /**
- * For one server: `explain` adds the server's refusal to a failure worth probing (the first
- * such failure starts a probe; later ones carry its answer). It probes again at most every
+ * For one server: `explain` gives the server's refusal for a failure worth probing (the first
+ * such failure starts a probe; later ones get its answer). It probes again at most every
  * 5 s, so an explanation does not outlive the refusal for long.
  */
 export class ClosedConnectionExplainer {
@@ -124,6 +154,7 @@ export class ClosedConnectionExplainer {
         this.probing = false;
       });
     }
-    return this.refusal ? `${failureText}: ${this.refusal}` : failureText;
+    // The refusal says more than the bare code (EPIPE) or protocol error it explains.
+    return this.refusal ?? failureText;
   }
 }

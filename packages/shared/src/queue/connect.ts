@@ -99,6 +99,9 @@ export function describeFailure(error: unknown): Failure {
   if (err.code && UNTRUSTED_CERTIFICATE.includes(err.code)) {
     return { refused: true, text: `the server's certificate is not trusted (${err.code}): pass the CA that signed it with --tls-ca` };
   }
+  // ioredis read a first byte that begins no Redis reply: another service on that port.
+  const protocol = /^Protocol error, got "(.*)" as reply type byte/.exec(message);
+  if (protocol) return { refused: false, text: `not the Redis protocol (an answer beginning "${protocol[1]}")` };
   if (err.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return { refused: true, text: `the server's certificate does not name this host: ${message}` };
   return { refused: false, text: err.code ?? message };
 }
@@ -130,7 +133,7 @@ export async function connectForCommand(settings: ConnectionSettings, timeoutMs 
     redis.disconnect();
     // The rejection of connect() only says "Connection is closed"; the error event said why.
     const failure = lastError ?? (error === noAnswer ? noAnswer : describeFailure(error));
-    const refusal = !failure.refused && worthProbing(failure.text, settings.target.tls) ? await refusalOnConnect(settings.target) : undefined;
+    const refusal = worthProbing(failure.text, settings.target.tls) ? await refusalOnConnect(settings.target) : undefined;
     throw unreachable(settings, refusal ? { refused: true, text: refusal } : failure);
   }
   // After a successful start, a lost connection should be retried, not end the command.
