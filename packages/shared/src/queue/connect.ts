@@ -84,6 +84,9 @@ function unreachable(settings: ConnectionSettings, failure: Failure): ExitError 
 
 const UNTRUSTED_CERTIFICATE = ['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED'];
 
+/** The host name a failed lookup was for. */
+const hostOf = (error: NodeJS.ErrnoException & { hostname?: string }) => error.hostname ?? 'the host';
+
 export function describeFailure(error: unknown): Failure {
   const err = error as NodeJS.ErrnoException & { message: string };
   const message = firstLineOf(error);
@@ -99,6 +102,8 @@ export function describeFailure(error: unknown): Failure {
   if (err.code && UNTRUSTED_CERTIFICATE.includes(err.code)) {
     return { refused: true, text: `the server's certificate is not trusted (${err.code}): pass the CA that signed it with --tls-ca` };
   }
+  if (err.code === 'ENOTFOUND') return { refused: true, text: `no host is known by the name ${hostOf(err)} (ENOTFOUND): check the host in the URL` };
+  if (err.code === 'EAI_AGAIN') return { refused: false, text: `no name server answered for ${hostOf(err)} (EAI_AGAIN)` };
   // ioredis read a first byte that begins no Redis reply: another service on that port.
   const protocol = /^Protocol error, got "(.*)" as reply type byte/.exec(message);
   if (protocol) return { refused: false, text: `not the Redis protocol (an answer beginning "${protocol[1]}")` };
