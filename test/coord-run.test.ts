@@ -65,7 +65,7 @@ x: [1, 2, 3, 4, 5, 6, 7, 8]
     writeFileSync(
       join(dir, 'sweep.yaml'),
       `template:
-  train: test {x} -ne 2
+  train: echo checking {x}; test {x} -ne 2
   test: echo tested {x}
 resource: [0]
 ---
@@ -75,7 +75,8 @@ x: [1, 2, 3]
     const result = await coord(['run', 'sweep.yaml', '-o', 'runs'], { cwd: dir });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/Failed tasks: 1\/3/);
-    expect(result.stdout).toContain('runs/X_2');
+    // The failure's summary carries the command's last line of output.
+    expect(result.stdout).toContain('runs/X_2  (train: exit 1: "checking 2")');
     expect(stat(join(dir, 'runs/X_2'))).toMatchObject({ train: { code: 1 } });
     expect(stat(join(dir, 'runs/X_2')).test).toBeUndefined();
     expect(stat(join(dir, 'runs/X_3'))).toMatchObject({ train: { code: 0 }, test: { code: 0 } });

@@ -77,6 +77,19 @@ describe.each(launchers)('runTask with the %s', (_label, makeLauncher, launcherS
     expect(readJson(join(workdir, 'out/X_1/stat.json')).train).toMatchObject({ code: 0, state: 'succeeded', gpus: '1' });
   });
 
+  it("gives a failed command's last line of output, from this run only", async () => {
+    const workdir = tempDir();
+    const spec = task({ train: 'if [ -e fail ]; then printf "epoch 1\\n\\033[31mRuntimeError: CUDA out of memory\\033[0m\\n\\n"; exit 1; fi; touch fail; echo fine' });
+    const first = await runTask({ task: spec, gpus: '0', workdir, launcher: makeLauncher() });
+    expect(first.commands[0]).not.toHaveProperty('lastLine');
+    const failed = await runTask({ task: spec, gpus: '0', workdir, launcher: makeLauncher(), force: true });
+    expect(failed.commands[0]).toMatchObject({ stat: { state: 'failed' }, lastLine: 'RuntimeError: CUDA out of memory' });
+    // Silent this time, into the same log: its lines are the last run's, not this one's last words.
+    const quiet = await runTask({ task: task({ train: 'exit 2' }), gpus: '0', workdir, launcher: makeLauncher(), force: true });
+    expect(quiet.commands[0]?.stat.exitCode).toBe(2);
+    expect(quiet.commands[0]).not.toHaveProperty('lastLine');
+  });
+
   it('stops the task at the first failing command and records code 1', async () => {
     const workdir = tempDir();
     const spec = task({ a: 'exit 3', b: 'echo never' });

@@ -23,6 +23,7 @@ export * from './exec/atomic-write.js';
 export * from './exec/direct-launcher.js';
 export * from './exec/events.js';
 export * from './exec/launcher.js';
+export * from './exec/log-tail.js';
 export * from './exec/make-directory.js';
 export * from './exec/process-group.js';
 export * from './exec/run-task.js';

@@ -14,6 +14,7 @@ import {
   redisErrorText,
   taskDir,
   taskScripts,
+  withLastLine,
   type TaskJobData,
   type TaskJobResult,
   type TaskOutcome,
@@ -363,9 +364,10 @@ export class TaskRun {
     const attempts = job.opts.attempts ?? 1;
     const willRetry = job.attemptsMade + 1 < attempts;
     const state = willRetry ? 'waiting' : outcome.state === 'timeout' ? 'timeout' : 'failed';
+    const said = withLastLine(`${command}: ${what}`, last?.lastLine);
     return {
       state,
-      fields: { ...fields, reason: willRetry ? `${command}: ${what}; retry ${job.attemptsMade + 1} of ${attempts - 1}` : `${command}: ${what}` },
+      fields: { ...fields, reason: willRetry ? `${said}; retry ${job.attemptsMade + 1} of ${attempts - 1}` : said },
       // BullMQ retries (with backoff) or fails the job as its attempts say.
       bullmq: () => job.moveToFailed(new Error(`${command}: ${what}`), this.token, false),
       said: willRetry ? 'task failed, will retry' : `task ${state}`,

@@ -3,7 +3,7 @@
  * free up. The first abort starts nothing new and stops running commands cleanly.
  */
 import { relative } from 'node:path';
-import { formatDuration, runTask, type ExecutorEvent, type ProcessLauncher, type TaskOutcome, type TaskSpec } from '@sweep-runner/shared';
+import { formatDuration, runTask, withLastLine, type ExecutorEvent, type ProcessLauncher, type TaskOutcome, type TaskSpec } from '@sweep-runner/shared';
 import { progressBar, type Terminal } from '../output/terminal.js';
 
 export interface LocalRunOptions {
@@ -76,7 +76,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
           if (event.type === 'command-skip') say('SKIP', 'gray', event);
           else if (event.type === 'command-start') say('START', 'cyan', event);
           else if (event.stat.code === 0) say('OK', 'green', event, `  (${formatDuration(event.stat.seconds ?? 0)})`);
-          else say('FAIL', event.stat.state === 'interrupted' ? 'yellow' : 'red', event, `  (${describeEnd(event.stat)}; log: ${relative(process.cwd(), event.logPath)})`);
+          else say('FAIL', event.stat.state === 'interrupted' ? 'yellow' : 'red', event, `  (${withLastLine(describeEnd(event.stat), event.lastLine)}; log: ${relative(process.cwd(), event.logPath)})`);
         },
       }).catch((error: unknown) => {
         terminal.error(terminal.color('red', `${task.output}: ${(error as Error).message}`));
@@ -95,7 +95,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
           task,
           command: last?.command ?? '-',
           logPath: last ? relative(process.cwd(), `${options.workdir}/${task.output}`) : '',
-          why: last ? describeEnd(last.stat) : 'could not prepare the task directory',
+          why: last ? withLastLine(describeEnd(last.stat), last.lastLine) : 'could not prepare the task directory',
         });
       }
       showProgress();

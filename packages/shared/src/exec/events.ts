@@ -26,6 +26,8 @@ export interface CommandEndEvent {
   total: number;
   logPath: string;
   stat: CommandStat;
+  /** A failed or timed-out command's last line of output, if it wrote one (see lastLogLine). */
+  lastLine?: string;
 }
 
 export type ExecutorEvent = CommandStartEvent | CommandSkipEvent | CommandEndEvent;

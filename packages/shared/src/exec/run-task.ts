@@ -9,6 +9,7 @@ import { shlexQuote } from '../sweep/python-format.js';
 import type { TaskSpec } from '../sweep/task.js';
 import type { ExecutorEvent } from './events.js';
 import type { ExitStatus, ProcessLauncher } from './launcher.js';
+import { lastLogLine, logSize } from './log-tail.js';
 import { relativeLogPath, succeededCommands, TaskFiles, type CommandStat, type CommandState } from './task-files.js';
 
 export const DEFAULT_KILL_GRACE_MS = 10_000;
@@ -51,8 +52,8 @@ export type TaskOutcomeState = 'succeeded' | 'failed' | 'interrupted' | 'timeout
 
 export interface TaskOutcome {
   state: TaskOutcomeState;
-  /** Records of the commands that ran (skipped ones are not here). */
-  commands: Array<{ command: string; stat: CommandStat }>;
+  /** Records of the commands that ran (skipped ones are not here), with a failed or timed-out one's last line of output. */
+  commands: Array<{ command: string; stat: CommandStat; lastLine?: string }>;
   skipped: string[];
 }
 
@@ -117,6 +118,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
     // the next run would skip the command. Otherwise the record is written once, at the end:
     // a file written atomically is a new inode, the dearest step per task on a busy disk.
     if (files.readStat()[command.name]?.code === 0) files.record(command.name, base);
+    const logFrom = logSize(log);
     const child = await launcher.launch({
       script: command.script,
       cwd: workdir,
@@ -167,8 +169,10 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
       ...(reason !== undefined && { reason }),
     };
     files.record(command.name, stat);
-    outcome.commands.push({ command: command.name, stat });
-    emit({ type: 'command-end', command: command.name, index, total, logPath: log, stat });
+    // Why it failed, in its own words; an interruption or a cancel has a reason of ours.
+    const lastLine = stat.state === 'failed' || stat.state === 'timeout' ? lastLogLine(log, logFrom) : undefined;
+    outcome.commands.push({ command: command.name, stat, ...(lastLine !== undefined && { lastLine }) });
+    emit({ type: 'command-end', command: command.name, index, total, logPath: log, stat, ...(lastLine !== undefined && { lastLine }) });
     if (!succeeded) {
       outcome.state = stoppedBy ?? 'failed';
       break;
