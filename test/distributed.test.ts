@@ -116,7 +116,7 @@ z: [1, 2, 3, 4]
     const dir = tempDir();
     const prefix = 'resubmit';
     const workdir = join(dir, 'work');
-    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: if [ -e fail-{x} ]; then rm fail-{x}; echo no luck {x}; exit 1; fi; echo ok {x} >> runs.txt\n---\nx: [1, 2, 3]\n');
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: if [ -e fail-{x} ]; then rm fail-{x}; echo no luck {x}, the data loader could not open /data/imagenet/train/shard-0001.tar; exit 1; fi; echo ok {x} >> runs.txt\n---\nx: [1, 2, 3]\n');
     const first = await submit(dir, prefix);
     expect(first).toMatchObject({ queued: 3, skipped: 0, alreadyQueued: 0 });
     const again = await submit(dir, prefix);
@@ -136,7 +136,10 @@ z: [1, 2, 3, 4]
     await waitFor(async () => (await status(prefix, first.sweep)).sweeps[0]!.counts.waiting === 0 && (await status(prefix, first.sweep)).sweeps[0]!.counts.running === 0, 20_000, 'the sweep to finish');
     const afterFirst = await status(prefix, first.sweep);
     expect(afterFirst.sweeps[0]!.counts).toMatchObject({ succeeded: 2, failed: 1 });
-    expect(afterFirst.tasks!.find((t) => t.name === 'X_2')).toMatchObject({ state: 'failed', exitCode: 1, reason: 'run: exit 1: "no luck 2"' });
+    expect(afterFirst.tasks!.find((t) => t.name === 'X_2')).toMatchObject({ state: 'failed', exitCode: 1, reason: 'run: exit 1: "no luck 2, the data loader could not open /data/imagenet/train/shard-0001.tar"' });
+    // Read through a pipe (grep, a file), the table cuts nothing.
+    const table = await coord(['status', first.sweep, '--redis', redis().url, '--prefix', prefix]);
+    expect(table.stdout).toContain('run: exit 1: "no luck 2, the data loader could not open /data/imagenet/train/shard-0001.tar"');
 
     const rerun = await submit(dir, prefix);
     expect(rerun).toMatchObject({ queued: 1, skipped: 2, alreadyQueued: 0 });

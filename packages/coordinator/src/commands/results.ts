@@ -69,7 +69,7 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
     process.stderr.write(`no finished tasks with params in ${args.source} yet\n`);
     return;
   }
-  process.stdout.write(`${formatResults(table, format, process.stdout.columns || 200)}\n`);
+  process.stdout.write(`${formatResults(table, format, process.stdout.isTTY ? process.stdout.columns || 200 : Infinity)}\n`);
 }
 
 export const resultsCommand: CommandModule<object, ResultsArgs> = {

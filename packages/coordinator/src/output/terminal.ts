@@ -2,6 +2,7 @@
 
 export interface Terminal {
   readonly isTTY: boolean;
+  /** The width tables fit in: the terminal's, or no limit off a terminal. */
   readonly columns: number;
   color(name: keyof typeof CODES, text: string): string;
   /** A line of output (above the status line, if any). */
@@ -40,8 +41,9 @@ export function createTerminal(stdout: NodeJS.WriteStream = process.stdout, stde
   };
   return {
     isTTY,
+    // Off a terminal (a pipe to grep, a file) nothing is cut: the lines are read whole.
     get columns() {
-      return stdout.columns || 100;
+      return isTTY ? stdout.columns || 100 : Infinity;
     },
     color: (name, text) => (useColor ? `\x1b[${CODES[name]}m${text}\x1b[0m` : text),
     line(text) {
