@@ -19,7 +19,7 @@ const startAgent = useAgents();
 const tempDir = useTempDirs();
 
 interface StatusJson {
-  sweeps: Array<{ id: string; counts: Record<string, number> }>;
+  sweeps: Array<{ id: string; counts: Record<string, number>; secondsLeft: number | null }>;
   agents: Array<{ name: string; state: string; gpus: string[]; running: Array<{ task: string; gpus: string }> }>;
   tasks?: Array<{ name: string; state: string; agent: string | null; gpus: string | null; attempt: number; exitCode: number | null; output: string }>;
 }
@@ -145,6 +145,27 @@ z: [1, 2, 3, 4]
     expect(rerun).toMatchObject({ queued: 1, skipped: 2, alreadyQueued: 0 });
     await waitFor(async () => (await status(prefix, rerun.sweep)).sweeps[0]!.counts.succeeded === 1, 20_000, 'the rerun');
     expect(readFileSync(join(workdir, 'runs.txt'), 'utf8').trim().split('\n').sort()).toEqual(['ok 1', 'ok 2', 'ok 3']);
+  });
+
+  it('says about how long a running sweep still needs, from its tasks so far', async () => {
+    const dir = tempDir();
+    const prefix = 'eta';
+    writeCpuSweep(dir, 'sleep 0.5', 14);
+    await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix], { workdir: join(dir, 'work') });
+    const { sweep } = await submit(dir, prefix);
+    let seen: StatusJson['sweeps'][number] | undefined;
+    await waitFor(async () => {
+      seen = (await status(prefix, sweep)).sweeps[0]!;
+      return seen.counts.succeeded! >= 2 && seen.counts.running! === 2 && seen.counts.waiting! >= 2;
+    }, 15_000, 'two tasks done, two running and more waiting');
+    // Half a second a task, two at a time: the waiting ones' rounds, and half a task for the running.
+    const expected = 0.5 * (seen!.counts.waiting! / 2 + 0.5);
+    expect(seen!.secondsLeft).toBeGreaterThanOrEqual(Math.floor(expected * 0.8));
+    expect(seen!.secondsLeft).toBeLessThanOrEqual(Math.ceil(expected * 1.5));
+    const table = await coord(['status', '--redis', redis().url, '--prefix', prefix]);
+    expect(table.stdout).toMatch(new RegExp(`${sweep} .*\\] \\d+/14  ~[\\d.]+s left`));
+    await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.succeeded === 14, 20_000, 'the sweep to finish');
+    expect((await status(prefix, sweep)).sweeps[0]!.secondsLeft).toBeNull();
   });
 
   it('takes and starts each next job with the last one\'s report: four Redis scripts per task, not five, in fewer round trips', async () => {
