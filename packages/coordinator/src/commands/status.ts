@@ -1,9 +1,7 @@
 /** `coord status [SWEEP]`: sweeps, agents and (for one sweep) its tasks. */
-import { ExitError, formatDuration, UsageError, TASK_STATES, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
-import type { Redis } from 'ioredis';
+import { ExitError, formatDuration, UsageError, TASK_STATES, type TaskRecord } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
-import { secondsLeft } from '../distributed/sweep-eta.js';
 import { finishedCount, waitForSweep } from '../distributed/wait-for-sweep.js';
 import { age, formatTable } from '../output/table.js';
 import { createTerminal, progressBar, type Terminal } from '../output/terminal.js';
@@ -36,14 +34,7 @@ function countsText(sweep: SweepSummary): string {
   return parts.join(', ') || 'no tasks';
 }
 
-/** A sweep as status shows it, with about how long it still needs (see secondsLeft). */
-type ShownSweep = SweepSummary & { secondsLeft: number | undefined };
-
-async function withSecondsLeft(redis: Redis, keys: RedisKeys, sweeps: SweepSummary[]): Promise<ShownSweep[]> {
-  return Promise.all(sweeps.map(async (sweep) => ({ ...sweep, secondsLeft: await secondsLeft(redis, keys, sweep.id, sweep.counts) })));
-}
-
-function sweepRows(sweeps: ShownSweep[]): string[][] {
+function sweepRows(sweeps: SweepSummary[]): string[][] {
   return sweeps.map((s) => {
     const done = finishedCount(s.counts);
     const left = s.secondsLeft === undefined ? '' : `  ~${formatDuration(Math.max(1, Math.round(s.secondsLeft)))} left`;
@@ -112,7 +103,7 @@ export function taskJson(t: TaskRecord) {
   };
 }
 
-function sweepJson(s: ShownSweep) {
+export function sweepJson(s: SweepSummary) {
   const secondsLeft = s.secondsLeft === undefined ? null : Math.round(s.secondsLeft);
   return { id: s.id, file: s.file, output: s.output, title: s.title || null, createdAt: s.createdAt, counts: s.counts, secondsLeft };
 }
@@ -127,7 +118,7 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
   const { redis, keys } = await connect(args);
   try {
     if (args.sweep === undefined) {
-      const [sweeps, agents] = await Promise.all([listSweeps(redis, keys, sweepCount).then((listed) => withSecondsLeft(redis, keys, listed)), listAgents(redis, keys)]);
+      const [sweeps, agents] = await Promise.all([listSweeps(redis, keys, sweepCount), listAgents(redis, keys)]);
       if (args.json) {
         process.stdout.write(`${JSON.stringify({ sweeps: sweeps.map(sweepJson), agents: agents.map(agentJson) }, null, 2)}\n`);
         return;
@@ -142,13 +133,13 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
     const [page, agents, fresh] = await Promise.all([
       readTaskPage(redis, keys, sweep.id, { offset, limit, ...(args.state !== undefined && { state: args.state as never }) }),
       listAgents(redis, keys),
-      readSweep(redis, keys, sweep.id).then((read) => withSecondsLeft(redis, keys, [read ?? sweep])),
+      readSweep(redis, keys, sweep.id),
     ]);
     if (args.json) {
-      process.stdout.write(`${JSON.stringify({ sweeps: fresh.map(sweepJson), agents: agents.map(agentJson), tasks: page.tasks.map(taskJson), page: { offset, limit, total: page.total } }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ sweeps: [sweepJson(fresh ?? sweep)], agents: agents.map(agentJson), tasks: page.tasks.map(taskJson), page: { offset, limit, total: page.total } }, null, 2)}\n`);
       return;
     }
-    terminal.line(formatTable(['SWEEP', 'FILE', 'OUTPUT', 'AGE', 'TASKS', 'PROGRESS'], sweepRows(fresh), terminal.columns));
+    terminal.line(formatTable(['SWEEP', 'FILE', 'OUTPUT', 'AGE', 'TASKS', 'PROGRESS'], sweepRows([fresh ?? sweep]), terminal.columns));
     terminal.line('');
     terminal.line(formatTable(['TASK', 'STATE', 'AGENT', 'GPUS', 'TRY', 'EXIT', 'TIME', 'REASON'], page.tasks.map(taskRow), terminal.columns));
     const shown = page.tasks.length;
@@ -158,7 +149,7 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
   }
 }
 
-function printOverview(terminal: Terminal, sweeps: ShownSweep[], agents: AgentSummary[]): void {
+function printOverview(terminal: Terminal, sweeps: SweepSummary[], agents: AgentSummary[]): void {
   terminal.line(sweeps.length ? formatTable(['SWEEP', 'FILE', 'OUTPUT', 'AGE', 'TASKS', 'PROGRESS'], sweepRows(sweeps), terminal.columns) : 'No sweeps yet: coord submit params.yaml');
   terminal.line('');
   terminal.line(agents.length ? formatTable(['AGENT', 'HOST', 'STATE', 'GPUS', 'POOLS', 'SEEN'], agentRows(agents), terminal.columns) : 'No agents: start one on a GPU machine with: agent --gpus 0,1');

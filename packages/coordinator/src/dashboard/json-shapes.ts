@@ -3,17 +3,16 @@
  * the few fields a page needs on top (a task's id for links and actions, its duration).
  */
 import type { TaskRecord } from '@sweep-runner/shared';
-import { agentJson, taskJson } from '../commands/status.js';
-import type { AgentSummary, SweepSummary } from '../distributed/read-status.js';
+import { agentJson, sweepJson, taskJson } from '../commands/status.js';
+import type { AgentSummary } from '../distributed/read-status.js';
+
+/** As `coord status --json` prints a sweep. */
+export { sweepJson };
 
 export type SweepJson = ReturnType<typeof sweepJson>;
 export type AgentJson = ReturnType<typeof agentRowJson>;
 export type TaskRowJson = ReturnType<typeof taskRowJson>;
 
-/** As `coord status --json` prints a sweep. */
-export function sweepJson(s: SweepSummary) {
-  return { id: s.id, file: s.file, output: s.output, title: s.title || null, createdAt: s.createdAt, counts: s.counts };
-}
 
 /** As `coord status --json` prints an agent; each running task also has its id, for links. */
 export function agentRowJson(agent: AgentSummary) {

@@ -14,6 +14,7 @@ import {
   type TaskState,
 } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
+import { secondsLeft } from './sweep-eta.js';
 import { sweepMembers } from './sweep-members.js';
 import { sweepCounts, type StateCounts } from './wait-for-sweep.js';
 
@@ -24,6 +25,8 @@ export interface SweepSummary {
   title: string;
   createdAt: string;
   counts: StateCounts;
+  /** About how long the sweep still needs (see secondsLeft); undefined without a basis for a guess. */
+  secondsLeft: number | undefined;
 }
 
 export interface AgentSummary extends AgentRecord {
@@ -34,7 +37,8 @@ export interface AgentSummary extends AgentRecord {
 export async function readSweep(redis: Redis, keys: RedisKeys, id: string): Promise<SweepSummary | undefined> {
   const [file, output, title, createdAt] = await redis.hmget(keys.sweep(id), 'file', 'output', 'title', 'createdAt');
   if (createdAt === null) return undefined;
-  return { id, file: file ?? '', output: output ?? '', title: title ?? '', createdAt: createdAt ?? '', counts: await sweepCounts(redis, keys, id) };
+  const counts = await sweepCounts(redis, keys, id);
+  return { id, file: file ?? '', output: output ?? '', title: title ?? '', createdAt: createdAt ?? '', counts, secondsLeft: await secondsLeft(redis, keys, id, counts) };
 }
 
 export async function listSweeps(redis: Redis, keys: RedisKeys, limit = 20): Promise<SweepSummary[]> {
