@@ -464,6 +464,7 @@ z: [1, 2, 3, 4]
     ['--log-lines', '0', '0'],
     ['--log-lines', '2.5', '2.5'],
     ['--heartbeat-ms', '0', '0'],
+    ['--pause-after-failures', '-1', '-1'],
   ])('refuses %s %s in one line, exit 2, before connecting', async (flag, value, shown) => {
     const { runCli, AGENT } = await import('./helpers/cli.js');
     const result = await runCli(AGENT, ['--cpu-slots', '1', '--redis', `redis://127.0.0.1:${await freePort()}`, flag, value]);

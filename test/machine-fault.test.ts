@@ -1,6 +1,7 @@
 /**
  * A machine that cannot prepare tasks (its disk is full) hands each task back and pauses,
- * instead of failing every task of the queue one after another. Real agents (the Agent class,
+ * instead of failing every task of the queue one after another; so does one whose tasks all
+ * fail as they start (a wrong --workdir), after a few. Real agents (the Agent class,
  * its BullMQ workers and Lua steps) against a private redis-server, in this process; the
  * sick one's executor throws what a full disk throws.
  */
@@ -112,5 +113,35 @@ describe('a machine whose disk is full', () => {
     const tasks = async () => (JSON.parse((await coord(['status', sweep, ...args])).stdout) as { tasks: Array<{ state: string; attempt: number }> }).tasks;
     await waitFor(async () => (await tasks())[0]?.state === 'succeeded', 10_000, 'the task to succeed after the pause');
     expect((await tasks())[0]?.attempt).toBe(2);
+  });
+});
+
+describe('a machine where every task fails as it starts', () => {
+  it('pauses after a few failures in a row, says why, and the healthy agent runs the rest', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: bash train.sh {x}\ngpus: 0\n---\nx: [1, 2, 3, 4, 5, 6, 7, 8]\n');
+    // Its --workdir lacks the script: exit 127 in milliseconds, faster than any real run.
+    const wrongDir = agent('wrong-dir', join(dir, 'empty'), { prefix: 'streak', cpuSlots: 1, pauseAfterFailures: 3 });
+    await wrongDir.start();
+    const args = ['--json', '--redis', redis().url, '--prefix', 'streak'];
+    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', ...args], { cwd: dir })).stdout) as { sweep: string };
+    const overview = async () => JSON.parse((await coord(['status', ...args])).stdout) as { agents: Array<{ name: string; state: string; paused: { reason: string } | null }> };
+    await waitFor(async () => (await overview()).agents.find((a) => a.name === 'wrong-dir')?.state === 'paused', 15_000, 'the agent to pause');
+    const { paused } = (await overview()).agents.find((a) => a.name === 'wrong-dir')!;
+    expect(paused!.reason).toBe(
+      `3 tasks in a row failed within 10s of starting (the last: run: exit 127: "bash: train.sh: No such file or directory"): can the commands run here (--workdir ${join(dir, 'empty')}, their environment)?`,
+    );
+
+    const goodDir = join(dir, 'good');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(goodDir);
+    writeFileSync(join(goodDir, 'train.sh'), 'echo trained $1\n');
+    await agent('good-dir', goodDir, { prefix: 'streak' }).start();
+    const tasks = async () => (JSON.parse((await coord(['status', sweep, ...args])).stdout) as { tasks: Array<{ state: string; agent: string }> }).tasks;
+    await waitFor(async () => (await tasks()).every((task) => task.state === 'succeeded' || task.state === 'failed'), 20_000, 'every task to end');
+    const ended = await tasks();
+    // One slot: the third failure paused it before it took a fourth task.
+    expect(ended.filter((task) => task.state === 'failed').map((task) => task.agent)).toEqual(['wrong-dir', 'wrong-dir', 'wrong-dir']);
+    expect(ended.filter((task) => task.state === 'succeeded').every((task) => task.agent === 'good-dir')).toBe(true);
   });
 });

@@ -43,6 +43,7 @@ import { serveMetrics } from './metrics/metrics-server.js';
 import type { Logger } from './log.js';
 import type { AgentContext } from './run/agent-context.js';
 import { defineCompleteJob } from './run/complete-job.js';
+import { DEFAULT_PAUSE_AFTER_FAILURES, FailureStreak } from './run/failure-streak.js';
 import { LockKeeper } from './run/lock-keeper.js';
 import type { SlotLease } from './run/slot-lease.js';
 import { TaskRun } from './run/task-run.js';
@@ -77,6 +78,8 @@ export interface AgentOptions {
   metricsHost?: string;
   /** How long to take no work after the machine failed to prepare a task (default 60 s). */
   machinePauseMs?: number;
+  /** Pause after this many tasks in a row failed as they started (see FailureStreak; default 5); 0: never. */
+  pauseAfterFailures?: number;
 }
 
 /** How long a machine that could not prepare a task (a full disk) takes no work. */
@@ -156,6 +159,7 @@ export class Agent {
   private memoryTimer: NodeJS.Timeout | undefined;
   readonly startedAt = new Date().toISOString();
   readonly metrics = new AgentMetrics();
+  private readonly failures: FailureStreak;
   private metricsServer: Server | undefined;
 
   constructor(private readonly options: AgentOptions) {
@@ -163,6 +167,7 @@ export class Agent {
     this.keys = new RedisKeys(options.prefix);
     this.tokenPrefix = `${options.name}:${randomBytes(4).toString('hex')}`;
     this.closedConnections = new ClosedConnectionExplainer(options.connection.target);
+    this.failures = new FailureStreak(options.pauseAfterFailures ?? DEFAULT_PAUSE_AFTER_FAILURES);
     // Orphans are killed when we go quiet for half the lock, with a grace short enough that
     // they are gone before the lock expires and another agent may start the task.
     this.launcher =
@@ -358,15 +363,17 @@ export class Agent {
       verify: this.options.verify,
       metrics: this.metrics,
       execute: this.options.execute ?? runTask,
-      pause: (why) => this.pause(why),
+      pause: (why) => this.pause(why, 'this machine cannot prepare tasks: handing them back and taking no work for a while'),
+      commandsEnded: (outcome) => {
+        const why = this.failures.ended(outcome);
+        if (why) this.pause(`${why}: can the commands run here (--workdir ${this.options.workdir}, their environment)?`, 'tasks fail here as they start: taking no work for a while');
+      },
     };
   }
 
-  private pause(why: string): void {
+  private pause(why: string, said: string): void {
     const ms = this.options.machinePauseMs ?? MACHINE_PAUSE_MS;
-    if (this.pausedUntil <= Date.now()) {
-      this.log.error({ why, pauseSeconds: ms / 1000 }, 'this machine cannot prepare tasks: handing them back and taking no work for a while');
-    }
+    if (this.pausedUntil <= Date.now()) this.log.error({ why, pauseSeconds: ms / 1000 }, said);
     this.pausedUntil = Date.now() + ms;
     this.pauseReason = why;
     // Status shows the pause at once, and its end when it comes.

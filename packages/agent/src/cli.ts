@@ -10,6 +10,7 @@ import { customAlphabet } from 'nanoid';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { Agent } from './agent.js';
+import { DEFAULT_PAUSE_AFTER_FAILURES, QUICK_SECONDS } from './run/failure-streak.js';
 import { parseGpuSlots } from './gpu/gpu-slots.js';
 import { parseMemoryMiB } from './gpu/memory-size.js';
 import { createLogger, exitAfterLogs, type LogFormat } from './log.js';
@@ -39,6 +40,11 @@ const argv = await yargs(hideBin(process.argv))
   .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'address for --metrics-port (0.0.0.0: all)' })
   .option('min-free-mem', { type: 'string', describe: 'start a task on a GPU only if nvidia-smi reports this much free memory on it (e.g. 8G)' })
   .option('secret-file', { type: 'string', describe: 'job secret(s), one per line, mode 600 (or $RUNNER_SECRET, comma-separated): refuse unsigned jobs' })
+  .option('pause-after-failures', {
+    type: 'number',
+    default: DEFAULT_PAUSE_AFTER_FAILURES,
+    describe: `take no work for a minute after this many tasks in a row failed within ${QUICK_SECONDS} s of starting (0: never)`,
+  })
   .option('insecure', { type: 'boolean', default: false, describe: 'allow running without a job secret against a Redis that is not on this machine' })
   .completion('completion', 'Print a bash/zsh completion script: agent completion >> ~/.bashrc')
   .strict()
@@ -66,7 +72,7 @@ async function main(): Promise<void> {
   const lockMs = argv['lock-ms'];
   if (!Number.isFinite(lockMs) || lockMs < 1000) throw new UsageError('--lock-ms must be at least 1000');
   // yargs turns "abc" into NaN: every number is checked here, once, with its sensible range.
-  const check = (flag: 'drain-timeout' | 'kill-grace' | 'log-lines' | 'heartbeat-ms', ok: (value: number) => boolean, what: string) => {
+  const check = (flag: 'drain-timeout' | 'kill-grace' | 'log-lines' | 'heartbeat-ms' | 'pause-after-failures', ok: (value: number) => boolean, what: string) => {
     const value = argv[flag];
     if (value === undefined || ok(value)) return;
     throw new UsageError(`--${flag} must be ${what} (got ${Number.isNaN(value) ? 'something that is not a number' : value})`);
@@ -75,6 +81,7 @@ async function main(): Promise<void> {
   check('kill-grace', (v) => v >= 0, 'a number of seconds, 0 or more');
   check('log-lines', (v) => Number.isInteger(v) && v >= 1, 'a whole number of lines, 1 or more');
   check('heartbeat-ms', (v) => v >= 100, 'at least 100 (milliseconds)');
+  check('pause-after-failures', (v) => Number.isInteger(v) && v >= 0, 'a whole number of tasks, 0 or more');
   const pools = argv.pool.flatMap((p) => p.split(',')).filter(Boolean);
   for (const pool of pools) if (!/^[\w.-]+$/.test(pool)) throw new UsageError(`--pool "${pool}": use letters, digits, "_", "-" or "."`);
   const name = argv.name ?? `${hostname()}-${customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 4)()}`;
@@ -118,6 +125,7 @@ async function main(): Promise<void> {
     stalledCheckMs: Math.max(500, Math.round(lockMs / 2)),
     killGraceMs: argv['kill-grace'] * 1000,
     logLines: argv['log-lines'],
+    pauseAfterFailures: argv['pause-after-failures'],
     heartbeatMs: argv['heartbeat-ms'],
     insecure: secrets.length === 0 && !isLoopback(connection.target.host),
     version,

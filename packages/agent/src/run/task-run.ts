@@ -197,6 +197,8 @@ export class TaskRun {
    * succeeded and the slot may pass to the queue's next job, which the report then takes.
    */
   private commandsOver(outcome: TaskOutcome): void {
+    // Before the slot goes back: a pause must stop the next fetch.
+    if (!this.stopReason) this.ctx.commandsEnded(outcome);
     this.lease.commandsOver();
     if (outcome.state !== 'succeeded' || this.stopReason || !this.lease.mayPassOn()) this.lease.release();
   }
