@@ -25,11 +25,12 @@ interface TaskJson {
   state: string;
 }
 
-async function submit(prefix: string, yaml: string): Promise<string> {
+/** Submits `yaml`; `warnings` are the lines expected on stderr (none by default). */
+async function submit(prefix: string, yaml: string, warnings: RegExp[] = []): Promise<string> {
   const dir = tempDir();
   writeFileSync(join(dir, 'params.yaml'), yaml);
   const result = await coord(['submit', 'params.yaml', '--json', ...cli(prefix)], { cwd: dir });
-  expect(result.stderr).toBe('');
+  expect(result.stderr.split('\n').filter(Boolean)).toEqual(warnings.map((warning) => expect.stringMatching(warning)));
   return (JSON.parse(result.stdout) as { sweep: string }).sweep;
 }
 
@@ -189,7 +190,9 @@ describe('coord dashboard: the JSON API', () => {
     const prefix = 'metrics';
     const marker = `metrics-marker-${process.pid}`;
     await startAgent(redis().url, ['--gpus', '0,1,0,1', '--cpu-slots', '2', ...cli(prefix).slice(2)], { workdir: tempDir() });
-    const sweep = await submit(prefix, `template:\n  run: exec -a ${marker} sleep 30\n---\nx: [1, 2, 3]\n---\ny: [1]\n_gpus: 0\n---\nz: [1]\n_pool: nobody\n`);
+    const sweep = await submit(prefix, `template:\n  run: exec -a ${marker} sleep 30\n---\nx: [1, 2, 3]\n---\ny: [1]\n_gpus: 0\n---\nz: [1]\n_pool: nobody\n`, [
+      /^warning: no running agent takes pool "nobody" with 1 GPU per task, so 1 task waits until one does/,
+    ]);
     const dashboard = await startDashboard(cli(prefix));
     const scrape = async () => {
       const response = await fetch(`${dashboard.url}metrics`);

@@ -147,6 +147,20 @@ z: [1, 2, 3, 4]
     expect(readFileSync(join(workdir, 'runs.txt'), 'utf8').trim().split('\n').sort()).toEqual(['ok 1', 'ok 2', 'ok 3']);
   });
 
+  it('warns at submit about tasks no running agent can take (a pool with a typo, too many GPUs), and queues them anyway', async () => {
+    const dir = tempDir();
+    const prefix = 'unserved';
+    await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix], { name: 'one-gpu', workdir: join(dir, 'work') });
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {_name}\n---\nx: [1, 2]\n---\n_pool: defualt\ny: [1]\n---\n_gpus: 2\nz: [1, 2, 3]\n');
+    const result = await coord(['submit', 'params.yaml', '--json', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ queued: 6 });
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'warning: no running agent takes pool "defualt" with 1 GPU per task, so 1 task waits until one does (running: one-gpu (pool default, 1 GPU)); start one with: agent --gpus 0 --pool defualt',
+      'warning: no running agent takes pool "default" with 2 GPUs per task, so 3 tasks wait until one does (running: one-gpu (pool default, 1 GPU)); start one with: agent --gpus 0,1',
+    ]);
+  });
+
   it('says about how long a running sweep still needs, from its tasks so far', async () => {
     const dir = tempDir();
     const prefix = 'eta';

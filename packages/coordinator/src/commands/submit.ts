@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { assertRunnable, evictionProblem, expandSweep, ExitError, readSweepFile, UNSUCCESSFUL_STATES } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { listAgents } from '../distributed/read-status.js';
+import { unservedWarnings } from '../distributed/unserved-queues.js';
 import { waitForSweep } from '../distributed/wait-for-sweep.js';
 import { onInterrupt } from '../local/interrupt.js';
 import { dryRunJson, printDryRun, printWarnings } from '../output/dry-run.js';
@@ -64,6 +66,7 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     });
     const evictionWarning = await eviction;
     if (evictionWarning) printWarnings(terminal, [evictionWarning]);
+    if (result.queued > 0) printWarnings(terminal, unservedWarnings(result.queuedGroups, await listAgents(redis, keys)));
     // Ctrl-C stops the following, not the sweep: say so, and how to pick it up again.
     // Listen before printing the sweep's name: whoever reads that line may press Ctrl-C at once.
     const stopFollowing = () => {

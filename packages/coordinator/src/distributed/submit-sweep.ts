@@ -7,6 +7,7 @@ import { hostname, userInfo } from 'node:os';
 import { normaliseOutputRoot, PAYLOAD_VERSION, taskIdOf, type MetricsSettings, type RedisKeys, type TaskJobData, type TaskSpec } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { customAlphabet } from 'nanoid';
+import type { QueuedGroup } from './unserved-queues.js';
 import { queueJobs, type QueueItem, type QueueOptions } from './queue-jobs.js';
 import { readTasks } from './read-tasks.js';
 
@@ -30,6 +31,8 @@ export interface SubmitResult {
   alreadyQueued: number;
   /** Task ids already waiting or running under an earlier sweep. */
   alreadyQueuedIds: string[];
+  /** The queued tasks by queue (pool and GPUs per task). */
+  queuedGroups: QueuedGroup[];
 }
 
 /** Letters and digits only: an id starting with "-" would read as a flag on a command line. */
@@ -90,13 +93,19 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
   });
   // A task another submission queued between our read and our write stays with it.
   const counts = { queued: 0, skipped: 0, alreadyQueued: alreadyQueuedIds.length };
+  const groups = new Map<string, QueuedGroup>();
   items.forEach((item, i) => {
     if (taken[i] !== 1) {
       counts.alreadyQueued++;
       alreadyQueuedIds.push(item.data.taskId);
-    } else if (item.state === 'waiting') counts.queued++;
-    else counts.skipped++;
+    } else if (item.state === 'waiting') {
+      counts.queued++;
+      const { pool, gpus } = item.data.task.settings;
+      const group = groups.get(`${pool}\0${gpus}`) ?? { pool, gpus, tasks: 0 };
+      group.tasks++;
+      groups.set(`${pool}\0${gpus}`, group);
+    } else counts.skipped++;
   });
   await redis.hset(keys.sweep(sweepId), counts);
-  return { sweep: sweepId, ...counts, alreadyQueuedIds };
+  return { sweep: sweepId, ...counts, alreadyQueuedIds, queuedGroups: [...groups.values()] };
 }

@@ -1,0 +1,37 @@
+/** Which queued tasks no running agent can take, said at submit time. */
+import { expect, it } from 'vitest';
+import type { AgentSummary } from '@sweep-runner/coordinator/dist/distributed/read-status.js';
+import { unservedWarnings } from '@sweep-runner/coordinator/dist/distributed/unserved-queues.js';
+
+function agent(name: string, pools: string[], gpuSlots: string[], cpuSlots = 0, more: Partial<AgentSummary> = {}): AgentSummary {
+  return { name, host: 'h', state: 'running', gpuSlots, cpuSlots, pools, version: '', startedAt: '', lastSeen: 0, running: [], insecure: false, busyGpus: [], lost: false, ...more };
+}
+
+it('says which pools and GPU counts no running agent takes, with a command line that would', () => {
+  const agents = [agent('gpu1', ['default'], ['0', '1', '0', '1']), agent('gpu2', ['big'], ['0'], 2)];
+  const warnings = unservedWarnings(
+    [
+      { pool: 'default', gpus: 2, tasks: 4 }, // gpu1 has two GPUs
+      { pool: 'big', gpus: 0, tasks: 1 }, // gpu2 has CPU slots
+      { pool: 'defualt', gpus: 1, tasks: 3 }, // a typo
+      { pool: 'default', gpus: 4, tasks: 1 }, // more GPUs than any agent has
+      { pool: 'default', gpus: 0, tasks: 2 }, // no CPU slots in pool default
+    ],
+    agents,
+  );
+  expect(warnings).toEqual([
+    'no running agent takes pool "defualt" with 1 GPU per task, so 3 tasks wait until one does (running: gpu1 (pool default, 2 GPUs), gpu2 (pool big, 1 GPU, 2 CPU slots)); start one with: agent --gpus 0 --pool defualt',
+    'no running agent takes pool "default" with 4 GPUs per task, so 1 task waits until one does (running: gpu1 (pool default, 2 GPUs), gpu2 (pool big, 1 GPU, 2 CPU slots)); start one with: agent --gpus 0,1,2,3',
+    'no running agent takes pool "default" with CPU tasks, so 2 tasks wait until one does (running: gpu1 (pool default, 2 GPUs), gpu2 (pool big, 1 GPU, 2 CPU slots)); start one with: agent --cpu-slots 1',
+  ]);
+});
+
+it('says nothing when no agent runs at all, and counts neither lost nor stopped agents', () => {
+  const groups = [{ pool: 'default', gpus: 1, tasks: 1 }];
+  expect(unservedWarnings(groups, [])).toEqual([]);
+  expect(unservedWarnings(groups, [agent('gone', ['default'], ['0'], 0, { lost: true })])).toEqual([]);
+  const onlyOther = [agent('gone', ['default'], ['0'], 0, { lost: true }), agent('cpu', ['default'], [], 4)];
+  expect(unservedWarnings(groups, onlyOther)).toHaveLength(1);
+  // A paused agent takes work again when its pause ends.
+  expect(unservedWarnings(groups, [agent('paused', ['default'], ['0'], 0, { state: 'paused' })])).toEqual([]);
+});
