@@ -104,6 +104,18 @@ function oneLine(result: CliResult): string {
   return lines[0]!;
 }
 
+/** Starts an agent with `args`, waits for a "cannot reach Redis, retrying" line whose error passes `explains`, then stops it (exit 0). */
+async function expectAgentRetryLine(args: string[], explains: (error: string) => boolean, what: string): Promise<void> {
+  const agent = startCli(AGENT, ['--cpu-slots', '1', '--workdir', tempDir(), '--log-format', 'json', ...args]);
+  try {
+    const retried = (line: string) => line.includes('"msg":"cannot reach Redis, retrying"') && explains((JSON.parse(line) as { error: string }).error);
+    await waitFor(() => agent.stderr().split('\n').some(retried), 10_000, what);
+  } finally {
+    agent.child.kill('SIGTERM');
+  }
+  expect((await agent.done).code).toBe(0);
+}
+
 function writeSweep(dir: string, body: string): void {
   writeFileSync(join(dir, 'params.yaml'), body);
 }
@@ -193,14 +205,7 @@ describe('TLS', () => {
       const status = await coord(['status', '--redis', url, '--tls-ca', certs.ca]);
       expect(status.code).toBe(3);
       expect(oneLine(status)).toMatch(/^coord: cannot use Redis at rediss:\/\/localhost:\d+: it closed the connection before the TLS handshake, as Redis does when it has as many clients as its maxclients allows .*: raise maxclients/);
-      const agent = startCli(AGENT, ['--cpu-slots', '1', '--redis', url, '--tls-ca', certs.ca, '--workdir', tempDir(), '--log-format', 'json']);
-      try {
-        const explained = (line: string) => line.includes('"msg":"cannot reach Redis, retrying"') && line.includes('as many clients as its maxclients allows');
-        await waitFor(() => agent.stderr().split('\n').some(explained), 10_000, 'a retry line that names maxclients');
-      } finally {
-        agent.child.kill('SIGTERM');
-      }
-      expect((await agent.done).code).toBe(0);
+      await expectAgentRetryLine(['--redis', url, '--tls-ca', certs.ca], (error) => error.includes('as many clients as its maxclients allows'), 'a retry line that names maxclients');
     } finally {
       holders.forEach((holder) => holder.disconnect());
     }
@@ -470,14 +475,7 @@ describe("a URL at another service's port", () => {
       const status = await coord(['status', '--redis', `redis://127.0.0.1:${port}`]);
       expect(status.code).toBe(3);
       expect(oneLine(status)).toBe(`coord: cannot use Redis at redis://127.0.0.1:${port}: ${expected}`);
-      const agent = startCli(AGENT, ['--cpu-slots', '1', '--redis', `redis://127.0.0.1:${port}`, '--workdir', tempDir(), '--log-format', 'json']);
-      try {
-        const saysSo = (line: string) => line.includes('cannot reach Redis, retrying') && (JSON.parse(line) as { error: string }).error === expected;
-        await waitFor(() => agent.stderr().split('\n').some(saysSo), 10_000, 'a retry line that says so');
-      } finally {
-        agent.child.kill('SIGTERM');
-      }
-      expect((await agent.done).code).toBe(0);
+      await expectAgentRetryLine(['--redis', `redis://127.0.0.1:${port}`], (error) => error === expected, 'a retry line that says so');
     } finally {
       web.close();
     }
@@ -496,14 +494,7 @@ describe('a Redis server at its maxclients', () => {
       const status = await coord(['status', '--redis', `redis://127.0.0.1:${port}`]);
       expect(status.code).toBe(3);
       expect(oneLine(status)).toMatch(/^coord: cannot use Redis at redis:\/\/127\.0\.0\.1:\d+: it has as many clients as its maxclients allows \(ERR max number of clients reached\): raise maxclients/);
-      const agent = startCli(AGENT, ['--cpu-slots', '1', '--redis', `redis://127.0.0.1:${port}`, '--workdir', tempDir(), '--log-format', 'json']);
-      try {
-        const explained = (line: string) => line.includes('"msg":"cannot reach Redis, retrying"') && line.includes('it has as many clients as its maxclients allows');
-        await waitFor(() => agent.stderr().split('\n').some(explained), 10_000, 'a retry line that names maxclients');
-      } finally {
-        agent.child.kill('SIGTERM');
-      }
-      expect((await agent.done).code).toBe(0);
+      await expectAgentRetryLine(['--redis', `redis://127.0.0.1:${port}`], (error) => error.includes('it has as many clients as its maxclients allows'), 'a retry line that names maxclients');
     } finally {
       holders.forEach((holder) => holder.disconnect());
     }
