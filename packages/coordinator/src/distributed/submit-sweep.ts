@@ -101,9 +101,10 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
     } else if (item.state === 'waiting') {
       counts.queued++;
       const { pool, gpus } = item.data.task.settings;
-      const group = groups.get(`${pool}\0${gpus}`) ?? { pool, gpus, tasks: 0 };
+      const queue = `${pool}\0${gpus}`;
+      const group = groups.get(queue) ?? { pool, gpus, tasks: 0 };
       group.tasks++;
-      groups.set(`${pool}\0${gpus}`, group);
+      groups.set(queue, group);
     } else counts.skipped++;
   });
   await redis.hset(keys.sweep(sweepId), counts);
