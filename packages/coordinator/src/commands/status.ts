@@ -5,6 +5,7 @@ import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type Agen
 import { finishedCount, waitForSweep } from '../distributed/wait-for-sweep.js';
 import { age, formatTable } from '../output/table.js';
 import { createTerminal, progressBar, type Terminal } from '../output/terminal.js';
+import { timeLeftText } from '../output/time-left.js';
 import { numberFlag } from '../options/number-flags.js';
 import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 
@@ -37,8 +38,8 @@ function countsText(sweep: SweepSummary): string {
 function sweepRows(sweeps: SweepSummary[]): string[][] {
   return sweeps.map((s) => {
     const done = finishedCount(s.counts);
-    const left = s.secondsLeft === undefined ? '' : `  ~${formatDuration(Math.max(1, Math.round(s.secondsLeft)))} left`;
-    return [s.id, s.file, s.output, age(s.createdAt), countsText(s), `${progressBar(done, s.counts.total, 12)}${left}`];
+    const left = timeLeftText(s.secondsLeft);
+    return [s.id, s.file, s.output, age(s.createdAt), countsText(s), `${progressBar(done, s.counts.total, 12)}${left && `  ${left}`}`];
   });
 }
 

@@ -5,6 +5,7 @@
 import { relative } from 'node:path';
 import { formatDuration, runTask, withLastLine, type ExecutorEvent, type ProcessLauncher, type TaskOutcome, type TaskSpec } from '@sweep-runner/shared';
 import { progressBar, type Terminal } from '../output/terminal.js';
+import { timeLeft, timeLeftText } from '../output/time-left.js';
 
 export interface LocalRunOptions {
   tasks: TaskSpec[];
@@ -49,8 +50,13 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
   let next = 0;
   let finished = 0;
   const running = new Set<string>();
-  const showProgress = () =>
-    terminal.status(`${progressBar(finished, tasks.length)}  running ${running.size}, failed ${summary.failed.length}`);
+  /** How long the last 50 tasks that ran and succeeded took, for the time left. */
+  const recentLengths: number[] = [];
+  const showProgress = () => {
+    // Every slot works while tasks wait: the slots, not the moment's running count, set the pace.
+    const left = timeLeftText(timeLeft(recentLengths, tasks.length - next, running.size > 0 ? options.slots.length : 0));
+    terminal.status(`${progressBar(finished, tasks.length)}  running ${running.size}, failed ${summary.failed.length}${left && `, ${left}`}`);
+  };
   const width = String(tasks.length).length;
 
   const runSlot = async (slot: string) => {
@@ -87,7 +93,11 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       const last = outcome.commands[outcome.commands.length - 1];
       if (outcome.state === 'succeeded') {
         if (outcome.commands.length === 0) summary.skipped++;
-        else summary.succeeded++;
+        else {
+          summary.succeeded++;
+          recentLengths.push(outcome.commands.reduce((sum, command) => sum + (command.stat.seconds ?? 0), 0));
+          if (recentLengths.length > 50) recentLengths.shift();
+        }
       } else if (outcome.state === 'interrupted' && (!last || last.stat.state === 'interrupted')) {
         summary.interrupted++;
       } else {
