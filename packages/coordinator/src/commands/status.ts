@@ -130,17 +130,18 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
     const sweep = await readSweep(redis, keys, args.sweep);
     if (!sweep) throw new ExitError(`no sweep "${args.sweep}" under prefix "${keys.prefix}"; coord status lists the sweeps`, 1);
     if (args.watch) await waitForSweep(redis, keys, sweep.id, terminal);
+    // The counts are read before the tasks: once they say every task is final, so are the rows.
+    const counted = args.watch ? ((await readSweep(redis, keys, sweep.id)) ?? sweep) : sweep;
     const limit = limitFlag ?? (args.json ? 1000 : 50);
-    const [page, agents, fresh] = await Promise.all([
+    const [page, agents] = await Promise.all([
       readTaskPage(redis, keys, sweep.id, { offset, limit, ...(args.state !== undefined && { state: args.state as never }) }),
       listAgents(redis, keys),
-      readSweep(redis, keys, sweep.id),
     ]);
     if (args.json) {
-      process.stdout.write(`${JSON.stringify({ sweeps: [sweepJson(fresh ?? sweep)], agents: agents.map(agentJson), tasks: page.tasks.map(taskJson), page: { offset, limit, total: page.total } }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ sweeps: [sweepJson(counted)], agents: agents.map(agentJson), tasks: page.tasks.map(taskJson), page: { offset, limit, total: page.total } }, null, 2)}\n`);
       return;
     }
-    terminal.line(formatTable(['SWEEP', 'FILE', 'OUTPUT', 'AGE', 'TASKS', 'PROGRESS'], sweepRows([fresh ?? sweep]), terminal.columns));
+    terminal.line(formatTable(['SWEEP', 'FILE', 'OUTPUT', 'AGE', 'TASKS', 'PROGRESS'], sweepRows([counted]), terminal.columns));
     terminal.line('');
     terminal.line(formatTable(['TASK', 'STATE', 'AGENT', 'GPUS', 'TRY', 'EXIT', 'TIME', 'REASON'], page.tasks.map(taskRow), terminal.columns));
     const shown = page.tasks.length;
