@@ -147,6 +147,22 @@ z: [1, 2, 3, 4]
     expect(readFileSync(join(workdir, 'runs.txt'), 'utf8').trim().split('\n').sort()).toEqual(['ok 1', 'ok 2', 'ok 3']);
   });
 
+  it('submit --wait shows on a terminal about how long the sweep still needs', async () => {
+    const dir = tempDir();
+    const prefix = 'eta-wait';
+    writeCpuSweep(dir, 'sleep 0.4', 10);
+    await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix], { workdir: join(dir, 'work') });
+    // `script` gives coord a terminal (a pty), as a person's shell does; the status line is drawn only there.
+    const { execFile } = await import('node:child_process');
+    const command = `'${process.execPath}' '${COORD}' submit params.yaml --wait --redis ${redis().url} --prefix ${prefix}`;
+    const output = await new Promise<string>((resolve, reject) =>
+      execFile('script', ['-qfec', command, '/dev/null'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+    );
+    const shown = output.split(/[\r\n]/).map((line) => line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ''));
+    expect(shown.some((line) => /^\[#+\.+\] [2-7]\/10  running 2, failed 0, ~[1-5]\.0s left$/.test(line)), output).toBe(true);
+    expect(shown).toContain('10 succeeded, 0 failed, 0 timed out, 0 cancelled, 0 skipped');
+  });
+
   it('warns at submit about tasks no running agent can take (a pool with a typo, too many GPUs), and queues them anyway', async () => {
     const dir = tempDir();
     const prefix = 'unserved';

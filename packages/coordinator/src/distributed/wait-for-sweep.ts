@@ -2,6 +2,8 @@
 import { TASK_STATES, TERMINAL_STATES, type RedisKeys, type TaskState } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { progressBar, type Terminal } from '../output/terminal.js';
+import { timeLeftText } from '../output/time-left.js';
+import { secondsLeft } from './sweep-eta.js';
 
 export type StateCounts = Record<TaskState, number> & { total: number };
 
@@ -44,7 +46,9 @@ export async function waitForSweep(
         counts.total += alsoWatch.length;
       }
       const done = finishedCount(counts);
-      terminal.status(`${progressBar(done, counts.total)}  running ${counts.running}, failed ${counts.failed}`);
+      // The estimate costs two reads: only where the status line is drawn.
+      const left = terminal.isTTY ? timeLeftText(await secondsLeft(redis, keys, sweepId, counts)) : '';
+      terminal.status(`${progressBar(done, counts.total)}  running ${counts.running}, failed ${counts.failed}${left && `, ${left}`}`);
       if (done >= counts.total || signal?.aborted) {
         terminal.clearStatus();
         return counts;
