@@ -179,4 +179,27 @@ describe('coord dashboard in Chromium', () => {
     expect(existsSync(gate)).toBe(true);
     for (const running of [dashboard, readOnly]) expect((await running.stop()).code).toBe(0);
   });
+
+  it('shows on a running sweep\'s card about how long it still needs', { timeout: 60_000 }, async () => {
+    const prefix = 'dash-eta';
+    const args = ['--redis', redis().url, '--prefix', prefix];
+    await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix], { workdir: tempDir() });
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: sleep 0.5\ngpus: 0\n---\nx: [${Array.from({ length: 16 }, (_, i) => i + 1).join(', ')}]\n`);
+    const submitted = await coord(['submit', 'params.yaml', '--json', ...args], { cwd: dir });
+    const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
+    const dashboard = await startDashboard(args);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(dashboard.url);
+    // Once two tasks have succeeded: 0.5 s each on two slots, the rest to go.
+    const left = page.locator(`.sweep[data-sweep="${sweep}"] .time-left`);
+    await left.waitFor(WAIT);
+    expect(await left.textContent()).toMatch(/^~\d+(\.\d)?s left$/);
+    await screenshot(page, 'sweeps-time-left');
+    // Gone when the sweep is done.
+    await page.locator(`.sweep[data-sweep="${sweep}"] .progress-text`, { hasText: '16 / 16 done' }).waitFor(WAIT);
+    await expect(left.count()).resolves.toBe(0);
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
 });

@@ -1,6 +1,6 @@
 // Sweeps: one card per recent sweep with its progress, counts per state and actions.
 import { fill, h, reconcile } from '../dom.js';
-import { plural } from '../format.js';
+import { duration, plural } from '../format.js';
 import { actionButton, cancelResultText, countChips, progressBar, retryResultText, since } from '../ui.js';
 
 function sweepCard(sweep) {
@@ -16,6 +16,8 @@ function sweepCard(sweep) {
       h('a', { class: 'sweep-id', href: `#/sweeps/${sweep.id}` }, sweep.id),
       h('span', { class: 'muted' }, `${sweep.file}${sweep.title ? ` (-t ${sweep.title})` : ''} → ${sweep.output}`),
       h('span', { class: 'spacer' }),
+      // About how long it still needs (coord status's estimate); none before a task succeeded.
+      sweep.secondsLeft !== null && h('span', { class: 'time-left' }, `~${duration(sweep.secondsLeft)} left`),
       h('span', { class: 'muted' }, since(sweep.createdAt), ' ago'),
     ),
     progressBar(counts),
