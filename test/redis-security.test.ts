@@ -476,6 +476,9 @@ describe("a URL at another service's port", () => {
       expect(status.code).toBe(3);
       expect(oneLine(status)).toBe(`coord: cannot use Redis at redis://127.0.0.1:${port}: ${expected}`);
       await expectAgentRetryLine(['--redis', `redis://127.0.0.1:${port}`], (error) => error === expected, 'a retry line that says so');
+      // The same with rediss://: the TLS client's error (no TLS record) is explained the same way.
+      const overTls = await coord(['status', '--redis', `rediss://127.0.0.1:${port}`]);
+      expect(oneLine(overTls)).toBe(`coord: cannot use Redis at rediss://127.0.0.1:${port}: ${expected}`);
     } finally {
       web.close();
     }

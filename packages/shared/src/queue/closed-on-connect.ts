@@ -125,8 +125,9 @@ export async function refusalOnConnect(target: RedisTarget, quietMs = 1000): Pro
       ? `it closed the connection before the TLS handshake, as Redis does when it has as many clients as its maxclients allows (over TLS it cannot say so): ${MAXCLIENTS_ADVICE}`
       : `it closes new connections before a word is said, as a Redis TLS port does when the server has as many clients as its maxclients allows: use a rediss:// URL for a TLS port, and ${MAXCLIENTS_ADVICE}`;
   }
-  if (target.tls) return undefined;
+  // Plain text that is no Redis reply: another service, whatever the URL's scheme.
   if (said && !isTlsAlert(said)) return `it does not speak Redis's protocol on port ${port} (it said: "${printable(said)}"): check the port in the URL`;
+  if (target.tls) return undefined;
   if (!closed) return undefined;
   if (await speaksTls(target, quietMs + 3000)) return `it speaks TLS on port ${port}: use a rediss:// URL, with --tls-ca for a private CA`;
   return `it closed the connection at a Redis PING: port ${port} is not a Redis server's; check the port in the URL`;
