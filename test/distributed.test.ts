@@ -454,9 +454,10 @@ z: [1, 2, 3, 4]
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain(`cannot reach Redis at redis://127.0.0.1:${port}`);
     // A host name that does not resolve (.invalid never does, RFC 2606): said so, not "start one".
-    const unknownHost = await coord(['status', '--redis', 'redis://no-such-host.invalid:6379']);
+    // The test's own free port: no test names the machine's shared Redis port, even for a host that does not exist.
+    const unknownHost = await coord(['status', '--redis', `redis://no-such-host.invalid:${port}`]);
     expect(unknownHost.code).toBe(3);
-    expect(unknownHost.stderr).toBe('coord: cannot use Redis at redis://no-such-host.invalid:6379: no host is known by the name no-such-host.invalid (ENOTFOUND): check the host in the URL\n');
+    expect(unknownHost.stderr).toBe(`coord: cannot use Redis at redis://no-such-host.invalid:${port}: no host is known by the name no-such-host.invalid (ENOTFOUND): check the host in the URL\n`);
     const dir = tempDir();
     const { startCli, AGENT } = await import('./helpers/cli.js');
     const agent = startCli(AGENT, ['--gpus', '0', '--redis', `redis://127.0.0.1:${port}`, '--workdir', dir, '--log-format', 'json']);
