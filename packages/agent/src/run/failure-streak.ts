@@ -6,7 +6,7 @@
  * full disk) and says why; the healthy agents run the rest. While the streak lasts, each
  * further quick failure pauses it again.
  */
-import { withLastLine, type TaskOutcome } from '@sweep-runner/shared';
+import { commandEndText, ranSeconds, withLastLine, type TaskOutcome } from '@sweep-runner/shared';
 
 export const QUICK_SECONDS = 10;
 export const DEFAULT_PAUSE_AFTER_FAILURES = 5;
@@ -20,14 +20,12 @@ export class FailureStreak {
   /** Counts a task's end; returns why to pause when the streak is long enough, else undefined. */
   ended(outcome: TaskOutcome): string | undefined {
     const last = outcome.commands[outcome.commands.length - 1];
-    const seconds = outcome.commands.reduce((sum, command) => sum + (command.stat.seconds ?? 0), 0);
-    if (outcome.state !== 'failed' || !last || seconds >= QUICK_SECONDS) {
+    if (outcome.state !== 'failed' || !last || ranSeconds(outcome) >= QUICK_SECONDS) {
       this.count = 0;
       return undefined;
     }
     this.count++;
     if (this.limit === 0 || this.count < this.limit) return undefined;
-    const what = last.stat.signal ? `killed by ${last.stat.signal}` : `exit ${last.stat.exitCode}`;
-    return `${this.count} tasks in a row failed within ${QUICK_SECONDS}s of starting (the last: ${withLastLine(`${last.command}: ${what}`, last.lastLine)})`;
+    return `${this.count} tasks in a row failed within ${QUICK_SECONDS}s of starting (the last: ${withLastLine(`${last.command}: ${commandEndText(last.stat)}`, last.lastLine)})`;
   }
 }

@@ -3,7 +3,7 @@
  * free up. The first abort starts nothing new and stops running commands cleanly.
  */
 import { relative } from 'node:path';
-import { formatDuration, runTask, withLastLine, type ExecutorEvent, type ProcessLauncher, type TaskOutcome, type TaskSpec } from '@sweep-runner/shared';
+import { commandEndText, formatDuration, ranSeconds, runTask, withLastLine, type ExecutorEvent, type ProcessLauncher, type TaskOutcome, type TaskSpec } from '@sweep-runner/shared';
 import { progressBar, type Terminal } from '../output/terminal.js';
 import { timeLeft, timeLeftText } from '../output/time-left.js';
 
@@ -35,12 +35,6 @@ export interface LocalRunSummary {
   interrupted: number;
   notStarted: number;
   seconds: number;
-}
-
-function describeEnd(outcome: TaskOutcome['commands'][number]['stat']): string {
-  if (outcome.reason) return outcome.reason;
-  if (outcome.signal) return `killed by ${outcome.signal}`;
-  return `exit ${outcome.exitCode}`;
 }
 
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummary> {
@@ -82,7 +76,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
           if (event.type === 'command-skip') say('SKIP', 'gray', event);
           else if (event.type === 'command-start') say('START', 'cyan', event);
           else if (event.stat.code === 0) say('OK', 'green', event, `  (${formatDuration(event.stat.seconds ?? 0)})`);
-          else say('FAIL', event.stat.state === 'interrupted' ? 'yellow' : 'red', event, `  (${withLastLine(describeEnd(event.stat), event.lastLine)}; log: ${relative(process.cwd(), event.logPath)})`);
+          else say('FAIL', event.stat.state === 'interrupted' ? 'yellow' : 'red', event, `  (${withLastLine(commandEndText(event.stat), event.lastLine)}; log: ${relative(process.cwd(), event.logPath)})`);
         },
       }).catch((error: unknown) => {
         terminal.error(terminal.color('red', `${task.output}: ${(error as Error).message}`));
@@ -95,7 +89,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
         if (outcome.commands.length === 0) summary.skipped++;
         else {
           summary.succeeded++;
-          recentLengths.push(outcome.commands.reduce((sum, command) => sum + (command.stat.seconds ?? 0), 0));
+          recentLengths.push(ranSeconds(outcome));
           if (recentLengths.length > 50) recentLengths.shift();
         }
       } else if (outcome.state === 'interrupted' && (!last || last.stat.state === 'interrupted')) {
@@ -105,7 +99,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
           task,
           command: last?.command ?? '-',
           logPath: last ? relative(process.cwd(), `${options.workdir}/${task.output}`) : '',
-          why: last ? withLastLine(describeEnd(last.stat), last.lastLine) : 'could not prepare the task directory',
+          why: last ? withLastLine(commandEndText(last.stat), last.lastLine) : 'could not prepare the task directory',
         });
       }
       showProgress();

@@ -1,6 +1,6 @@
 /**
  * The last line a command wrote to its log, for a failure's one-line summary (`exit 1:
- * "RuntimeError: CUDA out of memory"`), so that `coord status` and `coord run` say why
+ * "RuntimeError: CUDA out of memory"`, see withLastLine), so that `coord status` and `coord run` say why
  * without a trip to the log. Read from the end: a log of gigabytes costs one small read.
  * Only what this run wrote counts (from `from`, the log's size when the command started): a
  * log is appended to over attempts, and an earlier attempt's last words are not this one's.
@@ -50,9 +50,4 @@ export function lastLogLine(path: string, from = 0): string | undefined {
   } finally {
     closeSync(fd);
   }
-}
-
-/** A failure's summary with the command's last words: `exit 1: "RuntimeError: CUDA out of memory"`. */
-export function withLastLine(summary: string, lastLine: string | undefined): string {
-  return lastLine === undefined ? summary : `${summary}: "${lastLine}"`;
 }
