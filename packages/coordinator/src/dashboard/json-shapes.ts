@@ -13,7 +13,6 @@ export type SweepJson = ReturnType<typeof sweepJson>;
 export type AgentJson = ReturnType<typeof agentRowJson>;
 export type TaskRowJson = ReturnType<typeof taskRowJson>;
 
-
 /** As `coord status --json` prints an agent; each running task also has its id, for links. */
 export function agentRowJson(agent: AgentSummary) {
   return { ...agentJson(agent), running: agent.running.map((r) => ({ task: r.task, gpus: r.gpus, sweep: r.sweep, taskId: r.taskId, startedAt: r.startedAt })) };

@@ -6,6 +6,7 @@
 import type { RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { timeLeft } from '../output/time-left.js';
+import { sweepEvent } from './sweep-event.js';
 import type { StateCounts } from './wait-for-sweep.js';
 
 /** Recent successes measured; events also hold failures and skips, so more are read. */
@@ -18,8 +19,8 @@ export async function secondsLeft(redis: Redis, keys: RedisKeys, sweepId: string
   const events = (await redis.xrevrange(keys.sweepEvents(sweepId), '+', '-', 'COUNT', EVENTS_READ)) as Array<[string, string[]]>;
   const succeeded: string[] = [];
   for (const [, fields] of events) {
-    const field = (name: string) => fields[fields.indexOf(name) + 1];
-    if (field('state') === 'succeeded' && succeeded.length < SAMPLES) succeeded.push(field('task')!);
+    const event = sweepEvent(fields);
+    if (event.state === 'succeeded' && event.task && succeeded.length < SAMPLES) succeeded.push(event.task);
   }
   if (succeeded.length === 0) return undefined;
   const pipeline = redis.pipeline();

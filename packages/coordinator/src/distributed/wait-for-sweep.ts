@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { progressBar, type Terminal } from '../output/terminal.js';
 import { timeLeftText } from '../output/time-left.js';
 import { secondsLeft } from './sweep-eta.js';
+import { sweepEvent } from './sweep-event.js';
 
 export type StateCounts = Record<TaskState, number> & { total: number };
 
@@ -60,7 +61,7 @@ export async function waitForSweep(
       for (const [, entries] of events ?? []) {
         for (const [id, fields] of entries) {
           lastId = id;
-          const event = Object.fromEntries(fields.reduce<Array<[string, string]>>((pairs, v, i, all) => (i % 2 ? pairs : [...pairs, [v, all[i + 1]!]]), []));
+          const event = sweepEvent(fields);
           if (!terminal.isTTY || event.state !== 'skipped') {
             const color = event.state === 'succeeded' ? 'green' : event.state === 'skipped' ? 'gray' : 'red';
             terminal.line(`${terminal.color(color, (event.state ?? '').toUpperCase().padEnd(9))} ${event.name}${event.detail ? `  (${event.detail})` : ''}`);
