@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { coord, processesMatching, startCli, COORD, waitFor } from './helpers/cli.js';
+import { coord, coordOnTerminal, processesMatching, startCli, COORD, waitFor } from './helpers/cli.js';
 import { maxOverlap } from './helpers/intervals.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
@@ -88,14 +88,7 @@ x: [1, 2, 3]
   it('shows on a terminal about how long the run still needs, from the tasks done so far', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: sleep 0.4\nresource: [0, 1]\n---\nx: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n');
-    // `script` gives coord a terminal (a pty), as a person's shell does; its status line is drawn only there.
-    const { execFile } = await import('node:child_process');
-    const output = await new Promise<string>((resolve, reject) =>
-      execFile('script', ['-qfec', `'${process.execPath}' '${COORD}' run params.yaml`, '/dev/null'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout) =>
-        error ? reject(error) : resolve(stdout),
-      ),
-    );
-    const shown = output.split(/[\r\n]/).map((line) => line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ''));
+    const { output, shown } = await coordOnTerminal(['run', 'params.yaml'], dir);
     // After two tasks: eight wait on two slots, 0.4 s each, plus half a task: about 1.8 s.
     const early = shown.find((line) => /^\[#+\.+\] 2\/10  running 2, failed 0, ~/.test(line));
     expect(early, output).toMatch(/~[1-4]\.0s left$/);

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useAgents } from './helpers/agents.js';
-import { AGENT, COORD, coord, processesMatching, startCli, waitFor } from './helpers/cli.js';
+import { AGENT, COORD, coord, coordOnTerminal, processesMatching, startCli, waitFor } from './helpers/cli.js';
 import { freePort, useRedis } from './helpers/redis-server.js';
 import { maxOverlap } from './helpers/intervals.js';
 import { useTempDirs } from './helpers/temp-dir.js';
@@ -152,13 +152,7 @@ z: [1, 2, 3, 4]
     const prefix = 'eta-wait';
     writeCpuSweep(dir, 'sleep 0.4', 10);
     await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix], { workdir: join(dir, 'work') });
-    // `script` gives coord a terminal (a pty), as a person's shell does; the status line is drawn only there.
-    const { execFile } = await import('node:child_process');
-    const command = `'${process.execPath}' '${COORD}' submit params.yaml --wait --redis ${redis().url} --prefix ${prefix}`;
-    const output = await new Promise<string>((resolve, reject) =>
-      execFile('script', ['-qfec', command, '/dev/null'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
-    );
-    const shown = output.split(/[\r\n]/).map((line) => line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ''));
+    const { output, shown } = await coordOnTerminal(['submit', 'params.yaml', '--wait', '--redis', redis().url, '--prefix', prefix], dir);
     expect(shown.some((line) => /^\[#+\.+\] [2-7]\/10  running 2, failed 0, ~[1-5]\.0s left$/.test(line)), output).toBe(true);
     expect(shown).toContain('10 succeeded, 0 failed, 0 timed out, 0 cancelled, 0 skipped');
   });

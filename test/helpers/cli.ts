@@ -78,3 +78,18 @@ export async function processesMatching(marker: string): Promise<number[]> {
   }
   return pids;
 }
+
+/**
+ * Runs `coord` with `args` on a terminal (a pty from `script`), as a person's shell does:
+ * status lines are drawn only there. Returns the raw output and its lines as shown (split at
+ * carriage returns and newlines, colours and cursor moves removed).
+ */
+export async function coordOnTerminal(args: string[], cwd: string): Promise<{ output: string; shown: string[] }> {
+  const { execFile } = await import('node:child_process');
+  const quote = (word: string) => `'${word.replaceAll("'", `'"'"'`)}'`;
+  const command = [process.execPath, COORD, ...args].map(quote).join(' ');
+  const output = await new Promise<string>((resolve, reject) =>
+    execFile('script', ['-qfec', command, '/dev/null'], { cwd, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+  );
+  return { output, shown: output.split(/[\r\n]/).map((line) => line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')) };
+}
