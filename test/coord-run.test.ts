@@ -85,6 +85,31 @@ x: [1, 2, 3]
     expect(rerun.code).toBe(0);
   });
 
+  it('a rerun keeps the param.json of the run that succeeded, prints no lines for done tasks and says which commands changed since', async () => {
+    const dir = tempDir();
+    const sweep = (dropout: number, test = '') => `template:\n  train: echo train [dropout] {x}\n${test}default:\n  dropout: ${dropout}\nresource: [0]\n---\nx: [1, 2]\n`;
+    writeFileSync(join(dir, 'params.yaml'), sweep(0.1));
+    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    const params = () => JSON.parse(readFileSync(join(dir, 'output/X_1/param.json'), 'utf8')) as { dropout: number; _commands: Record<string, string> };
+
+    writeFileSync(join(dir, 'params.yaml'), sweep(0.3));
+    const rerun = await coord(['run'], { cwd: dir });
+    expect(rerun.code).toBe(0);
+    expect(rerun.stdout).toContain('2 already done');
+    expect(rerun.stdout).not.toContain('SKIP');
+    expect(rerun.stdout).toContain('2 tasks skipped commands that succeeded with other command lines than the sweep file gives now (output/X_1: train, ...)');
+    // What coord results reads is what trained: dropout 0.1, not the file's new 0.3.
+    expect(params().dropout).toBe(0.1);
+
+    // A task with a command to run shows the skipped one before it, and then records the new params.
+    writeFileSync(join(dir, 'params.yaml'), sweep(0.1, '  test: echo test {x}\n'));
+    const withTest = await coord(['run'], { cwd: dir });
+    expect(withTest.code).toBe(0);
+    expect(withTest.stdout).toMatch(/SKIP +gpu 0 +train +1\/2  output\/X_1\n/);
+    expect(withTest.stdout).not.toContain('other command line');
+    expect(Object.keys(params()._commands).sort()).toEqual(['test', 'train']);
+  });
+
   it('shows on a terminal about how long the run still needs, from the tasks done so far', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: sleep 0.4\nresource: [0, 1]\n---\nx: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n');

@@ -113,6 +113,13 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
     if (summary.interrupted) parts.push(`${summary.interrupted} interrupted`);
     if (summary.notStarted) parts.push(`${summary.notStarted} not started`);
     terminal.line(`${summary.total} tasks in ${formatDuration(summary.seconds)}: ${parts.join(', ')}`);
+    if (summary.changedSinceSuccess.length > 0) {
+      const [first] = summary.changedSinceSuccess;
+      const count = summary.changedSinceSuccess.length;
+      terminal.line(
+        terminal.color('yellow', `${count} task${count === 1 ? '' : 's'} skipped commands that succeeded with other command lines than the sweep file gives now (${first}${count > 1 ? ', ...' : ''}); their results are from the old ones: coord run -f runs them again`),
+      );
+    }
     if (summary.failed.length > 0) {
       terminal.line(terminal.color('red', `Failed tasks: ${summary.failed.length}/${summary.total}`));
       for (const failure of summary.failed) {

@@ -31,6 +31,8 @@ export interface LocalRunSummary {
   succeeded: number;
   /** Every command had succeeded before. */
   skipped: number;
+  /** Tasks with a skipped command that succeeded with another command line than now (`output/X: train`). */
+  changedSinceSuccess: string[];
   failed: FailedTask[];
   interrupted: number;
   notStarted: number;
@@ -40,7 +42,7 @@ export interface LocalRunSummary {
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummary> {
   const { tasks, terminal } = options;
   const started = Date.now();
-  const summary: LocalRunSummary = { total: tasks.length, succeeded: 0, skipped: 0, failed: [], interrupted: 0, notStarted: 0, seconds: 0 };
+  const summary: LocalRunSummary = { total: tasks.length, succeeded: 0, skipped: 0, changedSinceSuccess: [], failed: [], interrupted: 0, notStarted: 0, seconds: 0 };
   let next = 0;
   let finished = 0;
   const running = new Set<string>();
@@ -62,6 +64,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
         terminal.line(`${terminal.color(color, label.padEnd(7))} gpu ${slot.padEnd(3)} ${event.command.padEnd(8)} ${position}  ${task.output}${extra}`);
       running.add(task.output);
       showProgress();
+      // A task that runs nothing gets no lines (a rerun of 2000 done tasks would print 2000);
+      // its skipped commands are shown only before one that runs.
+      let skipLines: ExecutorEvent[] = [];
+      const sayChanged = (event: ExecutorEvent) => (event.type === 'command-skip' && event.changed ? '  (succeeded with another command line than now: -f reruns it)' : '');
       const outcome = await runTask({
         task,
         gpus: slot,
@@ -73,17 +79,23 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
         env: { RUNNER_TASK: task.name, RUNNER_ATTEMPT: '1' },
         ...(options.echo && { echo: options.echo }),
         onEvent: (event) => {
-          if (event.type === 'command-skip') say('SKIP', 'gray', event);
-          else if (event.type === 'command-start') say('START', 'cyan', event);
+          if (event.type === 'command-skip') skipLines.push(event);
+          else if (event.type === 'command-start') {
+            for (const skipped of skipLines) say('SKIP', 'gray', skipped, sayChanged(skipped));
+            skipLines = [];
+            say('START', 'cyan', event);
+          }
           else if (event.stat.code === 0) say('OK', 'green', event, `  (${formatDuration(event.stat.seconds ?? 0)})`);
           else say('FAIL', event.stat.state === 'interrupted' ? 'yellow' : 'red', event, `  (${withLastLine(commandEndText(event.stat), event.lastLine)}; log: ${relative(process.cwd(), event.logPath)})`);
         },
       }).catch((error: unknown) => {
         terminal.error(terminal.color('red', `${task.output}: ${(error as Error).message}`));
-        return { state: 'failed', commands: [], skipped: [] } satisfies TaskOutcome;
+        const failed: TaskOutcome = { state: 'failed', commands: [], skipped: [] };
+        return failed;
       });
       running.delete(task.output);
       finished++;
+      if (outcome.changedSinceSuccess) summary.changedSinceSuccess.push(`${task.output}: ${outcome.changedSinceSuccess.join(', ')}`);
       const last = outcome.commands[outcome.commands.length - 1];
       if (outcome.state === 'succeeded') {
         if (outcome.commands.length === 0) summary.skipped++;

@@ -17,6 +17,8 @@ export interface CommandSkipEvent {
   command: string;
   index: number;
   total: number;
+  /** It succeeded with another command line than the sweep file renders now. */
+  changed?: boolean;
 }
 
 export interface CommandEndEvent {

@@ -55,6 +55,8 @@ export interface TaskOutcome {
   /** Records of the commands that ran (skipped ones are not here), with a failed or timed-out one's last line of output. */
   commands: Array<{ command: string; stat: CommandStat; lastLine?: string }>;
   skipped: string[];
+  /** Skipped commands whose command line is not the one that succeeded (the sweep file changed since): `-f` runs them again. */
+  changedSinceSuccess?: string[];
 }
 
 /** Why an abort happened, if the caller passed a reason (`cancelled: ...`). */
@@ -70,6 +72,11 @@ function commandLine(gpus: string, script: string, log: string): string {
   return `CUDA_VISIBLE_DEVICES=${gpus} ${script} > ${shlexQuote(log)} 2>&1`;
 }
 
+/** The script inside a recorded command line (its GPUs and log path differ from run to run). */
+function scriptOf(line: string): string {
+  return line.replace(/^CUDA_VISIBLE_DEVICES=\S* /, '').replace(/ > (?:'[^']*'|\S+) 2>&1$/, '');
+}
+
 export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
   const { task, workdir, launcher } = options;
   const host = options.host ?? hostname();
@@ -83,14 +90,20 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
   const done = options.force ? new Set<string>() : succeededCommands(files.readStat());
   if (!options.force) for (const command of options.alreadySucceeded ?? []) done.add(command);
   const toRun = task.commands.filter((c) => !done.has(c.name));
-  files.writeParams(Object.fromEntries(toRun.map((c) => [c.name, commandLine(options.gpus, c.script, relativeLogPath(task, c.name))])));
+  const recorded = files.recordedCommandLines();
+  // A rerun that runs nothing leaves param.json as the run that succeeded wrote it: its
+  // params are the ones the results came from, even if the sweep file changed since.
+  if (toRun.length > 0) files.writeParams(Object.fromEntries(toRun.map((c) => [c.name, commandLine(options.gpus, c.script, relativeLogPath(task, c.name))])), recorded);
 
   const outcome: TaskOutcome = { state: 'succeeded', commands: [], skipped: [] };
   const total = task.commands.length;
   for (const [index, command] of task.commands.entries()) {
     if (done.has(command.name)) {
       outcome.skipped.push(command.name);
-      emit({ type: 'command-skip', command: command.name, index, total });
+      const before = recorded[command.name];
+      const changed = before !== undefined && scriptOf(before) !== command.script;
+      if (changed) (outcome.changedSinceSuccess ??= []).push(command.name);
+      emit({ type: 'command-skip', command: command.name, index, total, ...(changed && { changed }) });
       continue;
     }
     if (options.signal?.aborted || (options.mayStart && !options.mayStart())) {

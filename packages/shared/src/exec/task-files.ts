@@ -104,10 +104,20 @@ export class TaskFiles {
     writeJsonAtomic(this.statPath, stat);
   }
 
+  private get paramsPath(): string {
+    return join(this.dir, taskFileName(this.task, 'param'));
+  }
+
+  /** The command lines `param.json` recorded, by command (the last run of each). */
+  recordedCommandLines(): Record<string, string> {
+    if (this.fresh) return {};
+    const recorded = readJson(this.paramsPath)?._commands;
+    return recorded !== null && typeof recorded === 'object' ? (recorded as Record<string, string>) : {};
+  }
+
   /** `param.json`: the resolved params and meta, keeping command lines of earlier runs. */
-  writeParams(commandLines: Record<string, string>): void {
-    const path = join(this.dir, taskFileName(this.task, 'param'));
-    const previousCommands = (this.fresh ? {} : (readJson(path)?._commands ?? {})) as Record<string, string>;
+  writeParams(commandLines: Record<string, string>, previousCommands = this.recordedCommandLines()): void {
+    const path = this.paramsPath;
     const params = {
       ...this.task.params,
       _name: this.task.name,
