@@ -110,6 +110,15 @@ x: [1, 2, 3]
     expect(Object.keys(params()._commands).sort()).toEqual(['test', 'train']);
   });
 
+  it('warns once, not once per param, about params that the selected commands do not use (-c test)', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr} {seed} {x}\n  test: echo {x}\nresource: [0]\n---\nlr: [0.1]\nseed: [1, 2]\nx: [1]\n');
+    const testOnly = await coord(['run', '-c', 'test', '--dry-run'], { cwd: dir });
+    expect(testOnly.code).toBe(0);
+    const warnings = testOnly.stderr.split('\n').filter((line) => line.includes('not used'));
+    expect(warnings).toEqual(['warning: params.yaml: "lr" (line 6), "seed" (line 7) are not used by the selected commands (test); they only shape the task names']);
+  });
+
   it('shows on a terminal about how long the run still needs, from the tasks done so far', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: sleep 0.4\nresource: [0, 1]\n---\nx: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n');

@@ -291,12 +291,30 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
     report(line, message(count === 1 ? `in task ${first}` : `in ${count.toLocaleString('en-US')} tasks (the first: ${first})`));
   }
   if (problems.size > 0) throw new SweepFileError([...problems.values()]);
-  for (const [key, { lines, commands }] of unusedParams) {
-    warnings.add(`${sweep.path}:${[...lines].join(',')}: "${key}" is not used by the selected commands (${[...commands].join(', ')}); it only shapes the task names`);
-  }
+  for (const warning of unusedParamWarnings(sweep.path, unusedParams)) warnings.add(warning);
   const { tasks, collisions } = mergeEntries(sweep, entries, options, templates);
   const blockers = [...collisions, ...tooLong.slice(0, 20)];
   return { entries, tasks, blockers, warnings: [...warnings, ...blockers.map(formatProblem)], ...(seed !== undefined && { seed }) };
+}
+
+/**
+ * One warning per set of commands, not per param: `coord run -c test` on a sweep of six
+ * training params is one line, not six.
+ */
+function unusedParamWarnings(path: string, unusedParams: Map<string, { lines: Set<number>; commands: Set<string> }>): string[] {
+  const byCommands = new Map<string, Array<{ key: string; lines: number[] }>>();
+  for (const [key, { lines, commands }] of unusedParams) {
+    const group = [...commands].join(', ');
+    byCommands.set(group, [...(byCommands.get(group) ?? []), { key, lines: [...lines] }]);
+  }
+  return [...byCommands].map(([commands, params]) => {
+    if (params.length === 1) {
+      const [{ key, lines }] = params as [{ key: string; lines: number[] }];
+      return `${path}:${lines.join(',')}: "${key}" is not used by the selected commands (${commands}); it only shapes the task names`;
+    }
+    const named = params.map(({ key, lines }) => `"${key}" (line ${lines.join(',')})`).join(', ');
+    return `${path}: ${named} are not used by the selected commands (${commands}); they only shape the task names`;
+  });
 }
 
 /**
