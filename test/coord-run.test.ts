@@ -171,6 +171,12 @@ x: [1, 2, 3, 4]
     const noSlots = await coord(['run'], { cwd: dir });
     expect(noSlots.code).toBe(2);
     expect(noSlots.stderr).toMatch(/no "resource" list.*-r 0 1/);
+    // A dry run checks the file as a real run would; its JSON listing (the runner's) warns instead.
+    const dryRun = await coord(['run', '--dry-run'], { cwd: dir });
+    expect([dryRun.code, dryRun.stderr]).toEqual([2, noSlots.stderr]);
+    const listing = await coord(['run', '--dry-run', '--json'], { cwd: dir });
+    expect(listing.code).toBe(0);
+    expect((JSON.parse(listing.stdout) as { warnings: string[] }).warnings).toEqual([expect.stringMatching(/no "resource" list/)]);
     const withSlots = await coord(['run', '-r', '0'], { cwd: dir });
     expect(withSlots.code).toBe(0);
     const badSample = await coord(['run', '--sample', '-3', '--dry-run'], { cwd: dir });

@@ -60,19 +60,21 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
   if (resources.some((slot) => !/^[\w,.-]+$/.test(slot))) {
     throw new UsageError(`GPU slots must look like 0 or 0,1 (got ${resources.map((r) => JSON.stringify(r)).join(' ')})`);
   }
+  const noSlots = resources.length === 0 ? `${file} has no "resource" list, so there is no GPU slot to run on: add "resource: [0, 1]" to the first document or pass -r 0 1` : undefined;
   if (args.dryRun && args.json) {
     // The runner's listing, as it gave it: problems that only stop a real run are warnings here.
-    process.stdout.write(`${JSON.stringify(dryRunJson(expansion, resources), null, 2)}\n`);
+    const listing = dryRunJson(expansion, resources);
+    if (noSlots) listing.warnings.push(noSlots);
+    process.stdout.write(`${JSON.stringify(listing, null, 2)}\n`);
     return;
   }
   assertRunnable(expansion);
+  // A dry run refuses what a real run would, so that it can check a sweep file.
+  if (noSlots) throw new UsageError(noSlots);
   if (!launcher) {
     printWarnings(terminal, expansion.warnings);
     printDryRun(terminal, expansion, resources);
     return;
-  }
-  if (resources.length === 0) {
-    throw new UsageError(`${file} has no "resource" list, so there is no GPU slot to run on: add "resource: [0, 1]" to the first document or pass -r 0 1`);
   }
   prepareWritableDirectory(args.output, '-o');
   let tasks = expansion.tasks;

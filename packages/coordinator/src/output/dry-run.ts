@@ -17,7 +17,7 @@ export function dryRunJson(expansion: Expansion, resources: string[]): DryRunJso
       output: entry.output,
       commands: Object.fromEntries(entry.commands.map((c) => [c.name, c.script])),
     })),
-    warnings: expansion.warnings,
+    warnings: [...expansion.warnings],
   };
 }
 
