@@ -179,6 +179,11 @@ x: [1, 2, 3, 4]
     expect((JSON.parse(listing.stdout) as { warnings: string[] }).warnings).toEqual([expect.stringMatching(/no "resource" list/)]);
     const withSlots = await coord(['run', '-r', '0'], { cwd: dir });
     expect(withSlots.code).toBe(0);
+    // -r takes every word after it, the sweep file too: it is taken back, not run as a GPU named "other.yaml".
+    writeFileSync(join(dir, 'other.yaml'), 'template: {run: "echo other {y}"}\n---\ny: [1, 2, 3]\n');
+    const fileAfterSlots = await coord(['run', '-r', '0', '1', 'other.yaml'], { cwd: dir });
+    expect(fileAfterSlots.code).toBe(0);
+    expect(fileAfterSlots.stdout).toContain('Tasks: 3, commands: 3, 2 slots: GPU 0, GPU 1\n');
     const badSample = await coord(['run', '--sample', '-3', '--dry-run'], { cwd: dir });
     expect(badSample.code).toBe(2);
     expect(badSample.stderr).toContain('--sample');

@@ -39,8 +39,11 @@ export function withSweepOptions<T>(yargs: Argv<T>) {
     .option('max-tasks', { type: 'string', requiresArg: true, default: String(DEFAULT_MAX_TASKS), describe: 'refuse larger sweeps (a guard against typos)' });
 }
 
-/** The sweep file path; `-c a b file.yaml` puts the file into -c, which we take back. */
-export function sweepFilePath(args: SweepArgs): string {
+/**
+ * The sweep file path. A list flag takes every word after it, so `-c a b file.yaml` and
+ * `-r 0 1 file.yaml` put the file into the list: we take it back.
+ */
+export function sweepFilePath(args: SweepArgs & { resource?: string[] }): string {
   if (args.file !== undefined && args.yaml !== undefined && args.file !== args.yaml) {
     throw new UsageError(`two sweep files given (${args.file} and -y ${args.yaml}); pass one`);
   }
@@ -51,6 +54,12 @@ export function sweepFilePath(args: SweepArgs): string {
       file = last;
       args.command = args.command.slice(0, -1);
     }
+  }
+  // No GPU slot is named like a YAML file; a slot may be named like any other file.
+  const lastSlot = args.resource?.[args.resource.length - 1];
+  if (file === undefined && lastSlot !== undefined && /\.ya?ml$/.test(lastSlot)) {
+    file = lastSlot;
+    args.resource = args.resource!.slice(0, -1);
   }
   return file ?? 'params.yaml';
 }
