@@ -6,6 +6,7 @@ import { useAgents } from './helpers/agents.js';
 import { coord, waitFor } from './helpers/cli.js';
 import { useRedis } from './helpers/redis-server.js';
 import { useTempDirs } from './helpers/temp-dir.js';
+import { CLOSED_REDIS_URL } from './helpers/closed-redis.js';
 
 const redis = useRedis();
 const startAgent = useAgents();
@@ -90,8 +91,12 @@ describe('coord results', () => {
   });
 
   it('explains a source that is neither a directory nor a sweep', async () => {
-    const result = await coord(['results', 'nowhere', '--redis', redis().url]);
+    const result = await coord(['results', 'abcdefghij', '--redis', redis().url]);
     expect(result.code).toBe(1);
-    expect(result.stderr.trim()).toBe('coord: "nowhere" is neither an output directory here nor a sweep id under prefix "runner"');
+    expect(result.stderr.trim()).toBe('coord: "abcdefghij" is neither an output directory here nor a sweep id under prefix "runner"');
+    // A mistyped directory is not a sweep id: it is named as a missing directory, and Redis is not asked.
+    const typo = await coord(['results', 'outptu', '--redis', CLOSED_REDIS_URL]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr.trim()).toBe('coord: no directory "outptu" here; give the output directory of coord run (-o, default "output") or a sweep id from coord status');
   });
 });

@@ -22,6 +22,10 @@ interface ResultsArgs extends RedisArgs {
 
 async function load(args: ResultsArgs): Promise<TaskResult[]> {
   if (existsSync(args.source) && statSync(args.source).isDirectory()) return localResults(args.source, args.pattern);
+  // Sweep ids are ten letters and digits: anything else was meant as a directory (a typo, say), and Redis has no say in it.
+  if (!/^[0-9A-Za-z]{10}$/.test(args.source)) {
+    throw new UsageError(`no directory "${args.source}" here${existsSync(args.source) ? ' (it is a file)' : ''}; give the output directory of coord run (-o, default "output") or a sweep id from coord status`);
+  }
   const { redis, keys } = await connect(args);
   try {
     if (!(await sweepExists(redis, keys, args.source))) {
