@@ -51,8 +51,10 @@ function csvCell(text: string): string {
 export function formatResults(table: ResultsTable, format: ResultFormat, width = 200): string {
   switch (format) {
     case 'json':
+      // A group with no value of a metric has no mean: null, not the string "NaN". A metric
+      // that was NaN or Infinity itself (a diverged loss) stays as that word, since JSON has no such number.
       return JSON.stringify({ params: table.params, metrics: table.metrics, rows: table.rows }, (_key, value: unknown) =>
-        typeof value === 'number' && !Number.isFinite(value) ? String(value) : value,
+        isAggregate(value) && value.n === 0 ? { mean: null, std: null, n: 0 } : typeof value === 'number' && !Number.isFinite(value) ? String(value) : value,
       );
     case 'csv': {
       const { headers, cells } = flatColumns(table, true);

@@ -1,0 +1,23 @@
+/** coord results --format json: numbers where there are numbers, null where a group has none. */
+import { expect, it } from 'vitest';
+import { formatResults } from '@sweep-runner/coordinator/dist/results/format-results.js';
+
+it('gives a group with no value of a metric a null mean, and keeps a diverged NaN as a word', () => {
+  const table = {
+    params: ['lr'],
+    metrics: ['acc', 'loss'],
+    grouped: true,
+    rows: [
+      { lr: 0.1, acc: { mean: 0.9, std: 0.01, n: 2 }, loss: { mean: NaN, std: 0, n: 0 } },
+      { lr: 0.2, acc: { mean: NaN, std: 0, n: 1 }, loss: { mean: 1.5, std: 0, n: 1 } },
+    ],
+  };
+  expect(JSON.parse(formatResults(table, 'json'))).toEqual({
+    params: ['lr'],
+    metrics: ['acc', 'loss'],
+    rows: [
+      { lr: 0.1, acc: { mean: 0.9, std: 0.01, n: 2 }, loss: { mean: null, std: null, n: 0 } },
+      { lr: 0.2, acc: { mean: 'NaN', std: 0, n: 1 }, loss: { mean: 1.5, std: 0, n: 1 } },
+    ],
+  });
+});
