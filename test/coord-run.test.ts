@@ -184,6 +184,12 @@ x: [1, 2, 3, 4]
     const fileAfterSlots = await coord(['run', '-r', '0', '1', 'other.yaml'], { cwd: dir });
     expect(fileAfterSlots.code).toBe(0);
     expect(fileAfterSlots.stdout).toContain('Tasks: 3, commands: 3, 2 slots: GPU 0, GPU 1\n');
+    // The agent's flag points to coord run's own; the runner's --no-subdir works as it did there.
+    const agentFlag = await coord(['run', '--gpus', '0,1', '--dry-run'], { cwd: dir });
+    expect([agentFlag.code, agentFlag.stderr]).toEqual([2, "coord: coord run takes its GPU slots with -r (-r 0 1, or -r 0,1 2,3 for two GPUs per task); --gpus is the agent's flag\n"]);
+    const runnerFlag = await coord(['run', 'other.yaml', '-r', '0', '--no-subdir', '-o', 'flat'], { cwd: dir });
+    expect(runnerFlag.code).toBe(0);
+    expect(readdirSync(join(dir, 'flat'))).toContain('param.Y_1.json');
     const badSample = await coord(['run', '--sample', '-3', '--dry-run'], { cwd: dir });
     expect(badSample.code).toBe(2);
     expect(badSample.stderr).toContain('--sample');

@@ -33,7 +33,8 @@ export function withSweepOptions<T>(yargs: Argv<T>) {
     .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'run commands again even if they succeeded' })
     .option('sample', { type: 'string', requiresArg: true, describe: 'N random combinations of each document' })
     .option('seed', { type: 'string', requiresArg: true, describe: 'seed for --sample, to repeat a sample' })
-    .option('param-dir', { type: 'boolean', default: true, describe: 'one directory per task (--no-param-dir: all in the output root)' })
+    // `subdir`: the runner's name for it, so that its `--no-subdir` works here too.
+    .option('param-dir', { alias: 'subdir', type: 'boolean', default: true, describe: 'one directory per task (--no-param-dir: all in the output root)' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the tasks and run nothing' })
     .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
     .option('max-tasks', { type: 'string', requiresArg: true, default: String(DEFAULT_MAX_TASKS), describe: 'refuse larger sweeps (a guard against typos)' });

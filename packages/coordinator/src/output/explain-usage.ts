@@ -9,6 +9,7 @@ const slotsFromAgents = (flag: string) => `GPU slots come from the agents in dis
 /** Options that belong to another command, and where they do belong. */
 const ELSEWHERE: Record<string, Record<string, string>> = {
   submit: { r: slotsFromAgents('-r'), resource: slotsFromAgents('--resource') },
+  run: { gpus: 'coord run takes its GPU slots with -r (-r 0 1, or -r 0,1 2,3 for two GPUs per task); --gpus is the agent\'s flag' },
 };
 
 const withHelp = (text: string, command?: string) => (text.includes('--help') ? text : `${text} (see coord ${command ? `${command} ` : ''}--help)`);
