@@ -129,9 +129,14 @@ x: [1, 2, 3]
     expect(shown.some((line) => line.includes('~') && line.includes('left') && !/running [12], failed 0, ~[\d.]+s left$/.test(line))).toBe(false);
   });
 
-  it('stops cleanly on Ctrl-C: exits within 10 s, leaves no process, records the interruption', async () => {
+  // SIGHUP: the terminal closed (an ssh connection dropped). Each exits 128 + the signal's number, as a shell reports it.
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)('stops cleanly on %s (Ctrl-C and the like): exits %i within 10 s, leaves no process, records the interruption', async (signal, code) => {
     const dir = tempDir();
-    const marker = `coord-run-sigint-${process.pid}`;
+    const marker = `coord-run-${signal}-${process.pid}`;
     writeFileSync(
       join(dir, 'params.yaml'),
       `template:
@@ -144,10 +149,10 @@ x: [1, 2, 3, 4]
     const run = startCli(COORD, ['run', 'params.yaml'], { cwd: dir });
     await waitFor(async () => (await processesMatching(marker)).length === 2, 10_000, 'two commands to start');
     const sentAt = Date.now();
-    run.child.kill('SIGINT');
+    run.child.kill(signal);
     const result = await run.done;
     expect(Date.now() - sentAt).toBeLessThan(10_000);
-    expect(result.code).toBe(130);
+    expect(result.code).toBe(code);
     expect(result.stderr).toContain('starting nothing new');
     expect(await processesMatching(marker)).toEqual([]);
     expect(stat(join(dir, 'output/X_1')).train).toMatchObject({ code: 1, state: 'interrupted', signal: 'SIGTERM' });

@@ -21,10 +21,13 @@ import { UsageError } from '@sweep-runner/shared';
 import { packageFile } from './package-root.js';
 
 // `coord run --dry-run | head`: once the reader has gone, the rest of the output is dropped
-// (the work goes on) instead of an unhandled EPIPE and its stack trace.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
-});
+// (the work goes on) instead of an unhandled EPIPE and its stack trace. A terminal that has
+// closed (EIO, after SIGHUP) is the same: the run still records how its tasks ended.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'EIO') throw error;
+  });
+}
 
 const { version } = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string };
 

@@ -18,7 +18,7 @@ import { runLocal } from '../local/local-run.js';
 import { describeSlots, dryRunJson, printDryRun, printWarnings } from '../output/dry-run.js';
 import { createTerminal, type Terminal } from '../output/terminal.js';
 import { expandOptionsFrom, sweepCopyName, sweepFilePath, withSweepOptions, type SweepArgs } from '../options/sweep-options.js';
-import { onInterrupt } from '../local/interrupt.js';
+import { onInterrupt, signalExitCode } from '../local/interrupt.js';
 import { numberFlag } from '../options/number-flags.js';
 
 interface RunArgs extends SweepArgs {
@@ -84,8 +84,10 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
     force = true;
   }
   const controller = new AbortController();
+  let stoppedBy: NodeJS.Signals = 'SIGINT';
   const stopListening = onInterrupt({
     first: (signal) => {
+      stoppedBy = signal;
       terminal.error(terminal.color('yellow', `${signal}: starting nothing new, stopping running commands (again to kill them at once)`));
       controller.abort(`interrupted by ${signal}`);
     },
@@ -130,7 +132,7 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
     } else if (!controller.signal.aborted) {
       terminal.line(terminal.color('green', 'No task failed.'));
     }
-    if (controller.signal.aborted) throw new ExitError('', 130);
+    if (controller.signal.aborted) throw new ExitError('', signalExitCode(stoppedBy));
     if (summary.failed.length > 0) throw new ExitError('', 1);
   } finally {
     stopListening();
