@@ -82,7 +82,7 @@ x: [1, 2, 3]
     expect(stat(join(dir, 'runs/X_3'))).toMatchObject({ train: { code: 0 }, test: { code: 0 } });
     // Only the failed task runs again.
     const rerun = await coord(['run', 'sweep.yaml', '-o', 'runs', '--dry-run'], { cwd: dir });
-    expect(rerun.code).toBe(0);
+    expect([rerun.code, rerun.stderr]).toEqual([0, '']);
   });
 
   it('a rerun keeps the param.json of the run that succeeded, prints no lines for done tasks and says which commands changed since', async () => {
@@ -94,7 +94,7 @@ x: [1, 2, 3]
 
     writeFileSync(join(dir, 'params.yaml'), sweep(0.3));
     const rerun = await coord(['run'], { cwd: dir });
-    expect(rerun.code).toBe(0);
+    expect([rerun.code, rerun.stderr]).toEqual([0, '']);
     expect(rerun.stdout).toContain('2 already done');
     expect(rerun.stdout).not.toContain('SKIP');
     expect(rerun.stdout).toContain('2 tasks skipped commands that succeeded with other command lines than the sweep file gives now (output/X_1: train, ...)');
@@ -157,6 +157,34 @@ x: [1, 2, 3, 4]
     expect(await processesMatching(marker)).toEqual([]);
     expect(stat(join(dir, 'output/X_1')).train).toMatchObject({ code: 1, state: 'interrupted', signal: 'SIGTERM' });
     expect(existsSync(join(dir, 'output/X_3'))).toBe(false);
+  });
+
+  it('refuses a second coord run of the same tasks while the first runs, not runs of other titles, and takes over a dead run\'s lock', async () => {
+    const dir = tempDir();
+    const marker = `coord-run-lock-${process.pid}`;
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  train: exec -a ${marker} sleep 60\n  quick: echo {y}\nresource: [0, 1]\n---\n_title: long\n_cmd: train\nx: [1, 2]\n---\n_title: short\n_cmd: quick\ny: [1]\n`);
+    const first = startCli(COORD, ['run', '-t', 'long'], { cwd: dir });
+    await waitFor(async () => (await processesMatching(marker)).length === 2, 10_000, 'two commands to start');
+    const lockName = readdirSync(join(dir, 'output')).find((name) => name.startsWith('.coord-run.'))!;
+    const lock = readFileSync(join(dir, 'output', lockName), 'utf8');
+
+    const second = await coord(['run', '-t', 'long'], { cwd: dir });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(new RegExp(`^coord: another coord run \\(pid ${first.child.pid}, since .*: coord run -t long\\) is running these tasks into output/; wait for it to end`));
+    expect(await processesMatching(marker)).toHaveLength(2);
+    // Other tasks into the same output are another run's business.
+    const otherTitle = await coord(['run', '-t', 'short'], { cwd: dir });
+    expect(otherTitle.code).toBe(0);
+
+    first.child.kill('SIGINT');
+    expect((await first.done).code).toBe(130);
+    expect(readdirSync(join(dir, 'output')).filter((name) => name.startsWith('.coord-run.'))).toEqual([]);
+    // A lock left by a run that died (its pid is gone) does not stop the next run.
+    writeFileSync(join(dir, 'output', lockName), lock);
+    writeFileSync(join(dir, 'params.yaml'), readFileSync(join(dir, 'params.yaml'), 'utf8').replace(`exec -a ${marker} sleep 60`, 'echo {x}'));
+    const rerun = await coord(['run', '-t', 'long'], { cwd: dir });
+    expect([rerun.code, rerun.stderr]).toEqual([0, '']);
+    expect(rerun.stdout).toContain('2 succeeded');
   });
 
   it('debug mode runs the first task only, forced, with its output on the console and in the log', async () => {

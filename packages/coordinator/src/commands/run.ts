@@ -19,6 +19,7 @@ import { describeSlots, dryRunJson, printDryRun, printWarnings } from '../output
 import { createTerminal, type Terminal } from '../output/terminal.js';
 import { expandOptionsFrom, sweepCopyName, sweepFilePath, withSweepOptions, type SweepArgs } from '../options/sweep-options.js';
 import { onInterrupt, signalExitCode } from '../local/interrupt.js';
+import { takeRunLock } from '../local/run-lock.js';
 import { numberFlag } from '../options/number-flags.js';
 
 interface RunArgs extends SweepArgs {
@@ -83,6 +84,7 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
     tasks = tasks.slice(0, 1);
     force = true;
   }
+  const releaseLock = takeRunLock(args.output, tasks.map((task) => task.output));
   const controller = new AbortController();
   let stoppedBy: NodeJS.Signals = 'SIGINT';
   const stopListening = onInterrupt({
@@ -136,6 +138,7 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
     if (summary.failed.length > 0) throw new ExitError('', 1);
   } finally {
     stopListening();
+    releaseLock();
   }
 }
 

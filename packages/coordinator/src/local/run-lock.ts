@@ -1,0 +1,68 @@
+/**
+ * One `coord run` at a time per set of tasks. The same command typed in two terminals would
+ * otherwise run every task twice at once, on the same GPUs, into the same directories.
+ *
+ * The lock is a file in the output root named after the tasks the run selects, so runs of
+ * other titles into the same output (the runner's `-t machine1` on each machine of a shared
+ * file system) do not exclude each other. A lock whose process has died is taken over.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { ExitError } from '@sweep-runner/shared';
+
+interface Holder {
+  pid: number;
+  host: string;
+  startedAt: string;
+  command: string;
+}
+
+function readHolder(path: string): Holder | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Holder;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the run that wrote the lock still runs; one on another machine is taken to (we cannot look). */
+function stillRuns(holder: Holder): boolean {
+  if (holder.host !== hostname()) return true;
+  try {
+    process.kill(holder.pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // The pid may have been reused since a crash: a coord still has "coord" on its command line.
+  try {
+    return readFileSync(`/proc/${holder.pid}/cmdline`, 'utf8').includes('coord');
+  } catch {
+    return true;
+  }
+}
+
+/** Takes the lock for these tasks or refuses; returns its release. */
+export function takeRunLock(outputRoot: string, taskOutputs: string[]): () => void {
+  const hash = createHash('sha256').update([...taskOutputs].sort().join('\n')).digest('hex').slice(0, 12);
+  const path = join(outputRoot, `.coord-run.${hash}.lock`);
+  const me: Holder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: process.argv.slice(2).join(' ') };
+  const text = `${JSON.stringify(me)}\n`;
+  try {
+    writeFileSync(path, text, { flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const holder = readHolder(path);
+    if (holder && stillRuns(holder)) {
+      const where = holder.host === me.host ? `pid ${holder.pid}` : `pid ${holder.pid} on ${holder.host}`;
+      throw new ExitError(
+        `another coord run (${where}, since ${holder.startedAt}: coord ${holder.command}) is running these tasks into ${outputRoot}/; wait for it to end, or stop it, or give this run another -o. If it is not running, delete ${path}`,
+      );
+    }
+    writeFileSync(path, text);
+  }
+  return () => {
+    if (readHolder(path)?.pid === me.pid) rmSync(path, { force: true });
+  };
+}
