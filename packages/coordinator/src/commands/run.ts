@@ -14,6 +14,7 @@ import {
   type ProcessLauncher,
 } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { failedTaskLines } from '../local/failed-tasks.js';
 import { runLocal } from '../local/local-run.js';
 import { describeSlots, dryRunJson, printDryRun, printWarnings } from '../output/dry-run.js';
 import { createTerminal, type Terminal } from '../output/terminal.js';
@@ -128,9 +129,7 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
     }
     if (summary.failed.length > 0) {
       terminal.line(terminal.color('red', `Failed tasks: ${summary.failed.length}/${summary.total}`));
-      for (const failure of summary.failed) {
-        terminal.line(terminal.color('red', `    ${failure.task.output}  (${failure.command}: ${failure.why})`));
-      }
+      for (const line of failedTaskLines(summary.failed)) terminal.line(terminal.color('red', `    ${line}`));
     } else if (!controller.signal.aborted) {
       terminal.line(terminal.color('green', 'No task failed.'));
     }
