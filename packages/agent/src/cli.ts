@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { connectionSettings, DEFAULT_PREFIX, describeFailure, EXIT_UNREACHABLE, isLoopback, isUsageError, loadSecrets, onRedisClientWarning, prepareWritableDirectory, signatureProblem, UsageError } from '@sweep-runner/shared';
+import { connectionSettings, DEFAULT_PREFIX, describeFailure, EXIT_UNREACHABLE, isLoopback, isUsageError, loadSecrets, onRedisClientWarning, explainUsage, prepareWritableDirectory, signatureProblem, UsageError } from '@sweep-runner/shared';
 import { customAlphabet } from 'nanoid';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -17,7 +17,7 @@ import { createLogger, exitAfterLogs, type LogFormat } from './log.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
-const argv = await yargs(hideBin(process.argv))
+const cli = yargs(hideBin(process.argv))
   .scriptName('agent')
   .usage('$0 [options]\n\nRun sweep tasks on this machine: registers its GPUs as slots, pulls tasks it can start, reports results.')
   .option('gpus', { type: 'string', describe: 'GPU slots: 0,1 (one task per GPU), 0,1,0,1 (two per GPU), or auto (nvidia-smi)' })
@@ -52,13 +52,23 @@ const argv = await yargs(hideBin(process.argv))
   .alias('h', 'help')
   .version(version)
   .fail((message, error) => {
-    throw error ?? new UsageError(message);
-  })
-  .parseAsync()
-  .catch((error: unknown) => {
+    // yargs' own errors (an unknown or misspelt flag) read as coord's do.
+    if (error && error.name !== 'YError') throw error;
+    throw new UsageError(explainUsage(error?.message ?? message, cli, { program: 'agent' }));
+  });
+
+// yargs may fail before parseAsync returns its promise: one try holds both ways (a mistyped
+// flag printed a stack trace, and exited 1, which a service manager restarts forever).
+async function parseArguments(): Promise<Awaited<ReturnType<typeof cli.parseAsync>>> {
+  try {
+    return await cli.parseAsync();
+  } catch (error) {
     process.stderr.write(`agent: ${(error as Error).message}\n`);
     process.exit(2);
-  });
+  }
+}
+
+const argv = await parseArguments();
 
 async function main(): Promise<void> {
   const format: LogFormat = argv['log-format'] ?? (process.stderr.isTTY ? 'pretty' : 'json');
@@ -111,7 +121,9 @@ async function main(): Promise<void> {
     if (gpuSlots.length === 0) throw new UsageError('--min-free-mem needs GPUs (--gpus)');
   }
   const workdir = resolve(argv.workdir);
-  prepareWritableDirectory(workdir, '--workdir');
+  // Commands run in the workdir: one just made holds none of the scripts they call.
+  const madeWorkdir = prepareWritableDirectory(workdir, '--workdir');
+  if (madeWorkdir) log.warn({ workdir }, `--workdir ${argv.workdir} did not exist, so it was created empty; commands run there, so unless they call their scripts by absolute paths, pass your code checkout as --workdir`);
   const agent = new Agent({
     name,
     host: hostname(),

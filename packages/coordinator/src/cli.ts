@@ -14,10 +14,10 @@ import { resultsCommand } from './commands/results.js';
 import { retryCommand } from './commands/retry.js';
 import { statusCommand } from './commands/status.js';
 import { submitCommand } from './commands/submit.js';
-import { explainUsage } from './output/explain-usage.js';
+import { COORD_USAGE } from './output/coord-usage.js';
 import { skipHelpCaching } from './output/help-cache.js';
 import { reportError } from './output/report-error.js';
-import { UsageError } from '@sweep-runner/shared';
+import { explainUsage, UsageError } from '@sweep-runner/shared';
 import { packageFile } from './package-root.js';
 
 // `coord run --dry-run | head`: once the reader has gone, the rest of the output is dropped
@@ -54,7 +54,7 @@ const cli = yargs(hideBin(process.argv))
   .fail((message, error) => {
     // yargs' own errors (a flag without its value) are usage errors too.
     if (error && error.name !== 'YError') throw error;
-    throw new UsageError(explainUsage(error?.message ?? message, cli));
+    throw new UsageError(explainUsage(error?.message ?? message, cli, COORD_USAGE));
   });
 
 skipHelpCaching(cli);

@@ -57,11 +57,15 @@ export function makeDirectory(path: string): boolean {
   }
 }
 
-/** A directory named on the command line that we will write into: made if missing, or a UsageError saying why not. */
-export function prepareWritableDirectory(path: string, flag: string): void {
+/**
+ * A directory named on the command line that we will write into: made if missing, or a
+ * UsageError saying why not. True when it had to be made.
+ */
+export function prepareWritableDirectory(path: string, flag: string): boolean {
   try {
-    makeDirectory(path);
+    const made = makeDirectory(path);
     accessSync(path, constants.W_OK);
+    return made;
   } catch (error) {
     const why =
       error instanceof DirectoryError

@@ -1,0 +1,29 @@
+/** The agent's command line: mistakes are one line and exit 2, as coord's are (a service manager stops on 2 instead of restarting). */
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { AGENT, runCli, startCli, waitFor } from './helpers/cli.js';
+import { CLOSED_REDIS_URL } from './helpers/closed-redis.js';
+import { useTempDirs } from './helpers/temp-dir.js';
+
+const tempDir = useTempDirs();
+
+it.each([
+  [['--gpu', '0'], 'agent: unknown option "--gpu" (did you mean "--gpus"?) (see agent --help)'],
+  [['--gpus', '0', '--cpu-slot', '2'], 'agent: unknown option "--cpu-slot" (did you mean "--cpu-slots"?) (see agent --help)'],
+  [['--gpus', '0', 'extra'], 'agent: unexpected argument "extra" (see agent --help)'],
+])('agent %j says what is wrong in one line and exits 2, with no stack trace', async (args, message) => {
+  const result = await runCli(AGENT, [...args, '--redis', CLOSED_REDIS_URL]);
+  expect([result.code, result.stderr]).toEqual([2, `${message}\n`]);
+});
+
+it('warns that a --workdir it had to create holds none of the scripts the commands call', async () => {
+  const workdir = join(tempDir(), 'not-there');
+  // It then waits for Redis (closed here) for as long as it takes: stopped once it has said it.
+  const agent = startCli(AGENT, ['--gpus', '0', '--workdir', workdir, '--redis', CLOSED_REDIS_URL, '--log-format', 'json']);
+  try {
+    await waitFor(() => agent.stderr().includes(`--workdir ${workdir} did not exist, so it was created empty`), 10_000, 'the warning');
+  } finally {
+    agent.child.kill('SIGKILL');
+    await agent.done;
+  }
+});
