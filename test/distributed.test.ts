@@ -376,6 +376,25 @@ z: [1, 2, 3, 4]
     restarted.child.kill('SIGKILL');
   });
 
+  it('takes the name of an agent killed but not yet reaped (a zombie of the shell that started it)', async () => {
+    const dir = tempDir();
+    const prefix = 'zombiename';
+    // The shell starts the agent, then becomes a sleep that never reaps it: once killed, the agent stays a zombie.
+    const agentLine = [process.execPath, AGENT, '--cpu-slots', '1', '--prefix', prefix, '--redis', redis().url, '--name', 'ghost', '--workdir', join(dir, 'a'), '--log-format', 'json'].map((word) => `'${word}'`).join(' ');
+    const shell = spawn('sh', ['-c', `${agentLine} 2>/dev/null & echo $!; exec sleep 60`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number(await new Promise<string>((resolve) => shell.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
+      await waitFor(async () => (await status(prefix)).agents.some((a) => a.name === 'ghost'), 15_000, 'the first agent to register');
+      process.kill(pid, 'SIGKILL');
+      await waitFor(() => Promise.resolve(readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')), 5000, 'the agent to be a zombie');
+      const restarted = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'b'), name: 'ghost' });
+      expect(restarted.child.exitCode).toBeNull();
+      restarted.child.kill('SIGKILL');
+    } finally {
+      shell.kill('SIGKILL');
+    }
+  });
+
   it('kills its runs when Redis is out of reach for longer than the lock', async () => {
     const prefix = 'partition';
     const { marker, agent } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '2000', '--kill-grace', '1']);

@@ -21,6 +21,7 @@ import {
   taskIdOfJob,
   taskScripts,
   parseAgentRecord,
+  processRuns,
   parseJsonOr,
   type AgentRecord,
   type AgentState,
@@ -87,15 +88,6 @@ const MACHINE_PAUSE_MS = 60_000;
 
 /** The longest an agent that is leaving waits for Redis (less with a shorter lock). */
 const GOODBYE_MS = 10_000;
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Whether `promise` settles within `ms` (it is not cancelled either way). */
 function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
@@ -293,7 +285,7 @@ export class Agent {
     const other = parseAgentRecord(hash);
     if (!other || other.state === 'stopped') return;
     const pid = Number(hash.pid);
-    if (other.host === host && Number.isInteger(pid) && !processAlive(pid)) return;
+    if (other.host === host && Number.isInteger(pid) && !processRuns(pid, 'agent')) return;
     const ago = Math.max(0, Math.round((Date.now() - other.lastSeen) / 1000));
     throw new ExitError(
       `an agent named "${name}" is already running on ${other.host}${Number.isInteger(pid) ? ` (pid ${pid})` : ''}, seen ${ago} s ago: give each agent its own --name, or leave --name out for a unique one`,

@@ -28,6 +28,7 @@ export * from './exec/launcher.js';
 export * from './exec/log-tail.js';
 export * from './exec/make-directory.js';
 export * from './exec/process-group.js';
+export * from './exec/process-runs.js';
 export * from './exec/run-task.js';
 export * from './exec/task-files.js';
 export * from './queue/agent-record.js';

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { ExitError } from '@sweep-runner/shared';
+import { ExitError, processRuns } from '@sweep-runner/shared';
 
 interface Holder {
   pid: number;
@@ -29,18 +29,7 @@ function readHolder(path: string): Holder | undefined {
 
 /** Whether the run that wrote the lock still runs; one on another machine is taken to (we cannot look). */
 function stillRuns(holder: Holder): boolean {
-  if (holder.host !== hostname()) return true;
-  try {
-    process.kill(holder.pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // The pid may have been reused since a crash: a coord still has "coord" on its command line.
-  try {
-    return readFileSync(`/proc/${holder.pid}/cmdline`, 'utf8').includes('coord');
-  } catch {
-    return true;
-  }
+  return holder.host !== hostname() || processRuns(holder.pid, 'coord');
 }
 
 /** Takes the lock for these tasks or refuses; returns its release. */
