@@ -147,6 +147,19 @@ z: [1, 2, 3, 4]
     expect(readFileSync(join(workdir, 'runs.txt'), 'utf8').trim().split('\n').sort()).toEqual(['ok 1', 'ok 2', 'ok 3']);
   });
 
+  it('submit --wait prints a line for every task, also for the last two ending at once', async () => {
+    const dir = tempDir();
+    const prefix = 'waitlines';
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: sleep 0.3; exit 1\n---\nx: [1, 2]\n');
+    await startAgent(redis().url, ['--gpus', '0,1', '--prefix', prefix, '--pause-after-failures', '0'], { workdir: join(dir, 'a') });
+    // The two tasks end together: the counts may say "all done" before the second one's event was read.
+    for (const round of [1, 2, 3, 4]) {
+      const waited = await coord(['submit', 'params.yaml', '-o', `out${round}`, '--wait', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+      expect(waited.code).toBe(1);
+      expect(waited.stdout.split('\n').filter((line) => line.startsWith('FAILED')).sort(), waited.stdout).toEqual([expect.stringMatching(/^FAILED +X_1/), expect.stringMatching(/^FAILED +X_2/)]);
+    }
+  });
+
   it('submit --wait shows on a terminal about how long the sweep still needs', async () => {
     const dir = tempDir();
     const prefix = 'eta-wait';

@@ -35,6 +35,22 @@ export async function waitForSweep(
 ): Promise<StateCounts> {
   const reader = redis.duplicate();
   let lastId = '0';
+  type Entries = Array<[string, Array<[string, string[]]>]> | null;
+  const printEvents = (events: Entries): boolean => {
+    let any = false;
+    for (const [, entries] of events ?? []) {
+      for (const [id, fields] of entries) {
+        any = true;
+        lastId = id;
+        const event = sweepEvent(fields);
+        if (!terminal.isTTY || event.state !== 'skipped') {
+          const color = event.state === 'succeeded' ? 'green' : event.state === 'skipped' ? 'gray' : 'red';
+          terminal.line(`${terminal.color(color, (event.state ?? '').toUpperCase().padEnd(9))} ${event.name}${event.detail ? `  (${event.detail})` : ''}`);
+        }
+      }
+    }
+    return any;
+  };
   try {
     for (;;) {
       const counts = await sweepCounts(redis, keys, sweepId);
@@ -51,23 +67,14 @@ export async function waitForSweep(
       const left = terminal.isTTY ? timeLeftText(await secondsLeft(redis, keys, sweepId, counts)) : '';
       terminal.status(`${progressBar(done, counts.total)}  running ${counts.running}, failed ${counts.failed}${left && `, ${left}`}`);
       if (done >= counts.total || signal?.aborted) {
+        // A task's end and its event are written together: the events not read yet are all
+        // there now (the last two tasks ending at once printed one line before).
+        if (!signal?.aborted) while (printEvents((await reader.xread('COUNT', 500, 'STREAMS', keys.sweepEvents(sweepId), lastId)) as Entries));
         terminal.clearStatus();
         return counts;
       }
       // Block on the sweep's event stream (no polling while nothing happens), at most 1 s.
-      const events = (await reader.xread('COUNT', 500, 'BLOCK', 1000, 'STREAMS', keys.sweepEvents(sweepId), lastId)) as
-        | Array<[string, Array<[string, string[]]>]>
-        | null;
-      for (const [, entries] of events ?? []) {
-        for (const [id, fields] of entries) {
-          lastId = id;
-          const event = sweepEvent(fields);
-          if (!terminal.isTTY || event.state !== 'skipped') {
-            const color = event.state === 'succeeded' ? 'green' : event.state === 'skipped' ? 'gray' : 'red';
-            terminal.line(`${terminal.color(color, (event.state ?? '').toUpperCase().padEnd(9))} ${event.name}${event.detail ? `  (${event.detail})` : ''}`);
-          }
-        }
-      }
+      printEvents((await reader.xread('COUNT', 500, 'BLOCK', 1000, 'STREAMS', keys.sweepEvents(sweepId), lastId)) as Entries);
     }
   } finally {
     reader.disconnect();
