@@ -142,6 +142,20 @@ describe('coord logs', () => {
     expect(peakKiB).toBeLessThan(400 * 1024);
   });
 
+  it('ships only what a rerun on the same machine wrote, not the earlier run it appends to', async () => {
+    const dir = tempDir();
+    const prefix = 'logrerun';
+    // The first run fails; a retry runs the task again on this agent, appending to the same log file.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count; echo "run $n"; test $n -ge 2\n---\nx: 1\n');
+    await startAgent(redis().url, ['--gpus', '0', ...cli(prefix).slice(2)], { workdir: join(dir, 'agent') });
+    const sweep = await submit(dir, prefix);
+    expect((await settled(prefix, sweep)).tasks[0]!.state).toBe('failed');
+    expect((await coord(['retry', sweep, ...cli(prefix)])).code).toBe(0);
+    await waitFor(async () => (await status(prefix, sweep)).tasks?.[0]?.state === 'succeeded', 30_000, 'the retry to succeed');
+    const logs = await coord(['logs', 'X_1', ...cli(prefix)]);
+    expect(logs.stdout.split('\n').filter((line) => line.startsWith('run '))).toEqual(['run 1', 'run 2']);
+  });
+
   it("keeps two commands' logs apart when both print many chunks at once", async () => {
     const dir = tempDir();
     const prefix = 'logpair';

@@ -61,7 +61,9 @@ export class LogShipper {
     private readonly onLine: (line: string) => void = () => undefined,
   ) {}
 
-  start(): void {
+  /** Ships what the log gets from byte `from` on (what an earlier run wrote before it is not this run's). */
+  start(from = 0): void {
+    this.position = from;
     this.timer = setInterval(() => {
       if (!this.watcher && !this.stopped) this.watch();
       this.poke();

@@ -254,7 +254,7 @@ export class TaskRun {
             (line) => this.metricLines?.line(line),
           );
           shippers.set(event.command, shipper);
-          shipper.start();
+          shipper.start(event.logFrom);
         } else if (event.type === 'command-end') {
           this.sendHeldEnd();
           const end = event.stat.signal ? `killed by ${event.stat.signal}` : `exit ${event.stat.exitCode}`;

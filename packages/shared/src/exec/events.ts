@@ -8,6 +8,8 @@ export interface CommandStartEvent {
   index: number;
   total: number;
   logPath: string;
+  /** Where this run's output begins in the log: a rerun appends to the log of an earlier one. */
+  logFrom: number;
   pid: number;
   startedAt: string;
 }

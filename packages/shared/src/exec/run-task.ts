@@ -140,7 +140,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
       ...(options.echo && { echo: options.echo }),
       ...(options.orphanTimeoutMs !== undefined && { orphanTimeoutMs: options.orphanTimeoutMs }),
     });
-    emit({ type: 'command-start', command: command.name, index, total, logPath: log, pid: child.pid, startedAt: base.startedAt });
+    emit({ type: 'command-start', command: command.name, index, total, logPath: log, logFrom, pid: child.pid, startedAt: base.startedAt });
 
     let stoppedBy: 'interrupted' | 'timeout' | undefined;
     const stop = (why: 'interrupted' | 'timeout') => {
