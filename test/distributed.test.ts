@@ -120,7 +120,11 @@ z: [1, 2, 3, 4]
     const first = await submit(dir, prefix);
     expect(first).toMatchObject({ queued: 3, skipped: 0, alreadyQueued: 0 });
     const again = await submit(dir, prefix);
-    expect(again).toMatchObject({ queued: 0, skipped: 0, alreadyQueued: 3 });
+    // No empty sweep of its own: it names the sweep that holds the tasks.
+    expect(again).toMatchObject({ sweep: first.sweep, created: false, queued: 0, skipped: 0, alreadyQueued: 3, alreadyIn: [first.sweep] });
+    expect((await status(prefix)).sweeps.map((s) => s.id)).toEqual([first.sweep]);
+    const plain = await coord(['submit', 'params.yaml', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    expect(plain.stdout).toBe(`nothing new to queue: all 3 tasks are already queued or running, in sweep ${first.sweep}\nfollow them with: coord status ${first.sweep}\n`);
 
     const { mkdirSync } = await import('node:fs');
     mkdirSync(workdir, { recursive: true });
@@ -131,7 +135,7 @@ z: [1, 2, 3, 4]
     await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix], { workdir });
     const waited = await waiting.done;
     expect(waited.code).toBe(1);
-    expect(waited.stdout).toContain('0 queued, 0 skipped (every command already succeeded), 3 already queued or running');
+    expect(waited.stdout).toContain(`nothing new to queue: all 3 tasks are already queued or running, in sweep ${first.sweep}`);
     expect(waited.stdout).toContain('2 succeeded, 1 failed, 0 timed out, 0 cancelled, 0 skipped');
     await waitFor(async () => (await status(prefix, first.sweep)).sweeps[0]!.counts.waiting === 0 && (await status(prefix, first.sweep)).sweeps[0]!.counts.running === 0, 20_000, 'the sweep to finish');
     const afterFirst = await status(prefix, first.sweep);

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { assertRunnable, evictionProblem, expandSweep, ExitError, readSweepFile, UNSUCCESSFUL_STATES } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { listAgents } from '../distributed/read-status.js';
+import { describeSweeps, sweepsHolding } from '../distributed/sweeps-holding.js';
 import { unservedWarnings } from '../distributed/unserved-queues.js';
 import { waitForSweep } from '../distributed/wait-for-sweep.js';
 import { onInterrupt } from '../local/interrupt.js';
@@ -67,24 +68,31 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     const evictionWarning = await eviction;
     if (evictionWarning) printWarnings(terminal, [evictionWarning]);
     if (result.queued > 0) printWarnings(terminal, unservedWarnings(result.queuedGroups, await listAgents(redis, keys)));
+    const alreadyIn = await sweepsHolding(redis, keys, result.alreadyQueuedIds);
+    // With no sweep of its own, the one that holds the tasks is the one to follow.
+    const follow = result.created ? result.sweep : (alreadyIn[0] ?? result.sweep);
     // Ctrl-C stops the following, not the sweep: say so, and how to pick it up again.
     // Listen before printing the sweep's name: whoever reads that line may press Ctrl-C at once.
     const stopFollowing = () => {
-      process.stderr.write(`stopped following; sweep ${result.sweep} goes on: coord status ${result.sweep} --watch follows it, coord cancel ${result.sweep} stops it\n`);
+      process.stderr.write(`stopped following; sweep ${follow} goes on: coord status ${follow} --watch follows it, coord cancel ${follow} stops it\n`);
       process.exit(130);
     };
     const stopListening = args.wait ? onInterrupt({ first: stopFollowing, second: stopFollowing }) : undefined;
     if (args.json) {
-      process.stdout.write(`${JSON.stringify({ sweep: result.sweep, queued: result.queued, skipped: result.skipped, alreadyQueued: result.alreadyQueued })}\n`);
-    } else {
-      terminal.line(`sweep ${terminal.color('bold', result.sweep)}: ${result.queued} queued, ${result.skipped} skipped (every command already succeeded), ${result.alreadyQueued} already queued or running`);
+      process.stdout.write(`${JSON.stringify({ sweep: follow, created: result.created, queued: result.queued, skipped: result.skipped, alreadyQueued: result.alreadyQueued, alreadyIn })}\n`);
+    } else if (result.created) {
+      const where = alreadyIn.length > 0 ? ` (in ${describeSweeps(alreadyIn)})` : '';
+      terminal.line(`sweep ${terminal.color('bold', result.sweep)}: ${result.queued} queued, ${result.skipped} skipped (every command already succeeded), ${result.alreadyQueued} already queued or running${where}`);
       if (!args.wait) terminal.line(`follow it with: coord status ${result.sweep}`);
+    } else {
+      terminal.line(`nothing new to queue: all ${result.alreadyQueued} tasks are already queued or running, in ${describeSweeps(alreadyIn)}`);
+      if (!args.wait) terminal.line(`follow them with: coord status ${follow}`);
     }
     if (!stopListening) return;
     const counts = await waitForSweep(redis, keys, result.sweep, args.json ? createTerminal(process.stderr) : terminal, result.alreadyQueuedIds).finally(stopListening);
     const failed = UNSUCCESSFUL_STATES.reduce((sum, state) => sum + counts[state], 0);
     if (!args.json) terminal.line(`${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.timeout} timed out, ${counts.cancelled} cancelled, ${counts.skipped} skipped`);
-    if (failed > 0) throw new ExitError(`${failed} task(s) did not succeed; see coord status ${result.sweep}`, 1);
+    if (failed > 0) throw new ExitError(`${failed} task(s) did not succeed; see coord status ${follow}`, 1);
   } finally {
     redis.disconnect();
   }

@@ -26,6 +26,8 @@ export interface SubmitInput extends QueueOptions {
 
 export interface SubmitResult {
   sweep: string;
+  /** False when every task was already queued or running elsewhere: no sweep was kept. */
+  created: boolean;
   queued: number;
   skipped: number;
   alreadyQueued: number;
@@ -107,6 +109,12 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
       groups.set(queue, group);
     } else counts.skipped++;
   });
+  if (counts.queued + counts.skipped === 0) {
+    // Every task is another sweep's, queued or running: a sweep of none would only sit in
+    // status looking finished. The caller names the sweeps that hold them instead.
+    await redis.multi().del(keys.sweep(sweepId)).zrem(keys.sweeps, sweepId).exec();
+    return { sweep: sweepId, created: false, ...counts, alreadyQueuedIds, queuedGroups: [] };
+  }
   await redis.hset(keys.sweep(sweepId), counts);
-  return { sweep: sweepId, ...counts, alreadyQueuedIds, queuedGroups: [...groups.values()] };
+  return { sweep: sweepId, created: true, ...counts, alreadyQueuedIds, queuedGroups: [...groups.values()] };
 }
