@@ -65,7 +65,9 @@ function agentRows(agents: AgentSummary[]): string[][] {
   ]);
 }
 
-function taskRow(task: TaskRecord): string[] {
+/** A row of the task table. A waiting task shows no agent, GPUs or time: those are of a run that ended (it was requeued). */
+export function taskRow(task: TaskRecord): string[] {
+  if (task.state === 'waiting') return [task.name, task.state, '-', '-', String(task.attempt), '-', '-', task.reason ?? ''];
   const duration = task.startedAt ? formatDuration(((task.endedAt ? Date.parse(task.endedAt) : Date.now()) - Date.parse(task.startedAt)) / 1000) : '-';
   const exit = task.signal ? task.signal : task.exitCode !== undefined ? String(task.exitCode) : '-';
   return [task.name, task.state, task.agent ?? '-', task.gpus || (task.agent ? 'cpu' : '-'), String(task.attempt), exit, duration, task.reason ?? ''];
