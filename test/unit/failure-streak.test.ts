@@ -3,8 +3,9 @@ import { expect, it } from 'vitest';
 import { FailureStreak } from '@sweep-runner/agent/dist/run/failure-streak.js';
 import type { CommandStat, TaskOutcome } from '@sweep-runner/shared';
 
-function ended(state: TaskOutcome['state'], seconds: number, lastLine?: string): TaskOutcome {
-  const stat: CommandStat = { code: state === 'succeeded' ? 0 : 1, state: state === 'interrupted' ? 'interrupted' : state, exitCode: state === 'succeeded' ? 0 : 2, signal: null, startedAt: '', seconds, host: 'h', gpus: '0', attempt: 1 };
+/** A task's end; a failure exits 127 (the script was not found) unless told otherwise. */
+function ended(state: TaskOutcome['state'], seconds: number, lastLine?: string, exitCode = 127): TaskOutcome {
+  const stat: CommandStat = { code: state === 'succeeded' ? 0 : 1, state: state === 'interrupted' ? 'interrupted' : state, exitCode: state === 'succeeded' ? 0 : exitCode, signal: null, startedAt: '', seconds, host: 'h', gpus: '0', attempt: 1 };
   return { state, commands: [{ command: 'train', stat, ...(lastLine !== undefined && { lastLine }) }], skipped: [] };
 }
 
@@ -12,7 +13,7 @@ it('pauses at the limit of quick failures in a row, and at each one after while 
   const streak = new FailureStreak(3);
   expect(streak.ended(ended('failed', 0.1))).toBeUndefined();
   expect(streak.ended(ended('failed', 0.1))).toBeUndefined();
-  expect(streak.ended(ended('failed', 0.2, 'ModuleNotFoundError: torch'))).toBe('3 tasks in a row failed within 10s of starting (the last: train: exit 2: "ModuleNotFoundError: torch")');
+  expect(streak.ended(ended('failed', 0.2, 'ModuleNotFoundError: torch', 1))).toBe('3 tasks in a row failed within 10s of starting (the last: train: exit 1: "ModuleNotFoundError: torch")');
   expect(streak.ended(ended('failed', 0.1))).toMatch(/^4 tasks in a row/);
 });
 
@@ -28,4 +29,18 @@ it('starts over after a success, a failure that ran a while, or a timeout', () =
 it('never pauses with a limit of 0', () => {
   const streak = new FailureStreak(0);
   for (let i = 0; i < 20; i++) expect(streak.ended(ended('failed', 0.1))).toBeUndefined();
+});
+
+it("counts only failures that point at the machine: a sweep's bad combinations fail as fast, but would fail anywhere", () => {
+  const streak = new FailureStreak(2);
+  for (const [line, code] of [['bad combo: lr 0.9 with warmup 0', 1], ['torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB', 1], ['train.py: error: argument --lr: invalid float value', 2]] as const) {
+    expect(streak.ended(ended('failed', 0.1, line, code))).toBeUndefined();
+    expect(streak.ended(ended('failed', 0.1, line, code))).toBeUndefined();
+  }
+  // Each of these points at the machine: two in a row pause it.
+  for (const [line, code] of [[undefined, 127], [undefined, 126], ["python: can't open file '/src/train.py': [Errno 2] No such file or directory", 2], ['libcudart.so.12: cannot open shared object file', 1]] as const) {
+    const fresh = new FailureStreak(2);
+    expect(fresh.ended(ended('failed', 0.1, line, code))).toBeUndefined();
+    expect(fresh.ended(ended('failed', 0.1, line, code))).toMatch(/^2 tasks in a row/);
+  }
 });
