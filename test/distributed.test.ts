@@ -412,6 +412,14 @@ z: [1, 2, 3, 4]
     }
   });
 
+  it('coord status under a prefix with no agents names the prefixes that have some (a mistyped --prefix)', async () => {
+    const agent = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', 'fleet'], { workdir: join(tempDir(), 'a') });
+    const typo = await coord(['status', '--prefix', 'fleeet', '--redis', redis().url]);
+    expect(typo.stdout).toContain('No agents: start one');
+    expect(typo.stdout).toMatch(/\(none under prefix "fleeet", but agents run here: .*1 under prefix "fleet".*; pass --prefix \S+ or set RUNNER_PREFIX\)/);
+    agent.child.kill('SIGKILL');
+  });
+
   it('kills its runs when Redis is out of reach for longer than the lock', async () => {
     const prefix = 'partition';
     const { marker, agent } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '2000', '--kill-grace', '1']);

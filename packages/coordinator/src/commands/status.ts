@@ -2,6 +2,7 @@
 import { ExitError, formatDuration, UsageError, TASK_STATES, type TaskRecord } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
+import { otherPrefixesWithAgents } from '../distributed/other-prefixes.js';
 import { finishedCount, waitForSweep } from '../distributed/wait-for-sweep.js';
 import { age, formatTable } from '../output/table.js';
 import { createTerminal, progressBar, type Terminal } from '../output/terminal.js';
@@ -127,6 +128,13 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
         return;
       }
       printOverview(terminal, sweeps, agents);
+      if (agents.length === 0) {
+        const others = await otherPrefixesWithAgents(redis, keys);
+        if (others.length > 0) {
+          const where = others.map((o) => `${o.agents} under prefix "${o.prefix}"`).join(', ');
+          terminal.line(`(none under prefix "${keys.prefix}", but agents run here: ${where}; pass --prefix ${others[0]!.prefix} or set RUNNER_PREFIX)`);
+        }
+      }
       return;
     }
     const sweep = await readSweep(redis, keys, args.sweep);

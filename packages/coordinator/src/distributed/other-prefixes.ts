@@ -1,0 +1,28 @@
+/**
+ * Prefixes other than ours under which agents beat. A forgotten or mistyped --prefix
+ * (RUNNER_PREFIX) otherwise reads as "No agents" beside a fleet that is running.
+ */
+import type { RedisKeys } from '@sweep-runner/shared';
+import type { Redis } from 'ioredis';
+
+/** Enough to find the agents' keys of a shared Redis; not a walk of a huge one. */
+const SCAN_ROUNDS = 20;
+/** An agent beats every few seconds: a record older than this is of a stopped fleet. */
+const RECENT_MS = 60_000;
+
+export async function otherPrefixesWithAgents(redis: Redis, keys: RedisKeys): Promise<Array<{ prefix: string; agents: number }>> {
+  const found: Array<{ prefix: string; agents: number }> = [];
+  let cursor = '0';
+  for (let round = 0; round < SCAN_ROUNDS; round++) {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', '*:agents', 'COUNT', 1000, 'TYPE', 'zset');
+    for (const key of batch) {
+      const prefix = key.slice(0, -':agents'.length);
+      if (prefix === keys.prefix) continue;
+      const agents = await redis.zcount(key, Date.now() - RECENT_MS, '+inf');
+      if (agents > 0) found.push({ prefix, agents });
+    }
+    cursor = next;
+    if (cursor === '0') break;
+  }
+  return found;
+}
