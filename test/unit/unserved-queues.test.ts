@@ -35,3 +35,13 @@ it('says nothing when no agent runs at all, and counts neither lost nor stopped 
   // A paused agent takes work again when its pause ends.
   expect(unservedWarnings(groups, [agent('paused', ['default'], ['0'], 0, { state: 'paused' })])).toEqual([]);
 });
+
+it('gives a waiting task of a queue no running agent takes its reason for coord status', async () => {
+  const { unservedReason } = await import('@sweep-runner/coordinator/dist/distributed/unserved-queues.js');
+  const agents = [agent('gpu1', ['default'], ['0', '1'])];
+  expect(unservedReason('tasks.bigg.1g', agents)).toBe('no running agent takes pool "bigg" with 1 GPU per task; one would: agent --gpus 0 --pool bigg');
+  expect(unservedReason('tasks.default.8g', agents)).toBe('no running agent takes pool "default" with 8 GPUs per task; one would: agent --gpus 0,1,2,3,4,5,6,7');
+  expect(unservedReason('tasks.default.2g', agents)).toBeUndefined();
+  // With no agent at all, status's agent list says so; the task has nothing of its own to add.
+  expect(unservedReason('tasks.bigg.1g', [])).toBeUndefined();
+});

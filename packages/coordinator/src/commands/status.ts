@@ -3,6 +3,7 @@ import { ExitError, formatDuration, UsageError, TASK_STATES, type TaskRecord } f
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
 import { otherPrefixesWithAgents } from '../distributed/other-prefixes.js';
+import { unservedReason } from '../distributed/unserved-queues.js';
 import { finishedCount, waitForSweep } from '../distributed/wait-for-sweep.js';
 import { age, formatTable } from '../output/table.js';
 import { createTerminal, progressBar, type Terminal } from '../output/terminal.js';
@@ -153,7 +154,9 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
     }
     terminal.line(formatTable(['SWEEP', 'FILE', 'OUTPUT', 'AGE', 'TASKS', 'PROGRESS'], sweepRows([counted]), terminal.columns));
     terminal.line('');
-    terminal.line(formatTable(['TASK', 'STATE', 'AGENT', 'GPUS', 'TRY', 'EXIT', 'TIME', 'REASON'], page.tasks.map(taskRow), terminal.columns));
+    // A task no running agent can take would wait with nothing said: the table says why.
+    const explained = page.tasks.map((task) => (task.state === 'waiting' && !task.reason ? { ...task, reason: unservedReason(task.queue, agents) } : task));
+    terminal.line(formatTable(['TASK', 'STATE', 'AGENT', 'GPUS', 'TRY', 'EXIT', 'TIME', 'REASON'], explained.map(taskRow), terminal.columns));
     const shown = page.tasks.length;
     if (page.total > offset + shown) terminal.line(`(${offset + 1}-${offset + shown} of ${page.total}; --offset ${offset + shown} for more, --limit 0 for all)`);
   } finally {

@@ -5,6 +5,7 @@
  * them. Nothing is said when no agent runs at all (submitting before starting the agents is
  * a normal order of work, and `coord status` says there are none).
  */
+import { parseQueueName } from '@sweep-runner/shared';
 import type { AgentSummary } from './read-status.js';
 
 /** The tasks a submission queued for one queue (pool and GPUs per task). */
@@ -37,4 +38,13 @@ export function unservedWarnings(groups: QueuedGroup[], agents: AgentSummary[]):
       const offered = running.map((agent) => `${agent.name} (pool ${agent.pools.join(',')}, ${count(new Set(agent.gpuSlots).size, 'GPU')}${agent.cpuSlots > 0 ? `, ${count(agent.cpuSlots, 'CPU slot')}` : ''})`).join(', ');
       return `no running agent takes pool "${group.pool}" with ${what}, so ${count(group.tasks, 'task')} ${group.tasks === 1 ? 'waits' : 'wait'} until one does (running: ${offered}); start one with: ${agentCommand(group)}`;
     });
+}
+
+/** Why a task waiting in `queue` waits, when no running agent can take it; undefined when one can (or none runs). */
+export function unservedReason(queue: string, agents: AgentSummary[]): string | undefined {
+  const group = parseQueueName(queue);
+  const running = agents.filter((agent) => !agent.lost && agent.state !== 'stopped');
+  if (!group || running.length === 0 || running.some((agent) => serves(agent, { ...group, tasks: 1 }))) return undefined;
+  const what = group.gpus === 0 ? 'CPU tasks' : `${count(group.gpus, 'GPU')} per task`;
+  return `no running agent takes pool "${group.pool}" with ${what}; one would: ${agentCommand({ ...group, tasks: 1 })}`;
 }
