@@ -24,7 +24,13 @@ export interface ThroughputResult {
   runnerEquivalentPerSecond: number;
   localToFloor: number;
   localToRunner: number;
+  /** An agent that has run two thousand tasks, as a running agent has. */
   distributedToRunner: number;
+  /** The first sweep of an agent just started (V8 still compiling its code). */
+  distributedColdPerSecond: number;
+  distributedColdToRunner: number;
+  /** The agent's CPU per task in that first sweep (cpuPerTaskMs is the warm sweep's). */
+  coldAgentCpuPerTaskMs: number;
   /** CPU milliseconds per task of each part of the distributed run, and of the whole runner-equivalent (the median round's). */
   cpuPerTaskMs: { agent: number; spawner: number; commands: number; redis: number; runnerEquivalent: number };
 }
@@ -43,12 +49,20 @@ export async function measureThroughput(tasks: number, rounds: number): Promise<
     localToFloor: middle('localToFloor'),
     localToRunner: middle('localToRunner'),
     distributedToRunner: middle('distributedToRunner'),
+    distributedColdPerSecond: middle('distributedColdPerSecond'),
+    distributedColdToRunner: middle('distributedColdToRunner'),
+    coldAgentCpuPerTaskMs: medianRound(results, (r) => r.distributedToRunner).coldAgentCpuPerTaskMs,
     cpuPerTaskMs: medianRound(results, (r) => r.distributedToRunner).cpuPerTaskMs,
   };
 }
 
 /** The rates and ratios, each a median over the rounds. */
-type FigureKey = Exclude<keyof ThroughputResult, 'tasks' | 'rounds' | 'cpuPerTaskMs'>;
+type FigureKey = Exclude<keyof ThroughputResult, 'tasks' | 'rounds' | 'cpuPerTaskMs' | 'coldAgentCpuPerTaskMs'>;
+
+interface TimedSweep {
+  seconds: number;
+  cpu: Omit<ThroughputResult['cpuPerTaskMs'], 'runnerEquivalent'>;
+}
 
 async function measureRound(tasks: number): Promise<Omit<ThroughputResult, 'rounds'>> {
   const local = workspace('throughput-local');
@@ -73,23 +87,32 @@ async function measureRound(tasks: number): Promise<Omit<ThroughputResult, 'roun
   const redis = await startRedis();
   const prefix = 'tp';
   const agent = startAgent(['--gpus', SLOTS.join(','), '--redis', redis.url, '--prefix', prefix, '--workdir', `${dir}/agent`, '--name', 'tp']);
-  let distributedSeconds: number;
-  let distributedCpu: Omit<ThroughputResult['cpuPerTaskMs'], 'runnerEquivalent'>;
+  let cold: TimedSweep;
+  let warm: TimedSweep;
   try {
     await agentReady(agent);
     // The agent's one child is its spawner, which starts the commands and reaps them.
     const spawner = childPids(agent.pid!)[0];
     if (spawner === undefined) throw new Error('the agent started no spawner (is python3 missing?)');
     const cpu = async () => ({ agent: cpuSeconds(agent.pid!), spawner: cpuSeconds(spawner), commands: reapedCpuSeconds(spawner), redis: await redisCpuSeconds(redis.client) });
-    const before = await cpu();
-    const started = Date.now();
-    const submitted = await coord(['submit', 'params.yaml', '--json', '--redis', redis.url, '--prefix', prefix], { cwd: dir });
-    const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
-    await waitForSweep(redis.client, prefix, sweep, tasks, 600_000);
-    distributedSeconds = (Math.max(...(await taskTimes(redis.client, prefix, sweep)).map((t) => t.end)) - started) / 1000;
-    const after = await cpu();
-    const perTask = (key: keyof typeof after) => ((after[key] - before[key]) * 1000) / tasks;
-    distributedCpu = { agent: perTask('agent'), spawner: perTask('spawner'), commands: perTask('commands'), redis: perTask('redis') };
+    /** One sweep of `tasks`, from `coord submit` to the last task's end, and the CPU each part spent on it per task. */
+    const timeSweep = async (output: string): Promise<TimedSweep> => {
+      const before = await cpu();
+      const started = Date.now();
+      const submitted = await coord(['submit', 'params.yaml', '-o', output, '--json', '--redis', redis.url, '--prefix', prefix], { cwd: dir });
+      const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
+      await waitForSweep(redis.client, prefix, sweep, tasks, 600_000);
+      const seconds = (Math.max(...(await taskTimes(redis.client, prefix, sweep)).map((t) => t.end)) - started) / 1000;
+      const after = await cpu();
+      const perTask = (key: keyof typeof after) => ((after[key] - before[key]) * 1000) / tasks;
+      return { seconds, cpu: { agent: perTask('agent'), spawner: perTask('spawner'), commands: perTask('commands'), redis: perTask('redis') } };
+    };
+    // A new agent's first tasks run while V8 still compiles its code; an agent that has run a
+    // while (as on a GPU machine, for days) spends about half the CPU per task. Both are measured:
+    // the first sweep of a new agent, and a sweep after two thousand tasks.
+    cold = await timeSweep('cold');
+    await timeSweep('warming');
+    warm = await timeSweep('warm');
   } finally {
     await stopProcess(agent);
     await redis.stop();
@@ -97,7 +120,8 @@ async function measureRound(tasks: number): Promise<Omit<ThroughputResult, 'roun
   const localPerSecond = tasks / localRun.seconds;
   const floorPerSecond = tasks / floor.seconds;
   const runnerEquivalentPerSecond = tasks / runner.seconds;
-  const distributedPerSecond = tasks / distributedSeconds;
+  const distributedPerSecond = tasks / warm.seconds;
+  const distributedColdPerSecond = tasks / cold.seconds;
   return {
     tasks,
     localPerSecond,
@@ -107,6 +131,9 @@ async function measureRound(tasks: number): Promise<Omit<ThroughputResult, 'roun
     localToFloor: localPerSecond / floorPerSecond,
     localToRunner: localPerSecond / runnerEquivalentPerSecond,
     distributedToRunner: distributedPerSecond / runnerEquivalentPerSecond,
-    cpuPerTaskMs: { ...distributedCpu, runnerEquivalent: (runnerCpu * 1000) / tasks },
+    distributedColdPerSecond,
+    distributedColdToRunner: distributedColdPerSecond / runnerEquivalentPerSecond,
+    cpuPerTaskMs: { ...warm.cpu, runnerEquivalent: (runnerCpu * 1000) / tasks },
+    coldAgentCpuPerTaskMs: cold.cpu.agent,
   };
 }
