@@ -150,8 +150,10 @@ describe('coord logs', () => {
     await startAgent(redis().url, ['--gpus', '0', ...cli(prefix).slice(2)], { workdir: join(dir, 'agent') });
     const sweep = await submit(dir, prefix);
     expect((await settled(prefix, sweep)).tasks[0]!.state).toBe('failed');
-    expect((await coord(['retry', sweep, ...cli(prefix)])).code).toBe(0);
-    await waitFor(async () => (await status(prefix, sweep)).tasks?.[0]?.state === 'succeeded', 30_000, 'the retry to succeed');
+    // A sweep id may be given by its start, as a task name may.
+    const retried = await coord(['retry', sweep.slice(0, 5), ...cli(prefix)]);
+    expect([retried.code, retried.stdout]).toEqual([0, `requeued 1 task(s) of sweep ${sweep}\n`]);
+    await waitFor(async () => (await status(prefix, sweep.slice(0, 4))).tasks?.[0]?.state === 'succeeded', 30_000, 'the retry to succeed');
     const logs = await coord(['logs', 'X_1', ...cli(prefix)]);
     expect(logs.stdout.split('\n').filter((line) => line.startsWith('run '))).toEqual(['run 1', 'run 2']);
   });

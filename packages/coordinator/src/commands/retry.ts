@@ -1,5 +1,6 @@
 /** `coord retry SWEEP`: queue failed (and/or cancelled) tasks again, skipping their succeeded commands. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { resolveSweepId } from '../distributed/find-task.js';
 import { retryStates, retryTasks } from '../distributed/retry-tasks.js';
 import { createTerminal } from '../output/terminal.js';
 import { connect, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
@@ -18,13 +19,14 @@ async function handler(args: ArgumentsCamelCase<RetryArgs>): Promise<void> {
   const sign = jobSigner(args);
   const { redis, keys } = await connect(args);
   try {
-    const result = await retryTasks(redis, keys, args.sweep, { states, ...(args.tasks && { names: args.tasks }) }, sign);
+    const sweepId = await resolveSweepId(redis, keys, args.sweep);
+    const result = await retryTasks(redis, keys, sweepId, { states, ...(args.tasks && { names: args.tasks }) }, sign);
     const { requeued, notRetried } = result;
     if (args.json) {
-      process.stdout.write(`${JSON.stringify({ sweep: args.sweep, requeued, notRetried })}\n`);
+      process.stdout.write(`${JSON.stringify({ sweep: sweepId, requeued, notRetried })}\n`);
       return;
     }
-    terminal.line(`requeued ${requeued} task(s) of sweep ${args.sweep}${result.matched === 0 ? ` (none is ${states.join(' or ')})` : ''}`);
+    terminal.line(`requeued ${requeued} task(s) of sweep ${sweepId}${result.matched === 0 ? ` (none is ${states.join(' or ')})` : ''}`);
     if (notRetried.length > 0) terminal.error(`not retried (their job data is gone; resubmit the sweep file instead): ${notRetried.join(', ')}`);
   } finally {
     redis.disconnect();
@@ -36,7 +38,7 @@ export const retryCommand: CommandModule<object, RetryArgs> = {
   describe: 'Queue a sweep\'s failed and cancelled tasks again (succeeded commands are skipped)',
   builder: ((yargs: Argv) =>
     withRedisOptions(yargs)
-      .positional('sweep', { type: 'string', demandOption: true, describe: 'the sweep id' })
+      .positional('sweep', { type: 'string', demandOption: true, describe: 'the sweep id (or its start)' })
       .positional('tasks', { type: 'string', array: true, describe: 'only these tasks (names or prefixes)' })
       .option('failed', { type: 'boolean', default: false, describe: 'failed and timed-out tasks (without a flag: failed, timed out and cancelled)' })
       .option('cancelled', { type: 'boolean', default: false, describe: 'cancelled tasks' })

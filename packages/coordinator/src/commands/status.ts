@@ -2,6 +2,7 @@
 import { ExitError, formatDuration, UsageError, TASK_STATES, type TaskRecord } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
+import { resolveSweepId } from '../distributed/find-task.js';
 import { otherPrefixesWithAgents } from '../distributed/other-prefixes.js';
 import { unservedReason } from '../distributed/unserved-queues.js';
 import { finishedCount, waitForSweep } from '../distributed/wait-for-sweep.js';
@@ -23,7 +24,7 @@ interface StatusArgs extends RedisArgs {
 
 function builder(yargs: Argv) {
   return withRedisOptions(yargs)
-    .positional('sweep', { type: 'string', describe: 'a sweep id: show its tasks' })
+    .positional('sweep', { type: 'string', describe: 'a sweep id (or its start): show its tasks' })
     .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
     .option('watch', { type: 'boolean', default: false, describe: 'with a sweep: follow it until every task has finished' })
     .option('state', { type: 'string', requiresArg: true, describe: `only tasks in this state (${TASK_STATES.join(', ')})` })
@@ -138,7 +139,7 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
       }
       return;
     }
-    const sweep = await readSweep(redis, keys, args.sweep);
+    const sweep = await readSweep(redis, keys, await resolveSweepId(redis, keys, args.sweep));
     if (!sweep) throw new ExitError(`no sweep "${args.sweep}" under prefix "${keys.prefix}"; coord status lists the sweeps`, 1);
     if (args.watch) await waitForSweep(redis, keys, sweep.id, terminal);
     // The counts are read before the tasks: once they say every task is final, so are the rows.

@@ -1,5 +1,5 @@
 /** Find a task by name or unique name prefix (optionally within a sweep), or a sweep by id. */
-import { ExitError, parseTaskRecord, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
+import { ExitError, parseTaskRecord, UsageError, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { inSweep } from './sweep-members.js';
 
@@ -7,6 +7,18 @@ const MAX_LISTED = 8;
 
 export async function sweepExists(redis: Redis, keys: RedisKeys, id: string): Promise<boolean> {
   return (await redis.exists(keys.sweep(id))) === 1;
+}
+
+/**
+ * A sweep id, or the start of one (`coord status nkG3`), as task names may be given. Text
+ * that starts no sweep comes back as it is, for the caller's own "no sweep" message; text
+ * that starts several is an error that lists them.
+ */
+export async function resolveSweepId(redis: Redis, keys: RedisKeys, text: string): Promise<string> {
+  if (text.length < 3 || (await sweepExists(redis, keys, text))) return text;
+  const matches = (await redis.zrange(keys.sweeps, 0, -1)).filter((id) => id.startsWith(text));
+  if (matches.length <= 1) return matches[0] ?? text;
+  throw new UsageError(`${matches.length} sweeps start with "${text}" (${matches.slice(0, MAX_LISTED).join(', ')}${matches.length > MAX_LISTED ? ', ...' : ''}): give more of the id`);
 }
 
 
