@@ -87,6 +87,8 @@ describe('coord logs', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/early\nlate\n--- succeeded \(exit 0\) ---\n$/);
     expect(result.stderr).toContain(`:${join(agent.workdir, 'output/X_1/log.run.')}`);
+    // It said at once what it waits for, instead of nothing for as long as the task waited.
+    expect(result.stderr.split('\n')[0]).toBe('task X_1 is waiting; following its log once it starts');
     expect((await status(prefix, sweep)).tasks[0]!.state).toBe('succeeded');
   });
 

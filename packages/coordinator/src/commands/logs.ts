@@ -104,9 +104,11 @@ async function handler(args: ArgumentsCamelCase<LogsArgs>): Promise<void> {
       any = true;
       lastIds.set(command, await printExisting(redis, key, command, tail, printer));
     }
-    if (!any && !args.follow) {
-      printer.note(`task ${task.name} is ${task.state}${task.reason ? ` (${task.reason})` : ''}; no log lines yet`);
-      return;
+    if (!any) {
+      const state = `task ${task.name} is ${task.state}${task.reason ? ` (${task.reason})` : ''}`;
+      // Following a task that has not started would print nothing for as long as it waits: say so first.
+      printer.note(args.follow ? `${state}; following its log once it starts` : `${state}; no log lines yet`);
+      if (!args.follow) return;
     }
     if (args.follow) await followStreams(redis, keys, task, commands, lastIds, printer);
   } finally {
