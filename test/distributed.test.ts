@@ -420,6 +420,20 @@ z: [1, 2, 3, 4]
     agent.child.kill('SIGKILL');
   });
 
+  it('shows a lost agent with the host, GPUs and pools it last reported', async () => {
+    const dir = tempDir();
+    const prefix = 'lostinfo';
+    const agent = await startAgent(redis().url, ['--gpus', '0,1', '--pool', 'special', '--heartbeat-ms', '500', '--prefix', prefix], { workdir: join(dir, 'a') });
+    await waitFor(async () => (await status(prefix)).agents.some((a) => a.name === agent.name), 10_000, 'the agent to register');
+    agent.child.kill('SIGKILL');
+    // Its record expires with its heartbeat (three beats): it is then lost, and still says where it was.
+    const lost = await waitFor(async () => (await status(prefix)).agents.find((a) => a.name === agent.name && a.state === 'lost'), 15_000, 'the agent to be lost');
+    expect(lost).toMatchObject({ state: 'lost', gpus: ['0', '1'], pools: ['special'] });
+    expect((lost as unknown as { host: string }).host).not.toBe('');
+    const table = await coord(['status', '--redis', redis().url, '--prefix', prefix]);
+    expect(table.stdout).toMatch(new RegExp(`^${agent.name}\\s+\\S+\\s+LOST\\s+0:idle 1:idle\\s+special\\s`, 'm'));
+  });
+
   it('kills its runs when Redis is out of reach for longer than the lock', async () => {
     const prefix = 'partition';
     const { marker, agent } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '2000', '--kill-grace', '1']);

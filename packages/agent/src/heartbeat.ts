@@ -24,11 +24,15 @@ export class Heartbeat {
     const record = { ...this.snapshot(), lastSeen: Date.now() };
     this.lastBeatAt = record.lastSeen;
     const started = performance.now();
+    const fields = agentHashFields(record);
     await this.redis
       .multi()
       // The pid tells a restarted agent whether the one it replaces on this host is gone.
-      .hset(this.keys.agent(record.name), { ...agentHashFields(record), pid: String(process.pid) })
+      .hset(this.keys.agent(record.name), { ...fields, pid: String(process.pid) })
       .expire(this.keys.agent(record.name), this.ttlSeconds)
+      // Should this agent die, status still shows which machine it was and what it ran.
+      .hset(this.keys.agentSeen(record.name), { name: fields.name!, host: fields.host!, gpuSlots: fields.gpuSlots!, cpuSlots: fields.cpuSlots!, pools: fields.pools!, running: fields.running! })
+      .expire(this.keys.agentSeen(record.name), 24 * 3600)
       .zadd(this.keys.agents, record.lastSeen, record.name)
       // Agents gone for a day leave the list (status only reads).
       .zremrangebyscore(this.keys.agents, 0, record.lastSeen - 24 * 3600 * 1000)
@@ -63,6 +67,6 @@ export class Heartbeat {
   async stop(name: string): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     if (this.pending) clearTimeout(this.pending);
-    await this.redis.multi().del(this.keys.agent(name)).zrem(this.keys.agents, name).exec();
+    await this.redis.multi().del(this.keys.agent(name), this.keys.agentSeen(name)).zrem(this.keys.agents, name).exec();
   }
 }

@@ -56,12 +56,15 @@ export async function listAgents(redis: Redis, keys: RedisKeys): Promise<AgentSu
   const names: Array<[string, number]> = [];
   for (let i = 0; i < entries.length; i += 2) names.push([entries[i]!, Number(entries[i + 1])]);
   const pipeline = redis.pipeline();
-  for (const [name] of names) pipeline.hgetall(keys.agent(name));
+  for (const [name] of names) pipeline.hgetall(keys.agent(name)).hgetall(keys.agentSeen(name));
   const hashes = (await pipeline.exec()) ?? [];
   return names.map(([name, lastSeen], i) => {
-    const record = parseAgentRecord((hashes[i]?.[1] ?? {}) as Record<string, string>);
+    const record = parseAgentRecord((hashes[2 * i]?.[1] ?? {}) as Record<string, string>);
     if (!record) {
-      return { name, host: '', state: 'stopped', gpuSlots: [], cpuSlots: 0, pools: [], version: '', startedAt: '', lastSeen, running: [], insecure: false, busyGpus: [], lost: true };
+      // Lost: its record expired with its heartbeat; what it last said of itself remains.
+      const seen = parseAgentRecord((hashes[2 * i + 1]?.[1] ?? {}) as Record<string, string>);
+      const known = { host: seen?.host ?? '', gpuSlots: seen?.gpuSlots ?? [], cpuSlots: seen?.cpuSlots ?? 0, pools: seen?.pools ?? [], running: seen?.running ?? [] };
+      return { name, ...known, state: 'stopped', version: '', startedAt: '', lastSeen, insecure: false, busyGpus: [], lost: true };
     }
     return { ...record, lost: false };
   });

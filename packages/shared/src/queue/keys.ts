@@ -54,6 +54,10 @@ export class RedisKeys {
   agent(name: string): string {
     return `${this.prefix}:agent:${name}`;
   }
+  /** HASH: what the agent last said of itself (host, slots, pools, runs), kept a day after its record expires, for status to show of a lost agent. */
+  agentSeen(name: string): string {
+    return `${this.prefix}:agent:${name}:seen`;
+  }
   /** ZSET an agent blocks on with its queues' markers: a freed slot, a stop or a new sweep end the wait. */
   agentWake(name: string): string {
     return `${this.prefix}:agent:${name}:wake`;
