@@ -73,6 +73,16 @@ describe('coord results', () => {
     expect([noParam.code, noParam.stderr.trim()]).toEqual([2, 'coord: --group-by-except seeds: no param "seeds" (did you mean "seed"?); params: lr, opt, seed']);
   });
 
+  it('names the tasks that reported no metric (their rows are blank), on stderr', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: test {seed} -ne 2 && echo "METRIC acc=0.{seed}"\nresource: [0]\n---\nseed: [1, 2, 3]\n');
+    expect((await coord(['run'], { cwd: dir })).code).toBe(1);
+    const table = await coord(['results', 'output'], { cwd: dir });
+    expect(table.code).toBe(0);
+    expect(table.stdout.trim().split('\n')).toHaveLength(4);
+    expect(table.stderr).toBe('1 of 3 tasks reported no metric (Seed_2): failed or not finished? coord status or their logs say why\n');
+  });
+
   it('tabulates a sweep from Redis, collected by the agents', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), SWEEP);

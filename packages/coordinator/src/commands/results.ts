@@ -74,6 +74,12 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
     return;
   }
   process.stdout.write(`${formatResults(table, format, process.stdout.isTTY ? process.stdout.columns || 200 : Infinity)}\n`);
+  // Their rows are blank where the metrics go, and do not say which tasks they are.
+  const silent = results.filter((result) => Object.keys(result.metrics).length === 0).map((result) => result.task);
+  if (silent.length > 0 && format !== 'json') {
+    const named = `${silent.slice(0, 5).join(', ')}${silent.length > 5 ? `, and ${silent.length - 5} more` : ''}`;
+    process.stderr.write(`${silent.length} of ${results.length} tasks reported no metric (${named}): failed or not finished? coord status or their logs say why\n`);
+  }
 }
 
 export const resultsCommand: CommandModule<object, ResultsArgs> = {
