@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { AGENT, runCli, startCli, waitFor } from './helpers/cli.js';
 import { CLOSED_REDIS_URL } from './helpers/closed-redis.js';
+import { startRedis } from './helpers/redis-server.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
@@ -25,5 +26,22 @@ it('warns that a --workdir it had to create holds none of the scripts the comman
   } finally {
     agent.child.kill('SIGKILL');
     await agent.done;
+  }
+});
+
+it('says a queue error once while Redis is away, not once per queue and retry', async () => {
+  const redis = await startRedis();
+  const agent = startCli(AGENT, ['--gpus', '0,1,2,3', '--workdir', tempDir(), '--redis', redis.url, '--log-format', 'json', '--name', 'outage']);
+  try {
+    await waitFor(() => agent.stderr().includes('"agent running"'), 15_000, 'the agent to start');
+    await redis.stop();
+    // Four queues (1 to 4 GPUs per task), each retrying for six seconds.
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    const queueErrors = agent.stderr().split('\n').filter((line) => line.includes('"queue error"'));
+    expect(queueErrors.length, queueErrors.join('\n')).toBeLessThanOrEqual(2);
+  } finally {
+    agent.child.kill('SIGKILL');
+    await agent.done;
+    await redis.dispose();
   }
 });

@@ -187,7 +187,10 @@ export class Agent {
       (attempt, delayMs, error) => this.log.warn({ redis: target, attempt, retryInMs: delayMs, error }, 'cannot reach Redis, retrying'),
       this.closedConnections,
     );
-    this.redis.on('ready', () => this.log.info({ redis: target }, 'connected to Redis'));
+    this.redis.on('ready', () => {
+      this.lastQueueError = undefined;
+      this.log.info({ redis: target }, 'connected to Redis');
+    });
     defineTaskScripts(this.redis);
     defineCompleteJob(this.redis);
     await this.connected(target);
@@ -222,7 +225,7 @@ export class Agent {
         skipVersionCheck: true,
         name: options.name,
       });
-      worker.on('error', (error) => this.log.warn({ queue: name, error: this.closedConnections.explain(redisErrorText(error)) }, 'queue error'));
+      worker.on('error', (error) => this.queueError(name, error));
       worker.on('stalled', (jobId) => void this.onStalled(jobId, worker.toKey(`${jobId}:lock`)));
       worker.on('failed', (job, error) => {
         if (job && !this.runs.has(String(job.id))) void this.onFailedElsewhere(String(job.id), error.message);
@@ -272,6 +275,16 @@ export class Agent {
       this.memoryTimer.unref();
     }
     this.loopDone = this.loop();
+  }
+
+  /** The last queue error logged; the same again (every queue, every retry while Redis is away) is not. */
+  private lastQueueError: string | undefined;
+
+  private queueError(queue: string, error: Error): void {
+    const text = this.closedConnections.explain(redisErrorText(error));
+    if (text === this.lastQueueError) return;
+    this.lastQueueError = text;
+    this.log.warn({ queue, error: text }, 'queue error');
   }
 
   /**
