@@ -110,6 +110,16 @@ x: [1, 2, 3]
     expect(Object.keys(params()._commands).sort()).toEqual(['test', 'train']);
   });
 
+  it('writes the alias case a task chose into param.json, beside the params it set, as the runner did', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo [layers] [dim] {seed}\nalias:\n  size:\n    small: { layers: 6, dim: 512 }\n    big: { layers: 12, dim: 1024 }\nresource: [0]\n---\nsize: [small, big]\nseed: [1]\n');
+    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'output/Size_big-Seed_1/param.json'), 'utf8'))).toMatchObject({ size: 'big', layers: 12, dim: 1024, seed: 1 });
+    // So coord results can group by it.
+    const grouped = await coord(['results', 'output', '--group-by-except', 'size', '--json'], { cwd: dir });
+    expect(grouped.code).toBe(0);
+  });
+
   it('warns once, not once per param, about params that the selected commands do not use (-c test)', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr} {seed} {x}\n  test: echo {x}\nresource: [0]\n---\nlr: [0.1]\nseed: [1, 2]\nx: [1]\n');

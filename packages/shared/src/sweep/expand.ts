@@ -51,6 +51,8 @@ export interface SweepEntry {
   output: string;
   /** Resolved params in Python dict order, with `_name`, `_output`, `_datetime`, `_time`. */
   params: Map<string, PyValue>;
+  /** The alias cases chosen (`size: small`): not params of the commands, but written to param.json as the runner did. */
+  aliasChoices: Array<[string, PyValue]>;
   commands: RenderedCommand[];
   document: ChoiceDocument;
 }
@@ -220,6 +222,7 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
         tooLong.push({ file: sweep.path, line: document.params[0]?.line ?? document.line, message: `the task name ${name.slice(0, 40)}... is ${Buffer.byteLength(longestFile)} bytes as a file name, over the ${MAX_FILE_NAME_BYTES} that file systems allow: shorten the values or keys (names keep the last 100 characters of text, but multi-byte characters count more)` });
       }
       const spec = new Map<string, PyValue>(combination);
+      const aliasChoices = sweep.aliases.size === 0 ? [] : [...spec].filter(([key]) => sweep.aliases.has(key));
       // Lines of params that aliases and defaults set in this task; the rest are the document's.
       const setLines = new Map<string, number>();
       const lineOf = (param: string) => setLines.get(param) ?? documentLines.get(param);
@@ -284,7 +287,7 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
           unusedParams.set(param.key, entry);
         }
       }
-      entries.push({ name, output, params: spec, commands, document });
+      entries.push({ name, output, params: spec, aliasChoices, commands, document });
     }
   }
   for (const { line, message, first, count } of perTask.values()) {
@@ -358,6 +361,7 @@ function mergeEntries(
     // _name, _output, _datetime and _time are in the task itself; param.json adds them back.
     const params: Record<string, unknown> = {};
     for (const [k, v] of entry.params) if (!META_KEYS.includes(k)) params[k] = toJsonValue(v);
+    for (const [k, v] of entry.aliasChoices) params[k] = toJsonValue(v);
     const task: TaskSpec = {
       name: entry.name,
       outputRoot: options.output,
