@@ -160,6 +160,19 @@ describe('coord logs', () => {
     expect(logs.stdout.split('\n').filter((line) => line.startsWith('run '))).toEqual(['run 1', 'run 2']);
   });
 
+  it('asks for --sweep when one task name is queued under two output roots', async () => {
+    const dir = tempDir();
+    const prefix = 'samenames';
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\n---\nx: 1\n');
+    const first = await submit(dir, prefix, ['-o', 'first']);
+    await submit(dir, prefix, ['-o', 'second']);
+    const ambiguous = await coord(['logs', 'X_1', ...cli(prefix)]);
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.stderr).toMatch(/"X_1" matches 2 tasks: .*; pass --sweep ID\n$/);
+    const chosen = await coord(['logs', 'X_1', '--sweep', first, ...cli(prefix)]);
+    expect(chosen.stderr).toContain('task X_1 is waiting');
+  });
+
   it("keeps two commands' logs apart when both print many chunks at once", async () => {
     const dir = tempDir();
     const prefix = 'logpair';

@@ -49,8 +49,11 @@ export async function findTask(redis: Redis, keys: RedisKeys, text: string, swee
   if (unique.length > 1) {
     const records = await Promise.all(unique.slice(0, MAX_LISTED).map(async (c) => parseTaskRecord(await redis.hgetall(keys.task(c.id)))));
     const listed = records.map((r) => (r ? `${r.output} (sweep ${r.sweep})` : '?')).join(', ');
+    // One name under two output roots: more of the name cannot tell them apart, the sweep can.
+    const sameName = unique.every((c) => c.name === unique[0]!.name);
+    const how = sameName ? (sweepId ? 'they share the name' : 'pass --sweep ID') : `give more of the name${sweepId ? '' : ' or --sweep ID'}`;
     throw new ExitError(
-      `"${text}" matches ${unique.length} tasks: ${listed}${unique.length > MAX_LISTED ? ', ...' : ''}; give more of the name${sweepId ? '' : ' or --sweep ID'}`,
+      `"${text}" matches ${unique.length} tasks: ${listed}${unique.length > MAX_LISTED ? ', ...' : ''}; ${how}`,
     );
   }
   const record = parseTaskRecord(await redis.hgetall(keys.task(unique[0]!.id)));
