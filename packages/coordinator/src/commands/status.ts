@@ -3,7 +3,7 @@ import { ExitError, formatDuration, UsageError, TASK_STATES, type TaskRecord } f
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
 import { resolveSweepId } from '../distributed/find-task.js';
-import { otherPrefixesWithAgents } from '../distributed/other-prefixes.js';
+import { describeOtherPrefixes, otherPrefixesWithAgents } from '../distributed/other-prefixes.js';
 import { unservedReason } from '../distributed/unserved-queues.js';
 import { finishedCount, waitForSweep } from '../distributed/wait-for-sweep.js';
 import { age, formatTable } from '../output/table.js';
@@ -133,8 +133,7 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
       if (agents.length === 0) {
         const others = await otherPrefixesWithAgents(redis, keys);
         if (others.length > 0) {
-          const where = others.map((o) => `${o.agents} under prefix "${o.prefix}"`).join(', ');
-          terminal.line(`(none under prefix "${keys.prefix}", but agents run here: ${where}; pass --prefix ${others[0]!.prefix} or set RUNNER_PREFIX)`);
+          terminal.line(`(none under prefix "${keys.prefix}", but agents run here: ${describeOtherPrefixes(others)}; pass --prefix ${others[0]!.prefix} or set RUNNER_PREFIX)`);
         }
       }
       return;

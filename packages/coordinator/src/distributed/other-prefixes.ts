@@ -18,11 +18,18 @@ export async function otherPrefixesWithAgents(redis: Redis, keys: RedisKeys): Pr
     for (const key of batch) {
       const prefix = key.slice(0, -':agents'.length);
       if (prefix === keys.prefix) continue;
-      const agents = await redis.zcount(key, Date.now() - RECENT_MS, '+inf');
-      if (agents > 0) found.push({ prefix, agents });
+      // Live ones only: a killed agent's name stays in the set, its record expires.
+      const names = await redis.zrangebyscore(key, Date.now() - RECENT_MS, '+inf');
+      const live = names.length === 0 ? 0 : await redis.exists(...names.map((name) => `${prefix}:agent:${name}`));
+      if (live > 0) found.push({ prefix, agents: live });
     }
     cursor = next;
     if (cursor === '0') break;
   }
   return found;
+}
+
+/** `4 under prefix "runner", 1 under prefix "team1"`. */
+export function describeOtherPrefixes(others: Array<{ prefix: string; agents: number }>): string {
+  return others.map((other) => `${other.agents} under prefix "${other.prefix}"`).join(', ');
 }
