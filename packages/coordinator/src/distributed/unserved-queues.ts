@@ -15,36 +15,46 @@ export interface QueuedGroup {
   tasks: number;
 }
 
-function serves(agent: AgentSummary, group: QueuedGroup): boolean {
-  if (!agent.pools.includes(group.pool)) return false;
-  return group.gpus === 0 ? agent.cpuSlots > 0 : new Set(agent.gpuSlots).size >= group.gpus;
+/** A queue: the pool and the GPUs each of its tasks needs. */
+type Queue = Pick<QueuedGroup, 'pool' | 'gpus'>;
+
+function serves(agent: AgentSummary, queue: Queue): boolean {
+  if (!agent.pools.includes(queue.pool)) return false;
+  return queue.gpus === 0 ? agent.cpuSlots > 0 : new Set(agent.gpuSlots).size >= queue.gpus;
+}
+
+function runningAgents(agents: AgentSummary[]): AgentSummary[] {
+  return agents.filter((agent) => !agent.lost && agent.state !== 'stopped');
 }
 
 const count = (n: number, thing: string) => `${n} ${thing}${n === 1 ? '' : 's'}`;
 
-function agentCommand(group: QueuedGroup): string {
-  const slots = group.gpus === 0 ? '--cpu-slots 1' : `--gpus ${Array.from({ length: group.gpus }, (_, i) => i).join(',')}`;
-  return `agent ${slots}${group.pool === 'default' ? '' : ` --pool ${group.pool}`}`;
+/** `pool "big" with 2 GPUs per task`. */
+function describeQueue(queue: Queue): string {
+  return `pool "${queue.pool}" with ${queue.gpus === 0 ? 'CPU tasks' : `${count(queue.gpus, 'GPU')} per task`}`;
+}
+
+function agentCommand(queue: Queue): string {
+  const slots = queue.gpus === 0 ? '--cpu-slots 1' : `--gpus ${Array.from({ length: queue.gpus }, (_, i) => i).join(',')}`;
+  return `agent ${slots}${queue.pool === 'default' ? '' : ` --pool ${queue.pool}`}`;
 }
 
 /** One warning per group of queued tasks that no running agent can take. */
 export function unservedWarnings(groups: QueuedGroup[], agents: AgentSummary[]): string[] {
-  const running = agents.filter((agent) => !agent.lost && agent.state !== 'stopped');
+  const running = runningAgents(agents);
   if (running.length === 0) return [];
   return groups
     .filter((group) => group.tasks > 0 && !running.some((agent) => serves(agent, group)))
     .map((group) => {
-      const what = group.gpus === 0 ? 'CPU tasks' : `${count(group.gpus, 'GPU')} per task`;
       const offered = running.map((agent) => `${agent.name} (pool ${agent.pools.join(',')}, ${count(new Set(agent.gpuSlots).size, 'GPU')}${agent.cpuSlots > 0 ? `, ${count(agent.cpuSlots, 'CPU slot')}` : ''})`).join(', ');
-      return `no running agent takes pool "${group.pool}" with ${what}, so ${count(group.tasks, 'task')} ${group.tasks === 1 ? 'waits' : 'wait'} until one does (running: ${offered}); start one with: ${agentCommand(group)}`;
+      return `no running agent takes ${describeQueue(group)}, so ${count(group.tasks, 'task')} ${group.tasks === 1 ? 'waits' : 'wait'} until one does (running: ${offered}); start one with: ${agentCommand(group)}`;
     });
 }
 
 /** Why a task waiting in `queue` waits, when no running agent can take it; undefined when one can (or none runs). */
-export function unservedReason(queue: string, agents: AgentSummary[]): string | undefined {
-  const group = parseQueueName(queue);
-  const running = agents.filter((agent) => !agent.lost && agent.state !== 'stopped');
-  if (!group || running.length === 0 || running.some((agent) => serves(agent, { ...group, tasks: 1 }))) return undefined;
-  const what = group.gpus === 0 ? 'CPU tasks' : `${count(group.gpus, 'GPU')} per task`;
-  return `no running agent takes pool "${group.pool}" with ${what}; one would: ${agentCommand({ ...group, tasks: 1 })}`;
+export function unservedReason(queueName: string, agents: AgentSummary[]): string | undefined {
+  const queue = parseQueueName(queueName);
+  const running = runningAgents(agents);
+  if (!queue || running.length === 0 || running.some((agent) => serves(agent, queue))) return undefined;
+  return `no running agent takes ${describeQueue(queue)}; one would: ${agentCommand(queue)}`;
 }
