@@ -131,7 +131,8 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
     // the next run would skip the command. Otherwise the record is written once, at the end:
     // a file written atomically is a new inode, the dearest step per task on a busy disk.
     if (files.readStat()[command.name]?.code === 0) files.record(command.name, base);
-    const logFrom = logSize(log);
+    // An earlier run's log is appended to; a directory made just now has none (no stat then).
+    const logFrom = files.fresh ? 0 : logSize(log);
     const child = await launcher.launch({
       script: command.script,
       cwd: workdir,

@@ -69,8 +69,8 @@ export function succeededCommands(stat: TaskStat): Set<string> {
 export class TaskFiles {
   readonly dir: string;
   private stat: TaskStat | undefined;
-  /** The directory was just created: no earlier param.json or stat to read. */
-  private fresh = false;
+  /** The directory was just created: no earlier param.json, stat or log to read. */
+  private justMade = false;
 
   constructor(
     private readonly task: TaskSpec,
@@ -87,9 +87,14 @@ export class TaskFiles {
     return join(this.dir, logFileName(this.task, command));
   }
 
+  /** Whether prepare() created the directory: nothing of an earlier run is in it. */
+  get fresh(): boolean {
+    return this.justMade;
+  }
+
   prepare(): void {
-    this.fresh = makeDirectory(this.dir);
-    if (this.fresh) this.stat = {};
+    this.justMade = makeDirectory(this.dir);
+    if (this.justMade) this.stat = {};
   }
 
   /** What stat.json (or the runner's YAML stat file) records. */
@@ -110,7 +115,7 @@ export class TaskFiles {
 
   /** The command lines `param.json` recorded, by command (the last run of each). */
   recordedCommandLines(): Record<string, string> {
-    if (this.fresh) return {};
+    if (this.justMade) return {};
     const recorded = readJson(this.paramsPath)?._commands;
     return recorded !== null && typeof recorded === 'object' ? (recorded as Record<string, string>) : {};
   }
