@@ -14,6 +14,7 @@
 import { commandEndText, ranSeconds, withLastLine, type CommandStat, type TaskOutcome } from '@sweep-runner/shared';
 
 export const QUICK_SECONDS = 10;
+export const DEFAULT_PAUSE_AFTER_FAILURES = 5;
 
 const MACHINE_EXIT_CODES = new Set([126, 127]);
 const MACHINE_TROUBLE = /No such file or directory|command not found|Permission denied|cannot execute|No module named|ModuleNotFoundError|ImportError|cannot open shared object file|CUDA driver|no CUDA-capable device|NVIDIA-SMI has failed|Read-only file system|No space left on device/i;
@@ -22,7 +23,6 @@ const MACHINE_TROUBLE = /No such file or directory|command not found|Permission 
 function pointsAtMachine(stat: CommandStat, lastLine: string | undefined): boolean {
   return stat.reason?.startsWith('could not start') === true || MACHINE_EXIT_CODES.has(stat.exitCode ?? -1) || (lastLine !== undefined && MACHINE_TROUBLE.test(lastLine));
 }
-export const DEFAULT_PAUSE_AFTER_FAILURES = 5;
 
 export class FailureStreak {
   private count = 0;

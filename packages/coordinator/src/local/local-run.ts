@@ -3,7 +3,7 @@
  * free up. The first abort starts nothing new and stops running commands cleanly.
  */
 import { relative } from 'node:path';
-import { commandEndText, formatDuration, ranSeconds, runTask, withLastLine, type ExecutorEvent, type ProcessLauncher, type TaskOutcome, type TaskSpec } from '@sweep-runner/shared';
+import { commandEndText, formatDuration, ranSeconds, runTask, withLastLine, type CommandSkipEvent, type ExecutorEvent, type ProcessLauncher, type TaskOutcome, type TaskSpec } from '@sweep-runner/shared';
 import { progressBar, type Terminal } from '../output/terminal.js';
 import { timeLeft, timeLeftText } from '../output/time-left.js';
 
@@ -66,8 +66,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       showProgress();
       // A task that runs nothing gets no lines (a rerun of 2000 done tasks would print 2000);
       // its skipped commands are shown only before one that runs.
-      let skipLines: ExecutorEvent[] = [];
-      const sayChanged = (event: ExecutorEvent) => (event.type === 'command-skip' && event.changed ? '  (succeeded with another command line than now: -f reruns it)' : '');
+      let skipLines: CommandSkipEvent[] = [];
+      const sayChanged = (event: CommandSkipEvent) => (event.changed ? '  (succeeded with another command line than now: -f reruns it)' : '');
       const outcome = await runTask({
         task,
         gpus: slot,
