@@ -2,7 +2,7 @@
  * Distributed mode against a private redis-server with real agent processes: GPU slots,
  * resubmission, crash takeover, draining, idle cost and an unreachable Redis.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -418,6 +418,41 @@ z: [1, 2, 3, 4]
     expect(typo.stdout).toContain('No agents: start one');
     expect(typo.stdout).toMatch(/\(none under prefix "fleeet", but agents run here: .*1 under prefix "fleet".*; pass --prefix \S+ or set RUNNER_PREFIX\)/);
     agent.child.kill('SIGKILL');
+  });
+
+  it('coord status --watch without a sweep follows the overview: a frame per change off a terminal, redrawn on one', async () => {
+    const dir = tempDir();
+    const prefix = 'watchall';
+    writeCpuSweep(dir, 'sleep 0.3', 3);
+    const cli = ['--redis', redis().url, '--prefix', prefix];
+    const text = startCli(COORD, ['status', '--watch', ...cli]);
+    const json = startCli(COORD, ['status', '--watch', '--json', ...cli]);
+    try {
+      await waitFor(() => text.stdout().includes('No sweeps yet') && json.stdout().includes('\n'), 10_000, 'the first frames');
+      const agent = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'w') });
+      const { sweep } = await submit(dir, prefix);
+      const frames = () => json.stdout().trim().split('\n').map((line) => JSON.parse(line) as StatusJson);
+      await waitFor(() => frames().at(-1)!.sweeps[0]?.counts.succeeded === 3, 20_000, 'a frame with the sweep done');
+      // One JSON object per line, and a new one only when something changed.
+      const seen = json.stdout().trim().split('\n');
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(frames()[0]).toEqual({ sweeps: [], agents: [] });
+      expect(frames().some((f) => f.agents.some((a) => a.name === agent.name && a.running.length === 1))).toBe(true);
+      await waitFor(() => text.stdout().includes('3 succeeded'), 10_000, 'the text frame with the sweep done');
+      expect(text.stdout()).toMatch(/^--- \d\d:\d\d:\d\d ---\nNo sweeps yet/);
+      expect(text.stdout()).toMatch(new RegExp(`--- \\d\\d:\\d\\d:\\d\\d ---\\n.*\\n${sweep} .*3 succeeded`));
+      expect(text.stderr() + json.stderr()).toBe('');
+    } finally {
+      text.child.kill('SIGINT');
+      json.child.kill('SIGINT');
+    }
+    expect((await text.done).signal ?? (await text.done).code).toBeTruthy();
+    // On a terminal: the screen cleared and the overview drawn again every 2 s, as `watch` does.
+    const command = ['timeout', '-s', 'INT', '4.5', process.execPath, COORD, 'status', '--watch', ...cli].map((word) => `'${word}'`).join(' ');
+    const onTerminal = await new Promise<string>((resolve) => execFile('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, NO_COLOR: '1' } }, (_, stdout) => resolve(stdout)));
+    const drawn = onTerminal.split('\x1b[H\x1b[2J').slice(1);
+    expect(drawn.length).toBeGreaterThanOrEqual(2);
+    for (const frame of drawn) expect(frame).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d  every 2s, Ctrl-C to stop\r\n\r\nSWEEP .*\r\n\\S+ .*3 succeeded`));
   });
 
   it('shows a lost agent with the host, GPUs and pools it last reported', async () => {

@@ -1,5 +1,6 @@
 /** `coord status [SWEEP]`: sweeps, agents and (for one sweep) its tasks. */
-import { ExitError, formatDuration, UsageError, TASK_STATES, type TaskRecord } from '@sweep-runner/shared';
+import { ExitError, formatDuration, UsageError, TASK_STATES, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
+import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
 import { resolveSweepId } from '../distributed/find-task.js';
@@ -8,6 +9,7 @@ import { unservedReason } from '../distributed/unserved-queues.js';
 import { finishedCount, waitForSweep } from '../distributed/wait-for-sweep.js';
 import { age, formatTable } from '../output/table.js';
 import { createTerminal, progressBar, type Terminal } from '../output/terminal.js';
+import { watchFrames, type Frame } from '../output/watch-frames.js';
 import { timeLeftText } from '../output/time-left.js';
 import { numberFlag } from '../options/number-flags.js';
 import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
@@ -26,7 +28,7 @@ function builder(yargs: Argv) {
   return withRedisOptions(yargs)
     .positional('sweep', { type: 'string', describe: 'a sweep id (or its start): show its tasks' })
     .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
-    .option('watch', { type: 'boolean', default: false, describe: 'with a sweep: follow it until every task has finished' })
+    .option('watch', { type: 'boolean', default: false, describe: 'follow a sweep until every task has finished; without one, redraw the overview every 2 s (Ctrl-C stops)' })
     .option('state', { type: 'string', requiresArg: true, describe: `only tasks in this state (${TASK_STATES.join(', ')})` })
     .option('limit', { type: 'string', requiresArg: true, describe: 'tasks per page (default 50, or 1000 with --json; 0 = all)' })
     .option('offset', { type: 'string', requiresArg: true, default: '0', describe: 'skip this many tasks' })
@@ -116,7 +118,6 @@ export function sweepJson(s: SweepSummary) {
 
 async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
   if (args.state !== undefined && !isTaskState(args.state)) throw new UsageError(`--state must be one of ${TASK_STATES.join(', ')}`);
-  if (args.watch && args.sweep === undefined) throw new UsageError('--watch follows one sweep: coord status SWEEP --watch');
   const offset = numberFlag('offset', args.offset, { integer: true, min: 0 })!;
   const sweepCount = numberFlag('sweeps', args.sweeps, { integer: true, min: 1 })!;
   const limitFlag = numberFlag('limit', args.limit, { integer: true, min: 0 });
@@ -124,18 +125,14 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
   const { redis, keys } = await connect(args);
   try {
     if (args.sweep === undefined) {
-      const [sweeps, agents] = await Promise.all([listSweeps(redis, keys, sweepCount), listAgents(redis, keys)]);
-      if (args.json) {
-        process.stdout.write(`${JSON.stringify({ sweeps: sweeps.map(sweepJson), agents: agents.map(agentJson) }, null, 2)}\n`);
+      // Watched JSON is one object per line (a stream to parse); printed once, it is indented.
+      const json = args.json ? (args.watch ? 'line' : 'indented') : undefined;
+      const read = () => readOverview(redis, keys, sweepCount, terminal, json);
+      if (args.watch) {
+        await watchFrames(read, process.stdout, { everyMs: WATCH_EVERY_MS, stamp: !args.json });
         return;
       }
-      printOverview(terminal, sweeps, agents);
-      if (agents.length === 0) {
-        const others = await otherPrefixesWithAgents(redis, keys);
-        if (others.length > 0) {
-          terminal.line(`(none under prefix "${keys.prefix}", but agents run here: ${describeOtherPrefixes(others)}; pass --prefix ${others[0]!.prefix} or set RUNNER_PREFIX)`);
-        }
-      }
+      process.stdout.write(`${(await read()).lines.join('\n')}\n`);
       return;
     }
     const sweep = await readSweep(redis, keys, await resolveSweepId(redis, keys, args.sweep));
@@ -164,15 +161,42 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
   }
 }
 
-function printOverview(terminal: Terminal, sweeps: SweepSummary[], agents: AgentSummary[]): void {
-  terminal.line(sweeps.length ? formatTable(['SWEEP', 'FILE', 'OUTPUT', 'AGE', 'TASKS', 'PROGRESS'], sweepRows(sweeps), terminal.columns) : 'No sweeps yet: coord submit params.yaml');
-  terminal.line('');
-  terminal.line(agents.length ? formatTable(['AGENT', 'HOST', 'STATE', 'GPUS', 'POOLS', 'SEEN'], agentRows(agents), terminal.columns) : 'No agents: start one on a GPU machine with: agent --gpus 0,1');
+/** The overview redraws this often under --watch without a sweep. */
+const WATCH_EVERY_MS = 2000;
+
+/** Sweeps and agents: as lines for people (or one line of JSON), and what of them counts as a change. */
+async function readOverview(redis: Redis, keys: RedisKeys, sweepCount: number, terminal: Terminal, json?: 'line' | 'indented'): Promise<Frame> {
+  const [sweeps, agents] = await Promise.all([listSweeps(redis, keys, sweepCount), listAgents(redis, keys)]);
+  const key = JSON.stringify([
+    sweeps.map((s) => [s.id, s.counts]),
+    agents.map((a) => [a.name, a.lost, a.state, a.running.map((r) => r.task), a.pause?.reason]),
+  ]);
+  if (json) {
+    const overview = { sweeps: sweeps.map(sweepJson), agents: agents.map(agentJson) };
+    return { lines: [json === 'line' ? JSON.stringify(overview) : JSON.stringify(overview, null, 2)], key };
+  }
+  const lines = overviewLines(terminal, sweeps, agents);
+  if (agents.length === 0) {
+    const others = await otherPrefixesWithAgents(redis, keys);
+    if (others.length > 0) {
+      lines.push(`(none under prefix "${keys.prefix}", but agents run here: ${describeOtherPrefixes(others)}; pass --prefix ${others[0]!.prefix} or set RUNNER_PREFIX)`);
+    }
+  }
+  return { lines, key };
+}
+
+function overviewLines(terminal: Terminal, sweeps: SweepSummary[], agents: AgentSummary[]): string[] {
+  const lines = [
+    sweeps.length ? formatTable(['SWEEP', 'FILE', 'OUTPUT', 'AGE', 'TASKS', 'PROGRESS'], sweepRows(sweeps), terminal.columns) : 'No sweeps yet: coord submit params.yaml',
+    '',
+    agents.length ? formatTable(['AGENT', 'HOST', 'STATE', 'GPUS', 'POOLS', 'SEEN'], agentRows(agents), terminal.columns) : 'No agents: start one on a GPU machine with: agent --gpus 0,1',
+  ];
   for (const agent of agents) {
     if (agent.lost || agent.state !== 'paused' || !agent.pause) continue;
     const left = Math.max(1, Math.round((agent.pause.until - Date.now()) / 1000));
-    terminal.line(`agent ${agent.name} takes no work for ${formatDuration(left)} more: ${agent.pause.reason}`);
+    lines.push(`agent ${agent.name} takes no work for ${formatDuration(left)} more: ${agent.pause.reason}`);
   }
+  return lines;
 }
 
 export const statusCommand: CommandModule<object, StatusArgs> = {
