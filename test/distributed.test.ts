@@ -469,6 +469,31 @@ z: [1, 2, 3, 4]
     expect(table.stdout).toMatch(new RegExp(`^${agent.name}\\s+\\S+\\s+LOST\\s+0:idle 1:idle\\s+special\\s`, 'm'));
   });
 
+  it('coord forget takes lost agents off status at once, and refuses a live one', async () => {
+    const dir = tempDir();
+    const prefix = 'forget';
+    const cli = ['--redis', redis().url, '--prefix', prefix];
+    const gone = await startAgent(redis().url, ['--gpus', '0', '--heartbeat-ms', '500', '--prefix', prefix], { workdir: join(dir, 'a') });
+    const live = await startAgent(redis().url, ['--gpus', '1', '--prefix', prefix], { workdir: join(dir, 'b') });
+    await waitFor(async () => (await status(prefix)).agents.length === 2, 10_000, 'both agents to register');
+    gone.child.kill('SIGKILL');
+    await waitFor(async () => (await status(prefix)).agents.some((a) => a.name === gone.name && a.state === 'lost'), 15_000, 'the agent to be lost');
+
+    const refused = await coord(['forget', live.name, ...cli]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe(`coord: agent ${live.name} is alive (its heartbeat goes on): stop it (SIGTERM) and it leaves coord status by itself`);
+    const typo = await coord(['forget', 'no-such-agent', ...cli]);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain(`no agent "no-such-agent" under prefix "${prefix}"`);
+    expect((await coord(['forget', ...cli])).code).toBe(2);
+
+    const forgotten = await coord(['forget', '--lost', '--json', ...cli]);
+    expect(forgotten.code).toBe(0);
+    expect(JSON.parse(forgotten.stdout)).toEqual({ forgotten: [gone.name], alive: [], unknown: [] });
+    expect((await status(prefix)).agents.map((a) => a.name)).toEqual([live.name]);
+    expect((await coord(['forget', '--lost', ...cli])).stdout.trim()).toBe(`no lost agents under prefix "${prefix}"`);
+  });
+
   it('kills its runs when Redis is out of reach for longer than the lock', async () => {
     const prefix = 'partition';
     const { marker, agent } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '2000', '--kill-grace', '1']);

@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runCommand } from './commands/run.js';
 import { cancelCommand } from './commands/cancel.js';
+import { forgetCommand } from './commands/forget.js';
 import { initCommand } from './commands/init.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { logsCommand } from './commands/logs.js';
@@ -43,6 +44,7 @@ const cli = yargs(hideBin(process.argv))
   .command(retryCommand)
   .command(resultsCommand)
   .command(dashboardCommand)
+  .command(forgetCommand)
   .completion('completion', 'Print a bash/zsh completion script: coord completion >> ~/.bashrc')
   .demandCommand(1, 'name a command, e.g. "coord run params.yaml" (see coord --help)')
   .recommendCommands()
