@@ -330,6 +330,37 @@ z: [1, 2, 3, 4]
     next.child.kill('SIGKILL');
   });
 
+  it('an agent frozen past its lock writes nothing into the task directory when it wakes: the new owner\'s record stands', async () => {
+    const dir = tempDir();
+    const prefix = 'thawed';
+    const workdir = join(dir, 'shared');
+    const marker = `${prefix}-marker-${process.pid}`;
+    // The first agent's run lasts; the second's succeeds at once. Both write into one directory (a shared disk).
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: if [ "$RUNNER_AGENT" = second-${process.pid} ]; then echo done; else exec -a ${marker} sleep 60; fi\n---\nx: 1\n`);
+    const first = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '2000'], { workdir, name: `first-${process.pid}` });
+    const { sweep } = await submit(dir, prefix);
+    await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the first run to start');
+    first.child.kill('SIGSTOP');
+    try {
+      const second = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '2000'], { workdir, name: `second-${process.pid}` });
+      await waitFor(async () => (await status(prefix, sweep)).tasks![0]!.state === 'succeeded', 20_000, 'the second agent to run it');
+      const statFile = join(workdir, (await status(prefix, sweep)).tasks![0]!.output, 'stat.json');
+      const record = () => JSON.parse(readFileSync(statFile, 'utf8')).run as { code: number; agent: string; state: string };
+      expect(record()).toMatchObject({ code: 0, agent: second.name, state: 'succeeded' });
+      first.child.kill('SIGCONT');
+      await waitFor(() => first.logs().some((entry) => entry.msg === 'stopping a run that may now belong to another agent'), 10_000, 'the first agent to learn it lost the job');
+      // Its command was killed while it was frozen (the spawner's orphan guard), so the run's
+      // end follows at once: give it time to (wrongly) write, then look.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(record()).toMatchObject({ code: 0, agent: second.name, state: 'succeeded' });
+      expect((await status(prefix, sweep)).tasks![0]!).toMatchObject({ state: 'succeeded', agent: second.name });
+      second.child.kill('SIGKILL');
+    } finally {
+      first.child.kill('SIGCONT');
+      first.child.kill('SIGKILL');
+    }
+  });
+
   it('leaves soon after a second SIGTERM when Redis does not answer; the task is not lost', async () => {
     const prefix = 'goodbye';
     // Leaving waits for Redis at most a lock's length (2 s here), after the kill grace (1 s).

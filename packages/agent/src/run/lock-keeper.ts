@@ -44,6 +44,15 @@ export class LockKeeper {
     return held !== undefined && Date.now() - held.lastRenewed < this.lockMs * 0.5;
   }
 
+  /**
+   * Whether the job's lock cannot have expired yet (it was renewed for a whole lock at the
+   * last renewal): until then no other agent can have taken the job over.
+   */
+  cannotHaveExpired(jobId: string): boolean {
+    const held = this.held.get(jobId);
+    return held !== undefined && Date.now() - held.lastRenewed < this.lockMs * 0.9;
+  }
+
   release(jobId: string): void {
     this.held.delete(jobId);
   }

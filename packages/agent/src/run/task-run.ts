@@ -235,6 +235,7 @@ export class TaskRun {
         this.stop({ kind: 'lost', reason: 'the job lock was not renewed lately (was this process frozen?); another agent may run it' });
         return false;
       },
+      mayRecord: () => this.stopReason?.kind !== 'lost' && ctx.locks.cannotHaveExpired(String(this.job.id)),
       killGraceMs: ctx.killGraceMs,
       orphanTimeoutMs: ctx.lockMs / 2,
       attempt,

@@ -40,6 +40,12 @@ export interface RunTaskOptions {
    * to make sure it still holds the job (it may have been frozen since the last check).
    */
   mayStart?: () => boolean;
+  /**
+   * Asked before a command's end is written to stat.json; false leaves the file alone. An
+   * agent whose job was taken over (it was frozen, or cut off from Redis) must not write over
+   * the record of the agent that runs the task now, in a directory they may share.
+   */
+  mayRecord?: () => boolean;
   /** Extra environment for the commands. */
   env?: Record<string, string | undefined>;
   onEvent?: (event: ExecutorEvent) => void;
@@ -182,7 +188,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
       seconds: (ended.getTime() - started.getTime()) / 1000,
       ...(reason !== undefined && { reason }),
     };
-    files.record(command.name, stat);
+    if (!options.mayRecord || options.mayRecord()) files.record(command.name, stat);
     // Why it failed, in its own words; an interruption or a cancel has a reason of ours.
     const lastLine = stat.state === 'failed' || stat.state === 'timeout' ? lastLogLine(log, logFrom) : undefined;
     outcome.commands.push({ command: command.name, stat, ...(lastLine !== undefined && { lastLine }) });
