@@ -86,6 +86,18 @@ describe('signing', () => {
     await waitFor(async () => (await state(current)).state === 'succeeded' && (await state(previous)).state === 'succeeded' && (await state(forged)).state === 'failed', 20_000, 'all three');
     expect((await state(forged)).reason).toBe('rejected: bad signature');
     expect(existsSync(join(dir, 'w', 'output', 'Z_1'))).toBe(false);
+
+    // A retry of a signed sweep without the secret would queue jobs every agent rejects: refused.
+    writeFileSync(join(dir, 'flaky.yaml'), `template:\n  run: test -e ${dir}/ran-once || { touch ${dir}/ran-once; exit 1; }\n---\nf: [1]\n`);
+    const flaky = await submit('flaky.yaml', SECRET);
+    await waitFor(async () => (await state(flaky)).state === 'failed', 20_000, 'the first run to fail');
+    const unsigned = await coord(['retry', flaky, ...cli], { cwd: dir });
+    expect(unsigned.code).toBe(2);
+    expect(unsigned.stderr.trim()).toBe(`coord: sweep ${flaky} was submitted with a job secret, and agents that have one refuse unsigned jobs: give the retry the same secret (RUNNER_SECRET or --secret-file)`);
+    expect((await state(flaky)).state).toBe('failed');
+    const signed = await coord(['retry', flaky, ...cli], { cwd: dir, env: { RUNNER_SECRET: SECRET } });
+    expect(JSON.parse(signed.stdout), signed.stderr).toMatchObject({ requeued: 1 });
+    await waitFor(async () => (await state(flaky)).state === 'succeeded', 20_000, 'the retried task to run');
   });
 
   it('refuses a secret file others can read, and an agent without a secret on a remote Redis', async () => {

@@ -43,6 +43,9 @@ export async function retryTasks(
 ): Promise<RetryResult> {
   const { states } = selection;
   if (!(await sweepExists(redis, keys, sweepId))) throw new ExitError(`no sweep "${sweepId}" under prefix "${keys.prefix}"; coord status lists the sweeps`);
+  if (!sign && (await redis.hget(keys.sweep(sweepId), 'signed')) === '1') {
+    throw new UsageError(`sweep ${sweepId} was submitted with a job secret, and agents that have one refuse unsigned jobs: give the retry the same secret (RUNNER_SECRET or --secret-file)`);
+  }
   let tasks = await sweepTasksIn(redis, keys, sweepId, states, ['spec']);
   const wanted = selection.names ?? [];
   if (wanted.length > 0) {

@@ -88,6 +88,8 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
       host: hostname(),
       user: safeUser(),
       force: input.force ? '1' : '0',
+      // Its retries must be signed too: agents with a secret refuse unsigned jobs.
+      signed: input.sign ? '1' : '0',
       text: input.fileText,
       metrics: JSON.stringify(input.metrics ?? {}),
     });
