@@ -15,6 +15,8 @@ import { useRedis } from './helpers/redis-server.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const redis = useRedis();
+/** A server of its own for the outage test: stopping it must not touch the other tests' agents. */
+const outageRedis = useRedis();
 const startAgent = useAgents();
 const startDashboard = useDashboards();
 const browser = useBrowser();
@@ -200,6 +202,40 @@ describe('coord dashboard in Chromium', () => {
     await page.locator(`.sweep[data-sweep="${sweep}"] .progress-text`, { hasText: '16 / 16 done' }).waitFor(WAIT);
     await expect(left.count()).resolves.toBe(0);
     await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+  it('says when Redis stops answering, and goes live again without a reload; a page opened meanwhile starts once it is back', { timeout: 90_000 }, async () => {
+    const args = ['--redis', outageRedis().url, '--prefix', 'outage'];
+    const dashboard = await startDashboard(args);
+    const before = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await before.goto(dashboard.url);
+    const live = (page: Page) => page.locator('#live');
+    await live(before).filter({ hasText: /^live$/ }).waitFor(WAIT);
+
+    await outageRedis().stop();
+    // Not "live" over data no one can confirm: it says since when the data is.
+    await live(before).filter({ hasText: /^Redis unreachable: data from \d/ }).waitFor(WAIT);
+    const during = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await during.goto(dashboard.url);
+    await live(during).filter({ hasText: /^Redis unreachable: data from \d/ }).waitFor(WAIT);
+    await screenshot(before, 'redis-outage');
+
+    await outageRedis().restart();
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\npool: nobody\n---\nx: [1, 2]\n');
+    const submitted = await coord(['submit', 'params.yaml', '--json', ...args], { cwd: dir });
+    const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
+    for (const page of [before, during]) {
+      await page.locator(`.sweep[data-sweep="${sweep}"]`).waitFor(WAIT);
+      await live(page).filter({ hasText: /^live$/ }).waitFor(WAIT);
+    }
+
+    // A task that does not exist: the page says so and follows no log.
+    await before.goto(`${dashboard.url}#/tasks/0123456789abcdef`);
+    await before.locator('.error-box').waitFor(WAIT);
+    await before.waitForTimeout(1000);
+    expect(await before.locator('[data-role="log-status"]').textContent()).toBe('');
+    for (const page of [before, during]) await page.close();
     expect((await dashboard.stop()).code).toBe(0);
   });
 });

@@ -2,6 +2,8 @@
  * The live view every page listens to: sweeps (with counts per state) and agents, read from
  * Redis once a second while at least one browser listens, and sent only when it changed.
  * One reader serves every browser, so Redis sees the same load for one viewer or fifty.
+ * When Redis stops answering, listeners are told (the pages would otherwise show old counts
+ * as live), and the overview is sent again once it answers.
  */
 import type { RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
@@ -13,9 +15,21 @@ export interface Overview {
   agents: AgentJson[];
 }
 
-export type OverviewListener = (overview: Overview) => void;
+/** Redis did not answer: what it said, and when the last overview was read (ISO; empty if never). */
+export interface FeedProblem {
+  error: string;
+  since: string;
+}
+
+export interface OverviewListener {
+  overview(overview: Overview): void;
+  problem(problem: FeedProblem): void;
+}
 
 export const SWEEPS_LISTED = 50;
+
+/** A read of the overview that takes this long is reported as Redis being gone. */
+const SLOW_READ_MS = 3000;
 
 export async function readOverview(redis: Redis, keys: RedisKeys, sweeps = SWEEPS_LISTED): Promise<Overview> {
   const [sweepList, agents] = await Promise.all([listSweeps(redis, keys, sweeps), listAgents(redis, keys)]);
@@ -25,7 +39,8 @@ export async function readOverview(redis: Redis, keys: RedisKeys, sweeps = SWEEP
 export class OverviewFeed {
   private readonly listeners = new Set<OverviewListener>();
   private timer: NodeJS.Timeout | undefined;
-  private last: { text: string; overview: Overview } | undefined;
+  private last: { text: string; overview: Overview; readAt: string } | undefined;
+  private problem: FeedProblem | undefined;
   private reading = false;
 
   constructor(
@@ -37,7 +52,8 @@ export class OverviewFeed {
   /** Sends the latest overview at once, then every change. Returns the unsubscribe function. */
   subscribe(listener: OverviewListener): () => void {
     this.listeners.add(listener);
-    if (this.last) listener(this.last.overview);
+    if (this.last) listener.overview(this.last.overview);
+    if (this.problem) listener.problem(this.problem);
     if (!this.timer) {
       this.timer = setInterval(() => void this.tick(), this.intervalMs);
       void this.tick();
@@ -52,24 +68,37 @@ export class OverviewFeed {
     clearInterval(this.timer);
     this.timer = undefined;
     this.last = undefined;
+    this.problem = undefined;
   }
 
   private async tick(): Promise<void> {
     // A slow Redis must not pile reads up: skip a beat instead.
     if (this.reading) return;
     this.reading = true;
+    // Commands wait for a lost connection to come back instead of failing: a read this slow means Redis is gone.
+    const slow = setTimeout(() => this.report(`Redis has not answered for ${SLOW_READ_MS / 1000}s; retrying`), SLOW_READ_MS);
     try {
       const overview = await readOverview(this.redis, this.keys);
       // lastSeen moves with every heartbeat, so agents' beats are changes too: the page shows their age.
       const text = JSON.stringify(overview);
-      if (text !== this.last?.text) {
-        this.last = { text, overview };
-        for (const listener of this.listeners) listener(overview);
+      const recovered = this.problem !== undefined;
+      this.problem = undefined;
+      if (text !== this.last?.text || recovered) {
+        for (const listener of this.listeners) listener.overview(overview);
       }
-    } catch {
-      // Redis unreachable for a moment: ioredis reconnects; the next tick tries again.
+      this.last = { text, overview, readAt: new Date().toISOString() };
+    } catch (error) {
+      this.report(`Redis is unreachable (${error instanceof Error ? error.message : String(error)}); retrying`);
     } finally {
+      clearTimeout(slow);
       this.reading = false;
     }
+  }
+
+  /** Said once per outage; ioredis reconnects by itself and a later tick sends the overview again. */
+  private report(error: string): void {
+    if (this.problem) return;
+    this.problem = { error, since: this.last?.readAt ?? '' };
+    for (const listener of this.listeners) listener.problem(this.problem);
   }
 }

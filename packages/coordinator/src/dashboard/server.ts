@@ -69,8 +69,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   if (isLoopback(options.host)) app.use(loopbackHostOnly);
   if (options.token !== undefined) app.use(requireToken(options.token));
   // Answer at once while Redis is away (ioredis would hold the request until it is back).
-  const redisReady: express.RequestHandler = (_req, res, next) => {
-    if (redis.status === 'ready') next();
+  // The page's settings need no Redis, and the live stream says itself when Redis is gone:
+  // a browser's EventSource that gets an error status gives up for good.
+  const answersWithoutRedis = new Set(['/config', '/events']);
+  const redisReady: express.RequestHandler = (req, res, next) => {
+    if (redis.status === 'ready' || answersWithoutRedis.has(req.path)) next();
     else res.status(503).json({ error: `Redis is unreachable (${redis.status}); the dashboard keeps retrying` });
   };
   app.get('/metrics', redisReady, async (_req, res) => {

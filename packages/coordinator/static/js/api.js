@@ -27,16 +27,51 @@ export async function postJson(path, body = {}) {
   return answer(await fetch(`/api${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body) }));
 }
 
+/** How long to wait before opening a stream the browser gave up on. */
+const REOPEN_MS = 3000;
+
 /**
- * The live overview (sweeps and agents): `onOverview` gets each new one, `onStatus` whether
- * the stream is connected. EventSource reconnects by itself.
+ * An EventSource that lasts: the browser reconnects by itself after a network error, but
+ * gives up for good on an error status (a 503 while Redis is down, a dashboard restarting
+ * behind a proxy). Then a new one is opened, from `url()` (which may say where to resume).
+ */
+function lastingEventSource(url, attach) {
+  let source;
+  let timer;
+  let closed = false;
+  const open = () => {
+    source = new EventSource(url());
+    attach(source);
+    source.addEventListener('error', () => {
+      if (source.readyState === EventSource.CLOSED && !closed) timer = setTimeout(open, REOPEN_MS);
+    });
+  };
+  open();
+  return () => {
+    closed = true;
+    clearTimeout(timer);
+    source.close();
+  };
+}
+
+/**
+ * The live overview (sweeps and agents): `onOverview` gets each new one, `onStatus` the
+ * stream's state: 'live', 'reconnecting', or 'stale' with the server's problem (Redis does
+ * not answer; `since` is when the data shown was read).
  */
 export function liveOverview(onOverview, onStatus) {
-  const source = new EventSource('/api/events');
-  source.addEventListener('open', () => onStatus(true));
-  source.addEventListener('error', () => onStatus(false));
-  source.addEventListener('overview', (event) => onOverview(JSON.parse(event.data)));
-  return () => source.close();
+  return lastingEventSource(
+    () => '/api/events',
+    (source) => {
+      source.addEventListener('open', () => onStatus('live'));
+      source.addEventListener('error', () => onStatus('reconnecting'));
+      source.addEventListener('problem', (event) => onStatus('stale', JSON.parse(event.data)));
+      source.addEventListener('overview', (event) => {
+        onStatus('live');
+        onOverview(JSON.parse(event.data));
+      });
+    },
+  );
 }
 
 /**
@@ -44,15 +79,26 @@ export function liveOverview(onOverview, onStatus) {
  * the task is final and its streams ended. Returns a function that stops following.
  */
 export function followLog(taskId, handlers) {
-  const source = new EventSource(`/api/tasks/${encodeURIComponent(taskId)}/log`);
-  source.addEventListener('meta', (event) => handlers.meta(JSON.parse(event.data)));
-  source.addEventListener('lines', (event) => handlers.lines(JSON.parse(event.data)));
-  source.addEventListener('problem', (event) => handlers.problem(JSON.parse(event.data).error));
-  source.addEventListener('end', (event) => {
-    source.close();
-    handlers.end(JSON.parse(event.data));
-  });
-  source.addEventListener('open', () => handlers.status?.(true));
-  source.addEventListener('error', () => handlers.status?.(false));
-  return () => source.close();
+  let lastId = '';
+  const stop = lastingEventSource(
+    () => `/api/tasks/${encodeURIComponent(taskId)}/log${lastId ? `?from=${encodeURIComponent(lastId)}` : ''}`,
+    (source) => {
+      const remember = (event) => {
+        if (event.lastEventId) lastId = event.lastEventId;
+      };
+      source.addEventListener('meta', (event) => handlers.meta(JSON.parse(event.data)));
+      source.addEventListener('lines', (event) => {
+        remember(event);
+        handlers.lines(JSON.parse(event.data));
+      });
+      source.addEventListener('problem', (event) => handlers.problem(JSON.parse(event.data).error));
+      source.addEventListener('end', (event) => {
+        stop();
+        handlers.end(JSON.parse(event.data));
+      });
+      source.addEventListener('open', () => handlers.status?.(true));
+      source.addEventListener('error', () => handlers.status?.(false));
+    },
+  );
+  return stop;
 }

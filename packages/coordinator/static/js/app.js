@@ -36,19 +36,33 @@ function route() {
   fill(root, errorBox(new Error(`no page ${hash}; go back to the sweeps`)));
 }
 
-function showLive(connected) {
+function clock(iso) {
+  return iso ? new Date(iso).toLocaleTimeString() : 'never';
+}
+
+/** The badge in the header: live, reconnecting, or showing data Redis has not confirmed since a time. */
+function showLive(state, problem) {
   const live = document.getElementById('live');
-  live.textContent = connected ? 'live' : 'reconnecting…';
-  live.classList.toggle('on', connected);
+  live.textContent = state === 'live' ? 'live' : state === 'stale' ? `Redis unreachable: data from ${clock(problem.since)}` : 'reconnecting…';
+  live.title = state === 'stale' ? problem.error : '';
+  live.classList.toggle('on', state === 'live');
+  live.classList.toggle('stale', state === 'stale');
+}
+
+/** The page's settings; while the dashboard cannot be reached, says so and asks again. */
+async function loadSettings() {
+  for (;;) {
+    try {
+      return await getJson('/config');
+    } catch (error) {
+      fill(root, errorBox(new Error(`${error.message} (trying again)`)));
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    }
+  }
 }
 
 async function start() {
-  try {
-    Object.assign(settings, await getJson('/config'));
-  } catch (error) {
-    fill(root, errorBox(error));
-    return;
-  }
+  Object.assign(settings, await loadSettings());
   document.getElementById('read-only').hidden = !settings.readOnly;
   document.body.classList.toggle('read-only', settings.readOnly);
   window.addEventListener('hashchange', route);

@@ -49,7 +49,12 @@ export function readRoutes(context: DashboardContext): Router {
 
   router.get('/events', (req, res) => {
     const stream = openEventStream(req, res);
-    stream.onClose(context.feed.subscribe((overview) => stream.send('overview', overview)));
+    stream.onClose(
+      context.feed.subscribe({
+        overview: (overview) => stream.send('overview', overview),
+        problem: (problem) => stream.send('problem', problem),
+      }),
+    );
   });
 
   router.get('/sweeps/:sweep', async (req, res) => {
@@ -85,7 +90,10 @@ export function readRoutes(context: DashboardContext): Router {
 
   router.get('/tasks/:task/log', async (req, res) => {
     const task = await loadTask(context, idParam(req, 'task'));
-    const resume = decodePositions(req.get('Last-Event-ID'));
+    // A reconnecting EventSource says where it was in a header; a page that had to open a new
+    // one (its old one gave up on an error status) says it in the query.
+    const from = req.get('Last-Event-ID') ?? (typeof req.query.from === 'string' ? req.query.from : undefined);
+    const resume = decodePositions(from);
     const stream = openEventStream(req, res);
     await followLog(redis, keys, task, stream, resume);
   });

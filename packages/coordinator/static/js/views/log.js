@@ -109,7 +109,16 @@ export function logView(root, taskId) {
   const refresh = () =>
     getJson(`/tasks/${taskId}`).then(
       ({ task: fresh }) => showTask(fresh),
-      (error) => fill(head, errorBox(error)),
+      (error) => {
+        fill(head, errorBox(error));
+        // No such task: there is no log to follow (the stream would be refused over and over).
+        if (error.status === 404) {
+          stop?.();
+          following = false;
+          fill(status, '');
+          fill(sections);
+        }
+      },
     );
 
   refresh();
