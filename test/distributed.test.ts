@@ -490,11 +490,14 @@ z: [1, 2, 3, 4]
     const dir = tempDir();
     const prefix = 'lostinfo';
     const agent = await startAgent(redis().url, ['--gpus', '0,1', '--pool', 'special', '--heartbeat-ms', '500', '--prefix', prefix], { workdir: join(dir, 'a') });
-    await waitFor(async () => (await status(prefix)).agents.some((a) => a.name === agent.name), 10_000, 'the agent to register');
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: sleep 30\npool: special\n---\nx: 1\n');
+    await submit(dir, prefix);
+    await waitFor(async () => (await status(prefix)).agents.some((a) => a.name === agent.name && a.running.length === 1), 10_000, 'the agent to run the task');
     agent.child.kill('SIGKILL');
     // Its record expires with its heartbeat (three beats): it is then lost, and still says where it was.
     const lost = await waitFor(async () => (await status(prefix)).agents.find((a) => a.name === agent.name && a.state === 'lost'), 15_000, 'the agent to be lost');
-    expect(lost).toMatchObject({ state: 'lost', gpus: ['0', '1'], pools: ['special'] });
+    // Not the run it had: that died with it (its task waits for the lock to expire, then runs elsewhere).
+    expect(lost).toMatchObject({ state: 'lost', gpus: ['0', '1'], pools: ['special'], running: [] });
     expect((lost as unknown as { host: string }).host).not.toBe('');
     const table = await coord(['status', '--redis', redis().url, '--prefix', prefix]);
     expect(table.stdout).toMatch(new RegExp(`^${agent.name}\\s+\\S+\\s+LOST\\s+0:idle 1:idle\\s+special\\s`, 'm'));

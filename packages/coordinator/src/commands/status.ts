@@ -10,6 +10,7 @@ import { finishedCount, waitForSweep } from '../distributed/wait-for-sweep.js';
 import { age, formatTable } from '../output/table.js';
 import { createTerminal, progressBar, type Terminal } from '../output/terminal.js';
 import { watchFrames, type Frame } from '../output/watch-frames.js';
+import { currentRun } from '../output/current-run.js';
 import { timeLeftText } from '../output/time-left.js';
 import { numberFlag } from '../options/number-flags.js';
 import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
@@ -70,9 +71,9 @@ function agentRows(agents: AgentSummary[]): string[][] {
   ]);
 }
 
-/** A row of the task table. A waiting task shows no agent, GPUs or time: those are of a run that ended (it was requeued). */
-export function taskRow(task: TaskRecord): string[] {
-  if (task.state === 'waiting') return [task.name, task.state, '-', '-', String(task.attempt), '-', '-', task.reason ?? ''];
+/** A row of the task table. */
+export function taskRow(shown: TaskRecord): string[] {
+  const task = currentRun(shown);
   const duration = task.startedAt ? formatDuration(((task.endedAt ? Date.parse(task.endedAt) : Date.now()) - Date.parse(task.startedAt)) / 1000) : '-';
   const exit = task.signal ? task.signal : task.exitCode !== undefined ? String(task.exitCode) : '-';
   return [task.name, task.state, task.agent ?? '-', task.gpus || (task.agent ? 'cpu' : '-'), String(task.attempt), exit, duration, task.reason ?? ''];
@@ -95,7 +96,8 @@ export function agentJson(a: AgentSummary) {
   };
 }
 
-export function taskJson(t: TaskRecord) {
+export function taskJson(shown: TaskRecord) {
+  const t = currentRun(shown);
   return {
     name: t.name,
     state: t.state,

@@ -4,6 +4,7 @@
  */
 import type { TaskRecord } from '@sweep-runner/shared';
 import { agentJson, sweepJson, taskJson } from '../commands/status.js';
+import { currentRun } from '../output/current-run.js';
 import type { AgentSummary } from '../distributed/read-status.js';
 
 /** As `coord status --json` prints a sweep. */
@@ -19,7 +20,8 @@ export function agentRowJson(agent: AgentSummary) {
 }
 
 /** Seconds the task ran (so far, while running); null before it started. */
-export function durationOf(task: TaskRecord, now = Date.now()): number | null {
+export function durationOf(shown: TaskRecord, now = Date.now()): number | null {
+  const task = currentRun(shown);
   if (!task.startedAt) return null;
   const end = task.endedAt ? Date.parse(task.endedAt) : now;
   return Math.max(0, (end - Date.parse(task.startedAt)) / 1000);

@@ -61,9 +61,10 @@ export async function listAgents(redis: Redis, keys: RedisKeys): Promise<AgentSu
   return names.map(([name, lastSeen], i) => {
     const record = parseAgentRecord((hashes[2 * i]?.[1] ?? {}) as Record<string, string>);
     if (!record) {
-      // Lost: its record expired with its heartbeat; what it last said of itself remains.
+      // Lost: its record expired with its heartbeat; where it was remains. Not what it ran: those
+      // runs died with it, and their tasks are queued again (or already run elsewhere).
       const seen = parseAgentRecord((hashes[2 * i + 1]?.[1] ?? {}) as Record<string, string>);
-      const known = { host: seen?.host ?? '', gpuSlots: seen?.gpuSlots ?? [], cpuSlots: seen?.cpuSlots ?? 0, pools: seen?.pools ?? [], running: seen?.running ?? [] };
+      const known = { host: seen?.host ?? '', gpuSlots: seen?.gpuSlots ?? [], cpuSlots: seen?.cpuSlots ?? 0, pools: seen?.pools ?? [], running: [] };
       return { name, ...known, state: 'stopped', version: '', startedAt: '', lastSeen, insecure: false, busyGpus: [], lost: true };
     }
     return { ...record, lost: false };
