@@ -1,12 +1,13 @@
 /** `coord results OUTPUT|SWEEP`: the params that vary and the metrics, one row per task (or group). */
 import { existsSync, statSync } from 'node:fs';
-import { didYouMean, ExitError, UsageError } from '@sweep-runner/shared';
+import { ExitError, UsageError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { sweepExists } from '../distributed/find-task.js';
 import { formatResults, RESULT_FORMATS, type ResultFormat } from '../results/format-results.js';
 import { localResults } from '../results/local-results.js';
 import { sweepResults } from '../results/redis-results.js';
 import { buildResultsTable, type TaskResult } from '../results/results-table.js';
+import { checkResultNames } from '../results/check-names.js';
 import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 
 interface ResultsArgs extends RedisArgs {
@@ -37,19 +38,6 @@ async function load(args: ResultsArgs): Promise<TaskResult[]> {
   }
 }
 
-/** A metric or param the results do not have would give an empty column or no grouping, silently. */
-function checkNames(results: TaskResult[], args: ResultsArgs): void {
-  const metrics = new Set(results.flatMap((result) => Object.keys(result.metrics)));
-  const params = new Set(results.flatMap((result) => Object.keys(result.params)).filter((name) => !name.startsWith('_')));
-  const list = (names: Set<string>) => [...names].join(', ') || 'none';
-  for (const metric of args.metric ?? []) {
-    if (!metrics.has(metric)) throw new UsageError(`--metric ${metric}: no metric "${metric}"${didYouMean(metric, metrics)}; metrics: ${list(metrics)}`);
-  }
-  for (const param of (args.groupByExcept ?? []).flatMap((p) => p.split(','))) {
-    if (!params.has(param)) throw new UsageError(`--group-by-except ${param}: no param "${param}"${didYouMean(param, params)}; params: ${list(params)}`);
-  }
-}
-
 async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
   if (args.pattern !== undefined) {
     try {
@@ -59,10 +47,11 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
     }
   }
   const results = await load(args);
-  if (results.length > 0) checkNames(results, args);
+  const groupByExcept = args.groupByExcept?.flatMap((p) => p.split(','));
+  checkResultNames(results, { ...(args.metric && { metrics: args.metric }), ...(groupByExcept && { groupByExcept }) }, { metric: '--metric', groupByExcept: '--group-by-except' });
   const table = buildResultsTable(results, {
     ...(args.metric && { metrics: args.metric }),
-    ...(args.groupByExcept && { groupByExcept: args.groupByExcept.flatMap((p) => p.split(',')) }),
+    ...(groupByExcept && { groupByExcept }),
     ...(args.sort !== undefined && { sort: args.desc && !args.sort.startsWith('-') ? `-${args.sort}` : args.sort }),
   });
   if (args.sort !== undefined && !table.metrics.includes(args.sort.replace(/^-/, ''))) {

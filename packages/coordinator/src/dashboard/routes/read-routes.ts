@@ -13,6 +13,7 @@ import { HttpError } from '../http-errors.js';
 import { sweepJson, taskRowJson } from '../json-shapes.js';
 import { decodePositions, followLog } from '../log-follow.js';
 import { readOverview } from '../overview-feed.js';
+import { checkResultNames } from '../../results/check-names.js';
 import { choiceParam, intParam, listParam, stateParam, stringParam } from '../query-params.js';
 import { TASK_SORTS } from '../task-query.js';
 
@@ -79,6 +80,7 @@ export function readRoutes(context: DashboardContext): Router {
     const groupByExcept = listParam(req, 'groupByExcept');
     const sort = stringParam(req, 'sort');
     const results = await sweepResults(redis, keys, sweep.id);
+    checkResultNames(results, { metrics, groupByExcept }, { metric: 'metric', groupByExcept: 'group by all but' });
     const table = buildResultsTable(results, { metrics, groupByExcept, ...(sort !== undefined && { sort }) });
     res.json({ sweep: sweepJson(sweep), tasks: results.length, ...table });
   });

@@ -1,0 +1,22 @@
+/** A metric or param the results do not have would give an empty column or no grouping, silently. */
+import { didYouMean, UsageError } from '@sweep-runner/shared';
+import type { TaskResult } from './results-table.js';
+
+export interface NamesAsked {
+  metrics?: string[];
+  groupByExcept?: string[];
+}
+
+/** Throws a UsageError naming the first unknown name; `label` says how the caller asked for it (a flag, a field). */
+export function checkResultNames(results: TaskResult[], asked: NamesAsked, label: { metric: string; groupByExcept: string }): void {
+  if (results.length === 0) return;
+  const metrics = new Set(results.flatMap((result) => Object.keys(result.metrics)));
+  const params = new Set(results.flatMap((result) => Object.keys(result.params)).filter((name) => !name.startsWith('_')));
+  const list = (names: Set<string>) => [...names].join(', ') || 'none';
+  for (const metric of asked.metrics ?? []) {
+    if (!metrics.has(metric)) throw new UsageError(`${label.metric} ${metric}: no metric "${metric}"${didYouMean(metric, metrics)}; metrics: ${list(metrics)}`);
+  }
+  for (const param of asked.groupByExcept ?? []) {
+    if (!params.has(param)) throw new UsageError(`${label.groupByExcept} ${param}: no param "${param}"${didYouMean(param, params)}; params: ${list(params)}`);
+  }
+}
