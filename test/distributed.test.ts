@@ -15,6 +15,8 @@ import { useTempDirs } from './helpers/temp-dir.js';
 const redis = useRedis();
 /** A server of its own for the test that counts Redis scripts: no other test's agents there. */
 const quietRedis = useRedis();
+/** With its data on disk (AOF), for the test that restarts it under a running task. */
+const persistentRedis = useRedis({ aof: true });
 const startAgent = useAgents();
 const tempDir = useTempDirs();
 
@@ -359,6 +361,27 @@ z: [1, 2, 3, 4]
       first.child.kill('SIGCONT');
       first.child.kill('SIGKILL');
     }
+  });
+
+  it('a run goes on through a Redis restart of 8 s at an 18 s lock: the agent tries to reconnect often enough', async () => {
+    const dir = tempDir();
+    const prefix = 'restart';
+    const url = persistentRedis().url;
+    const marker = `${prefix}-marker-${process.pid}`;
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: exec -a ${marker} sleep 14\n---\nx: 1\n`);
+    // Runs stop after 60% of the lock (10.8 s) without a renewal; Redis is away 8 s. Attempts
+    // to reconnect every 0.5, 1, 2, 4, 8 s (15.5 s after the start) came too late.
+    await startAgent(url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '18000'], { workdir: join(dir, 'w') });
+    const submitted = await coord(['submit', 'params.yaml', '--json', '--redis', url, '--prefix', prefix], { cwd: dir });
+    const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
+    await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the task to start');
+    await persistentRedis().stop();
+    await new Promise((resolve) => setTimeout(resolve, 8000));
+    await persistentRedis().restart();
+    const task = async () => JSON.parse((await coord(['status', sweep, '--json', '--redis', url, '--prefix', prefix])).stdout).tasks[0] as { state: string; attempt: number };
+    await waitFor(async () => (await task()).state === 'succeeded', 20_000, 'the task to end');
+    // The same run, not a second attempt after the first was killed.
+    expect(await task()).toMatchObject({ state: 'succeeded', attempt: 1 });
   });
 
   it('leaves soon after a second SIGTERM when Redis does not answer; the task is not lost', async () => {

@@ -7,6 +7,7 @@
 import {
   ClosedConnectionExplainer,
   connectForDaemon,
+  reconnectDelay,
   describeFailure,
   describeRedis,
   evictionProblem,
@@ -179,6 +180,14 @@ export class Agent {
     return this.options.pools.flatMap((pool) => counts.map((gpus) => ({ pool, gpus })));
   }
 
+  /**
+   * Reconnection attempts at least every twentieth of the lock: runs are stopped after 60% of the
+   * lock without a renewal, so a Redis back from a restart must be found well before that.
+   */
+  private get maxRetryDelayMs(): number {
+    return Math.min(15_000, Math.max(500, this.options.lockMs / 20));
+  }
+
   async start(): Promise<void> {
     const { options } = this;
     const target = describeRedis(options.connection.target);
@@ -186,6 +195,7 @@ export class Agent {
       options.connection,
       (attempt, delayMs, error) => this.log.warn({ redis: target, attempt, retryInMs: delayMs, error }, 'cannot reach Redis, retrying'),
       this.closedConnections,
+      this.maxRetryDelayMs,
     );
     this.redis.on('ready', () => {
       this.lastQueueError = undefined;
@@ -201,7 +211,7 @@ export class Agent {
     const eviction = await evictionProblem(this.redis);
     if (eviction) this.log.warn({ redis: target }, eviction);
     // The duplicates reconnect quietly: the main connection already logs every attempt.
-    const quietRetry = { retryStrategy: (times: number) => Math.min(250 * 2 ** Math.min(times, 7), 15_000) };
+    const quietRetry = { retryStrategy: (times: number) => reconnectDelay(times, this.maxRetryDelayMs) };
     this.blocking = this.redis.duplicate(quietRetry);
     this.subscriber = this.redis.duplicate(quietRetry);
     this.queueConnection = this.redis.duplicate(quietRetry);

@@ -24,9 +24,12 @@ export class LockKeeper {
     private readonly onError: (error: Error) => void,
   ) {}
 
-  /** Renew every quarter of the lock time; give up on a job after 60% of it without success. */
+  /**
+   * Renew every eighth of the lock time; give up on a job after 60% of it without success.
+   * Frequent renewals leave the most of that 60% to ride out a Redis restart.
+   */
   start(): void {
-    this.timer = setInterval(() => void this.tick(), Math.max(100, this.lockMs / 4));
+    this.timer = setInterval(() => void this.tick(), Math.max(100, this.lockMs / 8));
     this.timer.unref();
   }
 

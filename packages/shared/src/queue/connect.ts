@@ -151,10 +151,20 @@ export async function connectForCommand(settings: ConnectionSettings, timeoutMs 
  * (with the delay before the next one, and a closed connection explained by `explainer`),
  * and is usable by BullMQ workers.
  */
+/**
+ * Milliseconds before reconnection attempt `times`: doubling from half a second, up to
+ * `maxMs`. A daemon holding job locks passes a fraction of its lock time, so that a Redis
+ * back from a restart is found before the locks run out.
+ */
+export function reconnectDelay(times: number, maxMs = 15_000): number {
+  return Math.min(250 * 2 ** Math.min(times, 7), maxMs);
+}
+
 export async function connectForDaemon(
   settings: ConnectionSettings,
   onRetry: (attempt: number, delayMs: number, error: string) => void,
   explainer = new ClosedConnectionExplainer(settings.target),
+  maxRetryDelayMs = 15_000,
 ): Promise<Redis> {
   let lastError = 'connection closed';
   routeRedisClientWarnings();
@@ -164,7 +174,7 @@ export async function connectForDaemon(
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
     retryStrategy: (times: number) => {
-      const delay = Math.min(250 * 2 ** Math.min(times, 7), 15_000);
+      const delay = reconnectDelay(times, maxRetryDelayMs);
       // Explained here, not on 'error': a connection the server closes before we write has none.
       onRetry(times, delay, explainer.explain(lastError));
       return delay;
