@@ -357,6 +357,16 @@ describe('ACL users', () => {
       expect(line).toContain('authentication failed');
       expect(line).not.toContain('wrong-password');
     }
+    // No password at all: the line says the URL lacks one, and how to give it.
+    const none = await coord(['status', '--json', '--redis', `redis://127.0.0.1:${port}`, '--prefix', PREFIX]);
+    expect(none.code).toBe(3);
+    expect(oneLine(none)).toMatch(/authentication failed: the server asks for a password and the URL gives none: redis:\/\/USER:PASSWORD@host:port$/);
+  });
+
+  it.concurrent('a --prefix outside the user\'s key pattern is denied with a hint at --prefix', async () => {
+    const result = await coord(['status', '--json', ...as('coordinator').map((arg) => (arg === PREFIX ? 'otherteam' : arg))]);
+    expect(result.code).toBe(1);
+    expect(oneLine(result)).toMatch(/^coord: permission denied: NOPERM .*; check the Redis user's ACL \(docs\/redis-acl\.md\) and that --prefix matches its key pattern \(~PREFIX:\*\)$/);
   });
 
   it.concurrent('an agent with a wrong password says authentication failed, with no stack trace', async () => {

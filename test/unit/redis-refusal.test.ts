@@ -18,6 +18,11 @@ describe('Redis errors in words', () => {
     expect(redisRefusal(new Error(NOPERM))).toBeUndefined();
   });
 
+  it('points at --prefix when the denied thing is a key (an ACL written for another prefix)', () => {
+    const key = 'NOPERM No permissions to access a key';
+    expect(permissionDenied(new Error(key))).toBe(`permission denied: ${key}; check the Redis user's ACL (docs/redis-acl.md) and that --prefix matches its key pattern (~PREFIX:*)`);
+  });
+
   it('leaves other errors as their first line', () => {
     expect(permissionDenied(new Error('ECONNRESET'))).toBeUndefined();
     expect(redisErrorText(new Error('Connection is closed.\nat ...'))).toBe('Connection is closed.');

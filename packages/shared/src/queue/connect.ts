@@ -92,7 +92,8 @@ export function describeFailure(error: unknown): Failure {
   const message = firstLineOf(error);
   const refusal = redisRefusal(error);
   if (refusal) return { refused: true, text: `it is ${refusal}` };
-  if (/WRONGPASS|NOAUTH|invalid username-password/i.test(message)) return { refused: true, text: 'authentication failed: check the user and password in the URL' };
+  if (/NOAUTH/i.test(message)) return { refused: true, text: 'authentication failed: the server asks for a password and the URL gives none: redis://USER:PASSWORD@host:port' };
+  if (/WRONGPASS|invalid username-password/i.test(message)) return { refused: true, text: 'authentication failed: check the user and password in the URL' };
   if (/DB index is out of range/i.test(message)) return { refused: true, usage: true, text: 'the database number in the URL is out of range for this Redis (see its "databases" setting)' };
   const denied = permissionDenied(error);
   if (denied) return { refused: true, text: denied };

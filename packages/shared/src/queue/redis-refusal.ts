@@ -30,7 +30,10 @@ export function firstLineOf(error: unknown): string {
 /** Redis's ACL denied the user a command or key (NOPERM), in words with what to do; undefined for any other error. */
 export function permissionDenied(error: unknown): string | undefined {
   const message = firstLineOf(error);
-  return /NOPERM/i.test(message) ? `permission denied: ${message}; check the Redis user's ACL (docs/redis-acl.md)` : undefined;
+  if (!/NOPERM/i.test(message)) return undefined;
+  // A key outside the user's pattern is most often a --prefix the ACL was not written for.
+  const prefixHint = /\bkeys?\b/i.test(message) ? " and that --prefix matches its key pattern (~PREFIX:*)" : '';
+  return `permission denied: ${message}; check the Redis user's ACL (docs/redis-acl.md)${prefixHint}`;
 }
 
 /** A Redis error in words for a log line: a refusal or a denied permission explained, anything else as its first line. */
