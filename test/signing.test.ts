@@ -112,6 +112,6 @@ describe('signing', () => {
     // An address that is not this machine (and routes nowhere); the agent refuses before connecting.
     const remote = await runCli(AGENT, ['--gpus', '0', '--redis', `redis://10.255.255.1:${redis().port}`]);
     expect(remote.code).toBe(2);
-    expect(remote.stderr).toMatch(/not on this machine.*RUNNER_SECRET.*--insecure/);
+    expect(remote.stderr).toMatch(/is not a loopback address \(127.0.0.1, ::1, localhost\), so it may be reached from other machines.*RUNNER_SECRET.*--insecure/);
   });
 });

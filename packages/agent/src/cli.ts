@@ -45,7 +45,7 @@ const cli = yargs(hideBin(process.argv))
     default: DEFAULT_PAUSE_AFTER_FAILURES,
     describe: `take no work for a minute after this many tasks in a row failed within ${QUICK_SECONDS} s of starting (0: never)`,
   })
-  .option('insecure', { type: 'boolean', default: false, describe: 'allow running without a job secret against a Redis that is not on this machine' })
+  .option('insecure', { type: 'boolean', default: false, describe: 'allow running without a job secret against a Redis that is not at a loopback address' })
   .completion('completion', 'Print a bash/zsh completion script: agent completion >> ~/.bashrc')
   .strict()
   .help()
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   });
   if (secrets.length === 0 && !isLoopback(connection.target.host) && !argv.insecure) {
     throw new UsageError(
-      `Redis at ${connection.target.host} is not on this machine, and without a job secret anyone who can write to it can run commands here: set RUNNER_SECRET (or --secret-file), or pass --insecure if you accept that`,
+      `Redis at ${connection.target.host} is not a loopback address (127.0.0.1, ::1, localhost), so it may be reached from other machines, and without a job secret anyone who can write to it can run commands here: set RUNNER_SECRET (or --secret-file), or pass --insecure if you accept that`,
     );
   }
   const metricsPort = argv['metrics-port'];
