@@ -24,6 +24,8 @@ describe('dashboard bind rules', () => {
     expect(() => checkBind('0.0.0.0', undefined)).toThrow(/--auth-token/);
     expect(() => checkBind('0.0.0.0', 'x'.repeat(15))).toThrow(/at least 16/);
     expect(() => checkBind('0.0.0.0', 'x'.repeat(16))).not.toThrow();
+    // The value .env.example ships is known to everyone who read it.
+    expect(() => checkBind('0.0.0.0', 'change-me-dashboard-token')).toThrow('the dashboard token is still the placeholder "change-me-dashboard-token" (.env.example): make one with: openssl rand -hex 24');
   });
 });
 

@@ -112,6 +112,10 @@ describe('signing', () => {
     // An address that is not this machine (and routes nowhere); the agent refuses before connecting.
     const remote = await runCli(AGENT, ['--gpus', '0', '--redis', `redis://10.255.255.1:${redis().port}`]);
     expect(remote.code).toBe(2);
+    // The placeholder of .env.example, left in: refused like a short secret.
+    const placeholder = await runCli(AGENT, ['--gpus', '0', '--redis', redis().url], { env: { RUNNER_SECRET: 'change-me-job-secret' } });
+    expect(placeholder.code).toBe(2);
+    expect(placeholder.stderr.trim()).toBe('agent: the job secret is still the placeholder "change-me-job-secret" (.env.example): generate one with: openssl rand -hex 32');
     expect(remote.stderr).toMatch(/is not a loopback address \(127.0.0.1, ::1, localhost\), so it may be reached from other machines.*RUNNER_SECRET.*--insecure/);
   });
 });

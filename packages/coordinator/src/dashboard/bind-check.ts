@@ -3,7 +3,7 @@
  * because the dashboard can cancel and requeue tasks and shows every command line.
  */
 import { isIP } from 'node:net';
-import { UsageError } from '@sweep-runner/shared';
+import { isPlaceholder, UsageError } from '@sweep-runner/shared';
 
 export function isLoopback(host: string): boolean {
   const bare = host.replace(/^\[(.*)\]$/, '$1');
@@ -15,6 +15,9 @@ export function isLoopback(host: string): boolean {
 export function checkBind(host: string, token: string | undefined): void {
   if (token !== undefined && token.length < 16) {
     throw new UsageError('the dashboard token must be at least 16 characters; make one with: openssl rand -hex 24');
+  }
+  if (token !== undefined && isPlaceholder(token)) {
+    throw new UsageError(`the dashboard token is still the placeholder "${token}" (.env.example): make one with: openssl rand -hex 24`);
   }
   if (!isLoopback(host) && token === undefined) {
     throw new UsageError(`--host ${host} lets other machines in: give --auth-token TOKEN (or set RUNNER_DASHBOARD_TOKEN), e.g. from openssl rand -hex 24`);

@@ -54,6 +54,11 @@ export function signatureProblem(data: unknown, secrets: string[], now = Date.no
  * Secrets from `RUNNER_SECRET` and/or `--secret-file` (one per line; the first signs). The
  * file must be readable by its owner only.
  */
+/** The "change-me" values of .env.example: anyone who has read it knows them. */
+export function isPlaceholder(value: string): boolean {
+  return /^change-?me\b/i.test(value);
+}
+
 export function loadSecrets(options: { env?: string; file?: string }): string[] {
   const secrets: string[] = [];
   if (options.file !== undefined) {
@@ -74,6 +79,7 @@ export function loadSecrets(options: { env?: string; file?: string }): string[] 
   }
   for (const secret of secrets) {
     if (secret.length < 16) throw new UsageError('a job secret must be at least 16 characters; generate one with: openssl rand -hex 32');
+    if (isPlaceholder(secret)) throw new UsageError(`the job secret is still the placeholder "${secret}" (.env.example): generate one with: openssl rand -hex 32`);
   }
   return secrets;
 }
