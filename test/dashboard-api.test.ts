@@ -75,7 +75,7 @@ describe('coord dashboard: where it listens and who gets in', () => {
 
     const good = await fetch(api, { headers: { Authorization: `Bearer ${TOKEN}` } });
     expect(good.status).toBe(200);
-    expect(await good.json()).toEqual({ sweeps: [], agents: [] });
+    expect(await good.json()).toEqual({ sweeps: [], sweepsTotal: 0, agents: [] });
 
     // A browser: ?token= once, then the cookie; the token leaves the address.
     const login = await fetch(`${dashboard.url}?token=${TOKEN}`, { redirect: 'manual' });
@@ -128,8 +128,9 @@ describe('coord dashboard: the JSON API', () => {
     const sweep = await submit(prefix, `template:\n  run: "true"\npool: nobody\n---\nx: [${Array.from({ length: 250 }, (_, i) => i + 1).join(', ')}]\n`);
     const dashboard = await startDashboard(cli(prefix));
 
-    const overview = (await (await fetch(`${dashboard.url}api/overview`)).json()) as { sweeps: unknown[]; agents: unknown[] };
+    const { sweepsTotal, ...overview } = (await (await fetch(`${dashboard.url}api/overview`)).json()) as { sweeps: unknown[]; sweepsTotal: number; agents: unknown[] };
     expect(overview).toEqual(await statusJson(prefix));
+    expect(sweepsTotal).toBe(1);
 
     const page = async (query: string) =>
       (await (await fetch(`${dashboard.url}api/sweeps/${sweep}/tasks?${query}`)).json()) as { sweeps: unknown[]; tasks: Array<TaskJson & Record<string, unknown>>; page: { total: number } };
@@ -169,6 +170,23 @@ describe('coord dashboard: the JSON API', () => {
     const metric = await results('metric=los');
     expect(metric.status).toBe(400);
     expect(((await metric.json()) as { error: string }).error).toMatch(/^metric los: no metric "los" \(did you mean "loss"\?\)/);
+    await dashboard.stop();
+  });
+
+  it('lists the newest sweeps and every older one that still runs, with the total', async () => {
+    const prefix = 'api-many';
+    const marker = `api-many-${process.pid}`;
+    await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: tempDir() });
+    const running = await submit(prefix, `template:\n  run: exec -a ${marker} sleep 30\ngpus: 0\n---\nx: [1]\n`);
+    await waitFor(async () => ((await statusJson(prefix, running)).sweeps[0] as { counts: { running: number } }).counts.running === 1, 15_000, 'the task to run');
+    const newer = [];
+    // Newer sweeps wait behind it for the one slot.
+    for (let i = 0; i < 3; i++) newer.push(await submit(prefix, `template:\n  run: "true"\ngpus: 0\n---\ny: [${i}]\n`));
+    const dashboard = await startDashboard(cli(prefix));
+    const overview = (await (await fetch(`${dashboard.url}api/overview?sweeps=2`)).json()) as { sweeps: Array<{ id: string }>; sweepsTotal: number };
+    expect(overview.sweeps.map((s) => s.id)).toEqual([newer[2], newer[1], running]);
+    expect(overview.sweepsTotal).toBe(4);
+    await coord(['cancel', running, ...cli(prefix)]);
     await dashboard.stop();
   });
 

@@ -7,11 +7,14 @@
  */
 import type { RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
-import { listAgents, listSweeps } from '../distributed/read-status.js';
+import { listAgents, listSweeps, readSweep } from '../distributed/read-status.js';
 import { agentRowJson, sweepJson, type AgentJson, type SweepJson } from './json-shapes.js';
 
 export interface Overview {
+  /** The newest sweeps, and any older one that has a task running. */
   sweeps: SweepJson[];
+  /** How many sweeps there are in all (the page says when it shows fewer). */
+  sweepsTotal: number;
   agents: AgentJson[];
 }
 
@@ -32,8 +35,12 @@ export const SWEEPS_LISTED = 50;
 const SLOW_READ_MS = 3000;
 
 export async function readOverview(redis: Redis, keys: RedisKeys, sweeps = SWEEPS_LISTED): Promise<Overview> {
-  const [sweepList, agents] = await Promise.all([listSweeps(redis, keys, sweeps), listAgents(redis, keys)]);
-  return { sweeps: sweepList.map(sweepJson), agents: agents.map(agentRowJson) };
+  const [newest, agents, sweepsTotal] = await Promise.all([listSweeps(redis, keys, sweeps), listAgents(redis, keys), redis.zcard(keys.sweeps)]);
+  // A sweep past the newest ones that still runs must not drop off the page.
+  const listed = new Set(newest.map((sweep) => sweep.id));
+  const running = [...new Set(agents.flatMap((agent) => agent.running.map((run) => run.sweep)))].filter((id) => id && !listed.has(id));
+  const older = (await Promise.all(running.map((id) => readSweep(redis, keys, id)))).filter((sweep) => sweep !== undefined);
+  return { sweeps: [...newest, ...older].map(sweepJson), sweepsTotal, agents: agents.map(agentRowJson) };
 }
 
 export class OverviewFeed {

@@ -46,3 +46,12 @@ export function number(value) {
 export function plural(n, word) {
   return `${n.toLocaleString('en')} ${word}${n === 1 ? '' : 's'}`;
 }
+
+/** What cancelling a sweep does, in a sentence that fits its counts. */
+export function cancelSweepQuestion(id, counts) {
+  const parts = [];
+  if (counts.waiting > 0) parts.push(`its ${plural(counts.waiting, 'waiting task')} ${counts.waiting === 1 ? 'leaves' : 'leave'} the queue`);
+  if (counts.running > 0) parts.push(`its ${plural(counts.running, 'running task')} ${counts.running === 1 ? 'is killed on its agent' : 'are killed on their agents'}`);
+  const what = parts.join(' and ');
+  return `Cancel sweep ${id}? ${what ? `${what[0].toUpperCase()}${what.slice(1)}.` : 'None of its tasks is waiting or running.'}`;
+}

@@ -1,6 +1,6 @@
 // Sweeps: one card per recent sweep with its progress, counts per state and actions.
 import { fill, h, reconcile } from '../dom.js';
-import { duration, plural } from '../format.js';
+import { cancelSweepQuestion, duration, plural } from '../format.js';
 import { actionButton, cancelResultText, countChips, progressBar, retryResultText, since } from '../ui.js';
 
 function sweepCard(sweep) {
@@ -32,7 +32,7 @@ function sweepCard(sweep) {
         actionButton({
           label: 'Cancel',
           kind: 'danger',
-          question: `Cancel sweep ${sweep.id}? Its ${plural(counts.waiting, 'waiting task')} leave the queue and its ${plural(counts.running, 'running task')} are killed on their agents.`,
+          question: cancelSweepQuestion(sweep.id, counts),
           confirmLabel: 'Cancel the sweep',
           path: `/sweeps/${sweep.id}/cancel`,
           describe: cancelResultText,
@@ -55,10 +55,12 @@ export function sweepsView(root) {
   fill(root, h('div', { class: 'page-head' }, h('h1', {}, 'Sweeps'), summary), list);
   const cards = new Map();
   return {
-    onOverview({ sweeps, agents }) {
+    onOverview({ sweeps, sweepsTotal, agents }) {
       const live = agents.filter((a) => a.state !== 'lost');
       const busy = live.reduce((sum, a) => sum + a.running.length, 0);
-      fill(summary, `${plural(sweeps.length, 'sweep')}; ${plural(live.length, 'agent')} up, running ${plural(busy, 'task')}`, agents.length > live.length ? `; ${agents.length - live.length} lost` : '');
+      // Older sweeps are not listed (those still running are): say so, and how to reach one.
+      const shown = sweepsTotal > sweeps.length ? `${sweeps.length.toLocaleString('en')} newest of ${plural(sweepsTotal, 'sweep')} (older ones: coord status --sweeps N, then #/sweeps/ID)` : plural(sweeps.length, 'sweep');
+      fill(summary, `${shown}; ${plural(live.length, 'agent')} up, running ${plural(busy, 'task')}`, agents.length > live.length ? `; ${agents.length - live.length} lost` : '');
       if (sweeps.length === 0) fill(list, h('p', { class: 'empty' }, 'No sweeps yet: coord submit params.yaml'));
       else reconcile(list, cards, sweeps, { key: (s) => s.id, json: (s) => JSON.stringify(s), build: sweepCard });
     },

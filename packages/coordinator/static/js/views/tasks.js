@@ -2,7 +2,7 @@
 // that fetches only the rows in view and refreshes them when the sweep's counts change.
 import { getJson } from '../api.js';
 import { debounce, fill, h } from '../dom.js';
-import { exitText, plural, STATES } from '../format.js';
+import { cancelSweepQuestion, exitText, plural, STATES } from '../format.js';
 import { actionButton, cancelResultText, countChips, errorBox, progressBar, retryResultText, runTime, since, stateBadge, toast } from '../ui.js';
 import { VirtualTable } from '../virtual-table.js';
 
@@ -108,7 +108,7 @@ export function tasksView(root, sweepId) {
           actionButton({
             label: 'Cancel',
             kind: 'danger',
-            question: `Cancel sweep ${sweep.id}? Its ${plural(counts.waiting, 'waiting task')} leave the queue and its ${plural(counts.running, 'running task')} are killed.`,
+            question: cancelSweepQuestion(sweep.id, counts),
             confirmLabel: 'Cancel the sweep',
             path: `/sweeps/${sweep.id}/cancel`,
             describe: cancelResultText,
