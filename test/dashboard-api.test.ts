@@ -120,6 +120,36 @@ describe('coord dashboard: where it listens and who gets in', () => {
     expect((await statusJson('guards', sweep)).tasks![0]!.state).toBe('waiting');
     await dashboard.stop();
   });
+
+  it('behind a TLS proxy (--public-url): its Host (Caddy) and its Origin with the upstream Host (nginx) are let in, others are not', async () => {
+    const dashboard = await startDashboard([...cli('proxied'), '--public-url', 'https://dash.example.com']);
+    expect(dashboard.stdout()).toContain('served at https://dash.example.com/');
+    const sweep = await submit('proxied', 'template:\n  run: "true"\npool: nobody\n---\nx: [1]\n');
+    const other = await submit('proxied', 'template:\n  run: "true"\npool: nobody\n---\ny: [1]\n');
+    const { request } = await import('node:http');
+    const send = (path: string, headers: Record<string, string>, body?: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(`${dashboard.url}${path}`, { method: body === undefined ? 'GET' : 'POST', headers }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const json = { 'Content-Type': 'application/json' };
+    // Caddy (and nginx with proxy_set_header Host $host) pass the public host.
+    expect(await send('api/config', { Host: 'dash.example.com' })).toBe(200);
+    expect(await send(`api/sweeps/${sweep}/cancel`, { ...json, Host: 'dash.example.com', Origin: 'https://dash.example.com' }, '{}')).toBe(200);
+    // nginx's default passes the upstream address as Host; the browser's Origin is the public one.
+    expect(await send(`api/sweeps/${other}/cancel`, { ...json, Origin: 'https://dash.example.com' }, '{}')).toBe(200);
+    expect(await send('api/config', { Host: 'evil.example' })).toBe(421);
+    expect(await send(`api/sweeps/${sweep}/retry`, { ...json, Origin: 'https://evil.example' }, '{}')).toBe(403);
+    for (const cancelled of [sweep, other]) expect((await statusJson('proxied', cancelled)).tasks![0]!.state).toBe('cancelled');
+    await dashboard.stop();
+    const bad = await coord(['dashboard', '--public-url', 'dash.example.com', ...cli('proxied')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('coord: --public-url dash.example.com is not a URL: give the address browsers use, e.g. https://dash.example.com');
+  });
 });
 
 describe('coord dashboard: the JSON API', () => {

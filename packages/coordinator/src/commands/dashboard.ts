@@ -1,4 +1,5 @@
 /** `coord dashboard`: a live web view of sweeps, agents, logs and results, with cancel and retry. */
+import { UsageError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { checkBind } from '../dashboard/bind-check.js';
 import { numberFlag } from '../options/number-flags.js';
@@ -9,6 +10,7 @@ interface DashboardArgs extends RedisArgs {
   host: string;
   authToken?: string;
   readOnly: boolean;
+  publicUrl?: string;
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -24,19 +26,33 @@ function untilStopped(): Promise<NodeJS.Signals> {
   });
 }
 
+/** --public-url: an http(s) origin, as browsers will send it in Origin. */
+function parsePublicUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--public-url ${text} is not a URL: give the address browsers use, e.g. https://dash.example.com`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`--public-url ${text}: use an http:// or https:// address`);
+  return url;
+}
+
 async function handler(args: ArgumentsCamelCase<DashboardArgs>): Promise<void> {
   const port = numberFlag('port', args.port, { integer: true, min: 0, max: 65535 })!;
   const token = args.authToken ?? (process.env.RUNNER_DASHBOARD_TOKEN || undefined);
   checkBind(args.host, token);
+  const publicUrl = args.publicUrl === undefined ? undefined : parsePublicUrl(args.publicUrl);
   const sign = jobSigner(args);
   const { redis, keys } = await connect(args);
   try {
     // Loaded when used: express, bull-board and BullMQ cost time at start-up.
     const { startDashboard } = await import('../dashboard/server.js');
-    const dashboard = await startDashboard({ redis, keys, host: args.host, port, readOnly: args.readOnly, ...(token !== undefined && { token }), ...(sign && { sign }) });
+    const dashboard = await startDashboard({ redis, keys, host: args.host, port, readOnly: args.readOnly, ...(token !== undefined && { token }), ...(sign && { sign }), ...(publicUrl && { publicUrl }) });
     const stopped = untilStopped(); // before the URL is printed: Ctrl-C may follow it at once
     const notes = [args.readOnly ? 'read-only' : '', token !== undefined ? 'token required' : ''].filter(Boolean);
-    process.stdout.write(`coord dashboard: ${dashboard.url}${notes.length ? ` (${notes.join(', ')})` : ''}; Ctrl-C stops it\n`);
+    const shown = publicUrl ? `${dashboard.url}, served at ${publicUrl.href}` : dashboard.url;
+    process.stdout.write(`coord dashboard: ${shown}${notes.length ? ` (${notes.join(', ')})` : ''}; Ctrl-C stops it\n`);
     await stopped;
     await dashboard.close();
   } finally {
@@ -52,6 +68,7 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
       .option('port', { type: 'string', requiresArg: true, default: '8080', describe: 'port to listen on (0: any free port)' })
       .option('host', { type: 'string', requiresArg: true, default: '127.0.0.1', describe: 'address to listen on; anything but loopback needs --auth-token' })
       .option('auth-token', { type: 'string', requiresArg: true, describe: 'token every request must carry (or $RUNNER_DASHBOARD_TOKEN); at least 16 characters' })
-      .option('read-only', { type: 'boolean', default: false, describe: 'show only: no cancel or retry' })) as unknown as CommandModule<object, DashboardArgs>['builder'],
+      .option('read-only', { type: 'boolean', default: false, describe: 'show only: no cancel or retry' })
+      .option('public-url', { type: 'string', requiresArg: true, describe: 'the address browsers use when a proxy serves it (https://dash.example.com): its Host and Origin are let in' })) as unknown as CommandModule<object, DashboardArgs>['builder'],
   handler,
 };

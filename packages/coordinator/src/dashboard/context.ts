@@ -12,4 +12,6 @@ export interface DashboardContext {
   tasks: TaskQueries;
   /** Signs requeued jobs when a job secret is configured. */
   sign?: (data: TaskJobData) => TaskJobData;
+  /** The address browsers use when a proxy serves the dashboard (--public-url). */
+  publicUrl?: URL;
 }

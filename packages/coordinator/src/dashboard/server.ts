@@ -30,6 +30,8 @@ export interface DashboardOptions {
   token?: string;
   readOnly: boolean;
   sign?: (data: TaskJobData) => TaskJobData;
+  /** The address browsers use when a proxy serves the dashboard: its Host and Origin are let in. */
+  publicUrl?: URL;
 }
 
 export interface Dashboard {
@@ -60,13 +62,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     feed,
     tasks: new TaskQueries(redis, keys),
     ...(options.sign && { sign: options.sign }),
+    ...(options.publicUrl && { publicUrl: options.publicUrl }),
   };
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(pageHeaders);
-  if (isLoopback(options.host)) app.use(loopbackHostOnly);
+  if (isLoopback(options.host)) app.use(loopbackHostOnly(options.publicUrl));
   if (options.token !== undefined) app.use(requireToken(options.token));
   // Answer at once while Redis is away (ioredis would hold the request until it is back).
   // The page's settings need no Redis, and the live stream says itself when Redis is gone:

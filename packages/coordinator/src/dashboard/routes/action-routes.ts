@@ -45,7 +45,7 @@ export function actionRoutes(context: DashboardContext): Router {
     if (context.readOnly) res.status(403).json({ error: 'this dashboard is read-only (started with --read-only): use coord cancel / coord retry' });
     else next();
   };
-  const guards = [notReadOnly, sameOriginJson, express.json({ limit: '16kb' })];
+  const guards = [notReadOnly, sameOriginJson(context.publicUrl), express.json({ limit: '16kb' })];
 
   router.post('/sweeps/:sweep/cancel', ...guards, async (req, res) => {
     const sweep = await loadSweep(context, idParam(req, 'sweep'));
