@@ -371,17 +371,27 @@ z: [1, 2, 3, 4]
     writeFileSync(join(dir, 'params.yaml'), `template:\n  run: exec -a ${marker} sleep 14\n---\nx: 1\n`);
     // Runs stop after 60% of the lock (10.8 s) without a renewal; Redis is away 8 s. Attempts
     // to reconnect every 0.5, 1, 2, 4, 8 s (15.5 s after the start) came too late.
-    await startAgent(url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '18000'], { workdir: join(dir, 'w') });
+    const port = await freePort();
+    await startAgent(url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '18000', '--metrics-port', String(port)], { workdir: join(dir, 'w') });
+    const health = async () => {
+      const answer = await fetch(`http://127.0.0.1:${port}/healthz`);
+      return `${answer.status} ${(await answer.text()).trim()}`;
+    };
+    expect(await health()).toBe('200 ok');
     const submitted = await coord(['submit', 'params.yaml', '--json', '--redis', url, '--prefix', prefix], { cwd: dir });
     const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
     await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the task to start');
     await persistentRedis().stop();
-    await new Promise((resolve) => setTimeout(resolve, 8000));
+    const stoppedAt = Date.now();
+    // /healthz says so meanwhile (a container's health check turns it unhealthy).
+    await waitFor(async () => (await health()).startsWith('503 cannot reach Redis'), 5000, '/healthz to answer 503');
+    await new Promise((resolve) => setTimeout(resolve, 8000 - (Date.now() - stoppedAt)));
     await persistentRedis().restart();
     const task = async () => JSON.parse((await coord(['status', sweep, '--json', '--redis', url, '--prefix', prefix])).stdout).tasks[0] as { state: string; attempt: number };
     await waitFor(async () => (await task()).state === 'succeeded', 20_000, 'the task to end');
     // The same run, not a second attempt after the first was killed.
     expect(await task()).toMatchObject({ state: 'succeeded', attempt: 1 });
+    expect(await health()).toBe('200 ok');
   });
 
   it('leaves soon after a second SIGTERM when Redis does not answer; the task is not lost', async () => {

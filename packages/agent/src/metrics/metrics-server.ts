@@ -1,8 +1,11 @@
-/** `--metrics-port`: a /metrics endpoint for Prometheus, and /healthz. */
+/**
+ * `--metrics-port`: a /metrics endpoint for Prometheus, and /healthz: 200, or 503 with the
+ * reason while the agent cannot reach Redis (it takes no work then; its runs go on).
+ */
 import { createServer, type Server } from 'node:http';
 import { formatMetrics, PROMETHEUS_CONTENT_TYPE, type Metric } from '@sweep-runner/shared';
 
-export function serveMetrics(port: number, host: string, collect: () => Metric[]): Promise<Server> {
+export function serveMetrics(port: number, host: string, collect: () => Metric[], problem: () => string | undefined): Promise<Server> {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method !== 'GET') {
@@ -10,7 +13,8 @@ export function serveMetrics(port: number, host: string, collect: () => Metric[]
     } else if (path === '/metrics') {
       response.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(formatMetrics(collect()));
     } else if (path === '/healthz') {
-      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      const trouble = problem();
+      response.writeHead(trouble ? 503 : 200, { 'content-type': 'text/plain' }).end(`${trouble ?? 'ok'}\n`);
     } else {
       response.writeHead(404).end();
     }
