@@ -136,6 +136,10 @@ describe('shell completion', () => {
     expect(commands.stdout.split('\n')).toEqual(expect.arrayContaining(['init', 'run', 'submit', 'status', 'completion']));
     const flags = await coord(['--get-yargs-completions', 'coord', 'run', '--dr']);
     expect(flags.stdout.split('\n')).toContain('--dry-run');
+    // As people type them: -y, not --y; --no-param-dir for a flag that is on by default.
+    const words = (await coord(['--get-yargs-completions', 'coord', 'run', '--'])).stdout.split('\n');
+    expect(words).toEqual(expect.arrayContaining(['-y', '-o', '-r', '--no-param-dir', '--resource']));
+    expect(words.filter((word) => /^--.$/.test(word) || word === '--param-dir')).toEqual([]);
   });
 
   it('agent completion prints one too, and does not start an agent', async () => {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { connectionSettings, DEFAULT_PREFIX, describeFailure, EXIT_UNREACHABLE, isLoopback, isUsageError, loadSecrets, onRedisClientWarning, explainUsage, prepareWritableDirectory, signatureProblem, UsageError } from '@sweep-runner/shared';
+import { connectionSettings, DEFAULT_PREFIX, describeFailure, EXIT_UNREACHABLE, isLoopback, isUsageError, loadSecrets, onRedisClientWarning, explainUsage, prepareWritableDirectory, tidyCompletion, signatureProblem, UsageError } from '@sweep-runner/shared';
 import { customAlphabet } from 'nanoid';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -46,7 +46,6 @@ const cli = yargs(hideBin(process.argv))
     describe: `take no work for a minute after this many tasks in a row failed within ${QUICK_SECONDS} s of starting (0: never)`,
   })
   .option('insecure', { type: 'boolean', default: false, describe: 'allow running without a job secret against a Redis that is not at a loopback address' })
-  .completion('completion', 'Print a bash/zsh completion script: agent completion >> ~/.bashrc')
   .strict()
   .help()
   .alias('h', 'help')
@@ -56,6 +55,8 @@ const cli = yargs(hideBin(process.argv))
     if (error && error.name !== 'YError') throw error;
     throw new UsageError(explainUsage(error?.message ?? message, cli, { program: 'agent' }));
   });
+// Completion words as people type them (-y, --no-param-dir), from the options of the command being completed.
+cli.completion('completion', 'Print a bash/zsh completion script: agent completion >> ~/.bashrc', tidyCompletion(cli));
 
 // yargs may fail before parseAsync returns its promise: one try holds both ways (a mistyped
 // flag printed a stack trace, and exited 1, which a service manager restarts forever).

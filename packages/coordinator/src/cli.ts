@@ -18,7 +18,7 @@ import { submitCommand } from './commands/submit.js';
 import { COORD_USAGE } from './output/coord-usage.js';
 import { skipHelpCaching } from './output/help-cache.js';
 import { reportError } from './output/report-error.js';
-import { explainUsage, UsageError } from '@sweep-runner/shared';
+import { explainUsage, tidyCompletion, UsageError } from '@sweep-runner/shared';
 import { packageFile } from './package-root.js';
 
 // `coord run --dry-run | head`: once the reader has gone, the rest of the output is dropped
@@ -45,7 +45,6 @@ const cli = yargs(hideBin(process.argv))
   .command(resultsCommand)
   .command(dashboardCommand)
   .command(forgetCommand)
-  .completion('completion', 'Print a bash/zsh completion script: coord completion >> ~/.bashrc')
   .demandCommand(1, 'name a command, e.g. "coord run params.yaml" (see coord --help)')
   .recommendCommands()
   .strict()
@@ -58,6 +57,8 @@ const cli = yargs(hideBin(process.argv))
     if (error && error.name !== 'YError') throw error;
     throw new UsageError(explainUsage(error?.message ?? message, cli, COORD_USAGE));
   });
+// Completion words as people type them (-y, --no-param-dir), from the options of the command being completed.
+cli.completion('completion', 'Print a bash/zsh completion script: coord completion >> ~/.bashrc', tidyCompletion(cli));
 
 skipHelpCaching(cli);
 
