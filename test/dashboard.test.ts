@@ -92,6 +92,7 @@ describe('coord dashboard in Chromium', () => {
       await expect(card.locator('.badge').first().textContent()).resolves.toBe('running');
     }
     await expect(page.locator(`.agent[data-agent="gpu-b"] .gpu[data-gpu="cpu"] .gpu-task`).textContent()).resolves.toContain('Run_long');
+    await expect(page.locator(`.agent[data-agent="gpu-b"] .gpu[data-gpu="cpu"] .gpu-task`).getAttribute('title')).resolves.toMatch(/^Run_long \(sweep \w+\)$/);
     await screenshot(page, '2-agents');
 
     // The CPU task's log, from its link in the GPU boxes: lines keep arriving.

@@ -4,7 +4,8 @@ import { plural } from '../format.js';
 import { runTime, since } from '../ui.js';
 
 function taskLink(run) {
-  return h('a', { class: 'gpu-task', href: `#/tasks/${run.taskId}`, title: `sweep ${run.sweep}` }, run.task, ' ', h('span', { class: 'muted' }, runTime(run)));
+  // The whole name on hover: a long one is cut where its telling part (the last params) is.
+  return h('a', { class: 'gpu-task', href: `#/tasks/${run.taskId}`, title: `${run.task} (sweep ${run.sweep})` }, run.task, ' ', h('span', { class: 'muted' }, runTime(run)));
 }
 
 function gpuBox(agent, gpu) {

@@ -60,7 +60,7 @@ export function tasksView(root, sweepId) {
       return { rows: page.tasks, total: page.page.total };
     },
     renderRow: (task) => [
-      h('a', { href: `#/tasks/${task.id}`, class: 'task-name', title: task.output }, task.name),
+      h('a', { href: `#/tasks/${task.id}`, class: 'task-name', title: `${task.name}\n${task.output}` }, task.name),
       stateBadge(task.state),
       task.agent ?? '-',
       task.gpus || (task.agent ? 'cpu' : '-'),
