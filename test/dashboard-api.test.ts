@@ -186,14 +186,15 @@ describe('coord dashboard: the JSON API', () => {
   it('results: a metric or param to group by that the sweep does not have is a 400 that names it, as in coord results', async () => {
     const prefix = 'api-results';
     await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix], { workdir: tempDir() });
-    const command = `printf '{"loss": %s}' {lr} > {_output}/metrics.json`;
-    const sweep = await submit(prefix, `template:\n  run: ${JSON.stringify(command)}\ngpus: 0\n---\nlr: [0.1, 0.2]\nseed: [1, 2]\n`);
-    await waitFor(async () => ((await statusJson(prefix, sweep)).sweeps[0] as { counts: { succeeded: number } }).counts.succeeded === 4, 20_000, 'the sweep to finish');
+    // lr 0.3 writes no metrics: its rows are blank, and the answer counts them.
+    const command = `test {lr} = 0.3 || printf '{"loss": %s}' {lr} > {_output}/metrics.json`;
+    const sweep = await submit(prefix, `template:\n  run: ${JSON.stringify(command)}\ngpus: 0\n---\nlr: [0.1, 0.2, 0.3]\nseed: [1, 2]\n`);
+    await waitFor(async () => ((await statusJson(prefix, sweep)).sweeps[0] as { counts: { succeeded: number } }).counts.succeeded === 6, 20_000, 'the sweep to finish');
     const dashboard = await startDashboard(cli(prefix));
     const results = (query: string) => fetch(`${dashboard.url}api/sweeps/${sweep}/results?${query}`);
     const grouped = (await (await results('groupByExcept=seed')).json()) as { rows: unknown[]; grouped: boolean };
-    expect(grouped).toMatchObject({ grouped: true });
-    expect(grouped.rows).toHaveLength(2);
+    expect(grouped).toMatchObject({ grouped: true, tasks: 6, withoutMetrics: 2 });
+    expect(grouped.rows).toHaveLength(3);
     const typo = await results('groupByExcept=sed');
     expect(typo.status).toBe(400);
     expect(await typo.json()).toEqual({ error: 'group by all but sed: no param "sed" (did you mean "seed"?); params: lr, seed' });

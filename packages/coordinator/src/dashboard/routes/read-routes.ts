@@ -82,7 +82,9 @@ export function readRoutes(context: DashboardContext): Router {
     const results = await sweepResults(redis, keys, sweep.id);
     checkResultNames(results, { metrics, groupByExcept }, { metric: 'metric', groupByExcept: 'group by all but' });
     const table = buildResultsTable(results, { metrics, groupByExcept, ...(sort !== undefined && { sort }) });
-    res.json({ sweep: sweepJson(sweep), tasks: results.length, ...table });
+    // Their rows are blank where the metrics go: the page says how many there are.
+    const withoutMetrics = results.filter((result) => Object.keys(result.metrics).length === 0).length;
+    res.json({ sweep: sweepJson(sweep), tasks: results.length, withoutMetrics, ...table });
   });
 
   router.get('/tasks/:task', async (req, res) => {

@@ -126,7 +126,8 @@ export function resultsView(root, sweepId) {
       fill(tableBox, errorBox(error));
       return;
     }
-    fill(summary, `${plural(table.tasks, 'finished task')}, ${plural(table.metrics.length, 'metric')}`);
+    const silent = table.withoutMetrics > 0 ? ` (${table.withoutMetrics.toLocaleString('en')} reported no metric: failed or not finished?)` : '';
+    fill(summary, `${plural(table.tasks, 'finished task')}${silent}, ${plural(table.metrics.length, 'metric')}`);
     choice.metric = options(metricSelect, table.metrics, choice.metric);
     choice.param = options(paramSelect, table.params, choice.param);
     drawChart();
