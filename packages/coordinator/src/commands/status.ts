@@ -1,5 +1,5 @@
 /** `coord status [SWEEP]`: sweeps, agents and (for one sweep) its tasks. */
-import { ExitError, formatDuration, UsageError, TASK_STATES, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
+import { ExitError, formatDuration, isUsageError, permissionDenied, UsageError, TASK_STATES, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
@@ -129,9 +129,18 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
     if (args.sweep === undefined) {
       // Watched JSON is one object per line (a stream to parse); printed once, it is indented.
       const json = args.json ? (args.watch ? 'line' : 'indented') : undefined;
-      const read = () => readOverview(redis, keys, sweepCount, terminal, json);
+      // The hint at other prefixes scans keys: once per watch, not every frame.
+      let otherPrefixHint: Promise<string | undefined> | undefined;
+      const hint = () => (otherPrefixHint ??= otherPrefixLine(redis, keys));
+      const read = () => readOverviewFrame(redis, keys, sweepCount, terminal, hint, json);
       if (args.watch) {
-        await watchFrames(read, process.stdout, { everyMs: WATCH_EVERY_MS, stamp: !args.json });
+        await watchFrames(read, process.stdout, {
+          everyMs: WATCH_EVERY_MS,
+          stamp: !args.json,
+          // Lines of JSON stay parseable: notes about Redis go to stderr.
+          ...(args.json && { notes: process.stderr }),
+          isPermanent: (error) => isUsageError(error) || permissionDenied(error) !== undefined,
+        });
         return;
       }
       process.stdout.write(`${(await read()).lines.join('\n')}\n`);
@@ -167,7 +176,7 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
 const WATCH_EVERY_MS = 2000;
 
 /** Sweeps and agents: as lines for people (or one line of JSON), and what of them counts as a change. */
-async function readOverview(redis: Redis, keys: RedisKeys, sweepCount: number, terminal: Terminal, json?: 'line' | 'indented'): Promise<Frame> {
+async function readOverviewFrame(redis: Redis, keys: RedisKeys, sweepCount: number, terminal: Terminal, otherPrefixHint: () => Promise<string | undefined>, json?: 'line' | 'indented'): Promise<Frame> {
   const [sweeps, agents] = await Promise.all([listSweeps(redis, keys, sweepCount), listAgents(redis, keys)]);
   const key = JSON.stringify([
     sweeps.map((s) => [s.id, s.counts]),
@@ -179,12 +188,17 @@ async function readOverview(redis: Redis, keys: RedisKeys, sweepCount: number, t
   }
   const lines = overviewLines(terminal, sweeps, agents);
   if (agents.length === 0) {
-    const others = await otherPrefixesWithAgents(redis, keys);
-    if (others.length > 0) {
-      lines.push(`(none under prefix "${keys.prefix}", but agents run here: ${describeOtherPrefixes(others)}; pass --prefix ${others[0]!.prefix} or set RUNNER_PREFIX)`);
-    }
+    const hint = await otherPrefixHint();
+    if (hint) lines.push(hint);
   }
   return { lines, key };
+}
+
+/** With no agents under our prefix, the prefixes that have some (a mistyped --prefix). */
+async function otherPrefixLine(redis: Redis, keys: RedisKeys): Promise<string | undefined> {
+  const others = await otherPrefixesWithAgents(redis, keys);
+  if (others.length === 0) return undefined;
+  return `(none under prefix "${keys.prefix}", but agents run here: ${describeOtherPrefixes(others)}; pass --prefix ${others[0]!.prefix} or set RUNNER_PREFIX)`;
 }
 
 function overviewLines(terminal: Terminal, sweeps: SweepSummary[], agents: AgentSummary[]): string[] {

@@ -19,6 +19,13 @@ export interface WatchOptions {
   everyMs: number;
   /** Off a terminal, a line with the time above each frame (not for JSON lines). */
   stamp: boolean;
+  /**
+   * Where notes about Redis go ("no answer since ..."): into the frame, or, for output a
+   * program parses (JSON lines), to this other stream.
+   */
+  notes?: WatchOutput;
+  /** An error that retrying cannot fix (a denied permission): thrown, ending the watch. */
+  isPermanent?: (error: unknown) => boolean;
   /** Stops the watch (tests; Ctrl-C otherwise ends the process). */
   signal?: AbortSignal;
   /** Said when a read has taken this long (Redis gone): the watch goes on waiting for it. */
@@ -31,23 +38,34 @@ function clock(date = new Date()): string {
   return date.toTimeString().slice(0, 8);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
+/** Resolves after `ms`, or at once when `signal` aborts; `cancel` clears the timer. */
+function delay(ms: number, signal?: AbortSignal): { done: Promise<void>; cancel: () => void } {
+  let cancel = () => undefined as void;
+  const done = new Promise<void>((resolve) => {
+    const finish = () => {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
+      signal?.removeEventListener('abort', finish);
       resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
+    };
+    const timer = setTimeout(finish, ms);
+    signal?.addEventListener('abort', finish, { once: true });
+    cancel = finish;
   });
+  return { done, cancel };
 }
 
 export async function watchFrames(read: () => Promise<Frame>, out: WatchOutput, options: WatchOptions): Promise<void> {
   const slowReadMs = options.slowReadMs ?? 5000;
   let lastKey: string | undefined;
+  let lastNote: string | undefined;
   let lastFrame: Frame = { lines: [], key: '' };
   const show = (frame: Frame, note?: string) => {
+    if (note !== undefined && options.notes && !out.isTTY) {
+      // The frame is unchanged: only the note is news, said once.
+      if (note !== lastNote) options.notes.write(`${note}\n`);
+      lastNote = note;
+      return;
+    }
     const lines = note ? [...frame.lines, '', note] : frame.lines;
     if (out.isTTY) {
       out.write(`${CLEAR_SCREEN}${clock()}  every ${options.everyMs / 1000}s, Ctrl-C to stop\n\n${lines.join('\n')}\n`);
@@ -58,24 +76,32 @@ export async function watchFrames(read: () => Promise<Frame>, out: WatchOutput, 
     lastKey = key;
     out.write(`${options.stamp ? `--- ${clock()} ---\n` : ''}${lines.join('\n')}\n`);
   };
+  const aborted = new Promise<undefined>((resolve) => options.signal?.addEventListener('abort', () => resolve(undefined), { once: true }));
   while (!options.signal?.aborted) {
     const startedAt = clock();
     const reading = read().then(
       (frame) => ({ frame }),
-      (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) => {
+        if (options.isPermanent?.(error)) throw error;
+        return { error: error instanceof Error ? error.message : String(error) };
+      },
     );
-    let result = await Promise.race([reading, sleep(slowReadMs, options.signal).then(() => undefined)]);
+    const slow = delay(slowReadMs, options.signal);
+    let result = await Promise.race([reading, slow.done.then(() => undefined)]);
+    slow.cancel();
     if (result === undefined) {
       if (options.signal?.aborted) return;
       show(lastFrame, `(no answer from Redis since ${startedAt}; still trying)`);
-      result = await reading;
+      result = await Promise.race([reading, aborted]);
+      if (result === undefined) return;
     }
     if ('frame' in result) {
       lastFrame = result.frame;
+      lastNote = undefined;
       show(lastFrame);
     } else {
       show(lastFrame, `(cannot read: ${result.error}; trying again)`);
     }
-    await sleep(options.everyMs, options.signal);
+    await delay(options.everyMs, options.signal).done;
   }
 }
