@@ -75,7 +75,7 @@ describe('coord dashboard: where it listens and who gets in', () => {
 
     const good = await fetch(api, { headers: { Authorization: `Bearer ${TOKEN}` } });
     expect(good.status).toBe(200);
-    expect(await good.json()).toEqual({ sweeps: [], sweepsTotal: 0, agents: [] });
+    expect(await good.json()).toEqual({ sweeps: [], newest: 0, sweepsTotal: 0, agents: [] });
 
     // A browser: ?token= once, then the cookie; the token leaves the address.
     const login = await fetch(`${dashboard.url}?token=${TOKEN}`, { redirect: 'manual' });
@@ -158,9 +158,9 @@ describe('coord dashboard: the JSON API', () => {
     const sweep = await submit(prefix, `template:\n  run: "true"\npool: nobody\n---\nx: [${Array.from({ length: 250 }, (_, i) => i + 1).join(', ')}]\n`);
     const dashboard = await startDashboard(cli(prefix));
 
-    const { sweepsTotal, ...overview } = (await (await fetch(`${dashboard.url}api/overview`)).json()) as { sweeps: unknown[]; sweepsTotal: number; agents: unknown[] };
+    const { sweepsTotal, newest, ...overview } = (await (await fetch(`${dashboard.url}api/overview`)).json()) as { sweeps: unknown[]; newest: number; sweepsTotal: number; agents: unknown[] };
     expect(overview).toEqual(await statusJson(prefix));
-    expect(sweepsTotal).toBe(1);
+    expect([newest, sweepsTotal]).toEqual([1, 1]);
 
     const page = async (query: string) =>
       (await (await fetch(`${dashboard.url}api/sweeps/${sweep}/tasks?${query}`)).json()) as { sweeps: unknown[]; tasks: Array<TaskJson & Record<string, unknown>>; page: { total: number } };
@@ -214,9 +214,9 @@ describe('coord dashboard: the JSON API', () => {
     // Newer sweeps wait behind it for the one slot.
     for (let i = 0; i < 3; i++) newer.push(await submit(prefix, `template:\n  run: "true"\ngpus: 0\n---\ny: [${i}]\n`));
     const dashboard = await startDashboard(cli(prefix));
-    const overview = (await (await fetch(`${dashboard.url}api/overview?sweeps=2`)).json()) as { sweeps: Array<{ id: string }>; sweepsTotal: number };
+    const overview = (await (await fetch(`${dashboard.url}api/overview?sweeps=2`)).json()) as { sweeps: Array<{ id: string }>; newest: number; sweepsTotal: number };
     expect(overview.sweeps.map((s) => s.id)).toEqual([newer[2], newer[1], running]);
-    expect(overview.sweepsTotal).toBe(4);
+    expect([overview.newest, overview.sweepsTotal]).toEqual([2, 4]);
     await coord(['cancel', running, ...cli(prefix)]);
     await dashboard.stop();
   });

@@ -13,6 +13,8 @@ import { agentRowJson, sweepJson, type AgentJson, type SweepJson } from './json-
 export interface Overview {
   /** The newest sweeps, and any older one that has a task running. */
   sweeps: SweepJson[];
+  /** How many of `sweeps` are the newest (the rest are older ones still running). */
+  newest: number;
   /** How many sweeps there are in all (the page says when it shows fewer). */
   sweepsTotal: number;
   agents: AgentJson[];
@@ -40,7 +42,7 @@ export async function readOverview(redis: Redis, keys: RedisKeys, sweeps = SWEEP
   const listed = new Set(newest.map((sweep) => sweep.id));
   const running = [...new Set(agents.flatMap((agent) => agent.running.map((run) => run.sweep)))].filter((id) => id && !listed.has(id));
   const older = (await Promise.all(running.map((id) => readSweep(redis, keys, id)))).filter((sweep) => sweep !== undefined);
-  return { sweeps: [...newest, ...older].map(sweepJson), sweepsTotal, agents: agents.map(agentRowJson) };
+  return { sweeps: [...newest, ...older].map(sweepJson), newest: newest.length, sweepsTotal, agents: agents.map(agentRowJson) };
 }
 
 export class OverviewFeed {
@@ -75,7 +77,9 @@ export class OverviewFeed {
     clearInterval(this.timer);
     this.timer = undefined;
     this.last = undefined;
-    this.problem = undefined;
+    // A read still waiting for Redis keeps its problem: the next page to open is told at once
+    // (no new read starts, and no new slow-read timer, while that one hangs).
+    if (!this.reading) this.problem = undefined;
   }
 
   private async tick(): Promise<void> {

@@ -37,13 +37,14 @@ function route() {
 }
 
 function clock(iso) {
-  return iso ? new Date(iso).toLocaleTimeString() : 'never';
+  return new Date(iso).toLocaleTimeString();
 }
 
 /** The badge in the header: live, reconnecting, or showing data Redis has not confirmed since a time. */
 function showLive(state, problem) {
   const live = document.getElementById('live');
-  live.textContent = state === 'live' ? 'live' : state === 'stale' ? `Redis unreachable: data from ${clock(problem.since)}` : 'reconnecting…';
+  const stale = problem?.since ? `Redis unreachable: data from ${clock(problem.since)}` : 'Redis unreachable: no data yet';
+  live.textContent = state === 'live' ? 'live' : state === 'stale' ? stale : 'reconnecting…';
   live.title = state === 'stale' ? problem.error : '';
   live.classList.toggle('on', state === 'live');
   live.classList.toggle('stale', state === 'stale');

@@ -55,11 +55,13 @@ export function sweepsView(root) {
   fill(root, h('div', { class: 'page-head' }, h('h1', {}, 'Sweeps'), summary), list);
   const cards = new Map();
   return {
-    onOverview({ sweeps, sweepsTotal, agents }) {
+    onOverview({ sweeps, newest, sweepsTotal, agents }) {
       const live = agents.filter((a) => a.state !== 'lost');
       const busy = live.reduce((sum, a) => sum + a.running.length, 0);
       // Older sweeps are not listed (those still running are): say so, and how to reach one.
-      const shown = sweepsTotal > sweeps.length ? `${sweeps.length.toLocaleString('en')} newest of ${plural(sweepsTotal, 'sweep')} (older ones: coord status --sweeps N, then #/sweeps/ID)` : plural(sweeps.length, 'sweep');
+      const older = sweeps.length - newest;
+      const running = older > 0 ? ` and ${older.toLocaleString('en')} older still running` : '';
+      const shown = sweepsTotal > sweeps.length ? `${newest.toLocaleString('en')} newest${running} of ${plural(sweepsTotal, 'sweep')} (others: coord status --sweeps N, then #/sweeps/ID)` : plural(sweeps.length, 'sweep');
       fill(summary, `${shown}; ${plural(live.length, 'agent')} up, running ${plural(busy, 'task')}`, agents.length > live.length ? `; ${agents.length - live.length} lost` : '');
       if (sweeps.length === 0) fill(list, h('p', { class: 'empty' }, 'No sweeps yet: coord submit params.yaml'));
       else reconcile(list, cards, sweeps, { key: (s) => s.id, json: (s) => JSON.stringify(s), build: sweepCard });
