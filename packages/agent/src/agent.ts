@@ -269,7 +269,7 @@ export class Agent {
           cpuSlotsUsed: this.allocator.cpuSlotsUsed,
           busyGpus: this.allocator.unusableGpus.length,
         }),
-        () => (this.redis.status === 'ready' ? undefined : `cannot reach Redis (connection ${this.redis.status}); runs go on, no new work is taken`),
+        () => (this.redis.status === 'ready' ? undefined : `cannot reach Redis (connection ${this.redis.status}); no new work is taken, and runs stop after 60% of --lock-ms without a lock renewal`),
       );
     }
     this.locks.start();

@@ -30,8 +30,8 @@ export class Heartbeat {
       // The pid tells a restarted agent whether the one it replaces on this host is gone.
       .hset(this.keys.agent(record.name), { ...fields, pid: String(process.pid) })
       .expire(this.keys.agent(record.name), this.ttlSeconds)
-      // Should this agent die, status still shows which machine it was and what it ran.
-      .hset(this.keys.agentSeen(record.name), { name: fields.name!, host: fields.host!, gpuSlots: fields.gpuSlots!, cpuSlots: fields.cpuSlots!, pools: fields.pools!, running: fields.running! })
+      // Should this agent die, status still shows which machine it was (not what it ran: those runs died with it).
+      .hset(this.keys.agentSeen(record.name), { name: fields.name!, host: fields.host!, gpuSlots: fields.gpuSlots!, cpuSlots: fields.cpuSlots!, pools: fields.pools! })
       .expire(this.keys.agentSeen(record.name), 24 * 3600)
       .zadd(this.keys.agents, record.lastSeen, record.name)
       // Agents gone for a day leave the list (status only reads).

@@ -5,6 +5,7 @@
  */
 import type { RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
+import { listAgents } from './read-status.js';
 
 export interface ForgetResult {
   forgotten: string[];
@@ -13,13 +14,9 @@ export interface ForgetResult {
   unknown: string[];
 }
 
-/** Names of the agents whose heartbeat stopped (their record expired) but are still listed. */
+/** The agents `coord status` shows as lost. */
 export async function lostAgentNames(redis: Redis, keys: RedisKeys): Promise<string[]> {
-  const names = await redis.zrange(keys.agents, 0, -1);
-  const pipeline = redis.pipeline();
-  for (const name of names) pipeline.exists(keys.agent(name));
-  const exists = (await pipeline.exec()) ?? [];
-  return names.filter((_, i) => exists[i]?.[1] === 0);
+  return (await listAgents(redis, keys)).filter((agent) => agent.lost).map((agent) => agent.name);
 }
 
 export async function forgetAgents(redis: Redis, keys: RedisKeys, names: string[]): Promise<ForgetResult> {

@@ -44,7 +44,7 @@ export async function retryTasks(
   const { states } = selection;
   if (!(await sweepExists(redis, keys, sweepId))) throw new ExitError(`no sweep "${sweepId}" under prefix "${keys.prefix}"; coord status lists the sweeps`);
   if (!sign && (await redis.hget(keys.sweep(sweepId), 'signed')) === '1') {
-    throw new UsageError(`sweep ${sweepId} was submitted with a job secret, and agents that have one refuse unsigned jobs: give the retry the same secret (RUNNER_SECRET or --secret-file)`);
+    throw new UsageError(`sweep ${sweepId} was submitted with a job secret, and agents that have one refuse unsigned jobs: retry with the same secret (RUNNER_SECRET or --secret-file, for coord retry and for coord dashboard alike)`);
   }
   let tasks = await sweepTasksIn(redis, keys, sweepId, states, ['spec']);
   const wanted = selection.names ?? [];

@@ -148,11 +148,6 @@ export async function connectForCommand(settings: ConnectionSettings, timeoutMs 
 }
 
 /**
- * A connection for a daemon: never gives up, reports each failed attempt through `onRetry`
- * (with the delay before the next one, and a closed connection explained by `explainer`),
- * and is usable by BullMQ workers.
- */
-/**
  * Milliseconds before reconnection attempt `times`: doubling from half a second, up to
  * `maxMs`. A daemon holding job locks passes a fraction of its lock time, so that a Redis
  * back from a restart is found before the locks run out.
@@ -161,6 +156,11 @@ export function reconnectDelay(times: number, maxMs = 15_000): number {
   return Math.min(250 * 2 ** Math.min(times, 7), maxMs);
 }
 
+/**
+ * A connection for a daemon: never gives up, reports each failed attempt through `onRetry`
+ * (with the delay before the next one, and a closed connection explained by `explainer`),
+ * and is usable by BullMQ workers.
+ */
 export async function connectForDaemon(
   settings: ConnectionSettings,
   onRetry: (attempt: number, delayMs: number, error: string) => void,

@@ -50,15 +50,15 @@ export function signatureProblem(data: unknown, secrets: string[], now = Date.no
   return undefined;
 }
 
-/**
- * Secrets from `RUNNER_SECRET` and/or `--secret-file` (one per line; the first signs). The
- * file must be readable by its owner only.
- */
 /** The "change-me" values of .env.example: anyone who has read it knows them. */
 export function isPlaceholder(value: string): boolean {
   return /^change-?me\b/i.test(value);
 }
 
+/**
+ * Secrets from `RUNNER_SECRET` and/or `--secret-file` (one per line; the first signs). The
+ * file must be readable by its owner only.
+ */
 export function loadSecrets(options: { env?: string; file?: string }): string[] {
   const secrets: string[] = [];
   if (options.file !== undefined) {
