@@ -1,4 +1,5 @@
 /** `coord run` end to end: real processes, files on disk, reruns, failures and Ctrl-C. */
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -206,6 +207,18 @@ x: [1, 2, 3, 4]
     expect(result.stdout).not.toContain('hello 2');
     const log = readdirSync(join(dir, 'output/X_1')).find((f) => f.startsWith('log.run'))!;
     expect(readFileSync(join(dir, 'output/X_1', log), 'utf8')).toBe('hello 1\n');
+  });
+
+  it('debug mode gives the command its input, so a debugger prompt (pdb, breakpoint()) can be answered', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template: {run: "read -r answer && echo \\"got $answer at {x}\\""}\nresource: [0]\n---\nx: [1]\n');
+    const child = spawn(process.execPath, [COORD, 'run', '-d'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdin.end('continue\n');
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(stdout).toContain('got continue at 1\n');
+    expect(code).toBe(0);
   });
 
   it('explains a missing resource list and bad flags in one line, without a stack trace', async () => {

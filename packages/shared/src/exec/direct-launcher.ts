@@ -40,7 +40,9 @@ export class DirectLauncher implements ProcessLauncher {
       cwd: spec.cwd,
       env: { ...process.env, ...spec.env },
       detached: true,
-      stdio: ['ignore', spec.echo ? 'pipe' : log.fd, spec.echo ? 'pipe' : log.fd, 'pipe'],
+      // Echoed (debug) runs are interactive: the command reads our input, so a breakpoint() or
+      // pdb prompt works, as under the runner's `cmd | tee log`. Otherwise it reads nothing.
+      stdio: [spec.echo ? 'inherit' : 'ignore', spec.echo ? 'pipe' : log.fd, spec.echo ? 'pipe' : log.fd, 'pipe'],
     });
     if (spec.echo) {
       const echo = spec.echo;

@@ -8,7 +8,7 @@ export interface LaunchSpec {
   env: Record<string, string | undefined>;
   /** stdout and stderr are appended here. */
   logPath: string;
-  /** Also receives the output (debug mode shows it on the console). */
+  /** Also receives the output (debug mode shows it on the console); the command then reads our stdin (a debugger's prompt). */
   echo?: (chunk: Buffer) => void;
   /**
    * Kill the process group when the launcher has not been heard from for this long: its
