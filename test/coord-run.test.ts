@@ -209,6 +209,24 @@ x: [1, 2, 3, 4]
     expect(readFileSync(join(dir, 'output/X_1', log), 'utf8')).toBe('hello 1\n');
   });
 
+  it('--dry-run marks the commands a rerun would skip (they succeeded before), in text and JSON; -f marks none', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo train {x}\n  test: echo test {x}\nresource: [0]\n---\nx: [1, 2]\n');
+    expect((await coord(['run', '-c', 'train'], { cwd: dir })).code).toBe(0);
+    const text = await coord(['run', '--dry-run'], { cwd: dir });
+    expect(text.stdout.split('\n').filter((line) => line.startsWith('  '))).toEqual([
+      '  train: echo train 1  (done: skipped)',
+      '  test: echo test 1',
+      '  train: echo train 2  (done: skipped)',
+      '  test: echo test 2',
+    ]);
+    expect(text.stdout).toContain('2 of 4 commands succeeded before and would be skipped (-f runs them again)');
+    const json = JSON.parse((await coord(['run', '--dry-run', '--json'], { cwd: dir })).stdout) as { tasks: Array<{ done?: string[] }> };
+    expect(json.tasks.map((task) => task.done)).toEqual([['train'], ['train']]);
+    const forced = await coord(['run', '--dry-run', '-f'], { cwd: dir });
+    expect(forced.stdout).not.toContain('done: skipped');
+  });
+
   it('debug mode gives the command its input, so a debugger prompt (pdb, breakpoint()) can be answered', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template: {run: "read -r answer && echo \\"got $answer at {x}\\""}\nresource: [0]\n---\nx: [1]\n');

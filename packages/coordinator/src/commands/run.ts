@@ -10,8 +10,11 @@ import {
   formatDuration,
   prepareWritableDirectory,
   readSweepFile,
+  succeededCommands,
+  TaskFiles,
   UsageError,
   type ProcessLauncher,
+  type TaskSpec,
 } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { failedTaskLines } from '../local/failed-tasks.js';
@@ -63,9 +66,11 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
     throw new UsageError(`GPU slots must look like 0 or 0,1 (got ${resources.map((r) => JSON.stringify(r)).join(' ')})`);
   }
   const noSlots = resources.length === 0 ? `${file} has no "resource" list, so there is no GPU slot to run on: add "resource: [0, 1]" to the first document or pass -r 0 1` : undefined;
+  // What a rerun would skip: commands whose stat.json says they succeeded (none when forced).
+  const done = args.force || args.debug ? undefined : (task: TaskSpec) => succeededCommands(new TaskFiles(task, process.cwd()).readStat());
   if (args.dryRun && args.json) {
     // The runner's listing, as it gave it: problems that only stop a real run are warnings here.
-    const listing = dryRunJson(expansion, resources);
+    const listing = dryRunJson(expansion, resources, done);
     if (noSlots) listing.warnings.push(noSlots);
     process.stdout.write(`${JSON.stringify(listing, null, 2)}\n`);
     return;
@@ -75,7 +80,7 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
   if (noSlots) throw new UsageError(noSlots);
   if (!launcher) {
     printWarnings(terminal, expansion.warnings);
-    printDryRun(terminal, expansion, resources);
+    printDryRun(terminal, expansion, resources, done);
     return;
   }
   prepareWritableDirectory(args.output, '-o');

@@ -1,22 +1,32 @@
 /** `--dry-run`: the expansion, for people or (with `--json`) for scripts. */
-import type { Expansion } from '@sweep-runner/shared';
+import type { Expansion, TaskSpec } from '@sweep-runner/shared';
 import type { Terminal } from './terminal.js';
 
 /** The shape `coord run|submit --dry-run --json` prints: one entry per runner task. */
 export interface DryRunJson {
   resources: string[];
-  tasks: Array<{ name: string; output: string; commands: Record<string, string> }>;
+  /** `done`: commands a run would skip (they succeeded before), when there are any. */
+  tasks: Array<{ name: string; output: string; commands: Record<string, string>; done?: string[] }>;
   warnings: string[];
 }
 
-export function dryRunJson(expansion: Expansion, resources: string[]): DryRunJson {
+/** The commands of a task that a run would skip: they succeeded before (coord run reads its stat.json). */
+export type DoneCommands = (task: TaskSpec) => Set<string>;
+
+export function dryRunJson(expansion: Expansion, resources: string[], done?: DoneCommands): DryRunJson {
+  const byOutput = new Map(expansion.tasks.map((task) => [task.output, task]));
   return {
     resources,
-    tasks: expansion.entries.map((entry) => ({
-      name: entry.name,
-      output: entry.output,
-      commands: Object.fromEntries(entry.commands.map((c) => [c.name, c.script])),
-    })),
+    tasks: expansion.entries.map((entry) => {
+      const task = byOutput.get(entry.output);
+      const skipped = task && done ? entry.commands.map((c) => c.name).filter((name) => done(task).has(name)) : [];
+      return {
+        name: entry.name,
+        output: entry.output,
+        commands: Object.fromEntries(entry.commands.map((c) => [c.name, c.script])),
+        ...(skipped.length > 0 && { done: skipped }),
+      };
+    }),
     warnings: [...expansion.warnings],
   };
 }
@@ -27,14 +37,23 @@ export function describeSlots(resources: string[]): string {
   return `${resources.length} slot${resources.length === 1 ? '' : 's'}: ${each.join(', ')}`;
 }
 
-export function printDryRun(terminal: Terminal, expansion: Expansion, resources: string[]): void {
+export function printDryRun(terminal: Terminal, expansion: Expansion, resources: string[], done?: DoneCommands): void {
+  let doneCount = 0;
+  let commandCount = 0;
   for (const [i, task] of expansion.tasks.entries()) {
     terminal.line(`${terminal.color('bold', `${i + 1}/${expansion.tasks.length}`)} ${task.output}`);
-    for (const command of task.commands) terminal.line(`  ${terminal.color('cyan', command.name)}: ${command.script}`);
+    const succeeded = done?.(task) ?? new Set<string>();
+    for (const command of task.commands) {
+      commandCount++;
+      const skip = succeeded.has(command.name);
+      if (skip) doneCount++;
+      terminal.line(`  ${terminal.color('cyan', command.name)}: ${command.script}${skip ? terminal.color('gray', '  (done: skipped)') : ''}`);
+    }
   }
   const slots = resources.length > 0 ? `, ${describeSlots(resources)}` : '';
   const seed = expansion.seed === undefined ? '' : `, sampled with --seed ${expansion.seed}`;
-  terminal.line(`${expansion.tasks.length} tasks${slots}${seed} (dry run: nothing was run)`);
+  const skips = doneCount > 0 ? `; ${doneCount} of ${commandCount} commands succeeded before and would be skipped (-f runs them again)` : '';
+  terminal.line(`${expansion.tasks.length} tasks${slots}${seed}${skips} (dry run: nothing was run)`);
 }
 
 export function printWarnings(terminal: Terminal, warnings: string[]): void {
