@@ -302,7 +302,9 @@ const flagCases: FlagCase[] = [
   { name: 'cancel --wait abc', args: () => onStatusRedis('cancel', 'nosuchtask', '--wait', 'abc'), code: 2, mentions: ['--wait'] },
   { name: 'coord nosuchcommand', args: () => ['nosuchcommand'], code: 2, mentions: ['nosuchcommand'], maxLines: 3 },
   { name: 'coord (no command)', args: () => [], code: 2, mentions: ['name a command'] },
-  { name: 'coord rnu (a misspelt command)', args: () => ['rnu'], code: 2, mentions: ['unknown command "rnu"', 'did you mean "run"', 'init', 'dashboard'] },
+  { name: 'coord rnu (a misspelt command)', args: () => ['rnu'], code: 2, mentions: ['unknown command "rnu"', 'did you mean "run"', 'init', 'dashboard', 'forget'] },
+  // Every command is one of coord's, the newest too: the option is what is unknown.
+  { name: 'forget --lots (a misspelt option of a new command)', args: () => ['forget', '--lots'], code: 2, mentions: ['unknown option "--lots"', 'did you mean "--lost"'] },
   { name: 'submit -r 0 1 (a coord run option)', args: () => ['submit', 'params.yaml', '-r', '0', '1'], code: 2, mentions: ['agent --gpus', 'coord run'] },
   { name: 'results --format xml', args: () => ['results', 'output', '--format', 'xml'], code: 2, mentions: ['--format "xml" is not one of', 'markdown'] },
   { name: 'run FILE extra', args: () => ['run', 'params.yaml', 'extra'], code: 2, mentions: ['unexpected argument "extra"'] },

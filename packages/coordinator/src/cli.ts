@@ -18,7 +18,7 @@ import { submitCommand } from './commands/submit.js';
 import { COORD_USAGE } from './output/coord-usage.js';
 import { skipHelpCaching } from './output/help-cache.js';
 import { reportError } from './output/report-error.js';
-import { explainUsage, tidyCompletion, UsageError } from '@sweep-runner/shared';
+import { commandNames, explainUsage, tidyCompletion, UsageError } from '@sweep-runner/shared';
 import { packageFile } from './package-root.js';
 
 // `coord run --dry-run | head`: once the reader has gone, the rest of the output is dropped
@@ -55,12 +55,15 @@ const cli = yargs(hideBin(process.argv))
   .fail((message, error) => {
     // yargs' own errors (a flag without its value) are usage errors too.
     if (error && error.name !== 'YError') throw error;
-    throw new UsageError(explainUsage(error?.message ?? message, cli, COORD_USAGE));
+    throw new UsageError(explainUsage(error?.message ?? message, cli, usage));
   });
 // Completion words as people type them (-y, --no-param-dir), from the options of the command being completed.
 cli.completion('completion', 'Print a bash/zsh completion script: coord completion >> ~/.bashrc', tidyCompletion(cli));
 
 skipHelpCaching(cli);
+// The commands as yargs has them, read before parsing (inside a command it lists that one's
+// subcommands): a list of our own fell behind when a command was added.
+const usage = { ...COORD_USAGE, commands: commandNames(cli) };
 
 try {
   await cli.parseAsync();

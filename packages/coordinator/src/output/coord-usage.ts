@@ -1,11 +1,10 @@
-/** What coord's usage errors need to know of coord: its commands, and options that belong to another one. */
+/** What coord's usage errors need to know of coord beyond its yargs set-up: options that belong to another command. */
 import type { ProgramUsage } from '@sweep-runner/shared';
 
 const slotsFromAgents = (flag: string) => `GPU slots come from the agents in distributed mode (agent --gpus 0,1); ${flag} is for coord run`;
 
 export const COORD_USAGE: ProgramUsage = {
   program: 'coord',
-  commands: ['init', 'run', 'submit', 'status', 'logs', 'cancel', 'retry', 'results', 'dashboard', 'completion'],
   elsewhere: {
     submit: { r: slotsFromAgents('-r'), resource: slotsFromAgents('--resource') },
     run: { gpus: "coord run takes its GPU slots with -r (-r 0 1, or -r 0,1 2,3 for two GPUs per task); --gpus is the agent's flag" },

@@ -10,6 +10,11 @@ export interface ProgramUsage {
   elsewhere?: Record<string, Record<string, string>>;
 }
 
+/** The commands a yargs instance was given (read through internals its types do not declare). */
+export function commandNames(yargs: object): string[] {
+  return (yargs as { getInternalMethods(): { getCommandInstance(): { getCommands(): string[] } } }).getInternalMethods().getCommandInstance().getCommands();
+}
+
 /** Whether the user typed `word` as an option (`-r`, `--lr`, `--lr=1`) rather than as an extra value. */
 function typedAsOption(word: string): boolean {
   return process.argv.some((arg) => arg === `-${word}` || arg === `--${word}` || arg.startsWith(`--${word}=`) || (word.length === 1 && /^-[a-zA-Z]+$/.test(arg) && arg.includes(word)));
