@@ -6,7 +6,7 @@ import { sweepExists } from '../distributed/find-task.js';
 import { formatResults, RESULT_FORMATS, type ResultFormat } from '../results/format-results.js';
 import { localResults } from '../results/local-results.js';
 import { sweepResults } from '../results/redis-results.js';
-import { buildResultsTable, type TaskResult } from '../results/results-table.js';
+import { buildResultsTable, withoutMetrics, type TaskResult } from '../results/results-table.js';
 import { checkResultNames } from '../results/check-names.js';
 import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 
@@ -64,7 +64,7 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
   }
   process.stdout.write(`${formatResults(table, format, process.stdout.isTTY ? process.stdout.columns || 200 : Infinity)}\n`);
   // Their rows are blank where the metrics go, and do not say which tasks they are.
-  const silent = results.filter((result) => Object.keys(result.metrics).length === 0).map((result) => result.task);
+  const silent = withoutMetrics(results).map((result) => result.task);
   if (silent.length > 0 && format !== 'json') {
     const named = `${silent.slice(0, 5).join(', ')}${silent.length > 5 ? `, and ${silent.length - 5} more` : ''}`;
     process.stderr.write(`${silent.length} of ${results.length} tasks reported no metric (${named}): failed or not finished? coord status or their logs say why\n`);

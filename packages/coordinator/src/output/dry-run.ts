@@ -19,7 +19,9 @@ export function dryRunJson(expansion: Expansion, resources: string[], done?: Don
     resources,
     tasks: expansion.entries.map((entry) => {
       const task = byOutput.get(entry.output);
-      const skipped = task && done ? entry.commands.map((c) => c.name).filter((name) => done(task).has(name)) : [];
+      // One read of the task's stat.json, not one per command.
+      const succeeded = task && done ? done(task) : new Set<string>();
+      const skipped = entry.commands.map((c) => c.name).filter((name) => succeeded.has(name));
       return {
         name: entry.name,
         output: entry.output,

@@ -41,6 +41,11 @@ export function varyingParams(results: TaskResult[]): string[] {
   return names.filter((name) => new Set(results.map((r) => key(r.params[name]))).size > 1);
 }
 
+/** Tasks that reported no metric (failed, or not finished): their rows are blank where the metrics go. */
+export function withoutMetrics(results: TaskResult[]): TaskResult[] {
+  return results.filter((result) => Object.keys(result.metrics).length === 0);
+}
+
 export function aggregate(values: number[]): Aggregate {
   const n = values.length;
   const mean = n === 0 ? NaN : values.reduce((sum, v) => sum + v, 0) / n;
