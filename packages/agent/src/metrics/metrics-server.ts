@@ -1,6 +1,6 @@
 /**
  * `--metrics-port`: a /metrics endpoint for Prometheus, and /healthz: 200, or 503 with the
- * reason while the agent cannot reach Redis (it takes no work then; its runs go on).
+ * reason `problem` gives (the agent cannot reach Redis).
  */
 import { createServer, type Server } from 'node:http';
 import { formatMetrics, PROMETHEUS_CONTENT_TYPE, type Metric } from '@sweep-runner/shared';

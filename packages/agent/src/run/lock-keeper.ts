@@ -37,14 +37,19 @@ export class LockKeeper {
     this.held.set(jobId, { worker, jobId, token, lastRenewed: Date.now(), onLost });
   }
 
+  /** Whether the job's lock was renewed within this share of the lock time, by our own clock alone (no Redis). */
+  private renewedWithin(jobId: string, share: number): boolean {
+    const held = this.held.get(jobId);
+    return held !== undefined && Date.now() - held.lastRenewed < this.lockMs * share;
+  }
+
   /**
-   * Whether the job's lock was renewed recently enough that it is surely still ours, judged
-   * by our own clock alone (no Redis): a process frozen past its lock learns it here before
-   * starting anything, even if the renewal timer has not run since it woke up.
+   * Whether the job's lock was renewed recently enough that it is surely still ours: a
+   * process frozen past its lock learns it here before starting anything, even if the
+   * renewal timer has not run since it woke up.
    */
   isFresh(jobId: string): boolean {
-    const held = this.held.get(jobId);
-    return held !== undefined && Date.now() - held.lastRenewed < this.lockMs * 0.5;
+    return this.renewedWithin(jobId, 0.5);
   }
 
   /**
@@ -52,8 +57,7 @@ export class LockKeeper {
    * last renewal): until then no other agent can have taken the job over.
    */
   cannotHaveExpired(jobId: string): boolean {
-    const held = this.held.get(jobId);
-    return held !== undefined && Date.now() - held.lastRenewed < this.lockMs * 0.9;
+    return this.renewedWithin(jobId, 0.9);
   }
 
   release(jobId: string): void {
