@@ -54,7 +54,7 @@ export class RedisKeys {
   agent(name: string): string {
     return `${this.prefix}:agent:${name}`;
   }
-  /** HASH: what the agent last said of itself (host, slots, pools, runs), kept a day after its record expires, for status to show of a lost agent. */
+  /** HASH: where the agent was (host, slots, pools), kept a day after its record expires, for status to show of a lost agent. */
   agentSeen(name: string): string {
     return `${this.prefix}:agent:${name}:seen`;
   }
