@@ -246,4 +246,26 @@ describe('coord dashboard in Chromium', () => {
     for (const page of [before, third]) await page.close();
     expect((await dashboard.stop()).code).toBe(0);
   });
+
+  it('starts while Redis is down (a machine booting) and goes live once Redis answers', { timeout: 60_000 }, async () => {
+    const args = ['--redis', outageRedis().url, '--prefix', 'outage-start'];
+    await outageRedis().stop();
+    const dashboard = await startDashboard(args);
+    expect(dashboard.stderr()).toMatch(/^coord dashboard: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\).*; starting anyway and trying again every 2s\n$/);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(dashboard.url);
+    await page.locator('#live').filter({ hasText: /^Redis unreachable: no data yet$/ }).waitFor(WAIT);
+    await screenshot(page, 'redis-down-at-start');
+
+    await outageRedis().restart();
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\npool: nobody\n---\nx: [1]\n');
+    const submitted = await coord(['submit', 'params.yaml', '--json', ...args], { cwd: dir });
+    const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
+    await page.locator(`.sweep[data-sweep="${sweep}"]`).waitFor(WAIT);
+    await page.locator('#live').filter({ hasText: /^live$/ }).waitFor(WAIT);
+    expect(dashboard.stderr()).toMatch(/\ncoord dashboard: Redis answers now\n$/);
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
 });

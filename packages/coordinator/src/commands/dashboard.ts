@@ -3,7 +3,7 @@ import { UsageError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { checkBind } from '../dashboard/bind-check.js';
 import { numberFlag } from '../options/number-flags.js';
-import { connect, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
+import { connectOrKeepTrying, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 
 interface DashboardArgs extends RedisArgs {
   port: string;
@@ -44,7 +44,7 @@ async function handler(args: ArgumentsCamelCase<DashboardArgs>): Promise<void> {
   checkBind(args.host, token);
   const publicUrl = args.publicUrl === undefined ? undefined : parsePublicUrl(args.publicUrl);
   const sign = jobSigner(args);
-  const { redis, keys } = await connect(args);
+  const { redis, keys } = await connectOrKeepTrying(args, (line) => process.stderr.write(`coord dashboard: ${line}\n`));
   try {
     // Loaded when used: express, bull-board and BullMQ cost time at start-up.
     const { startDashboard } = await import('../dashboard/server.js');

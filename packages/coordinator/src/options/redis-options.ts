@@ -1,5 +1,5 @@
 /** `--redis`, `--prefix` and TLS flags, shared by every command that talks to Redis. */
-import { connectForCommand, connectionSettings, DEFAULT_PREFIX, defineTaskScripts, loadSecrets, RedisKeys, signJob, UsageError, type TaskJobData } from '@sweep-runner/shared';
+import { connectForCommand, connectForDaemon, connectionSettings, DEFAULT_PREFIX, defineTaskScripts, isRedisUnreachable, loadSecrets, RedisKeys, signJob, UsageError, type TaskJobData } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import type { Argv } from 'yargs';
 
@@ -35,14 +35,51 @@ export interface Connected {
   settings: ReturnType<typeof connectionSettings>;
 }
 
-export async function connect(args: RedisArgs): Promise<Connected> {
+function settingsOf(args: RedisArgs): ReturnType<typeof connectionSettings> {
   if (!/^[\w.-]+$/.test(args.prefix)) throw new UsageError(`--prefix must be letters, digits, "_", "-" or "." (got "${args.prefix}")`);
-  const settings = connectionSettings(args.redis, {
+  return connectionSettings(args.redis, {
     ...(args.tlsCa !== undefined && { ca: args.tlsCa }),
     ...(args.tlsCert !== undefined && { cert: args.tlsCert }),
     ...(args.tlsKey !== undefined && { key: args.tlsKey }),
   });
+}
+
+export async function connect(args: RedisArgs): Promise<Connected> {
+  const settings = settingsOf(args);
   const redis = await connectForCommand(settings);
   defineTaskScripts(redis);
   return { redis, keys: new RedisKeys(args.prefix), settings };
+}
+
+/** How often a service started before Redis tries again. */
+const SERVICE_RETRY_MS = 2000;
+
+/**
+ * For a service (the dashboard): connected as `connect` does; or, when nothing answers as
+ * Redis yet (a machine booting, Redis restarting), a connection that keeps trying, so that a
+ * service manager need not order the two. A refusal at start (password, ACL, TLS) still ends
+ * it; one met later is told and tried again.
+ * `say` is told why it waits, again whenever the reason changes, and when Redis answers.
+ */
+export async function connectOrKeepTrying(args: RedisArgs, say: (line: string) => void): Promise<Connected> {
+  try {
+    return await connect(args);
+  } catch (error) {
+    if (!isRedisUnreachable(error)) throw error;
+    say(`${error.message}; starting anyway and trying again every ${SERVICE_RETRY_MS / 1000}s`);
+    const settings = settingsOf(args);
+    let lastReason = '';
+    const redis = await connectForDaemon(
+      settings,
+      (_attempt, _delayMs, reason) => {
+        if (reason !== lastReason && lastReason !== '') say(`still no Redis: ${reason}`);
+        lastReason = reason;
+      },
+      undefined,
+      SERVICE_RETRY_MS,
+    );
+    redis.once('ready', () => say('Redis answers now'));
+    defineTaskScripts(redis);
+    return { redis, keys: new RedisKeys(args.prefix), settings };
+  }
 }

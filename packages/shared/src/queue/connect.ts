@@ -27,6 +27,24 @@ export interface ConnectionSettings {
 /** Exit code for "a service we need is unreachable". */
 export const EXIT_UNREACHABLE = 3;
 
+/**
+ * Nothing answered as Redis (refused, timed out, another protocol): starting Redis or
+ * waiting for it would help, unlike a refusal (login, permissions, TLS). A service such as
+ * the dashboard can start anyway and keep trying.
+ */
+export class RedisUnreachableError extends ExitError {
+  /** Beside `code`, which stays E_EXIT so every entry point prints it as any ExitError. */
+  readonly redisUnreachable = true;
+  constructor(message: string) {
+    super(message, EXIT_UNREACHABLE);
+    this.name = 'RedisUnreachableError';
+  }
+}
+
+export function isRedisUnreachable(error: unknown): error is RedisUnreachableError {
+  return error instanceof Error && (error as { redisUnreachable?: unknown }).redisUnreachable === true;
+}
+
 export function connectionSettings(url: string | undefined, tls: TlsFiles = {}): ConnectionSettings {
   const chosen = url ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
   const target = parseRedisUrl(chosen);
@@ -79,7 +97,7 @@ function unreachable(settings: ConnectionSettings, failure: Failure): ExitError 
   const where = describeRedis(settings.target);
   if (failure.usage) return new UsageError(`cannot use Redis at ${where}: ${failure.text}`);
   if (failure.refused) return new ExitError(`cannot use Redis at ${where}: ${failure.text}`, EXIT_UNREACHABLE);
-  return new ExitError(`cannot reach Redis at ${where} (${failure.text}): start one (redis-server, or docker compose up -d redis) or point REDIS_URL / --redis at yours`, EXIT_UNREACHABLE);
+  return new RedisUnreachableError(`cannot reach Redis at ${where} (${failure.text}): start one (redis-server, or docker compose up -d redis) or point REDIS_URL / --redis at yours`);
 }
 
 const UNTRUSTED_CERTIFICATE = ['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED'];
