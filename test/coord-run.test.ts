@@ -121,6 +121,22 @@ x: [1, 2, 3]
     expect(grouped.code).toBe(0);
   });
 
+  it('writes param.json as the runner\'s json.dump did: a float 1.0 stays a float, an int past 2^53 stays exact', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr} {big}\nresource: [0]\n---\nlr: [1.0, 1.0e-5, 2, 0.25]\nbig: [12345678901234567890]\n');
+    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    // Python reads the types back and writes the very same text.
+    const check = 'import json, sys\nfor path in sys.argv[1:]:\n    text = open(path).read()\n    params = json.loads(text)\n    assert json.dumps(params, indent=2, sort_keys=True) + "\\n" == text, text\n    print(repr(params["lr"]), repr(params["big"]))\n';
+    const names = ['Lr_1-Big_1.23457e+19', 'Lr_1e-05-Big_1.23457e+19', 'Lr_2-Big_1.23457e+19', 'Lr_0.25-Big_1.23457e+19'];
+    const python = spawn('python3', ['-c', check, ...names.map((name) => join(dir, 'output', name, 'param.json'))]);
+    let out = '';
+    python.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    python.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const code = await new Promise((resolve) => python.on('close', resolve));
+    expect(out).toBe('1.0 12345678901234567890\n1e-05 12345678901234567890\n2 12345678901234567890\n0.25 12345678901234567890\n');
+    expect(code).toBe(0);
+  });
+
   it('warns once, not once per param, about params that the selected commands do not use (-c test)', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr} {seed} {x}\n  test: echo {x}\nresource: [0]\n---\nlr: [0.1]\nseed: [1, 2]\nx: [1]\n');

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { load } from 'js-yaml';
 import { logFileName, taskFileName, type TaskSpec } from '../sweep/task.js';
-import { writeJsonAtomic } from './atomic-write.js';
+import { writeFileAtomic, writeJsonAtomic } from './atomic-write.js';
 import { makeDirectory } from './make-directory.js';
 
 export type CommandState = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'timeout' | 'cancelled';
@@ -131,6 +131,11 @@ export class TaskFiles {
       _time: this.task.datetime,
       _commands: { ...previousCommands, ...commandLines },
     };
-    writeJsonAtomic(path, Object.fromEntries(Object.entries(params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+    const texts = this.task.paramTexts ?? {};
+    // JSON.stringify(sorted, null, 2), but with the runner's text where JavaScript's would differ (1.0).
+    const lines = Object.entries(params)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, value]) => `  ${JSON.stringify(key)}: ${texts[key] ?? JSON.stringify(value, null, 2).replaceAll('\n', '\n  ')}`);
+    writeFileAtomic(path, `{\n${lines.join(',\n')}\n}\n`);
   }
 }

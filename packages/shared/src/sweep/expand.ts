@@ -11,6 +11,7 @@ import type { ChoiceDocument, SweepFile, TaskSettings } from '../config/sweep-fi
 import { combinationAt, gridSize, sampleIndices, type Combination } from './grid.js';
 import { taskName, type PathExists } from './naming.js';
 import { pyStr } from './python-format.js';
+import { pythonJsonIfDiffers } from './python-json.js';
 import { pyEquals, pyHashKey, toJsonValue, type PyValue } from './py-value.js';
 import { mixSeed } from './seeded-random.js';
 import { joinOutput, type RenderedCommand, type TaskSpec } from './task.js';
@@ -360,8 +361,14 @@ function mergeEntries(
     }
     // _name, _output, _datetime and _time are in the task itself; param.json adds them back.
     const params: Record<string, unknown> = {};
-    for (const [k, v] of entry.params) if (!META_KEYS.includes(k)) params[k] = toJsonValue(v);
-    for (const [k, v] of entry.aliasChoices) params[k] = toJsonValue(v);
+    let paramTexts: Record<string, string> | undefined;
+    const keep = (key: string, value: PyValue) => {
+      params[key] = toJsonValue(value);
+      const text = pythonJsonIfDiffers(value);
+      if (text !== undefined) (paramTexts ??= {})[key] = text;
+    };
+    for (const [k, v] of entry.params) if (!META_KEYS.includes(k)) keep(k, v);
+    for (const [k, v] of entry.aliasChoices) keep(k, v);
     const task: TaskSpec = {
       name: entry.name,
       outputRoot: options.output,
@@ -369,6 +376,7 @@ function mergeEntries(
       paramDir: !options.noParamDir,
       datetime: options.datetime,
       params,
+      ...(paramTexts && { paramTexts }),
       commands: [...entry.commands],
       settings: settingsFor(sweep, entry.document),
     };

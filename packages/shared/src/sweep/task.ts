@@ -22,6 +22,11 @@ export interface TaskSpec {
   datetime: string;
   /** The resolved params (after aliases and defaults), as JSON, for `param.json`. */
   params: Record<string, unknown>;
+  /**
+   * `param.json` texts of the params JSON would write otherwise than the runner did (a float
+   * `1.0`, `1e-05`, an int past 2^53), as Python's json.dump wrote them; absent when none.
+   */
+  paramTexts?: Record<string, string>;
   commands: RenderedCommand[];
   settings: TaskSettings;
 }

@@ -1,0 +1,24 @@
+/**
+ * Param values as the runner's `json.dump(params, indent=2, sort_keys=True)` wrote them into
+ * `param.json`, where JavaScript's JSON writes them differently: a float `1.0` (JavaScript
+ * writes `1`, which Python then reads back as an int), `1e-05` (`0.00001`), and ints past
+ * 2^53 (which a JavaScript number cannot hold). Params are scalars: the sweep file refuses
+ * lists and mappings as choices and defaults.
+ */
+import { floatRepr } from './python-format.js';
+import type { PyValue } from './py-value.js';
+
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_EXACT = BigInt(Number.MIN_SAFE_INTEGER);
+
+/** Python's json text of a param value, when it differs from JavaScript's; else undefined. */
+export function pythonJsonIfDiffers(value: PyValue): string | undefined {
+  if (typeof value === 'number') {
+    // inf and nan stay the strings toJsonValue makes of them: Python's bare Infinity is not JSON.
+    if (!Number.isFinite(value)) return undefined;
+    const text = floatRepr(value);
+    return text === String(value) ? undefined : text;
+  }
+  if (typeof value === 'bigint' && (value > MAX_EXACT || value < MIN_EXACT)) return value.toString();
+  return undefined;
+}
