@@ -173,10 +173,12 @@ resource: [0, 1]
 x: [1, 2, 3, 4]
 `,
     );
-    const run = startCli(COORD, ['run', 'params.yaml'], { cwd: dir });
+    // Its own process group, signalled as a whole: a terminal sends Ctrl-C and its hangup to
+    // every process of the foreground group, coord's helper included.
+    const run = startCli(COORD, ['run', 'params.yaml'], { cwd: dir, detached: true });
     await waitFor(async () => (await processesMatching(marker)).length === 2, 10_000, 'two commands to start');
     const sentAt = Date.now();
-    run.child.kill(signal);
+    process.kill(-run.child.pid!, signal);
     const result = await run.done;
     expect(Date.now() - sentAt).toBeLessThan(10_000);
     expect(result.code).toBe(code);

@@ -295,16 +295,18 @@ z: [1, 2, 3, 4]
     expect(existsSync(join(dir, 'b', 'output', 'X_1', 'stat.json'))).toBe(true);
   });
 
-  it('drains on SIGTERM: the running task finishes, nothing new starts, the agent leaves status', async () => {
+  // SIGHUP: the terminal the agent runs in closed (an ssh connection dropped). Sent, as a
+  // terminal does, to the agent's whole process group, its helper included.
+  it.each(['SIGTERM', 'SIGHUP'] as const)('drains on %s: the running task finishes, nothing new starts, the agent leaves status', async (signal) => {
     const dir = tempDir();
-    const prefix = 'drain';
+    const prefix = `drain-${signal}`;
     const starts = join(dir, 'starts');
     writeFileSync(join(dir, 'params.yaml'), `template:\n  run: echo "{x} $(date +%s%3N)" >> ${starts}; sleep 2\n---\nx: [1, 2, 3]\n`);
-    const agent = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix], { workdir: join(dir, 'w') });
+    const agent = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix], { workdir: join(dir, 'w'), detached: true });
     const { sweep } = await submit(dir, prefix);
     await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.running === 1, 15_000, 'a task to run');
     const signalledAt = Date.now();
-    agent.child.kill('SIGTERM');
+    process.kill(-agent.child.pid!, signal);
     const exit = await agent.done;
     expect(exit.code).toBe(0);
     // Every task that started, started before the signal, and finished; the others still wait.

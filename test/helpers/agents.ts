@@ -10,7 +10,7 @@ export interface TestAgent extends RunningCli {
   logs(): Array<Record<string, unknown>>;
 }
 
-export function useAgents(): (redisUrl: string, args: string[], options?: { name?: string; workdir: string; env?: Record<string, string> }) => Promise<TestAgent> {
+export function useAgents(): (redisUrl: string, args: string[], options?: { name?: string; workdir: string; env?: Record<string, string>; detached?: boolean }) => Promise<TestAgent> {
   const started: TestAgent[] = [];
   afterAll(async () => {
     for (const agent of started) {
@@ -25,6 +25,8 @@ export function useAgents(): (redisUrl: string, args: string[], options?: { name
     mkdirSync(workdir, { recursive: true });
     const cli = startCli(AGENT, ['--redis', redisUrl, '--name', name, '--workdir', workdir, '--log-format', 'json', ...args], {
       env: { ...options?.env },
+      // A process group of its own, for tests that signal it as a terminal does (the whole group).
+      ...(options?.detached && { detached: true }),
     });
     const agent: TestAgent = {
       ...cli,

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { connectionSettings, DEFAULT_PREFIX, describeFailure, EXIT_UNREACHABLE, isLoopback, isUsageError, loadSecrets, onRedisClientWarning, explainUsage, prepareWritableDirectory, tidyCompletion, signatureProblem, UsageError } from '@sweep-runner/shared';
+import { connectionSettings, DEFAULT_PREFIX, describeFailure, dropOutputOnceClosed, EXIT_UNREACHABLE, isLoopback, isUsageError, loadSecrets, onRedisClientWarning, explainUsage, prepareWritableDirectory, tidyCompletion, signatureProblem, UsageError } from '@sweep-runner/shared';
 import { customAlphabet } from 'nanoid';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -72,6 +72,7 @@ async function parseArguments(): Promise<Awaited<ReturnType<typeof cli.parseAsyn
 const argv = await parseArguments();
 
 async function main(): Promise<void> {
+  dropOutputOnceClosed();
   const format: LogFormat = argv['log-format'] ?? (process.stderr.isTTY ? 'pretty' : 'json');
   const log = createLogger(format);
   // ioredis' own warnings (a password Redis does not need) become one line of our log.
@@ -157,8 +158,9 @@ async function main(): Promise<void> {
       void agent.stopNow().then(() => exitAfterLogs(log, 0));
     }
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  // SIGHUP: the terminal closed (an ssh connection dropped). Left to its default, it would end
+  // the agent at once, its running commands with it.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, onSignal);
   await agent.start();
 }
 

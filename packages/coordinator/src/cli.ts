@@ -18,17 +18,10 @@ import { submitCommand } from './commands/submit.js';
 import { COORD_USAGE } from './output/coord-usage.js';
 import { skipHelpCaching } from './output/help-cache.js';
 import { reportError } from './output/report-error.js';
-import { commandNames, explainUsage, tidyCompletion, UsageError } from '@sweep-runner/shared';
+import { commandNames, dropOutputOnceClosed, explainUsage, tidyCompletion, UsageError } from '@sweep-runner/shared';
 import { packageFile } from './package-root.js';
 
-// `coord run --dry-run | head`: once the reader has gone, the rest of the output is dropped
-// (the work goes on) instead of an unhandled EPIPE and its stack trace. A terminal that has
-// closed (EIO, after SIGHUP) is the same: the run still records how its tasks ended.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE' && error.code !== 'EIO') throw error;
-  });
-}
+dropOutputOnceClosed();
 
 const { version } = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string };
 

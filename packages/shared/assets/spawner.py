@@ -74,7 +74,7 @@ def spawn(message):
     ]
     try:
         pid = os.posix_spawn("/bin/bash", ["bash", "-c", script], env, file_actions=actions, setsid=True,
-                             setsigdef=(signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGPIPE, signal.SIGCHLD))
+                             setsigdef=(signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGPIPE, signal.SIGCHLD))
     except OSError as error:
         send({"ev": "error", "id": ident, "message": str(error)})
         return
@@ -133,8 +133,11 @@ def main():
         send({"ev": "unsupported", "message": "python 3.8 or later with os.posix_spawn is needed"})
         return
     send({"ev": "ready"})
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides; a Ctrl-C must not kill us first
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # The parent decides: a Ctrl-C, a closed terminal (SIGHUP) or Ctrl-\ sent to the whole group
+    # must not kill us first, leaving the commands (in sessions of their own) running. Should
+    # the parent die of it, our input ends and we stop every command.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_IGN)
     read_end, write_end = os.pipe()
     os.set_blocking(write_end, False)
     signal.set_wakeup_fd(write_end)

@@ -16,7 +16,7 @@ import { signalGroup, sweepGroup, terminateGroup } from './process-group.js';
 export const ORPHAN_KILL_GRACE_SECONDS = 5;
 
 // $1: the command line; $2: seconds of heartbeat silence that kill the task (empty: never).
-const WRAPPER = `( trap '' TERM INT HUP
+const WRAPPER = `( trap '' TERM INT HUP QUIT
   if [ -n "$2" ]; then t="-t $2"; else t=; fi
   while read -r $t -u 3 m; do
     if [ "$m" = done ]; then kill -TERM -$$ 2>/dev/null; exit 0; fi
