@@ -270,6 +270,26 @@ z: [1, 2, 3, 4]
     }
   });
 
+  it('a task cancelled while its agent is dead ends cancelled once its job stalls: no other agent runs it again', async () => {
+    const prefix = 'cancel-dead';
+    const { dir, marker, agent: first, sweep } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '2000']);
+    first.child.kill('SIGKILL');
+    await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'the dead agent\'s command to die');
+    // The record still says running: the cancel can only be marked, for an agent that is gone.
+    const cancel = await coord(['cancel', sweep, '--reason', 'wrong lr', '--wait', '1', '--redis', redis().url, '--prefix', prefix]);
+    expect(cancel.code).toBe(0);
+    expect(cancel.stdout).toMatch(/1 still stopping \(an agent that is gone: they end cancelled when their job locks expire\)/);
+    const second = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '2000'], { workdir: join(dir, 'w2') });
+    await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.cancelled === 1, 30_000, 'the task to end cancelled');
+    const task = (await status(prefix, sweep)).tasks![0]!;
+    expect(task).toMatchObject({ state: 'cancelled', attempt: 1 });
+    // Long enough for the second agent to have taken the job BullMQ put back.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(await processesMatching(marker)).toEqual([]);
+    expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'cancelled', attempt: 1, reason: 'wrong lr' });
+    second.child.kill('SIGKILL');
+  });
+
   it('moves a task to another agent when its agent is SIGKILLed, with no survivor and no overlap', async () => {
     const dir = tempDir();
     const prefix = 'crash';

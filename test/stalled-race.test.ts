@@ -32,7 +32,7 @@ async function taken(prefix: string, taskId: string, token: string, agent: strin
 }
 
 const requeue = (prefix: string, taskKey: string, lockKey: string, taskId: string, jobId: string) =>
-  taskScripts.requeueStalled(client(), taskKey, lockKey, { prefix, taskId, jobId, reason: 'stalled' });
+  taskScripts.requeueStalled(client(), taskKey, lockKey, { prefix, taskId, jobId, reason: 'stalled', now: new Date().toISOString() });
 
 describe('a stalled job', () => {
   it('goes back to waiting when its run lost the lock, before anyone took it again', async () => {

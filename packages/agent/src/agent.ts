@@ -567,9 +567,10 @@ export class Agent {
   private async onStalled(jobId: string, lockKey: string): Promise<void> {
     const taskId = taskIdOfJob(jobId);
     const changed = await taskScripts
-      .requeueStalled(this.redis, this.keys.task(taskId), lockKey, { prefix: this.keys.prefix, taskId, jobId, reason: 'its agent stopped renewing the job lock; queued again' })
+      .requeueStalled(this.redis, this.keys.task(taskId), lockKey, { prefix: this.keys.prefix, taskId, jobId, reason: 'its agent stopped renewing the job lock; queued again', now: new Date().toISOString() })
       .catch(() => 0);
-    if (changed) this.log.warn({ job: jobId }, 'a job stalled (its agent died or lost Redis) and is queued again');
+    if (changed === 1) this.log.warn({ job: jobId }, 'a job stalled (its agent died or lost Redis) and is queued again');
+    if (changed === 2) this.log.warn({ job: jobId }, 'a job stalled (its agent died or lost Redis); its task was cancelled meanwhile and ends cancelled');
   }
 
   private async onFailedElsewhere(jobId: string, message: string): Promise<void> {

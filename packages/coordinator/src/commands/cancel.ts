@@ -59,7 +59,7 @@ async function handler(args: ArgumentsCamelCase<CancelArgs>): Promise<void> {
       terminal.line(`task ${tasks[0]!.name} is already ${tasks[0]!.state}; nothing to cancel`);
       return;
     }
-    terminal.line(`cancelled ${summary.cancelled} task(s) of ${isSweep ? `sweep ${args.target}` : tasks[0]!.name}${summary.stillRunning ? `; ${summary.stillRunning} still stopping (their agents may be unreachable)` : ''}`);
+    terminal.line(`cancelled ${summary.cancelled} task(s) of ${isSweep ? `sweep ${args.target}` : tasks[0]!.name}${summary.stillRunning ? `; ${summary.stillRunning} still stopping (an agent that is gone: they end cancelled when their job locks expire)` : ''}`);
   } finally {
     redis.disconnect();
   }

@@ -18,6 +18,20 @@ end
 local function event(p, id, sweep, name, state, extra)
   redis.call('XADD', p .. ':sweep:' .. sweep .. ':events', 'MAXLEN', '~', 10000, '*', 'task', id, 'name', name, 'state', state, 'detail', extra or '')
 end
+-- A run that ends without a result (its job stalled, its agent handed it back) makes the task
+-- wait again; but a cancel marked during the run (an agent that is gone never saw it) ends
+-- the task instead, so that no other agent runs it once more. Returns the new state.
+local function endRunUnfinished(key, p, id, sweep, index, from, now)
+  local cancel, name = unpack(redis.call('HMGET', key, 'cancel', 'name'))
+  local to = cancel and 'cancelled' or 'waiting'
+  move(p, id, sweep, index, from, to)
+  redis.call('HSET', key, 'state', to)
+  if cancel then
+    redis.call('HSET', key, 'reason', cancel, 'endedAt', now)
+    event(p, id, sweep, name, 'cancelled', cancel)
+  end
+  return to
+end
 -- Jobs near the head of a queue's active list whose lock holds the token, one job id left
 -- out; with firstOnly, no more than the first.
 local function jobsHoldingToken(activeKey, jobPrefix, token, except, firstOnly)
@@ -172,7 +186,8 @@ const FINISH = `${HELPERS}
 local key, p, id, token, newState, now = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 if redis.call('GET', KEYS[2]) ~= token then
   local state, ended = unpack(redis.call('HMGET', key, 'state', 'ended'))
-  if state == newState and ended == token .. ' ' .. now then return 2 end
+  local handedBackCancelled = newState == 'waiting' and state == 'cancelled'
+  if (state == newState or handedBackCancelled) and ended == token .. ' ' .. now then return 2 end
   return -1
 end
 local state, current, sweep, index, name = unpack(redis.call('HMGET', key, 'state', 'token', 'sweep', 'index', 'name'))
@@ -183,9 +198,12 @@ if state ~= 'running' or current ~= token then return 0 end
 redis.call('HDEL', key, 'token')
 redis.call('HSET', key, 'ended', token .. ' ' .. now)
 for i = 6, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+if newState == 'waiting' then
+  endRunUnfinished(key, p, id, sweep, index, state, now)
+  return 1
+end
 move(p, id, sweep, index, state, newState)
-redis.call('HSET', key, 'state', newState)
-if newState ~= 'waiting' then redis.call('HSET', key, 'endedAt', now) end
+redis.call('HSET', key, 'state', newState, 'endedAt', now)
 if terminal(newState) then event(p, id, sweep, name, newState, redis.call('HGET', key, 'reason') or '') end
 return 1
 `;
@@ -205,14 +223,13 @@ return 1
  * is that live run and stays as it is.
  */
 const REQUEUE_STALLED = `${HELPERS}
-local key, p, id, jobId, reason = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local key, p, id, jobId, reason, now = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local state, job, sweep, index, token = unpack(redis.call('HMGET', key, 'state', 'job', 'sweep', 'index', 'token'))
 if state ~= 'running' or job ~= jobId then return 0 end
 if token and redis.call('GET', KEYS[2]) == token then return 0 end
-move(p, id, sweep, index, state, 'waiting')
-redis.call('HSET', key, 'state', 'waiting', 'reason', reason)
+redis.call('HSET', key, 'reason', reason)
 redis.call('HDEL', key, 'token')
-return 1
+return endRunUnfinished(key, p, id, sweep, index, state, now) == 'cancelled' and 2 or 1
 `;
 
 /** A job that can never run (stalled too often, refused): the task fails unless a run holds it. */
@@ -368,9 +385,9 @@ export const taskScripts = {
   recordCommand(redis: Caller, taskKey: string, token: string, command: string, json: string) {
     return call(redis, 'sweepRecordCommand', [taskKey, token, `cmd:${command}`, json]) as Promise<number>;
   },
-  /** `lockKey`: the job's BullMQ lock. */
-  requeueStalled(redis: Redis, taskKey: string, lockKey: string, a: { prefix: string; taskId: string; jobId: string; reason: string }) {
-    return call(redis, 'sweepRequeueStalled', [taskKey, lockKey, a.prefix, a.taskId, a.jobId, a.reason]) as Promise<number>;
+  /** `lockKey`: the job's BullMQ lock. 1: waiting again; 2: cancelled (a cancel was marked during the run); 0: left alone. */
+  requeueStalled(redis: Redis, taskKey: string, lockKey: string, a: { prefix: string; taskId: string; jobId: string; reason: string; now: string }) {
+    return call(redis, 'sweepRequeueStalled', [taskKey, lockKey, a.prefix, a.taskId, a.jobId, a.reason, a.now]) as Promise<number>;
   },
   failJob(redis: Redis, taskKey: string, a: { prefix: string; taskId: string; jobId: string; reason: string; now: string }) {
     return call(redis, 'sweepFailJob', [taskKey, a.prefix, a.taskId, a.jobId, a.reason, a.now]) as Promise<number>;
