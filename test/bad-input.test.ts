@@ -296,6 +296,14 @@ const flagCases: FlagCase[] = [
     noKeysUnder: 'flags-db99',
   },
   { name: "--prefix 'a b'", args: () => ['submit', 'params.yaml', '--redis', flagRedisUrl(), '--prefix', 'a b'], code: 2, mentions: ['--prefix', 'a b'], noKeysUnder: 'a b' },
+  {
+    name: 'submit of a sweep with no tasks (an empty list)',
+    args: () => ['submit', 'empty.yaml', '--redis', flagRedisUrl(), '--prefix', 'flags-empty'],
+    code: 2,
+    mentions: ['"lr" has no values', 'empty.yaml expands to no tasks (see the warning above)', 'nothing was submitted'],
+    maxLines: 2,
+    noKeysUnder: 'flags-empty',
+  },
   { name: 'status --state nosuch', args: () => onStatusRedis('status', '--state', 'nosuch'), code: 2, mentions: ['--state', 'failed'] },
   { name: 'status --sweeps abc', args: () => onStatusRedis('status', '--sweeps', 'abc'), code: 2, mentions: ['--sweeps'] },
   { name: 'status SWEEP --offset abc', args: () => onStatusRedis('status', statusSweep, '--offset', 'abc'), code: 2, mentions: ['--offset'] },
@@ -345,6 +353,7 @@ beforeAll(async () => {
   flagsDir = tempDir('bad-input-flags-');
   writeFileSync(join(flagsDir, 'params.yaml'), PARAMS);
   writeFileSync(join(flagsDir, 'titled.yaml'), TITLED);
+  writeFileSync(join(flagsDir, 'empty.yaml'), 'template:\n  train: echo {lr}\n---\nlr: []\n');
   // A real sweep for the status and cancel flag cases to look at.
   const submitted = await coord(['submit', 'params.yaml', '--json', '--redis', flagRedis().url, '--prefix', 'flags-status'], { cwd: flagsDir });
   expect(submitted.stderr).toBe('');

@@ -1,6 +1,6 @@
 /** `coord submit`: expand a sweep and queue its tasks for agents, all or nothing. */
 import { readFileSync } from 'node:fs';
-import { assertRunnable, evictionProblem, expandSweep, ExitError, readSweepFile, UNSUCCESSFUL_STATES } from '@sweep-runner/shared';
+import { assertRunnable, evictionProblem, expandSweep, ExitError, readSweepFile, UNSUCCESSFUL_STATES, UsageError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { listAgents } from '../distributed/read-status.js';
 import { describeSweeps, sweepsHolding } from '../distributed/sweeps-holding.js';
@@ -48,6 +48,8 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     return;
   }
   if (!args.json) printWarnings(terminal, expansion.warnings);
+  // Without tasks there is no sweep to create, and none to follow.
+  if (expansion.tasks.length === 0) throw new UsageError(`${file} expands to no tasks${expansion.warnings.length > 0 && !args.json ? ' (see the warning above)' : ''}: give every param at least one value; nothing was submitted`);
   const sign = jobSigner(args);
   const { redis, keys } = await connect(args);
   try {
