@@ -272,14 +272,15 @@ z: [1, 2, 3, 4]
 
   it('a task cancelled while its agent is dead ends cancelled once its job stalls: no other agent runs it again', async () => {
     const prefix = 'cancel-dead';
-    const { dir, marker, agent: first, sweep } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '2000']);
+    // A lock long enough for the cancel to come while it holds.
+    const { dir, marker, agent: first, sweep } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '4000']);
     first.child.kill('SIGKILL');
     await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'the dead agent\'s command to die');
     // The record still says running: the cancel can only be marked, for an agent that is gone.
     const cancel = await coord(['cancel', sweep, '--reason', 'wrong lr', '--wait', '1', '--redis', redis().url, '--prefix', prefix]);
     expect(cancel.code).toBe(0);
     expect(cancel.stdout).toMatch(/1 still stopping \(an agent that is gone: they end cancelled when their job locks expire\)/);
-    const second = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '2000'], { workdir: join(dir, 'w2') });
+    const second = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '4000'], { workdir: join(dir, 'w2') });
     await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.cancelled === 1, 30_000, 'the task to end cancelled');
     const task = (await status(prefix, sweep)).tasks![0]!;
     expect(task).toMatchObject({ state: 'cancelled', attempt: 1 });
@@ -287,6 +288,25 @@ z: [1, 2, 3, 4]
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect(await processesMatching(marker)).toEqual([]);
     expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'cancelled', attempt: 1, reason: 'wrong lr' });
+    second.child.kill('SIGKILL');
+  });
+
+  it('a task whose agent is gone, with no agent of its queue left to notice, is cancelled at once and never runs again', async () => {
+    const prefix = 'cancel-gone';
+    const { dir, marker, agent: first, sweep } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '2000']);
+    first.child.kill('SIGKILL');
+    await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'the dead agent\'s command to die');
+    // Its lock expires; no stalled check runs, since no agent serves the queue: the record says running.
+    await waitFor(async () => (await redis().client().keys(`${prefix}:*:lock`)).length === 0, 10_000, 'the job lock to expire');
+    expect((await status(prefix, sweep)).tasks![0]!.state).toBe('running');
+    const cancel = await coord(['cancel', sweep, '--reason', 'wrong lr', '--redis', redis().url, '--prefix', prefix]);
+    expect(cancel.stdout).toMatch(/^cancelled 1 task\(s\) of sweep \w+\n$/);
+    expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'cancelled', attempt: 1, reason: 'wrong lr' });
+    // An agent of that queue comes: it runs nothing.
+    const second = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '2000'], { workdir: join(dir, 'w2') });
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(await processesMatching(marker)).toEqual([]);
+    expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'cancelled', attempt: 1 });
     second.child.kill('SIGKILL');
   });
 

@@ -244,11 +244,17 @@ event(p, id, sweep, name, 'failed', reason)
 return 1
 `;
 
-/** Cancel: a waiting task ends now; a running one is marked and its agent kills it. */
+/**
+ * Cancel: a waiting task ends now; a running one is marked and its agent kills it. A running
+ * task whose job lock is gone has no agent left to do so (killed or cut off, and no agent of
+ * its queue left to notice): it ends now too, and its job is refused should it come back.
+ */
 const CANCEL = `${HELPERS}
 local key, p, id, reason, now = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local state, sweep, index, name = unpack(redis.call('HMGET', key, 'state', 'sweep', 'index', 'name'))
-if state == 'waiting' then
+local state, sweep, index, name, queue, job = unpack(redis.call('HMGET', key, 'state', 'sweep', 'index', 'name', 'queue', 'job'))
+local runGone = state == 'running' and queue and job and redis.call('EXISTS', p .. ':' .. queue .. ':' .. job .. ':lock') == 0
+if runGone then redis.call('HDEL', key, 'token') end
+if state == 'waiting' or runGone then
   move(p, id, sweep, index, state, 'cancelled')
   redis.call('HSET', key, 'state', 'cancelled', 'reason', reason, 'endedAt', now)
   event(p, id, sweep, name, 'cancelled', reason)
