@@ -12,6 +12,10 @@ it.each([
   [['--gpu', '0'], 'agent: unknown option "--gpu" (did you mean "--gpus"?) (see agent --help)'],
   [['--gpus', '0', '--cpu-slot', '2'], 'agent: unknown option "--cpu-slot" (did you mean "--cpu-slots"?) (see agent --help)'],
   [['--gpus', '0', 'extra'], 'agent: unexpected argument "extra" (see agent --help)'],
+  [['--gpus', '0', '--gpus', '1'], 'agent: --gpus was given 2 times, with different values; give it once'],
+  // coord refuses such a prefix: an agent under it would serve queues no coord can fill.
+  [['--gpus', '0', '--prefix', 'a b'], 'agent: --prefix must be letters, digits, "_", "-" or "." (got "a b")'],
+  [['--gpus', '0', '--pool='], 'agent: --pool needs a pool name, e.g. --pool default'],
 ])('agent %j says what is wrong in one line and exits 2, with no stack trace', async (args, message) => {
   const result = await runCli(AGENT, [...args, '--redis', CLOSED_REDIS_URL]);
   expect([result.code, result.stderr]).toEqual([2, `${message}\n`]);

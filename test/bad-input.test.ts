@@ -296,6 +296,11 @@ const flagCases: FlagCase[] = [
     noKeysUnder: 'flags-db99',
   },
   { name: "--prefix 'a b'", args: () => ['submit', 'params.yaml', '--redis', flagRedisUrl(), '--prefix', 'a b'], code: 2, mentions: ['--prefix', 'a b'], noKeysUnder: 'a b' },
+  // yargs makes a list of an option given twice; each command then failed on it with an internal error.
+  { name: '-t given twice', args: () => ['run', 'titled.yaml', '--dry-run', '-t', 'machine1', '-t', 'machine2'], code: 2, mentions: ['-t was given 2 times, with different values; give it once'] },
+  { name: '--max-tasks given twice', args: () => ['submit', 'params.yaml', '--dry-run', '--max-tasks', '5', '--max-tasks', '6'], code: 2, mentions: ['--max-tasks was given 2 times'] },
+  { name: '--redis given twice', args: () => onStatusRedis('status', '--redis', CLOSED_REDIS_URL), code: 2, mentions: ['--redis was given 2 times'] },
+  { name: 'results --format given twice', args: () => ['results', '.', '--format', 'csv', '--format', 'json'], code: 2, mentions: ['--format was given 2 times'] },
   {
     name: 'submit of a sweep with no tasks (an empty list)',
     args: () => ['submit', 'empty.yaml', '--redis', flagRedisUrl(), '--prefix', 'flags-empty'],

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { connectionSettings, DEFAULT_PREFIX, describeFailure, dropOutputOnceClosed, EXIT_UNREACHABLE, isLoopback, isUsageError, loadSecrets, onRedisClientWarning, explainUsage, prepareWritableDirectory, tidyCompletion, signatureProblem, UsageError } from '@sweep-runner/shared';
+import { checkPrefix, connectionSettings, DEFAULT_PREFIX, describeFailure, dropOutputOnceClosed, refuseRepeatedOptions, EXIT_UNREACHABLE, isLoopback, isUsageError, loadSecrets, onRedisClientWarning, explainUsage, prepareWritableDirectory, tidyCompletion, signatureProblem, UsageError } from '@sweep-runner/shared';
 import { customAlphabet } from 'nanoid';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -55,6 +55,7 @@ const cli = yargs(hideBin(process.argv))
     if (error && error.name !== 'YError') throw error;
     throw new UsageError(explainUsage(error?.message ?? message, cli, { program: 'agent' }));
   });
+cli.middleware((argv) => refuseRepeatedOptions(argv, cli));
 // Completion words as people type them (-y, --no-param-dir), from the options of the command being completed.
 cli.completion('completion', 'Print a bash/zsh completion script: agent completion >> ~/.bashrc', tidyCompletion(cli));
 
@@ -94,8 +95,10 @@ async function main(): Promise<void> {
   check('log-lines', (v) => Number.isInteger(v) && v >= 1, 'a whole number of lines, 1 or more');
   check('heartbeat-ms', (v) => v >= 100, 'at least 100 (milliseconds)');
   check('pause-after-failures', (v) => Number.isInteger(v) && v >= 0, 'a whole number of tasks, 0 or more');
-  const pools = argv.pool.flatMap((p) => p.split(',')).filter(Boolean);
+  const pools = [...new Set(argv.pool.flatMap((p) => p.split(',')).filter(Boolean))];
+  if (pools.length === 0) throw new UsageError('--pool needs a pool name, e.g. --pool default');
   for (const pool of pools) if (!/^[\w.-]+$/.test(pool)) throw new UsageError(`--pool "${pool}": use letters, digits, "_", "-" or "."`);
+  checkPrefix(argv.prefix);
   const name = argv.name ?? `${hostname()}-${customAlphabet('0123456789abcdefghijklmnopqrstuvwxyz', 4)()}`;
   if (!/^[\w.@-]+$/.test(name)) throw new UsageError(`--name "${name}": use letters, digits, "_", "-", "." or "@"`);
   const connection = connectionSettings(argv.redis, {

@@ -18,7 +18,7 @@ import { submitCommand } from './commands/submit.js';
 import { COORD_USAGE } from './output/coord-usage.js';
 import { skipHelpCaching } from './output/help-cache.js';
 import { reportError } from './output/report-error.js';
-import { commandNames, dropOutputOnceClosed, explainUsage, tidyCompletion, UsageError } from '@sweep-runner/shared';
+import { commandNames, dropOutputOnceClosed, explainUsage, refuseRepeatedOptions, tidyCompletion, UsageError } from '@sweep-runner/shared';
 import { packageFile } from './package-root.js';
 
 dropOutputOnceClosed();
@@ -50,6 +50,7 @@ const cli = yargs(hideBin(process.argv))
     if (error && error.name !== 'YError') throw error;
     throw new UsageError(explainUsage(error?.message ?? message, cli, usage));
   });
+cli.middleware((argv) => refuseRepeatedOptions(argv, cli));
 // Completion words as people type them (-y, --no-param-dir), from the options of the command being completed.
 cli.completion('completion', 'Print a bash/zsh completion script: coord completion >> ~/.bashrc', tidyCompletion(cli));
 

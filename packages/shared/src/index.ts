@@ -15,6 +15,7 @@ export * from './config/suggest.js';
 export * from './cli/explain-usage.js';
 export * from './cli/completion-words.js';
 export * from './cli/closed-output.js';
+export * from './cli/repeated-options.js';
 export * from './config/sweep-file.js';
 export * from './sweep/expand.js';
 export * from './sweep/naming.js';

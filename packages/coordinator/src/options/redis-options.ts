@@ -1,5 +1,5 @@
 /** `--redis`, `--prefix` and TLS flags, shared by every command that talks to Redis. */
-import { connectForCommand, connectForDaemon, connectionSettings, DEFAULT_PREFIX, defineTaskScripts, isRedisUnreachable, loadSecrets, RedisKeys, signJob, UsageError, type TaskJobData } from '@sweep-runner/shared';
+import { checkPrefix, connectForCommand, connectForDaemon, connectionSettings, DEFAULT_PREFIX, defineTaskScripts, isRedisUnreachable, loadSecrets, RedisKeys, signJob, UsageError, type TaskJobData } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import type { Argv } from 'yargs';
 
@@ -36,7 +36,7 @@ export interface Connected {
 }
 
 function settingsOf(args: RedisArgs): ReturnType<typeof connectionSettings> {
-  if (!/^[\w.-]+$/.test(args.prefix)) throw new UsageError(`--prefix must be letters, digits, "_", "-" or "." (got "${args.prefix}")`);
+  checkPrefix(args.prefix);
   return connectionSettings(args.redis, {
     ...(args.tlsCa !== undefined && { ca: args.tlsCa }),
     ...(args.tlsCert !== undefined && { cert: args.tlsCert }),

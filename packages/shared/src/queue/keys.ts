@@ -4,8 +4,14 @@
  */
 import { hash } from 'node:crypto';
 import { posix } from 'node:path';
+import { UsageError } from '../errors.js';
 
 export const DEFAULT_PREFIX = 'runner';
+
+/** A --prefix every Redis key and BullMQ queue name can carry: coord and agents refuse others alike. */
+export function checkPrefix(prefix: string): void {
+  if (!/^[\w.-]+$/.test(prefix)) throw new UsageError(`--prefix must be letters, digits, "_", "-" or "." (got "${prefix}")`);
+}
 
 export const TASK_STATES = ['waiting', 'running', 'succeeded', 'failed', 'timeout', 'cancelled', 'skipped'] as const;
 export type TaskState = (typeof TASK_STATES)[number];
