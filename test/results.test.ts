@@ -83,6 +83,20 @@ describe('coord results', () => {
     expect(table.stderr).toBe('1 of 3 tasks reported no metric (Seed_2): failed or not finished? coord status or their logs say why\n');
   });
 
+  it('leaves out, with a warning naming it, a task whose param.json is empty or cut short', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo "METRIC acc=0.{seed}"\nresource: [0]\n---\nseed: [1, 2, 3, 4]\n');
+    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    writeFileSync(join(dir, 'output/Seed_1/param.json'), '');
+    writeFileSync(join(dir, 'output/Seed_2/param.json'), '{"seed": 2, "_na');
+    const table = await coord(['results', 'output', '--format', 'csv'], { cwd: dir });
+    expect(table.code).toBe(0);
+    expect(parseCsv(table.stdout)).toEqual([['seed', 'acc'], ['3', '0.3'], ['4', '0.4']]);
+    expect(table.stderr).toBe(
+      ['output/Seed_1/param.json', 'output/Seed_2/param.json'].map((path) => `warning: ${path} holds no JSON object (empty, cut short or edited?); its task is left out\n`).join(''),
+    );
+  });
+
   it('tabulates a sweep from Redis, collected by the agents', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), SWEEP);

@@ -22,7 +22,10 @@ interface ResultsArgs extends RedisArgs {
 }
 
 async function load(args: ResultsArgs): Promise<TaskResult[]> {
-  if (existsSync(args.source) && statSync(args.source).isDirectory()) return localResults(args.source, args.pattern);
+  if (existsSync(args.source) && statSync(args.source).isDirectory()) {
+    const unreadable = (path: string) => process.stderr.write(`warning: ${path} holds no JSON object (empty, cut short or edited?); its task is left out\n`);
+    return localResults(args.source, args.pattern, unreadable);
+  }
   // Sweep ids are ten letters and digits: anything else was meant as a directory (a typo, say), and Redis has no say in it.
   if (!/^[0-9A-Za-z]{10}$/.test(args.source)) {
     throw new UsageError(`no directory "${args.source}" here${existsSync(args.source) ? ' (it is a file)' : ''}; give the output directory of coord run (-o, default "output") or a sweep id from coord status`);

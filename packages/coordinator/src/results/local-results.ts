@@ -32,20 +32,24 @@ function latestLogs(files: string[], name?: string): string[] {
   return [...latest.values()].map((entry) => entry.file);
 }
 
-async function readParams(path: string): Promise<Record<string, unknown> | undefined> {
+/** A param.json's object; undefined, and `onUnreadable` told, when it is none (empty, cut short, edited). */
+async function readParams(path: string, onUnreadable: (path: string) => void): Promise<Record<string, unknown> | undefined> {
   try {
-    const value = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-    return value && typeof value === 'object' ? value : undefined;
+    const value: unknown = JSON.parse(await readFile(path, 'utf8'));
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
   } catch {
-    return undefined;
+    // told below
   }
+  onUnreadable(path);
+  return undefined;
 }
 
 function publicParams(params: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(params).filter(([name]) => !name.startsWith('_')));
 }
 
-export async function localResults(output: string, pattern?: string): Promise<TaskResult[]> {
+/** `onUnreadable` is told of each param.json that holds no object: its task is left out. */
+export async function localResults(output: string, pattern: string | undefined, onUnreadable: (path: string) => void): Promise<TaskResult[]> {
   const settings = await metricsSettingsOf(output);
   if (pattern !== undefined) settings.pattern = pattern;
   const results: TaskResult[] = [];
@@ -53,13 +57,14 @@ export async function localResults(output: string, pattern?: string): Promise<Ta
   for (const entry of entries) {
     if (entry.isDirectory() && existsSync(join(output, entry.name, 'param.json'))) {
       const dir = join(output, entry.name);
-      const params = (await readParams(join(dir, 'param.json')))!;
+      const params = await readParams(join(dir, 'param.json'), onUnreadable);
+      if (!params) continue;
       const logs = latestLogs(await readdir(dir)).map((file) => join(dir, file));
       results.push({ task: String(params._name ?? entry.name), params: publicParams(params), metrics: await collectMetrics(dir, logs, settings) });
     }
     const flat = /^param\.(.+)\.json$/.exec(entry.name);
     if (entry.isFile() && flat) {
-      const params = await readParams(join(output, entry.name));
+      const params = await readParams(join(output, entry.name), onUnreadable);
       if (!params) continue;
       const name = flat[1]!;
       const logs = latestLogs(await readdir(output), name).map((file) => join(output, file));
