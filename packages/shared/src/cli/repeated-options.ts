@@ -5,10 +5,12 @@
  */
 import { UsageError } from '../errors.js';
 
-/** `-t`, `--max-tasks` (yargs also keeps a camelCase copy of each key). */
+/** yargs also keeps a camelCase copy of each key: `maxTasks` is `max-tasks`. */
+const kebab = (key: string) => key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+
+/** `-t`, `--max-tasks`. */
 function flagName(key: string): string {
-  if (key.length === 1) return `-${key}`;
-  return `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+  return key.length === 1 ? `-${key}` : `--${kebab(key)}`;
 }
 
 interface YargsOptions {
@@ -23,7 +25,7 @@ export function refuseRepeatedOptions(argv: Record<string, unknown>, yargs: obje
   const lists = new Set(options.array.flatMap((key) => [key, ...(options.alias[key] ?? [])]));
   for (const key of Object.keys(argv)) {
     const value = argv[key];
-    if (!Array.isArray(value) || key === '_' || lists.has(key) || !(key in options.key || /[A-Z]/.test(key))) continue;
+    if (!Array.isArray(value) || key === '_' || lists.has(key) || lists.has(kebab(key)) || !(key in options.key || kebab(key) in options.key)) continue;
     const distinct = [...new Set(value.map(String))];
     // The values are not shown: one may be a password (--redis) or a token (--auth-token).
     if (distinct.length > 1) throw new UsageError(`${flagName(key)} was given ${value.length} times, with different values; give it once`);
