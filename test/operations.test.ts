@@ -251,14 +251,29 @@ describe('coord cancel and retry', () => {
     }, 3000, 'the agents to report idle slots');
     for (const agent of agents) expect((await status(prefix, sweep)).agents.find((a) => a.name === agent.name)).toMatchObject({ state: 'running', running: [] });
 
-    const again = await coord(['cancel', 'X_1', '--sweep', sweep, ...cli(prefix)]);
+    // The start of a sweep id does, as for coord status.
+    const again = await coord(['cancel', 'X_1', '--sweep', sweep.slice(0, 4), ...cli(prefix)]);
     expect(again.stdout).toContain('already cancelled; nothing to cancel');
+    const finished = await coord(['cancel', sweep.slice(0, 4), ...cli(prefix)]);
+    expect(finished.stdout).toBe(`sweep ${sweep} has no waiting or running task; nothing to cancel\n`);
 
     const retry = await coord(['retry', sweep, '--cancelled', '--json', ...cli(prefix)]);
     expect(JSON.parse(retry.stdout)).toMatchObject({ requeued: 20, notRetried: [] });
     await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.running === 4, 15_000, 'the retried tasks to run');
-    await coord(['cancel', sweep, ...cli(prefix)]);
+    const byPrefix = await coord(['cancel', sweep.slice(0, 5), ...cli(prefix)]);
+    expect(byPrefix.stdout).toBe(`cancelled 20 task(s) of sweep ${sweep}\n`);
     await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'cleanup');
+  });
+
+  it('finds a task by the start of a name that goes on past Latin-1 (Greek, CJK)', async () => {
+    const dir = tempDir();
+    const prefix = 'names';
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {model}\npool: nobody\n---\nmodel: [日本, λx]\n');
+    await submit(dir, prefix);
+    for (const [typed, name] of [['Model_日', 'Model_日本'], ['Model_λ', 'Model_λx']]) {
+      const cancel = await coord(['cancel', typed!, ...cli(prefix)]);
+      expect([cancel.code, cancel.stdout]).toEqual([0, `cancelled 1 task(s) of ${name}\n`]);
+    }
   });
 });
 

@@ -2,7 +2,7 @@
 import { userInfo } from 'node:os';
 import { hostname } from 'node:os';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { findTask, sweepExists } from '../distributed/find-task.js';
+import { findTask, resolveSweepId, sweepExists } from '../distributed/find-task.js';
 import { readTasks, sweepTasksIn } from '../distributed/sweep-tasks.js';
 import { waitFor } from '../output/wait-for.js';
 import { createTerminal } from '../output/terminal.js';
@@ -33,8 +33,10 @@ async function handler(args: ArgumentsCamelCase<CancelArgs>): Promise<void> {
   const { redis, keys } = await connect(args);
   try {
     const reason = args.reason ?? defaultReason();
-    const isSweep = args.sweep === undefined && (await sweepExists(redis, keys, args.target));
-    const tasks = isSweep ? await sweepTasksIn(redis, keys, args.target, ['waiting', 'running']) : [await findTask(redis, keys, args.target, args.sweep)];
+    // A sweep's id, or the start of one (as coord status takes it); else a task's name.
+    const sweepId = args.sweep === undefined ? await resolveSweepId(redis, keys, args.target) : undefined;
+    const isSweep = sweepId !== undefined && (await sweepExists(redis, keys, sweepId));
+    const tasks = isSweep ? await sweepTasksIn(redis, keys, sweepId, ['waiting', 'running']) : [await findTask(redis, keys, args.target, args.sweep)];
     const result = await cancelTasks(redis, keys, tasks, reason);
     // Wait (bounded) for the agents to report the killed runs.
     let stillRunning = result.stopping;
@@ -59,7 +61,11 @@ async function handler(args: ArgumentsCamelCase<CancelArgs>): Promise<void> {
       terminal.line(`task ${tasks[0]!.name} is already ${tasks[0]!.state}; nothing to cancel`);
       return;
     }
-    terminal.line(`cancelled ${summary.cancelled} task(s) of ${isSweep ? `sweep ${args.target}` : tasks[0]!.name}${summary.stillRunning ? `; ${summary.stillRunning} still stopping (an agent that is gone: they end cancelled when their job locks expire)` : ''}`);
+    if (isSweep && tasks.length === 0) {
+      terminal.line(`sweep ${sweepId} has no waiting or running task; nothing to cancel`);
+      return;
+    }
+    terminal.line(`cancelled ${summary.cancelled} task(s) of ${isSweep ? `sweep ${sweepId}` : tasks[0]!.name}${summary.stillRunning ? `; ${summary.stillRunning} still stopping (an agent that is gone: they end cancelled when their job locks expire)` : ''}`);
   } finally {
     redis.disconnect();
   }

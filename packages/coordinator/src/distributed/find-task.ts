@@ -24,7 +24,10 @@ export async function resolveSweepId(redis: Redis, keys: RedisKeys, text: string
 
 /** Task ids whose name is `text`, or else starts with it. */
 async function candidates(redis: Redis, keys: RedisKeys, text: string): Promise<Array<{ name: string; id: string }>> {
-  const members = await redis.zrangebylex(keys.taskNames(), `[${text}`, `[${text}\xff`, 'LIMIT', 0, 1000);
+  // Up to a byte 0xff (no UTF-8 text holds one): a string '\xff' would be sent as C3 BF, below
+  // the first bytes of most letters past Latin-1.
+  const end = Buffer.concat([Buffer.from(`[${text}`), Buffer.from([0xff])]);
+  const members = await redis.zrangebylex(keys.taskNames(), `[${text}`, end, 'LIMIT', 0, 1000);
   const all = members.map((member) => {
     const at = member.lastIndexOf('\0');
     return { name: member.slice(0, at), id: member.slice(at + 1) };
@@ -33,7 +36,8 @@ async function candidates(redis: Redis, keys: RedisKeys, text: string): Promise<
   return exact.length > 0 ? exact : all;
 }
 
-export async function findTask(redis: Redis, keys: RedisKeys, text: string, sweepId?: string): Promise<TaskRecord> {
+export async function findTask(redis: Redis, keys: RedisKeys, text: string, sweepText?: string): Promise<TaskRecord> {
+  const sweepId = sweepText === undefined ? undefined : await resolveSweepId(redis, keys, sweepText);
   if (sweepId !== undefined && !(await sweepExists(redis, keys, sweepId))) {
     throw new ExitError(`no sweep "${sweepId}" under prefix "${keys.prefix}"; coord status lists the sweeps`);
   }
