@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { coord, type CliResult } from './helpers/cli.js';
+import { coord, type CliResult, withoutNoAgentNote } from './helpers/cli.js';
 import { useRedis } from './helpers/redis-server.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 import { CLOSED_REDIS_URL } from './helpers/closed-redis.js';
@@ -361,7 +361,7 @@ beforeAll(async () => {
   writeFileSync(join(flagsDir, 'empty.yaml'), 'template:\n  train: echo {lr}\n---\nlr: []\n');
   // A real sweep for the status and cancel flag cases to look at.
   const submitted = await coord(['submit', 'params.yaml', '--json', '--redis', flagRedis().url, '--prefix', 'flags-status'], { cwd: flagsDir });
-  expect(submitted.stderr).toBe('');
+  expect(withoutNoAgentNote(submitted.stderr)).toBe('');
   statusSweep = (JSON.parse(submitted.stdout) as { sweep: string }).sweep;
   // Start everything now, CONCURRENCY at a time; each test awaits its own results.
   for (const inv of invocations) void start(inv);

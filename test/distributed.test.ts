@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useAgents } from './helpers/agents.js';
-import { AGENT, COORD, coord, coordOnTerminal, processesMatching, startCli, waitFor } from './helpers/cli.js';
+import { AGENT, COORD, coord, coordOnTerminal, processesMatching, startCli, waitFor, withoutNoAgentNote } from './helpers/cli.js';
 import { freePort, useRedis } from './helpers/redis-server.js';
 import { maxOverlap } from './helpers/intervals.js';
 import { useTempDirs } from './helpers/temp-dir.js';
@@ -34,7 +34,7 @@ async function status(prefix: string, sweep?: string): Promise<StatusJson> {
 
 async function submit(dir: string, prefix: string, extra: string[] = []): Promise<{ sweep: string; queued: number; skipped: number; alreadyQueued: number }> {
   const result = await coord(['submit', 'params.yaml', '--json', '--redis', redis().url, '--prefix', prefix, ...extra], { cwd: dir });
-  expect(result.stderr).toBe('');
+  expect(withoutNoAgentNote(result.stderr)).toBe('');
   expect(result.code).toBe(0);
   return JSON.parse(result.stdout);
 }
@@ -308,6 +308,19 @@ z: [1, 2, 3, 4]
     expect(await processesMatching(marker)).toEqual([]);
     expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'cancelled', attempt: 1 });
     second.child.kill('SIGKILL');
+  });
+
+  it('notes on submit when no agent runs under the prefix, naming the prefix and the Redis (a wrong one is the usual cause)', async () => {
+    const dir = tempDir();
+    const prefix = 'no-agent';
+    writeCpuSweep(dir, 'true', 1);
+    const alone = await coord(['submit', 'params.yaml', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    expect(alone.stderr.split('\n')).toContain(`note: no agent is running under prefix "${prefix}" on ${redis().url}: the tasks wait until one starts there (agent --gpus 0,1 --prefix ${prefix})`);
+    const agent = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'w') });
+    writeCpuSweep(dir, 'true', 2);
+    const served = await coord(['submit', 'params.yaml', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    expect(served.stderr).not.toContain('note:');
+    agent.child.kill('SIGKILL');
   });
 
   it('moves a task to another agent when its agent is SIGKILLed, with no survivor and no overlap', async () => {

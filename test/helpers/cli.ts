@@ -93,3 +93,8 @@ export async function coordOnTerminal(args: string[], cwd: string): Promise<{ ou
   );
   return { output, shown: output.split(/[\r\n]/).map((line) => line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')) };
 }
+
+/** coord submit's stderr without its note that no agent runs yet: most tests submit before starting one. */
+export function withoutNoAgentNote(stderr: string): string {
+  return stderr.replace(/^note: no agent is running under prefix "[\w.-]+" on \S+: the tasks wait until one starts there \(agent --gpus 0,1[^)]*\)\n/m, '');
+}

@@ -1,10 +1,10 @@
 /** `coord submit`: expand a sweep and queue its tasks for agents, all or nothing. */
 import { readFileSync } from 'node:fs';
-import { assertRunnable, evictionProblem, expandSweep, ExitError, readSweepFile, UNSUCCESSFUL_STATES, UsageError } from '@sweep-runner/shared';
+import { assertRunnable, describeRedis, evictionProblem, expandSweep, ExitError, readSweepFile, UNSUCCESSFUL_STATES, UsageError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { listAgents } from '../distributed/read-status.js';
 import { describeSweeps, sweepsHolding } from '../distributed/sweeps-holding.js';
-import { unservedWarnings } from '../distributed/unserved-queues.js';
+import { noAgentNote, unservedWarnings } from '../distributed/unserved-queues.js';
 import { waitForSweep } from '../distributed/wait-for-sweep.js';
 import { onInterrupt } from '../local/interrupt.js';
 import { dryRunJson, printDryRun, printWarnings } from '../output/dry-run.js';
@@ -51,7 +51,7 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
   // Without tasks there is no sweep to create, and none to follow.
   if (expansion.tasks.length === 0) throw new UsageError(`${file} expands to no tasks${expansion.warnings.length > 0 && !args.json ? ' (see the warning above)' : ''}: give every param at least one value; nothing was submitted`);
   const sign = jobSigner(args);
-  const { redis, keys } = await connect(args);
+  const { redis, keys, settings } = await connect(args);
   try {
     // Asked alongside the submission, on the same connection: no round trip of its own.
     const eviction = evictionProblem(redis);
@@ -69,7 +69,12 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     });
     const evictionWarning = await eviction;
     if (evictionWarning) printWarnings(terminal, [evictionWarning]);
-    if (result.queued > 0) printWarnings(terminal, unservedWarnings(result.queuedGroups, await listAgents(redis, keys)));
+    if (result.queued > 0) {
+      const agents = await listAgents(redis, keys);
+      printWarnings(terminal, unservedWarnings(result.queuedGroups, agents));
+      const note = noAgentNote(agents, keys.prefix, describeRedis(settings.target));
+      if (note) terminal.error(`note: ${note}`);
+    }
     const alreadyIn = await sweepsHolding(redis, keys, result.alreadyQueuedIds);
     // With no sweep of its own, the one that holds the tasks is the one to follow.
     const follow = result.created ? result.sweep : (alreadyIn[0] ?? result.sweep);

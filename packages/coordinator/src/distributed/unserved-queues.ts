@@ -2,10 +2,11 @@
  * Tasks of a submission that none of the running agents can take: a pool name with a typo,
  * more GPUs per task than any agent has, CPU tasks where no agent offers CPU slots. They would
  * wait in silence; `coord submit` says so at once, with an agent command line that would take
- * them. Nothing is said when no agent runs at all (submitting before starting the agents is
- * a normal order of work, and `coord status` says there are none).
+ * them. When no agent runs at all, submitting before starting the agents is a normal order of
+ * work, so that is only a note; it names the prefix and the Redis, since a wrong one of either
+ * is the usual reason no agent is seen.
  */
-import { parseQueueName } from '@sweep-runner/shared';
+import { DEFAULT_PREFIX, parseQueueName } from '@sweep-runner/shared';
 import type { AgentSummary } from './read-status.js';
 
 /** The tasks a submission queued for one queue (pool and GPUs per task). */
@@ -57,4 +58,10 @@ export function unservedReason(queueName: string, agents: AgentSummary[]): strin
   const running = runningAgents(agents);
   if (!queue || running.length === 0 || running.some((agent) => serves(agent, queue))) return undefined;
   return `no running agent takes ${describeQueue(queue)}; one would: ${agentCommand(queue)}`;
+}
+
+/** A note when no agent runs under this prefix on this Redis: the tasks wait for one. */
+export function noAgentNote(agents: AgentSummary[], prefix: string, redis: string): string | undefined {
+  if (runningAgents(agents).length > 0) return undefined;
+  return `no agent is running under prefix "${prefix}" on ${redis}: the tasks wait until one starts there (agent --gpus 0,1${prefix === DEFAULT_PREFIX ? '' : ` --prefix ${prefix}`})`;
 }
