@@ -12,31 +12,59 @@ export interface SweepInfo {
   metrics: MetricsSettings;
 }
 
+/** One entry per sweep and output root; an agent that runs for months forgets the oldest. */
+const MAX_CACHED = 1000;
 const cache = new Map<string, Promise<SweepInfo>>();
 
-async function load(redis: Redis, keys: RedisKeys, sweepId: string, workdir: string, outputRoot: string): Promise<SweepInfo> {
-  const [file, title, text, metrics] = await redis.hmget(keys.sweep(sweepId), 'file', 'title', 'text', 'metrics');
-  if (file && typeof text === 'string') {
-    const dir = resolve(workdir, outputRoot);
+/** The sweep file's copy, written once: false when it could not be (a full or read-only disk), to be tried again. */
+async function copySweepFile(dir: string, file: string, title: string | null | undefined, text: string): Promise<boolean> {
+  try {
     makeDirectory(dir);
     const path = join(dir, title ? `${basename(file)}.${title}` : basename(file));
     if (!existsSync(path)) await writeFile(path, text);
+    return true;
+  } catch {
+    return false;
   }
+}
+
+/** The sweep's settings, and whether all is done (a settled copy): only then is it kept. */
+async function load(redis: Redis, keys: RedisKeys, sweepId: string, workdir: string, outputRoot: string): Promise<{ info: SweepInfo; done: boolean }> {
+  const [file, title, text, metrics] = await redis.hmget(keys.sweep(sweepId), 'file', 'title', 'text', 'metrics');
+  const copied = file && typeof text === 'string' ? await copySweepFile(resolve(workdir, outputRoot), file, title, text) : true;
   let settings = DEFAULT_METRICS;
   try {
     if (metrics) settings = { ...DEFAULT_METRICS, ...(JSON.parse(metrics) as Partial<MetricsSettings>) };
   } catch {
     // a sweep written by an older coordinator: the defaults apply
   }
-  return { metrics: settings };
+  return { info: { metrics: settings }, done: copied };
 }
 
+/**
+ * Read once per sweep and output root. What failed (Redis away, the disk full or read-only)
+ * is not kept: the next task of the sweep tries again, instead of running with the default
+ * metric settings, and without the copy, for as long as the agent lives.
+ */
 export function sweepInfo(redis: Redis, keys: RedisKeys, sweepId: string, workdir: string, outputRoot: string): Promise<SweepInfo> {
   const key = `${sweepId}\0${workdir}\0${outputRoot}`;
   let info = cache.get(key);
   if (!info) {
-    info = load(redis, keys, sweepId, workdir, outputRoot).catch(() => ({ metrics: DEFAULT_METRICS }));
+    const forget = () => {
+      if (cache.get(key) === info) cache.delete(key);
+    };
+    info = load(redis, keys, sweepId, workdir, outputRoot).then(
+      (loaded) => {
+        if (!loaded.done) forget();
+        return loaded.info;
+      },
+      () => {
+        forget();
+        return { metrics: DEFAULT_METRICS };
+      },
+    );
     cache.set(key, info);
+    if (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value!);
   }
   return info;
 }
