@@ -5,7 +5,7 @@
  * its BullMQ workers and Lua steps) against a private redis-server, in this process; the
  * sick one's executor throws what a full disk throws.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -116,6 +116,38 @@ describe('a machine whose disk is full', () => {
   });
 });
 
+describe('an output root outside the workdir that cannot be written (-o on a read-only mount)', () => {
+  it('fails those tasks at once with the reason, and the agent neither pauses nor keeps the pool from other sweeps', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\ngpus: 0\n---\nx: [1, 2, 3]\n');
+    // Outside the agent's workdir; a file stands where the mount would be, so nothing is made there.
+    writeFileSync(join(dir, 'mnt'), '');
+    const readOnly = join(dir, 'mnt', 'out');
+    // What the executor meets there: the mount refuses the task directory (the workdir is fine).
+    const execute = (options: RunTaskOptions): Promise<TaskOutcome> => {
+      if (options.task.outputRoot !== readOnly) return runTask(options);
+      const path = `${options.task.output}`;
+      return Promise.reject(Object.assign(new Error(`EROFS: read-only file system, mkdir '${path}'`), { code: 'EROFS', path }));
+    };
+    mkdirSync(join(dir, 'agent'));
+    const worker = agent('ro-output', join(dir, 'agent'), { execute, prefix: 'ro-output', cpuSlots: 1 });
+    await worker.start();
+    const args = ['--json', '--redis', redis().url, '--prefix', 'ro-output'];
+    const bad = JSON.parse((await coord(['submit', 'params.yaml', '-o', readOnly, ...args], { cwd: dir })).stdout) as { sweep: string };
+    const good = JSON.parse((await coord(['submit', 'params.yaml', '-o', 'fine', ...args], { cwd: dir })).stdout) as { sweep: string };
+    const tasks = async (sweep: string) => (JSON.parse((await coord(['status', sweep, ...args])).stdout) as { tasks: Array<{ name: string; state: string; reason?: string }> }).tasks;
+    await waitFor(async () => (await tasks(good.sweep)).every((task) => task.state === 'succeeded'), 20_000, 'the other sweep to run').catch(async (error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify([await tasks(bad.sweep), await tasks(good.sweep)])}`);
+    });
+    const failed = await tasks(bad.sweep);
+    expect(failed.map((task) => [task.state, task.reason])).toEqual(
+      [1, 2, 3].map((x) => ['failed', `its output cannot be written: the file system is read-only (EROFS): ${readOnly}/X_${x}`]),
+    );
+    const overview = JSON.parse((await coord(['status', ...args])).stdout) as { agents: Array<{ name: string; state: string }> };
+    expect(overview.agents.find((a) => a.name === 'ro-output')?.state).toBe('running');
+  });
+});
+
 describe('a machine where every task fails as it starts', () => {
   it('pauses after a few failures in a row, says why, and the healthy agent runs the rest', async () => {
     const dir = tempDir();
@@ -133,7 +165,6 @@ describe('a machine where every task fails as it starts', () => {
     );
 
     const goodDir = join(dir, 'good');
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(goodDir);
     writeFileSync(join(goodDir, 'train.sh'), 'echo trained $1\n');
     await agent('good-dir', goodDir, { prefix: 'streak' }).start();

@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import {
   DEFAULT_METRICS,
+  fsReason,
   MetricLines,
   metricsFromFile,
   payloadProblem,
@@ -28,16 +29,10 @@ import { completionError, queueCompleteJob } from './complete-job.js';
 import { LogShipper } from './log-shipper.js';
 import { NextJob } from './next-job.js';
 import type { SlotLease } from './slot-lease.js';
+import { faultOwner } from './fault-owner.js';
 import { sweepInfo } from './sweep-info.js';
 import type { RunEnd } from '../metrics/agent-metrics.js';
 
-/** Errors of the machine rather than the task: every task here would fail the same way. */
-const MACHINE_FAULTS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO']);
-
-function isMachineFault(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code !== undefined && MACHINE_FAULTS.has(code);
-}
 
 /** A command's end not yet sent: its log's rest and its record. */
 interface HeldEnd {
@@ -164,14 +159,16 @@ export class TaskRun {
       this.commandsOver(outcome);
     } catch (error) {
       this.lease.release();
-      if (isMachineFault(error)) return this.giveBack(taskKey, (error as Error).message);
+      const owner = faultOwner(error, ctx.workdir);
+      if (owner === 'machine') return this.giveBack(taskKey, (error as Error).message);
+      const reason = owner === 'task' ? `its output cannot be written: ${fsReason(error)}: ${(error as NodeJS.ErrnoException).path}` : `agent error: ${(error as Error).message}`;
       ctx.log.error({ task: data.task.name, error: redisErrorText(error) }, 'could not run the task');
       outcome = { state: 'failed', commands: [], skipped: [] };
       this.sendHeldEnd();
       await Promise.allSettled(this.shipping);
-      await this.finish(ctx.redis, taskKey, 'failed', { reason: `agent error: ${(error as Error).message}` }).catch(() => 0);
+      await this.finish(ctx.redis, taskKey, 'failed', { reason }).catch(() => 0);
       ctx.locks.release(jobId);
-      await job.moveToFailed(new Error(`agent error: ${(error as Error).message}`), this.token, false).catch(() => undefined);
+      await job.moveToFailed(new Error(reason), this.token, false).catch(() => undefined);
       return;
     }
     ctx.locks.release(jobId);
