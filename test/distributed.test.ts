@@ -540,6 +540,22 @@ z: [1, 2, 3, 4]
     agent.child.kill('SIGKILL');
   });
 
+  it('coord status SWEEP --watch --json follows the sweep with its progress on stderr, then prints one JSON document', async () => {
+    const dir = tempDir();
+    const prefix = 'watchone';
+    writeCpuSweep(dir, 'sleep 0.3', 2);
+    const cli = ['--redis', redis().url, '--prefix', prefix];
+    const { sweep } = await submit(dir, prefix);
+    const watching = startCli(COORD, ['status', sweep, '--watch', '--json', ...cli]);
+    const agent = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'w') });
+    const ended = await watching.done;
+    expect(ended.code).toBe(0);
+    const report = JSON.parse(ended.stdout) as StatusJson;
+    expect(report.tasks!.map((task) => task.state)).toEqual(['succeeded', 'succeeded']);
+    expect(ended.stderr).toMatch(/^SUCCEEDED +X_1\nSUCCEEDED +X_2\n$|^SUCCEEDED +X_2\nSUCCEEDED +X_1\n$/);
+    agent.child.kill('SIGKILL');
+  });
+
   it('coord status --watch without a sweep follows the overview: a frame per change off a terminal, redrawn on one', async () => {
     const dir = tempDir();
     const prefix = 'watchall';

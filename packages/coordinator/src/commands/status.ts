@@ -148,7 +148,8 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
     }
     const sweep = await readSweep(redis, keys, await resolveSweepId(redis, keys, args.sweep));
     if (!sweep) throw new ExitError(`no sweep "${args.sweep}" under prefix "${keys.prefix}"; coord status lists the sweeps`, 1);
-    if (args.watch) await waitForSweep(redis, keys, sweep.id, terminal);
+    // With --json, the progress goes to stderr (as for submit --wait --json): stdout is the one JSON document.
+    if (args.watch) await waitForSweep(redis, keys, sweep.id, args.json ? createTerminal(process.stderr) : terminal);
     // The counts are read before the tasks: once they say every task is final, so are the rows.
     const counted = args.watch ? ((await readSweep(redis, keys, sweep.id)) ?? sweep) : sweep;
     const limit = limitFlag ?? (args.json ? 1000 : 50);
