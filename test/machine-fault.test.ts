@@ -176,3 +176,23 @@ describe('a machine where every task fails as it starts', () => {
     expect(ended.filter((task) => task.state === 'succeeded').every((task) => task.agent === 'good-dir')).toBe(true);
   });
 });
+
+describe('a signal while the agent starts', () => {
+  it('is not undone by the rest of the start: the agent takes no job after its drain began', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\ngpus: 0\n---\nx: [1]\n');
+    mkdirSync(join(dir, 'agent'));
+    const early = agent('early-stop', join(dir, 'agent'), { execute: runTask, prefix: 'early-stop' });
+    const starting = early.start();
+    // SIGTERM before Redis answered: the drain ends at once; the start must not go on to take work.
+    await early.drain();
+    await starting;
+    const args = ['--json', '--redis', redis().url, '--prefix', 'early-stop'];
+    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', ...args], { cwd: dir })).stdout) as { sweep: string };
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const tasks = (JSON.parse((await coord(['status', sweep, ...args])).stdout) as { tasks: Array<{ state: string }> }).tasks;
+    expect(tasks.map((task) => task.state)).toEqual(['waiting']);
+    const agents = (JSON.parse((await coord(['status', ...args])).stdout) as { agents: unknown[] }).agents;
+    expect(agents).toEqual([]);
+  });
+});

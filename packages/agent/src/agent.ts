@@ -188,9 +188,34 @@ export class Agent {
     return Math.min(15_000, Math.max(500, this.options.lockMs / 20));
   }
 
+  /**
+   * Connects, registers and starts taking work. A signal during the start (the drain began)
+   * ends it at its next step, closing what it made: it must not go on to take work, and
+   * errors of connections the drain closed under it are no failure.
+   */
   async start(): Promise<void> {
+    try {
+      await this.begin();
+    } catch (error) {
+      if (this.state === 'starting') throw error;
+    } finally {
+      if (this.state !== 'running') this.abandonStart();
+    }
+  }
+
+  /** What a start cut short by a signal had made after the shutdown closed what was there. */
+  private abandonStart(): void {
+    for (const connection of [this.redis, this.blocking, this.subscriber, this.queueConnection]) connection?.disconnect();
+    for (const queue of this.queues) void queue.worker.close(true).catch(() => undefined);
+    if (this.cancelPoll) clearInterval(this.cancelPoll);
+    this.metricsServer?.close();
+  }
+
+  private async begin(): Promise<void> {
     const { options } = this;
     const target = describeRedis(options.connection.target);
+    // After each step that waits: has a signal come meanwhile?
+    const stopped = () => this.state !== 'starting';
     this.redis = await connectForDaemon(
       options.connection,
       (attempt, delayMs, error) => this.log.warn({ redis: target, attempt, retryInMs: delayMs, error }, 'cannot reach Redis, retrying'),
@@ -203,13 +228,16 @@ export class Agent {
     });
     defineTaskScripts(this.redis);
     defineCompleteJob(this.redis);
+    if (stopped()) return;
     await this.connected(target);
+    if (stopped()) return;
     await this.redis.select(options.connection.target.db).catch((error: Error) => {
       throw new ExitError(`cannot use Redis at ${target}: ${describeFailure(error).text}`, EXIT_UNREACHABLE);
     });
     await this.refuseTakenName();
     const eviction = await evictionProblem(this.redis);
     if (eviction) this.log.warn({ redis: target }, eviction);
+    if (stopped()) return;
     // The duplicates reconnect quietly: the main connection already logs every attempt.
     const quietRetry = { retryStrategy: (times: number) => reconnectDelay(times, this.maxRetryDelayMs) };
     this.blocking = this.redis.duplicate(quietRetry);
@@ -243,6 +271,7 @@ export class Agent {
       this.queues.push({ name, pool, gpus, worker, markerKey: worker.toKey('marker') });
     }
     await Promise.all(this.queues.map((queue) => queue.worker.waitUntilReady()));
+    if (stopped()) return;
     for (const queue of this.queues) void queue.worker.startStalledCheckTimer();
 
     await this.subscriber.subscribe(this.keys.control);
@@ -272,6 +301,7 @@ export class Agent {
         () => (this.redis.status === 'ready' ? undefined : `cannot reach Redis (connection ${this.redis.status}); no new work is taken, and runs stop after 60% of --lock-ms without a lock renewal`),
       );
     }
+    if (stopped()) return;
     this.locks.start();
     this.state = 'running';
     await this.heartbeat.beat();
@@ -335,12 +365,16 @@ export class Agent {
         cleanup();
         resolve();
       };
+      // Closed for good: a signal's drain closed it while we waited (start() then stops).
+      const onEnd = onReady;
       const cleanup = () => {
         this.redis.off('error', onError);
         this.redis.off('ready', onReady);
+        this.redis.off('end', onEnd);
       };
       this.redis.on('error', onError);
       this.redis.once('ready', onReady);
+      this.redis.once('end', onEnd);
     });
   }
 
