@@ -43,9 +43,24 @@ it('says a queue error once while Redis is away, not once per queue and retry', 
     await new Promise((resolve) => setTimeout(resolve, 6000));
     const queueErrors = agent.stderr().split('\n').filter((line) => line.includes('"queue error"'));
     expect(queueErrors.length, queueErrors.join('\n')).toBeLessThanOrEqual(2);
+    expect(queueErrors.length, 'the outage is said at all').toBeGreaterThanOrEqual(1);
   } finally {
     agent.child.kill('SIGKILL');
     await agent.done;
+    await redis.dispose();
+  }
+});
+
+it('says in one line, exit 2, when --metrics-port is taken or --metrics-host names no host', async () => {
+  const redis = await startRedis();
+  try {
+    // The Redis port is surely taken.
+    const taken = await runCli(AGENT, ['--gpus', '0', '--workdir', tempDir(), '--redis', redis.url, '--log-format', 'json', '--metrics-port', String(redis.port)]);
+    expect([taken.code, taken.stderr.split('\n').filter((line) => !line.startsWith('{'))]).toEqual([2, [`agent: port ${redis.port} on 127.0.0.1 is in use: pick another with --metrics-port`, '']]);
+    const unknown = await runCli(AGENT, ['--gpus', '0', '--workdir', tempDir(), '--redis', redis.url, '--log-format', 'json', '--metrics-port', '0', '--metrics-host', 'nosuch.invalid']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^agent: --metrics-host nosuch\.invalid: no such host name here \((ENOTFOUND|EAI_AGAIN)\); give an address such as 127\.0\.0\.1 or 0\.0\.0\.0$/m);
+  } finally {
     await redis.dispose();
   }
 });

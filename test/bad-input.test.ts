@@ -325,6 +325,7 @@ const flagCases: FlagCase[] = [
   { name: 'run -o /proc/nosuch', args: () => ['run', 'params.yaml', '-o', '/proc/nosuch'], code: 2, mentions: ['-o /proc/nosuch', 'cannot create'] },
   { name: 'run -o FILE', args: () => ['run', 'params.yaml', '-o', 'titled.yaml'], code: 2, mentions: ['-o titled.yaml', 'a file has that name'] },
   { name: 'run FILE/params.yaml', args: () => ['run', 'titled.yaml/params.yaml', '--dry-run'], code: 2, mentions: ['titled.yaml/params.yaml: cannot read it: a part of the path is a file (ENOTDIR)'] },
+  { name: 'submit --secret-file DIRECTORY', args: () => ['submit', 'params.yaml', '--secret-file', '.', '--redis', CLOSED_REDIS_URL], code: 2, mentions: ['--secret-file . is a directory: give the file that holds the secret'] },
   { name: 'submit --secret-file FILE/secret', args: () => ['submit', 'params.yaml', '--secret-file', 'titled.yaml/secret', '--redis', CLOSED_REDIS_URL], code: 2, mentions: ['--secret-file titled.yaml/secret: a part of the path is a file (ENOTDIR)'] },
   { name: 'init FILE/params.yaml', args: () => ['init', 'titled.yaml/params.yaml'], code: 2, mentions: ['cannot write titled.yaml/params.yaml', 'a file has that name'] },
 ];

@@ -8,6 +8,7 @@
  */
 export * from './errors.js';
 export * from './fs-reason.js';
+export * from './net/listen.js';
 export * from './parse-json.js';
 export * from './config/duration.js';
 export * from './config/read-sweep-file.js';

@@ -3,7 +3,7 @@
  * reason `problem` gives (the agent cannot reach Redis).
  */
 import { createServer, type Server } from 'node:http';
-import { formatMetrics, PROMETHEUS_CONTENT_TYPE, type Metric } from '@sweep-runner/shared';
+import { formatMetrics, listenOrExplain, PROMETHEUS_CONTENT_TYPE, type Metric } from '@sweep-runner/shared';
 
 export function serveMetrics(port: number, host: string, collect: () => Metric[], problem: () => string | undefined): Promise<Server> {
   const server = createServer((request, response) => {
@@ -19,8 +19,5 @@ export function serveMetrics(port: number, host: string, collect: () => Metric[]
       response.writeHead(404).end();
     }
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
-  });
+  return listenOrExplain(server, host, port, { port: '--metrics-port', host: '--metrics-host' }).then(() => server);
 }

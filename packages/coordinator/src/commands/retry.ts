@@ -1,4 +1,5 @@
 /** `coord retry SWEEP`: queue failed (and/or cancelled) tasks again, skipping their succeeded commands. */
+import { ExitError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { resolveSweepId } from '../distributed/find-task.js';
 import { retryStates, retryTasks } from '../distributed/retry-tasks.js';
@@ -22,12 +23,10 @@ async function handler(args: ArgumentsCamelCase<RetryArgs>): Promise<void> {
     const sweepId = await resolveSweepId(redis, keys, args.sweep);
     const result = await retryTasks(redis, keys, sweepId, { states, ...(args.tasks && { names: args.tasks }) }, sign);
     const { requeued, notRetried } = result;
-    if (args.json) {
-      process.stdout.write(`${JSON.stringify({ sweep: sweepId, requeued, notRetried })}\n`);
-      return;
-    }
-    terminal.line(`requeued ${requeued} task(s) of sweep ${sweepId}${result.matched === 0 ? ` (none is ${states.join(' or ')})` : ''}`);
-    if (notRetried.length > 0) terminal.error(`not retried (their job data is gone; resubmit the sweep file instead): ${notRetried.join(', ')}`);
+    if (args.json) process.stdout.write(`${JSON.stringify({ sweep: sweepId, requeued, notRetried })}\n`);
+    else terminal.line(`requeued ${requeued} task(s) of sweep ${sweepId}${result.matched === 0 ? ` (none is ${states.join(' or ')})` : ''}`);
+    // Asked for and not done: a script's `coord retry && ...` must not go on as if they were.
+    if (notRetried.length > 0) throw new ExitError(`${notRetried.length} task(s) not retried, their job data is gone (resubmit the sweep file instead): ${notRetried.join(', ')}`);
   } finally {
     redis.disconnect();
   }

@@ -3,9 +3,9 @@
  * streams, the static UI and bull-board. It keeps no state of its own: everything it shows
  * is read from Redis when asked.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ExitError, formatMetrics, PROMETHEUS_CONTENT_TYPE, type RedisKeys, type TaskJobData } from '@sweep-runner/shared';
+import { formatMetrics, listenOrExplain, PROMETHEUS_CONTENT_TYPE, type RedisKeys, type TaskJobData } from '@sweep-runner/shared';
 import express from 'express';
 import type { Redis } from 'ioredis';
 import { requireToken } from './auth.js';
@@ -37,18 +37,6 @@ export interface DashboardOptions {
 export interface Dashboard {
   url: string;
   close(): Promise<void>;
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') reject(new ExitError(`port ${port} on ${host} is in use: pick another with --port`, 2));
-      else if (error.code === 'EADDRNOTAVAIL') reject(new ExitError(`${host} is not an address of this machine: pick one with --host`, 2));
-      else if (error.code === 'EACCES') reject(new ExitError(`no permission to listen on port ${port}: pick one above 1024 with --port`, 2));
-      else reject(error);
-    });
-    server.listen(port, host, () => resolve());
-  });
 }
 
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
@@ -92,7 +80,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   app.use(sendError);
 
   const server = createServer(app);
-  await listen(server, options.host, options.port);
+  await listenOrExplain(server, options.host, options.port, { port: '--port', host: '--host' });
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;

@@ -62,16 +62,23 @@ export function isPlaceholder(value: string): boolean {
 export function loadSecrets(options: { env?: string; file?: string }): string[] {
   const secrets: string[] = [];
   if (options.file !== undefined) {
-    let mode: number;
+    let stat: ReturnType<typeof statSync>;
     try {
-      mode = statSync(options.file).mode;
+      stat = statSync(options.file);
     } catch (error) {
       throw new UsageError(`--secret-file ${options.file}: ${fsReason(error)}`);
     }
-    if ((mode & 0o077) !== 0) {
-      throw new UsageError(`--secret-file ${options.file} can be read by other users (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${options.file}`);
+    if (stat.isDirectory()) throw new UsageError(`--secret-file ${options.file} is a directory: give the file that holds the secret`);
+    if ((stat.mode & 0o077) !== 0) {
+      throw new UsageError(`--secret-file ${options.file} can be read by other users (mode ${(stat.mode & 0o777).toString(8)}); run: chmod 600 ${options.file}`);
     }
-    secrets.push(...readFileSync(options.file, 'utf8').split('\n').map((line) => line.trim()).filter(Boolean));
+    let text: string;
+    try {
+      text = readFileSync(options.file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--secret-file ${options.file}: ${fsReason(error)}`);
+    }
+    secrets.push(...text.split('\n').map((line) => line.trim()).filter(Boolean));
     if (secrets.length === 0) throw new UsageError(`--secret-file ${options.file} is empty`);
   }
   if (options.env !== undefined && options.env.trim() !== '') {
