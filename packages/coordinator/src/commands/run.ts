@@ -62,7 +62,8 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
   const sweep = readSweepFile(file);
   const expansion = expandSweep(sweep, expandOptionsFrom(args));
   const resources = (args.resource?.length ? args.resource : sweep.resources) ?? [];
-  if (resources.some((slot) => !/^[\w,.-]+$/.test(slot))) {
+  // Indices, or GPU UUIDs (GPU-...) as CUDA_VISIBLE_DEVICES takes them; no empty one (`0,,1`).
+  if (resources.some((slot) => !/^[\w.-]+(,[\w.-]+)*$/.test(slot))) {
     throw new UsageError(`GPU slots must look like 0 or 0,1 (got ${resources.map((r) => JSON.stringify(r)).join(' ')})`);
   }
   const noSlots = resources.length === 0 ? `${file} has no "resource" list, so there is no GPU slot to run on: add "resource: [0, 1]" to the first document or pass -r 0 1` : undefined;
