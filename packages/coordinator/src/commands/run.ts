@@ -43,6 +43,8 @@ function builder(yargs: Argv) {
 }
 
 async function handler(args: ArgumentsCamelCase<RunArgs>): Promise<void> {
+  // Without --dry-run, a run has no JSON to give: running the sweep instead would surprise.
+  if (args.json && !args.dryRun) throw new UsageError('coord run --json prints the expansion and needs --dry-run; to tabulate what a run produced: coord results OUTPUT --json');
   // With --debug the commands' own output goes to stdout too: no batching that could reorder it.
   const terminal = createTerminal(process.stdout, process.stderr, { batch: !args.debug });
   const killGraceSeconds = numberFlag('kill-grace', args.killGrace, { min: 0 })!;
