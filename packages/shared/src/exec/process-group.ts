@@ -1,11 +1,18 @@
 /** Signals to a whole process group, tolerant of a group that is already gone. */
 
+/**
+ * True while the group exists. EPERM means it does, but only processes of another user are
+ * left in it (a setuid program a command started): nothing we may signal, and no reason to
+ * throw from the timers that call this (the spawner treats it alike).
+ */
 export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   try {
     process.kill(-pgid, signal);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH') return false;
+    if (code === 'EPERM') return true;
     throw error;
   }
 }
