@@ -106,7 +106,6 @@ interface ControlMessage {
   type: 'cancel';
   reason: string;
   taskIds?: string[];
-  sweep?: string;
 }
 
 export class Agent {
@@ -582,7 +581,7 @@ export class Agent {
     const control = parseJsonOr<ControlMessage | undefined>(message, undefined);
     if (control?.type !== 'cancel') return;
     for (const { run } of this.runs.values()) {
-      if (control.taskIds?.includes(run.taskId) || (control.sweep !== undefined && control.sweep === run.sweepId)) run.cancel(control.reason);
+      if (control.taskIds?.includes(run.taskId)) run.cancel(control.reason);
     }
   }
 

@@ -10,7 +10,7 @@ It also guards against orphans, for every group it started: when its parent stop
 frozen), every running group gets SIGTERM, then SIGKILL after the grace period.
 
 Protocol: JSON lines. In: {"op": "spawn", "id", "script", "log", "env": {...}, "cwd"?},
-{"op": "kill", "id", "signal"}, {"op": "hb"}. Out: {"ev": "started", "id", "pid"},
+{"op": "hb"}. Out: {"ev": "started", "id", "pid"},
 {"ev": "exit", "id", "code", "signal"}, {"ev": "error", "id", "message"}.
 """
 import json
@@ -23,7 +23,6 @@ import time
 ORPHAN_TIMEOUT = float(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1] else None
 GRACE = float(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] else 5.0
 STRAY_GRACE = float(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] else 5.0
-SIGNALS = {name: getattr(signal, name) for name in ("SIGTERM", "SIGKILL", "SIGINT", "SIGHUP", "SIGUSR1", "SIGUSR2")}
 
 # Our environment never changes: copied once (reading os.environ decodes every entry).
 BASE_ENV = dict(os.environ)
@@ -168,10 +167,6 @@ def main():
                 op = message.get("op")
                 if op == "spawn":
                     spawn(message)
-                elif op == "kill":
-                    pgid = next((pid for pid, ident in running.items() if ident == message["id"]), None)
-                    if pgid is not None:
-                        signal_group(pgid, SIGNALS.get(message.get("signal", "SIGTERM"), signal.SIGTERM))
         reap()
         sweep_strays()
         if ORPHAN_TIMEOUT is not None and running and time.monotonic() - last_heard > ORPHAN_TIMEOUT:

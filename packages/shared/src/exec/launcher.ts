@@ -12,7 +12,9 @@ export interface LaunchSpec {
   echo?: (chunk: Buffer) => void;
   /**
    * Kill the process group when the launcher has not been heard from for this long: its
-   * process is frozen (SIGSTOP) or gone, and another agent may already run the task.
+   * process is frozen (SIGSTOP) or gone, and another agent may already run the task. The
+   * direct launcher takes it per launch; the spawner once, from its options (the agent gives
+   * both the same).
    */
   orphanTimeoutMs?: number;
 }
@@ -37,6 +39,6 @@ export interface ProcessLauncher {
   launch(spec: LaunchSpec): Promise<LaunchedProcess>;
   /** SIGKILL every process group still running (a second Ctrl-C, a forced shutdown). */
   killAll(): void;
-  /** Stop helpers; running processes are not touched. Safe to call twice. */
+  /** Stop helpers; a process group still running is stopped with them (SIGTERM, then SIGKILL). Safe to call twice. */
   close(): Promise<void>;
 }

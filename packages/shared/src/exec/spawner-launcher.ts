@@ -118,7 +118,7 @@ export class SpawnerLauncher implements ProcessLauncher {
 
   async launch(spec: LaunchSpec): Promise<LaunchedProcess> {
     if (spec.echo || !(await this.ready) || this.dead) {
-      this.fallback ??= new DirectLauncher();
+      this.fallback ??= new DirectLauncher(this.options.graceMs);
       return this.fallback.launch(spec);
     }
     const id = ++this.nextId;
@@ -167,6 +167,6 @@ export class SpawnerLauncher implements ProcessLauncher {
 
 /** The fastest launcher: the spawner (which falls back to Node's spawn without python3). RUNNER_LAUNCHER=direct forces Node's spawn. */
 export function createLauncher(options: SpawnerOptions = {}): ProcessLauncher {
-  if (process.env.RUNNER_LAUNCHER === 'direct') return new DirectLauncher();
+  if (process.env.RUNNER_LAUNCHER === 'direct') return new DirectLauncher(options.graceMs);
   return new SpawnerLauncher(options);
 }

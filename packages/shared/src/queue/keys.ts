@@ -45,7 +45,7 @@ export class RedisKeys {
   task(taskId: string): string {
     return `${this.prefix}:task:${taskId}`;
   }
-  /** HASH name -> task id, to find a task by name. */
+  /** ZSET of `name\0task id` members (all scored 0), to find a task by its name or the start of it (ZRANGEBYLEX). */
   taskNames(): string {
     return `${this.prefix}:task-names`;
   }

@@ -13,14 +13,6 @@ export class PyTimestamp {
 export type PyScalar = string | boolean | bigint | number | null | PyTimestamp;
 export type PyValue = PyScalar | PyValue[] | Map<PyValue, PyValue>;
 
-export function isPyInt(value: PyValue): value is bigint {
-  return typeof value === 'bigint';
-}
-
-export function isPyFloat(value: PyValue): value is number {
-  return typeof value === 'number';
-}
-
 export function isScalar(value: PyValue): value is PyScalar {
   return !Array.isArray(value) && !(value instanceof Map);
 }
