@@ -137,6 +137,15 @@ x: [1, 2, 3]
     expect(code).toBe(0);
   });
 
+  it('warns when an alias a document chooses also sets one of that document\'s params: the alias wins and tasks are dropped', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo [layers] {lr}\nalias:\n  size:\n    small: {layers: 6}\n    big: {layers: 12}\nresource: [0]\n---\nsize: [small]\nlayers: [6, 12, 24]\nlr: [0.1]\n');
+    const result = await coord(['run', '--dry-run'], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('warning: params.yaml:10: "layers" is also set by alias "size", whose value wins: the values given here are not used (tasks that differ only in them are dropped); set "layers" in the alias or here, not both\n');
+    expect(result.stdout).toContain('1 tasks');
+  });
+
   it('warns once, not once per param, about params that the selected commands do not use (-c test)', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr} {seed} {x}\n  test: echo {x}\nresource: [0]\n---\nlr: [0.1]\nseed: [1, 2]\nx: [1]\n');

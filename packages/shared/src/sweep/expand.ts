@@ -130,6 +130,25 @@ function applyAliases(
   return ok;
 }
 
+/**
+ * A document's own param that an alias it chooses also sets: the alias wins (as in the
+ * runner), so the document's values of it are not used, and tasks that differ only in them
+ * come out the same and are dropped. Said, since nothing else shows it.
+ */
+function aliasOverrides(sweep: SweepFile, params: ReadonlyArray<{ key: string; line: number }>): string[] {
+  const own = new Map(params.map((param) => [param.key, param.line]));
+  const warnings: string[] = [];
+  for (const { key } of params) {
+    const alias = sweep.aliases.get(key);
+    if (!alias) continue;
+    const overridden = new Set(alias.cases.flatMap((c) => c.params.map(([param]) => param).filter((param) => own.has(param))));
+    for (const param of overridden) {
+      warnings.push(`${sweep.path}:${own.get(param)}: "${param}" is also set by alias "${key}", whose value wins: the values given here are not used (tasks that differ only in them are dropped); set "${param}" in the alias or here, not both`);
+    }
+  }
+  return warnings;
+}
+
 function specHash(spec: Map<string, PyValue>): string {
   return [...spec.keys()]
     .sort()
@@ -181,6 +200,7 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
     for (const param of document.params) {
       if (param.values.length === 0) warnings.add(`${sweep.path}:${param.line}: "${param.key}" has no values, so document ${document.index + 1} adds no tasks`);
     }
+    for (const warning of aliasOverrides(sweep, document.params)) warnings.add(warning);
     return { document, size, count: options.sample === undefined ? size : Math.min(options.sample, size) };
   });
   const total = plans.reduce((sum, plan) => sum + plan.count, 0);
