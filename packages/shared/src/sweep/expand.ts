@@ -274,7 +274,9 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
               `template "${template.name}" uses ${problem.placeholder}, but "_" names are the runner's and there is no "${problem.param}"${didYouMean(problem.param, reserved)}: the runner fills ${reserved.map((key) => `{${key}}`).join(', ')}`,
             );
           } else if (problem.kind === 'missing') {
-            const hint = didYouMean(problem.param, [...spec.keys()]);
+            // `${HOME}`: the shell's braces read as a placeholder here (as in the runner).
+            const shellVariable = problem.placeholder.startsWith('{') && sweep.templates.some((t) => t.name === template.name && t.text.includes(`$${problem.placeholder}`));
+            const hint = shellVariable ? `; for the shell's variable write $${problem.param} without braces: {...} is always a placeholder` : didYouMean(problem.param, [...spec.keys()]);
             reportPerTask(`missing\0${template.name}\0${problem.param}`, template.line, name, (tasks) =>
               `template "${template.name}" uses ${problem.placeholder} but "${problem.param}" has no value ${tasks}: set it under "default" or in the choice document${hint}`,
             );
