@@ -116,6 +116,36 @@ describe('a machine whose disk is full', () => {
   });
 });
 
+describe('a command\'s record that cannot be written once the command ran (the disk filled meanwhile)', () => {
+  it('still ends the command\'s log stream in Redis, so that coord logs -f and the dashboard stop waiting for it', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo some output {x}\ngpus: 0\n---\nx: [1]\n');
+    // The command starts and runs; writing its record then fails as a full disk makes it.
+    const fullAtTheEnd = (options: RunTaskOptions): Promise<TaskOutcome> =>
+      runTask({
+        ...options,
+        onEvent: (event) => {
+          if (event.type === 'command-end') throw Object.assign(new Error('ENOSPC: no space left on device, open \'stat.json\''), { code: 'ENOSPC' });
+          options.onEvent?.(event);
+        },
+      });
+    mkdirSync(join(dir, 'agent'));
+    const filling = agent('filling', join(dir, 'agent'), { execute: fullAtTheEnd, prefix: 'filling', cpuSlots: 1 });
+    await filling.start();
+    const args = ['--json', '--redis', redis().url, '--prefix', 'filling'];
+    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', ...args], { cwd: dir })).stdout) as { sweep: string };
+    const task = async () => (JSON.parse((await coord(['status', sweep, ...args])).stdout) as { tasks: Array<{ state: string; reason: string | null }> }).tasks[0]!;
+    await waitFor(async () => (await task()).reason?.includes('could not prepare it'), 10_000, 'the task to be handed back');
+    const client = redis().client();
+    const [meta] = await client.keys('filling:log:*:run:meta');
+    await waitFor(async () => (await client.hget(meta!, 'ended')) !== null, 5000, 'the log stream to be ended');
+    const lines = (await client.xrange(meta!.replace(/:meta$/, ''), '-', '+')).map(([, fields]) => fields[1]);
+    expect(lines).toContain('some output 1');
+    expect(lines.at(-1)).toMatch(/^--- not recorded: agent filling could not prepare it \(ENOSPC: no space left on device/);
+    await filling.stopNow('test done');
+  });
+});
+
 describe('an output root outside the workdir that cannot be written (-o on a read-only mount)', () => {
   it('fails those tasks at once with the reason, and the agent neither pauses nor keeps the pool from other sweeps', async () => {
     const dir = tempDir();

@@ -65,6 +65,8 @@ export class TaskRun {
   private stopReason: StopReason | undefined;
   /** The last command that ended: its last log lines and record wait to go with the task's end. */
   private heldEnd: HeldEnd | undefined;
+  /** The shipper of a command that started and has not ended (nothing is held for it yet). */
+  private unended: LogShipper | undefined;
   readonly startedAt = new Date().toISOString();
   readonly taskName: string;
   readonly taskId: string;
@@ -164,6 +166,7 @@ export class TaskRun {
       const reason = owner === 'task' ? `its output cannot be written: ${fsReason(error)}: ${(error as NodeJS.ErrnoException).path}` : `agent error: ${(error as Error).message}`;
       ctx.log.error({ task: data.task.name, error: redisErrorText(error) }, 'could not run the task');
       outcome = { state: 'failed', commands: [], skipped: [] };
+      this.endUnended(reason);
       this.sendHeldEnd();
       await Promise.allSettled(this.shipping);
       await this.finish(ctx.redis, taskKey, 'failed', { reason }).catch(() => 0);
@@ -208,6 +211,7 @@ export class TaskRun {
     const { ctx, job } = this;
     const jobId = String(job.id);
     ctx.pause(why);
+    this.endUnended(`agent ${ctx.name} could not prepare it (${why})`);
     this.sendHeldEnd();
     await Promise.allSettled(this.shipping);
     await this.finish(ctx.redis, taskKey, 'waiting', { reason: `agent ${ctx.name} could not prepare it (${why}); queued again` }).catch(() => 0);
@@ -252,8 +256,10 @@ export class TaskRun {
             (line) => this.metricLines?.line(line),
           );
           shippers.set(event.command, shipper);
+          this.unended = shipper;
           shipper.start(event.logFrom);
         } else if (event.type === 'command-end') {
+          this.unended = undefined;
           this.sendHeldEnd();
           const end = event.stat.signal ? `killed by ${event.stat.signal}` : `exit ${event.stat.exitCode}`;
           const stat = JSON.stringify(event.stat);
@@ -284,6 +290,19 @@ export class TaskRun {
       rest?.(pipeline);
       held.record(pipeline);
     };
+  }
+
+  /**
+   * The run ends by an error between a command's start and its end (its record could not be
+   * written): that command's log stream ends too, with why, instead of its shipper reading on
+   * for the agent's life and `coord logs -f` waiting for an end that never comes.
+   */
+  private endUnended(why: string): void {
+    const shipper = this.unended;
+    this.unended = undefined;
+    if (!shipper) return;
+    this.sendHeldEnd();
+    this.heldEnd = { shipper, ending: `--- not recorded: ${why} ---`, record: () => undefined };
   }
 
   /** Sends a held command end on its own (another command starts, or the run ends without a report). */
