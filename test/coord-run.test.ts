@@ -197,6 +197,26 @@ x: [1, 2, 3, 4]
     expect(existsSync(join(dir, 'output/X_3'))).toBe(false);
   });
 
+  it('lets exactly one of several coord runs of the same tasks started at once run them', async () => {
+    const dir = tempDir();
+    const marker = `coord-run-race-${process.pid}`;
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  train: exec -a ${marker} sleep 30\nresource: [0]\n---\nx: [1]\n`);
+    const runs = Array.from({ length: 6 }, () => startCli(COORD, ['run'], { cwd: dir }));
+    try {
+      const exited = () => runs.filter((run) => run.child.exitCode !== null);
+      await waitFor(() => exited().length >= 5, 15_000, 'five of the six to be refused');
+      await waitFor(async () => (await processesMatching(marker)).length > 0, 10_000, 'the one run to start its command');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const ended = exited();
+      expect(ended).toHaveLength(5);
+      for (const run of ended) expect(run.stderr()).toContain('another coord run');
+      expect(await processesMatching(marker)).toHaveLength(1);
+    } finally {
+      for (const run of runs) run.child.kill('SIGINT');
+      await Promise.all(runs.map((run) => run.done));
+    }
+  });
+
   it('refuses a second coord run of the same tasks while the first runs, not runs of other titles, and takes over a dead run\'s lock', async () => {
     const dir = tempDir();
     const marker = `coord-run-lock-${process.pid}`;

@@ -7,7 +7,7 @@
  * file system) do not exclude each other. A lock whose process has died is taken over.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ExitError, processRuns } from '@sweep-runner/shared';
@@ -37,9 +37,12 @@ export function takeRunLock(outputRoot: string, taskOutputs: string[]): () => vo
   const hash = createHash('sha256').update([...taskOutputs].sort().join('\n')).digest('hex').slice(0, 12);
   const path = join(outputRoot, `.coord-run.${hash}.lock`);
   const me: Holder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: process.argv.slice(2).join(' ') };
-  const text = `${JSON.stringify(me)}\n`;
+  // Written whole, then linked into place: a second run never reads a lock half written
+  // (created by one call and filled by another, an empty lock read as a dead one's was taken over).
+  const written = `${path}.${process.pid}.tmp`;
+  writeFileSync(written, `${JSON.stringify(me)}\n`);
   try {
-    writeFileSync(path, text, { flag: 'wx' });
+    linkSync(written, path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const holder = readHolder(path);
@@ -49,7 +52,10 @@ export function takeRunLock(outputRoot: string, taskOutputs: string[]): () => vo
         `another coord run (${where}, since ${holder.startedAt}: coord ${holder.command}) is running these tasks into ${outputRoot}/; wait for it to end, or stop it, or give this run another -o. If it is not running, delete ${path}`,
       );
     }
-    writeFileSync(path, text);
+    // A dead run's lock: replaced whole.
+    renameSync(written, path);
+  } finally {
+    rmSync(written, { force: true });
   }
   return () => {
     if (readHolder(path)?.pid === me.pid) rmSync(path, { force: true });
