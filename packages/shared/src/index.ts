@@ -50,4 +50,5 @@ export * from './results/collect-metrics.js';
 export * from './queue/signing.js';
 export * from './exec/spawner-launcher.js';
 export * from './metrics/prometheus.js';
+export * from './results/pattern-problem.js';
 export * from './queue/bullmq-add-job.js';

@@ -1,6 +1,6 @@
 /** `coord results OUTPUT|SWEEP`: the params that vary and the metrics, one row per task (or group). */
 import { existsSync, statSync } from 'node:fs';
-import { ExitError, UsageError } from '@sweep-runner/shared';
+import { ExitError, metricPatternProblem, UsageError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { sweepExists } from '../distributed/find-task.js';
 import { formatResults, RESULT_FORMATS, type ResultFormat } from '../results/format-results.js';
@@ -42,13 +42,8 @@ async function load(args: ResultsArgs): Promise<TaskResult[]> {
 }
 
 async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
-  if (args.pattern !== undefined) {
-    try {
-      new RegExp(args.pattern);
-    } catch (error) {
-      throw new UsageError(`--pattern is not a regular expression: ${(error as Error).message}`);
-    }
-  }
+  const patternProblem = args.pattern === undefined ? undefined : metricPatternProblem(args.pattern);
+  if (patternProblem) throw new UsageError(`--pattern ${patternProblem}, e.g. '^(?<name>\\w+)=(?<value>\\S+)$'`);
   const results = await load(args);
   const groupByExcept = args.groupByExcept?.flatMap((p) => p.split(','));
   checkResultNames(results, { ...(args.metric && { metrics: args.metric }), ...(groupByExcept && { groupByExcept }) }, { metric: '--metric', groupByExcept: '--group-by-except' });

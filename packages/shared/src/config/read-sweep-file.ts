@@ -3,6 +3,7 @@
  * The first document configures (templates, defaults, aliases, resources, settings); each
  * following document lists parameter choices.
  */
+import { metricPatternProblem } from '../results/pattern-problem.js';
 import { readFileSync } from 'node:fs';
 import { SweepFileError, UsageError, type Problem } from '../errors.js';
 import { fsReason } from '../fs-reason.js';
@@ -261,17 +262,9 @@ function readMetrics(check: Checker, node: YamlNode | undefined): MetricsSetting
       continue;
     }
     if (name === 'pattern') {
-      try {
-        const pattern = new RegExp(value.value);
-        if (!/\(\?<name>/.test(value.value) || !/\(\?<value>/.test(value.value)) {
-          check.report(value.line, `metrics pattern must have the named groups (?<name>...) and (?<value>...)`);
-        } else {
-          void pattern;
-          metrics.pattern = value.value;
-        }
-      } catch (error) {
-        check.report(value.line, `metrics pattern is not a valid regular expression: ${(error as Error).message}`);
-      }
+      const problem = metricPatternProblem(value.value);
+      if (problem) check.report(value.line, `metrics pattern ${problem}`);
+      else metrics.pattern = value.value;
     } else if (value.value.includes('/') || value.value.startsWith('.')) {
       check.report(value.line, 'metrics file must be a plain file name inside the task directory');
     } else {
