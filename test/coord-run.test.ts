@@ -1,6 +1,6 @@
 /** `coord run` end to end: real processes, files on disk, reruns, failures and Ctrl-C. */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { coord, coordOnTerminal, processesMatching, startCli, COORD, waitFor } from './helpers/cli.js';
@@ -135,6 +135,18 @@ x: [1, 2, 3]
     const code = await new Promise((resolve) => python.on('close', resolve));
     expect(out).toBe('1.0 12345678901234567890\n1e-05 12345678901234567890\n2 12345678901234567890\n0.25 12345678901234567890\n');
     expect(code).toBe(0);
+  });
+
+  it('explains a name collision of two existing paths by the rule that applies to paths (their last part)', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'data/a/x'), { recursive: true });
+    mkdirSync(join(dir, 'data/b/x'), { recursive: true });
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: ls {d}\nresource: [0]\n---\nd: [data/a/x, data/b/x]\n');
+    const result = await coord(['run', '--dry-run'], { cwd: dir });
+    expect([result.code, result.stderr]).toEqual([
+      2,
+      'coord: params.yaml:4: two different param sets get the same task name "D_x" (d: "data/a/x" and "data/b/x") and would share output/D_x: a value naming an existing path is named by its last part only (the part after the last "/", empty after a trailing "/"); make those last parts differ\n',
+    ]);
   });
 
   it('warns when an alias a document chooses also sets one of that document\'s params: the alias wins and tasks are dropped', async () => {

@@ -375,10 +375,15 @@ function mergeEntries(
       const shown = (value: PyValue | undefined) => (value === undefined ? '(none)' : JSON.stringify(toJsonValue(value)));
       const differing = [...entry.params].find(([k, v]) => !META_KEYS.includes(k) && shown(v) !== shown(other.get(k)));
       const which = differing ? ` (${differing[0]}: ${shown(other.get(differing[0]))} and ${shown(differing[1])})` : '';
+      // A value naming an existing path is named by its last part only (as the runner did).
+      const isPath = (value: PyValue | undefined) => typeof value === 'string' && value !== '' && options.pathExists(value);
+      const rule = differing && (isPath(differing[1]) || isPath(other.get(differing[0])))
+        ? 'a value naming an existing path is named by its last part only (the part after the last "/", empty after a trailing "/"); make those last parts differ'
+        : 'names keep 6 significant digits of numbers and the last 100 characters of text, with "/" turned into "_"; make the values differ within that';
       collisions.push({
         file: sweep.path,
         line: entry.document.line,
-        message: `two different param sets get the same task name "${entry.name}"${which} and would share ${entry.output}: names keep 6 significant digits of numbers and the last 100 characters of text, with "/" turned into "_"; make the values differ within that`,
+        message: `two different param sets get the same task name "${entry.name}"${which} and would share ${entry.output}: ${rule}`,
       });
     }
     // _name, _output, _datetime and _time are in the task itself; param.json adds them back.
