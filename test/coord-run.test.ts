@@ -145,7 +145,7 @@ x: [1, 2, 3]
     const result = await coord(['run', '--dry-run'], { cwd: dir });
     expect([result.code, result.stderr]).toEqual([
       2,
-      'coord: params.yaml:4: two different param sets get the same task name "D_x" (d: "data/a/x" and "data/b/x") and would share output/D_x: a value naming an existing path is named by its last part only (the part after the last "/", empty after a trailing "/"); make those last parts differ\n',
+      'coord: params.yaml:5: two different param sets get the same task name "D_x" (d: "data/a/x" and "data/b/x") and would share output/D_x: a value naming an existing path is named by its last part only (the part after the last "/", empty after a trailing "/"); make those last parts differ\n',
     ]);
   });
 
