@@ -196,7 +196,8 @@ export class Agent {
     try {
       await this.begin();
     } catch (error) {
-      if (this.state === 'starting') throw error;
+      // Only a signal's drain makes a failed step no failure (it closed the connections).
+      if (this.state === 'starting' || this.state === 'running') throw error;
     } finally {
       if (this.state !== 'running') this.abandonStart();
     }
