@@ -117,6 +117,11 @@ describe('coord dashboard: where it listens and who gets in', () => {
     const form = await fetch(`${dashboard.url}api/sweeps/${sweep}/cancel`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'a=1' });
     expect(form.status).toBe(415);
     expect((await post(`${dashboard.url}api/sweeps/${sweep}/cancel`, {}, { Origin: 'http://evil.example' })).status).toBe(403);
+    // The client's mistakes are 400s, not errors of the dashboard (500, logged as such).
+    const malformed = await fetch(`${dashboard.url}api/sweeps/${sweep}/cancel`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"reason": ' });
+    expect(malformed.status).toBe(400);
+    expect((await fetch(`${dashboard.url}api/sweeps/%ZZ`)).status).toBe(400);
+    expect(dashboard.stderr()).toBe('');
     expect((await statusJson('guards', sweep)).tasks![0]!.state).toBe('waiting');
     await dashboard.stop();
   });

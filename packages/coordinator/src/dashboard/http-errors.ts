@@ -15,6 +15,9 @@ export class HttpError extends Error {
 
 function statusOf(error: unknown): number {
   if (error instanceof HttpError) return error.status;
+  // Express's own: a body that is not JSON, a path that does not decode (%ZZ).
+  const { status } = (error ?? {}) as { status?: unknown };
+  if (typeof status === 'number' && status >= 400 && status < 500) return status;
   if (isUsageError(error)) return 400;
   if ((error as { code?: unknown })?.code === 'E_EXIT') return 409;
   if (/NOPERM/.test(String((error as Error)?.message))) return 403;
