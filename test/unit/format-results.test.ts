@@ -21,3 +21,17 @@ it('gives a group with no value of a metric a null mean, and keeps a diverged Na
     ],
   });
 });
+
+it('leaves a group with no value of a metric empty in CSV and TSV, as JSON gives null and the table a blank; a diverged NaN stays', () => {
+  const table = {
+    params: ['lr'],
+    metrics: ['acc', 'loss'],
+    grouped: true,
+    rows: [
+      { lr: 0.1, acc: { mean: 0.9, std: 0.01, n: 2 }, loss: { mean: NaN, std: 0, n: 0 } },
+      { lr: 0.2, acc: { mean: NaN, std: 0, n: 1 }, loss: { mean: 1.5, std: 0, n: 1 } },
+    ],
+  };
+  expect(formatResults(table, 'csv').split('\n')).toEqual(['lr,acc_mean,acc_std,acc_n,loss_mean,loss_std,loss_n', '0.1,0.9,0.01,2,,,0', '0.2,NaN,0,1,1.5,0,1']);
+  expect(formatResults(table, 'tsv').split('\n')[1]).toBe('0.1\t0.9\t0.01\t2\t\t\t0');
+});

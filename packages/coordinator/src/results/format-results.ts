@@ -33,7 +33,8 @@ function flatColumns(table: ResultsTable, splitAggregates: boolean): { headers: 
     for (const metric of table.metrics) {
       const value = row[metric];
       if (isAggregate(value)) {
-        if (splitAggregates) out.push(number(value.mean), number(value.std), String(value.n));
+        // A group with no value of the metric: empty cells (pandas reads NaN), as the table leaves it blank.
+        if (splitAggregates) out.push(...(value.n === 0 ? ['', ''] : [number(value.mean), number(value.std)]), String(value.n));
         else out.push(value.n === 0 ? '' : `${number(value.mean)} ± ${number(value.std)} (n=${value.n})`);
       } else {
         out.push(plain(value));
