@@ -540,6 +540,17 @@ z: [1, 2, 3, 4]
     agent.child.kill('SIGKILL');
   });
 
+  it('coord status says when older sweeps are left out of the overview, and how to list them', async () => {
+    const dir = tempDir();
+    const prefix = 'older';
+    writeCpuSweep(dir, 'true', 1);
+    for (const output of ['a', 'b', 'c']) await submit(dir, prefix, ['-o', output]);
+    const shown = await coord(['status', '--sweeps', '2', '--redis', redis().url, '--prefix', prefix]);
+    expect(shown.stdout.split('\n')[3]).toBe('(the 2 newest of 3 sweeps; --sweeps 3 lists them all)');
+    const all = await coord(['status', '--sweeps', '3', '--redis', redis().url, '--prefix', prefix]);
+    expect(all.stdout).not.toContain('newest of');
+  });
+
   it('coord status SWEEP --watch --json follows the sweep with its progress on stderr, then prints one JSON document', async () => {
     const dir = tempDir();
     const prefix = 'watchone';

@@ -188,6 +188,9 @@ async function readOverviewFrame(redis: Redis, keys: RedisKeys, sweepCount: numb
     return { lines: [json === 'line' ? JSON.stringify(overview) : JSON.stringify(overview, null, 2)], key };
   }
   const lines = overviewLines(terminal, sweeps, agents);
+  // Older sweeps are not shown: say so, or they seem gone.
+  const total = sweeps.length < sweepCount ? sweeps.length : await redis.zcard(keys.sweeps);
+  if (total > sweeps.length) lines.splice(1, 0, `(the ${sweeps.length} newest of ${total} sweeps; --sweeps ${total} lists them all)`);
   if (agents.length === 0) {
     const hint = await otherPrefixHint();
     if (hint) lines.push(hint);
