@@ -74,11 +74,17 @@ function articled(type: string): string {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
 
+/** Why a key that YAML did not read as text is no name, and how to make it one. */
+function notAName(key: YamlNode): string {
+  if (key.kind !== 'scalar') return `a key that is ${describe(key)} cannot be a name`;
+  return `this key is read as ${describe(key)}, not as a name: quote it (YAML reads unquoted yes, no, on, off as booleans and digits as numbers)`;
+}
+
 /** Checks that a param name can be used in a template and in a path. */
 function checkParamName(check: Checker, key: YamlNode, where: string): string | undefined {
   const name = keyText(key);
   if (name === undefined) {
-    check.report(key.line, `${where}: the key ${describe(key)} must be a name (text)`);
+    check.report(key.line, `${where}: ${notAName(key)}`);
     return undefined;
   }
   if (name === '' || /[/\\\0\n\r\t ]/.test(name)) {
@@ -103,7 +109,7 @@ function readTemplates(check: Checker, node: YamlNode | undefined, configLine: n
   for (const { key, value } of node.pairs) {
     const name = keyText(key);
     if (name === undefined || !COMMAND_NAME.test(name)) {
-      check.report(key.line, `template name ${name === undefined ? describe(key) : `"${name}"`} must be a word of letters, digits, "_", "-" or "."`);
+      check.report(key.line, name === undefined ? `template name: ${notAName(key)}` : `template name "${name}" must be a word of letters, digits, "_", "-" or "."`);
       continue;
     }
     if (value.kind !== 'scalar' || typeof value.value !== 'string' || value.value.trim() === '') {
