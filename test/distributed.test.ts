@@ -293,12 +293,15 @@ z: [1, 2, 3, 4]
 
   it('a task whose agent is gone, with no agent of its queue left to notice, is cancelled at once and never runs again', async () => {
     const prefix = 'cancel-gone';
-    const { dir, marker, agent: first, sweep } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '2000']);
+    const { dir, marker, agent: first, sweep } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '2000', '--heartbeat-ms', '500']);
     first.child.kill('SIGKILL');
     await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'the dead agent\'s command to die');
     // Its lock expires; no stalled check runs, since no agent serves the queue: the record says running.
     await waitFor(async () => (await redis().client().keys(`${prefix}:*:lock`)).length === 0, 10_000, 'the job lock to expire');
     expect((await status(prefix, sweep)).tasks![0]!.state).toBe('running');
+    // coord status says why, once the agent counts as lost.
+    const table = () => coord(['status', sweep, '--redis', redis().url, '--prefix', prefix]).then((result) => result.stdout);
+    await waitFor(async () => (await table()).includes('its agent is lost: it runs again once an agent of its queue finds the job stalled (coord cancel ends it)'), 10_000, 'status to explain the task');
     const cancel = await coord(['cancel', sweep, '--reason', 'wrong lr', '--redis', redis().url, '--prefix', prefix]);
     expect(cancel.stdout).toMatch(/^cancelled 1 task\(s\) of sweep \w+\n$/);
     expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'cancelled', attempt: 1, reason: 'wrong lr' });

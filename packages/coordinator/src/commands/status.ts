@@ -163,8 +163,15 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
     }
     terminal.line(formatTable(['SWEEP', 'FILE', 'OUTPUT', 'AGE', 'TASKS', 'PROGRESS'], sweepRows([counted]), terminal.columns));
     terminal.line('');
-    // A task no running agent can take would wait with nothing said: the table says why.
-    const explained = page.tasks.map((task) => (task.state === 'waiting' && !task.reason ? { ...task, reason: unservedReason(task.queue, agents) } : task));
+    // A task no running agent can take would wait with nothing said: the table says why. So
+    // would a task whose agent was lost: it stays "running" until an agent of its queue finds
+    // its job stalled.
+    const lostAgents = new Set(agents.filter((agent) => agent.lost).map((agent) => agent.name));
+    const explained = page.tasks.map((task) => {
+      if (task.state === 'waiting' && !task.reason) return { ...task, reason: unservedReason(task.queue, agents) };
+      if (task.state === 'running' && task.agent && lostAgents.has(task.agent)) return { ...task, reason: `its agent is lost: it runs again once an agent of its queue finds the job stalled (coord cancel ends it)` };
+      return task;
+    });
     terminal.line(formatTable(['TASK', 'STATE', 'AGENT', 'GPUS', 'TRY', 'EXIT', 'TIME', 'REASON'], explained.map(taskRow), terminal.columns));
     const shown = page.tasks.length;
     if (page.total > offset + shown) terminal.line(`(${offset + 1}-${offset + shown} of ${page.total}; --offset ${offset + shown} for more, --limit 0 for all)`);
