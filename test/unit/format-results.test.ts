@@ -1,17 +1,19 @@
-/** coord results --format json: numbers where there are numbers, null where a group has none. */
+/** coord results' formats: numbers where there are numbers, nothing (null, empty) where a group has none. */
 import { expect, it } from 'vitest';
 import { formatResults } from '@sweep-runner/coordinator/dist/results/format-results.js';
 
+/** Grouped by lr: a group with no loss at all, and a diverged accuracy (NaN). */
+const table = {
+  params: ['lr'],
+  metrics: ['acc', 'loss'],
+  grouped: true,
+  rows: [
+    { lr: 0.1, acc: { mean: 0.9, std: 0.01, n: 2 }, loss: { mean: NaN, std: 0, n: 0 } },
+    { lr: 0.2, acc: { mean: NaN, std: 0, n: 1 }, loss: { mean: 1.5, std: 0, n: 1 } },
+  ],
+};
+
 it('gives a group with no value of a metric a null mean, and keeps a diverged NaN as a word', () => {
-  const table = {
-    params: ['lr'],
-    metrics: ['acc', 'loss'],
-    grouped: true,
-    rows: [
-      { lr: 0.1, acc: { mean: 0.9, std: 0.01, n: 2 }, loss: { mean: NaN, std: 0, n: 0 } },
-      { lr: 0.2, acc: { mean: NaN, std: 0, n: 1 }, loss: { mean: 1.5, std: 0, n: 1 } },
-    ],
-  };
   expect(JSON.parse(formatResults(table, 'json'))).toEqual({
     params: ['lr'],
     metrics: ['acc', 'loss'],
@@ -23,15 +25,6 @@ it('gives a group with no value of a metric a null mean, and keeps a diverged Na
 });
 
 it('leaves a group with no value of a metric empty in CSV and TSV, as JSON gives null and the table a blank; a diverged NaN stays', () => {
-  const table = {
-    params: ['lr'],
-    metrics: ['acc', 'loss'],
-    grouped: true,
-    rows: [
-      { lr: 0.1, acc: { mean: 0.9, std: 0.01, n: 2 }, loss: { mean: NaN, std: 0, n: 0 } },
-      { lr: 0.2, acc: { mean: NaN, std: 0, n: 1 }, loss: { mean: 1.5, std: 0, n: 1 } },
-    ],
-  };
   expect(formatResults(table, 'csv').split('\n')).toEqual(['lr,acc_mean,acc_std,acc_n,loss_mean,loss_std,loss_n', '0.1,0.9,0.01,2,,,0', '0.2,NaN,0,1,1.5,0,1']);
   expect(formatResults(table, 'tsv').split('\n')[1]).toBe('0.1\t0.9\t0.01\t2\t\t\t0');
 });
