@@ -68,7 +68,8 @@ export async function retryTasks(
       notRetried.push(task.name);
       continue;
     }
-    const { skip: _earlier, ...data } = JSON.parse(extra.spec) as TaskJobData;
+    // A job's data kept as it was queued carries its old signature and expiry: signed anew below.
+    const { skip: _earlier, signature: _signature, expiresAt: _expiresAt, ...data } = JSON.parse(extra.spec) as TaskJobData & { signature?: unknown; expiresAt?: unknown };
     items.push({
       data: { ...data, force: false, ...(skip.length > 0 && { skip }) },
       index: task.index,

@@ -18,16 +18,20 @@ end
 local function event(p, id, sweep, name, state, extra)
   redis.call('XADD', p .. ':sweep:' .. sweep .. ':events', 'MAXLEN', '~', 10000, '*', 'task', id, 'name', name, 'state', state, 'detail', extra or '')
 end
--- A run that ends without a result (its job stalled, its agent handed it back) makes the task
--- wait again; but a cancel marked during the run (an agent that is gone never saw it) ends
--- the task instead, so that no other agent runs it once more. Returns the new state.
+-- A run that ends and leaves its task to run again (its job stalled, its agent handed it
+-- back, or BullMQ will retry a failed attempt) makes the task wait again; but a cancel marked
+-- during the run (an agent that is gone never saw it) ends the task instead, so that no other
+-- agent runs it once more. The job's data is kept with it, as coord cancel keeps it, for
+-- coord retry. Returns the new state.
 local function endRunUnfinished(key, p, id, sweep, index, from, now)
-  local cancel, name = unpack(redis.call('HMGET', key, 'cancel', 'name'))
+  local cancel, name, queue, job, spec = unpack(redis.call('HMGET', key, 'cancel', 'name', 'queue', 'job', 'spec'))
   local to = cancel and 'cancelled' or 'waiting'
   move(p, id, sweep, index, from, to)
   redis.call('HSET', key, 'state', to)
   if cancel then
     redis.call('HSET', key, 'reason', cancel, 'endedAt', now)
+    local data = (not spec) and queue and job and redis.call('HGET', p .. ':' .. queue .. ':' .. job, 'data')
+    if data then redis.call('HSET', key, 'spec', data) end
     event(p, id, sweep, name, 'cancelled', cancel)
   end
   return to
@@ -85,7 +89,7 @@ for n, row in ipairs(cjson.decode(ARGV[4])) do
   elseif take then
     if state then
       if oldSweep then redis.call('ZREM', p .. ':sweep:' .. oldSweep .. ':state:' .. state, id) end
-      redis.call('HDEL', key, 'token', 'cancel', 'reason', 'exitCode', 'signal', 'startedAt', 'endedAt', 'ended')
+      redis.call('HDEL', key, 'token', 'cancel', 'reason', 'exitCode', 'signal', 'startedAt', 'endedAt', 'ended', 'spec')
     end
     local run = (tonumber(runs) or 0) + 1
     local jobId, q = '', nil
@@ -217,7 +221,8 @@ return 1
 `;
 
 /**
- * BullMQ found the job stalled (its agent stopped renewing the lock): the task waits again.
+ * BullMQ found the job stalled (its agent stopped renewing the lock): the task waits again,
+ * or ends cancelled when a cancel was marked during the run (returns 1 or 2; 0: left alone).
  * The 'stalled' event comes after BullMQ has put the job back, so another agent may already
  * have taken it and started a new run: a record whose token holds the job's lock (KEYS[2])
  * is that live run and stays as it is.
