@@ -158,6 +158,13 @@ x: [1, 2, 3]
     expect(result.stdout).toContain('1 tasks');
   });
 
+  it('writes valid param.json for a param named like an object property (constructor)', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {constructor}\nresource: [0]\n---\nconstructor: [1]\n');
+    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'output/Constructor_1/param.json'), 'utf8'))).toMatchObject({ constructor: 1 });
+  });
+
   it('warns once, not once per param, about params that the selected commands do not use (-c test)', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr} {seed} {x}\n  test: echo {x}\nresource: [0]\n---\nlr: [0.1]\nseed: [1, 2]\nx: [1]\n');

@@ -279,7 +279,7 @@ z: [1, 2, 3, 4]
     // The record still says running: the cancel can only be marked, for an agent that is gone.
     const cancel = await coord(['cancel', sweep, '--reason', 'wrong lr', '--wait', '1', '--redis', redis().url, '--prefix', prefix]);
     expect(cancel.code).toBe(0);
-    expect(cancel.stdout).toMatch(/1 still stopping \(an agent that is gone: they end cancelled when their job locks expire\)/);
+    expect(cancel.stdout).toMatch(/1 still stopping \(if their agent is gone: they end cancelled when an agent of their queue finds them stalled, or when cancelled again once their job locks have expired\)/);
     const second = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '4000'], { workdir: join(dir, 'w2') });
     await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.cancelled === 1, 30_000, 'the task to end cancelled');
     const task = (await status(prefix, sweep)).tasks![0]!;

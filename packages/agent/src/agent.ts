@@ -199,11 +199,21 @@ export class Agent {
       // Only a signal's drain makes a failed step no failure (it closed the connections).
       if (this.state === 'starting' || this.state === 'running') throw error;
     } finally {
-      if (this.state !== 'running') this.abandonStart();
+      if (this.state !== 'running') this.closeWhatStartMade();
     }
   }
 
-  /** What a start cut short by a signal had made after the shutdown closed what was there. */
+  /**
+   * A start that failed, or that a signal cut short: what it made is closed; after a signal,
+   * once the shutdown is over (which signs off on those connections while it can).
+   */
+  private closeWhatStartMade(): void {
+    if (this.state === 'starting') return this.abandonStart();
+    const afterShutdown = () => (this.closing ? void this.closing.finally(() => this.abandonStart()) : void setTimeout(afterShutdown, 50).unref());
+    afterShutdown();
+  }
+
+  /** Closes the connections, workers, timers and server the start made (again, where shutdown did). */
   private abandonStart(): void {
     for (const connection of [this.redis, this.blocking, this.subscriber, this.queueConnection]) connection?.disconnect();
     for (const queue of this.queues) void queue.worker.close(true).catch(() => undefined);
@@ -305,6 +315,7 @@ export class Agent {
     this.locks.start();
     this.state = 'running';
     await this.heartbeat.beat();
+    if (this.state !== 'running') return;
     this.heartbeat.start();
     this.log.info(
       { agent: options.name, gpus: options.gpuSlots.join(',') || 'none', cpuSlots: options.cpuSlots, pools: options.pools.join(','), workdir: options.workdir, queues: this.queues.map((q) => q.name).join(' ') },
@@ -365,7 +376,9 @@ export class Agent {
         cleanup();
         resolve();
       };
-      // Closed for good: a signal's drain closed it while we waited (start() then stops).
+      // Closed for good: a signal's drain closed it while it was connecting (start() then
+      // stops). Closed between two reconnect attempts, it says nothing and this waits on; the
+      // agent's process exits after the drain all the same.
       const onEnd = onReady;
       const cleanup = () => {
         this.redis.off('error', onError);

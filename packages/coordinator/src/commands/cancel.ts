@@ -1,6 +1,7 @@
 /** `coord cancel SWEEP|TASK`: waiting tasks leave the queue, running ones are killed on their agents. */
 import { userInfo } from 'node:os';
 import { hostname } from 'node:os';
+import type { TaskRecord } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { findTask, resolveSweepId, sweepExists } from '../distributed/find-task.js';
 import { readTasks, sweepTasksIn } from '../distributed/sweep-tasks.js';
@@ -33,10 +34,21 @@ async function handler(args: ArgumentsCamelCase<CancelArgs>): Promise<void> {
   const { redis, keys } = await connect(args);
   try {
     const reason = args.reason ?? defaultReason();
-    // A sweep's id, or the start of one (as coord status takes it); else a task's name.
-    const sweepId = args.sweep === undefined ? await resolveSweepId(redis, keys, args.target) : undefined;
-    const isSweep = sweepId !== undefined && (await sweepExists(redis, keys, sweepId));
-    const tasks = isSweep ? await sweepTasksIn(redis, keys, sweepId, ['waiting', 'running']) : [await findTask(redis, keys, args.target, args.sweep)];
+    // A sweep's id; else a task's name (or its start); else the start of a sweep's id, as
+    // coord status takes it (tried last: cancelling a whole sweep for a task's name would be wrong).
+    let sweepId = args.sweep === undefined && (await sweepExists(redis, keys, args.target)) ? args.target : undefined;
+    let tasks: TaskRecord[] = [];
+    if (sweepId === undefined) {
+      try {
+        tasks = [await findTask(redis, keys, args.target, args.sweep)];
+      } catch (error) {
+        const started = args.sweep === undefined ? await resolveSweepId(redis, keys, args.target) : undefined;
+        if (started === undefined || !(await sweepExists(redis, keys, started))) throw error;
+        sweepId = started;
+      }
+    }
+    const isSweep = sweepId !== undefined;
+    if (sweepId !== undefined) tasks = await sweepTasksIn(redis, keys, sweepId, ['waiting', 'running']);
     const result = await cancelTasks(redis, keys, tasks, reason);
     // Wait (bounded) for the agents to report the killed runs.
     let stillRunning = result.stopping;
@@ -65,7 +77,7 @@ async function handler(args: ArgumentsCamelCase<CancelArgs>): Promise<void> {
       terminal.line(`sweep ${sweepId} has no waiting or running task; nothing to cancel`);
       return;
     }
-    terminal.line(`cancelled ${summary.cancelled} task(s) of ${isSweep ? `sweep ${sweepId}` : tasks[0]!.name}${summary.stillRunning ? `; ${summary.stillRunning} still stopping (an agent that is gone: they end cancelled when their job locks expire)` : ''}`);
+    terminal.line(`cancelled ${summary.cancelled} task(s) of ${isSweep ? `sweep ${sweepId}` : tasks[0]!.name}${summary.stillRunning ? `; ${summary.stillRunning} still stopping (if their agent is gone: they end cancelled when an agent of their queue finds them stalled, or when cancelled again once their job locks have expired)` : ''}`);
   } finally {
     redis.disconnect();
   }

@@ -39,10 +39,17 @@ export function takeRunLock(outputRoot: string, taskOutputs: string[]): () => vo
   const me: Holder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: process.argv.slice(2).join(' ') };
   // Written whole, then linked into place: a second run never reads a lock half written
   // (created by one call and filled by another, an empty lock read as a dead one's was taken over).
-  const written = `${path}.${process.pid}.tmp`;
+  const written = `${path}.${me.host}.${process.pid}.tmp`;
   writeFileSync(written, `${JSON.stringify(me)}\n`);
   try {
-    linkSync(written, path);
+    try {
+      linkSync(written, path);
+    } catch (error) {
+      // A file system without hard links (vfat, some FUSE mounts): created, then written.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+      writeFileSync(path, readFileSync(written), { flag: 'wx' });
+    }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const holder = readHolder(path);

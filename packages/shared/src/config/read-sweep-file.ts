@@ -306,7 +306,7 @@ function readChoice(check: Checker, node: YamlNode | null, index: number, docLin
       }
       choice.commands = commands;
       choice.commandsLine = value.line;
-    } else if (name in CHOICE_SETTINGS) {
+    } else if (Object.hasOwn(CHOICE_SETTINGS, name)) {
       const setting = CHOICE_SETTINGS[name]!;
       const read = readSetting(check, setting, value, name);
       if (read !== undefined) (choice.settings as Record<string, unknown>)[setting] = read;

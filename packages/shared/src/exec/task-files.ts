@@ -135,7 +135,7 @@ export class TaskFiles {
     // JSON.stringify(sorted, null, 2), but with the runner's text where JavaScript's would differ (1.0).
     const lines = Object.entries(params)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([key, value]) => `  ${JSON.stringify(key)}: ${texts[key] ?? JSON.stringify(value, null, 2).replaceAll('\n', '\n  ')}`);
+      .map(([key, value]) => `  ${JSON.stringify(key)}: ${(Object.hasOwn(texts, key) ? texts[key] : undefined) ?? JSON.stringify(value, null, 2).replaceAll('\n', '\n  ')}`);
     writeFileAtomic(path, `{\n${lines.join(',\n')}\n}\n`);
   }
 }
