@@ -95,11 +95,17 @@ export function pyMapGet(map: Map<PyValue, PyValue>, key: PyValue): { key: PyVal
   return undefined;
 }
 
+const MIN_EXACT = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Whether a JavaScript number holds this int exactly (within +-(2^53 - 1)). */
+export function fitsJsNumber(value: bigint): boolean {
+  return value >= MIN_EXACT && value <= MAX_EXACT;
+}
+
 /** JSON view of a value: ints become numbers when exact, otherwise strings. */
 export function toJsonValue(value: PyValue): unknown {
-  if (typeof value === 'bigint') {
-    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
-  }
+  if (typeof value === 'bigint') return fitsJsNumber(value) ? Number(value) : value.toString();
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   if (value instanceof PyTimestamp) return value.pyStr;
   if (Array.isArray(value)) return value.map(toJsonValue);

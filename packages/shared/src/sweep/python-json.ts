@@ -6,10 +6,7 @@
  * lists and mappings as choices and defaults.
  */
 import { floatRepr } from './python-format.js';
-import type { PyValue } from './py-value.js';
-
-const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
-const MIN_EXACT = BigInt(Number.MIN_SAFE_INTEGER);
+import { fitsJsNumber, type PyValue } from './py-value.js';
 
 /** Python's json text of a param value, when it differs from JavaScript's; else undefined. */
 export function pythonJsonIfDiffers(value: PyValue): string | undefined {
@@ -19,6 +16,6 @@ export function pythonJsonIfDiffers(value: PyValue): string | undefined {
     const text = floatRepr(value);
     return text === String(value) ? undefined : text;
   }
-  if (typeof value === 'bigint' && (value > MAX_EXACT || value < MIN_EXACT)) return value.toString();
+  if (typeof value === 'bigint' && !fitsJsNumber(value)) return value.toString();
   return undefined;
 }
