@@ -33,7 +33,6 @@ import { faultOwner } from './fault-owner.js';
 import { sweepInfo } from './sweep-info.js';
 import type { RunEnd } from '../metrics/agent-metrics.js';
 
-
 /** A command's end not yet sent: its log's rest and its record. */
 interface HeldEnd {
   shipper: LogShipper | undefined;
@@ -211,10 +210,11 @@ export class TaskRun {
     const { ctx, job } = this;
     const jobId = String(job.id);
     ctx.pause(why);
-    this.endUnended(`agent ${ctx.name} could not prepare it (${why})`);
+    const notPrepared = `agent ${ctx.name} could not prepare it (${why})`;
+    this.endUnended(notPrepared);
     this.sendHeldEnd();
     await Promise.allSettled(this.shipping);
-    await this.finish(ctx.redis, taskKey, 'waiting', { reason: `agent ${ctx.name} could not prepare it (${why}); queued again` }).catch(() => 0);
+    await this.finish(ctx.redis, taskKey, 'waiting', { reason: `${notPrepared}; queued again` }).catch(() => 0);
     ctx.locks.release(jobId);
     await job.moveToWait(this.token).catch(() => undefined);
     ctx.metrics.runEnded('handed_back');

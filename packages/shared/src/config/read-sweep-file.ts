@@ -3,10 +3,10 @@
  * The first document configures (templates, defaults, aliases, resources, settings); each
  * following document lists parameter choices.
  */
-import { metricPatternProblem } from '../results/pattern-problem.js';
 import { readFileSync } from 'node:fs';
 import { SweepFileError, UsageError, type Problem } from '../errors.js';
 import { fsReason } from '../fs-reason.js';
+import { metricPatternProblem } from '../results/pattern-problem.js';
 import { pyStr } from '../sweep/python-format.js';
 import { isScalar, pyTypeName, type PyScalar } from '../sweep/py-value.js';
 import { parseDuration } from './duration.js';
