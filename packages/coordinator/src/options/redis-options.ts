@@ -44,11 +44,15 @@ function settingsOf(args: RedisArgs): ReturnType<typeof connectionSettings> {
   });
 }
 
-export async function connect(args: RedisArgs): Promise<Connected> {
-  const settings = settingsOf(args);
-  const redis = await connectForCommand(settings);
+/** A connection ready for our task scripts, with the keys of the chosen prefix. */
+function ready(redis: Redis, args: RedisArgs, settings: Connected['settings']): Connected {
   defineTaskScripts(redis);
   return { redis, keys: new RedisKeys(args.prefix), settings };
+}
+
+export async function connect(args: RedisArgs): Promise<Connected> {
+  const settings = settingsOf(args);
+  return ready(await connectForCommand(settings), args, settings);
 }
 
 /** How often a service started before Redis tries again. */
@@ -79,7 +83,6 @@ export async function connectOrKeepTrying(args: RedisArgs, say: (line: string) =
       SERVICE_RETRY_MS,
     );
     redis.once('ready', () => say('Redis answers now'));
-    defineTaskScripts(redis);
-    return { redis, keys: new RedisKeys(args.prefix), settings };
+    return ready(redis, args, settings);
   }
 }
