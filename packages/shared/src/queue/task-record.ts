@@ -64,7 +64,8 @@ export function parseTaskRecord(hash: Record<string, string | null | undefined>)
     ...optional('gpus'),
     ...optional('startedAt'),
     ...optional('endedAt'),
-    ...optional('signal'),
+    // Written empty for a command that exited: no signal, as for an exit code left empty.
+    ...(get('signal') && { signal: get('signal')! }),
     ...optional('reason'),
     ...optional('cancel'),
     ...(exitCode !== undefined && exitCode !== '' && { exitCode: Number(exitCode) }),
