@@ -90,6 +90,20 @@ describe.each(launchers)('runTask with the %s', (_label, makeLauncher, launcherS
     expect(quiet.commands[0]).not.toHaveProperty('lastLine');
   });
 
+  it('marks where each later attempt begins in a shared log, on a line of its own', async () => {
+    const workdir = tempDir();
+    const spec = task({ train: 'if [ -e again ]; then echo second; exit 0; fi; touch again; printf "no newline at the end"; exit 1' });
+    const events: ExecutorEvent[] = [];
+    await runTask({ task: spec, gpus: '0', workdir, launcher: makeLauncher(), attempt: 1, host: 'h1' });
+    const second = await runTask({ task: spec, gpus: '0,1', workdir, launcher: makeLauncher(), attempt: 2, agent: 'gpu7', host: 'h2', onEvent: (e) => events.push(e) });
+    const log = readFileSync(join(workdir, 'out/X_1/log.train.20260101.000000'), 'utf8');
+    const startedAt = second.commands[0]!.stat.startedAt;
+    expect(log).toBe(`no newline at the end\n--- attempt 2 on gpu7 (h2), GPUs 0,1, ${startedAt} ---\nsecond\n`);
+    // This attempt's output begins after the line (what an agent ships to coord logs).
+    const start = events.find((e) => e.type === 'command-start');
+    expect(start?.type === 'command-start' && Buffer.byteLength(log) - start.logFrom).toBe('second\n'.length);
+  });
+
   it('stops the task at the first failing command and records code 1', async () => {
     const workdir = tempDir();
     const spec = task({ a: 'exit 3', b: 'echo never' });

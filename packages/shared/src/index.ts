@@ -25,6 +25,7 @@ export * from './sweep/py-value.js';
 export * from './sweep/task.js';
 export * from './sweep/template.js';
 export * from './exec/atomic-write.js';
+export * from './exec/attempt-heading.js';
 export * from './exec/command-summary.js';
 export * from './exec/direct-launcher.js';
 export * from './exec/events.js';

@@ -7,6 +7,7 @@
 import { hostname } from 'node:os';
 import { shlexQuote } from '../sweep/python-format.js';
 import type { TaskSpec } from '../sweep/task.js';
+import { appendLogLine, attemptHeading } from './attempt-heading.js';
 import type { ExecutorEvent } from './events.js';
 import type { ExitStatus, ProcessLauncher } from './launcher.js';
 import { lastLogLine, logSize } from './log-tail.js';
@@ -138,7 +139,9 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
     // a file written atomically is a new inode, the dearest step per task on a busy disk.
     if (files.readStat()[command.name]?.code === 0) files.record(command.name, base);
     // An earlier run's log is appended to; a directory made just now has none (no stat then).
-    const logFrom = files.fresh ? 0 : logSize(log);
+    // Attempts of one submission share the log: a line says where this one begins.
+    const sizeBefore = files.fresh ? 0 : logSize(log);
+    const logFrom = sizeBefore > 0 ? appendLogLine(log, sizeBefore, attemptHeading(base)) : 0;
     const child = await launcher.launch({
       script: command.script,
       cwd: workdir,
