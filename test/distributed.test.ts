@@ -142,7 +142,7 @@ z: [1, 2, 3, 4]
     await waitFor(async () => (await status(prefix, first.sweep)).sweeps[0]!.counts.waiting === 0 && (await status(prefix, first.sweep)).sweeps[0]!.counts.running === 0, 20_000, 'the sweep to finish');
     const afterFirst = await status(prefix, first.sweep);
     expect(afterFirst.sweeps[0]!.counts).toMatchObject({ succeeded: 2, failed: 1 });
-    expect(afterFirst.tasks!.find((t) => t.name === 'X_2')).toMatchObject({ state: 'failed', exitCode: 1, reason: 'run: exit 1: "no luck 2, the data loader could not open /data/imagenet/train/shard-0001.tar"' });
+    expect(afterFirst.tasks!.find((t) => t.name === 'X_2')).toMatchObject({ state: 'failed', exitCode: 1, signal: null, reason: 'run: exit 1: "no luck 2, the data loader could not open /data/imagenet/train/shard-0001.tar"' });
     // Read through a pipe (grep, a file), the table cuts nothing.
     const table = await coord(['status', first.sweep, '--redis', redis().url, '--prefix', prefix]);
     expect(table.stdout).toContain('run: exit 1: "no luck 2, the data loader could not open /data/imagenet/train/shard-0001.tar"');
@@ -151,6 +151,67 @@ z: [1, 2, 3, 4]
     expect(rerun).toMatchObject({ queued: 1, skipped: 2, alreadyQueued: 0 });
     await waitFor(async () => (await status(prefix, rerun.sweep)).sweeps[0]!.counts.succeeded === 1, 20_000, 'the rerun');
     expect(readFileSync(join(workdir, 'runs.txt'), 'utf8').trim().split('\n').sort()).toEqual(['ok 1', 'ok 2', 'ok 3']);
+  });
+
+  it('makes no sweep when every task already succeeded, and warns when a skipped command succeeded with another line', async () => {
+    const dir = tempDir();
+    const prefix = 'all-done';
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo train {x}\n  test: echo test {x}\ngpus: 0\n---\nx: [1, 2]\n');
+    await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix], { workdir: join(dir, 'w') });
+    const first = await submit(dir, prefix);
+    await waitFor(async () => (await status(prefix, first.sweep)).sweeps[0]!.counts.succeeded === 2, 20_000, 'the sweep to succeed');
+
+    // A dry run says what a submit would skip, as Redis records it.
+    const dry = await coord(['submit', 'params.yaml', '--dry-run', '--json', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    expect((JSON.parse(dry.stdout) as { tasks: Array<{ done?: string[] }> }).tasks.map((t) => t.done)).toEqual([['train', 'test'], ['train', 'test']]);
+    // Nothing to run: no sweep is made, and the tasks stay in the sweep that ran them.
+    const again = await submit(dir, prefix);
+    expect(again).toEqual({ sweep: null, created: false, queued: 0, skipped: 2, alreadyQueued: 0, alreadyIn: [], changedSinceSuccess: [] });
+    const plain = await coord(['submit', 'params.yaml', '--wait', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    expect([plain.code, plain.stderr, plain.stdout]).toEqual([0, '', 'nothing to queue: all 2 tasks already succeeded (coord submit -f runs them again)\n']);
+    const overview = await status(prefix, first.sweep);
+    expect(overview.sweeps.map((s) => s.id)).toEqual([first.sweep]);
+    expect(overview.tasks!.map((t) => t.state)).toEqual(['succeeded', 'succeeded']);
+
+    // The test line changed since it succeeded: skipping it keeps the old line's results.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo train {x}\n  test: echo test {x} --new-flag\ngpus: 0\n---\nx: [1, 2]\n');
+    const changed = await coord(['submit', 'params.yaml', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    expect(changed.code).toBe(0);
+    expect(changed.stderr).toBe('warning: 2 tasks skipped commands that succeeded with other command lines than the sweep file gives now (output/X_1: test, ...); their results are from the old ones: coord submit -f runs them again\n');
+    const changedJson = await submit(dir, prefix);
+    expect(changedJson).toMatchObject({ sweep: null, skipped: 2, changedSinceSuccess: ['output/X_1: test', 'output/X_2: test'] });
+    // -f runs them again, with the new line, and the warning is gone.
+    const forced = await submit(dir, prefix, ['-f']);
+    expect(forced).toMatchObject({ created: true, queued: 2, changedSinceSuccess: [] });
+    await waitFor(async () => (await status(prefix, forced.sweep)).sweeps[0]!.counts.succeeded === 2, 20_000, 'the forced sweep to succeed');
+    expect(await submit(dir, prefix)).toMatchObject({ sweep: null, skipped: 2, changedSinceSuccess: [] });
+  });
+
+  it('submit --dry-run marks tasks already queued, and shows the expansion with a note when Redis is out of reach', async () => {
+    const dir = tempDir();
+    const prefix = 'dry-run-marks';
+    writeCpuSweep(dir, 'echo {x}', 2);
+    await submit(dir, prefix);
+    writeCpuSweep(dir, 'echo {x}', 3);
+    const dry = await coord(['submit', 'params.yaml', '--dry-run', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    expect([dry.code, dry.stderr]).toEqual([0, '']);
+    expect(dry.stdout.split('\n')).toEqual([
+      '1/3 output/X_1  (already queued or running: left alone)',
+      '  run: echo 1',
+      '2/3 output/X_2  (already queued or running: left alone)',
+      '  run: echo 2',
+      '3/3 output/X_3',
+      '  run: echo 3',
+      '3 tasks; 2 already queued or running, left alone (dry run: nothing was run)',
+      '',
+    ]);
+    const json = await coord(['submit', 'params.yaml', '--dry-run', '--json', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    expect((JSON.parse(json.stdout) as { tasks: Array<{ alreadyQueued?: boolean }> }).tasks.map((t) => t.alreadyQueued ?? false)).toEqual([true, true, false]);
+    // A sweep file can still be checked where no Redis answers.
+    const offline = await coord(['submit', 'params.yaml', '--dry-run', '--redis', 'redis://127.0.0.1:1'], { cwd: dir });
+    expect(offline.code).toBe(0);
+    expect(offline.stdout.split('\n').at(-2)).toBe('3 tasks (dry run: nothing was run)');
+    expect(offline.stderr).toMatch(/^note: cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\): start one .* at yours; without it this dry run cannot show which tasks a submit would skip or leave alone\n$/);
   });
 
   it('submit --wait prints a line for every task, also for the last two ending at once', async () => {

@@ -42,6 +42,7 @@ export * from './queue/eviction-policy.js';
 export * from './queue/redis-refusal.js';
 export * from './queue/closed-on-connect.js';
 export * from './queue/connect.js';
+export * from './queue/command-digest.js';
 export * from './queue/keys.js';
 export * from './queue/payload.js';
 export * from './queue/redis-url.js';

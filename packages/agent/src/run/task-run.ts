@@ -7,6 +7,8 @@
  */
 import { join } from 'node:path';
 import {
+  attemptHeading,
+  commandDigest,
   DEFAULT_METRICS,
   fsReason,
   MetricLines,
@@ -251,7 +253,7 @@ export class TaskRun {
             ctx.keys.log(data.taskId, event.command),
             event.logPath,
             ctx.logLines,
-            `--- attempt ${attempt} on ${ctx.name} (${ctx.host}), GPUs ${this.gpus || 'none'}, ${event.startedAt} ---`,
+            attemptHeading({ attempt, agent: ctx.name, host: ctx.host, gpus: this.gpus, startedAt: event.startedAt }),
             ctx.host,
             (line) => this.metricLines?.line(line),
           );
@@ -262,7 +264,8 @@ export class TaskRun {
           this.unended = undefined;
           this.sendHeldEnd();
           const end = event.stat.signal ? `killed by ${event.stat.signal}` : `exit ${event.stat.exitCode}`;
-          const stat = JSON.stringify(event.stat);
+          // With its line's digest: a later submission tells a success of another line (commandDigest).
+          const stat = JSON.stringify({ ...event.stat, digest: commandDigest(data.task.commands[event.index]!.script) });
           // Held until the next command starts or the task ends, whose report carries it.
           this.heldEnd = {
             shipper: shippers.get(event.command),

@@ -19,6 +19,7 @@ import {
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { failedTaskLines } from '../local/failed-tasks.js';
 import { runLocal } from '../local/local-run.js';
+import { changedCommandsWarning } from '../output/changed-commands.js';
 import { describeSlots, dryRunJson, printDryRun, printWarnings } from '../output/dry-run.js';
 import { createTerminal, type Terminal } from '../output/terminal.js';
 import { expandOptionsFrom, sweepCopyName, sweepFilePath, withSweepOptions, type SweepArgs } from '../options/sweep-options.js';
@@ -73,7 +74,7 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
   const done = args.force || args.debug ? undefined : (task: TaskSpec) => succeededCommands(new TaskFiles(task, process.cwd()).readStat());
   if (args.dryRun && args.json) {
     // The runner's listing, as it gave it: problems that only stop a real run are warnings here.
-    const listing = dryRunJson(expansion, resources, done);
+    const listing = dryRunJson(expansion, resources, { done });
     if (noSlots) listing.warnings.push(noSlots);
     process.stdout.write(`${JSON.stringify(listing, null, 2)}\n`);
     return;
@@ -83,7 +84,7 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
   if (noSlots) throw new UsageError(noSlots);
   if (!launcher) {
     printWarnings(terminal, expansion.warnings);
-    printDryRun(terminal, expansion, resources, done);
+    printDryRun(terminal, expansion, resources, { done });
     return;
   }
   prepareWritableDirectory(args.output, '-o');
@@ -128,13 +129,7 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
     if (summary.interrupted) parts.push(`${summary.interrupted} interrupted`);
     if (summary.notStarted) parts.push(`${summary.notStarted} not started`);
     terminal.line(`${summary.total} tasks in ${formatDuration(summary.seconds)}: ${parts.join(', ')}`);
-    if (summary.changedSinceSuccess.length > 0) {
-      const [first] = summary.changedSinceSuccess;
-      const count = summary.changedSinceSuccess.length;
-      terminal.line(
-        terminal.color('yellow', `${count} task${count === 1 ? '' : 's'} skipped commands that succeeded with other command lines than the sweep file gives now (${first}${count > 1 ? ', ...' : ''}); their results are from the old ones: coord run -f runs them again`),
-      );
-    }
+    if (summary.changedSinceSuccess.length > 0) terminal.line(terminal.color('yellow', changedCommandsWarning(summary.changedSinceSuccess, 'coord run -f')));
     if (summary.failed.length > 0) {
       terminal.line(terminal.color('red', `Failed tasks: ${summary.failed.length}/${summary.total}`));
       for (const line of failedTaskLines(summary.failed)) terminal.line(terminal.color('red', `    ${line}`));

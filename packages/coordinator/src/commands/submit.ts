@@ -1,14 +1,15 @@
 /** `coord submit`: expand a sweep and queue its tasks for agents, all or nothing. */
 import { readFileSync } from 'node:fs';
-import { assertRunnable, describeRedis, evictionProblem, expandSweep, ExitError, readSweepFile, UNSUCCESSFUL_STATES, UsageError } from '@sweep-runner/shared';
+import { assertRunnable, describeRedis, type Expansion, evictionProblem, expandSweep, ExitError, readSweepFile, UNSUCCESSFUL_STATES, UsageError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { listAgents } from '../distributed/read-status.js';
 import { describeSweeps, sweepsHolding } from '../distributed/sweeps-holding.js';
 import { noAgentNote, unservedWarnings } from '../distributed/unserved-queues.js';
 import { waitForSweep } from '../distributed/wait-for-sweep.js';
 import { onInterrupt } from '../local/interrupt.js';
+import { changedCommandsWarning } from '../output/changed-commands.js';
 import { dryRunJson, printDryRun, printWarnings } from '../output/dry-run.js';
-import { createTerminal } from '../output/terminal.js';
+import { createTerminal, type Terminal } from '../output/terminal.js';
 import { connect, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 import { numberFlag } from '../options/number-flags.js';
 import { expandOptionsFrom, sweepFilePath, withSweepOptions, type SweepArgs } from '../options/sweep-options.js';
@@ -37,14 +38,8 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
   const expansion = expandSweep(sweep, expandOptionsFrom(args));
   const priority = numberFlag('priority', args.priority, { integer: true, min: -1_000_000, max: 1_000_000 });
   const retryBackoff = numberFlag('retry-backoff', args.retryBackoff, { min: 0 })!;
-  if (args.dryRun && args.json) {
-    process.stdout.write(`${JSON.stringify(dryRunJson(expansion, sweep.resources ?? []), null, 2)}\n`);
-    return;
-  }
-  assertRunnable(expansion);
   if (args.dryRun) {
-    printWarnings(terminal, expansion.warnings);
-    printDryRun(terminal, expansion, []);
+    await dryRun(args, terminal, expansion, sweep.resources ?? []);
     return;
   }
   if (!args.json) printWarnings(terminal, expansion.warnings);
@@ -75,24 +70,29 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
       const note = noAgentNote(agents, keys.prefix, describeRedis(settings.target));
       if (note) terminal.error(`note: ${note}`);
     }
+    if (result.changedSinceSuccess.length > 0 && !args.json) printWarnings(terminal, [changedCommandsWarning(result.changedSinceSuccess, 'coord submit -f')]);
     const alreadyIn = await sweepsHolding(redis, keys, result.alreadyQueuedIds);
-    // With no sweep of its own, the one that holds the tasks is the one to follow.
-    const follow = result.created ? result.sweep : (alreadyIn[0] ?? result.sweep);
+    // With no sweep of its own, the one that holds the tasks is the one to follow; with
+    // every task done, there is none.
+    const follow = result.created ? result.sweep : result.alreadyQueued > 0 ? (alreadyIn[0] ?? result.sweep) : undefined;
     // Ctrl-C stops the following, not the sweep: say so, and how to pick it up again.
     // Listen before printing the sweep's name: whoever reads that line may press Ctrl-C at once.
     const stopFollowing = () => {
       process.stderr.write(`stopped following; sweep ${follow} goes on: coord status ${follow} --watch follows it, coord cancel ${follow} stops it\n`);
       process.exit(130);
     };
-    const stopListening = args.wait ? onInterrupt({ first: stopFollowing, second: stopFollowing }) : undefined;
+    const stopListening = args.wait && follow !== undefined ? onInterrupt({ first: stopFollowing, second: stopFollowing }) : undefined;
     if (args.json) {
-      process.stdout.write(`${JSON.stringify({ sweep: follow, created: result.created, queued: result.queued, skipped: result.skipped, alreadyQueued: result.alreadyQueued, alreadyIn })}\n`);
+      process.stdout.write(`${JSON.stringify({ sweep: follow ?? null, created: result.created, queued: result.queued, skipped: result.skipped, alreadyQueued: result.alreadyQueued, alreadyIn, changedSinceSuccess: result.changedSinceSuccess })}\n`);
+    } else if (follow === undefined) {
+      terminal.line(`nothing to queue: all ${result.skipped} tasks already succeeded (coord submit -f runs them again)`);
     } else if (result.created) {
       const where = alreadyIn.length > 0 ? ` (in ${describeSweeps(alreadyIn)})` : '';
       terminal.line(`sweep ${terminal.color('bold', result.sweep)}: ${result.queued} queued, ${result.skipped} skipped (every command already succeeded), ${result.alreadyQueued} already queued or running${where}`);
       if (!args.wait) terminal.line(`follow it with: coord status ${result.sweep}`);
     } else {
-      terminal.line(`nothing new to queue: all ${result.alreadyQueued} tasks are already queued or running, in ${describeSweeps(alreadyIn)}`);
+      const which = result.skipped > 0 ? `${result.skipped} tasks already succeeded, ${result.alreadyQueued} are` : `all ${result.alreadyQueued} tasks are`;
+      terminal.line(`nothing new to queue: ${which} already queued or running, in ${describeSweeps(alreadyIn)}`);
       if (!args.wait) terminal.line(`follow them with: coord status ${follow}`);
     }
     if (!stopListening) return;
@@ -103,6 +103,21 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+/** The expansion, marked with what a submit would skip or leave alone as Redis tells it. */
+async function dryRun(args: ArgumentsCamelCase<SubmitArgs>, terminal: Terminal, expansion: Expansion, resources: string[]): Promise<void> {
+  // Refused as a submit would refuse it, before Redis is asked; the JSON lists problems as warnings.
+  if (!args.json) assertRunnable(expansion);
+  const { previewSubmit } = await import('../distributed/submit-preview.js');
+  const { unknown, ...marks } = await previewSubmit(args, expansion.tasks);
+  if (unknown) terminal.error(`note: ${unknown}`);
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(dryRunJson(expansion, resources, marks), null, 2)}\n`);
+    return;
+  }
+  printWarnings(terminal, expansion.warnings);
+  printDryRun(terminal, expansion, [], marks);
 }
 
 export const submitCommand: CommandModule<object, SubmitArgs> = {

@@ -1,6 +1,7 @@
 /**
  * What submit and retry need to know of many tasks before they queue them: each task's state
- * and which of its commands last succeeded, a thousand tasks per script call.
+ * and which of its commands last succeeded (and with which command line), a thousand tasks per
+ * script call.
  */
 import { taskScripts, type RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
@@ -13,14 +14,16 @@ export interface TaskNow {
   state: string;
   /** Per command asked about: did its last run succeed. */
   succeeded: boolean[];
+  /** Per command asked about: it succeeded, with another command line than the digest given. */
+  changed: boolean[];
 }
 
-export async function readTasks(redis: Redis, keys: RedisKeys, tasks: Array<{ taskId: string; commands: string[] }>): Promise<TaskNow[]> {
+export async function readTasks(redis: Redis, keys: RedisKeys, tasks: Array<{ taskId: string; commands: string[]; digests?: string[] }>): Promise<TaskNow[]> {
   const pipeline = redis.pipeline();
   for (let start = 0; start < tasks.length; start += CHUNK) void taskScripts.readMany(pipeline, keys.prefix, tasks.slice(start, start + CHUNK));
   const replies = (await pipeline.exec()) ?? [];
   return replies.flatMap(([error, rows]) => {
     if (error) throw error;
-    return (rows as Array<[string, string]>).map(([state, flags]) => ({ state, succeeded: [...flags].map((flag) => flag === '1') }));
+    return (rows as Array<[string, string]>).map(([state, flags]) => ({ state, succeeded: [...flags].map((flag) => flag !== '0'), changed: [...flags].map((flag) => flag === '2') }));
   });
 }

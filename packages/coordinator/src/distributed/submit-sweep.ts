@@ -4,7 +4,7 @@
  * records and the BullMQ jobs in one MULTI, so a sweep is submitted entirely or not at all.
  */
 import { hostname, userInfo } from 'node:os';
-import { normaliseOutputRoot, PAYLOAD_VERSION, taskIdOf, type MetricsSettings, type RedisKeys, type TaskJobData, type TaskSpec } from '@sweep-runner/shared';
+import { commandDigest, normaliseOutputRoot, PAYLOAD_VERSION, taskIdOf, type MetricsSettings, type RedisKeys, type TaskJobData, type TaskSpec } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { customAlphabet } from 'nanoid';
 import type { QueuedGroup } from './unserved-queues.js';
@@ -26,7 +26,7 @@ export interface SubmitInput extends QueueOptions {
 
 export interface SubmitResult {
   sweep: string;
-  /** False when every task was already queued or running elsewhere: no sweep was kept. */
+  /** False when no task was queued (each was done, or queued or running elsewhere): no sweep was kept. */
   created: boolean;
   queued: number;
   skipped: number;
@@ -35,6 +35,11 @@ export interface SubmitResult {
   alreadyQueuedIds: string[];
   /** The queued tasks by queue (pool and GPUs per task). */
   queuedGroups: QueuedGroup[];
+  /**
+   * Tasks with a command skipped as done that succeeded with another command line than the
+   * sweep file gives now (`<output>: train, test`): their results are from the old line.
+   */
+  changedSinceSuccess: string[];
 }
 
 /** Letters and digits only: an id starting with "-" would read as a flag on a command line. */
@@ -54,17 +59,24 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
   const ids = input.tasks.map((task) => taskIdOf(task.outputRoot, task.name));
 
   // What each task's record says now.
-  const current = await readTasks(redis, keys, input.tasks.map((task, i) => ({ taskId: ids[i]!, commands: task.commands.map((c) => c.name) })));
+  const current = await readTasks(
+    redis,
+    keys,
+    input.tasks.map((task, i) => ({ taskId: ids[i]!, commands: task.commands.map((c) => c.name), digests: task.commands.map((c) => commandDigest(c.script)) })),
+  );
 
   const items: QueueItem[] = [];
   const alreadyQueuedIds: string[] = [];
+  const changedSinceSuccess: string[] = [];
   input.tasks.forEach((task, index) => {
-    const { state, succeeded: ok } = current[index]!;
+    const { state, succeeded: ok, changed } = current[index]!;
     if (state === 'waiting' || state === 'running') {
       alreadyQueuedIds.push(ids[index]!);
       return;
     }
     const succeeded = task.commands.filter((_, i) => ok[i]).map((c) => c.name);
+    const changedNames = task.commands.filter((_, i) => changed[i]).map((c) => c.name);
+    if (!input.force && changedNames.length > 0) changedSinceSuccess.push(`${task.output}: ${changedNames.join(', ')}`);
     const allSucceeded = succeeded.length === task.commands.length;
     const data: TaskJobData = { v: PAYLOAD_VERSION, sweepId, taskId: ids[index]!, task, force: input.force, ...(!input.force && succeeded.length > 0 && { skip: succeeded }) };
     items.push({
@@ -77,6 +89,11 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
     });
   });
 
+  // Nothing to run: a sweep of done tasks would only sit in status looking finished, and its
+  // write would move them out of the sweeps that ran them. Nothing is written.
+  if (!items.some((item) => item.state === 'waiting')) {
+    return { sweep: sweepId, created: false, queued: 0, skipped: items.length, alreadyQueued: alreadyQueuedIds.length, alreadyQueuedIds, queuedGroups: [], changedSinceSuccess };
+  }
   const taken = await queueJobs(redis, keys, items, input, (multi) => {
     multi.hset(keys.sweep(sweepId), {
       id: sweepId,
@@ -115,8 +132,8 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
     // Every task is another sweep's, queued or running: a sweep of none would only sit in
     // status looking finished. The caller names the sweeps that hold them instead.
     await redis.multi().del(keys.sweep(sweepId)).zrem(keys.sweeps, sweepId).exec();
-    return { sweep: sweepId, created: false, ...counts, alreadyQueuedIds, queuedGroups: [] };
+    return { sweep: sweepId, created: false, ...counts, alreadyQueuedIds, queuedGroups: [], changedSinceSuccess };
   }
   await redis.hset(keys.sweep(sweepId), counts);
-  return { sweep: sweepId, created: true, ...counts, alreadyQueuedIds, queuedGroups: [...groups.values()] };
+  return { sweep: sweepId, created: true, ...counts, alreadyQueuedIds, queuedGroups: [...groups.values()], changedSinceSuccess };
 }

@@ -50,9 +50,10 @@ function ready(redis: Redis, args: RedisArgs, settings: Connected['settings']): 
   return { redis, keys: new RedisKeys(args.prefix), settings };
 }
 
-export async function connect(args: RedisArgs): Promise<Connected> {
+/** `timeoutMs`: how long to wait for an answer (a dry run, which can do without, waits less). */
+export async function connect(args: RedisArgs, timeoutMs?: number): Promise<Connected> {
   const settings = settingsOf(args);
-  return ready(await connectForCommand(settings), args, settings);
+  return ready(await connectForCommand(settings, timeoutMs), args, settings);
 }
 
 /** How often a service started before Redis tries again. */

@@ -5,15 +5,25 @@ import type { Terminal } from './terminal.js';
 /** The shape `coord run|submit --dry-run --json` prints: one entry per runner task. */
 export interface DryRunJson {
   resources: string[];
-  /** `done`: commands a run would skip (they succeeded before), when there are any. */
-  tasks: Array<{ name: string; output: string; commands: Record<string, string>; done?: string[] }>;
+  /**
+   * `done`: commands a run would skip (they succeeded before), when there are any;
+   * `alreadyQueued`: a submit would leave the task alone (it waits or runs already).
+   */
+  tasks: Array<{ name: string; output: string; commands: Record<string, string>; done?: string[]; alreadyQueued?: true }>;
   warnings: string[];
 }
 
 /** The commands of a task that a run would skip: they succeeded before (coord run reads its stat.json). */
 export type DoneCommands = (task: TaskSpec) => Set<string>;
 
-export function dryRunJson(expansion: Expansion, resources: string[], done?: DoneCommands): DryRunJson {
+/** What a run or submit would skip, as far as it is known. */
+export interface DryRunMarks {
+  done?: DoneCommands;
+  /** Tasks a submit would leave alone (coord submit reads Redis). */
+  alreadyQueued?: (task: TaskSpec) => boolean;
+}
+
+export function dryRunJson(expansion: Expansion, resources: string[], { done, alreadyQueued }: DryRunMarks = {}): DryRunJson {
   const byOutput = new Map(expansion.tasks.map((task) => [task.output, task]));
   return {
     resources,
@@ -27,6 +37,7 @@ export function dryRunJson(expansion: Expansion, resources: string[], done?: Don
         output: entry.output,
         commands: Object.fromEntries(entry.commands.map((c) => [c.name, c.script])),
         ...(skipped.length > 0 && { done: skipped }),
+        ...(task && alreadyQueued?.(task) && { alreadyQueued: true as const }),
       };
     }),
     warnings: [...expansion.warnings],
@@ -39,11 +50,14 @@ export function describeSlots(resources: string[]): string {
   return `${resources.length} slot${resources.length === 1 ? '' : 's'}: ${each.join(', ')}`;
 }
 
-export function printDryRun(terminal: Terminal, expansion: Expansion, resources: string[], done?: DoneCommands): void {
+export function printDryRun(terminal: Terminal, expansion: Expansion, resources: string[], { done, alreadyQueued }: DryRunMarks = {}): void {
   let doneCount = 0;
   let commandCount = 0;
+  let queuedCount = 0;
   for (const [i, task] of expansion.tasks.entries()) {
-    terminal.line(`${terminal.color('bold', `${i + 1}/${expansion.tasks.length}`)} ${task.output}`);
+    const queued = alreadyQueued?.(task) ?? false;
+    if (queued) queuedCount++;
+    terminal.line(`${terminal.color('bold', `${i + 1}/${expansion.tasks.length}`)} ${task.output}${queued ? terminal.color('gray', '  (already queued or running: left alone)') : ''}`);
     const succeeded = done?.(task) ?? new Set<string>();
     for (const command of task.commands) {
       commandCount++;
@@ -55,7 +69,8 @@ export function printDryRun(terminal: Terminal, expansion: Expansion, resources:
   const slots = resources.length > 0 ? `, ${describeSlots(resources)}` : '';
   const seed = expansion.seed === undefined ? '' : `, sampled with --seed ${expansion.seed}`;
   const skips = doneCount > 0 ? `; ${doneCount} of ${commandCount} commands succeeded before and would be skipped (-f runs them again)` : '';
-  terminal.line(`${expansion.tasks.length} tasks${slots}${seed}${skips} (dry run: nothing was run)`);
+  const left = queuedCount > 0 ? `; ${queuedCount} already queued or running, left alone` : '';
+  terminal.line(`${expansion.tasks.length} tasks${slots}${seed}${skips}${left} (dry run: nothing was run)`);
 }
 
 export function printWarnings(terminal: Terminal, warnings: string[]): void {

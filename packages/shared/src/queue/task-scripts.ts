@@ -127,7 +127,7 @@ const READ_MANY = `
 local p = ARGV[1]
 local out = {}
 for n, row in ipairs(cjson.decode(ARGV[2])) do
-  local id, commands = row[1], row[2]
+  local id, commands, digests = row[1], row[2], row[3]
   local fields = { 'state' }
   for i, command in ipairs(commands) do fields[i + 1] = 'cmd:' .. command end
   local values = redis.call('HMGET', p .. ':task:' .. id, unpack(fields))
@@ -135,7 +135,10 @@ for n, row in ipairs(cjson.decode(ARGV[2])) do
   for i = 2, #values do
     local ok, result = false, nil
     if values[i] then ok, result = pcall(cjson.decode, values[i]) end
-    flags[i - 1] = (ok and type(result) == 'table' and result.code == 0) and '1' or '0'
+    local succeeded = ok and type(result) == 'table' and result.code == 0
+    -- A record from before digests were kept (or a caller that gives none) counts as the same line.
+    local changed = succeeded and digests and type(result.digest) == 'string' and result.digest ~= digests[i - 1]
+    flags[i - 1] = changed and '2' or (succeeded and '1' or '0')
   end
   out[n] = { values[1] or '', table.concat(flags) }
 end
@@ -363,9 +366,12 @@ export const taskScripts = {
     ]);
     return call(redis, 'sweepEnqueueTasks', [a.prefix, a.sweepId, a.now, JSON.stringify(rows), a.bullmqVersion]) as Promise<number[]>;
   },
-  /** Per task: [state or '', '1' or '0' per named command: did its last run succeed]. */
-  readMany(redis: Caller, prefix: string, tasks: Array<{ taskId: string; commands: string[] }>) {
-    return call(redis, 'sweepReadTasks', [prefix, JSON.stringify(tasks.map((t) => [t.taskId, t.commands]))]) as Promise<Array<[string, string]>>;
+  /**
+   * Per task: [state or '', a flag per named command: '1' its last run succeeded, '0' it did
+   * not, '2' it succeeded with another command line than `digests` gives (commandDigest)].
+   */
+  readMany(redis: Caller, prefix: string, tasks: Array<{ taskId: string; commands: string[]; digests?: string[] }>) {
+    return call(redis, 'sweepReadTasks', [prefix, JSON.stringify(tasks.map((t) => (t.digests ? [t.taskId, t.commands, t.digests] : [t.taskId, t.commands])))]) as Promise<Array<[string, string]>>;
   },
   /** `queue`: where to look for other jobs holding the token (`othersHoldingToken`). */
   async start(
