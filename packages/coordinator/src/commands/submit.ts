@@ -42,6 +42,7 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     await dryRun(args, terminal, expansion, sweep.resources ?? []);
     return;
   }
+  assertRunnable(expansion);
   if (!args.json) printWarnings(terminal, expansion.warnings);
   // Without tasks there is no sweep to create, and none to follow.
   if (expansion.tasks.length === 0) throw new UsageError(`${file} expands to no tasks${expansion.warnings.length > 0 && !args.json ? ' (see the warning above)' : ''}: give every param at least one value; nothing was submitted`);
