@@ -12,6 +12,8 @@ import { useRedis } from './helpers/redis-server.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const redis = useRedis();
+/** Stopped before a dashboard starts, then started: a machine booting. */
+const bootingRedis = useRedis();
 const startDashboard = useDashboards();
 const startAgent = useAgents();
 const tempDir = useTempDirs();
@@ -291,5 +293,15 @@ describe('coord dashboard: the JSON API', () => {
     expect(Number(/^sweep_redis_latency_seconds (\S+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
     await coord(['cancel', sweep, ...cli(prefix)]);
     expect((await dashboard.stop()).code).toBe(0);
+  });
+
+  it('started before Redis, ends with the reason once Redis answers without the database asked for', { timeout: 60_000 }, async () => {
+    const url = `${bootingRedis().url}/99`;
+    await bootingRedis().stop();
+    const dashboard = await startDashboard(['--redis', url, '--prefix', 'no-such-db']);
+    await bootingRedis().restart();
+    const ended = await dashboard.done;
+    expect(ended.code).toBe(3);
+    expect(ended.stderr.split('\n').slice(1)).toEqual(['coord dashboard: Redis answers now', `coord: cannot use Redis at ${url}: the database number in the URL is out of range for this Redis (see its "databases" setting)`, '']);
   });
 });

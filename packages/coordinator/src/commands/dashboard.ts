@@ -44,7 +44,7 @@ async function handler(args: ArgumentsCamelCase<DashboardArgs>): Promise<void> {
   checkBind(args.host, token);
   const publicUrl = args.publicUrl === undefined ? undefined : parsePublicUrl(args.publicUrl);
   const sign = jobSigner(args);
-  const { redis, keys } = await connectOrKeepTrying(args, (line) => process.stderr.write(`coord dashboard: ${line}\n`));
+  const { redis, keys, unusable } = await connectOrKeepTrying(args, (line) => process.stderr.write(`coord dashboard: ${line}\n`));
   try {
     // Loaded when used: express, bull-board and BullMQ cost time at start-up.
     const { startDashboard } = await import('../dashboard/server.js');
@@ -53,8 +53,11 @@ async function handler(args: ArgumentsCamelCase<DashboardArgs>): Promise<void> {
     const notes = [args.readOnly ? 'read-only' : '', token !== undefined ? 'token required' : ''].filter(Boolean);
     const shown = publicUrl ? `${dashboard.url}, served at ${publicUrl.href}` : dashboard.url;
     process.stdout.write(`coord dashboard: ${shown}${notes.length ? ` (${notes.join(', ')})` : ''}; Ctrl-C stops it\n`);
-    await stopped;
-    await dashboard.close();
+    try {
+      await (unusable ? Promise.race([stopped, unusable]) : stopped);
+    } finally {
+      await dashboard.close();
+    }
   } finally {
     redis.disconnect();
   }

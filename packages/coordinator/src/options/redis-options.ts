@@ -1,5 +1,22 @@
 /** `--redis`, `--prefix` and TLS flags, shared by every command that talks to Redis. */
-import { checkPrefix, connectForCommand, connectForDaemon, connectionSettings, DEFAULT_PREFIX, defineTaskScripts, isRedisUnreachable, loadSecrets, RedisKeys, signJob, UsageError, type TaskJobData } from '@sweep-runner/shared';
+import {
+  checkPrefix,
+  connectForCommand,
+  connectForDaemon,
+  connectionSettings,
+  DEFAULT_PREFIX,
+  defineTaskScripts,
+  describeFailure,
+  describeRedis,
+  EXIT_UNREACHABLE,
+  ExitError,
+  isRedisUnreachable,
+  loadSecrets,
+  RedisKeys,
+  signJob,
+  UsageError,
+  type TaskJobData,
+} from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import type { Argv } from 'yargs';
 
@@ -59,6 +76,14 @@ export async function connect(args: RedisArgs, timeoutMs?: number): Promise<Conn
 /** How often a service started before Redis tries again. */
 const SERVICE_RETRY_MS = 2000;
 
+export interface KeptTrying extends Connected {
+  /**
+   * Rejects when Redis, once it answers, cannot be used as asked (a database number out of
+   * range): waiting does not mend that, so the service should end with the error.
+   */
+  unusable?: Promise<never>;
+}
+
 /**
  * For a service (the dashboard): connected as `connect` does; or, when nothing answers as
  * Redis yet (a machine booting, Redis restarting), a connection that keeps trying, so that a
@@ -66,7 +91,7 @@ const SERVICE_RETRY_MS = 2000;
  * it; one met later is told and tried again.
  * `say` is told why it waits, again whenever the reason changes, and when Redis answers.
  */
-export async function connectOrKeepTrying(args: RedisArgs, say: (line: string) => void): Promise<Connected> {
+export async function connectOrKeepTrying(args: RedisArgs, say: (line: string) => void): Promise<KeptTrying> {
   try {
     return await connect(args);
   } catch (error) {
@@ -83,7 +108,13 @@ export async function connectOrKeepTrying(args: RedisArgs, say: (line: string) =
       undefined,
       SERVICE_RETRY_MS,
     );
-    redis.once('ready', () => say('Redis answers now'));
-    return ready(redis, args, settings);
+    const unusable = new Promise<never>((_, reject) => {
+      redis.once('ready', () => {
+        say('Redis answers now');
+        // As connect does it: ioredis only warns of a database out of range and uses database 0.
+        redis.select(settings.target.db).catch((error: unknown) => reject(new ExitError(`cannot use Redis at ${describeRedis(settings.target)}: ${describeFailure(error).text}`, EXIT_UNREACHABLE)));
+      });
+    });
+    return { ...ready(redis, args, settings), unusable };
   }
 }
