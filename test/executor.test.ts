@@ -102,6 +102,12 @@ describe.each(launchers)('runTask with the %s', (_label, makeLauncher, launcherS
     // This attempt's output begins after the line (what an agent ships to coord logs).
     const start = events.find((e) => e.type === 'command-start');
     expect(start?.type === 'command-start' && Buffer.byteLength(log) - start.logFrom).toBe('second\n'.length);
+
+    // A first attempt that printed nothing (or ran elsewhere) still leaves the second its line.
+    const silent = task({ train: 'if [ -e again2 ]; then echo second; exit 0; fi; touch again2; exit 1' }, { name: 'X_2', output: 'out/X_2' });
+    await runTask({ task: silent, gpus: '0', workdir, launcher: makeLauncher(), attempt: 1, host: 'h1' });
+    const retried = await runTask({ task: silent, gpus: '0', workdir, launcher: makeLauncher(), attempt: 2, host: 'h1' });
+    expect(readFileSync(join(workdir, 'out/X_2/log.train.20260101.000000'), 'utf8')).toBe(`--- attempt 2 on h1, GPUs 0, ${retried.commands[0]!.stat.startedAt} ---\nsecond\n`);
   });
 
   it('stops the task at the first failing command and records code 1', async () => {

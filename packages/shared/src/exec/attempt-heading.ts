@@ -1,9 +1,10 @@
 /**
  * The line that begins an attempt of a command: in the Redis log stream an agent ships
- * (`coord logs`), and in the log file when an earlier attempt of the same submission wrote
- * to it before, so that a researcher reading the file sees where each attempt begins.
+ * (`coord logs`), and in the log file from the second attempt of the same submission on (or
+ * when the log has an earlier run's output), so that a researcher reading the file sees where
+ * each attempt begins, also after a first attempt that printed nothing.
  */
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 
 export interface AttemptOf {
   attempt: number;
@@ -20,17 +21,19 @@ export function attemptHeading(a: AttemptOf): string {
 }
 
 /**
- * Appends `line` to a log of `size` bytes (> 0), on a line of its own even when the last
- * attempt's output ended without a newline. Returns the log's new size.
+ * Appends `line` to a log (made if missing), on a line of its own even when the last
+ * attempt's output ended without a newline. Returns the log's new size: where this
+ * attempt's output begins. Appended, never written at an offset: a process of the earlier
+ * attempt that still writes would otherwise have its output overwritten.
  */
-export function appendLogLine(path: string, size: number, line: string): number {
-  const fd = openSync(path, 'r+');
+export function appendLogLine(path: string, line: string): number {
+  const fd = openSync(path, 'a+');
   try {
+    const size = fstatSync(fd).size;
     const last = Buffer.alloc(1);
-    readSync(fd, last, 0, 1, size - 1);
-    const text = Buffer.from(`${last[0] === 0x0a ? '' : '\n'}${line}\n`);
-    writeSync(fd, text, 0, text.length, size);
-    return size + text.length;
+    if (size > 0) readSync(fd, last, 0, 1, size - 1);
+    writeSync(fd, `${size === 0 || last[0] === 0x0a ? '' : '\n'}${line}\n`);
+    return fstatSync(fd).size;
   } finally {
     closeSync(fd);
   }

@@ -139,9 +139,9 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
     // a file written atomically is a new inode, the dearest step per task on a busy disk.
     if (files.readStat()[command.name]?.code === 0) files.record(command.name, base);
     // An earlier run's log is appended to; a directory made just now has none (no stat then).
-    // Attempts of one submission share the log: a line says where this one begins.
+    // Attempts of one submission share the log: a line says where a later one begins.
     const sizeBefore = files.fresh ? 0 : logSize(log);
-    const logFrom = sizeBefore > 0 ? appendLogLine(log, sizeBefore, attemptHeading(base)) : 0;
+    const logFrom = sizeBefore > 0 || base.attempt > 1 ? appendLogLine(log, attemptHeading(base)) : 0;
     const child = await launcher.launch({
       script: command.script,
       cwd: workdir,
