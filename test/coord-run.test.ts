@@ -111,6 +111,17 @@ x: [1, 2, 3]
     expect(Object.keys(params()._commands).sort()).toEqual(['test', 'train']);
   });
 
+  it('takes a new {_datetime} in a command line for the same line, not for a changed one', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {x} > ckpt.{_datetime}\nresource: [0]\n---\nx: [1]\n');
+    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const rerun = await coord(['run'], { cwd: dir });
+    expect([rerun.code, rerun.stderr]).toEqual([0, '']);
+    expect(rerun.stdout).toContain('1 already done');
+    expect(rerun.stdout).not.toContain('other command line');
+  });
+
   it('writes the alias case a task chose into param.json, beside the params it set, as the runner did', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo [layers] [dim] {seed}\nalias:\n  size:\n    small: { layers: 6, dim: 512 }\n    big: { layers: 12, dim: 1024 }\nresource: [0]\n---\nsize: [small, big]\nseed: [1]\n');

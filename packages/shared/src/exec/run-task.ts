@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import { shlexQuote } from '../sweep/python-format.js';
-import type { TaskSpec } from '../sweep/task.js';
+import { withoutRunDatetime, type TaskSpec } from '../sweep/task.js';
 import { appendLogLine, attemptHeading } from './attempt-heading.js';
 import type { ExecutorEvent } from './events.js';
 import type { ExitStatus, ProcessLauncher } from './launcher.js';
@@ -108,7 +108,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
     if (done.has(command.name)) {
       outcome.skipped.push(command.name);
       const before = recorded[command.name];
-      const changed = before !== undefined && scriptOf(before) !== command.script;
+      const changed = before !== undefined && withoutRunDatetime(scriptOf(before)) !== withoutRunDatetime(command.script);
       if (changed) (outcome.changedSinceSuccess ??= []).push(command.name);
       emit({ type: 'command-skip', command: command.name, index, total, ...(changed && { changed }) });
       continue;

@@ -47,6 +47,18 @@ export function formatDatetime(date: Date): string {
   return `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}.${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
 }
 
+/** Ours (`20260525.143012`) and the original runner's (`2021-07-13.02:40:07`). */
+const RUN_DATETIME = /\b(?:\d{8}\.\d{6}|\d{4}-\d{2}-\d{2}\.\d{2}:\d{2}:\d{2})\b/g;
+
+/**
+ * A command line with its run's `{_datetime}` (or `{_time}`) put back as a placeholder: an
+ * unchanged template gives the same line in every run, so comparing lines across runs does
+ * not take a new timestamp for a changed command.
+ */
+export function withoutRunDatetime(line: string): string {
+  return line.replace(RUN_DATETIME, '{_datetime}');
+}
+
 /** Python's `os.path.join(root, name)` for a relative name. */
 export function joinOutput(root: string, name: string): string {
   if (root === '') return name;
