@@ -142,6 +142,9 @@ export async function connectForCommand(settings: ConnectionSettings, timeoutMs 
     connectTimeout: timeoutMs,
     maxRetriesPerRequest: null,
     retryStrategy: () => null,
+    // ioredis waits this long for a closed stream's 'close' after disconnect(); a refused
+    // one has emitted it already, so the wait (2 s by default) would keep a command alive.
+    disconnectTimeout: 100,
   });
   redis.on('error', (error: Error) => (lastError = describeFailure(error)));
   const noAnswer = { refused: false, text: `no answer in ${timeoutMs / 1000}s` };
