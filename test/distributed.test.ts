@@ -156,35 +156,50 @@ z: [1, 2, 3, 4]
   it('makes no sweep when every task already succeeded, and warns when a skipped command succeeded with another line', async () => {
     const dir = tempDir();
     const prefix = 'all-done';
-    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo train {x}\n  test: echo test {x}\ngpus: 0\n---\nx: [1, 2]\n');
+    // {_datetime} renders anew in every submission: not a change of the line.
+    const sweepFile = (test: string) => `template:\n  train: echo train {x} > ckpt.{_datetime}\n  test: ${test}\ngpus: 0\n---\nx: [1, 2]\n`;
+    writeFileSync(join(dir, 'params.yaml'), sweepFile('echo test {x}'));
     await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix], { workdir: join(dir, 'w') });
     const first = await submit(dir, prefix);
     await waitFor(async () => (await status(prefix, first.sweep)).sweeps[0]!.counts.succeeded === 2, 20_000, 'the sweep to succeed');
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // a new {_datetime}
 
     // A dry run says what a submit would skip, as Redis records it.
     const dry = await coord(['submit', 'params.yaml', '--dry-run', '--json', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
-    expect((JSON.parse(dry.stdout) as { tasks: Array<{ done?: string[] }> }).tasks.map((t) => t.done)).toEqual([['train', 'test'], ['train', 'test']]);
-    // Nothing to run: no sweep is made, and the tasks stay in the sweep that ran them.
+    expect((JSON.parse(dry.stdout) as { tasks: Array<{ done?: string[]; changed?: string[] }> }).tasks.map((t) => [t.done, t.changed])).toEqual([
+      [['train', 'test'], undefined],
+      [['train', 'test'], undefined],
+    ]);
+    // Nothing to run: no sweep is made; the tasks stay in the sweep that ran them, which is named.
     const again = await submit(dir, prefix);
-    expect(again).toEqual({ sweep: null, created: false, queued: 0, skipped: 2, alreadyQueued: 0, alreadyIn: [], changedSinceSuccess: [] });
+    expect(again).toEqual({ sweep: first.sweep, created: false, queued: 0, skipped: 2, alreadyQueued: 0, alreadyIn: [], changedSinceSuccess: [] });
     const plain = await coord(['submit', 'params.yaml', '--wait', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
-    expect([plain.code, plain.stderr, plain.stdout]).toEqual([0, '', 'nothing to queue: all 2 tasks already succeeded (coord submit -f runs them again)\n']);
+    expect([plain.code, plain.stderr]).toEqual([0, '']);
+    expect(plain.stdout).toBe(`nothing to queue: all 2 tasks already succeeded, in sweep ${first.sweep} (coord submit -f runs them again)\n2 succeeded, 0 failed, 0 timed out, 0 cancelled, 0 skipped\n`);
+    const selected = await coord(['submit', 'params.yaml', '-c', 'train', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    expect(selected.stdout).toBe(`nothing to queue: train already succeeded for all 2 tasks, in sweep ${first.sweep} (coord submit -f runs them again)\nsee them with: coord status ${first.sweep}\n`);
     const overview = await status(prefix, first.sweep);
     expect(overview.sweeps.map((s) => s.id)).toEqual([first.sweep]);
     expect(overview.tasks!.map((t) => t.state)).toEqual(['succeeded', 'succeeded']);
 
     // The test line changed since it succeeded: skipping it keeps the old line's results.
-    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo train {x}\n  test: echo test {x} --new-flag\ngpus: 0\n---\nx: [1, 2]\n');
+    writeFileSync(join(dir, 'params.yaml'), sweepFile('echo test {x} --new-flag'));
     const changed = await coord(['submit', 'params.yaml', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
     expect(changed.code).toBe(0);
     expect(changed.stderr).toBe('warning: 2 tasks skipped commands that succeeded with other command lines than the sweep file gives now (output/X_1: test, ...); their results are from the old ones: coord submit -f runs them again\n');
     const changedJson = await submit(dir, prefix);
-    expect(changedJson).toMatchObject({ sweep: null, skipped: 2, changedSinceSuccess: ['output/X_1: test', 'output/X_2: test'] });
+    expect(changedJson).toMatchObject({ sweep: first.sweep, skipped: 2, changedSinceSuccess: ['output/X_1: test', 'output/X_2: test'] });
+    const changedDry = await coord(['submit', 'params.yaml', '--dry-run', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    expect(changedDry.stdout.split('\n').slice(1, 3)).toEqual([
+      expect.stringMatching(/^ {2}train: echo train 1 > ckpt\.\d{8}\.\d{6} {2}\(done: skipped\)$/),
+      '  test: echo test 1 --new-flag  (done with another command line: skipped; -f runs it again)',
+    ]);
+    expect(changedDry.stdout.split('\n').at(-2)).toBe('2 tasks; 4 of 4 commands succeeded before and would be skipped (-f runs them again); nothing would run (dry run: nothing was run)');
     // -f runs them again, with the new line, and the warning is gone.
     const forced = await submit(dir, prefix, ['-f']);
     expect(forced).toMatchObject({ created: true, queued: 2, changedSinceSuccess: [] });
     await waitFor(async () => (await status(prefix, forced.sweep)).sweeps[0]!.counts.succeeded === 2, 20_000, 'the forced sweep to succeed');
-    expect(await submit(dir, prefix)).toMatchObject({ sweep: null, skipped: 2, changedSinceSuccess: [] });
+    expect(await submit(dir, prefix)).toMatchObject({ sweep: forced.sweep, skipped: 2, changedSinceSuccess: [] });
   });
 
   it('submit --dry-run marks tasks already queued, and shows the expansion with a note when Redis is out of reach', async () => {
@@ -208,7 +223,17 @@ z: [1, 2, 3, 4]
     const json = await coord(['submit', 'params.yaml', '--dry-run', '--json', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
     expect((JSON.parse(json.stdout) as { tasks: Array<{ alreadyQueued?: boolean }> }).tasks.map((t) => t.alreadyQueued ?? false)).toEqual([true, true, false]);
     // A sweep file can still be checked where no Redis answers.
-    const offline = await coord(['submit', 'params.yaml', '--dry-run', '--redis', 'redis://127.0.0.1:1'], { cwd: dir });
+    const offlineJson = await coord(['submit', 'params.yaml', '--dry-run', '--json', '--redis', 'redis://127.0.0.1:1'], { cwd: dir });
+    expect((JSON.parse(offlineJson.stdout) as { skipsUnknown?: string }).skipsUnknown).toMatch(/^cannot reach Redis at redis:\/\/127\.0\.0\.1:1 /);
+    const timed = async (args: string[]) => {
+      const started = Date.now();
+      return { result: await coord(args, { cwd: dir }), ms: Date.now() - started };
+    };
+    // A command that fails on the closed URL at once, for the time a coord start takes now.
+    const failing = await timed(['status', '--redis', 'redis://127.0.0.1:1']);
+    const { result: offline, ms } = await timed(['submit', 'params.yaml', '--dry-run', '--redis', 'redis://127.0.0.1:1']);
+    // Not held up by the connection that failed (ioredis waited 2 s for its close).
+    expect(ms).toBeLessThan(failing.ms + 1200);
     expect(offline.code).toBe(0);
     expect(offline.stdout.split('\n').at(-2)).toBe('3 tasks (dry run: nothing was run)');
     expect(offline.stderr).toMatch(/^note: cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\): start one .* at yours; without it this dry run cannot show which tasks a submit would skip or leave alone\n$/);

@@ -73,9 +73,10 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     }
     if (result.changedSinceSuccess.length > 0 && !args.json) printWarnings(terminal, [changedCommandsWarning(result.changedSinceSuccess, 'coord submit -f')]);
     const alreadyIn = await sweepsHolding(redis, keys, result.alreadyQueuedIds);
-    // With no sweep of its own, the one that holds the tasks is the one to follow; with
-    // every task done, there is none.
-    const follow = result.created ? result.sweep : result.alreadyQueued > 0 ? (alreadyIn[0] ?? result.sweep) : undefined;
+    // Every task done: the sweeps that ran them are the ones to look at (following ends at once).
+    const doneIn = await sweepsHolding(redis, keys, result.doneIds);
+    // With no sweep of its own, the one that holds the tasks is the one to follow.
+    const follow = result.created ? result.sweep : (alreadyIn[0] ?? doneIn[0]);
     // Ctrl-C stops the following, not the sweep: say so, and how to pick it up again.
     // Listen before printing the sweep's name: whoever reads that line may press Ctrl-C at once.
     const stopFollowing = () => {
@@ -85,19 +86,22 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     const stopListening = args.wait && follow !== undefined ? onInterrupt({ first: stopFollowing, second: stopFollowing }) : undefined;
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ sweep: follow ?? null, created: result.created, queued: result.queued, skipped: result.skipped, alreadyQueued: result.alreadyQueued, alreadyIn, changedSinceSuccess: result.changedSinceSuccess })}\n`);
-    } else if (follow === undefined) {
-      terminal.line(`nothing to queue: all ${result.skipped} tasks already succeeded (coord submit -f runs them again)`);
     } else if (result.created) {
       const where = alreadyIn.length > 0 ? ` (in ${describeSweeps(alreadyIn)})` : '';
       terminal.line(`sweep ${terminal.color('bold', result.sweep)}: ${result.queued} queued, ${result.skipped} skipped (every command already succeeded), ${result.alreadyQueued} already queued or running${where}`);
       if (!args.wait) terminal.line(`follow it with: coord status ${result.sweep}`);
-    } else {
+    } else if (result.alreadyQueued > 0) {
       const which = result.skipped > 0 ? `${result.skipped} tasks already succeeded, ${result.alreadyQueued} are` : `all ${result.alreadyQueued} tasks are`;
       terminal.line(`nothing new to queue: ${which} already queued or running, in ${describeSweeps(alreadyIn)}`);
       if (!args.wait) terminal.line(`follow them with: coord status ${follow}`);
+    } else {
+      // With -c, only the selected commands were asked about: say so, not that the tasks are done.
+      const which = args.command?.length ? `${args.command.join(', ')} already succeeded for all ${result.skipped} tasks` : `all ${result.skipped} tasks already succeeded`;
+      terminal.line(`nothing to queue: ${which}${doneIn.length > 0 ? `, in ${describeSweeps(doneIn)}` : ''} (coord submit -f runs them again)`);
+      if (!args.wait && follow !== undefined) terminal.line(`see them with: coord status ${follow}`);
     }
     if (!stopListening) return;
-    const counts = await waitForSweep(redis, keys, result.sweep, args.json ? createTerminal(process.stderr) : terminal, result.alreadyQueuedIds).finally(stopListening);
+    const counts = await waitForSweep(redis, keys, result.sweep, args.json ? createTerminal(process.stderr) : terminal, [...result.alreadyQueuedIds, ...result.doneIds]).finally(stopListening);
     const failed = UNSUCCESSFUL_STATES.reduce((sum, state) => sum + counts[state], 0);
     if (!args.json) terminal.line(`${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.timeout} timed out, ${counts.cancelled} cancelled, ${counts.skipped} skipped`);
     if (failed > 0) throw new ExitError(`${failed} task(s) did not succeed; see coord status ${follow}`, 1);
@@ -114,7 +118,7 @@ async function dryRun(args: ArgumentsCamelCase<SubmitArgs>, terminal: Terminal, 
   const { unknown, ...marks } = await previewSubmit(args, expansion.tasks);
   if (unknown) terminal.error(`note: ${unknown}`);
   if (args.json) {
-    process.stdout.write(`${JSON.stringify(dryRunJson(expansion, resources, marks), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...dryRunJson(expansion, resources, marks), ...(unknown && { skipsUnknown: unknown }) }, null, 2)}\n`);
     return;
   }
   printWarnings(terminal, expansion.warnings);

@@ -4,13 +4,15 @@
  * running), read from Redis as the submit would. A dry run must also work where Redis is
  * out of reach (checking a sweep file on a laptop): then it says so and shows the expansion.
  */
-import { EXIT_UNREACHABLE, ExitError, taskIdOf, type TaskSpec } from '@sweep-runner/shared';
+import { commandDigest, EXIT_UNREACHABLE, ExitError, taskIdOf, type TaskSpec } from '@sweep-runner/shared';
 import type { DoneCommands } from '../output/dry-run.js';
 import { connect, type RedisArgs } from '../options/redis-options.js';
 import { readTasks } from './read-tasks.js';
 
 export interface SubmitPreview {
   done?: DoneCommands;
+  /** Of the done commands, those that succeeded with another command line than now. */
+  changed?: DoneCommands;
   /** Tasks a submit would leave alone: already waiting or running in some sweep. */
   alreadyQueued?: (task: TaskSpec) => boolean;
   /** Why neither is known (Redis out of reach), for a note. */
@@ -31,14 +33,21 @@ export async function previewSubmit(args: RedisArgs & { force: boolean }, tasks:
   }
   const { redis, keys } = connected;
   try {
-    const current = await readTasks(redis, keys, tasks.map((task) => ({ taskId: taskIdOf(task.outputRoot, task.name), commands: task.commands.map((c) => c.name) })));
+    const current = await readTasks(
+      redis,
+      keys,
+      tasks.map((task) => ({ taskId: taskIdOf(task.outputRoot, task.name), commands: task.commands.map((c) => c.name), digests: task.commands.map((c) => commandDigest(c.script)) })),
+    );
     const byTask = new Map(tasks.map((task, i) => [task, current[i]!]));
+    /** The commands whose flag is set, as a submit would see them (nothing is skipped when forced or left alone). */
+    const commandsWhere = (flags: 'succeeded' | 'changed') => (task: TaskSpec) => {
+      const now = byTask.get(task);
+      if (!now || args.force || now.state === 'waiting' || now.state === 'running') return new Set<string>();
+      return new Set(task.commands.filter((_, i) => now[flags][i]).map((c) => c.name));
+    };
     return {
-      done: (task) => {
-        const now = byTask.get(task);
-        if (!now || args.force || now.state === 'waiting' || now.state === 'running') return new Set();
-        return new Set(task.commands.filter((_, i) => now.succeeded[i]).map((c) => c.name));
-      },
+      done: commandsWhere('succeeded'),
+      changed: commandsWhere('changed'),
       alreadyQueued: (task) => {
         const state = byTask.get(task)?.state;
         return state === 'waiting' || state === 'running';

@@ -33,6 +33,8 @@ export interface SubmitResult {
   alreadyQueued: number;
   /** Task ids already waiting or running under an earlier sweep. */
   alreadyQueuedIds: string[];
+  /** When nothing was queued: the tasks found done, which stay in the sweeps that ran them. */
+  doneIds: string[];
   /** The queued tasks by queue (pool and GPUs per task). */
   queuedGroups: QueuedGroup[];
   /**
@@ -92,7 +94,8 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
   // Nothing to run: a sweep of done tasks would only sit in status looking finished, and its
   // write would move them out of the sweeps that ran them. Nothing is written.
   if (!items.some((item) => item.state === 'waiting')) {
-    return { sweep: sweepId, created: false, queued: 0, skipped: items.length, alreadyQueued: alreadyQueuedIds.length, alreadyQueuedIds, queuedGroups: [], changedSinceSuccess };
+    const doneIds = items.map((item) => item.data.taskId);
+    return { sweep: sweepId, created: false, queued: 0, skipped: items.length, alreadyQueued: alreadyQueuedIds.length, alreadyQueuedIds, doneIds, queuedGroups: [], changedSinceSuccess };
   }
   const taken = await queueJobs(redis, keys, items, input, (multi) => {
     multi.hset(keys.sweep(sweepId), {
@@ -132,8 +135,8 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
     // Every task is another sweep's, queued or running: a sweep of none would only sit in
     // status looking finished. The caller names the sweeps that hold them instead.
     await redis.multi().del(keys.sweep(sweepId)).zrem(keys.sweeps, sweepId).exec();
-    return { sweep: sweepId, created: false, ...counts, alreadyQueuedIds, queuedGroups: [], changedSinceSuccess };
+    return { sweep: sweepId, created: false, ...counts, alreadyQueuedIds, doneIds: [], queuedGroups: [], changedSinceSuccess };
   }
   await redis.hset(keys.sweep(sweepId), counts);
-  return { sweep: sweepId, created: true, ...counts, alreadyQueuedIds, queuedGroups: [...groups.values()], changedSinceSuccess };
+  return { sweep: sweepId, created: true, ...counts, alreadyQueuedIds, doneIds: [], queuedGroups: [...groups.values()], changedSinceSuccess };
 }

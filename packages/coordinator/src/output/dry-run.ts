@@ -7,10 +7,13 @@ export interface DryRunJson {
   resources: string[];
   /**
    * `done`: commands a run would skip (they succeeded before), when there are any;
+   * `changed`: those of them that succeeded with another command line than now;
    * `alreadyQueued`: a submit would leave the task alone (it waits or runs already).
    */
-  tasks: Array<{ name: string; output: string; commands: Record<string, string>; done?: string[]; alreadyQueued?: true }>;
+  tasks: Array<{ name: string; output: string; commands: Record<string, string>; done?: string[]; changed?: string[]; alreadyQueued?: true }>;
   warnings: string[];
+  /** Why what a run would skip is not known (coord submit without Redis): the marks are missing, not none. */
+  skipsUnknown?: string;
 }
 
 /** The commands of a task that a run would skip: they succeeded before (coord run reads its stat.json). */
@@ -19,11 +22,13 @@ export type DoneCommands = (task: TaskSpec) => Set<string>;
 /** What a run or submit would skip, as far as it is known. */
 export interface DryRunMarks {
   done?: DoneCommands;
+  /** Of the done commands, those that succeeded with another command line than now (coord submit). */
+  changed?: DoneCommands;
   /** Tasks a submit would leave alone (coord submit reads Redis). */
   alreadyQueued?: (task: TaskSpec) => boolean;
 }
 
-export function dryRunJson(expansion: Expansion, resources: string[], { done, alreadyQueued }: DryRunMarks = {}): DryRunJson {
+export function dryRunJson(expansion: Expansion, resources: string[], { done, changed, alreadyQueued }: DryRunMarks = {}): DryRunJson {
   const byOutput = new Map(expansion.tasks.map((task) => [task.output, task]));
   return {
     resources,
@@ -31,12 +36,16 @@ export function dryRunJson(expansion: Expansion, resources: string[], { done, al
       const task = byOutput.get(entry.output);
       // One read of the task's stat.json, not one per command.
       const succeeded = task && done ? done(task) : new Set<string>();
-      const skipped = entry.commands.map((c) => c.name).filter((name) => succeeded.has(name));
+      const other = task && changed ? changed(task) : new Set<string>();
+      const names = entry.commands.map((c) => c.name);
+      const skipped = names.filter((name) => succeeded.has(name));
+      const changedLines = skipped.filter((name) => other.has(name));
       return {
         name: entry.name,
         output: entry.output,
         commands: Object.fromEntries(entry.commands.map((c) => [c.name, c.script])),
         ...(skipped.length > 0 && { done: skipped }),
+        ...(changedLines.length > 0 && { changed: changedLines }),
         ...(task && alreadyQueued?.(task) && { alreadyQueued: true as const }),
       };
     }),
@@ -50,27 +59,32 @@ export function describeSlots(resources: string[]): string {
   return `${resources.length} slot${resources.length === 1 ? '' : 's'}: ${each.join(', ')}`;
 }
 
-export function printDryRun(terminal: Terminal, expansion: Expansion, resources: string[], { done, alreadyQueued }: DryRunMarks = {}): void {
+export function printDryRun(terminal: Terminal, expansion: Expansion, resources: string[], { done, changed, alreadyQueued }: DryRunMarks = {}): void {
   let doneCount = 0;
   let commandCount = 0;
   let queuedCount = 0;
+  let toRun = 0;
   for (const [i, task] of expansion.tasks.entries()) {
     const queued = alreadyQueued?.(task) ?? false;
     if (queued) queuedCount++;
     terminal.line(`${terminal.color('bold', `${i + 1}/${expansion.tasks.length}`)} ${task.output}${queued ? terminal.color('gray', '  (already queued or running: left alone)') : ''}`);
     const succeeded = done?.(task) ?? new Set<string>();
+    const other = changed?.(task) ?? new Set<string>();
+    if (!queued && task.commands.some((command) => !succeeded.has(command.name))) toRun++;
     for (const command of task.commands) {
       commandCount++;
       const skip = succeeded.has(command.name);
       if (skip) doneCount++;
-      terminal.line(`  ${terminal.color('cyan', command.name)}: ${command.script}${skip ? terminal.color('gray', '  (done: skipped)') : ''}`);
+      const mark = !skip ? '' : other.has(command.name) ? terminal.color('yellow', '  (done with another command line: skipped; -f runs it again)') : terminal.color('gray', '  (done: skipped)');
+      terminal.line(`  ${terminal.color('cyan', command.name)}: ${command.script}${mark}`);
     }
   }
   const slots = resources.length > 0 ? `, ${describeSlots(resources)}` : '';
   const seed = expansion.seed === undefined ? '' : `, sampled with --seed ${expansion.seed}`;
   const skips = doneCount > 0 ? `; ${doneCount} of ${commandCount} commands succeeded before and would be skipped (-f runs them again)` : '';
   const left = queuedCount > 0 ? `; ${queuedCount} already queued or running, left alone` : '';
-  terminal.line(`${expansion.tasks.length} tasks${slots}${seed}${skips}${left} (dry run: nothing was run)`);
+  const nothing = toRun === 0 && expansion.tasks.length > 0 ? '; nothing would run' : '';
+  terminal.line(`${expansion.tasks.length} tasks${slots}${seed}${skips}${left}${nothing} (dry run: nothing was run)`);
 }
 
 export function printWarnings(terminal: Terminal, warnings: string[]): void {
