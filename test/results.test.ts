@@ -114,6 +114,33 @@ describe('coord results', () => {
     expectTables(JSON.parse(json.stdout) as Json, JSON.parse(grouped.stdout) as Json);
   });
 
+  it('keeps the metrics of commands a retry skipped as done, and reads metrics.json.<name> under --no-param-dir', async () => {
+    const dir = tempDir();
+    const workdir = join(dir, 'agent');
+    const prefix = 'results-kept';
+    const cli = ['--redis', redis().url, '--prefix', prefix];
+    await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix], { workdir });
+    const finished = async (sweep: string, state: 'succeeded' | 'failed', count: number) =>
+      waitFor(async () => (JSON.parse((await coord(['status', sweep, '--json', ...cli])).stdout) as { sweeps: Array<{ counts: Record<string, number> }> }).sweeps[0]!.counts[state] === count, 30_000, `${count} ${state}`);
+    const table = async (sweep: string) => (JSON.parse((await coord(['results', sweep, '--json', ...cli])).stdout) as Json).rows;
+
+    // train reports loss; test fails until a flag file is there, then reports acc.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo METRIC loss={x}\n  test: test -e ready && echo METRIC acc=0.{x}\ngpus: 0\n---\nx: [1, 2]\n');
+    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', '--json', ...cli], { cwd: dir })).stdout) as { sweep: string };
+    await finished(sweep, 'failed', 2);
+    expect(await table(sweep)).toEqual([{ x: 1, loss: 1 }, { x: 2, loss: 2 }]);
+    writeFileSync(join(workdir, 'ready'), '');
+    expect((await coord(['retry', sweep, ...cli])).code).toBe(0);
+    await finished(sweep, 'succeeded', 2);
+    expect(await table(sweep)).toEqual([{ x: 1, loss: 1, acc: 0.1 }, { x: 2, loss: 2, acc: 0.2 }]);
+
+    // Tasks sharing the output root write metrics.json.<name>, as their param.<name>.json.
+    writeFileSync(join(dir, 'flat.yaml'), 'template:\n  train: >\n    echo "{\\"loss\\": {x}}" > {_output}/metrics.json.{_name}\ngpus: 0\n---\nx: [3, 4]\n');
+    const flat = JSON.parse((await coord(['submit', 'flat.yaml', '-o', 'flat', '--no-param-dir', '--json', ...cli], { cwd: dir })).stdout) as { sweep: string };
+    await finished(flat.sweep, 'succeeded', 2);
+    expect(await table(flat.sweep)).toEqual([{ x: 3, loss: 3 }, { x: 4, loss: 4 }]);
+  });
+
   it('explains a source that is neither a directory nor a sweep', async () => {
     const result = await coord(['results', 'abcdefghij', '--redis', redis().url]);
     expect(result.code).toBe(1);

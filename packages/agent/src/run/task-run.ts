@@ -12,7 +12,9 @@ import {
   DEFAULT_METRICS,
   fsReason,
   MetricLines,
+  metricsFileName,
   metricsFromFile,
+  parseJsonOr,
   payloadProblem,
   redisErrorText,
   taskDir,
@@ -337,11 +339,26 @@ export class TaskRun {
     });
   }
 
+  /**
+   * The metrics an earlier run reported, when this run skipped commands as done: they are not
+   * run again, so their metrics would be lost with the record's (`coord retry` after a failed
+   * test, a `-c test` submission after training). A run of every command reports afresh.
+   */
+  private async earlierMetrics(outcome: TaskOutcome): Promise<Record<string, number>> {
+    if (outcome.skipped.length === 0) return {};
+    try {
+      return parseJsonOr<Record<string, number>>(await this.ctx.redis.hget(this.ctx.keys.task(this.taskId), 'metrics'), {});
+    } catch (error) {
+      this.ctx.log.warn({ task: this.taskName, error: redisErrorText(error as Error) }, "could not read the metrics of the task's earlier run");
+      return {};
+    }
+  }
+
   /** Results for `coord results`, and (for an unsuccessful run) what `coord retry` needs. */
   private async resultFields(data: TaskJobData, outcome: TaskOutcome): Promise<Record<string, string>> {
     const last = outcome.commands[outcome.commands.length - 1]?.stat;
-    const file = join(taskDir(data.task, this.ctx.workdir), this.info?.metrics.file ?? DEFAULT_METRICS.file);
-    const metrics = { ...this.metricLines?.metrics, ...(await metricsFromFile(file)) };
+    const file = join(taskDir(data.task, this.ctx.workdir), metricsFileName(data.task, this.info?.metrics.file ?? DEFAULT_METRICS.file));
+    const metrics = { ...(await this.earlierMetrics(outcome)), ...this.metricLines?.metrics, ...(await metricsFromFile(file)) };
     const { signature: _signature, expiresAt: _expiresAt, ...spec } = data;
     const succeeded = outcome.state === 'succeeded' && !this.stopReason;
     return {

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { collectMetrics, DEFAULT_METRICS, parseSweepText, type MetricsSettings } from '@sweep-runner/shared';
+import { collectMetrics, DEFAULT_METRICS, metricsFileName, parseSweepText, type MetricsSettings } from '@sweep-runner/shared';
 import type { TaskResult } from './results-table.js';
 
 const LOG = /^log\.([^.]+(?:\.[^.]+)*?)\.(\d{8}\.\d{6})(?:\.(.+))?$/;
@@ -68,7 +68,7 @@ export async function localResults(output: string, pattern: string | undefined, 
       if (!params) continue;
       const name = flat[1]!;
       const logs = latestLogs(await readdir(output), name).map((file) => join(output, file));
-      results.push({ task: name, params: publicParams(params), metrics: await collectMetrics(output, logs, { ...settings, file: `${settings.file}.${name}` }) });
+      results.push({ task: name, params: publicParams(params), metrics: await collectMetrics(output, logs, { ...settings, file: metricsFileName({ paramDir: false, name }, settings.file) }) });
     }
   }
   return results;

@@ -44,6 +44,14 @@ export function metricsFromText(text: string, pattern: string = DEFAULT_METRICS.
   return reader.metrics;
 }
 
+/**
+ * The metrics file of a task: `metrics.json` in its directory, or `metrics.json.<name>` in the
+ * shared root under `--no-param-dir` (as its `param.<name>.json`), so tasks do not read each other's.
+ */
+export function metricsFileName(task: { paramDir: boolean; name: string }, file: string): string {
+  return task.paramDir ? file : `${file}.${task.name}`;
+}
+
 export async function metricsFromFile(path: string): Promise<Metrics> {
   let parsed: unknown;
   try {
