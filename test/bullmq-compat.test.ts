@@ -50,6 +50,7 @@ function row(spec: Spec, index: number): EnqueueTask {
     bullPriority: spec.priority,
     optsTail: bullJobOptionsTail(spec.priority, spec.retries, 5000),
     data: JSON.stringify(spec.data),
+    queuedAs: '',
   };
 }
 

@@ -172,7 +172,7 @@ z: [1, 2, 3, 4]
     ]);
     // Nothing to run: no sweep is made; the tasks stay in the sweep that ran them, which is named.
     const again = await submit(dir, prefix);
-    expect(again).toEqual({ sweep: first.sweep, created: false, queued: 0, skipped: 2, alreadyQueued: 0, alreadyIn: [], changedSinceSuccess: [] });
+    expect(again).toEqual({ sweep: first.sweep, created: false, queued: 0, skipped: 2, alreadyQueued: 0, alreadyIn: [], changedSinceSuccess: [], queuedDifferently: [] });
     const plain = await coord(['submit', 'params.yaml', '--wait', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
     expect([plain.code, plain.stderr]).toEqual([0, '']);
     expect(plain.stdout).toBe(`nothing to queue: all 2 tasks already succeeded, in sweep ${first.sweep} (coord submit -f runs them again)\n2 succeeded, 0 failed, 0 timed out, 0 cancelled, 0 skipped\n`);
@@ -206,7 +206,7 @@ z: [1, 2, 3, 4]
     const dir = tempDir();
     const prefix = 'dry-run-marks';
     writeCpuSweep(dir, 'echo {x}', 2);
-    await submit(dir, prefix);
+    const { sweep: first } = await submit(dir, prefix);
     writeCpuSweep(dir, 'echo {x}', 3);
     const dry = await coord(['submit', 'params.yaml', '--dry-run', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
     expect([dry.code, dry.stderr]).toEqual([0, '']);
@@ -237,6 +237,17 @@ z: [1, 2, 3, 4]
     expect(offline.code).toBe(0);
     expect(offline.stdout.split('\n').at(-2)).toBe('3 tasks (dry run: nothing was run)');
     expect(offline.stderr).toMatch(/^note: cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\): start one .* at yours; without it this dry run cannot show which tasks a submit would skip or leave alone\n$/);
+
+    // A line fixed since does not reach the jobs already queued: the submit says so, and what to do.
+    writeCpuSweep(dir, 'echo {x} --fixed', 3);
+    const fixedDry = await coord(['submit', 'params.yaml', '--dry-run', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    expect(fixedDry.stdout.split('\n')[0]).toBe('1/3 output/X_1  (already queued or running, with other commands or settings than now: left alone)');
+    const fixed = await coord(['submit', 'params.yaml', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    expect(withoutNoAgentNote(fixed.stderr)).toBe(
+      `warning: 2 tasks already queued or running were queued with other commands or settings than params.yaml gives now (output/X_1, ...) and will run as queued; to run them as now, submit again once they have ended, or first coord cancel ${first}\n`,
+    );
+    // X_3, queued just now with the fixed line, is as the file says.
+    expect(await submit(dir, prefix)).toMatchObject({ created: false, alreadyQueued: 3, queuedDifferently: ['output/X_1', 'output/X_2'] });
   });
 
   it('submit --wait prints a line for every task, also for the last two ending at once', async () => {

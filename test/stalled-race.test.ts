@@ -17,7 +17,7 @@ const client = useTaskScriptsClient(redis);
 async function taken(prefix: string, taskId: string, token: string, agent: string) {
   const task: EnqueueTask = {
     taskId, index: 0, state: 'waiting', queue: QUEUE, name: 'X_1', output: 'output/X_1', commands: ['run'], from: [], resetAttempts: true,
-    bullPriority: 1, optsTail: '"priority":1,"attempts":0}', data: '{}',
+    bullPriority: 1, optsTail: '"priority":1,"attempts":0}', data: '{}', queuedAs: '',
   };
   await taskScripts.enqueueMany(client(), { prefix, sweepId: 'S', now: Date.now(), tasks: [task], bullmqVersion: 'bullmq:test' });
   const jobId = `${taskId}-1`;

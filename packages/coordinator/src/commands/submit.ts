@@ -73,6 +73,7 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     }
     if (result.changedSinceSuccess.length > 0 && !args.json) printWarnings(terminal, [changedCommandsWarning(result.changedSinceSuccess, 'coord submit -f')]);
     const alreadyIn = await sweepsHolding(redis, keys, result.alreadyQueuedIds);
+    if (result.queuedDifferently.length > 0 && !args.json) printWarnings(terminal, [queuedDifferentlyWarning(result.queuedDifferently, file, alreadyIn)]);
     // Every task done: the sweeps that ran them are the ones to look at (following ends at once).
     const doneIn = await sweepsHolding(redis, keys, result.doneIds);
     // With no sweep of its own, the one that holds the tasks is the one to follow.
@@ -85,7 +86,7 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     };
     const stopListening = args.wait && follow !== undefined ? onInterrupt({ first: stopFollowing, second: stopFollowing }) : undefined;
     if (args.json) {
-      process.stdout.write(`${JSON.stringify({ sweep: follow ?? null, created: result.created, queued: result.queued, skipped: result.skipped, alreadyQueued: result.alreadyQueued, alreadyIn, changedSinceSuccess: result.changedSinceSuccess })}\n`);
+      process.stdout.write(`${JSON.stringify({ sweep: follow ?? null, created: result.created, queued: result.queued, skipped: result.skipped, alreadyQueued: result.alreadyQueued, alreadyIn, changedSinceSuccess: result.changedSinceSuccess, queuedDifferently: result.queuedDifferently })}\n`);
     } else if (result.created) {
       const where = alreadyIn.length > 0 ? ` (in ${describeSweeps(alreadyIn)})` : '';
       terminal.line(`sweep ${terminal.color('bold', result.sweep)}: ${result.queued} queued, ${result.skipped} skipped (every command already succeeded), ${result.alreadyQueued} already queued or running${where}`);
@@ -108,6 +109,17 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * Tasks left alone because they wait or run already, queued with other commands or settings
+ * than the file gives now: the researcher who fixed a line or a pool, or queued `-c test`
+ * during training, expects the new ones to run. Say that they do not, and what does.
+ */
+function queuedDifferentlyWarning(outputs: string[], file: string, sweeps: string[]): string {
+  const count = outputs.length;
+  const cancel = sweeps.length === 1 ? `coord cancel ${sweeps[0]}` : `coord cancel on ${describeSweeps(sweeps)}`;
+  return `${count} task${count === 1 ? '' : 's'} already queued or running ${count === 1 ? 'was' : 'were'} queued with other commands or settings than ${file} gives now (${outputs[0]}${count > 1 ? ', ...' : ''}) and will run as queued; to run ${count === 1 ? 'it' : 'them'} as now, submit again once ${count === 1 ? 'it has' : 'they have'} ended, or first ${cancel}`;
 }
 
 /** The expansion, marked with what a submit would skip or leave alone as Redis tells it. */

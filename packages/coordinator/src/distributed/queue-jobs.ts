@@ -2,7 +2,7 @@
  * Writes task records and BullMQ jobs in one MULTI: used by submit (new sweeps) and retry
  * (tasks of an existing sweep). Either every job of the call is queued or none is.
  */
-import { bullJobOptionsTail, queueName, taskScripts, type EnqueueTask, type RedisKeys, type TaskJobData } from '@sweep-runner/shared';
+import { bullJobOptionsTail, queuedAsDigest, queueName, taskScripts, type EnqueueTask, type RedisKeys, type TaskJobData } from '@sweep-runner/shared';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { createRequire } from 'node:module';
 import { CHUNK } from './read-tasks.js';
@@ -68,6 +68,7 @@ export async function queueJobs(
         // Lean options: every byte is stored once per waiting job (retention is set on the agents' workers).
         optsTail: waiting ? bullJobOptionsTail(priority, task.settings.retries, options.retryBackoffMs ?? 5000) : '',
         data: waiting ? JSON.stringify(options.sign ? options.sign(item.data) : item.data) : '',
+        queuedAs: waiting ? queuedAsDigest(task) : '',
       };
     });
     chunks++;

@@ -16,6 +16,8 @@ export interface TaskNow {
   succeeded: boolean[];
   /** Per command asked about: it succeeded, with another command line than the digest given. */
   changed: boolean[];
+  /** What its waiting or running job was queued as (queuedAsDigest); '' when not known. */
+  queuedAs: string;
 }
 
 export async function readTasks(redis: Redis, keys: RedisKeys, tasks: Array<{ taskId: string; commands: string[]; digests?: string[] }>): Promise<TaskNow[]> {
@@ -24,6 +26,6 @@ export async function readTasks(redis: Redis, keys: RedisKeys, tasks: Array<{ ta
   const replies = (await pipeline.exec()) ?? [];
   return replies.flatMap(([error, rows]) => {
     if (error) throw error;
-    return (rows as Array<[string, string]>).map(([state, flags]) => ({ state, succeeded: [...flags].map((flag) => flag !== '0'), changed: [...flags].map((flag) => flag === '2') }));
+    return (rows as Array<[string, string, string]>).map(([state, flags, queuedAs]) => ({ state, succeeded: [...flags].map((flag) => flag !== '0'), changed: [...flags].map((flag) => flag === '2'), queuedAs }));
   });
 }

@@ -4,7 +4,7 @@
  * running), read from Redis as the submit would. A dry run must also work where Redis is
  * out of reach (checking a sweep file on a laptop): then it says so and shows the expansion.
  */
-import { commandDigest, EXIT_UNREACHABLE, ExitError, taskIdOf, type TaskSpec } from '@sweep-runner/shared';
+import { commandDigest, EXIT_UNREACHABLE, ExitError, queuedAsDigest, taskIdOf, type TaskSpec } from '@sweep-runner/shared';
 import type { DoneCommands } from '../output/dry-run.js';
 import { connect, type RedisArgs } from '../options/redis-options.js';
 import { readTasks } from './read-tasks.js';
@@ -15,6 +15,8 @@ export interface SubmitPreview {
   changed?: DoneCommands;
   /** Tasks a submit would leave alone: already waiting or running in some sweep. */
   alreadyQueued?: (task: TaskSpec) => boolean;
+  /** Of those, the ones queued with other commands or settings than now. */
+  queuedDifferently?: (task: TaskSpec) => boolean;
   /** Why neither is known (Redis out of reach), for a note. */
   unknown?: string;
 }
@@ -51,6 +53,10 @@ export async function previewSubmit(args: RedisArgs & { force: boolean }, tasks:
       alreadyQueued: (task) => {
         const state = byTask.get(task)?.state;
         return state === 'waiting' || state === 'running';
+      },
+      queuedDifferently: (task) => {
+        const now = byTask.get(task);
+        return (now?.state === 'waiting' || now?.state === 'running') && now.queuedAs !== '' && now.queuedAs !== queuedAsDigest(task);
       },
     };
   } finally {

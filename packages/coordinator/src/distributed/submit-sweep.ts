@@ -4,7 +4,7 @@
  * records and the BullMQ jobs in one MULTI, so a sweep is submitted entirely or not at all.
  */
 import { hostname, userInfo } from 'node:os';
-import { commandDigest, normaliseOutputRoot, PAYLOAD_VERSION, taskIdOf, type MetricsSettings, type RedisKeys, type TaskJobData, type TaskSpec } from '@sweep-runner/shared';
+import { commandDigest, normaliseOutputRoot, queuedAsDigest, PAYLOAD_VERSION, taskIdOf, type MetricsSettings, type RedisKeys, type TaskJobData, type TaskSpec } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { customAlphabet } from 'nanoid';
 import type { QueuedGroup } from './unserved-queues.js';
@@ -42,6 +42,12 @@ export interface SubmitResult {
    * sweep file gives now (`<output>: train, test`): their results are from the old line.
    */
   changedSinceSuccess: string[];
+  /**
+   * Tasks left alone because they wait or run already, whose job was queued with other
+   * commands or settings than this submission gives (`-c`, an edited line, a pool): it runs
+   * as it was queued, not as now.
+   */
+  queuedDifferently: string[];
 }
 
 /** Letters and digits only: an id starting with "-" would read as a flag on a command line. */
@@ -70,10 +76,12 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
   const items: QueueItem[] = [];
   const alreadyQueuedIds: string[] = [];
   const changedSinceSuccess: string[] = [];
+  const queuedDifferently: string[] = [];
   input.tasks.forEach((task, index) => {
-    const { state, succeeded: ok, changed } = current[index]!;
+    const { state, succeeded: ok, changed, queuedAs } = current[index]!;
     if (state === 'waiting' || state === 'running') {
       alreadyQueuedIds.push(ids[index]!);
+      if (queuedAs !== '' && queuedAs !== queuedAsDigest(task)) queuedDifferently.push(task.output);
       return;
     }
     const succeeded = task.commands.filter((_, i) => ok[i]).map((c) => c.name);
@@ -95,7 +103,7 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
   // write would move them out of the sweeps that ran them. Nothing is written.
   if (!items.some((item) => item.state === 'waiting')) {
     const doneIds = items.map((item) => item.data.taskId);
-    return { sweep: sweepId, created: false, queued: 0, skipped: items.length, alreadyQueued: alreadyQueuedIds.length, alreadyQueuedIds, doneIds, queuedGroups: [], changedSinceSuccess };
+    return { sweep: sweepId, created: false, queued: 0, skipped: items.length, alreadyQueued: alreadyQueuedIds.length, alreadyQueuedIds, doneIds, queuedGroups: [], changedSinceSuccess, queuedDifferently };
   }
   const taken = await queueJobs(redis, keys, items, input, (multi) => {
     multi.hset(keys.sweep(sweepId), {
@@ -135,8 +143,8 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
     // Every task is another sweep's, queued or running: a sweep of none would only sit in
     // status looking finished. The caller names the sweeps that hold them instead.
     await redis.multi().del(keys.sweep(sweepId)).zrem(keys.sweeps, sweepId).exec();
-    return { sweep: sweepId, created: false, ...counts, alreadyQueuedIds, doneIds: [], queuedGroups: [], changedSinceSuccess };
+    return { sweep: sweepId, created: false, ...counts, alreadyQueuedIds, doneIds: [], queuedGroups: [], changedSinceSuccess, queuedDifferently };
   }
   await redis.hset(keys.sweep(sweepId), counts);
-  return { sweep: sweepId, created: true, ...counts, alreadyQueuedIds, doneIds: [], queuedGroups: [...groups.values()], changedSinceSuccess };
+  return { sweep: sweepId, created: true, ...counts, alreadyQueuedIds, doneIds: [], queuedGroups: [...groups.values()], changedSinceSuccess, queuedDifferently };
 }

@@ -8,9 +8,10 @@ export interface DryRunJson {
   /**
    * `done`: commands a run would skip (they succeeded before), when there are any;
    * `changed`: those of them that succeeded with another command line than now;
-   * `alreadyQueued`: a submit would leave the task alone (it waits or runs already).
+   * `alreadyQueued`: a submit would leave the task alone (it waits or runs already);
+   * `queuedDifferently`: and its job runs other commands or settings than now.
    */
-  tasks: Array<{ name: string; output: string; commands: Record<string, string>; done?: string[]; changed?: string[]; alreadyQueued?: true }>;
+  tasks: Array<{ name: string; output: string; commands: Record<string, string>; done?: string[]; changed?: string[]; alreadyQueued?: true; queuedDifferently?: true }>;
   warnings: string[];
   /** Why what a run would skip is not known (coord submit without Redis): the marks are missing, not none. */
   skipsUnknown?: string;
@@ -26,9 +27,11 @@ export interface DryRunMarks {
   changed?: DoneCommands;
   /** Tasks a submit would leave alone (coord submit reads Redis). */
   alreadyQueued?: (task: TaskSpec) => boolean;
+  /** Of those, the ones whose job runs other commands or settings than now. */
+  queuedDifferently?: (task: TaskSpec) => boolean;
 }
 
-export function dryRunJson(expansion: Expansion, resources: string[], { done, changed, alreadyQueued }: DryRunMarks = {}): DryRunJson {
+export function dryRunJson(expansion: Expansion, resources: string[], { done, changed, alreadyQueued, queuedDifferently }: DryRunMarks = {}): DryRunJson {
   const byOutput = new Map(expansion.tasks.map((task) => [task.output, task]));
   return {
     resources,
@@ -47,6 +50,7 @@ export function dryRunJson(expansion: Expansion, resources: string[], { done, ch
         ...(skipped.length > 0 && { done: skipped }),
         ...(changedLines.length > 0 && { changed: changedLines }),
         ...(task && alreadyQueued?.(task) && { alreadyQueued: true as const }),
+        ...(task && queuedDifferently?.(task) && { queuedDifferently: true as const }),
       };
     }),
     warnings: [...expansion.warnings],
@@ -59,7 +63,7 @@ export function describeSlots(resources: string[]): string {
   return `${resources.length} slot${resources.length === 1 ? '' : 's'}: ${each.join(', ')}`;
 }
 
-export function printDryRun(terminal: Terminal, expansion: Expansion, resources: string[], { done, changed, alreadyQueued }: DryRunMarks = {}): void {
+export function printDryRun(terminal: Terminal, expansion: Expansion, resources: string[], { done, changed, alreadyQueued, queuedDifferently }: DryRunMarks = {}): void {
   let doneCount = 0;
   let commandCount = 0;
   let queuedCount = 0;
@@ -67,7 +71,8 @@ export function printDryRun(terminal: Terminal, expansion: Expansion, resources:
   for (const [i, task] of expansion.tasks.entries()) {
     const queued = alreadyQueued?.(task) ?? false;
     if (queued) queuedCount++;
-    terminal.line(`${terminal.color('bold', `${i + 1}/${expansion.tasks.length}`)} ${task.output}${queued ? terminal.color('gray', '  (already queued or running: left alone)') : ''}`);
+    const left = !queued ? '' : queuedDifferently?.(task) ? terminal.color('yellow', '  (already queued or running, with other commands or settings than now: left alone)') : terminal.color('gray', '  (already queued or running: left alone)');
+    terminal.line(`${terminal.color('bold', `${i + 1}/${expansion.tasks.length}`)} ${task.output}${left}`);
     const succeeded = done?.(task) ?? new Set<string>();
     const other = changed?.(task) ?? new Set<string>();
     if (!queued && task.commands.some((command) => !succeeded.has(command.name))) toRun++;

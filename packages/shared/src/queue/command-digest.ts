@@ -7,8 +7,17 @@
  * submission calls once per command.
  */
 import { hash } from 'node:crypto';
-import { withoutRunDatetime } from '../sweep/task.js';
+import { withoutRunDatetime, type TaskSpec } from '../sweep/task.js';
 
 export function commandDigest(script: string): string {
   return hash('sha1', withoutRunDatetime(script), 'base64url').slice(0, 12);
+}
+
+/**
+ * What a task's job runs and where: its commands and lines, pool and GPUs per task. Kept with
+ * a waiting task's record, so that a later submission of other commands or settings (another
+ * `-c`, an edited line, a pool fixed) can say that the queued job still runs the old ones.
+ */
+export function queuedAsDigest(task: TaskSpec): string {
+  return commandDigest(JSON.stringify([task.settings.pool, task.settings.gpus, task.commands.map((c) => [c.name, c.script])]));
 }

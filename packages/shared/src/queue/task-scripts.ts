@@ -77,7 +77,7 @@ local p, sweep, now, bullmqVersion = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
 local inState = p .. ':sweep:' .. sweep .. ':state:'
 local taken, queues = {}, {}
 for n, row in ipairs(cjson.decode(ARGV[4])) do
-  local id, index, newState, queue, name, output, commands, allowed, reset, priority, optsTail, data = unpack(row)
+  local id, index, newState, queue, name, output, commands, allowed, reset, priority, optsTail, data, queuedAs = unpack(row)
   local key = p .. ':task:' .. id
   local state, oldSweep, runs = unpack(redis.call('HMGET', key, 'state', 'sweep', 'runs'))
   local take = state ~= 'waiting' and state ~= 'running'
@@ -108,6 +108,10 @@ for n, row in ipairs(cjson.decode(ARGV[4])) do
       fields[#fields + 1] = 'attempt'
       fields[#fields + 1] = 0
     end
+    if newState == 'waiting' then
+      fields[#fields + 1] = 'queuedAs'
+      fields[#fields + 1] = queuedAs
+    end
     redis.call('HSET', key, unpack(fields))
     redis.call('ZADD', inState .. newState, index, id)
     redis.call('ZADD', p .. ':task-names', 0, name .. '\\0' .. id)
@@ -120,27 +124,27 @@ return taken
 
 /**
  * What submit and retry need to know of many tasks at once: ARGV[2] is a JSON array of
- * [task id, [command names]]. Returns per task {state or '', one '1' or '0' per command:
- * whether its last run succeeded}.
+ * [task id, [command names], [their digests]?]. Returns per task {state or '', one flag per
+ * command (see readMany), the digest of what its waiting or running job was queued as}.
  */
 const READ_MANY = `
 local p = ARGV[1]
 local out = {}
 for n, row in ipairs(cjson.decode(ARGV[2])) do
   local id, commands, digests = row[1], row[2], row[3]
-  local fields = { 'state' }
-  for i, command in ipairs(commands) do fields[i + 1] = 'cmd:' .. command end
+  local fields = { 'state', 'queuedAs' }
+  for i, command in ipairs(commands) do fields[i + 2] = 'cmd:' .. command end
   local values = redis.call('HMGET', p .. ':task:' .. id, unpack(fields))
   local flags = {}
-  for i = 2, #values do
+  for i = 3, #values do
     local ok, result = false, nil
     if values[i] then ok, result = pcall(cjson.decode, values[i]) end
     local succeeded = ok and type(result) == 'table' and result.code == 0
     -- A record from before digests were kept (or a caller that gives none) counts as the same line.
-    local changed = succeeded and digests and type(result.digest) == 'string' and result.digest ~= digests[i - 1]
-    flags[i - 1] = changed and '2' or (succeeded and '1' or '0')
+    local changed = succeeded and digests and type(result.digest) == 'string' and result.digest ~= digests[i - 2]
+    flags[i - 2] = changed and '2' or (succeeded and '1' or '0')
   end
-  out[n] = { values[1] or '', table.concat(flags) }
+  out[n] = { values[1] or '', table.concat(flags), values[2] or '' }
 end
 return out
 `;
@@ -350,6 +354,8 @@ export interface EnqueueTask {
   optsTail: string;
   /** The job's data as JSON (waiting tasks). */
   data: string;
+  /** What the job runs, and where (queuedAsDigest; waiting tasks). */
+  queuedAs: string;
 }
 
 /** A job START_TAKEN started, and the attempt it gave the task. */
@@ -362,16 +368,17 @@ export const taskScripts = {
   /** 1 (taken) or 0 (left alone) per task; `now` is the jobs' BullMQ timestamp (ms). */
   enqueueMany(redis: Caller, a: { prefix: string; sweepId: string; now: number; tasks: EnqueueTask[]; bullmqVersion: string }) {
     const rows = a.tasks.map((t) => [
-      t.taskId, t.index, t.state, t.queue, t.name, t.output, t.commands.join(','), t.from.join(','), t.resetAttempts ? '1' : '0', t.bullPriority, t.optsTail, t.data,
+      t.taskId, t.index, t.state, t.queue, t.name, t.output, t.commands.join(','), t.from.join(','), t.resetAttempts ? '1' : '0', t.bullPriority, t.optsTail, t.data, t.queuedAs,
     ]);
     return call(redis, 'sweepEnqueueTasks', [a.prefix, a.sweepId, a.now, JSON.stringify(rows), a.bullmqVersion]) as Promise<number[]>;
   },
   /**
    * Per task: [state or '', a flag per named command: '1' its last run succeeded, '0' it did
-   * not, '2' it succeeded with another command line than `digests` gives (commandDigest)].
+   * not, '2' it succeeded with another command line than `digests` gives (commandDigest); what
+   * its job was queued as (queuedAsDigest), or '' (none kept)].
    */
   readMany(redis: Caller, prefix: string, tasks: Array<{ taskId: string; commands: string[]; digests?: string[] }>) {
-    return call(redis, 'sweepReadTasks', [prefix, JSON.stringify(tasks.map((t) => (t.digests ? [t.taskId, t.commands, t.digests] : [t.taskId, t.commands])))]) as Promise<Array<[string, string]>>;
+    return call(redis, 'sweepReadTasks', [prefix, JSON.stringify(tasks.map((t) => (t.digests ? [t.taskId, t.commands, t.digests] : [t.taskId, t.commands])))]) as Promise<Array<[string, string, string]>>;
   },
   /** `queue`: where to look for other jobs holding the token (`othersHoldingToken`). */
   async start(
