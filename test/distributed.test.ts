@@ -21,7 +21,7 @@ const startAgent = useAgents();
 const tempDir = useTempDirs();
 
 interface StatusJson {
-  sweeps: Array<{ id: string; counts: Record<string, number>; secondsLeft: number | null }>;
+  sweeps: Array<{ id: string; counts: Record<string, number>; secondsLeft: number | null; seed?: number | null }>;
   agents: Array<{ name: string; state: string; gpus: string[]; running: Array<{ task: string; gpus: string }> }>;
   tasks?: Array<{ name: string; state: string; agent: string | null; gpus: string | null; attempt: number; exitCode: number | null; output: string }>;
 }
@@ -248,6 +248,19 @@ z: [1, 2, 3, 4]
     );
     // X_3, queued just now with the fixed line, is as the file says.
     expect(await submit(dir, prefix)).toMatchObject({ created: false, alreadyQueued: 3, queuedDifferently: ['output/X_1', 'output/X_2'] });
+  });
+
+  it('submit --sample says and keeps the seed it drew, so the sample can be drawn again', async () => {
+    const dir = tempDir();
+    const prefix = 'sampled';
+    writeCpuSweep(dir, 'echo {x}', 20);
+    const sampled = await coord(['submit', 'params.yaml', '--sample', '3', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    const [, sweep, seed] = /^sweep (\w+): 3 queued, .*; sampled with --seed (\d+)$/m.exec(sampled.stdout) ?? [];
+    expect(seed, sampled.stdout).toBeDefined();
+    expect((await status(prefix, sweep)).sweeps[0]).toMatchObject({ id: sweep, seed: Number(seed) });
+    // The same seed draws the same tasks: all three are the ones just queued.
+    const again = await submit(dir, prefix, ['--sample', '3', '--seed', seed!]);
+    expect(again).toMatchObject({ sweep, created: false, alreadyQueued: 3, seed: Number(seed) });
   });
 
   it('submit --wait prints a line for every task, also for the last two ending at once', async () => {

@@ -115,7 +115,7 @@ export function taskJson(shown: TaskRecord) {
 
 export function sweepJson(s: SweepSummary) {
   const secondsLeft = s.secondsLeft === undefined ? null : Math.round(s.secondsLeft);
-  return { id: s.id, file: s.file, output: s.output, title: s.title || null, createdAt: s.createdAt, counts: s.counts, secondsLeft };
+  return { id: s.id, file: s.file, output: s.output, title: s.title || null, createdAt: s.createdAt, seed: s.seed ?? null, counts: s.counts, secondsLeft };
 }
 
 async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {

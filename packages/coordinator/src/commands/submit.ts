@@ -59,6 +59,7 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
       ...(args.command !== undefined && { commands: args.command }),
       force: args.force,
       metrics: sweep.metrics,
+      ...(expansion.seed !== undefined && { seed: expansion.seed }),
       retryBackoffMs: retryBackoff * 1000,
       ...(sign && { sign }),
       ...(priority !== undefined && { priority }),
@@ -86,10 +87,12 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     };
     const stopListening = args.wait && follow !== undefined ? onInterrupt({ first: stopFollowing, second: stopFollowing }) : undefined;
     if (args.json) {
-      process.stdout.write(`${JSON.stringify({ sweep: follow ?? null, created: result.created, queued: result.queued, skipped: result.skipped, alreadyQueued: result.alreadyQueued, alreadyIn, changedSinceSuccess: result.changedSinceSuccess, queuedDifferently: result.queuedDifferently })}\n`);
+      process.stdout.write(`${JSON.stringify({ sweep: follow ?? null, created: result.created, queued: result.queued, skipped: result.skipped, alreadyQueued: result.alreadyQueued, alreadyIn, changedSinceSuccess: result.changedSinceSuccess, queuedDifferently: result.queuedDifferently, ...(expansion.seed !== undefined && { seed: expansion.seed }) })}\n`);
     } else if (result.created) {
       const where = alreadyIn.length > 0 ? ` (in ${describeSweeps(alreadyIn)})` : '';
-      terminal.line(`sweep ${terminal.color('bold', result.sweep)}: ${result.queued} queued, ${result.skipped} skipped (every command already succeeded), ${result.alreadyQueued} already queued or running${where}`);
+      // Printed, as coord run prints it: a sample drawn without --seed can only be drawn again with it.
+      const seed = expansion.seed === undefined ? '' : `; sampled with --seed ${expansion.seed}`;
+      terminal.line(`sweep ${terminal.color('bold', result.sweep)}: ${result.queued} queued, ${result.skipped} skipped (every command already succeeded), ${result.alreadyQueued} already queued or running${where}${seed}`);
       if (!args.wait) terminal.line(`follow it with: coord status ${result.sweep}`);
     } else if (result.alreadyQueued > 0) {
       const which = result.skipped > 0 ? `${result.skipped} tasks already succeeded, ${result.alreadyQueued} are` : `all ${result.alreadyQueued} tasks are`;

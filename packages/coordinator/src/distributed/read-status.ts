@@ -24,6 +24,8 @@ export interface SweepSummary {
   output: string;
   title: string;
   createdAt: string;
+  /** `--sample`'s seed, when the sweep is a sample. */
+  seed: number | undefined;
   counts: StateCounts;
   /** About how long the sweep still needs (see secondsLeft); undefined without a basis for a guess. */
   secondsLeft: number | undefined;
@@ -35,10 +37,10 @@ export interface AgentSummary extends AgentRecord {
 }
 
 export async function readSweep(redis: Redis, keys: RedisKeys, id: string): Promise<SweepSummary | undefined> {
-  const [file, output, title, createdAt] = await redis.hmget(keys.sweep(id), 'file', 'output', 'title', 'createdAt');
+  const [file, output, title, createdAt, seed] = await redis.hmget(keys.sweep(id), 'file', 'output', 'title', 'createdAt', 'seed');
   if (createdAt === null) return undefined;
   const counts = await sweepCounts(redis, keys, id);
-  return { id, file: file ?? '', output: output ?? '', title: title ?? '', createdAt: createdAt ?? '', counts, secondsLeft: await secondsLeft(redis, keys, id, counts) };
+  return { id, file: file ?? '', output: output ?? '', title: title ?? '', createdAt: createdAt ?? '', seed: seed === null ? undefined : Number(seed), counts, secondsLeft: await secondsLeft(redis, keys, id, counts) };
 }
 
 export async function listSweeps(redis: Redis, keys: RedisKeys, limit = 20): Promise<SweepSummary[]> {

@@ -22,6 +22,8 @@ export interface SubmitInput extends QueueOptions {
   priority?: number;
   /** How the sweep's tasks report metrics (agents read it once per sweep). */
   metrics?: MetricsSettings;
+  /** The `--sample` seed, given or drawn: kept with the sweep so the sample can be drawn again. */
+  seed?: number;
 }
 
 export interface SubmitResult {
@@ -120,6 +122,7 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
       signed: input.sign ? '1' : '0',
       text: input.fileText,
       metrics: JSON.stringify(input.metrics ?? {}),
+      ...(input.seed !== undefined && { seed: String(input.seed) }),
     });
     multi.zadd(keys.sweeps, now, sweepId);
   });
