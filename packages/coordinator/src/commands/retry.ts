@@ -1,5 +1,7 @@
 /** `coord retry SWEEP`: queue failed (and/or cancelled) tasks again, skipping their succeeded commands. */
+import { readFileSync } from 'node:fs';
 import { ExitError } from '@sweep-runner/shared';
+import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { resolveSweepId } from '../distributed/find-task.js';
 import { retryStates, retryTasks } from '../distributed/retry-tasks.js';
@@ -25,11 +27,32 @@ async function handler(args: ArgumentsCamelCase<RetryArgs>): Promise<void> {
     const { requeued, notRetried } = result;
     if (args.json) process.stdout.write(`${JSON.stringify({ sweep: sweepId, requeued, notRetried })}\n`);
     else terminal.line(`requeued ${requeued} task(s) of sweep ${sweepId}${result.matched === 0 ? ` (none is ${states.join(' or ')})` : ''}`);
+    if (requeued > 0) {
+      const note = await editedSinceSubmitted(redis, keys.sweep(sweepId));
+      if (note) terminal.error(`note: ${note}`);
+    }
     // Asked for and not done: a script's `coord retry && ...` must not go on as if they were.
     if (notRetried.length > 0) throw new ExitError(`${notRetried.length} task(s) not retried, their job data is gone (resubmit the sweep file instead): ${notRetried.join(', ')}`);
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * A researcher who fixed the sweep file and retries expects the fix to run; retry runs the
+ * lines the sweep was submitted with. Said when the file, as named at submission, is here
+ * and reads otherwise now.
+ */
+async function editedSinceSubmitted(redis: Redis, sweepKey: string): Promise<string | undefined> {
+  const [file, text] = await redis.hmget(sweepKey, 'file', 'text');
+  if (!file || text === null) return undefined;
+  let now: string;
+  try {
+    now = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return now === text ? undefined : `${file} has changed since this sweep was submitted; retry runs the command lines it was submitted with (coord submit ${file} runs the file's)`;
 }
 
 export const retryCommand: CommandModule<object, RetryArgs> = {
