@@ -86,6 +86,38 @@ x: [1, 2, 3]
     expect([rerun.code, rerun.stderr]).toEqual([0, '']);
   });
 
+  it('with --no-param-dir names each task beside the shared output root: dry-run listing, progress lines and failure summary', async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'params.yaml'),
+      `template:
+  train: 'echo {lr} {seed}; if [ {lr} = 2 ]; then echo "RuntimeError: loss is nan"; exit 3; fi'
+resource: [0]
+---
+lr: [1, 2, 3]
+seed: [1, 2]
+`,
+    );
+    const names = ['Lr_1-Seed_1', 'Lr_1-Seed_2', 'Lr_2-Seed_1', 'Lr_2-Seed_2', 'Lr_3-Seed_1', 'Lr_3-Seed_2'];
+    const dryRun = await coord(['run', '--no-param-dir', '-o', 'flat', '--dry-run'], { cwd: dir });
+    expect([dryRun.code, dryRun.stderr]).toEqual([0, '']);
+    expect(dryRun.stdout.split('\n').filter((line) => /^\d\/6 /.test(line))).toEqual(names.map((name, i) => `${i + 1}/6 flat (${name})`));
+    // One directory per task names the task already: those lines stay as they were.
+    const perTask = await coord(['run', '--dry-run'], { cwd: dir });
+    expect(perTask.stdout.split('\n').filter((line) => /^\d\/6 /.test(line))).toEqual(names.map((name, i) => `${i + 1}/6 output/${name}`));
+
+    const result = await coord(['run', '--no-param-dir', '-o', 'flat'], { cwd: dir });
+    expect(result.code).toBe(1);
+    for (const [i, name] of names.entries()) expect(result.stdout).toMatch(new RegExp(`START +gpu 0 +train +${i + 1}/6  flat \\(${name}\\)\n`));
+    expect(result.stdout).toMatch(/OK +gpu 0 +train +1\/6  flat \(Lr_1-Seed_1\)  \(/);
+    expect(result.stdout).toMatch(/FAIL +gpu 0 +train +3\/6  flat \(Lr_2-Seed_1\)  \(exit 3: "RuntimeError: loss is nan"; log: flat\/log\.train\.[\d.]+\.Lr_2-Seed_1\)\n/);
+    expect(result.stdout).toContain(
+      'Failed tasks: 2/6\n' +
+        '    flat (Lr_2-Seed_1)  (train: exit 3: "RuntimeError: loss is nan")\n' +
+        '    flat (Lr_2-Seed_2)  (train: exit 3: "RuntimeError: loss is nan")\n',
+    );
+  });
+
   it('a rerun keeps the param.json of the run that succeeded, prints no lines for done tasks and says which commands changed since', async () => {
     const dir = tempDir();
     const sweep = (dropout: number, test = '') => `template:\n  train: echo train [dropout] {x}\n${test}default:\n  dropout: ${dropout}\nresource: [0]\n---\nx: [1, 2]\n`;

@@ -3,13 +3,14 @@
  * every task for the same reason: a few names and then the reasons counted say more than
  * two thousand lines do.
  */
+import { taskLabel } from '../output/task-label.js';
 import type { FailedTask } from './local-run.js';
 
 const LISTED = 20;
 const REASONS = 3;
 
 export function failedTaskLines(failed: FailedTask[]): string[] {
-  const lines = failed.slice(0, LISTED).map((failure) => `${failure.task.output}  (${failure.command}: ${failure.why})`);
+  const lines = failed.slice(0, LISTED).map((failure) => `${taskLabel(failure.task)}  (${failure.command}: ${failure.why})`);
   const rest = failed.slice(LISTED);
   if (rest.length === 0) return lines;
   const counts = new Map<string, number>();

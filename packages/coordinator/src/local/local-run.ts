@@ -5,6 +5,7 @@
 import { relative } from 'node:path';
 import { commandEndText, formatDuration, ranSeconds, runTask, withLastLine, type CommandSkipEvent, type ExecutorEvent, type ProcessLauncher, type TaskOutcome, type TaskSpec } from '@sweep-runner/shared';
 import { progressBar, type Terminal } from '../output/terminal.js';
+import { taskLabel } from '../output/task-label.js';
 import { timeLeft, timeLeftText } from '../output/time-left.js';
 
 export interface LocalRunOptions {
@@ -61,7 +62,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       const task = tasks[index]!;
       const position = `${String(index + 1).padStart(width)}/${tasks.length}`;
       const say = (label: string, color: 'green' | 'red' | 'gray' | 'cyan' | 'yellow', event: ExecutorEvent, extra = '') =>
-        terminal.line(`${terminal.color(color, label.padEnd(7))} gpu ${slot.padEnd(3)} ${event.command.padEnd(8)} ${position}  ${task.output}${extra}`);
+        terminal.line(`${terminal.color(color, label.padEnd(7))} gpu ${slot.padEnd(3)} ${event.command.padEnd(8)} ${position}  ${taskLabel(task)}${extra}`);
       running.add(task.output);
       showProgress();
       // A task that runs nothing gets no lines (a rerun of 2000 done tasks would print 2000);

@@ -1,5 +1,6 @@
 /** `--dry-run`: the expansion, for people or (with `--json`) for scripts. */
 import type { Expansion, TaskSpec } from '@sweep-runner/shared';
+import { taskLabel } from './task-label.js';
 import type { Terminal } from './terminal.js';
 
 /** The shape `coord run|submit --dry-run --json` prints: one entry per runner task. */
@@ -72,7 +73,7 @@ export function printDryRun(terminal: Terminal, expansion: Expansion, resources:
     const queued = alreadyQueued?.(task) ?? false;
     if (queued) queuedCount++;
     const left = !queued ? '' : queuedDifferently?.(task) ? terminal.color('yellow', '  (already queued or running, with other commands or settings than now: left alone)') : terminal.color('gray', '  (already queued or running: left alone)');
-    terminal.line(`${terminal.color('bold', `${i + 1}/${expansion.tasks.length}`)} ${task.output}${left}`);
+    terminal.line(`${terminal.color('bold', `${i + 1}/${expansion.tasks.length}`)} ${taskLabel(task)}${left}`);
     const succeeded = done?.(task) ?? new Set<string>();
     const other = changed?.(task) ?? new Set<string>();
     if (!queued && task.commands.some((command) => !succeeded.has(command.name))) toRun++;
