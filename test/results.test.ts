@@ -144,13 +144,43 @@ describe('coord results', () => {
     expect(await table(flat.sweep)).toEqual([{ x: 3, loss: 3 }, { x: 4, loss: 4 }]);
   });
 
+  it('takes the first few characters of a sweep id, as coord status does', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), SWEEP);
+    const cli = ['--redis', redis().url, '--prefix', 'results-start'];
+    await startAgent(redis().url, ['--gpus', '0,1', '--prefix', 'results-start'], { workdir: join(dir, 'agent') });
+    const { sweep } = JSON.parse((await coord(['submit', '--json', ...cli], { cwd: dir })).stdout) as { sweep: string };
+    await waitFor(async () => {
+      const status = JSON.parse((await coord(['status', sweep, '--json', ...cli])).stdout) as { sweeps: Array<{ counts: { succeeded: number } }> };
+      return status.sweeps[0]!.counts.succeeded === 6;
+    }, 30_000, 'the sweep');
+    const elsewhere = tempDir();
+    const whole = await coord(['results', sweep, '--json', ...cli], { cwd: elsewhere });
+    const start = await coord(['results', sweep.slice(0, 4), '--json', ...cli], { cwd: elsewhere });
+    expect([start.code, start.stderr]).toEqual([0, '']);
+    expect(start.stdout).toBe(whole.stdout);
+    expect(JSON.parse(start.stdout).rows).toHaveLength(6);
+    const grouped = await coord(['results', sweep.slice(0, 3), '--group-by-except', 'seed', '--metric', 'loss', '--format', 'csv', ...cli], { cwd: elsewhere });
+    expect(parseCsv(grouped.stdout)).toEqual([['lr', 'loss_mean', 'loss_std', 'loss_n'], ['0.1', '3', '1', '3'], ['0.2', '4', '1', '3']]);
+    // The start of no sweep is named as such.
+    const other = sweep.startsWith('zzzz') ? 'yyyy' : 'zzzz';
+    const none = await coord(['results', other, ...cli], { cwd: elsewhere });
+    expect([none.code, none.stderr.trim()]).toEqual([1, `coord: "${other}" is neither an output directory here nor the start of a sweep id under prefix "results-start"`]);
+  });
+
   it('explains a source that is neither a directory nor a sweep', async () => {
     const result = await coord(['results', 'abcdefghij', '--redis', redis().url]);
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe('coord: "abcdefghij" is neither an output directory here nor a sweep id under prefix "runner"');
-    // A mistyped directory is not a sweep id: it is named as a missing directory, and Redis is not asked.
+    // A mistyped directory is named as a missing directory. Text that could start a sweep id is
+    // looked up in Redis too (and says so when Redis is out of reach); other text is not.
     const typo = await coord(['results', 'outptu', '--redis', CLOSED_REDIS_URL]);
     expect(typo.code).toBe(2);
-    expect(typo.stderr.trim()).toBe('coord: no directory "outptu" here; give the output directory of coord run (-o, default "output") or a sweep id from coord status');
+    expect(typo.stderr.trim()).toBe(
+      'coord: no directory "outptu" here; give the output directory of coord run (-o, default "output") or a sweep id from coord status' +
+        ' (nor could a sweep id starting with "outptu" be looked for: cannot reach Redis at redis://127.0.0.1:1 (ECONNREFUSED): start one (redis-server, or docker compose up -d redis) or point REDIS_URL / --redis at yours)',
+    );
+    const path = await coord(['results', 'runs/outptu', '--redis', CLOSED_REDIS_URL]);
+    expect([path.code, path.stderr.trim()]).toEqual([2, 'coord: no directory "runs/outptu" here; give the output directory of coord run (-o, default "output") or a sweep id from coord status']);
   });
 });

@@ -1,14 +1,14 @@
 /** `coord results OUTPUT|SWEEP`: the params that vary and the metrics, one row per task (or group). */
 import { existsSync, statSync } from 'node:fs';
-import { ExitError, metricPatternProblem, UsageError } from '@sweep-runner/shared';
+import { ExitError, isRedisUnreachable, metricPatternProblem, UsageError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { sweepExists } from '../distributed/find-task.js';
+import { resolveSweepId, sweepExists } from '../distributed/find-task.js';
 import { formatResults, RESULT_FORMATS, type ResultFormat } from '../results/format-results.js';
 import { localResults } from '../results/local-results.js';
 import { sweepResults } from '../results/redis-results.js';
 import { buildResultsTable, withoutMetrics, type TaskResult } from '../results/results-table.js';
 import { checkResultNames } from '../results/check-names.js';
-import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
+import { connect, withRedisOptions, type Connected, type RedisArgs } from '../options/redis-options.js';
 
 interface ResultsArgs extends RedisArgs {
   source: string;
@@ -26,16 +26,28 @@ async function load(args: ResultsArgs): Promise<TaskResult[]> {
     const unreadable = (path: string) => process.stderr.write(`warning: ${path} holds no JSON object (empty, cut short or edited?); its task is left out\n`);
     return localResults(args.source, args.pattern, unreadable);
   }
-  // Sweep ids are ten letters and digits: anything else was meant as a directory (a typo, say), and Redis has no say in it.
-  if (!/^[0-9A-Za-z]{10}$/.test(args.source)) {
-    throw new UsageError(`no directory "${args.source}" here${existsSync(args.source) ? ' (it is a file)' : ''}; give the output directory of coord run (-o, default "output") or a sweep id from coord status`);
-  }
-  const { redis, keys } = await connect(args);
+  // Sweep ids are ten letters and digits, given whole or by their first few (as coord status takes
+  // them; a file of that name is not the start of one): anything else was meant as a directory
+  // (a typo, say), and Redis has no say in it.
+  const isFile = existsSync(args.source);
+  const noDirectory = `no directory "${args.source}" here${isFile ? ' (it is a file)' : ''}; give the output directory of coord run (-o, default "output") or a sweep id from coord status`;
+  const whole = /^[0-9A-Za-z]{10}$/.test(args.source);
+  if (!whole && (isFile || !/^[0-9A-Za-z]{3,9}$/.test(args.source))) throw new UsageError(noDirectory);
+  let connected: Connected;
   try {
-    if (!(await sweepExists(redis, keys, args.source))) {
-      throw new ExitError(`"${args.source}" is neither an output directory here nor a sweep id under prefix "${keys.prefix}"`);
+    connected = await connect(args);
+  } catch (error) {
+    // The start of an id is as likely a mistyped directory: say both.
+    if (whole || !isRedisUnreachable(error)) throw error;
+    throw new UsageError(`${noDirectory} (nor could a sweep id starting with "${args.source}" be looked for: ${error.message})`);
+  }
+  const { redis, keys } = connected;
+  try {
+    const id = await resolveSweepId(redis, keys, args.source);
+    if (!(await sweepExists(redis, keys, id))) {
+      throw new ExitError(`"${args.source}" is neither an output directory here nor ${whole ? 'a sweep id' : 'the start of a sweep id'} under prefix "${keys.prefix}"`);
     }
-    return await sweepResults(redis, keys, args.source);
+    return await sweepResults(redis, keys, id);
   } finally {
     redis.disconnect();
   }
@@ -74,7 +86,7 @@ export const resultsCommand: CommandModule<object, ResultsArgs> = {
   describe: 'Tabulate metrics against the params that vary (an output directory, or a sweep id)',
   builder: ((yargs: Argv) =>
     withRedisOptions(yargs)
-      .positional('source', { type: 'string', demandOption: true, describe: 'an output directory (local mode) or a sweep id' })
+      .positional('source', { type: 'string', demandOption: true, describe: 'an output directory (local mode) or a sweep id (or its start)' })
       .option('metric', { alias: 'm', type: 'string', array: true, requiresArg: true, describe: 'only these metrics' })
       .option('group-by-except', { type: 'string', array: true, requiresArg: true, describe: 'fold rows that differ only in these params (e.g. seed) into mean, std, n' })
       .option('format', { choices: RESULT_FORMATS, default: 'table' as ResultFormat, describe: 'output format' })
