@@ -165,11 +165,14 @@ describe('coord logs', () => {
     const prefix = 'samenames';
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\n---\nx: 1\n');
     const first = await submit(dir, prefix, ['-o', 'first']);
-    await submit(dir, prefix, ['-o', 'second']);
+    const second = await submit(dir, prefix, ['-o', 'second']);
     const ambiguous = await coord(['logs', 'X_1', ...cli(prefix)]);
     expect(ambiguous.code).toBe(1);
-    expect(ambiguous.stderr).toMatch(/"X_1" matches 2 tasks: .*; pass --sweep ID\n$/);
-    const chosen = await coord(['logs', 'X_1', '--sweep', first, ...cli(prefix)]);
+    expect(ambiguous.stderr).toMatch(/^coord: "X_1" matches 2 tasks: .*; pass --sweep with one of them: coord logs X_1 --sweep \w{10}, coord logs X_1 --sweep \w{10}\n$/);
+    const commands = ambiguous.stderr.trim().split('; pass --sweep with one of them: ')[1]!.split(', ');
+    expect([...commands].sort()).toEqual([`coord logs X_1 --sweep ${first}`, `coord logs X_1 --sweep ${second}`].sort());
+    // A command as given, with this test's Redis and prefix, finds its task.
+    const chosen = await coord([...commands.find((command) => command.endsWith(first))!.split(' ').slice(1), ...cli(prefix)]);
     expect(chosen.stderr).toContain('task X_1 is waiting');
   });
 
@@ -263,6 +266,26 @@ describe('coord cancel and retry', () => {
     const byPrefix = await coord(['cancel', sweep.slice(0, 5), ...cli(prefix)]);
     expect(byPrefix.stdout).toBe(`cancelled 20 task(s) of sweep ${sweep}\n`);
     await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'cleanup');
+  });
+
+  it('answers a task name queued under several output roots with the cancel commands to paste, one per sweep', async () => {
+    const dir = tempDir();
+    const prefix = 'cancelsame';
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\npool: nobody\n---\nx: [1, 2]\n');
+    const sweeps = [await submit(dir, prefix, ['-o', 'out-r1']), await submit(dir, prefix, ['-o', 'out-r2']), await submit(dir, prefix, ['-o', 'out-r3'])];
+    const ambiguous = await coord(['cancel', 'X_1', ...cli(prefix)]);
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.stderr.trim().split('\n')).toHaveLength(1);
+    expect(ambiguous.stderr).toContain('; pass --sweep with one of them: coord cancel X_1 --sweep ');
+    const [listing, hint] = ambiguous.stderr.trim().split('; pass --sweep with one of them: ');
+    expect(listing).toMatch(/^coord: "X_1" matches 3 tasks: out-r\d\/X_1 \(sweep \w{10}\), /);
+    const commands = hint!.split(', ');
+    expect([...commands].sort()).toEqual(sweeps.map((id) => `coord cancel X_1 --sweep ${id}`).sort());
+    // A command as given, with this test's Redis and prefix, cancels that sweep's X_1 and nothing else.
+    const pasted = await coord([...commands.find((command) => command.endsWith(sweeps[1]!))!.split(' ').slice(1), ...cli(prefix)]);
+    expect([pasted.code, pasted.stdout]).toEqual([0, 'cancelled 1 task(s) of X_1\n']);
+    const states = await Promise.all(sweeps.map(async (id) => (await status(prefix, id)).tasks.map((task) => `${task.name} ${task.state}`)));
+    expect(states).toEqual([['X_1 waiting', 'X_2 waiting'], ['X_1 cancelled', 'X_2 waiting'], ['X_1 waiting', 'X_2 waiting']]);
   });
 
   it('finds a task by the start of a name that goes on past Latin-1 (Greek, CJK)', async () => {

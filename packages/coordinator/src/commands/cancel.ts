@@ -40,7 +40,7 @@ async function handler(args: ArgumentsCamelCase<CancelArgs>): Promise<void> {
     let tasks: TaskRecord[] = [];
     if (sweepId === undefined) {
       try {
-        tasks = [await findTask(redis, keys, args.target, args.sweep)];
+        tasks = [await findTask(redis, keys, args.target, args.sweep, 'cancel')];
       } catch (error) {
         const started = args.sweep === undefined ? await resolveSweepId(redis, keys, args.target) : undefined;
         if (started === undefined || !(await sweepExists(redis, keys, started))) throw error;

@@ -90,7 +90,7 @@ async function handler(args: ArgumentsCamelCase<LogsArgs>): Promise<void> {
   const tail = numberFlag('tail', args.tail, { integer: true, min: 0 });
   const { redis, keys } = await connect(args);
   try {
-    const task = await findTask(redis, keys, args.task, args.sweep);
+    const task = await findTask(redis, keys, args.task, args.sweep, 'logs');
     if (args.command !== undefined && !task.commands.includes(args.command)) {
       throw new ExitError(`task ${task.name} has no command "${args.command}"; its commands: ${task.commands.join(', ')}`, 2);
     }

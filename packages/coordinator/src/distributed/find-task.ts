@@ -1,5 +1,5 @@
 /** Find a task by name or unique name prefix (optionally within a sweep), or a sweep by id. */
-import { ExitError, parseTaskRecord, UsageError, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
+import { ExitError, parseTaskRecord, shlexQuote, UsageError, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { inSweep } from './sweep-members.js';
 
@@ -36,7 +36,8 @@ async function candidates(redis: Redis, keys: RedisKeys, text: string): Promise<
   return exact.length > 0 ? exact : all;
 }
 
-export async function findTask(redis: Redis, keys: RedisKeys, text: string, sweepText?: string): Promise<TaskRecord> {
+/** `command`: the coord command that asks (`cancel`), for the commands an ambiguous name is answered with. */
+export async function findTask(redis: Redis, keys: RedisKeys, text: string, sweepText: string | undefined, command: string): Promise<TaskRecord> {
   const sweepId = sweepText === undefined ? undefined : await resolveSweepId(redis, keys, sweepText);
   if (sweepId !== undefined && !(await sweepExists(redis, keys, sweepId))) {
     throw new ExitError(`no sweep "${sweepId}" under prefix "${keys.prefix}"; coord status lists the sweeps`);
@@ -55,7 +56,11 @@ export async function findTask(redis: Redis, keys: RedisKeys, text: string, swee
     const listed = records.map((r) => (r ? `${r.output} (sweep ${r.sweep})` : '?')).join(', ');
     // One name under two output roots: more of the name cannot tell them apart, the sweep can.
     const sameName = unique.every((c) => c.name === unique[0]!.name);
-    const how = sameName ? (sweepId ? 'they share the name' : 'pass --sweep ID') : `give more of the name${sweepId ? '' : ' or --sweep ID'}`;
+    // Ready to paste: `coord cancel X_1 --sweep AxYwpNHPNp`, one per sweep listed.
+    const sweeps = [...new Set(records.flatMap((r) => (r ? [r.sweep] : [])))];
+    const commands = sweeps.map((id) => `coord ${command} ${shlexQuote(unique[0]!.name)} --sweep ${id}`).join(', ');
+    const bySweep = `pass --sweep with one of them: ${commands}${unique.length > MAX_LISTED ? ', ...' : ''}`;
+    const how = sameName ? (sweepId ? 'they share the name' : bySweep) : `give more of the name${sweepId ? '' : ' or --sweep ID'}`;
     throw new ExitError(
       `"${text}" matches ${unique.length} tasks: ${listed}${unique.length > MAX_LISTED ? ', ...' : ''}; ${how}`,
     );
