@@ -116,6 +116,11 @@ seed: [1, 2]
         '    flat (Lr_2-Seed_1)  (train: exit 3: "RuntimeError: loss is nan")\n' +
         '    flat (Lr_2-Seed_2)  (train: exit 3: "RuntimeError: loss is nan")\n',
     );
+    // What a rerun would skip is read per task, not per shared directory.
+    const rerun = await coord(['run', '--no-param-dir', '-o', 'flat', '--dry-run', '--json'], { cwd: dir });
+    expect((JSON.parse(rerun.stdout) as { tasks: Array<{ name: string; done?: string[] }> }).tasks.map((t) => [t.name, t.done ?? []])).toEqual(
+      names.map((name) => [name, name.startsWith('Lr_2') ? [] : ['train']]),
+    );
   });
 
   it('a rerun keeps the param.json of the run that succeeded, prints no lines for done tasks and says which commands changed since', async () => {

@@ -46,7 +46,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
   const summary: LocalRunSummary = { total: tasks.length, succeeded: 0, skipped: 0, changedSinceSuccess: [], failed: [], interrupted: 0, notStarted: 0, seconds: 0 };
   let next = 0;
   let finished = 0;
-  const running = new Set<string>();
+  const running = new Set<TaskSpec>();
   /** How long the last 50 tasks that ran and succeeded took, for the time left. */
   const recentLengths: number[] = [];
   const showProgress = () => {
@@ -63,7 +63,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       const position = `${String(index + 1).padStart(width)}/${tasks.length}`;
       const say = (label: string, color: 'green' | 'red' | 'gray' | 'cyan' | 'yellow', event: ExecutorEvent, extra = '') =>
         terminal.line(`${terminal.color(color, label.padEnd(7))} gpu ${slot.padEnd(3)} ${event.command.padEnd(8)} ${position}  ${taskLabel(task)}${extra}`);
-      running.add(task.output);
+      running.add(task);
       showProgress();
       // A task that runs nothing gets no lines (a rerun of 2000 done tasks would print 2000);
       // its skipped commands are shown only before one that runs.
@@ -90,13 +90,13 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
           else say('FAIL', event.stat.state === 'interrupted' ? 'yellow' : 'red', event, `  (${withLastLine(commandEndText(event.stat), event.lastLine)}; log: ${relative(process.cwd(), event.logPath)})`);
         },
       }).catch((error: unknown) => {
-        terminal.error(terminal.color('red', `${task.output}: ${(error as Error).message}`));
+        terminal.error(terminal.color('red', `${taskLabel(task)}: ${(error as Error).message}`));
         const failed: TaskOutcome = { state: 'failed', commands: [], skipped: [] };
         return failed;
       });
-      running.delete(task.output);
+      running.delete(task);
       finished++;
-      if (outcome.changedSinceSuccess) summary.changedSinceSuccess.push(`${task.output}: ${outcome.changedSinceSuccess.join(', ')}`);
+      if (outcome.changedSinceSuccess) summary.changedSinceSuccess.push(`${taskLabel(task)}: ${outcome.changedSinceSuccess.join(', ')}`);
       const last = outcome.commands[outcome.commands.length - 1];
       if (outcome.state === 'succeeded') {
         if (outcome.commands.length === 0) summary.skipped++;

@@ -33,11 +33,12 @@ export interface DryRunMarks {
 }
 
 export function dryRunJson(expansion: Expansion, resources: string[], { done, changed, alreadyQueued, queuedDifferently }: DryRunMarks = {}): DryRunJson {
-  const byOutput = new Map(expansion.tasks.map((task) => [task.output, task]));
+  // By directory and name: under --no-param-dir every task's directory is the output root.
+  const byOutput = new Map(expansion.tasks.map((task) => [`${task.output}\0${task.name}`, task]));
   return {
     resources,
     tasks: expansion.entries.map((entry) => {
-      const task = byOutput.get(entry.output);
+      const task = byOutput.get(`${entry.output}\0${entry.name}`);
       // One read of the task's stat.json, not one per command.
       const succeeded = task && done ? done(task) : new Set<string>();
       const other = task && changed ? changed(task) : new Set<string>();
