@@ -3,7 +3,7 @@ import { expect, it } from 'vitest';
 import { failedTaskLines } from '@sweep-runner/coordinator/dist/local/failed-tasks.js';
 import type { FailedTask } from '@sweep-runner/coordinator/dist/local/local-run.js';
 
-const failure = (i: number, why: string, command = 'train') => ({ task: { output: `output/X_${i}` }, command, logPath: '', why }) as unknown as FailedTask;
+const failure = (i: number, why: string, command = 'train') => ({ task: { output: `output/X_${i}`, name: `X_${i}`, paramDir: true }, command, logPath: '', why }) as unknown as FailedTask;
 
 it('lists up to twenty failed tasks, then counts the rest by reason, the commonest first', () => {
   const missing = 'exit 2: "python: can\'t open file \'train.py\'"';
