@@ -44,8 +44,11 @@ function printSource(command: string, meta: Record<string, string>, printer: Lin
 }
 
 async function printExisting(redis: Redis, key: string, command: string, tail: number | undefined, printer: LinePrinter): Promise<string> {
-  const entries = (tail !== undefined ? (await redis.xrevrange(key, '+', '-', 'COUNT', tail)).reverse() : await redis.xrange(key, '-', '+')) as StreamEntry[];
   const [meta, kept] = await Promise.all([redis.hgetall(`${key}:meta`), redis.xlen(key)]);
+  // An ended log's last line is its ending (`--- succeeded (exit 0) ---`): --tail N shows N
+  // lines of the command's output before it, not N - 1.
+  const count = tail === undefined || tail === 0 ? tail : tail + (meta.ended !== undefined ? 1 : 0);
+  const entries = (count !== undefined ? (await redis.xrevrange(key, '+', '-', 'COUNT', count)).reverse() : await redis.xrange(key, '-', '+')) as StreamEntry[];
   const shipped = Number(meta.lines ?? kept);
   // Number of the first line printed: lines before it were dropped by the cap or left out by --tail.
   printer.next.set(command, shipped - entries.length + 1);
