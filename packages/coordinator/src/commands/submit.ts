@@ -7,7 +7,7 @@ import { describeSweeps, sweepsHolding } from '../distributed/sweeps-holding.js'
 import { noAgentNote, unservedWarnings } from '../distributed/unserved-queues.js';
 import { waitForSweep } from '../distributed/wait-for-sweep.js';
 import { onInterrupt } from '../local/interrupt.js';
-import { changedCommandsWarning } from '../output/changed-commands.js';
+import { changedCommandsWarning, queuedDifferentlyWarning } from '../output/changed-commands.js';
 import { dryRunJson, printDryRun, printWarnings } from '../output/dry-run.js';
 import { createTerminal, type Terminal } from '../output/terminal.js';
 import { connect, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
@@ -112,17 +112,6 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
   } finally {
     redis.disconnect();
   }
-}
-
-/**
- * Tasks left alone because they wait or run already, queued with other commands or settings
- * than the file gives now: the researcher who fixed a line or a pool, or queued `-c test`
- * during training, expects the new ones to run. Say that they do not, and what does.
- */
-function queuedDifferentlyWarning(outputs: string[], file: string, sweeps: string[]): string {
-  const count = outputs.length;
-  const cancel = sweeps.length === 1 ? `coord cancel ${sweeps[0]}` : `coord cancel on ${describeSweeps(sweeps)}`;
-  return `${count} task${count === 1 ? '' : 's'} already queued or running ${count === 1 ? 'was' : 'were'} queued with other commands or settings than ${file} gives now (${outputs[0]}${count > 1 ? ', ...' : ''}) and will run as queued; to run ${count === 1 ? 'it' : 'them'} as now, submit again once ${count === 1 ? 'it has' : 'they have'} ended, or first ${cancel}`;
 }
 
 /** The expansion, marked with what a submit would skip or leave alone as Redis tells it. */
