@@ -6,13 +6,10 @@ import {
   connectionSettings,
   DEFAULT_PREFIX,
   defineTaskScripts,
-  describeFailure,
-  describeRedis,
-  EXIT_UNREACHABLE,
-  ExitError,
   isRedisUnreachable,
   loadSecrets,
   RedisKeys,
+  redisStartError,
   signJob,
   UsageError,
   type TaskJobData,
@@ -111,10 +108,12 @@ export async function connectOrKeepTrying(args: RedisArgs, say: (line: string) =
     const unusable = new Promise<never>((_, reject) => {
       redis.once('ready', () => {
         say('Redis answers now');
-        // As connect does it: ioredis only warns of a database out of range and uses database 0.
-        redis.select(settings.target.db).catch((error: unknown) => reject(new ExitError(`cannot use Redis at ${describeRedis(settings.target)}: ${describeFailure(error).text}`, EXIT_UNREACHABLE)));
+        // As connect does it, with its error: ioredis only warns of a database out of range and uses database 0.
+        redis.select(settings.target.db).catch((error: unknown) => reject(redisStartError(settings, error)));
       });
     });
+    // Redis may answer before the caller awaits this (while the server starts): not an unhandled rejection.
+    unusable.catch(() => undefined);
     return { ...ready(redis, args, settings), unusable };
   }
 }

@@ -93,6 +93,11 @@ interface Failure {
   usage?: boolean;
 }
 
+/** The error a command ends with when a Redis that answers fails a request at start (a SELECT of a database it does not have). */
+export function redisStartError(settings: ConnectionSettings, error: unknown): ExitError | UsageError {
+  return unreachable(settings, describeFailure(error));
+}
+
 function unreachable(settings: ConnectionSettings, failure: Failure): ExitError | UsageError {
   const where = describeRedis(settings.target);
   if (failure.usage) return new UsageError(`cannot use Redis at ${where}: ${failure.text}`);
