@@ -73,6 +73,8 @@ describe('coord logs', () => {
     // The ending line does not count as one of the last lines of output.
     const tail = await coord(['logs', 'X_', '--tail', '1', ...cli(prefix)]);
     expect(tail.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^tick 8 /), expect.stringMatching(/^--- succeeded \(exit 0\) ---$/)]);
+    const none = await coord(['logs', 'X_', '--tail', '0', ...cli(prefix)]);
+    expect([none.code, none.stdout]).toEqual([0, '']);
   });
 
   it('follows a task queued before any agent runs it, and says where its log is', async () => {

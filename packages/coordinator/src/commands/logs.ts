@@ -47,8 +47,9 @@ async function printExisting(redis: Redis, key: string, command: string, tail: n
   const [meta, kept] = await Promise.all([redis.hgetall(`${key}:meta`), redis.xlen(key)]);
   // An ended log's last line is its ending (`--- succeeded (exit 0) ---`): --tail N shows N
   // lines of the command's output before it, not N - 1.
-  const count = tail === undefined || tail === 0 ? tail : tail + (meta.ended !== undefined ? 1 : 0);
-  const entries = (count !== undefined ? (await redis.xrevrange(key, '+', '-', 'COUNT', count)).reverse() : await redis.xrange(key, '-', '+')) as StreamEntry[];
+  const count = tail === undefined ? undefined : tail + (meta.ended !== undefined && tail > 0 ? 1 : 0);
+  // COUNT 0 is answered with null, not an empty list.
+  const entries = (count === 0 ? [] : count !== undefined ? (await redis.xrevrange(key, '+', '-', 'COUNT', count)).reverse() : await redis.xrange(key, '-', '+')) as StreamEntry[];
   const shipped = Number(meta.lines ?? kept);
   // Number of the first line printed: lines before it were dropped by the cap or left out by --tail.
   printer.next.set(command, shipped - entries.length + 1);
