@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { ExitError, isRedisUnreachable, metricPatternProblem, UsageError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { resolveSweepId, sweepExists } from '../distributed/find-task.js';
+import { MIN_SWEEP_PREFIX, resolveSweepId, sweepExists } from '../distributed/find-task.js';
 import { formatResults, RESULT_FORMATS, type ResultFormat } from '../results/format-results.js';
 import { localResults } from '../results/local-results.js';
 import { sweepResults } from '../results/redis-results.js';
@@ -32,7 +32,7 @@ async function load(args: ResultsArgs): Promise<TaskResult[]> {
   const isFile = existsSync(args.source);
   const noDirectory = `no directory "${args.source}" here${isFile ? ' (it is a file)' : ''}; give the output directory of coord run (-o, default "output") or a sweep id from coord status`;
   const whole = /^[0-9A-Za-z]{10}$/.test(args.source);
-  if (!whole && (isFile || !/^[0-9A-Za-z]{3,9}$/.test(args.source))) throw new UsageError(noDirectory);
+  if (!whole && (isFile || !new RegExp(`^[0-9A-Za-z]{${MIN_SWEEP_PREFIX},9}$`).test(args.source))) throw new UsageError(noDirectory);
   let connected: Connected;
   try {
     connected = await connect(args);

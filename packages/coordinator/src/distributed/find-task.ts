@@ -14,8 +14,11 @@ export async function sweepExists(redis: Redis, keys: RedisKeys, id: string): Pr
  * that starts no sweep comes back as it is, for the caller's own "no sweep" message; text
  * that starts several is an error that lists them.
  */
+/** Shorter text is not taken for the start of a sweep id: too many would match by chance. */
+export const MIN_SWEEP_PREFIX = 3;
+
 export async function resolveSweepId(redis: Redis, keys: RedisKeys, text: string): Promise<string> {
-  if (text.length < 3 || (await sweepExists(redis, keys, text))) return text;
+  if (text.length < MIN_SWEEP_PREFIX || (await sweepExists(redis, keys, text))) return text;
   const matches = (await redis.zrange(keys.sweeps, 0, -1)).filter((id) => id.startsWith(text));
   if (matches.length <= 1) return matches[0] ?? text;
   throw new UsageError(`${matches.length} sweeps start with "${text}" (${matches.slice(0, MAX_LISTED).join(', ')}${matches.length > MAX_LISTED ? ', ...' : ''}): give more of the id`);
