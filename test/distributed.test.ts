@@ -175,7 +175,7 @@ z: [1, 2, 3, 4]
     expect(again).toEqual({ sweep: first.sweep, created: false, queued: 0, skipped: 2, alreadyQueued: 0, alreadyIn: [], changedSinceSuccess: [], queuedDifferently: [] });
     const plain = await coord(['submit', 'params.yaml', '--wait', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
     expect([plain.code, plain.stderr]).toEqual([0, '']);
-    expect(plain.stdout).toBe(`nothing to queue: all 2 tasks already succeeded, in sweep ${first.sweep} (coord submit -f runs them again)\n2 succeeded, 0 failed, 0 timed out, 0 cancelled, 0 skipped\n`);
+    expect(plain.stdout).toBe(`nothing to queue: all 2 tasks already succeeded, in sweep ${first.sweep} (coord submit -f runs them again)\nsee them with: coord status ${first.sweep}\n`);
     const selected = await coord(['submit', 'params.yaml', '-c', 'train', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
     expect(selected.stdout).toBe(`nothing to queue: train already succeeded for all 2 tasks, in sweep ${first.sweep} (coord submit -f runs them again)\nsee them with: coord status ${first.sweep}\n`);
     const overview = await status(prefix, first.sweep);
@@ -246,8 +246,10 @@ z: [1, 2, 3, 4]
     expect(withoutNoAgentNote(fixed.stderr)).toBe(
       `warning: 2 tasks already queued or running were queued with other commands or settings than params.yaml gives now (output/X_1, ...) and will run as queued; to run them as now, submit again once they have ended, or first coord cancel ${first}\n`,
     );
-    // X_3, queued just now with the fixed line, is as the file says.
+    // X_3, queued just now with the fixed line, is as the file says: its sweep is not one to cancel.
     expect(await submit(dir, prefix)).toMatchObject({ created: false, alreadyQueued: 3, queuedDifferently: ['output/X_1', 'output/X_2'] });
+    const third = await coord(['submit', 'params.yaml', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    expect(withoutNoAgentNote(third.stderr)).toMatch(new RegExp(`or first coord cancel ${first}\n$`));
   });
 
   it('submit --sample says and keeps the seed it drew, so the sample can be drawn again', async () => {

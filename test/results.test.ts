@@ -129,6 +129,9 @@ describe('coord results', () => {
     const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', '--json', ...cli], { cwd: dir })).stdout) as { sweep: string };
     await finished(sweep, 'failed', 2);
     expect(await table(sweep)).toEqual([{ x: 1, loss: 1 }, { x: 2, loss: 2 }]);
+    // train is done everywhere: nothing to wait for, though the tasks' records say failed.
+    const trainAgain = await coord(['submit', 'params.yaml', '-c', 'train', '--wait', ...cli], { cwd: dir });
+    expect([trainAgain.code, trainAgain.stdout]).toEqual([0, `nothing to queue: train already succeeded for all 2 tasks, in sweep ${sweep} (coord submit -f runs them again)\nsee them with: coord status ${sweep}\n`]);
     writeFileSync(join(workdir, 'ready'), '');
     // An edit of the file since does not reach the retry, which says so.
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo METRIC loss={x}\n  test: echo edited\ngpus: 0\n---\nx: [1, 2]\n');
@@ -136,6 +139,14 @@ describe('coord results', () => {
     expect([retried.code, retried.stderr]).toEqual([0, 'note: params.yaml has changed since this sweep was submitted; retry runs the command lines it was submitted with (coord submit params.yaml runs the file\'s)\n']);
     await finished(sweep, 'succeeded', 2);
     expect(await table(sweep)).toEqual([{ x: 1, loss: 1, acc: 0.1 }, { x: 2, loss: 2, acc: 0.2 }]);
+
+    // Training, then a submission of the test alone: the table has both.
+    writeFileSync(join(dir, 'ct.yaml'), 'template:\n  train: echo METRIC loss=1{x}\n  test: echo METRIC acc=0.{x}\ngpus: 0\n---\nx: [5, 6]\n');
+    const trained = JSON.parse((await coord(['submit', 'ct.yaml', '-o', 'ct', '-c', 'train', '--json', ...cli], { cwd: dir })).stdout) as { sweep: string };
+    await finished(trained.sweep, 'succeeded', 2);
+    const tested = JSON.parse((await coord(['submit', 'ct.yaml', '-o', 'ct', '-c', 'test', '--json', ...cli], { cwd: dir })).stdout) as { sweep: string };
+    await finished(tested.sweep, 'succeeded', 2);
+    expect(await table(tested.sweep)).toEqual([{ x: 5, loss: 15, acc: 0.5 }, { x: 6, loss: 16, acc: 0.6 }]);
 
     // Tasks sharing the output root write metrics.json.<name>, as their param.<name>.json.
     writeFileSync(join(dir, 'flat.yaml'), 'template:\n  train: >\n    echo "{\\"loss\\": {x}}" > {_output}/metrics.json.{_name}\ngpus: 0\n---\nx: [3, 4]\n');

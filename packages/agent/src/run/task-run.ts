@@ -340,12 +340,13 @@ export class TaskRun {
   }
 
   /**
-   * The metrics an earlier run reported, when this run skipped commands as done: they are not
-   * run again, so their metrics would be lost with the record's (`coord retry` after a failed
-   * test, a `-c test` submission after training). A run of every command reports afresh.
+   * The metrics earlier runs of the task reported, which this run's are laid over: commands it
+   * does not run (skipped as done after a `coord retry`, or not selected, `-c test` after
+   * training) keep theirs. Read only when there can be any: the task's first job (`<task>-1`,
+   * see ENQUEUE_MANY) of a run that skipped nothing has none, so a fresh sweep pays nothing.
    */
   private async earlierMetrics(outcome: TaskOutcome): Promise<Record<string, number>> {
-    if (outcome.skipped.length === 0) return {};
+    if (outcome.skipped.length === 0 && String(this.job.id) === `${this.taskId}-1`) return {};
     try {
       return parseJsonOr<Record<string, number>>(await this.ctx.redis.hget(this.ctx.keys.task(this.taskId), 'metrics'), {});
     } catch (error) {

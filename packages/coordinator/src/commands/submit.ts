@@ -74,8 +74,9 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     }
     if (result.changedSinceSuccess.length > 0 && !args.json) printWarnings(terminal, [changedCommandsWarning(result.changedSinceSuccess, 'coord submit -f')]);
     const alreadyIn = await sweepsHolding(redis, keys, result.alreadyQueuedIds);
-    if (result.queuedDifferently.length > 0 && !args.json) printWarnings(terminal, [queuedDifferentlyWarning(result.queuedDifferently, file, alreadyIn)]);
-    // Every task done: the sweeps that ran them are the ones to look at (following ends at once).
+    // Only the sweeps holding those tasks: cancelling another would end work queued as now.
+    if (result.queuedDifferently.length > 0 && !args.json) printWarnings(terminal, [queuedDifferentlyWarning(result.queuedDifferently, file, await sweepsHolding(redis, keys, result.queuedDifferentlyIds))]);
+    // Every task done: the sweeps that ran them are the ones to look at.
     const doneIn = await sweepsHolding(redis, keys, result.doneIds);
     // With no sweep of its own, the one that holds the tasks is the one to follow.
     const follow = result.created ? result.sweep : (alreadyIn[0] ?? doneIn[0]);
@@ -85,7 +86,10 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
       process.stderr.write(`stopped following; sweep ${follow} goes on: coord status ${follow} --watch follows it, coord cancel ${follow} stops it\n`);
       process.exit(130);
     };
-    const stopListening = args.wait && follow !== undefined ? onInterrupt({ first: stopFollowing, second: stopFollowing }) : undefined;
+    // With every task done there is nothing to wait for: their records may even say failed
+    // (train succeeded, test failed; -c train), which is no failure of this submission.
+    const waits = args.wait && follow !== undefined && (result.created || result.alreadyQueued > 0);
+    const stopListening = waits ? onInterrupt({ first: stopFollowing, second: stopFollowing }) : undefined;
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ sweep: follow ?? null, created: result.created, queued: result.queued, skipped: result.skipped, alreadyQueued: result.alreadyQueued, alreadyIn, changedSinceSuccess: result.changedSinceSuccess, queuedDifferently: result.queuedDifferently, ...(expansion.seed !== undefined && { seed: expansion.seed }) })}\n`);
     } else if (result.created) {
@@ -102,10 +106,10 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
       // With -c, only the selected commands were asked about: say so, not that the tasks are done.
       const which = args.command?.length ? `${args.command.join(', ')} already succeeded for all ${result.skipped} tasks` : `all ${result.skipped} tasks already succeeded`;
       terminal.line(`nothing to queue: ${which}${doneIn.length > 0 ? `, in ${describeSweeps(doneIn)}` : ''} (coord submit -f runs them again)`);
-      if (!args.wait && follow !== undefined) terminal.line(`see them with: coord status ${follow}`);
+      if (follow !== undefined) terminal.line(`see them with: coord status ${follow}`);
     }
     if (!stopListening) return;
-    const counts = await waitForSweep(redis, keys, result.sweep, args.json ? createTerminal(process.stderr) : terminal, [...result.alreadyQueuedIds, ...result.doneIds]).finally(stopListening);
+    const counts = await waitForSweep(redis, keys, result.sweep, args.json ? createTerminal(process.stderr) : terminal, result.alreadyQueuedIds).finally(stopListening);
     const failed = UNSUCCESSFUL_STATES.reduce((sum, state) => sum + counts[state], 0);
     if (!args.json) terminal.line(`${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.timeout} timed out, ${counts.cancelled} cancelled, ${counts.skipped} skipped`);
     if (failed > 0) throw new ExitError(`${failed} task(s) did not succeed; see coord status ${follow}`, 1);

@@ -3,7 +3,7 @@
  * and which of its commands last succeeded (and with which command line), a thousand tasks per
  * script call.
  */
-import { taskScripts, type RedisKeys } from '@sweep-runner/shared';
+import { commandDigest, queuedAsDigest, taskIdOf, taskScripts, type RedisKeys, type TaskSpec } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 
 /** Tasks per script call: per-call costs vanish, and a call stays far below Redis's limits. */
@@ -16,8 +16,24 @@ export interface TaskNow {
   succeeded: boolean[];
   /** Per command asked about: it succeeded, with another command line than the digest given. */
   changed: boolean[];
-  /** What its waiting or running job was queued as (queuedAsDigest); '' when not known. */
+  /** What its job was last queued as (queuedAsDigest); '' when not known. Stale unless it waits or runs. */
   queuedAs: string;
+}
+
+export interface TaskFound extends TaskNow {
+  id: string;
+  /** It waits or runs already, and its job runs other commands or settings than `task` gives now. */
+  queuedDifferently: boolean;
+}
+
+/** What a submission of these tasks finds (coord submit, and its dry run), in their order. */
+export async function readTasksToSubmit(redis: Redis, keys: RedisKeys, tasks: TaskSpec[]): Promise<TaskFound[]> {
+  const ids = tasks.map((task) => taskIdOf(task.outputRoot, task.name));
+  const found = await readTasks(redis, keys, tasks.map((task, i) => ({ taskId: ids[i]!, commands: task.commands.map((c) => c.name), digests: task.commands.map((c) => commandDigest(c.script)) })));
+  return found.map((now, i) => {
+    const queued = now.state === 'waiting' || now.state === 'running';
+    return { ...now, id: ids[i]!, queuedDifferently: queued && now.queuedAs !== '' && now.queuedAs !== queuedAsDigest(tasks[i]!) };
+  });
 }
 
 export async function readTasks(redis: Redis, keys: RedisKeys, tasks: Array<{ taskId: string; commands: string[]; digests?: string[] }>): Promise<TaskNow[]> {

@@ -4,10 +4,10 @@
  * running), read from Redis as the submit would. A dry run must also work where Redis is
  * out of reach (checking a sweep file on a laptop): then it says so and shows the expansion.
  */
-import { commandDigest, EXIT_UNREACHABLE, ExitError, queuedAsDigest, taskIdOf, type TaskSpec } from '@sweep-runner/shared';
+import { EXIT_UNREACHABLE, ExitError, type TaskSpec } from '@sweep-runner/shared';
 import type { DoneCommands } from '../output/dry-run.js';
 import { connect, type RedisArgs } from '../options/redis-options.js';
-import { readTasks } from './read-tasks.js';
+import { readTasksToSubmit } from './read-tasks.js';
 
 export interface SubmitPreview {
   done?: DoneCommands;
@@ -35,11 +35,7 @@ export async function previewSubmit(args: RedisArgs & { force: boolean }, tasks:
   }
   const { redis, keys } = connected;
   try {
-    const current = await readTasks(
-      redis,
-      keys,
-      tasks.map((task) => ({ taskId: taskIdOf(task.outputRoot, task.name), commands: task.commands.map((c) => c.name), digests: task.commands.map((c) => commandDigest(c.script)) })),
-    );
+    const current = await readTasksToSubmit(redis, keys, tasks);
     const byTask = new Map(tasks.map((task, i) => [task, current[i]!]));
     /** The commands whose flag is set, as a submit would see them (nothing is skipped when forced or left alone). */
     const commandsWhere = (flags: 'succeeded' | 'changed') => (task: TaskSpec) => {
@@ -54,10 +50,7 @@ export async function previewSubmit(args: RedisArgs & { force: boolean }, tasks:
         const state = byTask.get(task)?.state;
         return state === 'waiting' || state === 'running';
       },
-      queuedDifferently: (task) => {
-        const now = byTask.get(task);
-        return (now?.state === 'waiting' || now?.state === 'running') && now.queuedAs !== '' && now.queuedAs !== queuedAsDigest(task);
-      },
+      queuedDifferently: (task) => byTask.get(task)?.queuedDifferently ?? false,
     };
   } finally {
     redis.disconnect();

@@ -4,12 +4,13 @@
  * records and the BullMQ jobs in one MULTI, so a sweep is submitted entirely or not at all.
  */
 import { hostname, userInfo } from 'node:os';
-import { commandDigest, normaliseOutputRoot, queuedAsDigest, PAYLOAD_VERSION, taskIdOf, type MetricsSettings, type RedisKeys, type TaskJobData, type TaskSpec } from '@sweep-runner/shared';
+import { normaliseOutputRoot, PAYLOAD_VERSION, type MetricsSettings, type RedisKeys, type TaskJobData, type TaskSpec } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { customAlphabet } from 'nanoid';
-import type { QueuedGroup } from './unserved-queues.js';
+import { taskLabel } from '../output/task-label.js';
 import { queueJobs, type QueueItem, type QueueOptions } from './queue-jobs.js';
-import { readTasks } from './read-tasks.js';
+import { readTasksToSubmit } from './read-tasks.js';
+import type { QueuedGroup } from './unserved-queues.js';
 
 export interface SubmitInput extends QueueOptions {
   tasks: TaskSpec[];
@@ -50,6 +51,8 @@ export interface SubmitResult {
    * as it was queued, not as now.
    */
   queuedDifferently: string[];
+  /** Their task ids. */
+  queuedDifferentlyIds: string[];
 }
 
 /** Letters and digits only: an id starting with "-" would read as a flag on a command line. */
@@ -66,31 +69,29 @@ function safeUser(): string {
 export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitInput): Promise<SubmitResult> {
   const sweepId = newSweepId();
   const now = Date.now();
-  const ids = input.tasks.map((task) => taskIdOf(task.outputRoot, task.name));
-
   // What each task's record says now.
-  const current = await readTasks(
-    redis,
-    keys,
-    input.tasks.map((task, i) => ({ taskId: ids[i]!, commands: task.commands.map((c) => c.name), digests: task.commands.map((c) => commandDigest(c.script)) })),
-  );
+  const current = await readTasksToSubmit(redis, keys, input.tasks);
 
   const items: QueueItem[] = [];
   const alreadyQueuedIds: string[] = [];
   const changedSinceSuccess: string[] = [];
   const queuedDifferently: string[] = [];
+  const queuedDifferentlyIds: string[] = [];
   input.tasks.forEach((task, index) => {
-    const { state, succeeded: ok, changed, queuedAs } = current[index]!;
+    const { id, state, succeeded: ok, changed } = current[index]!;
     if (state === 'waiting' || state === 'running') {
-      alreadyQueuedIds.push(ids[index]!);
-      if (queuedAs !== '' && queuedAs !== queuedAsDigest(task)) queuedDifferently.push(task.output);
+      alreadyQueuedIds.push(id);
+      if (current[index]!.queuedDifferently) {
+        queuedDifferently.push(taskLabel(task));
+        queuedDifferentlyIds.push(id);
+      }
       return;
     }
     const succeeded = task.commands.filter((_, i) => ok[i]).map((c) => c.name);
     const changedNames = task.commands.filter((_, i) => changed[i]).map((c) => c.name);
-    if (!input.force && changedNames.length > 0) changedSinceSuccess.push(`${task.output}: ${changedNames.join(', ')}`);
+    if (!input.force && changedNames.length > 0) changedSinceSuccess.push(`${taskLabel(task)}: ${changedNames.join(', ')}`);
     const allSucceeded = succeeded.length === task.commands.length;
-    const data: TaskJobData = { v: PAYLOAD_VERSION, sweepId, taskId: ids[index]!, task, force: input.force, ...(!input.force && succeeded.length > 0 && { skip: succeeded }) };
+    const data: TaskJobData = { v: PAYLOAD_VERSION, sweepId, taskId: id, task, force: input.force, ...(!input.force && succeeded.length > 0 && { skip: succeeded }) };
     items.push({
       data,
       index,
@@ -105,7 +106,7 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
   // write would move them out of the sweeps that ran them. Nothing is written.
   if (!items.some((item) => item.state === 'waiting')) {
     const doneIds = items.map((item) => item.data.taskId);
-    return { sweep: sweepId, created: false, queued: 0, skipped: items.length, alreadyQueued: alreadyQueuedIds.length, alreadyQueuedIds, doneIds, queuedGroups: [], changedSinceSuccess, queuedDifferently };
+    return { sweep: sweepId, created: false, queued: 0, skipped: items.length, alreadyQueued: alreadyQueuedIds.length, alreadyQueuedIds, doneIds, queuedGroups: [], changedSinceSuccess, queuedDifferently, queuedDifferentlyIds };
   }
   const taken = await queueJobs(redis, keys, items, input, (multi) => {
     multi.hset(keys.sweep(sweepId), {
@@ -146,8 +147,8 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
     // Every task is another sweep's, queued or running: a sweep of none would only sit in
     // status looking finished. The caller names the sweeps that hold them instead.
     await redis.multi().del(keys.sweep(sweepId)).zrem(keys.sweeps, sweepId).exec();
-    return { sweep: sweepId, created: false, ...counts, alreadyQueuedIds, doneIds: [], queuedGroups: [], changedSinceSuccess, queuedDifferently };
+    return { sweep: sweepId, created: false, ...counts, alreadyQueuedIds, doneIds: [], queuedGroups: [], changedSinceSuccess, queuedDifferently, queuedDifferentlyIds };
   }
   await redis.hset(keys.sweep(sweepId), counts);
-  return { sweep: sweepId, created: true, ...counts, alreadyQueuedIds, doneIds: [], queuedGroups: [...groups.values()], changedSinceSuccess, queuedDifferently };
+  return { sweep: sweepId, created: true, ...counts, alreadyQueuedIds, doneIds: [], queuedGroups: [...groups.values()], changedSinceSuccess, queuedDifferently, queuedDifferentlyIds };
 }
