@@ -83,6 +83,15 @@ describe('coord results', () => {
     expect(table.stderr).toBe('1 of 3 tasks reported no metric (Seed_2): failed or not finished? coord status or their logs say why\n');
   });
 
+  it('says which rows come from runs that did not succeed (a loss printed before the run diverged)', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo "METRIC loss=0.{seed}"; test {seed} -ne 2\nresource: [0]\n---\nseed: [1, 2, 3]\n');
+    expect((await coord(['run'], { cwd: dir })).code).toBe(1);
+    const table = await coord(['results', 'output'], { cwd: dir });
+    expect([table.code, table.stderr]).toEqual([0, '1 of 3 tasks did not succeed but reported metrics (Seed_2: failed): their rows are from unfinished runs\n']);
+    expect(table.stdout.trim().split('\n')).toHaveLength(4);
+  });
+
   it('leaves out, with a warning naming it, a task whose param.json is empty or cut short', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo "METRIC acc=0.{seed}"\nresource: [0]\n---\nseed: [1, 2, 3, 4]\n');
@@ -129,6 +138,8 @@ describe('coord results', () => {
     const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', '--json', ...cli], { cwd: dir })).stdout) as { sweep: string };
     await finished(sweep, 'failed', 2);
     expect(await table(sweep)).toEqual([{ x: 1, loss: 1 }, { x: 2, loss: 2 }]);
+    const partial = await coord(['results', sweep, ...cli]);
+    expect(partial.stderr).toBe('2 of 2 tasks did not succeed but reported metrics (X_1: failed, X_2: failed): their rows are from unfinished runs\n');
     // train is done everywhere: nothing to wait for, though the tasks' records say failed.
     const trainAgain = await coord(['submit', 'params.yaml', '-c', 'train', '--wait', ...cli], { cwd: dir });
     expect([trainAgain.code, trainAgain.stdout]).toEqual([0, `nothing to queue: train already succeeded for all 2 tasks, in sweep ${sweep} (coord submit -f runs them again)\nsee them with: coord status ${sweep}\n`]);

@@ -79,6 +79,12 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
     const named = `${silent.slice(0, 5).join(', ')}${silent.length > 5 ? `, and ${silent.length - 5} more` : ''}`;
     process.stderr.write(`${silent.length} of ${results.length} tasks reported no metric (${named}): failed or not finished? coord status or their logs say why\n`);
   }
+  // Their rows look like any other and sort among them, but hold what a run printed before it failed.
+  const partial = results.filter((result) => result.unsuccessful !== undefined && Object.keys(result.metrics).length > 0);
+  if (partial.length > 0 && format !== 'json') {
+    const named = partial.slice(0, 5).map((result) => `${result.task}: ${result.unsuccessful}`).join(', ');
+    process.stderr.write(`${partial.length} of ${results.length} tasks did not succeed but reported metrics (${named}${partial.length > 5 ? `, and ${partial.length - 5} more` : ''}): their rows are from unfinished runs\n`);
+  }
 }
 
 export const resultsCommand: CommandModule<object, ResultsArgs> = {

@@ -48,6 +48,22 @@ function publicParams(params: Record<string, unknown>): Record<string, unknown> 
   return Object.fromEntries(Object.entries(params).filter(([name]) => !name.startsWith('_')));
 }
 
+/**
+ * How the task's last run ended, from its stat.json, when a command of it did not succeed
+ * (`failed`, `timeout`, `interrupted`, ...); undefined when every command recorded succeeded.
+ */
+async function unsuccessfulOf(statPath: string): Promise<string | undefined> {
+  let stat: Record<string, { code?: unknown; state?: unknown } | null>;
+  try {
+    stat = JSON.parse(await readFile(statPath, 'utf8')) as typeof stat;
+  } catch {
+    return undefined; // none, or unreadable: nothing to say about it
+  }
+  const bad = Object.values(stat ?? {}).find((entry) => entry !== null && typeof entry === 'object' && entry.code !== 0);
+  if (!bad) return undefined;
+  return typeof bad.state === 'string' ? bad.state : bad.code === -1 ? 'running' : 'failed';
+}
+
 /** `onUnreadable` is told of each param.json that holds no object: its task is left out. */
 export async function localResults(output: string, pattern: string | undefined, onUnreadable: (path: string) => void): Promise<TaskResult[]> {
   const settings = await metricsSettingsOf(output);
@@ -60,7 +76,8 @@ export async function localResults(output: string, pattern: string | undefined, 
       const params = await readParams(join(dir, 'param.json'), onUnreadable);
       if (!params) continue;
       const logs = latestLogs(await readdir(dir)).map((file) => join(dir, file));
-      results.push({ task: String(params._name ?? entry.name), params: publicParams(params), metrics: await collectMetrics(dir, logs, settings) });
+      const unsuccessful = await unsuccessfulOf(join(dir, 'stat.json'));
+      results.push({ task: String(params._name ?? entry.name), params: publicParams(params), metrics: await collectMetrics(dir, logs, settings), ...(unsuccessful && { unsuccessful }) });
     }
     const flat = /^param\.(.+)\.json$/.exec(entry.name);
     if (entry.isFile() && flat) {
@@ -68,7 +85,9 @@ export async function localResults(output: string, pattern: string | undefined, 
       if (!params) continue;
       const name = flat[1]!;
       const logs = latestLogs(await readdir(output), name).map((file) => join(output, file));
-      results.push({ task: name, params: publicParams(params), metrics: await collectMetrics(output, logs, { ...settings, file: metricsFileName({ paramDir: false, name }, settings.file) }) });
+      const unsuccessful = await unsuccessfulOf(join(output, `stat.${name}.json`));
+      const metrics = await collectMetrics(output, logs, { ...settings, file: metricsFileName({ paramDir: false, name }, settings.file) });
+      results.push({ task: name, params: publicParams(params), metrics, ...(unsuccessful && { unsuccessful }) });
     }
   }
   return results;

@@ -8,6 +8,8 @@ export interface TaskResult {
   task: string;
   params: Record<string, unknown>;
   metrics: Record<string, number>;
+  /** How the task's last run ended when it did not succeed (`failed`, `timeout`, ...): its metrics are partial. */
+  unsuccessful?: string;
 }
 
 export interface Aggregate {
