@@ -45,6 +45,20 @@ function parseCsv(text: string): string[][] {
   return text.trim().split('\n').map((line) => line.split(','));
 }
 
+/** SWEEP submitted under `prefix` and run to its end by an agent of its own. */
+async function sweepRunByAnAgent(prefix: string): Promise<{ sweep: string; cli: string[] }> {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'params.yaml'), SWEEP);
+  const cli = ['--redis', redis().url, '--prefix', prefix];
+  await startAgent(redis().url, ['--gpus', '0,1', '--prefix', prefix], { workdir: join(dir, 'agent') });
+  const { sweep } = JSON.parse((await coord(['submit', '--json', ...cli], { cwd: dir })).stdout) as { sweep: string };
+  await waitFor(async () => {
+    const status = JSON.parse((await coord(['status', sweep, '--json', ...cli])).stdout) as { sweeps: Array<{ counts: { succeeded: number } }> };
+    return status.sweeps[0]!.counts.succeeded === 6;
+  }, 30_000, 'the sweep');
+  return { sweep, cli };
+}
+
 describe('coord results', () => {
   it('tabulates a local output directory', async () => {
     const dir = tempDir();
@@ -107,16 +121,7 @@ describe('coord results', () => {
   });
 
   it('tabulates a sweep from Redis, collected by the agents', async () => {
-    const dir = tempDir();
-    writeFileSync(join(dir, 'params.yaml'), SWEEP);
-    const cli = ['--redis', redis().url, '--prefix', 'results'];
-    await startAgent(redis().url, ['--gpus', '0,1', '--prefix', 'results'], { workdir: join(dir, 'agent') });
-    const submitted = await coord(['submit', '--json', ...cli], { cwd: dir });
-    const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
-    await waitFor(async () => {
-      const status = JSON.parse((await coord(['status', sweep, '--json', ...cli])).stdout) as { sweeps: Array<{ counts: { succeeded: number } }> };
-      return status.sweeps[0]!.counts.succeeded === 6;
-    }, 30_000, 'the sweep');
+    const { sweep, cli } = await sweepRunByAnAgent('results');
     const elsewhere = tempDir();
     const json = await coord(['results', sweep, '--json', ...cli], { cwd: elsewhere });
     const grouped = await coord(['results', sweep, '--json', '--group-by-except', 'seed', ...cli], { cwd: elsewhere });
@@ -167,15 +172,7 @@ describe('coord results', () => {
   });
 
   it('takes the first few characters of a sweep id, as coord status does', async () => {
-    const dir = tempDir();
-    writeFileSync(join(dir, 'params.yaml'), SWEEP);
-    const cli = ['--redis', redis().url, '--prefix', 'results-start'];
-    await startAgent(redis().url, ['--gpus', '0,1', '--prefix', 'results-start'], { workdir: join(dir, 'agent') });
-    const { sweep } = JSON.parse((await coord(['submit', '--json', ...cli], { cwd: dir })).stdout) as { sweep: string };
-    await waitFor(async () => {
-      const status = JSON.parse((await coord(['status', sweep, '--json', ...cli])).stdout) as { sweeps: Array<{ counts: { succeeded: number } }> };
-      return status.sweeps[0]!.counts.succeeded === 6;
-    }, 30_000, 'the sweep');
+    const { sweep, cli } = await sweepRunByAnAgent('results-start');
     const elsewhere = tempDir();
     const whole = await coord(['results', sweep, '--json', ...cli], { cwd: elsewhere });
     const start = await coord(['results', sweep.slice(0, 4), '--json', ...cli], { cwd: elsewhere });
