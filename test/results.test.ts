@@ -106,6 +106,19 @@ describe('coord results', () => {
     expect(table.stdout.trim().split('\n')).toHaveLength(4);
   });
 
+  it('reads metrics the way of every sweep file run into the same output (training and evaluation files)', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.yaml'), 'template:\n  train: echo METRIC loss={x}\nresource: [0]\n---\nx: [1]\n');
+    writeFileSync(join(dir, 'b.yaml'), "template:\n  eval: echo 'valid | bleu {y}'\nmetrics:\n  pattern: 'valid \\| (?<name>bleu) (?<value>[0-9.]+)'\nresource: [0]\n---\ny: [7]\n");
+    for (const file of ['a.yaml', 'b.yaml']) expect((await coord(['run', file, '-o', 'shared'], { cwd: dir })).code).toBe(0);
+    const table = await coord(['results', 'shared', '--json'], { cwd: dir });
+    expect([table.code, table.stderr]).toEqual([0, '']);
+    expect((JSON.parse(table.stdout) as Json).rows).toEqual([
+      { x: 1, loss: 1, bleu: null },
+      { y: 7, loss: null, bleu: 7 },
+    ]);
+  });
+
   it('leaves out, with a warning naming it, a task whose param.json is empty or cut short', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo "METRIC acc=0.{seed}"\nresource: [0]\n---\nseed: [1, 2, 3, 4]\n');

@@ -7,17 +7,37 @@ import type { TaskResult } from './results-table.js';
 
 const LOG = /^log\.([^.]+(?:\.[^.]+)*?)\.(\d{8}\.\d{6})(?:\.(.+))?$/;
 
-/** The sweep file copied into the output root says how its tasks report metrics. */
-async function metricsSettingsOf(output: string): Promise<MetricsSettings> {
-  for (const entry of await readdir(output)) {
+/**
+ * The sweep files copied into the output root say how their tasks report metrics. A root can
+ * hold several (a training file and an evaluation file into one output), and a task's
+ * param.json does not say which file it came from: each distinct way is tried on every task.
+ */
+async function metricsSettingsOf(output: string): Promise<MetricsSettings[]> {
+  const found: MetricsSettings[] = [];
+  for (const entry of (await readdir(output)).sort()) {
     if (!/\.ya?ml(\.|$)/.test(entry)) continue;
     try {
-      return parseSweepText(await readFile(join(output, entry), 'utf8'), entry).metrics;
+      const { metrics } = parseSweepText(await readFile(join(output, entry), 'utf8'), entry);
+      found.push(metrics);
     } catch {
       // not a sweep file, or one with problems: try the next
     }
   }
-  return DEFAULT_METRICS;
+  return found.length > 0 ? distinct(found) : [DEFAULT_METRICS];
+}
+
+/** Each way once: the same pattern and file read twice would only read the logs twice. */
+function distinct(ways: MetricsSettings[]): MetricsSettings[] {
+  return [...new Map(ways.map((way) => [JSON.stringify([way.pattern, way.file]), way])).values()];
+}
+
+/** A task's metrics read each of the ways; where two ways find the same name, the first file's (by name) wins. */
+async function collectEachWay(dir: string, logs: string[], ways: MetricsSettings[], fileOf: (file: string) => string = (file) => file): Promise<Record<string, number>> {
+  const metrics: Record<string, number> = {};
+  for (const way of ways) {
+    for (const [name, value] of Object.entries(await collectMetrics(dir, logs, { ...way, file: fileOf(way.file) }))) if (!(name in metrics)) metrics[name] = value;
+  }
+  return metrics;
 }
 
 /** The newest log of each command in `files` (optionally only those ending in `.name`). */
@@ -66,8 +86,8 @@ async function unsuccessfulOf(statPath: string): Promise<string | undefined> {
 
 /** `onUnreadable` is told of each param.json that holds no object: its task is left out. */
 export async function localResults(output: string, pattern: string | undefined, onUnreadable: (path: string) => void): Promise<TaskResult[]> {
-  const settings = await metricsSettingsOf(output);
-  if (pattern !== undefined) settings.pattern = pattern;
+  // --pattern replaces every file's pattern (their metrics files are still read).
+  const ways = distinct((await metricsSettingsOf(output)).map((way) => (pattern === undefined ? way : { ...way, pattern })));
   const results: TaskResult[] = [];
   const entries = (await readdir(output, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
   for (const entry of entries) {
@@ -77,7 +97,7 @@ export async function localResults(output: string, pattern: string | undefined, 
       if (!params) continue;
       const logs = latestLogs(await readdir(dir)).map((file) => join(dir, file));
       const unsuccessful = await unsuccessfulOf(join(dir, 'stat.json'));
-      results.push({ task: String(params._name ?? entry.name), params: publicParams(params), metrics: await collectMetrics(dir, logs, settings), ...(unsuccessful && { unsuccessful }) });
+      results.push({ task: String(params._name ?? entry.name), params: publicParams(params), metrics: await collectEachWay(dir, logs, ways), ...(unsuccessful && { unsuccessful }) });
     }
     const flat = /^param\.(.+)\.json$/.exec(entry.name);
     if (entry.isFile() && flat) {
@@ -86,7 +106,7 @@ export async function localResults(output: string, pattern: string | undefined, 
       const name = flat[1]!;
       const logs = latestLogs(await readdir(output), name).map((file) => join(output, file));
       const unsuccessful = await unsuccessfulOf(join(output, `stat.${name}.json`));
-      const metrics = await collectMetrics(output, logs, { ...settings, file: metricsFileName({ paramDir: false, name }, settings.file) });
+      const metrics = await collectEachWay(output, logs, ways, (file) => metricsFileName({ paramDir: false, name }, file));
       results.push({ task: name, params: publicParams(params), metrics, ...(unsuccessful && { unsuccessful }) });
     }
   }
