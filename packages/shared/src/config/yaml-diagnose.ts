@@ -70,6 +70,11 @@ export function diagnoseYaml(text: string, reason: string, line: number | undefi
     const missing = candidates.slice(0, 2).find((l) => !l.content.includes(':') && !l.content.trim().startsWith('-'));
     if (missing) return { line: missing.line, message: `expected "key: value" here (is the colon missing?)` };
   }
+  if (line !== undefined && /bad indentation of a mapping entry/.test(reason)) {
+    // `train: echo "a: b"`: a plain value ends at ": ", so the rest reads as a second key.
+    const key = /^\s*([^#\s][^:#]*):\s+[^'"|>].*:\s/.exec(lines[line - 1] ?? '');
+    if (key) return { line, message: `the value of "${key[1]!.trim()}" holds ": ", which ends a plain YAML value: put the whole value in quotes, or write "${key[1]!.trim()}: >" and the command on the next line, indented` };
+  }
   if (line !== undefined && line > lines.length) return { line: lines.length, message: reason };
   return undefined;
 }

@@ -160,6 +160,12 @@ function settingsFor(sweep: SweepFile, document: ChoiceDocument): TaskSettings {
   return { ...sweep.settings, ...document.settings };
 }
 
+/** `sys.argv[1]`, `a[i]`: a placeholder right after a name or a closing bracket is code's indexing. */
+function indexedInCode(text: string, placeholder: string): boolean {
+  for (let at = text.indexOf(placeholder); at > 0; at = text.indexOf(placeholder, at + 1)) if (/[\w\])]/.test(text[at - 1]!)) return true;
+  return false;
+}
+
 /** Checks that hold for a template whatever the task: reported once each. */
 function checkTemplate(sweep: SweepFile, template: ParsedTemplate, report: (line: number, message: string) => void): void {
   for (const param of template.valueParams.filter((p) => template.flagParams.includes(p))) {
@@ -276,7 +282,13 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
           } else if (problem.kind === 'missing') {
             // `${HOME}`: the shell's braces read as a placeholder here (as in the runner).
             const shellVariable = problem.placeholder.startsWith('{') && sweep.templates.some((t) => t.name === template.name && t.text.includes(`$${problem.placeholder}`));
-            const hint = shellVariable ? `; for the shell's variable write $${problem.param} without braces: {...} is always a placeholder` : didYouMean(problem.param, [...spec.keys()]);
+            // `sys.argv[1]`, `${a[i]}`: code's brackets read as a placeholder too, and the runner has no escape.
+            const codeBrackets = problem.placeholder.startsWith('[') && sweep.templates.some((t) => t.name === template.name && indexedInCode(t.text, problem.placeholder));
+            const hint = shellVariable
+              ? `; for the shell's variable write $${problem.param} without braces: {...} is always a placeholder`
+              : codeBrackets
+                ? `; in the template's code, ${problem.placeholder} reads as a [param] placeholder (as in the runner, which has no escape): move that code into a script the template calls`
+                : didYouMean(problem.param, [...spec.keys()]);
             reportPerTask(`missing\0${template.name}\0${problem.param}`, template.line, name, (tasks) =>
               `template "${template.name}" uses ${problem.placeholder} but "${problem.param}" has no value ${tasks}: set it under "default" or in the choice document${hint}`,
             );
