@@ -200,6 +200,9 @@ z: [1, 2, 3, 4]
     expect(forced).toMatchObject({ created: true, queued: 2, changedSinceSuccess: [] });
     await waitFor(async () => (await status(prefix, forced.sweep)).sweeps[0]!.counts.succeeded === 2, 20_000, 'the forced sweep to succeed');
     expect(await submit(dir, prefix)).toMatchObject({ sweep: forced.sweep, skipped: 2, changedSinceSuccess: [] });
+    // The first sweep's tasks all moved to the forced one: an empty bar, not a full one.
+    const table = (await coord(['status', '--redis', redis().url, '--prefix', prefix])).stdout.split('\n');
+    expect(table.find((line) => line.startsWith(first.sweep))).toMatch(/no tasks \(moved to later sweeps\) +\[\.{12}\] 0\/0$/);
   });
 
   it('submit --dry-run marks tasks already queued, and shows the expansion with a note when Redis is out of reach', async () => {

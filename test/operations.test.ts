@@ -262,6 +262,8 @@ describe('coord cancel and retry', () => {
     expect(again.stdout).toContain('already cancelled; nothing to cancel');
     const finished = await coord(['cancel', sweep.slice(0, 4), ...cli(prefix)]);
     expect(finished.stdout).toBe(`sweep ${sweep} has no waiting or running task; nothing to cancel\n`);
+    const finishedJson = await coord(['cancel', sweep.slice(0, 4), '--json', ...cli(prefix)]);
+    expect(JSON.parse(finishedJson.stdout)).toMatchObject({ target: sweep, cancelled: 0 });
 
     const retry = await coord(['retry', sweep, '--cancelled', '--json', ...cli(prefix)]);
     expect(JSON.parse(retry.stdout)).toMatchObject({ requeued: 20, notRetried: [] });

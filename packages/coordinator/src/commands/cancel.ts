@@ -60,7 +60,8 @@ async function handler(args: ArgumentsCamelCase<CancelArgs>): Promise<void> {
       }, wait * 1000).catch(() => undefined);
     }
     const summary = {
-      target: args.target,
+      // The sweep's whole id when the start of one was given.
+      target: sweepId ?? args.target,
       cancelled: result.cancelled.length + result.stopping.length - stillRunning.length,
       stillRunning: stillRunning.length,
       alreadyFinished: result.finished.length,

@@ -38,7 +38,8 @@ function builder(yargs: Argv) {
 
 function countsText(sweep: SweepSummary): string {
   const parts = TASK_STATES.filter((state) => sweep.counts[state] > 0).map((state) => `${sweep.counts[state]} ${state}`);
-  return parts.join(', ') || 'no tasks';
+  // Every task a sweep queued can move to a later submission of it (see submit).
+  return parts.join(', ') || 'no tasks (moved to later sweeps)';
 }
 
 function sweepRows(sweeps: SweepSummary[]): string[][] {

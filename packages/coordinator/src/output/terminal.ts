@@ -101,6 +101,7 @@ function batchedWriter(stream: NodeJS.WriteStream): Writer {
 
 /** `[#######.......] 7/20` */
 export function progressBar(done: number, total: number, width = 24): string {
-  const filled = total === 0 ? width : Math.round((done / total) * width);
+  // Nothing to do is not all done: a sweep whose tasks moved to later sweeps shows an empty bar.
+  const filled = total === 0 ? 0 : Math.round((done / total) * width);
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
 }
