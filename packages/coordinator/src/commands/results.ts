@@ -21,10 +21,11 @@ interface ResultsArgs extends RedisArgs {
   json: boolean;
 }
 
-async function load(args: ResultsArgs): Promise<TaskResult[]> {
+/** The tasks' results, and whether they were read from an output directory here (`local`) or from Redis. */
+async function load(args: ResultsArgs): Promise<{ results: TaskResult[]; local: boolean }> {
   if (existsSync(args.source) && statSync(args.source).isDirectory()) {
     const unreadable = (path: string) => process.stderr.write(`warning: ${path} holds no JSON object (empty, cut short or edited?); its task is left out\n`);
-    return localResults(args.source, args.pattern, unreadable);
+    return { results: await localResults(args.source, args.pattern, unreadable), local: true };
   }
   // Sweep ids are ten letters and digits, given whole or by their first few (as coord status takes
   // them; a file of that name is not the start of one): anything else was meant as a directory
@@ -47,7 +48,7 @@ async function load(args: ResultsArgs): Promise<TaskResult[]> {
     if (!(await sweepExists(redis, keys, id))) {
       throw new ExitError(`"${args.source}" is neither an output directory here nor ${whole ? 'a sweep id' : 'the start of a sweep id'} under prefix "${keys.prefix}"`);
     }
-    return await sweepResults(redis, keys, id);
+    return { results: await sweepResults(redis, keys, id), local: false };
   } finally {
     redis.disconnect();
   }
@@ -56,7 +57,7 @@ async function load(args: ResultsArgs): Promise<TaskResult[]> {
 async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
   const patternProblem = args.pattern === undefined ? undefined : metricPatternProblem(args.pattern);
   if (patternProblem) throw new UsageError(`--pattern ${patternProblem}, e.g. '^(?<name>\\w+)=(?<value>\\S+)$'`);
-  const results = await load(args);
+  const { results, local } = await load(args);
   const groupByExcept = args.groupByExcept?.flatMap((p) => p.split(','));
   checkResultNames(results, { ...(args.metric && { metrics: args.metric }), ...(groupByExcept && { groupByExcept }) }, { metric: '--metric', groupByExcept: '--group-by-except' });
   const table = buildResultsTable(results, {
@@ -77,7 +78,9 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
   const silent = withoutMetrics(results).map((result) => result.task);
   if (silent.length > 0 && format !== 'json') {
     const named = `${silent.slice(0, 5).join(', ')}${silent.length > 5 ? `, and ${silent.length - 5} more` : ''}`;
-    process.stderr.write(`${silent.length} of ${results.length} tasks reported no metric (${named}): failed or not finished? coord status or their logs say why\n`);
+    // A local output has no coord status: its stat.json and logs say why.
+    const why = local ? 'their stat.json and logs say why' : 'coord status or their logs say why';
+    process.stderr.write(`${silent.length} of ${results.length} tasks reported no metric (${named}): failed or not finished? ${why}\n`);
   }
   // Their rows look like any other and sort among them, but hold what a run printed before it failed.
   const partial = results.filter((result) => result.unsuccessful !== undefined && Object.keys(result.metrics).length > 0);
