@@ -305,4 +305,21 @@ describe('coord dashboard: the JSON API', () => {
     expect(ended.code).toBe(2);
     expect(ended.stderr.split('\n').slice(1)).toEqual(['coord dashboard: Redis answers now', `coord: cannot use Redis at ${url}: the database number in the URL is out of range for this Redis (see its "databases" setting)`, '']);
   });
+
+  it('rides out a Redis outage after /queues was opened without a stack trace on stderr', { timeout: 60_000 }, async () => {
+    const prefix = 'queues-outage';
+    const args = ['--redis', bootingRedis().url, '--prefix', prefix];
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\npool: nobody\n---\nx: [1]\n');
+    expect((await coord(['submit', 'params.yaml', ...args], { cwd: dir })).code).toBe(0);
+    const dashboard = await startDashboard(args);
+    const queues = (await (await fetch(`${dashboard.url}queues/api/queues`)).json()) as { queues: Array<{ name: string }> };
+    expect(queues.queues.map((queue) => queue.name)).toEqual(['tasks.nobody.1g']);
+    await bootingRedis().stop();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await bootingRedis().restart();
+    await waitFor(async () => (await fetch(`${dashboard.url}api/overview`)).status === 200, 20_000, 'the dashboard to read Redis again');
+    expect(dashboard.stderr()).not.toMatch(/^\s+at /m);
+    expect((await dashboard.stop()).code).toBe(0);
+  });
 });

@@ -36,7 +36,13 @@ export function createQueuesBoard(redis: Redis, keys: RedisKeys): QueuesBoard {
   const show = (names: string[]) => {
     const added = names.filter((name) => !queues.has(name));
     if (added.length === 0) return;
-    for (const name of added) queues.set(name, new Queue(name, { connection: redis, prefix: keys.prefix, skipVersionCheck: true }));
+    for (const name of added) {
+      const queue = new Queue(name, { connection: redis, prefix: keys.prefix, skipVersionCheck: true });
+      // A queue re-emits its connection's errors, and one with no listener prints each with
+      // its stack: dozens a second while Redis is away, which the live badge already says.
+      queue.on('error', () => undefined);
+      queues.set(name, queue);
+    }
     const sorted = [...queues.keys()].sort().map((name) => queues.get(name)!);
     board.replaceQueues(sorted.map((queue) => new BullMQAdapter(queue, { readOnlyMode: true, description: 'tasks of one pool and GPU count' })));
   };
