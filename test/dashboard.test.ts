@@ -17,6 +17,8 @@ import { useTempDirs } from './helpers/temp-dir.js';
 const redis = useRedis();
 /** A server of its own for the outage test: stopping it must not touch the other tests' agents. */
 const outageRedis = useRedis();
+/** Keeps its data over a restart (AOF): pages must find the same sweep again. */
+const persistentRedis = useRedis({ aof: true });
 const startAgent = useAgents();
 const startDashboard = useDashboards();
 const browser = useBrowser();
@@ -244,6 +246,33 @@ describe('coord dashboard in Chromium', () => {
     await before.waitForTimeout(1000);
     expect(await before.locator('[data-role="log-status"]').textContent()).toBe('');
     for (const page of [before, third]) await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
+  it('rereads a sweep\'s tasks and results once Redis is back, for a page changed or opened during the outage', { timeout: 90_000 }, async () => {
+    // Its counts never change (no agent takes pool "nobody"), as a finished sweep's would not.
+    const args = ['--redis', persistentRedis().url, '--prefix', 'outage-reread'];
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\npool: nobody\n---\nx: [1, 2]\n');
+    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', '--json', ...args], { cwd: dir })).stdout) as { sweep: string };
+    const dashboard = await startDashboard(args);
+    const tasks = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await tasks.goto(`${dashboard.url}#/sweeps/${sweep}`);
+    await tasks.locator('.task-name', { hasText: /^X_2$/ }).waitFor(WAIT);
+
+    await persistentRedis().stop();
+    await tasks.locator('#live').filter({ hasText: /^Redis unreachable/ }).waitFor(WAIT);
+    await tasks.locator('select[name="state"]').selectOption('waiting');
+    const results = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await results.goto(`${dashboard.url}#/sweeps/${sweep}/results`);
+    await results.locator('.error-box').waitFor(WAIT);
+
+    await persistentRedis().restart();
+    await tasks.locator('#live').filter({ hasText: /^live$/ }).waitFor(WAIT);
+    await tasks.locator('[data-role="total"]', { hasText: /^2 tasks$/ }).waitFor(WAIT);
+    await expect(tasks.locator('.vrow[data-index] .task-name').allTextContents()).resolves.toEqual(['X_1', 'X_2']);
+    await results.locator('.error-box').waitFor({ ...WAIT, state: 'detached' });
+    for (const page of [tasks, results]) await page.close();
     expect((await dashboard.stop()).code).toBe(0);
   });
 

@@ -40,8 +40,14 @@ function clock(iso) {
   return new Date(iso).toLocaleTimeString();
 }
 
+let liveState;
+
 /** The badge in the header: live, reconnecting, or showing data Redis has not confirmed since a time. */
 function showLive(state, problem) {
+  // Back from an outage: what a view read (or failed to read) meanwhile is reread; a finished
+  // sweep's counts never change again to make it.
+  if (state === 'live' && liveState !== undefined && liveState !== 'live') current?.onLive?.();
+  liveState = state;
   const live = document.getElementById('live');
   const stale = problem?.since ? `Redis unreachable: data from ${clock(problem.since)}` : 'Redis unreachable: no data yet';
   live.textContent = state === 'live' ? 'live' : state === 'stale' ? stale : 'reconnecting…';

@@ -144,6 +144,7 @@ export function resultsView(root, sweepId) {
   let countsText = '';
   const reload = debounce(load, 500);
   return {
+    onLive: reload,
     onOverview(overview) {
       const sweep = overview.sweeps.find((s) => s.id === sweepId);
       const text = JSON.stringify(sweep?.counts ?? null);

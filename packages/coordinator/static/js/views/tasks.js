@@ -128,13 +128,20 @@ export function tasksView(root, sweepId) {
     if (!first) table.refresh();
   };
 
-  getJson(`/sweeps/${sweepId}`)
-    .then(({ sweep }) => {
-      showSweep(sweep);
-      table.refresh(true);
-    })
-    .catch((error) => fill(head, errorBox(error)));
+  const loadSweep = () =>
+    getJson(`/sweeps/${sweepId}`)
+      .then(({ sweep }) => {
+        showSweep(sweep);
+        table.refresh(true);
+      })
+      .catch((error) => fill(head, errorBox(error)));
+  loadSweep();
   return {
+    onLive() {
+      // Read during an outage (or never read): the header may hold an error, the rows placeholders.
+      countsText = '';
+      loadSweep();
+    },
     onOverview(overview) {
       const sweep = overview.sweeps.find((s) => s.id === sweepId);
       if (sweep) showSweep(sweep);
