@@ -193,14 +193,19 @@ describe('coord dashboard: the JSON API', () => {
   it('results: a metric or param to group by that the sweep does not have is a 400 that names it, as in coord results', async () => {
     const prefix = 'api-results';
     await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix], { workdir: tempDir() });
-    // lr 0.3 writes no metrics: its rows are blank, and the answer counts them.
-    const command = `test {lr} = 0.3 || printf '{"loss": %s}' {lr} > {_output}/metrics.json`;
+    // lr 0.3 writes no metrics: its rows are blank, and the answer counts them. lr 0.2 fails
+    // after writing them: the answer counts those rows as from runs that did not succeed.
+    const command = `(test {lr} = 0.3 || printf '{"loss": %s}' {lr} > {_output}/metrics.json) && test {lr} != 0.2`;
     const sweep = await submit(prefix, `template:\n  run: ${JSON.stringify(command)}\ngpus: 0\n---\nlr: [0.1, 0.2, 0.3]\nseed: [1, 2]\n`);
-    await waitFor(async () => ((await statusJson(prefix, sweep)).sweeps[0] as { counts: { succeeded: number } }).counts.succeeded === 6, 20_000, 'the sweep to finish');
+    const ended = async () => {
+      const { counts } = (await statusJson(prefix, sweep)).sweeps[0] as { counts: { succeeded: number; failed: number } };
+      return counts.succeeded + counts.failed === 6;
+    };
+    await waitFor(ended, 20_000, 'the sweep to finish');
     const dashboard = await startDashboard(cli(prefix));
     const results = (query: string) => fetch(`${dashboard.url}api/sweeps/${sweep}/results?${query}`);
     const grouped = (await (await results('groupByExcept=seed')).json()) as { rows: unknown[]; grouped: boolean };
-    expect(grouped).toMatchObject({ grouped: true, tasks: 6, withoutMetrics: 2 });
+    expect(grouped).toMatchObject({ grouped: true, tasks: 6, withoutMetrics: 2, partial: 2 });
     expect(grouped.rows).toHaveLength(3);
     const typo = await results('groupByExcept=sed');
     expect(typo.status).toBe(400);

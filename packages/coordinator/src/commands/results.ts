@@ -6,7 +6,7 @@ import { MIN_SWEEP_PREFIX, resolveSweepId, sweepExists } from '../distributed/fi
 import { formatResults, RESULT_FORMATS, type ResultFormat } from '../results/format-results.js';
 import { localResults } from '../results/local-results.js';
 import { sweepResults } from '../results/redis-results.js';
-import { buildResultsTable, withoutMetrics, type TaskResult } from '../results/results-table.js';
+import { buildResultsTable, partialResults, withoutMetrics, type TaskResult } from '../results/results-table.js';
 import { checkResultNames } from '../results/check-names.js';
 import { connect, withRedisOptions, type Connected, type RedisArgs } from '../options/redis-options.js';
 
@@ -83,7 +83,7 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
     process.stderr.write(`${silent.length} of ${results.length} tasks reported no metric (${named}): failed or not finished? ${why}\n`);
   }
   // Their rows look like any other and sort among them, but hold what a run printed before it failed.
-  const partial = results.filter((result) => result.unsuccessful !== undefined && Object.keys(result.metrics).length > 0);
+  const partial = partialResults(results);
   if (partial.length > 0 && format !== 'json') {
     const named = partial.slice(0, 5).map((result) => `${result.task}: ${result.unsuccessful}`).join(', ');
     process.stderr.write(`${partial.length} of ${results.length} tasks did not succeed but reported metrics (${named}${partial.length > 5 ? `, and ${partial.length - 5} more` : ''}): their rows are from unfinished runs\n`);

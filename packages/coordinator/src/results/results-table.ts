@@ -48,6 +48,11 @@ export function withoutMetrics(results: TaskResult[]): TaskResult[] {
   return results.filter((result) => Object.keys(result.metrics).length === 0);
 }
 
+/** Tasks that did not succeed but reported metrics: their rows look and sort like finished ones. */
+export function partialResults(results: TaskResult[]): TaskResult[] {
+  return results.filter((result) => result.unsuccessful !== undefined && Object.keys(result.metrics).length > 0);
+}
+
 export function aggregate(values: number[]): Aggregate {
   const n = values.length;
   const mean = n === 0 ? NaN : values.reduce((sum, v) => sum + v, 0) / n;

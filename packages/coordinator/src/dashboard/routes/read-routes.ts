@@ -6,7 +6,7 @@ import { parseTaskRecord, type TaskRecord } from '@sweep-runner/shared';
 import { Router, type Request } from 'express';
 import { readSweep } from '../../distributed/read-status.js';
 import { sweepResults } from '../../results/redis-results.js';
-import { buildResultsTable, withoutMetrics } from '../../results/results-table.js';
+import { buildResultsTable, partialResults, withoutMetrics } from '../../results/results-table.js';
 import type { DashboardContext } from '../context.js';
 import { openEventStream } from '../event-stream.js';
 import { HttpError } from '../http-errors.js';
@@ -82,8 +82,8 @@ export function readRoutes(context: DashboardContext): Router {
     const results = await sweepResults(redis, keys, sweep.id);
     checkResultNames(results, { metrics, groupByExcept }, { metric: 'metric', groupByExcept: 'group by all but' });
     const table = buildResultsTable(results, { metrics, groupByExcept, ...(sort !== undefined && { sort }) });
-    // The page says how many rows are blank where the metrics go.
-    res.json({ sweep: sweepJson(sweep), tasks: results.length, withoutMetrics: withoutMetrics(results).length, ...table });
+    // The page says how many rows are blank where the metrics go, and how many are from runs that did not succeed.
+    res.json({ sweep: sweepJson(sweep), tasks: results.length, withoutMetrics: withoutMetrics(results).length, partial: partialResults(results).length, ...table });
   });
 
   router.get('/tasks/:task', async (req, res) => {

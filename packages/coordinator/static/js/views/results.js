@@ -127,7 +127,8 @@ export function resultsView(root, sweepId) {
       return;
     }
     const silent = table.withoutMetrics > 0 ? ` (${table.withoutMetrics.toLocaleString('en')} reported no metric: failed or not finished?)` : '';
-    fill(summary, `${plural(table.tasks, 'finished task')}${silent}, ${plural(table.metrics.length, 'metric')}`);
+    const partial = table.partial > 0 ? ` (${table.partial.toLocaleString('en')} did not succeed but reported metrics: their rows are from unfinished runs)` : '';
+    fill(summary, `${plural(table.tasks, 'finished task')}${silent}${partial}, ${plural(table.metrics.length, 'metric')}`);
     choice.metric = options(metricSelect, table.metrics, choice.metric);
     choice.param = options(paramSelect, table.params, choice.param);
     drawChart();
