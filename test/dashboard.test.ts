@@ -77,6 +77,8 @@ describe('coord dashboard in Chromium', () => {
 
     // Sweeps: four of six running, none done yet.
     await page.goto(dashboard.url);
+    // Only the badge and the toasts speak to a screen reader; the page's ticking clocks do not.
+    await expect(page.locator('[aria-live], [role="status"]').evaluateAll((nodes) => nodes.map((node) => node.id))).resolves.toEqual(['live', 'toasts']);
     const gatedCard = page.locator(`.sweep[data-sweep="${gated}"]`);
     await gatedCard.locator('.chip.state-running', { hasText: '4 running' }).waitFor(WAIT);
     await expect(gatedCard.locator('.progress-text').textContent()).resolves.toBe('0 / 6 done');
