@@ -187,6 +187,26 @@ describe('coord dashboard in Chromium', () => {
     for (const running of [dashboard, readOnly]) expect((await running.stop()).code).toBe(0);
   });
 
+  it('marks a running task whose agent is lost in the sweep\'s tasks', { timeout: 60_000 }, async () => {
+    const prefix = 'lost-task';
+    // Beats every 0.5 s and holds its job for a minute: lost soon, its task still running.
+    const agent = await startAgent(redis().url, ['--cpu-slots', '1', '--heartbeat-ms', '500', '--prefix', prefix], { workdir: tempDir() });
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: sleep 60\ngpus: 0\n---\nx: [1]\n');
+    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', '--json', '--redis', redis().url, '--prefix', prefix], { cwd: dir })).stdout) as { sweep: string };
+    const dashboard = await startDashboard(['--redis', redis().url, '--prefix', prefix]);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${dashboard.url}#/sweeps/${sweep}`);
+    await page.locator('.vrow[data-index] .badge.state-running').waitFor(WAIT);
+    await expect(page.locator('.task-agent-lost').count()).resolves.toBe(0);
+    agent.child.kill('SIGKILL');
+    const marked = page.locator('.vrow[data-index] .task-agent-lost');
+    await marked.waitFor(WAIT);
+    await expect(marked.textContent()).resolves.toBe(`${agent.name} (lost)`);
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
   it('shows on a running sweep\'s card about how long it still needs', { timeout: 60_000 }, async () => {
     const prefix = 'dash-eta';
     const args = ['--redis', redis().url, '--prefix', prefix];

@@ -39,8 +39,20 @@ export function taskActions(task, onDone, size = 'small') {
   return '';
 }
 
+/** The Agent cell: a running task whose agent stopped reporting says so, as coord status does. */
+function agentCell(task, lostAgents) {
+  if (!task.agent) return '-';
+  if (task.state !== 'running' || !lostAgents.has(task.agent)) return task.agent;
+  return h(
+    'span',
+    { class: 'task-agent-lost', title: 'its agent stopped reporting (died, hung or cut off): the task runs again on another agent once its job lock expires, or ends cancelled if it was cancelled' },
+    `${task.agent} (lost)`,
+  );
+}
+
 export function tasksView(root, sweepId) {
   const query = { state: '', q: '', sort: 'index' };
+  let lostAgents = new Set();
   const head = h('div', { class: 'sweep-head' }, h('p', { class: 'muted' }, 'Loading…'));
   const shownCount = h('span', { class: 'muted', 'data-role': 'total' });
   const table = new VirtualTable({
@@ -62,7 +74,7 @@ export function tasksView(root, sweepId) {
     renderRow: (task) => [
       h('a', { href: `#/tasks/${task.id}`, class: 'task-name', title: `${task.name}\n${task.output}` }, task.name),
       stateBadge(task.state),
-      task.agent ?? '-',
+      agentCell(task, lostAgents),
       task.gpus || (task.agent ? 'cpu' : '-'),
       String(task.attempt),
       exitText(task),
@@ -143,6 +155,10 @@ export function tasksView(root, sweepId) {
       loadSweep();
     },
     onOverview(overview) {
+      const lost = new Set(overview.agents.filter((agent) => agent.state === 'lost').map((agent) => agent.name));
+      const lostChanged = [...lost].join() !== [...lostAgents].join();
+      lostAgents = lost;
+      if (lostChanged) table.refresh();
       const sweep = overview.sweeps.find((s) => s.id === sweepId);
       if (sweep) showSweep(sweep);
       else getJson(`/sweeps/${sweepId}`).then(({ sweep: fresh }) => showSweep(fresh), () => undefined);
