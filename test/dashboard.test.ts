@@ -132,6 +132,13 @@ describe('coord dashboard in Chromium', () => {
     await page.fill('input[name="q"]', 'lr_0.1-');
     await page.waitForFunction(() => document.querySelectorAll('.vrow[data-index]').length === 2, undefined, WAIT);
     await expect(rows.locator('.task-name').allTextContents()).resolves.toEqual(['Lr_0.1-Seed_1', 'Lr_0.1-Seed_2']);
+    // The search rides in the address: a task's log, then Back, finds the page as it was left.
+    await page.waitForFunction(() => location.hash.endsWith('?q=lr_0.1-'), undefined, WAIT);
+    await rows.locator('.task-name').first().click();
+    await page.locator('[data-role="log-status"]').waitFor(WAIT);
+    await page.goBack();
+    await page.waitForFunction(() => document.querySelectorAll('.vrow[data-index]').length === 2, undefined, WAIT);
+    await expect(page.locator('input[name="q"]').inputValue()).resolves.toBe('lr_0.1-');
     await page.fill('input[name="q"]', '');
     await page.selectOption('select[name="sort"]', '-duration');
     await page.waitForFunction(() => document.querySelectorAll('.vrow[data-index]').length === 6, undefined, WAIT);

@@ -11,7 +11,8 @@ import { tasksView } from './views/tasks.js';
 const routes = [
   [/^#?\/?$/, 'sweeps', sweepsView],
   [/^#\/agents$/, 'agents', agentsView],
-  [/^#\/sweeps\/([\w-]+)$/, 'sweeps', tasksView],
+  // The tasks' filter, search and sort ride in the address (?state=failed&q=lr&sort=name): Back from a log keeps them.
+  [/^#\/sweeps\/([\w-]+)(?:\?.*)?$/, 'sweeps', tasksView],
   [/^#\/sweeps\/([\w-]+)\/results$/, 'sweeps', resultsView],
   [/^#\/tasks\/([\w-]+)$/, 'sweeps', logView],
 ];

@@ -51,7 +51,14 @@ function agentCell(task, lostAgents) {
 }
 
 export function tasksView(root, sweepId) {
-  const query = { state: '', q: '', sort: 'index' };
+  const asked = new URLSearchParams(location.hash.split('?')[1] ?? '');
+  const query = { state: asked.get('state') ?? '', q: asked.get('q') ?? '', sort: asked.get('sort') ?? 'index' };
+  /** Into the address, without a new history entry or a new route: Back leaves the page as it was. */
+  const remember = () => {
+    const kept = new URLSearchParams(Object.entries(query).filter(([key, value]) => value !== '' && !(key === 'sort' && value === 'index')));
+    const text = kept.toString();
+    history.replaceState(null, '', `#/sweeps/${sweepId}${text ? `?${text}` : ''}`);
+  };
   let lostAgents = new Set();
   const head = h('div', { class: 'sweep-head' }, h('p', { class: 'muted' }, 'Loading…'));
   const shownCount = h('span', { class: 'muted', 'data-role': 'total' });
@@ -89,14 +96,18 @@ export function tasksView(root, sweepId) {
   const stateSelect = h('select', { 'aria-label': 'state', name: 'state' }, h('option', { value: '' }, 'all states'), STATES.map((s) => h('option', { value: s }, s)));
   const search = h('input', { type: 'search', name: 'q', placeholder: 'search task names', 'aria-label': 'search task names' });
   const sortSelect = h('select', { 'aria-label': 'sort', name: 'sort' }, SORTS.map(([value, text]) => h('option', { value }, text)));
+  stateSelect.value = query.state;
+  search.value = query.q;
+  sortSelect.value = query.sort;
   const setState = (state) => {
     query.state = state;
     stateSelect.value = state;
+    remember();
     table.refresh(true);
   };
   stateSelect.addEventListener('change', () => setState(stateSelect.value));
-  search.addEventListener('input', debounce(() => ((query.q = search.value.trim()), table.refresh(true)), 250));
-  sortSelect.addEventListener('change', () => ((query.sort = sortSelect.value), table.refresh(true)));
+  search.addEventListener('input', debounce(() => ((query.q = search.value.trim()), remember(), table.refresh(true)), 250));
+  sortSelect.addEventListener('change', () => ((query.sort = sortSelect.value), remember(), table.refresh(true)));
 
   fill(root, head, h('div', { class: 'controls' }, stateSelect, search, sortSelect, h('span', { class: 'spacer' }), shownCount), table.element);
 
