@@ -214,6 +214,25 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
+  it('says of a sweep whose tasks all moved to a later submission that they moved', { timeout: 60_000 }, async () => {
+    const args = ['--redis', redis().url, '--prefix', 'moved-away'];
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\npool: nobody\n---\nx: [1]\n');
+    const submitOnce = async () => (JSON.parse((await coord(['submit', 'params.yaml', '--json', ...args], { cwd: dir })).stdout) as { sweep: string }).sweep;
+    const first = await submitOnce();
+    expect((await coord(['cancel', first, ...args])).code).toBe(0);
+    const second = await submitOnce();
+    expect(second).not.toBe(first);
+    const dashboard = await startDashboard(args);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(dashboard.url);
+    await page.locator(`.sweep[data-sweep="${first}"] [data-role="empty-sweep"]`, { hasText: 'no tasks (moved to later sweeps)' }).waitFor(WAIT);
+    await page.goto(`${dashboard.url}#/sweeps/${first}`);
+    await page.locator('.sweep-head [data-role="empty-sweep"]').waitFor(WAIT);
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
   it('shows on a running sweep\'s card about how long it still needs', { timeout: 60_000 }, async () => {
     const prefix = 'dash-eta';
     const args = ['--redis', redis().url, '--prefix', prefix];

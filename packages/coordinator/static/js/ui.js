@@ -21,12 +21,16 @@ export function progressBar(counts) {
 }
 
 export function countChips(counts, onPick) {
+  const present = STATES.filter((state) => (counts[state] ?? 0) > 0);
   return h(
     'div',
     { class: 'chips' },
-    STATES.filter((state) => (counts[state] ?? 0) > 0).map((state) =>
-      h(onPick ? 'button' : 'span', { class: `chip state-${state}`, onclick: onPick ? () => onPick(state) : undefined, type: onPick ? 'button' : undefined }, `${counts[state].toLocaleString('en')} ${state}`),
-    ),
+    // A sweep is made with a task at least: one with none had them all move to later submissions.
+    present.length === 0
+      ? h('span', { class: 'muted', 'data-role': 'empty-sweep' }, 'no tasks (moved to later sweeps)')
+      : present.map((state) =>
+          h(onPick ? 'button' : 'span', { class: `chip state-${state}`, onclick: onPick ? () => onPick(state) : undefined, type: onPick ? 'button' : undefined }, `${counts[state].toLocaleString('en')} ${state}`),
+        ),
   );
 }
 
