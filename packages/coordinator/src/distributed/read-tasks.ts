@@ -22,7 +22,9 @@ export interface TaskNow {
 
 export interface TaskFound extends TaskNow {
   id: string;
-  /** It waits or runs already, and its job runs other commands or settings than `task` gives now. */
+  /** It waits or runs already: a submission leaves it alone. */
+  alreadyQueued: boolean;
+  /** And its job runs other commands or settings than `task` gives now. */
   queuedDifferently: boolean;
 }
 
@@ -31,8 +33,8 @@ export async function readTasksToSubmit(redis: Redis, keys: RedisKeys, tasks: Ta
   const ids = tasks.map((task) => taskIdOf(task.outputRoot, task.name));
   const found = await readTasks(redis, keys, tasks.map((task, i) => ({ taskId: ids[i]!, commands: task.commands.map((c) => c.name), digests: task.commands.map((c) => commandDigest(c.script)) })));
   return found.map((now, i) => {
-    const queued = now.state === 'waiting' || now.state === 'running';
-    return { ...now, id: ids[i]!, queuedDifferently: queued && now.queuedAs !== '' && now.queuedAs !== queuedAsDigest(tasks[i]!) };
+    const alreadyQueued = now.state === 'waiting' || now.state === 'running';
+    return { ...now, id: ids[i]!, alreadyQueued, queuedDifferently: alreadyQueued && now.queuedAs !== '' && now.queuedAs !== queuedAsDigest(tasks[i]!) };
   });
 }
 

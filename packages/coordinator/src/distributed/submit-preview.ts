@@ -40,16 +40,13 @@ export async function previewSubmit(args: RedisArgs & { force: boolean }, tasks:
     /** The commands whose flag is set, as a submit would see them (nothing is skipped when forced or left alone). */
     const commandsWhere = (flags: 'succeeded' | 'changed') => (task: TaskSpec) => {
       const now = byTask.get(task);
-      if (!now || args.force || now.state === 'waiting' || now.state === 'running') return new Set<string>();
+      if (!now || args.force || now.alreadyQueued) return new Set<string>();
       return new Set(task.commands.filter((_, i) => now[flags][i]).map((c) => c.name));
     };
     return {
       done: commandsWhere('succeeded'),
       changed: commandsWhere('changed'),
-      alreadyQueued: (task) => {
-        const state = byTask.get(task)?.state;
-        return state === 'waiting' || state === 'running';
-      },
+      alreadyQueued: (task) => byTask.get(task)?.alreadyQueued ?? false,
       queuedDifferently: (task) => byTask.get(task)?.queuedDifferently ?? false,
     };
   } finally {

@@ -78,10 +78,10 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
   const queuedDifferently: string[] = [];
   const queuedDifferentlyIds: string[] = [];
   input.tasks.forEach((task, index) => {
-    const { id, state, succeeded: ok, changed } = current[index]!;
-    if (state === 'waiting' || state === 'running') {
+    const { id, alreadyQueued, queuedDifferently: differently, succeeded: ok, changed } = current[index]!;
+    if (alreadyQueued) {
       alreadyQueuedIds.push(id);
-      if (current[index]!.queuedDifferently) {
+      if (differently) {
         queuedDifferently.push(taskLabel(task));
         queuedDifferentlyIds.push(id);
       }
