@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { collectMetrics, DEFAULT_METRICS, metricsFileName, parseSweepText, type MetricsSettings } from '@sweep-runner/shared';
+import { collectMetrics, DEFAULT_METRICS, metricsFileName, parseSweepText, taskFileName, type MetricsSettings } from '@sweep-runner/shared';
 import type { TaskResult } from './results-table.js';
 
 const LOG = /^log\.([^.]+(?:\.[^.]+)*?)\.(\d{8}\.\d{6})(?:\.(.+))?$/;
@@ -23,7 +23,7 @@ async function metricsSettingsOf(output: string): Promise<MetricsSettings[]> {
       // not a sweep file, or one with problems: try the next
     }
   }
-  return found.length > 0 ? distinct(found) : [DEFAULT_METRICS];
+  return found.length > 0 ? found : [DEFAULT_METRICS];
 }
 
 /** Each way once: the same pattern and file read twice would only read the logs twice. */
@@ -96,7 +96,7 @@ export async function localResults(output: string, pattern: string | undefined, 
       const params = await readParams(join(dir, 'param.json'), onUnreadable);
       if (!params) continue;
       const logs = latestLogs(await readdir(dir)).map((file) => join(dir, file));
-      const unsuccessful = await unsuccessfulOf(join(dir, 'stat.json'));
+      const unsuccessful = await unsuccessfulOf(join(dir, taskFileName({ paramDir: true, name: entry.name }, 'stat')));
       results.push({ task: String(params._name ?? entry.name), params: publicParams(params), metrics: await collectEachWay(dir, logs, ways), ...(unsuccessful && { unsuccessful }) });
     }
     const flat = /^param\.(.+)\.json$/.exec(entry.name);
@@ -105,7 +105,7 @@ export async function localResults(output: string, pattern: string | undefined, 
       if (!params) continue;
       const name = flat[1]!;
       const logs = latestLogs(await readdir(output), name).map((file) => join(output, file));
-      const unsuccessful = await unsuccessfulOf(join(output, `stat.${name}.json`));
+      const unsuccessful = await unsuccessfulOf(join(output, taskFileName({ paramDir: false, name }, 'stat')));
       const metrics = await collectEachWay(output, logs, ways, (file) => metricsFileName({ paramDir: false, name }, file));
       results.push({ task: name, params: publicParams(params), metrics, ...(unsuccessful && { unsuccessful }) });
     }
