@@ -280,10 +280,11 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
               `template "${template.name}" uses ${problem.placeholder}, but "_" names are the runner's and there is no "${problem.param}"${didYouMean(problem.param, reserved)}: the runner fills ${reserved.map((key) => `{${key}}`).join(', ')}`,
             );
           } else if (problem.kind === 'missing') {
+            const text = sweep.templates.find((t) => t.name === template.name)?.text ?? '';
             // `${HOME}`: the shell's braces read as a placeholder here (as in the runner).
-            const shellVariable = problem.placeholder.startsWith('{') && sweep.templates.some((t) => t.name === template.name && t.text.includes(`$${problem.placeholder}`));
+            const shellVariable = problem.placeholder.startsWith('{') && text.includes(`$${problem.placeholder}`);
             // `sys.argv[1]`, `${a[i]}`: code's brackets read as a placeholder too, and the runner has no escape.
-            const codeBrackets = problem.placeholder.startsWith('[') && sweep.templates.some((t) => t.name === template.name && indexedInCode(t.text, problem.placeholder));
+            const codeBrackets = problem.placeholder.startsWith('[') && indexedInCode(text, problem.placeholder);
             const hint = shellVariable
               ? `; for the shell's variable write $${problem.param} without braces: {...} is always a placeholder`
               : codeBrackets
