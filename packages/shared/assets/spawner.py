@@ -2,8 +2,14 @@
 The spawner: a small long-lived helper that starts a launcher's commands for it.
 
 Node's own spawn forks the whole Node process (tens of MiB of page tables) for every
-command; this helper starts each command with posix_spawn (vfork-fast) instead. Each
-command gets a session and process group of its own, stdout and stderr appended to its log.
+command. This helper has bash, started once (the zygote), fork each command from itself:
+a fork of a small bash that has already started costs a fraction of starting a new
+`bash -c` (loading, linking and initialising bash is most of a short command's CPU). We
+are the zygote's children's subreaper, so each command is reparented to us and reaped here
+with its exact status. Each command gets a process group of its own (the zygote has a
+session of its own), stdout and stderr appended to its log. Commands the zygote must not
+run (they read `$$`, which would name the zygote) start with posix_spawn of `bash -c`, as
+every command does when the zygote cannot run.
 
 It also guards against orphans, for every group it started: when its parent stops talking
 (end of input: the parent died) or goes silent past the orphan timeout (the parent is
@@ -15,6 +21,7 @@ Protocol: JSON lines. In: {"op": "spawn", "id", "script", "log", "env": {...}, "
 """
 import json
 import os
+import re
 import selectors
 import signal
 import sys
@@ -30,10 +37,130 @@ running = {}   # pid -> id
 strays = {}    # pgid -> deadline for SIGKILL (groups whose leader exited)
 out = sys.stdout
 
+PR_SET_CHILD_SUBREAPER = 36
+MY_PID = os.getpid()
+SPAWN_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGPIPE, signal.SIGCHLD)
+
+# The zygote reads one piece of shell per command (its size on a line, then the piece: bash
+# reads a pipe a byte at a time, except for a known size) and runs it in a grandchild that is a job
+# of its own (`set -m`: own process group), so the middle shell exits at once and the
+# command is reparented to us. The line waits for that (the middle shell would otherwise reap
+# a command that ends first, and its status would be lost), reports the command's pid on
+# fd 3, then becomes the command. Fd 4 is a pipe nobody writes to: a read of it is a sleep.
+ZYGOTE = 'while IFS= read -r __spawner_size && IFS= read -r -N "$__spawner_size" __spawner_line; do ( set -m; ( eval "$__spawner_line" ) & ); done'
+
+# `$$` in a command run by the zygote would be the zygote's pid, not the command's own.
+NEEDS_OWN_SHELL = re.compile(r"\$\$|\$\{\$\}")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+class Zygote:
+    def __init__(self, pid, requests, reports, never_written):
+        self.pid = pid
+        self.never_written = never_written
+        self.requests = requests    # we write command lines here (None once closed)
+        self.reports = reports      # "id pid" lines come back here (None at end of file)
+        self.buffer = b""
+        self.awaiting = set()       # ids sent, whose pid has not been reported yet
+
+
+zygote = None
+early_exits = {}   # pid -> (status, when): reaped before the zygote's report of it was read
+
+
+def high_fd(fd):
+    """A copy of fd above the ones the zygote is given (0-4), still closed on exec."""
+    import fcntl
+    copy = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return copy
+
+
+def start_zygote():
+    # A BASH_ENV file would run once in the zygote instead of before every command.
+    if "BASH_ENV" in BASE_ENV or "ENV" in BASE_ENV or os.environ.get("RUNNER_SPAWNER_ZYGOTE") == "0":
+        return None
+    try:
+        import ctypes   # not in a minimal python3 install: then every command is a new bash -c
+        if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+            return None
+    except (ImportError, OSError, AttributeError):
+        return None
+    request_read, request_write = (high_fd(fd) for fd in os.pipe())
+    report_read, report_write = (high_fd(fd) for fd in os.pipe())
+    sleep_read, never_written = (high_fd(fd) for fd in os.pipe())
+    actions = [
+        (os.POSIX_SPAWN_DUP2, request_read, 0),
+        (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_DUP2, report_write, 3),
+        (os.POSIX_SPAWN_DUP2, sleep_read, 4),
+    ]
+    try:
+        pid = os.posix_spawn("/bin/bash", ["bash", "-c", ZYGOTE, "bash"], BASE_ENV, file_actions=actions, setsid=True,
+                             setsigdef=SPAWN_SIGNALS)
+    except OSError:
+        for fd in (request_read, request_write, report_read, report_write, sleep_read, never_written):
+            os.close(fd)
+        return None
+    for fd in (request_read, report_write, sleep_read):
+        os.close(fd)
+    return Zygote(pid, request_write, report_read, never_written)
+
+
+# Inside $'...': controls, quote, backslash and every byte past ASCII as \xHH, the rest as is.
+ANSI_C_ESCAPES = {byte: ("\\x%02x" % byte if byte < 0x20 or byte >= 0x7f or byte in (0x27, 0x5c) else chr(byte)) for byte in range(256)}
+
+
+def ansi_c_quote(text):
+    """$'...' for any text, in ASCII only: its size in characters is its size in bytes,
+    whatever the locale (read -N counts characters)."""
+    return "$'" + text.encode("utf-8").decode("latin-1").translate(ANSI_C_ESCAPES) + "'"
+
+
+def zygote_line(ident, message, env_changes):
+    """The grandchild's shell: report our pid, take the command's files, directory and
+    environment, and run the command as `bash -c` would."""
+    parts = [
+        "unset -v __spawner_size __spawner_line",
+        "set +m",
+        # A read of fd 4 that ends before its timeout means we are gone: then the command is not run.
+        "until read -r _ _ _ __spawner_parent _ </proc/$BASHPID/stat && [[ $__spawner_parent == %d ]]; do read -t 0.0002 -u 4; (( $? > 128 )) || exit 125; done" % MY_PID,
+        "unset -v __spawner_parent",
+        "printf '%%s\\n' \"%d $BASHPID\" >&3" % ident,
+        "exec 3>&- 4<&- </dev/null >>%s 2>&1" % ansi_c_quote(message["log"]),
+    ]
+    cwd = message.get("cwd")
+    if cwd and cwd != os.getcwd():
+        parts.append("cd -- %s || exit 127" % ansi_c_quote(cwd))
+    for key, value in env_changes:
+        parts.append("unset -v %s" % key if value is None else "export %s=%s" % (key, ansi_c_quote(value)))
+    # As `bash -c` has them: this shell is two subshells down from the zygote, whose code it holds.
+    parts.append("BASH_SUBSHELL=0")
+    parts.append("BASH_EXECUTION_STRING=%s" % ansi_c_quote(message["script"]))
+    parts.append('eval "$BASH_EXECUTION_STRING"')
+    return "; ".join(parts)
+
+
+def zygote_can_run(message, env_changes):
+    texts = [message["script"], message["log"], message.get("cwd") or ""] + [v for _, v in env_changes if v is not None]
+    return (zygote is not None and zygote.requests is not None
+            and not NEEDS_OWN_SHELL.search(message["script"])
+            and all("\x00" not in text for text in texts)
+            and all(ENV_NAME.match(key) for key, _ in env_changes))
+
+
+parent_gone = False   # our output is closed: nobody is told anything any more
+
 
 def send(message):
-    out.write(json.dumps(message) + "\n")
-    out.flush()
+    global parent_gone
+    if parent_gone:
+        return
+    try:
+        out.write(json.dumps(message) + "\n")
+        out.flush()
+    except BrokenPipeError:
+        parent_gone = True
 
 
 def group_alive(pgid):
@@ -55,8 +182,23 @@ def signal_group(pgid, sig):
 
 def spawn(message):
     ident = message["id"]
+    env_changes = list((message.get("env") or {}).items())
+    if zygote_can_run(message, env_changes):
+        try:
+            # Created here with the mode posix_spawn gives it (bash would use 0666 less the umask).
+            os.close(os.open(message["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644))
+        except OSError as error:
+            send({"ev": "error", "id": ident, "message": str(error)})
+            return
+        try:
+            line = zygote_line(ident, message, env_changes)
+            os.write(zygote.requests, ("%d\n%s" % (len(line), line)).encode("ascii"))
+            zygote.awaiting.add(ident)
+            return
+        except (OSError, UnicodeEncodeError):
+            pass   # the zygote is gone (its exit is handled when reaped), or the text is not Unicode
     env = BASE_ENV.copy()
-    for key, value in (message.get("env") or {}).items():
+    for key, value in env_changes:
         if value is None:
             env.pop(key, None)
         else:
@@ -73,7 +215,7 @@ def spawn(message):
     ]
     try:
         pid = os.posix_spawn("/bin/bash", ["bash", "-c", script], env, file_actions=actions, setsid=True,
-                             setsigdef=(signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGPIPE, signal.SIGCHLD))
+                             setsigdef=SPAWN_SIGNALS)
     except OSError as error:
         send({"ev": "error", "id": ident, "message": str(error)})
         return
@@ -82,6 +224,7 @@ def spawn(message):
 
 
 def reap():
+    global zygote
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -89,9 +232,21 @@ def reap():
             return
         if pid == 0:
             return
-        ident = running.pop(pid, None)
-        if ident is None:
+        if zygote is not None and pid == zygote.pid:
+            zygote_exited()
             continue
+        if pid not in running:
+            # A command the zygote started may end before its report is read. Anything else
+            # reparented to us (what a command left running) is only reaped.
+            if zygote is not None and zygote.awaiting:
+                early_exits[pid] = (status, time.monotonic())
+            continue
+        command_exited(pid, status)
+
+
+def command_exited(pid, status):
+    ident = running.pop(pid)
+    if True:
         if os.WIFSIGNALED(status):
             code, sig = None, signal.Signals(os.WTERMSIG(status)).name
         else:
@@ -101,6 +256,51 @@ def reap():
         if group_alive(pid):
             signal_group(pid, signal.SIGTERM)
             strays[pid] = time.monotonic() + STRAY_GRACE
+
+
+def read_reports(block_seconds=0.0):
+    """The zygote's "id pid" lines: those commands run now. Returns False at end of file."""
+    if zygote is None or zygote.reports is None:
+        return False
+    if block_seconds > 0:
+        selectors_ready = selectors.DefaultSelector()
+        selectors_ready.register(zygote.reports, selectors.EVENT_READ)
+        ready = selectors_ready.select(block_seconds)
+        selectors_ready.close()
+        if not ready:
+            return True
+    chunk = os.read(zygote.reports, 65536)
+    if not chunk:
+        os.close(zygote.reports)
+        zygote.reports = None
+        # No report can come any more: commands still awaited never started.
+        for ident in sorted(zygote.awaiting):
+            send({"ev": "error", "id": ident, "message": "the spawner's zygote (bash) exited"})
+        zygote.awaiting.clear()
+        return False
+    zygote.buffer += chunk
+    while b"\n" in zygote.buffer:
+        line, zygote.buffer = zygote.buffer.split(b"\n", 1)
+        ident, pid = (int(word) for word in line.split())
+        zygote.awaiting.discard(ident)
+        running[pid] = ident
+        send({"ev": "started", "id": ident, "pid": pid})
+        early = early_exits.pop(pid, None)
+        if early is not None:
+            command_exited(pid, early[0])
+    # Reaped pids nobody reported (strays reparented to us) are forgotten after a while.
+    now = time.monotonic()
+    for pid in [pid for pid, (_, when) in early_exits.items() if now - when > 60]:
+        del early_exits[pid]
+    return True
+
+
+def zygote_exited():
+    """No new command goes to the zygote; those it forked still report, until end of file."""
+    zygote.pid = None   # the number may be another process's soon
+    if zygote.requests is not None:
+        os.close(zygote.requests)
+        zygote.requests = None
 
 
 def sweep_strays():
@@ -115,6 +315,11 @@ def sweep_strays():
 
 def kill_everything():
     """The parent is gone or frozen: another agent may take these tasks over."""
+    # Commands the zygote is starting must be known before the kill, or they would outlive it.
+    deadline = time.monotonic() + 2.0
+    while zygote is not None and zygote.awaiting and time.monotonic() < deadline:
+        if not read_reports(0.05):
+            break
     groups = list(running.keys()) + list(strays.keys())
     for pgid in groups:
         signal_group(pgid, signal.SIGTERM)
@@ -128,9 +333,18 @@ def kill_everything():
 
 
 def main():
+    global zygote
     if not hasattr(os, "posix_spawn") or sys.version_info < (3, 8):
         send({"ev": "unsupported", "message": "python 3.8 or later with os.posix_spawn is needed"})
         return
+    # Files our parent left open to us are not the commands' business.
+    for fd in map(int, os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else []):
+        if fd > 2:
+            try:
+                os.set_inheritable(fd, False)
+            except OSError:
+                pass   # the directory listing's own descriptor, closed by now
+    zygote = start_zygote()
     send({"ev": "ready"})
     # The parent decides: a Ctrl-C, a closed terminal (SIGHUP) or Ctrl-\ sent to the whole group
     # must not kill us first, leaving the commands (in sessions of their own) running. Should
@@ -144,6 +358,8 @@ def main():
     selector = selectors.DefaultSelector()
     selector.register(sys.stdin.fileno(), selectors.EVENT_READ, "input")
     selector.register(read_end, selectors.EVENT_READ, "child")
+    if zygote is not None:
+        selector.register(zygote.reports, selectors.EVENT_READ, "reports")
     buffer = b""
     last_heard = time.monotonic()
     while True:
@@ -152,6 +368,10 @@ def main():
             if key.data == "child":
                 os.read(read_end, 4096)
                 reap()
+                continue
+            if key.data == "reports":
+                if not read_reports():
+                    selector.unregister(key.fileobj)
                 continue
             chunk = os.read(sys.stdin.fileno(), 65536)
             if not chunk:
@@ -169,13 +389,15 @@ def main():
                     spawn(message)
         reap()
         sweep_strays()
+        if parent_gone:
+            kill_everything()
+            return
         if ORPHAN_TIMEOUT is not None and running and time.monotonic() - last_heard > ORPHAN_TIMEOUT:
             kill_everything()
             last_heard = time.monotonic()
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except BrokenPipeError:
-        kill_everything()
+    main()
+    if parent_gone:
+        os._exit(0)   # the interpreter would try to flush our closed output once more, and complain

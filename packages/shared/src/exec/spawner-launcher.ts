@@ -139,7 +139,9 @@ export class SpawnerLauncher implements ProcessLauncher {
         },
         exited: resolveExit,
       });
-      this.send({ op: 'spawn', id, script: spec.script, log: spec.logPath, env: spec.env, cwd: spec.cwd });
+      // null, not undefined, says "remove": JSON would drop an undefined value, and the variable with it.
+      const env = Object.fromEntries(Object.entries(spec.env).map(([name, value]) => [name, value ?? null]));
+      this.send({ op: 'spawn', id, script: spec.script, log: spec.logPath, env, cwd: spec.cwd });
     });
     return {
       pid,
