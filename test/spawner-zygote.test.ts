@@ -4,7 +4,7 @@
  * the same shell state and environment, exact exit codes and signals, `$$` still the
  * command's own pid, and commands still run when the zygote is gone.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SpawnerLauncher, type ExitStatus, type LaunchedProcess } from '@sweep-runner/shared';
@@ -97,6 +97,25 @@ describe('the spawner zygote', () => {
       process.umask(umask);
       delete process.env.RUNNER_TEST_GONE;
     }
+  });
+
+  it('runs a line of plain words as `bash -c` does: the program in place of its shell', async () => {
+    const dir = tempDir();
+    // A program killed by a signal (the OOM killer's SIGKILL) is reported as killed, not as a shell's exit 137.
+    writeFileSync(join(dir, 'killed.sh'), '#!/bin/sh\nkill -KILL $$\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'not-runnable'), 'echo never\n', { mode: 0o644 });
+    const lines = ['./killed.sh', 'nosuchprogram --lr 0.1', './not-runnable --x=1', 'true'];
+    const forked = await spawner(true);
+    const started = await spawner(false);
+    for (const [i, line] of lines.entries()) {
+      const [viaZygote, viaBash] = [await run(forked, dir, line, `forked${i}`), await run(started, dir, line, `started${i}`)];
+      // Without the zygote the spawner's own `cd` is the script's line 1, and the command's line 2.
+      expect({ line, status: viaZygote.status, log: viaZygote.log }).toEqual({ line, status: viaBash.status, log: viaBash.log.replace('bash: line 2:', 'bash: line 1:') });
+    }
+    expect((await run(forked, dir, './killed.sh', 'again')).status).toEqual({ exitCode: null, signal: 'SIGKILL' });
+    const sleeping = await forked.launch({ script: 'sleep 5', cwd: dir, env: {}, logPath: join(dir, 'log.sleep') });
+    expect(readFileSync(`/proc/${sleeping.pid}/comm`, 'utf8')).toBe('sleep\n');
+    await sleeping.terminate(300);
   });
 
   it('keeps `$$` the command\'s own pid', async () => {

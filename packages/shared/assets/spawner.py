@@ -53,6 +53,17 @@ ZYGOTE = 'while IFS= read -r __spawner_size && IFS= read -r -N "$__spawner_size"
 NEEDS_OWN_SHELL = re.compile(r"\$\$|\$\{\$\}")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
+# A line of plain words (`python train.py --lr 0.1`): `bash -c` runs its program in place of
+# itself, so the program's own exit status (a signal: the OOM killer's SIGKILL) is the
+# command's. The forked shell does so too, with `exec`, when the program is a file. Lines
+# with anything a shell reads specially (quotes, $, globs, lists, redirections) run as eval'd.
+PLAIN_COMMAND = re.compile(r"[ \t]*([A-Za-z0-9_./+][A-Za-z0-9_./:,+@%-]*)(?:[ \t]+[A-Za-z0-9_./:,=+@%-]+)*[ \t]*\Z")
+SHELL_WORDS = set("""alias bg bind break builtin caller cd command compgen complete compopt continue declare dirs
+    disown echo enable eval exec exit export false fc fg getopts hash help history jobs kill let local logout
+    mapfile popd printf pushd pwd read readarray readonly return set shift shopt source suspend test times
+    trap true type typeset ulimit umask unalias unset wait . if then else elif fi case esac for select while
+    until do done in function time coproc""".split())
+
 
 class Zygote:
     def __init__(self, pid, requests, reports, never_written):
@@ -137,6 +148,13 @@ def zygote_line(ident, message, env_changes):
     # As `bash -c` has them: this shell is two subshells down from the zygote, whose code it holds.
     parts.append("BASH_SUBSHELL=0")
     parts.append("BASH_EXECUTION_STRING=%s" % ansi_c_quote(message["script"]))
+    plain = PLAIN_COMMAND.match(message["script"])
+    functions = any(key.startswith("BASH_FUNC_") for key in BASE_ENV) or any(key.startswith("BASH_FUNC_") for key, _ in env_changes)
+    if plain and plain.group(1) not in SHELL_WORDS and not functions:
+        program = plain.group(1)
+        # Not found, or not a runnable file: eval says so in bash's own words.
+        found = "[[ -f %s && -x %s ]]" % (program, program) if "/" in program else "hash -- %s 2>/dev/null" % program
+        parts.append("%s && exec %s" % (found, message["script"].strip()))
     parts.append('eval "$BASH_EXECUTION_STRING"')
     return "; ".join(parts)
 
