@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     });
     const cpu = r.cpuPerTaskMs;
     rows.push({
-      what: '  CPU per task (running agent): agent / spawner / commands / Redis',
+      what: '  CPU per task (running agent): agent / spawner and zygote / commands / Redis',
       figure: `${fmt(cpu.agent)} / ${fmt(cpu.spawner)} / ${fmt(cpu.commands)} / ${fmt(cpu.redis)} ms; runner-equivalent, all: ${fmt(cpu.runnerEquivalent)} ms`,
       target: '(this machine)',
       met: null,

@@ -94,7 +94,10 @@ async function measureRound(tasks: number): Promise<Omit<ThroughputResult, 'roun
     // The agent's one child is its spawner, which starts the commands and reaps them.
     const spawner = childPids(agent.pid!)[0];
     if (spawner === undefined) throw new Error('the agent started no spawner (is python3 missing?)');
-    const cpu = async () => ({ agent: cpuSeconds(agent.pid!), spawner: cpuSeconds(spawner), commands: reapedCpuSeconds(spawner), redis: await redisCpuSeconds(redis.client) });
+    // Between sweeps the spawner's one child is its zygote, the bash that forks each command:
+    // its CPU and that of the shells it forked and reaped count as the spawner's.
+    const zygote = () => childPids(spawner).reduce((sum, pid) => sum + cpuSeconds(pid) + reapedCpuSeconds(pid), 0);
+    const cpu = async () => ({ agent: cpuSeconds(agent.pid!), spawner: cpuSeconds(spawner) + zygote(), commands: reapedCpuSeconds(spawner), redis: await redisCpuSeconds(redis.client) });
     /** One sweep of `tasks`, from `coord submit` to the last task's end, and the CPU each part spent on it per task. */
     const timeSweep = async (output: string): Promise<TimedSweep> => {
       const before = await cpu();
