@@ -114,7 +114,8 @@ describe('the spawner zygote', () => {
     }
     expect((await run(forked, dir, './killed.sh', 'again')).status).toEqual({ exitCode: null, signal: 'SIGKILL' });
     const sleeping = await forked.launch({ script: 'sleep 5', cwd: dir, env: {}, logPath: join(dir, 'log.sleep') });
-    expect(readFileSync(`/proc/${sleeping.pid}/comm`, 'utf8')).toBe('sleep\n');
+    // Its shell reports the pid, then becomes the program (a shell of its own would stay bash, its parent).
+    await waitFor(() => readFileSync(`/proc/${sleeping.pid}/comm`, 'utf8') === 'sleep\n', 3000, 'the command\'s shell to become sleep');
     await sleeping.terminate(300);
   });
 
@@ -148,6 +149,28 @@ describe('the spawner zygote', () => {
       }),
     );
     expect(statuses).toEqual(runs.map((i) => expected[i % expected.length]));
+  });
+
+  it('sends a long command line whole, while other commands end around it', async () => {
+    const launcher = await spawner(true);
+    const dir = tempDir();
+    // Far more than a pipe holds: the write to the zygote blocks, and exits (SIGCHLD) interrupt it part way.
+    const long = (i: number) => `: '${'x'.repeat(300_000)}'; echo "long ${i} done"`;
+    let churning = true;
+    const churn = Promise.all(
+      Array.from({ length: 8 }, async (_, slot) => {
+        for (let n = 0; churning; n++) await run(launcher, dir, 'true', `churn-${slot}-${n}`);
+      }),
+    );
+    try {
+      for (let i = 0; i < 5; i++) {
+        const result = await Promise.race([run(launcher, dir, long(i), `long-${i}`), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`long line ${i} never ran`)), 10_000))]);
+        expect(result).toMatchObject({ status: { exitCode: 0, signal: null }, log: `long ${i} done\n` });
+      }
+    } finally {
+      churning = false;
+      await churn;
+    }
   });
 
   it('still runs commands after its zygote is gone, and reports those it had started', async () => {

@@ -159,6 +159,13 @@ def zygote_line(ident, message, env_changes):
     return "; ".join(parts)
 
 
+def write_all(fd, data):
+    """A long line fills the pipe, and a signal (SIGCHLD) may end a write part way."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def zygote_can_run(message, env_changes):
     texts = [message["script"], message["log"], message.get("cwd") or ""] + [v for _, v in env_changes if v is not None]
     return (zygote is not None and zygote.requests is not None
@@ -210,7 +217,7 @@ def spawn(message):
             return
         try:
             line = zygote_line(ident, message, env_changes)
-            os.write(zygote.requests, ("%d\n%s" % (len(line), line)).encode("ascii"))
+            write_all(zygote.requests, ("%d\n%s" % (len(line), line)).encode("ascii"))
             zygote.awaiting.add(ident)
             return
         except (OSError, UnicodeEncodeError):
