@@ -173,14 +173,19 @@ describe('the spawner zygote', () => {
     }
   });
 
-  it('still runs commands after its zygote is gone, and reports those it had started', async () => {
+  it('still runs commands after its zygote is gone: those it had started, those it had not yet, and new ones', async () => {
     const launcher = await spawner(true);
     const dir = tempDir();
     const running = await launcher.launch({ script: 'sleep 0.5; exit 7', cwd: dir, env: {}, logPath: join(dir, 'log.running') });
     const helper = parentOf(running.pid);
     const zygote = childrenOf(helper).find((pid) => commandLine(pid).includes('__spawner_line'));
     expect(zygote).toBeDefined();
+    // Stopped, the zygote reads no more: a command sent now waits in its pipe until it dies.
+    process.kill(zygote!, 'SIGSTOP');
+    const unread = run(launcher, dir, 'echo "never read by the zygote"', 'unread');
+    await new Promise((resolve) => setTimeout(resolve, 200));
     process.kill(zygote!, 'SIGKILL');
+    expect(await unread).toMatchObject({ status: { exitCode: 0, signal: null }, log: 'never read by the zygote\n' });
     await waitFor(() => !childrenOf(helper).includes(zygote!), 5000, 'the zygote to be reaped');
     expect(await running.exited).toEqual({ exitCode: 7, signal: null });
     const after = await run(launcher, dir, 'echo "still runs in $PWD"', 'after');

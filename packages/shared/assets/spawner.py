@@ -47,7 +47,7 @@ SPAWN_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, s
 # command is reparented to us. The line waits for that (the middle shell would otherwise reap
 # a command that ends first, and its status would be lost), reports the command's pid on
 # fd 3, then becomes the command. Fd 4 is a pipe nobody writes to: a read of it is a sleep.
-ZYGOTE = 'while IFS= read -r __spawner_size && IFS= read -r -N "$__spawner_size" __spawner_line; do ( set -m; ( eval "$__spawner_line" ) & ); done'
+ZYGOTE = '(( BASH_VERSINFO[0] >= 5 )) || exit 1; echo ready >&3; while IFS= read -r __spawner_size && IFS= read -r -N "$__spawner_size" __spawner_line; do ( set -m; ( eval "$__spawner_line" ) & ); done'
 
 # `$$` in a command run by the zygote would be the zygote's pid, not the command's own.
 NEEDS_OWN_SHELL = re.compile(r"\$\$|\$\{\$\}")
@@ -72,7 +72,7 @@ class Zygote:
         self.requests = requests    # we write command lines here (None once closed)
         self.reports = reports      # "id pid" lines come back here (None at end of file)
         self.buffer = b""
-        self.awaiting = set()       # ids sent, whose pid has not been reported yet
+        self.awaiting = {}          # id -> spawn message: sent, and its pid not reported yet
 
 
 zygote = None
@@ -93,6 +93,7 @@ def start_zygote():
         return None
     try:
         import ctypes   # not in a minimal python3 install: then every command is a new bash -c
+        import fcntl
         if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
             return None
     except (ImportError, OSError, AttributeError):
@@ -115,7 +116,18 @@ def start_zygote():
         return None
     for fd in (request_read, report_write, sleep_read):
         os.close(fd)
-    return Zygote(pid, request_write, report_read, never_written)
+    # It says it runs (bash 5 or later), or every command is a new bash -c.
+    waiting = selectors.DefaultSelector()
+    waiting.register(report_read, selectors.EVENT_READ)
+    answered = waiting.select(5.0)
+    waiting.close()
+    if answered and os.read(report_read, 6) == b"ready\n":
+        return Zygote(pid, request_write, report_read, never_written)
+    for fd in (request_write, report_read, never_written):
+        os.close(fd)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return None
 
 
 # Inside $'...': controls, quote, backslash and every byte past ASCII as \xHH, the rest as is.
@@ -218,7 +230,7 @@ def spawn(message):
         try:
             line = zygote_line(ident, message, env_changes)
             write_all(zygote.requests, ("%d\n%s" % (len(line), line)).encode("ascii"))
-            zygote.awaiting.add(ident)
+            zygote.awaiting[ident] = message
             return
         except (OSError, UnicodeEncodeError):
             pass   # the zygote is gone (its exit is handled when reaped), or the text is not Unicode
@@ -298,16 +310,17 @@ def read_reports(block_seconds=0.0):
     if not chunk:
         os.close(zygote.reports)
         zygote.reports = None
-        # No report can come any more: commands still awaited never started.
-        for ident in sorted(zygote.awaiting):
-            send({"ev": "error", "id": ident, "message": "the spawner's zygote (bash) exited"})
-        zygote.awaiting.clear()
+        # No report can come any more: commands still awaited never ran a line of their own
+        # (the report comes first). They start as if there had been no zygote.
+        awaited, zygote.awaiting = zygote.awaiting, {}
+        for ident in sorted(awaited):
+            spawn(awaited[ident])
         return False
     zygote.buffer += chunk
     while b"\n" in zygote.buffer:
         line, zygote.buffer = zygote.buffer.split(b"\n", 1)
         ident, pid = (int(word) for word in line.split())
-        zygote.awaiting.discard(ident)
+        zygote.awaiting.pop(ident, None)
         running[pid] = ident
         send({"ev": "started", "id": ident, "pid": pid})
         early = early_exits.pop(pid, None)
