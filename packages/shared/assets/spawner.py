@@ -261,7 +261,6 @@ def spawn(message):
 
 
 def reap():
-    global zygote
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -283,16 +282,15 @@ def reap():
 
 def command_exited(pid, status):
     ident = running.pop(pid)
-    if True:
-        if os.WIFSIGNALED(status):
-            code, sig = None, signal.Signals(os.WTERMSIG(status)).name
-        else:
-            code, sig = os.WEXITSTATUS(status), None
-        send({"ev": "exit", "id": ident, "code": code, "signal": sig})
-        # What the command left running in its group gets SIGTERM now, SIGKILL later.
-        if group_alive(pid):
-            signal_group(pid, signal.SIGTERM)
-            strays[pid] = time.monotonic() + STRAY_GRACE
+    if os.WIFSIGNALED(status):
+        code, sig = None, signal.Signals(os.WTERMSIG(status)).name
+    else:
+        code, sig = os.WEXITSTATUS(status), None
+    send({"ev": "exit", "id": ident, "code": code, "signal": sig})
+    # What the command left running in its group gets SIGTERM now, SIGKILL later.
+    if group_alive(pid):
+        signal_group(pid, signal.SIGTERM)
+        strays[pid] = time.monotonic() + STRAY_GRACE
 
 
 def read_reports(block_seconds=0.0):
