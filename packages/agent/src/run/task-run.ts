@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import {
   attemptHeading,
   commandDigest,
+  commandEndText,
   DEFAULT_METRICS,
   fsReason,
   MetricLines,
@@ -399,7 +400,7 @@ export class TaskRun {
       };
     }
     const last = outcome.commands[outcome.commands.length - 1];
-    const what = outcome.state === 'timeout' ? `timeout after ${data.task.settings.timeoutSeconds}s` : last?.stat.signal ? `killed by ${last.stat.signal}` : `exit ${last?.stat.exitCode ?? '?'}`;
+    const what = outcome.state === 'timeout' ? `timeout after ${data.task.settings.timeoutSeconds}s` : last ? commandEndText(last.stat) : 'exit ?';
     const command = last?.command ?? '-';
     const attempts = job.opts.attempts ?? 1;
     const willRetry = job.attemptsMade + 1 < attempts;
