@@ -186,6 +186,9 @@ describe('coord dashboard in Chromium', () => {
     gpuA.child.kill('SIGKILL');
     await page.goto(`${dashboard.url}#/agents`);
     await page.locator('.agent.lost[data-agent="gpu-a"] .badge', { hasText: 'LOST' }).waitFor(WAIT);
+    // Its GPUs are not offered as idle: what runs there is not known.
+    await expect(page.locator('.agent.lost[data-agent="gpu-a"] .gpu').allTextContents()).resolves.toEqual(expect.arrayContaining([expect.stringContaining('unknown: agent lost')]));
+    await expect(page.locator('.agent.lost[data-agent="gpu-a"] .gpu-idle').count()).resolves.toBe(0);
     await expect(page.locator('.agent[data-agent="gpu-b"] .badge').first().textContent()).resolves.toBe('running');
     await screenshot(page, '12-agent-lost');
 

@@ -8,26 +8,31 @@ function taskLink(run) {
   return h('a', { class: 'gpu-task', href: `#/tasks/${run.taskId}`, title: `${run.task} (sweep ${run.sweep})` }, run.task, ' ', h('span', { class: 'muted' }, runTime(run)));
 }
 
+// A lost agent's GPUs are not idle: nobody knows what runs on them, and nothing is sent there.
+const LOST_TEXT = 'unknown: agent lost';
+
 function gpuBox(agent, gpu) {
   const slots = agent.slots.filter((slot) => slot === gpu).length;
   const runs = agent.running.filter((run) => run.gpus.split(',').includes(gpu));
   const busy = agent.busyGpus.includes(gpu);
-  const state = runs.length > 0 ? 'busy' : busy ? 'other' : 'idle';
+  const lost = agent.state === 'lost';
+  const state = lost ? 'lost' : runs.length > 0 ? 'busy' : busy ? 'other' : 'idle';
   return h(
     'div',
     { class: `gpu gpu-${state}`, 'data-gpu': gpu },
-    h('div', { class: 'gpu-head' }, h('strong', {}, `GPU ${gpu}`), h('span', { class: 'muted' }, `${runs.length}/${slots} slot${slots === 1 ? '' : 's'}`)),
-    runs.length > 0 ? runs.map(taskLink) : h('div', { class: 'muted' }, busy ? 'busy: other users' : 'idle'),
+    h('div', { class: 'gpu-head' }, h('strong', {}, `GPU ${gpu}`), h('span', { class: 'muted' }, lost ? `${slots} slot${slots === 1 ? '' : 's'}` : `${runs.length}/${slots} slot${slots === 1 ? '' : 's'}`)),
+    runs.length > 0 ? runs.map(taskLink) : h('div', { class: 'muted' }, lost ? LOST_TEXT : busy ? 'busy: other users' : 'idle'),
   );
 }
 
 function cpuBox(agent) {
   const runs = agent.running.filter((run) => run.gpus === '');
+  const lost = agent.state === 'lost';
   return h(
     'div',
-    { class: `gpu ${runs.length ? 'gpu-busy' : 'gpu-idle'}`, 'data-gpu': 'cpu' },
-    h('div', { class: 'gpu-head' }, h('strong', {}, 'CPU'), h('span', { class: 'muted' }, `${runs.length}/${agent.cpuSlots} slots`)),
-    runs.length > 0 ? runs.map(taskLink) : h('div', { class: 'muted' }, 'idle'),
+    { class: `gpu ${lost ? 'gpu-lost' : runs.length ? 'gpu-busy' : 'gpu-idle'}`, 'data-gpu': 'cpu' },
+    h('div', { class: 'gpu-head' }, h('strong', {}, 'CPU'), h('span', { class: 'muted' }, lost ? `${agent.cpuSlots} slots` : `${runs.length}/${agent.cpuSlots} slots`)),
+    runs.length > 0 ? runs.map(taskLink) : h('div', { class: 'muted' }, lost ? LOST_TEXT : 'idle'),
   );
 }
 
