@@ -152,6 +152,14 @@ describe('coord dashboard in Chromium', () => {
     await expect(page.locator('select[name="metric"]').inputValue()).resolves.toBe('loss');
     await expect(page.locator('select[name="param"]').inputValue()).resolves.toBe('lr');
     expect(await paintedPixels(page)).toBeGreaterThan(2000);
+    // Sorted by a metric from the keyboard: its header is a button, and the column says its order.
+    await page.locator('table.results th.metric button.sort', { hasText: 'loss' }).focus();
+    await page.keyboard.press('Enter');
+    await page.locator('table.results th.metric[aria-sort="ascending"]', { hasText: 'loss' }).waitFor(WAIT);
+    const losses = (await page.locator('table.results tbody td.num').allTextContents()).map(Number).filter((value) => !Number.isNaN(value));
+    expect(losses).toEqual([...losses].sort((a, b) => a - b));
+    await page.keyboard.press('Enter');
+    await page.locator('table.results th.metric[aria-sort="descending"]', { hasText: 'loss' }).waitFor(WAIT);
     await screenshot(page, '8-results');
 
     // 10,000 tasks: a virtual table, few rows in the page, the last one a scroll away.

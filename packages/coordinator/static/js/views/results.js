@@ -37,13 +37,16 @@ function resultsTable(table, sortBy, onSort) {
       return sign * (x - y);
     });
   }
-  const header = (name, isMetric) =>
-    h(
+  // A metric's header is a button (a keyboard sorts too); the column says how it is sorted.
+  const header = (name, isMetric) => {
+    if (!isMetric) return h('th', { class: 'param', scope: 'col' }, name);
+    const order = sortBy === name ? 'ascending' : sortBy === `-${name}` ? 'descending' : undefined;
+    return h(
       'th',
-      { class: isMetric ? 'metric' : 'param', onclick: isMetric ? () => onSort(sortBy === name ? `-${name}` : name) : undefined, title: isMetric ? 'sort by this metric' : undefined },
-      name,
-      isMetric && sortBy === name ? ' ▲' : isMetric && sortBy === `-${name}` ? ' ▼' : '',
+      { class: 'metric', scope: 'col', 'aria-sort': order ?? 'none' },
+      h('button', { class: 'sort', type: 'button', title: 'sort by this metric', 'data-metric': name, onclick: () => onSort(sortBy === name ? `-${name}` : name, name) }, name, order === 'ascending' ? ' ▲' : order === 'descending' ? ' ▼' : ''),
     );
+  };
   return h(
     'table',
     { class: 'results' },
@@ -116,7 +119,13 @@ export function resultsView(root, sweepId) {
   };
 
   const drawTable = () => {
-    fill(tableBox, table.rows.length ? resultsTable(table, choice.sort, (sort) => ((choice.sort = sort), drawTable())) : h('p', { class: 'empty' }, 'No finished tasks with metrics yet.'));
+    fill(tableBox, table.rows.length ? resultsTable(table, choice.sort, sortBy) : h('p', { class: 'empty' }, 'No finished tasks with metrics yet.'));
+  };
+  // The table is drawn anew: the keyboard's focus goes back to the header just used.
+  const sortBy = (sort, metric) => {
+    choice.sort = sort;
+    drawTable();
+    [...tableBox.querySelectorAll('button.sort')].find((button) => button.dataset.metric === metric)?.focus();
   };
 
   const load = async () => {
