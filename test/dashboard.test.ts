@@ -161,6 +161,12 @@ describe('coord dashboard in Chromium', () => {
     await page.keyboard.press('Enter');
     await page.locator('table.results th.metric[aria-sort="descending"]', { hasText: 'loss' }).waitFor(WAIT);
     await screenshot(page, '8-results');
+    // Folding a param the sweep does not have: the error, and no chart of the rows before it.
+    await page.fill('input[name="groupByExcept"]', 'sed');
+    await page.locator('.table-box .error-box', { hasText: 'sed' }).waitFor(WAIT);
+    await page.locator('[data-role="chart"][data-points="0"][data-empty="true"]').waitFor(WAIT);
+    await page.fill('input[name="groupByExcept"]', 'seed');
+    await page.locator('[data-role="chart"][data-points="3"]').waitFor(WAIT);
 
     // 10,000 tasks: a virtual table, few rows in the page, the last one a scroll away.
     const big = await bigSweep;

@@ -132,6 +132,9 @@ export function resultsView(root, sweepId) {
     try {
       table = await getJson(`/sweeps/${sweepId}/results`, { groupByExcept: choice.groupByExcept });
     } catch (error) {
+      // No chart of the rows before: they are not what was asked for (a misspelt param to fold).
+      table = undefined;
+      drawChart();
       fill(tableBox, errorBox(error));
       return;
     }
