@@ -34,7 +34,8 @@ RUN npx tsc -b packages/coordinator packages/agent \
  && mv /out/sweep-runner-*.tgz /out/sweep-runner.tgz
 
 FROM ${NODE_IMAGE} AS runtime
-# spawner.py imports json, which python3-minimal lacks: libpython3-stdlib brings it.
+# spawner.py imports json, and ctypes for its zygote, which python3-minimal lacks:
+# libpython3-stdlib brings them.
 # tini as PID 1 reaps orphaned processes and passes SIGTERM to the agent alone, so
 # `docker stop` drains it.
 RUN apt-get update \
