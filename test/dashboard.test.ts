@@ -231,6 +231,43 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
+  it('lists older sweeps than the newest 50 on request', { timeout: 90_000 }, async () => {
+    const args = ['--redis', redis().url, '--prefix', 'many-sweeps'];
+    // 53 sweeps of one waiting task each (no agent serves pool nobody), four submissions at a time.
+    const ids: string[] = [];
+    for (let batch = 0; batch < 53; batch += 4) {
+      const made = await Promise.all(
+        Array.from({ length: Math.min(4, 53 - batch) }, async (_, i) => {
+          const dir = tempDir();
+          writeFileSync(join(dir, 'params.yaml'), `template:\n  run: echo {x}\npool: nobody\n---\nx: [${batch + i}]\n`);
+          return (JSON.parse((await coord(['submit', 'params.yaml', '--json', ...args], { cwd: dir })).stdout) as { sweep: string }).sweep;
+        }),
+      );
+      ids.push(...made);
+    }
+    const dashboard = await startDashboard(args);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(dashboard.url);
+    await page.locator('.page-head p', { hasText: '50 newest of 53 sweeps' }).waitFor(WAIT);
+    await expect(page.locator('.sweep').count()).resolves.toBe(50);
+    const older = page.locator('button[data-action="older"]');
+    await expect(older.textContent()).resolves.toBe('Show 3 older');
+    await older.click();
+    await page.waitForFunction(() => document.querySelectorAll('.sweep').length === 53, undefined, WAIT);
+    for (const id of ids) await expect(page.locator(`.sweep[data-sweep="${id}"]`).count()).resolves.toBe(1);
+    await expect(older.isHidden()).resolves.toBe(true);
+    // The longer list (up to 100 now) stays live: a new sweep comes in at the top, the oldest stay listed.
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\npool: nobody\n---\nx: [99]\n');
+    const newest = (JSON.parse((await coord(['submit', 'params.yaml', '--json', ...args], { cwd: dir })).stdout) as { sweep: string }).sweep;
+    await page.locator(`.sweep[data-sweep="${newest}"]`).waitFor(WAIT);
+    await page.locator('.page-head p', { hasText: /^54 sweeps;/ }).waitFor(WAIT);
+    await expect(page.locator('.sweep').count()).resolves.toBe(54);
+    await expect(page.locator(`.sweep[data-sweep="${ids[0]}"]`).count()).resolves.toBe(1);
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
   it('says of a sweep whose tasks all moved to a later submission that they moved', { timeout: 60_000 }, async () => {
     const args = ['--redis', redis().url, '--prefix', 'moved-away'];
     const dir = tempDir();

@@ -1,7 +1,12 @@
 // Sweeps: one card per recent sweep with its progress, counts per state and actions.
-import { fill, h, reconcile } from '../dom.js';
+import { getJson } from '../api.js';
+import { debounce, fill, h, reconcile } from '../dom.js';
 import { cancelSweepQuestion, duration, plural } from '../format.js';
-import { actionButton, cancelResultText, countChips, progressBar, retryResultText, since } from '../ui.js';
+import { actionButton, cancelResultText, countChips, progressBar, retryResultText, since, toast } from '../ui.js';
+
+/** The live overview lists the newest 50; each "older" click asks for 50 more, up to what the API gives. */
+const PAGE = 50;
+const MOST = 1000;
 
 function sweepCard(sweep) {
   const { counts } = sweep;
@@ -52,19 +57,45 @@ function sweepCard(sweep) {
 export function sweepsView(root) {
   const summary = h('p', { class: 'muted' }, 'Loading…');
   const list = h('div', { class: 'sweeps' });
-  fill(root, h('div', { class: 'page-head' }, h('h1', {}, 'Sweeps'), summary), list);
+  const older = h('button', { class: 'secondary', type: 'button', 'data-action': 'older', hidden: true }, 'Show older sweeps');
+  fill(root, h('div', { class: 'page-head' }, h('h1', {}, 'Sweeps'), summary), list, h('div', { class: 'more' }, older));
   const cards = new Map();
+  // Past the live overview's 50, the page reads the longer list itself when the live one changes.
+  let wanted = PAGE;
+  const show = ({ sweeps, newest, sweepsTotal, agents }) => {
+    const live = agents.filter((a) => a.state !== 'lost');
+    const busy = live.reduce((sum, a) => sum + a.running.length, 0);
+    // Older sweeps are not listed (those still running are): say so, and how to reach one.
+    const olderRunning = sweeps.length - newest;
+    const running = olderRunning > 0 ? ` and ${olderRunning.toLocaleString('en')} older still running` : '';
+    const unlisted = sweepsTotal - newest;
+    const reach = wanted >= MOST ? ' (older ones: coord status --sweeps N, then #/sweeps/ID)' : '';
+    const shown = sweepsTotal > sweeps.length ? `${newest.toLocaleString('en')} newest${running} of ${plural(sweepsTotal, 'sweep')}${reach}` : plural(sweeps.length, 'sweep');
+    fill(summary, `${shown}; ${plural(live.length, 'agent')} up, running ${plural(busy, 'task')}`, agents.length > live.length ? `; ${agents.length - live.length} lost` : '');
+    older.hidden = unlisted <= 0 || wanted >= MOST;
+    fill(older, `Show ${Math.min(PAGE, unlisted).toLocaleString('en')} older`);
+    if (sweeps.length === 0) fill(list, h('p', { class: 'empty' }, 'No sweeps yet: coord submit params.yaml'));
+    else reconcile(list, cards, sweeps, { key: (s) => s.id, json: (s) => JSON.stringify(s), build: sweepCard });
+  };
+  const readLonger = async () => {
+    try {
+      show(await getJson('/overview', { sweeps: wanted }));
+    } catch (error) {
+      toast(`could not read older sweeps: ${error.message}`, 'error');
+    }
+  };
+  const reread = debounce(readLonger, 1000);
+  older.addEventListener('click', () => {
+    wanted = Math.min(MOST, wanted + PAGE);
+    void readLonger();
+  });
   return {
-    onOverview({ sweeps, newest, sweepsTotal, agents }) {
-      const live = agents.filter((a) => a.state !== 'lost');
-      const busy = live.reduce((sum, a) => sum + a.running.length, 0);
-      // Older sweeps are not listed (those still running are): say so, and how to reach one.
-      const older = sweeps.length - newest;
-      const running = older > 0 ? ` and ${older.toLocaleString('en')} older still running` : '';
-      const shown = sweepsTotal > sweeps.length ? `${newest.toLocaleString('en')} newest${running} of ${plural(sweepsTotal, 'sweep')} (others: coord status --sweeps N, then #/sweeps/ID)` : plural(sweeps.length, 'sweep');
-      fill(summary, `${shown}; ${plural(live.length, 'agent')} up, running ${plural(busy, 'task')}`, agents.length > live.length ? `; ${agents.length - live.length} lost` : '');
-      if (sweeps.length === 0) fill(list, h('p', { class: 'empty' }, 'No sweeps yet: coord submit params.yaml'));
-      else reconcile(list, cards, sweeps, { key: (s) => s.id, json: (s) => JSON.stringify(s), build: sweepCard });
+    onOverview(overview) {
+      if (wanted === PAGE) show(overview);
+      else reread();
+    },
+    onLive() {
+      if (wanted > PAGE) reread();
     },
   };
 }
