@@ -231,6 +231,23 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
+  it('wraps a long task name on its log page instead of scrolling sideways', { timeout: 60_000 }, async () => {
+    const args = ['--redis', redis().url, '--prefix', 'long-name'];
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: echo {model}\npool: nobody\n---\nmodel: [${'transformer_'.repeat(20)}base]\nlr: [0.001]\n`);
+    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', '--json', ...args], { cwd: dir })).stdout) as { sweep: string };
+    const dashboard = await startDashboard(args);
+    const { tasks } = (await (await fetch(`${dashboard.url}api/sweeps/${sweep}/tasks`)).json()) as { tasks: Array<{ id: string; name: string }> };
+    expect(tasks[0]!.name.length).toBeGreaterThan(100);
+    const page = await browser().newPage({ viewport: { width: 1024, height: 700 } });
+    await page.goto(`${dashboard.url}#/tasks/${tasks[0]!.id}`);
+    await page.locator('.task-head h1').waitFor(WAIT);
+    const widths = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    expect(widths[0]).toBeLessThanOrEqual(widths[1]!);
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
   it('lists older sweeps than the newest 50 on request', { timeout: 90_000 }, async () => {
     const args = ['--redis', redis().url, '--prefix', 'many-sweeps'];
     // 53 sweeps of one waiting task each (no agent serves pool nobody), four submissions at a time.
