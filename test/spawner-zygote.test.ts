@@ -4,11 +4,14 @@
  * the same shell state and environment, exact exit codes and signals, `$$` still the
  * command's own pid, and commands still run when the zygote is gone.
  */
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SpawnerLauncher, type ExitStatus, type LaunchedProcess } from '@sweep-runner/shared';
-import { waitFor } from './helpers/cli.js';
+import { pythonCandidate, SpawnerLauncher, type ExitStatus, type LaunchedProcess } from '@sweep-runner/shared';
+import { processesMatching, waitFor } from './helpers/cli.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
@@ -43,6 +46,36 @@ function parentOf(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
 }
 
+const SPAWNER = fileURLToPath(import.meta.resolve('@sweep-runner/shared/assets/spawner.py'));
+const PYTHON = pythonCandidate();
+
+/**
+ * Starts the spawner by a command line of our own (in a pid namespace, in a cgroup), sends it
+ * commands one after another (each once the one before has started, after its `before`), and
+ * collects its events until the last command has ended or could not start, or the time is up.
+ */
+async function talkToSpawner(argv: string[], dir: string, commands: Array<{ id: number; script: string; before?: () => void }>, timeoutMs: number): Promise<{ events: Array<Record<string, unknown>> }> {
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: dir, stdio: ['pipe', 'pipe', 'inherit'] });
+  const events: Array<Record<string, unknown>> = [];
+  const lines = createInterface({ input: child.stdout! });
+  const seen = (check: (event: Record<string, unknown>) => boolean) => waitFor(() => events.some(check), timeoutMs, 'an event from the spawner');
+  lines.on('line', (line) => events.push(JSON.parse(line) as Record<string, unknown>));
+  try {
+    await seen((event) => event.ev === 'ready');
+    for (const { id, script, before } of commands) {
+      before?.();
+      child.stdin!.write(`${JSON.stringify({ op: 'spawn', id, script, log: join(dir, `log.${id}`), env: {}, cwd: dir })}\n`);
+      await seen((event) => event.id === id && event.ev !== undefined);
+    }
+    const last = commands[commands.length - 1]!.id;
+    await seen((event) => event.id === last && (event.ev === 'exit' || event.ev === 'error'));
+    return { events };
+  } finally {
+    child.stdin!.end();
+    child.kill('SIGKILL');
+  }
+}
+
 async function run(launcher: SpawnerLauncher, dir: string, script: string, name: string, env: Record<string, string | undefined> = {}): Promise<{ status: ExitStatus; log: string; pid: number }> {
   const logPath = join(dir, `log.${name}`);
   const child = await launcher.launch({ script, cwd: dir, env, logPath });
@@ -50,16 +83,17 @@ async function run(launcher: SpawnerLauncher, dir: string, script: string, name:
   return { status, log: readFileSync(logPath, 'utf8'), pid: child.pid };
 }
 
-// What a command can see of the shell that runs it. Values that differ between any two shells
-// (pids, clocks, random numbers, `_`) are left out.
-const PROBE = String.raw`echo "0=$0 flags=$- subshell=$BASH_SUBSHELL execution=[$BASH_EXECUTION_STRING]"
+// What a program started by a command sees of its process: signals, files, limits, environment.
+// Values that differ between any two processes (`_`, OLDPWD) are left out.
+const PROBE = String.raw`#!/bin/bash
 grep -E '^Sig(Blk|Ign|Cgt)' /proc/self/status
-set -o; shopt; trap -p; umask; ulimit -a
+trap -p; umask; ulimit -a
 echo "open files: $(ls /proc/self/fd | tr '\n' ' ')"
 env | grep -v -E '^(_|OLDPWD|RUNNER_SPAWNER_ZYGOTE)=' | sort
-declare -p | grep -v -E '^declare -[-a-zA-Z]* (_|RUNNER_SPAWNER_ZYGOTE|BASH_EXECUTION_STRING|BASH_SUBSHELL|BASHPID|BASH_ARGV0|BASH_COMMAND|BASH_LINENO|EPOCHREALTIME|EPOCHSECONDS|LINENO|OLDPWD|PPID|RANDOM|SECONDS|SRANDOM)(=|$)'
-nosuchcommand
-echo "status after a missing command: $?"`;
+echo "arguments: $*"
+`;
+// What a builtin run by the command's own shell sees of that shell.
+const SHELL_PROBE = 'echo "0=$0 flags=$- subshell=$BASH_SUBSHELL execution=[$BASH_EXECUTION_STRING] level=$SHLVL"';
 
 describe('the spawner zygote', () => {
   it('forks commands from one bash, which this spawner reaps', async () => {
@@ -73,26 +107,31 @@ describe('the spawner zygote', () => {
     await child.terminate(300);
   });
 
-  it('gives a command the shell state and environment that `bash -c` gives it', async () => {
+  it('gives a command the process, environment and shell that `bash -c` gives it', async () => {
     const dir = tempDir();
+    writeFileSync(join(dir, 'probe.sh'), PROBE, { mode: 0o755 });
+    const line = `./probe.sh --name 'run 1' --home "$HOME" plain`;
     const env = { CUDA_VISIBLE_DEVICES: '3', RUNNER_TEST_GONE: undefined, RUNNER_TEST_QUOTED: "it's a \"value\"\nwith $HOME and a newline" };
     process.env.RUNNER_TEST_GONE = 'removed by the launch';
     // Under umask 0 too, a log is made as posix_spawn makes it: rw-r--r--.
     const umask = process.umask(0);
     try {
-      const forked = await run(await spawner(true), dir, PROBE, 'forked', env);
-      const started = await run(await spawner(false), dir, PROBE, 'started', env);
+      const [withZygote, withBash] = [await spawner(true), await spawner(false)];
+      const forked = await run(withZygote, dir, line, 'forked', env);
+      const started = await run(withBash, dir, line, 'started', env);
       expect([statSync(join(dir, 'log.forked')).mode & 0o777, statSync(join(dir, 'log.started')).mode & 0o777]).toEqual([0o644, 0o644]);
       expect(forked.status).toEqual({ exitCode: 0, signal: null });
-      expect(started.status).toEqual({ exitCode: 0, signal: null });
-      // Without the zygote, the spawner puts the command in its directory with a line of its own.
-      const withoutCd = started.log.replace(/execution=\[cd -- '[^']*' \|\| exit 127\n/, 'execution=[');
-      expect(forked.log).toEqual(withoutCd.replace('bash: line 8: nosuchcommand', 'bash: line 7: nosuchcommand'));
-      expect(forked.log).toContain('subshell=0 execution=[echo');
+      expect(forked.log).toEqual(started.log);
+      expect(forked.log).toContain(`arguments: --name run 1 --home ${process.env.HOME} plain`);
       expect(forked.log).toContain('RUNNER_TEST_QUOTED=it\'s a "value"');
       expect(forked.log).not.toContain('RUNNER_TEST_GONE');
       expect(forked.log).not.toContain('__spawner');
       expect(forked.log).toContain('\nopen files: 0 1 2 3 \n');
+      // A builtin runs in the command's shell, which looks as `bash -c` would (its cd line aside).
+      const shellForked = await run(withZygote, dir, SHELL_PROBE, 'shell-forked', env);
+      const shellStarted = await run(withBash, dir, SHELL_PROBE, 'shell-started', env);
+      expect(shellForked.log).toEqual(shellStarted.log.replace(/execution=\[cd -- '[^']*' \|\| exit 127\n/, 'execution=['));
+      expect(shellForked.log).toMatch(/^0=bash flags=hBc subshell=0 execution=\[echo [^\n]*\] level=\d+\n$/);
     } finally {
       process.umask(umask);
       delete process.env.RUNNER_TEST_GONE;
@@ -104,7 +143,7 @@ describe('the spawner zygote', () => {
     // A program killed by a signal (the OOM killer's SIGKILL) is reported as killed, not as a shell's exit 137.
     writeFileSync(join(dir, 'killed.sh'), '#!/bin/sh\nkill -KILL $$\n', { mode: 0o755 });
     writeFileSync(join(dir, 'not-runnable'), 'echo never\n', { mode: 0o644 });
-    const lines = ['./killed.sh', 'nosuchprogram --lr 0.1', './not-runnable --x=1', 'true'];
+    const lines = ['./killed.sh', `./killed.sh --name 'run 1' --out "$HOME/x"`, 'nosuchprogram --lr 0.1', './not-runnable --x=1', 'true'];
     const forked = await spawner(true);
     const started = await spawner(false);
     for (const [i, line] of lines.entries()) {
@@ -117,6 +156,28 @@ describe('the spawner zygote', () => {
     // Its shell reports the pid, then becomes the program (a shell of its own would stay bash, its parent).
     await waitFor(() => readFileSync(`/proc/${sleeping.pid}/comm`, 'utf8') === 'sleep\n', 3000, 'the command\'s shell to become sleep');
     await sleeping.terminate(300);
+  });
+
+  it('leaves a program that saves on SIGTERM the time to save, as `bash -c` does', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'graceful.sh'), "#!/bin/bash\ntrap 'echo saving; sleep 0.5; echo saved; exit 0' TERM\necho up\nwhile :; do sleep 0.05; done\n", { mode: 0o755 });
+    const launcher = await spawner(true);
+    const logPath = join(dir, 'log.graceful');
+    const child = await launcher.launch({ script: `./graceful.sh --name 'run 1'`, cwd: dir, env: {}, logPath });
+    await waitFor(() => readFileSync(logPath, 'utf8').includes('up'), 3000, 'the program to start');
+    const asked = Date.now();
+    expect(await child.terminate(5000)).toEqual({ exitCode: 0, signal: null });
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(450);
+    // (bash may say its `sleep` was Terminated: the whole group is asked to stop.)
+    expect(readFileSync(logPath, 'utf8')).toMatch(/^up\n(Terminated\n)?saving\nsaved\n$/);
+  });
+
+  it('starts a line that is more than one simple command as `bash -c`, not through the zygote', async () => {
+    const dir = tempDir();
+    const child = await (await spawner(true)).launch({ script: 'sleep 5; true', cwd: dir, env: {}, logPath: join(dir, 'log.list') });
+    expect(commandLine(child.pid)).toContain('bash -c');
+    expect(commandLine(child.pid)).toContain('sleep 5; true');
+    await child.terminate(300);
   });
 
   it('keeps `$$` the command\'s own pid', async () => {
@@ -155,7 +216,7 @@ describe('the spawner zygote', () => {
     const launcher = await spawner(true);
     const dir = tempDir();
     // Far more than a pipe holds: the write to the zygote blocks, and exits (SIGCHLD) interrupt it part way.
-    const long = (i: number) => `: '${'x'.repeat(300_000)}'; echo "long ${i} done"`;
+    const long = (i: number) => `printf 'long %s done\\n%.0s' ${i} '${'x'.repeat(300_000)}'`;
     let churning = true;
     const churn = Promise.all(
       Array.from({ length: 8 }, async (_, slot) => {
@@ -173,10 +234,68 @@ describe('the spawner zygote', () => {
     }
   });
 
+  it('starts commands as bash -c where /proc is of another pid namespace (the zygote could not see them reparented)', { timeout: 20_000 }, async (context) => {
+    if (spawnSync('unshare', ['-pf', 'true']).status !== 0) context.skip();
+    const dir = tempDir();
+    const result = await talkToSpawner(['unshare', '-pf', PYTHON, '-u', SPAWNER, '', '1', '1'], dir, [{ id: 1, script: 'echo hi' }], 10_000);
+    expect(result.events).toContainEqual({ ev: 'exit', id: 1, code: 0, signal: null });
+    expect(readFileSync(join(dir, 'log.1'), 'utf8')).toBe('hi\n');
+  });
+
+  it('starts a command as bash -c when the zygote cannot fork its shell (no processes left)', { timeout: 60_000 }, async (context) => {
+    const group = `/sys/fs/cgroup/pids/sweep-test-${process.pid}`;
+    try {
+      mkdirSync(group);
+    } catch {
+      context.skip();
+    }
+    try {
+      const dir = tempDir();
+      // In the group: the spawner, its zygote and a running sleep. One process more is allowed:
+      // the zygote's middle shell, which then cannot fork the command's shell.
+      const limit = () => writeFileSync(join(group, 'pids.max'), String(Number(readFileSync(join(group, 'pids.current'), 'utf8')) + 1));
+      const result = await talkToSpawner(['sh', '-c', `echo $$ > ${group}/cgroup.procs && exec ${PYTHON} -u ${SPAWNER} '' 1 1`], dir, [{ id: 1, script: 'sleep 30' }, { id: 2, script: 'echo second', before: limit }], 45_000);
+      // Said, not lost: bash -c either runs it or says it cannot start.
+      expect(result.events.some((event) => event.id === 2 && (event.ev === 'exit' || event.ev === 'error'))).toBe(true);
+    } finally {
+      for (const pid of readFileSync(join(group, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
+      await waitFor(() => readFileSync(join(group, 'cgroup.procs'), 'utf8').trim() === '', 5000, 'the group to empty');
+      rmdirSync(group);
+    }
+  });
+
+  it('leaves nothing running when its parent goes while the zygote is stalled with a command in its pipe', { timeout: 30_000 }, async () => {
+    const dir = tempDir();
+    const marker = `${40 + (process.pid % 1000) / 1000}`;
+    // A grace of 5 s, which a command that ignores SIGTERM makes the spawner wait out as it stops.
+    const child = spawn(PYTHON, ['-u', SPAWNER, '', '5', '5'], { cwd: dir, stdio: ['pipe', 'pipe', 'inherit'] });
+    const events: Array<Record<string, unknown>> = [];
+    createInterface({ input: child.stdout! }).on('line', (line) => events.push(JSON.parse(line) as Record<string, unknown>));
+    await waitFor(() => events.some((event) => event.ev === 'ready'), 5000, 'the spawner');
+    child.stdin!.write(`${JSON.stringify({ op: 'spawn', id: 0, script: `sh -c "trap '' TERM; while :; do sleep 0.1; done"`, log: join(dir, 'log.0'), env: {}, cwd: dir })}\n`);
+    await waitFor(() => events.some((event) => event.id === 0 && event.ev === 'started'), 5000, 'the first command');
+    const zygote = childrenOf(child.pid!).find((pid) => commandLine(pid).includes('__spawner_line'))!;
+    process.kill(zygote, 'SIGSTOP');
+    child.stdin!.write(`${JSON.stringify({ op: 'spawn', id: 1, script: `sleep ${marker}`, log: join(dir, 'log.1'), env: {}, cwd: dir })}\n`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    child.stdin!.end();
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    // Stalled past the spawner's wait for reports, then free again.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    try {
+      process.kill(zygote, 'SIGCONT');
+    } catch {
+      // gone already: killed by the spawner
+    }
+    await exited;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await processesMatching('sleep')).toSatisfy((pids: number[]) => !pids.some((pid) => commandLine(pid) === `sleep ${marker} `));
+  });
+
   it('still runs commands after its zygote is gone: those it had started, those it had not yet, and new ones', async () => {
     const launcher = await spawner(true);
     const dir = tempDir();
-    const running = await launcher.launch({ script: 'sleep 0.5; exit 7', cwd: dir, env: {}, logPath: join(dir, 'log.running') });
+    const running = await launcher.launch({ script: "sh -c 'sleep 0.5; exit 7'", cwd: dir, env: {}, logPath: join(dir, 'log.running') });
     const helper = parentOf(running.pid);
     const zygote = childrenOf(helper).find((pid) => commandLine(pid).includes('__spawner_line'));
     expect(zygote).toBeDefined();

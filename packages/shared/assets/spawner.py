@@ -2,14 +2,14 @@
 The spawner: a small long-lived helper that starts a launcher's commands for it.
 
 Node's own spawn forks the whole Node process (tens of MiB of page tables) for every
-command. This helper has bash, started once (the zygote), fork each command from itself:
-a fork of a small bash that has already started costs a fraction of starting a new
-`bash -c` (loading, linking and initialising bash is most of a short command's CPU). We
-are the zygote's children's subreaper, so each command is reparented to us and reaped here
-with its exact status. Each command gets a process group of its own (the zygote has a
-session of its own), stdout and stderr appended to its log. Commands the zygote must not
-run (they read `$$`, which would name the zygote) start with posix_spawn of `bash -c`, as
-every command does when the zygote cannot run.
+command. A line that is one simple command (a program and its arguments, or a builtin that
+runs nothing else) is forked by bash started once (the zygote): a fork of a small bash that
+has already started costs a fraction of starting a new `bash -c` (loading, linking and
+initialising bash is most of a short command's CPU). We are the zygote's children's
+subreaper, so each command is reparented to us and reaped here with its exact status. Any
+other line, and every line when the zygote cannot run, starts with posix_spawn of `bash -c`
+in a session of its own. Each command gets a process group of its own, stdout and stderr
+appended to its log.
 
 It also guards against orphans, for every group it started: when its parent stops talking
 (end of input: the parent died) or goes silent past the orphan timeout (the parent is
@@ -47,17 +47,26 @@ SPAWN_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, s
 # command is reparented to us. The line waits for that (the middle shell would otherwise reap
 # a command that ends first, and its status would be lost), reports the command's pid on
 # fd 3, then becomes the command. Fd 4 is a pipe nobody writes to: a read of it is a sleep.
-ZYGOTE = '(( BASH_VERSINFO[0] >= 5 )) || exit 1; echo ready >&3; while IFS= read -r __spawner_size && IFS= read -r -N "$__spawner_size" __spawner_line; do ( set -m; ( eval "$__spawner_line" ) & ); done'
+ZYGOTE = ('(( BASH_VERSINFO[0] >= 5 )) || exit 1; '
+          # Its shells must see themselves in /proc (not a /proc of another pid namespace).
+          'read -r _ _ _ __spawner_parent _ </proc/$BASHPID/stat && [[ $__spawner_parent == $PPID ]] || exit 1; '
+          'unset -v __spawner_parent; echo ready >&3; '
+          # A shell it could not fork (no processes left) is said, so the command starts as bash -c.
+          'while IFS=" " read -r __spawner_id __spawner_size && IFS= read -r -N "$__spawner_size" __spawner_line; do '
+          '( set -m; ( eval "$__spawner_line" ) & ) || printf "failed %s\\n" "$__spawner_id" >&3; done')
 
 # `$$` in a command run by the zygote would be the zygote's pid, not the command's own.
 NEEDS_OWN_SHELL = re.compile(r"\$\$|\$\{\$\}")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
-# A line of plain words (`python train.py --lr 0.1`): `bash -c` runs its program in place of
-# itself, so the program's own exit status (a signal: the OOM killer's SIGKILL) is the
-# command's. The forked shell does so too, with `exec`, when the program is a file. Lines
-# with anything a shell reads specially (quotes, $, globs, lists, redirections) run as eval'd.
-PLAIN_COMMAND = re.compile(r"[ \t]*([A-Za-z0-9_./+][A-Za-z0-9_./:,+@%-]*)(?:[ \t]+[A-Za-z0-9_./:,=+@%-]+)*[ \t]*\Z")
+# The zygote runs only a line that is one simple command: naming a program (`python train.py
+# --lr 0.1 --name 'run 1'`), run with `exec`, as `bash -c` runs such a line in place of
+# itself (the program is the command's process, so its exit status or signal, and its own
+# handling of SIGTERM, are the command's); or a builtin that runs no program, which `bash -c`
+# runs in itself too. Anything else (lists, pipelines, redirections, command substitution,
+# other builtins) is a new `bash -c`, as before.
+PROGRAM = re.compile(r"[A-Za-z0-9_./+][A-Za-z0-9_./+-]*\Z")
+BUILTINS_IN_PLACE = {"true", "false", ":", "echo", "printf", "exit", "kill", "test", "["}
 SHELL_WORDS = set("""alias bg bind break builtin caller cd command compgen complete compopt continue declare dirs
     disown echo enable eval exec exit export false fc fg getopts hash help history jobs kill let local logout
     mapfile popd printf pushd pwd read readarray readonly return set shift shopt source suspend test times
@@ -89,7 +98,8 @@ def high_fd(fd):
 
 def start_zygote():
     # A BASH_ENV file would run once in the zygote instead of before every command.
-    if "BASH_ENV" in BASE_ENV or "ENV" in BASE_ENV or os.environ.get("RUNNER_SPAWNER_ZYGOTE") == "0":
+    # TMOUT would end the zygote's wait for the next command.
+    if any(name in BASE_ENV for name in ("BASH_ENV", "ENV", "TMOUT")) or os.environ.get("RUNNER_SPAWNER_ZYGOTE") == "0":
         return None
     try:
         import ctypes   # not in a minimal python3 install: then every command is a new bash -c
@@ -140,11 +150,59 @@ def ansi_c_quote(text):
     return "$'" + text.encode("utf-8").decode("latin-1").translate(ANSI_C_ESCAPES) + "'"
 
 
+def simple_command(script):
+    """("program", name) or ("builtin", name) for a line of one simple command, else None:
+    quotes and $VAR are fine, any shell operator, newline, comment, command substitution or
+    unfinished quote is not."""
+    words, word, i = [], "", 0
+    while i < len(script):
+        char = script[i]
+        if char in " \t":
+            if word:
+                words.append(word)
+            word = ""
+        elif char == "\\":
+            if i + 1 >= len(script) or script[i + 1] == "\n":
+                return None
+            word += script[i:i + 2]
+            i += 1
+        elif char == "'":
+            close = script.find("'", i + 1)
+            if close < 0:
+                return None
+            word += script[i:close + 1]
+            i = close
+        elif char == '"':
+            j = i + 1
+            while j < len(script) and script[j] != '"':
+                if script[j] == "`" or script.startswith("$(", j):
+                    return None
+                j += 2 if script[j] == "\\" else 1
+            if j >= len(script):
+                return None
+            word += script[i:j + 1]
+            i = j
+        elif char in ";&|<>()`\n\r" or script.startswith("$(", i) or (char == "#" and not word):
+            return None
+        else:
+            word += char
+        i += 1
+    if word:
+        words.append(word)
+    if not words:
+        return None
+    if words[0] in BUILTINS_IN_PLACE:
+        return ("builtin", words[0])
+    if not PROGRAM.match(words[0]) or words[0] in SHELL_WORDS:
+        return None
+    return ("program", words[0])
+
+
 def zygote_line(ident, message, env_changes):
     """The grandchild's shell: report our pid, take the command's files, directory and
     environment, and run the command as `bash -c` would."""
     parts = [
-        "unset -v __spawner_size __spawner_line",
+        "unset -v __spawner_id __spawner_size __spawner_line",
         "set +m",
         # A read of fd 4 that ends before its timeout means we are gone: then the command is not run.
         "until read -r _ _ _ __spawner_parent _ </proc/$BASHPID/stat && [[ $__spawner_parent == %d ]]; do read -t 0.0002 -u 4; (( $? > 128 )) || exit 125; done" % MY_PID,
@@ -160,13 +218,12 @@ def zygote_line(ident, message, env_changes):
     # As `bash -c` has them: this shell is two subshells down from the zygote, whose code it holds.
     parts.append("BASH_SUBSHELL=0")
     parts.append("BASH_EXECUTION_STRING=%s" % ansi_c_quote(message["script"]))
-    plain = PLAIN_COMMAND.match(message["script"])
-    functions = any(key.startswith("BASH_FUNC_") for key in BASE_ENV) or any(key.startswith("BASH_FUNC_") for key, _ in env_changes)
-    if plain and plain.group(1) not in SHELL_WORDS and not functions:
-        program = plain.group(1)
+    kind, name = simple_command(message["script"])
+    if kind == "program":
         # Not found, or not a runnable file: eval says so in bash's own words.
-        found = "[[ -f %s && -x %s ]]" % (program, program) if "/" in program else "hash -- %s 2>/dev/null" % program
-        parts.append("%s && exec %s" % (found, message["script"].strip()))
+        found = "[[ -f %s && -x %s ]]" % (name, name) if "/" in name else "hash -- %s 2>/dev/null" % name
+        # bash -c hands the program its own shell level, one less than its own.
+        parts.append("%s && { SHLVL=$((SHLVL - 1)); exec %s; }" % (found, message["script"].strip()))
     parts.append('eval "$BASH_EXECUTION_STRING"')
     return "; ".join(parts)
 
@@ -180,13 +237,17 @@ def write_all(fd, data):
 
 def zygote_can_run(message, env_changes):
     texts = [message["script"], message["log"], message.get("cwd") or ""] + [v for _, v in env_changes if v is not None]
-    return (zygote is not None and zygote.requests is not None
+    # An exported function could stand for the program: bash -c would call it, exec could not.
+    functions = any(key.startswith("BASH_FUNC_") for key in BASE_ENV) or any(key.startswith("BASH_FUNC_") for key, _ in env_changes)
+    return (zygote is not None and zygote.requests is not None and not stopping and not functions
             and not NEEDS_OWN_SHELL.search(message["script"])
+            and simple_command(message["script"]) is not None
             and all("\x00" not in text for text in texts)
             and all(ENV_NAME.match(key) for key, _ in env_changes))
 
 
 parent_gone = False   # our output is closed: nobody is told anything any more
+stopping = False      # killing everything: no new command starts
 
 
 def send(message):
@@ -217,10 +278,11 @@ def signal_group(pgid, sig):
         pass
 
 
-def spawn(message):
+def spawn(message, through_zygote=True):
+    """Start a command: through the zygote where it can run it, else as bash -c."""
     ident = message["id"]
     env_changes = list((message.get("env") or {}).items())
-    if zygote_can_run(message, env_changes):
+    if through_zygote and zygote_can_run(message, env_changes):
         try:
             # Created here with the mode posix_spawn gives it (bash would use 0666 less the umask).
             os.close(os.open(message["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644))
@@ -229,7 +291,7 @@ def spawn(message):
             return
         try:
             line = zygote_line(ident, message, env_changes)
-            write_all(zygote.requests, ("%d\n%s" % (len(line), line)).encode("ascii"))
+            write_all(zygote.requests, ("%d %d\n%s" % (ident, len(line), line)).encode("ascii"))
             zygote.awaiting[ident] = message
             return
         except (OSError, UnicodeEncodeError):
@@ -308,22 +370,38 @@ def read_reports(block_seconds=0.0):
     if not chunk:
         os.close(zygote.reports)
         zygote.reports = None
+        # The zygote is gone, or going: its end of our pipe may close only a little later
+        # (the kernel releases a dead process's files in the background), so nothing more
+        # is written to it.
+        close_requests()
         # No report can come any more: commands still awaited never ran a line of their own
         # (the report comes first). They start as if there had been no zygote.
         awaited, zygote.awaiting = zygote.awaiting, {}
         for ident in sorted(awaited):
-            spawn(awaited[ident])
+            if stopping:
+                send({"ev": "error", "id": ident, "message": "the spawner is stopping"})
+            else:
+                spawn(awaited[ident], through_zygote=False)
         return False
     zygote.buffer += chunk
     while b"\n" in zygote.buffer:
         line, zygote.buffer = zygote.buffer.split(b"\n", 1)
-        ident, pid = (int(word) for word in line.split())
-        zygote.awaiting.pop(ident, None)
+        first, second = line.split()
+        if first == b"failed":
+            message = zygote.awaiting.pop(int(second), None)
+            if message is not None and stopping:
+                send({"ev": "error", "id": message["id"], "message": "the spawner is stopping"})
+            elif message is not None:
+                spawn(message, through_zygote=False)   # it fails to start, or starts once processes are free
+            continue
+        ident, pid = int(first), int(second)
+        if zygote.awaiting.pop(ident, None) is None:
+            # Given up on already (started as bash -c, or told it cannot start): it must not run twice.
+            signal_group(pid, signal.SIGKILL)
+            continue
         running[pid] = ident
         send({"ev": "started", "id": ident, "pid": pid})
-        early = early_exits.pop(pid, None)
-        if early is not None:
-            command_exited(pid, early[0])
+        command_ended_early(pid)
     # Reaped pids nobody reported (strays reparented to us) are forgotten after a while.
     now = time.monotonic()
     for pid in [pid for pid, (_, when) in early_exits.items() if now - when > 60]:
@@ -331,9 +409,27 @@ def read_reports(block_seconds=0.0):
     return True
 
 
+def command_ended_early(pid):
+    """A command just reported may have ended (and been reaped) already. What was kept for
+    its number may also be a stray's, whose number the command got since: then it runs."""
+    kept = early_exits.pop(pid, None)
+    try:
+        reaped, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        reaped, status = None, None   # reaped before: its status is the one kept
+    if reaped == pid:
+        command_exited(pid, status)
+    elif reaped is None and kept is not None:
+        command_exited(pid, kept[0])
+
+
 def zygote_exited():
     """No new command goes to the zygote; those it forked still report, until end of file."""
     zygote.pid = None   # the number may be another process's soon
+    close_requests()
+
+
+def close_requests():
     if zygote.requests is not None:
         os.close(zygote.requests)
         zygote.requests = None
@@ -351,11 +447,15 @@ def sweep_strays():
 
 def kill_everything():
     """The parent is gone or frozen: another agent may take these tasks over."""
-    # Commands the zygote is starting must be known before the kill, or they would outlive it.
-    deadline = time.monotonic() + 2.0
-    while zygote is not None and zygote.awaiting and time.monotonic() < deadline:
-        if not read_reports(0.05):
-            break
+    global stopping
+    stopping = True
+    if zygote is not None and zygote.pid is not None:
+        # No new command from the zygote; those it forked report (or, unreported, stop by
+        # themselves once we are gone): read them all, then kill them with the rest.
+        signal_group(zygote.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and read_reports(0.05):
+            reap()
     groups = list(running.keys()) + list(strays.keys())
     for pgid in groups:
         signal_group(pgid, signal.SIGTERM)
