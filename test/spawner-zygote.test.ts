@@ -143,13 +143,26 @@ describe('the spawner zygote', () => {
     // A program killed by a signal (the OOM killer's SIGKILL) is reported as killed, not as a shell's exit 137.
     writeFileSync(join(dir, 'killed.sh'), '#!/bin/sh\nkill -KILL $$\n', { mode: 0o755 });
     writeFileSync(join(dir, 'not-runnable'), 'echo never\n', { mode: 0o644 });
-    const lines = ['./killed.sh', `./killed.sh --name 'run 1' --out "$HOME/x"`, 'nosuchprogram --lr 0.1', './not-runnable --x=1', 'true'];
+    const lines = [
+      './killed.sh',
+      `./killed.sh --name 'run 1' --out "$HOME/x"`,
+      'nosuchprogram --lr 0.1',
+      './not-runnable --x=1',
+      'true',
+      // Lines a second review found taken for one simple command, or hanging: each as bash -c has it.
+      '/bin/echo $[1+2',
+      '/bin/echo a\\ ',
+      "/bin/echo $'\\'' ; /bin/echo second ; /bin/echo '\\'",
+      '/bin/echo level $SHLVL',
+    ];
     const forked = await spawner(true);
     const started = await spawner(false);
     for (const [i, line] of lines.entries()) {
       const [viaZygote, viaBash] = [await run(forked, dir, line, `forked${i}`), await run(started, dir, line, `started${i}`)];
-      // Without the zygote the spawner's own `cd` is the script's line 1, and the command's line 2.
-      expect({ line, status: viaZygote.status, log: viaZygote.log }).toEqual({ line, status: viaBash.status, log: viaBash.log.replace('bash: line 2:', 'bash: line 1:') });
+      // Without the zygote the spawner's own `cd` is the script's line 1, and the command's line 2;
+      // a line the zygote's shell cannot parse is said by its eval.
+      const fromBash = viaBash.log.replace('bash: line 2:', 'bash: line 1:').replace('bash: -c: line 2:', 'bash: eval: line 1:');
+      expect({ line, status: viaZygote.status, log: viaZygote.log }).toEqual({ line, status: viaBash.status, log: fromBash });
     }
     expect((await run(forked, dir, './killed.sh', 'again')).status).toEqual({ exitCode: null, signal: 'SIGKILL' });
     const sleeping = await forked.launch({ script: 'sleep 5', cwd: dir, env: {}, logPath: join(dir, 'log.sleep') });

@@ -58,6 +58,10 @@ ZYGOTE = ('(( BASH_VERSINFO[0] >= 5 )) || exit 1; '
 # `$$` in a command run by the zygote would be the zygote's pid, not the command's own.
 NEEDS_OWN_SHELL = re.compile(r"\$\$|\$\{\$\}")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# Variables a shell reads or keeps itself: set for one command, they act in its shell (or are
+# refused there) where bash -c would take them from its environment at start.
+SHELL_VARIABLES = {"IFS", "SHELLOPTS", "BASHOPTS", "UID", "EUID", "PPID", "SHLVL", "ENV", "PATH", "PWD", "OLDPWD",
+                   "HOME", "CDPATH", "GLOBIGNORE", "TMOUT", "POSIXLY_CORRECT", "LANG", "LC_ALL", "LC_CTYPE"}
 
 # The zygote runs only a line that is one simple command: naming a program (`python train.py
 # --lr 0.1 --name 'run 1'`), run with `exec`, as `bash -c` runs such a line in place of
@@ -182,7 +186,7 @@ def simple_command(script):
                 return None
             word += script[i:j + 1]
             i = j
-        elif char in ";&|<>()`\n\r" or script.startswith("$(", i) or (char == "#" and not word):
+        elif char in ";&|<>()`\n\r" or script[i:i + 2] in ("$(", "$'", '$"', "${") or (char == "#" and not word):
             return None
         else:
             word += char
@@ -222,8 +226,10 @@ def zygote_line(ident, message, env_changes):
     if kind == "program":
         # Not found, or not a runnable file: eval says so in bash's own words.
         found = "[[ -f %s && -x %s ]]" % (name, name) if "/" in name else "hash -- %s 2>/dev/null" % name
-        # bash -c hands the program its own shell level, one less than its own.
-        parts.append("%s && { SHLVL=$((SHLVL - 1)); exec %s; }" % (found, message["script"].strip()))
+        # Parsed only now, after the report: a line bash cannot parse ends with its error in
+        # the log. bash -c hands the program its own shell level, one less than its own (set
+        # after the arguments are expanded, as a prefix assignment is).
+        parts.append('%s && { eval "SHLVL=\\$((SHLVL - 1)) exec $BASH_EXECUTION_STRING"; exit; }' % found)
     parts.append('eval "$BASH_EXECUTION_STRING"')
     return "; ".join(parts)
 
@@ -243,7 +249,7 @@ def zygote_can_run(message, env_changes):
             and not NEEDS_OWN_SHELL.search(message["script"])
             and simple_command(message["script"]) is not None
             and all("\x00" not in text for text in texts)
-            and all(ENV_NAME.match(key) for key, _ in env_changes))
+            and all(ENV_NAME.match(key) and key not in SHELL_VARIABLES and not key.startswith("BASH") for key, _ in env_changes))
 
 
 parent_gone = False   # our output is closed: nobody is told anything any more
@@ -315,7 +321,7 @@ def spawn(message, through_zygote=True):
     try:
         pid = os.posix_spawn("/bin/bash", ["bash", "-c", script], env, file_actions=actions, setsid=True,
                              setsigdef=SPAWN_SIGNALS)
-    except OSError as error:
+    except (OSError, ValueError) as error:   # ValueError: a NUL, or text that is not Unicode
         send({"ev": "error", "id": ident, "message": str(error)})
         return
     running[pid] = ident
@@ -449,10 +455,12 @@ def kill_everything():
     """The parent is gone or frozen: another agent may take these tasks over."""
     global stopping
     stopping = True
-    if zygote is not None and zygote.pid is not None:
+    if zygote is not None:
         # No new command from the zygote; those it forked report (or, unreported, stop by
-        # themselves once we are gone): read them all, then kill them with the rest.
-        signal_group(zygote.pid, signal.SIGKILL)
+        # themselves once we are gone): read them all, then kill them with the rest. The
+        # zygote may have died just before: what it forked still reports.
+        if zygote.pid is not None:
+            signal_group(zygote.pid, signal.SIGKILL)
         deadline = time.monotonic() + 2.0
         while time.monotonic() < deadline and read_reports(0.05):
             reap()
