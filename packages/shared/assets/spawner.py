@@ -41,8 +41,9 @@ PR_SET_CHILD_SUBREAPER = 36
 MY_PID = os.getpid()
 SPAWN_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGPIPE, signal.SIGCHLD)
 
-# The zygote reads one piece of shell per command (its size on a line, then the piece: bash
-# reads a pipe a byte at a time, except for a known size) and runs it in a grandchild that is a job
+# The zygote reads one piece of shell per command (the command's id and the piece's size on a
+# line, then the piece: bash reads a pipe a byte at a time, except for a known size) and runs
+# it in a grandchild that is a job
 # of its own (`set -m`: own process group), so the middle shell exits at once and the
 # command is reparented to us. The line waits for that (the middle shell would otherwise reap
 # a command that ends first, and its status would be lost), reports the command's pid on
@@ -107,7 +108,7 @@ def start_zygote():
         return None
     try:
         import ctypes   # not in a minimal python3 install: then every command is a new bash -c
-        import fcntl
+        import fcntl    # noqa: F401 (high_fd needs it; imported here so that its absence is caught)
         if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
             return None
     except (ImportError, OSError, AttributeError):
