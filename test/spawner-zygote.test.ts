@@ -188,6 +188,9 @@ describe('the spawner zygote', () => {
   it('starts a line that is more than one simple command as `bash -c`, not through the zygote', async () => {
     const dir = tempDir();
     const child = await (await spawner(true)).launch({ script: 'sleep 5; true', cwd: dir, env: {}, logPath: join(dir, 'log.list') });
+    // Read once the exec is through: posix_spawn returns as the new program's memory is set up,
+    // and for a moment its command line reads empty (1 in 60 launches here).
+    await waitFor(() => commandLine(child.pid) !== '', 3000, 'the command line of the new process');
     expect(commandLine(child.pid)).toContain('bash -c');
     expect(commandLine(child.pid)).toContain('sleep 5; true');
     await child.terminate(300);
