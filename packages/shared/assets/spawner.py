@@ -203,7 +203,7 @@ def simple_command(script):
     return ("program", words[0])
 
 
-def zygote_line(ident, message, env_changes):
+def zygote_line(ident, message, env_changes, command):
     """The grandchild's shell: report our pid, take the command's files, directory and
     environment, and run the command as `bash -c` would."""
     parts = [
@@ -223,7 +223,7 @@ def zygote_line(ident, message, env_changes):
     # As `bash -c` has them: this shell is two subshells down from the zygote, whose code it holds.
     parts.append("BASH_SUBSHELL=0")
     parts.append("BASH_EXECUTION_STRING=%s" % ansi_c_quote(message["script"]))
-    kind, name = simple_command(message["script"])
+    kind, name = command
     if kind == "program":
         # Not found, or not a runnable file: eval says so in bash's own words.
         found = "[[ -f %s && -x %s ]]" % (name, name) if "/" in name else "hash -- %s 2>/dev/null" % name
@@ -242,15 +242,21 @@ def write_all(fd, data):
         view = view[os.write(fd, view):]
 
 
-def zygote_can_run(message, env_changes):
+# An exported function could stand for the program: bash -c would call it, exec could not.
+# (One set for a single command is a BASH_ variable, which sends that command to bash -c.)
+EXPORTED_FUNCTIONS = any(key.startswith("BASH_FUNC_") for key in BASE_ENV)
+
+
+def zygote_command(message, env_changes):
+    """The simple command the zygote would run the line as (see simple_command), or None
+    when the line must be a bash -c of its own."""
+    if zygote is None or zygote.requests is None or stopping or EXPORTED_FUNCTIONS:
+        return None
     texts = [message["script"], message["log"], message.get("cwd") or ""] + [v for _, v in env_changes if v is not None]
-    # An exported function could stand for the program: bash -c would call it, exec could not.
-    functions = any(key.startswith("BASH_FUNC_") for key in BASE_ENV) or any(key.startswith("BASH_FUNC_") for key, _ in env_changes)
-    return (zygote is not None and zygote.requests is not None and not stopping and not functions
-            and not NEEDS_OWN_SHELL.search(message["script"])
-            and simple_command(message["script"]) is not None
-            and all("\x00" not in text for text in texts)
-            and all(ENV_NAME.match(key) and key not in SHELL_VARIABLES and not key.startswith("BASH") for key, _ in env_changes))
+    if (NEEDS_OWN_SHELL.search(message["script"]) or any("\x00" in text for text in texts)
+            or not all(ENV_NAME.match(key) and key not in SHELL_VARIABLES and not key.startswith("BASH") for key, _ in env_changes)):
+        return None
+    return simple_command(message["script"])
 
 
 parent_gone = False   # our output is closed: nobody is told anything any more
@@ -289,7 +295,8 @@ def spawn(message, through_zygote=True):
     """Start a command: through the zygote where it can run it, else as bash -c."""
     ident = message["id"]
     env_changes = list((message.get("env") or {}).items())
-    if through_zygote and zygote_can_run(message, env_changes):
+    command = zygote_command(message, env_changes) if through_zygote else None
+    if command is not None:
         try:
             # Created here with the mode posix_spawn gives it (bash would use 0666 less the umask).
             os.close(os.open(message["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644))
@@ -297,7 +304,7 @@ def spawn(message, through_zygote=True):
             send({"ev": "error", "id": ident, "message": str(error)})
             return
         try:
-            line = zygote_line(ident, message, env_changes)
+            line = zygote_line(ident, message, env_changes, command)
             write_all(zygote.requests, ("%d %d\n%s" % (ident, len(line), line)).encode("ascii"))
             zygote.awaiting[ident] = message
             return
