@@ -54,6 +54,11 @@ async function load(args: ResultsArgs): Promise<{ results: TaskResult[]; local: 
   }
 }
 
+/** `a, b, c, d, e, and 3 more`: a note names a few tasks, not thousands. */
+function firstFive(names: string[]): string {
+  return `${names.slice(0, 5).join(', ')}${names.length > 5 ? `, and ${names.length - 5} more` : ''}`;
+}
+
 async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
   const patternProblem = args.pattern === undefined ? undefined : metricPatternProblem(args.pattern);
   if (patternProblem) throw new UsageError(`--pattern ${patternProblem}, e.g. '^(?<name>\\w+)=(?<value>\\S+)$'`);
@@ -77,7 +82,7 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
   // Their rows are blank where the metrics go, and do not say which tasks they are.
   const silent = withoutMetrics(results).map((result) => result.task);
   if (silent.length > 0 && format !== 'json') {
-    const named = `${silent.slice(0, 5).join(', ')}${silent.length > 5 ? `, and ${silent.length - 5} more` : ''}`;
+    const named = firstFive(silent);
     // A local output has no coord status: its stat.json and logs say why.
     const why = local ? 'their stat.json and logs say why' : 'coord status or their logs say why';
     process.stderr.write(`${silent.length} of ${results.length} tasks reported no metric (${named}): failed or not finished? ${why}\n`);
@@ -85,8 +90,8 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
   // Their rows look like any other and sort among them, but hold what a run printed before it failed.
   const partial = partialResults(results);
   if (partial.length > 0 && format !== 'json') {
-    const named = partial.slice(0, 5).map((result) => `${result.task}: ${result.unsuccessful}`).join(', ');
-    process.stderr.write(`${partial.length} of ${results.length} tasks did not succeed but reported metrics (${named}${partial.length > 5 ? `, and ${partial.length - 5} more` : ''}): their rows are from unfinished runs\n`);
+    const named = firstFive(partial.map((result) => `${result.task}: ${result.unsuccessful}`));
+    process.stderr.write(`${partial.length} of ${results.length} tasks did not succeed but reported metrics (${named}): their rows are from unfinished runs\n`);
   }
 }
 
