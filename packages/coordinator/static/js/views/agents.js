@@ -20,7 +20,7 @@ function gpuBox(agent, gpu) {
   return h(
     'div',
     { class: `gpu gpu-${state}`, 'data-gpu': gpu },
-    h('div', { class: 'gpu-head' }, h('strong', {}, `GPU ${gpu}`), h('span', { class: 'muted' }, lost ? `${slots} slot${slots === 1 ? '' : 's'}` : `${runs.length}/${slots} slot${slots === 1 ? '' : 's'}`)),
+    h('div', { class: 'gpu-head' }, h('strong', {}, `GPU ${gpu}`), h('span', { class: 'muted' }, lost ? plural(slots, 'slot') : `${runs.length}/${plural(slots, 'slot')}`)),
     runs.length > 0 ? runs.map(taskLink) : h('div', { class: 'muted' }, lost ? LOST_TEXT : busy ? 'busy: other users' : 'idle'),
   );
 }

@@ -119,10 +119,10 @@ export function resultsView(root, sweepId) {
   };
 
   const drawTable = () => {
-    fill(tableBox, table.rows.length ? resultsTable(table, choice.sort, sortBy) : h('p', { class: 'empty' }, 'No finished tasks with metrics yet.'));
+    fill(tableBox, table.rows.length ? resultsTable(table, choice.sort, sortTable) : h('p', { class: 'empty' }, 'No finished tasks with metrics yet.'));
   };
   // The table is drawn anew: the keyboard's focus goes back to the header just used.
-  const sortBy = (sort, metric) => {
+  const sortTable = (sort, metric) => {
     choice.sort = sort;
     drawTable();
     [...tableBox.querySelectorAll('button.sort')].find((button) => button.dataset.metric === metric)?.focus();
