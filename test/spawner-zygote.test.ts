@@ -49,26 +49,37 @@ function parentOf(pid: number): number {
 const SPAWNER = fileURLToPath(import.meta.resolve('@sweep-runner/shared/assets/spawner.py'));
 const PYTHON = pythonCandidate();
 
-/**
- * Starts the spawner by a command line of our own (in a pid namespace, in a cgroup), sends it
- * commands one after another (each once the one before has started, after its `before`), and
- * collects its events until the last command has ended or could not start, or the time is up.
- */
-async function talkToSpawner(argv: string[], dir: string, commands: Array<{ id: number; script: string; before?: () => void }>, timeoutMs: number): Promise<{ events: Array<Record<string, unknown>> }> {
+type SpawnerEvent = Record<string, unknown>;
+
+/** The spawner by a command line of our own (in a pid namespace, in a cgroup), spoken to directly. */
+function startSpawner(argv: string[], dir: string) {
   const child = spawn(argv[0]!, argv.slice(1), { cwd: dir, stdio: ['pipe', 'pipe', 'inherit'] });
-  const events: Array<Record<string, unknown>> = [];
-  const lines = createInterface({ input: child.stdout! });
-  const seen = (check: (event: Record<string, unknown>) => boolean) => waitFor(() => events.some(check), timeoutMs, 'an event from the spawner');
-  lines.on('line', (line) => events.push(JSON.parse(line) as Record<string, unknown>));
+  const events: SpawnerEvent[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => events.push(JSON.parse(line) as SpawnerEvent));
+  return {
+    child,
+    events,
+    seen: (check: (event: SpawnerEvent) => boolean, timeoutMs: number) => waitFor(() => events.some(check), timeoutMs, 'an event from the spawner'),
+    send: (id: number, script: string) => child.stdin!.write(`${JSON.stringify({ op: 'spawn', id, script, log: join(dir, `log.${id}`), env: {}, cwd: dir })}\n`),
+  };
+}
+
+/**
+ * Sends commands to a spawner of our own one after another (each once the one before has
+ * started, after its `before`), and collects its events until the last command has ended or
+ * could not start, or the time is up.
+ */
+async function talkToSpawner(argv: string[], dir: string, commands: Array<{ id: number; script: string; before?: () => void }>, timeoutMs: number): Promise<{ events: SpawnerEvent[] }> {
+  const { child, events, seen, send } = startSpawner(argv, dir);
   try {
-    await seen((event) => event.ev === 'ready');
+    await seen((event) => event.ev === 'ready', timeoutMs);
     for (const { id, script, before } of commands) {
       before?.();
-      child.stdin!.write(`${JSON.stringify({ op: 'spawn', id, script, log: join(dir, `log.${id}`), env: {}, cwd: dir })}\n`);
-      await seen((event) => event.id === id && event.ev !== undefined);
+      send(id, script);
+      await seen((event) => event.id === id && event.ev !== undefined, timeoutMs);
     }
     const last = commands[commands.length - 1]!.id;
-    await seen((event) => event.id === last && (event.ev === 'exit' || event.ev === 'error'));
+    await seen((event) => event.id === last && (event.ev === 'exit' || event.ev === 'error'), timeoutMs);
     return { events };
   } finally {
     child.stdin!.end();
@@ -284,15 +295,13 @@ describe('the spawner zygote', () => {
     const dir = tempDir();
     const marker = `${40 + (process.pid % 1000) / 1000}`;
     // A grace of 5 s, which a command that ignores SIGTERM makes the spawner wait out as it stops.
-    const child = spawn(PYTHON, ['-u', SPAWNER, '', '5', '5'], { cwd: dir, stdio: ['pipe', 'pipe', 'inherit'] });
-    const events: Array<Record<string, unknown>> = [];
-    createInterface({ input: child.stdout! }).on('line', (line) => events.push(JSON.parse(line) as Record<string, unknown>));
-    await waitFor(() => events.some((event) => event.ev === 'ready'), 5000, 'the spawner');
-    child.stdin!.write(`${JSON.stringify({ op: 'spawn', id: 0, script: `sh -c "trap '' TERM; while :; do sleep 0.1; done"`, log: join(dir, 'log.0'), env: {}, cwd: dir })}\n`);
-    await waitFor(() => events.some((event) => event.id === 0 && event.ev === 'started'), 5000, 'the first command');
+    const { child, seen, send } = startSpawner([PYTHON, '-u', SPAWNER, '', '5', '5'], dir);
+    await seen((event) => event.ev === 'ready', 5000);
+    send(0, `sh -c "trap '' TERM; while :; do sleep 0.1; done"`);
+    await seen((event) => event.id === 0 && event.ev === 'started', 5000);
     const zygote = childrenOf(child.pid!).find((pid) => commandLine(pid).includes('__spawner_line'))!;
     process.kill(zygote, 'SIGSTOP');
-    child.stdin!.write(`${JSON.stringify({ op: 'spawn', id: 1, script: `sleep ${marker}`, log: join(dir, 'log.1'), env: {}, cwd: dir })}\n`);
+    send(1, `sleep ${marker}`);
     await new Promise((resolve) => setTimeout(resolve, 300));
     child.stdin!.end();
     const exited = new Promise((resolve) => child.once('exit', resolve));
