@@ -415,6 +415,10 @@ def read_reports(block_seconds=0.0):
             continue
         running[pid] = ident
         send({"ev": "started", "id": ident, "pid": pid})
+        if stopping:
+            # Sent before everything was killed (a frozen parent's), reported only now: it
+            # must not run on, since another agent may run its task.
+            signal_group(pid, signal.SIGKILL)
         command_ended_early(pid)
     # Reaped pids nobody reported (strays reparented to us) are forgotten after a while.
     now = time.monotonic()
@@ -463,22 +467,25 @@ def kill_everything():
     """The parent is gone or frozen: another agent may take these tasks over."""
     global stopping
     stopping = True
-    if zygote is not None:
-        # No new command from the zygote; those it forked report (or, unreported, stop by
-        # themselves once we are gone): read them all, then kill them with the rest. The
-        # zygote may have died just before: what it forked still reports.
-        if zygote.pid is not None:
-            signal_group(zygote.pid, signal.SIGKILL)
-        deadline = time.monotonic() + 2.0
-        while time.monotonic() < deadline and read_reports(0.05):
-            reap()
-    groups = list(running.keys()) + list(strays.keys())
+    # No new command from the zygote. The known groups are stopped at once (another agent may
+    # start their tasks soon); what the zygote forked still reports (a command not yet
+    # reported stops by itself once we are gone), and each is stopped as it does.
+    if zygote is not None and zygote.pid is not None:
+        signal_group(zygote.pid, signal.SIGKILL)
+    groups = set(running) | set(strays)
     for pgid in groups:
         signal_group(pgid, signal.SIGTERM)
     deadline = time.monotonic() + GRACE
-    while time.monotonic() < deadline and any(group_alive(g) for g in groups):
-        time.sleep(0.05)
+    while time.monotonic() < deadline:
+        reports_open = zygote is not None and zygote.reports is not None and read_reports(0.05)
+        if not reports_open:
+            time.sleep(0.05)
         reap()
+        for pgid in set(running) - groups:
+            signal_group(pgid, signal.SIGTERM)
+            groups.add(pgid)
+        if not reports_open and not any(group_alive(g) for g in groups):
+            break
     for pgid in groups:
         signal_group(pgid, signal.SIGKILL)
     reap()
