@@ -1,8 +1,10 @@
 /**
- * The spawner's zygote: a bash started once that forks every command from itself. Checked
- * against the spawner without it (`RUNNER_SPAWNER_ZYGOTE=0`, every command a new `bash -c`):
- * the same shell state and environment, exact exit codes and signals, `$$` still the
- * command's own pid, and commands still run when the zygote is gone.
+ * The spawner's shortcuts past a new `bash -c` per command: a line of plain words naming a
+ * program starts with no shell at all, and other simple commands are forked by the zygote, a
+ * bash started once. Checked against the spawner without them (`RUNNER_SPAWNER_ZYGOTE=0`,
+ * every command a new `bash -c`) and the zygote against itself without the first
+ * (`RUNNER_SPAWNER_DIRECT=0`): the same process, shell state and environment, exact exit codes
+ * and signals, `$$` still the command's own pid, and commands still run when the zygote is gone.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
@@ -20,15 +22,22 @@ const open: SpawnerLauncher[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((launcher) => launcher.close()));
   delete process.env.RUNNER_SPAWNER_ZYGOTE;
+  delete process.env.RUNNER_SPAWNER_DIRECT;
 });
 
-/** A spawner, with or without its zygote (read by the helper from its environment at start). */
-async function spawner(zygote: boolean): Promise<SpawnerLauncher> {
-  if (!zygote) process.env.RUNNER_SPAWNER_ZYGOTE = '0';
-  const launcher = new SpawnerLauncher({ graceMs: 300 });
+/**
+ * A spawner as it runs (no shell where none is needed, the zygote for other simple commands),
+ * with the zygote only, or with a new `bash -c` for every command (read by the helper from its
+ * environment at start).
+ */
+async function spawner(way: 'shortcuts' | 'zygote' | 'bash -c' = 'shortcuts', cwd?: string): Promise<SpawnerLauncher> {
+  if (way === 'bash -c') process.env.RUNNER_SPAWNER_ZYGOTE = '0';
+  if (way === 'zygote') process.env.RUNNER_SPAWNER_DIRECT = '0';
+  const launcher = new SpawnerLauncher({ graceMs: 300, ...(cwd !== undefined && { cwd }) });
   open.push(launcher);
   expect(await launcher.ready).toBe(true);
   delete process.env.RUNNER_SPAWNER_ZYGOTE;
+  delete process.env.RUNNER_SPAWNER_DIRECT;
   return launcher;
 }
 
@@ -108,7 +117,7 @@ const SHELL_PROBE = 'echo "0=$0 flags=$- subshell=$BASH_SUBSHELL execution=[$BAS
 
 describe('the spawner zygote', () => {
   it('forks commands from one bash, which this spawner reaps', async () => {
-    const launcher = await spawner(true);
+    const launcher = await spawner('zygote');
     const child: LaunchedProcess = await launcher.launch({ script: 'sleep 5', cwd: tempDir(), env: {}, logPath: join(tempDir(), 'log') });
     const helper = parentOf(child.pid);
     expect(commandLine(helper)).toContain('spawner.py');
@@ -127,7 +136,7 @@ describe('the spawner zygote', () => {
     // Under umask 0 too, a log is made as posix_spawn makes it: rw-r--r--.
     const umask = process.umask(0);
     try {
-      const [withZygote, withBash] = [await spawner(true), await spawner(false)];
+      const [withZygote, withBash] = [await spawner(), await spawner('bash -c')];
       const forked = await run(withZygote, dir, line, 'forked', env);
       const started = await run(withBash, dir, line, 'started', env);
       expect([statSync(join(dir, 'log.forked')).mode & 0o777, statSync(join(dir, 'log.started')).mode & 0o777]).toEqual([0o644, 0o644]);
@@ -154,8 +163,12 @@ describe('the spawner zygote', () => {
     // A program killed by a signal (the OOM killer's SIGKILL) is reported as killed, not as a shell's exit 137.
     writeFileSync(join(dir, 'killed.sh'), '#!/bin/sh\nkill -KILL $$\n', { mode: 0o755 });
     writeFileSync(join(dir, 'not-runnable'), 'echo never\n', { mode: 0o644 });
+    // No #! line: bash runs it itself, where an exec fails.
+    writeFileSync(join(dir, 'bash-script'), 'echo "script $0 $1 at level $SHLVL"\n', { mode: 0o755 });
     const lines = [
       './killed.sh',
+      './bash-script --x=1',
+      'sleep 0.01',
       `./killed.sh --name 'run 1' --out "$HOME/x"`,
       'nosuchprogram --lr 0.1',
       './not-runnable --x=1',
@@ -166,14 +179,15 @@ describe('the spawner zygote', () => {
       "/bin/echo $'\\'' ; /bin/echo second ; /bin/echo '\\'",
       '/bin/echo level $SHLVL',
     ];
-    const forked = await spawner(true);
-    const started = await spawner(false);
+    const [direct, forked, started] = [await spawner(), await spawner('zygote'), await spawner('bash -c')];
     for (const [i, line] of lines.entries()) {
-      const [viaZygote, viaBash] = [await run(forked, dir, line, `forked${i}`), await run(started, dir, line, `started${i}`)];
+      const [viaDirect, viaZygote, viaBash] = [await run(direct, dir, line, `direct${i}`), await run(forked, dir, line, `forked${i}`), await run(started, dir, line, `started${i}`)];
       // Without the zygote the spawner's own `cd` is the script's line 1, and the command's line 2;
       // a line the zygote's shell cannot parse is said by its eval.
       const fromBash = viaBash.log.replace('bash: line 2:', 'bash: line 1:').replace('bash: -c: line 2:', 'bash: eval: line 1:');
-      expect({ line, status: viaZygote.status, log: viaZygote.log }).toEqual({ line, status: viaBash.status, log: fromBash });
+      // (The zygote gives a script with no #! line its whole path as $0: known, and left.)
+      if (line !== './bash-script --x=1') expect({ line, status: viaZygote.status, log: viaZygote.log }).toEqual({ line, status: viaBash.status, log: fromBash });
+      expect({ line, status: viaDirect.status, log: viaDirect.log }).toEqual({ line, status: viaBash.status, log: fromBash });
     }
     expect((await run(forked, dir, './killed.sh', 'again')).status).toEqual({ exitCode: null, signal: 'SIGKILL' });
     const sleeping = await forked.launch({ script: 'sleep 5', cwd: dir, env: {}, logPath: join(dir, 'log.sleep') });
@@ -182,10 +196,51 @@ describe('the spawner zygote', () => {
     await sleeping.terminate(300);
   });
 
+  it('starts a line of plain words naming a program with no shell: a child of the spawner in a session of its own, as `bash -c` leaves it', async () => {
+    const dir = tempDir();
+    const child = await (await spawner()).launch({ script: 'sleep 5', cwd: dir, env: {}, logPath: join(dir, 'log.sleep') });
+    await waitFor(() => commandLine(child.pid) !== '', 3000, 'the command line of the new process');
+    expect(commandLine(child.pid)).toBe('sleep 5 ');
+    expect(commandLine(parentOf(child.pid))).toContain('spawner.py');
+    const [group, session] = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(2, 4).map(Number);
+    expect([group, session]).toEqual([child.pid, child.pid]);
+    expect(await child.terminate(300)).toEqual({ exitCode: null, signal: 'SIGTERM' });
+  });
+
+  it('gives a program started with no shell the environment, files and signals `bash -c` gives it, in the spawner\'s directory or another', async () => {
+    const [home, elsewhere] = [tempDir(), tempDir()];
+    // Variables bash drops (an OLDPWD that is no directory, PPID), resets (IFS) or sets (SHLVL, where there is none).
+    const saved = { ...process.env };
+    Object.assign(process.env, { OLDPWD: '/no/such/directory', IFS: 'x', PPID: '7', 'RUNNER-TEST-NAME': 'not a shell name', RUNNER_TEST_GONE: 'removed by the launch' });
+    delete process.env.SHLVL;
+    let direct: SpawnerLauncher, started: SpawnerLauncher;
+    try {
+      [direct, started] = [await spawner('shortcuts', home), await spawner('bash -c', home)];
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
+    const env = { CUDA_VISIBLE_DEVICES: '3', RUNNER_TEST_GONE: undefined, RUNNER_TEST_SPACED: 'a  b\tc' };
+    // What differs between any two processes is left out (their numbers, memory and times).
+    const same = (log: string) => log.split('\n').filter((line) => !/^(RUNNER_SPAWNER_|Pid|PPid|Tgid|Ngid|NS(pid|tgid|pgid|sid)|Vm|Rss|voluntary|nonvoluntary|Threads)/.test(line)).sort().join('\n');
+    for (const dir of [home, elsewhere]) {
+      for (const [i, line] of ['env', 'cat /proc/self/status', 'ls /proc/self/fd', 'sh -c ulimit\ -a\;umask'].entries()) {
+        const [viaDirect, viaBash] = [await run(direct, dir, line, `direct${i}`, env), await run(started, dir, line, `started${i}`, env)];
+        expect({ dir, line, status: viaDirect.status, log: same(viaDirect.log) }).toEqual({ dir, line, status: viaBash.status, log: same(viaBash.log) });
+      }
+      const log = readFileSync(join(dir, 'log.direct0'), 'utf8');
+      expect(log).toContain(`PWD=${dir}\n`);
+      expect(log).toContain('RUNNER-TEST-NAME=not a shell name\n');
+      expect(log).toContain('CUDA_VISIBLE_DEVICES=3\n');
+      expect(log).not.toContain('RUNNER_TEST_GONE');
+      expect(log).not.toContain('PPID=');
+    }
+  });
+
   it('leaves a program that saves on SIGTERM the time to save, as `bash -c` does', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'graceful.sh'), "#!/bin/bash\ntrap 'echo saving; sleep 0.5; echo saved; exit 0' TERM\necho up\nwhile :; do sleep 0.05; done\n", { mode: 0o755 });
-    const launcher = await spawner(true);
+    const launcher = await spawner();
     const logPath = join(dir, 'log.graceful');
     const child = await launcher.launch({ script: `./graceful.sh --name 'run 1'`, cwd: dir, env: {}, logPath });
     await waitFor(() => readFileSync(logPath, 'utf8').includes('up'), 3000, 'the program to start');
@@ -198,7 +253,7 @@ describe('the spawner zygote', () => {
 
   it('starts a line that is more than one simple command as `bash -c`, not through the zygote', async () => {
     const dir = tempDir();
-    const child = await (await spawner(true)).launch({ script: 'sleep 5; true', cwd: dir, env: {}, logPath: join(dir, 'log.list') });
+    const child = await (await spawner()).launch({ script: 'sleep 5; true', cwd: dir, env: {}, logPath: join(dir, 'log.list') });
     // Read once the exec is through: posix_spawn returns as the new program's memory is set up,
     // and for a moment its command line reads empty (1 in 60 launches here).
     await waitFor(() => commandLine(child.pid) !== '', 3000, 'the command line of the new process');
@@ -208,13 +263,13 @@ describe('the spawner zygote', () => {
   });
 
   it('keeps `$$` the command\'s own pid', async () => {
-    const launcher = await spawner(true);
+    const launcher = await spawner();
     const { log, pid } = await run(launcher, tempDir(), 'echo "$$ $BASHPID"; echo "${$}"', 'pid');
     expect(log).toBe(`${pid} ${pid}\n${pid}\n`);
   });
 
   it('gives every one of many short commands its own exit code or signal', async () => {
-    const launcher = await spawner(true);
+    const launcher = await spawner();
     const dir = tempDir();
     const scripts = ['true', 'exit 3', 'exit 143', 'kill -TERM $BASHPID', 'kill -KILL $BASHPID', 'false'];
     const expected: ExitStatus[] = [
@@ -240,7 +295,7 @@ describe('the spawner zygote', () => {
   });
 
   it('sends a long command line whole, while other commands end around it', async () => {
-    const launcher = await spawner(true);
+    const launcher = await spawner();
     const dir = tempDir();
     // Far more than a pipe holds: the write to the zygote blocks, and exits (SIGCHLD) interrupt it part way.
     const long = (i: number) => `printf 'long %s done\\n%.0s' ${i} '${'x'.repeat(300_000)}'`;
@@ -318,7 +373,7 @@ describe('the spawner zygote', () => {
   });
 
   it('still runs commands after its zygote is gone: those it had started, those it had not yet, and new ones', async () => {
-    const launcher = await spawner(true);
+    const launcher = await spawner();
     const dir = tempDir();
     const running = await launcher.launch({ script: "sh -c 'sleep 0.5; exit 7'", cwd: dir, env: {}, logPath: join(dir, 'log.running') });
     const helper = parentOf(running.pid);

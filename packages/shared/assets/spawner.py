@@ -6,10 +6,12 @@ command. A line that is one simple command (a program and its arguments, or a bu
 runs nothing else) is forked by bash started once (the zygote): a fork of a small bash that
 has already started costs a fraction of starting a new `bash -c` (loading, linking and
 initialising bash is most of a short command's CPU). We are the zygote's children's
-subreaper, so each command is reparented to us and reaped here with its exact status. Any
-other line, and every line when the zygote cannot run, starts with posix_spawn of `bash -c`
-in a session of its own. Each command gets a process group of its own, stdout and stderr
-appended to its log.
+subreaper, so each command is reparented to us and reaped here with its exact status. A line
+of plain words naming a program (`sleep 1`, `python train.py --lr 0.1`) needs no shell at
+all: bash would only look the program up and run it in place of itself, so we do that, with
+the environment bash would give it. Any other line, and every line when the zygote cannot
+run, starts with posix_spawn of `bash -c` in a session of its own. Each command gets a
+process group of its own, stdout and stderr appended to its log.
 
 It also guards against orphans, for every group it started: when its parent stops talking
 (end of input: the parent died) or goes silent past the orphan timeout (the parent is
@@ -61,8 +63,13 @@ NEEDS_OWN_SHELL = re.compile(r"\$\$|\$\{\$\}")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # Variables a shell reads or keeps itself: set for one command, they act in its shell (or are
 # refused there) where bash -c would take them from its environment at start.
+# So are the variables bash sets itself at start (`env -i bash -c 'compgen -v'`): given to it
+# in the environment, some are reset or dropped (LINENO, OPTIND, PS4, RANDOM, ...).
 SHELL_VARIABLES = {"IFS", "SHELLOPTS", "BASHOPTS", "UID", "EUID", "PPID", "SHLVL", "ENV", "PATH", "PWD", "OLDPWD",
-                   "HOME", "CDPATH", "GLOBIGNORE", "TMOUT", "POSIXLY_CORRECT", "LANG", "LC_ALL", "LC_CTYPE"}
+                   "HOME", "CDPATH", "GLOBIGNORE", "TMOUT", "POSIXLY_CORRECT", "LANG", "LC_ALL", "LC_CTYPE",
+                   "COMP_WORDBREAKS", "DIRSTACK", "EPOCHREALTIME", "EPOCHSECONDS", "GROUPS", "HISTCMD", "HOSTNAME",
+                   "HOSTTYPE", "LINENO", "MACHTYPE", "OPTERR", "OPTIND", "OSTYPE", "PS4", "RANDOM", "SECONDS", "SHELL",
+                   "SRANDOM", "TERM", "_"}
 
 # The zygote runs only a line that is one simple command: naming a program (`python train.py
 # --lr 0.1 --name 'run 1'`), run with `exec`, as `bash -c` runs such a line in place of
@@ -247,10 +254,10 @@ def write_all(fd, data):
 EXPORTED_FUNCTIONS = any(key.startswith("BASH_FUNC_") for key in BASE_ENV)
 
 
-def zygote_command(message, env_changes):
-    """The simple command the zygote would run the line as (see simple_command), or None
-    when the line must be a bash -c of its own."""
-    if zygote is None or zygote.requests is None or stopping or EXPORTED_FUNCTIONS:
+def shortcut_command(message, env_changes):
+    """The simple command the line is (see simple_command), when it may start without a
+    bash -c of its own (with no shell, or through the zygote), else None."""
+    if stopping or EXPORTED_FUNCTIONS:
         return None
     texts = [message["script"], message["log"], message.get("cwd") or ""] + [v for _, v in env_changes if v is not None]
     if (NEEDS_OWN_SHELL.search(message["script"]) or any("\x00" in text for text in texts)
@@ -291,12 +298,127 @@ def signal_group(pgid, sig):
         pass
 
 
-def spawn(message, through_zygote=True):
-    """Start a command: through the zygote where it can run it, else as bash -c."""
+# Words that bash takes as they are: no quoting, expansion, pattern or operator in them.
+PLAIN_LINE = re.compile(r"[ \t]*[A-Za-z0-9_./+][A-Za-z0-9_./+-]*(?:[ \t]+[A-Za-z0-9_./:=,+@%-]+)*[ \t]*\Z")
+PROGRAM_ENV = None       # what bash -c gives a program it runs in place of itself (probe_program_env)
+START_CWD = os.getcwd()  # our directory, to which we come back after starting a command elsewhere
+START_DIR = None         # an open descriptor of it
+
+
+def probe_program_env():
+    """The environment `bash -c` gives a program it runs in place of itself, read once from a
+    real one: bash drops some variables (an OLDPWD that is not a directory, PPID), resets
+    others (IFS, SHLVL) and adds PWD. Only `_` differs between programs. None where bash
+    would do more per command (a BASH_ENV file, options in SHELLOPTS) or the probe fails."""
+    if (os.environ.get("RUNNER_SPAWNER_DIRECT") == "0" or os.environ.get("RUNNER_SPAWNER_ZYGOTE") == "0" or "PATH" not in BASE_ENV
+            or any(name in BASE_ENV for name in ("BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "POSIXLY_CORRECT"))):
+        return None
+    read_end, write_end = os.pipe()
+    actions = [(os.POSIX_SPAWN_CLOSE, 0), (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0), (os.POSIX_SPAWN_DUP2, write_end, 1)]
+    try:
+        pid = os.posix_spawn("/bin/bash", ["bash", "-c", "/usr/bin/env -0"], BASE_ENV, file_actions=actions, setsid=True,
+                             setsigdef=SPAWN_SIGNALS)
+    except OSError:
+        os.close(read_end)
+        return None
+    finally:
+        os.close(write_end)
+    chunks = []
+    while True:
+        chunk = os.read(read_end, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(read_end)
+    _, status = os.waitpid(pid, 0)
+    data = b"".join(chunks)
+    if status != 0 or not data.endswith(b"\0"):
+        return None
+    env = dict(os.fsdecode(entry).split("=", 1) for entry in data[:-1].split(b"\0"))
+    if env.pop("_", None) != "/usr/bin/env" or "PWD" not in env:
+        return None
+    return env
+
+
+def runnable(path):
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def find_program(name, cwd, search_path):
+    """The file bash would run for `name`, or None where bash would say it cannot (or a PATH
+    entry is relative, and so read from the directory bash is in at the time)."""
+    if "/" in name:
+        # Run by the name as written, from the command's directory: a script's $0 is that name.
+        return name if runnable(os.path.join(cwd, name)) else None
+    for directory in search_path.split(":"):
+        if not directory.startswith("/") or os.path.normpath(directory) != directory or directory.startswith("//") or directory == "/":
+            return None
+        if runnable(directory + "/" + name):
+            return directory + "/" + name
+    return None
+
+
+def spawn_program(message, env_changes, name):
+    """A line of plain words naming a program, started with no shell, as `bash -c` would run
+    it: the same process (its own session), arguments, environment, directory and files.
+    False where bash must run it after all, to say what is wrong in its own words (no such
+    program, not runnable). Where the program cannot start (no such directory, a script with
+    no #! line, which bash runs itself) it starts as bash -c."""
+    script, cwd = message["script"], message.get("cwd") or START_CWD
+    if PROGRAM_ENV is None or not PLAIN_LINE.match(script):
+        return False
+    env = PROGRAM_ENV.copy()
+    if cwd != START_CWD:
+        # As `cd -- cwd` leaves them, for a directory written as cd would write it.
+        if not cwd.startswith("/") or cwd.startswith("//") or os.path.normpath(cwd) != cwd:
+            return False
+        env["OLDPWD"], env["PWD"] = env["PWD"], cwd
+    for key, value in env_changes:
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    path = find_program(name, cwd, env["PATH"])
+    if path is None:
+        return False
+    env["_"] = path
+    try:
+        log = os.open(message["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+    except OSError:
+        return False
+    actions = [
+        (os.POSIX_SPAWN_CLOSE, 0),
+        (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_DUP2, log, 1),
+        (os.POSIX_SPAWN_DUP2, log, 2),
+    ]
+    try:
+        if cwd != START_CWD:
+            os.chdir(cwd)
+        pid = os.posix_spawn(path, script.split(), env, file_actions=actions, setsid=True, setsigdef=SPAWN_SIGNALS)
+    except (OSError, ValueError):   # ValueError: text that is not Unicode, which bash -c refuses too
+        pid = None
+    finally:
+        os.close(log)
+        if cwd != START_CWD:
+            os.fchdir(START_DIR)
+    if pid is None:
+        spawn(message, shortcuts=False)
+        return True
+    running[pid] = message["id"]
+    send({"ev": "started", "id": message["id"], "pid": pid})
+    return True
+
+
+def spawn(message, shortcuts=True):
+    """Start a command: with no shell where bash would run it in place of itself, else through
+    the zygote where it can run it, else (and always without shortcuts) as bash -c."""
     ident = message["id"]
     env_changes = list((message.get("env") or {}).items())
-    command = zygote_command(message, env_changes) if through_zygote else None
-    if command is not None:
+    command = shortcut_command(message, env_changes) if shortcuts else None
+    if command is not None and command[0] == "program" and spawn_program(message, env_changes, command[1]):
+        return
+    if command is not None and zygote is not None and zygote.requests is not None:
         try:
             # Created here with the mode posix_spawn gives it (bash would use 0666 less the umask).
             os.close(os.open(message["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644))
@@ -395,7 +517,7 @@ def read_reports(block_seconds=0.0):
             if stopping:
                 send({"ev": "error", "id": ident, "message": "the spawner is stopping"})
             else:
-                spawn(awaited[ident], through_zygote=False)
+                spawn(awaited[ident], shortcuts=False)
         return False
     zygote.buffer += chunk
     while b"\n" in zygote.buffer:
@@ -406,7 +528,7 @@ def read_reports(block_seconds=0.0):
             if message is not None and stopping:
                 send({"ev": "error", "id": message["id"], "message": "the spawner is stopping"})
             elif message is not None:
-                spawn(message, through_zygote=False)   # it fails to start, or starts once processes are free
+                spawn(message, shortcuts=False)   # it fails to start, or starts once processes are free
             continue
         ident, pid = int(first), int(second)
         if zygote.awaiting.pop(ident, None) is None:
@@ -492,7 +614,7 @@ def kill_everything():
 
 
 def main():
-    global zygote
+    global zygote, PROGRAM_ENV, START_DIR
     if not hasattr(os, "posix_spawn") or sys.version_info < (3, 8):
         send({"ev": "unsupported", "message": "python 3.8 or later with os.posix_spawn is needed"})
         return
@@ -503,6 +625,8 @@ def main():
                 os.set_inheritable(fd, False)
             except OSError:
                 pass   # the directory listing's own descriptor, closed by now
+    START_DIR = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    PROGRAM_ENV = probe_program_env()
     zygote = start_zygote()
     send({"ev": "ready"})
     # The parent decides: a Ctrl-C, a closed terminal (SIGHUP) or Ctrl-\ sent to the whole group
