@@ -207,26 +207,29 @@ describe('the spawner zygote', () => {
     expect(await child.terminate(300)).toEqual({ exitCode: null, signal: 'SIGTERM' });
   });
 
-  it('gives a program started with no shell the environment, files and signals `bash -c` gives it, in the spawner\'s directory or another', async () => {
+  it('gives a program started with no shell, or by the zygote, the environment, files and signals `bash -c` gives it, in the spawner\'s directory or another', async () => {
     const [home, elsewhere] = [tempDir(), tempDir()];
     // Variables bash drops (an OLDPWD that is no directory, PPID), resets (IFS) or sets (SHLVL, where there is none).
     const saved = { ...process.env };
     Object.assign(process.env, { OLDPWD: '/no/such/directory', IFS: 'x', PPID: '7', 'RUNNER-TEST-NAME': 'not a shell name', RUNNER_TEST_GONE: 'removed by the launch' });
     delete process.env.SHLVL;
-    let direct: SpawnerLauncher, started: SpawnerLauncher;
+    let direct: SpawnerLauncher, forked: SpawnerLauncher, started: SpawnerLauncher;
     try {
-      [direct, started] = [await spawner('shortcuts', home), await spawner('bash -c', home)];
+      [direct, forked, started] = [await spawner('shortcuts', home), await spawner('zygote', home), await spawner('bash -c', home)];
     } finally {
       for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
       Object.assign(process.env, saved);
     }
     const env = { CUDA_VISIBLE_DEVICES: '3', RUNNER_TEST_GONE: undefined, RUNNER_TEST_SPACED: 'a  b\tc' };
     // What differs between any two processes is left out (their numbers, memory and times).
-    const same = (log: string) => log.split('\n').filter((line) => !/^(RUNNER_SPAWNER_|Pid|PPid|Tgid|Ngid|NS(pid|tgid|pgid|sid)|Vm|Rss|voluntary|nonvoluntary|Threads)/.test(line)).sort().join('\n');
+    const same = (log: string) => log.split('\n').filter((line) => !/^(RUNNER_SPAWNER_|Pid|PPid|Tgid|Ngid|NS(pid|tgid|pgid|sid)|SigQ|State|Vm|Rss|voluntary|nonvoluntary|Threads)/.test(line)).sort().join('\n');
     for (const dir of [home, elsewhere]) {
-      for (const [i, line] of ['env', 'cat /proc/self/status', 'ls /proc/self/fd', 'sh -c ulimit\ -a\;umask'].entries()) {
-        const [viaDirect, viaBash] = [await run(direct, dir, line, `direct${i}`, env), await run(started, dir, line, `started${i}`, env)];
+      for (const [i, line] of ['env', 'cat /proc/self/status', 'ls /proc/self/fd', 'cat /proc/self/limits'].entries()) {
+        const [viaDirect, viaZygote, viaBash] = [await run(direct, dir, line, `direct${i}`, env), await run(forked, dir, line, `forked${i}`, env), await run(started, dir, line, `started${i}`, env)];
         expect({ dir, line, status: viaDirect.status, log: same(viaDirect.log) }).toEqual({ dir, line, status: viaBash.status, log: same(viaBash.log) });
+        // A program the zygote forked keeps the size of its shell's file table (bash holds fd 255).
+        const table = (log: string) => same(log).replace(/^FDSize.*$/m, '');
+        expect({ dir, line, status: viaZygote.status, log: table(viaZygote.log) }).toEqual({ dir, line, status: viaBash.status, log: table(viaBash.log) });
       }
       const log = readFileSync(join(dir, 'log.direct0'), 'utf8');
       expect(log).toContain(`PWD=${dir}\n`);

@@ -236,8 +236,10 @@ def zygote_line(ident, message, env_changes, command):
         found = "[[ -f %s && -x %s ]]" % (name, name) if "/" in name else "hash -- %s 2>/dev/null" % name
         # Parsed only now, after the report: a line bash cannot parse ends with its error in
         # the log. bash -c hands the program its own shell level, one less than its own (set
-        # after the arguments are expanded, as a prefix assignment is).
-        parts.append('%s && { eval "SHLVL=\\$((SHLVL - 1)) exec $BASH_EXECUTION_STRING"; exit; }' % found)
+        # after the arguments are expanded, as a prefix assignment is), and `_`.
+        # `_` names the program, as bash puts it in a program's environment (the path it found).
+        program = name if "/" in name else "\\${BASH_CMDS[%s]}" % name
+        parts.append('%s && { eval "_=%s SHLVL=\\$((SHLVL - 1)) exec $BASH_EXECUTION_STRING"; exit; }' % (found, program))
     parts.append('eval "$BASH_EXECUTION_STRING"')
     return "; ".join(parts)
 
