@@ -302,21 +302,21 @@ def signal_group(pgid, sig):
 
 # Words that bash takes as they are: no quoting, expansion, pattern or operator in them.
 PLAIN_LINE = re.compile(r"[ \t]*[A-Za-z0-9_./+][A-Za-z0-9_./+-]*(?:[ \t]+[A-Za-z0-9_./:=,+@%-]+)*[ \t]*\Z")
-PROGRAM_ENV = None       # what bash -c gives a program it runs in place of itself (probe_program_env)
+PROGRAM_ENV = None       # what bash -c gives a program it runs in place of itself (read_probe)
 START_CWD = os.getcwd()  # our directory, to which we come back after starting a command elsewhere
 START_DIR = None         # an open descriptor of it
 
 
-def probe_program_env():
-    """The environment `bash -c` gives a program it runs in place of itself, read once from a
-    real one: bash drops some variables (an OLDPWD that is not a directory, PPID), resets
-    others (IFS, SHLVL) and adds PWD. Only `_` differs between programs. None where bash
-    would do more per command (a BASH_ENV file, options in SHELLOPTS) or the probe fails."""
+def start_probe():
+    """Starts reading the environment `bash -c` gives a program it runs in place of itself
+    from a real one (see read_probe), while the zygote starts. None where bash would do more
+    per command (a BASH_ENV file, options in SHELLOPTS): then no program starts without bash."""
     if (os.environ.get("RUNNER_SPAWNER_DIRECT") == "0" or os.environ.get("RUNNER_SPAWNER_ZYGOTE") == "0" or "PATH" not in BASE_ENV
             or any(name in BASE_ENV for name in ("BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "POSIXLY_CORRECT"))):
         return None
     read_end, write_end = os.pipe()
-    actions = [(os.POSIX_SPAWN_CLOSE, 0), (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0), (os.POSIX_SPAWN_DUP2, write_end, 1)]
+    actions = [(os.POSIX_SPAWN_CLOSE, 0), (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0), (os.POSIX_SPAWN_DUP2, write_end, 1),
+               (os.POSIX_SPAWN_OPEN, 2, "/dev/null", os.O_WRONLY, 0)]
     try:
         pid = os.posix_spawn("/bin/bash", ["bash", "-c", "/usr/bin/env -0"], BASE_ENV, file_actions=actions, setsid=True,
                              setsigdef=SPAWN_SIGNALS)
@@ -325,6 +325,15 @@ def probe_program_env():
         return None
     finally:
         os.close(write_end)
+    return pid, read_end
+
+
+def read_probe(probe):
+    """The probe's environment: bash drops some variables (an OLDPWD that is not a directory,
+    PPID), resets others (IFS, SHLVL) and adds PWD. Only `_` differs between programs."""
+    if probe is None:
+        return None
+    pid, read_end = probe
     chunks = []
     while True:
         chunk = os.read(read_end, 65536)
@@ -628,8 +637,9 @@ def main():
             except OSError:
                 pass   # the directory listing's own descriptor, closed by now
     START_DIR = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    PROGRAM_ENV = probe_program_env()
+    probe = start_probe()
     zygote = start_zygote()
+    PROGRAM_ENV = read_probe(probe)
     send({"ev": "ready"})
     # The parent decides: a Ctrl-C, a closed terminal (SIGHUP) or Ctrl-\ sent to the whole group
     # must not kill us first, leaving the commands (in sessions of their own) running. Should
