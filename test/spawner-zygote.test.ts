@@ -1,107 +1,21 @@
 /**
- * The spawner's shortcuts past a new `bash -c` per command: a line of plain words naming a
- * program starts with no shell at all, and other simple commands are forked by the zygote, a
- * bash started once. Checked against the spawner without them (`RUNNER_SPAWNER_ZYGOTE=0`,
- * every command a new `bash -c`) and the zygote against itself without the first
- * (`RUNNER_SPAWNER_DIRECT=0`): the same process, shell state and environment, exact exit codes
- * and signals, `$$` still the command's own pid, and commands still run when the zygote is gone.
+ * The spawner's zygote: a bash started once that forks every simple command that is not a
+ * program of plain words (those start with no shell: spawner-direct.test.ts). Checked against
+ * the spawner without it (`RUNNER_SPAWNER_ZYGOTE=0`, every command a new `bash -c`): the same
+ * shell state and environment, exact exit codes and signals, `$$` still the command's own pid,
+ * and commands still run when the zygote is gone.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { pythonCandidate, SpawnerLauncher, type ExitStatus, type LaunchedProcess } from '@sweep-runner/shared';
+import { describe, expect, it } from 'vitest';
+import type { ExitStatus, LaunchedProcess } from '@sweep-runner/shared';
 import { processesMatching, waitFor } from './helpers/cli.js';
+import { childrenOf, commandLine, parentOf, PYTHON, runLine, SPAWNER, startSpawner, talkToSpawner, useSpawners } from './helpers/spawner.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
-const open: SpawnerLauncher[] = [];
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((launcher) => launcher.close()));
-  delete process.env.RUNNER_SPAWNER_ZYGOTE;
-  delete process.env.RUNNER_SPAWNER_DIRECT;
-});
-
-/**
- * A spawner as it runs (no shell where none is needed, the zygote for other simple commands),
- * with the zygote only, or with a new `bash -c` for every command (read by the helper from its
- * environment at start).
- */
-async function spawner(way: 'shortcuts' | 'zygote' | 'bash -c' = 'shortcuts', cwd?: string): Promise<SpawnerLauncher> {
-  if (way === 'bash -c') process.env.RUNNER_SPAWNER_ZYGOTE = '0';
-  if (way === 'zygote') process.env.RUNNER_SPAWNER_DIRECT = '0';
-  const launcher = new SpawnerLauncher({ graceMs: 300, ...(cwd !== undefined && { cwd }) });
-  open.push(launcher);
-  expect(await launcher.ready).toBe(true);
-  delete process.env.RUNNER_SPAWNER_ZYGOTE;
-  delete process.env.RUNNER_SPAWNER_DIRECT;
-  return launcher;
-}
-
-function childrenOf(pid: number): number[] {
-  return readdirSync(`/proc/${pid}/task`).flatMap((thread) =>
-    readFileSync(`/proc/${pid}/task/${thread}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number),
-  );
-}
-
-function commandLine(pid: number): string {
-  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-}
-
-function parentOf(pid: number): number {
-  return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-}
-
-const SPAWNER = fileURLToPath(import.meta.resolve('@sweep-runner/shared/assets/spawner.py'));
-const PYTHON = pythonCandidate();
-
-type SpawnerEvent = Record<string, unknown>;
-
-/** The spawner by a command line of our own (in a pid namespace, in a cgroup), spoken to directly. */
-function startSpawner(argv: string[], dir: string) {
-  const child = spawn(argv[0]!, argv.slice(1), { cwd: dir, stdio: ['pipe', 'pipe', 'inherit'] });
-  const events: SpawnerEvent[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => events.push(JSON.parse(line) as SpawnerEvent));
-  return {
-    child,
-    events,
-    seen: (check: (event: SpawnerEvent) => boolean, timeoutMs: number) => waitFor(() => events.some(check), timeoutMs, 'an event from the spawner'),
-    send: (id: number, script: string) => child.stdin!.write(`${JSON.stringify({ op: 'spawn', id, script, log: join(dir, `log.${id}`), env: {}, cwd: dir })}\n`),
-  };
-}
-
-/**
- * Sends commands to a spawner of our own one after another (each once the one before has
- * started, after its `before`), and collects its events until the last command has ended or
- * could not start, or the time is up.
- */
-async function talkToSpawner(argv: string[], dir: string, commands: Array<{ id: number; script: string; before?: () => void }>, timeoutMs: number): Promise<{ events: SpawnerEvent[] }> {
-  const { child, events, seen, send } = startSpawner(argv, dir);
-  try {
-    await seen((event) => event.ev === 'ready', timeoutMs);
-    for (const { id, script, before } of commands) {
-      before?.();
-      send(id, script);
-      await seen((event) => event.id === id && event.ev !== undefined, timeoutMs);
-    }
-    const last = commands[commands.length - 1]!.id;
-    await seen((event) => event.id === last && (event.ev === 'exit' || event.ev === 'error'), timeoutMs);
-    return { events };
-  } finally {
-    child.stdin!.end();
-    child.kill('SIGKILL');
-  }
-}
-
-async function run(launcher: SpawnerLauncher, dir: string, script: string, name: string, env: Record<string, string | undefined> = {}): Promise<{ status: ExitStatus; log: string; pid: number }> {
-  const logPath = join(dir, `log.${name}`);
-  const child = await launcher.launch({ script, cwd: dir, env, logPath });
-  const status = await child.exited;
-  return { status, log: readFileSync(logPath, 'utf8'), pid: child.pid };
-}
+const spawner = useSpawners();
 
 // What a program started by a command sees of its process: signals, files, limits, environment.
 // Values that differ between any two processes (`_`, OLDPWD) are left out.
@@ -137,8 +51,8 @@ describe('the spawner zygote', () => {
     const umask = process.umask(0);
     try {
       const [withZygote, withBash] = [await spawner(), await spawner('bash -c')];
-      const forked = await run(withZygote, dir, line, 'forked', env);
-      const started = await run(withBash, dir, line, 'started', env);
+      const forked = await runLine(withZygote, dir, line, 'forked', env);
+      const started = await runLine(withBash, dir, line, 'started', env);
       expect([statSync(join(dir, 'log.forked')).mode & 0o777, statSync(join(dir, 'log.started')).mode & 0o777]).toEqual([0o644, 0o644]);
       expect(forked.status).toEqual({ exitCode: 0, signal: null });
       expect(forked.log).toEqual(started.log);
@@ -148,8 +62,8 @@ describe('the spawner zygote', () => {
       expect(forked.log).not.toContain('__spawner');
       expect(forked.log).toContain('\nopen files: 0 1 2 3 \n');
       // A builtin runs in the command's shell, which looks as `bash -c` would (its cd line aside).
-      const shellForked = await run(withZygote, dir, SHELL_PROBE, 'shell-forked', env);
-      const shellStarted = await run(withBash, dir, SHELL_PROBE, 'shell-started', env);
+      const shellForked = await runLine(withZygote, dir, SHELL_PROBE, 'shell-forked', env);
+      const shellStarted = await runLine(withBash, dir, SHELL_PROBE, 'shell-started', env);
       expect(shellForked.log).toEqual(shellStarted.log.replace(/execution=\[cd -- '[^']*' \|\| exit 127\n/, 'execution=['));
       expect(shellForked.log).toMatch(/^0=bash flags=hBc subshell=0 execution=\[echo [^\n]*\] level=\d+\n$/);
     } finally {
@@ -181,7 +95,7 @@ describe('the spawner zygote', () => {
     ];
     const [direct, forked, started] = [await spawner(), await spawner('zygote'), await spawner('bash -c')];
     for (const [i, line] of lines.entries()) {
-      const [viaDirect, viaZygote, viaBash] = [await run(direct, dir, line, `direct${i}`), await run(forked, dir, line, `forked${i}`), await run(started, dir, line, `started${i}`)];
+      const [viaDirect, viaZygote, viaBash] = [await runLine(direct, dir, line, `direct${i}`), await runLine(forked, dir, line, `forked${i}`), await runLine(started, dir, line, `started${i}`)];
       // Without the zygote the spawner's own `cd` is the script's line 1, and the command's line 2;
       // a line the zygote's shell cannot parse is said by its eval.
       const fromBash = viaBash.log.replace('bash: line 2:', 'bash: line 1:').replace('bash: -c: line 2:', 'bash: eval: line 1:');
@@ -189,55 +103,11 @@ describe('the spawner zygote', () => {
       if (line !== './bash-script --x=1') expect({ line, status: viaZygote.status, log: viaZygote.log }).toEqual({ line, status: viaBash.status, log: fromBash });
       expect({ line, status: viaDirect.status, log: viaDirect.log }).toEqual({ line, status: viaBash.status, log: fromBash });
     }
-    expect((await run(forked, dir, './killed.sh', 'again')).status).toEqual({ exitCode: null, signal: 'SIGKILL' });
+    expect((await runLine(forked, dir, './killed.sh', 'again')).status).toEqual({ exitCode: null, signal: 'SIGKILL' });
     const sleeping = await forked.launch({ script: 'sleep 5', cwd: dir, env: {}, logPath: join(dir, 'log.sleep') });
     // Its shell reports the pid, then becomes the program (a shell of its own would stay bash, its parent).
     await waitFor(() => readFileSync(`/proc/${sleeping.pid}/comm`, 'utf8') === 'sleep\n', 3000, 'the command\'s shell to become sleep');
     await sleeping.terminate(300);
-  });
-
-  it('starts a line of plain words naming a program with no shell: a child of the spawner in a session of its own, as `bash -c` leaves it', async () => {
-    const dir = tempDir();
-    const child = await (await spawner()).launch({ script: 'sleep 5', cwd: dir, env: {}, logPath: join(dir, 'log.sleep') });
-    await waitFor(() => commandLine(child.pid) !== '', 3000, 'the command line of the new process');
-    expect(commandLine(child.pid)).toBe('sleep 5 ');
-    expect(commandLine(parentOf(child.pid))).toContain('spawner.py');
-    const [group, session] = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(2, 4).map(Number);
-    expect([group, session]).toEqual([child.pid, child.pid]);
-    expect(await child.terminate(300)).toEqual({ exitCode: null, signal: 'SIGTERM' });
-  });
-
-  it('gives a program started with no shell, or by the zygote, the environment, files and signals `bash -c` gives it, in the spawner\'s directory or another', async () => {
-    const [home, elsewhere] = [tempDir(), tempDir()];
-    // Variables bash drops (an OLDPWD that is no directory, PPID), resets (IFS) or sets (SHLVL, where there is none).
-    const saved = { ...process.env };
-    Object.assign(process.env, { OLDPWD: '/no/such/directory', IFS: 'x', PPID: '7', 'RUNNER-TEST-NAME': 'not a shell name', RUNNER_TEST_GONE: 'removed by the launch' });
-    delete process.env.SHLVL;
-    let direct: SpawnerLauncher, forked: SpawnerLauncher, started: SpawnerLauncher;
-    try {
-      [direct, forked, started] = [await spawner('shortcuts', home), await spawner('zygote', home), await spawner('bash -c', home)];
-    } finally {
-      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-      Object.assign(process.env, saved);
-    }
-    const env = { CUDA_VISIBLE_DEVICES: '3', RUNNER_TEST_GONE: undefined, RUNNER_TEST_SPACED: 'a  b\tc' };
-    // What differs between any two processes is left out (their numbers, memory and times).
-    const same = (log: string) => log.split('\n').filter((line) => !/^(RUNNER_SPAWNER_|Pid|PPid|Tgid|Ngid|NS(pid|tgid|pgid|sid)|SigQ|State|Vm|Rss|voluntary|nonvoluntary|Threads)/.test(line)).sort().join('\n');
-    for (const dir of [home, elsewhere]) {
-      for (const [i, line] of ['env', 'cat /proc/self/status', 'ls /proc/self/fd', 'cat /proc/self/limits'].entries()) {
-        const [viaDirect, viaZygote, viaBash] = [await run(direct, dir, line, `direct${i}`, env), await run(forked, dir, line, `forked${i}`, env), await run(started, dir, line, `started${i}`, env)];
-        expect({ dir, line, status: viaDirect.status, log: same(viaDirect.log) }).toEqual({ dir, line, status: viaBash.status, log: same(viaBash.log) });
-        // A program the zygote forked keeps the size of its shell's file table (bash holds fd 255).
-        const table = (log: string) => same(log).replace(/^FDSize.*$/m, '');
-        expect({ dir, line, status: viaZygote.status, log: table(viaZygote.log) }).toEqual({ dir, line, status: viaBash.status, log: table(viaBash.log) });
-      }
-      const log = readFileSync(join(dir, 'log.direct0'), 'utf8');
-      expect(log).toContain(`PWD=${dir}\n`);
-      expect(log).toContain('RUNNER-TEST-NAME=not a shell name\n');
-      expect(log).toContain('CUDA_VISIBLE_DEVICES=3\n');
-      expect(log).not.toContain('RUNNER_TEST_GONE');
-      expect(log).not.toContain('PPID=');
-    }
   });
 
   it('leaves a program that saves on SIGTERM the time to save, as `bash -c` does', async () => {
@@ -267,7 +137,7 @@ describe('the spawner zygote', () => {
 
   it('keeps `$$` the command\'s own pid', async () => {
     const launcher = await spawner();
-    const { log, pid } = await run(launcher, tempDir(), 'echo "$$ $BASHPID"; echo "${$}"', 'pid');
+    const { log, pid } = await runLine(launcher, tempDir(), 'echo "$$ $BASHPID"; echo "${$}"', 'pid');
     expect(log).toBe(`${pid} ${pid}\n${pid}\n`);
   });
 
@@ -290,7 +160,7 @@ describe('the spawner zygote', () => {
       Array.from({ length: 16 }, async () => {
         while (next < runs.length) {
           const i = next++;
-          statuses[i] = (await run(launcher, dir, scripts[i % scripts.length]!, String(i))).status;
+          statuses[i] = (await runLine(launcher, dir, scripts[i % scripts.length]!, String(i))).status;
         }
       }),
     );
@@ -305,12 +175,12 @@ describe('the spawner zygote', () => {
     let churning = true;
     const churn = Promise.all(
       Array.from({ length: 8 }, async (_, slot) => {
-        for (let n = 0; churning; n++) await run(launcher, dir, 'true', `churn-${slot}-${n}`);
+        for (let n = 0; churning; n++) await runLine(launcher, dir, 'true', `churn-${slot}-${n}`);
       }),
     );
     try {
       for (let i = 0; i < 5; i++) {
-        const result = await Promise.race([run(launcher, dir, long(i), `long-${i}`), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`long line ${i} never ran`)), 10_000))]);
+        const result = await Promise.race([runLine(launcher, dir, long(i), `long-${i}`), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`long line ${i} never ran`)), 10_000))]);
         expect(result).toMatchObject({ status: { exitCode: 0, signal: null }, log: `long ${i} done\n` });
       }
     } finally {
@@ -384,13 +254,13 @@ describe('the spawner zygote', () => {
     expect(zygote).toBeDefined();
     // Stopped, the zygote reads no more: a command sent now waits in its pipe until it dies.
     process.kill(zygote!, 'SIGSTOP');
-    const unread = run(launcher, dir, 'echo "never read by the zygote"', 'unread');
+    const unread = runLine(launcher, dir, 'echo "never read by the zygote"', 'unread');
     await new Promise((resolve) => setTimeout(resolve, 200));
     process.kill(zygote!, 'SIGKILL');
     expect(await unread).toMatchObject({ status: { exitCode: 0, signal: null }, log: 'never read by the zygote\n' });
     await waitFor(() => !childrenOf(helper).includes(zygote!), 5000, 'the zygote to be reaped');
     expect(await running.exited).toEqual({ exitCode: 7, signal: null });
-    const after = await run(launcher, dir, 'echo "still runs in $PWD"', 'after');
+    const after = await runLine(launcher, dir, 'echo "still runs in $PWD"', 'after');
     expect(after).toMatchObject({ status: { exitCode: 0, signal: null }, log: `still runs in ${dir}\n` });
   });
 });

@@ -53,7 +53,7 @@ SPAWN_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, s
 ZYGOTE = ('(( BASH_VERSINFO[0] >= 5 )) || exit 1; '
           # Its shells must see themselves in /proc (not a /proc of another pid namespace).
           'read -r _ _ _ __spawner_parent _ </proc/$BASHPID/stat && [[ $__spawner_parent == $PPID ]] || exit 1; '
-          'unset -v __spawner_parent; echo ready >&3; '
+          'unset -v __spawner_parent; echo "ready ${BASH_VERSINFO[0]} ${BASH_VERSINFO[1]}" >&3; '
           # A shell it could not fork (no processes left) is said, so the command starts as bash -c.
           'while IFS=" " read -r __spawner_id __spawner_size && IFS= read -r -N "$__spawner_size" __spawner_line; do '
           '( set -m; ( eval "$__spawner_line" ) & ) || printf "failed %s\\n" "$__spawner_id" >&3; done')
@@ -69,7 +69,7 @@ SHELL_VARIABLES = {"IFS", "SHELLOPTS", "BASHOPTS", "UID", "EUID", "PPID", "SHLVL
                    "HOME", "CDPATH", "GLOBIGNORE", "TMOUT", "POSIXLY_CORRECT", "LANG", "LC_ALL", "LC_CTYPE",
                    "COMP_WORDBREAKS", "DIRSTACK", "EPOCHREALTIME", "EPOCHSECONDS", "GROUPS", "HISTCMD", "HOSTNAME",
                    "HOSTTYPE", "LINENO", "MACHTYPE", "OPTERR", "OPTIND", "OSTYPE", "PS4", "RANDOM", "SECONDS", "SHELL",
-                   "SRANDOM", "TERM", "_"}
+                   "SRANDOM", "TERM", "_", "SSH_CLIENT", "SSH2_CLIENT"}
 
 # The zygote runs only a line that is one simple command: naming a program (`python train.py
 # --lr 0.1 --name 'run 1'`), run with `exec`, as `bash -c` runs such a line in place of
@@ -87,8 +87,9 @@ SHELL_WORDS = set("""alias bg bind break builtin caller cd command compgen compl
 
 
 class Zygote:
-    def __init__(self, pid, requests, reports, never_written):
+    def __init__(self, pid, requests, reports, never_written, bash_version):
         self.pid = pid
+        self.bash_version = bash_version   # (major, minor)
         self.never_written = never_written
         self.requests = requests    # we write command lines here (None once closed)
         self.reports = reports      # "id pid" lines come back here (None at end of file)
@@ -108,10 +109,24 @@ def high_fd(fd):
     return copy
 
 
+def bash_shell_level(env):
+    """The shell level of a bash started with `env` (bash's own rule)."""
+    given = re.match(r"\s*([+-]?\d+)\s*\Z", env.get("SHLVL", ""))
+    level = (int(given.group(1)) if given else 0) + 1
+    return 0 if level < 0 else 1 if level >= 1000 else level
+
+
+# bash runs a file of the user's as each bash -c starts: BASH_ENV, or ~/.bashrc where it takes
+# itself for a command run by sshd (Debian builds it so: SSH_CLIENT or SSH2_CLIENT set, shell
+# level below 2, as for `ssh host agent ...`). Then every command is a bash -c of its own.
+BASH_RUNS_FILES = (any(name in BASE_ENV for name in ("BASH_ENV", "ENV"))
+                   or (any(name in BASE_ENV for name in ("SSH_CLIENT", "SSH2_CLIENT")) and bash_shell_level(BASE_ENV) < 2))
+SHORTCUTS = not BASH_RUNS_FILES and os.environ.get("RUNNER_SPAWNER_ZYGOTE") != "0"
+
+
 def start_zygote():
-    # A BASH_ENV file would run once in the zygote instead of before every command.
     # TMOUT would end the zygote's wait for the next command.
-    if any(name in BASE_ENV for name in ("BASH_ENV", "ENV", "TMOUT")) or os.environ.get("RUNNER_SPAWNER_ZYGOTE") == "0":
+    if not SHORTCUTS or "TMOUT" in BASE_ENV:
         return None
     try:
         import ctypes   # not in a minimal python3 install: then every command is a new bash -c
@@ -143,13 +158,24 @@ def start_zygote():
     waiting.register(report_read, selectors.EVENT_READ)
     answered = waiting.select(5.0)
     waiting.close()
-    if answered and os.read(report_read, 6) == b"ready\n":
-        return Zygote(pid, request_write, report_read, never_written)
+    ready = re.match(rb"ready (\d+) (\d+)\n\Z", os.read(report_read, 64)) if answered else None
+    if ready:
+        return Zygote(pid, request_write, report_read, never_written, (int(ready.group(1)), int(ready.group(2))))
     for fd in (request_write, report_read, never_written):
         os.close(fd)
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     return None
+
+
+def stop_zygote():
+    """Before any command: bash says something as each bash -c starts, so each must be one."""
+    global zygote
+    signal_group(zygote.pid, signal.SIGKILL)
+    os.waitpid(zygote.pid, 0)
+    for fd in (zygote.requests, zygote.reports, zygote.never_written):
+        os.close(fd)
+    zygote = None
 
 
 # Inside $'...': controls, quote, backslash and every byte past ASCII as \xHH, the rest as is.
@@ -223,7 +249,7 @@ def zygote_line(ident, message, env_changes, command):
         "exec 3>&- 4<&- </dev/null >>%s 2>&1" % ansi_c_quote(message["log"]),
     ]
     cwd = message.get("cwd")
-    if cwd and cwd != os.getcwd():
+    if cwd and cwd != current_directory():
         parts.append("cd -- %s || exit 127" % ansi_c_quote(cwd))
     for key, value in env_changes:
         parts.append("unset -v %s" % key if value is None else "export %s=%s" % (key, ansi_c_quote(value)))
@@ -302,57 +328,82 @@ def signal_group(pgid, sig):
 
 # Words that bash takes as they are: no quoting, expansion, pattern or operator in them.
 PLAIN_LINE = re.compile(r"[ \t]*[A-Za-z0-9_./+][A-Za-z0-9_./+-]*(?:[ \t]+[A-Za-z0-9_./:=,+@%-]+)*[ \t]*\Z")
-PROGRAM_ENV = None       # what bash -c gives a program it runs in place of itself (read_probe)
-START_CWD = os.getcwd()  # our directory, to which we come back after starting a command elsewhere
-START_DIR = None         # an open descriptor of it
+PROGRAM_ENV = None   # what bash -c gives a program it runs in place of itself (read_probe)
+START_CWD = None     # our directory, to which we come back after starting a command elsewhere
+START_DIR = None     # a descriptor of it
+SPAWN_MASK = ()      # the signals blocked for a program: ours, but SIGCHLD, which bash unblocks
+
+
+def current_directory():
+    try:
+        return os.getcwd()
+    except OSError:
+        return None   # removed: then every command with a directory of its own goes there by cd
 
 
 def start_probe():
-    """Starts reading the environment `bash -c` gives a program it runs in place of itself
-    from a real one (see read_probe), while the zygote starts. None where bash would do more
-    per command (a BASH_ENV file, options in SHELLOPTS): then no program starts without bash."""
-    if (os.environ.get("RUNNER_SPAWNER_DIRECT") == "0" or os.environ.get("RUNNER_SPAWNER_ZYGOTE") == "0" or "PATH" not in BASE_ENV
-            or any(name in BASE_ENV for name in ("BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "POSIXLY_CORRECT"))):
+    """Starts a real `bash -c` of a program, /usr/bin/env, to learn what bash gives a program
+    it runs in place of itself and whether it says anything as it starts (read_probe), while
+    the zygote starts. None where there is nothing to learn."""
+    if not SHORTCUTS or not os.access("/usr/bin/env", os.X_OK):
         return None
-    read_end, write_end = os.pipe()
-    actions = [(os.POSIX_SPAWN_CLOSE, 0), (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0), (os.POSIX_SPAWN_DUP2, write_end, 1),
-               (os.POSIX_SPAWN_OPEN, 2, "/dev/null", os.O_WRONLY, 0)]
+    out_read, out_write = os.pipe()
+    err_read, err_write = os.pipe()
+    actions = [(os.POSIX_SPAWN_CLOSE, 0), (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0), (os.POSIX_SPAWN_DUP2, out_write, 1),
+               (os.POSIX_SPAWN_DUP2, err_write, 2)]
     try:
         pid = os.posix_spawn("/bin/bash", ["bash", "-c", "/usr/bin/env -0"], BASE_ENV, file_actions=actions, setsid=True,
                              setsigdef=SPAWN_SIGNALS)
     except OSError:
-        os.close(read_end)
+        os.close(out_read)
+        os.close(err_read)
         return None
     finally:
-        os.close(write_end)
-    return pid, read_end
+        os.close(out_write)
+        os.close(err_write)
+    return pid, out_read, err_read
 
 
 def read_probe(probe):
-    """The probe's environment: bash drops some variables (an OLDPWD that is not a directory,
-    PPID), resets others (IFS, SHLVL) and adds PWD. Only `_` differs between programs."""
+    """(the environment, or None; whether bash said anything as it started). bash drops some
+    variables (an OLDPWD that is not a directory, PPID), resets others (IFS, SHLVL) and adds
+    PWD; only `_` differs between programs. What it says (a locale it cannot set, a shell
+    level too high) is in every bash -c's log: then every command must be a bash -c."""
     if probe is None:
-        return None
-    pid, read_end = probe
-    chunks = []
-    while True:
-        chunk = os.read(read_end, 65536)
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(read_end)
+        return None, False
+    pid, out_read, err_read = probe
+    outputs = {out_read: [], err_read: []}
+    waiting = selectors.DefaultSelector()
+    for fd in outputs:
+        waiting.register(fd, selectors.EVENT_READ)
+    deadline = time.monotonic() + 5.0
+    while waiting.get_map() and time.monotonic() < deadline:
+        for key, _ in waiting.select(deadline - time.monotonic()):
+            chunk = os.read(key.fd, 65536)
+            if chunk:
+                outputs[key.fd].append(chunk)
+            else:
+                waiting.unregister(key.fd)
+    finished = not waiting.get_map()
+    waiting.close()
+    for fd in outputs:
+        os.close(fd)
+    signal_group(pid, signal.SIGKILL)   # what it may have left running (a session of its own)
     _, status = os.waitpid(pid, 0)
-    data = b"".join(chunks)
-    if status != 0 or not data.endswith(b"\0"):
-        return None
+    data, said = b"".join(outputs[out_read]), b"".join(outputs[err_read])
+    if not finished or said:
+        return None, True
+    if status != 0 or not data.endswith(b"\0") or os.environ.get("RUNNER_SPAWNER_DIRECT") == "0":
+        return None, False
     env = dict(os.fsdecode(entry).split("=", 1) for entry in data[:-1].split(b"\0"))
-    if env.pop("_", None) != "/usr/bin/env" or "PWD" not in env:
-        return None
-    return env
+    if env.pop("_", None) != "/usr/bin/env" or "PWD" not in env or "PATH" not in env:
+        return None, False
+    return env, False
 
 
 def runnable(path):
-    return os.path.isfile(path) and os.access(path, os.X_OK)
+    """As bash judges a file it finds: anything but a directory, executable for our effective ids."""
+    return os.path.exists(path) and not os.path.isdir(path) and os.access(path, os.X_OK, effective_ids=os.access in os.supports_effective_ids)
 
 
 def find_program(name, cwd, search_path):
@@ -375,11 +426,17 @@ def spawn_program(message, env_changes, name):
     False where bash must run it after all, to say what is wrong in its own words (no such
     program, not runnable). Where the program cannot start (no such directory, a script with
     no #! line, which bash runs itself) it starts as bash -c."""
-    script, cwd = message["script"], message.get("cwd") or START_CWD
+    script = message["script"]
     if PROGRAM_ENV is None or not PLAIN_LINE.match(script):
         return False
+    # Moved or removed since the probe, the directory bash would start in is not the one its
+    # PWD names any more.
+    here = current_directory()
+    if here != START_CWD:
+        return False
+    cwd = message.get("cwd") or here
     env = PROGRAM_ENV.copy()
-    if cwd != START_CWD:
+    if cwd != here:
         # As `cd -- cwd` leaves them, for a directory written as cd would write it.
         if not cwd.startswith("/") or cwd.startswith("//") or os.path.normpath(cwd) != cwd:
             return False
@@ -395,7 +452,7 @@ def spawn_program(message, env_changes, name):
     env["_"] = path
     try:
         log = os.open(message["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
-    except OSError:
+    except (OSError, ValueError):   # said by the way the line goes on
         return False
     actions = [
         (os.POSIX_SPAWN_CLOSE, 0),
@@ -404,14 +461,15 @@ def spawn_program(message, env_changes, name):
         (os.POSIX_SPAWN_DUP2, log, 2),
     ]
     try:
-        if cwd != START_CWD:
+        if cwd != here:
             os.chdir(cwd)
-        pid = os.posix_spawn(path, script.split(), env, file_actions=actions, setsid=True, setsigdef=SPAWN_SIGNALS)
+        pid = os.posix_spawn(path, script.split(), env, file_actions=actions, setsid=True, setsigdef=SPAWN_SIGNALS,
+                             setsigmask=SPAWN_MASK)
     except (OSError, ValueError):   # ValueError: text that is not Unicode, which bash -c refuses too
         pid = None
     finally:
         os.close(log)
-        if cwd != START_CWD:
+        if cwd != here:
             os.fchdir(START_DIR)
     if pid is None:
         spawn(message, shortcuts=False)
@@ -433,7 +491,7 @@ def spawn(message, shortcuts=True):
         try:
             # Created here with the mode posix_spawn gives it (bash would use 0666 less the umask).
             os.close(os.open(message["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644))
-        except OSError as error:
+        except (OSError, ValueError) as error:   # ValueError: a path that is not Unicode
             send({"ev": "error", "id": ident, "message": str(error)})
             return
         try:
@@ -451,7 +509,7 @@ def spawn(message, shortcuts=True):
             env[key] = value
     script = message["script"]
     cwd = message.get("cwd")
-    if cwd and cwd != os.getcwd():
+    if cwd and cwd != current_directory():
         script = "cd -- " + "'" + cwd.replace("'", "'\"'\"'") + "' || exit 127\n" + script
     actions = [
         (os.POSIX_SPAWN_CLOSE, 0),
@@ -460,7 +518,8 @@ def spawn(message, shortcuts=True):
         (os.POSIX_SPAWN_DUP2, 1, 2),
     ]
     try:
-        pid = os.posix_spawn("/bin/bash", ["bash", "-c", script], env, file_actions=actions, setsid=True,
+        # After --, a line starting with + or - is a command, not an option of bash's.
+        pid = os.posix_spawn("/bin/bash", ["bash", "-c", "--", script], env, file_actions=actions, setsid=True,
                              setsigdef=SPAWN_SIGNALS)
     except (OSError, ValueError) as error:   # ValueError: a NUL, or text that is not Unicode
         send({"ev": "error", "id": ident, "message": str(error)})
@@ -625,7 +684,7 @@ def kill_everything():
 
 
 def main():
-    global zygote, PROGRAM_ENV, START_DIR
+    global zygote, PROGRAM_ENV, START_CWD, START_DIR, SPAWN_MASK
     if not hasattr(os, "posix_spawn") or sys.version_info < (3, 8):
         send({"ev": "unsupported", "message": "python 3.8 or later with os.posix_spawn is needed"})
         return
@@ -636,10 +695,21 @@ def main():
                 os.set_inheritable(fd, False)
             except OSError:
                 pass   # the directory listing's own descriptor, closed by now
-    START_DIR = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    START_CWD = current_directory()
     probe = start_probe()
     zygote = start_zygote()
-    PROGRAM_ENV = read_probe(probe)
+    PROGRAM_ENV, bash_says = read_probe(probe)
+    if bash_says and zygote is not None:
+        stop_zygote()
+    # bash 5.0 and older keep a shell above the program of a line after a `cd`, as bash -c
+    # has it for a command in another directory: no program starts without bash there.
+    if zygote is None or zygote.bash_version < (5, 1):
+        PROGRAM_ENV = None
+    try:
+        START_DIR = os.open(".", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    except (OSError, AttributeError):
+        PROGRAM_ENV = None
+    SPAWN_MASK = signal.pthread_sigmask(signal.SIG_BLOCK, []) - {signal.SIGCHLD}
     send({"ev": "ready"})
     # The parent decides: a Ctrl-C, a closed terminal (SIGHUP) or Ctrl-\ sent to the whole group
     # must not kill us first, leaving the commands (in sessions of their own) running. Should
