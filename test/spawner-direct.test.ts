@@ -4,8 +4,8 @@
  * spawner that starts every command as `bash -c` (`RUNNER_SPAWNER_ZYGOTE=0`): the same process,
  * environment, files and signals, and bash's own words and start-up wherever bash would do more.
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SpawnerLauncher } from '@sweep-runner/shared';
@@ -82,22 +82,45 @@ describe('a program started with no shell', () => {
 
   it('runs ~/.bashrc before each command where bash -c would (a command run by sshd), as bash -c does', async () => {
     const [dir, home] = [tempDir(), tempDir()];
-    writeFileSync(join(home, '.bashrc'), 'echo "from .bashrc" >&2; export FROM_BASHRC=1\n');
-    const saved = { ...process.env };
-    Object.assign(process.env, { HOME: home, SSH_CLIENT: '10.0.0.1 50000 22', SHLVL: '0' });
-    let ways: SpawnerLauncher[];
-    try {
-      ways = [await spawner('shortcuts'), await spawner('bash -c')];
-    } finally {
-      Object.assign(process.env, saved);
-      delete process.env.SSH_CLIENT;
-      if (saved.SSH_CLIENT !== undefined) process.env.SSH_CLIENT = saved.SSH_CLIENT;
-    }
+    // Silent: it leaves a mark only a file shows.
+    writeFileSync(join(home, '.bashrc'), 'export FROM_BASHRC=1; echo "$BASH_EXECUTION_STRING" >> "$HOME/marks"\n');
     const sorted = (log: string) => log.split('\n').filter((line) => !line.startsWith('RUNNER_SPAWNER_')).sort().join('\n');
-    for (const [i, line] of ['/usr/bin/env', "/usr/bin/env 'quoted'=1"].entries()) {
-      const [shortcut, bash] = [await runLine(ways[0]!, dir, line, `shortcut${i}`), await runLine(ways[1]!, dir, line, `bash${i}`)];
-      expect({ line, status: shortcut.status, log: sorted(shortcut.log) }).toEqual({ line, status: bash.status, log: sorted(bash.log) });
+    // Shell levels as bash reads them: '1\n' is no number to it (only blanks may follow one).
+    for (const shellLevel of ['0', '1\n']) {
+      const saved = { ...process.env };
+      Object.assign(process.env, { HOME: home, SSH_CLIENT: '10.0.0.1 50000 22', SHLVL: shellLevel });
+      let ways: SpawnerLauncher[];
+      try {
+        ways = [await spawner('shortcuts'), await spawner('bash -c')];
+      } finally {
+        delete process.env.SSH_CLIENT;
+        Object.assign(process.env, saved);
+      }
+      for (const [i, line] of ['/usr/bin/env', "/usr/bin/env 'quoted'=1"].entries()) {
+        rmSync(join(home, 'marks'), { force: true });
+        const shortcut = await runLine(ways[0]!, dir, line, `shortcut${i}`);
+        const marks = readFileSync(join(home, 'marks'), 'utf8');
+        const bash = await runLine(ways[1]!, dir, line, `bash${i}`);
+        expect(bash.log).toContain('FROM_BASHRC=1');
+        // (Its mark is the line bash ran: ours, after the spawner's own cd.)
+        expect({ shellLevel, line, status: shortcut.status, log: sorted(shortcut.log), marked: marks.endsWith(`\n${line}\n`) }).toEqual({ shellLevel, line, status: bash.status, log: sorted(bash.log), marked: true });
+      }
     }
+  });
+
+  it('keeps what bash says as it starts out of the launcher\'s own output: each command has it in its log', async () => {
+    const dir = tempDir();
+    const child = spawn(PYTHON, ['-u', SPAWNER, '', '1', '1'], { cwd: dir, env: { ...process.env, LC_ALL: 'zz_ZZ.UTF-8' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let [stdout, stderr] = ['', ''];
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await waitFor(() => stdout.includes('"ready"'), 10_000, 'the spawner to start');
+    child.stdin.write(`${JSON.stringify({ op: 'spawn', id: 1, script: '/bin/echo hi', log: join(dir, 'log.1'), env: {}, cwd: dir })}\n`);
+    await waitFor(() => stdout.includes('"exit"'), 10_000, 'the command to end');
+    child.stdin.end();
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(readFileSync(join(dir, 'log.1'), 'utf8')).toMatch(/setlocale.*\nhi\n$/s);
   });
 
   it('runs a program whose name starts with +, in the spawner\'s directory or another, as bash -c does', async () => {
@@ -127,12 +150,29 @@ describe('a program started with no shell', () => {
     expect(removed.events).toContainEqual({ ev: 'exit', id: 1, code: 0, signal: null });
     // (bash says it cannot read its directory as it starts; so each command is a bash -c.)
     expect(readFileSync(join(dir, 'log.1'), 'utf8')).toMatch(/^shell-init: .*\nhi\n$/s);
-    // Renamed once it runs: a command for the old name cannot cd there, and nothing runs in the new one.
-    const before = join(parent, 'before');
+    // Removed too, where bash says nothing of it (its PWD still reaches the directory), for a
+    // command with no directory of its own.
+    mkdirSync(gone);
+    const silent = startSpawner(['sh', '-c', `cd ${gone} && rmdir ${gone} && PWD=/proc/self/cwd exec ${PYTHON} -u ${SPAWNER} '' 1 1`], dir);
+    try {
+      await silent.seen((event) => event.ev === 'ready', 10_000);
+      silent.sendMessage({ op: 'spawn', id: 4, script: '/bin/echo hi', log: join(dir, 'log.4'), env: {} });
+      await silent.seen((event) => event.id === 4 && event.ev === 'exit', 10_000);
+      expect(readFileSync(join(dir, 'log.4'), 'utf8')).toBe('hi\n');
+    } finally {
+      silent.child.kill('SIGKILL');
+    }
+    // Renamed once it runs: a command for the old name cannot cd there, and nothing runs in the
+    // new one; one in the new one sees the new name, as a bash -c started there would.
+    const [before, after] = [join(parent, 'before'), join(parent, 'after')];
     mkdirSync(before);
-    const renamed = await talkToSpawner(['sh', '-c', `cd ${before} && exec ${PYTHON} -u ${SPAWNER} '' 1 1`], dir, [{ id: 2, script: '/bin/pwd -P', cwd: before, before: () => renameSync(before, join(parent, 'after')) }], 10_000);
+    const renamed = await talkToSpawner(['sh', '-c', `cd ${before} && exec ${PYTHON} -u ${SPAWNER} '' 1 1`], dir, [
+      { id: 2, script: '/bin/pwd -P', cwd: before, before: () => renameSync(before, after) },
+      { id: 3, script: "/usr/bin/env 'QUOTED=1'", cwd: after },
+    ], 10_000);
     expect(renamed.events).toContainEqual({ ev: 'exit', id: 2, code: 127, signal: null });
     expect(readFileSync(join(dir, 'log.2'), 'utf8')).toContain('No such file or directory');
+    expect(readFileSync(join(dir, 'log.3'), 'utf8')).toContain(`\nPWD=${after}\n`);
   });
 
   it('starts in a directory it may enter but not read, as another user', async (context) => {

@@ -69,7 +69,7 @@ SHELL_VARIABLES = {"IFS", "SHELLOPTS", "BASHOPTS", "UID", "EUID", "PPID", "SHLVL
                    "HOME", "CDPATH", "GLOBIGNORE", "TMOUT", "POSIXLY_CORRECT", "LANG", "LC_ALL", "LC_CTYPE",
                    "COMP_WORDBREAKS", "DIRSTACK", "EPOCHREALTIME", "EPOCHSECONDS", "GROUPS", "HISTCMD", "HOSTNAME",
                    "HOSTTYPE", "LINENO", "MACHTYPE", "OPTERR", "OPTIND", "OSTYPE", "PS4", "RANDOM", "SECONDS", "SHELL",
-                   "SRANDOM", "TERM", "_", "SSH_CLIENT", "SSH2_CLIENT"}
+                   "SRANDOM", "TERM", "_", "SSH_CLIENT", "SSH2_CLIENT", "EXECIGNORE"}
 
 # The zygote runs only a line that is one simple command: naming a program (`python train.py
 # --lr 0.1 --name 'run 1'`), run with `exec`, as `bash -c` runs such a line in place of
@@ -110,8 +110,8 @@ def high_fd(fd):
 
 
 def bash_shell_level(env):
-    """The shell level of a bash started with `env` (bash's own rule)."""
-    given = re.match(r"\s*([+-]?\d+)\s*\Z", env.get("SHLVL", ""))
+    """The shell level of a bash started with `env` (bash's own rule: its legal_number)."""
+    given = re.match(r"[ \t\n\v\f\r]*([+-]?[0-9]+)[ \t]*\Z", env.get("SHLVL", ""), re.ASCII)
     level = (int(given.group(1)) if given else 0) + 1
     return 0 if level < 0 else 1 if level >= 1000 else level
 
@@ -119,8 +119,8 @@ def bash_shell_level(env):
 # bash runs a file of the user's as each bash -c starts: BASH_ENV, or ~/.bashrc where it takes
 # itself for a command run by sshd (Debian builds it so: SSH_CLIENT or SSH2_CLIENT set, shell
 # level below 2, as for `ssh host agent ...`). Then every command is a bash -c of its own.
-BASH_RUNS_FILES = (any(name in BASE_ENV for name in ("BASH_ENV", "ENV"))
-                   or (any(name in BASE_ENV for name in ("SSH_CLIENT", "SSH2_CLIENT")) and bash_shell_level(BASE_ENV) < 2))
+RUN_BY_SSH = any(name in BASE_ENV for name in ("SSH_CLIENT", "SSH2_CLIENT"))
+BASH_RUNS_FILES = any(name in BASE_ENV for name in ("BASH_ENV", "ENV")) or (RUN_BY_SSH and bash_shell_level(BASE_ENV) < 2)
 SHORTCUTS = not BASH_RUNS_FILES and os.environ.get("RUNNER_SPAWNER_ZYGOTE") != "0"
 
 
@@ -138,9 +138,12 @@ def start_zygote():
     request_read, request_write = (high_fd(fd) for fd in os.pipe())
     report_read, report_write = (high_fd(fd) for fd in os.pipe())
     sleep_read, never_written = (high_fd(fd) for fd in os.pipe())
+    # What it says itself (a warning as it starts, a fork it retries) is not the launcher's
+    # output: a command says what matters in its own log, or as a failed start.
     actions = [
         (os.POSIX_SPAWN_DUP2, request_read, 0),
         (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, "/dev/null", os.O_WRONLY, 0),
         (os.POSIX_SPAWN_DUP2, report_write, 3),
         (os.POSIX_SPAWN_DUP2, sleep_read, 4),
     ]
@@ -236,7 +239,7 @@ def simple_command(script):
     return ("program", words[0])
 
 
-def zygote_line(ident, message, env_changes, command):
+def zygote_line(ident, message, env_changes, command, here):
     """The grandchild's shell: report our pid, take the command's files, directory and
     environment, and run the command as `bash -c` would."""
     parts = [
@@ -249,7 +252,7 @@ def zygote_line(ident, message, env_changes, command):
         "exec 3>&- 4<&- </dev/null >>%s 2>&1" % ansi_c_quote(message["log"]),
     ]
     cwd = message.get("cwd")
-    if cwd and cwd != current_directory():
+    if cwd and cwd != here:
         parts.append("cd -- %s || exit 127" % ansi_c_quote(cwd))
     for key, value in env_changes:
         parts.append("unset -v %s" % key if value is None else "export %s=%s" % (key, ansi_c_quote(value)))
@@ -388,15 +391,25 @@ def read_probe(probe):
     waiting.close()
     for fd in outputs:
         os.close(fd)
-    signal_group(pid, signal.SIGKILL)   # what it may have left running (a session of its own)
+    # Done, it is reaped first (a kill could catch env between closing its output and exiting);
+    # then whatever it left in its session is killed. Stuck, it is killed first.
+    if not finished:
+        signal_group(pid, signal.SIGKILL)
     _, status = os.waitpid(pid, 0)
+    signal_group(pid, signal.SIGKILL)
     data, said = b"".join(outputs[out_read]), b"".join(outputs[err_read])
     if not finished or said:
         return None, True
-    if status != 0 or not data.endswith(b"\0") or os.environ.get("RUNNER_SPAWNER_DIRECT") == "0":
+    if status != 0 or not data.endswith(b"\0"):
         return None, False
-    env = dict(os.fsdecode(entry).split("=", 1) for entry in data[:-1].split(b"\0"))
-    if env.pop("_", None) != "/usr/bin/env" or "PWD" not in env or "PATH" not in env:
+    entries = [os.fsdecode(entry).split("=", 1) for entry in data[:-1].split(b"\0")]
+    if not all(len(entry) == 2 for entry in entries):
+        return None, False
+    env = dict(entries)
+    # A level below 2 where sshd seems to run us: bash ran ~/.bashrc (our own reading of SHLVL missed it).
+    if RUN_BY_SSH and bash_shell_level(env) - 1 < 2:
+        return None, True
+    if env.pop("_", None) != "/usr/bin/env" or "PWD" not in env or "PATH" not in env or os.environ.get("RUNNER_SPAWNER_DIRECT") == "0":
         return None, False
     return env, False
 
@@ -420,7 +433,7 @@ def find_program(name, cwd, search_path):
     return None
 
 
-def spawn_program(message, env_changes, name):
+def spawn_program(message, env_changes, name, here):
     """A line of plain words naming a program, started with no shell, as `bash -c` would run
     it: the same process (its own session), arguments, environment, directory and files.
     False where bash must run it after all, to say what is wrong in its own words (no such
@@ -428,11 +441,6 @@ def spawn_program(message, env_changes, name):
     no #! line, which bash runs itself) it starts as bash -c."""
     script = message["script"]
     if PROGRAM_ENV is None or not PLAIN_LINE.match(script):
-        return False
-    # Moved or removed since the probe, the directory bash would start in is not the one its
-    # PWD names any more.
-    here = current_directory()
-    if here != START_CWD:
         return False
     cwd = message.get("cwd") or here
     env = PROGRAM_ENV.copy()
@@ -484,9 +492,15 @@ def spawn(message, shortcuts=True):
     the zygote where it can run it, else (and always without shortcuts) as bash -c."""
     ident = message["id"]
     env_changes = list((message.get("env") or {}).items())
-    command = shortcut_command(message, env_changes) if shortcuts else None
-    if command is not None and command[0] == "program" and spawn_program(message, env_changes, command[1]):
+    # Moved or removed since we started, our directory is not the one the zygote's and the
+    # probe's PWD name: a bash -c starting now would see it otherwise.
+    here = current_directory()
+    command = shortcut_command(message, env_changes) if shortcuts and here is not None and here == START_CWD else None
+    if command is not None and command[0] == "program" and spawn_program(message, env_changes, command[1], here):
         return
+    # The zygote's exec would hand a script named by a relative path its whole path as $0.
+    if command is not None and command[0] == "program" and "/" in command[1] and not command[1].startswith("/"):
+        command = None
     if command is not None and zygote is not None and zygote.requests is not None:
         try:
             # Created here with the mode posix_spawn gives it (bash would use 0666 less the umask).
@@ -495,7 +509,7 @@ def spawn(message, shortcuts=True):
             send({"ev": "error", "id": ident, "message": str(error)})
             return
         try:
-            line = zygote_line(ident, message, env_changes, command)
+            line = zygote_line(ident, message, env_changes, command, here)
             write_all(zygote.requests, ("%d %d\n%s" % (ident, len(line), line)).encode("ascii"))
             zygote.awaiting[ident] = message
             return
@@ -509,7 +523,7 @@ def spawn(message, shortcuts=True):
             env[key] = value
     script = message["script"]
     cwd = message.get("cwd")
-    if cwd and cwd != current_directory():
+    if cwd and cwd != here:
         script = "cd -- " + "'" + cwd.replace("'", "'\"'\"'") + "' || exit 127\n" + script
     actions = [
         (os.POSIX_SPAWN_CLOSE, 0),
@@ -699,7 +713,8 @@ def main():
     probe = start_probe()
     zygote = start_zygote()
     PROGRAM_ENV, bash_says = read_probe(probe)
-    if bash_says and zygote is not None:
+    # (Started in a directory removed already, bash may not say so; nothing is compared then.)
+    if (bash_says or START_CWD is None) and zygote is not None:
         stop_zygote()
     # bash 5.0 and older keep a shell above the program of a line after a `cd`, as bash -c
     # has it for a command in another directory: no program starts without bash there.
