@@ -5,12 +5,12 @@
  * environment, files and signals, and bash's own words and start-up wherever bash would do more.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SpawnerLauncher } from '@sweep-runner/shared';
 import { waitFor } from './helpers/cli.js';
-import { commandLine, parentOf, PYTHON, runLine, SPAWNER, startSpawner, talkToSpawner, useSpawners, type SpawnerEvent } from './helpers/spawner.js';
+import { childrenOf, commandLine, parentOf, PYTHON, runLine, SPAWNER, startSpawner, talkToSpawner, useSpawners, type SpawnerEvent } from './helpers/spawner.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
@@ -85,8 +85,10 @@ describe('a program started with no shell', () => {
     // Silent: it leaves a mark only a file shows.
     writeFileSync(join(home, '.bashrc'), 'export FROM_BASHRC=1; echo "$BASH_EXECUTION_STRING" >> "$HOME/marks"\n');
     const sorted = (log: string) => log.split('\n').filter((line) => !line.startsWith('RUNNER_SPAWNER_')).sort().join('\n');
-    // Shell levels as bash reads them: '1\n' is no number to it (only blanks may follow one).
-    for (const shellLevel of ['0', '1\n']) {
+    // Shell levels as bash reads them: '1\n' is no number to it (only blanks may follow one); at
+    // 1 (a shell between sshd and us) bash runs no file, and the shortcuts stay.
+    for (const [n, shellLevel] of ['0', '1\n', '1'].entries()) {
+      const sourced = shellLevel !== '1';
       const saved = { ...process.env };
       Object.assign(process.env, { HOME: home, SSH_CLIENT: '10.0.0.1 50000 22', SHLVL: shellLevel });
       let ways: SpawnerLauncher[];
@@ -98,13 +100,18 @@ describe('a program started with no shell', () => {
       }
       for (const [i, line] of ['/usr/bin/env', "/usr/bin/env 'quoted'=1"].entries()) {
         rmSync(join(home, 'marks'), { force: true });
-        const shortcut = await runLine(ways[0]!, dir, line, `shortcut${i}`);
-        const marks = readFileSync(join(home, 'marks'), 'utf8');
-        const bash = await runLine(ways[1]!, dir, line, `bash${i}`);
-        expect(bash.log).toContain('FROM_BASHRC=1');
+        const shortcut = await runLine(ways[0]!, dir, line, `shortcut${n}-${i}`);
+        const marks = existsSync(join(home, 'marks')) ? readFileSync(join(home, 'marks'), 'utf8') : '';
+        const bash = await runLine(ways[1]!, dir, line, `bash${n}-${i}`);
+        expect(bash.log.includes('FROM_BASHRC=1')).toBe(sourced);
         // (Its mark is the line bash ran: ours, after the spawner's own cd.)
-        expect({ shellLevel, line, status: shortcut.status, log: sorted(shortcut.log), marked: marks.endsWith(`\n${line}\n`) }).toEqual({ shellLevel, line, status: bash.status, log: sorted(bash.log), marked: true });
+        expect({ shellLevel, line, status: shortcut.status, log: sorted(shortcut.log), marked: marks.endsWith(`\n${line}\n`) }).toEqual({ shellLevel, line, status: bash.status, log: sorted(bash.log), marked: sourced });
       }
+      // The zygote runs exactly where no bash -c runs a file of the user's.
+      const sleeping = await ways[0]!.launch({ script: 'sleep 5', cwd: dir, env: {}, logPath: join(dir, `log.sleep${n}`) });
+      const hasZygote = childrenOf(parentOf(sleeping.pid)).some((pid) => commandLine(pid).includes('__spawner_line'));
+      await sleeping.terminate(300);
+      expect({ shellLevel, hasZygote }).toEqual({ shellLevel, hasZygote: !sourced });
     }
   });
 

@@ -406,8 +406,9 @@ def read_probe(probe):
     if not all(len(entry) == 2 for entry in entries):
         return None, False
     env = dict(entries)
-    # A level below 2 where sshd seems to run us: bash ran ~/.bashrc (our own reading of SHLVL missed it).
-    if RUN_BY_SSH and bash_shell_level(env) - 1 < 2:
+    # A level below 2 where sshd seems to run us: bash ran ~/.bashrc (our own reading of SHLVL
+    # missed it). The program gets one less than bash's level, so reading it as bash does gives that level.
+    if RUN_BY_SSH and bash_shell_level(env) < 2:
         return None, True
     if env.pop("_", None) != "/usr/bin/env" or "PWD" not in env or "PATH" not in env or os.environ.get("RUNNER_SPAWNER_DIRECT") == "0":
         return None, False
