@@ -105,7 +105,7 @@ describe('a program started with no shell', () => {
         const bash = await runLine(ways[1]!, dir, line, `bash${n}-${i}`);
         expect(bash.log.includes('FROM_BASHRC=1')).toBe(sourced);
         // (Its mark is the line bash ran: ours, after the spawner's own cd.)
-        expect({ shellLevel, line, status: shortcut.status, log: sorted(shortcut.log), marked: marks.endsWith(`\n${line}\n`) }).toEqual({ shellLevel, line, status: bash.status, log: sorted(bash.log), marked: sourced });
+        expect({ shellLevel, line, status: shortcut.status, log: sorted(shortcut.log), marked: marks.endsWith(`; ${line}\n`) }).toEqual({ shellLevel, line, status: bash.status, log: sorted(bash.log), marked: sourced });
       }
       // The zygote runs exactly where no bash -c runs a file of the user's.
       const sleeping = await ways[0]!.launch({ script: 'sleep 5', cwd: dir, env: {}, logPath: join(dir, `log.sleep${n}`) });

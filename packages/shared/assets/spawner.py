@@ -525,7 +525,8 @@ def spawn(message, shortcuts=True):
     script = message["script"]
     cwd = message.get("cwd")
     if cwd and cwd != here:
-        script = "cd -- " + "'" + cwd.replace("'", "'\"'\"'") + "' || exit 127\n" + script
+        # On the command's first line, so that bash's errors and $LINENO count the command's lines.
+        script = "cd -- " + "'" + cwd.replace("'", "'\"'\"'") + "' || exit 127; " + script
     actions = [
         (os.POSIX_SPAWN_CLOSE, 0),
         (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
