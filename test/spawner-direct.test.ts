@@ -61,7 +61,6 @@ describe('a program started with no shell', () => {
     }
   });
 
-
   it('says what bash says as it starts (a locale it cannot set) in each log, as every bash -c does', async () => {
     const dir = tempDir();
     const saved = process.env.LC_ALL;
