@@ -8,32 +8,29 @@ function taskLink(run) {
   return h('a', { class: 'gpu-task', href: `#/tasks/${run.taskId}`, title: `${run.task} (sweep ${run.sweep})` }, run.task, ' ', h('span', { class: 'muted' }, runTime(run)));
 }
 
-// A lost agent's GPUs are not idle: nobody knows what runs on them, and nothing is sent there.
-const LOST_TEXT = 'unknown: agent lost';
+/**
+ * One box of slots, a GPU's or the CPU's, with the tasks on it. A lost agent's slots are not
+ * idle: nobody knows what runs on them, and nothing is sent there.
+ */
+function slotBox(agent, { key, label, slots, runs, otherUsers = false }) {
+  const lost = agent.state === 'lost';
+  const state = lost ? 'lost' : runs.length > 0 ? 'busy' : otherUsers ? 'other' : 'idle';
+  return h(
+    'div',
+    { class: `gpu gpu-${state}`, 'data-gpu': key },
+    h('div', { class: 'gpu-head' }, h('strong', {}, label), h('span', { class: 'muted' }, lost ? plural(slots, 'slot') : `${runs.length}/${plural(slots, 'slot')}`)),
+    runs.length > 0 ? runs.map(taskLink) : h('div', { class: 'muted' }, lost ? 'unknown: agent lost' : otherUsers ? 'busy: other users' : 'idle'),
+  );
+}
 
 function gpuBox(agent, gpu) {
   const slots = agent.slots.filter((slot) => slot === gpu).length;
   const runs = agent.running.filter((run) => run.gpus.split(',').includes(gpu));
-  const busy = agent.busyGpus.includes(gpu);
-  const lost = agent.state === 'lost';
-  const state = lost ? 'lost' : runs.length > 0 ? 'busy' : busy ? 'other' : 'idle';
-  return h(
-    'div',
-    { class: `gpu gpu-${state}`, 'data-gpu': gpu },
-    h('div', { class: 'gpu-head' }, h('strong', {}, `GPU ${gpu}`), h('span', { class: 'muted' }, lost ? plural(slots, 'slot') : `${runs.length}/${plural(slots, 'slot')}`)),
-    runs.length > 0 ? runs.map(taskLink) : h('div', { class: 'muted' }, lost ? LOST_TEXT : busy ? 'busy: other users' : 'idle'),
-  );
+  return slotBox(agent, { key: gpu, label: `GPU ${gpu}`, slots, runs, otherUsers: agent.busyGpus.includes(gpu) });
 }
 
 function cpuBox(agent) {
-  const runs = agent.running.filter((run) => run.gpus === '');
-  const lost = agent.state === 'lost';
-  return h(
-    'div',
-    { class: `gpu ${lost ? 'gpu-lost' : runs.length ? 'gpu-busy' : 'gpu-idle'}`, 'data-gpu': 'cpu' },
-    h('div', { class: 'gpu-head' }, h('strong', {}, 'CPU'), h('span', { class: 'muted' }, lost ? `${agent.cpuSlots} slots` : `${runs.length}/${agent.cpuSlots} slots`)),
-    runs.length > 0 ? runs.map(taskLink) : h('div', { class: 'muted' }, lost ? LOST_TEXT : 'idle'),
-  );
+  return slotBox(agent, { key: 'cpu', label: 'CPU', slots: agent.cpuSlots, runs: agent.running.filter((run) => run.gpus === '') });
 }
 
 function agentCard(agent) {
