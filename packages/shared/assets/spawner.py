@@ -415,20 +415,36 @@ def read_probe(probe):
     return env, False
 
 
+EFFECTIVE_IDS = os.access in os.supports_effective_ids
+
+
 def runnable(path):
     """As bash judges a file it finds: anything but a directory, executable for our effective ids."""
-    return os.path.exists(path) and not os.path.isdir(path) and os.access(path, os.X_OK, effective_ids=os.access in os.supports_effective_ids)
+    return os.path.exists(path) and not os.path.isdir(path) and os.access(path, os.X_OK, effective_ids=EFFECTIVE_IDS)
 
 
-def find_program(name, cwd, search_path):
-    """The file bash would run for `name`, or None where bash would say it cannot (or a PATH
-    entry is relative, and so read from the directory bash is in at the time)."""
+def search_directories(search_path):
+    """PATH's entries up to the first we cannot search as bash would: a relative one (read
+    from the directory bash is in at the time), or one whose paths bash would write otherwise.
+    PATH is the same for every command (a command may not set it), so this is read once."""
+    directories = []
+    for directory in search_path.split(":"):
+        if not directory.startswith("/") or os.path.normpath(directory) != directory or directory.startswith("//") or directory == "/":
+            break
+        directories.append(directory)
+    return directories
+
+
+PROGRAM_DIRECTORIES = []   # search_directories of PROGRAM_ENV's PATH
+
+
+def find_program(name, cwd):
+    """The file bash would run for `name`, or None where bash would say it cannot, or where we
+    cannot search on (see search_directories)."""
     if "/" in name:
         # Run by the name as written, from the command's directory: a script's $0 is that name.
         return name if runnable(os.path.join(cwd, name)) else None
-    for directory in search_path.split(":"):
-        if not directory.startswith("/") or os.path.normpath(directory) != directory or directory.startswith("//") or directory == "/":
-            return None
+    for directory in PROGRAM_DIRECTORIES:
         if runnable(directory + "/" + name):
             return directory + "/" + name
     return None
@@ -455,7 +471,7 @@ def spawn_program(message, env_changes, name, here):
             env.pop(key, None)
         else:
             env[key] = value
-    path = find_program(name, cwd, env["PATH"])
+    path = find_program(name, cwd)
     if path is None:
         return False
     env["_"] = path
@@ -700,7 +716,7 @@ def kill_everything():
 
 
 def main():
-    global zygote, PROGRAM_ENV, START_CWD, START_DIR, SPAWN_MASK
+    global zygote, PROGRAM_ENV, PROGRAM_DIRECTORIES, START_CWD, START_DIR, SPAWN_MASK
     if not hasattr(os, "posix_spawn") or sys.version_info < (3, 8):
         send({"ev": "unsupported", "message": "python 3.8 or later with os.posix_spawn is needed"})
         return
@@ -726,6 +742,8 @@ def main():
         START_DIR = os.open(".", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     except (OSError, AttributeError):
         PROGRAM_ENV = None
+    if PROGRAM_ENV is not None:
+        PROGRAM_DIRECTORIES = search_directories(PROGRAM_ENV["PATH"])
     SPAWN_MASK = signal.pthread_sigmask(signal.SIG_BLOCK, []) - {signal.SIGCHLD}
     send({"ev": "ready"})
     # The parent decides: a Ctrl-C, a closed terminal (SIGHUP) or Ctrl-\ sent to the whole group
