@@ -164,20 +164,23 @@ def start_zygote():
     ready = re.match(rb"ready (\d+) (\d+)\n\Z", os.read(report_read, 64)) if answered else None
     if ready:
         return Zygote(pid, request_write, report_read, never_written, (int(ready.group(1)), int(ready.group(2))))
-    for fd in (request_write, report_read, never_written):
-        os.close(fd)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
+    end_zygote(pid, (request_write, report_read, never_written))
     return None
+
+
+def end_zygote(pid, fds):
+    """A zygote that has run no command (its session holds nothing else): killed, reaped, and
+    our ends of its pipes closed."""
+    signal_group(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    for fd in fds:
+        os.close(fd)
 
 
 def stop_zygote():
     """Before any command: bash says something as each bash -c starts, so each must be one."""
     global zygote
-    signal_group(zygote.pid, signal.SIGKILL)
-    os.waitpid(zygote.pid, 0)
-    for fd in (zygote.requests, zygote.reports, zygote.never_written):
-        os.close(fd)
+    end_zygote(zygote.pid, (zygote.requests, zygote.reports, zygote.never_written))
     zygote = None
 
 
