@@ -8,7 +8,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { SpawnerLauncher } from '@sweep-runner/shared';
 import { waitFor } from './helpers/cli.js';
 import { childrenOf, commandLine, parentOf, PYTHON, runLine, SPAWNER, startSpawner, talkToSpawner, useSpawners, type SpawnerEvent } from './helpers/spawner.js';
 import { useTempDirs } from './helpers/temp-dir.js';
@@ -31,16 +30,8 @@ describe('a program started with no shell', () => {
   it('gives a program started with no shell, or by the zygote, the environment, files and signals `bash -c` gives it, in the spawner\'s directory or another', async () => {
     const [home, elsewhere] = [tempDir(), tempDir()];
     // Variables bash drops (an OLDPWD that is no directory, PPID), resets (IFS) or sets (SHLVL, where there is none).
-    const saved = { ...process.env };
-    Object.assign(process.env, { OLDPWD: '/no/such/directory', IFS: 'x', PPID: '7', 'RUNNER-TEST-NAME': 'not a shell name', RUNNER_TEST_GONE: 'removed by the launch' });
-    delete process.env.SHLVL;
-    let direct: SpawnerLauncher, forked: SpawnerLauncher, started: SpawnerLauncher;
-    try {
-      [direct, forked, started] = [await spawner('shortcuts', home), await spawner('zygote', home), await spawner('bash -c', home)];
-    } finally {
-      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-      Object.assign(process.env, saved);
-    }
+    const base = { OLDPWD: '/no/such/directory', IFS: 'x', PPID: '7', 'RUNNER-TEST-NAME': 'not a shell name', RUNNER_TEST_GONE: 'removed by the launch', SHLVL: undefined };
+    const [direct, forked, started] = [await spawner('shortcuts', home, base), await spawner('zygote', home, base), await spawner('bash -c', home, base)];
     const env = { CUDA_VISIBLE_DEVICES: '3', RUNNER_TEST_GONE: undefined, RUNNER_TEST_SPACED: 'a  b\tc' };
     // What differs between any two processes is left out (their numbers, memory and times).
     const same = (log: string) => log.split('\n').filter((line) => !/^(RUNNER_SPAWNER_|Pid|PPid|Tgid|Ngid|NS(pid|tgid|pgid|sid)|SigQ|State|Vm|Rss|voluntary|nonvoluntary|Threads)/.test(line)).sort().join('\n');
@@ -63,15 +54,7 @@ describe('a program started with no shell', () => {
 
   it('says what bash says as it starts (a locale it cannot set) in each log, as every bash -c does', async () => {
     const dir = tempDir();
-    const saved = process.env.LC_ALL;
-    process.env.LC_ALL = 'zz_ZZ.UTF-8';
-    let ways: SpawnerLauncher[];
-    try {
-      ways = [await spawner('shortcuts'), await spawner('bash -c')];
-    } finally {
-      if (saved === undefined) delete process.env.LC_ALL;
-      else process.env.LC_ALL = saved;
-    }
+    const ways = [await spawner('shortcuts', undefined, { LC_ALL: 'zz_ZZ.UTF-8' }), await spawner('bash -c', undefined, { LC_ALL: 'zz_ZZ.UTF-8' })];
     for (const [i, line] of ['/bin/echo plain', "/bin/echo 'quoted words'"].entries()) {
       const [shortcut, bash] = [await runLine(ways[0]!, dir, line, `shortcut${i}`), await runLine(ways[1]!, dir, line, `bash${i}`)];
       expect(bash.log).toContain('setlocale');
@@ -88,15 +71,8 @@ describe('a program started with no shell', () => {
     // 1 (a shell between sshd and us) bash runs no file, and the shortcuts stay.
     for (const [n, shellLevel] of ['0', '1\n', '1'].entries()) {
       const sourced = shellLevel !== '1';
-      const saved = { ...process.env };
-      Object.assign(process.env, { HOME: home, SSH_CLIENT: '10.0.0.1 50000 22', SHLVL: shellLevel });
-      let ways: SpawnerLauncher[];
-      try {
-        ways = [await spawner('shortcuts'), await spawner('bash -c')];
-      } finally {
-        delete process.env.SSH_CLIENT;
-        Object.assign(process.env, saved);
-      }
+      const sshd = { HOME: home, SSH_CLIENT: '10.0.0.1 50000 22', SHLVL: shellLevel };
+      const ways = [await spawner('shortcuts', undefined, sshd), await spawner('bash -c', undefined, sshd)];
       for (const [i, line] of ['/usr/bin/env', "/usr/bin/env 'quoted'=1"].entries()) {
         rmSync(join(home, 'marks'), { force: true });
         const shortcut = await runLine(ways[0]!, dir, line, `shortcut${n}-${i}`);
@@ -132,14 +108,8 @@ describe('a program started with no shell', () => {
   it('runs a program whose name starts with +, in the spawner\'s directory or another, as bash -c does', async () => {
     const [home, dir, bin] = [tempDir(), tempDir(), tempDir()];
     writeFileSync(join(bin, '+x'), '#!/bin/sh\necho plus\n', { mode: 0o755 });
-    const path = process.env.PATH;
-    process.env.PATH = `${bin}:${path}`;
-    let ways: SpawnerLauncher[];
-    try {
-      ways = [await spawner('shortcuts', home), await spawner('zygote', home), await spawner('bash -c', home)];
-    } finally {
-      process.env.PATH = path;
-    }
+    const path = { PATH: `${bin}:${process.env.PATH}` };
+    const ways = [await spawner('shortcuts', home, path), await spawner('zygote', home, path), await spawner('bash -c', home, path)];
     // bash -c took a line starting with + for options where no `cd` came first.
     for (const where of [home, dir]) {
       const [direct, forked, bash] = await Promise.all(ways.map((way, i) => runLine(way, where, '+x', `${i}`)));

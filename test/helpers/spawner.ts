@@ -20,23 +20,34 @@ export const PYTHON = pythonCandidate();
  */
 export type SpawnerWay = 'shortcuts' | 'zygote' | 'bash -c';
 
-/** Spawners made in a test, closed after it. The way is read by the helper from its environment at start. */
-export function useSpawners(): (way?: SpawnerWay, cwd?: string) => Promise<SpawnerLauncher> {
+/**
+ * Spawners made in a test, closed after it. A spawner takes its way, and `env` (changes to our
+ * environment, undefined to remove; a spawner's commands start from it), from the environment
+ * it is started in: ours, changed for as long as it takes to start.
+ */
+export function useSpawners(): (way?: SpawnerWay, cwd?: string, env?: Record<string, string | undefined>) => Promise<SpawnerLauncher> {
   const open: SpawnerLauncher[] = [];
   afterEach(async () => {
     await Promise.all(open.splice(0).map((launcher) => launcher.close()));
-    delete process.env.RUNNER_SPAWNER_ZYGOTE;
-    delete process.env.RUNNER_SPAWNER_DIRECT;
   });
-  return async (way = 'shortcuts', cwd) => {
-    if (way === 'bash -c') process.env.RUNNER_SPAWNER_ZYGOTE = '0';
-    if (way === 'zygote') process.env.RUNNER_SPAWNER_DIRECT = '0';
-    const launcher = new SpawnerLauncher({ graceMs: 300, ...(cwd !== undefined && { cwd }) });
-    open.push(launcher);
-    expect(await launcher.ready).toBe(true);
-    delete process.env.RUNNER_SPAWNER_ZYGOTE;
-    delete process.env.RUNNER_SPAWNER_DIRECT;
-    return launcher;
+  return async (way = 'shortcuts', cwd, env = {}) => {
+    const changes = { ...env, ...(way === 'bash -c' && { RUNNER_SPAWNER_ZYGOTE: '0' }), ...(way === 'zygote' && { RUNNER_SPAWNER_DIRECT: '0' }) };
+    const before = Object.fromEntries(Object.keys(changes).map((key) => [key, process.env[key]]));
+    const apply = (values: Record<string, string | undefined>) => {
+      for (const [key, value] of Object.entries(values)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    };
+    apply(changes);
+    try {
+      const launcher = new SpawnerLauncher({ graceMs: 300, ...(cwd !== undefined && { cwd }) });
+      open.push(launcher);
+      expect(await launcher.ready).toBe(true);
+      return launcher;
+    } finally {
+      apply(before);
+    }
   };
 }
 
