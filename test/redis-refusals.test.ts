@@ -135,3 +135,24 @@ describe('a read-only replica', () => {
     }
   });
 });
+
+describe('a database number the server does not have', () => {
+  it('is a usage error for coord and for an agent alike: one line, exit 2, nothing written', async () => {
+    const url = `${redis().url}/99`;
+    const words = `cannot use Redis at ${url}: the database number in the URL is out of range for this Redis (see its "databases" setting)`;
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\n---\nx: [1, 2]\n');
+    const submitted = await coord(['submit', 'params.yaml', '--redis', url, '--prefix', 'db99'], { cwd: dir });
+    expect(submitted.code).toBe(2);
+    expect(submitted.stderr).toBe(`coord: ${words}\n`);
+    const agent = await runCli(AGENT, ['--gpus', '0', '--redis', url, '--prefix', 'db99', '--workdir', tempDir(), '--log-format', 'json']);
+    expect(agent.code).toBe(2);
+    expect(plainLines(agent.stderr)).toEqual([`agent: ${words}`]);
+    const client = redis().client();
+    try {
+      expect(await client.keys('db99:*')).toEqual([]);
+    } finally {
+      client.disconnect();
+    }
+  });
+});

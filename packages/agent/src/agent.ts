@@ -12,7 +12,7 @@ import {
   describeRedis,
   evictionProblem,
   redisErrorText,
-  EXIT_UNREACHABLE,
+  redisStartError,
   ExitError,
   createLauncher,
   queueName,
@@ -239,10 +239,10 @@ export class Agent {
     defineTaskScripts(this.redis);
     defineCompleteJob(this.redis);
     if (stopped()) return;
-    await this.connected(target);
+    await this.connected(options.connection);
     if (stopped()) return;
     await this.redis.select(options.connection.target.db).catch((error: Error) => {
-      throw new ExitError(`cannot use Redis at ${target}: ${describeFailure(error).text}`, EXIT_UNREACHABLE);
+      throw redisStartError(options.connection, error);
     });
     await this.refuseTakenName();
     const eviction = await evictionProblem(this.redis);
@@ -362,15 +362,15 @@ export class Agent {
    * Waits for Redis, however long it takes to come up; but a refusal (wrong password, no
    * permission, an untrusted certificate) will not go away by retrying, so it ends the agent.
    */
-  private connected(target: string): Promise<void> {
+  private connected(connection: ConnectionSettings): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.redis.status === 'ready') return resolve();
       const onError = (error: Error) => {
-        const failure = describeFailure(error);
-        if (!failure.refused) return;
+        if (!describeFailure(error).refused) return;
         cleanup();
         this.redis.disconnect();
-        reject(new ExitError(`cannot use Redis at ${target}: ${failure.text}`, EXIT_UNREACHABLE));
+        // As coord words and ends it: exit 3, or 2 for a database number the server lacks.
+        reject(redisStartError(connection, error));
       };
       const onReady = () => {
         cleanup();
