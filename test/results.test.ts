@@ -197,7 +197,7 @@ describe('coord results', () => {
     // The start of no sweep is named as such.
     const other = sweep.startsWith('zzzz') ? 'yyyy' : 'zzzz';
     const none = await coord(['results', other, ...cli], { cwd: elsewhere });
-    expect([none.code, none.stderr.trim()]).toEqual([1, `coord: "${other}" is neither an output directory here nor the start of a sweep id under prefix "results-start"`]);
+    expect([none.code, none.stderr.trim()]).toEqual([2, `coord: "${other}" is neither an output directory here nor the start of a sweep id under prefix "results-start"`]);
   });
 
   it('explains a source that is neither a directory nor a sweep', async () => {
@@ -212,6 +212,9 @@ describe('coord results', () => {
       'coord: no directory "outptu" here; give the output directory of coord run (-o, default "output") or a sweep id from coord status' +
         ' (nor could a sweep id starting with "outptu" be looked for: cannot reach Redis at redis://127.0.0.1:1 (ECONNREFUSED): start one (redis-server, or docker compose up -d redis) or point REDIS_URL / --redis at yours)',
     );
+    // The same typo with Redis answering: the same exit status.
+    const asked = await coord(['results', 'outptu', '--redis', redis().url]);
+    expect([asked.code, asked.stderr.trim()]).toEqual([2, 'coord: "outptu" is neither an output directory here nor the start of a sweep id under prefix "runner"']);
     const path = await coord(['results', 'runs/outptu', '--redis', CLOSED_REDIS_URL]);
     expect([path.code, path.stderr.trim()]).toEqual([2, 'coord: no directory "runs/outptu" here; give the output directory of coord run (-o, default "output") or a sweep id from coord status']);
   });

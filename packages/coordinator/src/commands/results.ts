@@ -46,7 +46,10 @@ async function load(args: ResultsArgs): Promise<{ results: TaskResult[]; local: 
   try {
     const id = await resolveSweepId(redis, keys, args.source);
     if (!(await sweepExists(redis, keys, id))) {
-      throw new ExitError(`"${args.source}" is neither an output directory here nor ${whole ? 'a sweep id' : 'the start of a sweep id'} under prefix "${keys.prefix}"`);
+      const neither = `"${args.source}" is neither an output directory here nor ${whole ? 'a sweep id' : 'the start of a sweep id'} under prefix "${keys.prefix}"`;
+      // A whole id is a missing sweep, as coord status says (exit 1); a few letters are as likely a
+      // mistyped directory, a usage error (exit 2) whether or not Redis could be asked.
+      throw whole ? new ExitError(neither) : new UsageError(neither);
     }
     return { results: await sweepResults(redis, keys, id), local: false };
   } finally {
