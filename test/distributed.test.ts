@@ -266,6 +266,11 @@ z: [1, 2, 3, 4]
     // The same seed draws the same tasks: all three are the ones just queued.
     const again = await submit(dir, prefix, ['--sample', '3', '--seed', seed!]);
     expect(again).toMatchObject({ sweep, created: false, alreadyQueued: 3, seed: Number(seed) });
+    // Said also when nothing new was queued: a sample drawn now is only drawn again with its seed.
+    const redrawn = await coord(['submit', 'params.yaml', '--sample', '20', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    expect(redrawn.stdout).toMatch(/^sweep \w+: 17 queued, .*; sampled with --seed \d+$/m);
+    const none = await coord(['submit', 'params.yaml', '--sample', '20', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    expect(none.stdout).toMatch(/^nothing new to queue: all 20 tasks are already queued or running, in .*; sampled with --seed \d+$/m);
   });
 
   it('submit --wait prints a line for every task, also for the last two ending at once', async () => {

@@ -90,22 +90,22 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     // (train succeeded, test failed; -c train), which is no failure of this submission.
     const waits = args.wait && follow !== undefined && (result.created || result.alreadyQueued > 0);
     const stopListening = waits ? onInterrupt({ first: stopFollowing, second: stopFollowing }) : undefined;
+    // Printed, as coord run prints it: a sample drawn without --seed can only be drawn again with it.
+    const seed = expansion.seed === undefined ? '' : `; sampled with --seed ${expansion.seed}`;
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ sweep: follow ?? null, created: result.created, queued: result.queued, skipped: result.skipped, alreadyQueued: result.alreadyQueued, alreadyIn, changedSinceSuccess: result.changedSinceSuccess, queuedDifferently: result.queuedDifferently, ...(expansion.seed !== undefined && { seed: expansion.seed }) })}\n`);
     } else if (result.created) {
       const where = alreadyIn.length > 0 ? ` (in ${describeSweeps(alreadyIn)})` : '';
-      // Printed, as coord run prints it: a sample drawn without --seed can only be drawn again with it.
-      const seed = expansion.seed === undefined ? '' : `; sampled with --seed ${expansion.seed}`;
       terminal.line(`sweep ${terminal.color('bold', result.sweep)}: ${result.queued} queued, ${result.skipped} skipped (every command already succeeded), ${result.alreadyQueued} already queued or running${where}${seed}`);
       if (!args.wait) terminal.line(`follow it with: coord status ${result.sweep}`);
     } else if (result.alreadyQueued > 0) {
       const which = result.skipped > 0 ? `${result.skipped} tasks already succeeded, ${result.alreadyQueued} are` : `all ${result.alreadyQueued} tasks are`;
-      terminal.line(`nothing new to queue: ${which} already queued or running, in ${describeSweeps(alreadyIn)}`);
+      terminal.line(`nothing new to queue: ${which} already queued or running, in ${describeSweeps(alreadyIn)}${seed}`);
       if (!args.wait) terminal.line(`follow them with: coord status ${follow}`);
     } else {
       // With -c, only the selected commands were asked about: say so, not that the tasks are done.
       const which = args.command?.length ? `${args.command.join(', ')} already succeeded for all ${result.skipped} tasks` : `all ${result.skipped} tasks already succeeded`;
-      terminal.line(`nothing to queue: ${which}${doneIn.length > 0 ? `, in ${describeSweeps(doneIn)}` : ''} (coord submit -f runs them again)`);
+      terminal.line(`nothing to queue: ${which}${doneIn.length > 0 ? `, in ${describeSweeps(doneIn)}` : ''} (coord submit -f runs them again)${seed}`);
       if (follow !== undefined) terminal.line(`see them with: coord status ${follow}`);
     }
     if (!stopListening) return;
