@@ -248,6 +248,45 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
+  it("leaves columns out of a sweep's tasks on a narrow page, instead of cutting off the cancel buttons", { timeout: 60_000 }, async () => {
+    const args = ['--redis', redis().url, '--prefix', 'narrow'];
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {model} {seed}\npool: nobody\n---\nmodel: [vit_base_patch16]\nseed: [1, 2, 3]\n');
+    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', '--json', ...args], { cwd: dir })).stdout) as { sweep: string };
+    const dashboard = await startDashboard(args);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${dashboard.url}#/sweeps/${sweep}`);
+    const rows = page.locator('.vrow[data-index]');
+    await rows.nth(2).waitFor(WAIT);
+    const headers = () => page.locator('.vhead [role=columnheader]').allTextContents();
+    /** Each row's cancel button lies inside the table, and each row has a cell per header. */
+    const fits = () =>
+      page.evaluate(() => {
+        const table = document.querySelector('.vtable')!.getBoundingClientRect();
+        const heads = document.querySelectorAll('.vhead [role=columnheader]').length;
+        return [...document.querySelectorAll('.vrow[data-index]')].every((row) => {
+          const button = row.querySelector('button')!.getBoundingClientRect();
+          return row.children.length === heads && button.left >= table.left && button.right <= table.right;
+        });
+      });
+    expect(await headers()).toEqual(['Task', 'State', 'Agent', 'GPUs', 'Try', 'Exit', 'Duration', 'Reason', '']);
+    expect(await fits()).toBe(true);
+    // Narrowed in place (a window made smaller): the rows already drawn are drawn again.
+    await page.setViewportSize({ width: 800, height: 800 });
+    await expect.poll(headers, WAIT).toEqual(['Task', 'State', 'Exit', 'Duration', '']);
+    expect(await fits()).toBe(true);
+    await page.setViewportSize({ width: 420, height: 800 });
+    await expect.poll(headers, WAIT).toEqual(['Task', 'State', '']);
+    expect(await fits()).toBe(true);
+    await screenshot(page, 'sweep-tasks-narrow');
+    // The task names keep their room: at 800 px the whole name shows, not cut short.
+    await page.setViewportSize({ width: 800, height: 800 });
+    const nameCell = rows.first().locator('[role=cell]').first();
+    await expect.poll(() => nameCell.evaluate((cell) => cell.clientWidth > 0 && cell.scrollWidth <= cell.clientWidth), WAIT).toBe(true);
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
   it('lists older sweeps than the newest 50 on request', { timeout: 90_000 }, async () => {
     const args = ['--redis', redis().url, '--prefix', 'many-sweeps'];
     // 53 sweeps of one waiting task each (no agent serves pool nobody), four submissions at a time.

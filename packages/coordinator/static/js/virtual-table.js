@@ -4,12 +4,13 @@ import { fill, h } from './dom.js';
 
 export class VirtualTable {
   /**
-   * columns: [{ title, width }]; fetchWindow(offset, limit) -> Promise<{ rows, total }>;
-   * renderRow(row) -> array of cells; onTotal(total) after each answer.
+   * columns: [{ title, width, hideBelowRem }]: a column with hideBelowRem is left out while the
+   * table is narrower than that many rem, so that the others keep their room instead of being cut off at the
+   * right edge (where a row's buttons are); fetchWindow(offset, limit) -> Promise<{ rows, total }>;
+   * renderRow(row) -> array of cells, one per column; onTotal(total) after each answer.
    */
   constructor({ columns, fetchWindow, renderRow, onTotal = () => {}, onError = () => {}, rowHeight = 34, chunk = 100, height = '65vh' }) {
     Object.assign(this, { columns, fetchWindow, renderRow, onTotal, onError, rowHeight, chunk });
-    this.template = columns.map((c) => c.width).join(' ');
     this.cache = new Map(); // chunk index -> { rows, generation }
     this.pending = new Set(); // `${generation}:${chunk}`
     this.drawn = new Map(); // row index -> { json, element } on screen
@@ -20,12 +21,27 @@ export class VirtualTable {
     this.body = h('div', { class: 'vbody' });
     this.viewport = h('div', { class: 'viewport', style: { height } }, this.spacer, this.body);
     this.viewport.addEventListener('scroll', () => this.draw(), { passive: true });
-    this.element = h(
-      'div',
-      { class: 'vtable', role: 'table' },
-      h('div', { class: 'vrow vhead', role: 'row', style: { gridTemplateColumns: this.template } }, columns.map((c) => h('div', { role: 'columnheader' }, c.title))),
-      this.viewport,
-    );
+    this.head = h('div', { class: 'vrow vhead', role: 'row' });
+    this.element = h('div', { class: 'vtable', role: 'table' }, this.head, this.viewport);
+    this.showColumns(columns.map((_, i) => i));
+    new ResizeObserver(([entry]) => this.fitColumns(entry.contentRect.width)).observe(this.element);
+  }
+
+  /** The columns that fit `width`; rows drawn with others are drawn again. */
+  fitColumns(width) {
+    const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+    const fitting = this.columns.flatMap((c, i) => (c.hideBelowRem !== undefined && width < c.hideBelowRem * rem ? [] : [i]));
+    if (fitting.join() === this.shown.join()) return;
+    this.showColumns(fitting);
+    this.drawn = new Map();
+    this.draw();
+  }
+
+  showColumns(indexes) {
+    this.shown = indexes;
+    this.template = indexes.map((i) => this.columns[i].width).join(' ');
+    this.head.style.gridTemplateColumns = this.template;
+    fill(this.head, indexes.map((i) => h('div', { role: 'columnheader' }, this.columns[i].title)));
   }
 
   /** Fetch again what is in view; `reset` (new filter or sort) also forgets the rows held and scrolls up. */
@@ -58,7 +74,7 @@ export class VirtualTable {
       // An unchanged row keeps its element: rebuilding it under the pointer would lose a click.
       const json = JSON.stringify(row);
       const kept = this.drawn.get(i);
-      const element = kept?.json === json ? kept.element : h('div', { class: 'vrow', role: 'row', style: { gridTemplateColumns: this.template }, dataset: { index: String(i) } }, this.renderRow(row).map((cell) => h('div', { role: 'cell' }, cell)));
+      const element = kept?.json === json ? kept.element : h('div', { class: 'vrow', role: 'row', style: { gridTemplateColumns: this.template }, dataset: { index: String(i) } }, this.shownCells(row).map((cell) => h('div', { role: 'cell' }, cell)));
       drawn.set(i, { json, element });
       rows.push(element);
     }
@@ -67,6 +83,11 @@ export class VirtualTable {
     this.body.style.transform = `translateY(${first * this.rowHeight}px)`;
     const children = this.body.children;
     if (rows.length !== children.length || rows.some((row, i) => children[i] !== row)) fill(this.body, rows);
+  }
+
+  shownCells(row) {
+    const cells = this.renderRow(row);
+    return this.shown.map((i) => cells[i]);
   }
 
   async load(chunk) {
