@@ -255,6 +255,31 @@ z: [1, 2, 3, 4]
     expect(withoutNoAgentNote(third.stderr)).toMatch(new RegExp(`or first coord cancel ${first}\n$`));
   });
 
+  it('says of waiting tasks that they were queued with another timeout, other retries or without -f', async () => {
+    const dir = tempDir();
+    const prefix = 'queued-as';
+    // No agent serves pool nobody: the tasks wait.
+    const write = (settings: string) => writeFileSync(join(dir, 'params.yaml'), `template:\n  run: echo {x}\npool: nobody\n${settings}---\nx: [1, 2]\n`);
+    write('');
+    const { sweep } = await submit(dir, prefix);
+    const queuedDifferently = async (extra: string[] = []) => {
+      const result = await coord(['submit', 'params.yaml', '--json', '--redis', redis().url, '--prefix', prefix, ...extra], { cwd: dir });
+      expect(result.code, result.stderr).toBe(0);
+      return (JSON.parse(result.stdout) as { queuedDifferently: string[] }).queuedDifferently;
+    };
+    expect(await queuedDifferently()).toEqual([]);
+    write('timeout: 90s\n');
+    expect(await queuedDifferently()).toEqual(['output/X_1', 'output/X_2']);
+    write('retries: 2\n');
+    expect(await queuedDifferently()).toEqual(['output/X_1', 'output/X_2']);
+    write('');
+    expect(await queuedDifferently(['-f'])).toEqual(['output/X_1', 'output/X_2']);
+    const warned = await coord(['submit', 'params.yaml', '-f', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    expect(withoutNoAgentNote(warned.stderr)).toMatch(new RegExp(`^warning: 2 tasks already queued or running were queued with other commands or settings .* or first coord cancel ${sweep}\n$`));
+    // A priority only orders the queue: what runs is the same.
+    expect(await queuedDifferently(['--priority', '5'])).toEqual([]);
+  });
+
   it('submit --sample says and keeps the seed it drew, so the sample can be drawn again', async () => {
     const dir = tempDir();
     const prefix = 'sampled';

@@ -68,7 +68,7 @@ export async function queueJobs(
         // Lean options: every byte is stored once per waiting job (retention is set on the agents' workers).
         optsTail: waiting ? bullJobOptionsTail(priority, task.settings.retries, options.retryBackoffMs ?? 5000) : '',
         data: waiting ? JSON.stringify(options.sign ? options.sign(item.data) : item.data) : '',
-        queuedAs: waiting ? queuedAsDigest(task) : '',
+        queuedAs: waiting ? queuedAsDigest(task, item.data.force) : '',
       };
     });
     chunks++;

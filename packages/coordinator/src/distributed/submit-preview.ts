@@ -35,7 +35,7 @@ export async function previewSubmit(args: RedisArgs & { force: boolean }, tasks:
   }
   const { redis, keys } = connected;
   try {
-    const current = await readTasksToSubmit(redis, keys, tasks);
+    const current = await readTasksToSubmit(redis, keys, tasks, args.force);
     const byTask = new Map(tasks.map((task, i) => [task, current[i]!]));
     /** The commands whose flag is set, as a submit would see them (nothing is skipped when forced or left alone). */
     const commandsWhere = (flags: 'succeeded' | 'changed') => (task: TaskSpec) => {

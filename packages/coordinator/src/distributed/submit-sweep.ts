@@ -70,7 +70,7 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
   const sweepId = newSweepId();
   const now = Date.now();
   // What each task's record says now.
-  const current = await readTasksToSubmit(redis, keys, input.tasks);
+  const current = await readTasksToSubmit(redis, keys, input.tasks, input.force);
 
   const items: QueueItem[] = [];
   const alreadyQueuedIds: string[] = [];

@@ -14,10 +14,12 @@ export function commandDigest(script: string): string {
 }
 
 /**
- * What a task's job runs and where: its commands and lines, pool and GPUs per task. Kept with
- * a waiting task's record, so that a later submission of other commands or settings (another
- * `-c`, an edited line, a pool fixed) can say that the queued job still runs the old ones.
+ * What a task's job runs and how: its commands and lines, pool, GPUs per task, time limit,
+ * retries, and whether succeeded commands run again (`-f`). Kept with a waiting task's record,
+ * so that a later submission of other commands or settings (another `-c`, an edited line, a
+ * pool fixed, a longer timeout, `-f`) can say that the queued job still runs as it was queued.
  */
-export function queuedAsDigest(task: TaskSpec): string {
-  return commandDigest(JSON.stringify([task.settings.pool, task.settings.gpus, task.commands.map((c) => [c.name, c.script])]));
+export function queuedAsDigest(task: TaskSpec, force: boolean): string {
+  const { pool, gpus, timeoutSeconds, retries } = task.settings;
+  return commandDigest(JSON.stringify([pool, gpus, task.commands.map((c) => [c.name, c.script]), timeoutSeconds ?? null, retries, force]));
 }
