@@ -205,6 +205,28 @@ z: [1, 2, 3, 4]
     expect(table.find((line) => line.startsWith(first.sweep))).toMatch(/no tasks \(moved to later sweeps\) +\[\.{12}\] 0\/0$/);
   });
 
+  it('takes over what coord run already did in the same directory: its successes reach Redis, its logged metrics the results', async () => {
+    const dir = tempDir();
+    const prefix = 'from-disk';
+    const sweepFile = (test: string) => `template:\n  train: echo METRIC loss={x}\n  test: ${test}\ngpus: 0\nresource: [0]\n---\nx: [1, 2]\n`;
+    writeFileSync(join(dir, 'params.yaml'), sweepFile('echo METRIC acc=0.{x}'));
+    const local = await coord(['run', 'params.yaml'], { cwd: dir });
+    expect(local.code, local.stderr).toBe(0);
+    // The agent runs where coord run ran: the same output directory, which Redis knows nothing of.
+    await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix], { workdir: dir });
+    const first = await coord(['submit', 'params.yaml', '--wait', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    expect(first.stdout).toMatch(/^SUCCEEDED +X_1 +\(every command had succeeded before\)$/m);
+    const { sweeps } = await status(prefix);
+    const results = await coord(['results', sweeps[0]!.id, '--format', 'csv', '--redis', redis().url, '--prefix', prefix]);
+    expect([results.code, results.stderr]).toEqual([0, '']);
+    expect(results.stdout).toBe('x,loss,acc\n1,1,0.1\n2,2,0.2\n');
+    // Known to Redis now: the next submit skips the tasks without asking an agent.
+    expect(await submit(dir, prefix)).toMatchObject({ sweep: sweeps[0]!.id, created: false, queued: 0, skipped: 2 });
+    // The line that succeeded on disk is the one compared: an edit since is said, as for a success Redis saw.
+    writeFileSync(join(dir, 'params.yaml'), sweepFile('echo METRIC acc=0.{x} --new-flag'));
+    expect(await submit(dir, prefix)).toMatchObject({ created: false, skipped: 2, changedSinceSuccess: ['output/X_1: test', 'output/X_2: test'] });
+  });
+
   it('submit --dry-run marks tasks already queued, and shows the expansion with a note when Redis is out of reach', async () => {
     const dir = tempDir();
     const prefix = 'dry-run-marks';

@@ -5,6 +5,7 @@
  * BullMQ job. Our record is written first: if we die in between, the job comes back as
  * stalled and the next agent sees the task already final.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   attemptHeading,
@@ -15,12 +16,14 @@ import {
   MetricLines,
   metricsFileName,
   metricsFromFile,
+  metricsFromText,
   parseJsonOr,
   payloadProblem,
   redisErrorText,
   taskDir,
   taskScripts,
   withLastLine,
+  type CommandSkipEvent,
   type TaskJobData,
   type TaskJobResult,
   type TaskOutcome,
@@ -71,6 +74,12 @@ export class TaskRun {
   private heldEnd: HeldEnd | undefined;
   /** The shipper of a command that started and has not ended (nothing is held for it yet). */
   private unended: LogShipper | undefined;
+  /**
+   * Commands skipped for a success recorded only on this machine's disk (`coord run` made the
+   * output): the report tells Redis of them, so that the next submission skips the task too,
+   * and their logs' metrics count, as `coord results` of the directory counts them.
+   */
+  private readonly doneOnDisk: Array<{ command: string } & NonNullable<CommandSkipEvent['onDisk']>> = [];
   readonly startedAt = new Date().toISOString();
   readonly taskName: string;
   readonly taskId: string;
@@ -263,6 +272,8 @@ export class TaskRun {
           shippers.set(event.command, shipper);
           this.unended = shipper;
           shipper.start(event.logFrom);
+        } else if (event.type === 'command-skip') {
+          if (event.onDisk && !data.skip?.includes(event.command)) this.doneOnDisk.push({ command: event.command, ...event.onDisk });
         } else if (event.type === 'command-end') {
           this.unended = undefined;
           this.sendHeldEnd();
@@ -356,11 +367,22 @@ export class TaskRun {
     }
   }
 
+  /** The metric lines in the logs of the commands skipped for a success on disk only (doneOnDisk). */
+  private async metricsOfLogsOnDisk(): Promise<Record<string, number>> {
+    const metrics: Record<string, number> = {};
+    for (const { logPath } of this.doneOnDisk) {
+      if (logPath === undefined) continue;
+      const text = await readFile(logPath, 'utf8').catch(() => '');
+      Object.assign(metrics, metricsFromText(text, this.info?.metrics.pattern));
+    }
+    return metrics;
+  }
+
   /** Results for `coord results`, and (for an unsuccessful run) what `coord retry` needs. */
   private async resultFields(data: TaskJobData, outcome: TaskOutcome): Promise<Record<string, string>> {
     const last = outcome.commands[outcome.commands.length - 1]?.stat;
     const file = join(taskDir(data.task, this.ctx.workdir), metricsFileName(data.task, this.info?.metrics.file ?? DEFAULT_METRICS.file));
-    const metrics = { ...(await this.earlierMetrics(outcome)), ...this.metricLines?.metrics, ...(await metricsFromFile(file)) };
+    const metrics = { ...(await this.earlierMetrics(outcome)), ...(await this.metricsOfLogsOnDisk()), ...this.metricLines?.metrics, ...(await metricsFromFile(file)) };
     const { signature: _signature, expiresAt: _expiresAt, ...spec } = data;
     const succeeded = outcome.state === 'succeeded' && !this.stopReason;
     return {
@@ -437,6 +459,9 @@ export class TaskRun {
     // our start step for that job.
     const pipeline = ctx.redis.pipeline();
     heldEnd?.(pipeline);
+    for (const { command, stat, script } of this.doneOnDisk) {
+      void taskScripts.recordCommand(pipeline, taskKey, this.token, command, JSON.stringify({ ...stat, digest: commandDigest(script) }));
+    }
     const finishAt = pipeline.length;
     void this.finish(pipeline, taskKey, plan.state, plan.fields);
     const completeAt = pipeline.length;

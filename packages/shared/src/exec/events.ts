@@ -1,5 +1,5 @@
 /** What the executor reports while it runs a task: local mode prints it, the agent ships it to Redis. */
-import type { CommandStat } from './task-files.js';
+import type { CommandStat, TaskStat } from './task-files.js';
 
 export interface CommandStartEvent {
   type: 'command-start';
@@ -21,6 +21,12 @@ export interface CommandSkipEvent {
   total: number;
   /** It succeeded with another command line than the sweep file renders now. */
   changed?: boolean;
+  /**
+   * When the skip comes from this task's own records on disk (an earlier run on this machine,
+   * `coord run` say): its record there, the line that succeeded, and that run's log, if the
+   * line names it. An agent tells Redis of such a success, which it may not know of.
+   */
+  onDisk?: { stat: TaskStat[string]; script: string; logPath?: string };
 }
 
 export interface CommandEndEvent {

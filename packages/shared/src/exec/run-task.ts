@@ -5,6 +5,7 @@
  * stops the task; an abort or a timeout kills the command's process group and is recorded.
  */
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { shlexQuote } from '../sweep/python-format.js';
 import { withoutRunDatetime, type TaskSpec } from '../sweep/task.js';
 import { appendLogLine, attemptHeading } from './attempt-heading.js';
@@ -84,6 +85,13 @@ function scriptOf(line: string): string {
   return line.replace(/^CUDA_VISIBLE_DEVICES=\S* /, '').replace(/ > (?:'[^']*'|\S+) 2>&1$/, '');
 }
 
+/** The log a recorded command line wrote to (relative to the working directory), as commandLine quoted it. */
+function logPathOf(line: string): string | undefined {
+  const target = / > ('(?:[^']|'"'"')*'|\S+) 2>&1$/.exec(line)?.[1];
+  if (target === undefined) return undefined;
+  return target.startsWith("'") ? target.slice(1, -1).replaceAll(`'"'"'`, "'") : target;
+}
+
 export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
   const { task, workdir, launcher } = options;
   const host = options.host ?? hostname();
@@ -94,7 +102,8 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
 
   const files = new TaskFiles(task, workdir);
   files.prepare();
-  const done = options.force ? new Set<string>() : succeededCommands(files.readStat());
+  const onDisk = options.force ? {} : files.readStat();
+  const done = succeededCommands(onDisk);
   if (!options.force) for (const command of options.alreadySucceeded ?? []) done.add(command);
   const toRun = task.commands.filter((c) => !done.has(c.name));
   const recorded = files.recordedCommandLines();
@@ -110,7 +119,10 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
       const before = recorded[command.name];
       const changed = before !== undefined && withoutRunDatetime(scriptOf(before)) !== withoutRunDatetime(command.script);
       if (changed) (outcome.changedSinceSuccess ??= []).push(command.name);
-      emit({ type: 'command-skip', command: command.name, index, total, ...(changed && { changed }) });
+      const stat = onDisk[command.name];
+      const log = before === undefined ? undefined : logPathOf(before);
+      const record = stat?.code === 0 ? { stat, script: before === undefined ? command.script : scriptOf(before), ...(log !== undefined && { logPath: resolve(workdir, log) }) } : undefined;
+      emit({ type: 'command-skip', command: command.name, index, total, ...(changed && { changed }), ...(record && { onDisk: record }) });
       continue;
     }
     if (options.signal?.aborted || (options.mayStart && !options.mayStart())) {
