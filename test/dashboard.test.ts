@@ -264,7 +264,7 @@ describe('coord dashboard in Chromium', () => {
       page.evaluate(() => {
         const table = document.querySelector('.vtable')!.getBoundingClientRect();
         const heads = document.querySelectorAll('.vhead [role=columnheader]').length;
-        return [...document.querySelectorAll('.vrow[data-index]')].every((row) => {
+        return Array.from(document.querySelectorAll('.vrow[data-index]')).every((row) => {
           const button = row.querySelector('button')!.getBoundingClientRect();
           return row.children.length === heads && button.left >= table.left && button.right <= table.right;
         });
