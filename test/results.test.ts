@@ -200,6 +200,21 @@ describe('coord results', () => {
     expect([none.code, none.stderr.trim()]).toEqual([2, `coord: "${other}" is neither an output directory here nor the start of a sweep id under prefix "results-start"`]);
   });
 
+  it('says of a sweep whose tasks a later submission took over that it holds none, not that they are unfinished', async () => {
+    const cli = ['--redis', redis().url, '--prefix', 'results-moved'];
+    const dir = tempDir();
+    // No agent serves pool nobody: the tasks wait until cancelled, and the next submit queues them again.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\npool: nobody\n---\nx: [1, 2]\n');
+    const first = (JSON.parse((await coord(['submit', 'params.yaml', '--json', ...cli], { cwd: dir })).stdout) as { sweep: string }).sweep;
+    expect((await coord(['cancel', first, ...cli])).code).toBe(0);
+    const second = (JSON.parse((await coord(['submit', 'params.yaml', '--json', ...cli], { cwd: dir })).stdout) as { sweep: string }).sweep;
+    expect(second).not.toBe(first);
+    const moved = await coord(['results', first, ...cli]);
+    expect([moved.code, moved.stderr]).toEqual([0, `sweep ${first} holds no tasks now: a later coord submit of the same tasks took them over; coord status shows the sweeps that hold them\n`]);
+    const waiting = await coord(['results', second, ...cli]);
+    expect([waiting.code, waiting.stderr]).toEqual([0, `no finished tasks with params in ${second} yet\n`]);
+  });
+
   it('explains a source that is neither a directory nor a sweep', async () => {
     const result = await coord(['results', 'abcdefghij', '--redis', redis().url]);
     expect(result.code).toBe(1);

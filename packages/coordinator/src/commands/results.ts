@@ -6,6 +6,7 @@ import { MIN_SWEEP_PREFIX, resolveSweepId, sweepExists } from '../distributed/fi
 import { formatResults, RESULT_FORMATS, type ResultFormat } from '../results/format-results.js';
 import { localResults } from '../results/local-results.js';
 import { sweepResults } from '../results/redis-results.js';
+import { sweepMembers } from '../distributed/sweep-members.js';
 import { buildResultsTable, partialResults, withoutMetrics, type TaskResult } from '../results/results-table.js';
 import { checkResultNames } from '../results/check-names.js';
 import { connect, withRedisOptions, type Connected, type RedisArgs } from '../options/redis-options.js';
@@ -21,8 +22,11 @@ interface ResultsArgs extends RedisArgs {
   json: boolean;
 }
 
-/** The tasks' results, and whether they were read from an output directory here (`local`) or from Redis. */
-async function load(args: ResultsArgs): Promise<{ results: TaskResult[]; local: boolean }> {
+/**
+ * The tasks' results, whether they were read from an output directory here (`local`) or from
+ * Redis, and for a sweep without results why: `moved` when it holds no task any more.
+ */
+async function load(args: ResultsArgs): Promise<{ results: TaskResult[]; local: boolean; moved?: string }> {
   if (existsSync(args.source) && statSync(args.source).isDirectory()) {
     const unreadable = (path: string) => process.stderr.write(`warning: ${path} holds no JSON object (empty, cut short or edited?); its task is left out\n`);
     return { results: await localResults(args.source, args.pattern, unreadable), local: true };
@@ -51,7 +55,10 @@ async function load(args: ResultsArgs): Promise<{ results: TaskResult[]; local: 
       // mistyped directory, a usage error (exit 2) whether or not Redis could be asked.
       throw whole ? new ExitError(neither) : new UsageError(neither);
     }
-    return { results: await sweepResults(redis, keys, id), local: false };
+    const results = await sweepResults(redis, keys, id);
+    // A later submission of the same tasks took them over (as coord status says of the sweep).
+    const moved = results.length === 0 && (await sweepMembers(redis, keys, id, 0, 0)).ids.length === 0;
+    return { results, local: false, ...(moved && { moved: id }) };
   } finally {
     redis.disconnect();
   }
@@ -65,7 +72,7 @@ function firstFive(names: string[]): string {
 async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
   const patternProblem = args.pattern === undefined ? undefined : metricPatternProblem(args.pattern);
   if (patternProblem) throw new UsageError(`--pattern ${patternProblem}, e.g. '^(?<name>\\w+)=(?<value>\\S+)$'`);
-  const { results, local } = await load(args);
+  const { results, local, moved } = await load(args);
   const groupByExcept = args.groupByExcept?.flatMap((p) => p.split(','));
   checkResultNames(results, { ...(args.metric && { metrics: args.metric }), ...(groupByExcept && { groupByExcept }) }, { metric: '--metric', groupByExcept: '--group-by-except' });
   const table = buildResultsTable(results, {
@@ -78,7 +85,8 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
   }
   const format = args.json ? 'json' : args.format;
   if (results.length === 0 && format !== 'json') {
-    process.stderr.write(`no finished tasks with params in ${args.source} yet\n`);
+    if (moved) process.stderr.write(`sweep ${moved} holds no tasks now: a later coord submit of the same tasks took them over; coord status shows the sweeps that hold them\n`);
+    else process.stderr.write(`no finished tasks with params in ${args.source} yet\n`);
     return;
   }
   process.stdout.write(`${formatResults(table, format, process.stdout.isTTY ? process.stdout.columns || 200 : Infinity)}\n`);
