@@ -475,7 +475,7 @@ z: [1, 2, 3, 4]
     const table = () => coord(['status', sweep, '--redis', redis().url, '--prefix', prefix]).then((result) => result.stdout);
     await waitFor(async () => (await table()).includes('its agent is lost: it runs again once an agent of its queue finds the job stalled (coord cancel ends it)'), 10_000, 'status to explain the task');
     const cancel = await coord(['cancel', sweep, '--reason', 'wrong lr', '--redis', redis().url, '--prefix', prefix]);
-    expect(cancel.stdout).toMatch(/^cancelled 1 task\(s\) of sweep \w+\n$/);
+    expect(cancel.stdout).toMatch(/^cancelled 1 task of sweep \w+\n$/);
     expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'cancelled', attempt: 1, reason: 'wrong lr' });
     // An agent of that queue comes: it runs nothing.
     const second = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '2000'], { workdir: join(dir, 'w2') });

@@ -157,7 +157,7 @@ describe('coord logs', () => {
     expect((await settled(prefix, sweep)).tasks[0]!.state).toBe('failed');
     // A sweep id may be given by its start, as a task name may.
     const retried = await coord(['retry', sweep.slice(0, 5), ...cli(prefix)]);
-    expect([retried.code, retried.stdout]).toEqual([0, `requeued 1 task(s) of sweep ${sweep}\n`]);
+    expect([retried.code, retried.stdout]).toEqual([0, `requeued 1 task of sweep ${sweep}\n`]);
     await waitFor(async () => (await status(prefix, sweep.slice(0, 4))).tasks?.[0]?.state === 'succeeded', 30_000, 'the retry to succeed');
     const logs = await coord(['logs', 'X_1', ...cli(prefix)]);
     expect(logs.stdout.split('\n').filter((line) => line.startsWith('run '))).toEqual(['run 1', 'run 2']);
@@ -259,7 +259,7 @@ describe('coord cancel and retry', () => {
 
     // The start of a sweep id does, as for coord status.
     const again = await coord(['cancel', 'X_1', '--sweep', sweep.slice(0, 4), ...cli(prefix)]);
-    expect(again.stdout).toContain('already cancelled; nothing to cancel');
+    expect(again.stdout).toContain('already ended (cancelled); nothing to cancel');
     const finished = await coord(['cancel', sweep.slice(0, 4), ...cli(prefix)]);
     expect(finished.stdout).toBe(`sweep ${sweep} has no waiting or running task; nothing to cancel\n`);
     const finishedJson = await coord(['cancel', sweep.slice(0, 4), '--json', ...cli(prefix)]);
@@ -269,7 +269,7 @@ describe('coord cancel and retry', () => {
     expect(JSON.parse(retry.stdout)).toMatchObject({ requeued: 20, notRetried: [] });
     await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.running === 4, 15_000, 'the retried tasks to run');
     const byPrefix = await coord(['cancel', sweep.slice(0, 5), ...cli(prefix)]);
-    expect(byPrefix.stdout).toBe(`cancelled 20 task(s) of sweep ${sweep}\n`);
+    expect(byPrefix.stdout).toBe(`cancelled 20 tasks of sweep ${sweep}\n`);
     await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'cleanup');
   });
 
@@ -288,7 +288,7 @@ describe('coord cancel and retry', () => {
     expect([...commands].sort()).toEqual(sweeps.map((id) => `coord cancel X_1 --sweep ${id}`).sort());
     // A command as given, with this test's Redis and prefix, cancels that sweep's X_1 and nothing else.
     const pasted = await coord([...commands.find((command) => command.endsWith(sweeps[1]!))!.split(' ').slice(1), ...cli(prefix)]);
-    expect([pasted.code, pasted.stdout]).toEqual([0, 'cancelled 1 task(s) of X_1\n']);
+    expect([pasted.code, pasted.stdout]).toEqual([0, 'cancelled 1 task of X_1\n']);
     const states = await Promise.all(sweeps.map(async (id) => (await status(prefix, id)).tasks.map((task) => `${task.name} ${task.state}`)));
     expect(states).toEqual([['X_1 waiting', 'X_2 waiting'], ['X_1 cancelled', 'X_2 waiting'], ['X_1 waiting', 'X_2 waiting']]);
   });
@@ -300,7 +300,7 @@ describe('coord cancel and retry', () => {
     await submit(dir, prefix);
     for (const [typed, name] of [['Model_日', 'Model_日本'], ['Model_λ', 'Model_λx']]) {
       const cancel = await coord(['cancel', typed!, ...cli(prefix)]);
-      expect([cancel.code, cancel.stdout]).toEqual([0, `cancelled 1 task(s) of ${name}\n`]);
+      expect([cancel.code, cancel.stdout]).toEqual([0, `cancelled 1 task of ${name}\n`]);
     }
   });
 });
@@ -322,7 +322,7 @@ describe('timeouts, retries and priority', () => {
     const waited = await coord(['submit', 'params.yaml', '--wait', ...cli(prefix)], { cwd: dir });
     expect(waited.code).toBe(1);
     expect(waited.stdout).toContain('0 succeeded, 0 failed, 1 timed out, 0 cancelled, 0 skipped');
-    expect(waited.stderr).toContain('1 task(s) did not succeed');
+    expect(waited.stderr).toContain('1 task did not succeed');
   });
 
   it('retries a failing task and ends succeeded on attempt 3', async () => {

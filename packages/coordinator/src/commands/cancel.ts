@@ -9,6 +9,7 @@ import { waitFor } from '../output/wait-for.js';
 import { createTerminal } from '../output/terminal.js';
 import { numberFlag } from '../options/number-flags.js';
 import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
+import { plural } from '../output/plural.js';
 
 interface CancelArgs extends RedisArgs {
   target: string;
@@ -71,14 +72,14 @@ async function handler(args: ArgumentsCamelCase<CancelArgs>): Promise<void> {
       return;
     }
     if (!isSweep && result.finished.length === 1) {
-      terminal.line(`task ${tasks[0]!.name} is already ${tasks[0]!.state}; nothing to cancel`);
+      terminal.line(`task ${tasks[0]!.name} already ended (${tasks[0]!.state}); nothing to cancel`);
       return;
     }
     if (isSweep && tasks.length === 0) {
       terminal.line(`sweep ${sweepId} has no waiting or running task; nothing to cancel`);
       return;
     }
-    terminal.line(`cancelled ${summary.cancelled} task(s) of ${isSweep ? `sweep ${sweepId}` : tasks[0]!.name}${summary.stillRunning ? `; ${summary.stillRunning} still stopping (if their agent is gone: they end cancelled when an agent of their queue finds them stalled, or when cancelled again once their job locks have expired)` : ''}`);
+    terminal.line(`cancelled ${plural(summary.cancelled, 'task')} of ${isSweep ? `sweep ${sweepId}` : tasks[0]!.name}${summary.stillRunning ? `; ${summary.stillRunning} still stopping (if their agent is gone: they end cancelled when an agent of their queue finds them stalled, or when cancelled again once their job locks have expired)` : ''}`);
   } finally {
     redis.disconnect();
   }

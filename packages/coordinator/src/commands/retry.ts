@@ -7,6 +7,7 @@ import { resolveSweepId } from '../distributed/find-task.js';
 import { retryStates, retryTasks } from '../distributed/retry-tasks.js';
 import { createTerminal } from '../output/terminal.js';
 import { connect, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
+import { plural } from '../output/plural.js';
 
 interface RetryArgs extends RedisArgs {
   sweep: string;
@@ -26,13 +27,13 @@ async function handler(args: ArgumentsCamelCase<RetryArgs>): Promise<void> {
     const result = await retryTasks(redis, keys, sweepId, { states, ...(args.tasks && { names: args.tasks }) }, sign);
     const { requeued, notRetried } = result;
     if (args.json) process.stdout.write(`${JSON.stringify({ sweep: sweepId, requeued, notRetried })}\n`);
-    else terminal.line(`requeued ${requeued} task(s) of sweep ${sweepId}${result.matched === 0 ? ` (none is ${states.join(' or ')})` : ''}`);
+    else terminal.line(`requeued ${plural(requeued, 'task')} of sweep ${sweepId}${result.matched === 0 ? ` (none is ${states.join(' or ')})` : ''}`);
     if (requeued > 0) {
       const note = await editedSinceSubmitted(redis, keys.sweep(sweepId));
       if (note) terminal.error(`note: ${note}`);
     }
     // Asked for and not done: a script's `coord retry && ...` must not go on as if they were.
-    if (notRetried.length > 0) throw new ExitError(`${notRetried.length} task(s) not retried, their job data is gone (resubmit the sweep file instead): ${notRetried.join(', ')}`);
+    if (notRetried.length > 0) throw new ExitError(`${plural(notRetried.length, 'task')} not retried, their job data is gone (resubmit the sweep file instead): ${notRetried.join(', ')}`);
   } finally {
     redis.disconnect();
   }

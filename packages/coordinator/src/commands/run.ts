@@ -26,6 +26,7 @@ import { expandOptionsFrom, sweepCopyName, sweepFilePath, withSweepOptions, type
 import { onInterrupt, signalExitCode } from '../local/interrupt.js';
 import { takeRunLock } from '../local/run-lock.js';
 import { numberFlag } from '../options/number-flags.js';
+import { plural } from '../output/plural.js';
 
 interface RunArgs extends SweepArgs {
   resource?: string[];
@@ -128,7 +129,7 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
     const parts = [`${summary.succeeded} succeeded`, `${summary.failed.length} failed`, `${summary.skipped} already done`];
     if (summary.interrupted) parts.push(`${summary.interrupted} interrupted`);
     if (summary.notStarted) parts.push(`${summary.notStarted} not started`);
-    terminal.line(`${summary.total} tasks in ${formatDuration(summary.seconds)}: ${parts.join(', ')}`);
+    terminal.line(`${plural(summary.total, 'task')} in ${formatDuration(summary.seconds)}: ${parts.join(', ')}`);
     if (summary.changedSinceSuccess.length > 0) terminal.line(terminal.color('yellow', changedCommandsWarning(summary.changedSinceSuccess, 'coord run -f')));
     if (summary.failed.length > 0) {
       terminal.line(terminal.color('red', `Failed tasks: ${summary.failed.length}/${summary.total}`));

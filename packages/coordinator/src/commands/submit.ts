@@ -13,6 +13,7 @@ import { createTerminal, type Terminal } from '../output/terminal.js';
 import { connect, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 import { numberFlag } from '../options/number-flags.js';
 import { expandOptionsFrom, sweepFilePath, withSweepOptions, type SweepArgs } from '../options/sweep-options.js';
+import { plural } from '../output/plural.js';
 
 interface SubmitArgs extends SweepArgs, RedisArgs {
   priority?: string;
@@ -112,7 +113,7 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     const counts = await waitForSweep(redis, keys, result.sweep, args.json ? createTerminal(process.stderr) : terminal, result.alreadyQueuedIds).finally(stopListening);
     const failed = UNSUCCESSFUL_STATES.reduce((sum, state) => sum + counts[state], 0);
     if (!args.json) terminal.line(`${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.timeout} timed out, ${counts.cancelled} cancelled, ${counts.skipped} skipped`);
-    if (failed > 0) throw new ExitError(`${failed} task(s) did not succeed; see coord status ${follow}`, 1);
+    if (failed > 0) throw new ExitError(`${plural(failed, 'task')} did not succeed; see coord status ${follow}`, 1);
   } finally {
     redis.disconnect();
   }
