@@ -274,6 +274,11 @@ const flagCases: FlagCase[] = [
   { name: '--seed x', args: () => ['submit', 'params.yaml', '--dry-run', '--sample', '2', '--seed', 'x'], code: 2, mentions: ['--seed'] },
   { name: '--max-tasks 0', args: () => ['run', 'params.yaml', '--dry-run', '--max-tasks', '0'], code: 2, mentions: ['--max-tasks', '0'] },
   { name: 'unknown flag --bogus', args: () => ['run', 'params.yaml', '--dry-run', '--bogus'], code: 2, mentions: ['bogus'] },
+  // Given nothing to act on, a command says what to name, not yargs' count of arguments.
+  { name: 'results with no source', args: () => ['results'], code: 2, mentions: ['name an output directory of coord run or a sweep id', 'coord results --help'] },
+  { name: 'logs with no task', args: () => ['logs'], code: 2, mentions: ['name a task by its id or name'] },
+  { name: 'cancel with nothing', args: () => ['cancel'], code: 2, mentions: ['name a sweep id from coord status, or a task'] },
+  { name: 'retry with no sweep', args: () => ['retry'], code: 2, mentions: ['name a sweep id from coord status, and tasks of it'] },
   { name: 'misspelt flag --dryrun', args: () => ['run', 'params.yaml', '--dryrun'], code: 2, mentions: ['dryrun', '--dry-run'] },
   { name: '-c nosuchcommand', args: () => ['run', 'params.yaml', '--dry-run', '-c', 'nosuchcommand'], code: 2, mentions: ['nosuchcommand', 'train', 'test'] },
   { name: '-t nosuchtitle', args: () => ['run', 'titled.yaml', '--dry-run', '-t', 'nosuchtitle'], code: 2, mentions: ['nosuchtitle', 'machine1'] },

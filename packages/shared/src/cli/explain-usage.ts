@@ -8,6 +8,8 @@ export interface ProgramUsage {
   commands?: string[];
   /** Options that belong to another command, and where they do belong: command -> option -> message. */
   elsewhere?: Record<string, Record<string, string>>;
+  /** What a command must be given, said when it is given nothing: command -> how to name it. */
+  needs?: Record<string, string>;
 }
 
 /** The commands a yargs instance was given (read through internals its types do not declare). */
@@ -22,13 +24,15 @@ function typedAsOption(word: string): boolean {
 
 /** `yargs`: the yargs instance (read through internals its types do not declare, so typed loosely). */
 export function explainUsage(message: string, yargs: object, usage: ProgramUsage): string {
-  const { program, commands = [], elsewhere = {} } = usage;
+  const { program, commands = [], elsewhere = {}, needs = {} } = usage;
   const withHelp = (text: string, command?: string) => (text.includes('--help') ? text : `${text} (see ${program} ${command ? `${command} ` : ''}--help)`);
   const parsed = (yargs as unknown as { parsed?: { argv?: { _?: unknown[] } } }).parsed;
   const typed = commands.length > 0 ? (parsed?.argv?._?.[0] ?? process.argv[2]) : undefined;
   const command = typeof typed === 'string' ? typed : undefined;
   const missing = /^Not enough arguments following: (.+)$/.exec(message);
   if (missing) return withHelp(`${missing[1]!.length > 1 ? '--' : '-'}${missing[1]} needs a value`, command);
+  const needed = command === undefined ? undefined : needs[command];
+  if (needed && /^Not enough non-option arguments/.test(message)) return withHelp(needed, command);
   const suggested = /^Did you mean (.+)\?$/.exec(message);
   if (suggested) return `unknown command "${command ?? ''}" (did you mean "${suggested[1]}"?); commands: ${commands.join(', ')}`;
   const invalid = /^Invalid values:\s+Argument: (\S+), Given: (.+), Choices: (.+)$/s.exec(message);
