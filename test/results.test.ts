@@ -1,5 +1,5 @@
 /** `coord results`: the right table, mean/std per group, valid CSV and JSON, locally and from Redis. */
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useAgents } from './helpers/agents.js';
@@ -85,6 +85,10 @@ describe('coord results', () => {
     expect([noMetric.code, noMetric.stderr.trim()]).toEqual([2, 'coord: --metric los: no metric "los" (did you mean "loss"?); metrics: acc, loss']);
     const noParam = await coord(['results', 'output', '--group-by-except', 'seeds'], { cwd: dir });
     expect([noParam.code, noParam.stderr.trim()]).toEqual([2, 'coord: --group-by-except seeds: no param "seeds" (did you mean "seed"?); params: lr, opt, seed']);
+    // One task's directory is not an output: the message names the one that holds it.
+    const task = readdirSync(join(dir, 'output')).find((name) => name.startsWith('Lr_'))!;
+    const one = await coord(['results', `output/${task}`], { cwd: dir });
+    expect([one.code, one.stderr.trim()]).toEqual([2, `coord: output/${task} is the directory of one task; give the output directory that holds the tasks: coord results output`]);
   });
 
   it('names the tasks that reported no metric (their rows are blank), on stderr', async () => {

@@ -1,5 +1,6 @@
 /** `coord results OUTPUT|SWEEP`: the params that vary and the metrics, one row per task (or group). */
 import { existsSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { ExitError, isRedisUnreachable, metricPatternProblem, UsageError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { MIN_SWEEP_PREFIX, resolveSweepId, sweepExists } from '../distributed/find-task.js';
@@ -28,6 +29,10 @@ interface ResultsArgs extends RedisArgs {
  */
 async function load(args: ResultsArgs): Promise<{ results: TaskResult[]; local: boolean; moved?: string }> {
   if (existsSync(args.source) && statSync(args.source).isDirectory()) {
+    // One task's directory holds no tasks of its own: its parent (the output) does.
+    if (existsSync(join(args.source, 'param.json'))) {
+      throw new UsageError(`${args.source} is the directory of one task; give the output directory that holds the tasks: coord results ${dirname(resolve(args.source)) === resolve('.') ? '.' : relative('.', dirname(resolve(args.source))) || '.'}`);
+    }
     const unreadable = (path: string) => process.stderr.write(`warning: ${path} holds no JSON object (empty, cut short or edited?); its task is left out\n`);
     return { results: await localResults(args.source, args.pattern, unreadable), local: true };
   }
