@@ -72,6 +72,11 @@ describe('coord results', () => {
     const csv = parseCsv((await coord(['results', 'output', '--format', 'csv', '--metric', 'loss', '--sort', 'loss', '--desc'], { cwd: dir })).stdout);
     expect(csv[0]).toEqual(['lr', 'seed', 'loss']);
     expect(csv.slice(1).map((row) => Number(row[2]))).toEqual([5, 4, 4, 3, 3, 2]);
+    // By a param too: numbers by value, ties kept in the table's order.
+    const bySeed = parseCsv((await coord(['results', 'output', '--format', 'csv', '--metric', 'loss', '--sort', 'seed', '--desc'], { cwd: dir })).stdout);
+    expect(bySeed.slice(1).map((row) => [row[1], row[0]])).toEqual([['3', '0.1'], ['3', '0.2'], ['2', '0.1'], ['2', '0.2'], ['1', '0.1'], ['1', '0.2']]);
+    const noColumn = await coord(['results', 'output', '--sort', 'sead'], { cwd: dir });
+    expect([noColumn.code, noColumn.stderr.trim()]).toEqual([2, 'coord: --sort sead: no metric or param "sead" in the table; metrics: acc, loss; params: lr, seed']);
     const groupedCsv = parseCsv((await coord(['results', 'output', '--format', 'csv', '--metric', 'loss', '--group-by-except', 'seed'], { cwd: dir })).stdout);
     expect(groupedCsv).toEqual([['lr', 'loss_mean', 'loss_std', 'loss_n'], ['0.1', '3', '1', '3'], ['0.2', '4', '1', '3']]);
     const markdown = (await coord(['results', 'output', '--format', 'markdown', '--group-by-except', 'seed', '--metric', 'loss'], { cwd: dir })).stdout;

@@ -85,8 +85,9 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
     ...(groupByExcept && { groupByExcept }),
     ...(args.sort !== undefined && { sort: args.desc && !args.sort.startsWith('-') ? `-${args.sort}` : args.sort }),
   });
-  if (args.sort !== undefined && !table.metrics.includes(args.sort.replace(/^-/, ''))) {
-    throw new UsageError(`--sort ${args.sort}: no metric "${args.sort.replace(/^-/, '')}"; metrics: ${table.metrics.join(', ') || 'none'}`);
+  const sortBy = args.sort?.replace(/^-/, '');
+  if (sortBy !== undefined && !table.metrics.includes(sortBy) && !table.params.includes(sortBy)) {
+    throw new UsageError(`--sort ${args.sort}: no metric or param "${sortBy}" in the table; metrics: ${table.metrics.join(', ') || 'none'}; params: ${table.params.join(', ') || 'none'}`);
   }
   const format = args.json ? 'json' : args.format;
   if (results.length === 0 && format !== 'json') {
@@ -120,7 +121,7 @@ export const resultsCommand: CommandModule<object, ResultsArgs> = {
       .option('metric', { alias: 'm', type: 'string', array: true, requiresArg: true, describe: 'only these metrics' })
       .option('group-by-except', { type: 'string', array: true, requiresArg: true, describe: 'fold rows that differ only in these params (e.g. seed) into mean, std, n' })
       .option('format', { choices: RESULT_FORMATS, default: 'table' as ResultFormat, describe: 'output format' })
-      .option('sort', { type: 'string', requiresArg: true, describe: 'sort by this metric, smallest first (--sort=-name or --desc: largest first)' })
+      .option('sort', { type: 'string', requiresArg: true, describe: 'sort by this metric or param, smallest first (--sort=-name or --desc: largest first)' })
       .option('desc', { type: 'boolean', default: false, describe: 'with --sort: largest first' })
       .option('pattern', { type: 'string', requiresArg: true, describe: 'regular expression for metric lines in logs, with groups name and value' })
       .option('json', { type: 'boolean', default: false, describe: 'same as --format json' })) as unknown as CommandModule<object, ResultsArgs>['builder'],

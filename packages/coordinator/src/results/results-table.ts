@@ -61,11 +61,21 @@ export function aggregate(values: number[]): Aggregate {
   return { mean, std, n };
 }
 
-function sortValue(row: Record<string, unknown>, metric: string): number {
-  const value = row[metric];
-  if (typeof value === 'number') return value;
-  if (value && typeof value === 'object' && 'mean' in value) return (value as Aggregate).mean;
-  return NaN;
+/** What a row is ordered by in a column: a metric's value (a group's mean), or a param's; undefined sorts last. */
+function sortKey(value: unknown): number | string | undefined {
+  const number = value && typeof value === 'object' && 'mean' in value ? (value as Aggregate).mean : value;
+  if (typeof number === 'number') return Number.isNaN(number) ? undefined : number;
+  return number === null || number === undefined ? undefined : String(number);
+}
+
+/** Numbers by value, other values as text (`lr_2` before `lr_10`); rows without a value last, either way. */
+function compareBy(column: string, descending: boolean) {
+  return (a: Record<string, unknown>, b: Record<string, unknown>): number => {
+    const [x, y] = [sortKey(a[column]), sortKey(b[column])];
+    if (x === undefined || y === undefined) return x === y ? 0 : x === undefined ? 1 : -1;
+    const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y), undefined, { numeric: true });
+    return descending ? -order : order;
+  };
 }
 
 export function buildResultsTable(results: TaskResult[], options: TableOptions = {}): ResultsTable {
@@ -101,13 +111,7 @@ export function buildResultsTable(results: TaskResult[], options: TableOptions =
   }
   if (options.sort) {
     const descending = options.sort.startsWith('-');
-    const metric = descending ? options.sort.slice(1) : options.sort;
-    rows.sort((a, b) => {
-      const [x, y] = [sortValue(a, metric), sortValue(b, metric)];
-      if (Number.isNaN(x)) return 1;
-      if (Number.isNaN(y)) return -1;
-      return descending ? y - x : x - y;
-    });
+    rows.sort(compareBy(descending ? options.sort.slice(1) : options.sort, descending));
   }
   return { params, metrics, grouped: except.length > 0, rows };
 }
