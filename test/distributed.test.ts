@@ -205,26 +205,28 @@ z: [1, 2, 3, 4]
     expect(table.find((line) => line.startsWith(first.sweep))).toMatch(/no tasks \(moved to later sweeps\) +\[\.{12}\] 0\/0$/);
   });
 
-  it('takes over what coord run already did in the same directory: its successes reach Redis, its logged metrics the results', async () => {
+  it('takes over what coord run already did: its successes reach Redis, its logged metrics the results', async () => {
     const dir = tempDir();
     const prefix = 'from-disk';
     const sweepFile = (test: string) => `template:\n  train: echo METRIC loss={x}\n  test: ${test}\ngpus: 0\nresource: [0]\n---\nx: [1, 2]\n`;
     writeFileSync(join(dir, 'params.yaml'), sweepFile('echo METRIC acc=0.{x}'));
-    const local = await coord(['run', 'params.yaml'], { cwd: dir });
+    // An output with a quote and a space (its log paths are quoted in param.json), named
+    // relatively by coord run and absolutely by the submission, for an agent working elsewhere.
+    const local = await coord(['run', 'params.yaml', '-o', "it's runs"], { cwd: dir });
     expect(local.code, local.stderr).toBe(0);
-    // The agent runs where coord run ran: the same output directory, which Redis knows nothing of.
-    await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix], { workdir: dir });
-    const first = await coord(['submit', 'params.yaml', '--wait', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
+    const output = ['-o', join(dir, "it's runs")];
+    await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix], { workdir: join(dir, 'w') });
+    const first = await coord(['submit', 'params.yaml', ...output, '--wait', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
     expect(first.stdout).toMatch(/^SUCCEEDED +X_1 +\(every command had succeeded before\)$/m);
     const { sweeps } = await status(prefix);
     const results = await coord(['results', sweeps[0]!.id, '--format', 'csv', '--redis', redis().url, '--prefix', prefix]);
     expect([results.code, results.stderr]).toEqual([0, '']);
     expect(results.stdout).toBe('x,loss,acc\n1,1,0.1\n2,2,0.2\n');
-    // Known to Redis now: the next submit skips the tasks without asking an agent.
-    expect(await submit(dir, prefix)).toMatchObject({ sweep: sweeps[0]!.id, created: false, queued: 0, skipped: 2 });
+    // Known to Redis now, with the lines that succeeded: the next submit skips the tasks, and says of no change.
+    expect(await submit(dir, prefix, output)).toMatchObject({ sweep: sweeps[0]!.id, created: false, queued: 0, skipped: 2, changedSinceSuccess: [] });
     // The line that succeeded on disk is the one compared: an edit since is said, as for a success Redis saw.
     writeFileSync(join(dir, 'params.yaml'), sweepFile('echo METRIC acc=0.{x} --new-flag'));
-    expect(await submit(dir, prefix)).toMatchObject({ created: false, skipped: 2, changedSinceSuccess: ['output/X_1: test', 'output/X_2: test'] });
+    expect(await submit(dir, prefix, output)).toMatchObject({ created: false, skipped: 2, changedSinceSuccess: [`${join(dir, "it's runs")}/X_1: test`, `${join(dir, "it's runs")}/X_2: test`] });
   });
 
   it('submit --dry-run marks tasks already queued, and shows the expansion with a note when Redis is out of reach', async () => {

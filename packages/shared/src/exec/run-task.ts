@@ -5,7 +5,7 @@
  * stops the task; an abort or a timeout kills the command's process group and is recorded.
  */
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { shlexQuote } from '../sweep/python-format.js';
 import { withoutRunDatetime, type TaskSpec } from '../sweep/task.js';
 import { appendLogLine, attemptHeading } from './attempt-heading.js';
@@ -80,16 +80,19 @@ function commandLine(gpus: string, script: string, log: string): string {
   return `CUDA_VISIBLE_DEVICES=${gpus} ${script} > ${shlexQuote(log)} 2>&1`;
 }
 
+/** The redirect commandLine ends a line with: its target is shlexQuote'd (`'Bob'"'"'s runs/...'`) or plain. */
+const LOG_REDIRECT = / > ('(?:[^']|'"'"')*'|\S+) 2>&1$/;
+
 /** The script inside a recorded command line (its GPUs and log path differ from run to run). */
 function scriptOf(line: string): string {
-  return line.replace(/^CUDA_VISIBLE_DEVICES=\S* /, '').replace(/ > (?:'[^']*'|\S+) 2>&1$/, '');
+  return line.replace(/^CUDA_VISIBLE_DEVICES=\S* /, '').replace(LOG_REDIRECT, '');
 }
 
-/** The log a recorded command line wrote to (relative to the working directory), as commandLine quoted it. */
-function logPathOf(line: string): string | undefined {
-  const target = / > ('(?:[^']|'"'"')*'|\S+) 2>&1$/.exec(line)?.[1];
+/** The name of the log a recorded command line wrote to, as commandLine quoted its path. */
+function logNameOf(line: string): string | undefined {
+  const target = LOG_REDIRECT.exec(line)?.[1];
   if (target === undefined) return undefined;
-  return target.startsWith("'") ? target.slice(1, -1).replaceAll(`'"'"'`, "'") : target;
+  return basename(target.startsWith("'") ? target.slice(1, -1).replaceAll(`'"'"'`, "'") : target);
 }
 
 export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
@@ -120,8 +123,10 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
       const changed = before !== undefined && withoutRunDatetime(scriptOf(before)) !== withoutRunDatetime(command.script);
       if (changed) (outcome.changedSinceSuccess ??= []).push(command.name);
       const stat = onDisk[command.name];
-      const log = before === undefined ? undefined : logPathOf(before);
-      const record = stat?.code === 0 ? { stat, script: before === undefined ? command.script : scriptOf(before), ...(log !== undefined && { logPath: resolve(workdir, log) }) } : undefined;
+      // The log is in the task's directory: the line's path is relative to wherever that run
+      // ran, and may name the output otherwise (relative there, absolute here).
+      const log = before === undefined ? undefined : logNameOf(before);
+      const record = stat?.code === 0 ? { stat, script: before === undefined ? command.script : scriptOf(before), ...(log !== undefined && { logPath: join(files.dir, log) }) } : undefined;
       emit({ type: 'command-skip', command: command.name, index, total, ...(changed && { changed }), ...(record && { onDisk: record }) });
       continue;
     }
