@@ -24,11 +24,13 @@ export class VirtualTable {
     this.head = h('div', { class: 'vrow vhead', role: 'row' });
     this.element = h('div', { class: 'vtable', role: 'table' }, this.head, this.viewport);
     this.showColumns(columns.map((_, i) => i));
-    new ResizeObserver(([entry]) => this.fitColumns(entry.contentRect.width)).observe(this.element);
+    // The rows' room: the viewport's content box, which a vertical scrollbar narrows.
+    new ResizeObserver(([entry]) => this.fitColumns(entry.contentRect.width)).observe(this.viewport);
   }
 
   /** The columns that fit `width`; rows drawn with others are drawn again. */
   fitColumns(width) {
+    if (width === 0) return; // not on the page (yet, or any more)
     const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
     const fitting = this.columns.flatMap((c, i) => (c.hideBelowRem !== undefined && width < c.hideBelowRem * rem ? [] : [i]));
     if (fitting.join() === this.shown.join()) return;

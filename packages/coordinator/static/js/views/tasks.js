@@ -64,16 +64,17 @@ export function tasksView(root, sweepId) {
   const shownCount = h('span', { class: 'muted', 'data-role': 'total' });
   const table = new VirtualTable({
     columns: [
-      // All nine need 55rem (widths, gaps, padding); without agent, GPUs, try and reason, 33rem;
-      // without exit and duration too, 21.3rem (a phone). A task's own page shows what is left out.
+      // All nine need 54.9rem (widths, gaps, padding); without agent, GPUs, try and reason,
+      // 33rem; without exit and duration too, 21.3rem (a phone). Half a rem more for rounding.
+      // A task's own page shows what is left out.
       { title: 'Task', width: 'minmax(7rem, 3fr)' },
       { title: 'State', width: '6rem' },
-      { title: 'Agent', width: 'minmax(6rem, 1.5fr)', hideBelowRem: 55 },
-      { title: 'GPUs', width: '4.5rem', hideBelowRem: 55 },
-      { title: 'Try', width: '3rem', hideBelowRem: 55 },
-      { title: 'Exit', width: '4.5rem', hideBelowRem: 33 },
-      { title: 'Duration', width: '6rem', hideBelowRem: 33 },
-      { title: 'Reason', width: 'minmax(6rem, 2fr)', hideBelowRem: 55 },
+      { title: 'Agent', width: 'minmax(6rem, 1.5fr)', hideBelowRem: 55.5 },
+      { title: 'GPUs', width: '4.5rem', hideBelowRem: 55.5 },
+      { title: 'Try', width: '3rem', hideBelowRem: 55.5 },
+      { title: 'Exit', width: '4.5rem', hideBelowRem: 33.5 },
+      { title: 'Duration', width: '6rem', hideBelowRem: 33.5 },
+      { title: 'Reason', width: 'minmax(6rem, 2fr)', hideBelowRem: 55.5 },
       { title: '', width: '5.5rem' },
     ],
     fetchWindow: async (offset, limit) => {
