@@ -89,7 +89,7 @@ describe('signing', () => {
     // Its job data went with the rejection: asked for and not retried is a failure, not "requeued 0".
     const notRetried = await coord(['retry', forged, ...cli], { cwd: dir, env: { RUNNER_SECRET: SECRET } });
     expect([notRetried.code, JSON.parse(notRetried.stdout)]).toEqual([1, { sweep: forged, requeued: 0, notRetried: ['Z_1'] }]);
-    expect(notRetried.stderr).toBe('coord: 1 task not retried, their job data is gone (resubmit the sweep file instead): Z_1\n');
+    expect(notRetried.stderr).toBe('coord: 1 task not retried: the job data is gone (resubmit the sweep file instead): Z_1\n');
 
     // A retry of a signed sweep without the secret would queue jobs every agent rejects: refused.
     writeFileSync(join(dir, 'flaky.yaml'), `template:\n  run: test -e ${dir}/ran-once || { touch ${dir}/ran-once; exit 1; }\n---\nf: [1]\n`);

@@ -75,9 +75,10 @@ export class TaskRun {
   /** The shipper of a command that started and has not ended (nothing is held for it yet). */
   private unended: LogShipper | undefined;
   /**
-   * Commands skipped for a success recorded only on this machine's disk (`coord run` made the
-   * output): the report tells Redis of them, so that the next submission skips the task too,
-   * and their logs' metrics count, as `coord results` of the directory counts them.
+   * Commands skipped for a success on this machine's disk that the submission did not know of
+   * (`coord run` made the output; or an earlier attempt of this job ran them here): the report
+   * tells Redis of them, so that the next submission skips the task too, and their logs'
+   * metrics count, as `coord results` of the directory counts them.
    */
   private readonly doneOnDisk: Array<{ command: string } & NonNullable<CommandSkipEvent['onDisk']>> = [];
   readonly startedAt = new Date().toISOString();

@@ -62,7 +62,7 @@ async function load(args: ResultsArgs): Promise<{ results: TaskResult[]; local: 
     }
     const results = await sweepResults(redis, keys, id);
     // A later submission of the same tasks took them over (as coord status says of the sweep).
-    const moved = results.length === 0 && (await sweepMembers(redis, keys, id, 0, 0)).ids.length === 0;
+    const moved = results.length === 0 && (await sweepMembers(redis, keys, id, 0, 1)).total === 0;
     return { results, local: false, ...(moved && { moved: id }) };
   } finally {
     redis.disconnect();

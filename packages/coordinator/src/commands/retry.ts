@@ -33,7 +33,7 @@ async function handler(args: ArgumentsCamelCase<RetryArgs>): Promise<void> {
       if (note) terminal.error(`note: ${note}`);
     }
     // Asked for and not done: a script's `coord retry && ...` must not go on as if they were.
-    if (notRetried.length > 0) throw new ExitError(`${plural(notRetried.length, 'task')} not retried, their job data is gone (resubmit the sweep file instead): ${notRetried.join(', ')}`);
+    if (notRetried.length > 0) throw new ExitError(`${plural(notRetried.length, 'task')} not retried: the job data is gone (resubmit the sweep file instead): ${notRetried.join(', ')}`);
   } finally {
     redis.disconnect();
   }
