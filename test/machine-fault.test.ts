@@ -38,6 +38,7 @@ function agent(name: string, workdir: string, options: Partial<AgentOptions> = {
     logLines: 100,
     heartbeatMs: 500,
     insecure: false,
+    signedOnly: false,
     version: 'test',
     log: pino({ level: 'silent' }),
     verify: () => undefined,

@@ -104,6 +104,27 @@ describe('signing', () => {
     await waitFor(async () => (await state(flaky)).state === 'succeeded', 20_000, 'the retried task to run');
   });
 
+  it('refuses an unsigned submission that a running agent with a job secret would take and reject, queuing nothing', async () => {
+    const dir = tempDir();
+    const prefix = 'unsigned-submit';
+    const secretFile = join(dir, 'secrets');
+    writeFileSync(secretFile, `${SECRET}\n`);
+    chmodSync(secretFile, 0o600);
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo ran {x}\n---\nx: [1, 2]\n');
+    writeFileSync(join(dir, 'elsewhere.yaml'), 'template:\n  run: echo ran {x}\npool: other\n---\nx: [1]\n');
+    const agent = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--secret-file', secretFile], { workdir: join(dir, 'w') });
+    const cli = ['--redis', redis().url, '--prefix', prefix];
+    const unsigned = await coord(['submit', 'params.yaml', ...cli], { cwd: dir });
+    expect([unsigned.code, unsigned.stderr]).toEqual([2, `coord: agent ${agent.name} takes only jobs signed with a job secret, and this submission has none: submit with the agents' secret (RUNNER_SECRET or --secret-file); nothing was submitted\n`]);
+    const sweeps = async () => (JSON.parse((await coord(['status', '--json', ...cli])).stdout) as { sweeps: unknown[] }).sweeps;
+    expect(await sweeps()).toEqual([]);
+    // A pool that agent does not serve is no business of its secret: queued, to wait for its own agents.
+    expect((await coord(['submit', 'elsewhere.yaml', ...cli], { cwd: dir })).code).toBe(0);
+    const signed = await coord(['submit', 'params.yaml', '--json', ...cli], { cwd: dir, env: { RUNNER_SECRET: SECRET } });
+    expect(signed.code, signed.stderr).toBe(0);
+    expect(await sweeps()).toHaveLength(2);
+  });
+
   it('refuses a secret file others can read, and an agent without a secret on a remote Redis', async () => {
     const dir = tempDir();
     const secretFile = join(dir, 'secret');

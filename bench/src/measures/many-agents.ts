@@ -89,6 +89,7 @@ export async function measureManyAgents(agentCount: number, tasks: number, taskS
         logLines: 1000,
         heartbeatMs: 5000,
         insecure: false,
+        signedOnly: false,
         version: 'bench',
         log,
         verify: () => undefined,

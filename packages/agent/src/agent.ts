@@ -67,6 +67,8 @@ export interface AgentOptions {
   logLines: number;
   heartbeatMs: number;
   insecure: boolean;
+  /** It has a job secret: published, so that coord submit refuses to queue unsigned jobs it would reject. */
+  signedOnly: boolean;
   version: string;
   log: Logger;
   verify: (data: unknown) => string | undefined;
@@ -405,6 +407,7 @@ export class Agent {
       lastSeen: Date.now(),
       running: [...this.runs.values()].map(({ run }) => ({ taskId: run.taskId, task: run.taskName, sweep: run.sweepId, gpus: run.gpus, startedAt: run.startedAt })),
       insecure: this.options.insecure,
+      signedOnly: this.options.signedOnly,
       busyGpus: this.allocator.unusableGpus,
       ...(paused && { pause: { until: this.pausedUntil, reason: this.pauseReason } }),
     };

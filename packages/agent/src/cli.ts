@@ -145,6 +145,7 @@ async function main(): Promise<void> {
     pauseAfterFailures: argv['pause-after-failures'],
     heartbeatMs: argv['heartbeat-ms'],
     insecure: secrets.length === 0 && !isLoopback(connection.target.host),
+    signedOnly: secrets.length > 0,
     version,
     log,
     verify: (data) => (secrets.length > 0 ? signatureProblem(data, secrets) : undefined),

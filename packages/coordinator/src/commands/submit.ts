@@ -4,7 +4,7 @@ import { assertRunnable, describeRedis, type Expansion, evictionProblem, expandS
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { listAgents } from '../distributed/read-status.js';
 import { describeSweeps, sweepsHolding } from '../distributed/sweeps-holding.js';
-import { noAgentNote, unservedWarnings } from '../distributed/unserved-queues.js';
+import { noAgentNote, signedOnlyAgents, unservedWarnings } from '../distributed/unserved-queues.js';
 import { waitForSweep } from '../distributed/wait-for-sweep.js';
 import { onInterrupt } from '../local/interrupt.js';
 import { changedCommandsWarning, queuedDifferentlyWarning } from '../output/changed-commands.js';
@@ -50,6 +50,14 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
   const sign = jobSigner(args);
   const { redis, keys, settings } = await connect(args);
   try {
+    // Unsigned, checked before anything is queued: an agent with a job secret refuses unsigned
+    // jobs, so every task it took would fail at once (and could not be retried).
+    const agentsBefore = sign ? undefined : await listAgents(redis, keys);
+    const refusing = agentsBefore ? signedOnlyAgents(queuesOf(expansion), agentsBefore) : [];
+    if (refusing.length > 0) {
+      const named = `${refusing.slice(0, 3).join(', ')}${refusing.length > 3 ? ` and ${refusing.length - 3} more` : ''}`;
+      throw new UsageError(`agent${refusing.length === 1 ? '' : 's'} ${named} take${refusing.length === 1 ? 's' : ''} only jobs signed with a job secret, and this submission has none: submit with the agents' secret (RUNNER_SECRET or --secret-file); nothing was submitted`);
+    }
     // Asked alongside the submission, on the same connection: no round trip of its own.
     const eviction = evictionProblem(redis);
     const result = await submitSweep(redis, keys, {
@@ -68,7 +76,7 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     const evictionWarning = await eviction;
     if (evictionWarning) printWarnings(terminal, [evictionWarning]);
     if (result.queued > 0) {
-      const agents = await listAgents(redis, keys);
+      const agents = agentsBefore ?? (await listAgents(redis, keys));
       printWarnings(terminal, unservedWarnings(result.queuedGroups, agents));
       const note = noAgentNote(agents, keys.prefix, describeRedis(settings.target));
       if (note) terminal.error(`note: ${note}`);
@@ -117,6 +125,12 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+/** The queues (pool, GPUs per task) the expansion's tasks go to. */
+function queuesOf(expansion: Expansion): Array<{ pool: string; gpus: number }> {
+  const seen = new Map(expansion.tasks.map((task) => [`${task.settings.pool}\0${task.settings.gpus}`, { pool: task.settings.pool, gpus: task.settings.gpus }]));
+  return [...seen.values()];
 }
 
 /** The expansion, marked with what a submit would skip or leave alone as Redis tells it. */

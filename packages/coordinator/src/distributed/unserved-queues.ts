@@ -60,6 +60,13 @@ export function unservedReason(queueName: string, agents: AgentSummary[]): strin
   return `no running agent takes ${describeQueue(queue)}; one would: ${agentCommand(queue)}`;
 }
 
+/** Running agents that serve one of `queues` and take only signed jobs: they would refuse an unsigned submission's tasks. */
+export function signedOnlyAgents(queues: Queue[], agents: AgentSummary[]): string[] {
+  return runningAgents(agents)
+    .filter((agent) => agent.signedOnly && queues.some((queue) => serves(agent, queue)))
+    .map((agent) => agent.name);
+}
+
 /** A note when no agent runs under this prefix on this Redis: the tasks wait for one. */
 export function noAgentNote(agents: AgentSummary[], prefix: string, redis: string): string | undefined {
   if (runningAgents(agents).length > 0) return undefined;

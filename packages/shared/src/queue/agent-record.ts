@@ -28,6 +28,8 @@ export interface AgentRecord {
   running: RunningTaskInfo[];
   /** Started without a job secret against a non-loopback Redis (`--insecure`). */
   insecure: boolean;
+  /** Has a job secret, so refuses unsigned jobs (an agent too old to say counts as not). */
+  signedOnly: boolean;
   /** GPUs another user's processes fill (below --min-free-mem). */
   busyGpus: string[];
   /** Why and until when (ms since the epoch) a paused agent takes no work. */
@@ -47,6 +49,7 @@ export function agentHashFields(record: AgentRecord): Record<string, string> {
     lastSeen: String(record.lastSeen),
     running: JSON.stringify(record.running),
     insecure: record.insecure ? '1' : '0',
+    signedOnly: record.signedOnly ? '1' : '0',
     busyGpus: JSON.stringify(record.busyGpus),
     // Always written: a beat overwrites the fields of the last one, and a pause ends.
     pausedUntil: record.pause ? String(record.pause.until) : '',
@@ -68,6 +71,7 @@ export function parseAgentRecord(hash: Record<string, string>): AgentRecord | un
     lastSeen: Number(hash.lastSeen ?? 0),
     running: parseJsonOr(hash.running, [] as RunningTaskInfo[]),
     insecure: hash.insecure === '1',
+    signedOnly: hash.signedOnly === '1',
     busyGpus: parseJsonOr(hash.busyGpus, [] as string[]),
     ...(hash.pausedUntil && { pause: { until: Number(hash.pausedUntil), reason: hash.pauseReason ?? '' } }),
   };
