@@ -51,13 +51,16 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
   const { redis, keys, settings } = await connect(args);
   try {
     // Unsigned, checked before anything is queued: an agent with a job secret refuses unsigned
-    // jobs, so every task it took would fail at once (and could not be retried).
-    const agentsBefore = sign ? undefined : await listAgents(redis, keys);
-    const refusing = agentsBefore ? signedOnlyAgents(queuesOf(expansion), agentsBefore) : [];
-    if (refusing.length > 0) {
+    // jobs, so every task it took would fail at once (and could not be retried). Asked now, on
+    // the same connection as the submission's own reads: no round trip of its own.
+    const agentsRead = sign ? undefined : listAgents(redis, keys);
+    agentsRead?.catch(() => undefined); // its failure is the submission's, when awaited
+    const refuseUnsigned = async () => {
+      const refusing = signedOnlyAgents(queuesOf(expansion), await agentsRead!);
+      if (refusing.length === 0) return;
       const named = `${refusing.slice(0, 3).join(', ')}${refusing.length > 3 ? ` and ${refusing.length - 3} more` : ''}`;
       throw new UsageError(`agent${refusing.length === 1 ? '' : 's'} ${named} take${refusing.length === 1 ? 's' : ''} only jobs signed with a job secret, and this submission has none: submit with the agents' secret (RUNNER_SECRET or --secret-file); nothing was submitted`);
-    }
+    };
     // Asked alongside the submission, on the same connection: no round trip of its own.
     const eviction = evictionProblem(redis);
     const result = await submitSweep(redis, keys, {
@@ -72,11 +75,12 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
       retryBackoffMs: retryBackoff * 1000,
       ...(sign && { sign }),
       ...(priority !== undefined && { priority }),
+      ...(agentsRead && { beforeWrite: refuseUnsigned }),
     });
     const evictionWarning = await eviction;
     if (evictionWarning) printWarnings(terminal, [evictionWarning]);
     if (result.queued > 0) {
-      const agents = agentsBefore ?? (await listAgents(redis, keys));
+      const agents = (await agentsRead) ?? (await listAgents(redis, keys));
       printWarnings(terminal, unservedWarnings(result.queuedGroups, agents));
       const note = noAgentNote(agents, keys.prefix, describeRedis(settings.target));
       if (note) terminal.error(`note: ${note}`);

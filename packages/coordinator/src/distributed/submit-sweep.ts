@@ -25,6 +25,11 @@ export interface SubmitInput extends QueueOptions {
   metrics?: MetricsSettings;
   /** The `--sample` seed, given or drawn: kept with the sweep so the sample can be drawn again. */
   seed?: number;
+  /**
+   * Awaited after the tasks' records are read and before anything is written: it may refuse
+   * the submission by throwing (a check of its own, whose reads went out with ours).
+   */
+  beforeWrite?: () => Promise<void>;
 }
 
 export interface SubmitResult {
@@ -108,6 +113,7 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
     const doneIds = items.map((item) => item.data.taskId);
     return { sweep: sweepId, created: false, queued: 0, skipped: items.length, alreadyQueued: alreadyQueuedIds.length, alreadyQueuedIds, doneIds, queuedGroups: [], changedSinceSuccess, queuedDifferently, queuedDifferentlyIds };
   }
+  await input.beforeWrite?.();
   const taken = await queueJobs(redis, keys, items, input, (multi) => {
     multi.hset(keys.sweep(sweepId), {
       id: sweepId,
