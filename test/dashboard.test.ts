@@ -29,10 +29,11 @@ const cli = () => ['--redis', redis().url, '--prefix', PREFIX];
 /** Bound for each wait on the page: generous for a loaded 2-core machine. */
 const WAIT = { timeout: 20_000 };
 
-async function submit(yaml: string): Promise<string> {
+/** Submits `yaml` from a directory of its own, under `args` (the shared prefix unless given); returns the sweep's id. */
+async function submit(yaml: string, args = cli()): Promise<string> {
   const dir = tempDir();
   writeFileSync(join(dir, 'params.yaml'), yaml);
-  const result = await coord(['submit', 'params.yaml', '--json', ...cli()], { cwd: dir });
+  const result = await coord(['submit', 'params.yaml', '--json', ...args], { cwd: dir });
   if (result.code !== 0) throw new Error(`coord submit failed: ${result.stderr}`);
   return (JSON.parse(result.stdout) as { sweep: string }).sweep;
 }
@@ -233,9 +234,7 @@ describe('coord dashboard in Chromium', () => {
 
   it('wraps a long task name on its log page instead of scrolling sideways', { timeout: 60_000 }, async () => {
     const args = ['--redis', redis().url, '--prefix', 'long-name'];
-    const dir = tempDir();
-    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: echo {model}\npool: nobody\n---\nmodel: [${'transformer_'.repeat(20)}base]\nlr: [0.001]\n`);
-    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', '--json', ...args], { cwd: dir })).stdout) as { sweep: string };
+    const sweep = await submit(`template:\n  run: echo {model}\npool: nobody\n---\nmodel: [${'transformer_'.repeat(20)}base]\nlr: [0.001]\n`, args);
     const dashboard = await startDashboard(args);
     const { tasks } = (await (await fetch(`${dashboard.url}api/sweeps/${sweep}/tasks`)).json()) as { tasks: Array<{ id: string; name: string }> };
     expect(tasks[0]!.name.length).toBeGreaterThan(100);
@@ -250,9 +249,7 @@ describe('coord dashboard in Chromium', () => {
 
   it("leaves columns out of a sweep's tasks on a narrow page, instead of cutting off the cancel buttons", { timeout: 60_000 }, async () => {
     const args = ['--redis', redis().url, '--prefix', 'narrow'];
-    const dir = tempDir();
-    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {model} {seed}\npool: nobody\n---\nmodel: [vit_base_patch16]\nseed: [1, 2, 3]\n');
-    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', '--json', ...args], { cwd: dir })).stdout) as { sweep: string };
+    const sweep = await submit('template:\n  run: echo {model} {seed}\npool: nobody\n---\nmodel: [vit_base_patch16]\nseed: [1, 2, 3]\n', args);
     const dashboard = await startDashboard(args);
     const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${dashboard.url}#/sweeps/${sweep}`);
@@ -295,11 +292,7 @@ describe('coord dashboard in Chromium', () => {
     const ids: string[] = [];
     for (let batch = 0; batch < 53; batch += 4) {
       const made = await Promise.all(
-        Array.from({ length: Math.min(4, 53 - batch) }, async (_, i) => {
-          const dir = tempDir();
-          writeFileSync(join(dir, 'params.yaml'), `template:\n  run: echo {x}\npool: nobody\n---\nx: [${batch + i}]\n`);
-          return (JSON.parse((await coord(['submit', 'params.yaml', '--json', ...args], { cwd: dir })).stdout) as { sweep: string }).sweep;
-        }),
+        Array.from({ length: Math.min(4, 53 - batch) }, (_, i) => submit(`template:\n  run: echo {x}\npool: nobody\n---\nx: [${batch + i}]\n`, args)),
       );
       ids.push(...made);
     }
@@ -315,9 +308,7 @@ describe('coord dashboard in Chromium', () => {
     for (const id of ids) await expect(page.locator(`.sweep[data-sweep="${id}"]`).count()).resolves.toBe(1);
     await expect(older.isHidden()).resolves.toBe(true);
     // The longer list (up to 100 now) stays live: a new sweep comes in at the top, the oldest stay listed.
-    const dir = tempDir();
-    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\npool: nobody\n---\nx: [99]\n');
-    const newest = (JSON.parse((await coord(['submit', 'params.yaml', '--json', ...args], { cwd: dir })).stdout) as { sweep: string }).sweep;
+    const newest = await submit('template:\n  run: echo {x}\npool: nobody\n---\nx: [99]\n', args);
     await page.locator(`.sweep[data-sweep="${newest}"]`).waitFor(WAIT);
     await page.locator('.page-head p', { hasText: /^54 sweeps;/ }).waitFor(WAIT);
     await expect(page.locator('.sweep').count()).resolves.toBe(54);
@@ -412,9 +403,7 @@ describe('coord dashboard in Chromium', () => {
   it('rereads a sweep\'s tasks and results once Redis is back, for a page changed or opened during the outage', { timeout: 90_000 }, async () => {
     // Its counts never change (no agent takes pool "nobody"), as a finished sweep's would not.
     const args = ['--redis', persistentRedis().url, '--prefix', 'outage-reread'];
-    const dir = tempDir();
-    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\npool: nobody\n---\nx: [1, 2]\n');
-    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', '--json', ...args], { cwd: dir })).stdout) as { sweep: string };
+    const sweep = await submit('template:\n  run: echo {x}\npool: nobody\n---\nx: [1, 2]\n', args);
     const dashboard = await startDashboard(args);
     const tasks = await browser().newPage({ viewport: { width: 1280, height: 800 } });
     await tasks.goto(`${dashboard.url}#/sweeps/${sweep}`);
