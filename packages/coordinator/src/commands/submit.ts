@@ -14,6 +14,7 @@ import { connect, jobSigner, withRedisOptions, type RedisArgs } from '../options
 import { numberFlag } from '../options/number-flags.js';
 import { expandOptionsFrom, sweepFilePath, withSweepOptions, type SweepArgs } from '../options/sweep-options.js';
 import { plural } from '../output/plural.js';
+import { namedFew } from '../output/named-few.js';
 
 interface SubmitArgs extends SweepArgs, RedisArgs {
   priority?: string;
@@ -55,12 +56,11 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     // the same connection as the submission's own reads: no round trip of its own.
     const agentsRead = sign ? undefined : listAgents(redis, keys);
     agentsRead?.catch(() => undefined); // its failure is the submission's, when awaited
-    const refuseUnsigned = async () => {
-      const refusing = signedOnlyAgents(queuesOf(expansion), await agentsRead!);
+    const refuseUnsigned = agentsRead && (async () => {
+      const refusing = signedOnlyAgents(queuesOf(expansion), await agentsRead);
       if (refusing.length === 0) return;
-      const named = `${refusing.slice(0, 3).join(', ')}${refusing.length > 3 ? ` and ${refusing.length - 3} more` : ''}`;
-      throw new UsageError(`agent${refusing.length === 1 ? '' : 's'} ${named} take${refusing.length === 1 ? 's' : ''} only jobs signed with a job secret, and this submission has none: submit with the agents' secret (RUNNER_SECRET or --secret-file); nothing was submitted`);
-    };
+      throw new UsageError(`agent${refusing.length === 1 ? '' : 's'} ${namedFew(refusing)} take${refusing.length === 1 ? 's' : ''} only jobs signed with a job secret, and this submission has none: submit with the agents' secret (RUNNER_SECRET or --secret-file); nothing was submitted`);
+    });
     // Asked alongside the submission, on the same connection: no round trip of its own.
     const eviction = evictionProblem(redis);
     const result = await submitSweep(redis, keys, {
@@ -75,7 +75,7 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
       retryBackoffMs: retryBackoff * 1000,
       ...(sign && { sign }),
       ...(priority !== undefined && { priority }),
-      ...(agentsRead && { beforeWrite: refuseUnsigned }),
+      ...(refuseUnsigned && { beforeWrite: refuseUnsigned }),
     });
     const evictionWarning = await eviction;
     if (evictionWarning) printWarnings(terminal, [evictionWarning]);

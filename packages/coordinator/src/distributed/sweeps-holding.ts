@@ -1,6 +1,7 @@
 /** Which sweeps hold tasks a new submission found already queued or running: the ones to follow. */
 import type { RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
+import { namedFew } from '../output/named-few.js';
 
 /** The sweeps that queued these tasks (read for the first thousand: enough to name them). */
 export async function sweepsHolding(redis: Redis, keys: RedisKeys, taskIds: string[]): Promise<string[]> {
@@ -13,7 +14,6 @@ export async function sweepsHolding(redis: Redis, keys: RedisKeys, taskIds: stri
 
 export function describeSweeps(sweeps: string[]): string {
   if (sweeps.length === 0) return 'an earlier sweep';
-  const named = sweeps.slice(0, 3).join(', ');
-  return `sweep${sweeps.length === 1 ? '' : 's'} ${named}${sweeps.length > 3 ? ` and ${sweeps.length - 3} more` : ''}`;
+  return `sweep${sweeps.length === 1 ? '' : 's'} ${namedFew(sweeps)}`;
 }
 

@@ -8,6 +8,7 @@
  */
 import { DEFAULT_PREFIX, parseQueueName } from '@sweep-runner/shared';
 import type { AgentSummary } from './read-status.js';
+import { plural } from '../output/plural.js';
 
 /** The tasks a submission queued for one queue (pool and GPUs per task). */
 export interface QueuedGroup {
@@ -28,11 +29,9 @@ function runningAgents(agents: AgentSummary[]): AgentSummary[] {
   return agents.filter((agent) => !agent.lost && agent.state !== 'stopped');
 }
 
-const count = (n: number, thing: string) => `${n} ${thing}${n === 1 ? '' : 's'}`;
-
 /** `pool "big" with 2 GPUs per task`. */
 function describeQueue(queue: Queue): string {
-  return `pool "${queue.pool}" with ${queue.gpus === 0 ? 'CPU tasks' : `${count(queue.gpus, 'GPU')} per task`}`;
+  return `pool "${queue.pool}" with ${queue.gpus === 0 ? 'CPU tasks' : `${plural(queue.gpus, 'GPU')} per task`}`;
 }
 
 function agentCommand(queue: Queue): string {
@@ -47,8 +46,8 @@ export function unservedWarnings(groups: QueuedGroup[], agents: AgentSummary[]):
   return groups
     .filter((group) => group.tasks > 0 && !running.some((agent) => serves(agent, group)))
     .map((group) => {
-      const offered = running.map((agent) => `${agent.name} (pool ${agent.pools.join(',')}, ${count(new Set(agent.gpuSlots).size, 'GPU')}${agent.cpuSlots > 0 ? `, ${count(agent.cpuSlots, 'CPU slot')}` : ''})`).join(', ');
-      return `no running agent takes ${describeQueue(group)}, so ${count(group.tasks, 'task')} ${group.tasks === 1 ? 'waits' : 'wait'} until one does (running: ${offered}); start one with: ${agentCommand(group)}`;
+      const offered = running.map((agent) => `${agent.name} (pool ${agent.pools.join(',')}, ${plural(new Set(agent.gpuSlots).size, 'GPU')}${agent.cpuSlots > 0 ? `, ${plural(agent.cpuSlots, 'CPU slot')}` : ''})`).join(', ');
+      return `no running agent takes ${describeQueue(group)}, so ${plural(group.tasks, 'task')} ${group.tasks === 1 ? 'waits' : 'wait'} until one does (running: ${offered}); start one with: ${agentCommand(group)}`;
     });
 }
 

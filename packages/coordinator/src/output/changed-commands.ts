@@ -3,11 +3,12 @@
  * does not expect: each is said in one warning for all the tasks it concerns.
  */
 import { describeSweeps } from '../distributed/sweeps-holding.js';
+import { plural } from './plural.js';
 
 /** Commands skipped as done whose line changed since they succeeded: their results are from the old line. */
 export function changedCommandsWarning(changed: string[], rerun: string): string {
   const count = changed.length;
-  return `${count} task${count === 1 ? '' : 's'} skipped commands that succeeded with other command lines than the sweep file gives now (${changed[0]}${count > 1 ? ', ...' : ''}); their results are from the old ones: ${rerun} runs them again`;
+  return `${plural(count, 'task')} skipped commands that succeeded with other command lines than the sweep file gives now (${changed[0]}${count > 1 ? ', ...' : ''}); their results are from the old ones: ${rerun} runs them again`;
 }
 
 /**
@@ -18,5 +19,5 @@ export function changedCommandsWarning(changed: string[], rerun: string): string
 export function queuedDifferentlyWarning(outputs: string[], file: string, sweeps: string[]): string {
   const count = outputs.length;
   const cancel = sweeps.length === 1 ? `coord cancel ${sweeps[0]}` : `coord cancel on ${describeSweeps(sweeps)}`;
-  return `${count} task${count === 1 ? '' : 's'} already queued or running ${count === 1 ? 'was' : 'were'} queued with other commands or settings than ${file} gives now (${outputs[0]}${count > 1 ? ', ...' : ''}) and will run as queued; to run ${count === 1 ? 'it' : 'them'} as now, submit again once ${count === 1 ? 'it has' : 'they have'} ended, or first ${cancel}`;
+  return `${plural(count, 'task')} already queued or running ${count === 1 ? 'was' : 'were'} queued with other commands or settings than ${file} gives now (${outputs[0]}${count > 1 ? ', ...' : ''}) and will run as queued; to run ${count === 1 ? 'it' : 'them'} as now, submit again once ${count === 1 ? 'it has' : 'they have'} ended, or first ${cancel}`;
 }

@@ -2,6 +2,7 @@
 import type { Expansion, TaskSpec } from '@sweep-runner/shared';
 import { taskLabel } from './task-label.js';
 import type { Terminal } from './terminal.js';
+import { plural } from './plural.js';
 
 /** The shape `coord run|submit --dry-run --json` prints: one entry per runner task. */
 export interface DryRunJson {
@@ -62,7 +63,7 @@ export function dryRunJson(expansion: Expansion, resources: string[], { done, ch
 /** `2 slots: GPU 0, GPU 1` (a slot of several GPUs: `GPUs 0,1`); "slots: 0" read as none. */
 export function describeSlots(resources: string[]): string {
   const each = resources.map((slot) => (slot.includes(',') ? `GPUs ${slot}` : `GPU ${slot}`));
-  return `${resources.length} slot${resources.length === 1 ? '' : 's'}: ${each.join(', ')}`;
+  return `${plural(resources.length, 'slot')}: ${each.join(', ')}`;
 }
 
 export function printDryRun(terminal: Terminal, expansion: Expansion, resources: string[], { done, changed, alreadyQueued, queuedDifferently }: DryRunMarks = {}): void {
