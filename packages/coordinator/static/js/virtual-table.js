@@ -5,8 +5,9 @@ import { fill, h } from './dom.js';
 export class VirtualTable {
   /**
    * columns: [{ title, width, hideBelowRem }]: a column with hideBelowRem is left out while the
-   * table is narrower than that many rem, so that the others keep their room instead of being cut off at the
-   * right edge (where a row's buttons are); fetchWindow(offset, limit) -> Promise<{ rows, total }>;
+   * rows have less room than that many rem, so that the others keep theirs instead of being cut
+   * off at the right edge (where a row's buttons are);
+   * fetchWindow(offset, limit) -> Promise<{ rows, total }>;
    * renderRow(row) -> array of cells, one per column; onTotal(total) after each answer.
    */
   constructor({ columns, fetchWindow, renderRow, onTotal = () => {}, onError = () => {}, rowHeight = 34, chunk = 100, height = '65vh' }) {
