@@ -1,6 +1,6 @@
 /** The executor with real bash processes: files on disk, skipping, failure, kill and orphans. */
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DirectLauncher, runTask, SpawnerLauncher, type ExecutorEvent, type ProcessLauncher, type TaskSpec } from '@sweep-runner/shared';
@@ -75,6 +75,24 @@ describe.each(launchers)('runTask with the %s', (_label, makeLauncher, launcherS
     const during = JSON.parse(readFileSync(seen, 'utf8').slice('none\n'.length)) as Record<string, Record<string, unknown>>;
     expect(during.train).toMatchObject({ code: -1, state: 'running', gpus: '1' });
     expect(readJson(join(workdir, 'out/X_1/stat.json')).train).toMatchObject({ code: 0, state: 'succeeded', gpus: '1' });
+  });
+
+  it('takes back the old successes of the commands after a forced rerun that fails, so the next run runs them', async () => {
+    const workdir = tempDir();
+    const tests = join(workdir, 'tests');
+    const spec = task({ train: 'test ! -e broken', test: `echo ran >> ${tests}` });
+    await runTask({ task: spec, gpus: '0', workdir, launcher: makeLauncher() });
+    writeFileSync(join(workdir, 'broken'), '');
+    const forced = await runTask({ task: spec, gpus: '0', workdir, launcher: makeLauncher(), force: true });
+    expect(forced.state).toBe('failed');
+    const stat = readJson(join(workdir, 'out/X_1/stat.json'));
+    expect(stat.train).toMatchObject({ code: 1, state: 'failed' });
+    expect(stat).not.toHaveProperty('test');
+    // Train mended: the test of the new model runs, not skipped for the old model's success.
+    rmSync(join(workdir, 'broken'));
+    const next = await runTask({ task: spec, gpus: '0', workdir, launcher: makeLauncher() });
+    expect(next).toMatchObject({ state: 'succeeded', skipped: [] });
+    expect(readFileSync(tests, 'utf8')).toBe('ran\nran\n');
   });
 
   it("gives a failed command's last line of output, from this run only", async () => {

@@ -151,10 +151,11 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
       gpus: options.gpus,
       attempt: options.attempt ?? 1,
     };
-    // A forced rerun first takes back the old success, or a crash mid-run would leave it and
-    // the next run would skip the command. Otherwise the record is written once, at the end:
-    // a file written atomically is a new inode, the dearest step per task on a busy disk.
-    if (files.readStat()[command.name]?.code === 0) files.record(command.name, base);
+    // A forced rerun first takes back the old successes of this command and the ones after it,
+    // or a crash or a failure mid-run would leave them, and the next run would skip them (a
+    // test of the model the forced train replaced). Otherwise the record is written once, at
+    // the end: a file written atomically is a new inode, the dearest step per task on a busy disk.
+    if (options.force) files.takeBackSuccesses(command.name, base, task.commands.slice(index + 1).map((c) => c.name));
     // An earlier run's log is appended to; a directory made just now has none (no stat then).
     // Attempts of one submission share the log: a line says where a later one begins.
     const sizeBefore = files.fresh ? 0 : logSize(log);

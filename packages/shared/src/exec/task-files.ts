@@ -109,6 +109,20 @@ export class TaskFiles {
     writeJsonAtomic(this.statPath, stat);
   }
 
+  /**
+   * A forced rerun starts `command`: its old success now reads as `running`, and the old
+   * successes of the `later` commands are dropped (they came from the run this one replaces),
+   * in one write; none when none of them had succeeded.
+   */
+  takeBackSuccesses(command: string, running: CommandStat, later: string[]): void {
+    const stat = this.readStat();
+    const taken = [command, ...later].filter((name) => stat[name]?.code === 0);
+    if (taken.length === 0) return;
+    for (const name of taken) delete stat[name];
+    if (taken[0] === command) stat[command] = running;
+    writeJsonAtomic(this.statPath, stat);
+  }
+
   private get paramsPath(): string {
     return join(this.dir, taskFileName(this.task, 'param'));
   }
