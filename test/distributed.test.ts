@@ -3,7 +3,7 @@
  * resubmission, crash takeover, draining, idle cost and an unreachable Redis.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useAgents } from './helpers/agents.js';
@@ -203,6 +203,25 @@ z: [1, 2, 3, 4]
     // The first sweep's tasks all moved to the forced one: an empty bar, not a full one.
     const table = (await coord(['status', '--redis', redis().url, '--prefix', prefix])).stdout.split('\n');
     expect(table.find((line) => line.startsWith(first.sweep))).toMatch(/no tasks \(moved to later sweeps\) +\[\.{12}\] 0\/0$/);
+  });
+
+  it('forgets the old successes of a forced run that failed early, so the next submission runs its later commands', async () => {
+    const dir = tempDir();
+    const prefix = 'forced-fail';
+    const broken = join(dir, 'broken');
+    const tests = join(dir, 'tests');
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  train: test ! -e ${broken}\n  test: echo ran >> ${tests}\ngpus: 0\n---\nx: 1\n`);
+    await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'w') });
+    const ended = (sweep: string, state: string) => waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts[state] === 1, 20_000, `the task to end ${state}`);
+    await ended((await submit(dir, prefix)).sweep, 'succeeded');
+    writeFileSync(broken, '');
+    await ended((await submit(dir, prefix, ['-f'])).sweep, 'failed');
+    // Train mended: test runs for the new model, not skipped for the old one's success.
+    rmSync(broken);
+    const next = await submit(dir, prefix);
+    expect(next).toMatchObject({ queued: 1, skipped: 0 });
+    await ended(next.sweep, 'succeeded');
+    expect(readFileSync(tests, 'utf8')).toBe('ran\nran\n');
   });
 
   it('takes over what coord run already did: its successes reach Redis, its logged metrics the results', async () => {

@@ -261,6 +261,8 @@ export class TaskRun {
       onEvent: (event) => {
         if (event.type === 'command-start') {
           this.sendHeldEnd();
+          // A forced run skips nothing: it starts with the task's first command.
+          if (data.force && event.index === 0) this.forgetForcedCommands(taskKey, data.task.commands.map((c) => c.name));
           const shipper = new LogShipper(
             ctx.redis,
             ctx.keys.log(data.taskId, event.command),
@@ -329,6 +331,20 @@ export class TaskRun {
       this.takeHeldEnd()
         .then((queue) => this.sendAlone(queue))
         .catch((error: Error) => this.ctx.log.warn({ task: this.taskName, error: redisErrorText(error) }, 'could not ship the end of a log')),
+    );
+  }
+
+  /**
+   * A forced run starts: the old records in Redis of the commands it reruns go now (as the
+   * executor takes back their successes on disk), or a failure before the later ones would
+   * leave their successes for the next submission to skip. On the connection that sends the
+   * commands' new records after it.
+   */
+  private forgetForcedCommands(taskKey: string, commands: string[]): void {
+    this.shipping.push(
+      taskScripts
+        .forgetCommands(this.ctx.redis, taskKey, this.token, commands)
+        .catch((error: Error) => this.ctx.log.warn({ task: this.taskName, error: redisErrorText(error) }, 'could not take back the earlier records of a forced run')),
     );
   }
 

@@ -228,6 +228,18 @@ return 1
 `;
 
 /**
+ * A forced rerun starts: the old records of the commands it reruns go (ARGV[2..] are their
+ * `cmd:` fields), or a failure before the later ones would leave their successes for the next
+ * submission to skip. Written only by the agent that holds the run.
+ */
+const FORGET_COMMANDS = `
+local state, current = unpack(redis.call('HMGET', KEYS[1], 'state', 'token'))
+if state ~= 'running' or current ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], unpack(ARGV, 2))
+return 1
+`;
+
+/**
  * BullMQ found the job stalled (its agent stopped renewing the lock): the task waits again,
  * or ends cancelled when a cancel was marked during the run (returns 1 or 2; 0: left alone).
  * The 'stalled' event comes after BullMQ has put the job back, so another agent may already
@@ -314,6 +326,7 @@ const SCRIPTS = {
   sweepStartTakenTask: { numberOfKeys: 1, lua: START_TAKEN },
   sweepFinishTask: { numberOfKeys: 2, lua: FINISH },
   sweepRecordCommand: { numberOfKeys: 1, lua: RECORD_COMMAND },
+  sweepForgetCommands: { numberOfKeys: 1, lua: FORGET_COMMANDS },
   sweepRequeueStalled: { numberOfKeys: 2, lua: REQUEUE_STALLED },
   sweepFailJob: { numberOfKeys: 1, lua: FAIL_JOB },
   sweepCancelTask: { numberOfKeys: 1, lua: CANCEL },
@@ -408,6 +421,10 @@ export const taskScripts = {
   },
   recordCommand(redis: Caller, taskKey: string, token: string, command: string, json: string) {
     return call(redis, 'sweepRecordCommand', [taskKey, token, `cmd:${command}`, json]) as Promise<number>;
+  },
+  /** 1: the commands' records are gone; 0: the task moved on. */
+  forgetCommands(redis: Caller, taskKey: string, token: string, commands: string[]) {
+    return call(redis, 'sweepForgetCommands', [taskKey, token, ...commands.map((command) => `cmd:${command}`)]) as Promise<number>;
   },
   /** `lockKey`: the job's BullMQ lock. 1: waiting again; 2: cancelled (a cancel was marked during the run); 0: left alone. */
   requeueStalled(redis: Redis, taskKey: string, lockKey: string, a: { prefix: string; taskId: string; jobId: string; reason: string; now: string }) {
