@@ -297,6 +297,12 @@ x: [1, 2, 3, 4]
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(new RegExp(`^coord: another coord run \\(pid ${first.child.pid}, since .*: coord run -t long\\) is running these tasks into output/; wait for it to end`));
     expect(await processesMatching(marker)).toHaveLength(2);
+    // The same output named otherwise is the same tasks.
+    for (const output of ['./output', join(dir, 'output')]) {
+      const spelled = await coord(['run', '-t', 'long', '-o', output], { cwd: dir });
+      expect([spelled.code, spelled.stderr]).toEqual([1, expect.stringContaining('another coord run')]);
+    }
+    expect(await processesMatching(marker)).toHaveLength(2);
     // Other tasks into the same output are another run's business.
     const otherTitle = await coord(['run', '-t', 'short'], { cwd: dir });
     expect(otherTitle.code).toBe(0);

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { ExitError, processRuns } from '@sweep-runner/shared';
 
 interface Holder {
@@ -34,7 +34,10 @@ function stillRuns(holder: Holder): boolean {
 
 /** Takes the lock for these tasks or refuses; returns its release. */
 export function takeRunLock(outputRoot: string, taskOutputs: string[]): () => void {
-  const hash = createHash('sha256').update([...taskOutputs].sort().join('\n')).digest('hex').slice(0, 12);
+  // Named from the output root, so that `output`, `./output` and its absolute path are the same tasks.
+  const root = resolve(outputRoot);
+  const names = taskOutputs.map((output) => relative(root, resolve(output)));
+  const hash = createHash('sha256').update(names.sort().join('\n')).digest('hex').slice(0, 12);
   const path = join(outputRoot, `.coord-run.${hash}.lock`);
   const me: Holder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: process.argv.slice(2).join(' ') };
   // Written whole, then linked into place: a second run never reads a lock half written
