@@ -33,6 +33,11 @@ const CHOICE_SETTINGS: Record<string, keyof TaskSettings> = {
   _timeout: 'timeoutSeconds',
   _retries: 'retries',
 };
+/** A title ends the name of the sweep file's copy: no directory in it, and not one of its own. */
+function usableInFileName(title: string): boolean {
+  return !title.includes('/') && !title.includes('\0');
+}
+
 const RESERVED_CHOICE_KEYS = ['_title', '_cmd', ...Object.keys(CHOICE_SETTINGS)];
 /** Command names become part of log file names. */
 const COMMAND_NAME = /^[A-Za-z0-9_][\w.-]*$/;
@@ -296,7 +301,9 @@ function readChoice(check: Checker, node: YamlNode | null, index: number, docLin
     if (name === undefined) continue;
     if (name === '_title') {
       if (value.kind !== 'scalar' || value.value === null) check.report(value.line, `_title must be a single word, not ${describe(value)}`);
-      else choice.title = pyStr(value.value);
+      else if (!usableInFileName(pyStr(value.value))) {
+        check.report(value.line, `_title "${pyStr(value.value)}" cannot end a file name (coord run copies the sweep file to <output>/<file>.<title>): leave out "/"`);
+      } else choice.title = pyStr(value.value);
     } else if (name === '_cmd') {
       const items = value.kind === 'seq' ? value.items : [value];
       const commands: string[] = [];
