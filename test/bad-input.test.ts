@@ -303,7 +303,7 @@ const flagCases: FlagCase[] = [
   { name: "--prefix 'a b'", args: () => ['submit', 'params.yaml', '--redis', flagRedisUrl(), '--prefix', 'a b'], code: 2, mentions: ['--prefix', 'a b'], noKeysUnder: 'a b' },
   { name: 'results --pattern without the named groups', args: () => ['results', '.', '--pattern', 'loss=(\\d+)'], code: 2, mentions: ['--pattern must have the named groups (?<name>...) and (?<value>...)'] },
   { name: 'run --json without --dry-run', args: () => ['run', 'params.yaml', '--json'], code: 2, mentions: ['needs --dry-run', 'coord results'] },
-  { name: '-r 0,,1 (an empty GPU index)', args: () => ['run', 'params.yaml', '--dry-run', '-r', '0,,1'], code: 2, mentions: ['GPU slots must look like 0 or 0,1', '"0,,1"'] },
+  { name: '-r 0,,1 (an empty GPU index)', args: () => ['run', 'params.yaml', '--dry-run', '-r', '0,,1'], code: 2, mentions: ['-r: "0,,1" is not a GPU slot', 'indices joined by commas without spaces'] },
   // yargs makes a list of an option given twice; each command then failed on it with an internal error.
   { name: '-t given twice', args: () => ['run', 'titled.yaml', '--dry-run', '-t', 'machine1', '-t', 'machine2'], code: 2, mentions: ['-t was given 2 times, with different values; give it once'] },
   { name: '--max-tasks given twice', args: () => ['submit', 'params.yaml', '--dry-run', '--max-tasks', '5', '--max-tasks', '6'], code: 2, mentions: ['--max-tasks was given 2 times'] },

@@ -203,7 +203,7 @@ seed: [1, 2]
     const result = await coord(['run', '--dry-run'], { cwd: dir });
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('warning: params.yaml:10: "layers" is also set by alias "size", whose value wins: the values given here are not used (tasks that differ only in them are dropped); set "layers" in the alias or here, not both\n');
-    expect(result.stdout).toContain('1 tasks');
+    expect(result.stdout).toContain('1 task, 1 slot: GPU 0 (dry run: nothing was run)');
   });
 
   it('writes valid param.json for a param named like an object property (constructor)', async () => {
@@ -345,6 +345,12 @@ x: [1, 2, 3, 4]
     expect(json.tasks.map((task) => task.done)).toEqual([['train'], ['train']]);
     const forced = await coord(['run', '--dry-run', '-f'], { cwd: dir });
     expect(forced.stdout).not.toContain('done: skipped');
+    // A line edited since it succeeded is marked so, as the run warns of it.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo train {x} --epochs 2\n  test: echo test {x}\nresource: [0]\n---\nx: [1, 2]\n');
+    const edited = await coord(['run', '--dry-run'], { cwd: dir });
+    expect(edited.stdout.split('\n')[1]).toBe('  train: echo train 1 --epochs 2  (done with another command line: skipped; -f runs it again)');
+    const editedJson = JSON.parse((await coord(['run', '--dry-run', '--json'], { cwd: dir })).stdout) as { tasks: Array<{ changed?: string[] }> };
+    expect(editedJson.tasks.map((task) => task.changed)).toEqual([['train'], ['train']]);
   });
 
   it('debug mode gives the command its input, so a debugger prompt (pdb, breakpoint()) can be answered', async () => {
@@ -378,6 +384,10 @@ x: [1, 2, 3, 4]
     const fileAfterSlots = await coord(['run', '-r', '0', '1', 'other.yaml'], { cwd: dir });
     expect(fileAfterSlots.code).toBe(0);
     expect(fileAfterSlots.stdout).toContain('Tasks: 3, commands: 3, 2 slots: GPU 0, GPU 1\n');
+    // So is a sweep file named otherwise, when it is not a GPU index.
+    writeFileSync(join(dir, 'sweep-b'), 'template: {run: "echo b {z}"}\n---\nz: [1, 2]\n');
+    const plainFileAfterSlots = await coord(['run', '-r', '0', '1', 'sweep-b', '--dry-run'], { cwd: dir });
+    expect([plainFileAfterSlots.code, plainFileAfterSlots.stdout.split('\n').at(-2)]).toEqual([0, '2 tasks, 2 slots: GPU 0, GPU 1 (dry run: nothing was run)']);
     // The agent's flag points to coord run's own; the runner's --no-subdir works as it did there.
     const agentFlag = await coord(['run', '--gpus', '0,1', '--dry-run'], { cwd: dir });
     expect([agentFlag.code, agentFlag.stderr]).toEqual([2, "coord: coord run takes its GPU slots with -r (-r 0 1, or -r 0,1 2,3 for two GPUs per task); --gpus is the agent's flag\n"]);

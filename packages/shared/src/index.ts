@@ -11,6 +11,7 @@ export * from './fs-reason.js';
 export * from './net/listen.js';
 export * from './parse-json.js';
 export * from './config/duration.js';
+export * from './config/gpu-slot.js';
 export * from './config/read-sweep-file.js';
 export * from './config/suggest.js';
 export * from './cli/explain-usage.js';

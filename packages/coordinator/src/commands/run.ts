@@ -3,11 +3,14 @@ import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   assertRunnable,
+  changedSinceRecorded,
   createLauncher,
   DirectLauncher,
   expandSweep,
   ExitError,
   formatDuration,
+  isGpuSlot,
+  notAGpuSlot,
   prepareWritableDirectory,
   readSweepFile,
   succeededCommands,
@@ -66,16 +69,19 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
   const sweep = readSweepFile(file);
   const expansion = expandSweep(sweep, expandOptionsFrom(args));
   const resources = (args.resource?.length ? args.resource : sweep.resources) ?? [];
-  // Indices, or GPU UUIDs (GPU-...) as CUDA_VISIBLE_DEVICES takes them; no empty one (`0,,1`).
-  if (resources.some((slot) => !/^[\w.-]+(,[\w.-]+)*$/.test(slot))) {
-    throw new UsageError(`GPU slots must look like 0 or 0,1 (got ${resources.map((r) => JSON.stringify(r)).join(' ')})`);
-  }
+  const badSlot = args.resource?.find((slot) => !isGpuSlot(slot));
+  if (badSlot !== undefined) throw new UsageError(`-r: ${notAGpuSlot(badSlot)}`);
   const noSlots = resources.length === 0 ? `${file} has no "resource" list, so there is no GPU slot to run on: add "resource: [0, 1]" to the first document or pass -r 0 1` : undefined;
   // What a rerun would skip: commands whose stat.json says they succeeded (none when forced).
   const done = args.force || args.debug ? undefined : (task: TaskSpec) => succeededCommands(new TaskFiles(task, process.cwd()).readStat());
+  // Of those, the ones whose param.json line is not the sweep file's now (the run warns of them).
+  const changed = (task: TaskSpec) => {
+    const recorded = new TaskFiles(task, process.cwd()).recordedCommandLines();
+    return new Set(task.commands.filter((command) => changedSinceRecorded(recorded[command.name], command.script)).map((command) => command.name));
+  };
   if (args.dryRun && args.json) {
     // The runner's listing, as it gave it: problems that only stop a real run are warnings here.
-    const listing = dryRunJson(expansion, resources, { done });
+    const listing = dryRunJson(expansion, resources, { done, changed });
     if (noSlots) listing.warnings.push(noSlots);
     process.stdout.write(`${JSON.stringify(listing, null, 2)}\n`);
     return;
@@ -85,7 +91,7 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
   if (noSlots) throw new UsageError(noSlots);
   if (!launcher) {
     printWarnings(terminal, expansion.warnings);
-    printDryRun(terminal, expansion, resources, { done });
+    printDryRun(terminal, expansion, resources, { done, changed });
     return;
   }
   prepareWritableDirectory(args.output, '-o');

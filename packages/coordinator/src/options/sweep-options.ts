@@ -56,9 +56,9 @@ export function sweepFilePath(args: SweepArgs & { resource?: string[] }): string
       args.command = args.command.slice(0, -1);
     }
   }
-  // No GPU slot is named like a YAML file; a slot may be named like any other file.
+  // No GPU slot is named like a YAML file, or like a file here that is not a GPU index.
   const lastSlot = args.resource?.[args.resource.length - 1];
-  if (file === undefined && lastSlot !== undefined && /\.ya?ml$/.test(lastSlot)) {
+  if (file === undefined && lastSlot !== undefined && (/\.ya?ml$/.test(lastSlot) || (!/^\d+(,\d+)*$/.test(lastSlot) && existsSync(lastSlot)))) {
     file = lastSlot;
     args.resource = args.resource!.slice(0, -1);
   }

@@ -89,10 +89,10 @@ export function printDryRun(terminal: Terminal, expansion: Expansion, resources:
   }
   const slots = resources.length > 0 ? `, ${describeSlots(resources)}` : '';
   const seed = expansion.seed === undefined ? '' : `, sampled with --seed ${expansion.seed}`;
-  const skips = doneCount > 0 ? `; ${doneCount} of ${commandCount} commands succeeded before and would be skipped (-f runs them again)` : '';
+  const skips = doneCount > 0 ? `; ${doneCount} of ${plural(commandCount, 'command')} succeeded before and would be skipped (-f runs them again)` : '';
   const left = queuedCount > 0 ? `; ${queuedCount} already queued or running, left alone` : '';
   const nothing = toRun === 0 && expansion.tasks.length > 0 ? '; nothing would run' : '';
-  terminal.line(`${expansion.tasks.length} tasks${slots}${seed}${skips}${left}${nothing} (dry run: nothing was run)`);
+  terminal.line(`${plural(expansion.tasks.length, 'task')}${slots}${seed}${skips}${left}${nothing} (dry run: nothing was run)`);
 }
 
 export function printWarnings(terminal: Terminal, warnings: string[]): void {

@@ -10,6 +10,7 @@ import { metricPatternProblem } from '../results/pattern-problem.js';
 import { pyStr } from '../sweep/python-format.js';
 import { isScalar, pyTypeName, type PyScalar } from '../sweep/py-value.js';
 import { parseDuration } from './duration.js';
+import { isGpuSlot, notAGpuSlot } from './gpu-slot.js';
 import { closest, didYouMean } from './suggest.js';
 import {
   DEFAULT_METRICS,
@@ -212,7 +213,9 @@ function readResources(check: Checker, node: YamlNode | undefined): string[] | u
       check.report(item.line, `each "resource" entry must be a GPU index or a list of indices like "0,1", not ${describe(item)}`);
       continue;
     }
-    slots.push(pyStr(item.value));
+    const slot = pyStr(item.value);
+    if (isGpuSlot(slot)) slots.push(slot);
+    else check.report(item.line, `"resource": ${notAGpuSlot(slot)}`);
   }
   return slots;
 }

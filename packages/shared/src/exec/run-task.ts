@@ -88,6 +88,11 @@ function scriptOf(line: string): string {
   return line.replace(/^CUDA_VISIBLE_DEVICES=\S* /, '').replace(LOG_REDIRECT, '');
 }
 
+/** Whether a command line recorded in param.json ran another script than `script` (the run's datetime aside). */
+export function changedSinceRecorded(recordedLine: string | undefined, script: string): boolean {
+  return recordedLine !== undefined && withoutRunDatetime(scriptOf(recordedLine)) !== withoutRunDatetime(script);
+}
+
 /** The name of the log a recorded command line wrote to, as commandLine quoted its path. */
 function logNameOf(line: string): string | undefined {
   const target = LOG_REDIRECT.exec(line)?.[1];
@@ -120,7 +125,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
     if (done.has(command.name)) {
       outcome.skipped.push(command.name);
       const before = recorded[command.name];
-      const changed = before !== undefined && withoutRunDatetime(scriptOf(before)) !== withoutRunDatetime(command.script);
+      const changed = changedSinceRecorded(before, command.script);
       if (changed) (outcome.changedSinceSuccess ??= []).push(command.name);
       const stat = onDisk[command.name];
       // The log is in the task's directory: the line's path is relative to wherever that run
