@@ -1,5 +1,5 @@
 /** `coord results`: the right table, mean/std per group, valid CSV and JSON, locally and from Redis. */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useAgents } from './helpers/agents.js';
@@ -113,6 +113,24 @@ describe('coord results', () => {
     const table = await coord(['results', 'output'], { cwd: dir });
     expect([table.code, table.stderr]).toEqual([0, '1 of 3 tasks did not succeed but reported metrics (Seed_2: failed): their rows are from unfinished runs\n']);
     expect(table.stdout.trim().split('\n')).toHaveLength(4);
+  });
+
+  it("tabulates the original runner's output directories: its log names, and its older YAML param and stat files", async () => {
+    const dir = tempDir();
+    const task = (name: string, files: Record<string, string>) => {
+      mkdirSync(join(dir, 'output', name), { recursive: true });
+      for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, 'output', name, file), text);
+    };
+    task('Lr_0.1', {
+      'param.json': '{"_name": "Lr_0.1", "_datetime": "2021-07-13.02:40:07", "lr": 0.1}',
+      'stat.json': '{"train": {"code": 0}}',
+      'log.train.2021-07-13.02:40:07': 'METRIC acc=0.5\n',
+    });
+    task('Lr_0.2', { param: '_name: Lr_0.2\nlr: 0.2\n', stat: 'train: finished\n', 'log.train.2021-07-12.23:00:00': 'METRIC acc=0.6\n' });
+    task('Lr_0.3', { param: '_name: Lr_0.3\nlr: 0.3\n', stat: 'train: failed\n', 'log.train.2021-07-12.23:00:00': 'METRIC acc=0.1\n' });
+    const csv = await coord(['results', 'output', '--format', 'csv'], { cwd: dir });
+    expect(csv.stdout).toBe('lr,acc\n0.1,0.5\n0.2,0.6\n0.3,0.1\n');
+    expect(csv.stderr).toBe('1 of 3 tasks did not succeed but reported metrics (Lr_0.3: failed): their rows are from unfinished runs\n');
   });
 
   it('reads metrics the way of every sweep file run into the same output (training and evaluation files)', async () => {

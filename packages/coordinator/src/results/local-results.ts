@@ -1,11 +1,13 @@
 /** Results from an output directory on this machine: param.json, metrics.json and the logs. */
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { load } from 'js-yaml';
 import { collectMetrics, DEFAULT_METRICS, metricsFileName, parseSweepText, taskFileName, type MetricsSettings } from '@sweep-runner/shared';
 import type { TaskResult } from './results-table.js';
 
-const LOG = /^log\.([^.]+(?:\.[^.]+)*?)\.(\d{8}\.\d{6})(?:\.(.+))?$/;
+/** `log.<command>.<datetime>[.<name>]`, the datetime ours (`20260525.143012`) or the runner's (`2021-07-13.02:40:07`). */
+const LOG = /^log\.([^.]+(?:\.[^.]+)*?)\.(\d{8}\.\d{6}|\d{4}-\d{2}-\d{2}\.\d{2}:\d{2}:\d{2})(?:\.(.+))?$/;
 
 /**
  * The sweep files copied into the output root say how their tasks report metrics. A root can
@@ -46,16 +48,22 @@ function latestLogs(files: string[], name?: string): string[] {
   for (const file of files) {
     const match = LOG.exec(file);
     if (!match || (name !== undefined && match[3] !== name) || (name === undefined && match[3] !== undefined)) continue;
-    const [, command, at] = match;
-    if (!latest.has(command!) || latest.get(command!)!.at < at!) latest.set(command!, { file, at: at! });
+    const command = match[1]!;
+    // Digits only: the two datetime forms compare by time.
+    const at = match[2]!.replace(/\D/g, '');
+    if (!latest.has(command) || latest.get(command)!.at < at) latest.set(command, { file, at });
   }
   return [...latest.values()].map((entry) => entry.file);
 }
 
-/** A param.json's object; undefined, and `onUnreadable` told, when it is none (empty, cut short, edited). */
+/**
+ * A param.json's object (or, in a directory of the runner's older versions, its YAML `param`
+ * file's); undefined, and `onUnreadable` told, when it is none (empty, cut short, edited).
+ */
 async function readParams(path: string, onUnreadable: (path: string) => void): Promise<Record<string, unknown> | undefined> {
   try {
-    const value: unknown = JSON.parse(await readFile(path, 'utf8'));
+    const text = await readFile(path, 'utf8');
+    const value: unknown = path.endsWith('.json') ? JSON.parse(text) : load(text);
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
   } catch {
     // told below
@@ -77,11 +85,26 @@ async function unsuccessfulOf(statPath: string): Promise<string | undefined> {
   try {
     stat = JSON.parse(await readFile(statPath, 'utf8')) as typeof stat;
   } catch {
-    return undefined; // none, or unreadable: nothing to say about it
+    return unsuccessfulInRunnerStat(join(dirname(statPath), 'stat'));
   }
   const bad = Object.values(stat ?? {}).find((entry) => entry !== null && typeof entry === 'object' && entry.code !== 0);
   if (!bad) return undefined;
   return typeof bad.state === 'string' ? bad.state : bad.code === -1 ? 'running' : 'failed';
+}
+
+/** The same from the YAML `stat` file of the runner's older versions (`train: finished`). */
+async function unsuccessfulInRunnerStat(path: string): Promise<string | undefined> {
+  try {
+    const stat = load(await readFile(path, 'utf8'));
+    return stat !== null && typeof stat === 'object' && Object.values(stat).some((state) => state !== 'finished') ? 'failed' : undefined;
+  } catch {
+    return undefined; // none, or unreadable: nothing to say about it
+  }
+}
+
+/** The file holding a task directory's params: param.json, or the runner's older YAML `param`. */
+function paramsFileIn(dir: string): string | undefined {
+  return ['param.json', 'param'].map((name) => join(dir, name)).find((path) => statSync(path, { throwIfNoEntry: false })?.isFile());
 }
 
 /** `onUnreadable` is told of each param.json that holds no object: its task is left out. */
@@ -91,9 +114,10 @@ export async function localResults(output: string, pattern: string | undefined, 
   const results: TaskResult[] = [];
   const entries = (await readdir(output, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
   for (const entry of entries) {
-    if (entry.isDirectory() && existsSync(join(output, entry.name, 'param.json'))) {
+    const paramsFile = entry.isDirectory() ? paramsFileIn(join(output, entry.name)) : undefined;
+    if (paramsFile) {
       const dir = join(output, entry.name);
-      const params = await readParams(join(dir, 'param.json'), onUnreadable);
+      const params = await readParams(paramsFile, onUnreadable);
       if (!params) continue;
       const logs = latestLogs(await readdir(dir)).map((file) => join(dir, file));
       const unsuccessful = await unsuccessfulOf(join(dir, taskFileName({ paramDir: true, name: entry.name }, 'stat')));
