@@ -337,6 +337,27 @@ describe('timeouts, retries and priority', () => {
     expect(readFileSync(counter, 'utf8').trim().split('\n')).toHaveLength(3);
   });
 
+  it('retries with the backoff the sweep was submitted with', async () => {
+    const dir = tempDir();
+    const prefix = 'retry-backoff';
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: exit 1\nretries: 2\npool: nobody\n---\nx: 1\n');
+    const sweep = await submit(dir, prefix, ['--retry-backoff', '7']);
+    const client = redis().client();
+    try {
+      const backoffOfJob = async () => {
+        const [taskId] = await client.zrange(`${prefix}:sweep:${sweep}:state:waiting`, 0, 0);
+        const [queue, job] = await client.hmget(`${prefix}:task:${taskId}`, 'queue', 'job');
+        return (JSON.parse((await client.hget(`${prefix}:${queue}:${job}`, 'opts'))!) as { backoff?: unknown }).backoff;
+      };
+      expect(await backoffOfJob()).toEqual({ type: 'exponential', delay: 7000 });
+      expect((await coord(['cancel', sweep, ...cli(prefix)])).code).toBe(0);
+      expect(JSON.parse((await coord(['retry', sweep, '--json', ...cli(prefix)])).stdout)).toMatchObject({ requeued: 1 });
+      expect(await backoffOfJob()).toEqual({ type: 'exponential', delay: 7000 });
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('runs higher priority first', async () => {
     const dir = tempDir();
     const prefix = 'priority';

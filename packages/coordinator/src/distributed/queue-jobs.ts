@@ -22,6 +22,9 @@ export interface QueueItem {
   priority: number;
 }
 
+/** Before the first retry of a failed task (doubling after), unless `coord submit --retry-backoff` says otherwise. */
+export const DEFAULT_RETRY_BACKOFF_MS = 5000;
+
 export interface QueueOptions {
   /** Signs each job (see signing). */
   sign?: (data: TaskJobData) => TaskJobData;
@@ -66,7 +69,7 @@ export async function queueJobs(
         resetAttempts: item.resetAttempts,
         bullPriority: priority,
         // Lean options: every byte is stored once per waiting job (retention is set on the agents' workers).
-        optsTail: waiting ? bullJobOptionsTail(priority, task.settings.retries, options.retryBackoffMs ?? 5000) : '',
+        optsTail: waiting ? bullJobOptionsTail(priority, task.settings.retries, options.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS) : '',
         data: waiting ? JSON.stringify(options.sign ? options.sign(item.data) : item.data) : '',
         queuedAs: waiting ? queuedAsDigest(task, item.data.force) : '',
       };

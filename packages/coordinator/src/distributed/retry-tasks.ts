@@ -5,7 +5,7 @@
 import { ExitError, UsageError, type RedisKeys, type TaskJobData, type TaskState } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { sweepExists } from './find-task.js';
-import { queueJobs, type QueueItem } from './queue-jobs.js';
+import { DEFAULT_RETRY_BACKOFF_MS, queueJobs, type QueueItem } from './queue-jobs.js';
 import { readTasks } from './read-tasks.js';
 import { sweepTasksIn } from './sweep-tasks.js';
 
@@ -43,7 +43,8 @@ export async function retryTasks(
 ): Promise<RetryResult> {
   const { states } = selection;
   if (!(await sweepExists(redis, keys, sweepId))) throw new ExitError(`no sweep "${sweepId}" under prefix "${keys.prefix}"; coord status lists the sweeps`);
-  if (!sign && (await redis.hget(keys.sweep(sweepId), 'signed')) === '1') {
+  const [signed, retryBackoffMs] = await redis.hmget(keys.sweep(sweepId), 'signed', 'retryBackoffMs');
+  if (!sign && signed === '1') {
     throw new UsageError(`sweep ${sweepId} was submitted with a job secret, and agents that have one refuse unsigned jobs: retry with the same secret (RUNNER_SECRET or --secret-file, for coord retry and for coord dashboard alike)`);
   }
   let tasks = await sweepTasksIn(redis, keys, sweepId, states, ['spec']);
@@ -79,6 +80,8 @@ export async function retryTasks(
       priority: data.task.settings.priority,
     });
   }
-  const taken = await queueJobs(redis, keys, items, sign ? { sign } : {}, () => undefined);
+  // The submission's backoff (a sweep from before it was kept: the default).
+  const backoff = Number(retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS);
+  const taken = await queueJobs(redis, keys, items, { ...(sign && { sign }), retryBackoffMs: backoff }, () => undefined);
   return { requeued: taken.filter((t) => t === 1).length, notRetried, matched: tasks.length };
 }

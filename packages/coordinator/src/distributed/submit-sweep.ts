@@ -8,7 +8,7 @@ import { normaliseOutputRoot, PAYLOAD_VERSION, type MetricsSettings, type RedisK
 import type { Redis } from 'ioredis';
 import { customAlphabet } from 'nanoid';
 import { taskLabel } from '../output/task-label.js';
-import { queueJobs, type QueueItem, type QueueOptions } from './queue-jobs.js';
+import { DEFAULT_RETRY_BACKOFF_MS, queueJobs, type QueueItem, type QueueOptions } from './queue-jobs.js';
 import { readTasksToSubmit } from './read-tasks.js';
 import type { QueuedGroup } from './unserved-queues.js';
 
@@ -127,6 +127,8 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
       force: input.force ? '1' : '0',
       // Its retries must be signed too: agents with a secret refuse unsigned jobs.
       signed: input.sign ? '1' : '0',
+      // coord retry queues them with the same backoff.
+      retryBackoffMs: String(input.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS),
       text: input.fileText,
       metrics: JSON.stringify(input.metrics ?? {}),
       ...(input.seed !== undefined && { seed: String(input.seed) }),
