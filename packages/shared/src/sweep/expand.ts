@@ -371,11 +371,23 @@ function mergeEntries(
   const tasks: TaskSpec[] = [];
   const order = [...templates.keys()];
   const collisions: Problem[] = [];
+  const clashingDocuments = new Set<string>();
   for (const entry of entries) {
     const key = `${entry.output}\u0000${entry.name}`;
     const sameKey = byKey.get(key) ?? [];
     const existing = sameKey.find((candidate) => sameParams(candidate.entry.params, entry.params));
     if (existing) {
+      const clash = settingClash(existing.task.settings, settingsFor(sweep, entry.document));
+      // Once per pair of documents, not once per task they share.
+      const pair = `${existing.entry.document.line}-${entry.document.line}`;
+      if (clash && !clashingDocuments.has(pair)) {
+        clashingDocuments.add(pair);
+        collisions.push({
+          file: sweep.path,
+          line: entry.document.line,
+          message: `this document adds commands to task "${entry.name}" of the document at line ${existing.entry.document.line} with another ${clash}: a task's commands run as one job, with one setting of each; give both documents the same, or give them different _title values and run each with -t`,
+        });
+      }
       for (const command of entry.commands) {
         if (!existing.task.commands.some((c) => c.name === command.name)) existing.task.commands.push(command);
       }
@@ -425,6 +437,15 @@ function mergeEntries(
     tasks.push(task);
   }
   return { tasks, collisions };
+}
+
+const SETTING_KEYS: Record<keyof TaskSettings, string> = { gpus: '_gpus', pool: '_pool', priority: '_priority', timeoutSeconds: '_timeout', retries: '_retries' };
+
+/** The first setting two documents of one task give differently (`_timeout (none and 2s)`); undefined when none. */
+function settingClash(first: TaskSettings, second: TaskSettings): string | undefined {
+  const shown = (key: keyof TaskSettings, value: TaskSettings[keyof TaskSettings]) => (value === undefined ? 'none' : key === 'timeoutSeconds' ? `${String(value)}s` : String(value));
+  const key = (Object.keys(SETTING_KEYS) as Array<keyof TaskSettings>).find((k) => first[k] !== second[k]);
+  return key && `${SETTING_KEYS[key]} (${shown(key, first[key])} and ${shown(key, second[key])})`;
 }
 
 /** Refuse before anything starts: two tasks in one directory would mix their files, a too long name cannot be created. */
