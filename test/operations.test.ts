@@ -203,7 +203,10 @@ describe('coord logs', () => {
     expect(missing.stderr.trim()).toMatch(/^coord: no sweep "nosuchsweep"/);
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: "true"\n---\nab: [1, 2]\n');
-    await submit(dir, 'ambiguous');
+    const sweep = await submit(dir, 'ambiguous');
+    // Two letters of an existing id are too few to be taken for its start: the message says so.
+    const short = await coord(['status', sweep.slice(0, 2), ...cli('ambiguous')]);
+    expect([short.code, short.stderr]).toEqual([1, `coord: no sweep "${sweep.slice(0, 2)}" under prefix "ambiguous" (the start of an id needs at least 3 characters); coord status lists the sweeps\n`]);
     const ambiguous = await coord(['logs', 'Ab_', ...cli('ambiguous')]);
     expect(ambiguous.code).toBe(1);
     expect(ambiguous.stderr.trim().split('\n')).toHaveLength(1);

@@ -3,7 +3,7 @@ import { ExitError, formatDuration, isUsageError, permissionDenied, UsageError, 
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
-import { resolveSweepId } from '../distributed/find-task.js';
+import { noSweepMessage, resolveSweepId } from '../distributed/find-task.js';
 import { describeOtherPrefixes, otherPrefixesWithAgents } from '../distributed/other-prefixes.js';
 import { unservedReason } from '../distributed/unserved-queues.js';
 import { finishedCount, waitForSweep } from '../distributed/wait-for-sweep.js';
@@ -148,7 +148,7 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
       return;
     }
     const sweep = await readSweep(redis, keys, await resolveSweepId(redis, keys, args.sweep));
-    if (!sweep) throw new ExitError(`no sweep "${args.sweep}" under prefix "${keys.prefix}"; coord status lists the sweeps`, 1);
+    if (!sweep) throw new ExitError(noSweepMessage(args.sweep, keys), 1);
     // With --json, the progress goes to stderr (as for submit --wait --json): stdout is the one JSON document.
     if (args.watch) await waitForSweep(redis, keys, sweep.id, args.json ? createTerminal(process.stderr) : terminal);
     // The counts are read before the tasks: once they say every task is final, so are the rows.

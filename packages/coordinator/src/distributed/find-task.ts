@@ -17,6 +17,12 @@ export async function sweepExists(redis: Redis, keys: RedisKeys, id: string): Pr
 /** Shorter text is not taken for the start of a sweep id: too many would match by chance. */
 export const MIN_SWEEP_PREFIX = 3;
 
+/** The message for a sweep id (or start of one) that names no sweep. */
+export function noSweepMessage(text: string, keys: RedisKeys): string {
+  const tooShort = text.length < MIN_SWEEP_PREFIX ? ` (the start of an id needs at least ${MIN_SWEEP_PREFIX} characters)` : '';
+  return `no sweep "${text}" under prefix "${keys.prefix}"${tooShort}; coord status lists the sweeps`;
+}
+
 export async function resolveSweepId(redis: Redis, keys: RedisKeys, text: string): Promise<string> {
   if (text.length < MIN_SWEEP_PREFIX || (await sweepExists(redis, keys, text))) return text;
   const matches = (await redis.zrange(keys.sweeps, 0, -1)).filter((id) => id.startsWith(text));
@@ -43,7 +49,7 @@ async function candidates(redis: Redis, keys: RedisKeys, text: string): Promise<
 export async function findTask(redis: Redis, keys: RedisKeys, text: string, sweepText: string | undefined, command: string): Promise<TaskRecord> {
   const sweepId = sweepText === undefined ? undefined : await resolveSweepId(redis, keys, sweepText);
   if (sweepId !== undefined && !(await sweepExists(redis, keys, sweepId))) {
-    throw new ExitError(`no sweep "${sweepId}" under prefix "${keys.prefix}"; coord status lists the sweeps`);
+    throw new ExitError(noSweepMessage(sweepId, keys));
   }
   let found = await candidates(redis, keys, text);
   if (sweepId !== undefined) {

@@ -4,7 +4,7 @@
  */
 import { ExitError, UsageError, type RedisKeys, type TaskJobData, type TaskState } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
-import { sweepExists } from './find-task.js';
+import { noSweepMessage, sweepExists } from './find-task.js';
 import { DEFAULT_RETRY_BACKOFF_MS, queueJobs, type QueueItem } from './queue-jobs.js';
 import { readTasks } from './read-tasks.js';
 import { sweepTasksIn } from './sweep-tasks.js';
@@ -42,7 +42,7 @@ export async function retryTasks(
   sign?: (data: TaskJobData) => TaskJobData,
 ): Promise<RetryResult> {
   const { states } = selection;
-  if (!(await sweepExists(redis, keys, sweepId))) throw new ExitError(`no sweep "${sweepId}" under prefix "${keys.prefix}"; coord status lists the sweeps`);
+  if (!(await sweepExists(redis, keys, sweepId))) throw new ExitError(noSweepMessage(sweepId, keys));
   const [signed, retryBackoffMs] = await redis.hmget(keys.sweep(sweepId), 'signed', 'retryBackoffMs');
   if (!sign && signed === '1') {
     throw new UsageError(`sweep ${sweepId} was submitted with a job secret, and agents that have one refuse unsigned jobs: retry with the same secret (RUNNER_SECRET or --secret-file, for coord retry and for coord dashboard alike)`);
