@@ -226,7 +226,9 @@ function readInteger(check: Checker, node: YamlNode, what: string, min: number):
   if (node.kind === 'scalar' && typeof node.value === 'bigint' && node.value >= BigInt(min) && node.value <= BigInt(MAX_SETTING)) {
     return Number(node.value);
   }
-  check.report(node.line, `${what} must be a whole number from ${min} to ${MAX_SETTING}, not ${describe(node)}`);
+  // A whole number out of range is named by its value alone ("not -1", not "not an int (-1)").
+  const given = node.kind === 'scalar' && typeof node.value === 'bigint' ? String(node.value) : describe(node);
+  check.report(node.line, `${what} must be a whole number from ${min} to ${MAX_SETTING}, not ${given}`);
   return undefined;
 }
 
