@@ -301,6 +301,7 @@ const flagCases: FlagCase[] = [
     noKeysUnder: 'flags-db99',
   },
   { name: "--prefix 'a b'", args: () => ['submit', 'params.yaml', '--redis', flagRedisUrl(), '--prefix', 'a b'], code: 2, mentions: ['--prefix', 'a b'], noKeysUnder: 'a b' },
+  { name: "results --pattern with Python's named groups", args: () => ['results', '.', '--pattern', 'METRIC (?P<name>\\w+)=(?P<value>\\S+)'], code: 2, mentions: ["--pattern uses Python's (?P<...>) groups", 'write them (?<name>...) and (?<value>...)'] },
   { name: 'results --pattern without the named groups', args: () => ['results', '.', '--pattern', 'loss=(\\d+)'], code: 2, mentions: ['--pattern must have the named groups (?<name>...) and (?<value>...)'] },
   { name: 'run --json without --dry-run', args: () => ['run', 'params.yaml', '--json'], code: 2, mentions: ['needs --dry-run', 'coord results'] },
   { name: '-r 0,,1 (an empty GPU index)', args: () => ['run', 'params.yaml', '--dry-run', '-r', '0,,1'], code: 2, mentions: ['-r: "0,,1" is not a GPU slot', 'indices joined by commas without spaces'] },
