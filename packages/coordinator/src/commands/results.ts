@@ -77,6 +77,7 @@ function firstFive(names: string[]): string {
 async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
   const patternProblem = args.pattern === undefined ? undefined : metricPatternProblem(args.pattern);
   if (patternProblem) throw new UsageError(`--pattern ${patternProblem}, e.g. '^(?<name>\\w+)=(?<value>\\S+)$'`);
+  if (args.desc && args.sort === undefined) throw new UsageError('--desc reverses the order --sort gives, and there is no --sort: add --sort METRIC|PARAM, or drop --desc');
   const { results, local, moved } = await load(args);
   const groupByExcept = args.groupByExcept?.flatMap((p) => p.split(','));
   checkResultNames(results, { ...(args.metric && { metrics: args.metric }), ...(groupByExcept && { groupByExcept }) }, { metric: '--metric', groupByExcept: '--group-by-except' });

@@ -69,6 +69,7 @@ export function expandOptionsFrom(args: SweepArgs): Omit<ExpandOptions, 'pathExi
   const sample = numberFlag('sample', args.sample, { integer: true, min: 1 });
   const seed = numberFlag('seed', args.seed, { integer: true, min: 0, max: 2 ** 32 - 1 });
   const maxTasks = numberFlag('max-tasks', args.maxTasks, { integer: true, min: 1 })!;
+  if (seed !== undefined && sample === undefined) throw new UsageError('--seed picks the combinations --sample N draws, and there is no --sample: add --sample N, or drop --seed');
   if (args.output.trim() === '') throw new UsageError('--output must not be empty');
   return {
     output: args.output,
