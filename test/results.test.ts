@@ -103,7 +103,7 @@ describe('coord results', () => {
     const table = await coord(['results', 'output'], { cwd: dir });
     expect(table.code).toBe(0);
     expect(table.stdout.trim().split('\n')).toHaveLength(4);
-    expect(table.stderr).toBe('1 of 3 tasks reported no metric (Seed_2): failed or not finished? their stat.json and logs say why\n');
+    expect(table.stderr).toBe('1 of 3 tasks reported no metric (Seed_2: failed): their stat.json and logs say why\n');
   });
 
   it('says which rows come from runs that did not succeed (a loss printed before the run diverged)', async () => {

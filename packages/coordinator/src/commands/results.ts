@@ -98,12 +98,14 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
   }
   process.stdout.write(`${formatResults(table, format, process.stdout.isTTY ? process.stdout.columns || 200 : Infinity)}\n`);
   // Their rows are blank where the metrics go, and do not say which tasks they are.
-  const silent = withoutMetrics(results).map((result) => result.task);
+  const silent = withoutMetrics(results);
   if (silent.length > 0 && format !== 'json') {
-    const named = firstFive(silent);
+    // Named with how they ended, where that is known; asked about where it is not.
+    const named = firstFive(silent.map((result) => (result.unsuccessful ? `${result.task}: ${result.unsuccessful}` : result.task)));
+    const asked = silent.some((result) => !result.unsuccessful) ? 'failed or not finished? ' : '';
     // A local output has no coord status: its stat.json and logs say why.
     const why = local ? 'their stat.json and logs say why' : 'coord status or their logs say why';
-    process.stderr.write(`${silent.length} of ${results.length} tasks reported no metric (${named}): failed or not finished? ${why}\n`);
+    process.stderr.write(`${silent.length} of ${results.length} tasks reported no metric (${named}): ${asked}${why}\n`);
   }
   // Their rows look like any other and sort among them, but hold what a run printed before it failed.
   const partial = partialResults(results);
