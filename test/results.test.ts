@@ -133,6 +133,16 @@ describe('coord results', () => {
     expect(csv.stderr).toBe('1 of 3 tasks did not succeed but reported metrics (Lr_0.3: failed): their rows are from unfinished runs\n');
   });
 
+  it('shows a metric named like a param as metric:NAME, so that neither hides the other', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo "METRIC n=$(( {n} * 10 ))"\nresource: [0]\n---\nn: [1, 2]\n');
+    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    const csv = await coord(['results', 'output', '--format', 'csv', '--sort', 'metric:n', '--desc'], { cwd: dir });
+    expect([csv.code, csv.stdout]).toEqual([0, 'n,metric:n\n2,20\n1,10\n']);
+    const json = JSON.parse((await coord(['results', 'output', '--json'], { cwd: dir })).stdout) as Json;
+    expect(json.rows).toEqual([{ n: 1, 'metric:n': 10 }, { n: 2, 'metric:n': 20 }]);
+  });
+
   it('reads metrics the way of every sweep file run into the same output (training and evaluation files)', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'a.yaml'), 'template:\n  train: echo METRIC loss={x}\nresource: [0]\n---\nx: [1]\n');

@@ -97,7 +97,7 @@ export function buildResultsTable(results: TaskResult[], options: TableOptions =
       const row: Record<string, unknown> = {};
       for (const name of params) row[name] = members[0]!.params[name];
       for (const metric of metrics) {
-        row[metric] = aggregate(members.map((m) => m.metrics[metric]).filter((v): v is number => typeof v === 'number' && !Number.isNaN(v)));
+        row[metricColumn(metric, params)] = aggregate(members.map((m) => m.metrics[metric]).filter((v): v is number => typeof v === 'number' && !Number.isNaN(v)));
       }
       return row;
     });
@@ -105,7 +105,7 @@ export function buildResultsTable(results: TaskResult[], options: TableOptions =
     rows = results.map((result) => {
       const row: Record<string, unknown> = {};
       for (const name of params) row[name] = result.params[name];
-      for (const metric of metrics) row[metric] = result.metrics[metric] ?? null;
+      for (const metric of metrics) row[metricColumn(metric, params)] = result.metrics[metric] ?? null;
       return row;
     });
   }
@@ -113,5 +113,10 @@ export function buildResultsTable(results: TaskResult[], options: TableOptions =
     const descending = options.sort.startsWith('-');
     rows.sort(compareBy(descending ? options.sort.slice(1) : options.sort, descending));
   }
-  return { params, metrics, grouped: except.length > 0, rows };
+  return { params, metrics: metrics.map((metric) => metricColumn(metric, params)), grouped: except.length > 0, rows };
+}
+
+/** A metric named like a shown param (`METRIC n=...` beside a param `n`): its column is `metric:n`, so neither hides the other. */
+function metricColumn(metric: string, params: string[]): string {
+  return params.includes(metric) ? `metric:${metric}` : metric;
 }
