@@ -484,6 +484,18 @@ z: [1, 2, 3, 4]
     second.child.kill('SIGKILL');
   });
 
+  it('says of a task cancelled while its lost agent still holds its lock that it ends cancelled, not that it runs again', async () => {
+    const prefix = 'cancel-lost';
+    const { marker, agent, sweep } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '60000', '--heartbeat-ms', '500']);
+    agent.child.kill('SIGKILL');
+    await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'the dead agent\'s command to die');
+    const table = () => coord(['status', sweep, '--redis', redis().url, '--prefix', prefix]).then((result) => result.stdout);
+    await waitFor(async () => (await table()).includes('its agent is lost: it runs again once an agent of its queue finds the job stalled (coord cancel ends it)'), 10_000, 'the agent to count as lost');
+    const cancel = await coord(['cancel', sweep, '--redis', redis().url, '--prefix', prefix]);
+    expect(cancel.code).toBe(0);
+    expect(await table()).toContain('its agent is lost: it ends cancelled once an agent of its queue finds the job stalled\n');
+  });
+
   it('a task whose agent is gone, with no agent of its queue left to notice, is cancelled at once and never runs again', async () => {
     const prefix = 'cancel-gone';
     const { dir, marker, agent: first, sweep } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '2000', '--heartbeat-ms', '500']);

@@ -77,6 +77,9 @@ describe('a machine whose disk is full', () => {
     const table = (await coord(['status', '--redis', redis().url, '--prefix', 'sick'])).stdout;
     expect(table).toMatch(/^sick\s+test\s+paused\s/m);
     expect(table).toMatch(/agent sick takes no work for \d+s more: .*no space left on device/);
+    // Its waiting tasks say why they wait: the only agent that takes them is paused.
+    const tasksTable = (await coord(['status', sweep, '--redis', redis().url, '--prefix', 'sick'])).stdout;
+    expect(tasksTable).toMatch(/waiting .*every agent that takes pool "default" with CPU tasks takes no work now \(sick paused until [\d:]+.*: .*no space left on device/);
 
     const healthy = agent('healthy', join(dir, 'healthy'), { execute: runTask });
     await healthy.start();

@@ -170,7 +170,10 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
     const lostAgents = new Set(agents.filter((agent) => agent.lost).map((agent) => agent.name));
     const explained = page.tasks.map((task) => {
       if (task.state === 'waiting' && !task.reason) return { ...task, reason: unservedReason(task.queue, agents) };
-      if (task.state === 'running' && task.agent && lostAgents.has(task.agent)) return { ...task, reason: `its agent is lost: it runs again once an agent of its queue finds the job stalled (coord cancel ends it)` };
+      if (task.state === 'running' && task.agent && lostAgents.has(task.agent)) {
+        const next = task.cancel ? 'it ends cancelled' : 'it runs again';
+        return { ...task, reason: `its agent is lost: ${next} once an agent of its queue finds the job stalled${task.cancel ? '' : ' (coord cancel ends it)'}` };
+      }
       return task;
     });
     terminal.line(formatTable(['TASK', 'STATE', 'AGENT', 'GPUS', 'TRY', 'EXIT', 'TIME', 'REASON'], explained.map(taskRow), terminal.columns));

@@ -8,6 +8,7 @@
  */
 import { DEFAULT_PREFIX, parseQueueName } from '@sweep-runner/shared';
 import type { AgentSummary } from './read-status.js';
+import { namedFew } from '../output/named-few.js';
 import { plural } from '../output/plural.js';
 
 /** The tasks a submission queued for one queue (pool and GPUs per task). */
@@ -55,8 +56,13 @@ export function unservedWarnings(groups: QueuedGroup[], agents: AgentSummary[]):
 export function unservedReason(queueName: string, agents: AgentSummary[]): string | undefined {
   const queue = parseQueueName(queueName);
   const running = runningAgents(agents);
-  if (!queue || running.length === 0 || running.some((agent) => serves(agent, queue))) return undefined;
-  return `no running agent takes ${describeQueue(queue)}; one would: ${agentCommand(queue)}`;
+  if (!queue || running.length === 0) return undefined;
+  const serving = running.filter((agent) => serves(agent, queue));
+  if (serving.length === 0) return `no running agent takes ${describeQueue(queue)}; one would: ${agentCommand(queue)}`;
+  if (serving.some((agent) => agent.state === 'running' || agent.state === 'starting')) return undefined;
+  // Served, but by agents that take no work now: a pause ends by itself, a drain does not.
+  const why = serving.map((agent) => (agent.state === 'paused' && agent.pause ? `${agent.name} paused until ${new Date(agent.pause.until).toLocaleTimeString()}: ${agent.pause.reason}` : `${agent.name} ${agent.state}`));
+  return `every agent that takes ${describeQueue(queue)} takes no work now (${namedFew(why)})`;
 }
 
 /** Running agents that serve one of `queues` and take only signed jobs: they would refuse an unsigned submission's tasks. */
