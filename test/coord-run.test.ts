@@ -379,6 +379,12 @@ x: [1, 2, 3, 4]
     expect((JSON.parse(listing.stdout) as { warnings: string[] }).warnings).toEqual([expect.stringMatching(/no "resource" list/)]);
     const withSlots = await coord(['run', '-r', '0'], { cwd: dir });
     expect(withSlots.code).toBe(0);
+    // A task that asks for more GPUs than a slot holds gets a slot all the same: the run says so.
+    writeFileSync(join(dir, 'wide.yaml'), 'template: {run: "echo {x}"}\ngpus: 2\n---\nx: [1]\n');
+    const narrow = await coord(['run', 'wide.yaml', '-r', '0', '1', '--dry-run'], { cwd: dir });
+    expect([narrow.code, narrow.stderr]).toEqual([0, 'warning: tasks ask for 2 GPUs (gpus or _gpus), but coord run gives each task one "resource" slot, and a slot here holds 1: list slots of 2 GPUs (resource: ["0,1", "2,3"], or -r 0,1 2,3) to give them 2\n']);
+    const wide = await coord(['run', 'wide.yaml', '-r', '0,1', '--dry-run'], { cwd: dir });
+    expect([wide.code, wide.stderr]).toEqual([0, '']);
     // -r takes every word after it, the sweep file too: it is taken back, not run as a GPU named "other.yaml".
     writeFileSync(join(dir, 'other.yaml'), 'template: {run: "echo other {y}"}\n---\ny: [1, 2, 3]\n');
     const fileAfterSlots = await coord(['run', '-r', '0', '1', 'other.yaml'], { cwd: dir });

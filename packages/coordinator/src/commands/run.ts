@@ -64,6 +64,17 @@ async function handler(args: ArgumentsCamelCase<RunArgs>): Promise<void> {
   }
 }
 
+/**
+ * coord run gives each task one slot of `resource`, whatever its `gpus`: a task that asks for
+ * more GPUs than a slot holds runs on fewer, unless the slots are made wider.
+ */
+function narrowSlotsWarning(tasks: TaskSpec[], resources: string[]): string | undefined {
+  const most = Math.max(0, ...tasks.map((task) => task.settings.gpus));
+  const narrowest = Math.min(...resources.map((slot) => slot.split(',').length));
+  if (resources.length === 0 || most <= narrowest) return undefined;
+  return `tasks ask for ${most} GPUs (gpus or _gpus), but coord run gives each task one "resource" slot, and a slot here holds ${narrowest}: list slots of ${most} GPUs (resource: ["0,1", "2,3"], or -r 0,1 2,3) to give them ${most}`;
+}
+
 async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, launcher: ProcessLauncher | undefined, killGraceSeconds: number): Promise<void> {
   const file = sweepFilePath(args);
   const sweep = readSweepFile(file);
@@ -71,6 +82,8 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
   const resources = (args.resource?.length ? args.resource : sweep.resources) ?? [];
   const badSlot = args.resource?.find((slot) => !isGpuSlot(slot));
   if (badSlot !== undefined) throw new UsageError(`-r: ${notAGpuSlot(badSlot)}`);
+  const narrow = narrowSlotsWarning(expansion.tasks, resources);
+  if (narrow) expansion.warnings.push(narrow);
   const noSlots = resources.length === 0 ? `${file} has no "resource" list, so there is no GPU slot to run on: add "resource: [0, 1]" to the first document or pass -r 0 1` : undefined;
   // What a rerun would skip: commands whose stat.json says they succeeded (none when forced).
   const done = args.force || args.debug ? undefined : (task: TaskSpec) => succeededCommands(new TaskFiles(task, process.cwd()).readStat());
