@@ -203,6 +203,9 @@ z: [1, 2, 3, 4]
     // The first sweep's tasks all moved to the forced one: an empty bar, not a full one.
     const table = (await coord(['status', '--redis', redis().url, '--prefix', prefix])).stdout.split('\n');
     expect(table.find((line) => line.startsWith(first.sweep))).toMatch(/no tasks \(moved to later sweeps\) +\[\.{12}\] 0\/0$/);
+    // A task asked for in the sweep it left: the answer names the sweep that holds it.
+    const left = await coord(['logs', 'X_1', '--sweep', first.sweep, '--redis', redis().url, '--prefix', prefix]);
+    expect([left.code, left.stderr]).toEqual([1, `coord: no task named "X_1" in sweep ${first.sweep} (it is in sweep ${forced.sweep} now: coord logs X_1 --sweep ${forced.sweep}); coord status SWEEP lists a sweep's tasks\n`]);
   });
 
   it('forgets the old successes of a forced run that failed early, so the next submission runs its later commands', async () => {

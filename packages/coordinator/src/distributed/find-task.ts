@@ -45,20 +45,32 @@ async function candidates(redis: Redis, keys: RedisKeys, text: string): Promise<
   return exact.length > 0 ? exact : all;
 }
 
+/**
+ * The sweep that holds the one task of that name, when it is not the sweep asked for (a later
+ * submission took it over): ` (it is in sweep AbC... now: coord logs X_1 --sweep AbC...)`.
+ */
+async function movedTo(redis: Redis, keys: RedisKeys, named: Array<{ name: string; id: string }>, command: string): Promise<string> {
+  const exact = named.filter((c) => c.name === named[0]?.name);
+  if (exact.length !== 1) return '';
+  const [sweep] = await redis.hmget(keys.task(exact[0]!.id), 'sweep');
+  return sweep ? ` (it is in sweep ${sweep} now: coord ${command} ${shlexQuote(exact[0]!.name)} --sweep ${sweep})` : '';
+}
+
 /** `command`: the coord command that asks (`cancel`), for the commands an ambiguous name is answered with. */
 export async function findTask(redis: Redis, keys: RedisKeys, text: string, sweepText: string | undefined, command: string): Promise<TaskRecord> {
   const sweepId = sweepText === undefined ? undefined : await resolveSweepId(redis, keys, sweepText);
   if (sweepId !== undefined && !(await sweepExists(redis, keys, sweepId))) {
     throw new ExitError(noSweepMessage(sweepId, keys));
   }
-  let found = await candidates(redis, keys, text);
+  const named = await candidates(redis, keys, text);
+  let found = named;
   if (sweepId !== undefined) {
     const ids = new Set(await inSweep(redis, keys, sweepId, found.map((c) => c.id)));
     found = found.filter((c) => ids.has(c.id));
   }
   const unique = [...new Map(found.map((c) => [c.id, c])).values()];
   if (unique.length === 0) {
-    throw new ExitError(`no task named "${text}"${sweepId ? ` in sweep ${sweepId}` : ''}; coord status SWEEP lists a sweep's tasks`);
+    throw new ExitError(`no task named "${text}"${sweepId ? ` in sweep ${sweepId}${await movedTo(redis, keys, named, command)}` : ''}; coord status SWEEP lists a sweep's tasks`);
   }
   if (unique.length > 1) {
     const records = await Promise.all(unique.slice(0, MAX_LISTED).map(async (c) => parseTaskRecord(await redis.hgetall(keys.task(c.id)))));
