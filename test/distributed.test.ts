@@ -139,6 +139,12 @@ z: [1, 2, 3, 4]
     expect(waited.code).toBe(1);
     expect(waited.stdout).toContain(`nothing new to queue: all 3 tasks are already queued or running, in sweep ${first.sweep}`);
     expect(waited.stdout).toContain('2 succeeded, 1 failed, 0 timed out, 0 cancelled, 0 skipped');
+    // Each task it followed has its line, as the sweep's own tasks do.
+    expect(waited.stdout.split('\n').filter((line) => /^[A-Z]+ +X_/.test(line)).sort()).toEqual([
+      `FAILED    X_2  (run: exit 1: "no luck 2, the data loader could not open /data/imagenet/train/shard-0001.tar"; queued by sweep ${first.sweep})`,
+      `SUCCEEDED X_1  (queued by sweep ${first.sweep})`,
+      `SUCCEEDED X_3  (queued by sweep ${first.sweep})`,
+    ]);
     await waitFor(async () => (await status(prefix, first.sweep)).sweeps[0]!.counts.waiting === 0 && (await status(prefix, first.sweep)).sweeps[0]!.counts.running === 0, 20_000, 'the sweep to finish');
     const afterFirst = await status(prefix, first.sweep);
     expect(afterFirst.sweeps[0]!.counts).toMatchObject({ succeeded: 2, failed: 1 });

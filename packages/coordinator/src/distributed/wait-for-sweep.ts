@@ -36,6 +36,11 @@ export async function waitForSweep(
   const reader = redis.duplicate();
   let lastId = '0';
   type Entries = Array<[string, Array<[string, string[]]>]> | null;
+  const printLine = (state: string, name: string, detail: string) => {
+    if (terminal.isTTY && state === 'skipped') return;
+    const color = state === 'succeeded' ? 'green' : state === 'skipped' ? 'gray' : 'red';
+    terminal.line(`${terminal.color(color, state.toUpperCase().padEnd(9))} ${name}${detail ? `  (${detail})` : ''}`);
+  };
   const printEvents = (events: Entries): boolean => {
     let any = false;
     for (const [, entries] of events ?? []) {
@@ -43,22 +48,28 @@ export async function waitForSweep(
         any = true;
         lastId = id;
         const event = sweepEvent(fields);
-        if (!terminal.isTTY || event.state !== 'skipped') {
-          const color = event.state === 'succeeded' ? 'green' : event.state === 'skipped' ? 'gray' : 'red';
-          terminal.line(`${terminal.color(color, (event.state ?? '').toUpperCase().padEnd(9))} ${event.name}${event.detail ? `  (${event.detail})` : ''}`);
-        }
+        printLine(event.state ?? '', event.name ?? '', event.detail ?? '');
       }
     }
     return any;
   };
+  // The watched tasks' events go to the streams of the sweeps that queued them: their lines are
+  // printed from their records, once each, as they end.
+  const watchedEnded = new Set<string>();
   try {
     for (;;) {
       const counts = await sweepCounts(redis, keys, sweepId);
       if (alsoWatch.length > 0) {
         const pipeline = redis.pipeline();
-        for (const id of alsoWatch) pipeline.hget(keys.task(id), 'state');
-        for (const [, state] of (await pipeline.exec()) ?? []) {
-          if (TASK_STATES.includes(state as TaskState)) counts[state as TaskState]++;
+        for (const id of alsoWatch) pipeline.hmget(keys.task(id), 'state', 'name', 'sweep', 'reason');
+        for (const [i, [, fields]] of ((await pipeline.exec()) ?? []).entries()) {
+          const [state, name, sweep, reason] = fields as Array<string | null>;
+          if (!TASK_STATES.includes(state as TaskState)) continue;
+          counts[state as TaskState]++;
+          if (TERMINAL_STATES.includes(state as TaskState) && !watchedEnded.has(alsoWatch[i]!)) {
+            watchedEnded.add(alsoWatch[i]!);
+            printLine(state!, name ?? alsoWatch[i]!, `${reason ? `${reason}; ` : ''}queued by sweep ${sweep ?? '?'}`);
+          }
         }
         counts.total += alsoWatch.length;
       }
