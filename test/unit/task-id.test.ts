@@ -7,5 +7,11 @@ describe('taskIdOf', () => {
     expect(taskIdOf('output', 'X_1')).toBe('56e4edbd83ac8ff4');
     expect(taskIdOf('./output/', 'X_1')).toBe('56e4edbd83ac8ff4');
     expect(taskIdOf('/data/runs/', 'Lr_0.001-Seed_0')).toBe('eca94e02329a9a8d');
+    expect(taskIdOf('output', 'X_1', true)).toBe('56e4edbd83ac8ff4');
+  });
+
+  it('tells a task under --no-param-dir (its files in the root) from the same name with a directory', () => {
+    expect(taskIdOf('output', 'X_1', false)).not.toBe(taskIdOf('output', 'X_1'));
+    expect(taskIdOf('./output/', 'X_1', false)).toBe(taskIdOf('output', 'X_1', false));
   });
 });

@@ -30,7 +30,7 @@ export interface TaskFound extends TaskNow {
 
 /** What a submission of these tasks finds (coord submit, and its dry run), in their order. */
 export async function readTasksToSubmit(redis: Redis, keys: RedisKeys, tasks: TaskSpec[], force: boolean): Promise<TaskFound[]> {
-  const ids = tasks.map((task) => taskIdOf(task.outputRoot, task.name));
+  const ids = tasks.map((task) => taskIdOf(task.outputRoot, task.name, task.paramDir));
   const found = await readTasks(redis, keys, tasks.map((task, i) => ({ taskId: ids[i]!, commands: task.commands.map((c) => c.name), digests: task.commands.map((c) => commandDigest(c.script)) })));
   return found.map((now, i) => {
     const alreadyQueued = now.state === 'waiting' || now.state === 'running';

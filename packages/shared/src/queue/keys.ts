@@ -90,11 +90,16 @@ export function normaliseOutputRoot(root: string): string {
   return normalised.length > 1 ? normalised.replace(/\/+$/, '') : normalised;
 }
 
-/** A task's identity: its output root and name. The same task submitted twice has one id. */
-export function taskIdOf(outputRoot: string, name: string): string {
+/**
+ * A task's identity: its output root and name, and whether it has a directory of its own
+ * (`--no-param-dir` puts its files in the root: other files, so another task). The same task
+ * submitted twice has one id.
+ */
+export function taskIdOf(outputRoot: string, name: string, paramDir = true): string {
   // 64 bits: a collision among a million tasks has odds of about 3e-8.
   // One-shot: a Hash object per task cost twice as much (0.3 s of a 100,000-task submission).
-  return hash('sha256', `${normaliseOutputRoot(outputRoot)}\0${name}`, 'hex').slice(0, 16);
+  // Tasks with directories keep the ids of the versions before the flat ones had their own.
+  return hash('sha256', `${normaliseOutputRoot(outputRoot)}\0${name}${paramDir ? '' : '\0flat'}`, 'hex').slice(0, 16);
 }
 
 /** A BullMQ job id is `<task id>-<run>` (written by the submission script, task-scripts.ts). */
