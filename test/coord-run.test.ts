@@ -318,6 +318,16 @@ x: [1, 2, 3, 4]
     expect(rerun.stdout).toContain('2 succeeded');
   });
 
+  it('refuses documents that add commands to one task with other settings, but not a repeat that adds none', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo train {lr}\n  test: echo test {lr}\nresource: [0]\n---\n_cmd: train\nlr: [0.1]\n---\n_cmd: test\n_timeout: 2h\nlr: [0.1]\n---\n_cmd: train\n_timeout: 1h\nlr: [0.1, 0.2]\n');
+    const both = await coord(['run', '--dry-run'], { cwd: dir });
+    expect([both.code, both.stderr]).toEqual([2, expect.stringMatching(/^coord: params\.yaml:9: this document adds commands to task "Lr_0\.1" of the document at line 6 with another _timeout \(none and 2h00m\)/)]);
+    // Only train: the later documents add no command to Lr_0.1 (the third repeats it and is dropped).
+    const trainOnly = await coord(['run', '-c', 'train', '--dry-run'], { cwd: dir });
+    expect([trainOnly.code, trainOnly.stderr, trainOnly.stdout.split('\n').at(-2)]).toEqual([0, '', '2 tasks, 1 slot: GPU 0 (dry run: nothing was run)']);
+  });
+
   it('debug mode runs the first task only, forced, with its output on the console and in the log', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template: {run: "echo hello {x}"}\nresource: [3]\n---\nx: [1, 2]\n');

@@ -6,6 +6,7 @@
  * reported at once.
  */
 import { formatProblem, SweepFileError, UsageError, type Problem } from '../errors.js';
+import { formatDuration } from '../config/duration.js';
 import { didYouMean } from '../config/suggest.js';
 import type { ChoiceDocument, SweepFile, TaskSettings } from '../config/sweep-file.js';
 import { combinationAt, gridSize, sampleIndices, type Combination } from './grid.js';
@@ -377,7 +378,10 @@ function mergeEntries(
     const sameKey = byKey.get(key) ?? [];
     const existing = sameKey.find((candidate) => sameParams(candidate.entry.params, entry.params));
     if (existing) {
-      const clash = settingClash(existing.task.settings, settingsFor(sweep, entry.document));
+      // Only a document that adds commands runs them with settings of its own; a repeat of the
+      // same combination is dropped, as the runner dropped it.
+      const adds = entry.commands.some((command) => !existing.task.commands.some((c) => c.name === command.name));
+      const clash = adds ? settingClash(existing.task.settings, settingsFor(sweep, entry.document)) : undefined;
       // Once per pair of documents, not once per task they share.
       const pair = `${existing.entry.document.line}-${entry.document.line}`;
       if (clash && !clashingDocuments.has(pair)) {
@@ -443,7 +447,7 @@ const SETTING_KEYS: Record<keyof TaskSettings, string> = { gpus: '_gpus', pool: 
 
 /** The first setting two documents of one task give differently (`_timeout (none and 2s)`); undefined when none. */
 function settingClash(first: TaskSettings, second: TaskSettings): string | undefined {
-  const shown = (key: keyof TaskSettings, value: TaskSettings[keyof TaskSettings]) => (value === undefined ? 'none' : key === 'timeoutSeconds' ? `${String(value)}s` : String(value));
+  const shown = (key: keyof TaskSettings, value: TaskSettings[keyof TaskSettings]) => (value === undefined ? 'none' : key === 'timeoutSeconds' ? formatDuration(Number(value)) : String(value));
   const key = (Object.keys(SETTING_KEYS) as Array<keyof TaskSettings>).find((k) => first[k] !== second[k]);
   return key && `${SETTING_KEYS[key]} (${shown(key, first[key])} and ${shown(key, second[key])})`;
 }
