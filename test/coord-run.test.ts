@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { coord, coordOnTerminal, processesMatching, startCli, COORD, waitFor } from './helpers/cli.js';
+import { CLOSED_REDIS_URL } from './helpers/closed-redis.js';
 import { maxOverlap } from './helpers/intervals.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
@@ -316,6 +317,20 @@ x: [1, 2, 3, 4]
     const rerun = await coord(['run', '-t', 'long'], { cwd: dir });
     expect([rerun.code, rerun.stderr]).toEqual([0, '']);
     expect(rerun.stdout).toContain('2 succeeded');
+  });
+
+  it('refuses -t with a title that has "/" (the copy of the sweep file is named with it), and only then', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr}\nresource: [0, "1, 2"]\n---\n_title: runs/a\nlr: [0.1]\n---\n_title: b\nlr: [0.2]\n');
+    const slashed = await coord(['run', '-t', 'runs/a', '-r', '0'], { cwd: dir });
+    expect([slashed.code, slashed.stderr]).toEqual([2, 'coord: -t runs/a: coord run copies the sweep file to <output>/<file>.<title>, which a title with "/" cannot end; rename that _title\n']);
+    expect(existsSync(join(dir, 'output'))).toBe(false);
+    expect((await coord(['run', '-t', 'b', '-r', '0'], { cwd: dir })).code).toBe(0);
+    // The file's slots are checked where they are used: -r replaces them, coord submit has none.
+    const fileSlots = await coord(['run', '-t', 'b', '--dry-run'], { cwd: dir });
+    expect([fileSlots.code, fileSlots.stderr]).toEqual([2, 'coord: params.yaml:3: "resource": "1, 2" is not a GPU slot: give a GPU index, or indices joined by commas without spaces, like 0 or "2,3"\n']);
+    const submitted = await coord(['submit', '--dry-run', '--redis', CLOSED_REDIS_URL], { cwd: dir });
+    expect(submitted.stderr).not.toContain('GPU slot');
   });
 
   it('refuses documents that add commands to one task with other settings, but not a repeat that adds none', async () => {

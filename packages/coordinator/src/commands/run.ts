@@ -13,10 +13,12 @@ import {
   notAGpuSlot,
   prepareWritableDirectory,
   readSweepFile,
+  SweepFileError,
   succeededCommands,
   TaskFiles,
   UsageError,
   type ProcessLauncher,
+  type SweepFile,
   type TaskSpec,
 } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
@@ -75,13 +77,25 @@ function narrowSlotsWarning(tasks: TaskSpec[], resources: string[]): string | un
   return `tasks ask for ${most} GPUs (gpus or _gpus), but coord run gives each task one "resource" slot, and a slot here holds ${narrowest}: list slots of ${most} GPUs (resource: ["0,1", "2,3"], or -r 0,1 2,3) to give them ${most}`;
 }
 
+/** The GPU slots this run uses, -r's or else the file's (with the line of a bad one). */
+function checkSlots(given: string[] | undefined, sweep: SweepFile): void {
+  if (given?.length) {
+    const bad = given.find((slot) => !isGpuSlot(slot));
+    if (bad !== undefined) throw new UsageError(`-r: ${notAGpuSlot(bad)}`);
+    return;
+  }
+  const at = (sweep.resources ?? []).findIndex((slot) => !isGpuSlot(slot));
+  if (at >= 0) throw new SweepFileError([{ file: sweep.path, line: sweep.resourceLines?.[at], message: `"resource": ${notAGpuSlot(sweep.resources![at]!)}` }]);
+}
+
 async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, launcher: ProcessLauncher | undefined, killGraceSeconds: number): Promise<void> {
   const file = sweepFilePath(args);
+  // The sweep file is copied to <output>/<file>.<title>: a "/" would make that a path.
+  if (args.title?.includes('/')) throw new UsageError(`-t ${args.title}: coord run copies the sweep file to <output>/<file>.<title>, which a title with "/" cannot end; rename that _title`);
   const sweep = readSweepFile(file);
   const expansion = expandSweep(sweep, expandOptionsFrom(args));
   const resources = (args.resource?.length ? args.resource : sweep.resources) ?? [];
-  const badSlot = args.resource?.find((slot) => !isGpuSlot(slot));
-  if (badSlot !== undefined) throw new UsageError(`-r: ${notAGpuSlot(badSlot)}`);
+  checkSlots(args.resource, sweep);
   const narrow = narrowSlotsWarning(expansion.tasks, resources);
   if (narrow) expansion.warnings.push(narrow);
   const noSlots = resources.length === 0 ? `${file} has no "resource" list, so there is no GPU slot to run on: add "resource: [0, 1]" to the first document or pass -r 0 1` : undefined;

@@ -10,7 +10,6 @@ import { metricPatternProblem } from '../results/pattern-problem.js';
 import { pyStr } from '../sweep/python-format.js';
 import { isScalar, pyTypeName, type PyScalar } from '../sweep/py-value.js';
 import { parseDuration } from './duration.js';
-import { isGpuSlot, notAGpuSlot } from './gpu-slot.js';
 import { closest, didYouMean } from './suggest.js';
 import {
   DEFAULT_METRICS,
@@ -34,11 +33,6 @@ const CHOICE_SETTINGS: Record<string, keyof TaskSettings> = {
   _timeout: 'timeoutSeconds',
   _retries: 'retries',
 };
-/** A title ends the name of the sweep file's copy: no directory in it, and not one of its own. */
-function usableInFileName(title: string): boolean {
-  return !title.includes('/') && !title.includes('\0');
-}
-
 const RESERVED_CHOICE_KEYS = ['_title', '_cmd', ...Object.keys(CHOICE_SETTINGS)];
 /** Command names become part of log file names. */
 const COMMAND_NAME = /^[A-Za-z0-9_][\w.-]*$/;
@@ -200,7 +194,7 @@ function readAliases(check: Checker, node: YamlNode | undefined): Map<string, Al
   return aliases;
 }
 
-function readResources(check: Checker, node: YamlNode | undefined): string[] | undefined {
+function readResources(check: Checker, node: YamlNode | undefined): { slots: string[]; lines: number[] } | undefined {
   if (node === undefined || (node.kind === 'scalar' && node.value === null)) return undefined;
   const items = node.kind === 'seq' ? node.items : [node];
   if (node.kind === 'map' || items.length === 0) {
@@ -208,16 +202,17 @@ function readResources(check: Checker, node: YamlNode | undefined): string[] | u
     return undefined;
   }
   const slots: string[] = [];
+  const lines: number[] = [];
   for (const item of items) {
     if (item.kind !== 'scalar' || item.value === null || typeof item.value === 'boolean') {
       check.report(item.line, `each "resource" entry must be a GPU index or a list of indices like "0,1", not ${describe(item)}`);
       continue;
     }
-    const slot = pyStr(item.value);
-    if (isGpuSlot(slot)) slots.push(slot);
-    else check.report(item.line, `"resource": ${notAGpuSlot(slot)}`);
+    // What a slot holds is checked by coord run, the one command that uses the list.
+    slots.push(pyStr(item.value));
+    lines.push(item.line);
   }
-  return slots;
+  return { slots, lines };
 }
 
 const MAX_SETTING = 1_000_000;
@@ -306,9 +301,7 @@ function readChoice(check: Checker, node: YamlNode | null, index: number, docLin
     if (name === undefined) continue;
     if (name === '_title') {
       if (value.kind !== 'scalar' || value.value === null) check.report(value.line, `_title must be a single word, not ${describe(value)}`);
-      else if (!usableInFileName(pyStr(value.value))) {
-        check.report(value.line, `_title "${pyStr(value.value)}" cannot end a file name (coord run copies the sweep file to <output>/<file>.<title>): leave out "/"`);
-      } else choice.title = pyStr(value.value);
+      else choice.title = pyStr(value.value);
     } else if (name === '_cmd') {
       const items = value.kind === 'seq' ? value.items : [value];
       const commands: string[] = [];
@@ -407,7 +400,7 @@ export function parseSweepText(text: string, path: string): SweepFile {
     }
   }
   if (check.problems.length > 0) throw new SweepFileError(check.problems);
-  return { path, text, templates, defaults, aliases, ...(resources !== undefined && { resources }), settings, metrics, choices };
+  return { path, text, templates, defaults, aliases, ...(resources !== undefined && { resources: resources.slots, resourceLines: resources.lines }), settings, metrics, choices };
 }
 
 /** Read and check a sweep file from disk. */

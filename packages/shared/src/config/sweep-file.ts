@@ -75,6 +75,8 @@ export interface SweepFile {
   aliases: Map<string, Alias>;
   /** `resource` as strings (GPU slots for local mode); undefined when absent. */
   resources?: string[];
+  /** The line of each of `resources`, for messages about one of them. */
+  resourceLines?: number[];
   settings: TaskSettings;
   metrics: MetricsSettings;
   choices: ChoiceDocument[];
