@@ -212,6 +212,9 @@ z: [1, 2, 3, 4]
     // A task asked for in the sweep it left: the answer names the sweep that holds it.
     const left = await coord(['logs', 'X_1', '--sweep', first.sweep, '--redis', redis().url, '--prefix', prefix]);
     expect([left.code, left.stderr]).toEqual([1, `coord: no task named "X_1" in sweep ${first.sweep} (it is in sweep ${forced.sweep} now: coord logs X_1 --sweep ${forced.sweep}); coord status SWEEP lists a sweep's tasks\n`]);
+    // The start of several names is not answered with one of them.
+    const prefixOnly = await coord(['logs', 'X_', '--sweep', first.sweep, '--redis', redis().url, '--prefix', prefix]);
+    expect([prefixOnly.code, prefixOnly.stderr]).toEqual([1, `coord: no task named "X_" in sweep ${first.sweep}; coord status SWEEP lists a sweep's tasks\n`]);
   });
 
   it('forgets the old successes of a forced run that failed early, so the next submission runs its later commands', async () => {

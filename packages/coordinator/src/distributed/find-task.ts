@@ -46,11 +46,10 @@ async function candidates(redis: Redis, keys: RedisKeys, text: string): Promise<
 }
 
 /**
- * The sweep that holds the one task of that name, when it is not the sweep asked for (a later
+ * The sweep that holds the one task of exactly that name, when it is not the sweep asked for (a later
  * submission took it over): ` (it is in sweep AbC... now: coord logs X_1 --sweep AbC...)`.
  */
-async function movedTo(redis: Redis, keys: RedisKeys, named: Array<{ name: string; id: string }>, command: string): Promise<string> {
-  const exact = named.filter((c) => c.name === named[0]?.name);
+async function movedTo(redis: Redis, keys: RedisKeys, exact: Array<{ name: string; id: string }>, command: string): Promise<string> {
   if (exact.length !== 1) return '';
   const [sweep] = await redis.hmget(keys.task(exact[0]!.id), 'sweep');
   return sweep ? ` (it is in sweep ${sweep} now: coord ${command} ${shlexQuote(exact[0]!.name)} --sweep ${sweep})` : '';
@@ -70,7 +69,7 @@ export async function findTask(redis: Redis, keys: RedisKeys, text: string, swee
   }
   const unique = [...new Map(found.map((c) => [c.id, c])).values()];
   if (unique.length === 0) {
-    throw new ExitError(`no task named "${text}"${sweepId ? ` in sweep ${sweepId}${await movedTo(redis, keys, named, command)}` : ''}; coord status SWEEP lists a sweep's tasks`);
+    throw new ExitError(`no task named "${text}"${sweepId ? ` in sweep ${sweepId}${await movedTo(redis, keys, named.filter((c) => c.name === text), command)}` : ''}; coord status SWEEP lists a sweep's tasks`);
   }
   if (unique.length > 1) {
     const records = await Promise.all(unique.slice(0, MAX_LISTED).map(async (c) => parseTaskRecord(await redis.hgetall(keys.task(c.id)))));
