@@ -29,7 +29,7 @@ it('leaves a group with no value of a metric empty in CSV and TSV, as JSON gives
   expect(formatResults(table, 'tsv').split('\n')[1]).toBe('0.1\t0.9\t0.01\t2\t\t\t0');
 });
 
-it('writes small numbers as Python does, as the task names give them (1e-05, not 0.00001), to 6 digits', () => {
-  const ungrouped = { params: ['lr'], metrics: ['loss'], grouped: false, rows: [{ lr: 0.00001, loss: 0.21999999999999997 }, { lr: 0.001, loss: 0.5 }] };
-  expect(formatResults(ungrouped, 'csv').split('\n')).toEqual(['lr,loss', '1e-05,0.22', '0.001,0.5']);
+it('writes numbers to 6 digits as %g does, as the task names give them (1e-05, not 0.00001), whole numbers in full', () => {
+  const ungrouped = { params: ['lr'], metrics: ['loss'], grouped: false, rows: [{ lr: 0.00001, loss: 0.21999999999999997 }, { lr: 0.001, loss: 12.0000001 }, { lr: 0.1, loss: 12 }] };
+  expect(formatResults(ungrouped, 'csv').split('\n')).toEqual(['lr,loss', '1e-05,0.22', '0.001,12', '0.1,12']);
 });

@@ -1,15 +1,15 @@
 /** The results table as text: aligned columns, CSV, TSV, Markdown or JSON. */
-import { floatRepr } from '@sweep-runner/shared';
+import { formatG } from '@sweep-runner/shared';
 import { formatTable } from '../output/table.js';
 import type { Aggregate, ResultsTable } from './results-table.js';
 
 export const RESULT_FORMATS = ['table', 'csv', 'tsv', 'json', 'markdown'] as const;
 export type ResultFormat = (typeof RESULT_FORMATS)[number];
 
-/** 6 significant digits, written as Python writes floats (`1e-05`, as in the task names), not `0.00001`. */
+/** 6 significant digits as `%g` writes them, as the task names do (`1e-05`, not `0.00001`); whole numbers in full. */
 function number(value: number): string {
   if (!Number.isFinite(value)) return String(value);
-  return Number.isInteger(value) ? String(value) : floatRepr(Number(value.toPrecision(6)));
+  return Number.isInteger(value) ? String(value) : formatG(value);
 }
 
 function plain(value: unknown): string {
