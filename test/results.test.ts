@@ -131,6 +131,8 @@ describe('coord results', () => {
     const csv = await coord(['results', 'output', '--format', 'csv'], { cwd: dir });
     expect(csv.stdout).toBe('lr,acc\n0.1,0.5\n0.2,0.6\n0.3,0.1\n');
     expect(csv.stderr).toBe('1 of 3 tasks did not succeed but reported metrics (Lr_0.3: failed): their rows are from unfinished runs\n');
+    const one = await coord(['results', 'output/Lr_0.2'], { cwd: dir });
+    expect([one.code, one.stderr]).toEqual([2, 'coord: output/Lr_0.2 is the directory of one task; give the output directory that holds the tasks: coord results output\n']);
   });
 
   it('shows a metric named like a param as metric:NAME, so that neither hides the other', async () => {

@@ -5,7 +5,7 @@ import { ExitError, isRedisUnreachable, metricPatternProblem, UsageError } from 
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { MIN_SWEEP_PREFIX, resolveSweepId, sweepExists } from '../distributed/find-task.js';
 import { formatResults, RESULT_FORMATS, type ResultFormat } from '../results/format-results.js';
-import { localResults } from '../results/local-results.js';
+import { localResults, paramsFileIn } from '../results/local-results.js';
 import { sweepResults } from '../results/redis-results.js';
 import { sweepMembers } from '../distributed/sweep-members.js';
 import { buildResultsTable, partialResults, withoutMetrics, type TaskResult } from '../results/results-table.js';
@@ -30,10 +30,10 @@ interface ResultsArgs extends RedisArgs {
 async function load(args: ResultsArgs): Promise<{ results: TaskResult[]; local: boolean; moved?: string }> {
   if (existsSync(args.source) && statSync(args.source).isDirectory()) {
     // One task's directory holds no tasks of its own: its parent (the output) does.
-    if (existsSync(join(args.source, 'param.json'))) {
+    if (paramsFileIn(args.source)) {
       throw new UsageError(`${args.source} is the directory of one task; give the output directory that holds the tasks: coord results ${dirname(resolve(args.source)) === resolve('.') ? '.' : relative('.', dirname(resolve(args.source))) || '.'}`);
     }
-    const unreadable = (path: string) => process.stderr.write(`warning: ${path} holds no JSON object (empty, cut short or edited?); its task is left out\n`);
+    const unreadable = (path: string) => process.stderr.write(`warning: ${path} holds no ${path.endsWith('.json') ? 'JSON object' : 'YAML mapping'} (empty, cut short or edited?); its task is left out\n`);
     return { results: await localResults(args.source, args.pattern, unreadable), local: true };
   }
   // Sweep ids are ten letters and digits, given whole or by their first few (as coord status takes

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { load } from 'js-yaml';
-import { collectMetrics, DEFAULT_METRICS, metricsFileName, parseSweepText, taskFileName, type MetricsSettings } from '@sweep-runner/shared';
+import { collectMetrics, DEFAULT_METRICS, metricsFileName, parseSweepText, readRunnerStat, taskFileName, type MetricsSettings } from '@sweep-runner/shared';
 import type { TaskResult } from './results-table.js';
 
 /** `log.<command>.<datetime>[.<name>]`, the datetime ours (`20260525.143012`) or the runner's (`2021-07-13.02:40:07`). */
@@ -85,25 +85,17 @@ async function unsuccessfulOf(statPath: string): Promise<string | undefined> {
   try {
     stat = JSON.parse(await readFile(statPath, 'utf8')) as typeof stat;
   } catch {
-    return unsuccessfulInRunnerStat(join(dirname(statPath), 'stat'));
+    // Or the YAML `stat` file of the runner's older versions (`train: finished`).
+    const runnerStat = readRunnerStat(dirname(statPath));
+    return runnerStat && Object.values(runnerStat).some((entry) => entry.code !== 0) ? 'failed' : undefined;
   }
   const bad = Object.values(stat ?? {}).find((entry) => entry !== null && typeof entry === 'object' && entry.code !== 0);
   if (!bad) return undefined;
   return typeof bad.state === 'string' ? bad.state : bad.code === -1 ? 'running' : 'failed';
 }
 
-/** The same from the YAML `stat` file of the runner's older versions (`train: finished`). */
-async function unsuccessfulInRunnerStat(path: string): Promise<string | undefined> {
-  try {
-    const stat = load(await readFile(path, 'utf8'));
-    return stat !== null && typeof stat === 'object' && Object.values(stat).some((state) => state !== 'finished') ? 'failed' : undefined;
-  } catch {
-    return undefined; // none, or unreadable: nothing to say about it
-  }
-}
-
 /** The file holding a task directory's params: param.json, or the runner's older YAML `param`. */
-function paramsFileIn(dir: string): string | undefined {
+export function paramsFileIn(dir: string): string | undefined {
   return ['param.json', 'param'].map((name) => join(dir, name)).find((path) => statSync(path, { throwIfNoEntry: false })?.isFile());
 }
 

@@ -41,7 +41,7 @@ function readJson(path: string): Record<string, unknown> | undefined {
 }
 
 /** The original runner (mlrunner) kept a YAML `stat` file: `train: finished`. */
-function readRunnerStat(dir: string): TaskStat | undefined {
+export function readRunnerStat(dir: string): TaskStat | undefined {
   try {
     const value = load(readFileSync(join(dir, 'stat'), 'utf8')) as Record<string, unknown> | null;
     if (!value || typeof value !== 'object') return undefined;
