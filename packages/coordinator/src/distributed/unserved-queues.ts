@@ -62,7 +62,7 @@ export function unservedReason(queueName: string, agents: AgentSummary[]): strin
   if (serving.some((agent) => agent.state === 'running' || agent.state === 'starting')) return undefined;
   // Served, but by agents that take no work now: a pause ends by itself, a drain does not.
   const why = serving.map((agent) => (agent.state === 'paused' && agent.pause ? `${agent.name} paused until ${new Date(agent.pause.until).toLocaleTimeString()}: ${agent.pause.reason}` : `${agent.name} ${agent.state}`));
-  return `every agent that takes ${describeQueue(queue)} takes no work now (${namedFew(why)})`;
+  return `every agent that takes ${describeQueue(queue)} takes no work now (${namedFew(why)}); another would: ${agentCommand(queue)}`;
 }
 
 /** Running agents that serve one of `queues` and take only signed jobs: they would refuse an unsigned submission's tasks. */

@@ -42,7 +42,8 @@ export function dryRunJson(expansion: Expansion, resources: string[], { done, ch
       const task = byOutput.get(`${entry.output}\0${entry.name}`);
       // One read of the task's stat.json, not one per command.
       const succeeded = task && done ? done(task) : new Set<string>();
-      const other = task && changed ? changed(task) : new Set<string>();
+      // Read only where something is skipped (coord run reads each task's param.json for it).
+      const other = task && changed && succeeded.size > 0 ? changed(task) : new Set<string>();
       const names = entry.commands.map((c) => c.name);
       const skipped = names.filter((name) => succeeded.has(name));
       const changedLines = skipped.filter((name) => other.has(name));
@@ -77,7 +78,7 @@ export function printDryRun(terminal: Terminal, expansion: Expansion, resources:
     const left = !queued ? '' : queuedDifferently?.(task) ? terminal.color('yellow', '  (already queued or running, with other commands or settings than now: left alone)') : terminal.color('gray', '  (already queued or running: left alone)');
     terminal.line(`${terminal.color('bold', `${i + 1}/${expansion.tasks.length}`)} ${taskLabel(task)}${left}`);
     const succeeded = done?.(task) ?? new Set<string>();
-    const other = changed?.(task) ?? new Set<string>();
+    const other = succeeded.size > 0 ? (changed?.(task) ?? new Set<string>()) : new Set<string>();
     if (!queued && task.commands.some((command) => !succeeded.has(command.name))) toRun++;
     for (const command of task.commands) {
       commandCount++;
