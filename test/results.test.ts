@@ -215,6 +215,11 @@ describe('coord results', () => {
     const tested = JSON.parse((await coord(['submit', 'ct.yaml', '-o', 'ct', '-c', 'test', '--json', ...cli], { cwd: dir })).stdout) as { sweep: string };
     await finished(tested.sweep, 'succeeded', 2);
     expect(await table(tested.sweep)).toEqual([{ x: 5, loss: 15, acc: 0.5 }, { x: 6, loss: 16, acc: 0.6 }]);
+    // The training's log stays in reach, though the latest submission ran the test alone.
+    const trainLog = await coord(['logs', 'X_5', '-c', 'train', '--sweep', tested.sweep, ...cli]);
+    expect([trainLog.code, trainLog.stdout.split('\n').slice(1)]).toEqual([0, ['METRIC loss=15', '--- succeeded (exit 0) ---', '']]);
+    const noSuch = await coord(['logs', 'X_5', '-c', 'eval', '--sweep', tested.sweep, ...cli]);
+    expect([noSuch.code, noSuch.stderr]).toEqual([2, 'coord: task X_5 has no command "eval"; its commands: test\n']);
 
     // Tasks sharing the output root write metrics.json.<name>, as their param.<name>.json.
     writeFileSync(join(dir, 'flat.yaml'), 'template:\n  train: >\n    echo "{\\"loss\\": {x}}" > {_output}/metrics.json.{_name}\ngpus: 0\n---\nx: [3, 4]\n');
