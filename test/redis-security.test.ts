@@ -14,6 +14,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { otherPrefixesWithAgents } from '@sweep-runner/coordinator/dist/distributed/other-prefixes.js';
+import { RedisKeys } from '@sweep-runner/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useAgents, type TestAgent } from './helpers/agents.js';
 import { AGENT, coord, runCli, startCli, waitFor, type CliResult } from './helpers/cli.js';
@@ -330,6 +332,13 @@ describe('ACL users', () => {
     const one = await coord(['status', sweep, '--json', ...as('dashboard')]);
     expect(one.stderr).toBe('');
     expect(parseStatus(one).tasks!.map((t) => t.name).sort()).toEqual(['X_1', 'X_2', 'X_3']);
+    // With no agent under the prefix, coord status looks for agents under other prefixes
+    // (a mistyped --prefix): a user without SCAN gets no hint, and no error.
+    for (const role of ['dashboard', 'coordinator'] as const) {
+      const reader = client(role);
+      await reader.connect();
+      expect(await otherPrefixesWithAgents(reader, new RedisKeys(PREFIX))).toEqual([]);
+    }
   });
 
   it.concurrent('coord submit as the dashboard user fails with one permission-denied line', async () => {

@@ -2,7 +2,7 @@
  * Prefixes other than ours under which agents beat. A forgotten or mistyped --prefix
  * (RUNNER_PREFIX) otherwise reads as "No agents" beside a fleet that is running.
  */
-import type { RedisKeys } from '@sweep-runner/shared';
+import { permissionDenied, type RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 
 /** Enough to find the agents' keys of a shared Redis; not a walk of a huge one. */
@@ -12,6 +12,17 @@ const RECENT_MS = 60_000;
 
 export async function otherPrefixesWithAgents(redis: Redis, keys: RedisKeys): Promise<Array<{ prefix: string; agents: number }>> {
   const found: Array<{ prefix: string; agents: number }> = [];
+  try {
+    await scanForAgents(redis, keys, found);
+  } catch (error) {
+    // A Redis user limited to our prefix (docs/redis-acl.md: no SCAN, no other keys) cannot
+    // look: the hint is left out, not the status.
+    if (permissionDenied(error) === undefined) throw error;
+  }
+  return found;
+}
+
+async function scanForAgents(redis: Redis, keys: RedisKeys, found: Array<{ prefix: string; agents: number }>): Promise<void> {
   let cursor = '0';
   for (let round = 0; round < SCAN_ROUNDS; round++) {
     const [next, batch] = await redis.scan(cursor, 'MATCH', '*:agents', 'COUNT', 1000, 'TYPE', 'zset');
@@ -26,7 +37,6 @@ export async function otherPrefixesWithAgents(redis: Redis, keys: RedisKeys): Pr
     cursor = next;
     if (cursor === '0') break;
   }
-  return found;
 }
 
 /** `4 under prefix "runner", 1 under prefix "team1"`. */
