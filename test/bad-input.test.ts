@@ -290,6 +290,7 @@ const flagCases: FlagCase[] = [
     mentions: ['--priority'],
     noKeysUnder: 'flags-priority',
   },
+  { name: "--redis with .env.example's placeholder password", args: () => ['status', '--redis', 'redis://:changemeredispassword@127.0.0.1:1'], code: 2, mentions: ['is still the placeholder of .env.example', 'REDIS_PASSWORD'] },
   { name: '--redis notaurl', args: () => ['submit', 'params.yaml', '--redis', 'notaurl'], code: 2, mentions: ['notaurl', 'redis://'] },
   { name: '--redis redis://127.0.0.1:1 (unreachable)', args: () => ['submit', 'params.yaml', '--redis', 'redis://127.0.0.1:1'], code: 3, mentions: ['127.0.0.1:1'] },
   // Without its value, --redis must not silently fall back to $REDIS_URL (here unreachable).

@@ -11,6 +11,7 @@ import { routeRedisClientWarnings } from './client-warnings.js';
 import { ClosedConnectionExplainer, refusalOnConnect, worthProbing } from './closed-on-connect.js';
 import { firstLineOf, permissionDenied, redisRefusal } from './redis-refusal.js';
 import { fsReason } from '../fs-reason.js';
+import { isPlaceholder } from './signing.js';
 import { DEFAULT_REDIS_URL, describeRedis, parseRedisUrl, type RedisTarget } from './redis-url.js';
 
 export interface TlsFiles {
@@ -50,6 +51,10 @@ export function connectionSettings(url: string | undefined, tls: TlsFiles = {}):
   const target = parseRedisUrl(chosen);
   if (!target) {
     throw new UsageError(`"${chosen.replace(/:[^:@/]*@/, ':***@')}" is not a Redis URL; write redis://[user:password@]host:port[/db] or rediss://... for TLS`);
+  }
+  // Anyone who has read .env.example knows it: a Redis open to agents on other machines with it is open to all.
+  if (target.password !== undefined && isPlaceholder(target.password)) {
+    throw new UsageError(`the Redis password in ${describeRedis(target)} is still the placeholder of .env.example: set REDIS_PASSWORD to a new one (openssl rand -hex 32) and use it in the URL`);
   }
   if ((tls.ca || tls.cert || tls.key) && !target.tls) {
     throw new UsageError('--tls-ca, --tls-cert and --tls-key need a rediss:// URL');

@@ -52,7 +52,8 @@ export function signatureProblem(data: unknown, secrets: string[], now = Date.no
 
 /** The "change-me" values of .env.example: anyone who has read it knows them. */
 export function isPlaceholder(value: string): boolean {
-  return /^change-?me\b/i.test(value);
+  // `change-me-job-secret`, and `changemeredispassword` (a Redis password must be one word).
+  return /^change-?me/i.test(value);
 }
 
 /**
