@@ -891,6 +891,18 @@ z: [1, 2, 3, 4]
     const report = await status('auto');
     expect(report.agents.find((a) => a.name === agent.name)!.gpus).toEqual(['0', '1', '2']);
     agent.child.kill('SIGKILL');
+
+    // A driver not ready (at boot): nvidia-smi's own words, and exit 1 so that systemd tries again.
+    writeFileSync(join(bin, 'nvidia-smi'), "#!/bin/sh\necho \"NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\"\nexit 9\n");
+    const { runCli } = await import('./helpers/cli.js');
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    const failing = await runCli(AGENT, ['--gpus', 'auto', '--redis', redis().url, '--prefix', 'auto'], { env });
+    expect([failing.code, failing.stderr]).toEqual([1, "agent: --gpus auto: nvidia-smi failed: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.; the agent stops, to be started again once nvidia-smi works (or list the GPUs instead, e.g. --gpus 0,1)\n"]);
+    const minFree = await runCli(AGENT, ['--gpus', '0', '--min-free-mem', '8G', '--redis', redis().url, '--prefix', 'auto'], { env });
+    expect(minFree.code).toBe(1);
+    // No nvidia-smi at all: --min-free-mem is wrong on this machine (exit 2), not worth another try.
+    const none = await runCli(AGENT, ['--gpus', '0', '--min-free-mem', '8G', '--redis', redis().url, '--prefix', 'auto'], { env: { ...process.env, PATH: '/usr/bin:/bin' } });
+    expect([none.code, none.stderr]).toEqual([2, 'agent: --min-free-mem: nvidia-smi is not installed or not on PATH; drop --min-free-mem\n']);
   });
 
   it('serves Prometheus metrics: runs, outcomes, slots and Redis latency', async () => {

@@ -11,7 +11,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { Agent } from './agent.js';
 import { DEFAULT_PAUSE_AFTER_FAILURES, QUICK_SECONDS } from './run/failure-streak.js';
-import { parseGpuSlots } from './gpu/gpu-slots.js';
+import { nvidiaSmiRefusal, parseGpuSlots } from './gpu/gpu-slots.js';
+import { queryGpus } from './gpu/nvidia-smi.js';
 import { parseMemoryMiB } from './gpu/memory-size.js';
 import { createLogger, exitAfterLogs, type LogFormat } from './log.js';
 
@@ -124,6 +125,10 @@ async function main(): Promise<void> {
     minFreeMiB = parseMemoryMiB(argv['min-free-mem']);
     if (minFreeMiB === undefined) throw new UsageError(`--min-free-mem "${argv['min-free-mem']}": write a size such as 8G, 8000M or 512 (MiB)`);
     if (gpuSlots.length === 0) throw new UsageError('--min-free-mem needs GPUs (--gpus)');
+    // Asked once now: without nvidia-smi every GPU would read as busy, and the agent idle for good.
+    await queryGpus().catch((error: Error) => {
+      throw nvidiaSmiRefusal('--min-free-mem', error, 'drop --min-free-mem');
+    });
   }
   const workdir = resolve(argv.workdir);
   // Commands run in the workdir: one just made holds none of the scripts they call.

@@ -2,8 +2,18 @@
  * `--gpus`: `0,1` is one task per GPU, `0,1,0,1` two per GPU (the runner's `resource`
  * meaning), `auto` one per GPU that nvidia-smi lists.
  */
-import { UsageError } from '@sweep-runner/shared';
-import { queryGpus } from './nvidia-smi.js';
+import { ExitError, UsageError } from '@sweep-runner/shared';
+import { NvidiaSmiError, queryGpus } from './nvidia-smi.js';
+
+/**
+ * Why a flag that needs nvidia-smi cannot start: without one, a usage error (exit 2: the
+ * flag is wrong here); with one that fails (a driver not loaded yet at boot), exit 1, so that
+ * a service manager tries again.
+ */
+export function nvidiaSmiRefusal(flag: string, error: Error, instead: string): Error {
+  if (error instanceof NvidiaSmiError && error.installed) return new ExitError(`${flag}: ${error.message}; the agent stops, to be started again once nvidia-smi works (or ${instead})`, 1);
+  return new UsageError(`${flag}: ${error.message}; ${instead}`);
+}
 
 export async function parseGpuSlots(spec: string | undefined): Promise<string[]> {
   if (spec === undefined || spec.trim() === '' || spec === 'none') return [];
@@ -12,7 +22,7 @@ export async function parseGpuSlots(spec: string | undefined): Promise<string[]>
     try {
       gpus = await queryGpus();
     } catch (error) {
-      throw new UsageError(`--gpus auto: ${(error as Error).message}; list the GPUs instead, e.g. --gpus 0,1`);
+      throw nvidiaSmiRefusal('--gpus auto', error as Error, 'list the GPUs instead, e.g. --gpus 0,1');
     }
     if (gpus.length === 0) throw new UsageError('--gpus auto: nvidia-smi lists no GPU; list them with --gpus 0,1 or serve CPU tasks with --cpu-slots N');
     return gpus.map((gpu) => gpu.index);

@@ -8,17 +8,28 @@ export interface GpuInfo {
   memoryTotal: number;
 }
 
+/** nvidia-smi could not say: `installed` false when there is none to ask (no driver tools on this machine). */
+export class NvidiaSmiError extends Error {
+  constructor(
+    message: string,
+    readonly installed: boolean,
+  ) {
+    super(message);
+  }
+}
+
 export function queryGpus(timeoutMs = 10_000): Promise<GpuInfo[]> {
   return new Promise((resolve, reject) => {
     execFile(
       'nvidia-smi',
       ['--query-gpu=index,memory.free,memory.total', '--format=csv,noheader,nounits'],
       { timeout: timeoutMs },
-      (error, stdout) => {
+      (error, stdout, stderr) => {
         if (error) {
-          const code = (error as NodeJS.ErrnoException).code;
-          reject(new Error(code === 'ENOENT' ? 'nvidia-smi is not installed or not on PATH' : `nvidia-smi failed: ${error.message.split('\n')[0]}`));
-          return;
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return reject(new NvidiaSmiError('nvidia-smi is not installed or not on PATH', false));
+          // Its own words ("couldn't communicate with the NVIDIA driver"), not Node's "Command failed".
+          const said = `${stderr}\n${stdout}`.split('\n').map((line) => line.trim()).find(Boolean) ?? error.message.split('\n')[0];
+          return reject(new NvidiaSmiError(`nvidia-smi failed: ${said}`, true));
         }
         const gpus = stdout
           .split('\n')
