@@ -911,6 +911,12 @@ z: [1, 2, 3, 4]
     const port = await freePort();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: test {x} -ne 3\n---\nx: [1, 2, 3]\n');
     const agent = await startAgent(redis().url, ['--gpus', '0,1', '--cpu-slots', '1', '--prefix', prefix, '--metrics-port', String(port)], { workdir: join(dir, 'w') });
+    expect(agent.logs().find((entry) => entry.msg === 'agent running')).toMatchObject({ metrics: `http://127.0.0.1:${port}/metrics` });
+    // --metrics-port 0: the system picks the port, and the agent says which.
+    const picked = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', `${prefix}-any`, '--metrics-port', '0'], { workdir: join(dir, 'w0') });
+    const address = String(picked.logs().find((entry) => entry.msg === 'agent running')?.metrics);
+    expect(await (await fetch(address)).text()).toContain('sweep_agent');
+    picked.child.kill('SIGKILL');
     const { sweep } = await submit(dir, prefix);
     const unfinished = async () => {
       const counts = (await status(prefix, sweep)).sweeps[0]!.counts;

@@ -319,8 +319,11 @@ export class Agent {
     await this.heartbeat.beat();
     if (this.state !== 'running') return;
     this.heartbeat.start();
+    // Where the metrics are served: with --metrics-port 0 the system picked the port.
+    const served = this.metricsServer?.address();
+    const metrics = served && typeof served === 'object' ? { metrics: `http://${served.family === 'IPv6' ? `[${served.address}]` : served.address}:${served.port}/metrics` } : {};
     this.log.info(
-      { agent: options.name, gpus: options.gpuSlots.join(',') || 'none', cpuSlots: options.cpuSlots, pools: options.pools.join(','), workdir: options.workdir, queues: this.queues.map((q) => q.name).join(' ') },
+      { agent: options.name, gpus: options.gpuSlots.join(',') || 'none', cpuSlots: options.cpuSlots, pools: options.pools.join(','), workdir: options.workdir, queues: this.queues.map((q) => q.name).join(' '), ...metrics },
       'agent running',
     );
     if (options.minFreeMiB !== undefined) {
