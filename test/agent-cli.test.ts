@@ -16,6 +16,7 @@ it.each([
   // coord refuses such a prefix: an agent under it would serve queues no coord can fill.
   [['--gpus', '0', '--prefix', 'a b'], 'agent: --prefix must be letters, digits, "_", "-" or "." (got "a b")'],
   [['--gpus', '0', '--pool='], 'agent: --pool needs a pool name, e.g. --pool default'],
+  [['--gpus', '0', '--pool'], 'agent: --pool needs a pool name, e.g. --pool default'],
 ])('agent %j says what is wrong in one line and exits 2, with no stack trace', async (args, message) => {
   const result = await runCli(AGENT, [...args, '--redis', CLOSED_REDIS_URL]);
   expect([result.code, result.stderr]).toEqual([2, `${message}\n`]);

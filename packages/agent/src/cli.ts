@@ -23,7 +23,8 @@ const cli = yargs(hideBin(process.argv))
   .usage('$0 [options]\n\nRun sweep tasks on this machine: registers its GPUs as slots, pulls tasks it can start, reports results.')
   .option('gpus', { type: 'string', describe: 'GPU slots: 0,1 (one task per GPU), 0,1,0,1 (two per GPU), or auto (nvidia-smi)' })
   .option('cpu-slots', { type: 'number', default: 0, describe: 'CPU-only tasks (gpus: 0) run at once' })
-  .option('pool', { type: 'string', array: true, default: ['default'], describe: 'pools to serve (several allowed)' })
+  // No yargs default: it would fill in a bare --pool as well, which must be refused.
+  .option('pool', { type: 'string', array: true, describe: 'pools to serve (several allowed) [default: default]' })
   .option('workdir', { type: 'string', default: '.', describe: 'where outputs go; commands run here' })
   .option('name', { type: 'string', describe: 'agent name (default: host name plus a short id)' })
   .option('redis', { type: 'string', describe: 'Redis URL (default: $REDIS_URL or redis://127.0.0.1:6379)' })
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
   check('log-lines', (v) => Number.isInteger(v) && v >= 1, 'a whole number of lines, 1 or more');
   check('heartbeat-ms', (v) => v >= 100, 'at least 100 (milliseconds)');
   check('pause-after-failures', (v) => Number.isInteger(v) && v >= 0, 'a whole number of tasks, 0 or more');
-  const pools = [...new Set(argv.pool.flatMap((p) => p.split(',')).filter(Boolean))];
+  const pools = [...new Set((argv.pool ?? ['default']).flatMap((p) => p.split(',')).filter(Boolean))];
   if (pools.length === 0) throw new UsageError('--pool needs a pool name, e.g. --pool default');
   for (const pool of pools) if (!/^[\w.-]+$/.test(pool)) throw new UsageError(`--pool "${pool}": use letters, digits, "_", "-" or "."`);
   checkPrefix(argv.prefix);
