@@ -77,15 +77,17 @@ function narrowSlotsWarning(tasks: TaskSpec[], resources: string[]): string | un
   return `tasks ask for ${most} GPUs (gpus or _gpus), but coord run gives each task one "resource" slot, and a slot here holds ${narrowest}: list slots of ${most} GPUs (resource: ["0,1", "2,3"], or -r 0,1 2,3) to give them ${most}`;
 }
 
-/** The GPU slots this run uses, -r's or else the file's (with the line of a bad one). */
-function checkSlots(given: string[] | undefined, sweep: SweepFile): void {
+/** The GPU slots this run uses, -r's or else the file's, checked (with the line of a bad one of the file's). */
+function slotsOfRun(given: string[] | undefined, sweep: SweepFile): string[] {
   if (given?.length) {
     const bad = given.find((slot) => !isGpuSlot(slot));
     if (bad !== undefined) throw new UsageError(`-r: ${notAGpuSlot(bad)}`);
-    return;
+    return given;
   }
-  const at = (sweep.resources ?? []).findIndex((slot) => !isGpuSlot(slot));
-  if (at >= 0) throw new SweepFileError([{ file: sweep.path, line: sweep.resourceLines?.[at], message: `"resource": ${notAGpuSlot(sweep.resources![at]!)}` }]);
+  const slots = sweep.resources ?? [];
+  const at = slots.findIndex((slot) => !isGpuSlot(slot));
+  if (at >= 0) throw new SweepFileError([{ file: sweep.path, line: sweep.resourceLines?.[at], message: `"resource": ${notAGpuSlot(slots[at]!)}` }]);
+  return slots;
 }
 
 async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, launcher: ProcessLauncher | undefined, killGraceSeconds: number): Promise<void> {
@@ -94,8 +96,7 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
   if (args.title?.includes('/')) throw new UsageError(`-t ${args.title}: coord run copies the sweep file to <output>/<file>.<title>, which a title with "/" cannot end; rename that _title`);
   const sweep = readSweepFile(file);
   const expansion = expandSweep(sweep, expandOptionsFrom(args));
-  const resources = (args.resource?.length ? args.resource : sweep.resources) ?? [];
-  checkSlots(args.resource, sweep);
+  const resources = slotsOfRun(args.resource, sweep);
   const narrow = narrowSlotsWarning(expansion.tasks, resources);
   if (narrow) expansion.warnings.push(narrow);
   const noSlots = resources.length === 0 ? `${file} has no "resource" list, so there is no GPU slot to run on: add "resource: [0, 1]" to the first document or pass -r 0 1` : undefined;
