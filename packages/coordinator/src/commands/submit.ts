@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { assertRunnable, describeRedis, type Expansion, evictionProblem, expandSweep, ExitError, readSweepFile, UNSUCCESSFUL_STATES, UsageError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { DEFAULT_RETRY_BACKOFF_MS } from '../distributed/queue-jobs.js';
 import { listAgents } from '../distributed/read-status.js';
 import { describeSweeps, sweepsHolding } from '../distributed/sweeps-holding.js';
 import { noAgentNote, signedOnlyAgents, unservedWarnings } from '../distributed/unserved-queues.js';
@@ -26,7 +27,7 @@ function builder(yargs: Argv) {
   return withRedisOptions(withSweepOptions(yargs))
     .option('priority', { type: 'string', requiresArg: true, describe: 'queue priority of every task (higher runs first; overrides the file)' })
     .option('wait', { type: 'boolean', default: false, describe: 'follow the sweep until every task has finished; exit 1 if one failed' })
-    .option('retry-backoff', { type: 'string', requiresArg: true, default: '5', describe: 'seconds before the first retry of a failed task (doubling after)' })
+    .option('retry-backoff', { type: 'string', requiresArg: true, default: String(DEFAULT_RETRY_BACKOFF_MS / 1000), describe: 'seconds before the first retry of a failed task (doubling after)' })
     .example('coord submit params.yaml', 'queue every task for the agents')
     .example('coord submit params.yaml -t big --priority 10 --wait', 'queue the "big" documents first and follow them');
 }
