@@ -82,12 +82,12 @@ export function buildResultsTable(results: TaskResult[], options: TableOptions =
   const seen: string[] = [];
   for (const result of results) for (const name of Object.keys(result.metrics)) if (!seen.includes(name)) seen.push(name);
   const metrics = options.metrics && options.metrics.length > 0 ? options.metrics : seen;
-  const varying = varyingParams(results);
-  let params = varying;
-  let rows: Array<Record<string, unknown>>;
   const except = options.groupByExcept ?? [];
+  const params = varyingParams(results).filter((name) => !except.includes(name));
+  // Each metric's column, worked out once for the table, not once per row.
+  const columns = metrics.map((metric) => [metric, metricColumn(metric, params)] as const);
+  let rows: Array<Record<string, unknown>>;
   if (except.length > 0) {
-    params = varying.filter((name) => !except.includes(name));
     const groups = new Map<string, TaskResult[]>();
     for (const result of results) {
       const group = key(params.map((name) => result.params[name]));
@@ -96,8 +96,8 @@ export function buildResultsTable(results: TaskResult[], options: TableOptions =
     rows = [...groups.values()].map((members) => {
       const row: Record<string, unknown> = {};
       for (const name of params) row[name] = members[0]!.params[name];
-      for (const metric of metrics) {
-        row[metricColumn(metric, params)] = aggregate(members.map((m) => m.metrics[metric]).filter((v): v is number => typeof v === 'number' && !Number.isNaN(v)));
+      for (const [metric, column] of columns) {
+        row[column] = aggregate(members.map((m) => m.metrics[metric]).filter((v): v is number => typeof v === 'number' && !Number.isNaN(v)));
       }
       return row;
     });
@@ -105,7 +105,7 @@ export function buildResultsTable(results: TaskResult[], options: TableOptions =
     rows = results.map((result) => {
       const row: Record<string, unknown> = {};
       for (const name of params) row[name] = result.params[name];
-      for (const metric of metrics) row[metricColumn(metric, params)] = result.metrics[metric] ?? null;
+      for (const [metric, column] of columns) row[column] = result.metrics[metric] ?? null;
       return row;
     });
   }
@@ -113,7 +113,7 @@ export function buildResultsTable(results: TaskResult[], options: TableOptions =
     const descending = options.sort.startsWith('-');
     rows.sort(compareBy(descending ? options.sort.slice(1) : options.sort, descending));
   }
-  return { params, metrics: metrics.map((metric) => metricColumn(metric, params)), grouped: except.length > 0, rows };
+  return { params, metrics: columns.map(([, column]) => column), grouped: except.length > 0, rows };
 }
 
 /** A metric named like a shown param (`METRIC n=...` beside a param `n`): its column is `metric:n`, so neither hides the other. */
