@@ -361,6 +361,23 @@ describe('timeouts, retries and priority', () => {
     }
   });
 
+  it('starts each retry when its backoff ends, also when another retry was due first', async () => {
+    const dir = tempDir();
+    const prefix = 'retry-due';
+    // Attempt 1 fails, after 0.1 s or 0.6 s: the retries are due 1 s later, half a second apart.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: sleep 0.{x}; test $RUNNER_ATTEMPT -ge 2\nretries: 1\ngpus: 0\n---\nx: [1, 6]\n');
+    await startAgent(redis().url, ['--cpu-slots', '2', ...cli(prefix).slice(2)], { workdir: join(dir, 'a') });
+    const started = Date.now();
+    const sweep = await submit(dir, prefix, ['--retry-backoff', '1']);
+    const done = await settled(prefix, sweep, 20_000);
+    expect(done.tasks.map((t) => [t.name, t.state, t.attempt]).sort()).toEqual([
+      ['X_1', 'succeeded', 2],
+      ['X_6', 'succeeded', 2],
+    ]);
+    // The later retry waited for the agent's 10 s block before (its due time went unheard).
+    expect(Date.now() - started).toBeLessThan(6000);
+  });
+
   it('runs higher priority first', async () => {
     const dir = tempDir();
     const prefix = 'priority';

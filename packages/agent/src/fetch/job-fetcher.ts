@@ -14,6 +14,11 @@ import type { ServedQueue } from './served-queue.js';
 /** BullMQ caps a blocking wait at 10 s because longer ones misbehave across reconnects. */
 const MAX_BLOCK_SECONDS = 10;
 
+/** What BullMQ's worker (private field) keeps from its last fetch: when the next delayed job is due (ms), or 0. */
+interface WorkerDelays {
+  blockUntil?: number;
+}
+
 export interface FetchedJob {
   queue: ServedQueue;
   job: Job<TaskJobData, TaskJobResult>;
@@ -36,8 +41,20 @@ export class JobFetcher {
       const job = (await queue.worker.getNextJob(token, { block: false })) as Job<TaskJobData, TaskJobResult> | undefined;
       if (job) return { queue, job };
       this.consumed.delete(queue.name);
+      this.heedNextDelayed(queue);
     }
     return undefined;
+  }
+
+  /**
+   * A fetch that found no job tells when the queue's next delayed job (a retry in its backoff)
+   * is due; BullMQ's worker keeps it for its own next block. Its marker may already be spent:
+   * the fetch that took the retry due before it leaves only a plain marker. Unheeded, a retry
+   * due a moment after another waited for the 10 s block to end.
+   */
+  private heedNextDelayed(queue: ServedQueue): void {
+    const dueAt = (queue.worker as unknown as WorkerDelays).blockUntil;
+    if (typeof dueAt === 'number' && dueAt > 0) this.nextDelayedAt = Math.min(this.nextDelayedAt, dueAt);
   }
 
   /**
