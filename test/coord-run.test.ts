@@ -207,6 +207,17 @@ seed: [1, 2]
     expect(result.stdout).toContain('1 task, 1 slot: GPU 0 (dry run: nothing was run)');
   });
 
+  it('says which combinations it leaves out for having the same params as an earlier task', async () => {
+    const dir = tempDir();
+    // With the defaults, size small and lr 0.001 are Norm_batch-Moment_0.1's params.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {norm} {moment} {size} {lr}\ndefault:\n  moment: 0.1\n  size: small\n  lr: 0.001\n  norm: batch\nresource: [0]\n---\nnorm: [batch, layer]\nmoment: [0.1, 0.9]\n---\nsize: [small, big]\nlr: [0.001, 0.1]\n');
+    const result = await coord(['run', '--dry-run'], { cwd: dir });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('warning: params.yaml:13: 1 combination of this document has the same params as an earlier task, so it runs once, under the earlier name (as in the runner): Size_small-Lr_0.001 (same as Norm_batch-Moment_0.1)\n');
+    expect(result.stdout).toContain('7 tasks, 1 slot: GPU 0');
+    expect(result.stdout).not.toContain('Size_small-Lr_0.001');
+  });
+
   it('writes valid param.json for a param named like an object property (constructor)', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {constructor}\nresource: [0]\n---\nconstructor: [1]\n');

@@ -207,8 +207,11 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
     for (const param of document.params) {
       if (param.values.length === 0) warnings.add(`${sweep.path}:${param.line}: "${param.key}" has no values, so document ${document.index + 1} adds no tasks`);
     }
-    for (const warning of aliasOverrides(sweep, document.params)) warnings.add(warning);
-    return { document, size, count: options.sample === undefined ? size : Math.min(options.sample, size) };
+    const overrides = aliasOverrides(sweep, document.params);
+    for (const warning of overrides) warnings.add(warning);
+    // Its warning already says tasks are dropped (those differing only in overridden values).
+    const dropsSaid = overrides.length > 0;
+    return { document, size, count: options.sample === undefined ? size : Math.min(options.sample, size), dropsSaid };
   });
   const total = plans.reduce((sum, plan) => sum + plan.count, 0);
   const maxTasks = options.maxTasks ?? DEFAULT_MAX_TASKS;
@@ -224,10 +227,10 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
   }
 
   const checkedTemplates = new Set<string>();
-  /** Params (specHash) -> the output of the first task with them. */
-  const seen = new Map<string, string>();
+  /** Params (specHash) -> the output and name of the first task with them. */
+  const seen = new Map<string, { output: string; name: string }>();
   const entries: SweepEntry[] = [];
-  for (const { document, size } of plans) {
+  for (const { document, size, dropsSaid } of plans) {
     const selected = options.commands ?? (document.commands && document.commands.length > 0 ? document.commands : undefined);
     const commandTemplates = [...templates.values()].filter((t) => selected === undefined || selected.includes(t.name));
     const longestCommand = commandTemplates.reduce((longest, t) => (t.name.length > longest.length ? t.name : longest), '');
@@ -241,6 +244,8 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
     // The params the document's commands use are the same in every task of it.
     const used = new Set(commandTemplates.flatMap((template) => [...template.valueParams, ...template.flagParams]));
     let unusedNoted = false;
+    /** This document's combinations dropped for params an earlier task has: [name, the earlier task's name]. */
+    const dropped: Array<[string, string]> = [];
     for (let i = 0; i < count; i++) {
       const combination: Combination = combinationAt(document.params, indices === undefined ? i : indices[i]!);
       const name = taskName(combination, options.pathExists);
@@ -262,9 +267,12 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
         }
       }
       const hash = specHash(spec);
-      const firstOutput = seen.get(hash);
-      if (firstOutput === undefined) seen.set(hash, output);
-      else if (firstOutput !== output) continue; // same params under another name: the runner drops it
+      const first = seen.get(hash);
+      if (first === undefined) seen.set(hash, { output, name });
+      else if (first.output !== output) {
+        dropped.push([name, first.name]); // same params under another name: the runner drops it
+        continue;
+      }
       spec.set('_name', name);
       spec.set('_time', options.datetime);
       spec.set('_output', output);
@@ -326,6 +334,7 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
       }
       entries.push({ name, output, params: spec, aliasChoices, commands, document });
     }
+    if (dropped.length > 0 && !dropsSaid) warnings.add(droppedWarning(sweep.path, document.params[0]?.line ?? document.line, dropped));
   }
   for (const { line, message, first, count } of perTask.values()) {
     report(line, message(count === 1 ? `in task ${first}` : `in ${count.toLocaleString('en-US')} tasks (the first: ${first})`));
@@ -335,6 +344,18 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
   const { tasks, collisions } = mergeEntries(sweep, entries, options, templates);
   const blockers = [...collisions, ...tooLong.slice(0, 20)];
   return { entries, tasks, blockers, warnings: [...warnings, ...blockers.map(formatProblem)], ...(seed !== undefined && { seed }) };
+}
+
+/**
+ * Combinations whose params (after aliases and defaults, compared as Python compares them)
+ * equal an earlier task's are left out, as the runner leaves them out; said, since the task
+ * the researcher wrote then has no directory of its own.
+ */
+function droppedWarning(path: string, line: number, dropped: Array<[string, string]>): string {
+  const shown = dropped.slice(0, 3).map(([name, first]) => `${name} (same as ${first})`);
+  const more = dropped.length > shown.length ? `, and ${dropped.length - shown.length} more` : '';
+  const what = dropped.length === 1 ? '1 combination of this document has' : `${dropped.length} combinations of this document have`;
+  return `${path}:${line}: ${what} the same params as an earlier task, so it runs once, under the earlier name (as in the runner): ${shown.join(', ')}${more}`;
 }
 
 /**
