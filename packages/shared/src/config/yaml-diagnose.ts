@@ -53,16 +53,42 @@ function scanBrackets(lines: string[]): Diagnosis | undefined {
   return open ? { line: open.line, message: `the "${open.char}" opened here is never closed: add "${CLOSERS[open.char]}"` } : undefined;
 }
 
+/**
+ * `train: {_output}/run.sh` or `train: [fast] python x.py`: a value starting with a bracket is
+ * a YAML flow collection, which must end where its bracket closes. The line's text after the
+ * closing bracket shows it was meant as a command (a `{param}` or `[param]` placeholder).
+ */
+function bracketStartedValue(content: string): { key: string; opener: string } | undefined {
+  const match = /^\s*([^#\s][^:#]*):\s+([[{])/.exec(content);
+  if (!match) return undefined;
+  let depth = 0;
+  for (let i = match[0].length - 1; i < content.length; i++) {
+    const char = content[i]!;
+    if (char === '[' || char === '{') depth++;
+    else if ((char === ']' || char === '}') && --depth === 0) {
+      const rest = content.slice(i + 1).trim();
+      return rest && !rest.startsWith('#') ? { key: match[1]!.trim(), opener: match[2]! } : undefined;
+    }
+  }
+  return undefined;
+}
+
 /** A better message for a js-yaml error at `line` (1-based), or undefined to keep js-yaml's. */
 export function diagnoseYaml(text: string, reason: string, line: number | undefined): Diagnosis | undefined {
   const lines = text.split('\n');
   const brackets = scanBrackets(lines);
   if (brackets && (line === undefined || brackets.line <= line)) return brackets;
   for (const [index, content] of lines.entries()) {
+    if (line !== undefined && index + 1 > line) break;
     const value = /^\s*[^#\s][^:#]*:\s+([@`])/.exec(content);
-    if (value && (line === undefined || index + 1 <= line)) {
-      return { line: index + 1, message: `a value cannot start with "${value[1]}" in YAML: put it in quotes` };
+    if (value) return { line: index + 1, message: `a value cannot start with "${value[1]}" in YAML: put it in quotes` };
+    const flow = bracketStartedValue(content);
+    if (flow) {
+      const kind = flow.opener === '{' ? 'a mapping ({a: 1})' : 'a list ([1, 2])';
+      return { line: index + 1, message: `the value of "${flow.key}" starts with "${flow.opener}", which YAML reads as ${kind} ending at its closing bracket: put the whole value in quotes, or write "${flow.key}: >" and the value on the next line, indented` };
     }
+    // `--` or `----` for the `---` between documents.
+    if (/^(--|-{4,})\s*$/.test(content)) return { line: index + 1, message: `"${content.trim()}" is not a document separator: write "---"` };
   }
   if (line !== undefined && /end of the stream or a document separator is expected|can not read a block mapping entry/.test(reason)) {
     // The line js-yaml stopped at, or the content line before it, without a colon.
