@@ -207,6 +207,11 @@ seed: [1, 2]
     expect(result.stdout).toContain('1 task, 1 slot: GPU 0 (dry run: nothing was run)');
   });
 
+  it('says in its help that --json needs --dry-run, as a run without one refuses it', async () => {
+    const help = await coord(['run', '--help']);
+    expect(help.stdout).toMatch(/--json +with --dry-run: the tasks as JSON/);
+  });
+
   it('says which combinations it leaves out for having the same params as an earlier task', async () => {
     const dir = tempDir();
     // With the defaults, size small and lr 0.001 are Norm_batch-Moment_0.1's params.

@@ -95,6 +95,19 @@ describe('coord logs', () => {
     expect((await status(prefix, sweep)).tasks[0]!.state).toBe('succeeded');
   });
 
+  it('follows a command of a running task that has not printed yet, without saying the task will start', async () => {
+    const dir = tempDir();
+    const prefix = 'logsquiet';
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: sleep 1.5\n  test: echo late\n---\nx: 1\n');
+    await startAgent(redis().url, ['--gpus', '0', ...cli(prefix).slice(2)], { workdir: join(dir, 'agent') });
+    const sweep = await submit(dir, prefix);
+    await waitFor(async () => (await status(prefix, sweep)).tasks[0]!.state === 'running', 10_000, 'the task to run');
+    const result = await coord(['logs', 'X_1', '-c', 'test', '-f', ...cli(prefix)], { cwd: tempDir() });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/late\n--- succeeded \(exit 0\) ---\n$/);
+    expect(result.stderr.split('\n')[0]).toBe('task X_1 is running; following its log');
+  });
+
   it("ships every command's log to its end and records every command of a task", async () => {
     const dir = tempDir();
     const prefix = 'logs2';

@@ -112,7 +112,9 @@ async function handler(args: ArgumentsCamelCase<LogsArgs>): Promise<void> {
     if (!any) {
       const state = `task ${task.name} is ${task.state}${task.reason ? ` (${task.reason})` : ''}`;
       // Following a task that has not started would print nothing for as long as it waits: say so first.
-      printer.note(args.follow ? `${state}; following its log once it starts` : `${state}; no log lines yet`);
+      // Running with no stream: its command has printed nothing yet, or -c names a later one.
+      const following = task.state === 'running' ? `${state}; following its log` : `${state}; following its log once it starts`;
+      printer.note(args.follow ? following : `${state}; no log lines yet`);
       if (!args.follow) return;
     }
     if (args.follow) await followStreams(redis, keys, task, commands, lastIds, printer);

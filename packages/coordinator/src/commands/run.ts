@@ -44,6 +44,8 @@ function builder(yargs: Argv) {
     .option('resource', { alias: 'r', type: 'string', array: true, requiresArg: true, describe: 'GPU slots, overriding the file: -r 0 1, -r 0,1 2,3' })
     .option('debug', { alias: 'd', type: 'boolean', default: false, describe: 'run only the first task, forced, its output on the console' })
     .option('kill-grace', { type: 'string', requiresArg: true, default: '5', describe: 'seconds between SIGTERM and SIGKILL when stopping commands' })
+    // A run itself has no JSON to print (coord results OUTPUT --json tabulates its outcomes).
+    .option('json', { type: 'boolean', default: false, describe: 'with --dry-run: the tasks as JSON' })
     .example('coord run params.yaml', 'run every task, on the slots in "resource"')
     .example('coord run -t machine1 -c test -r 0 1', 'only _title machine1, only the test command, on GPUs 0 and 1')
     .example('coord run --dry-run --json', 'print the expansion and run nothing');
