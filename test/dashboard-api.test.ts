@@ -183,7 +183,10 @@ describe('coord dashboard: the JSON API', () => {
     expect(search.tasks.map((t) => t.name)).toEqual(['X_24', ...Array.from({ length: 10 }, (_, i) => `X_${240 + i}`)]);
     expect((await page('state=running')).page.total).toBe(0);
     expect((await page('state=waiting&limit=1')).page.total).toBe(250);
-    expect((await page('sort=name&limit=3')).tasks.map((t) => t.name)).toEqual(['X_1', 'X_10', 'X_100']);
+    // By name, numbers by value (not Y_10, Y_100, Y_2), whatever the sweep's order.
+    const shuffled = await submit(prefix, 'template:\n  run: "true"\npool: nobody\n---\ny: [10, 9, 2, 100]\n');
+    const byName = (await (await fetch(`${dashboard.url}api/sweeps/${shuffled}/tasks?sort=name`)).json()) as { tasks: TaskJson[] };
+    expect(byName.tasks.map((t) => t.name)).toEqual(['Y_2', 'Y_9', 'Y_10', 'Y_100']);
     expect((await fetch(`${dashboard.url}api/sweeps/${sweep}/tasks?state=bogus`)).status).toBe(400);
     expect((await fetch(`${dashboard.url}api/sweeps/nope/tasks`)).status).toBe(404);
     expect((await fetch(`${dashboard.url}api/tasks/0000000000000000`)).status).toBe(404);

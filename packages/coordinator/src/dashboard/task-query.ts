@@ -25,7 +25,8 @@ export interface TaskQuery {
 const LIST_TTL_MS = 1500;
 
 function compare(sort: TaskSort, now: number): (a: TaskRecord, b: TaskRecord) => number {
-  if (sort === 'name') return (a, b) => a.name.localeCompare(b.name);
+  // Numbers in names by value: K_2 before K_10, as people read them.
+  if (sort === 'name') return (a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }) || a.index - b.index;
   if (sort === 'index') return (a, b) => a.index - b.index;
   const sign = sort === 'duration' ? 1 : -1;
   // Tasks that never started go last either way.
