@@ -210,6 +210,10 @@ describe('coord dashboard: the JSON API', () => {
     const grouped = (await (await results('groupByExcept=seed')).json()) as { rows: unknown[]; grouped: boolean };
     expect(grouped).toMatchObject({ grouped: true, tasks: 6, withoutMetrics: 2, partial: 2 });
     expect(grouped.rows).toHaveLength(3);
+    // The rows of coord results --format json, also where no task of a group reported the metric.
+    const printed = await coord(['results', sweep, '--group-by-except', 'seed', '--format', 'json', ...cli(prefix)]);
+    expect(grouped.rows).toEqual((JSON.parse(printed.stdout) as { rows: unknown[] }).rows);
+    expect(grouped.rows).toContainEqual({ lr: 0.3, loss: { mean: null, std: null, n: 0 } });
     const typo = await results('groupByExcept=sed');
     expect(typo.status).toBe(400);
     expect(await typo.json()).toEqual({ error: 'group by all but sed: no param "sed" (did you mean "seed"?); params: lr, seed' });

@@ -51,14 +51,22 @@ function csvCell(text: string): string {
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
+/**
+ * Results as JSON (`coord results --format json`, the dashboard's API): a group with no value
+ * of a metric has no mean: null, not the string "NaN". A metric that was NaN or Infinity itself
+ * (a diverged loss) stays as that word, since JSON has no such number.
+ */
+export function resultsJsonValue(_key: string, value: unknown): unknown {
+  if (isAggregate(value) && value.n === 0) return { mean: null, std: null, n: 0 };
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+}
+
 export function formatResults(table: ResultsTable, format: ResultFormat, width = 200): string {
   switch (format) {
     case 'json':
       // A group with no value of a metric has no mean: null, not the string "NaN". A metric
       // that was NaN or Infinity itself (a diverged loss) stays as that word, since JSON has no such number.
-      return JSON.stringify({ params: table.params, metrics: table.metrics, rows: table.rows }, (_key, value: unknown) =>
-        isAggregate(value) && value.n === 0 ? { mean: null, std: null, n: 0 } : typeof value === 'number' && !Number.isFinite(value) ? String(value) : value,
-      );
+      return JSON.stringify({ params: table.params, metrics: table.metrics, rows: table.rows }, resultsJsonValue);
     case 'csv': {
       const { headers, cells } = flatColumns(table, true);
       return [headers, ...cells].map((row) => row.map(csvCell).join(',')).join('\n');

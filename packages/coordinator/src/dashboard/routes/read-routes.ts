@@ -14,6 +14,7 @@ import { sweepJson, taskRowJson } from '../json-shapes.js';
 import { decodePositions, followLog } from '../log-follow.js';
 import { readOverview } from '../overview-feed.js';
 import { checkResultNames } from '../../results/check-names.js';
+import { resultsJsonValue } from '../../results/format-results.js';
 import { choiceParam, intParam, listParam, stateParam, stringParam } from '../query-params.js';
 import { TASK_SORTS } from '../task-query.js';
 
@@ -83,7 +84,9 @@ export function readRoutes(context: DashboardContext): Router {
     checkResultNames(results, { metrics, groupByExcept }, { metric: 'metric', groupByExcept: 'group by all but' });
     const table = buildResultsTable(results, { metrics, groupByExcept, ...(sort !== undefined && { sort }) });
     // The page says how many rows are blank where the metrics go, and how many are from runs that did not succeed.
-    res.json({ sweep: sweepJson(sweep), tasks: results.length, withoutMetrics: withoutMetrics(results).length, partial: partialResults(results).length, ...table });
+    const body = { sweep: sweepJson(sweep), tasks: results.length, withoutMetrics: withoutMetrics(results).length, partial: partialResults(results).length, ...table };
+    // Values as coord results --format json writes them (a diverged loss is "NaN", not null).
+    res.type('json').send(JSON.stringify(body, resultsJsonValue));
   });
 
   router.get('/tasks/:task', async (req, res) => {
