@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { useAgents } from './helpers/agents.js';
 import { screenshot, useBrowser, useDashboards } from './helpers/browser.js';
-import { coord } from './helpers/cli.js';
+import { coord, waitFor } from './helpers/cli.js';
 import { useRedis } from './helpers/redis-server.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
@@ -228,7 +228,43 @@ describe('coord dashboard in Chromium', () => {
     const marked = page.locator('.vrow[data-index] .task-agent-lost');
     await marked.waitFor(WAIT);
     await expect(marked.textContent()).resolves.toBe(`${agent.name} (lost)`);
+    // Its log page says so too.
+    await page.locator('.vrow[data-index] a.task-name').click();
+    await expect(page.locator('.fact .task-agent-lost').textContent({ timeout: WAIT.timeout })).resolves.toBe(`${agent.name} (lost)`);
     await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
+  it('shows a task that another agent took over from a dead one, in the sweep\'s tasks and on its log page', { timeout: 90_000 }, async () => {
+    const prefix = 'taken-over';
+    const args = ['--redis', redis().url, '--prefix', prefix];
+    // Short locks: the dead agent's job is found stalled a few seconds after the kill.
+    const first = await startAgent(redis().url, ['--cpu-slots', '1', '--heartbeat-ms', '500', '--lock-ms', '2000', '--prefix', prefix], { name: 'first', workdir: tempDir() });
+    const sweep = await submit('template:\n  run: sleep 60\ngpus: 0\n---\nx: [1]\n', args);
+    const runningOn = async (agent: string) => {
+      const { tasks } = JSON.parse((await coord(['status', sweep, '--json', ...args])).stdout) as { tasks: Array<{ state: string; agent: string | null }> };
+      return tasks[0]?.state === 'running' && tasks[0].agent === agent;
+    };
+    await waitFor(() => runningOn('first'), 20_000, 'the first agent to run the task');
+    const dashboard = await startDashboard(args);
+    const tasks = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await tasks.goto(`${dashboard.url}#/sweeps/${sweep}`);
+    await tasks.locator('.vrow[data-index]', { hasText: 'first' }).waitFor(WAIT);
+    const log = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await log.goto(`${dashboard.url}#/sweeps/${sweep}`);
+    await log.locator('.vrow[data-index] a.task-name', { hasText: 'X_1' }).click();
+    await log.locator('.fact', { hasText: 'attempt' }).filter({ hasText: '1' }).waitFor(WAIT);
+
+    await startAgent(redis().url, ['--cpu-slots', '1', '--lock-ms', '2000', '--prefix', prefix], { name: 'second', workdir: tempDir() });
+    first.child.kill('SIGKILL');
+    await waitFor(() => runningOn('second'), 30_000, 'the second agent to take the task over');
+    // The task stayed running all along (the sweep's counts never changed): the pages still show the new run.
+    await tasks.locator('.vrow[data-index]', { hasText: 'second' }).waitFor(WAIT);
+    await log.locator('.fact', { hasText: 'agent' }).filter({ hasText: 'second' }).waitFor(WAIT);
+    await expect(log.locator('.fact', { hasText: 'attempt' }).textContent()).resolves.toContain('2');
+    await tasks.close();
+    await log.close();
+    await coord(['cancel', sweep, ...args]);
     expect((await dashboard.stop()).code).toBe(0);
   });
 

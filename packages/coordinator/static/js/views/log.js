@@ -3,7 +3,7 @@ import { followLog, getJson } from '../api.js';
 import { fill, h } from '../dom.js';
 import { exitText, FINAL } from '../format.js';
 import { errorBox, runTime, stateBadge, toast } from '../ui.js';
-import { taskActions } from './tasks.js';
+import { agentCell, runsText, taskActions } from './tasks.js';
 
 /** Past this many lines per command, the oldest leave the page (the file on the agent keeps all). */
 const MAX_LINES = 20000;
@@ -34,6 +34,7 @@ export function logView(root, taskId) {
   };
 
   let task;
+  let lostAgents = new Set();
   let stop;
   let following = false;
   let ended = false;
@@ -94,7 +95,7 @@ export function logView(root, taskId) {
         'div',
         { class: 'facts' },
         fact('sweep', h('a', { href: `#/sweeps/${task.sweep}`, class: 'mono' }, task.sweep)),
-        fact('agent', task.agent ?? '-'),
+        fact('agent', agentCell(task, lostAgents)),
         fact('GPUs', task.gpus || (task.agent ? 'cpu' : '-')),
         fact('attempt', String(task.attempt)),
         fact('exit', exitText(task)),
@@ -126,11 +127,15 @@ export function logView(root, taskId) {
   let countsText = '';
   return {
     onOverview(overview) {
-      // The sweep's counts change whenever one of its tasks changes state.
+      // The sweep's counts change whenever one of its tasks changes state; its run and its
+      // agent's being lost change without them.
       const sweep = task && overview.sweeps.find((s) => s.id === task.sweep);
-      const text = JSON.stringify(sweep?.counts ?? overview.agents.map((a) => a.running));
+      const lost = overview.agents.filter((agent) => agent.state === 'lost').map((agent) => agent.name);
+      const runs = runsText(overview, (run) => run.taskId === taskId);
+      const text = JSON.stringify([sweep?.counts ?? overview.agents.map((a) => a.running), runs, lost]);
       if (text !== countsText) {
         countsText = text;
+        lostAgents = new Set(lost);
         refresh();
       }
     },

@@ -39,8 +39,19 @@ export function taskActions(task, onDone, size = 'small') {
   return '';
 }
 
+/**
+ * The runs agents report for tasks that `keep` picks: a task taken again at once by another
+ * agent (its first died) leaves the sweep's counts as they were, and only this changes.
+ */
+export function runsText(overview, keep) {
+  return overview.agents
+    .flatMap((agent) => (agent.running ?? []).filter(keep).map((run) => `${agent.name} ${run.taskId} ${run.startedAt}`))
+    .sort()
+    .join('\n');
+}
+
 /** The Agent cell: a running task whose agent stopped reporting says so, as coord status does. */
-function agentCell(task, lostAgents) {
+export function agentCell(task, lostAgents) {
   if (!task.agent) return '-';
   if (task.state !== 'running' || !lostAgents.has(task.agent)) return task.agent;
   return h(
@@ -60,6 +71,7 @@ export function tasksView(root, sweepId) {
     history.replaceState(null, '', `#/sweeps/${sweepId}${text ? `?${text}` : ''}`);
   };
   let lostAgents = new Set();
+  let runsSeen = '';
   const head = h('div', { class: 'sweep-head' }, h('p', { class: 'muted' }, 'Loading…'));
   const shownCount = h('span', { class: 'muted', 'data-role': 'total' });
   const table = new VirtualTable({
@@ -172,7 +184,10 @@ export function tasksView(root, sweepId) {
       const lost = new Set(overview.agents.filter((agent) => agent.state === 'lost').map((agent) => agent.name));
       const lostChanged = [...lost].join() !== [...lostAgents].join();
       lostAgents = lost;
-      if (lostChanged) table.refresh();
+      const runs = runsText(overview, (run) => run.sweep === sweepId);
+      const runsChanged = runs !== runsSeen;
+      runsSeen = runs;
+      if (lostChanged || runsChanged) table.refresh();
       const sweep = overview.sweeps.find((s) => s.id === sweepId);
       if (sweep) showSweep(sweep);
       else getJson(`/sweeps/${sweepId}`).then(({ sweep: fresh }) => showSweep(fresh), () => undefined);
