@@ -25,6 +25,7 @@ interface TaskJson {
   id: string;
   name: string;
   state: string;
+  reason?: string | null;
 }
 
 /** Submits `yaml`; `warnings` are the lines expected on stderr (none by default). */
@@ -220,6 +221,20 @@ describe('coord dashboard: the JSON API', () => {
     const metric = await results('metric=los');
     expect(metric.status).toBe(400);
     expect(((await metric.json()) as { error: string }).error).toMatch(/^metric los: no metric "los" \(did you mean "loss"\?\)/);
+    await dashboard.stop();
+  });
+
+  it("gives coord status's reason for a task no running agent takes, in the sweep's tasks and the task", async () => {
+    const prefix = 'api-why';
+    await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: tempDir() });
+    const sweep = await submit(prefix, 'template:\n  run: "true"\ngpus: 0\npool: defualt\n---\nx: [1]\n', [/no running agent takes pool "defualt"/]);
+    const dashboard = await startDashboard(cli(prefix));
+    const why = 'no running agent takes pool "defualt" with CPU tasks; one would: agent --cpu-slots 1 --pool defualt';
+    const { tasks } = (await (await fetch(`${dashboard.url}api/sweeps/${sweep}/tasks`)).json()) as { tasks: Array<TaskJson & { id: string }> };
+    expect(tasks.map((t) => [t.state, t.reason])).toEqual([['waiting', why]]);
+    const { task } = (await (await fetch(`${dashboard.url}api/tasks/${tasks[0]!.id}`)).json()) as { task: TaskJson };
+    expect(task.reason).toBe(why);
+    expect((await coord(['status', sweep, ...cli(prefix)])).stdout).toContain(why);
     await dashboard.stop();
   });
 

@@ -5,7 +5,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
 import { noSweepMessage, resolveSweepId } from '../distributed/find-task.js';
 import { describeOtherPrefixes, otherPrefixesWithAgents } from '../distributed/other-prefixes.js';
-import { unservedReason } from '../distributed/unserved-queues.js';
+import { explainTasks } from '../distributed/task-explanation.js';
 import { finishedCount, waitForSweep } from '../distributed/wait-for-sweep.js';
 import { age, formatTable } from '../output/table.js';
 import { createTerminal, progressBar, type Terminal } from '../output/terminal.js';
@@ -164,18 +164,9 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
     }
     terminal.line(formatTable(['SWEEP', 'FILE', 'OUTPUT', 'AGE', 'TASKS', 'PROGRESS'], sweepRows([counted]), terminal.columns));
     terminal.line('');
-    // A task no running agent can take would wait with nothing said: the table says why. So
-    // would a task whose agent was lost: it stays "running" until an agent of its queue finds
-    // its job stalled.
-    const lostAgents = new Set(agents.filter((agent) => agent.lost).map((agent) => agent.name));
-    const explained = page.tasks.map((task) => {
-      if (task.state === 'waiting' && !task.reason) return { ...task, reason: unservedReason(task.queue, agents) };
-      if (task.state === 'running' && task.agent && lostAgents.has(task.agent)) {
-        const next = task.cancel ? 'it ends cancelled' : 'it runs again';
-        return { ...task, reason: `its agent is lost: ${next} once an agent of its queue finds the job stalled${task.cancel ? '' : ' (coord cancel ends it)'}` };
-      }
-      return task;
-    });
+    // A task no running agent can take would wait with nothing said: the table says why, as
+    // for a task whose agent was lost.
+    const explained = explainTasks(page.tasks, agents);
     terminal.line(formatTable(['TASK', 'STATE', 'AGENT', 'GPUS', 'TRY', 'EXIT', 'TIME', 'REASON'], explained.map(taskRow), terminal.columns));
     const shown = page.tasks.length;
     if (page.total > offset + shown) terminal.line(`(${offset + 1}-${offset + shown} of ${page.total}; --offset ${offset + shown} for more, --limit 0 for all)`);

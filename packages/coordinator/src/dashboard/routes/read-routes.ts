@@ -4,8 +4,9 @@
  */
 import { parseTaskRecord, type TaskRecord } from '@sweep-runner/shared';
 import { Router, type Request } from 'express';
-import { readSweep } from '../../distributed/read-status.js';
+import { listAgents, readSweep } from '../../distributed/read-status.js';
 import { sweepResults } from '../../results/redis-results.js';
+import { explainTasks } from '../../distributed/task-explanation.js';
 import { buildResultsTable, partialResults, withoutMetrics } from '../../results/results-table.js';
 import type { DashboardContext } from '../context.js';
 import { openEventStream } from '../event-stream.js';
@@ -70,9 +71,10 @@ export function readRoutes(context: DashboardContext): Router {
     const offset = intParam(req, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = intParam(req, 'limit', 100, 1, 1000);
     const sort = choiceParam(req, 'sort', TASK_SORTS, 'index');
-    const page = await context.tasks.page(sweep.id, { sort, offset, limit, ...(state && { state }), ...(search && { search }) });
+    const [page, agents] = await Promise.all([context.tasks.page(sweep.id, { sort, offset, limit, ...(state && { state }), ...(search && { search }) }), listAgents(redis, keys)]);
     const now = Date.now();
-    res.json({ sweeps: [sweepJson(sweep)], tasks: page.tasks.map((task) => taskRowJson(task, now)), page: { offset, limit, total: page.total } });
+    // With coord status's reasons for tasks that look stuck (no agent takes them, a lost agent).
+    res.json({ sweeps: [sweepJson(sweep)], tasks: explainTasks(page.tasks, agents).map((task) => taskRowJson(task, now)), page: { offset, limit, total: page.total } });
   });
 
   router.get('/sweeps/:sweep/results', async (req, res) => {
@@ -90,8 +92,9 @@ export function readRoutes(context: DashboardContext): Router {
   });
 
   router.get('/tasks/:task', async (req, res) => {
-    const task = await loadTask(context, idParam(req, 'task'));
-    res.json({ task: { ...taskRowJson(task), results: task.results } });
+    const [task, agents] = await Promise.all([loadTask(context, idParam(req, 'task')), listAgents(redis, keys)]);
+    const [explained] = explainTasks([task], agents);
+    res.json({ task: { ...taskRowJson(explained!), results: task.results } });
   });
 
   router.get('/tasks/:task/log', async (req, res) => {
