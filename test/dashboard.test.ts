@@ -231,6 +231,13 @@ describe('coord dashboard in Chromium', () => {
     // Its log page says so too.
     await page.locator('.vrow[data-index] a.task-name').click();
     await expect(page.locator('.fact .task-agent-lost').textContent({ timeout: WAIT.timeout })).resolves.toBe(`${agent.name} (lost)`);
+    // A cancel cannot kill it there: the question and the answer say what happens instead.
+    await page.click('.task-head button[data-action="cancel"]');
+    const question = page.locator('dialog#confirm[open]');
+    await question.waitFor(WAIT);
+    await expect(question.textContent()).resolves.toContain(`Its agent ${agent.name} is lost, so it ends cancelled once an agent of its queue finds its job stalled`);
+    await page.click('#confirm-yes');
+    await page.locator('#toasts', { hasText: `cancel marked: its agent ${agent.name} is lost` }).waitFor(WAIT);
     await page.close();
     expect((await dashboard.stop()).code).toBe(0);
   });

@@ -13,15 +13,19 @@ const SORTS = [
   ['name', 'name'],
 ];
 
-export function taskActions(task, onDone, size = 'small') {
+export function taskActions(task, onDone, size = 'small', lostAgents = new Set()) {
   if (task.state === 'waiting' || task.state === 'running') {
+    // No agent is there to kill it: the cancel waits for the job to be found stalled.
+    const lost = task.state === 'running' && lostAgents.has(task.agent);
+    const afterLost = `its agent ${task.agent} is lost, so it ends cancelled once an agent of its queue finds its job stalled (after the job lock expires)`;
+    const what = task.state === 'waiting' ? 'It leaves the queue.' : lost ? `${afterLost[0].toUpperCase()}${afterLost.slice(1)}.` : `It is killed on ${task.agent}.`;
     return actionButton({
       label: 'Cancel',
       kind: `danger ${size}`,
-      question: `Cancel task ${task.name}? ${task.state === 'running' ? `It is killed on ${task.agent}.` : 'It leaves the queue.'}`,
+      question: `Cancel task ${task.name}? ${what}`,
       confirmLabel: 'Cancel the task',
       path: `/tasks/${task.id}/cancel`,
-      describe: cancelResultText,
+      describe: (result) => (lost && result.stillRunning ? `cancel marked: ${afterLost}` : cancelResultText(result)),
       onDone,
     });
   }
@@ -102,7 +106,7 @@ export function tasksView(root, sweepId) {
       exitText(task),
       runTime(task),
       h('span', { class: 'reason', title: task.reason ?? '' }, task.reason ?? ''),
-      taskActions(task, () => table.refresh()),
+      taskActions(task, () => table.refresh(), 'small', lostAgents),
     ],
     onTotal: (total) => fill(shownCount, plural(total, 'task')),
     onError: (error) => toast(error.message, 'error'),
