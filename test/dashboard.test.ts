@@ -275,6 +275,26 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
+  it('shows a log as a terminal leaves it (no colour codes, a progress bar\'s last state) and why an agent is paused', { timeout: 60_000 }, async () => {
+    const prefix = 'paused-ansi';
+    const args = ['--redis', redis().url, '--prefix', prefix];
+    await startAgent(redis().url, ['--cpu-slots', '1', '--pause-after-failures', '1', '--prefix', prefix], { workdir: tempDir() });
+    const sweep = await submit("template:\n  run: printf '\\033[32mgreen\\033[0m 10%%\\r50%%\\r100%%\\n'; no_such_command_here\ngpus: 0\n---\nx: [1]\n", args);
+    const dashboard = await startDashboard(args);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${dashboard.url}#/sweeps/${sweep}`);
+    await page.locator('.vrow[data-index] .badge.state-failed').waitFor(WAIT);
+    await page.locator('.vrow[data-index] a.task-name').click();
+    const log = page.locator('pre.log[data-command="run"]');
+    await log.filter({ hasText: 'command not found' }).waitFor(WAIT);
+    expect((await log.textContent())!.split('\n')[1]).toBe('100%');
+    // The pause's reason is on the agent's card, not only in its badge's hover text.
+    await page.click('nav a[data-nav="agents"]');
+    await expect(page.locator('.agent .agent-pause').textContent({ timeout: WAIT.timeout })).resolves.toMatch(/^Takes no work until .+: 1 tasks in a row failed within 10s of starting \(the last: run: exit 127/);
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
   it('wraps a long task name on its log page instead of scrolling sideways', { timeout: 60_000 }, async () => {
     const args = ['--redis', redis().url, '--prefix', 'long-name'];
     const sweep = await submit(`template:\n  run: echo {model}\npool: nobody\n---\nmodel: [${'transformer_'.repeat(20)}base]\nlr: [0.001]\n`, args);

@@ -55,3 +55,13 @@ export function cancelSweepQuestion(id, counts) {
   const what = parts.join(' and ');
   return `Cancel sweep ${id}? ${what ? `${what[0].toUpperCase()}${what.slice(1)}.` : 'None of its tasks is waiting or running.'}`;
 }
+
+/** Colours and cursor moves of terminal output (`\x1b[31m`); coord run strips the same from its FAIL lines. */
+const ANSI_ESCAPE = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
+
+/** A log line as a terminal leaves it: no colour codes, and a progress bar's last state (after its last carriage return). */
+export function shownLine(line) {
+  const segments = line.replace(ANSI_ESCAPE, '').split('\r');
+  for (let i = segments.length - 1; i >= 0; i--) if (segments[i] !== '') return segments[i];
+  return '';
+}

@@ -1,7 +1,7 @@
 // A task's log, following live: one section per command with where the full log lives.
 import { followLog, getJson } from '../api.js';
 import { fill, h } from '../dom.js';
-import { exitText, FINAL } from '../format.js';
+import { exitText, FINAL, shownLine } from '../format.js';
 import { errorBox, runTime, stateBadge, toast } from '../ui.js';
 import { agentCell, runsText, taskActions } from './tasks.js';
 
@@ -56,7 +56,7 @@ export function logView(root, taskId) {
         const entry = pane(command);
         const { pre } = entry;
         const atBottom = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 40;
-        pre.append(lines.join('\n') + '\n');
+        pre.append(lines.map(shownLine).join('\n') + '\n');
         entry.lines += lines.length;
         while (entry.lines > MAX_LINES && pre.firstChild) {
           entry.lines -= (pre.firstChild.textContent.match(/\n/g) ?? []).length;
