@@ -789,6 +789,19 @@ z: [1, 2, 3, 4]
     agent.child.kill('SIGKILL');
   });
 
+  it('coord status SWEEP --watch exits 1 when a task did not succeed, as coord submit --wait does', async () => {
+    const dir = tempDir();
+    const prefix = 'watchfail';
+    writeCpuSweep(dir, 'test {x} = 1', 2);
+    const cli = ['--redis', redis().url, '--prefix', prefix];
+    const { sweep } = await submit(dir, prefix);
+    const agent = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'w') });
+    const ended = await coord(['status', sweep, '--watch', ...cli]);
+    expect(ended.code).toBe(1);
+    expect(ended.stdout).toMatch(/X_2 +failed/);
+    agent.child.kill('SIGKILL');
+  });
+
   it('coord status --watch without a sweep follows the overview: a frame per change off a terminal, redrawn on one', async () => {
     const dir = tempDir();
     const prefix = 'watchall';

@@ -1,5 +1,5 @@
 /** `coord status [SWEEP]`: sweeps, agents and (for one sweep) its tasks. */
-import { ExitError, formatDuration, isUsageError, permissionDenied, UsageError, TASK_STATES, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
+import { ExitError, formatDuration, isUsageError, permissionDenied, UsageError, TASK_STATES, UNSUCCESSFUL_STATES, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
@@ -158,6 +158,9 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
       readTaskPage(redis, keys, sweep.id, { offset, limit, ...(args.state !== undefined && { state: args.state as never }) }),
       listAgents(redis, keys),
     ]);
+    // Followed to its end, a sweep with a task that did not succeed fails the command, as
+    // `coord submit --wait` does: a script can wait on either.
+    if (args.watch && UNSUCCESSFUL_STATES.some((state) => counted.counts[state] > 0)) process.exitCode = 1;
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ sweeps: [sweepJson(counted)], agents: agents.map(agentJson), tasks: page.tasks.map(taskJson), page: { offset, limit, total: page.total } }, null, 2)}\n`);
       return;
