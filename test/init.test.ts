@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AGENT, coord, runCli } from './helpers/cli.js';
+import { AGENT, COORD, coord, runCli } from './helpers/cli.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
@@ -140,6 +140,15 @@ describe('shell completion', () => {
     const words = (await coord(['--get-yargs-completions', 'coord', 'run', '--'])).stdout.split('\n');
     expect(words).toEqual(expect.arrayContaining(['-y', '-o', '-r', '--no-param-dir', '--resource']));
     expect(words.filter((word) => /^--.$/.test(word) || word === '--param-dir')).toEqual([]);
+  });
+
+  it('coord completion --help and agent completion -h print help, not the script', async () => {
+    for (const [bin, name, flag] of [[COORD, 'coord', '--help'], [AGENT, 'agent', '-h']] as const) {
+      const help = await runCli(bin, ['completion', flag]);
+      expect(help.code).toBe(0);
+      expect(help.stdout).not.toContain('###-begin');
+      expect(help.stdout).toContain(`${name} completion >> ~/.bashrc`);
+    }
   });
 
   it('agent completion prints one too, and does not start an agent', async () => {

@@ -18,7 +18,7 @@ import { submitCommand } from './commands/submit.js';
 import { COORD_USAGE } from './output/coord-usage.js';
 import { skipHelpCaching } from './output/help-cache.js';
 import { reportError } from './output/report-error.js';
-import { commandNames, dropOutputOnceClosed, explainUsage, refuseRepeatedOptions, tidyCompletion, UsageError } from '@sweep-runner/shared';
+import { commandNames, dropOutputOnceClosed, explainUsage, refuseRepeatedOptions, completionHelp, tidyCompletion, UsageError } from '@sweep-runner/shared';
 import { packageFile } from './package-root.js';
 
 dropOutputOnceClosed();
@@ -58,6 +58,12 @@ skipHelpCaching(cli);
 // The commands as yargs has them, read before parsing (inside a command it lists that one's
 // subcommands): a list of our own fell behind when a command was added.
 const usage = { ...COORD_USAGE, commands: commandNames(cli) };
+
+const askedCompletionHelp = completionHelp('coord', hideBin(process.argv));
+if (askedCompletionHelp) {
+  process.stdout.write(askedCompletionHelp);
+  process.exit(0);
+}
 
 try {
   await cli.parseAsync();

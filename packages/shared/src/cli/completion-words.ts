@@ -27,3 +27,12 @@ export function tidyCompletion(yargs: object) {
     completionFilter((_error, words) => done(tidyCompletions(words ?? [], flagKinds())));
   };
 }
+
+/**
+ * `coord completion --help`: yargs' completion command prints its script whatever follows
+ * it, so a researcher asking for help got a page of shell code. Undefined for other commands.
+ */
+export function completionHelp(name: string, args: string[]): string | undefined {
+  if (args[0] !== 'completion' || !args.slice(1).some((arg) => arg === '--help' || arg === '-h')) return undefined;
+  return `${name} completion\n\nPrint a completion script for bash (or zsh, when $SHELL is zsh), so that Tab completes\n${name}'s commands and flags. Add it to your shell's start-up file and open a new shell:\n  ${name} completion >> ~/.bashrc\n`;
+}
