@@ -230,6 +230,13 @@ seed: [1, 2]
     expect(JSON.parse(readFileSync(join(dir, 'output/Constructor_1/param.json'), 'utf8'))).toMatchObject({ constructor: 1 });
   });
 
+  it('suggests the param a command uses for a choice key no command uses (sed for seed)', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr} {seed}\ndefault:\n  seed: 1\nresource: [0]\n---\nlr: [0.1]\nsed: [1, 2]\n');
+    const result = await coord(['run', '--dry-run'], { cwd: dir });
+    expect(result.stderr).toBe('warning: params.yaml:8: "sed" is not used by the selected commands (train); it only shapes the task names (did you mean "seed"?)\n');
+  });
+
   it('warns once, not once per param, about params that the selected commands do not use (-c test)', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr} {seed} {x}\n  test: echo {x}\nresource: [0]\n---\nlr: [0.1]\nseed: [1, 2]\nx: [1]\n');

@@ -198,7 +198,7 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
   const warnings = new Set<string>();
   const tooLong: Problem[] = [];
   /** Choice params no selected command uses: key -> lines and commands. */
-  const unusedParams = new Map<string, { lines: Set<number>; commands: Set<string> }>();
+  const unusedParams = new Map<string, UnusedParam>();
 
   // Count before building anything: a typo can make a grid of billions.
   const seed = options.sample === undefined ? undefined : (options.seed ?? Math.floor(Math.random() * 2 ** 31));
@@ -327,6 +327,8 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
           const isUsed = used.has(param.key) || (alias !== undefined && alias.targets.some((target) => used.has(target)));
           if (isUsed) continue;
           const entry = unusedParams.get(param.key) ?? { lines: new Set<number>(), commands: new Set<string>() };
+          // A typo of a param the commands use (and this document does not set): `sed` for `seed`.
+          entry.suggestion ??= didYouMean(param.key, [...used].filter((name) => !documentLines.has(name)));
           entry.lines.add(param.line);
           for (const template of commandTemplates) entry.commands.add(template.name);
           unusedParams.set(param.key, entry);
@@ -358,22 +360,29 @@ function droppedWarning(path: string, line: number, dropped: Array<[string, stri
   return `${path}:${line}: ${what} the same params as an earlier task, so it runs once, under the earlier name (as in the runner): ${shown.join(', ')}${more}`;
 }
 
+/** A choice param no selected command uses: where it is set, the commands, and a close name they do use. */
+interface UnusedParam {
+  lines: Set<number>;
+  commands: Set<string>;
+  suggestion?: string;
+}
+
 /**
  * One warning per set of commands, not per param: `coord run -c test` on a sweep of six
  * training params is one line, not six.
  */
-function unusedParamWarnings(path: string, unusedParams: Map<string, { lines: Set<number>; commands: Set<string> }>): string[] {
-  const byCommands = new Map<string, Array<{ key: string; lines: number[] }>>();
-  for (const [key, { lines, commands }] of unusedParams) {
+function unusedParamWarnings(path: string, unusedParams: Map<string, UnusedParam>): string[] {
+  const byCommands = new Map<string, Array<{ key: string; lines: number[]; suggestion: string }>>();
+  for (const [key, { lines, commands, suggestion }] of unusedParams) {
     const group = [...commands].join(', ');
-    byCommands.set(group, [...(byCommands.get(group) ?? []), { key, lines: [...lines] }]);
+    byCommands.set(group, [...(byCommands.get(group) ?? []), { key, lines: [...lines], suggestion: suggestion ?? '' }]);
   }
   return [...byCommands].map(([commands, params]) => {
     if (params.length === 1) {
-      const [{ key, lines }] = params as [{ key: string; lines: number[] }];
-      return `${path}:${lines.join(',')}: "${key}" is not used by the selected commands (${commands}); it only shapes the task names`;
+      const [{ key, lines, suggestion }] = params as [{ key: string; lines: number[]; suggestion: string }];
+      return `${path}:${lines.join(',')}: "${key}" is not used by the selected commands (${commands}); it only shapes the task names${suggestion}`;
     }
-    const named = params.map(({ key, lines }) => `"${key}" (line ${lines.join(',')})`).join(', ');
+    const named = params.map(({ key, lines, suggestion }) => `"${key}" (line ${lines.join(',')})${suggestion}`).join(', ');
     return `${path}: ${named} are not used by the selected commands (${commands}); they only shape the task names`;
   });
 }
