@@ -10,6 +10,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { measureCrash, type CrashResult } from './measures/crash.js';
 import { measureEfficiency } from './measures/efficiency.js';
+import { measureFileCost } from './measures/file-cost.js';
 import { measureIdle } from './measures/idle.js';
 import { measureManyAgents } from './measures/many-agents.js';
 import { measureManyBullmqWorkers } from './measures/many-bullmq-workers.js';
@@ -17,7 +18,7 @@ import { measureRefill } from './measures/refill.js';
 import { measureSubmission } from './measures/submission.js';
 import { measureThroughput } from './measures/throughput.js';
 import { ROOT } from './util/processes.js';
-import { removeWorkspaces } from './util/sweeps.js';
+import { removeWorkspaces } from './util/workspaces.js';
 
 const MEASUREMENTS = ['efficiency', 'throughput', 'refill', 'submission', 'idle', 'crash', 'many'];
 const USAGE = `usage: npm run bench -- [--quick] [--json] [--only ${MEASUREMENTS.join(',')}]
@@ -83,6 +84,8 @@ async function main(): Promise<void> {
     }
   };
   const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : String(n));
+  // The disk's state, before and after: every figure below pays it per file (measures/file-cost.ts).
+  const filesBefore = measureFileCost();
 
   await measure('efficiency', async () => {
     say(`scheduling efficiency: ${size.efficiency} x sleep 1 on 2 agents x 32 slots, ${size.rounds} round(s) ...`);
@@ -166,6 +169,14 @@ async function main(): Promise<void> {
     });
   });
 
+  const filesAfter = measureFileCost();
+  results.fileCost = { before: filesBefore, after: filesAfter };
+  rows.push({
+    what: `a task's files (a directory, 3 files): bench workspace${filesBefore.spread ? ' (chattr +T)' : ''} / the temp dir itself`,
+    figure: `${fmt(filesBefore.workspaceUs, 0)} / ${fmt(filesBefore.tempDirUs, 0)} us before; ${fmt(filesAfter.workspaceUs, 0)} / ${fmt(filesAfter.tempDirUs, 0)} us after`,
+    target: '(this machine)',
+    met: null,
+  });
   removeWorkspaces();
   results.table = rows;
   if (failures.length > 0) results.failures = failures;

@@ -1,7 +1,8 @@
 /** Crash detection: from SIGKILL of the agent running a task to the task running on another agent. */
 import { agentReady, coord, sleep, startAgent, stopProcess, until } from '../util/processes.js';
 import { startRedis } from '../util/redis.js';
-import { workspace, writeSweep } from '../util/sweeps.js';
+import { writeSweep } from '../util/sweeps.js';
+import { workspace } from '../util/workspaces.js';
 
 export interface CrashResult {
   lockMs: number;

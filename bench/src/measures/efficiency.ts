@@ -7,7 +7,8 @@
 import { coord, run, startAgent, agentReady, stopProcess } from '../util/processes.js';
 import { startRedis } from '../util/redis.js';
 import { inRounds, medianRound } from '../util/rounds.js';
-import { taskTimes, waitForSweep, workspace, writeSweep } from '../util/sweeps.js';
+import { taskTimes, waitForSweep, writeSweep } from '../util/sweeps.js';
+import { workspace } from '../util/workspaces.js';
 
 export interface EfficiencyResult {
   tasks: number;

@@ -1,7 +1,7 @@
 /** An idle agent's CPU (share of one core) over a quiet stretch, and its resident memory. */
 import { agentReady, cpuSeconds, rssMiB, sleep, startAgent, stopProcess } from '../util/processes.js';
 import { startRedis } from '../util/redis.js';
-import { workspace } from '../util/sweeps.js';
+import { workspace } from '../util/workspaces.js';
 
 export interface IdleResult {
   seconds: number;

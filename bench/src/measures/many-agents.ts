@@ -22,7 +22,8 @@ import {
 import { existsSync } from 'node:fs';
 import { pino } from 'pino';
 import { redisCpuSeconds, startRedis } from '../util/redis.js';
-import { taskTimes, waitForSweep, workspace, writeSweep } from '../util/sweeps.js';
+import { taskTimes, waitForSweep, writeSweep } from '../util/sweeps.js';
+import { workspace } from '../util/workspaces.js';
 
 export interface ManyAgentsResult {
   agents: number;

@@ -9,7 +9,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentReady, coord, percentile, run, startAgent, stopProcess } from '../util/processes.js';
 import { startRedis } from '../util/redis.js';
-import { waitForSweep, workspace, writeSweep } from '../util/sweeps.js';
+import { waitForSweep, writeSweep } from '../util/sweeps.js';
+import { workspace } from '../util/workspaces.js';
 
 const SLOTS = [0, 1, 2, 3, 4, 5, 6, 7];
 const COMMAND = 's=$EPOCHREALTIME; sleep 0.5; echo "$s $EPOCHREALTIME $CUDA_VISIBLE_DEVICES" > {_output}/times';

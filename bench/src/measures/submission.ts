@@ -9,7 +9,7 @@ import { defineTaskScripts, expandSweep, formatDatetime, readSweepFile, RedisKey
 import { existsSync } from 'node:fs';
 import { coord } from '../util/processes.js';
 import { redisMemoryBytes, startRedis } from '../util/redis.js';
-import { workspace } from '../util/sweeps.js';
+import { workspace } from '../util/workspaces.js';
 
 export interface SubmissionResult {
   tasks: number;

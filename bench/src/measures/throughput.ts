@@ -10,7 +10,8 @@ import { pythonCandidate } from '@sweep-runner/shared';
 import { agentReady, childPids, coord, cpuSeconds, reapedCpuSeconds, run, startAgent, stopProcess } from '../util/processes.js';
 import { redisCpuSeconds, startRedis } from '../util/redis.js';
 import { inRounds, median, medianRound } from '../util/rounds.js';
-import { taskTimes, waitForSweep, workspace, writeSweep } from '../util/sweeps.js';
+import { taskTimes, waitForSweep, writeSweep } from '../util/sweeps.js';
+import { workspace } from '../util/workspaces.js';
 
 const RUNNER_EQUIVALENT = fileURLToPath(new URL('../../runner_equivalent.py', import.meta.url));
 const SLOTS = [0, 1, 2, 3, 4, 5, 6, 7];

@@ -1,27 +1,8 @@
 /** Writing sweep files and watching sweeps finish, for the measurements. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { until } from './processes.js';
-
-const workspaces: string[] = [];
-
-export function workspace(name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
-  workspaces.push(dir);
-  return dir;
-}
-
-/**
- * Only once every figure is taken: on ext4 the inode allocator skips inodes freed in the
- * last seconds, one by one, so deleting thousands of task directories slows every file
- * created soon after (coord run of 1000 tasks: 1.8-1.9 s right after deleting an earlier
- * run's output, 1.3-1.7 s without).
- */
-export function removeWorkspaces(): void {
-  for (const dir of workspaces.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
 
 /** A sweep of `count` tasks running `command` (x = 1..count). */
 export function writeSweep(dir: string, command: string, count: number, extraConfig = ''): string {
