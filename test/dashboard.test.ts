@@ -295,6 +295,49 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
+  it('opens a sweep by the start of its id, and says once that an unknown sweep is not there', { timeout: 60_000 }, async () => {
+    const args = ['--redis', redis().url, '--prefix', 'byprefix'];
+    const sweep = await submit('template:\n  run: echo {x}\npool: nobody\n---\nx: [1, 2]\n', args);
+    const dashboard = await startDashboard(args);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${dashboard.url}#/sweeps/${sweep.slice(0, 4)}`);
+    await page.locator('h1', { hasText: `Sweep ${sweep}` }).waitFor(WAIT);
+    expect(new URL(page.url()).hash).toBe(`#/sweeps/${sweep}`);
+
+    const asked: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/api/sweeps/NoSuchSweep1')) asked.push(request.url());
+    });
+    await page.goto(`${dashboard.url}#/sweeps/NoSuchSweep1`);
+    await page.locator('.error-box', { hasText: 'no sweep "NoSuchSweep1"' }).waitFor(WAIT);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const askedOnce = asked.length;
+    // Overview events keep coming (submissions change it): the page does not ask again, nor show rows.
+    await submit('template:\n  run: echo {y}\npool: nobody\n---\ny: [1]\n', args);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(await page.locator('.vrow').count()).toBe(0);
+    expect(asked.length).toBe(askedOnce);
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
+  it('opens the page a link asked for after the token form, not the start page', { timeout: 60_000 }, async () => {
+    const token = 'a-long-enough-token-for-the-test-1234';
+    const dashboard = await startDashboard(['--auth-token', token, '--redis', redis().url, '--prefix', 'login']);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${dashboard.url}#/agents`);
+    await page.fill('input[name="token"]', token);
+    await page.click('form button');
+    await page.locator('h1', { hasText: 'Agents' }).waitFor(WAIT);
+    expect(new URL(page.url()).hash).toBe('#/agents');
+    expect(page.url()).not.toContain('token');
+    // A "next" that would leave the dashboard is not followed.
+    const away = await fetch(`${dashboard.url}?token=${token}&next=//example.com/`, { redirect: 'manual' });
+    expect(away.headers.get('location')).toBe('/');
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
   it('wraps a long task name on its log page instead of scrolling sideways', { timeout: 60_000 }, async () => {
     const args = ['--redis', redis().url, '--prefix', 'long-name'];
     const sweep = await submit(`template:\n  run: echo {model}\npool: nobody\n---\nmodel: [${'transformer_'.repeat(20)}base]\nlr: [0.001]\n`, args);

@@ -34,19 +34,39 @@ const LOGIN_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><
 <body style="font: 15px system-ui, sans-serif; max-width: 32rem; margin: 4rem auto">
 <h1 style="font-size: 1.3rem">This dashboard needs its token</h1>
 <p>Ask whoever started <code>coord dashboard</code> for it (the <code>--auth-token</code> or <code>RUNNER_DASHBOARD_TOKEN</code> value).</p>
-<form method="get" action="/"><input name="token" type="password" autofocus size="40" aria-label="token"> <button>Open</button></form>
+<form method="get" action="/"><input name="token" type="password" autofocus size="40" aria-label="token"><input name="next" type="hidden"> <button>Open</button></form>
+<script src="/login.js"></script>
 </body></html>`;
+
+/**
+ * The page asked for, through the form: its `#/sweeps/...` part never reaches the server, so
+ * the page's one script puts it in the form (the CSP allows no inline script).
+ */
+const LOGIN_SCRIPT = `document.querySelector('input[name="next"]').value = location.pathname + location.search + location.hash;\n`;
+
+/** Where to go after the login: a path of this dashboard only (not //host, which would leave it). */
+function nextPage(next: unknown): string | undefined {
+  if (typeof next !== 'string' || !/^\/(?![/\\])/.test(next)) return undefined;
+  const url = new URL(next, 'http://x');
+  url.searchParams.delete('token');
+  return `${url.pathname}${url.search}${url.hash}`;
+}
 
 export function requireToken(token: string) {
   const expected = digest(token);
   return (req: Request, res: Response, next: NextFunction): void => {
+    if (req.method === 'GET' && req.path === '/login.js') {
+      res.type('js').send(LOGIN_SCRIPT);
+      return;
+    }
     const fromQuery = typeof req.query.token === 'string' ? req.query.token : undefined;
     if (fromQuery !== undefined && req.method === 'GET' && sameToken(fromQuery, expected)) {
       // Trade the token in the address (history, logs, Referer) for a cookie, then drop it from the URL.
       res.cookie(TOKEN_COOKIE, fromQuery, { httpOnly: true, sameSite: 'strict', path: '/' });
       const url = new URL(req.originalUrl, 'http://x');
       url.searchParams.delete('token');
-      res.redirect(303, `${url.pathname}${url.search}`);
+      url.searchParams.delete('next');
+      res.redirect(303, nextPage(req.query.next) ?? `${url.pathname}${url.search}`);
       return;
     }
     const given = bearerToken(req) ?? cookieToken(req);
