@@ -2,7 +2,8 @@
  * The read side of the JSON API: overview, one sweep's tasks, a task, results, and the two
  * event streams (live overview, a task's log). Shapes follow `coord status --json`.
  */
-import { parseTaskRecord, type TaskRecord } from '@sweep-runner/shared';
+import { isUsageError, parseTaskRecord, type TaskRecord } from '@sweep-runner/shared';
+import { resolveSweepId } from '../../distributed/find-task.js';
 import { Router, type Request } from 'express';
 import { listAgents, readSweep } from '../../distributed/read-status.js';
 import { sweepResults } from '../../results/redis-results.js';
@@ -26,8 +27,16 @@ export function idParam(req: Request, name: string): string {
   return id;
 }
 
+/** A sweep by its id or the id's start (three characters at least), as the commands take it. */
 export async function loadSweep(context: DashboardContext, id: string) {
-  const sweep = await readSweep(context.redis, context.keys, id);
+  let resolved: string;
+  try {
+    resolved = await resolveSweepId(context.redis, context.keys, id);
+  } catch (error) {
+    if (isUsageError(error)) throw new HttpError(400, (error as Error).message);
+    throw error;
+  }
+  const sweep = await readSweep(context.redis, context.keys, resolved);
   if (!sweep) throw new HttpError(404, `no sweep "${id}" under prefix "${context.keys.prefix}"`);
   return sweep;
 }

@@ -170,21 +170,31 @@ export function tasksView(root, sweepId) {
     if (!first) table.refresh();
   };
 
+  /** No such sweep: the page says so once, with no table of placeholders and no asking again at every change. */
+  let gone = false;
   const loadSweep = () =>
     getJson(`/sweeps/${sweepId}`)
       .then(({ sweep }) => {
+        // The id's start in the address (as the commands take it): the page of the whole id.
+        if (sweep.id !== sweepId) return location.replace(location.hash.replace(`/sweeps/${sweepId}`, `/sweeps/${sweep.id}`));
         showSweep(sweep);
         table.refresh(true);
       })
-      .catch((error) => fill(head, errorBox(error)));
+      .catch((error) => {
+        if (error.status !== 404 && error.status !== 400) return fill(head, errorBox(error));
+        gone = true;
+        fill(root, errorBox(error), h('p', {}, h('a', { href: '#/' }, 'All sweeps')));
+      });
   loadSweep();
   return {
     onLive() {
+      if (gone) return;
       // Read during an outage (or never read): the header may hold an error, the rows placeholders.
       countsText = '';
       loadSweep();
     },
     onOverview(overview) {
+      if (gone) return;
       const lost = new Set(overview.agents.filter((agent) => agent.state === 'lost').map((agent) => agent.name));
       const lostChanged = [...lost].join() !== [...lostAgents].join();
       lostAgents = lost;
