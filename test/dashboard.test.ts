@@ -321,6 +321,19 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
+  it('says under an empty prefix that agents run under another one (a mistyped --prefix)', { timeout: 60_000 }, async () => {
+    await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', 'realfleet'], { workdir: tempDir() });
+    const dashboard = await startDashboard(['--redis', redis().url, '--prefix', 'typofleet']);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(dashboard.url);
+    const hint = 'Nothing is under prefix "typofleet", but agents run here: ';
+    await page.locator('p.empty', { hasText: hint }).filter({ hasText: '1 agent under prefix "realfleet"' }).waitFor(WAIT);
+    await page.click('nav a[data-nav="agents"]');
+    await page.locator('p.empty', { hasText: 'No agents' }).filter({ hasText: 'Start the dashboard with --prefix' }).waitFor(WAIT);
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
   it('opens the page a link asked for after the token form, not the start page', { timeout: 60_000 }, async () => {
     const token = 'a-long-enough-token-for-the-test-1234';
     const dashboard = await startDashboard(['--auth-token', token, '--redis', redis().url, '--prefix', 'login']);

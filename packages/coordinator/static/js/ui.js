@@ -1,5 +1,5 @@
 // Shared pieces of the pages: state badges, progress bars, confirmation, toasts, buttons.
-import { postJson } from './api.js';
+import { getJson, postJson } from './api.js';
 import { h } from './dom.js';
 import { age, done, duration, plural, STATES, taskSeconds } from './format.js';
 
@@ -112,4 +112,21 @@ export function tickClocks(root = document) {
   const now = Date.now();
   for (const element of root.querySelectorAll('[data-since]')) element.textContent = age(element.dataset.since, now);
   for (const element of root.querySelectorAll('[data-started]')) element.textContent = duration(taskSeconds({ startedAt: element.dataset.started }, now));
+}
+
+/**
+ * An empty list ("No sweeps yet") under this dashboard's prefix; where agents beat under other
+ * prefixes (a mistyped --prefix), it says so, as coord status does. Asked once per page.
+ */
+export function emptyUnderPrefix(text) {
+  const note = h('p', { class: 'empty' }, text);
+  getJson('/other-prefixes').then(
+    ({ prefix, others }) => {
+      if (others.length === 0) return;
+      const where = others.map((other) => `${plural(other.agents, 'agent')} under prefix "${other.prefix}"`).join(', ');
+      note.append(h('br'), `Nothing is under prefix "${prefix}", but agents run here: ${where}. Start the dashboard with --prefix ${others[0].prefix} (or set RUNNER_PREFIX).`);
+    },
+    () => undefined,
+  );
+  return note;
 }

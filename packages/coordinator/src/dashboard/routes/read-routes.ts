@@ -4,6 +4,7 @@
  */
 import { isUsageError, parseTaskRecord, type TaskRecord } from '@sweep-runner/shared';
 import { resolveSweepId } from '../../distributed/find-task.js';
+import { otherPrefixesWithAgents } from '../../distributed/other-prefixes.js';
 import { Router, type Request } from 'express';
 import { listAgents, readSweep } from '../../distributed/read-status.js';
 import { sweepResults } from '../../results/redis-results.js';
@@ -53,6 +54,11 @@ export function readRoutes(context: DashboardContext): Router {
 
   router.get('/config', (_req, res) => {
     res.json({ readOnly: context.readOnly, prefix: keys.prefix });
+  });
+
+  // An empty page under a mistyped --prefix would read as an idle cluster: the prefixes agents beat under.
+  router.get('/other-prefixes', async (_req, res) => {
+    res.json({ prefix: keys.prefix, others: await otherPrefixesWithAgents(redis, keys) });
   });
 
   router.get('/overview', async (req, res) => {

@@ -1,7 +1,7 @@
 // Agents: one card per agent, one box per GPU with the tasks on it; lost agents marked.
 import { fill, h, reconcile } from '../dom.js';
 import { plural } from '../format.js';
-import { runTime, since } from '../ui.js';
+import { emptyUnderPrefix, runTime, since } from '../ui.js';
 
 function taskLink(run) {
   // The whole name on hover: a long one is cut where its telling part (the last params) is.
@@ -60,12 +60,13 @@ export function agentsView(root) {
   const list = h('div', { class: 'agents' });
   fill(root, h('div', { class: 'page-head' }, h('h1', {}, 'Agents'), summary), list);
   const cards = new Map();
+  let emptyNote;
   return {
     onOverview({ agents }) {
       const lost = agents.filter((a) => a.state === 'lost').length;
       fill(summary, `${plural(agents.length - lost, 'agent')} up${lost ? `, ${lost} lost (heartbeat stopped)` : ''}`);
       if (agents.length === 0) {
-        fill(list, h('p', { class: 'empty' }, 'No agents: start one on a GPU machine with: agent --gpus 0,1'));
+        fill(list, (emptyNote ??= emptyUnderPrefix('No agents: start one on a GPU machine with: agent --gpus 0,1')));
         return;
       }
       // Heartbeats change only lastSeen: the card stays, its clock is reset.

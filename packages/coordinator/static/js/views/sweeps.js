@@ -2,7 +2,7 @@
 import { getJson } from '../api.js';
 import { debounce, fill, h, reconcile } from '../dom.js';
 import { cancelSweepQuestion, duration, plural } from '../format.js';
-import { actionButton, cancelResultText, countChips, progressBar, retryResultText, since, toast } from '../ui.js';
+import { actionButton, cancelResultText, countChips, emptyUnderPrefix, progressBar, retryResultText, since, toast } from '../ui.js';
 
 /** The live overview lists the newest 50; each "older" click asks for 50 more, up to what the API gives. */
 const PAGE = 50;
@@ -60,6 +60,7 @@ export function sweepsView(root) {
   const older = h('button', { class: 'secondary', type: 'button', 'data-action': 'older', hidden: true }, 'Show older sweeps');
   fill(root, h('div', { class: 'page-head' }, h('h1', {}, 'Sweeps'), summary), list, h('div', { class: 'more' }, older));
   const cards = new Map();
+  let emptyNote;
   // Past the live overview's 50, the page reads the longer list itself when the live one changes.
   let wanted = PAGE;
   const show = ({ sweeps, newest, sweepsTotal, agents }) => {
@@ -74,7 +75,7 @@ export function sweepsView(root) {
     fill(summary, `${shown}; ${plural(live.length, 'agent')} up, running ${plural(busy, 'task')}`, agents.length > live.length ? `; ${agents.length - live.length} lost` : '');
     older.hidden = unlisted <= 0 || wanted >= MOST;
     fill(older, `Show ${Math.min(PAGE, unlisted).toLocaleString('en')} older`);
-    if (sweeps.length === 0) fill(list, h('p', { class: 'empty' }, 'No sweeps yet: coord submit params.yaml'));
+    if (sweeps.length === 0) fill(list, (emptyNote ??= emptyUnderPrefix('No sweeps yet: coord submit params.yaml')));
     else reconcile(list, cards, sweeps, { key: (s) => s.id, json: (s) => JSON.stringify(s), build: sweepCard });
   };
   const readLonger = async () => {
