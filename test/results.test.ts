@@ -145,6 +145,16 @@ describe('coord results', () => {
     expect(json.rows).toEqual([{ n: 1, 'metric:n': 10 }, { n: 2, 'metric:n': 20 }]);
   });
 
+  it('writes a flag param as the commands and task names do (True, False), and JSON keeps booleans', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo "METRIC loss=1" [fast]\nresource: [0]\n---\nfast: [yes, no]\n');
+    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    const csv = await coord(['results', 'output', '--format', 'csv'], { cwd: dir });
+    expect(csv.stdout.split('\n').slice(1, 3).sort()).toEqual(['False,1', 'True,1']);
+    const json = JSON.parse((await coord(['results', 'output', '--json'], { cwd: dir })).stdout) as Json;
+    expect(json.rows.map((row) => row.fast).sort()).toEqual([false, true]);
+  });
+
   it('reads metrics the way of every sweep file run into the same output (training and evaluation files)', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'a.yaml'), 'template:\n  train: echo METRIC loss={x}\nresource: [0]\n---\nx: [1]\n');

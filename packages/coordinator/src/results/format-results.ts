@@ -16,6 +16,8 @@ function plain(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') return number(value);
   if (typeof value === 'string') return value;
+  // As the commands and task names show a flag (Python's str()); JSON keeps true and false.
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
   return JSON.stringify(value);
 }
 
