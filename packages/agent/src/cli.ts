@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { checkPrefix, connectionSettings, DEFAULT_PREFIX, describeFailure, dropOutputOnceClosed, refuseRepeatedOptions, EXIT_UNREACHABLE, isLoopback, isUsageError, loadSecrets, onRedisClientWarning, explainUsage, prepareWritableDirectory, completionHelp, tidyCompletion, signatureProblem, UsageError } from '@sweep-runner/shared';
+import { checkPrefix, connectionSettings, DEFAULT_PREFIX, describeFailure, dropOutputOnceClosed, refuseRepeatedOptions, EXIT_UNREACHABLE, isLoopback, isUsageError, loadSecrets, onRedisClientWarning, explainUsage, prepareWritableDirectory, answerCompletionHelp, tidyCompletion, signatureProblem, UsageError } from '@sweep-runner/shared';
 import { customAlphabet } from 'nanoid';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -61,11 +61,7 @@ cli.middleware((argv) => refuseRepeatedOptions(argv, cli));
 // Completion words as people type them (-y, --no-param-dir), from the options of the command being completed.
 cli.completion('completion', 'Print a bash/zsh completion script: agent completion >> ~/.bashrc', tidyCompletion(cli));
 
-const askedCompletionHelp = completionHelp('agent', hideBin(process.argv));
-if (askedCompletionHelp) {
-  process.stdout.write(askedCompletionHelp);
-  process.exit(0);
-}
+answerCompletionHelp('agent', hideBin(process.argv));
 
 // yargs may fail before parseAsync returns its promise: one try holds both ways (a mistyped
 // flag printed a stack trace, and exited 1, which a service manager restarts forever).

@@ -18,7 +18,7 @@ import { submitCommand } from './commands/submit.js';
 import { COORD_USAGE } from './output/coord-usage.js';
 import { skipHelpCaching } from './output/help-cache.js';
 import { reportError } from './output/report-error.js';
-import { commandNames, dropOutputOnceClosed, explainUsage, refuseRepeatedOptions, completionHelp, tidyCompletion, UsageError } from '@sweep-runner/shared';
+import { commandNames, dropOutputOnceClosed, explainUsage, refuseRepeatedOptions, answerCompletionHelp, tidyCompletion, UsageError } from '@sweep-runner/shared';
 import { packageFile } from './package-root.js';
 
 dropOutputOnceClosed();
@@ -59,11 +59,7 @@ skipHelpCaching(cli);
 // subcommands): a list of our own fell behind when a command was added.
 const usage = { ...COORD_USAGE, commands: commandNames(cli) };
 
-const askedCompletionHelp = completionHelp('coord', hideBin(process.argv));
-if (askedCompletionHelp) {
-  process.stdout.write(askedCompletionHelp);
-  process.exit(0);
-}
+answerCompletionHelp('coord', hideBin(process.argv));
 
 try {
   await cli.parseAsync();

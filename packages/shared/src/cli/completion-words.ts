@@ -30,9 +30,11 @@ export function tidyCompletion(yargs: object) {
 
 /**
  * `coord completion --help`: yargs' completion command prints its script whatever follows
- * it, so a researcher asking for help got a page of shell code. Undefined for other commands.
+ * it, so a researcher asking for help got a page of shell code. Prints help and exits when
+ * `args` ask for it; otherwise returns.
  */
-export function completionHelp(name: string, args: string[]): string | undefined {
-  if (args[0] !== 'completion' || !args.slice(1).some((arg) => arg === '--help' || arg === '-h')) return undefined;
-  return `${name} completion\n\nPrint a completion script for bash (or zsh, when $SHELL is zsh), so that Tab completes\n${name}'s commands and flags. Add it to your shell's start-up file and open a new shell:\n  ${name} completion >> ~/.bashrc\n`;
+export function answerCompletionHelp(name: string, args: string[]): void {
+  if (args[0] !== 'completion' || !args.slice(1).some((arg) => arg === '--help' || arg === '-h')) return;
+  process.stdout.write(`${name} completion\n\nPrint a completion script for bash (or zsh, when $SHELL is zsh), so that Tab completes\n${name}'s commands and flags. Add it to your shell's start-up file and open a new shell:\n  ${name} completion >> ~/.bashrc\n`);
+  process.exit(0);
 }
