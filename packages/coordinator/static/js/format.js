@@ -36,8 +36,9 @@ export function exitText(task) {
   return task.exitCode === null || task.exitCode === undefined ? '-' : String(task.exitCode);
 }
 
-/** As `coord results` prints numbers: six significant digits. */
+/** As `coord results` prints values: numbers to six significant digits, flags as True and False. */
 export function number(value) {
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (typeof value !== 'number') return value === null || value === undefined ? '' : String(value);
   if (!Number.isFinite(value)) return String(value);
   return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
