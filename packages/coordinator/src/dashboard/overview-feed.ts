@@ -52,11 +52,25 @@ export class OverviewFeed {
   private problem: FeedProblem | undefined;
   private reading = false;
 
+  /** ioredis' last word on the connection (`connect ECONNREFUSED ...`), for the outage's message. */
+  private connectionError = '';
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly intervalMs = 1000,
-  ) {}
+    /** Where outages are told as they begin and end (the dashboard's stderr). */
+    private readonly say: (line: string) => void = () => undefined,
+  ) {
+    redis.on('error', (error: Error) => (this.connectionError = error.message));
+    redis.on('ready', () => (this.connectionError = ''));
+  }
+
+  /** `127.0.0.1:6379`, or the socket's path. */
+  private get where(): string {
+    const { path, host, port } = this.redis.options;
+    return path || `${host ?? '127.0.0.1'}:${port ?? 6379}`;
+  }
 
   /** Sends the latest overview at once, then every change. Returns the unsubscribe function. */
   subscribe(listener: OverviewListener): () => void {
@@ -87,19 +101,20 @@ export class OverviewFeed {
     if (this.reading) return;
     this.reading = true;
     // Commands wait for a lost connection to come back instead of failing: a read this slow means Redis is gone.
-    const slow = setTimeout(() => this.report(`Redis has not answered for ${SLOW_READ_MS / 1000}s; retrying`), SLOW_READ_MS);
+    const slow = setTimeout(() => this.report(`Redis at ${this.where} has not answered for ${SLOW_READ_MS / 1000}s${this.connectionError ? ` (${this.connectionError})` : ''}; retrying`), SLOW_READ_MS);
     try {
       const overview = await readOverview(this.redis, this.keys);
       // lastSeen moves with every heartbeat, so agents' beats are changes too: the page shows their age.
       const text = JSON.stringify(overview);
       const recovered = this.problem !== undefined;
+      if (recovered) this.say(`Redis at ${this.where} answers again`);
       this.problem = undefined;
       if (text !== this.last?.text || recovered) {
         for (const listener of this.listeners) listener.overview(overview);
       }
       this.last = { text, overview, readAt: new Date().toISOString() };
     } catch (error) {
-      this.report(`Redis is unreachable (${error instanceof Error ? error.message : String(error)}); retrying`);
+      this.report(`Redis at ${this.where} is unreachable (${error instanceof Error ? error.message : String(error)}); retrying`);
     } finally {
       clearTimeout(slow);
       this.reading = false;
@@ -110,6 +125,7 @@ export class OverviewFeed {
   private report(error: string): void {
     if (this.problem) return;
     this.problem = { error, since: this.last?.readAt ?? '' };
+    this.say(error);
     for (const listener of this.listeners) listener.problem(this.problem);
   }
 }

@@ -32,6 +32,8 @@ export interface DashboardOptions {
   sign?: (data: TaskJobData) => TaskJobData;
   /** The address browsers use when a proxy serves the dashboard: its Host and Origin are let in. */
   publicUrl?: URL;
+  /** Where Redis outages seen while pages are open are told (stderr). */
+  say?: (line: string) => void;
 }
 
 export interface Dashboard {
@@ -42,7 +44,7 @@ export interface Dashboard {
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const { redis, keys } = options;
   const board = createQueuesBoard(redis, keys);
-  const feed = new OverviewFeed(redis, keys);
+  const feed = new OverviewFeed(redis, keys, undefined, options.say);
   const context: DashboardContext = {
     redis,
     keys,

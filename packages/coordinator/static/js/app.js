@@ -42,12 +42,21 @@ function clock(iso) {
 }
 
 let liveState;
+/** The page shows the outage in place of its view: no overview was ever read. */
+let waitingForRedis = false;
 
 /** The badge in the header: live, reconnecting, or showing data Redis has not confirmed since a time. */
 function showLive(state, problem) {
   // Back from an outage: what a view read (or failed to read) meanwhile is reread; a finished
   // sweep's counts never change again to make it.
-  if (state === 'live' && liveState !== undefined && liveState !== 'live') current?.onLive?.();
+  if (state === 'live' && liveState !== undefined && liveState !== 'live') {
+    // A page that never had data showed why instead of itself: build it now.
+    if (waitingForRedis) route();
+    else current?.onLive?.();
+  }
+  waitingForRedis = state === 'stale' && !latest;
+  // Nothing read yet: the page body says why (not "Loading…" for as long as Redis is away).
+  if (waitingForRedis) fill(root, errorBox(new Error(`${problem.error}. The page fills in once Redis answers.`)));
   liveState = state;
   const live = document.getElementById('live');
   const stale = problem?.since ? `Redis unreachable: data from ${clock(problem.since)}` : 'Redis unreachable: no data yet';
