@@ -237,6 +237,14 @@ seed: [1, 2]
     expect(result.stderr).toBe('warning: params.yaml:8: "sed" is not used by the selected commands (train); it only shapes the task names (did you mean "seed"?)\n');
   });
 
+  it('warns of numbers with commas but no brackets (one text value), and not of other text with commas', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr} {who}\nresource: [0]\n---\nlr: 0.1, 0.2\nwho: smith, john\n');
+    const result = await coord(['run', '--dry-run'], { cwd: dir });
+    expect(result.stderr).toBe('warning: params.yaml:5: "lr: 0.1, 0.2" is one value, the text "0.1, 0.2" (as in the runner); for one task per number write lr: [0.1, 0.2]\n');
+    expect(result.stdout).toContain('1 task, 1 slot');
+  });
+
   it('warns once, not once per param, about params that the selected commands do not use (-c test)', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr} {seed} {x}\n  test: echo {x}\nresource: [0]\n---\nlr: [0.1]\nseed: [1, 2]\nx: [1]\n');

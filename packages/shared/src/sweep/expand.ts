@@ -13,7 +13,7 @@ import { combinationAt, gridSize, sampleIndices, type Combination } from './grid
 import { taskName, type PathExists } from './naming.js';
 import { pyStr } from './python-format.js';
 import { pythonJsonIfDiffers } from './python-json.js';
-import { pyEquals, pyHashKey, toJsonValue, type PyValue } from './py-value.js';
+import { pyEquals, pyHashKey, toJsonValue, type PyScalar, type PyValue } from './py-value.js';
 import { mixSeed } from './seeded-random.js';
 import { joinOutput, type RenderedCommand, type TaskSpec } from './task.js';
 import { parseTemplate, renderTemplate, type ParsedTemplate } from './template.js';
@@ -206,6 +206,8 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
     const size = gridSize(document.params);
     for (const param of document.params) {
       if (param.values.length === 0) warnings.add(`${sweep.path}:${param.line}: "${param.key}" has no values, so document ${document.index + 1} adds no tasks`);
+      const unbracketed = unbracketedList(param.values);
+      if (unbracketed) warnings.add(`${sweep.path}:${param.line}: "${param.key}: ${unbracketed}" is one value, the text "${unbracketed}" (as in the runner); for one task per number write ${param.key}: [${unbracketed}]`);
     }
     const overrides = aliasOverrides(sweep, document.params);
     for (const warning of overrides) warnings.add(warning);
@@ -346,6 +348,14 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
   const { tasks, collisions } = mergeEntries(sweep, entries, options, templates);
   const blockers = [...collisions, ...tooLong.slice(0, 20)];
   return { entries, tasks, blockers, warnings: [...warnings, ...blockers.map(formatProblem)], ...(seed !== undefined && { seed }) };
+}
+
+/** `lr: 0.1, 0.2`: one text value that is numbers with commas, a list with its brackets forgotten. */
+function unbracketedList(values: PyScalar[]): string | undefined {
+  const [only] = values;
+  if (values.length !== 1 || typeof only !== 'string' || !only.includes(',')) return undefined;
+  const parts = only.split(',').map((part) => part.trim());
+  return parts.length > 1 && parts.every((part) => /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(part)) ? only : undefined;
 }
 
 /**
