@@ -470,6 +470,10 @@ describe('coord dashboard in Chromium', () => {
     const left = page.locator(`.sweep[data-sweep="${sweep}"] .time-left`);
     await left.waitFor(WAIT);
     expect(await left.textContent()).toMatch(/^~\d+(\.\d)?s left$/);
+    // The bar fills from the left: done first, waiting last.
+    const segments = await page.locator(`.sweep[data-sweep="${sweep}"] .progress .seg`).evaluateAll((spans) => spans.map((span) => span.className.replace(/.*state-/, '')));
+    expect(segments[0]).toBe('succeeded');
+    expect(segments.at(-1)).toBe('waiting');
     await screenshot(page, 'sweeps-time-left');
     // Gone when the sweep is done.
     await page.locator(`.sweep[data-sweep="${sweep}"] .progress-text`, { hasText: '16 / 16 done' }).waitFor(WAIT);

@@ -10,10 +10,13 @@ export function stateBadge(state) {
 }
 
 /** A bar with one segment per state, and "n / total done". */
+/** Left to right as the bar fills: what is done, then what runs, then what waits (grey, on the right). */
+const BAR_ORDER = ['succeeded', 'skipped', 'failed', 'timeout', 'cancelled', 'running', 'waiting'];
+
 export function progressBar(counts) {
   const total = counts.total || 0;
   const bar = h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': total, 'aria-valuenow': done(counts) });
-  for (const state of STATES) {
+  for (const state of BAR_ORDER) {
     const n = counts[state] ?? 0;
     if (n > 0 && total > 0) bar.append(h('span', { class: `seg state-${state}`, style: { width: `${(100 * n) / total}%` }, title: `${n} ${state}` }));
   }
