@@ -344,9 +344,22 @@ describe('coord dashboard in Chromium', () => {
     await page.locator('h1', { hasText: 'Agents' }).waitFor(WAIT);
     expect(new URL(page.url()).hash).toBe('#/agents');
     expect(page.url()).not.toContain('token');
-    // A "next" that would leave the dashboard is not followed.
-    const away = await fetch(`${dashboard.url}?token=${token}&next=//example.com/`, { redirect: 'manual' });
-    expect(away.headers.get('location')).toBe('/');
+    // A "next" that would leave the dashboard is not followed, also when parsing makes it so.
+    for (const next of ['//example.com/', '/.//example.com', '/%2e//example.com', '/a/..//example.com', '/.\\/example.com', '/\\example.com', 'https://example.com/']) {
+      const away = await fetch(`${dashboard.url}?token=${token}&next=${encodeURIComponent(next)}`, { redirect: 'manual' });
+      expect([next, away.headers.get('location')]).toEqual([next, '/']);
+    }
+    // A wrong token first: the form still leads to the page asked for.
+    const again = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await again.goto(`${dashboard.url}#/agents`);
+    await again.fill('input[name="token"]', 'wrong-token-wrong-token');
+    await again.click('form button');
+    await again.fill('input[name="token"]', token);
+    await again.click('form button');
+    await again.locator('h1', { hasText: 'Agents' }).waitFor(WAIT);
+    expect(new URL(again.url()).hash).toBe('#/agents');
+    expect(new URL(again.url()).search).toBe('');
+    await again.close();
     await page.close();
     expect((await dashboard.stop()).code).toBe(0);
   });

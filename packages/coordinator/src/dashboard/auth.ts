@@ -42,14 +42,23 @@ const LOGIN_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><
  * The page asked for, through the form: its `#/sweeps/...` part never reaches the server, so
  * the page's one script puts it in the form (the CSP allows no inline script).
  */
-const LOGIN_SCRIPT = `document.querySelector('input[name="next"]').value = location.pathname + location.search + location.hash;\n`;
+const LOGIN_SCRIPT = `document.querySelector('input[name="next"]').value = new URLSearchParams(location.search).get('next') || location.pathname + location.search + location.hash;\n`;
 
-/** Where to go after the login: a path of this dashboard only (not //host, which would leave it). */
+/** A path of this dashboard: one slash, then not another or a backslash (`//host` leaves it). */
+const LOCAL_PATH = /^\/(?![/\\])/;
+
+/**
+ * Where to go after the login: a page of this dashboard only. Checked again once parsed, since
+ * parsing resolves `/.//evil.com` and `/a/..//evil.com` to `//evil.com`.
+ */
 function nextPage(next: unknown): string | undefined {
-  if (typeof next !== 'string' || !/^\/(?![/\\])/.test(next)) return undefined;
+  if (typeof next !== 'string' || !LOCAL_PATH.test(next)) return undefined;
   const url = new URL(next, 'http://x');
+  if (url.origin !== 'http://x') return undefined;
   url.searchParams.delete('token');
-  return `${url.pathname}${url.search}${url.hash}`;
+  url.searchParams.delete('next');
+  const page = `${url.pathname}${url.search}${url.hash}`;
+  return LOCAL_PATH.test(page) ? page : undefined;
 }
 
 export function requireToken(token: string) {
