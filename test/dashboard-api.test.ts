@@ -186,9 +186,9 @@ describe('coord dashboard: the JSON API', () => {
     expect((await page('state=running')).page.total).toBe(0);
     expect((await page('state=waiting&limit=1')).page.total).toBe(250);
     // By name, numbers by value (not Y_10, Y_100, Y_2), whatever the sweep's order.
-    const shuffled = await submit(prefix, 'template:\n  run: "true"\npool: nobody\n---\ny: [10, 9, 2, 100]\n');
+    const shuffled = await submit(prefix, 'template:\n  run: "true"\npool: nobody\n---\ny: [10, 9, 2, 100]\n---\nlr: [0.1, 0.05, 0.01, 0.001, 0.2, 0.0003, 1.0e-5]\n');
     const byName = (await (await fetch(`${dashboard.url}api/sweeps/${shuffled}/tasks?sort=name`)).json()) as { tasks: TaskJson[] };
-    expect(byName.tasks.map((t) => t.name)).toEqual(['Y_2', 'Y_9', 'Y_10', 'Y_100']);
+    expect(byName.tasks.map((t) => t.name)).toEqual(['Lr_1e-05', 'Lr_0.0003', 'Lr_0.001', 'Lr_0.01', 'Lr_0.05', 'Lr_0.1', 'Lr_0.2', 'Y_2', 'Y_9', 'Y_10', 'Y_100']);
     expect((await fetch(`${dashboard.url}api/sweeps/${sweep}/tasks?state=bogus`)).status).toBe(400);
     expect((await fetch(`${dashboard.url}api/sweeps/nope/tasks`)).status).toBe(404);
     expect((await fetch(`${dashboard.url}api/tasks/0000000000000000`)).status).toBe(404);
