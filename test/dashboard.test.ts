@@ -330,6 +330,11 @@ describe('coord dashboard in Chromium', () => {
     await page.locator('p.empty', { hasText: hint }).filter({ hasText: '1 agent under prefix "realfleet"' }).waitFor(WAIT);
     await page.click('nav a[data-nav="agents"]');
     await page.locator('p.empty', { hasText: 'No agents' }).filter({ hasText: 'Start the dashboard with --prefix' }).waitFor(WAIT);
+    // Once an agent beats under this prefix, it is the right one: no sweeps yet, and no hint.
+    await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', 'typofleet'], { workdir: tempDir() });
+    await page.click('nav a[data-nav="sweeps"]');
+    await page.locator('.page-head', { hasText: '1 agent up' }).waitFor(WAIT);
+    await expect(page.locator('p.empty').textContent()).resolves.toBe('No sweeps yet: coord submit params.yaml');
     await page.close();
     expect((await dashboard.stop()).code).toBe(0);
   });

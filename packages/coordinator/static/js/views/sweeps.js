@@ -61,6 +61,7 @@ export function sweepsView(root) {
   fill(root, h('div', { class: 'page-head' }, h('h1', {}, 'Sweeps'), summary), list, h('div', { class: 'more' }, older));
   const cards = new Map();
   let emptyNote;
+  const NO_SWEEPS = 'No sweeps yet: coord submit params.yaml';
   // Past the live overview's 50, the page reads the longer list itself when the live one changes.
   let wanted = PAGE;
   const show = ({ sweeps, newest, sweepsTotal, agents }) => {
@@ -75,7 +76,8 @@ export function sweepsView(root) {
     fill(summary, `${shown}; ${plural(live.length, 'agent')} up, running ${plural(busy, 'task')}`, agents.length > live.length ? `; ${agents.length - live.length} lost` : '');
     older.hidden = unlisted <= 0 || wanted >= MOST;
     fill(older, `Show ${Math.min(PAGE, unlisted).toLocaleString('en')} older`);
-    if (sweeps.length === 0) fill(list, (emptyNote ??= emptyUnderPrefix('No sweeps yet: coord submit params.yaml')));
+    // Agents under this prefix: it is the right one, only nothing was submitted yet.
+    if (sweeps.length === 0) fill(list, agents.length > 0 ? h('p', { class: 'empty' }, NO_SWEEPS) : (emptyNote ??= emptyUnderPrefix(NO_SWEEPS)));
     else reconcile(list, cards, sweeps, { key: (s) => s.id, json: (s) => JSON.stringify(s), build: sweepCard });
   };
   const readLonger = async () => {
