@@ -334,6 +334,7 @@ describe('coord dashboard in Chromium', () => {
     await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', 'typofleet'], { workdir: tempDir() });
     await page.click('nav a[data-nav="sweeps"]');
     await page.locator('.page-head', { hasText: '1 agent up' }).waitFor(WAIT);
+    await page.waitForTimeout(1500); // the hint, when asked for, comes with an answer of its own
     await expect(page.locator('p.empty').textContent()).resolves.toBe('No sweeps yet: coord submit params.yaml');
     await page.close();
     expect((await dashboard.stop()).code).toBe(0);
