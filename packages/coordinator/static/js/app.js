@@ -50,13 +50,18 @@ function showLive(state, problem) {
   // Back from an outage: what a view read (or failed to read) meanwhile is reread; a finished
   // sweep's counts never change again to make it.
   if (state === 'live' && liveState !== undefined && liveState !== 'live') {
-    // A page that never had data showed why instead of itself: build it now.
-    if (waitingForRedis) route();
-    else current?.onLive?.();
+    // A page that never had data showed why instead of itself (until now, whatever states
+    // came between, such as a reconnect of the event stream): build it now.
+    if (waitingForRedis) {
+      waitingForRedis = false;
+      route();
+    } else current?.onLive?.();
   }
-  waitingForRedis = state === 'stale' && !latest;
-  // Nothing read yet: the page body says why (not "Loading…" for as long as Redis is away).
-  if (waitingForRedis) fill(root, errorBox(new Error(`${problem.error}. The page fills in once Redis answers.`)));
+  if (state === 'stale' && !latest) {
+    // Nothing read yet: the page body says why (not "Loading…" for as long as Redis is away).
+    waitingForRedis = true;
+    fill(root, errorBox(new Error(`${problem.error}. The page fills in once Redis answers.`)));
+  }
   liveState = state;
   const live = document.getElementById('live');
   const stale = problem?.since ? `Redis unreachable: data from ${clock(problem.since)}` : 'Redis unreachable: no data yet';
