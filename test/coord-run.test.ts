@@ -212,6 +212,25 @@ seed: [1, 2]
     expect(help.stdout).toMatch(/--json +with --dry-run: the tasks as JSON/);
   });
 
+  it('says, of several combinations left out, that each runs once under the earlier name', async () => {
+    const dir = tempDir();
+    // seed 1 is the default: the second document's tasks have the first's params under longer names.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr} {seed}\ndefault:\n  seed: 1\nresource: [0]\n---\nlr: [0.1, 0.2]\n---\nseed: [1]\nlr: [0.1, 0.2]\n');
+    const result = await coord(['run', '--dry-run'], { cwd: dir });
+    expect(result.stderr).toBe('warning: params.yaml:9: 2 combinations of this document have the same params as earlier tasks, so each runs once, under the earlier name (as in the runner): Seed_1-Lr_0.1 (same as Lr_0.1), Seed_1-Lr_0.2 (same as Lr_0.2)\n');
+  });
+
+  it('names the combinations an earlier document holds also in a document whose alias overrides its params', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo [layers] {lr}\nalias:\n  size:\n    small: {layers: 6}\nresource: [0]\n---\nlayers: [6]\nlr: [0.1]\n---\nsize: [small]\nlayers: [6, 12]\nlr: [0.1]\n');
+    const result = await coord(['run', '--dry-run'], { cwd: dir });
+    expect(result.stderr.split('\n')).toEqual([
+      expect.stringMatching(/^warning: params\.yaml:12: "layers" is also set by alias "size"/),
+      'warning: params.yaml:11: 2 combinations of this document have the same params as earlier tasks, so each runs once, under the earlier name (as in the runner): Size_small-Layers_6-Lr_0.1 (same as Layers_6-Lr_0.1), Size_small-Layers_12-Lr_0.1 (same as Layers_6-Lr_0.1)',
+      '',
+    ]);
+  });
+
   it('says which combinations it leaves out for having the same params as an earlier task', async () => {
     const dir = tempDir();
     // With the defaults, size small and lr 0.001 are Norm_batch-Moment_0.1's params.
@@ -235,6 +254,10 @@ seed: [1, 2]
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr} {seed}\ndefault:\n  seed: 1\nresource: [0]\n---\nlr: [0.1]\nsed: [1, 2]\n');
     const result = await coord(['run', '--dry-run'], { cwd: dir });
     expect(result.stderr).toBe('warning: params.yaml:8: "sed" is not used by the selected commands (train); it only shapes the task names (did you mean "seed"?)\n');
+    // Several in one line; never a "_" name of the runner's, which a file cannot set.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr} {seed} > {_output}/x\ndefault:\n  seed: 1\nresource: [0]\n---\nlr: [0.1]\nsed: [1, 2]\noutput: [a]\n');
+    const several = await coord(['run', '--dry-run'], { cwd: dir });
+    expect(several.stderr).toBe('warning: params.yaml: "sed" (line 8; did you mean "seed"?), "output" (line 9) are not used by the selected commands (train); they only shape the task names\n');
   });
 
   it('warns of numbers with commas but no brackets (one text value), and not of other text with commas', async () => {

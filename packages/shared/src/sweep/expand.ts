@@ -230,7 +230,7 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
 
   const checkedTemplates = new Set<string>();
   /** Params (specHash) -> the output and name of the first task with them. */
-  const seen = new Map<string, { output: string; name: string }>();
+  const seen = new Map<string, { output: string; name: string; document: number }>();
   const entries: SweepEntry[] = [];
   for (const { document, size, dropsSaid } of plans) {
     const selected = options.commands ?? (document.commands && document.commands.length > 0 ? document.commands : undefined);
@@ -270,9 +270,11 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
       }
       const hash = specHash(spec);
       const first = seen.get(hash);
-      if (first === undefined) seen.set(hash, { output, name });
+      if (first === undefined) seen.set(hash, { output, name, document: document.index });
       else if (first.output !== output) {
-        dropped.push([name, first.name]); // same params under another name: the runner drops it
+        // Same params under another name: the runner drops it. Within a document whose alias
+        // overrides its params, the override's warning already says tasks are dropped.
+        if (!(dropsSaid && first.document === document.index)) dropped.push([name, first.name]);
         continue;
       }
       spec.set('_name', name);
@@ -330,7 +332,8 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
           if (isUsed) continue;
           const entry = unusedParams.get(param.key) ?? { lines: new Set<number>(), commands: new Set<string>() };
           // A typo of a param the commands use (and this document does not set): `sed` for `seed`.
-          entry.suggestion ??= didYouMean(param.key, [...used].filter((name) => !documentLines.has(name)));
+          // (Not the runner's `_` names, which a file cannot set.)
+          entry.suggestion ||= didYouMean(param.key, [...used].filter((name) => !name.startsWith('_') && !documentLines.has(name)));
           entry.lines.add(param.line);
           for (const template of commandTemplates) entry.commands.add(template.name);
           unusedParams.set(param.key, entry);
@@ -338,7 +341,7 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
       }
       entries.push({ name, output, params: spec, aliasChoices, commands, document });
     }
-    if (dropped.length > 0 && !dropsSaid) warnings.add(droppedWarning(sweep.path, document.params[0]?.line ?? document.line, dropped));
+    if (dropped.length > 0) warnings.add(droppedWarning(sweep.path, document.params[0]?.line ?? document.line, dropped));
   }
   for (const { line, message, first, count } of perTask.values()) {
     report(line, message(count === 1 ? `in task ${first}` : `in ${count.toLocaleString('en-US')} tasks (the first: ${first})`));
@@ -366,8 +369,8 @@ function unbracketedList(values: PyScalar[]): string | undefined {
 function droppedWarning(path: string, line: number, dropped: Array<[string, string]>): string {
   const shown = dropped.slice(0, 3).map(([name, first]) => `${name} (same as ${first})`);
   const more = dropped.length > shown.length ? `, and ${dropped.length - shown.length} more` : '';
-  const what = dropped.length === 1 ? '1 combination of this document has' : `${dropped.length} combinations of this document have`;
-  return `${path}:${line}: ${what} the same params as an earlier task, so it runs once, under the earlier name (as in the runner): ${shown.join(', ')}${more}`;
+  const what = dropped.length === 1 ? '1 combination of this document has the same params as an earlier task, so it runs' : `${dropped.length} combinations of this document have the same params as earlier tasks, so each runs`;
+  return `${path}:${line}: ${what} once, under the earlier name (as in the runner): ${shown.join(', ')}${more}`;
 }
 
 /** A choice param no selected command uses: where it is set, the commands, and a close name they do use. */
@@ -392,7 +395,8 @@ function unusedParamWarnings(path: string, unusedParams: Map<string, UnusedParam
       const [{ key, lines, suggestion }] = params as [{ key: string; lines: number[]; suggestion: string }];
       return `${path}:${lines.join(',')}: "${key}" is not used by the selected commands (${commands}); it only shapes the task names${suggestion}`;
     }
-    const named = params.map(({ key, lines, suggestion }) => `"${key}" (line ${lines.join(',')})${suggestion}`).join(', ');
+    // ` (did you mean "seed"?)` inside the line's brackets: `"sed" (line 7; did you mean "seed"?)`.
+    const named = params.map(({ key, lines, suggestion }) => `"${key}" (line ${lines.join(',')}${suggestion.replace(/^ \((.*)\)$/, '; $1')})`).join(', ');
     return `${path}: ${named} are not used by the selected commands (${commands}); they only shape the task names`;
   });
 }
