@@ -6,7 +6,7 @@ import { isUsageError, parseTaskRecord, type TaskRecord } from '@sweep-runner/sh
 import { resolveSweepId } from '../../distributed/find-task.js';
 import { otherPrefixesWithAgents } from '../../distributed/other-prefixes.js';
 import { Router, type Request } from 'express';
-import { listAgents, readSweep } from '../../distributed/read-status.js';
+import { listAgents, readSweep, type AgentSummary } from '../../distributed/read-status.js';
 import { sweepResults } from '../../results/redis-results.js';
 import { explainTasks } from '../../distributed/task-explanation.js';
 import { buildResultsTable, partialResults, withoutMetrics } from '../../results/results-table.js';
@@ -40,6 +40,22 @@ export async function loadSweep(context: DashboardContext, id: string) {
   const sweep = await readSweep(context.redis, context.keys, resolved);
   if (!sweep) throw new HttpError(404, `no sweep "${id}" under prefix "${context.keys.prefix}"`);
   return sweep;
+}
+
+/** How long one read of the agents serves the task pages' reasons (a scrolled table asks for many windows). */
+const AGENTS_TTL_MS = 1000;
+const agentsRead = new WeakMap<DashboardContext, { at: number; agents: Promise<AgentSummary[]> }>();
+
+function recentAgents(context: DashboardContext): Promise<AgentSummary[]> {
+  const held = agentsRead.get(context);
+  if (held && Date.now() - held.at < AGENTS_TTL_MS) return held.agents;
+  const agents = listAgents(context.redis, context.keys);
+  agentsRead.set(context, { at: Date.now(), agents });
+  // A failed read is not kept for the next request.
+  agents.catch(() => {
+    if (agentsRead.get(context)?.agents === agents) agentsRead.delete(context);
+  });
+  return agents;
 }
 
 export async function loadTask(context: DashboardContext, id: string): Promise<TaskRecord> {
@@ -86,7 +102,7 @@ export function readRoutes(context: DashboardContext): Router {
     const offset = intParam(req, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = intParam(req, 'limit', 100, 1, 1000);
     const sort = choiceParam(req, 'sort', TASK_SORTS, 'index');
-    const [page, agents] = await Promise.all([context.tasks.page(sweep.id, { sort, offset, limit, ...(state && { state }), ...(search && { search }) }), listAgents(redis, keys)]);
+    const [page, agents] = await Promise.all([context.tasks.page(sweep.id, { sort, offset, limit, ...(state && { state }), ...(search && { search }) }), recentAgents(context)]);
     const now = Date.now();
     // With coord status's reasons for tasks that look stuck (no agent takes them, a lost agent).
     res.json({ sweeps: [sweepJson(sweep)], tasks: explainTasks(page.tasks, agents).map((task) => taskRowJson(task, now)), page: { offset, limit, total: page.total } });
@@ -107,7 +123,7 @@ export function readRoutes(context: DashboardContext): Router {
   });
 
   router.get('/tasks/:task', async (req, res) => {
-    const [task, agents] = await Promise.all([loadTask(context, idParam(req, 'task')), listAgents(redis, keys)]);
+    const [task, agents] = await Promise.all([loadTask(context, idParam(req, 'task')), recentAgents(context)]);
     const [explained] = explainTasks([task], agents);
     res.json({ task: { ...taskRowJson(explained!), results: task.results } });
   });
