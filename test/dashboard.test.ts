@@ -303,6 +303,9 @@ describe('coord dashboard in Chromium', () => {
     await page.goto(`${dashboard.url}#/sweeps/${sweep.slice(0, 4)}`);
     await page.locator('h1', { hasText: `Sweep ${sweep}` }).waitFor(WAIT);
     expect(new URL(page.url()).hash).toBe(`#/sweeps/${sweep}`);
+    // Its results page too: under the whole id, whose counts the live overview names.
+    await page.goto(`${dashboard.url}#/sweeps/${sweep.slice(0, 4)}/results`);
+    await expect.poll(() => new URL(page.url()).hash, WAIT).toBe(`#/sweeps/${sweep}/results`);
 
     const asked: string[] = [];
     page.on('request', (request) => {

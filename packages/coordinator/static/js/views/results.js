@@ -138,6 +138,8 @@ export function resultsView(root, sweepId) {
       fill(tableBox, errorBox(error));
       return;
     }
+    // The id's start in the address (as the commands take it): the page of the whole id, whose counts the overview names.
+    if (table.sweep.id !== sweepId) return location.replace(location.hash.replace(`/sweeps/${sweepId}`, `/sweeps/${table.sweep.id}`));
     const silent = table.withoutMetrics > 0 ? ` (${table.withoutMetrics.toLocaleString('en')} reported no metric: failed or not finished?)` : '';
     const partial = table.partial > 0 ? ` (${table.partial.toLocaleString('en')} did not succeed but reported metrics: their rows are from unfinished runs)` : '';
     fill(summary, `${plural(table.tasks, 'finished task')}${silent}${partial}, ${plural(table.metrics.length, 'metric')}`);
