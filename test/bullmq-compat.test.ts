@@ -321,3 +321,26 @@ describe("a job completed in the agent's pipeline", () => {
   });
 });
 
+
+describe("what the agent's fetcher reads of BullMQ's worker", () => {
+  // JobFetcher.heedNextDelayed reads the worker's private blockUntil: a BullMQ update that
+  // renames or stops setting it would leave retries waiting for the 10 s block again.
+  it('a fetch that finds no job leaves blockUntil at the next delayed job\'s due time (ms), and 0 once a job is taken', async () => {
+    const connection = { host: '127.0.0.1', port: redis().port };
+    const queue = new Queue('delays', { connection, prefix: 'blockuntil' });
+    const worker = new Worker('delays', null, { connection, prefix: 'blockuntil', autorun: false });
+    try {
+      const due = Date.now() + 60_000;
+      await queue.add('later', {}, { delay: due - Date.now() });
+      expect(await worker.getNextJob('token-1', { block: false })).toBeUndefined();
+      const blockUntil = (worker as unknown as { blockUntil: number }).blockUntil;
+      expect(Math.abs(blockUntil - due)).toBeLessThan(1000);
+      await queue.add('now', {});
+      expect((await worker.getNextJob('token-2', { block: false }))?.name).toBe('now');
+      expect((worker as unknown as { blockUntil: number }).blockUntil).toBe(0);
+    } finally {
+      await worker.close();
+      await queue.close();
+    }
+  });
+});
