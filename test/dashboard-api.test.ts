@@ -123,7 +123,7 @@ describe('coord dashboard: where it listens and who gets in', () => {
     // The client's mistakes are 400s, not errors of the dashboard (500, logged as such).
     const malformed = await fetch(`${dashboard.url}api/sweeps/${sweep}/cancel`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"reason": ' });
     expect(malformed.status).toBe(400);
-    expect(((await malformed.json()) as { error: string }).error).toMatch(/^the request body is not valid JSON \(.+\); send a JSON object/);
+    expect(((await malformed.json()) as { error: string }).error).toMatch(/^the request body is not valid JSON \(.+\); send a JSON object, such as \{\}$/);
     expect((await fetch(`${dashboard.url}api/sweeps/%ZZ`)).status).toBe(400);
     expect(dashboard.stderr()).toBe('');
     expect((await statusJson('guards', sweep)).tasks![0]!.state).toBe('waiting');

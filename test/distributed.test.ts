@@ -802,7 +802,7 @@ z: [1, 2, 3, 4]
     expect(ended.stdout).toMatch(/X_2 +failed/);
     // A state no task is in, or an offset past the end, says so under the header.
     expect((await coord(['status', sweep, '--state', 'timeout', ...cli])).stdout).toMatch(new RegExp(`REASON\\s*\\n\\(no timeout tasks in sweep ${sweep}\\)\\n$`));
-    expect((await coord(['status', sweep, '--offset', '5', ...cli])).stdout).toMatch(/\(no tasks from --offset 5; the sweep has 2\)\n$/);
+    expect((await coord(['status', sweep, '--offset', '5', ...cli])).stdout).toMatch(/\(no tasks from --offset 5; there are 2\)\n$/);
     agent.child.kill('SIGKILL');
   });
 

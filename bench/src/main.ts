@@ -10,7 +10,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { measureCrash, type CrashResult } from './measures/crash.js';
 import { measureEfficiency } from './measures/efficiency.js';
-import { measureFileCost } from './measures/file-cost.js';
+import { measureFileCost, type FileCostResult } from './measures/file-cost.js';
 import { measureIdle } from './measures/idle.js';
 import { measureManyAgents } from './measures/many-agents.js';
 import { measureManyBullmqWorkers } from './measures/many-bullmq-workers.js';
@@ -199,12 +199,14 @@ async function main(): Promise<void> {
 }
 
 function writeResultsMarkdown(rows: Row[], results: Record<string, unknown>): void {
+  const spread = (results.fileCost as { before: FileCostResult } | undefined)?.before.spread ?? false;
   const lines = [
     '# Benchmark results',
     '',
     `Command: \`npm run bench\` (full configuration), ${String(results.date)}, ${String(results.cpus)} cores, Node ${String(results.node)}.`,
     'Ratios compare against baselines measured in the same run, since the machine is shared and noisy:',
     'efficiency and throughput measure ours and the baselines back to back in three rounds and give the median.',
+    `Every contender writes its files under one root ${spread ? "marked `chattr +T`, which ext4 places away from /tmp's recently freed inodes (runs before 2026-12-06 21:00 wrote in /tmp itself)" : 'in the temp dir'}; the last row gives a task's file cost there and in /tmp (bench/NOTES.md, "where the files go").`,
     '',
     '| measurement | figure | target | met |',
     '| --- | --- | --- | --- |',

@@ -6,7 +6,7 @@
  * other programs deleted in /tmp in the last minutes. On this machine's journal-less ext4
  * every new inode is checked against every inode freed in the last 60 s (up to 6 min) of
  * its block group, and /tmp's block groups are where the test suite, clones and earlier
- * runs free theirs: a task's directory and two files cost 360-720 us there against 90-140
+ * runs free theirs: a task's directory and three files cost 360-2700 us there against 90-330
  * us under such a root, at the same minutes (bench/NOTES.md, "Where the files go"). Every
  * contender of a measurement (ours, the xargs floor, the runner-equivalent) writes under the
  * same root, and the bench reports both costs (fileCost), so the choice is in the open.
@@ -23,9 +23,11 @@ const workspaces: string[] = [];
 export function workspaceRoot(): { path: string; spread: boolean } {
   if (!root) {
     const path = mkdtempSync(join(tmpdir(), 'bench-'));
-    let spread = true;
+    let spread: boolean;
     try {
       execFileSync('chattr', ['+T', path], { stdio: 'ignore' });
+      // Taken, as lsattr shows it ("----------T-----" before the path), not only a chattr that exited 0.
+      spread = /^\S*T/.test(execFileSync('lsattr', ['-d', path], { encoding: 'utf8' }));
     } catch {
       spread = false; // not ext2/3/4, or no chattr: the figures then carry the temp dir's state
     }

@@ -174,7 +174,7 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
     const shown = page.tasks.length;
     // A bare header would read as a fault: say why no row is there.
     if (page.total === 0) terminal.line(args.state !== undefined ? `(no ${args.state} tasks in sweep ${sweep.id})` : `(no tasks: sweep ${sweep.id}'s tasks moved to later sweeps)`);
-    else if (shown === 0) terminal.line(`(no tasks from --offset ${offset}; the sweep has ${page.total})`);
+    else if (shown === 0) terminal.line(`(no tasks from --offset ${offset}; there are ${page.total}${args.state !== undefined ? ` ${args.state}` : ''})`);
     if (page.total > offset + shown) terminal.line(`(${offset + 1}-${offset + shown} of ${page.total}; --offset ${offset + shown} for more, --limit 0 for all)`);
   } finally {
     redis.disconnect();

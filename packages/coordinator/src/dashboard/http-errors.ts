@@ -33,7 +33,7 @@ export function sendError(error: unknown, _req: Request, res: Response, next: Ne
   const status = statusOf(error);
   let message = error instanceof Error ? error.message : String(error);
   // body-parser's own words name neither the body nor JSON ("Expected property name ... at position 1").
-  if ((error as { type?: string }).type === 'entity.parse.failed') message = `the request body is not valid JSON (${message}); send a JSON object, e.g. {"reason": "..."}`;
+  if ((error as { type?: string }).type === 'entity.parse.failed') message = `the request body is not valid JSON (${message}); send a JSON object, such as {}`;
   if (status === 403 && /NOPERM/.test(message)) message = `permission denied by Redis (${message}); the dashboard's Redis user may only read: start it with --read-only or a user that may write`;
   if (status === 500) process.stderr.write(`coord dashboard: ${message}\n`);
   res.status(status).json({ error: message });

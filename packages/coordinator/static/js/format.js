@@ -60,7 +60,10 @@ export function cancelSweepQuestion(id, counts) {
 /** Colours and cursor moves of terminal output (`\x1b[31m`); coord run strips the same from its FAIL lines. */
 const ANSI_ESCAPE = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
 
-/** A log line as a terminal leaves it: no colour codes, and a progress bar's last state (after its last carriage return). */
+/**
+ * A log line about as a terminal leaves it: no colour codes, and a progress bar's last redraw
+ * (what follows the last carriage return; a terminal would also keep a longer earlier line's tail).
+ */
 export function shownLine(line) {
   const segments = line.replace(ANSI_ESCAPE, '').split('\r');
   for (let i = segments.length - 1; i >= 0; i--) if (segments[i] !== '') return segments[i];

@@ -50,7 +50,7 @@ function agentCard(agent) {
       h('span', { class: lost ? 'heartbeat late' : 'heartbeat' }, 'heartbeat ', since(agent.lastSeen), ' ago'),
     ),
     // Why it takes no work, in words (a badge's hover text is missed, and there is no hover on a phone).
-    agent.paused && h('p', { class: 'agent-pause' }, `Takes no work until ${new Date(agent.paused.until).toLocaleTimeString()}: ${agent.paused.reason}`),
+    agent.paused && !lost && h('p', { class: 'agent-pause' }, `Takes no work until ${new Date(agent.paused.until).toLocaleTimeString()}: ${agent.paused.reason}`),
     h('div', { class: 'gpus' }, agent.gpus.map((gpu) => gpuBox(agent, gpu)), agent.cpuSlots > 0 && cpuBox(agent)),
   );
 }
