@@ -343,6 +343,31 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
+  it("shows on a task's page its params, how each command ended and its metrics, also for a task that never ran", { timeout: 60_000 }, async () => {
+    const prefix = 'task-detail';
+    const args = ['--redis', redis().url, '--prefix', prefix];
+    await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: tempDir() });
+    const ran = await submit('template:\n  train: echo "METRIC loss=0.25"\n  test: exit 3\ngpus: 0\n---\nlr: [0.001]\nfast: [yes]\n', args);
+    const waits = await submit('template:\n  train: echo {lr}\npool: nobody\n---\nlr: [0.5]\n', args);
+    const dashboard = await startDashboard(args);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${dashboard.url}#/sweeps/${ran}`);
+    await page.locator('.vrow[data-index] .badge.state-failed').waitFor(WAIT);
+    await page.locator('.vrow[data-index] a.task-name').click();
+    await page.locator('[data-role="commands"]', { hasText: 'test: failed (exit 3' }).waitFor(WAIT);
+    await expect(page.locator('[data-role="commands"]').textContent()).resolves.toMatch(/^train: succeeded \(exit 0, [\d.]+s\); test: failed \(exit 3, [\d.]+s\)$/);
+    await expect(page.locator('[data-role="params"]').textContent()).resolves.toBe('lr=0.001 fast=True');
+    await expect(page.locator('[data-role="metrics"]').textContent()).resolves.toBe('loss=0.25');
+    // Queued, never run: its params come from its job.
+    await page.goto(`${dashboard.url}#/sweeps/${waits}`);
+    await page.locator('.vrow[data-index] a.task-name').click();
+    await page.locator('[data-role="params"]', { hasText: 'lr=0.5' }).waitFor(WAIT);
+    await expect(page.locator('[data-role="commands"]').textContent()).resolves.toBe('train: not run');
+    await expect(page.locator('[data-role="metrics"]').textContent()).resolves.toBe('-');
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
   it('opens the page a link asked for after the token form, not the start page', { timeout: 60_000 }, async () => {
     const token = 'a-long-enough-token-for-the-test-1234';
     const dashboard = await startDashboard(['--auth-token', token, '--redis', redis().url, '--prefix', 'login']);

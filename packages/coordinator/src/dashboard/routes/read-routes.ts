@@ -5,6 +5,7 @@
 import { isUsageError, parseTaskRecord, type TaskRecord } from '@sweep-runner/shared';
 import { resolveSweepId } from '../../distributed/find-task.js';
 import { otherPrefixesWithAgents } from '../../distributed/other-prefixes.js';
+import { taskParams } from '../../distributed/task-params.js';
 import { Router, type Request } from 'express';
 import { listAgents, readSweep, type AgentSummary } from '../../distributed/read-status.js';
 import { sweepResults } from '../../results/redis-results.js';
@@ -125,7 +126,9 @@ export function readRoutes(context: DashboardContext): Router {
   router.get('/tasks/:task', async (req, res) => {
     const [task, agents] = await Promise.all([loadTask(context, idParam(req, 'task')), recentAgents(context)]);
     const [explained] = explainTasks([task], agents);
-    res.json({ task: { ...taskRowJson(explained!), results: task.results } });
+    // What the task's page shows beside its log: what it ran with, and what it reported.
+    const params = await taskParams(redis, keys, task);
+    res.json({ task: { ...taskRowJson(explained!), results: task.results, params, metrics: task.metrics ?? {} } });
   });
 
   router.get('/tasks/:task/log', async (req, res) => {

@@ -1,7 +1,7 @@
 // A task's log, following live: one section per command with where the full log lives.
 import { followLog, getJson } from '../api.js';
 import { fill, h } from '../dom.js';
-import { exitText, FINAL, shownLine } from '../format.js';
+import { duration, exitText, FINAL, number, shownLine } from '../format.js';
 import { errorBox, runTime, stateBadge, toast } from '../ui.js';
 import { agentCell, runsText, taskActions } from './tasks.js';
 
@@ -10,6 +10,22 @@ const MAX_LINES = 20000;
 
 function fact(label, value) {
   return h('div', { class: 'fact' }, h('span', { class: 'muted' }, label), h('span', {}, value));
+}
+
+/** `lr=0.1 seed=1`, values as coord results writes them. */
+function pairsText(values) {
+  return Object.entries(values ?? {})
+    .map(([key, value]) => `${key}=${number(value)}`)
+    .join(' ');
+}
+
+/** `train: succeeded (exit 0, 12.3s)`, or `test: not run` when it has no result yet. */
+function commandText(command, result) {
+  if (!result) return `${command}: not run`;
+  const end = result.signal ? `killed by ${result.signal}` : result.exitCode === null || result.exitCode === undefined ? '' : `exit ${result.exitCode}`;
+  const took = typeof result.seconds === 'number' ? duration(result.seconds) : '';
+  const detail = [end, took].filter(Boolean).join(', ');
+  return `${command}: ${result.state ?? (result.code === 0 ? 'succeeded' : 'failed')}${detail ? ` (${detail})` : ''}`;
 }
 
 export function logView(root, taskId) {
@@ -102,6 +118,14 @@ export function logView(root, taskId) {
         fact('duration', runTime(task)),
         fact('output', h('span', { class: 'mono' }, task.output)),
         task.reason && fact('reason', task.reason),
+      ),
+      // What it ran with, how each command ended, and what it reported (coord results' row).
+      h(
+        'div',
+        { class: 'facts task-detail' },
+        fact('params', h('span', { class: 'mono', 'data-role': 'params' }, pairsText(task.params) || '-')),
+        fact('commands', h('span', { 'data-role': 'commands' }, task.commands.map((command) => commandText(command, task.results?.[command])).join('; '))),
+        fact('metrics', h('span', { class: 'mono', 'data-role': 'metrics' }, pairsText(task.metrics) || '-')),
       ),
     );
     // A retried task runs again: follow its new lines.

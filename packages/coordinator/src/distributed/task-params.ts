@@ -1,0 +1,20 @@
+/**
+ * A task's params, for its page: as its last run reported them (`params`), else from the job
+ * spec kept for a retry (`spec`), else from its queued job's data (a task that never ran). The
+ * runner's own `_` names are left out, as `coord results` leaves them out.
+ */
+import { parseJsonOr, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
+import type { Redis } from 'ioredis';
+
+type Params = Record<string, unknown>;
+
+function paramsOfSpec(text: string | null | undefined): Params | undefined {
+  return parseJsonOr<{ task?: { params?: Params } } | undefined>(text, undefined)?.task?.params;
+}
+
+export async function taskParams(redis: Redis, keys: RedisKeys, task: TaskRecord): Promise<Params> {
+  const [reported, spec] = await redis.hmget(keys.task(task.id), 'params', 'spec');
+  let params = parseJsonOr<Params | undefined>(reported, undefined) ?? paramsOfSpec(spec);
+  if (!params && task.job) params = paramsOfSpec(await redis.hget(`${keys.prefix}:${task.queue}:${task.job}`, 'data'));
+  return Object.fromEntries(Object.entries(params ?? {}).filter(([key]) => !key.startsWith('_')));
+}
