@@ -87,6 +87,8 @@ describe('coord dashboard: where it listens and who gets in', () => {
     const cookie = login.headers.get('set-cookie')!;
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Strict/i);
+    // Plain HTTP here: a Secure cookie would never come back.
+    expect(cookie).not.toMatch(/Secure/i);
     const withCookie = { Cookie: cookie.split(';')[0]! };
     expect((await fetch(api, { headers: withCookie })).status).toBe(200);
     expect((await fetch(`${dashboard.url}queues/api/queues`, { headers: withCookie })).status).toBe(200);
@@ -133,6 +135,11 @@ describe('coord dashboard: where it listens and who gets in', () => {
   it('behind a TLS proxy (--public-url): its Host (Caddy) and its Origin with the upstream Host (nginx) are let in, others are not', async () => {
     const dashboard = await startDashboard([...cli('proxied'), '--public-url', 'https://dash.example.com']);
     expect(dashboard.stdout()).toContain('served at https://dash.example.com/');
+    // With a token, the login's cookie is Secure: browsers reach it over https only.
+    const tokened = await startDashboard([...cli('proxied'), '--public-url', 'https://dash.example.com', '--auth-token', TOKEN]);
+    const login = await fetch(`${tokened.url}?token=${TOKEN}`, { redirect: 'manual', headers: { Host: 'dash.example.com' } });
+    expect([login.status, login.headers.get('set-cookie')]).toEqual([303, expect.stringMatching(/; Secure/)]);
+    await tokened.stop();
     const sweep = await submit('proxied', 'template:\n  run: "true"\npool: nobody\n---\nx: [1]\n');
     const other = await submit('proxied', 'template:\n  run: "true"\npool: nobody\n---\ny: [1]\n');
     const { request } = await import('node:http');

@@ -61,7 +61,8 @@ function nextPage(next: unknown): string | undefined {
   return LOCAL_PATH.test(page) ? page : undefined;
 }
 
-export function requireToken(token: string) {
+/** `secure`: the browser reaches the dashboard over https (`--public-url https://...`), so the cookie never goes over plain HTTP. */
+export function requireToken(token: string, { secure = false } = {}) {
   const expected = digest(token);
   return (req: Request, res: Response, next: NextFunction): void => {
     if (req.method === 'GET' && req.path === '/login.js') {
@@ -71,7 +72,7 @@ export function requireToken(token: string) {
     const fromQuery = typeof req.query.token === 'string' ? req.query.token : undefined;
     if (fromQuery !== undefined && req.method === 'GET' && sameToken(fromQuery, expected)) {
       // Trade the token in the address (history, logs, Referer) for a cookie, then drop it from the URL.
-      res.cookie(TOKEN_COOKIE, fromQuery, { httpOnly: true, sameSite: 'strict', path: '/' });
+      res.cookie(TOKEN_COOKIE, fromQuery, { httpOnly: true, sameSite: 'strict', path: '/', secure });
       const url = new URL(req.originalUrl, 'http://x');
       url.searchParams.delete('token');
       url.searchParams.delete('next');

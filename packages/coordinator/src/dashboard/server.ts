@@ -60,7 +60,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   app.set('etag', false);
   app.use(pageHeaders);
   if (isLoopback(options.host)) app.use(loopbackHostOnly(options.publicUrl));
-  if (options.token !== undefined) app.use(requireToken(options.token));
+  if (options.token !== undefined) app.use(requireToken(options.token, { secure: options.publicUrl?.protocol === 'https:' }));
   // Answer at once while Redis is away (ioredis would hold the request until it is back).
   // The page's settings need no Redis, and the live stream says itself when Redis is gone:
   // a browser's EventSource that gets an error status gives up for good.
