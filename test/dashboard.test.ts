@@ -269,6 +269,10 @@ describe('coord dashboard in Chromium', () => {
     await tasks.locator('.vrow[data-index]', { hasText: 'second' }).waitFor(WAIT);
     await log.locator('.fact', { hasText: 'agent' }).filter({ hasText: 'second' }).waitFor(WAIT);
     await expect(log.locator('.fact', { hasText: 'attempt' }).textContent()).resolves.toContain('2');
+    // On the agents page the live agent comes first, the lost one after it.
+    await tasks.click('nav a[data-nav="agents"]');
+    await tasks.locator('.agent.lost[data-agent="first"]').waitFor(WAIT);
+    await expect(tasks.locator('.agent').evaluateAll((cards) => cards.map((card) => card.getAttribute('data-agent')))).resolves.toEqual(['second', 'first']);
     await tasks.close();
     await log.close();
     await coord(['cancel', sweep, ...args]);

@@ -69,8 +69,10 @@ export function agentsView(root) {
         fill(list, (emptyNote ??= emptyUnderPrefix('No agents: start one on a GPU machine with: agent --gpus 0,1')));
         return;
       }
-      // Heartbeats change only lastSeen: the card stays, its clock is reset.
-      reconcile(list, cards, agents, {
+      // Heartbeats change only lastSeen: the card stays, its clock is reset. Lost agents go
+      // last, so that a few dead ones do not push the live fleet off the screen.
+      const shown = [...agents.filter((a) => a.state !== 'lost'), ...agents.filter((a) => a.state === 'lost')];
+      reconcile(list, cards, shown, {
         key: (a) => a.name,
         json: (a) => JSON.stringify({ ...a, lastSeen: undefined }),
         build: agentCard,
