@@ -7,7 +7,7 @@
  */
 import { formatProblem, SweepFileError, UsageError, type Problem } from '../errors.js';
 import { formatDuration } from '../config/duration.js';
-import { didYouMean } from '../config/suggest.js';
+import { closest, didYouMean } from '../config/suggest.js';
 import type { ChoiceDocument, SweepFile, TaskSettings } from '../config/sweep-file.js';
 import { combinationAt, gridSize, sampleIndices, type Combination } from './grid.js';
 import { taskName, type PathExists } from './naming.js';
@@ -333,7 +333,7 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
           const entry = unusedParams.get(param.key) ?? { lines: new Set<number>(), commands: new Set<string>() };
           // A typo of a param the commands use (and this document does not set): `sed` for `seed`.
           // (Not the runner's `_` names, which a file cannot set.)
-          entry.suggestion ||= didYouMean(param.key, [...used].filter((name) => !name.startsWith('_') && !documentLines.has(name)));
+          entry.suggestion ??= closest(param.key, [...used].filter((name) => !name.startsWith('_') && !documentLines.has(name)));
           entry.lines.add(param.line);
           for (const template of commandTemplates) entry.commands.add(template.name);
           unusedParams.set(param.key, entry);
@@ -377,7 +377,7 @@ function droppedWarning(path: string, line: number, dropped: Array<[string, stri
 interface UnusedParam {
   lines: Set<number>;
   commands: Set<string>;
-  suggestion?: string;
+  suggestion?: string | undefined;
 }
 
 /**
@@ -385,18 +385,19 @@ interface UnusedParam {
  * training params is one line, not six.
  */
 function unusedParamWarnings(path: string, unusedParams: Map<string, UnusedParam>): string[] {
-  const byCommands = new Map<string, Array<{ key: string; lines: number[]; suggestion: string }>>();
+  const byCommands = new Map<string, Array<{ key: string; lines: number[]; suggestion: string | undefined }>>();
   for (const [key, { lines, commands, suggestion }] of unusedParams) {
     const group = [...commands].join(', ');
-    byCommands.set(group, [...(byCommands.get(group) ?? []), { key, lines: [...lines], suggestion: suggestion ?? '' }]);
+    byCommands.set(group, [...(byCommands.get(group) ?? []), { key, lines: [...lines], suggestion }]);
   }
+  const asked = (suggestion: string) => `did you mean "${suggestion}"?`;
   return [...byCommands].map(([commands, params]) => {
     if (params.length === 1) {
-      const [{ key, lines, suggestion }] = params as [{ key: string; lines: number[]; suggestion: string }];
-      return `${path}:${lines.join(',')}: "${key}" is not used by the selected commands (${commands}); it only shapes the task names${suggestion}`;
+      const [{ key, lines, suggestion }] = params as [{ key: string; lines: number[]; suggestion: string | undefined }];
+      return `${path}:${lines.join(',')}: "${key}" is not used by the selected commands (${commands}); it only shapes the task names${suggestion === undefined ? '' : ` (${asked(suggestion)})`}`;
     }
-    // ` (did you mean "seed"?)` inside the line's brackets: `"sed" (line 7; did you mean "seed"?)`.
-    const named = params.map(({ key, lines, suggestion }) => `"${key}" (line ${lines.join(',')}${suggestion.replace(/^ \((.*)\)$/, '; $1')})`).join(', ');
+    // The suggestion inside the line's brackets: `"sed" (line 7; did you mean "seed"?)`.
+    const named = params.map(({ key, lines, suggestion }) => `"${key}" (line ${lines.join(',')}${suggestion === undefined ? '' : `; ${asked(suggestion)}`})`).join(', ');
     return `${path}: ${named} are not used by the selected commands (${commands}); they only shape the task names`;
   });
 }
