@@ -12,9 +12,9 @@ function paramsOfSpec(text: string | null | undefined): Params | undefined {
   return parseJsonOr<{ task?: { params?: Params } } | undefined>(text, undefined)?.task?.params;
 }
 
-export async function taskParams(redis: Redis, keys: RedisKeys, task: TaskRecord): Promise<Params> {
-  const [reported, spec] = await redis.hmget(keys.task(task.id), 'params', 'spec');
-  let params = parseJsonOr<Params | undefined>(reported, undefined) ?? paramsOfSpec(spec);
+/** `hash`: the task's hash as already read; only a task that never ran costs a read (its job). */
+export async function taskParams(redis: Redis, keys: RedisKeys, task: TaskRecord, hash: Record<string, string>): Promise<Params> {
+  let params = parseJsonOr<Params | undefined>(hash.params, undefined) ?? paramsOfSpec(hash.spec);
   if (!params && task.job) params = paramsOfSpec(await redis.hget(`${keys.prefix}:${task.queue}:${task.job}`, 'data'));
   return Object.fromEntries(Object.entries(params ?? {}).filter(([key]) => !key.startsWith('_')));
 }

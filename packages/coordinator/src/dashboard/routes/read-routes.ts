@@ -59,10 +59,16 @@ function recentAgents(context: DashboardContext): Promise<AgentSummary[]> {
   return agents;
 }
 
-export async function loadTask(context: DashboardContext, id: string): Promise<TaskRecord> {
-  const task = parseTaskRecord(await context.redis.hgetall(context.keys.task(id)));
+/** A task's record, and its hash as read (fields the record leaves out, such as `params` and `spec`). */
+async function loadTaskHash(context: DashboardContext, id: string): Promise<{ task: TaskRecord; hash: Record<string, string> }> {
+  const hash = await context.redis.hgetall(context.keys.task(id));
+  const task = parseTaskRecord(hash);
   if (!task) throw new HttpError(404, `no task with id "${id}" under prefix "${context.keys.prefix}"`);
-  return task;
+  return { task, hash };
+}
+
+export async function loadTask(context: DashboardContext, id: string): Promise<TaskRecord> {
+  return (await loadTaskHash(context, id)).task;
 }
 
 export function readRoutes(context: DashboardContext): Router {
@@ -124,10 +130,10 @@ export function readRoutes(context: DashboardContext): Router {
   });
 
   router.get('/tasks/:task', async (req, res) => {
-    const [task, agents] = await Promise.all([loadTask(context, idParam(req, 'task')), recentAgents(context)]);
+    const [{ task, hash }, agents] = await Promise.all([loadTaskHash(context, idParam(req, 'task')), recentAgents(context)]);
     const [explained] = explainTasks([task], agents);
     // What the task's page shows beside its log: what it ran with, and what it reported.
-    const params = await taskParams(redis, keys, task);
+    const params = await taskParams(redis, keys, task, hash);
     res.json({ task: { ...taskRowJson(explained!), results: task.results, params, metrics: task.metrics ?? {} } });
   });
 
