@@ -3,7 +3,7 @@ import { followLog, getJson } from '../api.js';
 import { fill, h } from '../dom.js';
 import { duration, exitText, FINAL, number, shownLine } from '../format.js';
 import { errorBox, runTime, stateBadge, toast } from '../ui.js';
-import { agentCell, runsText, taskActions } from './tasks.js';
+import { agentCell, lostAgentNames, runsText, taskActions } from './tasks.js';
 
 /** Past this many lines per command, the oldest leave the page (the file on the agent keeps all). */
 const MAX_LINES = 20000;
@@ -154,7 +154,7 @@ export function logView(root, taskId) {
       // The sweep's counts change whenever one of its tasks changes state; its run and its
       // agent's being lost change without them.
       const sweep = task && overview.sweeps.find((s) => s.id === task.sweep);
-      const lost = overview.agents.filter((agent) => agent.state === 'lost').map((agent) => agent.name);
+      const lost = lostAgentNames(overview);
       const runs = runsText(overview, (run) => run.taskId === taskId);
       const text = JSON.stringify([sweep?.counts ?? overview.agents.map((a) => a.running), runs, lost]);
       if (text !== countsText) {

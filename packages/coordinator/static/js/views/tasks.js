@@ -54,6 +54,11 @@ export function runsText(overview, keep) {
     .join('\n');
 }
 
+/** The names of the agents whose heartbeat stopped, in the overview's order. */
+export function lostAgentNames(overview) {
+  return overview.agents.filter((agent) => agent.state === 'lost').map((agent) => agent.name);
+}
+
 /** The Agent cell: a running task whose agent stopped reporting says so, as coord status does. */
 export function agentCell(task, lostAgents) {
   if (!task.agent) return '-';
@@ -195,7 +200,7 @@ export function tasksView(root, sweepId) {
     },
     onOverview(overview) {
       if (gone) return;
-      const lost = new Set(overview.agents.filter((agent) => agent.state === 'lost').map((agent) => agent.name));
+      const lost = new Set(lostAgentNames(overview));
       const lostChanged = [...lost].join() !== [...lostAgents].join();
       lostAgents = lost;
       const runs = runsText(overview, (run) => run.sweep === sweepId);
