@@ -299,6 +299,31 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
+  it('shows the line a progress bar is still redrawing below the log, live, until its newline', { timeout: 60_000 }, async () => {
+    const prefix = 'bar';
+    const args = ['--redis', redis().url, '--prefix', prefix];
+    await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: tempDir() });
+    // tqdm's way: \r and the bar again, no newline until the end.
+    const sweep = await submit("template:\n  run: echo start; for i in $(seq 30); do printf '\\rstep %d/30' $i; sleep 0.25; done; echo; echo done\ngpus: 0\n---\nx: [1]\n", args);
+    const dashboard = await startDashboard(args);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${dashboard.url}#/sweeps/${sweep}`);
+    await page.locator('.vrow[data-index] .badge.state-running').waitFor(WAIT);
+    await page.locator('.vrow[data-index] a.task-name').click();
+    const live = page.locator('pre.log[data-command="run"] [data-role="partial"]');
+    await live.filter({ hasText: /^step \d+\/30$/ }).waitFor(WAIT);
+    const first = Number(/step (\d+)/.exec((await live.textContent())!)![1]);
+    // It moves on in place while the task runs.
+    await live.filter({ hasText: new RegExp(`^step (?!${first}/)\\d+/30$`) }).waitFor(WAIT);
+    const log = page.locator('pre.log[data-command="run"]');
+    await log.filter({ hasText: /\ndone\n/ }).waitFor(WAIT);
+    // Ended: the bar is an ordinary line, as the terminal left it, and nothing is still being drawn.
+    expect((await log.textContent())!.split('\n').slice(1, 4)).toEqual(['start', 'step 30/30', 'done']);
+    await expect(live.textContent()).resolves.toBe('');
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
   it('opens a sweep by the start of its id, and says once that an unknown sweep is not there', { timeout: 60_000 }, async () => {
     const args = ['--redis', redis().url, '--prefix', 'byprefix'];
     const sweep = await submit('template:\n  run: echo {x}\npool: nobody\n---\nx: [1, 2]\n', args);

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useAgents } from './helpers/agents.js';
-import { COORD, coord, processesMatching, startCli, waitFor, withoutNoAgentNote } from './helpers/cli.js';
+import { COORD, coord, coordOnTerminal, processesMatching, startCli, waitFor, withoutNoAgentNote } from './helpers/cli.js';
 import { useRedis } from './helpers/redis-server.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
@@ -106,6 +106,35 @@ describe('coord logs', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/late\n--- succeeded \(exit 0\) ---\n$/);
     expect(result.stderr.split('\n')[0]).toBe('task X_1 is running; following its log');
+  });
+
+  it('shows the line a progress bar is still redrawing, live, and the whole line once it ends', async () => {
+    const dir = tempDir();
+    const prefix = 'logsbar';
+    // A bar redrawn with \r and no newline for 5 s, as tqdm draws one, then its newline.
+    writeFileSync(join(dir, 'params.yaml'), "template:\n  train: for i in $(seq 12); do printf '\\rstep %d/12' $i; sleep 0.4; done; echo; echo done\n---\nx: 1\n");
+    await startAgent(redis().url, ['--gpus', '0', ...cli(prefix).slice(2)], { workdir: join(dir, 'agent') });
+    await submit(dir, prefix);
+    type Shown = { line: string; partial?: boolean };
+    const parsed = (stdout: string) => stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Shown);
+    // While it runs, the log ends with the bar's last redraw, marked as unfinished in JSON.
+    const redraw = await waitFor(async () => {
+      const last = parsed((await coord(['logs', 'X_1', '--json', ...cli(prefix)])).stdout).at(-1);
+      return last?.partial ? last.line : undefined;
+    }, 10_000, 'the bar to show');
+    expect(redraw).toMatch(/^step ([1-9]|10)\/12$/);
+    expect((await coord(['logs', 'X_1', ...cli(prefix)])).stdout).toMatch(/\nstep \d+\/12\n$/);
+    // Followers see it change: in JSON each redraw, on a terminal one status line redrawn in place.
+    const follower = startCli(COORD, ['logs', 'X_1', '-f', '--json', ...cli(prefix)]);
+    const onTerminal = coordOnTerminal(['logs', 'X_1', '-f', ...cli(prefix)], dir);
+    const followed = parsed((await follower.done).stdout);
+    expect(new Set(followed.filter((shown) => shown.partial).map((shown) => shown.line)).size).toBeGreaterThanOrEqual(2);
+    expect(followed.filter((shown) => !shown.partial).map((shown) => shown.line).slice(-3)).toEqual([expect.stringMatching(/\rstep 12\/12$/), 'done', '--- succeeded (exit 0) ---']);
+    const { output } = await onTerminal;
+    expect(output).toMatch(/\r\x1b\[2Kstep \d+\/12/);
+    expect(output).toMatch(/done\r?\n--- succeeded \(exit 0\) ---\r?\n$/);
+    // Ended, nothing is unfinished any more.
+    expect((await coord(['logs', 'X_1', '--json', ...cli(prefix)])).stdout).not.toContain('"partial"');
   });
 
   it("ships every command's log to its end and records every command of a task", async () => {

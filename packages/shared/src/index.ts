@@ -32,6 +32,7 @@ export * from './exec/direct-launcher.js';
 export * from './exec/events.js';
 export * from './exec/launcher.js';
 export * from './exec/log-tail.js';
+export * from './exec/shown-text.js';
 export * from './exec/make-directory.js';
 export * from './exec/process-group.js';
 export * from './exec/process-runs.js';

@@ -8,11 +8,15 @@
  * lines, the ending and the command's record go together, in the caller's pipeline (see
  * `end`; a task's last command goes with the task's end). Reads are synchronous and bounded
  * (what was appended since the last read), cheaper than thread-pool round trips.
+ *
+ * A line still being redrawn (a progress bar writes `\r` and no newline for a whole epoch)
+ * would show nowhere until it ends: its last redraw goes to the meta hash's `partial` field
+ * instead, at most every `PARTIAL_EVERY_MS`, and is cleared when the line or the command ends.
  */
 import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import { taskScripts } from '@sweep-runner/shared';
+import { shownText, taskScripts } from '@sweep-runner/shared';
 import type { ChainableCommander, Redis } from 'ioredis';
 
 /** Longer lines are cut: a progress bar without newlines must not fill Redis. */
@@ -20,6 +24,8 @@ const MAX_LINE = 8192;
 /** A line still growing past this (carriage returns, no newline) is taken as it is. */
 const MAX_PARTIAL = 1024 * 1024;
 const CHUNK = 64 * 1024;
+/** A progress bar redraws many times a second; readers see its latest redraw this often. */
+const PARTIAL_EVERY_MS = 500;
 /**
  * One read buffer for every shipper of the process: a read and the decoding of what it read
  * happen in one synchronous step, so no two shippers ever use it at once, and a command does
@@ -33,6 +39,12 @@ let shippers = 0;
 interface ReadLines {
   lines: string[];
   count: number;
+}
+
+/** A line too long to keep whole: what a terminal shows of it (a progress bar's last redraw), cut. */
+function shownCut(line: string): string {
+  const shown = shownText(line);
+  return shown.length > MAX_LINE ? `${shown.slice(0, MAX_LINE)}…` : shown;
 }
 
 export class LogShipper {
@@ -50,6 +62,9 @@ export class LogShipper {
   /** Unique among every shipper that may write the stream (other attempts, other agents). */
   private readonly id = `${PROCESS_ID}.${++shippers}`;
   private batches = 0;
+  /** The unfinished line's redraw readers were last sent, and when. */
+  private shownPartial = '';
+  private partialSentAt = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -107,7 +122,7 @@ export class LogShipper {
     const take = (line: string) => {
       this.onLine(line);
       read.count++;
-      read.lines.push(line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line);
+      read.lines.push(line.length > MAX_LINE ? shownCut(line) : line);
       if (read.lines.length >= 2 * this.maxLines) read.lines.splice(0, read.lines.length - this.maxLines);
     };
     for (;;) {
@@ -131,17 +146,28 @@ export class LogShipper {
     return read;
   }
 
-  /** Sends new lines; the first send also resets the stream's meta and writes the header. */
+  /**
+   * Sends new lines; the first send also resets the stream's meta and writes the header. The
+   * unfinished line's redraw goes along when it changed, and alone no more than every
+   * PARTIAL_EVERY_MS (the 250 ms timer sends the last one that waited).
+   */
   private async flush(): Promise<void> {
     const read = this.readNew(false);
-    if (read.count === 0 && this.started) return;
+    const partial = shownCut(this.partial);
+    const now = Date.now();
+    const partialDue = partial !== this.shownPartial && (read.count > 0 || now - this.partialSentAt >= PARTIAL_EVERY_MS);
+    if (read.count === 0 && this.started && !partialDue) return;
     const pipeline = this.redis.pipeline();
-    this.queueLines(pipeline, read, undefined);
+    this.queueLines(pipeline, read, undefined, partialDue ? partial : undefined);
+    if (partialDue) {
+      this.shownPartial = partial;
+      this.partialSentAt = now;
+    }
     await pipeline.exec();
   }
 
   /** One batch, one script call: sent again after a lost answer, it is not stored twice. */
-  private queueLines(pipeline: ChainableCommander, read: ReadLines, ending: string | undefined): void {
+  private queueLines(pipeline: ChainableCommander, read: ReadLines, ending: string | undefined, partial?: string): void {
     const lines = [...read.lines];
     // All lines ever written (over attempts), sent or not; the stream's length says how many are kept.
     let count = read.count;
@@ -162,6 +188,7 @@ export class LogShipper {
       count,
       ...(first && { first }),
       ...(ending !== undefined && { endedAt: Date.now() }),
+      ...(partial !== undefined && { partial }),
       lines,
     });
   }

@@ -3,8 +3,10 @@ import { ExitError, type RedisKeys, type TaskRecord } from '@sweep-runner/shared
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { findTask } from '../distributed/find-task.js';
+import { readPartials } from '../distributed/log-partials.js';
 import { numberFlag } from '../options/number-flags.js';
 import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
+import { createTerminal } from '../output/terminal.js';
 
 interface LogsArgs extends RedisArgs {
   task: string;
@@ -22,19 +24,52 @@ function field(fields: string[], name: string): string | undefined {
   return undefined;
 }
 
+/** How often a follower looks for new lines, and for a changed unfinished line. */
+const FOLLOW_BLOCK_MS = 500;
+
 class LinePrinter {
   /** Per command, the number of the next line (lines count from 1 over all attempts). */
   readonly next = new Map<string, number>();
-  constructor(private readonly json: boolean) {}
+  /** Per command, the unfinished line (a progress bar's last redraw) last shown. */
+  private readonly partials = new Map<string, string>();
+  private readonly terminal = createTerminal();
+  constructor(
+    private readonly json: boolean,
+    private readonly follow: boolean,
+  ) {}
   line(command: string, entry: StreamEntry): void {
     const text = field(entry[1], 'line') ?? '';
     const n = this.next.get(command) ?? 1;
     this.next.set(command, n + 1);
+    // A new line of the command ends the line it was redrawing: that one is now a line, or older than the next.
+    if (this.partials.get(command)) this.showPartial(command, '');
     if (this.json) process.stdout.write(`${JSON.stringify({ command, n, line: text })}\n`);
-    else process.stdout.write(`${text}\n`);
+    else this.terminal.line(text);
+  }
+  /**
+   * The line a command is still redrawing: the last line printed, or, following on a
+   * terminal, a status line redrawn in place (off a terminal a follower prints whole lines only).
+   */
+  partial(command: string, text: string): void {
+    if ((this.partials.get(command) ?? '') !== text) this.showPartial(command, text);
+  }
+  private showPartial(command: string, text: string): void {
+    this.partials.set(command, text);
+    if (this.json) {
+      if (text !== '') process.stdout.write(`${JSON.stringify({ command, partial: true, line: text })}\n`);
+    } else if (!this.follow) {
+      if (text !== '') this.terminal.line(text);
+    } else {
+      const shown = [...this.partials.values()].filter((value) => value !== '').pop();
+      if (shown === undefined) this.terminal.clearStatus();
+      else this.terminal.status(shown);
+    }
   }
   note(text: string): void {
-    if (!this.json) process.stderr.write(`${text}\n`);
+    if (!this.json) this.terminal.error(text);
+  }
+  done(): void {
+    this.terminal.clearStatus();
   }
 }
 
@@ -43,7 +78,7 @@ function printSource(command: string, meta: Record<string, string>, printer: Lin
   if (meta.path) printer.note(`==> ${command}: ${meta.host ?? '?'}:${meta.path} <==`);
 }
 
-async function printExisting(redis: Redis, key: string, command: string, tail: number | undefined, printer: LinePrinter): Promise<string> {
+async function printExisting(redis: Redis, key: string, command: string, tail: number | undefined, follow: boolean, printer: LinePrinter): Promise<string> {
   const [meta, kept] = await Promise.all([redis.hgetall(`${key}:meta`), redis.xlen(key)]);
   // An ended log's last line is its ending (`--- succeeded (exit 0) ---`): --tail N shows N
   // lines of the command's output before it, not N - 1.
@@ -58,6 +93,7 @@ async function printExisting(redis: Redis, key: string, command: string, tail: n
     printer.note(`(${shipped - kept} earlier lines were dropped from Redis; the whole log is in ${meta.host ?? '?'}:${meta.path ?? '?'})`);
   }
   for (const entry of entries) printer.line(command, entry);
+  if (meta.ended === undefined && (tail !== 0 || follow)) printer.partial(command, meta.partial ?? '');
   return entries.length > 0 ? entries[entries.length - 1]![0] : '0';
 }
 
@@ -66,7 +102,7 @@ async function followStreams(redis: Redis, keys: RedisKeys, task: TaskRecord, co
   try {
     for (;;) {
       const streamKeys = commands.map((c) => keys.log(task.id, c));
-      const result = (await reader.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', ...streamKeys, ...commands.map((c) => lastIds.get(c) ?? '0'))) as
+      const result = (await reader.xread('COUNT', 1000, 'BLOCK', FOLLOW_BLOCK_MS, 'STREAMS', ...streamKeys, ...commands.map((c) => lastIds.get(c) ?? '0'))) as
         | Array<[string, StreamEntry[]]>
         | null;
       for (const [key, entries] of result ?? []) {
@@ -78,8 +114,9 @@ async function followStreams(redis: Redis, keys: RedisKeys, task: TaskRecord, co
           lastIds.set(command, entry[0]);
         }
       }
+      (await readPartials(redis, streamKeys)).forEach((partial, i) => printer.partial(commands[i]!, partial));
       if (result) continue;
-      // Nothing new for a second: stop once the task is final and every stream has ended.
+      // Nothing new for a while: stop once the task is final and every stream has ended.
       const state = await redis.hget(keys.task(task.id), 'state');
       if (state === 'waiting' || state === 'running') continue;
       const ended = await Promise.all(streamKeys.map((key) => redis.hget(`${key}:meta`, 'ended')));
@@ -100,14 +137,14 @@ async function handler(args: ArgumentsCamelCase<LogsArgs>): Promise<void> {
       throw new ExitError(`task ${task.name} has no command "${args.command}"; its commands: ${task.commands.join(', ')}`, 2);
     }
     const commands = args.command !== undefined ? [args.command] : task.commands;
-    const printer = new LinePrinter(args.json);
+    const printer = new LinePrinter(args.json, args.follow);
     const lastIds = new Map<string, string>();
     let any = false;
     for (const command of commands) {
       const key = keys.log(task.id, command);
       if ((await redis.exists(key)) === 0) continue;
       any = true;
-      lastIds.set(command, await printExisting(redis, key, command, tail, printer));
+      lastIds.set(command, await printExisting(redis, key, command, tail, args.follow, printer));
     }
     if (!any) {
       const state = `task ${task.name} is ${task.state}${task.reason ? ` (${task.reason})` : ''}`;
@@ -118,6 +155,7 @@ async function handler(args: ArgumentsCamelCase<LogsArgs>): Promise<void> {
       if (!args.follow) return;
     }
     if (args.follow) await followStreams(redis, keys, task, commands, lastIds, printer);
+    printer.done();
   } finally {
     redis.disconnect();
   }
@@ -133,6 +171,6 @@ export const logsCommand: CommandModule<object, LogsArgs> = {
       .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing new lines until the task ends' })
       .option('tail', { alias: 'n', type: 'string', requiresArg: true, describe: 'only the last N lines of each command' })
       .option('sweep', { type: 'string', describe: 'look for the task in this sweep (when names repeat)' })
-      .option('json', { type: 'boolean', default: false, describe: 'one JSON object per line: {command, n, line}' })) as unknown as CommandModule<object, LogsArgs>['builder'],
+      .option('json', { type: 'boolean', default: false, describe: 'one JSON object per line: {command, n, line}; a line still being redrawn (a progress bar) as {command, partial: true, line}' })) as unknown as CommandModule<object, LogsArgs>['builder'],
   handler,
 };

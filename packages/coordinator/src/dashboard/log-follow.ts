@@ -3,10 +3,12 @@
  * capped stream (keys.log) with its `:meta` hash (host, path, lines shipped, ended), then
  * XREAD on a connection of its own until the task is final and its streams have ended.
  * Each batch carries the stream positions as its event id, so a reconnecting EventSource
- * (Last-Event-ID) continues where it was instead of starting over.
+ * (Last-Event-ID) continues where it was instead of starting over. A line still being redrawn
+ * (a progress bar) comes as a `partial` event whenever it changes, '' once it is gone.
  */
 import type { RedisKeys, TaskRecord } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
+import { readPartials } from '../distributed/log-partials.js';
 import type { EventStream } from './event-stream.js';
 
 type StreamEntry = [id: string, fields: string[]];
@@ -24,7 +26,14 @@ export interface LogLines {
   lines: string[];
 }
 
+export interface LogPartial {
+  command: string;
+  line: string;
+}
+
 const BATCH = 1000;
+/** How often the follower looks for new lines, and for a changed unfinished line. */
+const BLOCK_MS = 500;
 
 function lineOf(fields: string[]): string {
   for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'line') return fields[i + 1]!;
@@ -51,6 +60,8 @@ export async function followLog(redis: Redis, keys: RedisKeys, task: TaskRecord,
   const streamKeys = commands.map((command) => keys.log(task.id, command));
   const positions = new Map(resume ?? []);
   const described = new Set<string>();
+  /** The unfinished line last sent per command; none yet, so the first look sends each (a reconnecting page may show an old one). */
+  const partials = new Map<string, string>();
 
   const describe = async (command: string, key: string) => {
     if (described.has(command)) return;
@@ -63,6 +74,8 @@ export async function followLog(redis: Redis, keys: RedisKeys, task: TaskRecord,
     for (let start = 0; start < entries.length; start += BATCH) {
       const batch = entries.slice(start, start + BATCH);
       positions.set(command, batch[batch.length - 1]![0]);
+      // The page drops the line the command was redrawing when its next lines come; the next look sends it again if it is still there.
+      partials.delete(command);
       stream.send('lines', { command, lines: batch.map(([, fields]) => lineOf(fields)) } satisfies LogLines, encodePositions(positions));
     }
   };
@@ -84,7 +97,7 @@ export async function followLog(redis: Redis, keys: RedisKeys, task: TaskRecord,
   stream.onClose(() => reader.disconnect());
   try {
     while (!stream.closed) {
-      const result = (await reader.xread('COUNT', BATCH, 'BLOCK', 1000, 'STREAMS', ...streamKeys, ...commands.map((c) => positions.get(c) ?? '0'))) as
+      const result = (await reader.xread('COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', ...streamKeys, ...commands.map((c) => positions.get(c) ?? '0'))) as
         | Array<[string, StreamEntry[]]>
         | null;
       if (stream.closed) return;
@@ -93,8 +106,14 @@ export async function followLog(redis: Redis, keys: RedisKeys, task: TaskRecord,
         await describe(command, key);
         send(command, entries);
       }
+      for (const [i, line] of (await readPartials(redis, streamKeys)).entries()) {
+        const command = commands[i]!;
+        if (partials.get(command) === line) continue;
+        partials.set(command, line);
+        stream.send('partial', { command, line } satisfies LogPartial);
+      }
       if (result) continue;
-      // Nothing new for a second: stop once the task is final and every stream it wrote has ended.
+      // Nothing new for a while: stop once the task is final and every stream it wrote has ended.
       const state = await redis.hget(keys.task(task.id), 'state');
       if (state === 'waiting' || state === 'running') continue;
       const ended = await Promise.all(streamKeys.map((key) => redis.hget(`${key}:meta`, 'ended')));

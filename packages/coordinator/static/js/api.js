@@ -75,7 +75,8 @@ export function liveOverview(onOverview, onStatus) {
 }
 
 /**
- * A task's log: `meta` per command (host, path, dropped lines), `lines` batches, `end` when
+ * A task's log: `meta` per command (host, path, dropped lines), `lines` batches, `partial`
+ * (the line a command is still redrawing, '' when none), `end` when
  * the task is final and its streams ended. Returns a function that stops following.
  */
 export function followLog(taskId, handlers) {
@@ -91,6 +92,7 @@ export function followLog(taskId, handlers) {
         remember(event);
         handlers.lines(JSON.parse(event.data));
       });
+      source.addEventListener('partial', (event) => handlers.partial(JSON.parse(event.data)));
       source.addEventListener('problem', (event) => handlers.problem(JSON.parse(event.data).error));
       source.addEventListener('end', (event) => {
         stop();

@@ -6,11 +6,10 @@
  * log is appended to over attempts, and an earlier attempt's last words are not this one's.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { shownText } from './shown-text.js';
 
 const TAIL_BYTES = 4096;
 const MAX_CHARS = 200;
-/** Colours and cursor moves of terminal output (`\x1b[31m`). */
-const ANSI_ESCAPE = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
 
 /** The log's size now (0 when there is none yet): where this run's output will begin. */
 export function logSize(path: string): number {
@@ -19,12 +18,6 @@ export function logSize(path: string): number {
   } catch {
     return 0;
   }
-}
-
-/** A line as a terminal would show it: after its last carriage return (progress bars), without colours. */
-function shownText(line: string): string {
-  const segments = line.split('\r').map((segment) => segment.replace(ANSI_ESCAPE, '').trim());
-  return segments.reverse().find((segment) => segment !== '') ?? '';
 }
 
 /** The last non-empty line written at or after byte `from`, at most 200 characters; undefined when there is none. */

@@ -293,14 +293,15 @@ return 0
 /**
  * One batch of a command's log lines (KEYS[1], a capped stream) and its meta hash (KEYS[2]):
  * ARGV shipper id, batch number, MAXLEN, lines counted (kept or not), host, path and start
- * time (the shipper's first batch; else empty), end time (its last; else empty), then the
+ * time (the shipper's first batch; else empty), end time (its last; else empty), what to do with
+ * the line still being redrawn (empty: leave it; `-`: clear it; `+TEXT`: set it), then the
  * lines. A batch stored already (the same request sent again after its answer was lost) is
  * not stored twice: the meta keeps the last batch of the shipper that wrote it. Returns 1 when
  * stored, 0 when it was there already.
  */
 const SHIP_LOG = `
 local stream, meta = KEYS[1], KEYS[2]
-local shipper, n, maxLines, count, host, path, started, ended = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local shipper, n, maxLines, count, host, path, started, ended, partial = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local last = redis.call('HGET', meta, 'batch')
 if last then
   local lastShipper, lastN = string.match(last, '^(.*):(%d+)$')
@@ -308,13 +309,16 @@ if last then
 end
 -- A line first (every batch has one): at maxmemory Redis refuses that first write, and so the
 -- whole batch, where a first write that cannot grow memory would let the rest through.
-for i = 9, #ARGV do redis.call('XADD', stream, 'MAXLEN', '~', maxLines, '*', 'line', ARGV[i]) end
+for i = 10, #ARGV do redis.call('XADD', stream, 'MAXLEN', '~', maxLines, '*', 'line', ARGV[i]) end
 if host ~= '' then
-  redis.call('HDEL', meta, 'ended')
+  redis.call('HDEL', meta, 'ended', 'partial')
   redis.call('HSET', meta, 'host', host, 'path', path, 'started', started)
 end
 redis.call('HINCRBY', meta, 'lines', count)
 redis.call('HSET', meta, 'batch', shipper .. ':' .. n)
+-- partial: '' leaves the unfinished line's redraw alone, '-' clears it, '+TEXT' sets it.
+if ended ~= '' or partial == '-' then redis.call('HDEL', meta, 'partial')
+elseif partial ~= '' then redis.call('HSET', meta, 'partial', string.sub(partial, 2)) end
 if ended ~= '' then redis.call('HSET', meta, 'ended', ended) end
 return 1
 `;
@@ -433,14 +437,18 @@ export const taskScripts = {
   failJob(redis: Redis, taskKey: string, a: { prefix: string; taskId: string; jobId: string; reason: string; now: string }) {
     return call(redis, 'sweepFailJob', [taskKey, a.prefix, a.taskId, a.jobId, a.reason, a.now]) as Promise<number>;
   },
-  /** Queues one batch of log lines (SHIP_LOG); `first` describes the shipper's first batch, `endedAt` its last. */
+  /**
+   * Queues one batch of log lines (SHIP_LOG); `first` describes the shipper's first batch,
+   * `endedAt` its last; `partial`, when given, is the unfinished line's last redraw ('' clears it).
+   */
   shipLog(
     pipeline: ChainableCommander,
     streamKey: string,
-    a: { shipper: string; batch: number; maxLines: number; count: number; first?: { host: string; path: string; startedAt: number }; endedAt?: number; lines: string[] },
+    a: { shipper: string; batch: number; maxLines: number; count: number; first?: { host: string; path: string; startedAt: number }; endedAt?: number; partial?: string; lines: string[] },
   ): void {
     const first = a.first ? [a.first.host, a.first.path, a.first.startedAt] : ['', '', ''];
-    void call(pipeline, 'sweepShipLog', [streamKey, `${streamKey}:meta`, a.shipper, a.batch, a.maxLines, a.count, ...first, a.endedAt ?? '', ...a.lines]);
+    const partial = a.partial === undefined ? '' : a.partial === '' ? '-' : `+${a.partial}`;
+    void call(pipeline, 'sweepShipLog', [streamKey, `${streamKey}:meta`, a.shipper, a.batch, a.maxLines, a.count, ...first, a.endedAt ?? '', partial, ...a.lines]);
   },
   cancel(redis: Caller, taskKey: string, a: { prefix: string; taskId: string; reason: string; now: string }) {
     return call(redis, 'sweepCancelTask', [taskKey, a.prefix, a.taskId, a.reason, a.now]) as Promise<number>;

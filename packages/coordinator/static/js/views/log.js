@@ -35,13 +35,15 @@ export function logView(root, taskId) {
   const sections = h('div', { class: 'logs' }, empty());
   fill(root, head, h('div', { class: 'controls' }, h('h2', {}, 'Log'), h('span', { class: 'spacer' }), status), sections);
 
-  const panes = new Map(); // command -> { pre, note, lines }
+  const panes = new Map(); // command -> { pre, note, live, lines }
   const pane = (command) => {
     let entry = panes.get(command);
     if (!entry) {
-      const pre = h('pre', { class: 'log', 'data-command': command });
+      // The line still being redrawn (a progress bar) stays last, below the lines as they come.
+      const live = h('span', { class: 'log-partial', 'data-role': 'partial' });
+      const pre = h('pre', { class: 'log', 'data-command': command }, live);
       const note = h('span', { class: 'muted' });
-      entry = { pre, note, lines: 0 };
+      entry = { pre, note, live, lines: 0 };
       if (panes.size === 0) fill(sections);
       sections.append(h('section', { class: 'log-section' }, h('h3', {}, command, ' ', note), pre));
       panes.set(command, entry);
@@ -70,14 +72,23 @@ export function logView(root, taskId) {
       },
       lines({ command, lines }) {
         const entry = pane(command);
-        const { pre } = entry;
+        const { pre, live } = entry;
         const atBottom = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 40;
-        pre.append(lines.map(shownLine).join('\n') + '\n');
+        live.before(lines.map(shownLine).join('\n') + '\n');
+        // The line it was redrawing became one of these (the server sends a newer one if there is).
+        fill(live);
         entry.lines += lines.length;
-        while (entry.lines > MAX_LINES && pre.firstChild) {
+        while (entry.lines > MAX_LINES && pre.firstChild !== live) {
           entry.lines -= (pre.firstChild.textContent.match(/\n/g) ?? []).length;
           pre.firstChild.remove();
         }
+        if (atBottom) pre.scrollTop = pre.scrollHeight;
+      },
+      partial({ command, line }) {
+        if (!line && !panes.has(command)) return;
+        const { pre, live } = pane(command);
+        const atBottom = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 40;
+        fill(live, shownLine(line));
         if (atBottom) pre.scrollTop = pre.scrollHeight;
       },
       problem(error) {
