@@ -512,6 +512,8 @@ z: [1, 2, 3, 4]
   it('a task whose agent is gone, with no agent of its queue left to notice, is cancelled at once and never runs again', async () => {
     const prefix = 'cancel-gone';
     const { dir, marker, agent: first, sweep } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '2000', '--heartbeat-ms', '500']);
+    const logs = ['logs', 'X_1', '--redis', redis().url, '--prefix', prefix];
+    await waitFor(async () => (await coord(logs)).stdout.includes('--- attempt 1 on '), 10_000, 'its log to start');
     first.child.kill('SIGKILL');
     await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'the dead agent\'s command to die');
     // Its lock expires; no stalled check runs, since no agent serves the queue: the record says running.
@@ -523,6 +525,9 @@ z: [1, 2, 3, 4]
     const cancel = await coord(['cancel', sweep, '--reason', 'wrong lr', '--redis', redis().url, '--prefix', prefix]);
     expect(cancel.stdout).toMatch(/^cancelled 1 task of sweep \w+\n$/);
     expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'cancelled', attempt: 1, reason: 'wrong lr' });
+    // Following its log ends: no agent is left to ship the log's end, and none will come.
+    const followed = await coord([...logs, '-f'], { timeout: 10_000 });
+    expect([followed.code, followed.signal, followed.stdout]).toEqual([0, null, expect.stringMatching(/^--- attempt 1 on /)]);
     // An agent of that queue comes: it runs nothing.
     const second = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '2000'], { workdir: join(dir, 'w2') });
     await new Promise((resolve) => setTimeout(resolve, 3000));

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { findTask } from '../distributed/find-task.js';
 import { readPartials } from '../distributed/log-partials.js';
+import { logsDone } from '../distributed/logs-done.js';
 import { numberFlag } from '../options/number-flags.js';
 import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 import { createTerminal } from '../output/terminal.js';
@@ -116,11 +117,8 @@ async function followStreams(redis: Redis, keys: RedisKeys, task: TaskRecord, co
       }
       (await readPartials(redis, streamKeys)).forEach((partial, i) => printer.partial(commands[i]!, partial));
       if (result) continue;
-      // Nothing new for a while: stop once the task is final and every stream has ended.
-      const state = await redis.hget(keys.task(task.id), 'state');
-      if (state === 'waiting' || state === 'running') continue;
-      const ended = await Promise.all(streamKeys.map((key) => redis.hget(`${key}:meta`, 'ended')));
-      if (ended.every((value, i) => value !== null || !lastIds.has(commands[i]!))) return;
+      // Nothing new for a while: stop once the task is final and every stream has ended (or never will).
+      if ((await logsDone(redis, keys, task.id, streamKeys, commands.map((c) => lastIds.has(c)))).done) return;
     }
   } finally {
     reader.disconnect();

@@ -9,6 +9,7 @@
 import type { RedisKeys, TaskRecord } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { readPartials } from '../distributed/log-partials.js';
+import { logsDone } from '../distributed/logs-done.js';
 import type { EventStream } from './event-stream.js';
 
 type StreamEntry = [id: string, fields: string[]];
@@ -113,11 +114,9 @@ export async function followLog(redis: Redis, keys: RedisKeys, task: TaskRecord,
         stream.send('partial', { command, line } satisfies LogPartial);
       }
       if (result) continue;
-      // Nothing new for a while: stop once the task is final and every stream it wrote has ended.
-      const state = await redis.hget(keys.task(task.id), 'state');
-      if (state === 'waiting' || state === 'running') continue;
-      const ended = await Promise.all(streamKeys.map((key) => redis.hget(`${key}:meta`, 'ended')));
-      if (ended.every((value, i) => value !== null || !positions.has(commands[i]!))) {
+      // Nothing new for a while: stop once the task is final and every stream it wrote has ended (or never will).
+      const { done, state } = await logsDone(redis, keys, task.id, streamKeys, commands.map((c) => positions.has(c)));
+      if (done) {
         stream.send('end', { state });
         stream.end();
         return;
