@@ -223,6 +223,16 @@ describe('coord dashboard: the JSON API', () => {
     const printed = await coord(['results', sweep, '--group-by-except', 'seed', '--format', 'json', ...cli(prefix)]);
     expect(grouped.rows).toEqual((JSON.parse(printed.stdout) as { rows: unknown[] }).rows);
     expect(grouped.rows).toContainEqual({ lr: 0.3, loss: { mean: null, std: null, n: 0 } });
+    // Ungrouped, each row names its task, with its id (its page) and how it ended if it did not succeed.
+    const ungrouped = (await (await results('sort=-loss')).json()) as { rows: Array<{ lr: number; seed: number }>; rowTasks: Array<{ name: string; id: string; unsuccessful?: string }> };
+    expect(ungrouped.rowTasks).toHaveLength(6);
+    for (const [i, row] of ungrouped.rows.entries()) {
+      const task = ungrouped.rowTasks[i]!;
+      expect(task.name).toBe(`Lr_${row.lr}-Seed_${row.seed}`);
+      expect((await (await fetch(`${dashboard.url}api/tasks/${task.id}`)).json()) as { task: { name: string } }).toMatchObject({ task: { name: task.name } });
+      expect(task.unsuccessful).toBe(row.lr === 0.2 ? 'failed' : undefined);
+    }
+    expect(grouped).not.toHaveProperty('rowTasks');
     const typo = await results('groupByExcept=sed');
     expect(typo.status).toBe(400);
     expect(await typo.json()).toEqual({ error: 'group by all but sed: no param "sed" (did you mean "seed"?); params: lr, seed' });

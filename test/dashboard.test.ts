@@ -162,12 +162,22 @@ describe('coord dashboard in Chromium', () => {
     await page.keyboard.press('Enter');
     await page.locator('table.results th.metric[aria-sort="descending"]', { hasText: 'loss' }).waitFor(WAIT);
     await screenshot(page, '8-results');
+    // Each row names its task, a link to its page and log.
+    const taskLink = page.locator('table.results tbody td.task a').first();
+    const taskName = (await taskLink.textContent())!;
+    await taskLink.click();
+    await page.locator('.page-head h1', { hasText: taskName }).waitFor(WAIT);
+    await page.locator('pre.log').first().waitFor(WAIT);
+    await page.goBack();
+    await page.locator('[data-role="chart"][data-points="6"]').waitFor(WAIT);
     // Folding a param the sweep does not have: the error, and no chart of the rows before it.
     await page.fill('input[name="groupByExcept"]', 'sed');
     await page.locator('.table-box .error-box', { hasText: 'sed' }).waitFor(WAIT);
     await page.locator('[data-role="chart"][data-points="0"][data-empty="true"]').waitFor(WAIT);
     await page.fill('input[name="groupByExcept"]', 'seed');
     await page.locator('[data-role="chart"][data-points="3"]').waitFor(WAIT);
+    // A folded row is many tasks: no task column.
+    await expect(page.locator('table.results th.task').count()).resolves.toBe(0);
 
     // 10,000 tasks: a virtual table, few rows in the page, the last one a scroll away.
     const big = await bigSweep;

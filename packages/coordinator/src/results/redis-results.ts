@@ -9,13 +9,14 @@ export async function sweepResults(redis: Redis, keys: RedisKeys, sweepId: strin
   const results: TaskResult[] = [];
   for (let start = 0; start < ids.length; start += 5000) {
     const pipeline = redis.pipeline();
-    for (const id of ids.slice(start, start + 5000)) pipeline.hmget(keys.task(id), 'name', 'params', 'metrics', 'state');
-    for (const [, values] of (await pipeline.exec()) ?? []) {
+    const batch = ids.slice(start, start + 5000);
+    for (const id of batch) pipeline.hmget(keys.task(id), 'name', 'params', 'metrics', 'state');
+    for (const [i, [, values]] of ((await pipeline.exec()) ?? []).entries()) {
       const [name, params, metrics, state] = values as Array<string | null>;
       if (!name || !params) continue; // not finished yet
       const publicParams = Object.fromEntries(Object.entries(parseJsonOr<Record<string, unknown>>(params, {})).filter(([key]) => !key.startsWith('_')));
       const done = state === 'succeeded' || state === 'skipped';
-      results.push({ task: name, params: publicParams, metrics: parseJsonOr<Record<string, number>>(metrics, {}), ...(!done && state && { unsuccessful: state }) });
+      results.push({ task: name, id: batch[i]!, params: publicParams, metrics: parseJsonOr<Record<string, number>>(metrics, {}), ...(!done && state && { unsuccessful: state }) });
     }
   }
   return results;

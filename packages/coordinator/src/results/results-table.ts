@@ -6,6 +6,8 @@
 
 export interface TaskResult {
   task: string;
+  /** The task's id, where its results come from Redis (a dashboard row links to its page). */
+  id?: string;
   params: Record<string, unknown>;
   metrics: Record<string, number>;
   /** How the task's last run ended when it did not succeed (`failed`, `timeout`, ...): its metrics are partial. */
@@ -23,6 +25,14 @@ export interface ResultsTable {
   metrics: string[];
   grouped: boolean;
   rows: Array<Record<string, unknown>>;
+  /** Ungrouped: the task of each row, in the rows' order (kept apart: a param may be called `task`). */
+  rowTasks?: RowTask[];
+}
+
+export interface RowTask {
+  name: string;
+  id?: string;
+  unsuccessful?: string;
 }
 
 export interface TableOptions {
@@ -109,11 +119,19 @@ export function buildResultsTable(results: TaskResult[], options: TableOptions =
       return row;
     });
   }
+  const order = rows.map((_, i) => i);
   if (options.sort) {
     const descending = options.sort.startsWith('-');
-    rows.sort(compareBy(descending ? options.sort.slice(1) : options.sort, descending));
+    const compare = compareBy(descending ? options.sort.slice(1) : options.sort, descending);
+    order.sort((a, b) => compare(rows[a]!, rows[b]!));
   }
-  return { params, metrics: columns.map(([, column]) => column), grouped: except.length > 0, rows };
+  const table: ResultsTable = { params, metrics: columns.map(([, column]) => column), grouped: except.length > 0, rows: order.map((i) => rows[i]!) };
+  if (except.length === 0) table.rowTasks = order.map((i) => rowTask(results[i]!));
+  return table;
+}
+
+function rowTask(result: TaskResult): RowTask {
+  return { name: result.task, ...(result.id !== undefined && { id: result.id }), ...(result.unsuccessful !== undefined && { unsuccessful: result.unsuccessful }) };
 }
 
 /** A metric named like a shown param (`METRIC n=...` beside a param `n`): its column is `metric:n`, so neither hides the other. */

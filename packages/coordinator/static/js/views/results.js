@@ -3,7 +3,7 @@
 import { getJson } from '../api.js';
 import { debounce, fill, h } from '../dom.js';
 import { number, plural } from '../format.js';
-import { errorBox } from '../ui.js';
+import { errorBox, stateBadge } from '../ui.js';
 
 function isAggregate(value) {
   return value !== null && typeof value === 'object' && 'mean' in value && 'n' in value;
@@ -26,12 +26,19 @@ function logTick(value) {
   return [1, 2, 5].some((k) => Math.abs(mantissa - k) < 1e-6) ? number(value) : '';
 }
 
+/** A row's task: a link to its page and log, and how it ended when it did not succeed (its metrics are partial). */
+function taskCell(task) {
+  const name = task.id ? h('a', { href: `#/tasks/${encodeURIComponent(task.id)}`, class: 'mono', title: 'its page and log' }, task.name) : h('span', { class: 'mono' }, task.name);
+  return h('td', { class: 'task' }, name, task.unsuccessful ? [' ', stateBadge(task.unsuccessful)] : []);
+}
+
 function resultsTable(table, sortBy, onSort) {
-  const rows = [...table.rows];
+  // Each row with its task (ungrouped tables name one per row), sorted together.
+  const rows = table.rows.map((row, i) => ({ row, task: table.rowTasks?.[i] }));
   if (sortBy) {
     const sign = sortBy.startsWith('-') ? -1 : 1;
     const metric = sortBy.replace(/^-/, '');
-    rows.sort((a, b) => {
+    rows.sort(({ row: a }, { row: b }) => {
       const [x, y] = [metricValue(a[metric]), metricValue(b[metric])];
       if (x === null || y === null) return x === null ? (y === null ? 0 : 1) : -1;
       return sign * (x - y);
@@ -50,11 +57,13 @@ function resultsTable(table, sortBy, onSort) {
   return h(
     'table',
     { class: 'results' },
-    h('thead', {}, h('tr', {}, table.params.map((p) => header(p, false)), table.metrics.map((m) => header(m, true)))),
+    h('thead', {}, h('tr', {}, table.rowTasks && h('th', { class: 'task', scope: 'col' }, 'task'), table.params.map((p) => header(p, false)), table.metrics.map((m) => header(m, true)))),
     h(
       'tbody',
       {},
-      rows.map((row) => h('tr', {}, table.params.map((p) => h('td', {}, cellText(row[p]))), table.metrics.map((m) => h('td', { class: 'num' }, cellText(row[m]))))),
+      rows.map(({ row, task }) =>
+        h('tr', {}, task && taskCell(task), table.params.map((p) => h('td', {}, cellText(row[p]))), table.metrics.map((m) => h('td', { class: 'num' }, cellText(row[m])))),
+      ),
     ),
   );
 }
