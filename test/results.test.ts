@@ -115,6 +115,21 @@ describe('coord results', () => {
     expect(table.stdout.trim().split('\n')).toHaveLength(4);
   });
 
+  it("leaves out an earlier run's metrics of a command a forced rerun did not get to (its training failed)", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: test ! -e broken && echo METRIC loss=0.{x}\n  test: echo METRIC acc=0.9{x}\nresource: [0]\n---\nx: [1, 2]\n');
+    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    const rows = async () => (JSON.parse((await coord(['results', 'output', '--json'], { cwd: dir })).stdout) as Json).rows;
+    expect(await rows()).toEqual([{ x: 1, loss: 0.1, acc: 0.91 }, { x: 2, loss: 0.2, acc: 0.92 }]);
+    writeFileSync(join(dir, 'broken'), '');
+    // Log names carry the second: the rerun's own logs must be newer than the first run's.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect((await coord(['run', '-f'], { cwd: dir })).code).toBe(1);
+    const table = await coord(['results', 'output'], { cwd: dir });
+    expect(table.stderr).toBe('2 of 2 tasks reported no metric (X_1: failed, X_2: failed): their stat.json and logs say why\n');
+    expect(await rows()).toEqual([{ x: 1 }, { x: 2 }]);
+  });
+
   it("tabulates the original runner's output directories: its log names, and its older YAML param and stat files", async () => {
     const dir = tempDir();
     const task = (name: string, files: Record<string, string>) => {
@@ -236,6 +251,21 @@ describe('coord results', () => {
     const flat = JSON.parse((await coord(['submit', 'flat.yaml', '-o', 'flat', '--no-param-dir', '--json', ...cli], { cwd: dir })).stdout) as { sweep: string };
     await finished(flat.sweep, 'succeeded', 2);
     expect(await table(flat.sweep)).toEqual([{ x: 3, loss: 3 }, { x: 4, loss: 4 }]);
+  });
+
+  it("leaves out an earlier run's metrics of a command a forced resubmission did not get to, from Redis too", async () => {
+    const dir = tempDir();
+    const workdir = join(dir, 'agent');
+    const cli = ['--redis', redis().url, '--prefix', 'results-forced'];
+    await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', 'results-forced'], { workdir });
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: test ! -e broken && echo METRIC loss=0.{x}\n  test: echo METRIC acc=0.9{x}\ngpus: 0\n---\nx: [1, 2]\n');
+    const submit = async (extra: string[]) => JSON.parse((await coord(['submit', 'params.yaml', '--wait', '--json', ...extra, ...cli], { cwd: dir })).stdout) as { sweep: string };
+    const rows = async (sweep: string) => (JSON.parse((await coord(['results', sweep, '--json', ...cli])).stdout) as Json).rows;
+    const first = await submit([]);
+    expect(await rows(first.sweep)).toEqual([{ x: 1, loss: 0.1, acc: 0.91 }, { x: 2, loss: 0.2, acc: 0.92 }]);
+    writeFileSync(join(workdir, 'broken'), '');
+    const forced = await submit(['-f']);
+    expect(await rows(forced.sweep)).toEqual([{ x: 1 }, { x: 2 }]);
   });
 
   it('takes the first few characters of a sweep id, as coord status does', async () => {

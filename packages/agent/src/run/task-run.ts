@@ -35,6 +35,7 @@ import type { Allocation } from '../gpu/slot-allocator.js';
 import type { AgentContext } from './agent-context.js';
 import { completionError, queueCompleteJob } from './complete-job.js';
 import { LogShipper } from './log-shipper.js';
+import { taskMetrics, type EarlierMetrics, type MetricsRecord } from './task-metrics.js';
 import { NextJob } from './next-job.js';
 import type { SlotLease } from './slot-lease.js';
 import { faultOwner } from './fault-owner.js';
@@ -66,7 +67,8 @@ type StopReason = { kind: 'cancel'; reason: string } | { kind: 'lost'; reason: s
 export class TaskRun {
   private readonly controller = new AbortController();
   private info: Awaited<ReturnType<typeof sweepInfo>> | undefined;
-  private metricLines: MetricLines | undefined;
+  /** Each started command's metric lines, as its log ships them. */
+  private readonly metricLines = new Map<string, MetricLines>();
   /** Log shipping and command records still on their way to Redis. */
   private readonly shipping: Array<Promise<unknown>> = [];
   private stopReason: StopReason | undefined;
@@ -170,7 +172,6 @@ export class TaskRun {
     let outcome: TaskOutcome;
     try {
       this.info = await sweepInfo(ctx.redis, ctx.keys, data.sweepId, ctx.workdir, data.task.outputRoot);
-      this.metricLines = new MetricLines(this.info.metrics.pattern);
       outcome = await this.execute(data, taskKey, started.attempt);
       this.commandsOver(outcome);
     } catch (error) {
@@ -263,6 +264,8 @@ export class TaskRun {
           this.sendHeldEnd();
           // A forced run skips nothing: it starts with the task's first command.
           if (data.force && event.index === 0) this.forgetForcedCommands(taskKey, data.task.commands.map((c) => c.name));
+          const lines = new MetricLines(this.info?.metrics.pattern);
+          this.metricLines.set(event.command, lines);
           const shipper = new LogShipper(
             ctx.redis,
             ctx.keys.log(data.taskId, event.command),
@@ -270,7 +273,7 @@ export class TaskRun {
             ctx.logLines,
             attemptHeading({ attempt, agent: ctx.name, host: ctx.host, gpus: this.gpus, startedAt: event.startedAt }),
             ctx.host,
-            (line) => this.metricLines?.line(line),
+            (line) => lines.line(line),
           );
           shippers.set(event.command, shipper);
           this.unended = shipper;
@@ -369,37 +372,41 @@ export class TaskRun {
   }
 
   /**
-   * The metrics earlier runs of the task reported, which this run's are laid over: commands it
-   * does not run (skipped as done after a `coord retry`, or not selected, `-c test` after
-   * training) keep theirs. Read only when there can be any: the task's first job (`<task>-1`,
-   * see ENQUEUE_MANY) of a run that skipped nothing has none, so a fresh sweep pays nothing.
+   * The metrics earlier runs of the task reported, which this run's are merged with
+   * (taskMetrics). Read only when there can be any: the task's first job (`<task>-1`, see
+   * ENQUEUE_MANY) of a run that skipped nothing has none, so a fresh sweep pays nothing.
    */
-  private async earlierMetrics(outcome: TaskOutcome): Promise<Record<string, number>> {
-    if (outcome.skipped.length === 0 && String(this.job.id) === `${this.taskId}-1`) return {};
+  private async earlierMetrics(outcome: TaskOutcome): Promise<EarlierMetrics> {
+    if (outcome.skipped.length === 0 && String(this.job.id) === `${this.taskId}-1`) return { all: {} };
     try {
-      return parseJsonOr<Record<string, number>>(await this.ctx.redis.hget(this.ctx.keys.task(this.taskId), 'metrics'), {});
+      const [all, record] = await this.ctx.redis.hmget(this.ctx.keys.task(this.taskId), 'metrics', 'metricsRecord');
+      const kept = parseJsonOr<MetricsRecord | undefined>(record ?? null, undefined);
+      return { all: parseJsonOr<Record<string, number>>(all ?? null, {}), ...(kept && typeof kept.commands === 'object' && { record: kept }) };
     } catch (error) {
       this.ctx.log.warn({ task: this.taskName, error: redisErrorText(error as Error) }, "could not read the metrics of the task's earlier run");
-      return {};
+      return { all: {} };
     }
   }
 
-  /** The metric lines in the logs of the commands skipped for a success on disk only (doneOnDisk). */
-  private async metricsOfLogsOnDisk(): Promise<Record<string, number>> {
-    const metrics: Record<string, number> = {};
-    for (const { logPath } of this.doneOnDisk) {
+  /** Each command's metrics from this run: its lines, or, for one skipped for a success on disk only (doneOnDisk), its log's. */
+  private async metricsOfThisRun(): Promise<Map<string, Record<string, number>>> {
+    const ran = new Map<string, Record<string, number>>();
+    for (const { command, logPath } of this.doneOnDisk) {
       if (logPath === undefined) continue;
       const text = await readFile(logPath, 'utf8').catch(() => '');
-      Object.assign(metrics, metricsFromText(text, this.info?.metrics.pattern));
+      ran.set(command, metricsFromText(text, this.info?.metrics.pattern));
     }
-    return metrics;
+    for (const [command, lines] of this.metricLines) ran.set(command, lines.metrics);
+    return ran;
   }
 
   /** Results for `coord results`, and (for an unsuccessful run) what `coord retry` needs. */
   private async resultFields(data: TaskJobData, outcome: TaskOutcome): Promise<Record<string, string>> {
     const last = outcome.commands[outcome.commands.length - 1]?.stat;
-    const file = join(taskDir(data.task, this.ctx.workdir), metricsFileName(data.task, this.info?.metrics.file ?? DEFAULT_METRICS.file));
-    const metrics = { ...(await this.earlierMetrics(outcome)), ...(await this.metricsOfLogsOnDisk()), ...this.metricLines?.metrics, ...(await metricsFromFile(file)) };
+    const path = join(taskDir(data.task, this.ctx.workdir), metricsFileName(data.task, this.info?.metrics.file ?? DEFAULT_METRICS.file));
+    const file = await metricsFromFile(path);
+    const run = { given: data.task.commands.map((c) => c.name), ran: await this.metricsOfThisRun(), skipped: outcome.skipped, file: Object.keys(file).length > 0 ? file : undefined };
+    const { metrics, record } = taskMetrics(run, await this.earlierMetrics(outcome));
     const { signature: _signature, expiresAt: _expiresAt, ...spec } = data;
     const succeeded = outcome.state === 'succeeded' && !this.stopReason;
     return {
@@ -407,6 +414,7 @@ export class TaskRun {
       signal: last?.signal ?? '',
       params: JSON.stringify(data.task.params),
       metrics: JSON.stringify(metrics),
+      metricsRecord: JSON.stringify(record),
       ...(!succeeded && { spec: JSON.stringify(spec) }),
     };
   }

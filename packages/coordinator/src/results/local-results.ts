@@ -42,13 +42,14 @@ async function collectEachWay(dir: string, logs: string[], ways: MetricsSettings
   return metrics;
 }
 
-/** The newest log of each command in `files` (optionally only those ending in `.name`). */
-function latestLogs(files: string[], name?: string): string[] {
+/** The newest log of each command in `files` (optionally only those ending in `.name`) that the last run recorded. */
+function latestLogs(files: string[], recorded: Set<string> | undefined, name?: string): string[] {
   const latest = new Map<string, { file: string; at: string }>();
   for (const file of files) {
     const match = LOG.exec(file);
     if (!match || (name !== undefined && match[3] !== name) || (name === undefined && match[3] !== undefined)) continue;
     const command = match[1]!;
+    if (recorded && !recorded.has(command)) continue;
     // Digits only: the two datetime forms compare by time.
     const at = match[2]!.replace(/\D/g, '');
     if (!latest.has(command) || latest.get(command)!.at < at) latest.set(command, { file, at });
@@ -76,22 +77,32 @@ function publicParams(params: Record<string, unknown>): Record<string, unknown> 
   return Object.fromEntries(Object.entries(params).filter(([name]) => !name.startsWith('_')));
 }
 
-/**
- * How the task's last run ended, from its stat.json, when a command of it did not succeed
- * (`failed`, `timeout`, `interrupted`, ...); undefined when every command recorded succeeded.
- */
-async function unsuccessfulOf(statPath: string): Promise<string | undefined> {
+/** What a task's stat.json says of its last run. */
+interface LastRun {
+  /** How it ended when a command of it did not succeed (`failed`, `timeout`, `interrupted`, ...). */
+  unsuccessful?: string;
+  /**
+   * The commands it has a record of. A forced rerun drops the old records of the commands it
+   * runs, so a test that did not run again after its training failed has none, and its old
+   * log's metrics are not this run's. Undefined when there is no stat file: every log counts.
+   */
+  recorded?: Set<string>;
+}
+
+async function lastRunOf(statPath: string): Promise<LastRun> {
   let stat: Record<string, { code?: unknown; state?: unknown } | null>;
   try {
     stat = JSON.parse(await readFile(statPath, 'utf8')) as typeof stat;
   } catch {
     // Or the YAML `stat` file of the runner's older versions (`train: finished`).
     const runnerStat = readRunnerStat(dirname(statPath));
-    return runnerStat && Object.values(runnerStat).some((entry) => entry.code !== 0) ? 'failed' : undefined;
+    if (!runnerStat) return {};
+    return { recorded: new Set(Object.keys(runnerStat)), ...(Object.values(runnerStat).some((entry) => entry.code !== 0) && { unsuccessful: 'failed' }) };
   }
+  const recorded = new Set(Object.keys(stat ?? {}));
   const bad = Object.values(stat ?? {}).find((entry) => entry !== null && typeof entry === 'object' && entry.code !== 0);
-  if (!bad) return undefined;
-  return typeof bad.state === 'string' ? bad.state : bad.code === -1 ? 'running' : 'failed';
+  if (!bad) return { recorded };
+  return { recorded, unsuccessful: typeof bad.state === 'string' ? bad.state : bad.code === -1 ? 'running' : 'failed' };
 }
 
 /** The file holding a task directory's params: param.json, or the runner's older YAML `param`. */
@@ -111,8 +122,8 @@ export async function localResults(output: string, pattern: string | undefined, 
       const dir = join(output, entry.name);
       const params = await readParams(paramsFile, onUnreadable);
       if (!params) continue;
-      const logs = latestLogs(await readdir(dir)).map((file) => join(dir, file));
-      const unsuccessful = await unsuccessfulOf(join(dir, taskFileName({ paramDir: true, name: entry.name }, 'stat')));
+      const { unsuccessful, recorded } = await lastRunOf(join(dir, taskFileName({ paramDir: true, name: entry.name }, 'stat')));
+      const logs = latestLogs(await readdir(dir), recorded).map((file) => join(dir, file));
       results.push({ task: String(params._name ?? entry.name), params: publicParams(params), metrics: await collectEachWay(dir, logs, ways), ...(unsuccessful && { unsuccessful }) });
     }
     const flat = /^param\.(.+)\.json$/.exec(entry.name);
@@ -120,8 +131,8 @@ export async function localResults(output: string, pattern: string | undefined, 
       const params = await readParams(join(output, entry.name), onUnreadable);
       if (!params) continue;
       const name = flat[1]!;
-      const logs = latestLogs(await readdir(output), name).map((file) => join(output, file));
-      const unsuccessful = await unsuccessfulOf(join(output, taskFileName({ paramDir: false, name }, 'stat')));
+      const { unsuccessful, recorded } = await lastRunOf(join(output, taskFileName({ paramDir: false, name }, 'stat')));
+      const logs = latestLogs(await readdir(output), recorded, name).map((file) => join(output, file));
       const metrics = await collectEachWay(output, logs, ways, (file) => metricsFileName({ paramDir: false, name }, file));
       results.push({ task: name, params: publicParams(params), metrics, ...(unsuccessful && { unsuccessful }) });
     }

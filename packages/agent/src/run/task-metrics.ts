@@ -1,0 +1,48 @@
+/**
+ * A task's metrics after a run, command by command: each command's come from the run that
+ * last ran it. A command this run did not get to (its training failed first) reports
+ * nothing, rather than what it reported after an older training; one it skipped as done, or
+ * was not given (`-c test` after training), keeps what it reported before. The metrics file
+ * (`metrics.json`) goes over them all, as `coord results` of a directory reads it.
+ */
+type Metrics = Record<string, number>;
+
+/** What the task's record keeps beside the merged `metrics`, for the next run to merge with. */
+export interface MetricsRecord {
+  commands: Record<string, Metrics>;
+  file?: Metrics;
+}
+
+export interface EarlierMetrics {
+  /** Written by an agent that kept metrics per command; absent in older records. */
+  record?: MetricsRecord;
+  /** The merged metrics of the record (all an older agent kept). */
+  all: Metrics;
+}
+
+export interface RunMetrics {
+  /** The commands this run was given, in order. */
+  given: string[];
+  /** Commands this run started (their lines) or found done on this disk (their logs). */
+  ran: Map<string, Metrics>;
+  /** Commands it skipped as done. */
+  skipped: string[];
+  /** The metrics file as it is now; undefined when there is none. */
+  file: Metrics | undefined;
+}
+
+export function taskMetrics(run: RunMetrics, earlier: EarlierMetrics): { metrics: Metrics; record: MetricsRecord } {
+  const commands: Record<string, Metrics> = {};
+  for (const [command, metrics] of Object.entries(earlier.record?.commands ?? {})) if (!run.given.includes(command)) commands[command] = metrics;
+  for (const command of run.given) {
+    const metrics = run.ran.get(command) ?? (run.skipped.includes(command) ? earlier.record?.commands[command] : undefined);
+    if (metrics && Object.keys(metrics).length > 0) commands[command] = metrics;
+  }
+  const file = run.file ?? earlier.record?.file;
+  // An older agent's record tells no command from another: all of it goes under, as before.
+  const base = earlier.record ? {} : earlier.all;
+  return {
+    metrics: Object.assign({ ...base }, ...Object.values(commands), file),
+    record: { commands, ...(file && { file }) },
+  };
+}
