@@ -108,12 +108,14 @@ describe('coord dashboard in Chromium', () => {
     await log.filter({ hasText: new RegExp(`tick ${seen + 10}\\n`) }).waitFor(WAIT);
     await screenshot(page, '3-log-following');
 
-    // Cancel from the page, with a confirmation; the task ends as cancelled.
+    // Cancel from the page, with a confirmation and a reason (Enter confirms); the task ends as cancelled, saying why.
     await page.click('.task-head button[data-action="cancel"]');
     await page.locator('dialog#confirm[open]').waitFor(WAIT);
+    await page.fill('#confirm-reason', 'wrong lr, see #ml-team');
     await screenshot(page, '4-cancel-confirm');
-    await page.click('#confirm-yes');
+    await page.press('#confirm-reason', 'Enter');
     await page.locator('.task-head .badge.state-cancelled').waitFor(WAIT);
+    await page.locator('.task-head .fact', { hasText: 'reason' }).filter({ hasText: 'wrong lr, see #ml-team' }).waitFor(WAIT);
     await page.locator('[data-role="log-status"]', { hasText: 'ended (cancelled)' }).waitFor(WAIT);
     expect(await taskStates(ticking)).toEqual({ Run_long: 'cancelled' });
     await screenshot(page, '5-log-cancelled');

@@ -44,21 +44,34 @@ export function toast(text, kind = 'info') {
   setTimeout(() => item.remove(), kind === 'error' ? 8000 : 4000);
 }
 
-/** Resolves true when the user confirms in the dialog. */
-export function confirmAction(text, label) {
+/**
+ * Resolves `{ reason }` when the user confirms in the dialog (the reason typed, with
+ * `askReason`; else ''), null when not.
+ */
+export function confirmAction(text, label, askReason = false) {
   const dialog = document.getElementById('confirm');
+  const reason = document.getElementById('confirm-reason');
   document.getElementById('confirm-text').textContent = text;
   document.getElementById('confirm-yes').textContent = label;
+  document.getElementById('confirm-reason-box').hidden = !askReason;
+  reason.value = '';
+  // Enter in the reason confirms (the form's own first button is "Keep").
+  reason.onkeydown = (event) => {
+    if (event.key !== 'Enter') return;
+    event.preventDefault();
+    dialog.close('yes');
+  };
   dialog.returnValue = '';
   dialog.showModal();
-  return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'yes'), { once: true }));
+  return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'yes' ? { reason: askReason ? reason.value.trim() : '' } : null), { once: true }));
 }
 
 /**
- * A button for an action (cancel or retry): asks first, then POSTs and reports the answer.
+ * A button for an action (cancel or retry): asks first (with `askReason`, also why: a
+ * cancel's reason is what `coord status` shows the others), then POSTs and reports the answer.
  * Disabled on a read-only dashboard.
  */
-export function actionButton({ label, question, confirmLabel, path, body = {}, describe, kind = 'secondary', onDone }) {
+export function actionButton({ label, question, confirmLabel, path, body = {}, describe, kind = 'secondary', askReason = false, onDone }) {
   const button = h('button', { type: 'button', class: `action ${kind}`, 'data-action': label.toLowerCase() }, label);
   if (settings.readOnly) {
     button.disabled = true;
@@ -67,10 +80,11 @@ export function actionButton({ label, question, confirmLabel, path, body = {}, d
   }
   button.addEventListener('click', async (event) => {
     event.stopPropagation();
-    if (!(await confirmAction(question, confirmLabel))) return;
+    const answer = await confirmAction(question, confirmLabel, askReason);
+    if (!answer) return;
     button.disabled = true;
     try {
-      const result = await postJson(path, body);
+      const result = await postJson(path, answer.reason ? { ...body, reason: answer.reason } : body);
       toast(describe(result));
       onDone?.(result);
     } catch (error) {

@@ -39,6 +39,7 @@ function sweepCard(sweep) {
           kind: 'danger',
           question: cancelSweepQuestion(sweep.id, counts),
           confirmLabel: 'Cancel the sweep',
+          askReason: true,
           path: `/sweeps/${sweep.id}/cancel`,
           describe: cancelResultText,
         }),
