@@ -209,7 +209,7 @@ z: [1, 2, 3, 4]
     // The first sweep's tasks all moved to the forced one: an empty bar, not a full one.
     const table = (await coord(['status', '--redis', redis().url, '--prefix', prefix])).stdout.split('\n');
     expect(table.find((line) => line.startsWith(first.sweep))).toMatch(/no tasks \(moved to later sweeps\) +\[\.{12}\] 0\/0$/);
-    expect((await coord(['status', first.sweep, '--redis', redis().url, '--prefix', prefix])).stdout).toMatch(new RegExp(`REASON\\s*\\n\\(no tasks: sweep ${first.sweep}'s tasks moved to later sweeps\\)\\n$`));
+    expect((await coord(['status', first.sweep, '--redis', redis().url, '--prefix', prefix])).stdout).toMatch(new RegExp(`NOTE\\s*\\n\\(no tasks: sweep ${first.sweep}'s tasks moved to later sweeps\\)\\n$`));
     // A task asked for in the sweep it left: the answer names the sweep that holds it.
     const left = await coord(['logs', 'X_1', '--sweep', first.sweep, '--redis', redis().url, '--prefix', prefix]);
     expect([left.code, left.stderr]).toEqual([1, `coord: no task named "X_1" in sweep ${first.sweep} (it is in sweep ${forced.sweep} now: coord logs X_1 --sweep ${forced.sweep}); coord status SWEEP lists a sweep's tasks\n`]);
@@ -806,7 +806,7 @@ z: [1, 2, 3, 4]
     expect(ended.code).toBe(1);
     expect(ended.stdout).toMatch(/X_2 +failed/);
     // A state no task is in, or an offset past the end, says so under the header.
-    expect((await coord(['status', sweep, '--state', 'timeout', ...cli])).stdout).toMatch(new RegExp(`REASON\\s*\\n\\(no timeout tasks in sweep ${sweep}\\)\\n$`));
+    expect((await coord(['status', sweep, '--state', 'timeout', ...cli])).stdout).toMatch(new RegExp(`NOTE\\s*\\n\\(no timeout tasks in sweep ${sweep}\\)\\n$`));
     expect((await coord(['status', sweep, '--offset', '5', ...cli])).stdout).toMatch(/\(no tasks from --offset 5; there are 2\)\n$/);
     agent.child.kill('SIGKILL');
   });

@@ -14,6 +14,7 @@ const tempDir = useTempDirs();
 interface TaskJson {
   name: string;
   state: string;
+  lastLine?: { command: string; line: string } | null;
   agent: string | null;
   attempt: number;
   reason: string | null;
@@ -55,6 +56,8 @@ describe('coord logs', () => {
     const agent = await startAgent(redis().url, ['--gpus', '0', ...cli(prefix).slice(2)], { workdir: join(dir, 'agent') });
     const sweep = await submit(dir, prefix);
     await waitFor(async () => (await status(prefix, sweep)).tasks[0]!.state === 'running', 10_000, 'the task to run');
+    // Its latest line is in coord status's note column.
+    await waitFor(async () => /\nX_1 +running .* run: tick \d+ \d+\n/.test((await coord(['status', sweep, ...cli(prefix)])).stdout), 5_000, 'status to show the latest line');
     const elsewhere = tempDir();
     const follower = startCli(COORD, ['logs', 'X_1', '-f', ...cli(prefix)], { cwd: elsewhere });
     const delays: number[] = [];
@@ -114,7 +117,7 @@ describe('coord logs', () => {
     // A bar redrawn with \r and no newline for 5 s, as tqdm draws one, then its newline.
     writeFileSync(join(dir, 'params.yaml'), "template:\n  train: for i in $(seq 12); do printf '\\rstep %d/12' $i; sleep 0.4; done; echo; echo done\n---\nx: 1\n");
     await startAgent(redis().url, ['--gpus', '0', ...cli(prefix).slice(2)], { workdir: join(dir, 'agent') });
-    await submit(dir, prefix);
+    const sweep = await submit(dir, prefix);
     type Shown = { line: string; partial?: boolean };
     const parsed = (stdout: string) => stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Shown);
     // While it runs, the log ends with the bar's last redraw, marked as unfinished in JSON.
@@ -123,6 +126,9 @@ describe('coord logs', () => {
       return last?.partial ? last.line : undefined;
     }, 10_000, 'the bar to show');
     expect(redraw).toMatch(/^step ([1-9]|10)\/12$/);
+    // coord status says how far the run has got, in its note column and in JSON.
+    expect((await coord(['status', sweep, ...cli(prefix)])).stdout).toMatch(/\nX_1 +running .* train: step \d+\/12\n/);
+    expect((await status(prefix, sweep)).tasks[0]).toMatchObject({ lastLine: { command: 'train', line: expect.stringMatching(/^step \d+\/12$/) } });
     expect((await coord(['logs', 'X_1', ...cli(prefix)])).stdout).toMatch(/\nstep \d+\/12\n$/);
     // Followers see it change: in JSON each redraw, on a terminal one status line redrawn in place.
     const follower = startCli(COORD, ['logs', 'X_1', '-f', '--json', ...cli(prefix)]);
@@ -135,6 +141,7 @@ describe('coord logs', () => {
     expect(output).toMatch(/done\r?\n--- succeeded \(exit 0\) ---\r?\n$/);
     // Ended, nothing is unfinished any more.
     expect((await coord(['logs', 'X_1', '--json', ...cli(prefix)])).stdout).not.toContain('"partial"');
+    expect((await status(prefix, sweep)).tasks[0]).toMatchObject({ state: 'succeeded', lastLine: null });
   });
 
   it("ships every command's log to its end and records every command of a task", async () => {

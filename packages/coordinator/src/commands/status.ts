@@ -5,6 +5,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
 import { noSweepMessage, resolveSweepId } from '../distributed/find-task.js';
 import { describeOtherPrefixes, otherPrefixesWithAgents } from '../distributed/other-prefixes.js';
+import { latestOutputs, type LatestOutput } from '../distributed/latest-output.js';
 import { explainTasks } from '../distributed/task-explanation.js';
 import { finishedCount, waitForSweep } from '../distributed/wait-for-sweep.js';
 import { age, formatTable } from '../output/table.js';
@@ -72,12 +73,13 @@ function agentRows(agents: AgentSummary[]): string[][] {
   ]);
 }
 
-/** A row of the task table. */
-export function taskRow(shown: TaskRecord): string[] {
+/** A row of the task table; its note is the reason, or a running task's latest output (`train: epoch 3/10`). */
+export function taskRow(shown: TaskRecord, latest?: LatestOutput): string[] {
   const task = currentRun(shown);
   const duration = task.startedAt ? formatDuration(((task.endedAt ? Date.parse(task.endedAt) : Date.now()) - Date.parse(task.startedAt)) / 1000) : '-';
   const exit = task.signal ? task.signal : task.exitCode !== undefined ? String(task.exitCode) : '-';
-  return [task.name, task.state, task.agent ?? '-', task.gpus || (task.agent ? 'cpu' : '-'), String(task.attempt), exit, duration, task.reason ?? ''];
+  const note = task.reason ?? (latest ? `${latest.command}: ${latest.line}` : '');
+  return [task.name, task.state, task.agent ?? '-', task.gpus || (task.agent ? 'cpu' : '-'), String(task.attempt), exit, duration, note];
 }
 
 export function agentJson(a: AgentSummary) {
@@ -158,11 +160,12 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
       readTaskPage(redis, keys, sweep.id, { offset, limit, ...(args.state !== undefined && { state: args.state as never }) }),
       listAgents(redis, keys),
     ]);
+    const latest = await latestOutputs(redis, keys, page.tasks);
     // Followed to its end, a sweep with a task that did not succeed fails the command, as
     // `coord submit --wait` does: a script can wait on either.
     if (args.watch && UNSUCCESSFUL_STATES.some((state) => counted.counts[state] > 0)) process.exitCode = 1;
     if (args.json) {
-      process.stdout.write(`${JSON.stringify({ sweeps: [sweepJson(counted)], agents: agents.map(agentJson), tasks: page.tasks.map(taskJson), page: { offset, limit, total: page.total } }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ sweeps: [sweepJson(counted)], agents: agents.map(agentJson), tasks: page.tasks.map((task) => ({ ...taskJson(task), lastLine: latest.get(task.id) ?? null })), page: { offset, limit, total: page.total } }, null, 2)}\n`);
       return;
     }
     terminal.line(formatTable(['SWEEP', 'FILE', 'OUTPUT', 'AGE', 'TASKS', 'PROGRESS'], sweepRows([counted]), terminal.columns));
@@ -170,7 +173,7 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
     // A task no running agent can take would wait with nothing said: the table says why, as
     // for a task whose agent was lost.
     const explained = explainTasks(page.tasks, agents);
-    terminal.line(formatTable(['TASK', 'STATE', 'AGENT', 'GPUS', 'TRY', 'EXIT', 'TIME', 'REASON'], explained.map(taskRow), terminal.columns));
+    terminal.line(formatTable(['TASK', 'STATE', 'AGENT', 'GPUS', 'TRY', 'EXIT', 'TIME', 'NOTE'], explained.map((task) => taskRow(task, latest.get(task.id))), terminal.columns));
     const shown = page.tasks.length;
     // A bare header would read as a fault: say why no row is there.
     if (page.total === 0) terminal.line(args.state !== undefined ? `(no ${args.state} tasks in sweep ${sweep.id})` : `(no tasks: sweep ${sweep.id}'s tasks moved to later sweeps)`);

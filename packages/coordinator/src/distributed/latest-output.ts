@@ -1,0 +1,58 @@
+/**
+ * What each running task printed last: the line its command is still redrawing (a progress
+ * bar) or else the last line it shipped, as a terminal shows it (see shownText), so that
+ * `coord status` says at a glance how far every run has got (`train: epoch 12/100 loss 0.43`).
+ * One pipeline for the page of tasks: per command, its log's meta and last stream entry.
+ */
+import { shownText, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
+import type { Redis } from 'ioredis';
+
+export interface LatestOutput {
+  command: string;
+  line: string;
+}
+
+/** Shown lines are cut here: a status row is one line of a terminal. */
+const MAX_CHARS = 160;
+/** The line an agent writes before a command's own output (attemptHeading): not output. */
+const HEADING = /^--- attempt \d+ on .* ---$/;
+
+interface Candidate extends LatestOutput {
+  /** Its log has not ended: the command running now. */
+  running: boolean;
+  startedAt: number;
+}
+
+/** The command running now, else the one that started last. */
+function later(a: Candidate | undefined, b: Candidate): Candidate {
+  if (!a) return b;
+  if (a.running !== b.running) return a.running ? a : b;
+  return b.startedAt >= a.startedAt ? b : a;
+}
+
+export async function latestOutputs(redis: Redis, keys: RedisKeys, tasks: TaskRecord[]): Promise<Map<string, LatestOutput>> {
+  const asked = tasks.filter((task) => task.state === 'running').flatMap((task) => task.commands.map((command) => ({ task, command, key: keys.log(task.id, command) })));
+  const chosen = new Map<string, Candidate>();
+  if (asked.length > 0) {
+    const pipeline = redis.pipeline();
+    for (const { key } of asked) {
+      pipeline.hmget(`${key}:meta`, 'started', 'ended', 'partial');
+      pipeline.xrevrange(key, '+', '-', 'COUNT', 1);
+    }
+    const answers = (await pipeline.exec()) ?? [];
+    for (const [i, { task, command }] of asked.entries()) {
+      const [metaError, meta] = answers[2 * i] ?? [null, null];
+      const [lastError, last] = answers[2 * i + 1] ?? [null, null];
+      if (metaError || lastError || !Array.isArray(meta) || meta[0] === null) continue; // not started
+      const [started, ended, partial] = meta as Array<string | null>;
+      const fields = (last as Array<[string, string[]]>)[0]?.[1] ?? [];
+      const at = fields.indexOf('line');
+      const lastLine = at < 0 ? '' : (fields[at + 1] ?? '');
+      const shown = shownText(partial || (HEADING.test(lastLine) ? '' : lastLine));
+      const line = shown.length > MAX_CHARS ? `${shown.slice(0, MAX_CHARS)}…` : shown;
+      chosen.set(task.id, later(chosen.get(task.id), { command, line, running: ended === null, startedAt: Number(started) }));
+    }
+  }
+  // Runs that printed something: their command and line.
+  return new Map([...chosen].filter(([, output]) => output.line !== '').map(([id, { command, line }]) => [id, { command, line }]));
+}
