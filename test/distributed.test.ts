@@ -536,6 +536,27 @@ z: [1, 2, 3, 4]
     second.child.kill('SIGKILL');
   });
 
+  it('stops following the log of a retried task cancelled while its agent is gone, though its first attempt ended by itself', async () => {
+    const prefix = 'cancel-gone-retried';
+    const dir = tempDir();
+    const marker = `${prefix}-marker-${process.pid}`;
+    // Attempt 1 fails (its end is recorded); attempt 2 runs until its agent is killed.
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: test -e once || { touch once; exit 1; }; exec -a ${marker} sleep 60\nretries: 1\n---\nx: 1\n`);
+    const agent = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '2000', '--heartbeat-ms', '500'], { workdir: join(dir, 'w') });
+    const cli = ['--redis', redis().url, '--prefix', prefix];
+    const { sweep } = await submit(dir, prefix, ['--retry-backoff', '0.1']);
+    await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'attempt 2 to start');
+    await waitFor(async () => (await coord(['logs', 'X_1', ...cli])).stdout.includes('--- attempt 2 on '), 10_000, 'its log to start');
+    agent.child.kill('SIGKILL');
+    await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'the dead agent\'s command to die');
+    await waitFor(async () => (await redis().client().keys(`${prefix}:*:lock`)).length === 0, 10_000, 'the job lock to expire');
+    expect((await coord(['cancel', sweep, ...cli])).code).toBe(0);
+    expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'cancelled', attempt: 2 });
+    const followed = await coord(['logs', 'X_1', '-f', ...cli], { timeout: 10_000 });
+    expect([followed.code, followed.signal]).toEqual([0, null]);
+    expect(followed.stdout).toMatch(/--- attempt 2 on [^\n]*\n$/);
+  });
+
   it('notes on submit when no agent runs under the prefix, naming the prefix and the Redis (a wrong one is the usual cause)', async () => {
     const dir = tempDir();
     const prefix = 'no-agent';

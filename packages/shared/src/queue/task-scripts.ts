@@ -58,7 +58,9 @@ local function startTask(key, p, id, jobId, token, agent, host, gpus, now)
   if state == 'running' and current == token then return {tonumber(attempt), 'ok'} end
   move(p, id, sweep, index, state, 'running')
   redis.call('HSET', key, 'state', 'running', 'token', token, 'agent', agent, 'host', host, 'gpus', gpus, 'startedAt', now)
-  redis.call('HDEL', key, 'endedAt', 'exitCode', 'signal', 'reason')
+  -- 'ended' too: it marks the run that ended the task (FINISH), and an attempt handed back or
+  -- retried is not this one (a follower of the logs waits for this run's end, see logsDone).
+  redis.call('HDEL', key, 'endedAt', 'exitCode', 'signal', 'reason', 'ended')
   return {redis.call('HINCRBY', key, 'attempt', 1), 'ok'}
 end
 `;
