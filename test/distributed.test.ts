@@ -557,6 +557,33 @@ z: [1, 2, 3, 4]
     expect(followed.stdout).toMatch(/--- attempt 2 on [^\n]*\n$/);
   });
 
+  it("shows no progress bar a lost agent's run left behind, once another agent runs the task again", async () => {
+    const prefix = 'stale-partial';
+    const dir = tempDir();
+    const [training, evaluating] = [`${prefix}-train-${process.pid}`, `${prefix}-eval-${process.pid}`];
+    const again = join(dir, 'again');
+    // The first run's evaluation draws a bar and hangs there; the second run trains for long.
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  train: test -e ${again} && exec -a ${training} sleep 60; true\n  test: printf '\\reval 3/10'; exec -a ${evaluating} sleep 60\n---\nx: 1\n`);
+    const cli = ['--redis', redis().url, '--prefix', prefix];
+    const agentArgs = ['--gpus', '0', '--prefix', prefix, '--lock-ms', '2000', '--heartbeat-ms', '500'];
+    const first = await startAgent(redis().url, agentArgs, { workdir: join(dir, 'w1') });
+    const { sweep } = await submit(dir, prefix);
+    const partials = async () => (await coord(['logs', 'X_1', '--json', ...cli])).stdout.split('\n').filter((line) => line.includes('"partial"'));
+    await waitFor(async () => (await partials()).length === 1, 15_000, 'the bar to show');
+    writeFileSync(again, '');
+    first.child.kill('SIGKILL');
+    await waitFor(async () => (await processesMatching(evaluating)).length === 0, 10_000, 'the dead agent\'s command to die');
+    const second = await startAgent(redis().url, agentArgs, { workdir: join(dir, 'w2') });
+    await waitFor(async () => (await processesMatching(training)).length === 1, 20_000, 'the second run to train');
+    await waitFor(async () => (await status(prefix, sweep)).tasks![0]!.attempt === 2, 10_000, 'the record to say attempt 2');
+    // Not in coord logs, nor as its note in coord status: it is not being drawn.
+    expect(await partials()).toEqual([]);
+    expect((await coord(['status', sweep, ...cli])).stdout).not.toContain('eval 3/10');
+    await coord(['cancel', sweep, ...cli]);
+    await waitFor(async () => (await processesMatching(training)).length === 0, 10_000, 'the cancelled run to stop');
+    second.child.kill('SIGKILL');
+  });
+
   it('notes on submit when no agent runs under the prefix, naming the prefix and the Redis (a wrong one is the usual cause)', async () => {
     const dir = tempDir();
     const prefix = 'no-agent';

@@ -55,6 +55,8 @@ class LinePrinter {
     if ((this.partials.get(command) ?? '') !== text) this.showPartial(command, text);
   }
   private showPartial(command: string, text: string): void {
+    // Last in the map: the status line shows the one that changed last.
+    this.partials.delete(command);
     this.partials.set(command, text);
     if (this.json) {
       if (text !== '') process.stdout.write(`${JSON.stringify({ command, partial: true, line: text })}\n`);
@@ -79,7 +81,7 @@ function printSource(command: string, meta: Record<string, string>, printer: Lin
   if (meta.path) printer.note(`==> ${command}: ${meta.host ?? '?'}:${meta.path} <==`);
 }
 
-async function printExisting(redis: Redis, key: string, command: string, tail: number | undefined, follow: boolean, printer: LinePrinter): Promise<string> {
+async function printExisting(redis: Redis, key: string, command: string, tail: number | undefined, printer: LinePrinter): Promise<string> {
   const [meta, kept] = await Promise.all([redis.hgetall(`${key}:meta`), redis.xlen(key)]);
   // An ended log's last line is its ending (`--- succeeded (exit 0) ---`): --tail N shows N
   // lines of the command's output before it, not N - 1.
@@ -94,7 +96,6 @@ async function printExisting(redis: Redis, key: string, command: string, tail: n
     printer.note(`(${shipped - kept} earlier lines were dropped from Redis; the whole log is in ${meta.host ?? '?'}:${meta.path ?? '?'})`);
   }
   for (const entry of entries) printer.line(command, entry);
-  if (meta.ended === undefined && (tail !== 0 || follow)) printer.partial(command, meta.partial ?? '');
   return entries.length > 0 ? entries[entries.length - 1]![0] : '0';
 }
 
@@ -115,7 +116,7 @@ async function followStreams(redis: Redis, keys: RedisKeys, task: TaskRecord, co
           lastIds.set(command, entry[0]);
         }
       }
-      (await readPartials(redis, streamKeys)).forEach((partial, i) => printer.partial(commands[i]!, partial));
+      (await readPartials(redis, keys, task.id, streamKeys)).forEach((partial, i) => printer.partial(commands[i]!, partial));
       if (result) continue;
       // Nothing new for a while: stop once the task is final and every stream has ended (or never will).
       if ((await logsDone(redis, keys, task.id, streamKeys, commands.map((c) => lastIds.has(c)))).done) return;
@@ -142,7 +143,7 @@ async function handler(args: ArgumentsCamelCase<LogsArgs>): Promise<void> {
       const key = keys.log(task.id, command);
       if ((await redis.exists(key)) === 0) continue;
       any = true;
-      lastIds.set(command, await printExisting(redis, key, command, tail, args.follow, printer));
+      lastIds.set(command, await printExisting(redis, key, command, tail, printer));
     }
     if (!any) {
       const state = `task ${task.name} is ${task.state}${task.reason ? ` (${task.reason})` : ''}`;
@@ -151,6 +152,11 @@ async function handler(args: ArgumentsCamelCase<LogsArgs>): Promise<void> {
       const following = task.state === 'running' ? `${state}; following its log` : `${state}; following its log once it starts`;
       printer.note(args.follow ? following : `${state}; no log lines yet`);
       if (!args.follow) return;
+    }
+    // The line a command is still redrawing, read after its lines (so not one that has ended since); followers poll it.
+    if (any && !args.follow && tail !== 0) {
+      const partials = await readPartials(redis, keys, task.id, commands.map((c) => keys.log(task.id, c)));
+      partials.forEach((partial, i) => printer.partial(commands[i]!, partial));
     }
     if (args.follow) await followStreams(redis, keys, task, commands, lastIds, printer);
     printer.done();

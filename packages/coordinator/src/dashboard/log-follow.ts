@@ -107,7 +107,7 @@ export async function followLog(redis: Redis, keys: RedisKeys, task: TaskRecord,
         await describe(command, key);
         send(command, entries);
       }
-      for (const [i, line] of (await readPartials(redis, streamKeys)).entries()) {
+      for (const [i, line] of (await readPartials(redis, keys, task.id, streamKeys)).entries()) {
         const command = commands[i]!;
         if (partials.get(command) === line) continue;
         partials.set(command, line);

@@ -6,6 +6,7 @@
  */
 import { shownText, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
+import { ofThisRun } from './log-partials.js';
 
 export interface LatestOutput {
   command: string;
@@ -43,8 +44,10 @@ export async function latestOutputs(redis: Redis, keys: RedisKeys, tasks: TaskRe
     for (const [i, { task, command }] of asked.entries()) {
       const [metaError, meta] = answers[2 * i] ?? [null, null];
       const [lastError, last] = answers[2 * i + 1] ?? [null, null];
-      if (metaError || lastError || !Array.isArray(meta) || meta[0] === null) continue; // not started
+      if (metaError || lastError || !Array.isArray(meta)) continue;
       const [started, ended, partial] = meta as Array<string | null>;
+      // Not started in this run: an earlier run's (its agent lost, or a command this run skipped).
+      if (!ofThisRun(started, task.startedAt)) continue;
       const fields = (last as Array<[string, string[]]>)[0]?.[1] ?? [];
       const at = fields.indexOf('line');
       const lastLine = at < 0 ? '' : (fields[at + 1] ?? '');

@@ -57,7 +57,7 @@ export function confirmAction(text, label, askReason = false) {
   reason.value = '';
   // Enter in the reason confirms (the form's own first button is "Keep").
   reason.onkeydown = (event) => {
-    if (event.key !== 'Enter') return;
+    if (event.key !== 'Enter' || event.isComposing) return;
     event.preventDefault();
     dialog.close('yes');
   };

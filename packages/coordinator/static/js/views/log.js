@@ -97,6 +97,8 @@ export function logView(root, taskId) {
       end({ state }) {
         following = false;
         ended = true;
+        // Nothing is being redrawn once the task has ended (a lost run may have left its last redraw).
+        for (const { live } of panes.values()) fill(live);
         fill(status, `ended (${state})`);
       },
       status(connected) {
