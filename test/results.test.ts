@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useAgents } from './helpers/agents.js';
-import { coord, waitFor } from './helpers/cli.js';
+import { COORD, coord, startCli, waitFor } from './helpers/cli.js';
 import { useRedis } from './helpers/redis-server.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 import { CLOSED_REDIS_URL } from './helpers/closed-redis.js';
@@ -117,8 +117,10 @@ describe('coord results', () => {
 
   it("leaves out an earlier run's metrics of a command a forced rerun did not get to (its training failed)", async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: test ! -e broken && echo METRIC loss=0.{x}\n  test: echo METRIC acc=0.9{x}\nresource: [0]\n---\nx: [1, 2]\n');
-    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    // The first run's test fails after printing its metric: its record says failed.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: test ! -e broken && echo METRIC loss=0.{x}\n  test: echo METRIC acc=0.9{x}; test ! -e testfail\nresource: [0]\n---\nx: [1, 2]\n');
+    writeFileSync(join(dir, 'testfail'), '');
+    expect((await coord(['run'], { cwd: dir })).code).toBe(1);
     const rows = async () => (JSON.parse((await coord(['results', 'output', '--json'], { cwd: dir })).stdout) as Json).rows;
     expect(await rows()).toEqual([{ x: 1, loss: 0.1, acc: 0.91 }, { x: 2, loss: 0.2, acc: 0.92 }]);
     writeFileSync(join(dir, 'broken'), '');
@@ -128,6 +130,20 @@ describe('coord results', () => {
     const table = await coord(['results', 'output'], { cwd: dir });
     expect(table.stderr).toBe('2 of 2 tasks reported no metric (X_1: failed, X_2: failed): their stat.json and logs say why\n');
     expect(await rows()).toEqual([{ x: 1 }, { x: 2 }]);
+  });
+
+  it('reads the metrics of a command that is still running', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo METRIC loss=0.5\n  test: echo METRIC acc=0.7; sleep 30\nresource: [0]\n---\nx: [1]\n');
+    const run = startCli(COORD, ['run'], { cwd: dir });
+    try {
+      const rows = async () => (JSON.parse((await coord(['results', 'output', '--json'], { cwd: dir })).stdout) as Json).rows;
+      await waitFor(async () => (await rows())[0]?.acc === 0.7, 10_000, 'the running test\'s metric');
+      expect(await rows()).toEqual([{ loss: 0.5, acc: 0.7 }]);
+    } finally {
+      run.child.kill('SIGINT');
+      await run.done;
+    }
   });
 
   it("tabulates the original runner's output directories: its log names, and its older YAML param and stat files", async () => {

@@ -42,19 +42,18 @@ async function collectEachWay(dir: string, logs: string[], ways: MetricsSettings
   return metrics;
 }
 
-/** The newest log of each command in `files` (optionally only those ending in `.name`) that the last run recorded. */
-function latestLogs(files: string[], recorded: Set<string> | undefined, name?: string): string[] {
-  const latest = new Map<string, { file: string; at: string }>();
+/** The newest log of each command in `files` (optionally only those ending in `.name`), where it `counts`. */
+function latestLogs(files: string[], counts: (command: string, datetime: string) => boolean, name?: string): string[] {
+  const latest = new Map<string, { file: string; at: string; datetime: string }>();
   for (const file of files) {
     const match = LOG.exec(file);
     if (!match || (name !== undefined && match[3] !== name) || (name === undefined && match[3] !== undefined)) continue;
     const command = match[1]!;
-    if (recorded && !recorded.has(command)) continue;
     // Digits only: the two datetime forms compare by time.
     const at = match[2]!.replace(/\D/g, '');
-    if (!latest.has(command) || latest.get(command)!.at < at) latest.set(command, { file, at });
+    if (!latest.has(command) || latest.get(command)!.at < at) latest.set(command, { file, at, datetime: match[2]! });
   }
-  return [...latest.values()].map((entry) => entry.file);
+  return [...latest].filter(([command, { datetime }]) => counts(command, datetime)).map(([, entry]) => entry.file);
 }
 
 /**
@@ -81,12 +80,18 @@ function publicParams(params: Record<string, unknown>): Record<string, unknown> 
 interface LastRun {
   /** How it ended when a command of it did not succeed (`failed`, `timeout`, `interrupted`, ...). */
   unsuccessful?: string;
-  /**
-   * The commands it has a record of. A forced rerun drops the old records of the commands it
-   * runs, so a test that did not run again after its training failed has none, and its old
-   * log's metrics are not this run's. Undefined when there is no stat file: every log counts.
-   */
+  /** The commands it has a record of; undefined when there is no stat file. */
   recorded?: Set<string>;
+}
+
+/**
+ * Whether a command's latest log counts: one with a record does; one without (running now,
+ * or never ended) only when its log is of the task's latest run, the `_datetime` param.json
+ * has. A forced rerun drops the later commands' records, so the log of a test it did not get
+ * to (its training failed) is an older run's, and its metrics are not this run's.
+ */
+function logCounts(run: LastRun, runDatetime: unknown) {
+  return (command: string, datetime: string) => !run.recorded || run.recorded.has(command) || typeof runDatetime !== 'string' || datetime === runDatetime;
 }
 
 async function lastRunOf(statPath: string): Promise<LastRun> {
@@ -122,8 +127,9 @@ export async function localResults(output: string, pattern: string | undefined, 
       const dir = join(output, entry.name);
       const params = await readParams(paramsFile, onUnreadable);
       if (!params) continue;
-      const { unsuccessful, recorded } = await lastRunOf(join(dir, taskFileName({ paramDir: true, name: entry.name }, 'stat')));
-      const logs = latestLogs(await readdir(dir), recorded).map((file) => join(dir, file));
+      const run = await lastRunOf(join(dir, taskFileName({ paramDir: true, name: entry.name }, 'stat')));
+      const { unsuccessful } = run;
+      const logs = latestLogs(await readdir(dir), logCounts(run, params._datetime)).map((file) => join(dir, file));
       results.push({ task: String(params._name ?? entry.name), params: publicParams(params), metrics: await collectEachWay(dir, logs, ways), ...(unsuccessful && { unsuccessful }) });
     }
     const flat = /^param\.(.+)\.json$/.exec(entry.name);
@@ -131,8 +137,9 @@ export async function localResults(output: string, pattern: string | undefined, 
       const params = await readParams(join(output, entry.name), onUnreadable);
       if (!params) continue;
       const name = flat[1]!;
-      const { unsuccessful, recorded } = await lastRunOf(join(output, taskFileName({ paramDir: false, name }, 'stat')));
-      const logs = latestLogs(await readdir(output), recorded, name).map((file) => join(output, file));
+      const run = await lastRunOf(join(output, taskFileName({ paramDir: false, name }, 'stat')));
+      const { unsuccessful } = run;
+      const logs = latestLogs(await readdir(output), logCounts(run, params._datetime), name).map((file) => join(output, file));
       const metrics = await collectEachWay(output, logs, ways, (file) => metricsFileName({ paramDir: false, name }, file));
       results.push({ task: name, params: publicParams(params), metrics, ...(unsuccessful && { unsuccessful }) });
     }

@@ -111,15 +111,17 @@ export class TaskFiles {
 
   /**
    * A forced rerun starts `command`: its old success now reads as `running`, and the old
-   * successes of the `later` commands are dropped (they came from the run this one replaces),
-   * in one write; none when none of them had succeeded.
+   * records of the `later` commands are dropped, failures too (they came from the run this
+   * one replaces: `coord results` reads no metrics of a command with no record from an older
+   * run), in one write; none when there is nothing to take back.
    */
   takeBackSuccesses(command: string, running: CommandStat, later: string[]): void {
     const stat = this.readStat();
-    const taken = [command, ...later].filter((name) => stat[name]?.code === 0);
-    if (taken.length === 0) return;
+    const ownSuccess = stat[command]?.code === 0;
+    const taken = later.filter((name) => stat[name] !== undefined);
+    if (!ownSuccess && taken.length === 0) return;
     for (const name of taken) delete stat[name];
-    if (taken[0] === command) stat[command] = running;
+    if (ownSuccess) stat[command] = running;
     writeJsonAtomic(this.statPath, stat);
   }
 
