@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { taskMetrics } from '../../packages/agent/src/run/task-metrics.js';
+import { sealedRecord, taskMetrics, trustedRecord } from '../../packages/agent/src/run/task-metrics.js';
 
 const earlier = {
   record: { commands: { train: { loss: 0.5 }, test: { acc: 0.9 } }, file: { f1: 0.7 } },
@@ -20,5 +20,13 @@ describe('taskMetrics', () => {
   it("lays a record of an older agent, which kept no command apart, under this run's", () => {
     const run = { given: ['train', 'test'], ran: new Map([['train', { loss: 0.4 }]]), skipped: [], file: undefined };
     expect(taskMetrics(run, { all: { loss: 0.5, acc: 0.9 } }).metrics).toEqual({ loss: 0.4, acc: 0.9 });
+  });
+  it('trusts a record only beside the metrics it was written with (an older agent of a mixed fleet may have written them since)', () => {
+    const record = { commands: { train: { loss: 0.5 } } };
+    const sealed = JSON.parse(JSON.stringify(sealedRecord(record, '{"loss":0.5}'))) as unknown;
+    expect(trustedRecord(sealed, '{"loss":0.5}')).toMatchObject(record);
+    expect(trustedRecord(sealed, '{"loss":0.4}')).toBeUndefined();
+    expect(trustedRecord(record, '{"loss":0.5}')).toBeUndefined();
+    expect(trustedRecord('nonsense', '{}')).toBeUndefined();
   });
 });

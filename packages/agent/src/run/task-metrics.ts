@@ -5,12 +5,35 @@
  * was not given (`-c test` after training), keeps what it reported before. The metrics file
  * (`metrics.json`) goes over them all, as `coord results` of a directory reads it.
  */
+import { createHash } from 'node:crypto';
+
 type Metrics = Record<string, number>;
 
 /** What the task's record keeps beside the merged `metrics`, for the next run to merge with. */
 export interface MetricsRecord {
   commands: Record<string, Metrics>;
   file?: Metrics;
+  /** A digest of the merged `metrics` written with it (see sealedRecord). */
+  of?: string;
+}
+
+function digest(text: string): string {
+  return createHash('sha1').update(text).digest('hex').slice(0, 16);
+}
+
+/** The record as written beside `metricsJson`: an agent that merges later can tell whether `metrics` was written since by one that keeps no record. */
+export function sealedRecord(record: MetricsRecord, metricsJson: string): MetricsRecord {
+  return { ...record, of: digest(metricsJson) };
+}
+
+/**
+ * The record to merge with, when it was written with the task's `metrics` as they are now;
+ * undefined when there is none, or when an agent of a version that keeps no record (a mixed
+ * fleet during an upgrade) wrote `metrics` since: then all of `metrics` goes under, as before.
+ */
+export function trustedRecord(record: unknown, metricsJson: string | null): MetricsRecord | undefined {
+  if (!record || typeof record !== 'object' || typeof (record as MetricsRecord).commands !== 'object') return undefined;
+  return (record as MetricsRecord).of === digest(metricsJson ?? '') ? (record as MetricsRecord) : undefined;
 }
 
 export interface EarlierMetrics {

@@ -35,7 +35,7 @@ import type { Allocation } from '../gpu/slot-allocator.js';
 import type { AgentContext } from './agent-context.js';
 import { completionError, queueCompleteJob } from './complete-job.js';
 import { LogShipper } from './log-shipper.js';
-import { taskMetrics, type EarlierMetrics, type MetricsRecord } from './task-metrics.js';
+import { sealedRecord, taskMetrics, trustedRecord, type EarlierMetrics } from './task-metrics.js';
 import { NextJob } from './next-job.js';
 import type { SlotLease } from './slot-lease.js';
 import { faultOwner } from './fault-owner.js';
@@ -379,9 +379,9 @@ export class TaskRun {
   private async earlierMetrics(outcome: TaskOutcome): Promise<EarlierMetrics> {
     if (outcome.skipped.length === 0 && String(this.job.id) === `${this.taskId}-1`) return { all: {} };
     try {
-      const [all, record] = await this.ctx.redis.hmget(this.ctx.keys.task(this.taskId), 'metrics', 'metricsRecord');
-      const kept = parseJsonOr<MetricsRecord | undefined>(record ?? null, undefined);
-      return { all: parseJsonOr<Record<string, number>>(all ?? null, {}), ...(kept && typeof kept.commands === 'object' && { record: kept }) };
+      const [all = null, record = null] = await this.ctx.redis.hmget(this.ctx.keys.task(this.taskId), 'metrics', 'metricsRecord');
+      const trusted = trustedRecord(parseJsonOr<unknown>(record, undefined), all);
+      return { all: parseJsonOr<Record<string, number>>(all, {}), ...(trusted && { record: trusted }) };
     } catch (error) {
       this.ctx.log.warn({ task: this.taskName, error: redisErrorText(error as Error) }, "could not read the metrics of the task's earlier run");
       return { all: {} };
@@ -407,14 +407,15 @@ export class TaskRun {
     const file = await metricsFromFile(path);
     const run = { given: data.task.commands.map((c) => c.name), ran: await this.metricsOfThisRun(), skipped: outcome.skipped, file: Object.keys(file).length > 0 ? file : undefined };
     const { metrics, record } = taskMetrics(run, await this.earlierMetrics(outcome));
+    const metricsJson = JSON.stringify(metrics);
     const { signature: _signature, expiresAt: _expiresAt, ...spec } = data;
     const succeeded = outcome.state === 'succeeded' && !this.stopReason;
     return {
       exitCode: last?.exitCode === null || last?.exitCode === undefined ? '' : String(last.exitCode),
       signal: last?.signal ?? '',
       params: JSON.stringify(data.task.params),
-      metrics: JSON.stringify(metrics),
-      metricsRecord: JSON.stringify(record),
+      metrics: metricsJson,
+      metricsRecord: JSON.stringify(sealedRecord(record, metricsJson)),
       ...(!succeeded && { spec: JSON.stringify(spec) }),
     };
   }
