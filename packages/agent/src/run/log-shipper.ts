@@ -41,10 +41,20 @@ interface ReadLines {
   count: number;
 }
 
-/** A line too long to keep whole: what a terminal shows of it (a progress bar's last redraw), cut. */
+/** A line too long to keep whole: its start, or what a terminal shows of a progress bar's (its last redraw). */
 function shownCut(line: string): string {
-  const shown = shownText(line);
+  const shown = line.includes('\r') ? shownText(line) : line;
   return shown.length > MAX_LINE ? `${shown.slice(0, MAX_LINE)}…` : shown;
+}
+
+/**
+ * The line still being written, as a terminal shows it now: its last redraw, or the end of a
+ * line that grows with no carriage return. Only its last characters are looked at: it may be
+ * a megabyte of redraws by now, and this runs every 250 ms.
+ */
+function shownPartial(partial: string): string {
+  const shown = shownText(partial.length > 4 * MAX_LINE ? partial.slice(-4 * MAX_LINE) : partial);
+  return shown.length > MAX_LINE ? `…${shown.slice(-MAX_LINE)}` : shown;
 }
 
 export class LogShipper {
@@ -153,7 +163,7 @@ export class LogShipper {
    */
   private async flush(): Promise<void> {
     const read = this.readNew(false);
-    const partial = shownCut(this.partial);
+    const partial = shownPartial(this.partial);
     const now = Date.now();
     const partialDue = partial !== this.shownPartial && (read.count > 0 || now - this.partialSentAt >= PARTIAL_EVERY_MS);
     if (read.count === 0 && this.started && !partialDue) return;
