@@ -4,6 +4,7 @@
  */
 import type { TaskRecord } from '@sweep-runner/shared';
 import { agentJson, sweepJson, taskJson } from '../commands/status.js';
+import type { LatestOutput } from '../distributed/latest-output.js';
 import { currentRun } from '../output/current-run.js';
 import type { AgentSummary } from '../distributed/read-status.js';
 
@@ -27,6 +28,7 @@ export function durationOf(shown: TaskRecord, now = Date.now()): number | null {
   return Math.max(0, (end - Date.parse(task.startedAt)) / 1000);
 }
 
-export function taskRowJson(task: TaskRecord, now = Date.now()) {
-  return { ...taskJson(task), id: task.id, sweep: task.sweep, commands: task.commands, duration: durationOf(task, now) };
+/** coord status SWEEP --json's task, `lastLine` included (see latestOutputs), and what the pages need besides. */
+export function taskRowJson(task: TaskRecord, now = Date.now(), latest?: LatestOutput) {
+  return { ...taskJson(task), lastLine: latest ?? null, id: task.id, sweep: task.sweep, commands: task.commands, duration: durationOf(task, now) };
 }

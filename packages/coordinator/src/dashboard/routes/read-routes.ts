@@ -15,6 +15,7 @@ import type { DashboardContext } from '../context.js';
 import { openEventStream } from '../event-stream.js';
 import { HttpError } from '../http-errors.js';
 import { sweepJson, taskRowJson } from '../json-shapes.js';
+import { latestOutputs } from '../../distributed/latest-output.js';
 import { decodePositions, followLog } from '../log-follow.js';
 import { readOverview } from '../overview-feed.js';
 import { checkResultNames } from '../../results/check-names.js';
@@ -110,9 +111,10 @@ export function readRoutes(context: DashboardContext): Router {
     const limit = intParam(req, 'limit', 100, 1, 1000);
     const sort = choiceParam(req, 'sort', TASK_SORTS, 'index');
     const [page, agents] = await Promise.all([context.tasks.page(sweep.id, { sort, offset, limit, ...(state && { state }), ...(search && { search }) }), recentAgents(context)]);
+    const latest = await latestOutputs(redis, keys, page.tasks);
     const now = Date.now();
     // With coord status's reasons for tasks that look stuck (no agent takes them, a lost agent).
-    res.json({ sweeps: [sweepJson(sweep)], tasks: explainTasks(page.tasks, agents).map((task) => taskRowJson(task, now)), page: { offset, limit, total: page.total } });
+    res.json({ sweeps: [sweepJson(sweep)], tasks: explainTasks(page.tasks, agents).map((task) => taskRowJson(task, now, latest.get(task.id))), page: { offset, limit, total: page.total } });
   });
 
   router.get('/sweeps/:sweep/results', async (req, res) => {
@@ -133,8 +135,8 @@ export function readRoutes(context: DashboardContext): Router {
     const [{ task, hash }, agents] = await Promise.all([loadTaskHash(context, idParam(req, 'task')), recentAgents(context)]);
     const [explained] = explainTasks([task], agents);
     // What the task's page shows beside its log: what it ran with, and what it reported.
-    const params = await taskParams(redis, keys, task, hash);
-    res.json({ task: { ...taskRowJson(explained!), results: task.results, params, metrics: task.metrics ?? {} } });
+    const [params, latest] = await Promise.all([taskParams(redis, keys, task, hash), latestOutputs(redis, keys, [task])]);
+    res.json({ task: { ...taskRowJson(explained!, Date.now(), latest.get(task.id)), results: task.results, params, metrics: task.metrics ?? {} } });
   });
 
   router.get('/tasks/:task/log', async (req, res) => {
