@@ -74,6 +74,8 @@ export class LogShipper {
   private batches = 0;
   /** The unfinished line's redraw readers were last sent, and when. */
   private shownPartial = '';
+  /** Whether this shipper ever set the meta's `partial` (only then does its end clear it). */
+  private setPartial = false;
   private partialSentAt = 0;
 
   constructor(
@@ -170,6 +172,7 @@ export class LogShipper {
     const pipeline = this.redis.pipeline();
     this.queueLines(pipeline, read, undefined, partialDue ? partial : undefined);
     if (partialDue) {
+      if (partial !== '') this.setPartial = true;
       this.shownPartial = partial;
       this.partialSentAt = now;
     }
@@ -221,6 +224,7 @@ export class LogShipper {
     }
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
-    return (pipeline) => this.queueLines(pipeline, read, ending);
+    // A command that never drew a bar (most) costs its end no write for one.
+    return (pipeline) => this.queueLines(pipeline, read, ending, this.setPartial ? '' : undefined);
   }
 }

@@ -41,6 +41,8 @@ export interface EarlierMetrics {
   record?: MetricsRecord;
   /** The merged metrics of the record (all an older agent kept). */
   all: Metrics;
+  /** Whether the task's record may hold a metrics record that this run's must replace. */
+  mayHaveRecord?: boolean;
 }
 
 export interface RunMetrics {

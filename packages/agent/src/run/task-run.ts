@@ -377,14 +377,14 @@ export class TaskRun {
    * ENQUEUE_MANY) of a run that skipped nothing has none, so a fresh sweep pays nothing.
    */
   private async earlierMetrics(outcome: TaskOutcome): Promise<EarlierMetrics> {
-    if (outcome.skipped.length === 0 && String(this.job.id) === `${this.taskId}-1`) return { all: {} };
+    if (outcome.skipped.length === 0 && String(this.job.id) === `${this.taskId}-1`) return { all: {}, mayHaveRecord: false };
     try {
       const [all = null, record = null] = await this.ctx.redis.hmget(this.ctx.keys.task(this.taskId), 'metrics', 'metricsRecord');
       const trusted = trustedRecord(parseJsonOr<unknown>(record, undefined), all);
-      return { all: parseJsonOr<Record<string, number>>(all, {}), ...(trusted && { record: trusted }) };
+      return { all: parseJsonOr<Record<string, number>>(all, {}), mayHaveRecord: record !== null, ...(trusted && { record: trusted }) };
     } catch (error) {
       this.ctx.log.warn({ task: this.taskName, error: redisErrorText(error as Error) }, "could not read the metrics of the task's earlier run");
-      return { all: {} };
+      return { all: {}, mayHaveRecord: true };
     }
   }
 
@@ -406,8 +406,12 @@ export class TaskRun {
     const path = join(taskDir(data.task, this.ctx.workdir), metricsFileName(data.task, this.info?.metrics.file ?? DEFAULT_METRICS.file));
     const file = await metricsFromFile(path);
     const run = { given: data.task.commands.map((c) => c.name), ran: await this.metricsOfThisRun(), skipped: outcome.skipped, file: Object.keys(file).length > 0 ? file : undefined };
-    const { metrics, record } = taskMetrics(run, await this.earlierMetrics(outcome));
+    const earlier = await this.earlierMetrics(outcome);
+    const { metrics, record } = taskMetrics(run, earlier);
     const metricsJson = JSON.stringify(metrics);
+    // A run that reported nothing, with no record before it to replace (a fresh task's first
+    // run of a sweep of `true`s), writes none.
+    const keepRecord = Object.keys(record.commands).length > 0 || record.file !== undefined || earlier.mayHaveRecord;
     const { signature: _signature, expiresAt: _expiresAt, ...spec } = data;
     const succeeded = outcome.state === 'succeeded' && !this.stopReason;
     return {
@@ -415,7 +419,7 @@ export class TaskRun {
       signal: last?.signal ?? '',
       params: JSON.stringify(data.task.params),
       metrics: metricsJson,
-      metricsRecord: JSON.stringify(sealedRecord(record, metricsJson)),
+      ...(keepRecord && { metricsRecord: JSON.stringify(sealedRecord(record, metricsJson)) }),
       ...(!succeeded && { spec: JSON.stringify(spec) }),
     };
   }

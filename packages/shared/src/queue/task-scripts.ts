@@ -318,8 +318,9 @@ if host ~= '' then
 end
 redis.call('HINCRBY', meta, 'lines', count)
 redis.call('HSET', meta, 'batch', shipper .. ':' .. n)
--- partial: '' leaves the unfinished line's redraw alone, '-' clears it, '+TEXT' sets it.
-if ended ~= '' or partial == '-' then redis.call('HDEL', meta, 'partial')
+-- partial: '' leaves the unfinished line's redraw alone, '-' clears it, '+TEXT' sets it (a
+-- shipper clears at its end the one it set; the first batch of a run clears any left before).
+if partial == '-' then redis.call('HDEL', meta, 'partial')
 elseif partial ~= '' then redis.call('HSET', meta, 'partial', string.sub(partial, 2)) end
 if ended ~= '' then redis.call('HSET', meta, 'ended', ended) end
 return 1
