@@ -132,6 +132,16 @@ describe('coord results', () => {
     expect(await rows()).toEqual([{ x: 1 }, { x: 2 }]);
   });
 
+  it('reads the log of the latest run, also where an earlier run named its logs in a time zone ahead', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo METRIC loss=1\n  test: test -e ready && echo METRIC acc=0.5\nresource: [0]\n---\nx: [1]\n');
+    expect((await coord(['run'], { cwd: dir, env: { TZ: 'Asia/Tokyo' } })).code).toBe(1);
+    writeFileSync(join(dir, 'ready'), '');
+    // Its log names sort before the Tokyo run's: nine hours behind.
+    expect((await coord(['run'], { cwd: dir, env: { TZ: 'UTC' } })).code).toBe(0);
+    expect((JSON.parse((await coord(['results', 'output', '--json'], { cwd: dir })).stdout) as Json).rows).toEqual([{ loss: 1, acc: 0.5 }]);
+  });
+
   it('reads the metrics of a command that is still running', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo METRIC loss=0.5\n  test: echo METRIC acc=0.7; sleep 30\nresource: [0]\n---\nx: [1]\n');

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { load } from 'js-yaml';
-import { collectMetrics, DEFAULT_METRICS, metricsFileName, parseSweepText, readRunnerStat, taskFileName, type MetricsSettings } from '@sweep-runner/shared';
+import { collectMetrics, DEFAULT_METRICS, logNameOf, metricsFileName, parseSweepText, readRunnerStat, taskFileName, type MetricsSettings } from '@sweep-runner/shared';
 import type { TaskResult } from './results-table.js';
 
 /** `log.<command>.<datetime>[.<name>]`, the datetime ours (`20260525.143012`) or the runner's (`2021-07-13.02:40:07`). */
@@ -42,18 +42,31 @@ async function collectEachWay(dir: string, logs: string[], ways: MetricsSettings
   return metrics;
 }
 
-/** The newest log of each command in `files` (optionally only those ending in `.name`), where it `counts`. */
-function latestLogs(files: string[], counts: (command: string, datetime: string) => boolean, name?: string): string[] {
-  const latest = new Map<string, { file: string; at: string; datetime: string }>();
+/**
+ * The log of each command in `files` (optionally only those ending in `.name`) that its last
+ * run wrote, where it `counts`: the one named with the task's latest run (`_datetime`), else
+ * the one its recorded command line wrote to (param.json's `_commands`), else the newest by
+ * name. Names carry local time: a run from another time zone, or after the clocks went back,
+ * may sort before an older one.
+ */
+function runLogs(files: string[], params: Record<string, unknown>, counts: (command: string, datetime: string) => boolean, name?: string): string[] {
+  const byCommand = new Map<string, Array<{ file: string; at: string; datetime: string }>>();
   for (const file of files) {
     const match = LOG.exec(file);
     if (!match || (name !== undefined && match[3] !== name) || (name === undefined && match[3] !== undefined)) continue;
-    const command = match[1]!;
     // Digits only: the two datetime forms compare by time.
-    const at = match[2]!.replace(/\D/g, '');
-    if (!latest.has(command) || latest.get(command)!.at < at) latest.set(command, { file, at, datetime: match[2]! });
+    const log = { file, at: match[2]!.replace(/\D/g, ''), datetime: match[2]! };
+    byCommand.set(match[1]!, [...(byCommand.get(match[1]!) ?? []), log]);
   }
-  return [...latest].filter(([command, { datetime }]) => counts(command, datetime)).map(([, entry]) => entry.file);
+  const lines = params._commands !== null && typeof params._commands === 'object' ? (params._commands as Record<string, unknown>) : {};
+  const chosen: string[] = [];
+  for (const [command, logs] of byCommand) {
+    const line = lines[command];
+    const named = typeof line === 'string' ? logNameOf(line) : undefined;
+    const log = logs.find((l) => l.datetime === params._datetime) ?? logs.find((l) => l.file === named) ?? logs.reduce((a, b) => (b.at > a.at ? b : a));
+    if (counts(command, log.datetime)) chosen.push(log.file);
+  }
+  return chosen;
 }
 
 /**
@@ -129,7 +142,7 @@ export async function localResults(output: string, pattern: string | undefined, 
       if (!params) continue;
       const run = await lastRunOf(join(dir, taskFileName({ paramDir: true, name: entry.name }, 'stat')));
       const { unsuccessful } = run;
-      const logs = latestLogs(await readdir(dir), logCounts(run, params._datetime)).map((file) => join(dir, file));
+      const logs = runLogs(await readdir(dir), params, logCounts(run, params._datetime)).map((file) => join(dir, file));
       results.push({ task: String(params._name ?? entry.name), params: publicParams(params), metrics: await collectEachWay(dir, logs, ways), ...(unsuccessful && { unsuccessful }) });
     }
     const flat = /^param\.(.+)\.json$/.exec(entry.name);
@@ -139,7 +152,7 @@ export async function localResults(output: string, pattern: string | undefined, 
       const name = flat[1]!;
       const run = await lastRunOf(join(output, taskFileName({ paramDir: false, name }, 'stat')));
       const { unsuccessful } = run;
-      const logs = latestLogs(await readdir(output), logCounts(run, params._datetime), name).map((file) => join(output, file));
+      const logs = runLogs(await readdir(output), params, logCounts(run, params._datetime), name).map((file) => join(output, file));
       const metrics = await collectEachWay(output, logs, ways, (file) => metricsFileName({ paramDir: false, name }, file));
       results.push({ task: name, params: publicParams(params), metrics, ...(unsuccessful && { unsuccessful }) });
     }

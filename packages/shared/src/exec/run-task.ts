@@ -94,7 +94,7 @@ export function changedSinceRecorded(recordedLine: string | undefined, script: s
 }
 
 /** The name of the log a recorded command line wrote to, as commandLine quoted its path. */
-function logNameOf(line: string): string | undefined {
+export function logNameOf(line: string): string | undefined {
   const target = LOG_REDIRECT.exec(line)?.[1];
   if (target === undefined) return undefined;
   return basename(target.startsWith("'") ? target.slice(1, -1).replaceAll(`'"'"'`, "'") : target);
