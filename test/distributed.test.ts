@@ -581,6 +581,10 @@ z: [1, 2, 3, 4]
     expect((await coord(['status', sweep, ...cli])).stdout).not.toContain('eval 3/10');
     await coord(['cancel', sweep, ...cli]);
     await waitFor(async () => (await processesMatching(training)).length === 0, 10_000, 'the cancelled run to stop');
+    await waitFor(async () => (await status(prefix, sweep)).tasks![0]!.state === 'cancelled', 10_000, 'the task to end cancelled');
+    // Following its logs ends, though the lost run's test log never will.
+    const followed = await coord(['logs', 'X_1', '-f', ...cli], { timeout: 10_000 });
+    expect([followed.code, followed.signal]).toEqual([0, null]);
     second.child.kill('SIGKILL');
   });
 

@@ -15,8 +15,8 @@ export interface LatestOutput {
 
 /** Shown lines are cut here: a status row is one line of a terminal. */
 const MAX_CHARS = 160;
-/** The line an agent writes before a command's own output (attemptHeading): not output. */
-const HEADING = /^--- attempt \d+ on .* ---$/;
+/** The lines an agent writes before and after a command's own output (attemptHeading, the ending): not output. */
+const AGENT_LINE = /^--- (?:attempt \d+ on .*|\w+ \((?:exit -?\d+|killed by \w+)\)) ---$/;
 
 interface Candidate extends LatestOutput {
   /** Its log has not ended: the command running now. */
@@ -51,7 +51,7 @@ export async function latestOutputs(redis: Redis, keys: RedisKeys, tasks: TaskRe
       const fields = (last as Array<[string, string[]]>)[0]?.[1] ?? [];
       const at = fields.indexOf('line');
       const lastLine = at < 0 ? '' : (fields[at + 1] ?? '');
-      const shown = shownText(partial || (HEADING.test(lastLine) ? '' : lastLine));
+      const shown = shownText(partial || (AGENT_LINE.test(lastLine) ? '' : lastLine));
       const line = shown.length > MAX_CHARS ? `${shown.slice(0, MAX_CHARS)}…` : shown;
       chosen.set(task.id, later(chosen.get(task.id), { command, line, running: ended === null, startedAt: Number(started) }));
     }
