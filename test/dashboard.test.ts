@@ -316,21 +316,26 @@ describe('coord dashboard in Chromium', () => {
     const args = ['--redis', redis().url, '--prefix', prefix];
     await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: tempDir() });
     // tqdm's way: \r and the bar again, no newline until the end.
-    const sweep = await submit("template:\n  run: echo start; for i in $(seq 30); do printf '\\rstep %d/30' $i; sleep 0.25; done; echo; echo done\ngpus: 0\n---\nx: [1]\n", args);
+    const sweep = await submit("template:\n  run: echo start; for i in $(seq 60); do printf '\\rstep %d/60' $i; sleep 0.25; done; echo; echo done\ngpus: 0\n---\nx: [1]\n", args);
     const dashboard = await startDashboard(args);
     const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${dashboard.url}#/sweeps/${sweep}`);
     await page.locator('.vrow[data-index] .badge.state-running').waitFor(WAIT);
+    // The tasks' note column shows how far the run has got, and follows it.
+    const note = page.locator('.vrow[data-index] .last-line');
+    await note.filter({ hasText: /^run: step \d+\/60$/ }).waitFor(WAIT);
+    const noted = (await note.textContent())!;
+    await note.filter({ hasText: /^run: step \d+\/60$/ }).filter({ hasNotText: noted }).waitFor(WAIT);
     await page.locator('.vrow[data-index] a.task-name').click();
     const live = page.locator('pre.log[data-command="run"] [data-role="partial"]');
-    await live.filter({ hasText: /^step \d+\/30$/ }).waitFor(WAIT);
+    await live.filter({ hasText: /^step \d+\/60$/ }).waitFor(WAIT);
     const first = Number(/step (\d+)/.exec((await live.textContent())!)![1]);
     // It moves on in place while the task runs.
-    await live.filter({ hasText: new RegExp(`^step (?!${first}/)\\d+/30$`) }).waitFor(WAIT);
+    await live.filter({ hasText: new RegExp(`^step (?!${first}/)\\d+/60$`) }).waitFor(WAIT);
     const log = page.locator('pre.log[data-command="run"]');
     await log.filter({ hasText: /\ndone\n/ }).waitFor(WAIT);
     // Ended: the bar is an ordinary line, as the terminal left it, and nothing is still being drawn.
-    expect((await log.textContent())!.split('\n').slice(1, 4)).toEqual(['start', 'step 30/30', 'done']);
+    expect((await log.textContent())!.split('\n').slice(1, 4)).toEqual(['start', 'step 60/60', 'done']);
     await expect(live.textContent()).resolves.toBe('');
     await page.close();
     expect((await dashboard.stop()).code).toBe(0);
@@ -473,7 +478,7 @@ describe('coord dashboard in Chromium', () => {
           return row.children.length === heads && button.left >= table.left && button.right <= table.right;
         });
       });
-    expect(await headers()).toEqual(['Task', 'State', 'Agent', 'GPUs', 'Try', 'Exit', 'Duration', 'Reason', '']);
+    expect(await headers()).toEqual(['Task', 'State', 'Agent', 'GPUs', 'Try', 'Exit', 'Duration', 'Note', '']);
     expect(await fits()).toBe(true);
     // Narrowed in place (a window made smaller): the rows already drawn are drawn again.
     await page.setViewportSize({ width: 800, height: 800 });

@@ -13,6 +13,16 @@ const SORTS = [
   ['name', 'name'],
 ];
 
+/** Why a task ended or waits, or, as `coord status` shows it, a running task's latest line of output. */
+function noteCell(task) {
+  if (task.reason || !task.lastLine) return h('span', { class: 'reason', title: task.reason ?? '' }, task.reason ?? '');
+  const text = `${task.lastLine.command}: ${task.lastLine.line}`;
+  return h('span', { class: 'reason last-line', title: text }, text);
+}
+
+/** While tasks run, their latest lines change with no count changing: the rows are read again this often. */
+const LINES_REFRESH_MS = 5000;
+
 export function taskActions(task, onDone, size = 'small', lostAgents = new Set()) {
   if (task.state === 'waiting' || task.state === 'running') {
     // No agent is there to kill it: the cancel waits for the job to be found stalled.
@@ -82,11 +92,12 @@ export function tasksView(root, sweepId) {
   };
   let lostAgents = new Set();
   let runsSeen = '';
+  let refreshedAt = Date.now();
   const head = h('div', { class: 'sweep-head' }, h('p', { class: 'muted' }, 'Loading…'));
   const shownCount = h('span', { class: 'muted', 'data-role': 'total' });
   const table = new VirtualTable({
     columns: [
-      // All nine need 54.9rem (widths, gaps, padding); without agent, GPUs, try and reason,
+      // All nine need 54.9rem (widths, gaps, padding); without agent, GPUs, try and note,
       // 33rem; without exit and duration too, 21.3rem (a phone). Half a rem more for rounding.
       // A task's own page shows what is left out.
       { title: 'Task', width: 'minmax(7rem, 3fr)' },
@@ -96,7 +107,7 @@ export function tasksView(root, sweepId) {
       { title: 'Try', width: '3rem', hideBelowRem: 55.5 },
       { title: 'Exit', width: '4.5rem', hideBelowRem: 33.5 },
       { title: 'Duration', width: '6rem', hideBelowRem: 33.5 },
-      { title: 'Reason', width: 'minmax(6rem, 2fr)', hideBelowRem: 55.5 },
+      { title: 'Note', width: 'minmax(6rem, 2fr)', hideBelowRem: 55.5 },
       { title: '', width: '5.5rem' },
     ],
     fetchWindow: async (offset, limit) => {
@@ -111,7 +122,7 @@ export function tasksView(root, sweepId) {
       String(task.attempt),
       exitText(task),
       runTime(task),
-      h('span', { class: 'reason', title: task.reason ?? '' }, task.reason ?? ''),
+      noteCell(task),
       taskActions(task, () => table.refresh(), 'small', lostAgents),
     ],
     onTotal: (total) => fill(shownCount, plural(total, 'task')),
@@ -208,8 +219,12 @@ export function tasksView(root, sweepId) {
       const runs = runsText(overview, (run) => run.sweep === sweepId);
       const runsChanged = runs !== runsSeen;
       runsSeen = runs;
-      if (lostChanged || runsChanged) table.refresh();
       const sweep = overview.sweeps.find((s) => s.id === sweepId);
+      const linesStale = sweep?.counts.running > 0 && Date.now() - refreshedAt >= LINES_REFRESH_MS;
+      if (lostChanged || runsChanged || linesStale) {
+        refreshedAt = Date.now();
+        table.refresh();
+      }
       if (sweep) showSweep(sweep);
       else getJson(`/sweeps/${sweepId}`).then(({ sweep: fresh }) => showSweep(fresh), () => undefined);
     },
