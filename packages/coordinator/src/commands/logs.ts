@@ -3,8 +3,7 @@ import { ExitError, type RedisKeys, type TaskRecord } from '@sweep-runner/shared
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { findTask } from '../distributed/find-task.js';
-import { readPartials } from '../distributed/log-partials.js';
-import { logsDone } from '../distributed/logs-done.js';
+import { readLogsState } from '../distributed/logs-state.js';
 import { numberFlag } from '../options/number-flags.js';
 import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 import { createTerminal } from '../output/terminal.js';
@@ -116,10 +115,10 @@ async function followStreams(redis: Redis, keys: RedisKeys, task: TaskRecord, co
           lastIds.set(command, entry[0]);
         }
       }
-      (await readPartials(redis, keys, task.id, streamKeys)).forEach((partial, i) => printer.partial(commands[i]!, partial));
-      if (result) continue;
+      const logs = await readLogsState(redis, keys, task.id, streamKeys);
+      logs.partials.forEach((partial, i) => printer.partial(commands[i]!, partial));
       // Nothing new for a while: stop once the task is final and every stream has ended (or never will).
-      if ((await logsDone(redis, keys, task.id, streamKeys, commands.map((c) => lastIds.has(c)))).done) return;
+      if (!result && logs.done(commands.map((c) => lastIds.has(c)))) return;
     }
   } finally {
     reader.disconnect();
@@ -155,7 +154,7 @@ async function handler(args: ArgumentsCamelCase<LogsArgs>): Promise<void> {
     }
     // The line a command is still redrawing, read after its lines (so not one that has ended since); followers poll it.
     if (any && !args.follow && tail !== 0) {
-      const partials = await readPartials(redis, keys, task.id, commands.map((c) => keys.log(task.id, c)));
+      const { partials } = await readLogsState(redis, keys, task.id, commands.map((c) => keys.log(task.id, c)));
       partials.forEach((partial, i) => printer.partial(commands[i]!, partial));
     }
     if (args.follow) await followStreams(redis, keys, task, commands, lastIds, printer);

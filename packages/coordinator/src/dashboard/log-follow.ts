@@ -8,8 +8,7 @@
  */
 import type { RedisKeys, TaskRecord } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
-import { readPartials } from '../distributed/log-partials.js';
-import { logsDone } from '../distributed/logs-done.js';
+import { readLogsState } from '../distributed/logs-state.js';
 import type { EventStream } from './event-stream.js';
 
 type StreamEntry = [id: string, fields: string[]];
@@ -107,7 +106,8 @@ export async function followLog(redis: Redis, keys: RedisKeys, task: TaskRecord,
         await describe(command, key);
         send(command, entries);
       }
-      for (const [i, line] of (await readPartials(redis, keys, task.id, streamKeys)).entries()) {
+      const logs = await readLogsState(redis, keys, task.id, streamKeys);
+      for (const [i, line] of logs.partials.entries()) {
         const command = commands[i]!;
         if (partials.get(command) === line) continue;
         partials.set(command, line);
@@ -115,9 +115,8 @@ export async function followLog(redis: Redis, keys: RedisKeys, task: TaskRecord,
       }
       if (result) continue;
       // Nothing new for a while: stop once the task is final and every stream it wrote has ended (or never will).
-      const { done, state } = await logsDone(redis, keys, task.id, streamKeys, commands.map((c) => positions.has(c)));
-      if (done) {
-        stream.send('end', { state });
+      if (logs.done(commands.map((c) => positions.has(c)))) {
+        stream.send('end', { state: logs.state });
         stream.end();
         return;
       }

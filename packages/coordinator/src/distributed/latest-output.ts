@@ -6,7 +6,7 @@
  */
 import { shownText, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
-import { ofThisRun } from './log-partials.js';
+import { ofThisRun } from './logs-state.js';
 
 export interface LatestOutput {
   command: string;

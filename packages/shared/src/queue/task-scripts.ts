@@ -59,7 +59,7 @@ local function startTask(key, p, id, jobId, token, agent, host, gpus, now)
   move(p, id, sweep, index, state, 'running')
   redis.call('HSET', key, 'state', 'running', 'token', token, 'agent', agent, 'host', host, 'gpus', gpus, 'startedAt', now)
   -- 'ended' too: it marks the run that ended the task (FINISH), and an attempt handed back or
-  -- retried is not this one (a follower of the logs waits for this run's end, see logsDone).
+  -- retried is not this one (a follower of the logs waits for this run's end, see readLogsState).
   redis.call('HDEL', key, 'endedAt', 'exitCode', 'signal', 'reason', 'ended')
   return {redis.call('HINCRBY', key, 'attempt', 1), 'ok'}
 end
