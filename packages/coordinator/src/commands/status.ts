@@ -99,7 +99,8 @@ export function agentJson(a: AgentSummary) {
   };
 }
 
-export function taskJson(shown: TaskRecord) {
+/** `latest`: a running task's latest line of output (latestOutputs), `lastLine` here. */
+export function taskJson(shown: TaskRecord, latest?: LatestOutput) {
   const t = currentRun(shown);
   return {
     name: t.name,
@@ -113,6 +114,7 @@ export function taskJson(shown: TaskRecord) {
     endedAt: t.endedAt ?? null,
     reason: t.reason ?? null,
     output: t.output,
+    lastLine: latest ?? null,
   };
 }
 
@@ -165,7 +167,7 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
     // `coord submit --wait` does: a script can wait on either.
     if (args.watch && UNSUCCESSFUL_STATES.some((state) => counted.counts[state] > 0)) process.exitCode = 1;
     if (args.json) {
-      process.stdout.write(`${JSON.stringify({ sweeps: [sweepJson(counted)], agents: agents.map(agentJson), tasks: page.tasks.map((task) => ({ ...taskJson(task), lastLine: latest.get(task.id) ?? null })), page: { offset, limit, total: page.total } }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ sweeps: [sweepJson(counted)], agents: agents.map(agentJson), tasks: page.tasks.map((task) => taskJson(task, latest.get(task.id))), page: { offset, limit, total: page.total } }, null, 2)}\n`);
       return;
     }
     terminal.line(formatTable(['SWEEP', 'FILE', 'OUTPUT', 'AGE', 'TASKS', 'PROGRESS'], sweepRows([counted]), terminal.columns));

@@ -28,7 +28,7 @@ export function durationOf(shown: TaskRecord, now = Date.now()): number | null {
   return Math.max(0, (end - Date.parse(task.startedAt)) / 1000);
 }
 
-/** coord status SWEEP --json's task, `lastLine` included (see latestOutputs), and what the pages need besides. */
+/** coord status SWEEP --json's task, and what the pages need besides. */
 export function taskRowJson(task: TaskRecord, now = Date.now(), latest?: LatestOutput) {
-  return { ...taskJson(task), lastLine: latest ?? null, id: task.id, sweep: task.sweep, commands: task.commands, duration: durationOf(task, now) };
+  return { ...taskJson(task, latest), id: task.id, sweep: task.sweep, commands: task.commands, duration: durationOf(task, now) };
 }
