@@ -44,12 +44,17 @@ async function collectEachWay(dir: string, logs: string[], ways: MetricsSettings
 
 /**
  * The log of each command in `files` (optionally only those ending in `.name`) that its last
- * run wrote, where it `counts`: the one named with the task's latest run (`_datetime`), else
- * the one its recorded command line wrote to (param.json's `_commands`), else the newest by
- * name. Names carry local time: a run from another time zone, or after the clocks went back,
- * may sort before an older one.
+ * run wrote: the one named with the task's latest run (`_datetime`), else the one its
+ * recorded command line wrote to (param.json's `_commands`), else the newest by name. Names
+ * carry local time: a run from another time zone, or after the clocks went back, may sort
+ * before an older one.
+ *
+ * It counts when its command has a record in stat.json (`recorded`), or, without one (running
+ * now, or never ended), only when it is of the task's latest run. A forced rerun drops the
+ * later commands' records, so the log of a test it did not get to (its training failed) is an
+ * older run's, and its metrics are not this run's. Without a stat file every log counts.
  */
-function runLogs(files: string[], params: Record<string, unknown>, counts: (command: string, datetime: string) => boolean, name?: string): string[] {
+function runLogs(files: string[], params: Record<string, unknown>, recorded: Set<string> | undefined, name?: string): string[] {
   const byCommand = new Map<string, Array<{ file: string; at: string; datetime: string }>>();
   for (const file of files) {
     const match = LOG.exec(file);
@@ -59,12 +64,14 @@ function runLogs(files: string[], params: Record<string, unknown>, counts: (comm
     byCommand.set(match[1]!, [...(byCommand.get(match[1]!) ?? []), log]);
   }
   const lines = params._commands !== null && typeof params._commands === 'object' ? (params._commands as Record<string, unknown>) : {};
+  const runDatetime = params._datetime;
   const chosen: string[] = [];
   for (const [command, logs] of byCommand) {
     const line = lines[command];
     const named = typeof line === 'string' ? logNameOf(line) : undefined;
-    const log = logs.find((l) => l.datetime === params._datetime) ?? logs.find((l) => l.file === named) ?? logs.reduce((a, b) => (b.at > a.at ? b : a));
-    if (counts(command, log.datetime)) chosen.push(log.file);
+    const log = logs.find((l) => l.datetime === runDatetime) ?? logs.find((l) => l.file === named) ?? logs.reduce((a, b) => (b.at > a.at ? b : a));
+    const counts = !recorded || recorded.has(command) || typeof runDatetime !== 'string' || log.datetime === runDatetime;
+    if (counts) chosen.push(log.file);
   }
   return chosen;
 }
@@ -95,16 +102,6 @@ interface LastRun {
   unsuccessful?: string;
   /** The commands it has a record of; undefined when there is no stat file. */
   recorded?: Set<string>;
-}
-
-/**
- * Whether a command's latest log counts: one with a record does; one without (running now,
- * or never ended) only when its log is of the task's latest run, the `_datetime` param.json
- * has. A forced rerun drops the later commands' records, so the log of a test it did not get
- * to (its training failed) is an older run's, and its metrics are not this run's.
- */
-function logCounts(run: LastRun, runDatetime: unknown) {
-  return (command: string, datetime: string) => !run.recorded || run.recorded.has(command) || typeof runDatetime !== 'string' || datetime === runDatetime;
 }
 
 async function lastRunOf(statPath: string): Promise<LastRun> {
@@ -140,9 +137,8 @@ export async function localResults(output: string, pattern: string | undefined, 
       const dir = join(output, entry.name);
       const params = await readParams(paramsFile, onUnreadable);
       if (!params) continue;
-      const run = await lastRunOf(join(dir, taskFileName({ paramDir: true, name: entry.name }, 'stat')));
-      const { unsuccessful } = run;
-      const logs = runLogs(await readdir(dir), params, logCounts(run, params._datetime)).map((file) => join(dir, file));
+      const { unsuccessful, recorded } = await lastRunOf(join(dir, taskFileName({ paramDir: true, name: entry.name }, 'stat')));
+      const logs = runLogs(await readdir(dir), params, recorded).map((file) => join(dir, file));
       results.push({ task: String(params._name ?? entry.name), params: publicParams(params), metrics: await collectEachWay(dir, logs, ways), ...(unsuccessful && { unsuccessful }) });
     }
     const flat = /^param\.(.+)\.json$/.exec(entry.name);
@@ -150,9 +146,8 @@ export async function localResults(output: string, pattern: string | undefined, 
       const params = await readParams(join(output, entry.name), onUnreadable);
       if (!params) continue;
       const name = flat[1]!;
-      const run = await lastRunOf(join(output, taskFileName({ paramDir: false, name }, 'stat')));
-      const { unsuccessful } = run;
-      const logs = runLogs(await readdir(output), params, logCounts(run, params._datetime), name).map((file) => join(output, file));
+      const { unsuccessful, recorded } = await lastRunOf(join(output, taskFileName({ paramDir: false, name }, 'stat')));
+      const logs = runLogs(await readdir(output), params, recorded, name).map((file) => join(output, file));
       const metrics = await collectEachWay(output, logs, ways, (file) => metricsFileName({ paramDir: false, name }, file));
       results.push({ task: name, params: publicParams(params), metrics, ...(unsuccessful && { unsuccessful }) });
     }
