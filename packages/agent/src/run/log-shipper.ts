@@ -73,7 +73,7 @@ export class LogShipper {
   private readonly id = `${PROCESS_ID}.${++shippers}`;
   private batches = 0;
   /** The unfinished line's redraw readers were last sent, and when. */
-  private shownPartial = '';
+  private sentPartial = '';
   /** Whether this shipper ever set the meta's `partial` (only then does its end clear it). */
   private setPartial = false;
   private partialSentAt = 0;
@@ -167,13 +167,13 @@ export class LogShipper {
     const read = this.readNew(false);
     const partial = shownPartial(this.partial);
     const now = Date.now();
-    const partialDue = partial !== this.shownPartial && (read.count > 0 || now - this.partialSentAt >= PARTIAL_EVERY_MS);
+    const partialDue = partial !== this.sentPartial && (read.count > 0 || now - this.partialSentAt >= PARTIAL_EVERY_MS);
     if (read.count === 0 && this.started && !partialDue) return;
     const pipeline = this.redis.pipeline();
     this.queueLines(pipeline, read, undefined, partialDue ? partial : undefined);
     if (partialDue) {
       if (partial !== '') this.setPartial = true;
-      this.shownPartial = partial;
+      this.sentPartial = partial;
       this.partialSentAt = now;
     }
     await pipeline.exec();

@@ -160,7 +160,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
     // or a crash or a failure mid-run would leave them, and the next run would skip them (a
     // test of the model the forced train replaced). Otherwise the record is written once, at
     // the end: a file written atomically is a new inode, the dearest step per task on a busy disk.
-    if (options.force) files.takeBackSuccesses(command.name, base, task.commands.slice(index + 1).map((c) => c.name));
+    if (options.force) files.takeBackForRerun(command.name, base, task.commands.slice(index + 1).map((c) => c.name));
     // An earlier run's log is appended to; a directory made just now has none (no stat then).
     // Attempts of one submission share the log: a line says where a later one begins.
     const sizeBefore = files.fresh ? 0 : logSize(log);

@@ -115,7 +115,7 @@ export class TaskFiles {
    * one replaces: `coord results` reads no metrics of a command with no record from an older
    * run), in one write; none when there is nothing to take back.
    */
-  takeBackSuccesses(command: string, running: CommandStat, later: string[]): void {
+  takeBackForRerun(command: string, running: CommandStat, later: string[]): void {
     const stat = this.readStat();
     const ownSuccess = stat[command]?.code === 0;
     const taken = later.filter((name) => stat[name] !== undefined);
