@@ -28,6 +28,13 @@ function commandText(command, result) {
   return `${command}: ${result.state ?? (result.code === 0 ? 'succeeded' : 'failed')}${detail ? ` (${detail})` : ''}`;
 }
 
+/** Changes a log's text; one scrolled to its end (give or take a line) stays there, one scrolled back stays put. */
+function keepingEnd(pre, change) {
+  const atEnd = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 40;
+  change();
+  if (atEnd) pre.scrollTop = pre.scrollHeight;
+}
+
 export function logView(root, taskId) {
   const head = h('div', { class: 'task-head' }, h('p', { class: 'muted' }, 'Loading…'));
   const status = h('span', { class: 'log-status muted', 'data-role': 'log-status' }, 'connecting…');
@@ -73,23 +80,21 @@ export function logView(root, taskId) {
       lines({ command, lines }) {
         const entry = pane(command);
         const { pre, live } = entry;
-        const atBottom = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 40;
-        live.before(lines.map(shownLine).join('\n') + '\n');
-        // The line it was redrawing became one of these (the server sends a newer one if there is).
-        fill(live);
-        entry.lines += lines.length;
-        while (entry.lines > MAX_LINES && pre.firstChild !== live) {
-          entry.lines -= (pre.firstChild.textContent.match(/\n/g) ?? []).length;
-          pre.firstChild.remove();
-        }
-        if (atBottom) pre.scrollTop = pre.scrollHeight;
+        keepingEnd(pre, () => {
+          live.before(lines.map(shownLine).join('\n') + '\n');
+          // The line it was redrawing became one of these (the server sends a newer one if there is).
+          fill(live);
+          entry.lines += lines.length;
+          while (entry.lines > MAX_LINES && pre.firstChild !== live) {
+            entry.lines -= (pre.firstChild.textContent.match(/\n/g) ?? []).length;
+            pre.firstChild.remove();
+          }
+        });
       },
       partial({ command, line }) {
         if (!line && !panes.has(command)) return;
         const { pre, live } = pane(command);
-        const atBottom = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 40;
-        fill(live, shownLine(line));
-        if (atBottom) pre.scrollTop = pre.scrollHeight;
+        keepingEnd(pre, () => fill(live, shownLine(line)));
       },
       problem(error) {
         toast(`log: ${error}`, 'error');
