@@ -27,8 +27,13 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   return best;
 }
 
+/** `did you mean "x"?`, for a message that places it itself. */
+export function meantText(match: string): string {
+  return `did you mean "${match}"?`;
+}
+
 /** ` (did you mean "x"?)` or an empty string. */
 export function didYouMean(word: string, candidates: Iterable<string>): string {
   const match = closest(word, candidates);
-  return match === undefined ? '' : ` (did you mean "${match}"?)`;
+  return match === undefined ? '' : ` (${meantText(match)})`;
 }

@@ -7,7 +7,7 @@
  */
 import { formatProblem, SweepFileError, UsageError, type Problem } from '../errors.js';
 import { formatDuration } from '../config/duration.js';
-import { closest, didYouMean } from '../config/suggest.js';
+import { closest, didYouMean, meantText } from '../config/suggest.js';
 import type { ChoiceDocument, SweepFile, TaskSettings } from '../config/sweep-file.js';
 import { combinationAt, gridSize, sampleIndices, type Combination } from './grid.js';
 import { taskName, type PathExists } from './naming.js';
@@ -390,14 +390,13 @@ function unusedParamWarnings(path: string, unusedParams: Map<string, UnusedParam
     const group = [...commands].join(', ');
     byCommands.set(group, [...(byCommands.get(group) ?? []), { key, lines: [...lines], suggestion }]);
   }
-  const asked = (suggestion: string) => `did you mean "${suggestion}"?`;
   return [...byCommands].map(([commands, params]) => {
     if (params.length === 1) {
       const [{ key, lines, suggestion }] = params as [{ key: string; lines: number[]; suggestion: string | undefined }];
-      return `${path}:${lines.join(',')}: "${key}" is not used by the selected commands (${commands}); it only shapes the task names${suggestion === undefined ? '' : ` (${asked(suggestion)})`}`;
+      return `${path}:${lines.join(',')}: "${key}" is not used by the selected commands (${commands}); it only shapes the task names${suggestion === undefined ? '' : ` (${meantText(suggestion)})`}`;
     }
     // The suggestion inside the line's brackets: `"sed" (line 7; did you mean "seed"?)`.
-    const named = params.map(({ key, lines, suggestion }) => `"${key}" (line ${lines.join(',')}${suggestion === undefined ? '' : `; ${asked(suggestion)}`})`).join(', ');
+    const named = params.map(({ key, lines, suggestion }) => `"${key}" (line ${lines.join(',')}${suggestion === undefined ? '' : `; ${meantText(suggestion)}`})`).join(', ');
     return `${path}: ${named} are not used by the selected commands (${commands}); they only shape the task names`;
   });
 }
