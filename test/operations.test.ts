@@ -147,13 +147,14 @@ describe('coord logs', () => {
   it("keeps of a progress bar's line too long for Redis its last redraw, and of another long line its start", async () => {
     const dir = tempDir();
     const prefix = 'logslong';
-    // 2000 redraws on one line (32 KB), then a 10,000-character line with no carriage return.
-    writeFileSync(join(dir, 'params.yaml'), "template:\n  run: for i in $(seq 2000); do printf '\\rstep %05d/2000' $i; done; echo; printf 'x%.0s' $(seq 10000); echo\ngpus: 0\n---\nx: 1\n");
+    // 2000 redraws on one line (32 KB), then a 10,000-character line with no carriage return,
+    // then one whose cut falls inside an emoji (two UTF-16 units): no half of it is kept.
+    writeFileSync(join(dir, 'params.yaml'), "template:\n  run: for i in $(seq 2000); do printf '\\rstep %05d/2000' $i; done; echo; printf 'x%.0s' $(seq 10000); echo; printf 'y%.0s' $(seq 8191); printf '\\360\\237\\230\\200%.0s' 1 2; echo\ngpus: 0\n---\nx: 1\n");
     await startAgent(redis().url, ['--cpu-slots', '1', ...cli(prefix).slice(2)], { workdir: join(dir, 'agent') });
     const sweep = await submit(dir, prefix);
     await settled(prefix, sweep);
     const lines = (await coord(['logs', 'X_1', ...cli(prefix)])).stdout.split('\n');
-    expect(lines.slice(1, 3)).toEqual(['step 02000/2000', `${'x'.repeat(8192)}…`]);
+    expect(lines.slice(1, 4)).toEqual(['step 02000/2000', `${'x'.repeat(8192)}…`, `${'y'.repeat(8191)}…`]);
   });
 
   it("ships every command's log to its end and records every command of a task", async () => {

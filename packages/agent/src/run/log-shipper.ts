@@ -16,7 +16,7 @@
 import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import { shownText, taskScripts } from '@sweep-runner/shared';
+import { firstChars, lastChars, shownText, taskScripts } from '@sweep-runner/shared';
 import type { ChainableCommander, Redis } from 'ioredis';
 
 /** Longer lines are cut: a progress bar without newlines must not fill Redis. */
@@ -44,7 +44,7 @@ interface ReadLines {
 /** A line too long to keep whole: its start, or what a terminal shows of a progress bar's (its last redraw). */
 function shownCut(line: string): string {
   const shown = line.includes('\r') ? shownText(line) : line;
-  return shown.length > MAX_LINE ? `${shown.slice(0, MAX_LINE)}…` : shown;
+  return shown.length > MAX_LINE ? `${firstChars(shown, MAX_LINE)}…` : shown;
 }
 
 /**
@@ -53,8 +53,8 @@ function shownCut(line: string): string {
  * a megabyte of redraws by now, and this runs every 250 ms.
  */
 function shownPartial(partial: string): string {
-  const shown = shownText(partial.length > 4 * MAX_LINE ? partial.slice(-4 * MAX_LINE) : partial);
-  return shown.length > MAX_LINE ? `…${shown.slice(-MAX_LINE)}` : shown;
+  const shown = shownText(lastChars(partial, 4 * MAX_LINE));
+  return shown.length > MAX_LINE ? `…${lastChars(shown, MAX_LINE)}` : shown;
 }
 
 export class LogShipper {

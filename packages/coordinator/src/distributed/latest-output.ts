@@ -4,7 +4,7 @@
  * `coord status` says at a glance how far every run has got (`train: epoch 12/100 loss 0.43`).
  * One pipeline for the page of tasks: per command, its log's meta and last stream entry.
  */
-import { shownText, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
+import { firstChars, shownText, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { ofThisRun } from './logs-state.js';
 
@@ -52,7 +52,7 @@ export async function latestOutputs(redis: Redis, keys: RedisKeys, tasks: TaskRe
       const at = fields.indexOf('line');
       const lastLine = at < 0 ? '' : (fields[at + 1] ?? '');
       const shown = shownText(partial || (AGENT_LINE.test(lastLine) ? '' : lastLine));
-      const line = shown.length > MAX_CHARS ? `${shown.slice(0, MAX_CHARS)}…` : shown;
+      const line = shown.length > MAX_CHARS ? `${firstChars(shown, MAX_CHARS)}…` : shown;
       chosen.set(task.id, later(chosen.get(task.id), { command, line, running: ended === null, startedAt: Number(started) }));
     }
   }

@@ -1,4 +1,5 @@
 /** Plain-text tables that fit the terminal: columns padded, the widest cut to fit. */
+import { firstChars } from '@sweep-runner/shared';
 
 export function formatTable(headers: string[], rows: string[][], maxWidth = 200): string {
   const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)));
@@ -10,7 +11,7 @@ export function formatTable(headers: string[], rows: string[][], maxWidth = 200)
   }
   const cell = (text: string, i: number) => {
     const width = widths[i]!;
-    const fitted = text.length > width ? `${text.slice(0, Math.max(0, width - 1))}…` : text;
+    const fitted = text.length > width ? `${firstChars(text, Math.max(0, width - 1))}…` : text;
     return i === widths.length - 1 ? fitted : fitted.padEnd(width);
   };
   return [headers, ...rows].map((row) => row.map(cell).join('  ').trimEnd()).join('\n');

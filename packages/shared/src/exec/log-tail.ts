@@ -6,7 +6,7 @@
  * log is appended to over attempts, and an earlier attempt's last words are not this one's.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { shownText } from './shown-text.js';
+import { firstChars, shownText } from './shown-text.js';
 
 const TAIL_BYTES = 4096;
 const MAX_CHARS = 200;
@@ -37,7 +37,7 @@ export function lastLogLine(path: string, from = 0): string | undefined {
     const lines = buffer.subarray(0, read).toString('utf8').split('\n');
     for (let index = lines.length - 1; index >= 0; index--) {
       const text = shownText(lines[index]!);
-      if (text !== '') return text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS - 1)}…` : text;
+      if (text !== '') return text.length > MAX_CHARS ? `${firstChars(text, MAX_CHARS - 1)}…` : text;
     }
     return undefined;
   } finally {
