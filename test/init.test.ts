@@ -2,13 +2,16 @@
  * `coord init` writes a commented params.yaml that `coord run --dry-run` accepts as it is, and
  * with its commented-out blocks switched on; `coord completion` prints a shell script.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AGENT, COORD, coord, runCli } from './helpers/cli.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
+const run = promisify(execFile);
 
 interface DryRun {
   resources: string[];
@@ -140,6 +143,35 @@ describe('shell completion', () => {
     const words = (await coord(['--get-yargs-completions', 'coord', 'run', '--'])).stdout.split('\n');
     expect(words).toEqual(expect.arrayContaining(['-y', '-o', '-r', '--no-param-dir', '--resource']));
     expect(words.filter((word) => /^--.$/.test(word) || word === '--param-dir')).toEqual([]);
+  });
+
+  it("offers after -t the sweep file's titles and after -c its commands, and no flags where a flag's value goes", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {x}\n  test: echo t {x}\n---\n_title: small\nx: [1]\n---\n_title: big\nx: [2]\n');
+    writeFileSync(join(dir, 'other.yaml'), 'template:\n  eval: echo {x}\n---\n_title: night\nx: [1]\n');
+    // The script as a researcher's shell runs it: `coord` on PATH, Tab pressed after the words.
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'coord'), `#!/bin/sh\nexec "${process.execPath}" "${COORD}" "$@"\n`, { mode: 0o755 });
+    const script = (await coord(['completion'])).stdout;
+    const tab = async (line: string) => {
+      const words = line.split(' ');
+      const shell = `${script}\nCOMP_WORDS=(${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _coord_yargs_completions; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      const result = await run('/bin/bash', ['-c', shell], { cwd: dir, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+      expect(result.stderr).toBe('');
+      return result.stdout.split('\n').filter(Boolean);
+    };
+    expect(await tab('coord run -t ')).toEqual(['small', 'big']);
+    expect(await tab('coord run -t b')).toEqual(['big']);
+    expect(await tab('coord submit other.yaml --title ')).toEqual(['night']);
+    expect(await tab('coord run -y other.yaml -c ')).toEqual(['eval']);
+    // A list flag goes on taking values; those given already are not offered again.
+    expect(await tab('coord run -c train ')).toEqual(['test']);
+    expect(await tab('coord run -c train -')).toContain('--dry-run');
+    // Where a value goes and none is known (a directory, a number), the shell offers file names.
+    expect(await tab('coord run -o ')).toEqual([]);
+    expect(await tab('coord run --sample ')).toEqual([]);
+    expect(await tab('coord run -t small ')).toContain('--dry-run');
   });
 
   it('coord completion --help and agent completion -h print help, not the script', async () => {

@@ -20,6 +20,7 @@ import { skipHelpCaching } from './output/help-cache.js';
 import { reportError } from './output/report-error.js';
 import { commandNames, dropOutputOnceClosed, explainUsage, refuseRepeatedOptions, answerCompletionHelp, tidyCompletion, UsageError } from '@sweep-runner/shared';
 import { packageFile } from './package-root.js';
+import { sweepOptionValues } from './options/sweep-completion.js';
 
 dropOutputOnceClosed();
 
@@ -51,8 +52,9 @@ const cli = yargs(hideBin(process.argv))
     throw new UsageError(explainUsage(error?.message ?? message, cli, usage));
   });
 cli.middleware((argv) => refuseRepeatedOptions(argv, cli));
-// Completion words as people type them (-y, --no-param-dir), from the options of the command being completed.
-cli.completion('completion', 'Print a bash/zsh completion script: coord completion >> ~/.bashrc', tidyCompletion(cli));
+// Completion words as people type them (-y, --no-param-dir), from the options of the command
+// being completed; after -t and -c, the sweep file's titles and commands.
+cli.completion('completion', 'Print a bash/zsh completion script: coord completion >> ~/.bashrc', tidyCompletion(cli, sweepOptionValues));
 
 skipHelpCaching(cli);
 // The commands as yargs has them, read before parsing (inside a command it lists that one's

@@ -17,14 +17,59 @@ export function tidyCompletions(words: string[], flags: FlagKinds): string[] {
   return [...new Set(tidy)];
 }
 
+/** What yargs knows of the completed command's options (`getOptions`, which its types omit). */
+interface CommandOptions extends FlagKinds {
+  key: Record<string, unknown>;
+  alias: Record<string, string[]>;
+  string: string[];
+  number: string[];
+  array: string[];
+}
+
+/** The option a flag as typed names (`-t`, `--title`), when it is one that takes a value. */
+function valueOption(word: string | undefined, options: CommandOptions): string | undefined {
+  const name = word?.replace(/^--?/, '');
+  if (!word?.startsWith('-') || !name) return undefined;
+  // yargs lists an alias among the keys too; its canonical name is the one the types name.
+  const key = Object.keys(options.alias).find((key) => options.alias[key]!.includes(name)) ?? (name in options.key ? name : undefined);
+  return key !== undefined && (options.string.includes(key) || options.number.includes(key)) ? key : undefined;
+}
+
+/**
+ * The option whose value is being typed, if any: the word before is a flag that takes one
+ * (`-t <Tab>`), or a list flag's values run up to here (`-c train <Tab>`). The words are the
+ * shell's, from `--get-yargs-completions` on; bash splits `--title=x` at the `=`.
+ */
+function optionBeingValued(words: string[], options: CommandOptions): string | undefined {
+  const before = words.slice(0, -1).filter((word) => word !== '=');
+  const previous = valueOption(before.at(-1), options);
+  if (previous !== undefined) return previous;
+  const lastFlag = before.findLastIndex((word) => word.startsWith('-'));
+  const list = lastFlag < 0 ? undefined : valueOption(before[lastFlag], options);
+  return list !== undefined && options.array.includes(list) ? list : undefined;
+}
+
+/** Values to offer for an option (a sweep file's titles for `-t`); undefined leaves it to the shell (file names). */
+export type OptionValues = (option: string, argv: Record<string, unknown>) => string[] | undefined;
+
 /**
  * The completion function for `.completion(name, description, fn)`: yargs' own words, tidied
- * with the flags of the command being completed (`getOptions`, which yargs' types omit).
+ * with the flags of the command being completed; where a flag's value is being typed, no
+ * flags but `valuesOf`'s words, or none, so that the shell offers file names.
  */
-export function tidyCompletion(yargs: object) {
-  const flagKinds = () => (yargs as { getOptions(): FlagKinds }).getOptions();
-  return (_current: string, _argv: unknown, completionFilter: (onCompleted: (error: Error | null, words: string[] | undefined) => void) => void, done: (words: string[]) => void): void => {
-    completionFilter((_error, words) => done(tidyCompletions(words ?? [], flagKinds())));
+export function tidyCompletion(yargs: object, valuesOf: OptionValues = () => undefined) {
+  const options = () => (yargs as { getOptions(): CommandOptions }).getOptions();
+  return (current: string, argv: Record<string, unknown>, completionFilter: (onCompleted: (error: Error | null, words: string[] | undefined) => void) => void, done: (words: string[]) => void): void => {
+    const words = process.argv.slice(process.argv.indexOf('--get-yargs-completions') + 1);
+    // A word starting with a dash is a flag, even among a list's values (`-r 0 1 -<Tab>`).
+    const option = current.startsWith('-') ? undefined : optionBeingValued(words, options());
+    if (option !== undefined) {
+      // A list's values given already are not offered again (`-c train <Tab>`: test).
+      const given = options().array.includes(option) ? words.slice(0, -1) : [];
+      done((valuesOf(option, argv) ?? []).filter((value) => value.startsWith(current) && !given.includes(value)));
+      return;
+    }
+    completionFilter((_error, words) => done(tidyCompletions(words ?? [], options())));
   };
 }
 
