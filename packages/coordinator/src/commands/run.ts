@@ -131,7 +131,7 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
     tasks = tasks.slice(0, 1);
     force = true;
   }
-  const releaseLock = takeRunLock(args.output, tasks.map((task) => task.output));
+  const releaseLock = takeRunLock(args.output, tasks);
   const controller = new AbortController();
   let stoppedBy: NodeJS.Signals = 'SIGINT';
   const stopListening = onInterrupt({

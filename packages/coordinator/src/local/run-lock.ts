@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { ExitError, processRuns } from '@sweep-runner/shared';
+import { ExitError, processRuns, taskFileName, type TaskSpec } from '@sweep-runner/shared';
 
 interface Holder {
   pid: number;
@@ -33,10 +33,12 @@ function stillRuns(holder: Holder): boolean {
 }
 
 /** Takes the lock for these tasks or refuses; returns its release. */
-export function takeRunLock(outputRoot: string, taskOutputs: string[]): () => void {
-  // Named from the output root, so that `output`, `./output` and its absolute path are the same tasks.
+export function takeRunLock(outputRoot: string, tasks: Array<Pick<TaskSpec, 'output' | 'paramDir' | 'name'>>): () => void {
+  // A task is its stat file (with --no-param-dir every task's directory is the root, and
+  // only the file names tell them apart), named from the output root, so that `output`,
+  // `./output` and its absolute path are the same tasks.
   const root = resolve(outputRoot);
-  const names = taskOutputs.map((output) => relative(root, resolve(output)));
+  const names = tasks.map((task) => relative(root, resolve(task.output, taskFileName(task, 'stat'))));
   const hash = createHash('sha256').update(names.sort().join('\n')).digest('hex').slice(0, 12);
   const path = join(outputRoot, `.coord-run.${hash}.lock`);
   const me: Holder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: process.argv.slice(2).join(' ') };
