@@ -373,6 +373,44 @@ x: [1, 2, 3, 4]
     expect(rerun.stdout).toContain('2 succeeded');
   });
 
+  it('with --no-param-dir too, tells the tasks of one title from another\'s (all write into the output root)', async () => {
+    const dir = tempDir();
+    const marker = `coord-run-flat-${process.pid}`;
+    // The runner's own case: one output, a title per machine, files processed in parallel.
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: exec -a ${marker} sleep {s}\nresource: [0, 1]\n---\n_title: machine1\ns: [60, 61]\n---\n_title: machine2\ns: [0, 0.1]\n`);
+    const first = startCli(COORD, ['run', '-t', 'machine1', '--no-param-dir'], { cwd: dir });
+    try {
+      await waitFor(async () => (await processesMatching(marker)).length === 2, 10_000, 'two commands to start');
+      const other = await coord(['run', '-t', 'machine2', '--no-param-dir'], { cwd: dir });
+      expect([other.code, other.stderr]).toEqual([0, '']);
+      const same = await coord(['run', '-t', 'machine1', '--no-param-dir'], { cwd: dir });
+      expect([same.code, same.stderr]).toEqual([1, expect.stringContaining('another coord run')]);
+    } finally {
+      first.child.kill('SIGINT');
+      await first.done;
+    }
+  });
+
+  it('fills placeholders of param names with dots (Hydra-style keys), and leaves other dotted braces as text, as the runner did', async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'params.yaml'),
+      `template:\n  train: python3 -c "import sys; print(sys.argv[1:], '{x.y}')" trainer.lr={trainer.lr} [optim.wd]\nresource: [0]\n---\ntrainer.lr: [0.1, 0.01]\noptim.wd: 0.5\n`,
+    );
+    const run = await coord(['run'], { cwd: dir });
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    const printed = readdirSync(join(dir, 'output'))
+      .filter((name) => name.startsWith('Trainer'))
+      .map((task) => {
+        const log = readdirSync(join(dir, 'output', task)).find((file) => file.startsWith('log.train.'))!;
+        return readFileSync(join(dir, 'output', task, log), 'utf8');
+      });
+    expect(printed.sort()).toEqual([
+      "['trainer.lr=0.01', '--optim.wd', '0.5'] {x.y}\n",
+      "['trainer.lr=0.1', '--optim.wd', '0.5'] {x.y}\n",
+    ]);
+  });
+
   it('refuses -t with a title that has "/" (the copy of the sweep file is named with it), and only then', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr}\nresource: [0, "1, 2"]\n---\n_title: runs/a\nlr: [0.1]\n---\n_title: b\nlr: [0.2]\n');

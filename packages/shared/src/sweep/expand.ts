@@ -167,6 +167,16 @@ function indexedInCode(text: string, placeholder: string): boolean {
   return false;
 }
 
+/** The sweep's param names with a dot (`trainer.lr`): a placeholder may name them (see parseTemplate). */
+function dottedParamsOf(sweep: SweepFile): Set<string> {
+  const names = [
+    ...sweep.defaults.keys(),
+    ...[...sweep.aliases.values()].flatMap((alias) => alias.cases.flatMap((aliasCase) => aliasCase.params.map(([param]) => param))),
+    ...sweep.choices.flatMap((document) => document.params.map((param) => param.key)),
+  ];
+  return new Set(names.filter((name) => name.includes('.')));
+}
+
 /** Checks that hold for a template whatever the task: reported once each. */
 function checkTemplate(sweep: SweepFile, template: ParsedTemplate, report: (line: number, message: string) => void): void {
   for (const param of template.valueParams.filter((p) => template.flagParams.includes(p))) {
@@ -183,7 +193,8 @@ function checkTemplate(sweep: SweepFile, template: ParsedTemplate, report: (line
 export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion {
   const documents = selectDocuments(sweep, options.title);
   checkCommandNames(sweep, options.commands);
-  const templates = new Map<string, ParsedTemplate>(sweep.templates.map((t) => [t.name, parseTemplate(t.name, t.text, t.line)]));
+  const dottedParams = dottedParamsOf(sweep);
+  const templates = new Map<string, ParsedTemplate>(sweep.templates.map((t) => [t.name, parseTemplate(t.name, t.text, t.line, dottedParams)]));
   const problems = new Map<string, Problem>();
   const report = (line: number | undefined, message: string) => {
     if (!problems.has(message)) problems.set(message, { file: sweep.path, ...(line !== undefined && { line }), message });

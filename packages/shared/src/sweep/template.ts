@@ -21,21 +21,31 @@ export interface ParsedTemplate {
   flagParams: string[];
 }
 
-// Python's \w in a str pattern: letters, numbers and "_".
-const PLACEHOLDER = /\{([\p{L}\p{N}_-]+)\}|\[([\p{L}\p{N}_-]+)\]/gu;
+// Python's \w in a str pattern: letters, numbers and "_"; the runner's placeholders take
+// those and "-". A name with dots (`{trainer.lr}`, as Hydra's keys) is one only where the
+// sweep has a param of that name (see parseTemplate).
+const PLACEHOLDER = /\{([\p{L}\p{N}_.-]+)\}|\[([\p{L}\p{N}_.-]+)\]/gu;
 
 /** The runner's clean-up: a line break and the blanks around it become one space. */
 export function foldLineBreaks(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ');
 }
 
-export function parseTemplate(name: string, text: string, line: number): ParsedTemplate {
+/**
+ * `dottedParams`: the sweep's param names that have a dot. The runner left `{trainer.lr}` in
+ * the command as text, so a sweep with a param `trainer.lr` ran every task with the same
+ * command; here it is the param's value. Where no such param exists it stays text, as the
+ * runner left it (`python -c "print('{x.y}')"`).
+ */
+export function parseTemplate(name: string, text: string, line: number, dottedParams: ReadonlySet<string> = new Set()): ParsedTemplate {
   const folded = foldLineBreaks(text);
   const parts: TemplatePart[] = [];
   const valueParams: string[] = [];
   const flagParams: string[] = [];
   let last = 0;
   for (const match of folded.matchAll(PLACEHOLDER)) {
+    const param = (match[1] ?? match[2])!;
+    if (param.includes('.') && !dottedParams.has(param)) continue;
     if (match.index > last) parts.push({ kind: 'text', text: folded.slice(last, match.index) });
     if (match[1] !== undefined) {
       parts.push({ kind: 'value', param: match[1] });
