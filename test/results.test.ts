@@ -106,6 +106,35 @@ describe('coord results', () => {
     expect(table.stderr).toBe('1 of 3 tasks reported no metric (Seed_2: failed): their stat.json and logs say why\n');
   });
 
+  it('says of tasks that succeeded without a metric that none was printed, not that they may have failed', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo "loss {x}"\nresource: [0]\n---\nx: [1, 2]\n');
+    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    const table = await coord(['results', 'output'], { cwd: dir });
+    expect([table.code, table.stderr]).toEqual([0, "2 of 2 tasks reported no metric (X_1, X_2), though they succeeded: no line of their logs matched the metrics pattern (METRIC name=value unless the sweep file's metrics: says otherwise), and no metrics file of theirs held one\n"]);
+  });
+
+  it("reads Python's NaN and Infinity in metrics.json and param.json, and says which metrics file holds no JSON", async () => {
+    const dir = tempDir();
+    // json.dump writes a diverged loss as a bare NaN, which is no JSON: the file's other metrics count all the same.
+    writeFileSync(join(dir, 'write.py'), "import json, sys\nout, seed = sys.argv[1], int(sys.argv[2])\njson.dump({'loss': float('nan') if seed == 1 else 0.25, 'acc': 0.5 + seed / 10, 'top': float('inf')}, open(out + '/metrics.json', 'w'))\n");
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: python3 write.py {_output} {seed}\nresource: [0]\n---\nseed: [1, 2, 3]\n');
+    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    writeFileSync(join(dir, 'output', 'Seed_3', 'metrics.json'), '{"loss": 0.2');
+    const json = await coord(['results', 'output', '--json'], { cwd: dir });
+    expect((JSON.parse(json.stdout) as Json).rows).toEqual([
+      { seed: 1, loss: 'NaN', acc: 0.6, top: 'Infinity' },
+      { seed: 2, loss: 0.25, acc: 0.7, top: 'Infinity' },
+      { seed: 3, loss: null, acc: null, top: null },
+    ]);
+    const table = await coord(['results', 'output'], { cwd: dir });
+    expect(table.stderr.split('\n')[0]).toBe('warning: output/Seed_3/metrics.json holds no JSON object (empty, cut short or edited?); its metrics are left out');
+    // The runner's param.json of an infinite value.
+    writeFileSync(join(dir, 'output', 'Seed_3', 'param.json'), '{"_name": "Seed_3", "seed": Infinity}');
+    const rows = (JSON.parse((await coord(['results', 'output', '--json'], { cwd: dir })).stdout) as Json).rows;
+    expect(rows.map((row) => row.seed)).toEqual([1, 2, 'Infinity']);
+  });
+
   it('says which rows come from runs that did not succeed (a loss printed before the run diverged)', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo "METRIC loss=0.{seed}"; test {seed} -ne 2\nresource: [0]\n---\nseed: [1, 2, 3]\n');
@@ -229,6 +258,19 @@ describe('coord results', () => {
     const json = await coord(['results', sweep, '--json', ...cli], { cwd: elsewhere });
     const grouped = await coord(['results', sweep, '--json', '--group-by-except', 'seed', ...cli], { cwd: elsewhere });
     expectTables(JSON.parse(json.stdout) as Json, JSON.parse(grouped.stdout) as Json);
+  });
+
+  it('says of a sweep\'s tasks that succeeded without a metric that none was printed, from Redis too', async () => {
+    const dir = tempDir();
+    const prefix = 'results-silent';
+    const cli = ['--redis', redis().url, '--prefix', prefix];
+    await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix], { workdir: join(dir, 'agent') });
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo loss {x}; test {x} -ne 2\ngpus: 0\n---\nx: [1, 2, 3]\n');
+    const submitted = await coord(['submit', 'params.yaml', '--wait', ...cli], { cwd: dir });
+    expect(submitted.code).toBe(1);
+    const sweep = /sweep (\w+)/.exec(submitted.stdout)![1]!;
+    const table = await coord(['results', sweep, ...cli], { cwd: dir });
+    expect([table.code, table.stderr]).toEqual([0, '3 of 3 tasks reported no metric (X_1: succeeded, X_2: failed, X_3: succeeded): those that succeeded printed none the metrics pattern matches; coord status or their logs say why\n']);
   });
 
   it('keeps the metrics of commands a retry skipped as done, and reads metrics.json.<name> under --no-param-dir', async () => {

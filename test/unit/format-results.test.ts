@@ -33,3 +33,10 @@ it('writes numbers to 6 digits as %g does, as the task names give them (1e-05, n
   const ungrouped = { params: ['lr'], metrics: ['loss'], grouped: false, rows: [{ lr: 0.00001, loss: 0.21999999999999997 }, { lr: 0.001, loss: 12.0000001 }, { lr: 0.1, loss: 12 }] };
   expect(formatResults(ungrouped, 'csv').split('\n')).toEqual(['lr,loss', '1e-05,0.22', '0.001,12', '0.1,12']);
 });
+
+it('gives seeds with equal values no spread, where the rounding of their mean would show one', async () => {
+  const { aggregate } = await import('@sweep-runner/coordinator/dist/results/results-table.js');
+  expect(aggregate([0.1, 0.1, 0.1])).toMatchObject({ std: 0, n: 3 });
+  expect(aggregate([1e-20, 1e-20])).toMatchObject({ std: 0 });
+  expect(aggregate([0.1, 0.2, 0.3]).std).toBeCloseTo(0.1, 12);
+});

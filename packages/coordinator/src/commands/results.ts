@@ -33,7 +33,14 @@ async function load(args: ResultsArgs): Promise<{ results: TaskResult[]; local: 
     if (paramsFileIn(args.source)) {
       throw new UsageError(`${args.source} is the directory of one task; give the output directory that holds the tasks: coord results ${dirname(resolve(args.source)) === resolve('.') ? '.' : relative('.', dirname(resolve(args.source))) || '.'}`);
     }
-    const unreadable = (path: string) => process.stderr.write(`warning: ${path} holds no ${path.endsWith('.json') ? 'JSON object' : 'YAML mapping'} (empty, cut short or edited?); its task is left out\n`);
+    // Told once per file: each way of reporting metrics (one per sweep file) reads it again.
+    const told = new Set<string>();
+    const unreadable = (path: string, holding: 'params' | 'metrics') => {
+      if (told.has(path)) return;
+      told.add(path);
+      const object = holding === 'metrics' || path.endsWith('.json') ? 'JSON object' : 'YAML mapping';
+      process.stderr.write(`warning: ${path} holds no ${object} (empty, cut short or edited?); ${holding === 'params' ? 'its task is' : 'its metrics are'} left out\n`);
+    };
     return { results: await localResults(args.source, args.pattern, unreadable), local: true };
   }
   // Sweep ids are ten letters and digits, given whole or by their first few (as coord status takes
@@ -100,12 +107,7 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
   // Their rows are blank where the metrics go, and do not say which tasks they are.
   const silent = withoutMetrics(results);
   if (silent.length > 0 && format !== 'json') {
-    // Named with how they ended, where that is known; asked about where it is not.
-    const named = firstFive(silent.map((result) => (result.unsuccessful ? `${result.task}: ${result.unsuccessful}` : result.task)));
-    const asked = silent.some((result) => !result.unsuccessful) ? 'failed or not finished? ' : '';
-    // A local output has no coord status: its stat.json and logs say why.
-    const why = local ? 'their stat.json and logs say why' : 'coord status or their logs say why';
-    process.stderr.write(`${silent.length} of ${results.length} tasks reported no metric (${named}): ${asked}${why}\n`);
+    process.stderr.write(`${silent.length} of ${results.length} tasks reported no metric (${noMetricReason(silent, local)}\n`);
   }
   // Their rows look like any other and sort among them, but hold what a run printed before it failed.
   const partial = partialResults(results);
@@ -113,6 +115,22 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
     const named = firstFive(partial.map((result) => `${result.task}: ${result.unsuccessful}`));
     process.stderr.write(`${partial.length} of ${results.length} tasks did not succeed but reported metrics (${named}): their rows are from unfinished runs\n`);
   }
+}
+
+/**
+ * Tasks without a metric, named with how they ended where that is known, and why: a run that
+ * succeeded printed none the way the sweep file's `metrics` reads them (the researcher forgot a
+ * METRIC line); one that did not may have stopped before; one with no record, who knows.
+ */
+function noMetricReason(silent: TaskResult[], local: boolean): string {
+  const allSucceeded = silent.every((result) => result.succeeded);
+  const named = firstFive(silent.map((result) => (result.unsuccessful ? `${result.task}: ${result.unsuccessful}` : result.succeeded && !allSucceeded ? `${result.task}: succeeded` : result.task)));
+  if (allSucceeded) return `${named}), though they succeeded: no line of their logs matched the metrics pattern (METRIC name=value unless the sweep file's metrics: says otherwise), and no metrics file of theirs held one`;
+  const asked = silent.some((result) => !result.unsuccessful && !result.succeeded) ? 'failed or not finished? ' : '';
+  const quiet = silent.some((result) => result.succeeded) ? 'those that succeeded printed none the metrics pattern matches; ' : '';
+  // A local output has no coord status: its stat.json and logs say why.
+  const why = local ? 'their stat.json and logs say why' : 'coord status or their logs say why';
+  return `${named}): ${quiet}${asked}${why}`;
 }
 
 export const resultsCommand: CommandModule<object, ResultsArgs> = {

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { load } from 'js-yaml';
-import { collectMetrics, DEFAULT_METRICS, logNameOf, metricsFileName, parseSweepText, readRunnerStat, taskFileName, type MetricsSettings } from '@sweep-runner/shared';
+import { collectMetrics, DEFAULT_METRICS, logNameOf, metricsFileName, parsePythonJson, parseSweepText, readRunnerStat, taskFileName, type MetricsSettings } from '@sweep-runner/shared';
 import type { TaskResult } from './results-table.js';
 
 /** `log.<command>.<datetime>[.<name>]`, the datetime ours (`20260525.143012`) or the runner's (`2021-07-13.02:40:07`). */
@@ -34,10 +34,11 @@ function distinct(ways: MetricsSettings[]): MetricsSettings[] {
 }
 
 /** A task's metrics read each of the ways; where two ways find the same name, the first file's (by name) wins. */
-async function collectEachWay(dir: string, logs: string[], ways: MetricsSettings[], fileOf: (file: string) => string = (file) => file): Promise<Record<string, number>> {
+async function collectEachWay(dir: string, logs: string[], ways: MetricsSettings[], onUnreadable: OnUnreadable, fileOf: (file: string) => string = (file) => file): Promise<Record<string, number>> {
   const metrics: Record<string, number> = {};
   for (const way of ways) {
-    for (const [name, value] of Object.entries(await collectMetrics(dir, logs, { ...way, file: fileOf(way.file) }))) if (!(name in metrics)) metrics[name] = value;
+    const found = await collectMetrics(dir, logs, { ...way, file: fileOf(way.file) }, (path) => onUnreadable(path, 'metrics'));
+    for (const [name, value] of Object.entries(found)) if (!(name in metrics)) metrics[name] = value;
   }
   return metrics;
 }
@@ -77,18 +78,19 @@ function runLogs(files: string[], params: Record<string, unknown>, recorded: Set
 }
 
 /**
- * A param.json's object (or, in a directory of the runner's older versions, its YAML `param`
- * file's); undefined, and `onUnreadable` told, when it is none (empty, cut short, edited).
+ * A param.json's object (Python's `json.dump` may have written a bare `Infinity` into it), or,
+ * in a directory of the runner's older versions, its YAML `param` file's; undefined, and
+ * `onUnreadable` told, when it is none (empty, cut short, edited).
  */
-async function readParams(path: string, onUnreadable: (path: string) => void): Promise<Record<string, unknown> | undefined> {
+async function readParams(path: string, onUnreadable: OnUnreadable): Promise<Record<string, unknown> | undefined> {
   try {
     const text = await readFile(path, 'utf8');
-    const value: unknown = path.endsWith('.json') ? JSON.parse(text) : load(text);
+    const value: unknown = path.endsWith('.json') ? parsePythonJson(text) : load(text);
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
   } catch {
     // told below
   }
-  onUnreadable(path);
+  onUnreadable(path, 'params');
   return undefined;
 }
 
@@ -100,6 +102,8 @@ function publicParams(params: Record<string, unknown>): Record<string, unknown> 
 interface LastRun {
   /** How it ended when a command of it did not succeed (`failed`, `timeout`, `interrupted`, ...). */
   unsuccessful?: string;
+  /** Every command it has a record of succeeded (and it has one). */
+  succeeded?: true;
   /** The commands it has a record of; undefined when there is no stat file. */
   recorded?: Set<string>;
 }
@@ -112,11 +116,12 @@ async function lastRunOf(statPath: string): Promise<LastRun> {
     // Or the YAML `stat` file of the runner's older versions (`train: finished`).
     const runnerStat = readRunnerStat(dirname(statPath));
     if (!runnerStat) return {};
-    return { recorded: new Set(Object.keys(runnerStat)), ...(Object.values(runnerStat).some((entry) => entry.code !== 0) && { unsuccessful: 'failed' }) };
+    const failed = Object.values(runnerStat).some((entry) => entry.code !== 0);
+    return { recorded: new Set(Object.keys(runnerStat)), ...(failed ? { unsuccessful: 'failed' } : Object.keys(runnerStat).length > 0 && { succeeded: true }) };
   }
   const recorded = new Set(Object.keys(stat ?? {}));
   const bad = Object.values(stat ?? {}).find((entry) => entry !== null && typeof entry === 'object' && entry.code !== 0);
-  if (!bad) return { recorded };
+  if (!bad) return { recorded, ...(recorded.size > 0 && { succeeded: true }) };
   return { recorded, unsuccessful: typeof bad.state === 'string' ? bad.state : bad.code === -1 ? 'running' : 'failed' };
 }
 
@@ -125,8 +130,10 @@ export function paramsFileIn(dir: string): string | undefined {
   return ['param.json', 'param'].map((name) => join(dir, name)).find((path) => statSync(path, { throwIfNoEntry: false })?.isFile());
 }
 
-/** `onUnreadable` is told of each param.json that holds no object: its task is left out. */
-export async function localResults(output: string, pattern: string | undefined, onUnreadable: (path: string) => void): Promise<TaskResult[]> {
+/** Told of each param.json that holds no object (its task is left out) and each metrics file (its metrics are). */
+export type OnUnreadable = (path: string, holding: 'params' | 'metrics') => void;
+
+export async function localResults(output: string, pattern: string | undefined, onUnreadable: OnUnreadable): Promise<TaskResult[]> {
   // --pattern replaces every file's pattern (their metrics files are still read).
   const ways = distinct((await metricsSettingsOf(output)).map((way) => (pattern === undefined ? way : { ...way, pattern })));
   const results: TaskResult[] = [];
@@ -137,19 +144,19 @@ export async function localResults(output: string, pattern: string | undefined, 
       const dir = join(output, entry.name);
       const params = await readParams(paramsFile, onUnreadable);
       if (!params) continue;
-      const { unsuccessful, recorded } = await lastRunOf(join(dir, taskFileName({ paramDir: true, name: entry.name }, 'stat')));
+      const { unsuccessful, succeeded, recorded } = await lastRunOf(join(dir, taskFileName({ paramDir: true, name: entry.name }, 'stat')));
       const logs = runLogs(await readdir(dir), params, recorded).map((file) => join(dir, file));
-      results.push({ task: String(params._name ?? entry.name), params: publicParams(params), metrics: await collectEachWay(dir, logs, ways), ...(unsuccessful && { unsuccessful }) });
+      results.push({ task: String(params._name ?? entry.name), params: publicParams(params), metrics: await collectEachWay(dir, logs, ways, onUnreadable), ...(unsuccessful && { unsuccessful }), ...(succeeded && { succeeded }) });
     }
     const flat = /^param\.(.+)\.json$/.exec(entry.name);
     if (entry.isFile() && flat) {
       const params = await readParams(join(output, entry.name), onUnreadable);
       if (!params) continue;
       const name = flat[1]!;
-      const { unsuccessful, recorded } = await lastRunOf(join(output, taskFileName({ paramDir: false, name }, 'stat')));
+      const { unsuccessful, succeeded, recorded } = await lastRunOf(join(output, taskFileName({ paramDir: false, name }, 'stat')));
       const logs = runLogs(await readdir(output), params, recorded, name).map((file) => join(output, file));
-      const metrics = await collectEachWay(output, logs, ways, (file) => metricsFileName({ paramDir: false, name }, file));
-      results.push({ task: name, params: publicParams(params), metrics, ...(unsuccessful && { unsuccessful }) });
+      const metrics = await collectEachWay(output, logs, ways, onUnreadable, (file) => metricsFileName({ paramDir: false, name }, file));
+      results.push({ task: name, params: publicParams(params), metrics, ...(unsuccessful && { unsuccessful }), ...(succeeded && { succeeded }) });
     }
   }
   return results;

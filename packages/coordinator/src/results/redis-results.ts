@@ -16,7 +16,7 @@ export async function sweepResults(redis: Redis, keys: RedisKeys, sweepId: strin
       if (!name || !params) continue; // not finished yet
       const publicParams = Object.fromEntries(Object.entries(parseJsonOr<Record<string, unknown>>(params, {})).filter(([key]) => !key.startsWith('_')));
       const done = state === 'succeeded' || state === 'skipped';
-      results.push({ task: name, id: batch[i]!, params: publicParams, metrics: parseJsonOr<Record<string, number>>(metrics, {}), ...(!done && state && { unsuccessful: state }) });
+      results.push({ task: name, id: batch[i]!, params: publicParams, metrics: parseJsonOr<Record<string, number>>(metrics, {}), ...(done ? { succeeded: true } : state && { unsuccessful: state }) });
     }
   }
   return results;

@@ -12,6 +12,8 @@ export interface TaskResult {
   metrics: Record<string, number>;
   /** How the task's last run ended when it did not succeed (`failed`, `timeout`, ...): its metrics are partial. */
   unsuccessful?: string;
+  /** Its last run succeeded, as its records say (without records, neither this nor `unsuccessful`). */
+  succeeded?: true;
 }
 
 export interface Aggregate {
@@ -68,7 +70,8 @@ export function aggregate(values: number[]): Aggregate {
   const mean = n === 0 ? NaN : values.reduce((sum, v) => sum + v, 0) / n;
   // Sample standard deviation (n - 1), the usual one for seeds; 0 for a single value.
   const std = n < 2 ? 0 : Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (n - 1));
-  return { mean, std, n };
+  // Equal values give a mean a rounding away from each (three 0.1s: 1.7e-17 apart), not a spread.
+  return { mean, std: std <= Math.abs(mean) * n * Number.EPSILON ? 0 : std, n };
 }
 
 /** What a row is ordered by in a column: a metric's value (a group's mean), or a param's; undefined sorts last. */

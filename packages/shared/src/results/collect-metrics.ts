@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_METRICS, type MetricsSettings } from '../config/sweep-file.js';
+import { parsePythonJson } from './parse-python-json.js';
 
 export type Metrics = Record<string, number>;
 
@@ -52,27 +53,33 @@ export function metricsFileName(task: { paramDir: boolean; name: string }, file:
   return task.paramDir ? file : `${file}.${task.name}`;
 }
 
-export async function metricsFromFile(path: string): Promise<Metrics> {
+/**
+ * The metrics of a flat JSON object in `path` (Python's `NaN` and `Infinity` too); none when
+ * there is no file. A file that holds no such object is told to `onUnreadable`, if given.
+ */
+export async function metricsFromFile(path: string, onUnreadable?: (path: string) => void): Promise<Metrics> {
   let parsed: unknown;
   try {
     // Most tasks have none: a synchronous look costs less than a thread-pool round trip.
     if (!existsSync(path)) return {};
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    parsed = parsePythonJson(readFileSync(path, 'utf8'));
   } catch {
-    return {};
+    parsed = undefined;
   }
   const metrics: Metrics = {};
-  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
-    for (const [name, value] of Object.entries(parsed)) {
-      const number = typeof value === 'number' ? value : typeof value === 'string' ? parseMetricValue(value) : undefined;
-      if (number !== undefined) metrics[name] = number;
-    }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    onUnreadable?.(path);
+    return metrics;
+  }
+  for (const [name, value] of Object.entries(parsed)) {
+    const number = typeof value === 'number' ? value : typeof value === 'string' ? parseMetricValue(value) : undefined;
+    if (number !== undefined) metrics[name] = number;
   }
   return metrics;
 }
 
 /** Reads the log files (in order) and the metrics file of one task directory. */
-export async function collectMetrics(taskDir: string, logPaths: string[], settings: MetricsSettings = DEFAULT_METRICS): Promise<Metrics> {
+export async function collectMetrics(taskDir: string, logPaths: string[], settings: MetricsSettings = DEFAULT_METRICS, onUnreadable?: (path: string) => void): Promise<Metrics> {
   const fromLogs: Metrics = {};
   for (const path of logPaths) {
     let text: string;
@@ -83,5 +90,5 @@ export async function collectMetrics(taskDir: string, logPaths: string[], settin
     }
     Object.assign(fromLogs, metricsFromText(text, settings.pattern));
   }
-  return { ...fromLogs, ...(await metricsFromFile(join(taskDir, settings.file))) };
+  return { ...fromLogs, ...(await metricsFromFile(join(taskDir, settings.file), onUnreadable)) };
 }
