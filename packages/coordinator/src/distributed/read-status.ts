@@ -57,10 +57,13 @@ export async function listAgents(redis: Redis, keys: RedisKeys): Promise<AgentSu
   const entries = await redis.zrangebyscore(keys.agents, Date.now() - FORGET_AFTER_MS, '+inf', 'WITHSCORES');
   const names: Array<[string, number]> = [];
   for (let i = 0; i < entries.length; i += 2) names.push([entries[i]!, Number(entries[i + 1])]);
+  // Live agents first, then lost ones (below), each by name: in the order of their heartbeats,
+  // rows would swap places every few seconds, and `status --watch` print a frame for each swap.
+  names.sort(([a], [b]) => a.localeCompare(b));
   const pipeline = redis.pipeline();
   for (const [name] of names) pipeline.hgetall(keys.agent(name)).hgetall(keys.agentSeen(name));
   const hashes = (await pipeline.exec()) ?? [];
-  return names.map(([name, lastSeen], i) => {
+  const agents = names.map(([name, lastSeen], i): AgentSummary => {
     const record = parseAgentRecord((hashes[2 * i]?.[1] ?? {}) as Record<string, string>);
     if (!record) {
       // Lost: its record expired with its heartbeat; where it was remains. Not what it ran: those
@@ -71,6 +74,7 @@ export async function listAgents(redis: Redis, keys: RedisKeys): Promise<AgentSu
     }
     return { ...record, lost: false };
   });
+  return [...agents.filter((agent) => !agent.lost), ...agents.filter((agent) => agent.lost)];
 }
 
 export interface TaskPage {
