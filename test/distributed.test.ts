@@ -519,9 +519,15 @@ z: [1, 2, 3, 4]
     // Its lock expires; no stalled check runs, since no agent serves the queue: the record says running.
     await waitFor(async () => (await redis().client().keys(`${prefix}:*:lock`)).length === 0, 10_000, 'the job lock to expire');
     expect((await status(prefix, sweep)).tasks![0]!.state).toBe('running');
-    // coord status says why, once the agent counts as lost.
-    const table = () => coord(['status', sweep, '--redis', redis().url, '--prefix', prefix]).then((result) => result.stdout);
-    await waitFor(async () => (await table()).includes('its agent is lost: it runs again once an agent of its queue finds the job stalled (coord cancel ends it)'), 10_000, 'status to explain the task');
+    // coord status says why, once the agent counts as lost; and once it is forgotten, too.
+    const reason = async () => ((await status(prefix, sweep)).tasks![0] as { reason?: string }).reason;
+    await waitFor(async () => (await reason()) === 'its agent is lost: it runs again once an agent of its queue finds the job stalled, and no agent is running (coord cancel ends it)', 10_000, 'status to explain the task');
+    const [agentName] = (await status(prefix)).agents.map((a) => a.name);
+    // What its GPU runs is not known: it is no idle GPU.
+    const overview = (await coord(['status', '--redis', redis().url, '--prefix', prefix])).stdout;
+    expect(overview).toMatch(new RegExp(`\\n${agentName} +\\S+ +LOST +unknown: agent lost +default `));
+    expect((await coord(['forget', agentName!, '--redis', redis().url, '--prefix', prefix])).code).toBe(0);
+    expect(await reason()).toBe(`its agent ${agentName} is gone (forgotten, or not heard from in a day): it runs again once an agent of its queue finds the job stalled, and no agent is running (coord cancel ends it)`);
     const cancel = await coord(['cancel', sweep, '--reason', 'wrong lr', '--redis', redis().url, '--prefix', prefix]);
     expect(cancel.stdout).toMatch(/^cancelled 1 task of sweep \w+\n$/);
     expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'cancelled', attempt: 1, reason: 'wrong lr' });
@@ -534,6 +540,21 @@ z: [1, 2, 3, 4]
     expect(await processesMatching(marker)).toEqual([]);
     expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'cancelled', attempt: 1 });
     second.child.kill('SIGKILL');
+  });
+
+  it('lists live agents first and lost ones after, each by name, not in the order of their heartbeats', async () => {
+    const prefix = 'agent-order';
+    const dir = tempDir();
+    const args = ['--cpu-slots', '1', '--prefix', prefix, '--heartbeat-ms', '300', '--lock-ms', '2000'];
+    const gone = await startAgent(redis().url, args, { name: 'a-gone', workdir: join(dir, 'a') });
+    await startAgent(redis().url, args, { name: 'c-live', workdir: join(dir, 'c') });
+    await startAgent(redis().url, args, { name: 'b-live', workdir: join(dir, 'b') });
+    gone.child.kill('SIGKILL');
+    await waitFor(async () => (await status(prefix)).agents.some((agent) => agent.state === 'lost'), 15_000, 'the killed agent to count as lost');
+    for (let look = 0; look < 3; look++) {
+      expect((await status(prefix)).agents.map((agent) => `${agent.name} ${agent.state}`)).toEqual(['b-live running', 'c-live running', 'a-gone lost']);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    }
   });
 
   it('stops following the log of a retried task cancelled while its agent is gone, though its first attempt ended by itself', async () => {

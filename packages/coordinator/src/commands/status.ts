@@ -53,6 +53,8 @@ function sweepRows(sweeps: SweepSummary[]): string[][] {
 
 function gpuText(agent: AgentSummary): string {
   const gpus = [...new Set(agent.gpuSlots)];
+  // What it ran died with it or runs again elsewhere: not idle, not known.
+  if (agent.lost) return gpus.length > 0 || agent.cpuSlots > 0 ? 'unknown: agent lost' : '-';
   const boxes = gpus.map((gpu) => {
     const tasks = agent.running.filter((r) => r.gpus.split(',').includes(gpu)).map((r) => r.task);
     const busy = agent.busyGpus.includes(gpu) ? ' (busy: other users)' : '';
@@ -166,15 +168,15 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
     // Followed to its end, a sweep with a task that did not succeed fails the command, as
     // `coord submit --wait` does: a script can wait on either.
     if (args.watch && UNSUCCESSFUL_STATES.some((state) => counted.counts[state] > 0)) process.exitCode = 1;
+    // A task no running agent can take would wait with nothing said: the reason says why, as
+    // for a task whose agent was lost (in JSON too, as the dashboard's API gives it).
+    const explained = explainTasks(page.tasks, agents);
     if (args.json) {
-      process.stdout.write(`${JSON.stringify({ sweeps: [sweepJson(counted)], agents: agents.map(agentJson), tasks: page.tasks.map((task) => taskJson(task, latest.get(task.id))), page: { offset, limit, total: page.total } }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ sweeps: [sweepJson(counted)], agents: agents.map(agentJson), tasks: explained.map((task) => taskJson(task, latest.get(task.id))), page: { offset, limit, total: page.total } }, null, 2)}\n`);
       return;
     }
     terminal.line(formatTable(['SWEEP', 'FILE', 'OUTPUT', 'AGE', 'TASKS', 'PROGRESS'], sweepRows([counted]), terminal.columns));
     terminal.line('');
-    // A task no running agent can take would wait with nothing said: the table says why, as
-    // for a task whose agent was lost.
-    const explained = explainTasks(page.tasks, agents);
     terminal.line(formatTable(['TASK', 'STATE', 'AGENT', 'GPUS', 'TRY', 'EXIT', 'TIME', 'NOTE'], explained.map((task) => taskRow(task, latest.get(task.id))), terminal.columns));
     const shown = page.tasks.length;
     // A bare header would read as a fault: say why no row is there.
