@@ -425,14 +425,17 @@ x: [1, 2, 3, 4]
     expect(submitted.stderr).not.toContain('GPU slot');
   });
 
-  it('refuses documents that add commands to one task with other settings, but not a repeat that adds none', async () => {
+  it('refuses documents that add commands to one task with other settings, and warns of a repeat that adds none (its settings do not apply)', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo train {lr}\n  test: echo test {lr}\nresource: [0]\n---\n_cmd: train\nlr: [0.1]\n---\n_cmd: test\n_timeout: 2h\nlr: [0.1]\n---\n_cmd: train\n_timeout: 1h\nlr: [0.1, 0.2]\n');
     const both = await coord(['run', '--dry-run'], { cwd: dir });
     expect([both.code, both.stderr]).toEqual([2, expect.stringMatching(/^coord: params\.yaml:9: this document adds commands to task "Lr_0\.1" of the document at line 6 with another _timeout \(none and 2h00m\)/)]);
-    // Only train: the later documents add no command to Lr_0.1 (the third repeats it and is dropped).
+    // Only train: the later documents add no command to Lr_0.1 (they repeat it and are
+    // dropped), so their timeouts do not apply to Lr_0.1, and the run says so.
     const trainOnly = await coord(['run', '-c', 'train', '--dry-run'], { cwd: dir });
-    expect([trainOnly.code, trainOnly.stderr, trainOnly.stdout.split('\n').at(-2)]).toEqual([0, '', '2 tasks, 1 slot: GPU 0 (dry run: nothing was run)']);
+    expect([trainOnly.code, trainOnly.stdout.split('\n').at(-2)]).toEqual([0, '2 tasks, 1 slot: GPU 0 (dry run: nothing was run)']);
+    const ignored = (line: number, timeout: string) => `warning: params.yaml:${line}: this document repeats task "Lr_0.1" of the document at line 6 with another _timeout (none and ${timeout}); a repeated task is dropped (as the runner drops it), so that setting does not apply: set it in the earlier document, or leave the task out of it\n`;
+    expect(trainOnly.stderr).toBe(ignored(9, '2h00m') + ignored(13, '1h00m'));
   });
 
   it('debug mode runs the first task only, forced, with its output on the console and in the log', async () => {

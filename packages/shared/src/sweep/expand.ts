@@ -359,7 +359,8 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
   }
   if (problems.size > 0) throw new SweepFileError([...problems.values()]);
   for (const warning of unusedParamWarnings(sweep.path, unusedParams)) warnings.add(warning);
-  const { tasks, collisions } = mergeEntries(sweep, entries, options, templates);
+  const { tasks, collisions, ignoredSettings } = mergeEntries(sweep, entries, options, templates);
+  for (const warning of ignoredSettings) warnings.add(warning);
   const blockers = [...collisions, ...tooLong.slice(0, 20)];
   return { entries, tasks, blockers, warnings: [...warnings, ...blockers.map(formatProblem)], ...(seed !== undefined && { seed }) };
 }
@@ -422,12 +423,13 @@ function mergeEntries(
   entries: SweepEntry[],
   options: ExpandOptions,
   templates: Map<string, ParsedTemplate>,
-): { tasks: TaskSpec[]; collisions: Problem[] } {
+): { tasks: TaskSpec[]; collisions: Problem[]; ignoredSettings: string[] } {
   const byKey = new Map<string, Array<{ task: TaskSpec; entry: SweepEntry }>>();
   const tasks: TaskSpec[] = [];
   const order = [...templates.keys()];
   const collisions: Problem[] = [];
   const clashingDocuments = new Set<string>();
+  const ignoredSettings: string[] = [];
   for (const entry of entries) {
     const key = `${entry.output}\u0000${entry.name}`;
     const sameKey = byKey.get(key) ?? [];
@@ -436,10 +438,15 @@ function mergeEntries(
       // Only a document that adds commands runs them with settings of its own; a repeat of the
       // same combination is dropped, as the runner dropped it.
       const adds = entry.commands.some((command) => !existing.task.commands.some((c) => c.name === command.name));
-      const clash = adds ? settingClash(existing.task.settings, settingsFor(sweep, entry.document)) : undefined;
+      const clash = settingClash(existing.task.settings, settingsFor(sweep, entry.document));
       // Once per pair of documents, not once per task they share.
       const pair = `${existing.entry.document.line}-${entry.document.line}`;
-      if (clash && !clashingDocuments.has(pair)) {
+      if (clash && !adds && !clashingDocuments.has(pair)) {
+        // A document written to give some tasks a timeout or another pool gives them nothing.
+        clashingDocuments.add(pair);
+        ignoredSettings.push(`${sweep.path}:${entry.document.line}: this document repeats task "${entry.name}" of the document at line ${existing.entry.document.line} with another ${clash}; a repeated task is dropped (as the runner drops it), so that setting does not apply: set it in the earlier document, or leave the task out of it`);
+      }
+      if (clash && adds && !clashingDocuments.has(pair)) {
         clashingDocuments.add(pair);
         collisions.push({
           file: sweep.path,
@@ -495,7 +502,7 @@ function mergeEntries(
     byKey.set(key, sameKey);
     tasks.push(task);
   }
-  return { tasks, collisions };
+  return { tasks, collisions, ignoredSettings };
 }
 
 const SETTING_KEYS: Record<keyof TaskSettings, string> = { gpus: '_gpus', pool: '_pool', priority: '_priority', timeoutSeconds: '_timeout', retries: '_retries' };
