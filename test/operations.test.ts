@@ -423,6 +423,21 @@ describe('timeouts, retries and priority', () => {
     }
   });
 
+  it('shows a task cancelled while it waited for its retry with no run, not as its failed run cancelled', async () => {
+    const dir = tempDir();
+    const prefix = 'retry-cancelled';
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo x; exit 1\nretries: 2\n---\nx: 1\n');
+    await startAgent(redis().url, ['--gpus', '0', ...cli(prefix).slice(2)], { workdir: join(dir, 'a') });
+    const sweep = await submit(dir, prefix, ['--retry-backoff', '30']);
+    await waitFor(async () => { const [task] = (await status(prefix, sweep)).tasks; return task?.state === 'waiting' && task.attempt === 1; }, 15_000, 'the first attempt to fail');
+    // Some time after that run ended: a duration from its start to the cancel would show it.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await coord(['cancel', sweep, ...cli(prefix)])).code).toBe(0);
+    expect((await status(prefix, sweep)).tasks[0]).toMatchObject({ state: 'cancelled', attempt: 1, agent: null, gpus: null, exitCode: null });
+    const row = (await coord(['status', sweep, ...cli(prefix)])).stdout.trim().split('\n').at(-1)!;
+    expect(row.split(/ +/).slice(0, 7)).toEqual(['X_1', 'cancelled', '-', '-', '1', '-', '-']);
+  });
+
   it('starts each retry when its backoff ends, also when another retry was due first', async () => {
     const dir = tempDir();
     const prefix = 'retry-due';

@@ -282,6 +282,9 @@ local runGone = state == 'running' and queue and job and redis.call('EXISTS', p 
 if runGone then redis.call('HDEL', key, 'token') end
 if state == 'waiting' or runGone then
   move(p, id, sweep, index, state, 'cancelled')
+  -- A task waiting again (for its retry's backoff, or handed back) keeps its last run's
+  -- agent, start and exit; ended now, it would show them as if that run had been cancelled.
+  if state == 'waiting' then redis.call('HDEL', key, 'agent', 'host', 'gpus', 'startedAt', 'exitCode', 'signal', 'ended') end
   redis.call('HSET', key, 'state', 'cancelled', 'reason', reason, 'endedAt', now)
   event(p, id, sweep, name, 'cancelled', reason)
   return 1
