@@ -1,9 +1,9 @@
 /** `coord status [SWEEP]`: sweeps, agents and (for one sweep) its tasks. */
-import { ExitError, formatDuration, isUsageError, permissionDenied, UsageError, TASK_STATES, UNSUCCESSFUL_STATES, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
+import { ExitError, formatDuration, isUsageError, permissionDenied, UsageError, TASK_STATES, UNSUCCESSFUL_STATES, shlexQuote, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
-import { noSweepMessage, resolveSweepId } from '../distributed/find-task.js';
+import { noSweepMessage, resolveSweepId, sweepsHoldingTask } from '../distributed/find-task.js';
 import { describeOtherPrefixes, otherPrefixesWithAgents } from '../distributed/other-prefixes.js';
 import { latestOutputs, type LatestOutput } from '../distributed/latest-output.js';
 import { explainTasks } from '../distributed/task-explanation.js';
@@ -15,6 +15,7 @@ import { currentRun } from '../output/current-run.js';
 import { timeLeftText } from '../output/time-left.js';
 import { numberFlag } from '../options/number-flags.js';
 import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
+import { namedFew } from '../output/named-few.js';
 
 interface StatusArgs extends RedisArgs {
   sweep?: string;
@@ -73,6 +74,15 @@ function agentRows(agents: AgentSummary[]): string[][] {
     a.pools.join(',') || '-',
     `${age(a.lastSeen)} ago`,
   ]);
+}
+
+/** No sweep has this id: perhaps it names a task (`coord status X_1`), whose sweep lists it. */
+async function notASweepMessage(redis: Redis, keys: RedisKeys, text: string): Promise<string> {
+  const sweeps = await sweepsHoldingTask(redis, keys, text);
+  if (sweeps.length === 0) return noSweepMessage(text, keys);
+  const quoted = shlexQuote(text);
+  const where = sweeps.length === 1 ? `sweep ${sweeps[0]}` : `sweeps ${namedFew(sweeps)}`;
+  return `"${text}" is a task, not a sweep: it is in ${where}; coord status ${sweeps[0]} lists it, coord logs ${quoted}${sweeps.length > 1 ? ` --sweep ${sweeps[0]}` : ''} shows its log`;
 }
 
 /** A row of the task table; its note is the reason, or a running task's latest output (`train: epoch 3/10`). */
@@ -154,7 +164,7 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
       return;
     }
     const sweep = await readSweep(redis, keys, await resolveSweepId(redis, keys, args.sweep));
-    if (!sweep) throw new ExitError(noSweepMessage(args.sweep, keys), 1);
+    if (!sweep) throw new ExitError(await notASweepMessage(redis, keys, args.sweep), 1);
     // With --json, the progress goes to stderr (as for submit --wait --json): stdout is the one JSON document.
     if (args.watch) await waitForSweep(redis, keys, sweep.id, args.json ? createTerminal(process.stderr) : terminal);
     // The counts are read before the tasks: once they say every task is final, so are the rows.

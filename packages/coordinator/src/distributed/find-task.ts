@@ -45,6 +45,16 @@ async function candidates(redis: Redis, keys: RedisKeys, text: string): Promise<
   return exact.length > 0 ? exact : all;
 }
 
+/** The sweeps that hold a task of exactly this name (`coord status X_1`, given a task for a sweep). */
+export async function sweepsHoldingTask(redis: Redis, keys: RedisKeys, name: string): Promise<string[]> {
+  const exact = (await candidates(redis, keys, name)).filter((c) => c.name === name);
+  if (exact.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const c of exact) pipeline.hget(keys.task(c.id), 'sweep');
+  const sweeps = ((await pipeline.exec()) ?? []).map(([, sweep]) => sweep).filter((sweep): sweep is string => typeof sweep === 'string' && sweep !== '');
+  return [...new Set(sweeps)];
+}
+
 /**
  * The sweep that holds the one task of exactly that name, when it is not the sweep asked for (a later
  * submission took it over): ` (it is in sweep AbC... now: coord logs X_1 --sweep AbC...)`.
