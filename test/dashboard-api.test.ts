@@ -300,6 +300,9 @@ describe('coord dashboard: the JSON API', () => {
 
     const all = await post(`${dashboard.url}api/sweeps/${sweep}/cancel`);
     expect(await all.json()).toMatchObject({ target: sweep, cancelled: 2 });
+    // Nothing left to cancel: every task counts as ended already.
+    const none = await post(`${dashboard.url}api/sweeps/${sweep}/cancel`);
+    expect(await none.json()).toEqual({ target: sweep, cancelled: 0, stillRunning: 0, alreadyFinished: 2 });
     const again = await post(`${dashboard.url}api/sweeps/${sweep}/retry`, { kinds: 'cancelled' });
     expect(await again.json()).toEqual({ sweep, requeued: 2, notRetried: [] });
     states = (await statusJson(prefix, sweep)).tasks!;

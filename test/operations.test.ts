@@ -280,6 +280,17 @@ describe('coord logs', () => {
 });
 
 describe('coord cancel and retry', () => {
+  it('counts in --json a sweep\'s tasks that had ended before the cancel as already finished', async () => {
+    const dir = tempDir();
+    const prefix = 'cancel-ended';
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: "true"\ngpus: 0\n---\nx: [1, 2, 3]\n');
+    await startAgent(redis().url, ['--cpu-slots', '2', ...cli(prefix).slice(2)], { workdir: join(dir, 'a') });
+    const sweep = await submit(dir, prefix);
+    await settled(prefix, sweep);
+    const cancel = await coord(['cancel', sweep, '--json', ...cli(prefix)]);
+    expect([cancel.code, JSON.parse(cancel.stdout)]).toEqual([0, { target: sweep, cancelled: 0, stillRunning: 0, alreadyFinished: 3 }]);
+  });
+
   it('on Ctrl-C, submit --wait stops following, says how to follow again, and leaves the sweep queued', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\n---\nx: [1, 2]\n');

@@ -5,6 +5,7 @@ import type { TaskRecord } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { findTask, resolveSweepId, sweepExists } from '../distributed/find-task.js';
 import { readTasks, sweepTasksIn } from '../distributed/sweep-tasks.js';
+import { sweepTaskTotal } from '../distributed/sweep-members.js';
 import { waitFor } from '../output/wait-for.js';
 import { createTerminal } from '../output/terminal.js';
 import { numberFlag } from '../options/number-flags.js';
@@ -50,6 +51,8 @@ async function handler(args: ArgumentsCamelCase<CancelArgs>): Promise<void> {
     }
     const isSweep = sweepId !== undefined;
     if (sweepId !== undefined) tasks = await sweepTasksIn(redis, keys, sweepId, ['waiting', 'running']);
+    // A sweep's tasks that had ended before are finished as much as those that end meanwhile.
+    const endedBefore = sweepId === undefined ? 0 : (await sweepTaskTotal(redis, keys, sweepId)) - tasks.length;
     const result = await cancelTasks(redis, keys, tasks, reason);
     // Wait (bounded) for the agents to report the killed runs.
     let stillRunning = result.stopping;
@@ -65,7 +68,7 @@ async function handler(args: ArgumentsCamelCase<CancelArgs>): Promise<void> {
       target: sweepId ?? args.target,
       cancelled: result.cancelled.length + result.stopping.length - stillRunning.length,
       stillRunning: stillRunning.length,
-      alreadyFinished: result.finished.length,
+      alreadyFinished: endedBefore + result.finished.length,
     };
     if (args.json) {
       process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -31,6 +31,13 @@ export async function sweepMembers(redis: Redis, keys: RedisKeys, sweepId: strin
   return { ids: page.map(([id]) => id), total };
 }
 
+/** How many tasks the sweep holds, in every state. */
+export async function sweepTaskTotal(redis: Redis, keys: RedisKeys, sweepId: string): Promise<number> {
+  const pipeline = redis.pipeline();
+  for (const state of TASK_STATES) pipeline.zcard(keys.sweepState(sweepId, state));
+  return ((await pipeline.exec()) ?? []).reduce((sum, [, count]) => sum + Number(count ?? 0), 0);
+}
+
 /** Which of `taskIds` belong to the sweep (in any state). */
 export async function inSweep(redis: Redis, keys: RedisKeys, sweepId: string, taskIds: string[]): Promise<string[]> {
   const pipeline = redis.pipeline();

@@ -7,6 +7,7 @@ import express, { Router, type Request, type Response, type NextFunction } from 
 import { cancelTasks } from '../../distributed/cancel-tasks.js';
 import { retryStates, retryTasks } from '../../distributed/retry-tasks.js';
 import { sweepTasksIn } from '../../distributed/sweep-tasks.js';
+import { sweepTaskTotal } from '../../distributed/sweep-members.js';
 import type { DashboardContext } from '../context.js';
 import { HttpError } from '../http-errors.js';
 import { sameOriginJson } from '../request-guards.js';
@@ -50,9 +51,10 @@ export function actionRoutes(context: DashboardContext): Router {
   router.post('/sweeps/:sweep/cancel', ...guards, async (req, res) => {
     const sweep = await loadSweep(context, idParam(req, 'sweep'));
     const tasks = await sweepTasksIn(redis, keys, sweep.id, ['waiting', 'running']);
+    const endedBefore = (await sweepTaskTotal(redis, keys, sweep.id)) - tasks.length;
     const result = await cancelTasks(redis, keys, tasks, reasonOf(req));
     // As `coord cancel --json --wait 0`: running tasks stop on their agents within seconds.
-    res.json({ target: sweep.id, cancelled: result.cancelled.length, stillRunning: result.stopping.length, alreadyFinished: result.finished.length });
+    res.json({ target: sweep.id, cancelled: result.cancelled.length, stillRunning: result.stopping.length, alreadyFinished: endedBefore + result.finished.length });
   });
 
   router.post('/tasks/:task/cancel', ...guards, async (req, res) => {
