@@ -447,6 +447,10 @@ x: [1, 2, 3, 4]
     expect(result.stdout).not.toContain('hello 2');
     const log = readdirSync(join(dir, 'output/X_1')).find((f) => f.startsWith('log.run'))!;
     expect(readFileSync(join(dir, 'output/X_1', log), 'utf8')).toBe('hello 1\n');
+    // Its dry run lists what it would run: that task, not the sweep.
+    const dry = await coord(['run', '-d', '--dry-run'], { cwd: dir });
+    expect([dry.code, dry.stdout.split('\n').filter((line) => /^\d+\/\d+ /.test(line))]).toEqual([0, ['1/1 output/X_1']]);
+    expect(JSON.parse((await coord(['run', '-d', '--dry-run', '--json'], { cwd: dir })).stdout).tasks.map((task: { name: string }) => task.name)).toEqual(['X_1']);
   });
 
   it('--dry-run marks the commands a rerun would skip (they succeeded before), in text and JSON; -f marks none', async () => {

@@ -17,6 +17,7 @@ import {
   succeededCommands,
   TaskFiles,
   UsageError,
+  type Expansion,
   type ProcessLauncher,
   type SweepFile,
   type TaskSpec,
@@ -92,12 +93,22 @@ function slotsOfRun(given: string[] | undefined, sweep: SweepFile): string[] {
   return slots;
 }
 
+/** The expansion of the first task alone (with every document's entries for it). */
+function firstTaskOnly(expansion: Expansion): Expansion {
+  const [first] = expansion.tasks;
+  if (!first) return expansion;
+  const entries = expansion.entries.filter((entry) => entry.output === first.output && entry.name === first.name);
+  return { ...expansion, tasks: [first], entries };
+}
+
 async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, launcher: ProcessLauncher | undefined, killGraceSeconds: number): Promise<void> {
   const file = sweepFilePath(args);
   // The sweep file is copied to <output>/<file>.<title>: a "/" would make that a path.
   if (args.title?.includes('/')) throw new UsageError(`-t ${args.title}: coord run copies the sweep file to <output>/<file>.<title>, which a title with "/" cannot end; rename that _title`);
   const sweep = readSweepFile(file);
-  const expansion = expandSweep(sweep, expandOptionsFrom(args));
+  const expanded = expandSweep(sweep, expandOptionsFrom(args));
+  // Debug mode runs the first task only: its dry run lists that one.
+  const expansion = args.debug ? firstTaskOnly(expanded) : expanded;
   const resources = slotsOfRun(args.resource, sweep);
   const narrow = narrowSlotsWarning(expansion.tasks, resources);
   if (narrow) expansion.warnings.push(narrow);
@@ -125,12 +136,8 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
     return;
   }
   prepareWritableDirectory(args.output, '-o');
-  let tasks = expansion.tasks;
-  let force = args.force;
-  if (args.debug) {
-    tasks = tasks.slice(0, 1);
-    force = true;
-  }
+  const tasks = expansion.tasks;
+  const force = args.force || args.debug;
   const releaseLock = takeRunLock(args.output, tasks);
   const controller = new AbortController();
   let stoppedBy: NodeJS.Signals = 'SIGINT';
