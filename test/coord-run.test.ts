@@ -509,6 +509,14 @@ x: [1, 2, 3, 4]
     expect([narrow.code, narrow.stderr]).toEqual([0, 'warning: tasks ask for 2 GPUs (gpus or _gpus), but coord run gives each task one "resource" slot, and a slot here holds 1: list slots of 2 GPUs (resource: ["0,1", "2,3"], or -r 0,1 2,3) to give them 2\n']);
     const wide = await coord(['run', 'wide.yaml', '-r', '0,1', '--dry-run'], { cwd: dir });
     expect([wide.code, wide.stderr]).toEqual([0, '']);
+    // Its example has slots as wide as the tasks ask.
+    writeFileSync(join(dir, 'wider.yaml'), 'template: {run: "echo {x}"}\ngpus: 4\n---\nx: [1]\n');
+    const wider = await coord(['run', 'wider.yaml', '-r', '0,1', '--dry-run'], { cwd: dir });
+    expect(wider.stderr).toContain('list slots of 4 GPUs (resource: ["0,1,2,3", "4,5,6,7"], or -r 0,1,2,3 4,5,6,7) to give them 4\n');
+    // Settings only a queue acts on are said to do nothing here.
+    writeFileSync(join(dir, 'queued.yaml'), 'template: {run: "exit 1"}\nretries: 3\n---\nx: [1]\n---\n_pool: big\ny: [1]\n');
+    const queued = await coord(['run', 'queued.yaml', '-r', '0'], { cwd: dir });
+    expect([queued.code, queued.stderr]).toEqual([1, expect.stringContaining('warning: retries, pool apply to coord submit only: coord run runs each task once, on this machine\'s "resource" slots, in the order of the file\n')]);
     // -r takes every word after it, the sweep file too: it is taken back, not run as a GPU named "other.yaml".
     writeFileSync(join(dir, 'other.yaml'), 'template: {run: "echo other {y}"}\n---\ny: [1, 2, 3]\n');
     const fileAfterSlots = await coord(['run', '-r', '0', '1', 'other.yaml'], { cwd: dir });

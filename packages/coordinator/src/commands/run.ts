@@ -5,6 +5,7 @@ import {
   assertRunnable,
   changedSinceRecorded,
   createLauncher,
+  DEFAULT_SETTINGS,
   DirectLauncher,
   expandSweep,
   ExitError,
@@ -77,7 +78,19 @@ function narrowSlotsWarning(tasks: TaskSpec[], resources: string[]): string | un
   const most = Math.max(0, ...tasks.map((task) => task.settings.gpus));
   const narrowest = Math.min(...resources.map((slot) => slot.split(',').length));
   if (resources.length === 0 || most <= narrowest) return undefined;
-  return `tasks ask for ${most} GPUs (gpus or _gpus), but coord run gives each task one "resource" slot, and a slot here holds ${narrowest}: list slots of ${most} GPUs (resource: ["0,1", "2,3"], or -r 0,1 2,3) to give them ${most}`;
+  // Two slots of that width, as an example: 0,1,2,3 and 4,5,6,7 for four.
+  const [first, second] = [0, 1].map((slot) => Array.from({ length: most }, (_, gpu) => slot * most + gpu).join(','));
+  return `tasks ask for ${most} GPUs (gpus or _gpus), but coord run gives each task one "resource" slot, and a slot here holds ${narrowest}: list slots of ${most} GPUs (resource: ["${first}", "${second}"], or -r ${first} ${second}) to give them ${most}`;
+}
+
+/**
+ * Settings only a queue acts on: coord run runs each task once, on its own slots, in file
+ * order. Said, so that `retries: 3` in a file run locally is not taken to retry anything.
+ */
+function queueOnlySettingsWarning(tasks: TaskSpec[]): string | undefined {
+  const set = (['retries', 'pool', 'priority'] as const).filter((key) => tasks.some((task) => task.settings[key] !== DEFAULT_SETTINGS[key]));
+  if (set.length === 0) return undefined;
+  return `${set.join(', ')} ${set.length === 1 ? 'applies' : 'apply'} to coord submit only: coord run runs each task once, on this machine's "resource" slots, in the order of the file`;
 }
 
 /** The GPU slots this run uses, -r's or else the file's, checked (with the line of a bad one of the file's). */
@@ -112,6 +125,8 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
   const resources = slotsOfRun(args.resource, sweep);
   const narrow = narrowSlotsWarning(expansion.tasks, resources);
   if (narrow) expansion.warnings.push(narrow);
+  const queueOnly = queueOnlySettingsWarning(expansion.tasks);
+  if (queueOnly) expansion.warnings.push(queueOnly);
   const noSlots = resources.length === 0 ? `${file} has no "resource" list, so there is no GPU slot to run on: add "resource: [0, 1]" to the first document or pass -r 0 1` : undefined;
   // What a rerun would skip: commands whose stat.json says they succeeded (none when forced).
   const done = args.force || args.debug ? undefined : (task: TaskSpec) => succeededCommands(new TaskFiles(task, process.cwd()).readStat());
