@@ -116,6 +116,21 @@ describe('coord init', () => {
     expect(readFileSync(file, 'utf8')).toContain('written by `coord init`');
   });
 
+  it('writes params.yaml into a directory named (one that exists, or a path ending in "/"), and says to run there', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'project'));
+    for (const target of ['project', 'fresh/']) {
+      const result = await coord(['init', target], { cwd: dir });
+      const where = target.replace(/\/$/, '');
+      expect([result.code, result.stderr]).toEqual([0, '']);
+      expect(result.stdout).toContain(`wrote ${where}/params.yaml`);
+      expect(result.stdout).toContain(`cd ${where} && coord run --dry-run`);
+      expect((await dryRun(join(dir, where))).tasks).toHaveLength(6);
+    }
+    const again = await coord(['init', 'project'], { cwd: dir });
+    expect([again.code, again.stderr]).toEqual([2, 'coord: project/params.yaml exists: pass --force to overwrite it, or name another file (coord init other.yaml)\n']);
+  });
+
   it('writes another file name, making missing directories', async () => {
     const dir = tempDir();
     const result = await coord(['init', 'sweeps/lr search.yaml'], { cwd: dir });

@@ -1,6 +1,7 @@
 /** `coord init [FILE]`: start a project with a commented sweep file that runs as it is. */
+import { statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DirectoryError, fsReason, makeDirectory, UsageError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { createTerminal } from '../output/terminal.js';
@@ -16,12 +17,15 @@ function builder(yargs: Argv) {
     .positional('file', { type: 'string', default: 'params.yaml', describe: 'the sweep file to write' })
     .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'overwrite the file if it exists' })
     .example('coord init', 'write params.yaml here')
-    .example('coord init sweeps/lr.yaml', 'write it elsewhere (missing directories are made)');
+    .example('coord init sweeps/lr.yaml', 'write it elsewhere (missing directories are made)')
+    .example('coord init my-sweep/', 'write my-sweep/params.yaml (so too for a directory that exists)');
 }
 
 async function handler(args: ArgumentsCamelCase<InitArgs>): Promise<void> {
   const terminal = createTerminal();
-  const file = args.file;
+  // A directory (one that exists, or a path ending in "/") gets a params.yaml of its own.
+  const isDirectory = args.file.endsWith('/') || statSync(args.file, { throwIfNoEntry: false })?.isDirectory() === true;
+  const file = isDirectory ? join(args.file, 'params.yaml') : args.file;
   try {
     makeDirectory(dirname(file));
     // "wx" fails if the file exists, without a window between a check and the write.
@@ -32,10 +36,12 @@ async function handler(args: ArgumentsCamelCase<InitArgs>): Promise<void> {
     }
     throw new UsageError(`cannot write ${file}: ${error instanceof DirectoryError ? error.message : fsReason(error)}`);
   }
-  const fileArg = file === 'params.yaml' ? '' : ` ${/^[\w./-]+$/.test(file) ? file : JSON.stringify(file)}`;
+  const quoted = (path: string) => (/^[\w./-]+$/.test(path) ? path : JSON.stringify(path));
+  // A project's own directory is where its runs go (output/ and the scripts it names): run there.
+  const run = isDirectory ? `cd ${quoted(dirname(file))} && coord run` : `coord run${file === 'params.yaml' ? '' : ` ${quoted(file)}`}`;
   terminal.line(`wrote ${file}: edit its template and values, then`);
-  terminal.line(`  coord run${fileArg} --dry-run     to see the tasks`);
-  terminal.line(`  coord run${fileArg}               to run them`);
+  terminal.line(`  ${run} --dry-run     to see the tasks`);
+  terminal.line(`  ${run}               to run them`);
 }
 
 export const initCommand: CommandModule<object, InitArgs> = {
