@@ -21,10 +21,19 @@ function builder(yargs: Argv) {
     .example('coord init my-sweep/', 'write my-sweep/params.yaml (so too for a directory that exists)');
 }
 
+/** Whether a directory is there (a path through a file, `a.yaml/params.yaml`, is none: the write says why). */
+function isExistingDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 async function handler(args: ArgumentsCamelCase<InitArgs>): Promise<void> {
   const terminal = createTerminal();
   // A directory (one that exists, or a path ending in "/") gets a params.yaml of its own.
-  const isDirectory = args.file.endsWith('/') || statSync(args.file, { throwIfNoEntry: false })?.isDirectory() === true;
+  const isDirectory = args.file.endsWith('/') || isExistingDirectory(args.file);
   const file = isDirectory ? join(args.file, 'params.yaml') : args.file;
   try {
     makeDirectory(dirname(file));
