@@ -309,7 +309,11 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
             const shellVariable = problem.placeholder.startsWith('{') && text.includes(`$${problem.placeholder}`);
             // `sys.argv[1]`, `${a[i]}`: code's brackets read as a placeholder too, and the runner has no escape.
             const codeBrackets = problem.placeholder.startsWith('[') && indexedInCode(text, problem.placeholder);
-            const hint = shellVariable
+            // `${VAR-default}`: without its braces it would mean another thing ($VAR, then "-default").
+            const withDefault = shellVariable && /^[A-Za-z_]\w*-/.test(problem.param);
+            const hint = withDefault
+              ? `; $${problem.placeholder} is the shell's value-or-default, but {...} is always a placeholder here (as in the runner): move it into a script the template calls`
+              : shellVariable
               ? `; for the shell's variable write $${problem.param} without braces: {...} is always a placeholder`
               : codeBrackets
                 ? `; in the template's code, ${problem.placeholder} reads as a [param] placeholder (as in the runner, which has no escape): move that code into a script the template calls`
