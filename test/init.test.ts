@@ -190,6 +190,17 @@ describe('shell completion', () => {
     expect(await tab('coord run -t small ')).toContain('--dry-run');
   });
 
+  it('coord completion bash / zsh prints that shell\'s script whatever $SHELL is, and names the shells it has for another', async () => {
+    for (const [bin, name] of [[COORD, 'coord'], [AGENT, 'agent']] as const) {
+      const zsh = await runCli(bin, ['completion', 'zsh'], { env: { ...process.env, SHELL: '/bin/bash' } });
+      expect([zsh.code, zsh.stdout.split('\n')[0]]).toEqual([0, `#compdef ${name}`]);
+      const bash = await runCli(bin, ['completion', 'bash'], { env: { ...process.env, SHELL: '/usr/bin/zsh' } });
+      expect([bash.code, bash.stdout.split('\n')[0]]).toEqual([0, `###-begin-${name}-completions-###`]);
+    }
+    const fish = await coord(['completion', 'fish']);
+    expect([fish.code, fish.stdout, fish.stderr]).toEqual([2, '', "coord: completion fish: there are completion scripts for bash and zsh; name one, or none for $SHELL's\n"]);
+  });
+
   it('coord completion --help and agent completion -h print help, not the script', async () => {
     for (const [bin, name, flag] of [[COORD, 'coord', '--help'], [AGENT, 'agent', '-h']] as const) {
       const help = await runCli(bin, ['completion', flag]);

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { checkPrefix, connectionSettings, DEFAULT_PREFIX, describeFailure, dropOutputOnceClosed, refuseRepeatedOptions, EXIT_UNREACHABLE, isLoopback, isUsageError, loadSecrets, onRedisClientWarning, explainUsage, prepareWritableDirectory, answerCompletionHelp, tidyCompletion, signatureProblem, UsageError } from '@sweep-runner/shared';
+import { checkPrefix, connectionSettings, DEFAULT_PREFIX, describeFailure, dropOutputOnceClosed, refuseRepeatedOptions, EXIT_UNREACHABLE, isLoopback, isUsageError, loadSecrets, onRedisClientWarning, explainUsage, prepareWritableDirectory, answerCompletionHelp, completionShellArgs, tidyCompletion, signatureProblem, UsageError } from '@sweep-runner/shared';
 import { customAlphabet } from 'nanoid';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -18,7 +18,8 @@ import { createLogger, exitAfterLogs, type LogFormat } from './log.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
-const cli = yargs(hideBin(process.argv))
+const args = completionShellArgs('agent', hideBin(process.argv));
+const cli = yargs(args)
   .scriptName('agent')
   .usage('$0 [options]\n\nRun sweep tasks on this machine: registers its GPUs as slots, pulls tasks it can start, reports results.')
   .option('gpus', { type: 'string', describe: 'GPU slots: 0,1 (one task per GPU), 0,1,0,1 (two per GPU), or auto (nvidia-smi)' })
@@ -61,7 +62,7 @@ cli.middleware((argv) => refuseRepeatedOptions(argv, cli));
 // Completion words as people type them (-y, --no-param-dir), from the options of the command being completed.
 cli.completion('completion', 'Print a bash/zsh completion script: agent completion >> ~/.bashrc', tidyCompletion(cli));
 
-answerCompletionHelp('agent', hideBin(process.argv));
+answerCompletionHelp('agent', args);
 
 // yargs may fail before parseAsync returns its promise: one try holds both ways (a mistyped
 // flag printed a stack trace, and exited 1, which a service manager restarts forever).

@@ -18,7 +18,7 @@ import { submitCommand } from './commands/submit.js';
 import { COORD_USAGE } from './output/coord-usage.js';
 import { skipHelpCaching } from './output/help-cache.js';
 import { reportError } from './output/report-error.js';
-import { commandNames, dropOutputOnceClosed, explainUsage, refuseRepeatedOptions, answerCompletionHelp, tidyCompletion, UsageError } from '@sweep-runner/shared';
+import { commandNames, dropOutputOnceClosed, explainUsage, refuseRepeatedOptions, answerCompletionHelp, completionShellArgs, tidyCompletion, UsageError } from '@sweep-runner/shared';
 import { packageFile } from './package-root.js';
 import { sweepOptionValues } from './options/sweep-completion.js';
 
@@ -26,7 +26,8 @@ dropOutputOnceClosed();
 
 const { version } = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string };
 
-const cli = yargs(hideBin(process.argv))
+const args = completionShellArgs('coord', hideBin(process.argv));
+const cli = yargs(args)
   .scriptName('coord')
   .usage('$0 <command> [options]\n\nRun hyper-parameter sweeps: locally (coord run) or across GPU machines (coord submit + agent).')
   .command(initCommand)
@@ -61,7 +62,7 @@ skipHelpCaching(cli);
 // subcommands): a list of our own fell behind when a command was added.
 const usage = { ...COORD_USAGE, commands: commandNames(cli) };
 
-answerCompletionHelp('coord', hideBin(process.argv));
+answerCompletionHelp('coord', args);
 
 try {
   await cli.parseAsync();

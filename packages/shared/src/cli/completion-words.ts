@@ -74,6 +74,22 @@ export function tidyCompletion(yargs: object, valuesOf: OptionValues = () => und
 }
 
 /**
+ * `coord completion zsh` (or `bash`): yargs' completion command takes no shell, it reads $SHELL,
+ * and strict parsing then called `completion` an unknown command. The shell named is set for
+ * it and taken off the words; another name is refused in one line.
+ */
+export function completionShellArgs(name: string, args: string[]): string[] {
+  const shell = args[1];
+  if (args[0] !== 'completion' || shell === undefined || shell.startsWith('-')) return args;
+  if (shell !== 'bash' && shell !== 'zsh') {
+    process.stderr.write(`${name}: completion ${shell}: there are completion scripts for bash and zsh; name one, or none for $SHELL's\n`);
+    process.exit(2);
+  }
+  process.env.SHELL = `/bin/${shell}`;
+  return [args[0], ...args.slice(2)];
+}
+
+/**
  * `coord completion --help`: yargs' completion command prints its script whatever follows
  * it, so a researcher asking for help got a page of shell code. Prints help and exits when
  * `args` ask for it; otherwise returns.
