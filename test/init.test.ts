@@ -188,6 +188,12 @@ describe('shell completion', () => {
     expect(await tab('coord run -o ')).toEqual([]);
     expect(await tab('coord run --sample ')).toEqual([]);
     expect(await tab('coord run -t small ')).toContain('--dry-run');
+    // The first word of run, submit, results and init is a file: the shell offers file names there.
+    expect(await tab('coord run ')).toEqual([]);
+    expect(await tab('coord results ')).toEqual([]);
+    expect(await tab('coord run other.yaml ')).toContain('--dry-run');
+    expect(await tab('coord run -')).toContain('--dry-run');
+    expect(await tab('coord ')).toContain('submit');
   });
 
   it('coord completion bash / zsh prints that shell\'s script whatever $SHELL is, and names the shells it has for another', async () => {

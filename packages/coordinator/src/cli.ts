@@ -54,8 +54,9 @@ const cli = yargs(args)
   });
 cli.middleware((argv) => refuseRepeatedOptions(argv, cli));
 // Completion words as people type them (-y, --no-param-dir), from the options of the command
-// being completed; after -t and -c, the sweep file's titles and commands.
-cli.completion('completion', 'Print a bash/zsh completion script: coord completion >> ~/.bashrc', tidyCompletion(cli, sweepOptionValues));
+// being completed; after -t and -c, the sweep file's titles and commands; file names first
+// after the commands that take a file or directory.
+cli.completion('completion', 'Print a bash/zsh completion script: coord completion >> ~/.bashrc', tidyCompletion(cli, sweepOptionValues, ['run', 'submit', 'results', 'init']));
 
 skipHelpCaching(cli);
 // The commands as yargs has them, read before parsing (inside a command it lists that one's

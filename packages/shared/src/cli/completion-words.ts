@@ -52,17 +52,41 @@ function optionBeingValued(words: string[], options: CommandOptions): string | u
 /** Values to offer for an option (a sweep file's titles for `-t`); undefined leaves it to the shell (file names). */
 export type OptionValues = (option: string, argv: Record<string, unknown>) => string[] | undefined;
 
+/** How many positional words follow the command (words[1]) before the one being typed: flags and their values are none. */
+function positionalsGiven(words: string[], options: CommandOptions): number {
+  let count = 0;
+  let list = false;
+  for (let at = 2; at < words.length - 1; at++) {
+    const word = words[at]!;
+    if (word.startsWith('-')) {
+      const option = valueOption(word, options);
+      list = option !== undefined && options.array.includes(option);
+      if (option !== undefined && !list) at++;
+    } else if (!list) {
+      count++;
+    }
+  }
+  return count;
+}
+
 /**
  * The completion function for `.completion(name, description, fn)`: yargs' own words, tidied
  * with the flags of the command being completed; where a flag's value is being typed, no
- * flags but `valuesOf`'s words, or none, so that the shell offers file names.
+ * flags but `valuesOf`'s words, or none, so that the shell offers file names; so too for the
+ * first word after a command of `fileFirst` (`coord run`'s sweep file).
  */
-export function tidyCompletion(yargs: object, valuesOf: OptionValues = () => undefined) {
+export function tidyCompletion(yargs: object, valuesOf: OptionValues = () => undefined, fileFirst: readonly string[] = []) {
   const options = () => (yargs as { getOptions(): CommandOptions }).getOptions();
   return (current: string, argv: Record<string, unknown>, completionFilter: (onCompleted: (error: Error | null, words: string[] | undefined) => void) => void, done: (words: string[]) => void): void => {
     const words = process.argv.slice(process.argv.indexOf('--get-yargs-completions') + 1);
     // A word starting with a dash is a flag, even among a list's values (`-r 0 1 -<Tab>`).
     const option = current.startsWith('-') ? undefined : optionBeingValued(words, options());
+    // A command whose first word is a file (`coord run <Tab>`) gets the shell's file names
+    // there; its flags come with a dash typed.
+    if (option === undefined && current === '' && fileFirst.includes(words[1] ?? '') && positionalsGiven(words, options()) === 0) {
+      done([]);
+      return;
+    }
     if (option !== undefined) {
       // A list's values given already are not offered again (`-c train <Tab>`: test).
       const given = options().array.includes(option) ? words.slice(0, -1) : [];
