@@ -187,7 +187,7 @@ describe('shell completion', () => {
     // Where a value goes and none is known (a directory, a number), the shell offers file names.
     expect(await tab('coord run -o ')).toEqual([]);
     expect(await tab('coord run --sample ')).toEqual([]);
-    expect(await tab('coord run -t small ')).toContain('--dry-run');
+    expect(await tab('coord run params.yaml -t small ')).toContain('--dry-run');
     // The first word of run, submit, results and init is a file: the shell offers file names there.
     expect(await tab('coord run ')).toEqual([]);
     expect(await tab('coord results ')).toEqual([]);
