@@ -502,11 +502,11 @@ z: [1, 2, 3, 4]
     const { marker, agent, sweep } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '60000', '--heartbeat-ms', '500']);
     agent.child.kill('SIGKILL');
     await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'the dead agent\'s command to die');
-    const table = () => coord(['status', sweep, '--redis', redis().url, '--prefix', prefix]).then((result) => result.stdout);
-    await waitFor(async () => (await table()).includes('its agent is lost: it runs again once an agent of its queue finds the job stalled (coord cancel ends it)'), 10_000, 'the agent to count as lost');
+    const reason = async () => ((await status(prefix, sweep)).tasks![0] as { reason?: string }).reason;
+    await waitFor(async () => (await reason()) === 'its agent is lost: it runs again once an agent of its queue finds the job stalled, and no agent is running (coord cancel ends it)', 10_000, 'the agent to count as lost');
     const cancel = await coord(['cancel', sweep, '--redis', redis().url, '--prefix', prefix]);
     expect(cancel.code).toBe(0);
-    expect(await table()).toContain('its agent is lost: it ends cancelled once an agent of its queue finds the job stalled\n');
+    expect(await reason()).toBe('its agent is lost: it ends cancelled once an agent of its queue finds the job stalled, and no agent is running');
   });
 
   it('a task whose agent is gone, with no agent of its queue left to notice, is cancelled at once and never runs again', async () => {
@@ -934,7 +934,7 @@ z: [1, 2, 3, 4]
     expect(lost).toMatchObject({ state: 'lost', gpus: ['0', '1'], pools: ['special'], running: [] });
     expect((lost as unknown as { host: string }).host).not.toBe('');
     const table = await coord(['status', '--redis', redis().url, '--prefix', prefix]);
-    expect(table.stdout).toMatch(new RegExp(`^${agent.name}\\s+\\S+\\s+LOST\\s+0:idle 1:idle\\s+special\\s`, 'm'));
+    expect(table.stdout).toMatch(new RegExp(`^${agent.name}\\s+\\S+\\s+LOST\\s+unknown: agent lost\\s+special\\s`, 'm'));
   });
 
   it('coord forget takes lost agents off status at once, and refuses a live one', async () => {
