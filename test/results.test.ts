@@ -106,6 +106,14 @@ describe('coord results', () => {
     expect(table.stderr).toBe('1 of 3 tasks reported no metric (Seed_2: failed): their stat.json and logs say why\n');
   });
 
+  it('points from a directory with no tasks of its own (the project\'s) to the output directories in it', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo METRIC loss=0.{x}\nresource: [0]\n---\nx: [1]\n');
+    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    const here = await coord(['results', '.'], { cwd: dir });
+    expect([here.code, here.stderr]).toEqual([0, 'no finished tasks with params in . yet; output holds tasks: coord results output\n']);
+  });
+
   it('says of tasks that succeeded without a metric that none was printed, not that they may have failed', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo "loss {x}"\nresource: [0]\n---\nx: [1, 2]\n');

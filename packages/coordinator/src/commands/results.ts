@@ -1,5 +1,5 @@
 /** `coord results OUTPUT|SWEEP`: the params that vary and the metrics, one row per task (or group). */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { ExitError, isRedisUnreachable, metricPatternProblem, UsageError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
@@ -100,7 +100,7 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
   const format = args.json ? 'json' : args.format;
   if (results.length === 0 && format !== 'json') {
     if (moved) process.stderr.write(`sweep ${moved} holds no tasks now: a later coord submit of the same tasks took them over; coord status shows the sweeps that hold them\n`);
-    else process.stderr.write(`no finished tasks with params in ${args.source} yet\n`);
+    else process.stderr.write(`no finished tasks with params in ${args.source} yet${local ? outputsWithin(args.source) : ''}\n`);
     return;
   }
   process.stdout.write(`${formatResults(table, format, process.stdout.isTTY ? process.stdout.columns || 200 : Infinity)}\n`);
@@ -131,6 +131,25 @@ function noMetricReason(silent: TaskResult[], local: boolean): string {
   // A local output has no coord status: its stat.json and logs say why.
   const why = local ? 'their stat.json and logs say why' : 'coord status or their logs say why';
   return `${named}): ${quiet}${asked}${why}`;
+}
+
+/**
+ * For a directory with no tasks of its own (the project's, where `coord run` made `output/`):
+ * its subdirectories that hold tasks, as `; output holds tasks: coord results output`.
+ */
+function outputsWithin(dir: string): string {
+  let found: string[];
+  try {
+    found = readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+      .map((entry) => join(dir, entry.name))
+      .filter((sub) => readdirSync(sub, { withFileTypes: true }).some((entry) => (entry.isDirectory() && paramsFileIn(join(sub, entry.name))) || (entry.isFile() && /^param\..+\.json$/.test(entry.name))))
+      .map((sub) => relative('.', sub) || '.');
+  } catch {
+    return '';
+  }
+  if (found.length === 0) return '';
+  return `; ${found.slice(0, 3).join(', ')} ${found.length === 1 ? 'holds' : 'hold'} tasks: coord results ${found[0]}`;
 }
 
 export const resultsCommand: CommandModule<object, ResultsArgs> = {
