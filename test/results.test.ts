@@ -281,6 +281,21 @@ describe('coord results', () => {
     expect([table.code, table.stderr]).toEqual([0, '3 of 3 tasks reported no metric (X_1: succeeded, X_2: failed, X_3: succeeded): those that succeeded printed none the metrics pattern matches; coord status or their logs say why\n']);
   });
 
+  it('keeps a diverged (NaN) or infinite metric of a sweep as coord run\'s output keeps it, not as no value', async () => {
+    const dir = tempDir();
+    const prefix = 'results-nan';
+    const cli = ['--redis', redis().url, '--prefix', prefix];
+    await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'agent') });
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo METRIC loss=nan; echo METRIC top=-inf; echo METRIC acc=0.{x}\ngpus: 0\nresource: [0]\n---\nx: [5]\n');
+    const submitted = await coord(['submit', 'params.yaml', '--wait', ...cli], { cwd: dir });
+    expect(submitted.code).toBe(0);
+    const sweep = /sweep (\w+)/.exec(submitted.stdout)![1]!;
+    const expected = [{ loss: 'NaN', top: '-Infinity', acc: 0.5 }];
+    expect((JSON.parse((await coord(['results', sweep, '--json', ...cli], { cwd: dir })).stdout) as Json).rows).toEqual(expected);
+    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    expect((JSON.parse((await coord(['results', 'output', '--json'], { cwd: dir })).stdout) as Json).rows).toEqual(expected);
+  });
+
   it('keeps the metrics of commands a retry skipped as done, and reads metrics.json.<name> under --no-param-dir', async () => {
     const dir = tempDir();
     const workdir = join(dir, 'agent');

@@ -51,6 +51,7 @@ export * from './queue/redis-url.js';
 export * from './queue/task-record.js';
 export * from './queue/task-scripts.js';
 export * from './results/collect-metrics.js';
+export * from './results/metrics-json.js';
 export * from './results/parse-python-json.js';
 export * from './queue/signing.js';
 export * from './exec/spawner-launcher.js';

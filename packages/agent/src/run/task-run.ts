@@ -17,9 +17,10 @@ import {
   metricsFileName,
   metricsFromFile,
   metricsFromText,
-  parseJsonOr,
+  parseMetrics,
   payloadProblem,
   redisErrorText,
+  stringifyMetrics,
   taskDir,
   taskScripts,
   withLastLine,
@@ -380,8 +381,8 @@ export class TaskRun {
     if (outcome.skipped.length === 0 && String(this.job.id) === `${this.taskId}-1`) return { all: {}, mayHaveRecord: false };
     try {
       const [all = null, record = null] = await this.ctx.redis.hmget(this.ctx.keys.task(this.taskId), 'metrics', 'metricsRecord');
-      const trusted = trustedRecord(parseJsonOr<unknown>(record, undefined), all);
-      return { all: parseJsonOr<Record<string, number>>(all, {}), mayHaveRecord: record !== null, ...(trusted && { record: trusted }) };
+      const trusted = trustedRecord(parseMetrics<unknown>(record, undefined), all);
+      return { all: parseMetrics<Record<string, number>>(all, {}), mayHaveRecord: record !== null, ...(trusted && { record: trusted }) };
     } catch (error) {
       this.ctx.log.warn({ task: this.taskName, error: redisErrorText(error as Error) }, "could not read the metrics of the task's earlier run");
       return { all: {}, mayHaveRecord: true };
@@ -408,7 +409,7 @@ export class TaskRun {
     const run = { given: data.task.commands.map((c) => c.name), ran: await this.metricsOfThisRun(), skipped: outcome.skipped, file: Object.keys(file).length > 0 ? file : undefined };
     const earlier = await this.earlierMetrics(outcome);
     const { metrics, record } = taskMetrics(run, earlier);
-    const metricsJson = JSON.stringify(metrics);
+    const metricsJson = stringifyMetrics(metrics);
     // A run that reported nothing, with no record before it to replace (a fresh task's first
     // run of a sweep of `true`s), writes none.
     const keepRecord = Object.keys(record.commands).length > 0 || record.file !== undefined || earlier.mayHaveRecord;
@@ -419,7 +420,7 @@ export class TaskRun {
       signal: last?.signal ?? '',
       params: JSON.stringify(data.task.params),
       metrics: metricsJson,
-      ...(keepRecord && { metricsRecord: JSON.stringify(sealedRecord(record, metricsJson)) }),
+      ...(keepRecord && { metricsRecord: stringifyMetrics(sealedRecord(record, metricsJson)) }),
       ...(!succeeded && { spec: JSON.stringify(spec) }),
     };
   }

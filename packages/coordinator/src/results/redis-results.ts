@@ -1,5 +1,5 @@
 /** Results of a sweep from Redis: agents collect params and metrics when a task ends. */
-import { parseJsonOr, type RedisKeys } from '@sweep-runner/shared';
+import { parseJsonOr, parseMetrics, type RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { sweepMembers } from '../distributed/sweep-members.js';
 import type { TaskResult } from './results-table.js';
@@ -16,7 +16,7 @@ export async function sweepResults(redis: Redis, keys: RedisKeys, sweepId: strin
       if (!name || !params) continue; // not finished yet
       const publicParams = Object.fromEntries(Object.entries(parseJsonOr<Record<string, unknown>>(params, {})).filter(([key]) => !key.startsWith('_')));
       const done = state === 'succeeded' || state === 'skipped';
-      results.push({ task: name, id: batch[i]!, params: publicParams, metrics: parseJsonOr<Record<string, number>>(metrics, {}), ...(done ? { succeeded: true } : state && { unsuccessful: state }) });
+      results.push({ task: name, id: batch[i]!, params: publicParams, metrics: parseMetrics<Record<string, number>>(metrics, {}), ...(done ? { succeeded: true } : state && { unsuccessful: state }) });
     }
   }
   return results;
