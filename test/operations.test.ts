@@ -269,9 +269,13 @@ describe('coord logs', () => {
     // Two letters of an existing id are too few to be taken for its start: the message says so.
     const short = await coord(['status', sweep.slice(0, 2), ...cli('ambiguous')]);
     expect([short.code, short.stderr]).toEqual([1, `coord: no sweep "${sweep.slice(0, 2)}" under prefix "ambiguous" (the start of an id needs at least 3 characters); coord status lists the sweeps\n`]);
-    // A task named where a sweep goes: its sweep, and how to see it.
+    // A task named where a sweep goes: that task, its commands, params and where its log is.
     const task = await coord(['status', 'Ab_1', ...cli('ambiguous')]);
-    expect([task.code, task.stderr]).toEqual([1, `coord: "Ab_1" is a task, not a sweep: it is in sweep ${sweep}; coord status ${sweep} lists it, coord logs Ab_1 shows its log\n`]);
+    expect([task.code, task.stderr]).toEqual([0, '']);
+    expect(task.stdout).toMatch(new RegExp(`^task Ab_1  \\(sweep ${sweep}, output output/Ab_1\\)\\nwaiting, attempt 0\\n`));
+    expect(task.stdout).toMatch(/\nCOMMAND +STATE +EXIT +TIME +TRY\nrun +- +- +- +-\n\nparams: +ab=1\nmetrics: -\nlog: +coord logs Ab_1 --sweep \w+\n$/);
+    const taskJson = JSON.parse((await coord(['status', 'Ab_1', '--json', ...cli('ambiguous')])).stdout) as { task: Record<string, unknown> };
+    expect(taskJson.task).toMatchObject({ name: 'Ab_1', sweep, state: 'waiting', commands: ['run'], params: { ab: 1 }, metrics: {} });
     const ambiguous = await coord(['logs', 'Ab_', ...cli('ambiguous')]);
     expect(ambiguous.code).toBe(1);
     expect(ambiguous.stderr.trim().split('\n')).toHaveLength(1);

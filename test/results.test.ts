@@ -279,6 +279,9 @@ describe('coord results', () => {
     const sweep = /sweep (\w+)/.exec(submitted.stdout)![1]!;
     const table = await coord(['results', sweep, ...cli], { cwd: dir });
     expect([table.code, table.stderr]).toEqual([0, '3 of 3 tasks reported no metric (X_1: succeeded, X_2: failed, X_3: succeeded): those that succeeded printed none the metrics pattern matches; coord status or their logs say why\n']);
+    // One task's view says why it failed, and how each command ended.
+    const task = await coord(['status', 'X_2', ...cli], { cwd: dir });
+    expect(task.stdout).toMatch(/^task X_2 .*\nfailed, attempt 1, on \S+, CPU, \d+\.\ds\nwhy: train: exit 1: "loss 2"\n\nCOMMAND +STATE +EXIT +TIME +TRY\ntrain +failed +1 +\d+\.\ds +1\n/);
   });
 
   it('keeps a diverged (NaN) or infinite metric of a sweep as coord run\'s output keeps it, not as no value', async () => {

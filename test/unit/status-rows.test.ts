@@ -1,6 +1,7 @@
 /** coord status's task table: a requeued task is waiting, and shows nothing of the run that ended. */
 import { expect, it } from 'vitest';
-import { taskJson, taskRow } from '@sweep-runner/coordinator/dist/commands/status.js';
+import { taskRow } from '@sweep-runner/coordinator/dist/commands/status.js';
+import { taskJson } from '@sweep-runner/coordinator/dist/output/status-json.js';
 import { taskRowJson } from '@sweep-runner/coordinator/dist/dashboard/json-shapes.js';
 import type { TaskRecord } from '@sweep-runner/shared';
 

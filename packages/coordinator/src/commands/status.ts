@@ -1,9 +1,14 @@
 /** `coord status [SWEEP]`: sweeps, agents and (for one sweep) its tasks. */
-import { ExitError, formatDuration, isUsageError, permissionDenied, UsageError, TASK_STATES, UNSUCCESSFUL_STATES, shlexQuote, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
+import { ExitError, formatDuration, isUsageError, permissionDenied, UsageError, TASK_STATES, UNSUCCESSFUL_STATES, parseTaskRecord, shlexQuote, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
-import { noSweepMessage, resolveSweepId, sweepsHoldingTask } from '../distributed/find-task.js';
+import { noSweepMessage, resolveSweepId, sweepsHoldingTask, taskIdsNamed } from '../distributed/find-task.js';
+import { taskParams } from '../distributed/task-params.js';
+import { taskDetailJson } from '../dashboard/json-shapes.js';
+import { taskViewLines } from '../output/task-view.js';
+import { resultsJsonValue } from '../results/format-results.js';
+import { agentJson, sweepJson, taskJson } from '../output/status-json.js';
 import { describeOtherPrefixes, otherPrefixesWithAgents } from '../distributed/other-prefixes.js';
 import { latestOutputs, type LatestOutput } from '../distributed/latest-output.js';
 import { explainTasks } from '../distributed/task-explanation.js';
@@ -29,7 +34,7 @@ interface StatusArgs extends RedisArgs {
 
 function builder(yargs: Argv) {
   return withRedisOptions(yargs)
-    .positional('sweep', { type: 'string', describe: 'a sweep id (or its start): show its tasks' })
+    .positional('sweep', { type: 'string', describe: 'a sweep id (or its start): show its tasks; or a task name: show that task' })
     .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
     .option('watch', { type: 'boolean', default: false, describe: 'follow a sweep until every task has finished; without one, redraw the overview every 2 s (Ctrl-C stops)' })
     .option('state', { type: 'string', requiresArg: true, describe: `only tasks in this state (${TASK_STATES.join(', ')})` })
@@ -76,6 +81,21 @@ function agentRows(agents: AgentSummary[]): string[][] {
   ]);
 }
 
+/**
+ * `coord status X_1`: no sweep has that id, and one task that name: the task, as its page in the
+ * dashboard shows it. Else why not (a task of that name in several sweeps, or none).
+ */
+async function showTask(redis: Redis, keys: RedisKeys, text: string, json: boolean, terminal: Terminal): Promise<void> {
+  const ids = await taskIdsNamed(redis, keys, text);
+  const hash = ids.length === 1 ? await redis.hgetall(keys.task(ids[0]!)) : {};
+  const task = parseTaskRecord(hash);
+  if (!task) throw new ExitError(await notASweepMessage(redis, keys, text), 1);
+  const [agents, latest, params] = await Promise.all([listAgents(redis, keys), latestOutputs(redis, keys, [task]), taskParams(redis, keys, task, hash)]);
+  const detail = taskDetailJson(explainTasks([task], agents)[0]!, params, Date.now(), latest.get(task.id));
+  if (json) process.stdout.write(`${JSON.stringify({ task: detail }, resultsJsonValue, 2)}\n`);
+  else for (const line of taskViewLines(detail, terminal.columns)) terminal.line(line);
+}
+
 /** No sweep has this id: perhaps it names a task (`coord status X_1`), whose sweep lists it. */
 async function notASweepMessage(redis: Redis, keys: RedisKeys, text: string): Promise<string> {
   const sweeps = await sweepsHoldingTask(redis, keys, text);
@@ -94,46 +114,6 @@ export function taskRow(shown: TaskRecord, latest?: LatestOutput): string[] {
   return [task.name, task.state, task.agent ?? '-', task.gpus || (task.agent ? 'cpu' : '-'), String(task.attempt), exit, duration, note];
 }
 
-export function agentJson(a: AgentSummary) {
-  return {
-    name: a.name,
-    host: a.host,
-    state: a.lost ? 'lost' : a.state,
-    gpus: [...new Set(a.gpuSlots)],
-    slots: a.gpuSlots,
-    cpuSlots: a.cpuSlots,
-    pools: a.pools,
-    running: a.running.map((r) => ({ task: r.task, gpus: r.gpus, sweep: r.sweep })),
-    lastSeen: new Date(a.lastSeen).toISOString(),
-    insecure: a.insecure,
-    busyGpus: a.busyGpus,
-    paused: a.pause ? { until: new Date(a.pause.until).toISOString(), reason: a.pause.reason } : null,
-  };
-}
-
-/** `latest`: a running task's latest line of output (latestOutputs), `lastLine` here. */
-export function taskJson(shown: TaskRecord, latest?: LatestOutput) {
-  const t = currentRun(shown);
-  return {
-    name: t.name,
-    state: t.state,
-    agent: t.agent ?? null,
-    gpus: t.gpus ?? null,
-    attempt: t.attempt,
-    exitCode: t.exitCode ?? null,
-    signal: t.signal ?? null,
-    startedAt: t.startedAt ?? null,
-    endedAt: t.endedAt ?? null,
-    reason: t.reason ?? null,
-    output: t.output,
-    lastLine: latest ?? null,
-  };
-}
-
-export function sweepJson(s: SweepSummary) {
-  const secondsLeft = s.secondsLeft === undefined ? null : Math.round(s.secondsLeft);
-  return { id: s.id, file: s.file, output: s.output, title: s.title || null, createdAt: s.createdAt, seed: s.seed ?? null, counts: s.counts, secondsLeft };
-}
 
 async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
   if (args.state !== undefined && !isTaskState(args.state)) throw new UsageError(`--state must be one of ${TASK_STATES.join(', ')}`);
@@ -164,7 +144,10 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
       return;
     }
     const sweep = await readSweep(redis, keys, await resolveSweepId(redis, keys, args.sweep));
-    if (!sweep) throw new ExitError(await notASweepMessage(redis, keys, args.sweep), 1);
+    if (!sweep) {
+      await showTask(redis, keys, args.sweep, args.json, terminal);
+      return;
+    }
     // With --json, the progress goes to stderr (as for submit --wait --json): stdout is the one JSON document.
     if (args.watch) await waitForSweep(redis, keys, sweep.id, args.json ? createTerminal(process.stderr) : terminal);
     // The counts are read before the tasks: once they say every task is final, so are the rows.
@@ -246,7 +229,7 @@ function overviewLines(terminal: Terminal, sweeps: SweepSummary[], agents: Agent
 
 export const statusCommand: CommandModule<object, StatusArgs> = {
   command: 'status [sweep]',
-  describe: 'Show sweeps and agents, or one sweep\'s tasks',
+  describe: 'Show sweeps and agents, one sweep\'s tasks, or one task',
   builder: builder as unknown as CommandModule<object, StatusArgs>['builder'],
   handler,
 };

@@ -3,7 +3,7 @@
  * the few fields a page needs on top (a task's id for links and actions, its duration).
  */
 import type { TaskRecord } from '@sweep-runner/shared';
-import { agentJson, sweepJson, taskJson } from '../commands/status.js';
+import { agentJson, sweepJson, taskJson } from '../output/status-json.js';
 import type { LatestOutput } from '../distributed/latest-output.js';
 import { currentRun } from '../output/current-run.js';
 import type { AgentSummary } from '../distributed/read-status.js';
@@ -32,3 +32,10 @@ export function durationOf(shown: TaskRecord, now = Date.now()): number | null {
 export function taskRowJson(task: TaskRecord, now = Date.now(), latest?: LatestOutput) {
   return { ...taskJson(task, latest), id: task.id, sweep: task.sweep, commands: task.commands, duration: durationOf(task, now) };
 }
+
+/** One task with what it ran with and what it reported: the dashboard's task page, and `coord status TASK --json`. */
+export function taskDetailJson(task: TaskRecord, params: Record<string, unknown>, now = Date.now(), latest?: LatestOutput) {
+  return { ...taskRowJson(task, now, latest), results: task.results, params, metrics: task.metrics ?? {} };
+}
+
+export type TaskDetailJson = ReturnType<typeof taskDetailJson>;

@@ -45,12 +45,17 @@ async function candidates(redis: Redis, keys: RedisKeys, text: string): Promise<
   return exact.length > 0 ? exact : all;
 }
 
+/** The ids of the tasks of exactly this name (one per output root and sweep file that made one). */
+export async function taskIdsNamed(redis: Redis, keys: RedisKeys, name: string): Promise<string[]> {
+  return (await candidates(redis, keys, name)).filter((c) => c.name === name).map((c) => c.id);
+}
+
 /** The sweeps that hold a task of exactly this name (`coord status X_1`, given a task for a sweep). */
 export async function sweepsHoldingTask(redis: Redis, keys: RedisKeys, name: string): Promise<string[]> {
-  const exact = (await candidates(redis, keys, name)).filter((c) => c.name === name);
+  const exact = await taskIdsNamed(redis, keys, name);
   if (exact.length === 0) return [];
   const pipeline = redis.pipeline();
-  for (const c of exact) pipeline.hget(keys.task(c.id), 'sweep');
+  for (const id of exact) pipeline.hget(keys.task(id), 'sweep');
   const sweeps = ((await pipeline.exec()) ?? []).map(([, sweep]) => sweep).filter((sweep): sweep is string => typeof sweep === 'string' && sweep !== '');
   return [...new Set(sweeps)];
 }

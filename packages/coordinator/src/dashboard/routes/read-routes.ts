@@ -14,7 +14,7 @@ import { buildResultsTable, partialResults, withoutMetrics } from '../../results
 import type { DashboardContext } from '../context.js';
 import { openEventStream } from '../event-stream.js';
 import { HttpError } from '../http-errors.js';
-import { sweepJson, taskRowJson } from '../json-shapes.js';
+import { sweepJson, taskDetailJson, taskRowJson } from '../json-shapes.js';
 import { latestOutputs } from '../../distributed/latest-output.js';
 import { decodePositions, followLog } from '../log-follow.js';
 import { readOverview } from '../overview-feed.js';
@@ -136,7 +136,7 @@ export function readRoutes(context: DashboardContext): Router {
     const [explained] = explainTasks([task], agents);
     // What the task's page shows beside its log: what it ran with, and what it reported.
     const [params, latest] = await Promise.all([taskParams(redis, keys, task, hash), latestOutputs(redis, keys, [task])]);
-    res.json({ task: { ...taskRowJson(explained!, Date.now(), latest.get(task.id)), results: task.results, params, metrics: task.metrics ?? {} } });
+    res.json({ task: taskDetailJson(explained!, params, Date.now(), latest.get(task.id)) });
   });
 
   router.get('/tasks/:task/log', async (req, res) => {

@@ -1,0 +1,49 @@
+/**
+ * The shapes of `coord status --json`: a sweep, an agent, a task (its current run: a task
+ * waiting again shows none of the last run's). The dashboard's API returns the same.
+ */
+import type { TaskRecord } from '@sweep-runner/shared';
+import type { LatestOutput } from '../distributed/latest-output.js';
+import type { AgentSummary, SweepSummary } from '../distributed/read-status.js';
+import { currentRun } from './current-run.js';
+
+export function agentJson(a: AgentSummary) {
+  return {
+    name: a.name,
+    host: a.host,
+    state: a.lost ? 'lost' : a.state,
+    gpus: [...new Set(a.gpuSlots)],
+    slots: a.gpuSlots,
+    cpuSlots: a.cpuSlots,
+    pools: a.pools,
+    running: a.running.map((r) => ({ task: r.task, gpus: r.gpus, sweep: r.sweep })),
+    lastSeen: new Date(a.lastSeen).toISOString(),
+    insecure: a.insecure,
+    busyGpus: a.busyGpus,
+    paused: a.pause ? { until: new Date(a.pause.until).toISOString(), reason: a.pause.reason } : null,
+  };
+}
+
+/** `latest`: a running task's latest line of output (latestOutputs), `lastLine` here. */
+export function taskJson(shown: TaskRecord, latest?: LatestOutput) {
+  const t = currentRun(shown);
+  return {
+    name: t.name,
+    state: t.state,
+    agent: t.agent ?? null,
+    gpus: t.gpus ?? null,
+    attempt: t.attempt,
+    exitCode: t.exitCode ?? null,
+    signal: t.signal ?? null,
+    startedAt: t.startedAt ?? null,
+    endedAt: t.endedAt ?? null,
+    reason: t.reason ?? null,
+    output: t.output,
+    lastLine: latest ?? null,
+  };
+}
+
+export function sweepJson(s: SweepSummary) {
+  const secondsLeft = s.secondsLeft === undefined ? null : Math.round(s.secondsLeft);
+  return { id: s.id, file: s.file, output: s.output, title: s.title || null, createdAt: s.createdAt, seed: s.seed ?? null, counts: s.counts, secondsLeft };
+}
