@@ -436,6 +436,11 @@ x: [1, 2, 3, 4]
     expect([trainOnly.code, trainOnly.stdout.split('\n').at(-2)]).toEqual([0, '2 tasks, 1 slot: GPU 0 (dry run: nothing was run)']);
     const ignored = (line: number, timeout: string) => `warning: params.yaml:${line}: this document repeats task "Lr_0.1" of the document at line 6 with another _timeout (none and ${timeout}); a repeated task is dropped (as the runner drops it), so that setting does not apply: set it in the earlier document, or leave the task out of it\n`;
     expect(trainOnly.stderr).toBe(ignored(9, '2h00m') + ignored(13, '1h00m'));
+    // The special case first, then the grid that repeats it with no setting of its own: the
+    // special case keeps its timeout, and nothing is said.
+    writeFileSync(join(dir, 'special.yaml'), 'template:\n  train: echo train {lr}\nresource: [0]\n---\n_timeout: 2h\nlr: [0.001]\n---\nlr: [0.1, 0.001]\n');
+    const special = await coord(['run', 'special.yaml', '--dry-run'], { cwd: dir });
+    expect([special.code, special.stderr]).toEqual([0, '']);
   });
 
   it('debug mode runs the first task only, forced, with its output on the console and in the log', async () => {

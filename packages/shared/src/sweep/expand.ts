@@ -443,12 +443,15 @@ function mergeEntries(
       // same combination is dropped, as the runner dropped it.
       const adds = entry.commands.some((command) => !existing.task.commands.some((c) => c.name === command.name));
       const clash = settingClash(existing.task.settings, settingsFor(sweep, entry.document));
+      // Dropped, a repeat's settings matter only where it sets them itself (`_timeout: 2h`): a
+      // grid after the special cases, as the runner's order has it, leaves theirs as they are.
+      const ownClash = adds ? undefined : settingClash(existing.task.settings, settingsFor(sweep, entry.document), Object.keys(entry.document.settings) as Array<keyof TaskSettings>);
       // Once per pair of documents, not once per task they share.
       const pair = `${existing.entry.document.line}-${entry.document.line}`;
-      if (clash && !adds && !clashingDocuments.has(pair)) {
+      if (ownClash && !clashingDocuments.has(pair)) {
         // A document written to give some tasks a timeout or another pool gives them nothing.
         clashingDocuments.add(pair);
-        ignoredSettings.push(`${sweep.path}:${entry.document.line}: this document repeats task "${entry.name}" of the document at line ${existing.entry.document.line} with another ${clash}; a repeated task is dropped (as the runner drops it), so that setting does not apply: set it in the earlier document, or leave the task out of it`);
+        ignoredSettings.push(`${sweep.path}:${entry.document.line}: this document repeats task "${entry.name}" of the document at line ${existing.entry.document.line} with another ${ownClash}; a repeated task is dropped (as the runner drops it), so that setting does not apply: set it in the earlier document, or leave the task out of it`);
       }
       if (clash && adds && !clashingDocuments.has(pair)) {
         clashingDocuments.add(pair);
@@ -512,9 +515,9 @@ function mergeEntries(
 const SETTING_KEYS: Record<keyof TaskSettings, string> = { gpus: '_gpus', pool: '_pool', priority: '_priority', timeoutSeconds: '_timeout', retries: '_retries' };
 
 /** The first setting two documents of one task give differently (`_timeout (none and 2s)`); undefined when none. */
-function settingClash(first: TaskSettings, second: TaskSettings): string | undefined {
+function settingClash(first: TaskSettings, second: TaskSettings, among = Object.keys(SETTING_KEYS) as Array<keyof TaskSettings>): string | undefined {
   const shown = (key: keyof TaskSettings, value: TaskSettings[keyof TaskSettings]) => (value === undefined ? 'none' : key === 'timeoutSeconds' ? formatDuration(Number(value)) : String(value));
-  const key = (Object.keys(SETTING_KEYS) as Array<keyof TaskSettings>).find((k) => first[k] !== second[k]);
+  const key = among.find((k) => k in SETTING_KEYS && first[k] !== second[k]);
   return key && `${SETTING_KEYS[key]} (${shown(key, first[key])} and ${shown(key, second[key])})`;
 }
 
