@@ -165,13 +165,27 @@ describe('shell completion', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {x}\n  test: echo t {x}\n---\n_title: small\nx: [1]\n---\n_title: big\nx: [2]\n');
     writeFileSync(join(dir, 'other.yaml'), 'template:\n  eval: echo {x}\n---\n_title: night\nx: [1]\n');
+    // A file of any name, and one with a space in its name; commands named like a coord command and a title.
+    writeFileSync(join(dir, 'other'), 'template:\n  run: echo {x}\n  eval: echo {x}\n---\n_title: eval\nx: [1]\n');
+    writeFileSync(join(dir, 'my sweep.yaml'), 'template:\n  train: echo {x}\n---\n_title: gpu1\nx: [1]\n');
     // The script as a researcher's shell runs it: `coord` on PATH, Tab pressed after the words.
     const bin = join(dir, 'bin');
     mkdirSync(bin);
     writeFileSync(join(bin, 'coord'), `#!/bin/sh\nexec "${process.execPath}" "${COORD}" "$@"\n`, { mode: 0o755 });
     const script = (await coord(['completion'])).stdout;
     const tab = async (line: string) => {
-      const words = line.split(' ');
+      // Split as bash splits the line into COMP_WORDS: quotes and backslashes kept in the words.
+      const words = [''];
+      let quote = '';
+      for (let at = 0; at < line.length; at++) {
+        const char = line[at]!;
+        if (char === ' ' && !quote) words.push('');
+        else {
+          if (char === '\\') words[words.length - 1] += line[at++]!;
+          else if (char === '"') quote = quote ? '' : char;
+          words[words.length - 1] += line[at]!;
+        }
+      }
       const shell = `${script}\nCOMP_WORDS=(${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _coord_yargs_completions; printf '%s\\n' "\${COMPREPLY[@]}"`;
       const result = await run('/bin/bash', ['-c', shell], { cwd: dir, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
       expect(result.stderr).toBe('');
@@ -184,6 +198,13 @@ describe('shell completion', () => {
     // A list flag goes on taking values; those given already are not offered again.
     expect(await tab('coord run -c train ')).toEqual(['test']);
     expect(await tab('coord run -c train -')).toContain('--dry-run');
+    // The sweep file is the first word after the command, as typed (quoted, escaped), whatever its name.
+    expect(await tab('coord run other -t ')).toEqual(['eval']);
+    expect(await tab('coord run other -t eval -c ')).toEqual(['run', 'eval']);
+    expect(await tab('coord run "my sweep.yaml" -t ')).toEqual(['gpu1']);
+    expect(await tab('coord run my\\ sweep.yaml -t ')).toEqual(['gpu1']);
+    // bash splits --output=out at the "="; out is no sweep file.
+    expect(await tab('coord run --output = out ')).toEqual([]);
     // Where a value goes and none is known (a directory, a number), the shell offers file names.
     expect(await tab('coord run -o ')).toEqual([]);
     expect(await tab('coord run --sample ')).toEqual([]);

@@ -49,24 +49,42 @@ function optionBeingValued(words: string[], options: CommandOptions): string | u
   return list !== undefined && options.array.includes(list) ? list : undefined;
 }
 
-/** Values to offer for an option (a sweep file's titles for `-t`); undefined leaves it to the shell (file names). */
-export type OptionValues = (option: string, argv: Record<string, unknown>) => string[] | undefined;
+/** A word typed before the one being completed, and the option it is a value of (none: a positional). */
+export interface TypedWord {
+  word: string;
+  option?: string;
+}
 
-/** How many positional words follow the command (words[1]) before the one being typed: flags and their values are none. */
-function positionalsGiven(words: string[], options: CommandOptions): number {
-  let count = 0;
-  let list = false;
-  for (let at = 2; at < words.length - 1; at++) {
-    const word = words[at]!;
+/**
+ * Values to offer for an option (a sweep file's titles for `-t`), given the words typed so
+ * far (as typed: quotes and backslashes still in them); undefined leaves it to the shell (file names).
+ */
+export type OptionValues = (option: string, typed: TypedWord[]) => string[] | undefined;
+
+/** A shell word as the command will get it: `"my sweep.yaml"` and `my\ sweep.yaml` are `my sweep.yaml`. */
+export function shellWordText(word: string): string {
+  if (/^'.*'$/.test(word)) return word.slice(1, -1);
+  if (/^".*"$/.test(word)) return word.slice(1, -1).replace(/\\(["\\$`])/g, '$1');
+  return word.replace(/\\(.)/g, '$1');
+}
+
+/**
+ * The words typed after the command (words[1]) and before the one being typed, each with the
+ * option it is a value of, or none (a positional). Bash splits `--output=out` at the `=`.
+ */
+function typedValues(words: string[], options: CommandOptions): TypedWord[] {
+  const typed: TypedWord[] = [];
+  let option: string | undefined;
+  for (const word of words.slice(2, -1).filter((word) => word !== '=')) {
     if (word.startsWith('-')) {
-      const option = valueOption(word, options);
-      list = option !== undefined && options.array.includes(option);
-      if (option !== undefined && !list) at++;
-    } else if (!list) {
-      count++;
+      option = valueOption(word, options);
+      continue;
     }
+    typed.push({ word, ...(option !== undefined && { option }) });
+    // A list takes every word up to the next flag; another option, one.
+    if (option !== undefined && !options.array.includes(option)) option = undefined;
   }
-  return count;
+  return typed;
 }
 
 /**
@@ -77,20 +95,21 @@ function positionalsGiven(words: string[], options: CommandOptions): number {
  */
 export function tidyCompletion(yargs: object, valuesOf: OptionValues = () => undefined, fileFirst: readonly string[] = []) {
   const options = () => (yargs as { getOptions(): CommandOptions }).getOptions();
-  return (current: string, argv: Record<string, unknown>, completionFilter: (onCompleted: (error: Error | null, words: string[] | undefined) => void) => void, done: (words: string[]) => void): void => {
+  return (current: string, _argv: unknown, completionFilter: (onCompleted: (error: Error | null, words: string[] | undefined) => void) => void, done: (words: string[]) => void): void => {
     const words = process.argv.slice(process.argv.indexOf('--get-yargs-completions') + 1);
     // A word starting with a dash is a flag, even among a list's values (`-r 0 1 -<Tab>`).
     const option = current.startsWith('-') ? undefined : optionBeingValued(words, options());
     // A command whose first word is a file (`coord run <Tab>`) gets the shell's file names
     // there; its flags come with a dash typed.
-    if (option === undefined && current === '' && fileFirst.includes(words[1] ?? '') && positionalsGiven(words, options()) === 0) {
+    const typed = typedValues(words, options());
+    if (option === undefined && current === '' && fileFirst.includes(words[1] ?? '') && !typed.some((value) => value.option === undefined)) {
       done([]);
       return;
     }
     if (option !== undefined) {
       // A list's values given already are not offered again (`-c train <Tab>`: test).
-      const given = options().array.includes(option) ? words.slice(0, -1) : [];
-      done((valuesOf(option, argv) ?? []).filter((value) => value.startsWith(current) && !given.includes(value)));
+      const given = typed.filter((value) => value.option === option).map((value) => value.word);
+      done((valuesOf(option, typed) ?? []).filter((value) => value.startsWith(current) && !given.includes(value)));
       return;
     }
     completionFilter((_error, words) => done(tidyCompletions(words ?? [], options())));
