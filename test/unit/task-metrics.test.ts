@@ -30,3 +30,11 @@ describe('taskMetrics', () => {
     expect(trustedRecord('nonsense', '{}')).toBeUndefined();
   });
 });
+
+it('reads back the NaN and infinities an agent keeps by name, and no other name', async () => {
+  const { parseMetrics, stringifyMetrics } = await import('@sweep-runner/shared');
+  const text = stringifyMetrics({ loss: NaN, top: Infinity, low: -Infinity, acc: 0.5, of: 'constructor' });
+  expect(text).toBe('{"loss":"NaN","top":"Infinity","low":"-Infinity","acc":0.5,"of":"constructor"}');
+  expect(parseMetrics(text, {})).toEqual({ loss: NaN, top: Infinity, low: -Infinity, acc: 0.5, of: 'constructor' });
+  expect(parseMetrics('{"x": "toString"', { none: true })).toEqual({ none: true });
+});

@@ -14,7 +14,7 @@ export function stringifyMetrics(value: unknown): string {
 export function parseMetrics<T>(text: string | null | undefined, fallback: T): T {
   if (!text) return fallback;
   try {
-    return JSON.parse(text, (_key, item: unknown) => (typeof item === 'string' && item in NON_FINITE ? NON_FINITE[item] : item)) as T;
+    return JSON.parse(text, (_key, item: unknown) => (typeof item === 'string' && Object.hasOwn(NON_FINITE, item) ? NON_FINITE[item] : item)) as T;
   } catch {
     return fallback;
   }
