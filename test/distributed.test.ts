@@ -527,7 +527,8 @@ z: [1, 2, 3, 4]
     const overview = (await coord(['status', '--redis', redis().url, '--prefix', prefix])).stdout;
     expect(overview).toMatch(new RegExp(`\\n${agentName} +\\S+ +LOST +unknown: agent lost +default `));
     expect((await coord(['forget', agentName!, '--redis', redis().url, '--prefix', prefix])).code).toBe(0);
-    expect(await reason()).toBe(`its agent ${agentName} is gone (forgotten, or not heard from in a day): it runs again once an agent of its queue finds the job stalled, and no agent is running (coord cancel ends it)`);
+    const gone = `its agent ${agentName} is gone (forgotten, or not heard from in a day): it runs again once an agent of its queue finds the job stalled, and no agent is running (coord cancel ends it)`;
+    await waitFor(async () => (await reason()) === gone, 10_000, 'status to say the forgotten agent is gone');
     const cancel = await coord(['cancel', sweep, '--reason', 'wrong lr', '--redis', redis().url, '--prefix', prefix]);
     expect(cancel.stdout).toMatch(/^cancelled 1 task of sweep \w+\n$/);
     expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'cancelled', attempt: 1, reason: 'wrong lr' });
