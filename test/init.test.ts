@@ -128,6 +128,12 @@ describe('coord init', () => {
       expect(result.stdout).toContain(`cd ${where} && coord run --dry-run`);
       expect((await dryRun(join(dir, where))).tasks).toHaveLength(6);
     }
+    // Here: nowhere to cd to.
+    const here = await coord(['init', '.'], { cwd: join(dir, 'fresh') });
+    expect([here.code, here.stdout]).toEqual([2, '']);
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    expect((await coord(['init', '.'], { cwd: empty })).stdout).toContain('\n  coord run --dry-run ');
     const again = await coord(['init', 'project'], { cwd: dir });
     expect([again.code, again.stderr]).toEqual([2, 'coord: project/params.yaml exists: pass --force to overwrite it, or name another file (coord init other.yaml)\n']);
   });

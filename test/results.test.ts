@@ -112,6 +112,9 @@ describe('coord results', () => {
     expect((await coord(['run'], { cwd: dir })).code).toBe(0);
     const here = await coord(['results', '.'], { cwd: dir });
     expect([here.code, here.stderr]).toEqual([0, 'no finished tasks with params in . yet; output holds tasks: coord results output\n']);
+    // Quoted where the shell needs it.
+    expect((await coord(['run', '-o', 'my out'], { cwd: dir })).code).toBe(0);
+    expect((await coord(['results', '.'], { cwd: dir })).stderr).toBe("no finished tasks with params in . yet; my out, output hold tasks: coord results 'my out'\n");
   });
 
   it('says of tasks that succeeded without a metric that none was printed, not that they may have failed', async () => {

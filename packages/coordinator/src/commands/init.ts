@@ -47,7 +47,7 @@ async function handler(args: ArgumentsCamelCase<InitArgs>): Promise<void> {
   }
   const quoted = (path: string) => (/^[\w./-]+$/.test(path) ? path : JSON.stringify(path));
   // A project's own directory is where its runs go (output/ and the scripts it names): run there.
-  const run = isDirectory ? `cd ${quoted(dirname(file))} && coord run` : `coord run${file === 'params.yaml' ? '' : ` ${quoted(file)}`}`;
+  const run = isDirectory && dirname(file) !== '.' ? `cd ${quoted(dirname(file))} && coord run` : `coord run${file === 'params.yaml' ? '' : ` ${quoted(file)}`}`;
   terminal.line(`wrote ${file}: edit its template and values, then`);
   terminal.line(`  ${run} --dry-run     to see the tasks`);
   terminal.line(`  ${run}               to run them`);

@@ -1,7 +1,7 @@
 /** `coord results OUTPUT|SWEEP`: the params that vary and the metrics, one row per task (or group). */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { ExitError, isRedisUnreachable, metricPatternProblem, UsageError } from '@sweep-runner/shared';
+import { ExitError, isRedisUnreachable, metricPatternProblem, shlexQuote, UsageError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { MIN_SWEEP_PREFIX, resolveSweepId, sweepExists } from '../distributed/find-task.js';
 import { formatResults, RESULT_FORMATS, type ResultFormat } from '../results/format-results.js';
@@ -149,7 +149,7 @@ function outputsWithin(dir: string): string {
     return '';
   }
   if (found.length === 0) return '';
-  return `; ${found.slice(0, 3).join(', ')} ${found.length === 1 ? 'holds' : 'hold'} tasks: coord results ${found[0]}`;
+  return `; ${found.slice(0, 3).join(', ')} ${found.length === 1 ? 'holds' : 'hold'} tasks: coord results ${shlexQuote(found[0]!)}`;
 }
 
 export const resultsCommand: CommandModule<object, ResultsArgs> = {
