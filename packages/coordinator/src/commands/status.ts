@@ -1,4 +1,4 @@
-/** `coord status [SWEEP]`: sweeps, agents and (for one sweep) its tasks. */
+/** `coord status [SWEEP|TASK]`: sweeps and agents, one sweep's tasks, or one task. */
 import { ExitError, formatDuration, isUsageError, permissionDenied, UsageError, TASK_STATES, UNSUCCESSFUL_STATES, parseTaskRecord, shlexQuote, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
