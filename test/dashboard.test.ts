@@ -500,21 +500,24 @@ describe('coord dashboard in Chromium', () => {
 
   it('lists older sweeps than the newest 50 on request', { timeout: 90_000 }, async () => {
     const args = ['--redis', redis().url, '--prefix', 'many-sweeps'];
-    // 53 sweeps of one waiting task each (no agent serves pool nobody), four submissions at a time.
+    // 53 sweeps of one waiting task each (no agent serves pool nobody), four submissions at a
+    // time; the oldest one's task runs (an agent serves pool busy), so that sweep stays listed.
     const ids: string[] = [];
     for (let batch = 0; batch < 53; batch += 4) {
       const made = await Promise.all(
-        Array.from({ length: Math.min(4, 53 - batch) }, (_, i) => submit(`template:\n  run: echo {x}\npool: nobody\n---\nx: [${batch + i}]\n`, args)),
+        Array.from({ length: Math.min(4, 53 - batch) }, (_, i) => submit(`template:\n  run: ${batch + i === 0 ? 'sleep 60' : 'echo'} {x}\npool: ${batch + i === 0 ? 'busy' : 'nobody'}\ngpus: 0\n---\nx: [${batch + i}]\n`, args)),
       );
       ids.push(...made);
     }
+    await startAgent(redis().url, ['--cpu-slots', '1', '--pool', 'busy', ...args], { workdir: tempDir() });
     const dashboard = await startDashboard(args);
     const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(dashboard.url);
-    await page.locator('.page-head p', { hasText: '50 newest of 53 sweeps' }).waitFor(WAIT);
-    await expect(page.locator('.sweep').count()).resolves.toBe(50);
+    await page.locator('.page-head p', { hasText: '50 newest and 1 older still running of 53 sweeps' }).waitFor(WAIT);
+    await expect(page.locator('.sweep').count()).resolves.toBe(51);
+    // Two are not on the page.
     const older = page.locator('button[data-action="older"]');
-    await expect(older.textContent()).resolves.toBe('Show 3 older');
+    await expect(older.textContent()).resolves.toBe('Show 2 older');
     await older.click();
     await page.waitForFunction(() => document.querySelectorAll('.sweep').length === 53, undefined, WAIT);
     for (const id of ids) await expect(page.locator(`.sweep[data-sweep="${id}"]`).count()).resolves.toBe(1);

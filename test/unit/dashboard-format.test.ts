@@ -1,7 +1,8 @@
 /** The dashboard's sentences (static/js/format.js, the browser's own module, imported as it is). */
 import { expect, it } from 'vitest';
 // @ts-expect-error: a plain browser module without types
-import { cancelSweepQuestion, number, shownLine } from '../../packages/coordinator/static/js/format.js';
+import { cancelSweepQuestion, duration, number, shownLine } from '../../packages/coordinator/static/js/format.js';
+import { formatDuration } from '@sweep-runner/shared';
 
 it('asks before a cancel in a sentence that fits the counts', () => {
   expect(cancelSweepQuestion('S1', { waiting: 1, running: 0 })).toBe('Cancel sweep S1? Its 1 waiting task leaves the queue.');
@@ -18,4 +19,9 @@ it('shows a log line as a terminal leaves it: no colour codes, a progress bar\'s
   expect(shownLine('\x1b[32mgreen\x1b[0m 10%\r50%\r100%')).toBe('100%');
   expect(shownLine('  indented \x1b[1mbold\x1b[0m')).toBe('  indented bold');
   expect(shownLine('done\r')).toBe('done');
+});
+
+it('rounds a run time as coord status does', () => {
+  for (const seconds of [3.25, 20.682, 30.578, 59.4]) expect(duration(seconds)).toBe(formatDuration(seconds));
+  expect(duration(20.682)).toBe('21s');
 });

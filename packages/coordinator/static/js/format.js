@@ -5,8 +5,9 @@ export const FINAL = ['succeeded', 'failed', 'timeout', 'cancelled', 'skipped'];
 
 export function duration(seconds) {
   if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return '-';
-  const s = Math.floor(seconds);
-  if (s < 60) return `${seconds < 10 ? seconds.toFixed(1) : s}s`;
+  // Rounded as coord status rounds (20.7 s is 21s there and here).
+  const s = Math.round(seconds);
+  if (seconds < 60) return `${seconds < 10 ? seconds.toFixed(1) : s}s`;
   const m = Math.floor(s / 60);
   if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
   const hours = Math.floor(m / 60);

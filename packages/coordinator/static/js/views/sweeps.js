@@ -71,7 +71,8 @@ export function sweepsView(root) {
     // Older sweeps are not listed (those still running are): say so, and how to reach one.
     const olderRunning = sweeps.length - newest;
     const running = olderRunning > 0 ? ` and ${olderRunning.toLocaleString('en')} older still running` : '';
-    const unlisted = sweepsTotal - newest;
+    // Not on the page: the older running ones are, already.
+    const unlisted = sweepsTotal - sweeps.length;
     const reach = wanted >= MOST ? ' (older ones: coord status --sweeps N, then #/sweeps/ID)' : '';
     const shown = sweepsTotal > sweeps.length ? `${newest.toLocaleString('en')} newest${running} of ${plural(sweepsTotal, 'sweep')}${reach}` : plural(sweeps.length, 'sweep');
     fill(summary, `${shown}; ${plural(live.length, 'agent')} up, running ${plural(busy, 'task')}`, agents.length > live.length ? `; ${agents.length - live.length} lost` : '');
