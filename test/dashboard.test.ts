@@ -389,6 +389,29 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
+  it("says on a retried task's page which command runs now, and which results are of the attempt before", { timeout: 60_000 }, async () => {
+    const prefix = 'task-retried';
+    const args = ['--redis', redis().url, '--prefix', prefix];
+    const flag = join(tempDir(), 'second-attempt');
+    await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: tempDir() });
+    // The first attempt's test fails; the retry skips train (it succeeded) and runs test, a while.
+    const sweep = await submit(`template:\n  train: echo ok\n  test: test -e ${flag} && exec sleep 30 || exit 3\ngpus: 0\n---\nx: [1]\n`, args);
+    await waitFor(async () => (await coord(['status', sweep, '--json', ...args])).stdout.includes('"failed": 1'), 20_000, 'the first attempt to fail');
+    writeFileSync(flag, '');
+    expect((await coord(['retry', sweep, ...args])).code).toBe(0);
+    const dashboard = await startDashboard(args);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${dashboard.url}#/sweeps/${sweep}`);
+    await page.locator('.vrow[data-index] a.task-name').click();
+    await page.locator('[data-role="commands"]', { hasText: 'test: running (attempt 2)' }).waitFor(WAIT);
+    await expect(page.locator('[data-role="commands"]').textContent()).resolves.toMatch(/^train: succeeded \(exit 0, [\d.]+s, attempt 1\); test: running \(attempt 2\)$/);
+    // coord status TASK says the same.
+    expect((await coord(['status', 'X_1', ...args])).stdout).toMatch(/\nCOMMAND +STATE +EXIT +TIME +TRY\ntrain +succeeded +0 +[\d.]+s +1\ntest +running +- +- +2\n/);
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+    await coord(['cancel', sweep, ...args]);
+  });
+
   it("shows on a task's page its params, how each command ended and its metrics, also for a task that never ran", { timeout: 60_000 }, async () => {
     const prefix = 'task-detail';
     const args = ['--redis', redis().url, '--prefix', prefix];

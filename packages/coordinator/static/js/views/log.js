@@ -19,13 +19,29 @@ function pairsText(values) {
     .join(' ');
 }
 
-/** `train: succeeded (exit 0, 12.3s)`, or `test: not run` when it has no result yet. */
-function commandText(command, result) {
-  if (!result) return `${command}: not run`;
-  const end = result.signal ? `killed by ${result.signal}` : result.exitCode === null || result.exitCode === undefined ? '' : `exit ${result.exitCode}`;
-  const took = typeof result.seconds === 'number' ? duration(result.seconds) : '';
-  const detail = [end, took].filter(Boolean).join(', ');
-  return `${command}: ${result.state ?? (result.code === 0 ? 'succeeded' : 'failed')}${detail ? ` (${detail})` : ''}`;
+/**
+ * Each command as the task's current attempt left it: `train: succeeded (exit 0, 12.3s)`. A
+ * result of an earlier attempt says so (a success a retry skips, a failure it runs again).
+ * Commands run in order: while the task runs, the first without a result of this attempt is
+ * the one running, and those after it have not run yet.
+ */
+function commandTexts(task) {
+  let runningFound = false;
+  return task.commands.map((command) => {
+    const result = task.results?.[command];
+    const current = result && result.attempt === task.attempt;
+    if (task.state === 'running' && !current && !(result && result.state === 'succeeded')) {
+      const text = runningFound ? `${command}: not run yet` : `${command}: running (attempt ${task.attempt})`;
+      runningFound = true;
+      return text;
+    }
+    if (!result) return `${command}: not run`;
+    const end = result.signal ? `killed by ${result.signal}` : result.exitCode === null || result.exitCode === undefined ? '' : `exit ${result.exitCode}`;
+    const took = typeof result.seconds === 'number' ? duration(result.seconds) : '';
+    const earlier = current || !result.attempt ? '' : `attempt ${result.attempt}`;
+    const detail = [end, took, earlier].filter(Boolean).join(', ');
+    return `${command}: ${result.state ?? (result.code === 0 ? 'succeeded' : 'failed')}${detail ? ` (${detail})` : ''}`;
+  });
 }
 
 /** Changes a log's text; one scrolled to its end (give or take a line) stays there, one scrolled back stays put. */
@@ -142,7 +158,7 @@ export function logView(root, taskId) {
         'div',
         { class: 'facts task-detail' },
         fact('params', h('span', { class: 'mono', 'data-role': 'params' }, pairsText(task.params) || '-')),
-        fact('commands', h('span', { 'data-role': 'commands' }, task.commands.map((command) => commandText(command, task.results?.[command])).join('; '))),
+        fact('commands', h('span', { 'data-role': 'commands' }, commandTexts(task).join('; '))),
         fact('metrics', h('span', { class: 'mono', 'data-role': 'metrics' }, pairsText(task.metrics) || '-')),
       ),
     );
