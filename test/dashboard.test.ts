@@ -224,6 +224,41 @@ describe('coord dashboard in Chromium', () => {
     for (const running of [dashboard, readOnly]) expect((await running.stop()).code).toBe(0);
   });
 
+  it("retries a sweep's failed tasks, and its cancelled ones only when asked", { timeout: 60_000 }, async () => {
+    const prefix = 'retry-kinds';
+    const args = ['--redis', redis().url, '--prefix', prefix];
+    await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: tempDir() });
+    // X_1 fails at once; X_2 and X_3 are cancelled on purpose (one running, one waiting).
+    const sweep = await submit('template:\n  run: test {x} -ne 1 || exit 1; exec sleep 60\ngpus: 0\n---\nx: [1, 2, 3]\n', args);
+    const states = async () => ((JSON.parse((await coord(['status', sweep, '--json', ...args])).stdout) as { tasks: Array<{ name: string; state: string }> }).tasks).map((t) => `${t.name} ${t.state}`);
+    await waitFor(async () => (await states()).join() === 'X_1 failed,X_2 running,X_3 waiting', 20_000, 'X_1 to fail and X_2 to run');
+    for (const task of ['X_2', 'X_3']) expect((await coord(['cancel', task, '--reason', 'on purpose', '--wait', '10', ...args])).code).toBe(0);
+    const dashboard = await startDashboard(args);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(dashboard.url);
+    const retry = page.locator(`.sweep[data-sweep="${sweep}"] button[data-action="retry"]`);
+    await retry.click();
+    const question = page.locator('dialog#confirm[open]');
+    await question.waitFor(WAIT);
+    await expect(page.locator('#confirm-text').textContent()).resolves.toBe(`Queue the 1 failed or timed-out task of sweep ${sweep} again? Commands that succeeded are not run again.`);
+    await expect(page.locator('#confirm-option-text').textContent()).resolves.toBe('Also the 2 cancelled tasks');
+    await expect(page.locator('#confirm-option').isChecked()).resolves.toBe(false);
+    await page.click('#confirm-yes');
+    await page.locator('#toasts', { hasText: 'requeued 1 task' }).waitFor(WAIT);
+    expect((await states()).slice(1)).toEqual(['X_2 cancelled', 'X_3 cancelled']);
+    // Asked, the cancelled ones too.
+    await waitFor(async () => (await states())[0] === 'X_1 failed', 20_000, 'X_1 to fail again');
+    await page.locator(`.sweep[data-sweep="${sweep}"] .chip.state-failed`).waitFor(WAIT);
+    await retry.click();
+    await question.waitFor(WAIT);
+    await page.check('#confirm-option');
+    await page.click('#confirm-yes');
+    await page.locator('#toasts', { hasText: 'requeued 3 tasks' }).waitFor(WAIT);
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+    await coord(['cancel', sweep, ...args]);
+  });
+
   it('marks a running task whose agent is lost in the sweep\'s tasks', { timeout: 60_000 }, async () => {
     const prefix = 'lost-task';
     // Beats every 0.5 s and holds its job for a minute: lost soon, its task still running.
@@ -272,7 +307,7 @@ describe('coord dashboard in Chromium', () => {
     const log = await browser().newPage({ viewport: { width: 1280, height: 800 } });
     await log.goto(`${dashboard.url}#/sweeps/${sweep}`);
     await log.locator('.vrow[data-index] a.task-name', { hasText: 'X_1' }).click();
-    await log.locator('.fact', { hasText: 'attempt' }).filter({ hasText: '1' }).waitFor(WAIT);
+    await log.locator('.fact[data-fact="attempt"]').filter({ hasText: '1' }).waitFor(WAIT);
 
     await startAgent(redis().url, ['--cpu-slots', '1', '--lock-ms', '2000', '--prefix', prefix], { name: 'second', workdir: tempDir() });
     first.child.kill('SIGKILL');
@@ -280,7 +315,7 @@ describe('coord dashboard in Chromium', () => {
     // The task stayed running all along (the sweep's counts never changed): the pages still show the new run.
     await tasks.locator('.vrow[data-index]', { hasText: 'second' }).waitFor(WAIT);
     await log.locator('.fact', { hasText: 'agent' }).filter({ hasText: 'second' }).waitFor(WAIT);
-    await expect(log.locator('.fact', { hasText: 'attempt' }).textContent()).resolves.toContain('2');
+    await expect(log.locator('.fact[data-fact="attempt"]').textContent()).resolves.toContain('2');
     // On the agents page the live agent comes first, the lost one after it.
     await tasks.click('nav a[data-nav="agents"]');
     await tasks.locator('.agent.lost[data-agent="first"]').waitFor(WAIT);

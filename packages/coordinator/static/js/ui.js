@@ -45,15 +45,19 @@ export function toast(text, kind = 'info') {
 }
 
 /**
- * Resolves `{ reason }` when the user confirms in the dialog (the reason typed, with
- * `askReason`; else ''), null when not.
+ * Resolves `{ reason, option }` when the user confirms in the dialog (the reason typed, with
+ * `askReason`, else ''; whether `option`'s box, unticked at first, was ticked), null when not.
  */
-export function confirmAction(text, label, askReason = false) {
+export function confirmAction(text, label, askReason = false, option = undefined) {
   const dialog = document.getElementById('confirm');
   const reason = document.getElementById('confirm-reason');
+  const box = document.getElementById('confirm-option');
   document.getElementById('confirm-text').textContent = text;
   document.getElementById('confirm-yes').textContent = label;
   document.getElementById('confirm-reason-box').hidden = !askReason;
+  document.getElementById('confirm-option-box').hidden = !option;
+  document.getElementById('confirm-option-text').textContent = option ?? '';
+  box.checked = false;
   reason.value = '';
   // Enter in the reason confirms (the form's own first button is "Keep").
   reason.onkeydown = (event) => {
@@ -63,15 +67,16 @@ export function confirmAction(text, label, askReason = false) {
   };
   dialog.returnValue = '';
   dialog.showModal();
-  return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'yes' ? { reason: askReason ? reason.value.trim() : '' } : null), { once: true }));
+  return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'yes' ? { reason: askReason ? reason.value.trim() : '', option: Boolean(option) && box.checked } : null), { once: true }));
 }
 
 /**
  * A button for an action (cancel or retry): asks first (with `askReason`, also why: a
- * cancel's reason is what `coord status` shows the others), then POSTs and reports the answer.
+ * cancel's reason is what `coord status` shows the others; with `option`, a box to tick,
+ * whose answer `bodyFor` puts in the body), then POSTs and reports the answer.
  * Disabled on a read-only dashboard.
  */
-export function actionButton({ label, question, confirmLabel, path, body = {}, describe, kind = 'secondary', askReason = false, onDone }) {
+export function actionButton({ label, question, confirmLabel, path, body = {}, option, bodyFor = () => body, describe, kind = 'secondary', askReason = false, onDone }) {
   const button = h('button', { type: 'button', class: `action ${kind}`, 'data-action': label.toLowerCase() }, label);
   if (settings.readOnly) {
     button.disabled = true;
@@ -80,11 +85,12 @@ export function actionButton({ label, question, confirmLabel, path, body = {}, d
   }
   button.addEventListener('click', async (event) => {
     event.stopPropagation();
-    const answer = await confirmAction(question, confirmLabel, askReason);
+    const answer = await confirmAction(question, confirmLabel, askReason, option);
     if (!answer) return;
     button.disabled = true;
     try {
-      const result = await postJson(path, answer.reason ? { ...body, reason: answer.reason } : body);
+      const sent = bodyFor(answer.option);
+      const result = await postJson(path, answer.reason ? { ...sent, reason: answer.reason } : sent);
       toast(describe(result));
       onDone?.(result);
     } catch (error) {
@@ -102,6 +108,26 @@ export function cancelResultText(result) {
   if (result.stillRunning) parts.push(`stopping ${plural(result.stillRunning, 'running task')} on ${result.stillRunning === 1 ? 'its agent' : 'their agents'}`);
   if (result.alreadyFinished) parts.push(`${result.alreadyFinished} already finished`);
   return parts.join('; ') || 'nothing to cancel';
+}
+
+/**
+ * The Retry button of a sweep: its failed and timed-out tasks; its cancelled ones only when
+ * asked (a box to tick), since a cancel is often on purpose. With only cancelled ones, those.
+ */
+export function sweepRetryButton(sweepId, counts) {
+  const failed = counts.failed + counts.timeout;
+  const cancelled = counts.cancelled;
+  if (failed + cancelled === 0) return false;
+  const what = failed > 0 ? plural(failed, 'failed or timed-out task') : plural(cancelled, 'cancelled task');
+  return actionButton({
+    label: 'Retry',
+    question: `Queue the ${what} of sweep ${sweepId} again? Commands that succeeded are not run again.`,
+    option: failed > 0 && cancelled > 0 ? `Also the ${plural(cancelled, 'cancelled task')}` : undefined,
+    confirmLabel: 'Retry',
+    path: `/sweeps/${sweepId}/retry`,
+    bodyFor: (alsoCancelled) => (failed === 0 ? { kinds: 'cancelled' } : alsoCancelled ? {} : { kinds: 'failed' }),
+    describe: retryResultText,
+  });
 }
 
 export function retryResultText(result) {

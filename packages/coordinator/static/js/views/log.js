@@ -9,7 +9,7 @@ import { agentCell, lostAgentNames, runsText, taskActions } from './tasks.js';
 const MAX_LINES = 20000;
 
 function fact(label, value) {
-  return h('div', { class: 'fact' }, h('span', { class: 'muted' }, label), h('span', {}, value));
+  return h('div', { class: 'fact', 'data-fact': label }, h('span', { class: 'muted' }, label), h('span', {}, value));
 }
 
 /** `lr=0.1 seed=1`, values as coord results writes them. */

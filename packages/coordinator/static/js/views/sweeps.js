@@ -2,7 +2,7 @@
 import { getJson } from '../api.js';
 import { debounce, fill, h, reconcile } from '../dom.js';
 import { cancelSweepQuestion, duration, plural } from '../format.js';
-import { actionButton, cancelResultText, countChips, emptyUnderPrefix, progressBar, retryResultText, since, toast } from '../ui.js';
+import { actionButton, cancelResultText, countChips, emptyUnderPrefix, progressBar, since, sweepRetryButton, toast } from '../ui.js';
 
 /** The live overview lists the newest 50; each "older" click asks for 50 more, up to what the API gives. */
 const PAGE = 50;
@@ -11,7 +11,6 @@ const MOST = 1000;
 function sweepCard(sweep) {
   const { counts } = sweep;
   const active = counts.waiting + counts.running;
-  const retriable = counts.failed + counts.timeout + counts.cancelled;
   return h(
     'article',
     { class: 'card sweep', 'data-sweep': sweep.id },
@@ -43,14 +42,7 @@ function sweepCard(sweep) {
           path: `/sweeps/${sweep.id}/cancel`,
           describe: cancelResultText,
         }),
-      retriable > 0 &&
-        actionButton({
-          label: 'Retry',
-          question: `Queue the ${plural(retriable, 'failed, timed-out or cancelled task')} of sweep ${sweep.id} again? Commands that succeeded are not run again.`,
-          confirmLabel: 'Retry them',
-          path: `/sweeps/${sweep.id}/retry`,
-          describe: retryResultText,
-        }),
+      sweepRetryButton(sweep.id, counts),
     ),
   );
 }

@@ -3,7 +3,7 @@
 import { getJson } from '../api.js';
 import { debounce, fill, h } from '../dom.js';
 import { cancelSweepQuestion, exitText, plural, STATES } from '../format.js';
-import { actionButton, cancelResultText, countChips, errorBox, progressBar, retryResultText, runTime, since, stateBadge, toast } from '../ui.js';
+import { actionButton, cancelResultText, countChips, errorBox, progressBar, retryResultText, runTime, since, stateBadge, sweepRetryButton, toast } from '../ui.js';
 import { VirtualTable } from '../virtual-table.js';
 
 const SORTS = [
@@ -173,14 +173,7 @@ export function tasksView(root, sweepId) {
             path: `/sweeps/${sweep.id}/cancel`,
             describe: cancelResultText,
           }),
-        counts.failed + counts.timeout + counts.cancelled > 0 &&
-          actionButton({
-            label: 'Retry',
-            question: `Queue the ${plural(counts.failed + counts.timeout + counts.cancelled, 'failed, timed-out or cancelled task')} again?`,
-            confirmLabel: 'Retry them',
-            path: `/sweeps/${sweep.id}/retry`,
-            describe: retryResultText,
-          }),
+        sweepRetryButton(sweep.id, counts),
       ),
       progressBar(counts),
       countChips(counts, setState),
