@@ -219,6 +219,10 @@ describe('coord dashboard: the JSON API', () => {
     const grouped = (await (await results('groupByExcept=seed')).json()) as { rows: unknown[]; grouped: boolean };
     expect(grouped).toMatchObject({ grouped: true, tasks: 6, withoutMetrics: 2, partial: 2 });
     expect(grouped.rows).toHaveLength(3);
+    // Params folded by all but several, written as coord results takes them (spaces) or with commas.
+    for (const query of ['groupByExcept=seed%20lr', 'groupByExcept=seed,lr']) {
+      expect(await (await results(query)).json()).toMatchObject({ grouped: true, rows: [{ loss: { n: 4 } }] });
+    }
     // The rows of coord results --format json, also where no task of a group reported the metric.
     const printed = await coord(['results', sweep, '--group-by-except', 'seed', '--format', 'json', ...cli(prefix)]);
     expect(grouped.rows).toEqual((JSON.parse(printed.stdout) as { rows: unknown[] }).rows);

@@ -245,6 +245,11 @@ describe('coord dashboard in Chromium', () => {
     await expect(page.locator('#confirm-option').isChecked()).resolves.toBe(false);
     await page.click('#confirm-yes');
     await page.locator('#toasts', { hasText: 'requeued 1 task' }).waitFor(WAIT);
+    // Each button says what it acts on, for a screen reader.
+    await expect(retry.getAttribute('aria-label')).resolves.toBe(`Retry sweep ${sweep}`);
+    await page.goto(`${dashboard.url}#/sweeps/${sweep}`);
+    await page.getByRole('button', { name: 'Retry X_2' }).waitFor(WAIT);
+    await page.goto(dashboard.url);
     expect((await states()).slice(1)).toEqual(['X_2 cancelled', 'X_3 cancelled']);
     // Asked, the cancelled ones too.
     await waitFor(async () => (await states())[0] === 'X_1 failed', 20_000, 'X_1 to fail again');

@@ -33,7 +33,7 @@ export function choiceParam<T extends string>(req: Request, name: string, choice
   return value as T;
 }
 
-/** A comma-separated list (`metric=loss,bleu`), empty entries dropped. */
+/** A list separated by commas or spaces (`metric=loss,bleu`, `seed layers` as coord results takes it), empty entries dropped. */
 export function listParam(req: Request, name: string): string[] {
-  return (stringParam(req, name) ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+  return (stringParam(req, name) ?? '').split(/[,\s]+/).filter(Boolean);
 }

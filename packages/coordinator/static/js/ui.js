@@ -76,8 +76,9 @@ export function confirmAction(text, label, askReason = false, option = undefined
  * whose answer `bodyFor` puts in the body), then POSTs and reports the answer.
  * Disabled on a read-only dashboard.
  */
-export function actionButton({ label, question, confirmLabel, path, body = {}, option, bodyFor = () => body, describe, kind = 'secondary', askReason = false, onDone }) {
-  const button = h('button', { type: 'button', class: `action ${kind}`, 'data-action': label.toLowerCase() }, label);
+export function actionButton({ label, question, confirmLabel, path, body = {}, option, bodyFor = () => body, describe, kind = 'secondary', askReason = false, onDone, target }) {
+  // `target` names what it acts on for a screen reader: a row's "Retry" is "Retry X_1".
+  const button = h('button', { type: 'button', class: `action ${kind}`, 'data-action': label.toLowerCase(), 'aria-label': target ? `${label} ${target}` : undefined }, label);
   if (settings.readOnly) {
     button.disabled = true;
     button.title = 'read-only dashboard (--read-only)';
@@ -125,6 +126,7 @@ export function sweepRetryButton(sweepId, counts) {
     option: failed > 0 && cancelled > 0 ? `Also the ${plural(cancelled, 'cancelled task')}` : undefined,
     confirmLabel: 'Retry',
     path: `/sweeps/${sweepId}/retry`,
+    target: `sweep ${sweepId}`,
     bodyFor: (alsoCancelled) => (failed === 0 ? { kinds: 'cancelled' } : alsoCancelled ? {} : { kinds: 'failed' }),
     describe: retryResultText,
   });

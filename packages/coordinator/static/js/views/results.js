@@ -72,7 +72,7 @@ export function resultsView(root, sweepId) {
   const choice = { metric: '', param: '', groupByExcept: '', logX: undefined, sort: '' };
   const metricSelect = h('select', { name: 'metric', 'aria-label': 'metric' });
   const paramSelect = h('select', { name: 'param', 'aria-label': 'param' });
-  const groupInput = h('input', { name: 'groupByExcept', placeholder: 'fold params (e.g. seed)', 'aria-label': 'group by all params except', size: 18 });
+  const groupInput = h('input', { name: 'groupByExcept', placeholder: 'e.g. seed', 'aria-label': 'group by all params except', size: 18 });
   const logBox = h('input', { type: 'checkbox', name: 'logX' });
   const summary = h('span', { class: 'muted' });
   const canvas = h('canvas', { id: 'results-chart', 'aria-label': 'chart of the metric against the param' });
@@ -149,7 +149,7 @@ export function resultsView(root, sweepId) {
     }
     // The id's start in the address (as the commands take it): the page of the whole id, whose counts the overview names.
     if (table.sweep.id !== sweepId) return location.replace(location.hash.replace(`/sweeps/${sweepId}`, `/sweeps/${table.sweep.id}`));
-    const silent = table.withoutMetrics > 0 ? ` (${table.withoutMetrics.toLocaleString('en')} reported no metric: failed or not finished?)` : '';
+    const silent = table.withoutMetrics > 0 ? ` (${table.withoutMetrics.toLocaleString('en')} reported no metric: their pages say how they ended)` : '';
     const partial = table.partial > 0 ? ` (${table.partial.toLocaleString('en')} did not succeed but reported metrics: their rows are from unfinished runs)` : '';
     fill(summary, `${plural(table.tasks, 'finished task')}${silent}${partial}, ${plural(table.metrics.length, 'metric')}`);
     choice.metric = options(metricSelect, table.metrics, choice.metric);

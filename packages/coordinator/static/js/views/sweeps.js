@@ -40,6 +40,7 @@ function sweepCard(sweep) {
           confirmLabel: 'Cancel the sweep',
           askReason: true,
           path: `/sweeps/${sweep.id}/cancel`,
+          target: `sweep ${sweep.id}`,
           describe: cancelResultText,
         }),
       sweepRetryButton(sweep.id, counts),

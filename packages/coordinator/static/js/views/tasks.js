@@ -38,6 +38,7 @@ export function taskActions(task, onDone, size = 'small', lostAgents = new Set()
       path: `/tasks/${task.id}/cancel`,
       describe: (result) => (lost && result.stillRunning ? `cancel marked: ${afterLost}` : cancelResultText(result)),
       onDone,
+      target: task.name,
     });
   }
   if (task.state === 'failed' || task.state === 'timeout' || task.state === 'cancelled') {
@@ -49,6 +50,7 @@ export function taskActions(task, onDone, size = 'small', lostAgents = new Set()
       path: `/tasks/${task.id}/retry`,
       describe: retryResultText,
       onDone,
+      target: task.name,
     });
   }
   return '';
@@ -171,6 +173,7 @@ export function tasksView(root, sweepId) {
             confirmLabel: 'Cancel the sweep',
             askReason: true,
             path: `/sweeps/${sweep.id}/cancel`,
+            target: `sweep ${sweep.id}`,
             describe: cancelResultText,
           }),
         sweepRetryButton(sweep.id, counts),
