@@ -497,6 +497,9 @@ describe('coord dashboard in Chromium', () => {
     await again.goto(`${dashboard.url}#/agents`);
     await again.fill('input[name="token"]', 'wrong-token-wrong-token');
     await again.click('form button');
+    // The page says it was wrong, and the wrong token (a near miss, maybe) leaves the address.
+    await again.locator('#wrong', { hasText: 'not this dashboard' }).waitFor(WAIT);
+    expect(again.url()).not.toContain('wrong-token');
     await again.fill('input[name="token"]', token);
     await again.click('form button');
     await again.locator('h1', { hasText: 'Agents' }).waitFor(WAIT);
@@ -716,7 +719,7 @@ describe('coord dashboard in Chromium', () => {
     await page.goto(dashboard.url);
     await page.locator('#live').filter({ hasText: /^Redis unreachable: no data yet$/ }).waitFor(WAIT);
     // The page body says where Redis is and what it said, not "Loading…"; so does stderr.
-    const why = /Redis at 127\.0\.0\.1:\d+ has not answered for 3s \(connect ECONNREFUSED [\d.:]+\); retrying/;
+    const why = /Redis at 127\.0\.0\.1:\d+ has not answered for over 3s \(connect ECONNREFUSED [\d.:]+\); retrying/;
     await page.locator('.error-box').filter({ hasText: why }).filter({ hasText: 'The page fills in once Redis answers.' }).waitFor(WAIT);
     expect(dashboard.stderr()).toMatch(new RegExp(`\ncoord dashboard: ${why.source}\n`));
     await screenshot(page, 'redis-down-at-start');

@@ -34,6 +34,7 @@ const LOGIN_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><
 <body style="font: 15px system-ui, sans-serif; max-width: 32rem; margin: 4rem auto">
 <h1 style="font-size: 1.3rem">This dashboard needs its token</h1>
 <p>Ask whoever started <code>coord dashboard</code> for it (the <code>--auth-token</code> or <code>RUNNER_DASHBOARD_TOKEN</code> value).</p>
+<p id="wrong" role="alert" hidden style="color: #b91c1c">That token is not this dashboard's: try again.</p>
 <form method="get" action="/"><input name="token" type="password" autofocus size="40" aria-label="token"><input name="next" type="hidden"> <button>Open</button></form>
 <script src="/login.js"></script>
 </body></html>`;
@@ -42,7 +43,10 @@ const LOGIN_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><
  * The page asked for, through the form: its `#/sweeps/...` part never reaches the server, so
  * the page's one script puts it in the form (the CSP allows no inline script).
  */
-const LOGIN_SCRIPT = `document.querySelector('input[name="next"]').value = new URLSearchParams(location.search).get('next') || location.pathname + location.search + location.hash;\n`;
+const LOGIN_SCRIPT = `const asked = new URLSearchParams(location.search);
+document.querySelector('input[name="next"]').value = asked.get('next') || location.pathname + location.search + location.hash;
+document.getElementById('wrong').hidden = !asked.has('wrong');
+`;
 
 /** A path of this dashboard: one slash, then not another or a backslash (`//host` leaves it). */
 const LOCAL_PATH = /^\/(?![/\\])/;
@@ -77,6 +81,12 @@ export function requireToken(token: string, { secure = false } = {}) {
       url.searchParams.delete('token');
       url.searchParams.delete('next');
       res.redirect(303, nextPage(req.query.next) ?? `${url.pathname}${url.search}`);
+      return;
+    }
+    if (fromQuery !== undefined && req.method === 'GET' && !req.path.startsWith('/api/')) {
+      // A wrong token leaves the address at once (it may be a near miss of the right one), and the page says it was wrong.
+      const page = nextPage(req.query.next);
+      res.redirect(303, `/?wrong=1${page ? `&next=${encodeURIComponent(page)}` : ''}`);
       return;
     }
     const given = bearerToken(req) ?? cookieToken(req);

@@ -100,8 +100,9 @@ export class OverviewFeed {
     // A slow Redis must not pile reads up: skip a beat instead.
     if (this.reading) return;
     this.reading = true;
-    // Commands wait for a lost connection to come back instead of failing: a read this slow means Redis is gone.
-    const slow = setTimeout(() => this.report(`Redis at ${this.where} has not answered for ${SLOW_READ_MS / 1000}s${this.connectionError ? ` (${this.connectionError})` : ''}; retrying`), SLOW_READ_MS);
+    // Commands wait for a lost connection to come back instead of failing: a read this slow means
+    // Redis is gone. Said once per outage, so in words that stay true while it lasts.
+    const slow = setTimeout(() => this.report(`Redis at ${this.where} has not answered for over ${SLOW_READ_MS / 1000}s${this.connectionError ? ` (${this.connectionError})` : ''}; retrying`), SLOW_READ_MS);
     try {
       const overview = await readOverview(this.redis, this.keys);
       // lastSeen moves with every heartbeat, so agents' beats are changes too: the page shows their age.
