@@ -510,6 +510,22 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
+  it("gives task names two lines in a phone's width, where one cut them all to the same start", { timeout: 60_000 }, async () => {
+    const args = ['--redis', redis().url, '--prefix', 'phone-names'];
+    const sweep = await submit('template:\n  run: echo {seed}\npool: nobody\n---\nlr: [0.0001]\nlayers: [12]\nseed: [1, 2, 3]\n', args);
+    const dashboard = await startDashboard(args);
+    const page = await browser().newPage({ viewport: { width: 400, height: 800 } });
+    await page.goto(`${dashboard.url}#/sweeps/${sweep}`);
+    await page.locator('.vtable.two-lines .vrow[data-index="2"]').waitFor(WAIT);
+    const names = await page.$$eval('.vrow[data-index] > div:first-child', (cells) => cells.map((cell) => ({ text: cell.textContent, whole: cell.scrollHeight <= cell.clientHeight + 1 && cell.scrollWidth <= cell.clientWidth + 1 })));
+    expect(names).toEqual(['1', '2', '3'].map((seed) => ({ text: `Lr_0.0001-Layers_12-Seed_${seed}`, whole: true })));
+    // Wide again, one line.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.waitForFunction(() => !document.querySelector('.vtable')!.classList.contains('two-lines'), undefined, WAIT);
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
   it('wraps a long task name on its log page instead of scrolling sideways', { timeout: 60_000 }, async () => {
     const args = ['--redis', redis().url, '--prefix', 'long-name'];
     const sweep = await submit(`template:\n  run: echo {model}\npool: nobody\n---\nmodel: [${'transformer_'.repeat(20)}base]\nlr: [0.001]\n`, args);

@@ -8,10 +8,13 @@ export class VirtualTable {
    * rows have less room than that many rem, so that the others keep theirs instead of being cut
    * off at the right edge (where a row's buttons are);
    * fetchWindow(offset, limit) -> Promise<{ rows, total }>;
-   * renderRow(row) -> array of cells, one per column; onTotal(total) after each answer.
+   * renderRow(row) -> array of cells, one per column; onTotal(total) after each answer;
+   * twoLinesBelowRem: with less room than that, rows are two lines high and their first cell
+   * (a name) wraps onto the second, where one line would cut every name to the same start.
    */
-  constructor({ columns, fetchWindow, renderRow, onTotal = () => {}, onError = () => {}, rowHeight = 34, chunk = 100, height = '65vh' }) {
-    Object.assign(this, { columns, fetchWindow, renderRow, onTotal, onError, rowHeight, chunk });
+  constructor({ columns, fetchWindow, renderRow, onTotal = () => {}, onError = () => {}, rowHeight = 34, twoLinesBelowRem, chunk = 100, height = '65vh' }) {
+    Object.assign(this, { columns, fetchWindow, renderRow, onTotal, onError, rowHeight, twoLinesBelowRem, chunk });
+    this.oneLineHeight = rowHeight;
     this.cache = new Map(); // chunk index -> { rows, generation }
     this.pending = new Set(); // `${generation}:${chunk}`
     this.drawn = new Map(); // row index -> { json, element } on screen
@@ -34,7 +37,11 @@ export class VirtualTable {
     if (width === 0) return; // not on the page (yet, or any more)
     const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
     const fitting = this.columns.flatMap((c, i) => (c.hideBelowRem !== undefined && width < c.hideBelowRem * rem ? [] : [i]));
-    if (fitting.join() === this.shown.join()) return;
+    const twoLines = this.twoLinesBelowRem !== undefined && width < this.twoLinesBelowRem * rem;
+    if (fitting.join() === this.shown.join() && twoLines === this.element.classList.contains('two-lines')) return;
+    this.element.classList.toggle('two-lines', twoLines);
+    this.rowHeight = twoLines ? 2 * this.oneLineHeight - 8 : this.oneLineHeight;
+    this.element.style.setProperty('--row-height', `${this.rowHeight}px`);
     this.showColumns(fitting);
     this.drawn = new Map();
     this.draw();
