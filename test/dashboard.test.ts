@@ -98,6 +98,11 @@ describe('coord dashboard in Chromium', () => {
     }
     await expect(page.locator(`.agent[data-agent="gpu-b"] .gpu[data-gpu="cpu"] .gpu-task`).textContent()).resolves.toContain('Run_long');
     await expect(page.locator(`.agent[data-agent="gpu-b"] .gpu[data-gpu="cpu"] .gpu-task`).getAttribute('title')).resolves.toMatch(/^Run_long \(sweep \w+\)$/);
+    // Its three boxes share the card's width (not 13rem each beside empty room), and each task's run time shows.
+    const boxes = await page.locator('.agent[data-agent="gpu-b"] .gpu').evaluateAll((nodes) => nodes.map((node) => node.getBoundingClientRect().width));
+    expect(boxes).toHaveLength(3);
+    for (const width of boxes) expect(width).toBeGreaterThan(300);
+    await expect(page.locator('.agent[data-agent="gpu-b"] .gpu-task .muted').evaluateAll((nodes) => nodes.every((node) => node.getBoundingClientRect().width > 0))).resolves.toBe(true);
     await screenshot(page, '2-agents');
 
     // The CPU task's log, from its link in the GPU boxes: lines keep arriving.

@@ -5,7 +5,7 @@ import { emptyUnderPrefix, runTime, since } from '../ui.js';
 
 function taskLink(run) {
   // The whole name on hover: a long one is cut where its telling part (the last params) is.
-  return h('a', { class: 'gpu-task', href: `#/tasks/${run.taskId}`, title: `${run.task} (sweep ${run.sweep})` }, run.task, ' ', h('span', { class: 'muted' }, runTime(run)));
+  return h('a', { class: 'gpu-task', href: `#/tasks/${run.taskId}`, title: `${run.task} (sweep ${run.sweep})` }, h('span', { class: 'gpu-task-name' }, run.task), h('span', { class: 'muted' }, runTime(run)));
 }
 
 /**
