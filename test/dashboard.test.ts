@@ -664,6 +664,23 @@ describe('coord dashboard in Chromium', () => {
     await page.close();
     expect((await dashboard.stop()).code).toBe(0);
   });
+  it("says on a task's log page that it waits for Redis while Redis is away, not that it follows live", { timeout: 90_000 }, async () => {
+    const args = ['--redis', outageRedis().url, '--prefix', 'outage-log'];
+    const sweep = await submit('template:\n  run: echo {x}\npool: nobody\n---\nx: [1]\n', args);
+    const dashboard = await startDashboard(args);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${dashboard.url}#/sweeps/${sweep}`);
+    await page.locator('.vrow[data-index] a.task-name').click();
+    const status = page.locator('[data-role="log-status"]');
+    await status.filter({ hasText: /^following live$/ }).waitFor(WAIT);
+    await outageRedis().stop();
+    await status.filter({ hasText: /^waiting for Redis…$/ }).waitFor(WAIT);
+    await outageRedis().restart();
+    await status.filter({ hasText: /^following live$/ }).waitFor(WAIT);
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
   it('says when Redis stops answering, and goes live again without a reload; a page opened meanwhile starts once it is back', { timeout: 90_000 }, async () => {
     const args = ['--redis', outageRedis().url, '--prefix', 'outage'];
     const dashboard = await startDashboard(args);

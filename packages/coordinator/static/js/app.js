@@ -57,6 +57,8 @@ function showLive(state, problem) {
       route();
     } else current?.onLive?.();
   }
+  // A view that says it is live (a log being followed) says otherwise while Redis is away.
+  if (state === 'stale' && liveState !== 'stale') current?.onStale?.();
   if (state === 'stale' && !latest) {
     // Nothing read yet: the page body says why (not "Loading…" for as long as Redis is away).
     waitingForRedis = true;

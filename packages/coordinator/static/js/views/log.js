@@ -184,6 +184,13 @@ export function logView(root, taskId) {
   follow();
   let countsText = '';
   return {
+    // Redis away: no new lines come, whatever the log's own stream says.
+    onStale() {
+      if (following) fill(status, 'waiting for Redis…');
+    },
+    onLive() {
+      if (following) fill(status, 'following live');
+    },
     onOverview(overview) {
       // The sweep's counts change whenever one of its tasks changes state; its run and its
       // agent's being lost change without them.
