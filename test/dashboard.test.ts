@@ -295,6 +295,10 @@ describe('coord dashboard in Chromium', () => {
     await expect(question.textContent()).resolves.toContain(`Its agent ${agent.name} is lost, so it ends cancelled once an agent of its queue finds its job stalled`);
     await page.click('#confirm-yes');
     await page.locator('#toasts', { hasText: `cancel marked: its agent ${agent.name} is lost` }).waitFor(WAIT);
+    // Marked: the page offers no second cancel, it says one is under way.
+    const pending = page.locator('.task-head button', { hasText: 'Cancelling' });
+    await pending.waitFor(WAIT);
+    await expect(pending.isDisabled()).resolves.toBe(true);
     await page.close();
     expect((await dashboard.stop()).code).toBe(0);
   });
@@ -589,10 +593,11 @@ describe('coord dashboard in Chromium', () => {
     const args = ['--redis', redis().url, '--prefix', 'many-sweeps'];
     // 53 sweeps of one waiting task each (no agent serves pool nobody), four submissions at a
     // time; the oldest one's task runs (an agent serves pool busy), so that sweep stays listed.
-    const ids: string[] = [];
-    for (let batch = 0; batch < 53; batch += 4) {
+    // The oldest alone first: the four of a batch are made in any order.
+    const ids: string[] = [await submit('template:\n  run: sleep 60 {x}\npool: busy\ngpus: 0\n---\nx: [0]\n', args)];
+    for (let batch = 1; batch < 53; batch += 4) {
       const made = await Promise.all(
-        Array.from({ length: Math.min(4, 53 - batch) }, (_, i) => submit(`template:\n  run: ${batch + i === 0 ? 'sleep 60' : 'echo'} {x}\npool: ${batch + i === 0 ? 'busy' : 'nobody'}\ngpus: 0\n---\nx: [${batch + i}]\n`, args)),
+        Array.from({ length: Math.min(4, 53 - batch) }, (_, i) => submit(`template:\n  run: echo {x}\npool: nobody\ngpus: 0\n---\nx: [${batch + i}]\n`, args)),
       );
       ids.push(...made);
     }

@@ -30,7 +30,8 @@ export function durationOf(shown: TaskRecord, now = Date.now()): number | null {
 
 /** coord status SWEEP --json's task, and what the pages need besides. */
 export function taskRowJson(task: TaskRecord, now = Date.now(), latest?: LatestOutput) {
-  return { ...taskJson(task, latest), id: task.id, sweep: task.sweep, commands: task.commands, duration: durationOf(task, now) };
+  // `cancelling`: a cancel waits for the run to end (its agent kills it, or, lost, has it found stalled).
+  return { ...taskJson(task, latest), id: task.id, sweep: task.sweep, commands: task.commands, duration: durationOf(task, now), cancelling: task.state === 'running' && task.cancel !== undefined };
 }
 
 /** One task with what it ran with and what it reported: the dashboard's task page, and `coord status TASK --json`. */

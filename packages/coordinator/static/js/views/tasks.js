@@ -24,6 +24,8 @@ function noteCell(task) {
 const LINES_REFRESH_MS = 5000;
 
 export function taskActions(task, onDone, size = 'small', lostAgents = new Set()) {
+  // Cancelled already: its run ends soon (or, its agent lost, once its job is found stalled).
+  if (task.cancelling) return h('button', { type: 'button', class: `action danger ${size}`, disabled: true, title: task.reason ?? '' }, 'Cancelling');
   if (task.state === 'waiting' || task.state === 'running') {
     // No agent is there to kill it: the cancel waits for the job to be found stalled.
     const lost = task.state === 'running' && lostAgents.has(task.agent);
