@@ -442,24 +442,25 @@ function mergeEntries(
       // Only a document that adds commands runs them with settings of its own; a repeat of the
       // same combination is dropped, as the runner dropped it.
       const adds = entry.commands.some((command) => !existing.task.commands.some((c) => c.name === command.name));
-      const clash = settingClash(existing.task.settings, settingsFor(sweep, entry.document));
-      // Dropped, a repeat's settings matter only where it sets them itself (`_timeout: 2h`): a
-      // grid after the special cases, as the runner's order has it, leaves theirs as they are.
-      const ownClash = adds ? undefined : settingClash(existing.task.settings, settingsFor(sweep, entry.document), Object.keys(entry.document.settings) as Array<keyof TaskSettings>);
+      // A document that adds commands runs them in the same job: every setting must agree. One
+      // dropped as a repeat matters only where it sets a setting itself (`_timeout: 2h`): a grid
+      // after the special cases, as the runner's order has it, leaves theirs as they are.
+      const among = adds ? undefined : (Object.keys(entry.document.settings) as Array<keyof TaskSettings>);
+      const clash = settingClash(existing.task.settings, settingsFor(sweep, entry.document), among);
       // Once per pair of documents, not once per task they share.
       const pair = `${existing.entry.document.line}-${entry.document.line}`;
-      if (ownClash && !clashingDocuments.has(pair)) {
-        // A document written to give some tasks a timeout or another pool gives them nothing.
+      if (clash && !clashingDocuments.has(pair)) {
         clashingDocuments.add(pair);
-        ignoredSettings.push(`${sweep.path}:${entry.document.line}: this document repeats task "${entry.name}" of the document at line ${existing.entry.document.line} with another ${ownClash}; a repeated task is dropped (as the runner drops it), so that setting does not apply: set it in the earlier document, or leave the task out of it`);
-      }
-      if (clash && adds && !clashingDocuments.has(pair)) {
-        clashingDocuments.add(pair);
-        collisions.push({
-          file: sweep.path,
-          line: entry.document.line,
-          message: `this document adds commands to task "${entry.name}" of the document at line ${existing.entry.document.line} with another ${clash}: a task's commands run as one job, with one setting of each; give both documents the same, or give them different _title values and run each with -t`,
-        });
+        if (adds) {
+          collisions.push({
+            file: sweep.path,
+            line: entry.document.line,
+            message: `this document adds commands to task "${entry.name}" of the document at line ${existing.entry.document.line} with another ${clash}: a task's commands run as one job, with one setting of each; give both documents the same, or give them different _title values and run each with -t`,
+          });
+        } else {
+          // A document written to give some tasks a timeout or another pool gives them nothing.
+          ignoredSettings.push(`${sweep.path}:${entry.document.line}: this document repeats task "${entry.name}" of the document at line ${existing.entry.document.line} with another ${clash}; a repeated task is dropped (as the runner drops it), so that setting does not apply: set it in the earlier document, or leave the task out of it`);
+        }
       }
       for (const command of entry.commands) {
         if (!existing.task.commands.some((c) => c.name === command.name)) existing.task.commands.push(command);
@@ -515,7 +516,7 @@ function mergeEntries(
 const SETTING_KEYS: Record<keyof TaskSettings, string> = { gpus: '_gpus', pool: '_pool', priority: '_priority', timeoutSeconds: '_timeout', retries: '_retries' };
 
 /** The first setting two documents of one task give differently (`_timeout (none and 2s)`); undefined when none. */
-function settingClash(first: TaskSettings, second: TaskSettings, among = Object.keys(SETTING_KEYS) as Array<keyof TaskSettings>): string | undefined {
+function settingClash(first: TaskSettings, second: TaskSettings, among: Array<keyof TaskSettings> = Object.keys(SETTING_KEYS) as Array<keyof TaskSettings>): string | undefined {
   const shown = (key: keyof TaskSettings, value: TaskSettings[keyof TaskSettings]) => (value === undefined ? 'none' : key === 'timeoutSeconds' ? formatDuration(Number(value)) : String(value));
   const key = among.find((k) => k in SETTING_KEYS && first[k] !== second[k]);
   return key && `${SETTING_KEYS[key]} (${shown(key, first[key])} and ${shown(key, second[key])})`;
