@@ -7,7 +7,7 @@
  */
 import type { TaskRecord } from '@sweep-runner/shared';
 import type { AgentSummary } from './read-status.js';
-import { unservedReason } from './unserved-queues.js';
+import { runningAgents, unservedReason } from './unserved-queues.js';
 
 /**
  * An agent that registered after the list of agents was read (the dashboard keeps it a
@@ -22,7 +22,7 @@ function startedBefore(task: TaskRecord, time: number): boolean {
 export function explainTasks(tasks: TaskRecord[], agents: AgentSummary[]): TaskRecord[] {
   const lostAgents = new Set(agents.filter((agent) => agent.lost).map((agent) => agent.name));
   const listed = new Set(agents.map((agent) => agent.name));
-  const noneRunning = agents.every((agent) => agent.lost || agent.state === 'stopped');
+  const noneRunning = runningAgents(agents).length === 0;
   const now = Date.now();
   return tasks.map((task) => {
     if (task.state === 'waiting' && !task.reason) return { ...task, reason: unservedReason(task.queue, agents) };

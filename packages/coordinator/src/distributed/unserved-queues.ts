@@ -26,7 +26,7 @@ function serves(agent: AgentSummary, queue: Queue): boolean {
   return queue.gpus === 0 ? agent.cpuSlots > 0 : new Set(agent.gpuSlots).size >= queue.gpus;
 }
 
-function runningAgents(agents: AgentSummary[]): AgentSummary[] {
+export function runningAgents(agents: AgentSummary[]): AgentSummary[] {
   return agents.filter((agent) => !agent.lost && agent.state !== 'stopped');
 }
 
