@@ -3,7 +3,7 @@ import { ExitError, formatDuration, isUsageError, permissionDenied, UsageError, 
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
-import { noSweepMessage, resolveSweepId, sweepsHoldingTask, taskIdsNamed } from '../distributed/find-task.js';
+import { noSweepMessage, resolveSweepId, sweepsHoldingTasks, taskIdsNamed } from '../distributed/find-task.js';
 import { taskParams } from '../distributed/task-params.js';
 import { taskDetailJson } from '../dashboard/json-shapes.js';
 import { taskViewLines } from '../output/task-view.js';
@@ -89,16 +89,16 @@ async function showTask(redis: Redis, keys: RedisKeys, text: string, json: boole
   const ids = await taskIdsNamed(redis, keys, text);
   const hash = ids.length === 1 ? await redis.hgetall(keys.task(ids[0]!)) : {};
   const task = parseTaskRecord(hash);
-  if (!task) throw new ExitError(await notASweepMessage(redis, keys, text), 1);
+  if (!task) throw new ExitError(await notASweepMessage(redis, keys, text, ids), 1);
   const [agents, latest, params] = await Promise.all([listAgents(redis, keys), latestOutputs(redis, keys, [task]), taskParams(redis, keys, task, hash)]);
   const detail = taskDetailJson(explainTasks([task], agents)[0]!, params, Date.now(), latest.get(task.id));
   if (json) process.stdout.write(`${JSON.stringify({ task: detail }, resultsJsonValue, 2)}\n`);
   else for (const line of taskViewLines(detail, terminal.columns)) terminal.line(line);
 }
 
-/** No sweep has this id: perhaps it names a task (`coord status X_1`), whose sweep lists it. */
-async function notASweepMessage(redis: Redis, keys: RedisKeys, text: string): Promise<string> {
-  const sweeps = await sweepsHoldingTask(redis, keys, text);
+/** No sweep has this id: perhaps it names tasks (`coord status X_1`, `ids`), whose sweeps list them. */
+async function notASweepMessage(redis: Redis, keys: RedisKeys, text: string, ids: string[]): Promise<string> {
+  const sweeps = await sweepsHoldingTasks(redis, keys, ids);
   if (sweeps.length === 0) return noSweepMessage(text, keys);
   const quoted = shlexQuote(text);
   const where = sweeps.length === 1 ? `sweep ${sweeps[0]}` : `sweeps ${namedFew(sweeps)}`;
@@ -113,7 +113,6 @@ export function taskRow(shown: TaskRecord, latest?: LatestOutput): string[] {
   const note = task.reason ?? (latest ? `${latest.command}: ${latest.line}` : '');
   return [task.name, task.state, task.agent ?? '-', task.gpus || (task.agent ? 'cpu' : '-'), String(task.attempt), exit, duration, note];
 }
-
 
 async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
   if (args.state !== undefined && !isTaskState(args.state)) throw new UsageError(`--state must be one of ${TASK_STATES.join(', ')}`);

@@ -50,12 +50,11 @@ export async function taskIdsNamed(redis: Redis, keys: RedisKeys, name: string):
   return (await candidates(redis, keys, name)).filter((c) => c.name === name).map((c) => c.id);
 }
 
-/** The sweeps that hold a task of exactly this name (`coord status X_1`, given a task for a sweep). */
-export async function sweepsHoldingTask(redis: Redis, keys: RedisKeys, name: string): Promise<string[]> {
-  const exact = await taskIdsNamed(redis, keys, name);
-  if (exact.length === 0) return [];
+/** The sweeps that hold these tasks (`coord status X_1`, given a task for a sweep: those of its name). */
+export async function sweepsHoldingTasks(redis: Redis, keys: RedisKeys, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
   const pipeline = redis.pipeline();
-  for (const id of exact) pipeline.hget(keys.task(id), 'sweep');
+  for (const id of ids) pipeline.hget(keys.task(id), 'sweep');
   const sweeps = ((await pipeline.exec()) ?? []).map(([, sweep]) => sweep).filter((sweep): sweep is string => typeof sweep === 'string' && sweep !== '');
   return [...new Set(sweeps)];
 }
