@@ -4,7 +4,7 @@
  * their names ("NaN", "Infinity", "-Infinity"), which no metric holds (metrics are numbers),
  * and read back as numbers, so that `coord results` of a sweep shows what a local run's does.
  */
-const NON_FINITE: Record<string, number> = { NaN, Infinity, '-Infinity': -Infinity };
+import { NON_FINITE } from './parse-python-json.js';
 
 export function stringifyMetrics(value: unknown): string {
   return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'number' && !Number.isFinite(item) ? String(item) : item));

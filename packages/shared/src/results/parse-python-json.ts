@@ -6,7 +6,8 @@
 const SENTINEL = '\u0000py:';
 /** A string (skipped whole), or one of Python's words for a number JSON cannot hold. */
 const TOKEN = /"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g;
-const NUMBERS: Record<string, number> = { NaN, Infinity, '-Infinity': -Infinity };
+/** The numbers JSON has no word for, by the names Python (and JavaScript's String()) give them. */
+export const NON_FINITE: Readonly<Record<string, number>> = { NaN, Infinity, '-Infinity': -Infinity };
 
 export function parsePythonJson(text: string): unknown {
   try {
@@ -16,5 +17,5 @@ export function parsePythonJson(text: string): unknown {
   }
   // Each word becomes a string no file holds, turned back into its number as it is read.
   const marked = text.replace(TOKEN, (token) => (token.startsWith('"') ? token : JSON.stringify(`${SENTINEL}${token}`)));
-  return JSON.parse(marked, (_key, value: unknown) => (typeof value === 'string' && value.startsWith(SENTINEL) ? NUMBERS[value.slice(SENTINEL.length)] : value));
+  return JSON.parse(marked, (_key, value: unknown) => (typeof value === 'string' && value.startsWith(SENTINEL) ? NON_FINITE[value.slice(SENTINEL.length)] : value));
 }
