@@ -5,7 +5,7 @@ import { ExitError, isRedisUnreachable, metricPatternProblem, shlexQuote, UsageE
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { MIN_SWEEP_PREFIX, resolveSweepId, sweepExists } from '../distributed/find-task.js';
 import { formatResults, RESULT_FORMATS, type ResultFormat } from '../results/format-results.js';
-import { localResults, paramsFileIn } from '../results/local-results.js';
+import { holdsTasks, localResults, paramsFileIn } from '../results/local-results.js';
 import { sweepResults } from '../results/redis-results.js';
 import { sweepMembers } from '../distributed/sweep-members.js';
 import { buildResultsTable, partialResults, withoutMetrics, type TaskResult } from '../results/results-table.js';
@@ -143,7 +143,7 @@ function outputsWithin(dir: string): string {
     found = readdirSync(dir, { withFileTypes: true })
       .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
       .map((entry) => join(dir, entry.name))
-      .filter((sub) => readdirSync(sub, { withFileTypes: true }).some((entry) => (entry.isDirectory() && paramsFileIn(join(sub, entry.name))) || (entry.isFile() && /^param\..+\.json$/.test(entry.name))))
+      .filter(holdsTasks)
       .map((sub) => relative('.', sub) || '.');
   } catch {
     return '';

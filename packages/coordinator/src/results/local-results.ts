@@ -1,5 +1,5 @@
 /** Results from an output directory on this machine: param.json, metrics.json and the logs. */
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { load } from 'js-yaml';
@@ -125,9 +125,17 @@ async function lastRunOf(statPath: string): Promise<LastRun> {
   return { recorded, unsuccessful: typeof bad.state === 'string' ? bad.state : bad.code === -1 ? 'running' : 'failed' };
 }
 
+/** A task's params in the output root itself (`--no-param-dir`): `param.<name>.json`. */
+const FLAT_PARAMS = /^param\.(.+)\.json$/;
+
 /** The file holding a task directory's params: param.json, or the runner's older YAML `param`. */
 export function paramsFileIn(dir: string): string | undefined {
   return ['param.json', 'param'].map((name) => join(dir, name)).find((path) => statSync(path, { throwIfNoEntry: false })?.isFile());
+}
+
+/** Whether `dir` is an output that holds tasks: a task's directory in it, or a task's params in it. */
+export function holdsTasks(dir: string): boolean {
+  return readdirSync(dir, { withFileTypes: true }).some((entry) => (entry.isDirectory() && paramsFileIn(join(dir, entry.name))) || (entry.isFile() && FLAT_PARAMS.test(entry.name)));
 }
 
 /** Told of each param.json that holds no object (its task is left out) and each metrics file (its metrics are). */
@@ -148,7 +156,7 @@ export async function localResults(output: string, pattern: string | undefined, 
       const logs = runLogs(await readdir(dir), params, recorded).map((file) => join(dir, file));
       results.push({ task: String(params._name ?? entry.name), params: publicParams(params), metrics: await collectEachWay(dir, logs, ways, onUnreadable), ...(unsuccessful && { unsuccessful }), ...(succeeded && { succeeded }) });
     }
-    const flat = /^param\.(.+)\.json$/.exec(entry.name);
+    const flat = FLAT_PARAMS.exec(entry.name);
     if (entry.isFile() && flat) {
       const params = await readParams(join(output, entry.name), onUnreadable);
       if (!params) continue;
