@@ -5,15 +5,12 @@
  */
 import { formatDuration, shlexQuote } from '@sweep-runner/shared';
 import type { TaskDetailJson } from '../dashboard/json-shapes.js';
+import { plain } from '../results/format-results.js';
 import { formatTable } from './table.js';
-
-function valueText(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
-}
 
 function pairsText(values: Record<string, unknown>): string {
   const entries = Object.entries(values);
-  return entries.length === 0 ? '-' : entries.map(([name, value]) => `${name}=${valueText(value)}`).join('  ');
+  return entries.length === 0 ? '-' : entries.map(([name, value]) => `${name}=${plain(value)}`).join('  ');
 }
 
 export function taskViewLines(task: TaskDetailJson, columns: number): string[] {

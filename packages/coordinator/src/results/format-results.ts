@@ -12,7 +12,8 @@ function number(value: number): string {
   return Number.isInteger(value) ? String(value) : formatG(value);
 }
 
-function plain(value: unknown): string {
+/** A param's or metric's value as coord results writes it (`True`, `1e-05`); the task view too. */
+export function plain(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') return number(value);
   if (typeof value === 'string') return value;
