@@ -34,9 +34,20 @@ export function taskRowJson(task: TaskRecord, now = Date.now(), latest?: LatestO
   return { ...taskJson(task, latest), id: task.id, sweep: task.sweep, commands: task.commands, duration: durationOf(task, now), cancelling: task.state === 'running' && task.cancel !== undefined };
 }
 
+/**
+ * The commands of a running task that have no result of its current attempt (a success a retry
+ * skips keeps its own): commands run in order, so the first of them runs now and those after
+ * it have not run yet.
+ */
+function pendingCommands(task: TaskRecord): Record<string, 'running' | 'not run yet'> {
+  if (task.state !== 'running') return {};
+  const pending = task.commands.filter((name) => task.results[name]?.attempt !== task.attempt && task.results[name]?.state !== 'succeeded');
+  return Object.fromEntries(pending.map((name, i) => [name, i === 0 ? 'running' : 'not run yet']));
+}
+
 /** One task with what it ran with and what it reported: the dashboard's task page, and `coord status TASK --json`. */
 export function taskDetailJson(task: TaskRecord, params: Record<string, unknown>, now = Date.now(), latest?: LatestOutput) {
-  return { ...taskRowJson(task, now, latest), results: task.results, params, metrics: task.metrics ?? {} };
+  return { ...taskRowJson(task, now, latest), results: task.results, pending: pendingCommands(task), params, metrics: task.metrics ?? {} };
 }
 
 export type TaskDetailJson = ReturnType<typeof taskDetailJson>;

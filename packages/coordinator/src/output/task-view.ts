@@ -21,16 +21,10 @@ export function taskViewLines(task: TaskDetailJson, columns: number): string[] {
   ];
   if (task.reason) lines.push(`why: ${task.reason}`);
   if (task.lastLine) lines.push(`now: ${task.lastLine.command}: ${task.lastLine.line}`);
-  // Commands run in order: while the task runs, the first without a result of this attempt
-  // (nor a success a retry skips) is the one running; those after it have not run yet.
-  let runningFound = false;
   const commands = task.commands.map((name) => {
     const result = task.results[name];
-    if (task.state === 'running' && result?.attempt !== task.attempt && result?.state !== 'succeeded') {
-      const state = runningFound ? 'not run yet' : 'running';
-      runningFound = true;
-      return [name, state, '-', '-', String(task.attempt)];
-    }
+    const pending = task.pending[name];
+    if (pending) return [name, pending, '-', '-', String(task.attempt)];
     if (!result) return [name, '-', '-', '-', '-'];
     const exit = result.signal ?? (result.exitCode === null ? '-' : String(result.exitCode));
     const time = result.seconds === undefined ? '-' : formatDuration(result.seconds);

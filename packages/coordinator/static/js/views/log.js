@@ -21,20 +21,15 @@ function pairsText(values) {
 
 /**
  * Each command as the task's current attempt left it: `train: succeeded (exit 0, 12.3s)`. A
- * result of an earlier attempt says so (a success a retry skips, a failure it runs again).
- * Commands run in order: while the task runs, the first without a result of this attempt is
- * the one running, and those after it have not run yet.
+ * result of an earlier attempt says so (a success a retry skips, a failure it runs again);
+ * while the task runs, the API says which command runs now and which have not run yet.
  */
 function commandTexts(task) {
-  let runningFound = false;
   return task.commands.map((command) => {
     const result = task.results?.[command];
     const current = result && result.attempt === task.attempt;
-    if (task.state === 'running' && !current && !(result && result.state === 'succeeded')) {
-      const text = runningFound ? `${command}: not run yet` : `${command}: running (attempt ${task.attempt})`;
-      runningFound = true;
-      return text;
-    }
+    const pending = task.pending?.[command];
+    if (pending) return pending === 'running' ? `${command}: running (attempt ${task.attempt})` : `${command}: not run yet`;
     if (!result) return `${command}: not run`;
     const end = result.signal ? `killed by ${result.signal}` : result.exitCode === null || result.exitCode === undefined ? '' : `exit ${result.exitCode}`;
     const took = typeof result.seconds === 'number' ? duration(result.seconds) : '';
