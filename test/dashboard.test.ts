@@ -690,6 +690,24 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
+  it("says on a task's log page that its task is gone when Redis no longer holds it, not that it ended (null)", { timeout: 60_000 }, async () => {
+    const prefix = 'gone-log';
+    const args = ['--redis', redis().url, '--prefix', prefix];
+    const sweep = await submit('template:\n  run: echo {x}\npool: nobody\n---\nx: [1]\n', args);
+    const dashboard = await startDashboard(args);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${dashboard.url}#/sweeps/${sweep}`);
+    await page.locator('.vrow[data-index] a.task-name').click();
+    const status = page.locator('[data-role="log-status"]');
+    await status.filter({ hasText: /^following live$/ }).waitFor(WAIT);
+    const taskId = decodeURIComponent(new URL(page.url()).hash.split('/').pop()!);
+    // As a Redis restarted without its data leaves it.
+    expect(await redis().client().del(`${prefix}:task:${taskId}`)).toBe(1);
+    await status.filter({ hasText: /^task X_1 is no longer in Redis \(deleted, or Redis restarted without its data\)/ }).waitFor(WAIT);
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
   it('says when Redis stops answering, and goes live again without a reload; a page opened meanwhile starts once it is back', { timeout: 90_000 }, async () => {
     const args = ['--redis', outageRedis().url, '--prefix', 'outage'];
     const dashboard = await startDashboard(args);

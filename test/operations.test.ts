@@ -98,6 +98,22 @@ describe('coord logs', () => {
     expect((await status(prefix, sweep)).tasks[0]!.state).toBe('succeeded');
   });
 
+  it('stops following, with why and exit code 1, a task Redis no longer holds', async () => {
+    const dir = tempDir();
+    const prefix = 'logsgone';
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\npool: nobody\n---\nx: 1\n');
+    const sweep = await submit(dir, prefix);
+    const follower = startCli(COORD, ['logs', 'X_1', '-f', ...cli(prefix)], { cwd: tempDir() });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await status(prefix, sweep)).tasks[0]!.state).toBe('waiting');
+    // As a Redis restarted without its data leaves it.
+    const [taskKey] = (await redis().client().keys(`${prefix}:task:*`)).filter((key) => /^[^:]+:task:[^:]+$/.test(key));
+    expect(await redis().client().del(taskKey!)).toBe(1);
+    const result = await follower.done;
+    expect([result.code, result.stdout]).toEqual([1, '']);
+    expect(result.stderr).toMatch(/\ncoord: task X_1 is no longer in Redis \(deleted, or Redis restarted without its data\): no more lines will come; its agent's log files have them all\n$/);
+  });
+
   it('follows a command of a running task that has not printed yet, without saying the task will start', async () => {
     const dir = tempDir();
     const prefix = 'logsquiet';

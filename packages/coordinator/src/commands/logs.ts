@@ -3,7 +3,7 @@ import { ExitError, type RedisKeys, type TaskRecord } from '@sweep-runner/shared
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { findTask } from '../distributed/find-task.js';
-import { readLogsState } from '../distributed/logs-state.js';
+import { goneFromRedis, readLogsState } from '../distributed/logs-state.js';
 import { numberFlag } from '../options/number-flags.js';
 import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 import { createTerminal } from '../output/terminal.js';
@@ -98,7 +98,8 @@ async function printExisting(redis: Redis, key: string, command: string, tail: n
   return entries.length > 0 ? entries[entries.length - 1]![0] : '0';
 }
 
-async function followStreams(redis: Redis, keys: RedisKeys, task: TaskRecord, commands: string[], lastIds: Map<string, string>, printer: LinePrinter): Promise<void> {
+/** Follows until the task is final (or gone) and its logs have ended; returns its last state, null once Redis no longer holds it. */
+async function followStreams(redis: Redis, keys: RedisKeys, task: TaskRecord, commands: string[], lastIds: Map<string, string>, printer: LinePrinter): Promise<string | null> {
   const reader = redis.duplicate();
   try {
     for (;;) {
@@ -118,7 +119,7 @@ async function followStreams(redis: Redis, keys: RedisKeys, task: TaskRecord, co
       const logs = await readLogsState(redis, keys, task.id, streamKeys);
       logs.partials.forEach((partial, i) => printer.partial(commands[i]!, partial));
       // Nothing new for a while: stop once the task is final and every stream has ended (or never will).
-      if (!result && logs.done(commands.map((c) => lastIds.has(c)))) return;
+      if (!result && logs.done(commands.map((c) => lastIds.has(c)))) return logs.state;
     }
   } finally {
     reader.disconnect();
@@ -157,8 +158,10 @@ async function handler(args: ArgumentsCamelCase<LogsArgs>): Promise<void> {
       const { partials } = await readLogsState(redis, keys, task.id, commands.map((c) => keys.log(task.id, c)));
       partials.forEach((partial, i) => printer.partial(commands[i]!, partial));
     }
-    if (args.follow) await followStreams(redis, keys, task, commands, lastIds, printer);
+    const state = args.follow ? await followStreams(redis, keys, task, commands, lastIds, printer) : undefined;
     printer.done();
+    // Not an end the task reached: what became of it is not known here.
+    if (state === null) throw new ExitError(goneFromRedis(task.name), 1);
   } finally {
     redis.disconnect();
   }

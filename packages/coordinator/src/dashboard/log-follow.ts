@@ -8,7 +8,7 @@
  */
 import type { RedisKeys, TaskRecord } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
-import { readLogsState } from '../distributed/logs-state.js';
+import { goneFromRedis, readLogsState } from '../distributed/logs-state.js';
 import type { EventStream } from './event-stream.js';
 
 type StreamEntry = [id: string, fields: string[]];
@@ -116,7 +116,8 @@ export async function followLog(redis: Redis, keys: RedisKeys, task: TaskRecord,
       if (result) continue;
       // Nothing new for a while: stop once the task is final and every stream it wrote has ended (or never will).
       if (logs.done(commands.map((c) => positions.has(c)))) {
-        stream.send('end', { state: logs.state });
+        // A task Redis lost has no state to show: the page says why its log stopped.
+        stream.send('end', logs.state === null ? { state: null, note: goneFromRedis(task.name) } : { state: logs.state });
         stream.end();
         return;
       }

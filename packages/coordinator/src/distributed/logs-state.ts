@@ -22,6 +22,11 @@ export function ofThisRun(started: string | null | undefined, runStartedAt: stri
   return !!started && !!runStartedAt && Number(started) >= Date.parse(runStartedAt);
 }
 
+/** Why following a task's log stopped when Redis no longer holds the task (its state reads null). */
+export function goneFromRedis(taskName: string): string {
+  return `task ${taskName} is no longer in Redis (deleted, or Redis restarted without its data): no more lines will come; its agent's log files have them all`;
+}
+
 export interface LogsState {
   state: string | null;
   /** Per stream, the line being redrawn, or ''. */

@@ -110,12 +110,12 @@ export function logView(root, taskId) {
       problem(error) {
         toast(`log: ${error}`, 'error');
       },
-      end({ state }) {
+      end({ state, note }) {
         following = false;
         ended = true;
         // Nothing is being redrawn once the task has ended (a lost run may have left its last redraw).
         for (const { live } of panes.values()) fill(live);
-        fill(status, `ended (${state})`);
+        fill(status, note ?? `ended (${state})`);
       },
       status(connected) {
         if (following) fill(status, connected ? 'following live' : 'reconnecting…');
@@ -168,8 +168,9 @@ export function logView(root, taskId) {
         // No such task: there is no log to follow (the stream would be refused over and over).
         if (error.status === 404) {
           stop?.();
+          // A log that ended because Redis lost the task keeps saying so.
+          if (following) fill(status, '');
           following = false;
-          fill(status, '');
           fill(sections);
         }
       },
