@@ -98,6 +98,19 @@ describe('coord logs', () => {
     expect((await status(prefix, sweep)).tasks[0]!.state).toBe('succeeded');
   });
 
+  it('points coord status at the sweeps of a task name several hold, the newest first', async () => {
+    const prefix = 'status-twice';
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\npool: nobody\n---\nx: 1\n');
+    // Two output roots: two tasks of one name.
+    const first = await submit(dir, prefix, ['-o', 'first']);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const second = await submit(dir, prefix, ['-o', 'second']);
+    const result = await coord(['status', 'X_1', ...cli(prefix)]);
+    expect([result.code, result.stdout]).toEqual([1, '']);
+    expect(result.stderr).toBe(`coord: "X_1" is a task, not a sweep: it is in sweeps ${second}, ${first}; coord status ${second} lists it, coord logs X_1 --sweep ${second} shows its log\n`);
+  });
+
   it('stops following, with why and exit code 1, a task Redis no longer holds', async () => {
     const dir = tempDir();
     const prefix = 'logsgone';

@@ -50,13 +50,21 @@ export async function taskIdsNamed(redis: Redis, keys: RedisKeys, name: string):
   return (await candidates(redis, keys, name)).filter((c) => c.name === name).map((c) => c.id);
 }
 
-/** The sweeps that hold these tasks (`coord status X_1`, given a task for a sweep: those of its name). */
+/**
+ * The sweeps that hold these tasks (`coord status X_1`, given a task for a sweep: those of its
+ * name), newest first: the one a researcher most likely means.
+ */
 export async function sweepsHoldingTasks(redis: Redis, keys: RedisKeys, ids: string[]): Promise<string[]> {
   if (ids.length === 0) return [];
   const pipeline = redis.pipeline();
   for (const id of ids) pipeline.hget(keys.task(id), 'sweep');
-  const sweeps = ((await pipeline.exec()) ?? []).map(([, sweep]) => sweep).filter((sweep): sweep is string => typeof sweep === 'string' && sweep !== '');
-  return [...new Set(sweeps)];
+  const sweeps = [...new Set(((await pipeline.exec()) ?? []).map(([, sweep]) => sweep).filter((sweep): sweep is string => typeof sweep === 'string' && sweep !== ''))];
+  if (sweeps.length < 2) return sweeps;
+  const created = new Map<string, number>();
+  const scores = redis.pipeline();
+  for (const sweep of sweeps) scores.zscore(keys.sweeps, sweep);
+  ((await scores.exec()) ?? []).forEach(([, score], i) => created.set(sweeps[i]!, Number(score ?? 0)));
+  return sweeps.sort((a, b) => created.get(b)! - created.get(a)!);
 }
 
 /**
