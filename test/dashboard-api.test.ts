@@ -328,8 +328,12 @@ describe('coord dashboard: the JSON API', () => {
       return response.text();
     };
     // Three 1-GPU tasks and one CPU task run; the task for another pool waits.
-    await waitFor(async () => (await scrape()).includes('sweep_slots_used{kind="gpu"} 3\n'), 15_000, 'three GPU slots in use');
-    const text = await scrape();
+    // Each part shows once the agent's next beat has it: the CPU task may start a beat after the GPU ones.
+    let text = '';
+    await waitFor(async () => {
+      text = await scrape();
+      return text.includes('sweep_slots_used{kind="gpu"} 3\n') && text.includes('sweep_slots_used{kind="cpu"} 1\n') && text.includes('sweep_tasks{state="running"} 4\n');
+    }, 15_000, 'three GPU slots and one CPU slot in use');
     for (const line of [
       '# TYPE sweep_tasks gauge',
       'sweep_tasks{state="running"} 4',

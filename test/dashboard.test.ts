@@ -364,8 +364,10 @@ describe('coord dashboard in Chromium', () => {
     const prefix = 'bar';
     const args = ['--redis', redis().url, '--prefix', prefix];
     await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: tempDir() });
-    // tqdm's way: \r and the bar again, no newline until the end.
-    const sweep = await submit("template:\n  run: echo start; for i in $(seq 60); do printf '\\rstep %d/60' $i; sleep 0.25; done; echo; echo done\ngpus: 0\n---\nx: [1]\n", args);
+    // tqdm's way: \r and the bar again, no newline until the end; it ends once the test has seen
+    // it move (a loaded machine may take seconds to look).
+    const gate = join(tempDir(), 'gate');
+    const sweep = await submit(`template:\n  run: echo start; i=0; until [ -e ${gate} ]; do i=$((i % 59 + 1)); printf '\\rstep %d/60' $i; sleep 0.25; done; printf '\\rstep 60/60'; echo; echo done\ngpus: 0\n---\nx: [1]\n`, args);
     const dashboard = await startDashboard(args);
     const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${dashboard.url}#/sweeps/${sweep}`);
@@ -381,6 +383,7 @@ describe('coord dashboard in Chromium', () => {
     const first = Number(/step (\d+)/.exec((await live.textContent())!)![1]);
     // It moves on in place while the task runs.
     await live.filter({ hasText: new RegExp(`^step (?!${first}/)\\d+/60$`) }).waitFor(WAIT);
+    writeFileSync(gate, '');
     const log = page.locator('pre.log[data-command="run"]');
     await log.filter({ hasText: /\ndone\n/ }).waitFor(WAIT);
     // Ended: the bar is an ordinary line, as the terminal left it, and nothing is still being drawn.
@@ -648,7 +651,9 @@ describe('coord dashboard in Chromium', () => {
     const args = ['--redis', redis().url, '--prefix', prefix];
     await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix], { workdir: tempDir() });
     const dir = tempDir();
-    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: sleep 0.5\ngpus: 0\n---\nx: [${Array.from({ length: 16 }, (_, i) => i + 1).join(', ')}]\n`);
+    // Past the first two, tasks wait for the page to be looked at (a loaded machine may take seconds to open it).
+    const gate = join(dir, 'gate');
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: if [ {x} -gt 2 ]; then until [ -e ${gate} ]; do sleep 0.1; done; fi; sleep 0.5\ngpus: 0\n---\nx: [${Array.from({ length: 16 }, (_, i) => i + 1).join(', ')}]\n`);
     const submitted = await coord(['submit', 'params.yaml', '--json', ...args], { cwd: dir });
     const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
     const dashboard = await startDashboard(args);
@@ -663,6 +668,7 @@ describe('coord dashboard in Chromium', () => {
     expect(segments[0]).toBe('succeeded');
     expect(segments.at(-1)).toBe('waiting');
     await screenshot(page, 'sweeps-time-left');
+    writeFileSync(gate, '');
     // Gone when the sweep is done.
     await page.locator(`.sweep[data-sweep="${sweep}"] .progress-text`, { hasText: '16 / 16 done' }).waitFor(WAIT);
     await expect(left.count()).resolves.toBe(0);

@@ -23,7 +23,7 @@ const tempDir = useTempDirs();
 interface StatusJson {
   sweeps: Array<{ id: string; counts: Record<string, number>; secondsLeft: number | null; seed?: number | null }>;
   agents: Array<{ name: string; state: string; gpus: string[]; running: Array<{ task: string; gpus: string }> }>;
-  tasks?: Array<{ name: string; state: string; agent: string | null; gpus: string | null; attempt: number; exitCode: number | null; output: string }>;
+  tasks?: Array<{ name: string; state: string; agent: string | null; gpus: string | null; attempt: number; exitCode: number | null; output: string; startedAt: string | null; endedAt: string | null }>;
 }
 
 async function status(prefix: string, sweep?: string): Promise<StatusJson> {
@@ -284,9 +284,16 @@ z: [1, 2, 3, 4]
     // A sweep file can still be checked where no Redis answers.
     const offlineJson = await coord(['submit', 'params.yaml', '--dry-run', '--json', '--redis', 'redis://127.0.0.1:1'], { cwd: dir });
     expect((JSON.parse(offlineJson.stdout) as { skipsUnknown?: string }).skipsUnknown).toMatch(/^cannot reach Redis at redis:\/\/127\.0\.0\.1:1 /);
+    // The faster of two runs: one run's time on a loaded machine says more about the machine.
     const timed = async (args: string[]) => {
-      const started = Date.now();
-      return { result: await coord(args, { cwd: dir }), ms: Date.now() - started };
+      let fastest = Infinity;
+      let result: Awaited<ReturnType<typeof coord>> | undefined;
+      for (let run = 0; run < 2; run++) {
+        const started = Date.now();
+        result = await coord(args, { cwd: dir });
+        fastest = Math.min(fastest, Date.now() - started);
+      }
+      return { result: result!, ms: fastest };
     };
     // A command that fails on the closed URL at once, for the time a coord start takes now.
     const failing = await timed(['status', '--redis', 'redis://127.0.0.1:1']);
@@ -394,20 +401,25 @@ z: [1, 2, 3, 4]
   it('says about how long a running sweep still needs, from its tasks so far', async () => {
     const dir = tempDir();
     const prefix = 'eta';
-    writeCpuSweep(dir, 'sleep 0.5', 14);
+    // Past the first two, tasks wait until the test has looked (a loaded machine may take seconds to).
+    const gate = join(dir, 'gate');
+    writeCpuSweep(dir, `if [ {x} -gt 2 ]; then until [ -e ${gate} ]; do sleep 0.1; done; fi; sleep 0.5`, 14);
     await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix], { workdir: join(dir, 'work') });
     const { sweep } = await submit(dir, prefix);
-    let seen: StatusJson['sweeps'][number] | undefined;
+    let seen: StatusJson | undefined;
     await waitFor(async () => {
-      seen = (await status(prefix, sweep)).sweeps[0]!;
-      return seen.counts.succeeded! >= 2 && seen.counts.running! === 2 && seen.counts.waiting! >= 2;
-    }, 15_000, 'two tasks done, two running and more waiting');
-    // Half a second a task, two at a time: the waiting ones' rounds, and half a task for the running.
-    const expected = 0.5 * (seen!.counts.waiting! / 2 + 0.5);
-    expect(seen!.secondsLeft).toBeGreaterThanOrEqual(Math.floor(expected * 0.8));
-    expect(seen!.secondsLeft).toBeLessThanOrEqual(Math.ceil(expected * 1.5));
+      seen = await status(prefix, sweep);
+      const { counts } = seen.sweeps[0]!;
+      return counts.succeeded! === 2 && counts.running! === 2 && counts.waiting! === 10;
+    }, 15_000, 'two tasks done, two running and ten waiting');
+    // The tasks done took (a loaded machine's) half a second each; two at a time, the waiting ones'
+    // rounds, and half a task for the running.
+    const lengths = seen!.tasks!.filter((task) => task.state === 'succeeded').map((task) => (Date.parse(task.endedAt!) - Date.parse(task.startedAt!)) / 1000);
+    const expected = ((lengths[0]! + lengths[1]!) / 2) * (10 / 2 + 0.5);
+    expect(seen!.sweeps[0]!.secondsLeft).toBe(Math.round(expected));
     const table = await coord(['status', '--redis', redis().url, '--prefix', prefix]);
-    expect(table.stdout).toMatch(new RegExp(`${sweep} .*\\] \\d+/14  ~[\\d.]+s left`));
+    expect(table.stdout).toMatch(new RegExp(`${sweep} .*\\] 2/14  ~[\\d.]+s left`));
+    writeFileSync(gate, '');
     await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.succeeded === 14, 20_000, 'the sweep to finish');
     expect((await status(prefix, sweep)).sweeps[0]!.secondsLeft).toBeNull();
   });
@@ -473,8 +485,8 @@ z: [1, 2, 3, 4]
 
   it('a task cancelled while its agent is dead ends cancelled once its job stalls: no other agent runs it again', async () => {
     const prefix = 'cancel-dead';
-    // A lock long enough for the cancel to come while it holds.
-    const { dir, marker, agent: first, sweep } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '4000']);
+    // A lock long enough for the cancel to come while it holds, on a loaded machine too.
+    const { dir, marker, agent: first, sweep } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '12000']);
     first.child.kill('SIGKILL');
     await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'the dead agent\'s command to die');
     // The record still says running: the cancel can only be marked, for an agent that is gone.
@@ -482,7 +494,7 @@ z: [1, 2, 3, 4]
     expect(cancel.code).toBe(0);
     expect(cancel.stdout).toMatch(/1 still stopping \(if their agent is gone: they end cancelled when an agent of their queue finds them stalled, or when cancelled again once their job locks have expired\)/);
     const second = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '4000'], { workdir: join(dir, 'w2') });
-    await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.cancelled === 1, 30_000, 'the task to end cancelled');
+    await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.cancelled === 1, 45_000, 'the task to end cancelled');
     const task = (await status(prefix, sweep)).tasks![0]!;
     expect(task).toMatchObject({ state: 'cancelled', attempt: 1 });
     // Long enough for the second agent to have taken the job BullMQ put back.
@@ -739,6 +751,11 @@ z: [1, 2, 3, 4]
     const submitted = await coord(['submit', 'params.yaml', '--json', '--redis', url, '--prefix', prefix], { cwd: dir });
     const { sweep } = JSON.parse(submitted.stdout) as { sweep: string };
     await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the task to start');
+    // Redis goes away just after a renewal (every 2.25 s), as it did at the task's start when the
+    // test was not slowed by a loaded machine: the margin is the same in every run.
+    const client = persistentRedis().client();
+    const [lock] = await client.keys(`${prefix}:*:lock`);
+    await waitFor(async () => (await client.pttl(lock!)) > 17_800, 10_000, 'a renewal of the job lock');
     await persistentRedis().stop();
     const stoppedAt = Date.now();
     // /healthz says so meanwhile (a container's health check turns it unhealthy).

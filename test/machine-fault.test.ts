@@ -103,7 +103,7 @@ describe('a machine whose disk is full', () => {
       if (failures++ > 0) return runTask(options);
       return Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
     };
-    const recovering = agent('recovering', join(dir, 'agent'), { execute: fullOnce, machinePauseMs: 3000, heartbeatMs: 60_000, prefix: 'recover' });
+    const recovering = agent('recovering', join(dir, 'agent'), { execute: fullOnce, machinePauseMs: 8000, heartbeatMs: 60_000, prefix: 'recover' });
     await recovering.start();
     // Its own prefix: the first test's agents still serve theirs.
     const args = ['--json', '--redis', redis().url, '--prefix', 'recover'];

@@ -98,7 +98,8 @@ describe('Redis out of memory during a run', () => {
     const prefix = 'oomlock';
     const client = redis().client();
     try {
-      const sweepYaml = 'template:\n  run: sleep 4; echo done {x}\ngpus: 0\n---\nx: [1]\n';
+      // Long enough to still run once the test has seen it start and filled Redis (seconds on a loaded machine); the second attempt is quick.
+      const sweepYaml = 'template:\n  run: test $RUNNER_ATTEMPT -ge 2 || sleep 30; echo done {x}\ngpus: 0\n---\nx: [1]\n';
       const { agent, sweep } = await runSweep(dir, prefix, sweepYaml, ['--cpu-slots', '1', '--lock-ms', '2000'], 1);
       // Renewals are refused: after 60% of the lock the run is stopped, not left to run on a lock that lapses.
       await whileFull(client, () => waitFor(() => agent.logs().some((entry) => /could not renew the job lock/.test(String(entry.why ?? ''))), 10_000, 'the run to be stopped').then(() => undefined));
