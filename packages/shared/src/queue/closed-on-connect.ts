@@ -12,7 +12,7 @@
  * a close; a database its greeting), then sends PING, which a plain-text Redis answers. When
  * it gets no Redis answer, a TLS handshake tells a TLS port from another service.
  */
-import { connect } from 'node:net';
+import { connect, isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { RedisTarget } from './redis-url.js';
 
@@ -102,6 +102,28 @@ function speaksTls(target: RedisTarget, timeoutMs: number): Promise<boolean> {
     const timer = setTimeout(() => done(false), timeoutMs);
     socket.once('secureConnect', () => done(true));
     socket.once('error', (error: NodeJS.ErrnoException) => done(/ALERT/.test(error.code ?? '')));
+  });
+}
+
+/**
+ * Whether a TLS server closes a connection that has no client certificate once it is made, as
+ * Redis with `tls-auth-clients yes` does: under TLS 1.3 the client learns it only from the
+ * alert on its first read, and a client that wrote first (ioredis) sees a bare ECONNRESET.
+ */
+export function requiresClientCertificate(target: RedisTarget, timeoutMs = 3000): Promise<boolean> {
+  return new Promise((resolve) => {
+    // Only whether it asks for a certificate: the real connection checks the server's.
+    const socket = tlsConnect({ host: target.host, port: target.port, rejectUnauthorized: false, ...(isIP(target.host) === 0 && { servername: target.host }) });
+    const done = (required: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(required);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('secureConnect', () => socket.write(PING));
+    socket.once('data', () => done(false));
+    socket.once('error', (error: NodeJS.ErrnoException) => done(/CERTIFICATE_REQUIRED/.test(error.code ?? '') || /certificate required/i.test(error.message)));
+    socket.once('close', () => done(false));
   });
 }
 

@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import type { Redis, RedisOptions } from 'ioredis';
 import { ExitError, UsageError } from '../errors.js';
 import { routeRedisClientWarnings } from './client-warnings.js';
-import { ClosedConnectionExplainer, refusalOnConnect, worthProbing } from './closed-on-connect.js';
+import { closedByServer, ClosedConnectionExplainer, refusalOnConnect, requiresClientCertificate, worthProbing } from './closed-on-connect.js';
 import { firstLineOf, permissionDenied, redisRefusal } from './redis-refusal.js';
 import { fsReason } from '../fs-reason.js';
 import { isPlaceholder } from './signing.js';
@@ -110,6 +110,8 @@ function unreachable(settings: ConnectionSettings, failure: Failure): ExitError 
   return new RedisUnreachableError(`cannot reach Redis at ${where} (${failure.text}): start one (redis-server, or docker compose up -d redis) or point REDIS_URL / --redis at yours`);
 }
 
+const CLIENT_CERTIFICATE_REQUIRED = 'the server requires a client certificate: pass --tls-cert and --tls-key';
+
 const UNTRUSTED_CERTIFICATE = ['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED'];
 
 /** The host name a failed lookup was for. */
@@ -125,9 +127,7 @@ export function describeFailure(error: unknown): Failure {
   if (/DB index is out of range/i.test(message)) return { refused: true, usage: true, text: 'the database number in the URL is out of range for this Redis (see its "databases" setting)' };
   const denied = permissionDenied(error);
   if (denied) return { refused: true, text: denied };
-  if (/CERTIFICATE_REQUIRED/i.test(message) || /certificate required/i.test(message)) {
-    return { refused: true, text: 'the server requires a client certificate: pass --tls-cert and --tls-key' };
-  }
+  if (/CERTIFICATE_REQUIRED/i.test(message) || /certificate required/i.test(message)) return { refused: true, text: CLIENT_CERTIFICATE_REQUIRED };
   if (err.code && UNTRUSTED_CERTIFICATE.includes(err.code)) {
     return { refused: true, text: `the server's certificate is not trusted (${err.code}): pass the CA that signed it with --tls-ca` };
   }
@@ -171,6 +171,10 @@ export async function connectForCommand(settings: ConnectionSettings, timeoutMs 
     // The rejection of connect() only says "Connection is closed"; the error event said why.
     const failure = lastError ?? (error === noAnswer ? noAnswer : describeFailure(error));
     const refusal = worthProbing(failure.text, settings.target.tls) ? await refusalOnConnect(settings.target) : undefined;
+    // A TLS server that wants a client certificate resets the connection once it is made.
+    if (!refusal && settings.target.tls && !settings.tls.cert && closedByServer(failure.text) && (await requiresClientCertificate(settings.target))) {
+      throw unreachable(settings, { refused: true, text: CLIENT_CERTIFICATE_REQUIRED });
+    }
     throw unreachable(settings, refusal ? { refused: true, text: refusal } : failure);
   }
   // After a successful start, a lost connection should be retried, not end the command.
