@@ -12,6 +12,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { otherPrefixesWithAgents } from '@sweep-runner/coordinator/dist/distributed/other-prefixes.js';
@@ -501,6 +502,29 @@ describe("a URL at another service's port", () => {
     } finally {
       web.close();
     }
+  });
+});
+
+// =============================================================================================
+/** This machine's first IPv4 address that is not loopback: protected mode refuses only those. */
+const outsideAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((address) => address && address.family === 'IPv4' && !address.internal)?.address;
+
+describe('a Redis server in protected mode (no password) reached from another machine', () => {
+  it.skipIf(outsideAddress === undefined)('coord and the agent say so in one line, with the fix, and exit 3: retrying cannot help', async () => {
+    const port = await freePort();
+    // As the runner's quick recipe started it: no password, protected mode on (the default).
+    await startServer(port, ['--port', String(port), '--bind', outsideAddress!, '127.0.0.1']);
+    const url = `redis://${outsideAddress}:${port}`;
+    const expected = `cannot use Redis at ${url}: it is in protected mode: with no password set it accepts connections from its own machine only; give it one (redis-server --requirepass PASSWORD, or requirepass in redis.conf) and put it in the URL (redis://:PASSWORD@host:port)`;
+    const status = await coord(['status', '--redis', url]);
+    expect(status.code).toBe(3);
+    expect(oneLine(status)).toBe(`coord: ${expected}`);
+    // The agent stops, as for a wrong password, where it tried again for ever.
+    const agent = await runCli(AGENT, ['--gpus', '0', '--insecure', '--workdir', tempDir(), '--log-format', 'json', '--redis', url], { timeout: 20_000 });
+    expect([agent.code, agent.signal]).toEqual([3, null]);
+    expect(agent.stderr.trim().split('\n').at(-1)).toBe(`agent: ${expected}`);
   });
 });
 

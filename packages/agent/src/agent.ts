@@ -12,6 +12,7 @@ import {
   describeRedis,
   evictionProblem,
   redisErrorText,
+  redisRefusedError,
   redisStartError,
   ExitError,
   createLauncher,
@@ -365,17 +366,20 @@ export class Agent {
 
   /**
    * Waits for Redis, however long it takes to come up; but a refusal (wrong password, no
-   * permission, an untrusted certificate) will not go away by retrying, so it ends the agent.
+   * permission, an untrusted certificate, protected mode) will not go away by retrying, so it
+   * ends the agent.
    */
   private connected(connection: ConnectionSettings): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.redis.status === 'ready') return resolve();
       const onError = (error: Error) => {
-        if (!describeFailure(error).refused) return;
+        // A connection closed at once may be a refusal too: the probe of an earlier failure says.
+        const final = this.closedConnections.final;
+        if (!describeFailure(error).refused && !final) return;
         cleanup();
         this.redis.disconnect();
         // As coord words and ends it: exit 3, or 2 for a database number the server lacks.
-        reject(redisStartError(connection, error));
+        reject(final ? redisRefusedError(connection, final) : redisStartError(connection, error));
       };
       const onReady = () => {
         cleanup();

@@ -78,6 +78,13 @@ function probe(target: RedisTarget, quietMs: number): Promise<Probe> {
   });
 }
 
+/**
+ * Redis's own DENIED line is a paragraph; in short, with the fix a sweep cluster wants (a
+ * password, since agents on other machines must connect).
+ */
+export const PROTECTED_MODE =
+  "it is in protected mode: with no password set it accepts connections from its own machine only; give it one (redis-server --requirepass PASSWORD, or requirepass in redis.conf) and put it in the URL (redis://:PASSWORD@host:port)";
+
 const MAXCLIENTS_ADVICE = 'raise maxclients on the server, or stop clients it does not need (an agent with two GPUs and CPU slots holds seven)';
 
 /** A RESP line: what a plain-text Redis port answers (`+PONG`, `-NOAUTH ...`, `-ERR ...`). */
@@ -139,6 +146,7 @@ export async function refusalOnConnect(target: RedisTarget, quietMs = 1000): Pro
   if (isRespLine(said)) {
     if (target.tls) return `it answers in plain text on port ${port}, not TLS (it said: ${said.slice(1)}): use a redis:// URL, or the server's TLS port`;
     if (pinged) return undefined;
+    if (/^-DENIED .*protected mode/i.test(said)) return PROTECTED_MODE;
     if (/max number of clients/i.test(said)) return `it has as many clients as its maxclients allows (${said.slice(1)}): ${MAXCLIENTS_ADVICE}`;
     return `it refuses new connections (${said.slice(1)})`;
   }
@@ -166,6 +174,11 @@ export class ClosedConnectionExplainer {
   private probing = false;
 
   constructor(private readonly target: RedisTarget) {}
+
+  /** The refusal found, when retrying cannot end it (protected mode: the server's settings must change); a starting daemon stops on it. */
+  get final(): string | undefined {
+    return this.refusal === PROTECTED_MODE ? this.refusal : undefined;
+  }
 
   explain(failureText: string): string {
     if (!worthProbing(failureText, this.target.tls)) return failureText;

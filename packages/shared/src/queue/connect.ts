@@ -98,6 +98,11 @@ interface Failure {
   usage?: boolean;
 }
 
+/** The error a command ends with when the server refused it (`text` says how and what to do): exit 3. */
+export function redisRefusedError(settings: ConnectionSettings, text: string): ExitError | UsageError {
+  return unreachable(settings, { refused: true, text });
+}
+
 /** The error a command ends with when a Redis that answers fails a request at start (a SELECT of a database it does not have). */
 export function redisStartError(settings: ConnectionSettings, error: unknown): ExitError | UsageError {
   return unreachable(settings, describeFailure(error));
@@ -173,7 +178,7 @@ export async function connectForCommand(settings: ConnectionSettings, timeoutMs 
     const refusal = worthProbing(failure.text, settings.target.tls) ? await refusalOnConnect(settings.target) : undefined;
     // A TLS server that wants a client certificate resets the connection once it is made.
     if (!refusal && settings.target.tls && !settings.tls.cert && closedByServer(failure.text) && (await requiresClientCertificate(settings.target))) {
-      throw unreachable(settings, { refused: true, text: CLIENT_CERTIFICATE_REQUIRED });
+      throw redisRefusedError(settings, CLIENT_CERTIFICATE_REQUIRED);
     }
     throw unreachable(settings, refusal ? { refused: true, text: refusal } : failure);
   }
