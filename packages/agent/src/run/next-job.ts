@@ -82,7 +82,8 @@ export class NextJob {
           token,
           state: 'waiting',
           now: new Date().toISOString(),
-          fields: { reason: `agent ${ctx.name} gave it back before running it; queued again` },
+          // Our start step counted an attempt; nothing ran, so the run that takes it later is this one.
+          fields: { reason: `agent ${ctx.name} gave it back before running it; queued again`, attempt: String(started.attempt - 1) },
         })
         .catch(() => 0);
     }
