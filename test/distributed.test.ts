@@ -832,6 +832,28 @@ z: [1, 2, 3, 4]
     restarted.child.kill('SIGKILL');
   });
 
+  it('refuses one of two agents started at the same moment under the same name', async () => {
+    const dir = tempDir();
+    const prefix = 'samemoment';
+    const { AGENT } = await import('./helpers/cli.js');
+    // Writes wait a while: both agents read that the name is free before either writes.
+    await redis().client().call('CLIENT', 'PAUSE', '3000', 'WRITE');
+    const twins = ['a', 'b'].map((sub) => startCli(AGENT, ['--cpu-slots', '1', '--prefix', prefix, '--redis', redis().url, '--name', 'pair', '--workdir', join(dir, sub), '--log-format', 'json']));
+    try {
+      // One is refused at start; the other runs (until killed below).
+      const bothRun = new Promise<undefined>((resolve) => setTimeout(resolve, 15_000));
+      const refused = await Promise.race([...twins.map((twin, i) => twin.done.then((result) => ({ i, result }))), bothRun]);
+      expect(refused, 'both agents took the name').toBeDefined();
+      expect(refused!.result.code).toBe(1);
+      expect(refused!.result.stderr).toMatch(/agent: an agent named "pair" is already running on \S+ \(pid \d+\)/);
+      const other = twins[1 - refused!.i]!;
+      await waitFor(() => other.stderr().includes('"msg":"agent running"'), 15_000, 'the other agent to run');
+      expect(other.child.exitCode).toBeNull();
+    } finally {
+      for (const twin of twins) twin.child.kill('SIGKILL');
+    }
+  });
+
   it('takes the name of an agent killed but not yet reaped (a zombie of the shell that started it)', async () => {
     const dir = tempDir();
     const prefix = 'zombiename';

@@ -40,7 +40,8 @@ import type { ServedQueue } from './fetch/served-queue.js';
 import { queryGpus } from './gpu/nvidia-smi.js';
 import { SlotAllocator, type Allocation } from './gpu/slot-allocator.js';
 import type { Server } from 'node:http';
-import { Heartbeat } from './heartbeat.js';
+import { Heartbeat, recordTtlSeconds } from './heartbeat.js';
+import { claimName } from './name-claim.js';
 import { AgentMetrics } from './metrics/agent-metrics.js';
 import { serveMetrics } from './metrics/metrics-server.js';
 import type { Logger } from './log.js';
@@ -352,16 +353,21 @@ export class Agent {
    */
   private async refuseTakenName(): Promise<void> {
     const { name, host } = this.options;
-    const hash = await this.redis.hgetall(this.keys.agent(name));
-    const other = parseAgentRecord(hash);
-    if (!other || other.state === 'stopped') return;
-    const pid = Number(hash.pid);
-    if (other.host === host && Number.isInteger(pid) && !processRuns(pid, 'agent')) return;
-    const ago = Math.max(0, Math.round((Date.now() - other.lastSeen) / 1000));
-    throw new ExitError(
-      `an agent named "${name}" is already running on ${other.host}${Number.isInteger(pid) ? ` (pid ${pid})` : ''}, seen ${ago} s ago: give each agent its own --name, or leave --name out for a unique one`,
-      1,
-    );
+    for (;;) {
+      const hash = await this.redis.hgetall(this.keys.agent(name));
+      const other = parseAgentRecord(hash);
+      const pid = Number(hash.pid);
+      const free = !other || other.state === 'stopped' || (other.host === host && Number.isInteger(pid) && !processRuns(pid, 'agent'));
+      if (!free) {
+        const ago = Math.max(0, Math.round((Date.now() - other.lastSeen) / 1000));
+        throw new ExitError(
+          `an agent named "${name}" is already running on ${other.host}${Number.isInteger(pid) ? ` (pid ${pid})` : ''}, seen ${ago} s ago: give each agent its own --name, or leave --name out for a unique one`,
+          1,
+        );
+      }
+      // Taken in one step, or another agent of this name claimed it since we looked: look again.
+      if (await claimName(this.redis, this.keys, this.record(), recordTtlSeconds(this.options.heartbeatMs), hash.pid ?? '')) return;
+    }
   }
 
   /**

@@ -2,6 +2,11 @@
 import { agentHashFields, type AgentRecord, type RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 
+/** Seconds an agent's record survives without a beat: three missed beats make an agent "lost". */
+export function recordTtlSeconds(heartbeatMs: number): number {
+  return Math.max(3, Math.ceil((heartbeatMs * 3) / 1000));
+}
+
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
 
@@ -15,9 +20,8 @@ export class Heartbeat {
     private readonly onLatency: (seconds: number) => void = () => undefined,
   ) {}
 
-  /** Seconds the record survives without a beat: three missed beats make an agent "lost". */
   private get ttlSeconds(): number {
-    return Math.max(3, Math.ceil((this.intervalMs * 3) / 1000));
+    return recordTtlSeconds(this.intervalMs);
   }
 
   async beat(): Promise<void> {
