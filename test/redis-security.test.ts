@@ -186,6 +186,10 @@ describe('TLS', () => {
     expect(oneLine(result)).toBe(
       `coord: cannot use Redis at redis://localhost:${tlsPort}: it speaks TLS on port ${tlsPort}: use a rediss:// URL, with --tls-ca for a private CA`,
     );
+    // The agent stops too (exit 3), where it tried again for ever: the URL must change.
+    const agent = await runCli(AGENT, ['--gpus', '0', '--workdir', tempDir(), '--log-format', 'json', '--redis', `redis://localhost:${tlsPort}`], { timeout: 30_000 });
+    expect([agent.code, agent.signal]).toEqual([3, null]);
+    expect(agent.stderr.trim().split('\n').at(-1)).toBe(`agent: cannot use Redis at redis://localhost:${tlsPort}: it speaks TLS on port ${tlsPort}: use a rediss:// URL, with --tls-ca for a private CA`);
   });
 
   it.concurrent('a rediss:// URL to a plain-text port fails in one line that says to use redis://', async () => {
@@ -196,6 +200,10 @@ describe('TLS', () => {
     expect(oneLine(result)).toBe(
       `coord: cannot use Redis at rediss://localhost:${plainPort}: it answers in plain text on port ${plainPort}, not TLS (it said: PONG): use a redis:// URL, or the server's TLS port`,
     );
+    // The agent stops too (exit 3), once its first try has timed out, where it tried again for ever.
+    const agent = await runCli(AGENT, ['--gpus', '0', '--workdir', tempDir(), '--log-format', 'json', '--redis', `rediss://localhost:${plainPort}`, '--tls-ca', certs.ca], { timeout: 40_000 });
+    expect([agent.code, agent.signal]).toEqual([3, null]);
+    expect(agent.stderr.trim().split('\n').at(-1)).toBe(`agent: cannot use Redis at rediss://localhost:${plainPort}: it answers in plain text on port ${plainPort}, not TLS (it said: PONG): use a redis:// URL, or the server's TLS port`);
   });
 
   it.concurrent('a TLS port at its maxclients: coord and the agent name maxclients (Redis closes before the handshake, in silence)', async () => {

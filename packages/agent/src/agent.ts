@@ -378,15 +378,16 @@ export class Agent {
   private connected(connection: ConnectionSettings): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.redis.status === 'ready') return resolve();
-      const onError = (error: Error) => {
-        // A connection closed at once may be a refusal too: the probe of an earlier failure says.
+      const onError = (error?: Error) => {
+        // A connection closed at once may be a refusal too: the probe of a failure says.
         const final = this.closedConnections.final;
-        if (!describeFailure(error).refused && !final) return;
+        if (!(error && describeFailure(error).refused) && !final) return;
         cleanup();
         this.redis.disconnect();
         // As coord words and ends it: exit 3, or 2 for a database number the server lacks.
         reject(final ? redisRefusedError(connection, final) : redisStartError(connection, error));
       };
+      const stopListening = this.closedConnections.afterProbe(() => onError());
       const onReady = () => {
         cleanup();
         resolve();
@@ -396,6 +397,7 @@ export class Agent {
       // agent's process exits after the drain all the same.
       const onEnd = onReady;
       const cleanup = () => {
+        stopListening();
         this.redis.off('error', onError);
         this.redis.off('ready', onReady);
         this.redis.off('end', onEnd);

@@ -85,6 +85,9 @@ function probe(target: RedisTarget, quietMs: number): Promise<Probe> {
 export const PROTECTED_MODE =
   "it is in protected mode: with no password set it accepts connections from its own machine only; give it one (redis-server --requirepass PASSWORD, or requirepass in redis.conf) and put it in the URL (redis://:PASSWORD@host:port)";
 
+/** How refusals of refusalOnConnect that no retry ends begin (a server at its maxclients, or another service on the port, may change). */
+const FINAL_REFUSALS = [PROTECTED_MODE, 'it answers in plain text on port ', 'it speaks TLS on port '];
+
 const MAXCLIENTS_ADVICE = 'raise maxclients on the server, or stop clients it does not need (an agent with two GPUs and CPU slots holds seven)';
 
 /** A RESP line: what a plain-text Redis port answers (`+PONG`, `-NOAUTH ...`, `-ERR ...`). */
@@ -173,11 +176,23 @@ export class ClosedConnectionExplainer {
   private probedAt = -Infinity;
   private probing = false;
 
+  private readonly listeners = new Set<() => void>();
+
   constructor(private readonly target: RedisTarget) {}
 
-  /** The refusal found, when retrying cannot end it (protected mode: the server's settings must change); a starting daemon stops on it. */
+  /** Calls `listener` after each probe (a final refusal need not wait for the next failed try); returns the unsubscribe function. */
+  afterProbe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * The refusal found, when retrying cannot end it (protected mode: the server's settings must
+   * change; a URL whose scheme does not match the port: the URL must); a starting daemon stops on it.
+   */
   get final(): string | undefined {
-    return this.refusal === PROTECTED_MODE ? this.refusal : undefined;
+    const refusal = this.refusal;
+    return refusal !== undefined && FINAL_REFUSALS.some((start) => refusal.startsWith(start)) ? refusal : undefined;
   }
 
   explain(failureText: string): string {
@@ -188,6 +203,7 @@ export class ClosedConnectionExplainer {
         this.refusal = refusal;
         this.probedAt = Date.now();
         this.probing = false;
+        for (const listener of this.listeners) listener();
       });
     }
     // The refusal says more than the bare code (EPIPE) or protocol error it explains.
