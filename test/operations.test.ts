@@ -553,4 +553,32 @@ describe('timeouts, retries and priority', () => {
     // The agent's record shows it with its next beat, at most a second after the check.
     await waitFor(async () => (await status(prefix, sweep)).agents.find((a) => a.name === agent.name)?.busyGpus.join() === '0', 3000, 'GPU 0 to show as busy');
   });
+
+  it("holds back a GPU whose free memory nvidia-smi cannot give, and says why, not 'other users'", async () => {
+    const dir = tempDir();
+    const prefix = 'memory-unknown';
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    const smi = join(bin, 'nvidia-smi');
+    // GPU 0's memory is not reported ([N/A], as some boards and MIG setups do); GPU 1 has room.
+    writeFileSync(smi, '#!/bin/sh\necho "0, [N/A], [N/A]"\necho "1, 10000, 11000"\n');
+    chmodSync(smi, 0o755);
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo $CUDA_VISIBLE_DEVICES > {_output}/gpu\n---\nx: [1, 2, 3]\n');
+    const agent = await startAgent(redis().url, ['--gpus', '0,1', '--min-free-mem', '8G', ...cli(prefix).slice(2)], {
+      workdir: join(dir, 'a'),
+      env: { PATH: `${bin}:${process.env.PATH}` },
+    });
+    const sweep = await submit(dir, prefix);
+    await settled(prefix, sweep);
+    for (const x of [1, 2, 3]) expect(readFileSync(join(agent.workdir, `output/X_${x}/gpu`), 'utf8').trim()).toBe('1');
+    const table = async () => (await coord(['status', ...cli(prefix)])).stdout;
+    await waitFor(async () => (await table()).includes('0:idle (busy: free memory unknown (nvidia-smi gives none)) 1:idle'), 5000, 'status to say why GPU 0 is held back');
+    // nvidia-smi starts failing: every GPU is held back, and status says nvidia-smi is why.
+    writeFileSync(smi, '#!/bin/sh\necho "Unable to determine the device handle for GPU0000:01:00.0: Unknown Error" >&2\nexit 9\n');
+    const again = await submit(dir, prefix, ['-f']);
+    await waitFor(async () => (await table()).includes('0:idle (busy: free memory unknown (nvidia-smi fails)) 1:idle (busy: free memory unknown (nvidia-smi fails))'), 10_000, 'status to say nvidia-smi fails');
+    // At most the job its free slot was already waiting for ran (checked before the wait, when nvidia-smi still worked).
+    expect((await status(prefix, again)).sweeps[0]!.counts.waiting).toBeGreaterThanOrEqual(2);
+    await coord(['cancel', again, ...cli(prefix)]);
+  });
 });

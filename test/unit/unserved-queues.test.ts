@@ -4,7 +4,7 @@ import type { AgentSummary } from '@sweep-runner/coordinator/dist/distributed/re
 import { unservedWarnings } from '@sweep-runner/coordinator/dist/distributed/unserved-queues.js';
 
 function agent(name: string, pools: string[], gpuSlots: string[], cpuSlots = 0, more: Partial<AgentSummary> = {}): AgentSummary {
-  return { name, host: 'h', state: 'running', gpuSlots, cpuSlots, pools, version: '', startedAt: '', lastSeen: 0, running: [], insecure: false, signedOnly: false, busyGpus: [], lost: false, ...more };
+  return { name, host: 'h', state: 'running', gpuSlots, cpuSlots, pools, version: '', startedAt: '', lastSeen: 0, running: [], insecure: false, signedOnly: false, busyGpus: [], gpuNotes: {}, lost: false, ...more };
 }
 
 it('says which pools and GPU counts no running agent takes, with a command line that would', () => {

@@ -152,6 +152,8 @@ export class Agent {
   /** When leaving stops waiting for Redis (set by the second signal or by the shutdown). */
   private leaveBy: number | undefined;
   private memoryCheckDue = true;
+  /** GPUs held back because their free memory is not known, and why (the record's gpuNotes). */
+  private gpuNotes: Record<string, string> = {};
   private memoryTimer: NodeJS.Timeout | undefined;
   readonly startedAt = new Date().toISOString();
   readonly metrics = new AgentMetrics();
@@ -424,6 +426,7 @@ export class Agent {
       insecure: this.options.insecure,
       signedOnly: this.options.signedOnly,
       busyGpus: this.allocator.unusableGpus,
+      gpuNotes: this.gpuNotes,
       ...(paused && { pause: { until: this.pausedUntil, reason: this.pauseReason } }),
     };
   }
@@ -483,19 +486,26 @@ export class Agent {
   private async checkGpuMemory(): Promise<void> {
     this.memoryCheckDue = false;
     if (this.options.minFreeMiB === undefined) return;
+    const before = JSON.stringify([this.allocator.unusableGpus.sort(), this.gpuNotes]);
     try {
       const gpus = await queryGpus();
       const busy = gpus.filter((gpu) => gpu.memoryFree < this.options.minFreeMiB!).map((gpu) => gpu.index);
+      // Memory it cannot report ([N/A]) is not known to be free: held back too, and said why.
+      const unknown = gpus.filter((gpu) => Number.isNaN(gpu.memoryFree)).map((gpu) => gpu.index);
       const missing = this.allocator.gpus.filter((gpu) => !gpus.some((info) => info.index === gpu));
-      const before = this.allocator.unusableGpus.sort().join(',');
-      this.allocator.setUnusable([...busy, ...missing].filter((gpu) => this.allocator.gpus.includes(gpu)));
-      if (this.allocator.unusableGpus.sort().join(',') !== before) {
-        this.log.info({ busyGpus: this.allocator.unusableGpus.join(',') || 'none', minFreeMiB: this.options.minFreeMiB }, 'GPUs below the free-memory bar');
-        this.heartbeat.soon();
-      }
+      this.gpuNotes = Object.fromEntries([
+        ...unknown.map((gpu) => [gpu, 'free memory unknown (nvidia-smi gives none)']),
+        ...missing.map((gpu) => [gpu, 'nvidia-smi does not list it']),
+      ].filter(([gpu]) => this.allocator.gpus.includes(gpu!)));
+      this.allocator.setUnusable([...busy, ...unknown, ...missing].filter((gpu) => this.allocator.gpus.includes(gpu)));
     } catch (error) {
-      this.log.warn({ error: (error as Error).message }, 'cannot read GPU memory; treating every GPU as busy');
+      this.gpuNotes = Object.fromEntries(this.allocator.gpus.map((gpu) => [gpu, 'free memory unknown (nvidia-smi fails)']));
+      if (!before.includes('nvidia-smi fails')) this.log.warn({ error: (error as Error).message }, 'cannot read GPU memory; treating every GPU as busy');
       this.allocator.setUnusable(this.allocator.gpus);
+    }
+    if (JSON.stringify([this.allocator.unusableGpus.sort(), this.gpuNotes]) !== before) {
+      this.log.info({ busyGpus: this.allocator.unusableGpus.join(',') || 'none', minFreeMiB: this.options.minFreeMiB, ...(Object.keys(this.gpuNotes).length > 0 && { why: this.gpuNotes }) }, 'GPUs below the free-memory bar');
+      this.heartbeat.soon();
     }
   }
 

@@ -63,7 +63,7 @@ function gpuText(agent: AgentSummary): string {
   if (agent.lost) return gpus.length > 0 || agent.cpuSlots > 0 ? 'unknown: agent lost' : '-';
   const boxes = gpus.map((gpu) => {
     const tasks = agent.running.filter((r) => r.gpus.split(',').includes(gpu)).map((r) => r.task);
-    const busy = agent.busyGpus.includes(gpu) ? ' (busy: other users)' : '';
+    const busy = agent.busyGpus.includes(gpu) ? ` (busy: ${agent.gpuNotes[gpu] ?? 'other users'})` : '';
     return `${gpu}:${tasks.length ? tasks.join('+') : 'idle'}${busy}`;
   });
   const cpu = agent.cpuSlots > 0 ? [`cpu:${agent.running.filter((r) => r.gpus === '').length}/${agent.cpuSlots}`] : [];

@@ -70,7 +70,7 @@ export async function listAgents(redis: Redis, keys: RedisKeys): Promise<AgentSu
       // runs died with it, and their tasks are queued again (or already run elsewhere).
       const seen = parseAgentRecord((hashes[2 * i + 1]?.[1] ?? {}) as Record<string, string>);
       const known = { host: seen?.host ?? '', gpuSlots: seen?.gpuSlots ?? [], cpuSlots: seen?.cpuSlots ?? 0, pools: seen?.pools ?? [], running: [] };
-      return { name, ...known, state: 'stopped', version: '', startedAt: '', lastSeen, insecure: false, signedOnly: false, busyGpus: [], lost: true };
+      return { name, ...known, state: 'stopped', version: '', startedAt: '', lastSeen, insecure: false, signedOnly: false, busyGpus: [], gpuNotes: {}, lost: true };
     }
     return { ...record, lost: false };
   });

@@ -20,6 +20,7 @@ export function agentJson(a: AgentSummary) {
     lastSeen: new Date(a.lastSeen).toISOString(),
     insecure: a.insecure,
     busyGpus: a.busyGpus,
+    gpuNotes: a.gpuNotes,
     paused: a.pause ? { until: new Date(a.pause.until).toISOString(), reason: a.pause.reason } : null,
   };
 }

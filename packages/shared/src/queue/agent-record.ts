@@ -30,8 +30,10 @@ export interface AgentRecord {
   insecure: boolean;
   /** Has a job secret, so refuses unsigned jobs (an agent too old to say counts as not). */
   signedOnly: boolean;
-  /** GPUs another user's processes fill (below --min-free-mem). */
+  /** GPUs held back by --min-free-mem: another user's processes fill them, or their memory cannot be read. */
   busyGpus: string[];
+  /** Of `busyGpus`, those held back because their free memory is not known, and why (nvidia-smi failed). */
+  gpuNotes: Record<string, string>;
   /** Why and until when (ms since the epoch) a paused agent takes no work. */
   pause?: { until: number; reason: string };
 }
@@ -51,6 +53,7 @@ export function agentHashFields(record: AgentRecord): Record<string, string> {
     insecure: record.insecure ? '1' : '0',
     signedOnly: record.signedOnly ? '1' : '0',
     busyGpus: JSON.stringify(record.busyGpus),
+    gpuNotes: JSON.stringify(record.gpuNotes),
     // Always written: a beat overwrites the fields of the last one, and a pause ends.
     pausedUntil: record.pause ? String(record.pause.until) : '',
     pauseReason: record.pause?.reason ?? '',
@@ -73,6 +76,7 @@ export function parseAgentRecord(hash: Record<string, string>): AgentRecord | un
     insecure: hash.insecure === '1',
     signedOnly: hash.signedOnly === '1',
     busyGpus: parseJsonOr(hash.busyGpus, [] as string[]),
+    gpuNotes: parseJsonOr(hash.gpuNotes, {} as Record<string, string>),
     ...(hash.pausedUntil && { pause: { until: Number(hash.pausedUntil), reason: hash.pauseReason ?? '' } }),
   };
 }

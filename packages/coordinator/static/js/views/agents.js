@@ -12,21 +12,21 @@ function taskLink(run) {
  * One box of slots, a GPU's or the CPU's, with the tasks on it. A lost agent's slots are not
  * idle: nobody knows what runs on them, and nothing is sent there.
  */
-function slotBox(agent, { key, label, slots, runs, otherUsers = false }) {
+function slotBox(agent, { key, label, slots, runs, busyWhy }) {
   const lost = agent.state === 'lost';
-  const state = lost ? 'lost' : runs.length > 0 ? 'busy' : otherUsers ? 'other' : 'idle';
+  const state = lost ? 'lost' : runs.length > 0 ? 'busy' : busyWhy ? 'other' : 'idle';
   return h(
     'div',
     { class: `gpu gpu-${state}`, 'data-gpu': key },
     h('div', { class: 'gpu-head' }, h('strong', {}, label), h('span', { class: 'muted' }, lost ? plural(slots, 'slot') : `${runs.length}/${plural(slots, 'slot')}`)),
-    runs.length > 0 ? runs.map(taskLink) : h('div', { class: 'muted' }, lost ? 'unknown: agent lost' : otherUsers ? 'busy: other users' : 'idle'),
+    runs.length > 0 ? runs.map(taskLink) : h('div', { class: 'muted' }, lost ? 'unknown: agent lost' : busyWhy ? `busy: ${busyWhy}` : 'idle'),
   );
 }
 
 function gpuBox(agent, gpu) {
   const slots = agent.slots.filter((slot) => slot === gpu).length;
   const runs = agent.running.filter((run) => run.gpus.split(',').includes(gpu));
-  return slotBox(agent, { key: gpu, label: `GPU ${gpu}`, slots, runs, otherUsers: agent.busyGpus.includes(gpu) });
+  return slotBox(agent, { key: gpu, label: `GPU ${gpu}`, slots, runs, busyWhy: agent.busyGpus.includes(gpu) ? (agent.gpuNotes?.[gpu] ?? 'other users') : undefined });
 }
 
 function cpuBox(agent) {
