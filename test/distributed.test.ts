@@ -832,6 +832,26 @@ z: [1, 2, 3, 4]
     restarted.child.kill('SIGKILL');
   });
 
+  it("says of a running task whose agent restarted under its name since the run began that the run ended with it", async () => {
+    const prefix = 'restartname';
+    const lock = ['--lock-ms', '30000'];
+    const { dir, marker, agent: first, sweep } = await runOneMarkedTask(prefix, 60, lock);
+    const name = first.name;
+    first.child.kill('SIGKILL');
+    await first.done;
+    await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'the dead agent\'s command to die');
+    // Started again under the same name (a service with a fixed --name): it takes the name at once.
+    const second = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, ...lock], { workdir: join(dir, 'w2'), name });
+    await waitFor(async () => (await status(prefix)).agents.some((a) => a.name === name && a.state === 'running'), 10_000, 'the agent to run again');
+    const task = (await status(prefix, sweep)).tasks![0] as { state: string; reason?: string };
+    expect(task).toMatchObject({
+      state: 'running',
+      reason: `its agent ${name} restarted since this run began, and the run ended with it: it runs again once an agent of its queue finds the job stalled (when its lock expires) (coord cancel ends it)`,
+    });
+    expect((await coord(['cancel', sweep, '--wait', '0', '--redis', redis().url, '--prefix', prefix])).code).toBe(0);
+    second.child.kill('SIGKILL');
+  });
+
   it('refuses one of two agents started at the same moment under the same name', async () => {
     const dir = tempDir();
     const prefix = 'samemoment';

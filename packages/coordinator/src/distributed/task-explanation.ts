@@ -1,7 +1,8 @@
 /**
  * Why a task looks stuck, where its record says nothing: a waiting task that no running agent
  * can take (or only paused or draining ones), a running task whose agent was lost, or is gone
- * from the list of agents (forgotten, or silent for a day): it stays "running" until an agent
+ * from the list of agents (forgotten, or silent for a day), or whose agent restarted under its
+ * name since the run began: it stays "running" until an agent
  * of its queue finds its job stalled, and says so when no running agent serves that queue.
  * `coord status` and the dashboard show the same words in the task's reason.
  */
@@ -21,7 +22,8 @@ function startedBefore(task: TaskRecord, time: number): boolean {
 
 export function explainTasks(tasks: TaskRecord[], agents: AgentSummary[]): TaskRecord[] {
   const lostAgents = new Set(agents.filter((agent) => agent.lost).map((agent) => agent.name));
-  const listed = new Set(agents.map((agent) => agent.name));
+  const byName = new Map(agents.map((agent) => [agent.name, agent]));
+  const listed = new Set(byName.keys());
   const noneRunning = runningAgents(agents).length === 0;
   const now = Date.now();
   return tasks.map((task) => {
@@ -31,6 +33,13 @@ export function explainTasks(tasks: TaskRecord[], agents: AgentSummary[]): TaskR
       const next = task.cancel ? 'it ends cancelled' : 'it runs again';
       const unserved = noneRunning ? 'no agent is running' : unservedReason(task.queue, agents);
       return { ...task, reason: `${gone}: ${next} once an agent of its queue finds the job stalled${unserved ? `, and ${unserved}` : ''}${task.cancel ? '' : ' (coord cancel ends it)'}` };
+    }
+    // Its agent's name is live again, started after the run began (a restart under a fixed
+    // --name): the run died with the agent it began on, whose lock still holds the job.
+    const restarted = task.state === 'running' && task.agent ? byName.get(task.agent) : undefined;
+    if (restarted && !restarted.lost && task.startedAt && Date.parse(restarted.startedAt) > Date.parse(task.startedAt) && !restarted.running.some((run) => run.taskId === task.id)) {
+      const next = task.cancel ? 'it ends cancelled' : 'it runs again';
+      return { ...task, reason: `its agent ${task.agent} restarted since this run began, and the run ended with it: ${next} once an agent of its queue finds the job stalled (when its lock expires)${task.cancel ? '' : ' (coord cancel ends it)'}` };
     }
     return task;
   });
