@@ -360,14 +360,18 @@ export class TaskRun {
     await pipeline.exec().catch((error: Error) => this.ctx.log.warn({ task: this.taskName, error: redisErrorText(error) }, 'could not record a command result'));
   }
 
-  /** Writes our record; the Lua step first checks that the job's lock is still ours. */
-  private finish(redis: Redis | ChainableCommander, taskKey: string, state: string, fields: Record<string, string>): Promise<number> {
+  /**
+   * Writes our record; the Lua step first checks that the job's lock is still ours. `endedAt`:
+   * when the run ended, if not now (its last command's end: a report that waited for Redis
+   * would make the run look that much longer, and the sweep's time left with it).
+   */
+  private finish(redis: Redis | ChainableCommander, taskKey: string, state: string, fields: Record<string, string>, endedAt = new Date().toISOString()): Promise<number> {
     return taskScripts.finish(redis, taskKey, this.queue.worker.toKey(`${String(this.job.id)}:lock`), {
       prefix: this.ctx.keys.prefix,
       taskId: this.taskId,
       token: this.token,
       state,
-      now: new Date().toISOString(),
+      now: endedAt,
       fields,
     });
   }
@@ -494,7 +498,7 @@ export class TaskRun {
       void taskScripts.recordCommand(pipeline, taskKey, this.token, command, JSON.stringify({ ...stat, digest: commandDigest(script) }));
     }
     const finishAt = pipeline.length;
-    void this.finish(pipeline, taskKey, plan.state, plan.fields);
+    void this.finish(pipeline, taskKey, plan.state, plan.fields, outcome.commands.at(-1)?.stat.endedAt);
     const completeAt = pipeline.length;
     // The lease is still held only if the slot was kept when the commands ended.
     const fetchNext = plan.complete !== undefined && this.lease.mayPassOn();

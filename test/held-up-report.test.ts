@@ -1,9 +1,10 @@
 /**
- * A job a task's report takes for its slot, then gives back before running it (the agent
- * began to leave while the report was on its way), counts no attempt: the run that takes it
- * later is attempt 1 and its command sees RUNNER_ATTEMPT=1. A real agent (the Agent class,
- * its BullMQ workers and Lua steps) against a private redis-server, in this process; the
- * report is held up by pausing Redis's writes while the agent begins to drain.
+ * What a task's report records when Redis holds it up on its way (its writes paused, as a
+ * slow or restarting Redis would): the run's own end, not the report's; and a job the report
+ * takes for its slot, then gives back before running it (the agent began to leave meanwhile),
+ * counts no attempt: the run that takes it later is attempt 1 and its command sees
+ * RUNNER_ATTEMPT=1. A real agent (the Agent class, its BullMQ workers and Lua steps) against a
+ * private redis-server, in this process.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,9 +23,8 @@ afterAll(async () => {
   await Promise.allSettled(agents.map((agent) => agent.stopNow('test done')));
 });
 
-const PREFIX = 'unrun';
 
-function agent(name: string, workdir: string, execute: (options: RunTaskOptions) => Promise<TaskOutcome>): Agent {
+function agent(name: string, prefix: string, workdir: string, execute: (options: RunTaskOptions) => Promise<TaskOutcome>): Agent {
   const created = new Agent({
     name,
     host: 'test',
@@ -32,7 +32,7 @@ function agent(name: string, workdir: string, execute: (options: RunTaskOptions)
     cpuSlots: 1,
     pools: ['default'],
     workdir,
-    prefix: PREFIX,
+    prefix,
     connection: connectionSettings(redis().url),
     lockMs: 10_000,
     stalledCheckMs: 5000,
@@ -56,6 +56,27 @@ interface TaskJson {
   attempt: number;
 }
 
+describe('a report held up by Redis', () => {
+  it("records the run's end, not the report's", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: "true"\n  test: "true"\ngpus: 0\n---\nx: [1]\n');
+    const client = redis().client();
+    // The commands take milliseconds; what the agent writes meanwhile (the first command's
+    // record, which the report waits for) lands 2 s later.
+    const holdUpReport = async (options: RunTaskOptions): Promise<TaskOutcome> => {
+      await client.call('CLIENT', 'PAUSE', '2000', 'WRITE');
+      return runTask(options);
+    };
+    await agent('slow-report', 'heldup', join(dir, 'agent'), holdUpReport).start();
+    const cli = ['--redis', redis().url, '--prefix', 'heldup'];
+    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', '--json', ...cli], { cwd: dir })).stdout) as { sweep: string };
+    const task = async () => (JSON.parse((await coord(['status', sweep, '--json', ...cli])).stdout) as { tasks: Array<TaskJson & { startedAt: string; endedAt: string }> }).tasks[0]!;
+    await waitFor(async () => (await task()).state === 'succeeded', 20_000, 'the task to succeed');
+    const { startedAt, endedAt } = await task();
+    expect(Date.parse(endedAt) - Date.parse(startedAt)).toBeLessThan(1000);
+  });
+});
+
 describe('a job taken with a report and given back before it ran', () => {
   it('counts no attempt: the run that takes it later is attempt 1', async () => {
     const dir = tempDir();
@@ -73,9 +94,9 @@ describe('a job taken with a report and given back before it ran', () => {
       }
       return outcome;
     };
-    leaving = agent('leaving', join(dir, 'leaving'), holdUpReport);
+    leaving = agent('leaving', 'unrun', join(dir, 'leaving'), holdUpReport);
     await leaving.start();
-    const cli = ['--redis', redis().url, '--prefix', PREFIX];
+    const cli = ['--redis', redis().url, '--prefix', 'unrun'];
     const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', '--json', ...cli], { cwd: dir })).stdout) as { sweep: string };
     const tasks = async () => (JSON.parse((await coord(['status', sweep, '--json', ...cli])).stdout) as { tasks: TaskJson[] }).tasks;
     await waitFor(() => drained !== undefined, 20_000, 'the agent to begin leaving');
@@ -86,7 +107,7 @@ describe('a job taken with a report and given back before it ran', () => {
     expect(second).toMatchObject({ name: 'X_2', state: 'waiting', attempt: 0 });
 
     // Another agent runs it: attempt 1, and its command sees so.
-    await agent('next', join(dir, 'next'), runTask).start();
+    await agent('next', 'unrun', join(dir, 'next'), runTask).start();
     await waitFor(async () => (await tasks()).every((task) => task.state === 'succeeded'), 20_000, 'the second task to succeed');
     expect((await tasks()).map((task) => task.attempt)).toEqual([1, 1]);
     expect(readFileSync(join(dir, 'next', 'output', 'X_2', 'attempt'), 'utf8')).toBe('attempt 1\n');
