@@ -1035,6 +1035,19 @@ z: [1, 2, 3, 4]
     agent.child.kill('SIGKILL');
   });
 
+  it("says a run's job is gone from Redis, not taken by another agent, when Redis lost its data", async () => {
+    const prefix = 'wiped';
+    const { marker, agent } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '2000', '--kill-grace', '1']);
+    // As a Redis restarted without its data leaves it: this prefix's keys are gone.
+    const client = redis().client();
+    const keys = await client.keys(`${prefix}:*`);
+    await client.del(...keys);
+    await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'the run to be stopped');
+    const stopped = agent.logs().find((entry) => entry.msg === 'stopping a run that may now belong to another agent');
+    expect(stopped?.why).toBe('the job is gone from Redis (Redis restarted without its data, or its keys were deleted): no other agent has it, but nothing can record the run');
+    agent.child.kill('SIGKILL');
+  });
+
   it('finds GPUs with --gpus auto through nvidia-smi', async () => {
     const dir = tempDir();
     const bin = join(dir, 'bin');

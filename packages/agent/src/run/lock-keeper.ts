@@ -5,6 +5,7 @@
  * to stop: past the lock time another agent may already be running the same task.
  */
 import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 
 interface Held {
   worker: Worker;
@@ -84,9 +85,11 @@ export class LockKeeper {
       for (const [worker, jobs] of byWorker) {
         const renewedAt = Date.now();
         const failed = new Set(await worker.extendJobLocks(jobs.map((j) => j.jobId), jobs.map((j) => j.token), this.lockMs));
+        const gone = failed.size > 0 ? await jobsGone(worker, [...failed]) : new Set<string>();
         for (const job of jobs) {
           if (!this.held.has(job.jobId)) continue;
-          if (failed.has(job.jobId)) this.lose(job, 'the job lock was lost (it expired and the job was given to another agent)');
+          if (gone.has(job.jobId)) this.lose(job, 'the job is gone from Redis (Redis restarted without its data, or its keys were deleted): no other agent has it, but nothing can record the run');
+          else if (failed.has(job.jobId)) this.lose(job, 'the job lock was lost (it expired and the job was given to another agent)');
           else job.lastRenewed = renewedAt;
         }
       }
@@ -101,4 +104,12 @@ export class LockKeeper {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
+}
+
+/** Of these jobs, those Redis no longer holds at all (a lost lock is then no other agent's doing). */
+async function jobsGone(worker: Worker, jobIds: string[]): Promise<Set<string>> {
+  // BullMQ types its client narrowly; it is the ioredis connection the worker was given.
+  const client = (await worker.backend.client) as unknown as Redis;
+  const exists = await Promise.all(jobIds.map((jobId) => client.exists(worker.toKey(jobId))));
+  return new Set(jobIds.filter((_, i) => exists[i] === 0));
 }
