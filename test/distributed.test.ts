@@ -471,6 +471,8 @@ z: [1, 2, 3, 4]
       for (let round = 0; round < 4; round++) {
         const agent = await startAgent(redis().url, ['--cpu-slots', '4', '--prefix', prefix], { workdir: join(dir, `w${round}`) });
         await waitFor(() => agent.logs().filter((entry) => entry.task !== undefined && entry.msg === 'task succeeded').length >= 20, 20_000, 'twenty tasks to succeed');
+        // Its log says what it took, and where, as it starts (an operator watches it).
+        expect(agent.logs().find((entry) => entry.msg === 'task started')).toMatchObject({ level: 30, gpus: 'cpu', attempt: 1 });
         agent.child.kill('SIGTERM');
         expect((await agent.done).code).toBe(0);
         expect({ round, active: await client.llen(`${prefix}:tasks.default.0g:active`) }).toEqual({ round, active: 0 });
@@ -478,6 +480,8 @@ z: [1, 2, 3, 4]
       }
       await startAgent(redis().url, ['--cpu-slots', '4', '--prefix', prefix], { workdir: join(dir, 'last') });
       await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.succeeded === tasks, 30_000, 'every task to succeed');
+      // Each ran once: a job given back before it ran counted no attempt.
+      expect(new Set((await status(prefix, sweep)).tasks!.map((task) => task.attempt))).toEqual(new Set([1]));
     } finally {
       client.disconnect();
     }
@@ -1133,7 +1137,13 @@ z: [1, 2, 3, 4]
     const { startCli, AGENT } = await import('./helpers/cli.js');
     const agent = startCli(AGENT, ['--gpus', '0', '--redis', `redis://127.0.0.1:${port}`, '--workdir', dir, '--log-format', 'json']);
     try {
-      await waitFor(() => agent.stderr().split('\n').filter((l) => l.includes('cannot reach Redis, retrying')).length >= 2, 10_000, 'two retry lines');
+      const retryLines = () => agent.stderr().split('\n').filter((l) => l.includes('cannot reach Redis, retrying'));
+      await waitFor(() => retryLines().length >= 1, 10_000, 'a retry line');
+      // It goes on trying (attempts 0.5, 1, 2 s apart...) but says so again only when the reason
+      // changes or a minute has passed: an outage of an hour is not a thousand lines.
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      expect(retryLines()).toHaveLength(1);
+      expect(JSON.parse(retryLines()[0]!)).toMatchObject({ attempt: 1, error: 'ECONNREFUSED' });
     } finally {
       agent.child.kill('SIGTERM');
     }

@@ -112,6 +112,9 @@ interface ControlMessage {
   taskIds?: string[];
 }
 
+/** While Redis stays out of reach for the same reason, the agent says so again this often. */
+const RETRY_LOG_EVERY_MS = 60_000;
+
 export class Agent {
   state: AgentState = 'starting';
   private readonly allocator: SlotAllocator;
@@ -232,9 +235,17 @@ export class Agent {
     const target = describeRedis(options.connection.target);
     // After each step that waits: has a signal come meanwhile?
     const stopped = () => this.state !== 'starting';
+    // Said when the outage begins, when its reason changes, and then once a minute: retries a
+    // few seconds apart for an hour would be a thousand lines.
+    let said = { at: 0, error: '' };
     this.redis = await connectForDaemon(
       options.connection,
-      (attempt, delayMs, error) => this.log.warn({ redis: target, attempt, retryInMs: delayMs, error }, 'cannot reach Redis, retrying'),
+      (attempt, delayMs, error) => {
+        const now = Date.now();
+        if (attempt > 1 && error === said.error && now - said.at < RETRY_LOG_EVERY_MS) return;
+        said = { at: now, error };
+        this.log.warn({ redis: target, attempt, retryInMs: delayMs, error }, 'cannot reach Redis, retrying');
+      },
       this.closedConnections,
       this.maxRetryDelayMs,
     );

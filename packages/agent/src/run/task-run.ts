@@ -168,7 +168,7 @@ export class TaskRun {
       ctx.log.warn({ task: data.task.name, job: jobId, why }, 'stopping a run that may now belong to another agent');
       this.stop({ kind: 'lost', reason: why });
     });
-    ctx.log.debug({ task: data.task.name, sweep: data.sweepId, gpus: this.gpus || 'cpu', attempt: started.attempt }, 'task started');
+    ctx.log.info({ task: data.task.name, sweep: data.sweepId, gpus: this.gpus || 'cpu', attempt: started.attempt }, 'task started');
 
     let outcome: TaskOutcome;
     try {
