@@ -1072,6 +1072,12 @@ z: [1, 2, 3, 4]
     expect([failing.code, failing.stderr]).toEqual([1, "agent: --gpus auto: nvidia-smi failed: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.; the agent stops, to be started again once nvidia-smi works (or list the GPUs instead, e.g. --gpus 0,1)\n"]);
     const minFree = await runCli(AGENT, ['--gpus', '0', '--min-free-mem', '8G', '--redis', redis().url, '--prefix', 'auto'], { env });
     expect(minFree.code).toBe(1);
+    // An answer with no GPU line in it is shown, not taken for "no GPU"; a hung one is said to be.
+    writeFileSync(join(bin, 'nvidia-smi'), '#!/bin/sh\necho "Failed to initialize NVML: Driver/library version mismatch"\n');
+    const mismatch = await runCli(AGENT, ['--gpus', 'auto', '--redis', redis().url, '--prefix', 'auto'], { env });
+    expect([mismatch.code, mismatch.stderr]).toEqual([1, 'agent: --gpus auto: nvidia-smi printed no GPU line (it said: "Failed to initialize NVML: Driver/library version mismatch"); the agent stops, to be started again once nvidia-smi works (or list the GPUs instead, e.g. --gpus 0,1)\n']);
+    const empty = await runCli(AGENT, ['--gpus', '0,,1', '--redis', redis().url, '--prefix', 'auto']);
+    expect([empty.code, empty.stderr]).toEqual([2, 'agent: --gpus "0,,1" has an empty entry: GPU indices like 0,1 (or 0,1,0,1 for two tasks per GPU, or auto), one between each comma\n']);
     // No nvidia-smi at all: --min-free-mem is wrong on this machine (exit 2), not worth another try.
     const none = await runCli(AGENT, ['--gpus', '0', '--min-free-mem', '8G', '--redis', redis().url, '--prefix', 'auto'], { env: { ...process.env, PATH: '/usr/bin:/bin' } });
     expect([none.code, none.stderr]).toEqual([2, 'agent: --min-free-mem: nvidia-smi is not installed or not on PATH; drop --min-free-mem\n']);

@@ -29,6 +29,7 @@ export async function parseGpuSlots(spec: string | undefined): Promise<string[]>
   }
   const slots = spec.split(',').map((part) => part.trim());
   const bad = slots.filter((slot) => !/^\d+$/.test(slot));
+  if (bad.includes('')) throw new UsageError(`--gpus "${spec}" has an empty entry: GPU indices like 0,1 (or 0,1,0,1 for two tasks per GPU, or auto), one between each comma`);
   if (bad.length > 0) throw new UsageError(`--gpus takes GPU indices like 0,1 (or 0,1,0,1 for two tasks per GPU, or auto), not "${bad.join(',')}"`);
   return slots;
 }
