@@ -82,7 +82,12 @@ async function handler(args: ArgumentsCamelCase<CancelArgs>): Promise<void> {
       terminal.line(`sweep ${sweepId} has no waiting or running task; nothing to cancel`);
       return;
     }
-    terminal.line(`cancelled ${plural(summary.cancelled, 'task')} of ${isSweep ? `sweep ${sweepId}` : tasks[0]!.name}${summary.stillRunning ? `; ${summary.stillRunning} still stopping (if their agent is gone: they end cancelled when an agent of their queue finds them stalled, or when cancelled again once their job locks have expired)` : ''}`);
+    if (!isSweep) {
+      const stopping = summary.stillRunning ? '; still stopping (if its agent is gone: it ends cancelled when an agent of its queue finds it stalled, or when cancelled again once its job lock has expired)' : '';
+      terminal.line(`cancelled task ${tasks[0]!.name}${stopping}`);
+      return;
+    }
+    terminal.line(`cancelled ${plural(summary.cancelled, 'task')} of sweep ${sweepId}${summary.stillRunning ? `; ${summary.stillRunning} still stopping (if their agent is gone: they end cancelled when an agent of their queue finds them stalled, or when cancelled again once their job locks have expired)` : ''}`);
   } finally {
     redis.disconnect();
   }
