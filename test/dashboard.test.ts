@@ -675,9 +675,8 @@ describe('coord dashboard in Chromium', () => {
     await page.close();
     expect((await dashboard.stop()).code).toBe(0);
   });
-  it("says on a task's log page that it waits for Redis while Redis is away, not that it follows live", { timeout: 90_000 }, async () => {
-    // Redis comes back with its data (AOF): the task is still there to follow.
-    const args = ['--redis', persistentRedis().url, '--prefix', 'outage-log'];
+  /** A dashboard on the log page of a task that waits (no agent takes pool "nobody"), once it follows the log live. */
+  async function followWaitingTaskLog(args: string[]) {
     const sweep = await submit('template:\n  run: echo {x}\npool: nobody\n---\nx: [1]\n', args);
     const dashboard = await startDashboard(args);
     const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
@@ -685,6 +684,13 @@ describe('coord dashboard in Chromium', () => {
     await page.locator('.vrow[data-index] a.task-name').click();
     const status = page.locator('[data-role="log-status"]');
     await status.filter({ hasText: /^following live$/ }).waitFor(WAIT);
+    return { dashboard, page, status };
+  }
+
+  it("says on a task's log page that it waits for Redis while Redis is away, not that it follows live", { timeout: 90_000 }, async () => {
+    // Redis comes back with its data (AOF): the task is still there to follow.
+    const args = ['--redis', persistentRedis().url, '--prefix', 'outage-log'];
+    const { dashboard, page, status } = await followWaitingTaskLog(args);
     await persistentRedis().stop();
     await status.filter({ hasText: /^waiting for Redis…$/ }).waitFor(WAIT);
     await persistentRedis().restart();
@@ -699,13 +705,7 @@ describe('coord dashboard in Chromium', () => {
   it("says on a task's log page that its task is gone when Redis no longer holds it, not that it ended (null)", { timeout: 60_000 }, async () => {
     const prefix = 'gone-log';
     const args = ['--redis', redis().url, '--prefix', prefix];
-    const sweep = await submit('template:\n  run: echo {x}\npool: nobody\n---\nx: [1]\n', args);
-    const dashboard = await startDashboard(args);
-    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(`${dashboard.url}#/sweeps/${sweep}`);
-    await page.locator('.vrow[data-index] a.task-name').click();
-    const status = page.locator('[data-role="log-status"]');
-    await status.filter({ hasText: /^following live$/ }).waitFor(WAIT);
+    const { dashboard, page, status } = await followWaitingTaskLog(args);
     const taskId = decodeURIComponent(new URL(page.url()).hash.split('/').pop()!);
     // As a Redis restarted without its data leaves it.
     expect(await redis().client().del(`${prefix}:task:${taskId}`)).toBe(1);

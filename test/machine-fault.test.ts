@@ -7,45 +7,20 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
-import { Agent, type AgentOptions } from '@sweep-runner/agent/dist/agent.js';
-import { connectionSettings, runTask, type RunTaskOptions, type TaskOutcome } from '@sweep-runner/shared';
+import { describe, expect, it } from 'vitest';
+import type { Agent, AgentOptions } from '@sweep-runner/agent/dist/agent.js';
+import { runTask, type RunTaskOptions, type TaskOutcome } from '@sweep-runner/shared';
 import { coord, waitFor } from './helpers/cli.js';
+import { useInProcessAgents } from './helpers/in-process-agents.js';
 import { useRedis } from './helpers/redis-server.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const redis = useRedis();
 const tempDir = useTempDirs();
-const agents: Agent[] = [];
-afterAll(async () => {
-  await Promise.allSettled(agents.map((agent) => agent.stopNow('test done')));
-});
+const startAgent = useInProcessAgents(redis);
 
 function agent(name: string, workdir: string, options: Partial<AgentOptions> = {}): Agent {
-  const created = new Agent({
-    name,
-    host: 'test',
-    gpuSlots: [],
-    cpuSlots: 2,
-    pools: ['default'],
-    workdir,
-    prefix: 'sick',
-    connection: connectionSettings(redis().url),
-    lockMs: 10_000,
-    stalledCheckMs: 5000,
-    killGraceMs: 1000,
-    logLines: 100,
-    heartbeatMs: 500,
-    insecure: false,
-    signedOnly: false,
-    version: 'test',
-    log: pino({ level: 'silent' }),
-    verify: () => undefined,
-    ...options,
-  });
-  agents.push(created);
-  return created;
+  return startAgent({ name, workdir, prefix: 'sick', ...options });
 }
 
 describe('a machine whose disk is full', () => {

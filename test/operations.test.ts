@@ -41,6 +41,27 @@ async function submit(dir: string, prefix: string, extra: string[] = []): Promis
   return (JSON.parse(result.stdout) as { sweep: string }).sweep;
 }
 
+/**
+ * An agent on GPUs 0 and 1 with --min-free-mem 8G and a fake nvidia-smi that echoes `lines`
+ * (its script's echo arguments), which runs a sweep of three tasks: each must have run on GPU 1.
+ */
+async function runOnGpusWithFreeMemory(dir: string, prefix: string, lines: string) {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  const smi = join(bin, 'nvidia-smi');
+  writeFileSync(smi, `#!/bin/sh\necho ${lines}\n`);
+  chmodSync(smi, 0o755);
+  writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo $CUDA_VISIBLE_DEVICES > {_output}/gpu\n---\nx: [1, 2, 3]\n');
+  const agent = await startAgent(redis().url, ['--gpus', '0,1', '--min-free-mem', '8G', ...cli(prefix).slice(2)], {
+    workdir: join(dir, 'a'),
+    env: { PATH: `${bin}:${process.env.PATH}` },
+  });
+  const sweep = await submit(dir, prefix);
+  await settled(prefix, sweep);
+  for (const x of [1, 2, 3]) expect(readFileSync(join(agent.workdir, `output/X_${x}/gpu`), 'utf8').trim()).toBe('1');
+  return { agent, sweep, smi };
+}
+
 async function settled(prefix: string, sweep: string, timeoutMs = 30_000): Promise<StatusJson> {
   let last: StatusJson | undefined;
   await waitFor(async () => {
@@ -538,18 +559,7 @@ describe('timeouts, retries and priority', () => {
   it('starts tasks only on GPUs with enough free memory, and shows the others as busy', async () => {
     const dir = tempDir();
     const prefix = 'memory';
-    const bin = join(dir, 'bin');
-    mkdirSync(bin);
-    writeFileSync(join(bin, 'nvidia-smi'), '#!/bin/sh\necho "0, 1000, 11000"\necho "1, 10000, 11000"\n');
-    chmodSync(join(bin, 'nvidia-smi'), 0o755);
-    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo $CUDA_VISIBLE_DEVICES > {_output}/gpu\n---\nx: [1, 2, 3]\n');
-    const agent = await startAgent(redis().url, ['--gpus', '0,1', '--min-free-mem', '8G', ...cli(prefix).slice(2)], {
-      workdir: join(dir, 'a'),
-      env: { PATH: `${bin}:${process.env.PATH}` },
-    });
-    const sweep = await submit(dir, prefix);
-    await settled(prefix, sweep);
-    for (const x of [1, 2, 3]) expect(readFileSync(join(agent.workdir, `output/X_${x}/gpu`), 'utf8').trim()).toBe('1');
+    const { agent, sweep } = await runOnGpusWithFreeMemory(dir, prefix, '"0, 1000, 11000"\necho "1, 10000, 11000"');
     // The agent's record shows it with its next beat, at most a second after the check.
     await waitFor(async () => (await status(prefix, sweep)).agents.find((a) => a.name === agent.name)?.busyGpus.join() === '0', 3000, 'GPU 0 to show as busy');
   });
@@ -557,20 +567,8 @@ describe('timeouts, retries and priority', () => {
   it("holds back a GPU whose free memory nvidia-smi cannot give, and says why, not 'other users'", async () => {
     const dir = tempDir();
     const prefix = 'memory-unknown';
-    const bin = join(dir, 'bin');
-    mkdirSync(bin);
-    const smi = join(bin, 'nvidia-smi');
     // GPU 0's memory is not reported ([N/A], as some boards and MIG setups do); GPU 1 has room.
-    writeFileSync(smi, '#!/bin/sh\necho "0, [N/A], [N/A]"\necho "1, 10000, 11000"\n');
-    chmodSync(smi, 0o755);
-    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo $CUDA_VISIBLE_DEVICES > {_output}/gpu\n---\nx: [1, 2, 3]\n');
-    const agent = await startAgent(redis().url, ['--gpus', '0,1', '--min-free-mem', '8G', ...cli(prefix).slice(2)], {
-      workdir: join(dir, 'a'),
-      env: { PATH: `${bin}:${process.env.PATH}` },
-    });
-    const sweep = await submit(dir, prefix);
-    await settled(prefix, sweep);
-    for (const x of [1, 2, 3]) expect(readFileSync(join(agent.workdir, `output/X_${x}/gpu`), 'utf8').trim()).toBe('1');
+    const { smi } = await runOnGpusWithFreeMemory(dir, prefix, '"0, [N/A], [N/A]"\necho "1, 10000, 11000"');
     const table = async () => (await coord(['status', ...cli(prefix)])).stdout;
     await waitFor(async () => (await table()).includes('0:idle (busy: free memory unknown (nvidia-smi gives none)) 1:idle'), 5000, 'status to say why GPU 0 is held back');
     // nvidia-smi starts failing: every GPU is held back, and status says nvidia-smi is why.
