@@ -63,7 +63,7 @@ describe('a job taken with a report and given back before it ran', () => {
     const holdUpReport = async (options: RunTaskOptions): Promise<TaskOutcome> => {
       const outcome = await runTask(options);
       if (options.task.name === 'X_1') {
-        await client.call('CLIENT', 'PAUSE', '1500', 'WRITE');
+        await client.call('CLIENT', 'PAUSE', '3000', 'WRITE');
         setTimeout(() => (drained = leaving!.drain()), 300);
       }
       return outcome;
