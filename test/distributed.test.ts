@@ -723,7 +723,9 @@ z: [1, 2, 3, 4]
       first.child.kill('SIGCONT');
       // It learns it from its lock timer, or, where its command's end (below) is read first, from its report.
       const learned = ['stopping a run that may now belong to another agent', 'the job lock expired during the run; leaving the task to the queue'];
-      await waitFor(() => first.logs().some((entry) => learned.includes(entry.msg as string)), 10_000, 'the first agent to learn it lost the job');
+      await waitFor(() => first.logs().some((entry) => learned.includes(entry.msg as string)), 10_000, 'the first agent to learn it lost the job').catch((error: Error) => {
+        throw new Error(`${error.message}; its stderr ends: ${first.stderr().slice(-1500)}`);
+      });
       // Its command was killed while it was frozen (the spawner's orphan guard), so the run's
       // end follows at once: give it time to (wrongly) write, then look.
       await new Promise((resolve) => setTimeout(resolve, 1500));

@@ -32,12 +32,20 @@ export function useAgents(): (redisUrl: string, args: string[], options?: { name
       ...cli,
       name,
       workdir,
+      // Each JSON line on its own: a line still being written, or one another writer to the
+      // same stderr cut into (a killed command's shell), is left out, not a failure of every later look.
       logs: () =>
         cli
           .stderr()
           .split('\n')
           .filter((line) => line.startsWith('{'))
-          .map((line) => JSON.parse(line) as Record<string, unknown>),
+          .flatMap((line) => {
+            try {
+              return [JSON.parse(line) as Record<string, unknown>];
+            } catch {
+              return [];
+            }
+          }),
     };
     started.push(agent);
     await waitFor(() => agent.logs().some((entry) => entry.msg === 'agent running') || agent.child.exitCode !== null, 15_000, `agent ${name} to start`);
