@@ -119,6 +119,8 @@ export function logView(root, taskId) {
       },
       status(connected) {
         if (following) fill(status, connected ? 'following live' : 'reconnecting…');
+        // A stream refused because its task is gone (404) says nothing more: the task's own read does.
+        if (!connected && task) refresh();
       },
     });
   };
@@ -168,8 +170,8 @@ export function logView(root, taskId) {
         // No such task: there is no log to follow (the stream would be refused over and over).
         if (error.status === 404) {
           stop?.();
-          // A log that ended because Redis lost the task keeps saying so.
-          if (following) fill(status, '');
+          // A task this page showed that Redis no longer holds; a log that ended so keeps saying it.
+          if (following) fill(status, task ? `task ${task.name} is no longer in Redis (deleted, or Redis restarted without its data)` : '');
           following = false;
           fill(sections);
         }
@@ -186,6 +188,8 @@ export function logView(root, taskId) {
     },
     onLive() {
       if (following) fill(status, 'following live');
+      // What was read during the outage (an error in place of the task's facts) is read again.
+      refresh();
     },
     onOverview(overview) {
       // The sweep's counts change whenever one of its tasks changes state; its run and its
