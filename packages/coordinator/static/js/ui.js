@@ -1,7 +1,7 @@
 // Shared pieces of the pages: state badges, progress bars, confirmation, toasts, buttons.
 import { getJson, postJson } from './api.js';
 import { h } from './dom.js';
-import { age, done, duration, plural, STATES, taskSeconds } from './format.js';
+import { age, cancelSweepQuestion, done, duration, plural, STATES, taskSeconds } from './format.js';
 
 export const settings = { readOnly: false };
 
@@ -109,6 +109,21 @@ export function cancelResultText(result) {
   if (result.stillRunning) parts.push(`stopping ${plural(result.stillRunning, 'running task')} on ${result.stillRunning === 1 ? 'its agent' : 'their agents'}`);
   if (result.alreadyFinished) parts.push(`${result.alreadyFinished} already finished`);
   return parts.join('; ') || 'nothing to cancel';
+}
+
+/** The Cancel button of a sweep with tasks waiting or running (asking why: coord status shows the reason). */
+export function sweepCancelButton(sweepId, counts) {
+  if (counts.waiting + counts.running === 0) return false;
+  return actionButton({
+    label: 'Cancel',
+    kind: 'danger',
+    question: cancelSweepQuestion(sweepId, counts),
+    confirmLabel: 'Cancel the sweep',
+    askReason: true,
+    path: `/sweeps/${sweepId}/cancel`,
+    target: `sweep ${sweepId}`,
+    describe: cancelResultText,
+  });
 }
 
 /**

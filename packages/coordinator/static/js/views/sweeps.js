@@ -1,8 +1,8 @@
 // Sweeps: one card per recent sweep with its progress, counts per state and actions.
 import { getJson } from '../api.js';
 import { debounce, fill, h, reconcile } from '../dom.js';
-import { cancelSweepQuestion, duration, plural } from '../format.js';
-import { actionButton, cancelResultText, countChips, emptyUnderPrefix, progressBar, since, sweepRetryButton, toast } from '../ui.js';
+import { duration, plural } from '../format.js';
+import { countChips, emptyUnderPrefix, progressBar, since, sweepCancelButton, sweepRetryButton, toast } from '../ui.js';
 
 /** The live overview lists the newest 50; each "older" click asks for 50 more, up to what the API gives. */
 const PAGE = 50;
@@ -10,7 +10,6 @@ const MOST = 1000;
 
 function sweepCard(sweep) {
   const { counts } = sweep;
-  const active = counts.waiting + counts.running;
   return h(
     'article',
     { class: 'card sweep', 'data-sweep': sweep.id },
@@ -32,17 +31,7 @@ function sweepCard(sweep) {
       h('span', { class: 'spacer' }),
       h('a', { class: 'button secondary', href: `#/sweeps/${sweep.id}` }, 'Tasks'),
       h('a', { class: 'button secondary', href: `#/sweeps/${sweep.id}/results` }, 'Results'),
-      active > 0 &&
-        actionButton({
-          label: 'Cancel',
-          kind: 'danger',
-          question: cancelSweepQuestion(sweep.id, counts),
-          confirmLabel: 'Cancel the sweep',
-          askReason: true,
-          path: `/sweeps/${sweep.id}/cancel`,
-          target: `sweep ${sweep.id}`,
-          describe: cancelResultText,
-        }),
+      sweepCancelButton(sweep.id, counts),
       sweepRetryButton(sweep.id, counts),
     ),
   );

@@ -2,8 +2,8 @@
 // that fetches only the rows in view and refreshes them when the sweep's counts change.
 import { getJson } from '../api.js';
 import { debounce, fill, h } from '../dom.js';
-import { cancelSweepQuestion, exitText, plural, STATES } from '../format.js';
-import { actionButton, cancelResultText, countChips, errorBox, progressBar, retryResultText, runTime, since, stateBadge, sweepRetryButton, toast } from '../ui.js';
+import { exitText, plural, STATES } from '../format.js';
+import { actionButton, cancelResultText, countChips, errorBox, progressBar, retryResultText, runTime, since, stateBadge, sweepCancelButton, sweepRetryButton, toast } from '../ui.js';
 import { VirtualTable } from '../virtual-table.js';
 
 const SORTS = [
@@ -169,17 +169,7 @@ export function tasksView(root, sweepId) {
         h('span', { class: 'muted' }, `${sweep.file}${sweep.title ? ` (-t ${sweep.title})` : ''} → ${sweep.output}, submitted `, since(sweep.createdAt), ' ago'),
         h('span', { class: 'spacer' }),
         h('a', { class: 'button secondary', href: `#/sweeps/${sweep.id}/results` }, 'Results'),
-        counts.waiting + counts.running > 0 &&
-          actionButton({
-            label: 'Cancel',
-            kind: 'danger',
-            question: cancelSweepQuestion(sweep.id, counts),
-            confirmLabel: 'Cancel the sweep',
-            askReason: true,
-            path: `/sweeps/${sweep.id}/cancel`,
-            target: `sweep ${sweep.id}`,
-            describe: cancelResultText,
-          }),
+        sweepCancelButton(sweep.id, counts),
         sweepRetryButton(sweep.id, counts),
       ),
       progressBar(counts),
