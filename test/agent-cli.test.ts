@@ -1,4 +1,5 @@
 /** The agent's command line: mistakes are one line and exit 2, as coord's are (a service manager stops on 2 instead of restarting). */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { AGENT, runCli, startCli, waitFor } from './helpers/cli.js';
@@ -31,6 +32,26 @@ it('warns that a --workdir it had to create holds none of the scripts the comman
   } finally {
     agent.child.kill('SIGKILL');
     await agent.done;
+  }
+});
+
+it('keeps its JSON log whole when the spawner writes to stderr: each such line is a log entry of its own', async () => {
+  const redis = await startRedis();
+  // A python3 that says something on stderr first, as a traceback or bash's "fork: retry" would.
+  const python = join(tempDir(), 'python3');
+  writeFileSync(python, '#!/bin/sh\necho "noise from the spawner" >&2\nexec /usr/bin/python3 "$@"\n', { mode: 0o755 });
+  const agent = startCli(AGENT, ['--gpus', '0', '--workdir', tempDir(), '--redis', redis.url, '--log-format', 'json', '--name', 'noisy'], {
+    env: { RUNNER_PYTHON: python },
+  });
+  try {
+    await waitFor(() => agent.stderr().includes('noise from the spawner') && agent.stderr().includes('"agent running"'), 15_000, 'the agent to start');
+    const lines = agent.stderr().split('\n').filter((line) => line !== '');
+    const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(entries).toContainEqual(expect.objectContaining({ msg: 'the spawner wrote to stderr', line: 'noise from the spawner' }));
+  } finally {
+    agent.child.kill('SIGKILL');
+    await agent.done;
+    await redis.dispose();
   }
 });
 

@@ -173,7 +173,12 @@ export class Agent {
     // they are gone before the lock expires and another agent may start the task.
     this.launcher =
       options.launcher ??
-      createLauncher({ cwd: options.workdir, orphanTimeoutMs: options.lockMs / 2, graceMs: Math.min(5000, options.lockMs / 4) });
+      createLauncher({
+        cwd: options.workdir,
+        orphanTimeoutMs: options.lockMs / 2,
+        graceMs: Math.min(5000, options.lockMs / 4),
+        onStderrLine: (line) => options.log.warn({ line }, 'the spawner wrote to stderr'),
+      });
     this.locks = new LockKeeper(options.lockMs, (error) => options.log.warn({ error: redisErrorText(error) }, 'lock renewal failed'));
   }
 

@@ -48,6 +48,12 @@ export interface SpawnerOptions {
   graceMs?: number;
   /** Where commands run unless a launch asks for another directory. */
   cwd?: string;
+  /**
+   * Each whole line the helper (or its zygote) writes to stderr: a Python traceback, bash's
+   * "fork: retry". Our own stderr may carry JSON log lines, which a byte stream inherited by
+   * a second writer could cut in half. Default: the line on our stderr, marked as the spawner's.
+   */
+  onStderrLine?: (line: string) => void;
 }
 
 export class SpawnerLauncher implements ProcessLauncher {
@@ -67,8 +73,10 @@ export class SpawnerLauncher implements ProcessLauncher {
     const orphan = options.orphanTimeoutMs === undefined ? '' : String(options.orphanTimeoutMs / 1000);
     this.helper = spawn(pythonCandidate(), ['-u', SPAWNER, orphan, grace, grace], {
       cwd: options.cwd ?? process.cwd(),
-      stdio: ['pipe', 'pipe', 'inherit'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    const onStderrLine = options.onStderrLine ?? ((line: string) => process.stderr.write(`spawner: ${line}\n`));
+    createInterface({ input: this.helper.stderr! }).on('line', onStderrLine);
     this.helper.stdin!.on('error', () => undefined);
     this.helper.on('exit', (code, signal) => this.onHelperExit(`the spawner exited (${signal ?? `code ${code}`})`));
     this.helper.on('error', (error) => this.onHelperExit(`the spawner failed: ${error.message}`));
