@@ -268,6 +268,43 @@ seed: [1, 2]
     expect(result.stdout).toContain('1 task, 1 slot');
   });
 
+  it('warns of values Python takes as equal (1 and 1.0, yes and on) and of numbers with no commas between, which run as one value', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr} {amp} {wd}\nresource: [0]\n---\nlr: [1, 1.0, 2]\namp: [yes, on]\nwd: [0.1 0.2]\n');
+    const result = await coord(['run', '--dry-run'], { cwd: dir });
+    expect(result.stderr.split('\n')).toEqual([
+      'warning: params.yaml:5: "lr" lists 1 and 1.0, which are equal as Python compares them: they run as one value, 1; drop the others',
+      'warning: params.yaml:6: "amp" lists True 2 times (YAML reads unquoted yes, on and true as one boolean, and no, off and false as the other: quote a value to keep it text): it runs as one value, not 2',
+      'warning: params.yaml:7: "wd: 0.1 0.2" is one value, the text "0.1 0.2" (as in the runner); for one task per number write wd: [0.1, 0.2]',
+      '',
+    ]);
+    expect(result.stdout).toContain('2 tasks, 1 slot');
+  });
+
+  it('says which commands a dropped combination asked for that the earlier task does not run, and how to run them there', async () => {
+    const dir = tempDir();
+    // The last document's lr 0.1 with the default beam is Lr_0.1's params: dropped, and Lr_0.1 runs only test.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr}\n  test: echo {lr} {beam}\ndefault: {beam: 5}\nresource: [0]\n---\n_cmd: test\nlr: [0.1]\n---\nlr: 0.1\nbeam: 5\n');
+    const result = await coord(['run', '--dry-run'], { cwd: dir });
+    expect(result.stderr).toBe(
+      'warning: params.yaml:10: 1 combination of this document has the same params as an earlier task, so it runs once, under the earlier name (as in the runner): Lr_0.1-Beam_5 (same as Lr_0.1); train of Lr_0.1-Beam_5 is not run, as Lr_0.1 runs only test: to run it there, add a document with the keys of Lr_0.1 (lr) and _cmd: [train]\n',
+    );
+    // Done as it says, train runs on Lr_0.1.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr}\n  test: echo {lr} {beam}\ndefault: {beam: 5}\nresource: [0]\n---\n_cmd: test\nlr: [0.1]\n---\n_cmd: [train]\nlr: 0.1\n');
+    const fixed = await coord(['run', '--dry-run'], { cwd: dir });
+    expect([fixed.stderr, fixed.stdout]).toEqual(['', expect.stringContaining('1/1 output/Lr_0.1\n  train: echo 0.1\n  test: echo 0.1 5\n')]);
+  });
+
+  it('says of a number and a quoted text named alike that they are written differently', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr}\nresource: [0]\n---\nlr: [1, "1"]\n');
+    const result = await coord(['run', '--dry-run'], { cwd: dir });
+    expect([result.code, result.stderr]).toEqual([
+      2,
+      'coord: params.yaml:5: two different param sets get the same task name "Lr_1" (lr: 1 and "1") and would share output/Lr_1: one value is a number and the other quoted text, named alike; write both the same way (quoted or not)\n',
+    ]);
+  });
+
   it('warns once, not once per param, about params that the selected commands do not use (-c test)', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr} {seed} {x}\n  test: echo {x}\nresource: [0]\n---\nlr: [0.1]\nseed: [1, 2]\nx: [1]\n');

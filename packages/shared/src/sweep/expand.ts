@@ -217,8 +217,7 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
     const size = gridSize(document.params);
     for (const param of document.params) {
       if (param.values.length === 0) warnings.add(`${sweep.path}:${param.line}: "${param.key}" has no values, so document ${document.index + 1} adds no tasks`);
-      const unbracketed = unbracketedList(param.values);
-      if (unbracketed) warnings.add(`${sweep.path}:${param.line}: "${param.key}: ${unbracketed}" is one value, the text "${unbracketed}" (as in the runner); for one task per number write ${param.key}: [${unbracketed}]`);
+      for (const warning of listMistakes(param.key, param.values)) warnings.add(`${sweep.path}:${param.line}: ${warning}`);
     }
     const overrides = aliasOverrides(sweep, document.params);
     for (const warning of overrides) warnings.add(warning);
@@ -240,9 +239,11 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
   }
 
   const checkedTemplates = new Set<string>();
-  /** Params (specHash) -> the output and name of the first task with them. */
-  const seen = new Map<string, { output: string; name: string; document: number }>();
+  /** Params (specHash) -> the output and name of the first task with them, and its document's keys. */
+  const seen = new Map<string, { output: string; name: string; document: number; keys: string[] }>();
   const entries: SweepEntry[] = [];
+  /** Per document, its combinations dropped for params an earlier task has; said once the tasks' commands are known. */
+  const droppedByDocument: Array<{ line: number; dropped: Dropped[] }> = [];
   for (const { document, size, dropsSaid } of plans) {
     const selected = options.commands ?? (document.commands && document.commands.length > 0 ? document.commands : undefined);
     const commandTemplates = [...templates.values()].filter((t) => selected === undefined || selected.includes(t.name));
@@ -257,8 +258,7 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
     // The params the document's commands use are the same in every task of it.
     const used = new Set(commandTemplates.flatMap((template) => [...template.valueParams, ...template.flagParams]));
     let unusedNoted = false;
-    /** This document's combinations dropped for params an earlier task has: [name, the earlier task's name]. */
-    const dropped: Array<[string, string]> = [];
+    const dropped: Dropped[] = [];
     for (let i = 0; i < count; i++) {
       const combination: Combination = combinationAt(document.params, indices === undefined ? i : indices[i]!);
       const name = taskName(combination, options.pathExists);
@@ -281,11 +281,11 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
       }
       const hash = specHash(spec);
       const first = seen.get(hash);
-      if (first === undefined) seen.set(hash, { output, name, document: document.index });
+      if (first === undefined) seen.set(hash, { output, name, document: document.index, keys: document.params.map((p) => p.key) });
       else if (first.output !== output) {
         // Same params under another name: the runner drops it. Within a document whose alias
         // overrides its params, the override's warning already says tasks are dropped.
-        if (!(dropsSaid && first.document === document.index)) dropped.push([name, first.name]);
+        if (!(dropsSaid && first.document === document.index)) dropped.push({ name, first, commands: commandTemplates.map((t) => t.name) });
         continue;
       }
       spec.set('_name', name);
@@ -356,7 +356,7 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
       }
       entries.push({ name, output, params: spec, aliasChoices, commands, document });
     }
-    if (dropped.length > 0) warnings.add(droppedWarning(sweep.path, document.params[0]?.line ?? document.line, dropped));
+    if (dropped.length > 0) droppedByDocument.push({ line: document.params[0]?.line ?? document.line, dropped });
   }
   for (const { line, message, first, count } of perTask.values()) {
     report(line, message(count === 1 ? `in task ${first}` : `in ${count.toLocaleString('en-US')} tasks (the first: ${first})`));
@@ -364,17 +364,58 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
   if (problems.size > 0) throw new SweepFileError([...problems.values()]);
   for (const warning of unusedParamWarnings(sweep.path, unusedParams)) warnings.add(warning);
   const { tasks, collisions, ignoredSettings } = mergeEntries(sweep, entries, options, templates);
+  const taskAt = new Map(tasks.map((task) => [`${task.output}\0${task.name}`, task]));
+  for (const { line, dropped } of droppedByDocument) warnings.add(droppedWarning(sweep.path, line, dropped, (first) => taskAt.get(`${first.output}\0${first.name}`)));
   for (const warning of ignoredSettings) warnings.add(warning);
   const blockers = [...collisions, ...tooLong.slice(0, 20)];
   return { entries, tasks, blockers, warnings: [...warnings, ...blockers.map(formatProblem)], ...(seed !== undefined && { seed }) };
 }
 
-/** `lr: 0.1, 0.2`: one text value that is numbers with commas, a list with its brackets forgotten. */
-function unbracketedList(values: PyScalar[]): string | undefined {
-  const [only] = values;
-  if (values.length !== 1 || typeof only !== 'string' || !only.includes(',')) return undefined;
-  const parts = only.split(',').map((part) => part.trim());
-  return parts.length > 1 && parts.every((part) => /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(part)) ? only : undefined;
+const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+
+/** The numbers of a text that reads as a list of them: `0.1, 0.2` and `(0.1, 0.2)` with no brackets, `[0.1 0.2]` with no commas. */
+function numbersInOneText(value: PyScalar): string[] | undefined {
+  if (typeof value !== 'string') return undefined;
+  const inner = value.trim().replace(/^\((.*)\)$/s, '$1');
+  const parts = inner.split(inner.includes(',') ? ',' : /\s+/).map((part) => part.trim());
+  return parts.length > 1 && parts.every((part) => NUMBER.test(part)) ? parts : undefined;
+}
+
+/**
+ * What a list of values most likely got wrong, as the runner took it without a word: several
+ * numbers written as one text (one task, not one per number), and values equal as Python
+ * compares them (`1` and `1.0`, `yes` and `on`), which make one task, not one each.
+ */
+function listMistakes(key: string, values: PyScalar[]): string[] {
+  const mistakes: string[] = [];
+  for (const value of values) {
+    const numbers = numbersInOneText(value);
+    if (!numbers) continue;
+    const list = `${key}: [${numbers.join(', ')}]`;
+    mistakes.push(
+      values.length === 1
+        ? `"${key}: ${String(value)}" is one value, the text "${String(value)}" (as in the runner); for one task per number write ${list}`
+        : `"${key}" has the value "${String(value)}", one text (as in the runner); for one task per number list them with commas between: ${numbers.join(', ')}`,
+    );
+  }
+  const equal = new Map<string, PyScalar[]>();
+  for (const value of values) {
+    const hash = pyHashKey(value);
+    const group = equal.get(hash);
+    if (group) group.push(value);
+    else equal.set(hash, [value]);
+  }
+  for (const group of equal.values()) {
+    if (group.length < 2) continue;
+    const texts = [...new Set(group.map((value) => pyStr(value)))];
+    const booleans = group.some((value) => typeof value === 'boolean') ? ' (YAML reads unquoted yes, on and true as one boolean, and no, off and false as the other: quote a value to keep it text)' : '';
+    mistakes.push(
+      texts.length === 1
+        ? `"${key}" lists ${texts[0]} ${group.length} times${booleans}: it runs as one value, not ${group.length}`
+        : `"${key}" lists ${texts.join(' and ')}, which are equal as Python compares them${booleans}: they run as one value, ${texts[0]}; drop the others`,
+    );
+  }
+  return mistakes;
 }
 
 /**
@@ -382,11 +423,29 @@ function unbracketedList(values: PyScalar[]): string | undefined {
  * equal an earlier task's are left out, as the runner leaves them out; said, since the task
  * the researcher wrote then has no directory of its own.
  */
-function droppedWarning(path: string, line: number, dropped: Array<[string, string]>): string {
-  const shown = dropped.slice(0, 3).map(([name, first]) => `${name} (same as ${first})`);
+interface Dropped {
+  name: string;
+  /** The earlier task with the same params. */
+  first: { output: string; name: string; keys: string[] };
+  /** The commands the dropped combination's document selects. */
+  commands: string[];
+}
+
+function droppedWarning(path: string, line: number, dropped: Dropped[], taskOf: (first: Dropped['first']) => TaskSpec | undefined): string {
+  const shown = dropped.slice(0, 3).map(({ name, first }) => `${name} (same as ${first.name})`);
   const more = dropped.length > shown.length ? `, and ${dropped.length - shown.length} more` : '';
   const what = dropped.length === 1 ? '1 combination of this document has the same params as an earlier task, so it runs' : `${dropped.length} combinations of this document have the same params as earlier tasks, so each runs`;
-  return `${path}:${line}: ${what} once, under the earlier name (as in the runner): ${shown.join(', ')}${more}`;
+  // The earlier task may not run every command the dropped one asked for: those then run nowhere.
+  const unrun = dropped.flatMap(({ name, first, commands }) => {
+    const runs = taskOf(first)?.commands.map((command) => command.name) ?? [];
+    const missing = commands.filter((command) => !runs.includes(command));
+    return missing.length > 0 ? [{ name, first, runs, missing }] : [];
+  });
+  const lost = unrun[0];
+  const notRun = lost
+    ? `; ${lost.missing.join(' and ')} of ${lost.name} ${lost.missing.length === 1 ? 'is' : 'are'} not run, as ${lost.first.name} runs only ${lost.runs.join(' and ')}${unrun.length > 1 ? ` (and likewise for ${unrun.length - 1} more)` : ''}: to run ${lost.missing.length === 1 ? 'it' : 'them'} there, add a document with the keys of ${lost.first.name} (${lost.first.keys.join(', ') || 'none'}) and _cmd: [${lost.missing.join(', ')}]`
+    : '';
+  return `${path}:${line}: ${what} once, under the earlier name (as in the runner): ${shown.join(', ')}${more}${notRun}`;
 }
 
 /** A choice param no selected command uses: where it is set, the commands, and a close name they do use. */
@@ -476,9 +535,12 @@ function mergeEntries(
       const which = differing ? ` (${differing[0]}: ${shown(other.get(differing[0]))} and ${shown(differing[1])})` : '';
       // A value naming an existing path is named by its last part only (as the runner did).
       const isPath = (value: PyValue | undefined) => typeof value === 'string' && value !== '' && options.pathExists(value);
+      const textAndNumber = differing && [differing[1], other.get(differing[0])].some((value) => typeof value === 'string') && [differing[1], other.get(differing[0])].some((value) => typeof value === 'number' || typeof value === 'bigint');
       const rule = differing && (isPath(differing[1]) || isPath(other.get(differing[0])))
         ? 'a value naming an existing path is named by its last part only (the part after the last "/", empty after a trailing "/"); make those last parts differ'
-        : 'names keep 6 significant digits of numbers and the last 100 characters of text, with "/" turned into "_"; make the values differ within that';
+        : textAndNumber
+          ? 'one value is a number and the other quoted text, named alike; write both the same way (quoted or not)'
+          : 'names keep 6 significant digits of numbers and the last 100 characters of text, with "/" turned into "_"; make the values differ within that';
       collisions.push({
         file: sweep.path,
         line: entry.document.line,
