@@ -448,6 +448,19 @@ x: [1, 2, 3, 4]
     ]);
   });
 
+  it('refuses GPU slots that CUDA would read as no GPU (gpu0, 0.5, a) and takes indices and GPU UUIDs', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo $CUDA_VISIBLE_DEVICES\n---\nlr: [0.1]\n');
+    for (const slot of ['gpu0', '0.5', 'a', '0,gpu1']) {
+      const result = await coord(['run', '--dry-run', '-r', slot], { cwd: dir });
+      expect([result.code, result.stderr], slot).toEqual([2, `coord: -r: "${slot}" is not a GPU slot: give a GPU index, or indices joined by commas without spaces, like 0 or "2,3" (or UUIDs as nvidia-smi -L prints them, GPU-...)\n`]);
+    }
+    const uuids = await coord(['run', '-r', 'GPU-8932f937-d72c-4106-c12f-20bd9faed9f6,MIG-GPU-8932f937/1/0'], { cwd: dir });
+    expect(uuids.code).toBe(0);
+    const log = readdirSync(join(dir, 'output/Lr_0.1')).find((file) => file.startsWith('log.train.'))!;
+    expect(readFileSync(join(dir, 'output/Lr_0.1', log), 'utf8')).toBe('GPU-8932f937-d72c-4106-c12f-20bd9faed9f6,MIG-GPU-8932f937/1/0\n');
+  });
+
   it('refuses -t with a title that has "/" (the copy of the sweep file is named with it), and only then', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr}\nresource: [0, "1, 2"]\n---\n_title: runs/a\nlr: [0.1]\n---\n_title: b\nlr: [0.2]\n');
@@ -457,7 +470,7 @@ x: [1, 2, 3, 4]
     expect((await coord(['run', '-t', 'b', '-r', '0'], { cwd: dir })).code).toBe(0);
     // The file's slots are checked where they are used: -r replaces them, coord submit has none.
     const fileSlots = await coord(['run', '-t', 'b', '--dry-run'], { cwd: dir });
-    expect([fileSlots.code, fileSlots.stderr]).toEqual([2, 'coord: params.yaml:3: "resource": "1, 2" is not a GPU slot: give a GPU index, or indices joined by commas without spaces, like 0 or "2,3"\n']);
+    expect([fileSlots.code, fileSlots.stderr]).toEqual([2, 'coord: params.yaml:3: "resource": "1, 2" is not a GPU slot: give a GPU index, or indices joined by commas without spaces, like 0 or "2,3" (or UUIDs as nvidia-smi -L prints them, GPU-...)\n']);
     const submitted = await coord(['submit', '--dry-run', '--redis', CLOSED_REDIS_URL], { cwd: dir });
     expect(submitted.stderr).not.toContain('GPU slot');
   });

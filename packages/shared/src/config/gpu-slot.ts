@@ -1,14 +1,16 @@
 /**
  * A GPU slot of `resource` or `coord run -r`: what CUDA_VISIBLE_DEVICES is set to for a task.
- * GPU indices, or the UUIDs (GPU-...) CUDA_VISIBLE_DEVICES also takes, joined by commas.
+ * GPU indices, or the UUIDs CUDA_VISIBLE_DEVICES also takes (`GPU-...`, `MIG-...`, as
+ * `nvidia-smi -L` prints them), joined by commas. Anything else (`gpu0`, `0.5`) CUDA reads
+ * as no GPU at all, and the task would run on the CPU without a word.
  */
-const GPU_SLOT = /^[\w.-]+(,[\w.-]+)*$/;
+const GPU = /^(\d+|(GPU|MIG)-[\w./-]+)$/;
 
 export function isGpuSlot(slot: string): boolean {
-  return GPU_SLOT.test(slot);
+  return slot.split(',').every((gpu) => GPU.test(gpu));
 }
 
 /** Why `slot` is no GPU slot, for a message that names it. */
 export function notAGpuSlot(slot: string): string {
-  return `${JSON.stringify(slot)} is not a GPU slot: give a GPU index, or indices joined by commas without spaces, like 0 or "2,3"`;
+  return `${JSON.stringify(slot)} is not a GPU slot: give a GPU index, or indices joined by commas without spaces, like 0 or "2,3" (or UUIDs as nvidia-smi -L prints them, GPU-...)`;
 }
