@@ -207,6 +207,23 @@ seed: [1, 2]
     expect(result.stdout).toContain('1 task, 1 slot: GPU 0 (dry run: nothing was run)');
   });
 
+  it('takes alias cases that set different params: a param a case leaves out comes from the document or the defaults', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {layers} {lr}\ndefault:\n  lr: 0.1\nalias:\n  size:\n    small: {layers: 6}\n    big: {layers: 12, lr: 0.05}\nresource: [0]\n---\nsize: [small, big]\n---\nsize: [small, big]\nlr: [0.3]\n');
+    const result = await coord(['run', '--dry-run', '--json'], { cwd: dir });
+    expect(result.code).toBe(0);
+    const { tasks, warnings } = JSON.parse(result.stdout) as { tasks: Array<{ name: string; commands: { run: string } }>; warnings: string[] };
+    expect(tasks.map((task) => [task.name, task.commands.run])).toEqual([
+      ['Size_small', 'echo 6 0.1'],
+      ['Size_big', 'echo 12 0.05'],
+      ['Size_small-Lr_0.3', 'echo 6 0.3'],
+    ]);
+    expect(warnings).toEqual([
+      'params.yaml:14: "lr" is also set by alias "size" in case "big", whose value wins: the values given here are not used in tasks of that case (tasks that differ only in them are dropped); set "lr" in the alias or here, not both',
+      'params.yaml:13: 1 combination of this document has the same params as an earlier task, so it runs once, under the earlier name (as in the runner): Size_big-Lr_0.3 (same as Size_big)',
+    ]);
+  });
+
   it('says in its help that --json needs --dry-run, as a run without one refuses it', async () => {
     const help = await coord(['run', '--help']);
     expect(help.stdout).toMatch(/--json +with --dry-run: the tasks as JSON/);

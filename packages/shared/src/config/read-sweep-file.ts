@@ -163,7 +163,6 @@ function readAliases(check: Checker, node: YamlNode | undefined): Map<string, Al
       continue;
     }
     const alias: Alias = { name, cases: [], targets: [], line: key.line };
-    let targetsText: string | undefined;
     for (const { key: caseKey, value: group } of value.pairs) {
       const caseValue = (caseKey as YamlScalar).value;
       if (group.kind !== 'map' || group.pairs.length === 0) {
@@ -180,13 +179,9 @@ function readAliases(check: Checker, node: YamlNode | undefined): Map<string, Al
         }
         params.push([param, paramValue.value]);
       }
-      const keys = params.map(([param]) => param).sort().join(', ');
-      if (targetsText === undefined) {
-        targetsText = keys;
-        alias.targets = params.map(([param]) => param);
-      } else if (keys !== targetsText) {
-        check.report(group.line, `alias "${name}": every case must set the same params; case "${pyStr(caseValue)}" sets {${keys}} but an earlier case sets {${targetsText}}`);
-      }
+      // Cases may set different params (`big: {layers: 12, lr: 0.05}`): a param a case leaves
+      // out comes from the choice document or the defaults, as in the runner's dict update.
+      for (const [param] of params) if (!alias.targets.includes(param)) alias.targets.push(param);
       alias.cases.push({ value: caseValue, params, line: caseKey.line });
     }
     aliases.set(name, alias);

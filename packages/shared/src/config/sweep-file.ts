@@ -17,7 +17,7 @@ export interface AliasCase {
 export interface Alias {
   name: string;
   cases: AliasCase[];
-  /** Param names every case sets. */
+  /** Param names any of its cases sets, in the order first set. */
   targets: string[];
   line: number;
 }

@@ -144,7 +144,11 @@ function aliasOverrides(sweep: SweepFile, params: ReadonlyArray<{ key: string; l
     if (!alias) continue;
     const overridden = new Set(alias.cases.flatMap((c) => c.params.map(([param]) => param).filter((param) => own.has(param))));
     for (const param of overridden) {
-      warnings.push(`${sweep.path}:${own.get(param)}: "${param}" is also set by alias "${key}", whose value wins: the values given here are not used (tasks that differ only in them are dropped); set "${param}" in the alias or here, not both`);
+      const setting = alias.cases.filter((c) => c.params.some(([name]) => name === param));
+      // Cases may set different params: where only some set this one, the values here hold for the others.
+      const by = setting.length === alias.cases.length ? `alias "${key}"` : `alias "${key}" in case ${setting.map((c) => `"${pyStr(c.value)}"`).join(', ')}`;
+      const lost = setting.length === alias.cases.length ? 'the values given here are not used' : 'the values given here are not used in tasks of that case';
+      warnings.push(`${sweep.path}:${own.get(param)}: "${param}" is also set by ${by}, whose value wins: ${lost} (tasks that differ only in them are dropped); set "${param}" in the alias or here, not both`);
     }
   }
   return warnings;
@@ -304,6 +308,17 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
               `template "${template.name}" uses ${problem.placeholder}, but "_" names are the runner's and there is no "${problem.param}"${didYouMean(problem.param, reserved)}: the runner fills ${reserved.map((key) => `{${key}}`).join(', ')}`,
             );
           } else if (problem.kind === 'missing') {
+            // A case of an alias this task chose that sets other params than its sibling cases (a typo, or one left out).
+            const caseWithout = aliasChoices
+              .map(([key, value]) => ({ alias: sweep.aliases.get(key)!, chosen: sweep.aliases.get(key)!.cases.find((c) => pyEquals(c.value, value)) }))
+              .find(({ alias, chosen }) => chosen && !chosen.params.some(([param]) => param === problem.param) && alias.cases.some((c) => c.params.some(([param]) => param === problem.param)));
+            if (caseWithout) {
+              const { alias, chosen } = caseWithout;
+              reportPerTask(`case\0${alias.name}\0${problem.param}\0${pyStr(chosen!.value)}`, chosen!.line, name, (tasks) =>
+                `template "${template.name}" uses ${problem.placeholder} but "${problem.param}" has no value ${tasks}: alias "${alias.name}" sets it in other cases, not in case "${pyStr(chosen!.value)}" (which sets ${chosen!.params.map(([param]) => param).join(', ')})${didYouMean(problem.param, chosen!.params.map(([param]) => param))}; set it in that case, or under "default"`,
+              );
+              continue;
+            }
             const text = sweep.templates.find((t) => t.name === template.name)?.text ?? '';
             // `${HOME}`: the shell's braces read as a placeholder here (as in the runner).
             const shellVariable = problem.placeholder.startsWith('{') && text.includes(`$${problem.placeholder}`);
