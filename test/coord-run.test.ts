@@ -224,6 +224,18 @@ seed: [1, 2]
     ]);
   });
 
+  it('says -c takes several commands as separate words, and that -t yes looks for a boolean title', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr}\n  test: echo {lr}\nresource: [0]\n---\n_title: yes\nlr: [1]\n');
+    const commas = await coord(['run', '--dry-run', '-c', 'test,train'], { cwd: dir });
+    expect([commas.code, commas.stderr]).toEqual([2, 'coord: -c test,train: no such command in "template" of params.yaml; give several as separate words: -c test train; commands: train, test\n']);
+    const title = await coord(['run', '--dry-run', '-t', 'yes'], { cwd: dir });
+    expect([title.code, title.stderr]).toEqual([
+      2,
+      'coord: -t yes: no document in params.yaml has _title "yes"; titles: True (unquoted yes, no, on, off, true and false are booleans in YAML, named True and False: quote them to keep them text)\n',
+    ]);
+  });
+
   it('says in its help that --json needs --dry-run, as a run without one refuses it', async () => {
     const help = await coord(['run', '--help']);
     expect(help.stdout).toMatch(/--json +with --dry-run: the tasks as JSON/);

@@ -113,7 +113,9 @@ function readTemplates(check: Checker, node: YamlNode | undefined, configLine: n
       continue;
     }
     if (value.kind !== 'scalar' || typeof value.value !== 'string' || value.value.trim() === '') {
-      check.report(value.line, `template "${name}" must be a command line (text), not ${value.kind === 'scalar' && value.value === '' ? 'empty' : describe(value)}`);
+      // `test: true` (a placeholder command) reads as a boolean, `run: 1` as a number: quoted, they are text.
+      const quote = value.kind === 'scalar' && value.value !== null && value.value !== '' ? `; quote it to keep it text, e.g. ${name}: "${typeof value.value === 'boolean' ? String(value.value).toLowerCase() : pyStr(value.value)}"` : '';
+      check.report(value.line, `template "${name}" must be a command line (text), not ${value.kind === 'scalar' && value.value === '' ? 'empty' : describe(value)}${quote}`);
       continue;
     }
     templates.push({ name, text: value.value, line: value.line });
@@ -146,6 +148,12 @@ function readDefaults(check: Checker, node: YamlNode | undefined): Map<string, D
     defaults.set(name, { value: value.value, line: value.line });
   }
   return defaults;
+}
+
+/** Whether a template's text names `param` as `{param}` or `[param]`. */
+function templateUses(node: YamlNode | undefined, param: string): boolean {
+  if (node?.kind !== 'map') return false;
+  return node.pairs.some(({ value }) => value.kind === 'scalar' && typeof value.value === 'string' && (value.value.includes(`{${param}}`) || value.value.includes(`[${param}]`)));
 }
 
 function readAliases(check: Checker, node: YamlNode | undefined): Map<string, Alias> {
@@ -356,11 +364,17 @@ export function parseSweepText(text: string, path: string): SweepFile {
   }
   const entries = new Map<string, YamlNode>();
   let templateExplained = config === null || config.kind !== 'map';
+  /** A choice written in the first document, said with where it goes: "no parameter choices" would repeat it. */
+  let misplacedChoice = false;
   for (const { key, value } of configMap.pairs) {
     const name = keyText(key);
     if (name === undefined || !CONFIG_KEYS.includes(name)) {
       if (name !== undefined && closest(name, CONFIG_KEYS) === 'template') templateExplained = true;
-      check.report(key.line, `unknown key "${name ?? pyStr((key as YamlScalar).value)}" in the first document${didYouMean(name ?? '', CONFIG_KEYS)}; known keys: ${CONFIG_KEYS.join(', ')}`);
+      // A key no template names, yet one a template uses (`lr` in `{lr}`): a choice written before its `---`.
+      const choice = name !== undefined && !didYouMean(name, CONFIG_KEYS) && templateUses(entries.get('template') ?? configMap.pairs.find((pair) => keyText(pair.key) === 'template')?.value, name);
+      misplacedChoice ||= choice;
+      const hint = choice ? `; parameter choices go in the documents after the first: put a line "---" before "${name}:"` : `${didYouMean(name ?? '', CONFIG_KEYS)}; known keys: ${CONFIG_KEYS.join(', ')}`;
+      check.report(key.line, `unknown key "${name ?? pyStr((key as YamlScalar).value)}" in the first document${hint}`);
       continue;
     }
     entries.set(name, value);
@@ -380,7 +394,7 @@ export function parseSweepText(text: string, path: string): SweepFile {
   for (const alias of aliases.keys()) {
     if (defaults.has(alias)) check.report(defaults.get(alias)!.line, `"${alias}" is both an alias and a default; give the default to the params the alias sets instead`);
   }
-  if (choiceDocs.length === 0) {
+  if (choiceDocs.length === 0 && !misplacedChoice) {
     check.report(undefined, 'no parameter choices: add a document after "---" listing params and their values, e.g. "lr: [0.1, 0.01]"');
   }
   const choices = choiceDocs

@@ -75,6 +75,13 @@ export interface Expansion {
 }
 
 
+const BOOLEAN_TRAP = ' (unquoted yes, no, on, off, true and false are booleans in YAML, named True and False: quote them to keep them text)';
+
+/** A boolean among the values compared (a case `yes:` read as True): said, as nothing else shows it. */
+function booleanTrap(values: PyValue[]): string {
+  return values.some((value) => typeof value === 'boolean') ? BOOLEAN_TRAP : '';
+}
+
 function selectDocuments(sweep: SweepFile, title: string | undefined): ChoiceDocument[] {
   if (title === undefined) return sweep.choices;
   const titles = [...new Set(sweep.choices.flatMap((c) => (c.title === undefined ? [] : [c.title])))];
@@ -83,7 +90,9 @@ function selectDocuments(sweep: SweepFile, title: string | undefined): ChoiceDoc
   }
   const selected = sweep.choices.filter((c) => c.title === title);
   if (selected.length === 0) {
-    throw new UsageError(`-t ${title}: no document in ${sweep.path} has _title "${title}"${didYouMean(title, titles)}; titles: ${titles.join(', ')}`);
+    // `_title: yes` is the boolean True, named "True".
+    const trap = /^(yes|no|on|off|y|n|true|false)$/i.test(title) && titles.some((t) => t === 'True' || t === 'False') ? BOOLEAN_TRAP : '';
+    throw new UsageError(`-t ${title}: no document in ${sweep.path} has _title "${title}"${didYouMean(title, titles)}; titles: ${titles.join(', ')}${trap}`);
   }
   return selected;
 }
@@ -93,7 +102,9 @@ function checkCommandNames(sweep: SweepFile, names: string[] | undefined): void 
   const known = sweep.templates.map((t) => t.name);
   for (const name of names) {
     if (!known.includes(name)) {
-      throw new UsageError(`-c ${name}: no such command in "template" of ${sweep.path}${didYouMean(name, known)}; commands: ${known.join(', ')}`);
+      // `-c test,train`: several commands are separate words.
+      const split = name.includes(',') && name.split(',').every((part) => known.includes(part.trim())) ? `; give several as separate words: -c ${name.split(',').map((part) => part.trim()).join(' ')}` : '';
+      throw new UsageError(`-c ${name}: no such command in "template" of ${sweep.path}${split || didYouMean(name, known)}; commands: ${known.join(', ')}`);
     }
   }
 }
@@ -117,7 +128,7 @@ function applyAliases(
     const found = alias.cases.find((c) => pyEquals(c.value, value));
     if (!found) {
       const cases = alias.cases.map((c) => pyStr(c.value));
-      report(lineOf(key) ?? alias.line, `alias "${key}" has no case "${pyStr(value)}"${didYouMean(pyStr(value), cases)}; its cases are: ${cases.join(', ')}`);
+      report(lineOf(key) ?? alias.line, `alias "${key}" has no case "${pyStr(value)}"${didYouMean(pyStr(value), cases)}; its cases are: ${cases.join(', ')}${booleanTrap([value, ...alias.cases.map((c) => c.value)])}`);
       ok = false;
       continue;
     }
@@ -237,7 +248,7 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
       {
         file: sweep.path,
         line: largest.document.line,
-        message: `the sweep expands to ${total.toLocaleString('en-US')} tasks (${largest.count.toLocaleString('en-US')} from the document here), over the limit of ${maxTasks.toLocaleString('en-US')}; check the grid for a mistake, or pass --max-tasks ${total} to allow it`,
+        message: `the sweep expands to ${total.toLocaleString('en-US')} tasks (${largest.count.toLocaleString('en-US')} from the document here), over the limit of ${maxTasks.toLocaleString('en-US')}; check the grid for a mistake, ${total > 10 * maxTasks ? `or run --sample N random combinations of each document` : `or pass --max-tasks ${total} to allow it`}`,
       },
     ]);
   }
