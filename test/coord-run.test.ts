@@ -496,6 +496,9 @@ x: [1, 2, 3, 4]
     const slashed = await coord(['run', '-t', 'runs/a', '-r', '0'], { cwd: dir });
     expect([slashed.code, slashed.stderr]).toEqual([2, 'coord: -t runs/a: coord run copies the sweep file to <output>/<file>.<title>, which a title with "/" cannot end; rename that _title\n']);
     expect(existsSync(join(dir, 'output'))).toBe(false);
+    // Agents copy it alike, into their output root: refused before anything is queued.
+    const submittedSlashed = await coord(['submit', '-t', 'runs/a', '--redis', CLOSED_REDIS_URL], { cwd: dir });
+    expect([submittedSlashed.code, submittedSlashed.stderr]).toEqual([2, 'coord: -t runs/a: each agent copies the sweep file to <output>/<file>.<title>, which a title with "/" cannot end; rename that _title\n']);
     expect((await coord(['run', '-t', 'b', '-r', '0'], { cwd: dir })).code).toBe(0);
     // The file's slots are checked where they are used: -r replaces them, coord submit has none.
     const fileSlots = await coord(['run', '-t', 'b', '--dry-run'], { cwd: dir });

@@ -2,7 +2,7 @@
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, signatureProblem, signJob, PAYLOAD_VERSION, type TaskJobData } from '@sweep-runner/shared';
+import { canonicalJson, RedisKeys, signatureProblem, signJob, PAYLOAD_VERSION, type TaskJobData } from '@sweep-runner/shared';
 import { Queue } from 'bullmq';
 import { useAgents } from './helpers/agents.js';
 import { coord, waitFor } from './helpers/cli.js';
@@ -88,7 +88,7 @@ describe('signing', () => {
     expect(existsSync(join(dir, 'w', 'output', 'Z_1'))).toBe(false);
     // Its job data went with the rejection: asked for and not retried is a failure, not "requeued 0".
     const notRetried = await coord(['retry', forged, ...cli], { cwd: dir, env: { RUNNER_SECRET: SECRET } });
-    expect([notRetried.code, JSON.parse(notRetried.stdout)]).toEqual([1, { sweep: forged, requeued: 0, notRetried: ['Z_1'] }]);
+    expect([notRetried.code, JSON.parse(notRetried.stdout)]).toEqual([1, { sweep: forged, requeued: 0, notRetried: ['Z_1'], notSigned: [] }]);
     expect(notRetried.stderr).toBe('coord: 1 task not retried: the job data is gone (resubmit the sweep file instead): Z_1\n');
 
     // A retry of a signed sweep without the secret would queue jobs every agent rejects: refused.
@@ -102,6 +102,34 @@ describe('signing', () => {
     const signed = await coord(['retry', flaky, ...cli], { cwd: dir, env: { RUNNER_SECRET: SECRET } });
     expect(JSON.parse(signed.stdout), signed.stderr).toMatchObject({ requeued: 1 });
     await waitFor(async () => (await state(flaky)).state === 'succeeded', 20_000, 'the retried task to run');
+  });
+
+  it('retries only job data it signed: data changed in Redis since is not signed anew; a signed sweep record is acted on', async () => {
+    const dir = tempDir();
+    const prefix = 'tamper';
+    const agent = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix], { workdir: join(dir, 'w'), env: { RUNNER_SECRET: SECRET } });
+    const cli = ['--redis', redis().url, '--prefix', prefix, '--json'];
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo ran {f}; exit 1\n---\n_title: t\nf: [1]\n');
+    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', '-t', 't', ...cli], { cwd: dir, env: { RUNNER_SECRET: SECRET } })).stdout) as { sweep: string };
+    const state = async () => (JSON.parse((await coord(['status', sweep, ...cli])).stdout) as { tasks: Array<{ state: string }> }).tasks[0]!.state;
+    await waitFor(async () => (await state()) === 'failed', 20_000, 'the task to fail');
+    // The record the sweep's tasks were run with verified: the agent copied the sweep file, as local mode does.
+    expect(existsSync(join(dir, 'w', 'output', 'params.yaml.t'))).toBe(true);
+    expect(agent.logs().filter((entry) => String(entry.msg).includes('not signed'))).toEqual([]);
+
+    // Someone with access to Redis rewrites the command kept for a retry.
+    const client = redis().client();
+    const [taskId] = await client.zrange(new RedisKeys(prefix).sweepState(sweep, 'failed'), 0, -1);
+    const taskKey = new RedisKeys(prefix).task(taskId!);
+    const marker = join(dir, 'pwned');
+    await client.hset(taskKey, 'spec', (await client.hget(taskKey, 'spec'))!.replace('echo ran 1; exit 1', `touch ${marker}`));
+    const retried = await coord(['retry', sweep, ...cli], { cwd: dir, env: { RUNNER_SECRET: SECRET } });
+    expect([retried.code, JSON.parse(retried.stdout)]).toEqual([1, { sweep, requeued: 0, notRetried: [], notSigned: ['F_1'] }]);
+    expect(retried.stderr).toBe(
+      'coord: 1 task not retried: its kept job data is not what our job secret signed (changed in Redis since it was queued, or queued without a secret); resubmit the sweep file instead: F_1\n',
+    );
+    expect(await state()).toBe('failed');
+    expect(existsSync(marker)).toBe(false);
   });
 
   it('refuses an unsigned submission that a running agent with a job secret would take and reject, queuing nothing', async () => {

@@ -50,6 +50,7 @@ import { defineCompleteJob } from './run/complete-job.js';
 import { DEFAULT_PAUSE_AFTER_FAILURES, FailureStreak } from './run/failure-streak.js';
 import { LockKeeper } from './run/lock-keeper.js';
 import type { SlotLease } from './run/slot-lease.js';
+import type { TrustsSweepRecord } from './run/sweep-info.js';
 import { TaskRun } from './run/task-run.js';
 
 export interface AgentOptions {
@@ -74,6 +75,8 @@ export interface AgentOptions {
   version: string;
   log: Logger;
   verify: (data: unknown) => string | undefined;
+  /** Whether to act on a sweep record's settings (see sweep-info); all of them without a job secret. */
+  trustsSweepRecord?: TrustsSweepRecord;
   launcher?: ProcessLauncher;
   /** Start a task on a GPU only if nvidia-smi reports this much free memory (MiB) on it. */
   minFreeMiB?: number;
@@ -461,6 +464,7 @@ export class Agent {
       killGraceMs: this.options.killGraceMs,
       logLines: this.options.logLines,
       verify: this.options.verify,
+      trustsSweepRecord: this.options.trustsSweepRecord ?? (() => true),
       metrics: this.metrics,
       execute: this.options.execute ?? runTask,
       pause: (why) => this.pause(why, 'this machine cannot prepare tasks: handing them back and taking no work for a while'),

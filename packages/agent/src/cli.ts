@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { checkPrefix, connectionSettings, DEFAULT_PREFIX, describeFailure, dropOutputOnceClosed, refuseRepeatedOptions, EXIT_UNREACHABLE, isLoopback, isUsageError, loadSecrets, onRedisClientWarning, explainUsage, prepareWritableDirectory, answerCompletionHelp, completionShellArgs, tidyCompletion, signatureProblem, UsageError } from '@sweep-runner/shared';
+import { checkPrefix, connectionSettings, DEFAULT_PREFIX, describeFailure, dropOutputOnceClosed, refuseRepeatedOptions, EXIT_UNREACHABLE, isLoopback, isUsageError, loadSecrets, onRedisClientWarning, explainUsage, prepareWritableDirectory, answerCompletionHelp, completionShellArgs, tidyCompletion, signatureProblem, sweepRecordSigned, UsageError } from '@sweep-runner/shared';
 import { customAlphabet } from 'nanoid';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -158,6 +158,7 @@ async function main(): Promise<void> {
     version,
     log,
     verify: (data) => (secrets.length > 0 ? signatureProblem(data, secrets) : undefined),
+    trustsSweepRecord: (sweepId, fields, signature) => secrets.length === 0 || sweepRecordSigned(sweepId, fields, signature, secrets),
     ...(minFreeMiB !== undefined && { minFreeMiB }),
     ...(argv['metrics-port'] !== undefined && { metricsPort: argv['metrics-port'], metricsHost: argv['metrics-host'] }),
   });

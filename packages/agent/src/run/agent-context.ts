@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import type { AgentMetrics } from '../metrics/agent-metrics.js';
 import type { LockKeeper } from './lock-keeper.js';
+import type { TrustsSweepRecord } from './sweep-info.js';
 
 export interface AgentContext {
   redis: Redis;
@@ -20,6 +21,8 @@ export interface AgentContext {
   logLines: number;
   /** Checks a job's signature; returns why it is refused, or undefined. */
   verify: (data: unknown) => string | undefined;
+  /** Whether to act on a sweep record's settings (see sweep-info). */
+  trustsSweepRecord: TrustsSweepRecord;
   metrics: AgentMetrics;
   /** Runs a task: the shared executor (a benchmark may put a stand-in here). */
   execute: (options: RunTaskOptions) => Promise<TaskOutcome>;

@@ -172,7 +172,9 @@ export class TaskRun {
 
     let outcome: TaskOutcome;
     try {
-      this.info = await sweepInfo(ctx.redis, ctx.keys, data.sweepId, ctx.workdir, data.task.outputRoot);
+      this.info = await sweepInfo(ctx.redis, ctx.keys, data.sweepId, ctx.workdir, data.task.outputRoot, ctx.trustsSweepRecord, () =>
+        ctx.log.warn({ sweep: data.sweepId }, "the sweep's record in Redis is not signed by our job secret (changed since it was submitted, or by a coordinator without one): its tasks run as signed, but their metrics are read the default way and the sweep file is not copied"),
+      );
       outcome = await this.execute(data, taskKey, started.attempt);
       this.commandsOver(outcome);
     } catch (error) {
@@ -417,7 +419,6 @@ export class TaskRun {
     // A run that reported nothing, with no record before it to replace (a fresh task's first
     // run of a sweep of `true`s), writes none.
     const keepRecord = Object.keys(record.commands).length > 0 || record.file !== undefined || earlier.mayHaveRecord;
-    const { signature: _signature, expiresAt: _expiresAt, ...spec } = data;
     const succeeded = outcome.state === 'succeeded' && !this.stopReason;
     return {
       exitCode: last?.exitCode === null || last?.exitCode === undefined ? '' : String(last.exitCode),
@@ -425,7 +426,8 @@ export class TaskRun {
       params: JSON.stringify(data.task.params),
       metrics: metricsJson,
       ...(keepRecord && { metricsRecord: stringifyMetrics(sealedRecord(record, metricsJson)) }),
-      ...(!succeeded && { spec: JSON.stringify(spec) }),
+      // Kept with its signature: coord retry signs it anew only once it has checked that it signed it.
+      ...(!succeeded && { spec: JSON.stringify(data) }),
     };
   }
 

@@ -43,13 +43,13 @@ async function handler(args: ArgumentsCamelCase<DashboardArgs>): Promise<void> {
   const token = args.authToken ?? (process.env.RUNNER_DASHBOARD_TOKEN || undefined);
   checkBind(args.host, token);
   const publicUrl = args.publicUrl === undefined ? undefined : parsePublicUrl(args.publicUrl);
-  const sign = jobSigner(args);
+  const signer = jobSigner(args);
   const say = (line: string) => process.stderr.write(`coord dashboard: ${line}\n`);
   const { redis, keys, unusable } = await connectOrKeepTrying(args, say);
   try {
     // Loaded when used: express, bull-board and BullMQ cost time at start-up.
     const { startDashboard } = await import('../dashboard/server.js');
-    const dashboard = await startDashboard({ redis, keys, host: args.host, port, readOnly: args.readOnly, say, ...(token !== undefined && { token }), ...(sign && { sign }), ...(publicUrl && { publicUrl }) });
+    const dashboard = await startDashboard({ redis, keys, host: args.host, port, readOnly: args.readOnly, say, ...(token !== undefined && { token }), ...(signer && { signer }), ...(publicUrl && { publicUrl }) });
     const stopped = untilStopped(); // before the URL is printed: Ctrl-C may follow it at once
     const notes = [args.readOnly ? 'read-only' : '', token !== undefined ? 'token required' : ''].filter(Boolean);
     const shown = publicUrl ? `${dashboard.url}, served at ${publicUrl.href}` : dashboard.url;

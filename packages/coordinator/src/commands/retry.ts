@@ -4,7 +4,7 @@ import { ExitError } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { resolveSweepId } from '../distributed/find-task.js';
-import { retryStates, retryTasks } from '../distributed/retry-tasks.js';
+import { NOT_SIGNED, retryStates, retryTasks } from '../distributed/retry-tasks.js';
 import { createTerminal } from '../output/terminal.js';
 import { connect, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 import { plural } from '../output/plural.js';
@@ -20,20 +20,24 @@ interface RetryArgs extends RedisArgs {
 async function handler(args: ArgumentsCamelCase<RetryArgs>): Promise<void> {
   const terminal = createTerminal();
   const states = retryStates(args.failed, args.cancelled);
-  const sign = jobSigner(args);
+  const signer = jobSigner(args);
   const { redis, keys } = await connect(args);
   try {
     const sweepId = await resolveSweepId(redis, keys, args.sweep);
-    const result = await retryTasks(redis, keys, sweepId, { states, ...(args.tasks && { names: args.tasks }) }, sign);
-    const { requeued, notRetried } = result;
-    if (args.json) process.stdout.write(`${JSON.stringify({ sweep: sweepId, requeued, notRetried })}\n`);
+    const result = await retryTasks(redis, keys, sweepId, { states, ...(args.tasks && { names: args.tasks }) }, signer);
+    const { requeued, notRetried, notSigned } = result;
+    if (args.json) process.stdout.write(`${JSON.stringify({ sweep: sweepId, requeued, notRetried, notSigned })}\n`);
     else terminal.line(`requeued ${plural(requeued, 'task')} of sweep ${sweepId}${result.matched === 0 ? ` (none is ${states.join(' or ')})` : ''}`);
     if (requeued > 0) {
       const note = await editedSinceSubmitted(redis, keys.sweep(sweepId));
       if (note) terminal.error(`note: ${note}`);
     }
     // Asked for and not done: a script's `coord retry && ...` must not go on as if they were.
-    if (notRetried.length > 0) throw new ExitError(`${plural(notRetried.length, 'task')} not retried: the job data is gone (resubmit the sweep file instead): ${notRetried.join(', ')}`);
+    const missed = [
+      notRetried.length > 0 && `${plural(notRetried.length, 'task')} not retried: the job data is gone (resubmit the sweep file instead): ${notRetried.join(', ')}`,
+      notSigned.length > 0 && `${plural(notSigned.length, 'task')} not retried: ${NOT_SIGNED}: ${notSigned.join(', ')}`,
+    ].filter(Boolean);
+    if (missed.length > 0) throw new ExitError(missed.join('\ncoord: '));
   } finally {
     redis.disconnect();
   }

@@ -29,7 +29,7 @@ import { runLocal } from '../local/local-run.js';
 import { changedCommandsWarning } from '../output/changed-commands.js';
 import { describeSlots, dryRunJson, printDryRun, printWarnings } from '../output/dry-run.js';
 import { createTerminal, type Terminal } from '../output/terminal.js';
-import { expandOptionsFrom, sweepCopyName, sweepFilePath, withSweepOptions, type SweepArgs } from '../options/sweep-options.js';
+import { expandOptionsFrom, refuseTitleWithSlash, sweepCopyName, sweepFilePath, withSweepOptions, type SweepArgs } from '../options/sweep-options.js';
 import { onInterrupt, signalExitCode } from '../local/interrupt.js';
 import { takeRunLock } from '../local/run-lock.js';
 import { numberFlag } from '../options/number-flags.js';
@@ -116,8 +116,7 @@ function firstTaskOnly(expansion: Expansion): Expansion {
 
 async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, launcher: ProcessLauncher | undefined, killGraceSeconds: number): Promise<void> {
   const file = sweepFilePath(args);
-  // The sweep file is copied to <output>/<file>.<title>: a "/" would make that a path.
-  if (args.title?.includes('/')) throw new UsageError(`-t ${args.title}: coord run copies the sweep file to <output>/<file>.<title>, which a title with "/" cannot end; rename that _title`);
+  refuseTitleWithSlash(args.title, 'coord run copies');
   const sweep = readSweepFile(file);
   const expanded = expandSweep(sweep, expandOptionsFrom(args));
   // Debug mode runs the first task only: its dry run lists that one.

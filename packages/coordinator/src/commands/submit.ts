@@ -13,7 +13,7 @@ import { dryRunJson, printDryRun, printWarnings } from '../output/dry-run.js';
 import { createTerminal, type Terminal } from '../output/terminal.js';
 import { connect, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 import { numberFlag } from '../options/number-flags.js';
-import { expandOptionsFrom, sweepFilePath, withSweepOptions, type SweepArgs } from '../options/sweep-options.js';
+import { expandOptionsFrom, refuseTitleWithSlash, sweepFilePath, withSweepOptions, type SweepArgs } from '../options/sweep-options.js';
 import { plural } from '../output/plural.js';
 import { namedFew } from '../output/named-few.js';
 
@@ -37,6 +37,7 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
   const { submitSweep } = await import('../distributed/submit-sweep.js');
   const terminal = createTerminal();
   const file = sweepFilePath(args);
+  refuseTitleWithSlash(args.title, 'each agent copies');
   const sweep = readSweepFile(file);
   const expansion = expandSweep(sweep, expandOptionsFrom(args));
   const priority = numberFlag('priority', args.priority, { integer: true, min: -1_000_000, max: 1_000_000 });
@@ -49,13 +50,13 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
   if (!args.json) printWarnings(terminal, expansion.warnings);
   // Without tasks there is no sweep to create, and none to follow.
   if (expansion.tasks.length === 0) throw new UsageError(`${file} expands to no tasks${expansion.warnings.length > 0 && !args.json ? ' (see the warning above)' : ''}: give every param at least one value; nothing was submitted`);
-  const sign = jobSigner(args);
+  const signer = jobSigner(args);
   const { redis, keys, settings } = await connect(args);
   try {
     // Unsigned, checked before anything is queued: an agent with a job secret refuses unsigned
     // jobs, so every task it took would fail at once (and could not be retried). Asked now, on
     // the same connection as the submission's own reads: no round trip of its own.
-    const agentsRead = sign ? undefined : listAgents(redis, keys);
+    const agentsRead = signer ? undefined : listAgents(redis, keys);
     agentsRead?.catch(() => undefined); // its failure is the submission's, when awaited
     const refuseUnsigned = agentsRead && (async () => {
       const refusing = signedOnlyAgents(queuesOf(expansion), await agentsRead);
@@ -74,7 +75,7 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
       metrics: sweep.metrics,
       ...(expansion.seed !== undefined && { seed: expansion.seed }),
       retryBackoffMs: retryBackoff * 1000,
-      ...(sign && { sign }),
+      ...(signer && { signer }),
       ...(priority !== undefined && { priority }),
       ...(refuseUnsigned && { beforeWrite: refuseUnsigned }),
     });

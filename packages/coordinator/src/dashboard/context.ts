@@ -1,5 +1,5 @@
 /** What every route needs: Redis, the key layout, and the dashboard's settings. */
-import type { RedisKeys, TaskJobData } from '@sweep-runner/shared';
+import type { JobSigner, RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import type { OverviewFeed } from './overview-feed.js';
 import type { TaskQueries } from './task-query.js';
@@ -11,7 +11,7 @@ export interface DashboardContext {
   feed: OverviewFeed;
   tasks: TaskQueries;
   /** Signs requeued jobs when a job secret is configured. */
-  sign?: (data: TaskJobData) => TaskJobData;
+  signer?: JobSigner;
   /** The address browsers use when a proxy serves the dashboard (--public-url). */
   publicUrl?: URL;
 }

@@ -5,7 +5,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { formatMetrics, listenOrExplain, PROMETHEUS_CONTENT_TYPE, type RedisKeys, type TaskJobData } from '@sweep-runner/shared';
+import { formatMetrics, listenOrExplain, PROMETHEUS_CONTENT_TYPE, type JobSigner, type RedisKeys } from '@sweep-runner/shared';
 import express from 'express';
 import type { Redis } from 'ioredis';
 import { requireToken } from './auth.js';
@@ -29,7 +29,7 @@ export interface DashboardOptions {
   port: number;
   token?: string;
   readOnly: boolean;
-  sign?: (data: TaskJobData) => TaskJobData;
+  signer?: JobSigner;
   /** The address browsers use when a proxy serves the dashboard: its Host and Origin are let in. */
   publicUrl?: URL;
   /** Where Redis outages seen while pages are open are told (stderr). */
@@ -51,7 +51,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     readOnly: options.readOnly,
     feed,
     tasks: new TaskQueries(redis, keys),
-    ...(options.sign && { sign: options.sign }),
+    ...(options.signer && { signer: options.signer }),
     ...(options.publicUrl && { publicUrl: options.publicUrl }),
   };
 

@@ -22,8 +22,8 @@ async function removeJob(redis: Redis, keys: RedisKeys, queues: Map<string, Queu
   }
   const job = await Job.fromId(queue, task.job);
   if (!job) return;
-  const { signature: _s, expiresAt: _e, ...spec } = job.data as Record<string, unknown>;
-  await redis.hset(keys.task(task.id), 'spec', JSON.stringify(spec));
+  // Kept with its signature: coord retry signs it anew only once it has checked that it signed it.
+  await redis.hset(keys.task(task.id), 'spec', JSON.stringify(job.data));
   await job.remove().catch(() => undefined); // a job an agent just took is locked: the agent refuses it
 }
 

@@ -2,7 +2,7 @@
  * Writes task records and BullMQ jobs in one MULTI: used by submit (new sweeps) and retry
  * (tasks of an existing sweep). Either every job of the call is queued or none is.
  */
-import { bullJobOptionsTail, queuedAsDigest, queueName, taskScripts, type EnqueueTask, type RedisKeys, type TaskJobData } from '@sweep-runner/shared';
+import { bullJobOptionsTail, queuedAsDigest, queueName, taskScripts, type EnqueueTask, type JobSigner, type RedisKeys, type TaskJobData } from '@sweep-runner/shared';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { createRequire } from 'node:module';
 import { CHUNK } from './read-tasks.js';
@@ -27,7 +27,7 @@ export const DEFAULT_RETRY_BACKOFF_MS = 5000;
 
 export interface QueueOptions {
   /** Signs each job (see signing). */
-  sign?: (data: TaskJobData) => TaskJobData;
+  signer?: JobSigner;
   retryBackoffMs?: number;
 }
 
@@ -70,7 +70,7 @@ export async function queueJobs(
         bullPriority: priority,
         // Lean options: every byte is stored once per waiting job (retention is set on the agents' workers).
         optsTail: waiting ? bullJobOptionsTail(priority, task.settings.retries, options.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS) : '',
-        data: waiting ? JSON.stringify(options.sign ? options.sign(item.data) : item.data) : '',
+        data: waiting ? JSON.stringify(options.signer ? options.signer.sign(item.data) : item.data) : '',
         queuedAs: waiting ? queuedAsDigest(task, item.data.force) : '',
       };
     });

@@ -2,7 +2,7 @@
  * Retry: queue a sweep's failed, timed-out or cancelled tasks again with the job data kept
  * for them, skipping commands that already succeeded. Used by `coord retry` and the dashboard.
  */
-import { ExitError, UsageError, type RedisKeys, type TaskJobData, type TaskState } from '@sweep-runner/shared';
+import { ExitError, UsageError, type JobSigner, type RedisKeys, type TaskJobData, type TaskState } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { noSweepMessage, sweepExists } from './find-task.js';
 import { DEFAULT_RETRY_BACKOFF_MS, queueJobs, type QueueItem } from './queue-jobs.js';
@@ -22,9 +22,17 @@ export interface RetryResult {
   requeued: number;
   /** Tasks whose job data is gone (the sweep file must be submitted again). */
   notRetried: string[];
+  /**
+   * Tasks whose kept job data none of our secrets signed: changed in Redis since it was queued
+   * (or queued without a secret). Signing it anew would vouch for whatever was written there.
+   */
+  notSigned: string[];
   /** How many tasks the selection matched. */
   matched: number;
 }
+
+/** Why a task's kept job data is not signed anew. */
+export const NOT_SIGNED = 'its kept job data is not what our job secret signed (changed in Redis since it was queued, or queued without a secret); resubmit the sweep file instead';
 
 /** States to retry for `--failed` / `--cancelled`; neither flag means both kinds. */
 export function retryStates(failed: boolean, cancelled: boolean): TaskState[] {
@@ -39,12 +47,12 @@ export async function retryTasks(
   keys: RedisKeys,
   sweepId: string,
   selection: RetrySelection,
-  sign?: (data: TaskJobData) => TaskJobData,
+  signer?: JobSigner,
 ): Promise<RetryResult> {
   const { states } = selection;
   if (!(await sweepExists(redis, keys, sweepId))) throw new ExitError(noSweepMessage(sweepId, keys));
   const [signed, retryBackoffMs] = await redis.hmget(keys.sweep(sweepId), 'signed', 'retryBackoffMs');
-  if (!sign && signed === '1') {
+  if (!signer && signed === '1') {
     throw new UsageError(`sweep ${sweepId} was submitted with a job secret, and agents that have one refuse unsigned jobs: retry with the same secret (RUNNER_SECRET or --secret-file, for coord retry and for coord dashboard alike)`);
   }
   let tasks = await sweepTasksIn(redis, keys, sweepId, states, ['spec']);
@@ -62,6 +70,7 @@ export async function retryTasks(
   const recorded = await readTasks(redis, keys, tasks.map((task) => ({ taskId: task.id, commands: task.commands })));
   const items: QueueItem[] = [];
   const notRetried: string[] = [];
+  const notSigned: string[] = [];
   for (const [i, task] of tasks.entries()) {
     const skip = task.commands.filter((_, j) => recorded[i]!.succeeded[j]);
     const extra = task as unknown as { spec?: string | null };
@@ -69,8 +78,14 @@ export async function retryTasks(
       notRetried.push(task.name);
       continue;
     }
-    // A job's data kept as it was queued carries its old signature and expiry: signed anew below.
-    const { skip: _earlier, signature: _signature, expiresAt: _expiresAt, ...data } = JSON.parse(extra.spec) as TaskJobData & { signature?: unknown; expiresAt?: unknown };
+    // A job's data kept as it was queued carries its old signature and expiry: signed anew below,
+    // once we know we signed it then.
+    const kept = JSON.parse(extra.spec) as TaskJobData & { signature?: unknown; expiresAt?: unknown };
+    if (signer && !signer.vouchesFor(kept)) {
+      notSigned.push(task.name);
+      continue;
+    }
+    const { skip: _earlier, signature: _signature, expiresAt: _expiresAt, ...data } = kept;
     items.push({
       data: { ...data, force: false, ...(skip.length > 0 && { skip }) },
       index: task.index,
@@ -82,6 +97,6 @@ export async function retryTasks(
   }
   // The submission's backoff (a sweep from before it was kept: the default).
   const backoff = Number(retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS);
-  const taken = await queueJobs(redis, keys, items, { ...(sign && { sign }), retryBackoffMs: backoff }, () => undefined);
-  return { requeued: taken.filter((t) => t === 1).length, notRetried, matched: tasks.length };
+  const taken = await queueJobs(redis, keys, items, { ...(signer && { signer }), retryBackoffMs: backoff }, () => undefined);
+  return { requeued: taken.filter((t) => t === 1).length, notRetried, notSigned, matched: tasks.length };
 }

@@ -4,7 +4,7 @@
  * records and the BullMQ jobs in one MULTI, so a sweep is submitted entirely or not at all.
  */
 import { hostname, userInfo } from 'node:os';
-import { normaliseOutputRoot, PAYLOAD_VERSION, type MetricsSettings, type RedisKeys, type TaskJobData, type TaskSpec } from '@sweep-runner/shared';
+import { normaliseOutputRoot, PAYLOAD_VERSION, type MetricsSettings, type RedisKeys, type SweepRecordFields, type TaskJobData, type TaskSpec } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { customAlphabet } from 'nanoid';
 import { taskLabel } from '../output/task-label.js';
@@ -114,11 +114,10 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
     return { sweep: sweepId, created: false, queued: 0, skipped: items.length, alreadyQueued: alreadyQueuedIds.length, alreadyQueuedIds, doneIds, queuedGroups: [], changedSinceSuccess, queuedDifferently, queuedDifferentlyIds };
   }
   await input.beforeWrite?.();
+  const record: SweepRecordFields = { file: input.file, title: input.title ?? '', text: input.fileText, metrics: JSON.stringify(input.metrics ?? {}) };
   const taken = await queueJobs(redis, keys, items, input, (multi) => {
     multi.hset(keys.sweep(sweepId), {
       id: sweepId,
-      file: input.file,
-      title: input.title ?? '',
       commands: (input.commands ?? []).join(','),
       output: input.tasks[0] ? normaliseOutputRoot(input.tasks[0].outputRoot) : '',
       createdAt: new Date(now).toISOString(),
@@ -126,11 +125,12 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
       user: safeUser(),
       force: input.force ? '1' : '0',
       // Its retries must be signed too: agents with a secret refuse unsigned jobs.
-      signed: input.sign ? '1' : '0',
+      signed: input.signer ? '1' : '0',
       // coord retry queues them with the same backoff.
       retryBackoffMs: String(input.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS),
-      text: input.fileText,
-      metrics: JSON.stringify(input.metrics ?? {}),
+      ...record,
+      // Agents with a secret act on the record's settings (the copy's name and text, how tasks report metrics) only when signed.
+      ...(input.signer && { recordSignature: input.signer.signSweepRecord(sweepId, record) }),
       ...(input.seed !== undefined && { seed: String(input.seed) }),
     });
     multi.zadd(keys.sweeps, now, sweepId);

@@ -10,9 +10,9 @@ import {
   loadSecrets,
   RedisKeys,
   redisStartError,
-  signJob,
+  createJobSigner,
   UsageError,
-  type TaskJobData,
+  type JobSigner,
 } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import type { Argv } from 'yargs';
@@ -37,10 +37,8 @@ export function withRedisOptions<T>(yargs: Argv<T>) {
 }
 
 /** Signs jobs when a secret is configured (RUNNER_SECRET or --secret-file). */
-export function jobSigner(args: RedisArgs): ((data: TaskJobData) => TaskJobData) | undefined {
-  const secrets = loadSecrets({ ...(process.env.RUNNER_SECRET !== undefined && { env: process.env.RUNNER_SECRET }), ...(args.secretFile !== undefined && { file: args.secretFile }) });
-  const secret = secrets[0];
-  return secret === undefined ? undefined : (data) => signJob(data, secret);
+export function jobSigner(args: RedisArgs): JobSigner | undefined {
+  return createJobSigner(loadSecrets({ ...(process.env.RUNNER_SECRET !== undefined && { env: process.env.RUNNER_SECRET }), ...(args.secretFile !== undefined && { file: args.secretFile }) }));
 }
 
 export interface Connected {

@@ -65,6 +65,11 @@ export function sweepFilePath(args: SweepArgs & { resource?: string[] }): string
   return file ?? 'params.yaml';
 }
 
+/** The sweep file is copied to <output>/<file>.<title> (by coord run, or by each agent): a "/" would make that a path. */
+export function refuseTitleWithSlash(title: string | undefined, copier: string): void {
+  if (title?.includes('/')) throw new UsageError(`-t ${title}: ${copier} the sweep file to <output>/<file>.<title>, which a title with "/" cannot end; rename that _title`);
+}
+
 export function expandOptionsFrom(args: SweepArgs): Omit<ExpandOptions, 'pathExists'> & { pathExists: (p: string) => boolean } {
   const sample = numberFlag('sample', args.sample, { integer: true, min: 1 });
   const seed = numberFlag('seed', args.seed, { integer: true, min: 0, max: 2 ** 32 - 1 });

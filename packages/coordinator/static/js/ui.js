@@ -148,8 +148,11 @@ export function sweepRetryButton(sweepId, counts) {
 }
 
 export function retryResultText(result) {
-  const text = `requeued ${plural(result.requeued, 'task')}`;
-  return result.notRetried?.length ? `${text}; not retried (job data gone, resubmit): ${result.notRetried.join(', ')}` : text;
+  const parts = [`requeued ${plural(result.requeued, 'task')}`];
+  if (result.notRetried?.length) parts.push(`not retried (job data gone, resubmit): ${result.notRetried.join(', ')}`);
+  // Its kept job data changed in Redis since it was signed: signing it anew would vouch for that.
+  if (result.notSigned?.length) parts.push(`not retried (job data changed since it was signed, resubmit): ${result.notSigned.join(', ')}`);
+  return parts.join('; ');
 }
 
 export function errorBox(error) {

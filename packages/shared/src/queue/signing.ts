@@ -50,6 +50,51 @@ export function signatureProblem(data: unknown, secrets: string[], now = Date.no
   return undefined;
 }
 
+/** What an agent takes from a sweep's record besides its jobs: its file's copy (name and text) and how its tasks report metrics. */
+export interface SweepRecordFields {
+  file: string;
+  title: string;
+  text: string;
+  metrics: string;
+}
+
+/** A sweep record's signature, bound to its id: a record copied from another sweep does not verify. */
+function sweepRecordHmac(sweepId: string, fields: SweepRecordFields, secret: string): string {
+  return createHmac('sha256', secret).update(canonicalJson({ sweepId, ...fields })).digest('hex');
+}
+
+function hexEquals(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
+}
+
+/** Whether one of `secrets` signed a sweep record: agents act on an unsigned one's settings only without a secret. */
+export function sweepRecordSigned(sweepId: string, fields: SweepRecordFields, signature: string | null | undefined, secrets: string[]): boolean {
+  return typeof signature === 'string' && secrets.some((secret) => hexEquals(sweepRecordHmac(sweepId, fields, secret), signature));
+}
+
+/** Signs for the coordinator, and vouches for what it signed before (read back from Redis, which anyone with access may change). */
+export interface JobSigner {
+  sign(data: TaskJobData): TaskJobData;
+  /** Whether one of our secrets signed this job data, expired or not. */
+  vouchesFor(data: unknown): boolean;
+  signSweepRecord(sweepId: string, fields: SweepRecordFields): string;
+}
+
+export function createJobSigner(secrets: string[], ttlMs = DEFAULT_SIGNATURE_TTL_MS): JobSigner | undefined {
+  const secret = secrets[0];
+  if (secret === undefined) return undefined;
+  return {
+    sign: (data) => signJob(data, secret, ttlMs),
+    vouchesFor: (data) => {
+      const problem = signatureProblem(data, secrets, -Infinity);
+      return problem === undefined;
+    },
+    signSweepRecord: (sweepId, fields) => sweepRecordHmac(sweepId, fields, secret),
+  };
+}
+
 /** The "change-me" values of .env.example: anyone who has read it knows them. */
 export function isPlaceholder(value: string): boolean {
   // `change-me-job-secret`, and `changemeredispassword` (a Redis password must be one word).

@@ -70,15 +70,15 @@ export function actionRoutes(context: DashboardContext): Router {
       throw new HttpError(400, 'tasks must be a list of task names');
     }
     const names = body.tasks as string[] | undefined;
-    const result = await retryTasks(redis, keys, sweep.id, { states: retryKinds(body), ...(names && { names }) }, context.sign);
-    res.json({ sweep: sweep.id, requeued: result.requeued, notRetried: result.notRetried });
+    const result = await retryTasks(redis, keys, sweep.id, { states: retryKinds(body), ...(names && { names }) }, context.signer);
+    res.json({ sweep: sweep.id, requeued: result.requeued, notRetried: result.notRetried, notSigned: result.notSigned });
   });
 
   router.post('/tasks/:task/retry', ...guards, async (req, res) => {
     const task = await loadTask(context, idParam(req, 'task'));
-    const result = await retryTasks(redis, keys, task.sweep, { states: retryStates(false, false), ids: [task.id] }, context.sign);
+    const result = await retryTasks(redis, keys, task.sweep, { states: retryStates(false, false), ids: [task.id] }, context.signer);
     if (result.matched === 0) throw new HttpError(409, `task ${task.name} is ${task.state}: only failed, timed-out and cancelled tasks are retried`);
-    res.json({ sweep: task.sweep, requeued: result.requeued, notRetried: result.notRetried });
+    res.json({ sweep: task.sweep, requeued: result.requeued, notRetried: result.notRetried, notSigned: result.notSigned });
   });
 
   return router;
