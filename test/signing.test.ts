@@ -58,6 +58,11 @@ describe('signing', () => {
       await waitFor(async () => (await pushed.getState()) === 'failed', 10_000, 'the job to be refused');
       const refused = await queue.getJob('evil-1');
       expect(refused!.failedReason).toBe('rejected: bad signature (the job is not signed)');
+      // Signed, but for another pool: copied into this queue by hand, it is refused too.
+      const elsewhere = job(marker);
+      const moved = await queue.add('task', signJob({ ...elsewhere, task: { ...elsewhere.task, settings: { ...elsewhere.task.settings, pool: 'secure' } } }, SECRET), { jobId: 'moved-1' });
+      await waitFor(async () => (await moved.getState()) === 'failed', 10_000, 'the moved job to be refused');
+      expect((await queue.getJob('moved-1'))!.failedReason).toBe('rejected: found in queue tasks.default.1g, but queued for tasks.secure.1g');
     } finally {
       await queue.close();
     }
@@ -132,6 +137,19 @@ describe('signing', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('runs commands without the job secret and the Redis URL in their environment, whatever they print', async () => {
+    const dir = tempDir();
+    const prefix = 'environment';
+    await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix], { workdir: join(dir, 'w'), env: { RUNNER_SECRET: SECRET, REDIS_URL: redis().url, KEPT: 'yes' } });
+    const cli = ['--redis', redis().url, '--prefix', prefix, '--json'];
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: env | grep -E "^(RUNNER_SECRET|REDIS_URL|KEPT)=" | sort; echo {x}\n---\nx: [1]\n');
+    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', ...cli], { cwd: dir, env: { RUNNER_SECRET: SECRET } })).stdout) as { sweep: string };
+    const state = async () => (JSON.parse((await coord(['status', sweep, ...cli])).stdout) as { tasks: Array<{ state: string }> }).tasks[0]!.state;
+    await waitFor(async () => (await state()) === 'succeeded', 20_000, 'the task to run');
+    const logs = await coord(['logs', 'X_1', ...cli], { cwd: dir });
+    expect(logs.stdout.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { line: string }).line).slice(1)).toEqual(['KEPT=yes', '1', '--- succeeded (exit 0) ---']);
+  });
+
   it('refuses an unsigned submission that a running agent with a job secret would take and reject, queuing nothing', async () => {
     const dir = tempDir();
     const prefix = 'unsigned-submit';
@@ -170,5 +188,8 @@ describe('signing', () => {
     expect(placeholder.code).toBe(2);
     expect(placeholder.stderr.trim()).toBe('agent: the job secret is still the placeholder "change-me-job-secret" (.env.example): generate one with: openssl rand -hex 32');
     expect(remote.stderr).toMatch(/is not a loopback address \(127.0.0.1, ::1, localhost\), so it may be reached from other machines.*RUNNER_SECRET.*--insecure/);
+    // A name that merely starts like a loopback address is whatever its DNS says: refused alike.
+    const named = await runCli(AGENT, ['--gpus', '0', '--redis', `redis://127.attacker.example:${redis().port}`]);
+    expect([named.code, named.stderr]).toEqual([2, expect.stringContaining('Redis at 127.attacker.example is not a loopback address')]);
   });
 });

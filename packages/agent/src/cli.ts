@@ -138,6 +138,10 @@ async function main(): Promise<void> {
   // Commands run in the workdir: one just made holds none of the scripts they call.
   const madeWorkdir = prepareWritableDirectory(workdir, '--workdir');
   if (madeWorkdir) log.warn({ workdir }, `--workdir ${argv.workdir} did not exist, so it was created empty; commands run there, so unless they call their scripts by absolute paths, pass your code checkout as --workdir`);
+  // Read now, and gone from the environment the commands inherit: a training script that logs
+  // its environment (or code it imports) would otherwise carry the job secret and Redis's
+  // password into log files, Redis's log streams and the dashboard.
+  for (const variable of ['RUNNER_SECRET', 'REDIS_URL']) delete process.env[variable];
   const agent = new Agent({
     name,
     host: hostname(),

@@ -19,6 +19,7 @@ import {
   metricsFromText,
   parseMetrics,
   payloadProblem,
+  queueName,
   redisErrorText,
   stringifyMetrics,
   taskDir,
@@ -128,7 +129,7 @@ export class TaskRun {
   async run(): Promise<void> {
     const { ctx, job } = this;
     const jobId = String(job.id);
-    const refused = payloadProblem(job.data) ?? ctx.verify(job.data);
+    const refused = payloadProblem(job.data) ?? ctx.verify(job.data) ?? queueMismatch(job.data, this.queue.name);
     if (refused) {
       ctx.log.warn({ job: jobId, queue: this.queue.name, reason: refused }, 'refusing a job');
       if (this.taskId) {
@@ -538,4 +539,14 @@ export class TaskRun {
     else await next?.passSlotOn(completion?.[1], startedNext);
     ctx.log.info({ task: data.task.name, ...plan.detail }, plan.said);
   }
+}
+
+/**
+ * A job in another queue than its own settings name: copied there by someone with access to
+ * Redis (its signature covers the settings, not the queue), to run on agents of another pool
+ * or with fewer GPUs than it asked for.
+ */
+function queueMismatch(data: TaskJobData, queue: string): string | undefined {
+  const own = queueName(data.task.settings.pool, data.task.settings.gpus);
+  return own === queue ? undefined : `found in queue ${queue}, but queued for ${own}`;
 }
