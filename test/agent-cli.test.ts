@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { AGENT, runCli, startCli, waitFor } from './helpers/cli.js';
+import { AGENT, COORD, runCli, startCli, waitFor } from './helpers/cli.js';
 import { CLOSED_REDIS_URL } from './helpers/closed-redis.js';
 import { startRedis } from './helpers/redis-server.js';
 import { useTempDirs } from './helpers/temp-dir.js';
@@ -21,6 +21,21 @@ it.each([
 ])('agent %j says what is wrong in one line and exits 2, with no stack trace', async (args, message) => {
   const result = await runCli(AGENT, [...args, '--redis', CLOSED_REDIS_URL]);
   expect([result.code, result.stderr]).toEqual([2, `${message}\n`]);
+});
+
+it('never shows a password in a Redis URL it cannot read, wherever its "/", ":" or "@" fall', async () => {
+  for (const [url, shown] of [
+    ['redis://:pa/ss0rdSECRET@127.0.0.1:7411', 'redis://***@127.0.0.1:7411'],
+    ['redis://u:SE:CRET@127.0.0.1:1/x', 'redis://***@127.0.0.1:1/x'],
+  ]) {
+    for (const cli of [AGENT, COORD]) {
+      const result = await runCli(cli, cli === AGENT ? ['--gpus', '0', '--redis', url!] : ['status', '--redis', url!]);
+      expect([result.code, result.stderr], url).toEqual([
+        2,
+        `${cli === AGENT ? 'agent' : 'coord'}: "${shown}" is not a Redis URL; write redis://[user:password@]host:port[/db] or rediss://... for TLS (percent-encode "/", "@", ":" and "%" in a password: %2F, %40, %3A, %25)\n`,
+      ]);
+    }
+  }
 });
 
 it('warns that a --workdir it had to create holds none of the scripts the commands call', async () => {

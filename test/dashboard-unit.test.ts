@@ -1,6 +1,7 @@
 /** The dashboard's small rules, without a server: which binds need a token, log resume positions. */
 import { describe, expect, it } from 'vitest';
-import { checkBind, isLoopback } from '../packages/coordinator/src/dashboard/bind-check.js';
+import { checkBind } from '../packages/coordinator/src/dashboard/bind-check.js';
+import { isLoopback } from '../packages/shared/src/queue/redis-url.js';
 import { decodePositions, encodePositions } from '../packages/coordinator/src/dashboard/log-follow.js';
 
 describe('dashboard bind rules', () => {

@@ -2,14 +2,7 @@
  * Where the dashboard may listen: loopback needs nothing; any other address needs a token,
  * because the dashboard can cancel and requeue tasks and shows every command line.
  */
-import { isIP } from 'node:net';
-import { isPlaceholder, UsageError } from '@sweep-runner/shared';
-
-export function isLoopback(host: string): boolean {
-  const bare = host.replace(/^\[(.*)\]$/, '$1');
-  if (bare === 'localhost' || bare === '::1') return true;
-  return isIP(bare) === 4 && bare.startsWith('127.');
-}
+import { isLoopback, isPlaceholder, UsageError } from '@sweep-runner/shared';
 
 /** Throws (exit 2) when a non-loopback bind has no token. */
 export function checkBind(host: string, token: string | undefined): void {

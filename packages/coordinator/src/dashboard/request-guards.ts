@@ -7,7 +7,7 @@
  * Behind a TLS proxy, `--public-url` names the address browsers use: its host and origin pass.
  */
 import type { NextFunction, Request, Response } from 'express';
-import { isLoopback } from './bind-check.js';
+import { isLoopback } from '@sweep-runner/shared';
 
 /** On a loopback bind: only loopback Host names, and the public URL's host (a proxy in front). */
 export function loopbackHostOnly(publicUrl?: URL) {

@@ -5,11 +5,10 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { formatMetrics, listenOrExplain, PROMETHEUS_CONTENT_TYPE, type JobSigner, type RedisKeys } from '@sweep-runner/shared';
+import { formatMetrics, isLoopback, listenOrExplain, PROMETHEUS_CONTENT_TYPE, type JobSigner, type RedisKeys } from '@sweep-runner/shared';
 import express from 'express';
 import type { Redis } from 'ioredis';
 import { requireToken } from './auth.js';
-import { isLoopback } from './bind-check.js';
 import { clusterMetrics } from './cluster-metrics.js';
 import type { DashboardContext } from './context.js';
 import { sendError } from './http-errors.js';

@@ -12,7 +12,7 @@ import { closedByServer, ClosedConnectionExplainer, refusalOnConnect, requiresCl
 import { firstLineOf, permissionDenied, redisRefusal } from './redis-refusal.js';
 import { fsReason } from '../fs-reason.js';
 import { isPlaceholder } from './signing.js';
-import { DEFAULT_REDIS_URL, describeRedis, parseRedisUrl, type RedisTarget } from './redis-url.js';
+import { DEFAULT_REDIS_URL, describeRedis, parseRedisUrl, withoutCredentials, type RedisTarget } from './redis-url.js';
 
 export interface TlsFiles {
   ca?: string;
@@ -50,7 +50,9 @@ export function connectionSettings(url: string | undefined, tls: TlsFiles = {}):
   const chosen = url ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
   const target = parseRedisUrl(chosen);
   if (!target) {
-    throw new UsageError(`"${chosen.replace(/:[^:@/]*@/, ':***@')}" is not a Redis URL; write redis://[user:password@]host:port[/db] or rediss://... for TLS`);
+    // A password with "/" (or "@", ":", "%") ends the URL's credentials early unless percent-encoded.
+    const encode = chosen.includes('@') ? ' (percent-encode "/", "@", ":" and "%" in a password: %2F, %40, %3A, %25)' : '';
+    throw new UsageError(`"${withoutCredentials(chosen)}" is not a Redis URL; write redis://[user:password@]host:port[/db] or rediss://... for TLS${encode}`);
   }
   // Anyone who has read .env.example knows it: a Redis open to agents on other machines with it is open to all.
   if (target.password !== undefined && isPlaceholder(target.password)) {

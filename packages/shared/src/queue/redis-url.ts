@@ -1,4 +1,5 @@
 /** Where Redis is: `REDIS_URL` or `--redis`, shown without its password in every message. */
+import { isIP } from 'node:net';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -33,6 +34,16 @@ export function parseRedisUrl(url: string): RedisTarget | undefined {
   };
 }
 
+/**
+ * A text that failed to parse as a URL, with whatever may be credentials (all between "//"
+ * and the last "@": a password may hold "/", ":" or "@") replaced, for a message.
+ */
+export function withoutCredentials(text: string): string {
+  const start = text.indexOf('//');
+  const at = text.lastIndexOf('@');
+  return start >= 0 && at > start ? `${text.slice(0, start + 2)}***${text.slice(at)}` : text;
+}
+
 /** The URL with the password replaced, for messages and logs. */
 export function describeRedis(target: RedisTarget): string {
   const auth = target.username ? `${target.username}${target.password ? ':***' : ''}@` : target.password ? ':***@' : '';
@@ -40,7 +51,13 @@ export function describeRedis(target: RedisTarget): string {
   return `${target.tls ? 'rediss' : 'redis'}://${auth}${host}:${target.port}${target.db ? `/${target.db}` : ''}`;
 }
 
-/** Loopback needs no secret; anything else exposes agents to whoever can write to Redis. */
+/**
+ * Loopback needs no secret (for an agent) and no token (for the dashboard); anything else is
+ * open to other machines. Only addresses and `localhost` count: a name like
+ * `127.example.com` is whatever its DNS says.
+ */
 export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  if (bare === 'localhost' || bare === '::1') return true;
+  return isIP(bare) === 4 && bare.startsWith('127.');
 }
