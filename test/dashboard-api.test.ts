@@ -298,7 +298,7 @@ describe('coord dashboard: the JSON API', () => {
     expect(states[0]).toMatchObject({ reason: 'not needed' });
 
     const retried = await post(`${dashboard.url}api/tasks/${tasks[0]!.id}/retry`);
-    expect(await retried.json()).toEqual({ sweep, requeued: 1, notRetried: [] });
+    expect(await retried.json()).toEqual({ sweep, requeued: 1, notRetried: [], notSigned: [] });
     expect((await statusJson(prefix, sweep)).tasks!.map((t) => t.state)).toEqual(['waiting', 'waiting']);
     expect((await post(`${dashboard.url}api/tasks/${tasks[0]!.id}/retry`)).status).toBe(409);
 
@@ -308,7 +308,7 @@ describe('coord dashboard: the JSON API', () => {
     const none = await post(`${dashboard.url}api/sweeps/${sweep}/cancel`);
     expect(await none.json()).toEqual({ target: sweep, cancelled: 0, stillRunning: 0, alreadyFinished: 2 });
     const again = await post(`${dashboard.url}api/sweeps/${sweep}/retry`, { kinds: 'cancelled' });
-    expect(await again.json()).toEqual({ sweep, requeued: 2, notRetried: [] });
+    expect(await again.json()).toEqual({ sweep, requeued: 2, notRetried: [], notSigned: [] });
     states = (await statusJson(prefix, sweep)).tasks!;
     expect(states.map((t) => t.state)).toEqual(['waiting', 'waiting']);
     expect((await dashboard.stop()).code).toBe(0);

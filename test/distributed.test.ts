@@ -507,7 +507,7 @@ z: [1, 2, 3, 4]
     expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'cancelled', attempt: 1, reason: 'wrong lr' });
     // And it can be retried, as any cancelled task.
     const retried = await coord(['retry', sweep, '--cancelled', '--json', '--redis', redis().url, '--prefix', prefix]);
-    expect([retried.code, JSON.parse(retried.stdout)]).toEqual([0, { sweep, requeued: 1, notRetried: [] }]);
+    expect([retried.code, JSON.parse(retried.stdout)]).toEqual([0, { sweep, requeued: 1, notRetried: [], notSigned: [] }]);
     await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the retried task to run');
     await coord(['cancel', sweep, '--redis', redis().url, '--prefix', prefix]);
     second.child.kill('SIGKILL');
