@@ -44,7 +44,11 @@ export const MAX_SWEEP_FILE_BYTES = 20 * 1024 * 1024;
 class Checker {
   readonly problems: Problem[] = [];
   private readonly seen = new Set<string>();
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    /** The file's lines, for checks of what YAML leaves out of its values. */
+    readonly lines: string[] = [],
+  ) {}
   /** Records a problem once (an alias repeats a node, so one mistake can be met many times). */
   report(line: number | undefined, message: string): void {
     const key = `${line}\0${message}`;
@@ -118,9 +122,25 @@ function readTemplates(check: Checker, node: YamlNode | undefined, configLine: n
       check.report(value.line, `template "${name}" must be a command line (text), not ${value.kind === 'scalar' && value.value === '' ? 'empty' : describe(value)}${quote}`);
       continue;
     }
+    const dropped = droppedCommandStart(check.lines[value.line - 1] ?? '', name);
+    if (dropped) {
+      check.report(value.line, `template "${name}" starts with ${dropped}, so the command would run without it: put the whole command in quotes, e.g. ${name}: '${(check.lines[value.line - 1] ?? '').replace(/^\s*[^:]+:\s*/, '').replace(/'/g, "''")}'`);
+      continue;
+    }
     templates.push({ name, text: value.value, line: value.line });
   }
   return templates;
+}
+
+/**
+ * Shell that YAML takes as its own syntax and leaves out of the value: `! grep -q ERROR log`
+ * (a tag: the test inverted) and `&& make` (an anchor; PyYAML refuses it, js-yaml takes it).
+ */
+function droppedCommandStart(line: string, name: string): string | undefined {
+  const raw = line.replace(/^\s*/, '').startsWith(`${name}:`) ? line.replace(/^\s*[^:]+:\s*/, '') : '';
+  if (/^!\s/.test(raw)) return '"! ", which YAML reads as a tag and drops';
+  if (/^&&/.test(raw)) return '"&&", which YAML reads as an anchor and drops';
+  return undefined;
 }
 
 function readDefaults(check: Checker, node: YamlNode | undefined): Map<string, DefaultValue> {
@@ -346,7 +366,7 @@ function readChoiceParam(check: Checker, key: string, value: YamlNode, line: num
 
 /** Check a sweep file's text. Throws SweepFileError listing every problem. */
 export function parseSweepText(text: string, path: string): SweepFile {
-  const check = new Checker(path);
+  const check = new Checker(path, text.split('\n'));
   const parsed = parseYaml(text, path);
   check.problems.push(...parsed.problems);
   if (parsed.problems.length > 0) throw new SweepFileError(check.problems);

@@ -73,6 +73,18 @@ function bracketStartedValue(content: string): { key: string; opener: string } |
   return undefined;
 }
 
+/** Whether a quoted value (its text after the opening quote) closes before the line has more to say. */
+function closedBeforeEnd(rest: string, quote: string): boolean {
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === '\\' && quote === '"') i++;
+    else if (rest[i] === quote) {
+      if (quote === "'" && rest[i + 1] === "'") i++;
+      else return rest.slice(i + 1).trim() !== '' && !rest.slice(i + 1).trim().startsWith('#');
+    }
+  }
+  return false;
+}
+
 /** A better message for a js-yaml error at `line` (1-based), or undefined to keep js-yaml's. */
 export function diagnoseYaml(text: string, reason: string, line: number | undefined): Diagnosis | undefined {
   const lines = text.split('\n');
@@ -95,6 +107,14 @@ export function diagnoseYaml(text: string, reason: string, line: number | undefi
     const candidates = lines.slice(0, Math.min(line, lines.length)).map((content, i) => ({ content, line: i + 1 })).reverse().filter((l) => l.content.trim() && !l.content.trim().startsWith('#') && l.content.trim() !== '---');
     const missing = candidates.slice(0, 2).find((l) => !l.content.includes(':') && !l.content.trim().startsWith('-'));
     if (missing) return { line: missing.line, message: `expected "key: value" here (is the colon missing?)` };
+  }
+  if (line !== undefined && /bad indentation of a mapping entry|end of the stream or a document separator is expected/.test(reason)) {
+    // `run: "python" train.py`, `note: 'it's'`: a value that starts with a quote ends at its closing quote.
+    const quoted = /^\s*([^#\s'"][^:#]*):\s+(["'])/.exec(lines[line - 1] ?? '');
+    if (quoted && closedBeforeEnd(lines[line - 1]!.slice(quoted[0].length), quoted[2]!)) {
+      const key = quoted[1]!.trim();
+      return { line, message: `the value of "${key}" starts with a quote, so YAML reads it only up to the quote that closes it, and the text after is a mistake: quote the whole value with the other kind of quote, or write "${key}: >" and the value on the next line, indented` };
+    }
   }
   if (line !== undefined && /bad indentation of a mapping entry/.test(reason)) {
     // `train: echo "a: b"`: a plain value ends at ": ", so the rest reads as a second key.
