@@ -1,5 +1,5 @@
 /** `coord run` end to end: real processes, files on disk, reruns, failures and Ctrl-C. */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -269,6 +269,19 @@ seed: [1, 2]
     expect(result.stderr).toBe('warning: params.yaml:13: 1 combination of this document has the same params as an earlier task, so it runs once, under the earlier name (as in the runner): Size_small-Lr_0.001 (same as Norm_batch-Moment_0.1)\n');
     expect(result.stdout).toContain('7 tasks, 1 slot: GPU 0');
     expect(result.stdout).not.toContain('Size_small-Lr_0.001');
+  });
+
+  it("writes inf and nan into param.json bare, as Python's json.dump did, so Python reads them back as floats; a rerun reads that file", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {c} {d} {e}\nresource: [0]\n---\nc: [.inf]\nd: [.nan]\ne: [-.inf]\n');
+    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    const paramFile = join(dir, 'output/C_inf-D_nan-E_-inf/param.json');
+    const read = spawnSync('python3', ['-c', 'import json, sys; p = json.load(open(sys.argv[1])); print([type(p[k]).__name__ for k in "cde"], p["c"], p["e"], p["d"] != p["d"])', paramFile], { encoding: 'utf8' });
+    expect(read.stdout).toBe("['float', 'float', 'float'] inf -inf True\n");
+    // The rerun reads the file back (the command lines it recorded) and finds the task done.
+    const rerun = await coord(['run'], { cwd: dir });
+    expect([rerun.code, rerun.stdout]).toEqual([0, expect.stringContaining('1 already done')]);
+    expect((JSON.parse(readFileSync(paramFile, 'utf8').replace(/-?Infinity|NaN/g, '0')) as { _commands: { train: string } })._commands.train).toContain('echo inf nan -inf');
   });
 
   it('writes valid param.json for a param named like an object property (constructor)', async () => {

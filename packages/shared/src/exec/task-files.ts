@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { load } from 'js-yaml';
 import { logFileName, taskFileName, type TaskSpec } from '../sweep/task.js';
+import { parsePythonJson } from '../results/parse-python-json.js';
 import { writeFileAtomic, writeJsonAtomic } from './atomic-write.js';
 import { makeDirectory } from './make-directory.js';
 
@@ -33,7 +34,8 @@ export type TaskStat = Record<string, Partial<CommandStat> & { code: number }>;
 
 function readJson(path: string): Record<string, unknown> | undefined {
   try {
-    const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    // Python's json writes inf and nan bare (the runner's param.json, and ours, as it wrote them).
+    const value: unknown = parsePythonJson(readFileSync(path, 'utf8'));
     return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
