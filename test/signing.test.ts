@@ -58,11 +58,15 @@ describe('signing', () => {
       await waitFor(async () => (await pushed.getState()) === 'failed', 10_000, 'the job to be refused');
       const refused = await queue.getJob('evil-1');
       expect(refused!.failedReason).toBe('rejected: bad signature (the job is not signed)');
-      // Signed, but for another pool: copied into this queue by hand, it is refused too.
+      // Signed, but for another pool: copied into this queue by hand (under its real job's id), it is
+      // refused too; the task is left to its real job, not marked rejected.
+      const taskKey = new RedisKeys('signed').task('handmade-task');
+      await redis().client().hset(taskKey, { state: 'waiting', job: 'moved-1', sweep: 'handmade', index: '0', name: 'X_1' });
       const elsewhere = job(marker);
       const moved = await queue.add('task', signJob({ ...elsewhere, task: { ...elsewhere.task, settings: { ...elsewhere.task.settings, pool: 'secure' } } }, SECRET), { jobId: 'moved-1' });
       await waitFor(async () => (await moved.getState()) === 'failed', 10_000, 'the moved job to be refused');
       expect((await queue.getJob('moved-1'))!.failedReason).toBe('rejected: found in queue tasks.default.1g, but queued for tasks.secure.1g');
+      expect(await redis().client().hmget(taskKey, 'state', 'reason')).toEqual(['waiting', null]);
     } finally {
       await queue.close();
     }
@@ -131,10 +135,22 @@ describe('signing', () => {
     const retried = await coord(['retry', sweep, ...cli], { cwd: dir, env: { RUNNER_SECRET: SECRET } });
     expect([retried.code, JSON.parse(retried.stdout)]).toEqual([1, { sweep, requeued: 0, notRetried: [], notSigned: ['F_1'] }]);
     expect(retried.stderr).toBe(
-      'coord: 1 task not retried: its kept job data is not what our job secret signed (changed in Redis since it was queued, or queued without a secret); resubmit the sweep file instead: F_1\n',
+      "coord: 1 task not retried: its kept job data is not this task's as our job secret signed it (kept by an agent or coord older than 2026-12-07, which dropped the signature; queued without a secret; or changed in Redis since); resubmit the sweep file instead: F_1\n",
     );
     expect(await state()).toBe('failed');
     expect(existsSync(marker)).toBe(false);
+
+    // Signed data of another task, copied in, would move the retry to that task and sweep: refused alike.
+    writeFileSync(join(dir, 'other.yaml'), 'template:\n  run: echo other {g}; exit 1\n---\ng: [1]\n');
+    const other = (JSON.parse((await coord(['submit', 'other.yaml', ...cli], { cwd: dir, env: { RUNNER_SECRET: SECRET } })).stdout) as { sweep: string }).sweep;
+    const [otherId] = await waitFor(async () => {
+      const ids = await client.zrange(new RedisKeys(prefix).sweepState(other, 'failed'), 0, -1);
+      return ids.length > 0 ? ids : undefined;
+    }, 20_000, 'the other task to fail');
+    await client.hset(taskKey, 'spec', (await client.hget(new RedisKeys(prefix).task(otherId!), 'spec'))!);
+    const moved = await coord(['retry', sweep, ...cli], { cwd: dir, env: { RUNNER_SECRET: SECRET } });
+    expect([moved.code, JSON.parse(moved.stdout)]).toEqual([1, { sweep, requeued: 0, notRetried: [], notSigned: ['F_1'] }]);
+    expect(await client.zcard(new RedisKeys(prefix).sweepState(other, 'waiting'))).toBe(0);
   });
 
   it('runs commands without the job secret and the Redis URL in their environment, whatever they print', async () => {

@@ -129,10 +129,13 @@ export class TaskRun {
   async run(): Promise<void> {
     const { ctx, job } = this;
     const jobId = String(job.id);
-    const refused = payloadProblem(job.data) ?? ctx.verify(job.data) ?? queueMismatch(job.data, this.queue.name);
+    const invalid = payloadProblem(job.data) ?? ctx.verify(job.data);
+    const misplaced = invalid === undefined ? queueMismatch(job.data, this.queue.name) : undefined;
+    const refused = invalid ?? misplaced;
     if (refused) {
       ctx.log.warn({ job: jobId, queue: this.queue.name, reason: refused }, 'refusing a job');
-      if (this.taskId) {
+      // A copy in the wrong queue carries the real job's id: the task itself is left to its real job.
+      if (this.taskId && !misplaced) {
         await taskScripts.failJob(ctx.redis, ctx.keys.task(this.taskId), { prefix: ctx.keys.prefix, taskId: this.taskId, jobId, reason: `rejected: ${refused}`, now: new Date().toISOString() });
       }
       await job.moveToFailed(new UnrecoverableError(`rejected: ${refused}`), this.token, false);

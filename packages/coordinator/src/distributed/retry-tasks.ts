@@ -32,7 +32,8 @@ export interface RetryResult {
 }
 
 /** Why a task's kept job data is not signed anew. */
-export const NOT_SIGNED = 'its kept job data is not what our job secret signed (changed in Redis since it was queued, or queued without a secret); resubmit the sweep file instead';
+export const NOT_SIGNED =
+  "its kept job data is not this task's as our job secret signed it (kept by an agent or coord older than 2026-12-07, which dropped the signature; queued without a secret; or changed in Redis since); resubmit the sweep file instead";
 
 /** States to retry for `--failed` / `--cancelled`; neither flag means both kinds. */
 export function retryStates(failed: boolean, cancelled: boolean): TaskState[] {
@@ -81,7 +82,8 @@ export async function retryTasks(
     // A job's data kept as it was queued carries its old signature and expiry: signed anew below,
     // once we know we signed it then.
     const kept = JSON.parse(extra.spec) as TaskJobData & { signature?: unknown; expiresAt?: unknown };
-    if (signer && !signer.vouchesFor(kept)) {
+    // Signed data of another task or sweep (copied into this task's record) would move the retry there.
+    if (kept.taskId !== task.id || kept.sweepId !== sweepId || (signer && !signer.vouchesFor(kept))) {
       notSigned.push(task.name);
       continue;
     }

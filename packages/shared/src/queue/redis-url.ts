@@ -39,9 +39,12 @@ export function parseRedisUrl(url: string): RedisTarget | undefined {
  * and the last "@": a password may hold "/", ":" or "@") replaced, for a message.
  */
 export function withoutCredentials(text: string): string {
-  const start = text.indexOf('//');
   const at = text.lastIndexOf('@');
-  return start >= 0 && at > start ? `${text.slice(0, start + 2)}***${text.slice(at)}` : text;
+  if (at < 0) return text;
+  // After "//", else after a scheme ("redis:"), else from the start (`user:pass@host`).
+  const slashes = text.indexOf('//');
+  const start = slashes >= 0 && slashes < at ? slashes + 2 : (/^[a-z][\w+.-]*:\/?/i.exec(text)?.[0].length ?? 0);
+  return `${text.slice(0, start)}***${text.slice(at)}`;
 }
 
 /** The URL with the password replaced, for messages and logs. */

@@ -254,8 +254,8 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
   }
 
   const checkedTemplates = new Set<string>();
-  /** Params (specHash) -> the output and name of the first task with them, and its document's keys. */
-  const seen = new Map<string, { output: string; name: string; document: number; keys: string[] }>();
+  /** Params (specHash) -> the output and name of the first task with them, and its document. */
+  const seen = new Map<string, { output: string; name: string; document: number; params: ChoiceDocument['params'] }>();
   const entries: SweepEntry[] = [];
   /** Per document, its combinations dropped for params an earlier task has; said once the tasks' commands are known. */
   const droppedByDocument: Array<{ line: number; dropped: Dropped[] }> = [];
@@ -296,7 +296,7 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
       }
       const hash = specHash(spec);
       const first = seen.get(hash);
-      if (first === undefined) seen.set(hash, { output, name, document: document.index, keys: document.params.map((p) => p.key) });
+      if (first === undefined) seen.set(hash, { output, name, document: document.index, params: document.params });
       else if (first.output !== output) {
         // Same params under another name: the runner drops it. Within a document whose alias
         // overrides its params, the override's warning already says tasks are dropped.
@@ -390,8 +390,10 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
   if (problems.size > 0) throw new SweepFileError([...problems.values()]);
   for (const warning of unusedParamWarnings(sweep.path, unusedParams)) warnings.add(warning);
   const { tasks, collisions, ignoredSettings } = mergeEntries(sweep, entries, options, templates);
-  const taskAt = new Map(tasks.map((task) => [`${task.output}\0${task.name}`, task]));
-  for (const { line, dropped } of droppedByDocument) warnings.add(droppedWarning(sweep.path, line, dropped, (first) => taskAt.get(`${first.output}\0${first.name}`)));
+  if (droppedByDocument.length > 0) {
+    const taskAt = new Map(tasks.map((task) => [`${task.output}\0${task.name}`, task]));
+    for (const { line, dropped } of droppedByDocument) warnings.add(droppedWarning(sweep.path, line, dropped, (first) => taskAt.get(`${first.output}\0${first.name}`)));
+  }
   for (const warning of ignoredSettings) warnings.add(warning);
   const blockers = [...collisions, ...tooLong.slice(0, 20)];
   return { entries, tasks, blockers, warnings: [...warnings, ...blockers.map(formatProblem)], ...(seed !== undefined && { seed }) };
@@ -451,13 +453,15 @@ function listMistakes(key: string, values: PyScalar[]): string[] {
  */
 interface Dropped {
   name: string;
-  /** The earlier task with the same params. */
-  first: { output: string; name: string; keys: string[] };
+  /** The earlier task with the same params, and its document's params. */
+  first: { output: string; name: string; params: ChoiceDocument['params'] };
   /** The commands the dropped combination's document selects. */
   commands: string[];
 }
 
-function droppedWarning(path: string, line: number, dropped: Dropped[], taskOf: (first: Dropped['first']) => TaskSpec | undefined): string {
+function droppedWarning(path: string, line: number, all: Dropped[], taskOf: (first: Dropped['first']) => TaskSpec | undefined): string {
+  // Two values of one list that Python takes as equal drop the same pair once per other combination.
+  const dropped = [...new Map(all.map((drop) => [`${drop.name}\0${drop.first.name}`, drop])).values()];
   const shown = dropped.slice(0, 3).map(({ name, first }) => `${name} (same as ${first.name})`);
   const more = dropped.length > shown.length ? `, and ${dropped.length - shown.length} more` : '';
   const what = dropped.length === 1 ? '1 combination of this document has the same params as an earlier task, so it runs' : `${dropped.length} combinations of this document have the same params as earlier tasks, so each runs`;
@@ -469,7 +473,7 @@ function droppedWarning(path: string, line: number, dropped: Dropped[], taskOf: 
   });
   const lost = unrun[0];
   const notRun = lost
-    ? `; ${lost.missing.join(' and ')} of ${lost.name} ${lost.missing.length === 1 ? 'is' : 'are'} not run, as ${lost.first.name} runs only ${lost.runs.join(' and ')}${unrun.length > 1 ? ` (and likewise for ${unrun.length - 1} more)` : ''}: to run ${lost.missing.length === 1 ? 'it' : 'them'} there, add a document with the keys of ${lost.first.name} (${lost.first.keys.join(', ') || 'none'}) and _cmd: [${lost.missing.join(', ')}]`
+    ? `; ${lost.missing.join(' and ')} of ${lost.name} ${lost.missing.length === 1 ? 'is' : 'are'} not run, as ${lost.first.name} runs only ${lost.runs.join(' and ')}${unrun.length > 1 ? ` (and likewise for ${unrun.length - 1} more)` : ''}: to run ${lost.missing.length === 1 ? 'it' : 'them'} there, add a document with the keys of ${lost.first.name} (${lost.first.params.map((param) => param.key).join(', ') || 'none'}) and _cmd: [${lost.missing.join(', ')}]`
     : '';
   return `${path}:${line}: ${what} once, under the earlier name (as in the runner): ${shown.join(', ')}${more}${notRun}`;
 }
