@@ -108,6 +108,12 @@ describe('coord logs', () => {
     expect(tail.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^tick last /), expect.stringMatching(/^--- succeeded \(exit 0\) ---$/)]);
     const none = await coord(['logs', 'X_', '--tail', '0', ...cli(prefix)]);
     expect([none.code, none.stdout]).toEqual([0, '']);
+    // In JSON, the line coord logs adds is marked, so a script can keep the command's own output.
+    const json = await coord(['logs', 'X_', '--tail', '1', '--json', ...cli(prefix)]);
+    expect(json.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([
+      { command: 'run', n: expect.any(Number) as unknown, line: expect.stringMatching(/^tick last /) as unknown },
+      { command: 'run', n: expect.any(Number) as unknown, line: '--- succeeded (exit 0) ---', added: true },
+    ]);
   });
 
   it('follows a task queued before any agent runs it, and says where its log is', async () => {

@@ -3,6 +3,7 @@ import { ExitError, type RedisKeys, type TaskRecord } from '@sweep-runner/shared
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { findTask } from '../distributed/find-task.js';
+import { AGENT_LINE } from '../distributed/latest-output.js';
 import { goneFromRedis, readLogsState } from '../distributed/logs-state.js';
 import { numberFlag } from '../options/number-flags.js';
 import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
@@ -43,7 +44,8 @@ class LinePrinter {
     this.next.set(command, n + 1);
     // A new line of the command ends the line it was redrawing: that one is now a line, or older than the next.
     if (this.partials.get(command)) this.showPartial(command, '');
-    if (this.json) process.stdout.write(`${JSON.stringify({ command, n, line: text })}\n`);
+    // The lines the agent adds (an attempt's heading, the outcome) are marked for scripts that want only output.
+    if (this.json) process.stdout.write(`${JSON.stringify({ command, n, line: text, ...(AGENT_LINE.test(text) && { added: true }) })}\n`);
     else this.terminal.line(text);
   }
   /**
@@ -177,6 +179,6 @@ export const logsCommand: CommandModule<object, LogsArgs> = {
       .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing new lines until the task ends' })
       .option('tail', { alias: 'n', type: 'string', requiresArg: true, describe: 'only the last N lines of each command' })
       .option('sweep', { type: 'string', describe: 'look for the task in this sweep (when names repeat)' })
-      .option('json', { type: 'boolean', default: false, describe: 'one JSON object per line: {command, n, line}; a line still being redrawn (a progress bar) as {command, partial: true, line}' })) as unknown as CommandModule<object, LogsArgs>['builder'],
+      .option('json', { type: 'boolean', default: false, describe: 'one JSON object per line: {command, n, line}, with added: true on the lines coord logs adds; a line still being redrawn (a progress bar) as {command, partial: true, line}' })) as unknown as CommandModule<object, LogsArgs>['builder'],
   handler,
 };
