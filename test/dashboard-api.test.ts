@@ -243,6 +243,9 @@ describe('coord dashboard: the JSON API', () => {
     const metric = await results('metric=los');
     expect(metric.status).toBe(400);
     expect(((await metric.json()) as { error: string }).error).toMatch(/^metric los: no metric "los" \(did you mean "loss"\?\)/);
+    // A sort by a column the table lacks would leave the rows unsorted: a 400, as the docs say.
+    const sort = await results('sort=-nosuch');
+    expect([sort.status, ((await sort.json()) as { error: string }).error]).toEqual([400, 'sort -nosuch: no metric or param "nosuch" in the table; metrics: loss; params: lr, seed']);
     await dashboard.stop();
   });
 

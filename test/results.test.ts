@@ -182,6 +182,25 @@ describe('coord results', () => {
     expect((JSON.parse((await coord(['results', 'output', '--json'], { cwd: dir })).stdout) as Json).rows).toEqual([{ loss: 1, acc: 0.5 }]);
   });
 
+  it('takes a metric two commands print from the one that printed it last, as an agent reports it', async () => {
+    const dir = tempDir();
+    // Written in this order, train's log sorts after test's by name.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo METRIC shared=1; echo METRIC acc=0.5\n  test: sleep 0.05; echo METRIC shared=2\nresource: [0]\n---\nx: [1]\n');
+    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    const json = JSON.parse((await coord(['results', 'output', '--json'], { cwd: dir })).stdout) as Json;
+    expect(json.rows).toEqual([{ shared: 2, acc: 0.5 }]);
+  });
+
+  it('says of tasks with metrics but no record of how their run ended that their rows may be from unfinished runs', async () => {
+    const dir = tempDir();
+    // A run that has printed a metric and not yet ended: no stat.json.
+    mkdirSync(join(dir, 'output', 'X_1'), { recursive: true });
+    writeFileSync(join(dir, 'output', 'X_1', 'param.json'), '{"x": 1, "_name": "X_1", "_datetime": "20260101.000000"}');
+    writeFileSync(join(dir, 'output', 'X_1', 'log.train.20260101.000000'), 'METRIC acc=0.1\n');
+    const table = await coord(['results', 'output'], { cwd: dir });
+    expect([table.code, table.stderr]).toEqual([0, '1 of 1 tasks have no record of how their run ended (X_1): running now, or stopped before they wrote one, so their rows may be from unfinished runs\n']);
+  });
+
   it('reads the metrics of a command that is still running', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo METRIC loss=0.5\n  test: echo METRIC acc=0.7; sleep 30\nresource: [0]\n---\nx: [1]\n');

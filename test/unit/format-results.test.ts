@@ -29,9 +29,38 @@ it('leaves a group with no value of a metric empty in CSV and TSV, as JSON gives
   expect(formatResults(table, 'tsv').split('\n')[1]).toBe('0.1\t0.9\t0.01\t2\t\t\t0');
 });
 
-it('writes numbers to 6 digits as %g does, as the task names give them (1e-05, not 0.00001), whole numbers in full', () => {
-  const ungrouped = { params: ['lr'], metrics: ['loss'], grouped: false, rows: [{ lr: 0.00001, loss: 0.21999999999999997 }, { lr: 0.001, loss: 12.0000001 }, { lr: 0.1, loss: 12 }] };
-  expect(formatResults(ungrouped, 'csv').split('\n')).toEqual(['lr,loss', '1e-05,0.22', '0.001,12', '0.1,12']);
+it('writes every digit into CSV and TSV, as Python writes floats (1e-05), and 6 in the table, as %g and the task names do', () => {
+  const ungrouped = { params: ['lr'], metrics: ['loss'], grouped: false, rows: [{ lr: 0.00001, loss: 0.123456789 }, { lr: 0.001, loss: 123456789.5 }, { lr: 0.1, loss: 12 }] };
+  expect(formatResults(ungrouped, 'csv').split('\n')).toEqual(['lr,loss', '1e-05,0.123456789', '0.001,123456789.5', '0.1,12']);
+  expect(formatResults(ungrouped, 'tsv').split('\n')[1]).toBe('1e-05\t0.123456789');
+  expect(formatResults(ungrouped, 'table').split('\n')).toEqual(['lr     loss', '1e-05  0.123457', '0.001  1.23457e+08', '0.1    12']);
+});
+
+it('never cuts a number to fit the terminal: the params and the headers give way', () => {
+  const wide = { params: ['data'], metrics: ['validation/metric_long_name'], grouped: false, rows: [{ data: '/very/long/path/to/dataset/a', 'validation/metric_long_name': -1.23456e-5 }, { data: '/very/long/path/to/dataset/b', 'validation/metric_long_name': -1.23456e-12 }] };
+  const lines = formatResults(wide, 'table', 24).split('\n');
+  expect(lines.slice(1).map((line) => line.split(/\s{2,}/)[1])).toEqual(['-1.23456e-05', '-1.23456e-12']);
+  expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(24);
+});
+
+it('names the task of each row in JSON, and how its run ended where it did not succeed', () => {
+  const rows = { params: ['lr'], metrics: ['acc'], grouped: false, rows: [{ lr: 0.1, acc: 0.5 }], rowTasks: [{ name: 'Lr_0.1', unsuccessful: 'failed' }] };
+  expect(JSON.parse(formatResults(rows, 'json'))).toEqual({ params: ['lr'], metrics: ['acc'], rows: [{ lr: 0.1, acc: 0.5 }], rowTasks: [{ name: 'Lr_0.1', unsuccessful: 'failed' }] });
+});
+
+it('gives a group with a diverged (NaN) seed a NaN mean, so that it cannot rank first', async () => {
+  const { buildResultsTable } = await import('@sweep-runner/coordinator/dist/results/results-table.js');
+  const results = [
+    { task: 'a', params: { lr: 0.1, seed: 1 }, metrics: { loss: NaN } },
+    { task: 'b', params: { lr: 0.1, seed: 2 }, metrics: { loss: 0.6 } },
+    { task: 'c', params: { lr: 0.2, seed: 1 }, metrics: { loss: 0.8 } },
+    { task: 'd', params: { lr: 0.2, seed: 2 }, metrics: { loss: 0.9 } },
+  ];
+  const table = buildResultsTable(results, { groupByExcept: ['seed'], sort: 'loss' });
+  expect(table.rows.map((row) => [row.lr, (row.loss as { mean: number; n: number }).mean, (row.loss as { n: number }).n])).toEqual([
+    [0.2, 0.8500000000000001, 2],
+    [0.1, NaN, 2],
+  ]);
 });
 
 it('gives seeds with equal values no spread, where the rounding of their mean would show one', async () => {

@@ -9,7 +9,7 @@ import { holdsTasks, localResults, paramsFileIn } from '../results/local-results
 import { sweepResults } from '../results/redis-results.js';
 import { sweepMembers } from '../distributed/sweep-members.js';
 import { buildResultsTable, partialResults, withoutMetrics, type TaskResult } from '../results/results-table.js';
-import { checkResultNames } from '../results/check-names.js';
+import { checkResultNames, checkSort } from '../results/check-names.js';
 import { connect, withRedisOptions, type Connected, type RedisArgs } from '../options/redis-options.js';
 
 interface ResultsArgs extends RedisArgs {
@@ -93,10 +93,7 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
     ...(groupByExcept && { groupByExcept }),
     ...(args.sort !== undefined && { sort: args.desc && !args.sort.startsWith('-') ? `-${args.sort}` : args.sort }),
   });
-  const sortBy = args.sort?.replace(/^-/, '');
-  if (sortBy !== undefined && !table.metrics.includes(sortBy) && !table.params.includes(sortBy)) {
-    throw new UsageError(`--sort ${args.sort}: no metric or param "${sortBy}" in the table; metrics: ${table.metrics.join(', ') || 'none'}; params: ${table.params.join(', ') || 'none'}`);
-  }
+  checkSort(table, args.sort, '--sort');
   const format = args.json ? 'json' : args.format;
   if (results.length === 0 && format !== 'json') {
     if (moved) process.stderr.write(`sweep ${moved} holds no tasks now: a later coord submit of the same tasks took them over; coord status shows the sweeps that hold them\n`);
@@ -114,6 +111,11 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
   if (partial.length > 0 && format !== 'json') {
     const named = firstFive(partial.map((result) => `${result.task}: ${result.unsuccessful}`));
     process.stderr.write(`${partial.length} of ${results.length} tasks did not succeed but reported metrics (${named}): their rows are from unfinished runs\n`);
+  }
+  // A run still going (or one stopped before it recorded how it ended) looks finished too.
+  const unended = results.filter((result) => !result.succeeded && result.unsuccessful === undefined && Object.keys(result.metrics).length > 0);
+  if (unended.length > 0 && format !== 'json') {
+    process.stderr.write(`${unended.length} of ${results.length} tasks have no record of how their run ended (${firstFive(unended.map((result) => result.task))}): running now, or stopped before they wrote one, so their rows may be from unfinished runs\n`);
   }
 }
 

@@ -1,12 +1,18 @@
 /** Plain-text tables that fit the terminal: columns padded, the widest cut to fit. */
 import { firstChars } from '@sweep-runner/shared';
 
-export function formatTable(headers: string[], rows: string[][], maxWidth = 200): string {
+/**
+ * `floors`: per column, a width it is never cut below (a column of numbers keeps them whole:
+ * `-1.23456e-…` would say another number); its header may still be cut.
+ */
+export function formatTable(headers: string[], rows: string[][], maxWidth = 200, floors: number[] = []): string {
   const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)));
   const total = () => widths.reduce((sum, w) => sum + w, 0) + 2 * (widths.length - 1);
+  const floor = (i: number) => Math.max(8, floors[i] ?? 0);
   while (total() > maxWidth) {
-    const widest = widths.indexOf(Math.max(...widths));
-    if (widths[widest]! <= 8) break;
+    const cuttable = widths.map((width, i) => (width > floor(i) ? width : -1));
+    const widest = cuttable.indexOf(Math.max(...cuttable));
+    if (cuttable[widest]! < 0) break;
     widths[widest]!--;
   }
   const cell = (text: string, i: number) => {

@@ -1,6 +1,6 @@
 /** A metric or param the results do not have would give an empty column or no grouping, silently. */
 import { didYouMean, UsageError } from '@sweep-runner/shared';
-import type { TaskResult } from './results-table.js';
+import type { ResultsTable, TaskResult } from './results-table.js';
 
 export interface NamesAsked {
   metrics?: string[];
@@ -18,5 +18,13 @@ export function checkResultNames(results: TaskResult[], asked: NamesAsked, label
   }
   for (const param of asked.groupByExcept ?? []) {
     if (!params.has(param)) throw new UsageError(`${label.groupByExcept} ${param}: no param "${param}"${didYouMean(param, params)}; params: ${list(params)}`);
+  }
+}
+
+/** A sort by a column the table lacks would leave the rows unsorted, silently. `sort` may start with "-" (largest first). */
+export function checkSort(table: ResultsTable, sort: string | undefined, label: string): void {
+  const sortBy = sort?.replace(/^-/, '');
+  if (sortBy !== undefined && !table.metrics.includes(sortBy) && !table.params.includes(sortBy)) {
+    throw new UsageError(`${label} ${sort}: no metric or param "${sortBy}" in the table; metrics: ${table.metrics.join(', ') || 'none'}; params: ${table.params.join(', ') || 'none'}`);
   }
 }

@@ -1,5 +1,5 @@
 /** The results table as text: aligned columns, CSV, TSV, Markdown or JSON. */
-import { formatG } from '@sweep-runner/shared';
+import { floatRepr, formatG } from '@sweep-runner/shared';
 import { formatTable } from '../output/table.js';
 import type { Aggregate, ResultsTable } from './results-table.js';
 
@@ -7,15 +7,21 @@ export const RESULT_FORMATS = ['table', 'csv', 'tsv', 'json', 'markdown'] as con
 export type ResultFormat = (typeof RESULT_FORMATS)[number];
 
 /** 6 significant digits as `%g` writes them, as the task names do (`1e-05`, not `0.00001`); whole numbers in full. */
-function number(value: number): string {
+function shortNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   return Number.isInteger(value) ? String(value) : formatG(value);
+}
+
+/** Every digit a number has, as Python's repr writes it (`1e-05`, `0.123456789`): files for other programs lose nothing. */
+function exactNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  return Number.isInteger(value) ? String(value) : floatRepr(value);
 }
 
 /** A param's or metric's value as coord results writes it (`True`, `1e-05`); the task view too. */
 export function plain(value: unknown): string {
   if (value === null || value === undefined) return '';
-  if (typeof value === 'number') return number(value);
+  if (typeof value === 'number') return shortNumber(value);
   if (typeof value === 'string') return value;
   // As the commands and task names show a flag (Python's str()); JSON keeps true and false.
   if (typeof value === 'boolean') return value ? 'True' : 'False';
@@ -26,15 +32,17 @@ function isAggregate(value: unknown): value is Aggregate {
   return typeof value === 'object' && value !== null && 'mean' in value && 'n' in value;
 }
 
-/** Column names and cells; grouped metrics split into mean/std/n for CSV and TSV. */
+/** Column names and cells; grouped metrics split into mean/std/n (and numbers exact) for CSV and TSV. */
 function flatColumns(table: ResultsTable, splitAggregates: boolean): { headers: string[]; cells: string[][] } {
+  const number = splitAggregates ? exactNumber : shortNumber;
+  const text = (value: unknown) => (typeof value === 'number' ? number(value) : plain(value));
   const headers = [...table.params];
   for (const metric of table.metrics) {
     if (table.grouped && splitAggregates) headers.push(`${metric}_mean`, `${metric}_std`, `${metric}_n`);
     else headers.push(metric);
   }
   const cells = table.rows.map((row) => {
-    const out = table.params.map((name) => plain(row[name]));
+    const out = table.params.map((name) => text(row[name]));
     for (const metric of table.metrics) {
       const value = row[metric];
       if (isAggregate(value)) {
@@ -42,7 +50,7 @@ function flatColumns(table: ResultsTable, splitAggregates: boolean): { headers: 
         if (splitAggregates) out.push(...(value.n === 0 ? ['', ''] : [number(value.mean), number(value.std)]), String(value.n));
         else out.push(value.n === 0 ? '' : `${number(value.mean)} ± ${number(value.std)} (n=${value.n})`);
       } else {
-        out.push(plain(value));
+        out.push(text(value));
       }
     }
     return out;
@@ -69,7 +77,8 @@ export function formatResults(table: ResultsTable, format: ResultFormat, width =
     case 'json':
       // A group with no value of a metric has no mean: null, not the string "NaN". A metric
       // that was NaN or Infinity itself (a diverged loss) stays as that word, since JSON has no such number.
-      return JSON.stringify({ params: table.params, metrics: table.metrics, rows: table.rows }, resultsJsonValue);
+      // Ungrouped, each row's task (its name, and how its run ended when it did not succeed), as the dashboard's API gives them.
+      return JSON.stringify({ params: table.params, metrics: table.metrics, rows: table.rows, ...(table.rowTasks && { rowTasks: table.rowTasks }) }, resultsJsonValue);
     case 'csv': {
       const { headers, cells } = flatColumns(table, true);
       return [headers, ...cells].map((row) => row.map(csvCell).join(',')).join('\n');
@@ -85,7 +94,9 @@ export function formatResults(table: ResultsTable, format: ResultFormat, width =
     }
     case 'table': {
       const { headers, cells } = flatColumns(table, false);
-      return formatTable(headers, cells, width);
+      // Metric cells are never cut: a cut number would read as another one.
+      const floors = headers.map((_, i) => (i < table.params.length ? 0 : Math.max(0, ...cells.map((row) => (row[i] ?? '').length))));
+      return formatTable(headers, cells, width, floors);
     }
   }
 }

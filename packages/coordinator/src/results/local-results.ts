@@ -98,6 +98,16 @@ function publicParams(params: Record<string, unknown>): Record<string, unknown> 
   return Object.fromEntries(Object.entries(params).filter(([name]) => !name.startsWith('_')));
 }
 
+/**
+ * Logs in the order their commands wrote them, so that a metric two commands print (train's
+ * and test's `acc`) is the one printed last, as an agent's report has it; by name, test's
+ * log would come before train's.
+ */
+function lastWrittenLast(paths: string[]): string[] {
+  const written = new Map(paths.map((path) => [path, statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0]));
+  return [...paths].sort((a, b) => written.get(a)! - written.get(b)!);
+}
+
 /** What a task's stat.json says of its last run. */
 interface LastRun {
   /** How it ended when a command of it did not succeed (`failed`, `timeout`, `interrupted`, ...). */
@@ -153,7 +163,7 @@ export async function localResults(output: string, pattern: string | undefined, 
       const params = await readParams(paramsFile, onUnreadable);
       if (!params) continue;
       const { unsuccessful, succeeded, recorded } = await lastRunOf(join(dir, taskFileName({ paramDir: true, name: entry.name }, 'stat')));
-      const logs = runLogs(await readdir(dir), params, recorded).map((file) => join(dir, file));
+      const logs = lastWrittenLast(runLogs(await readdir(dir), params, recorded).map((file) => join(dir, file)));
       results.push({ task: String(params._name ?? entry.name), params: publicParams(params), metrics: await collectEachWay(dir, logs, ways, onUnreadable), ...(unsuccessful && { unsuccessful }), ...(succeeded && { succeeded }) });
     }
     const flat = FLAT_PARAMS.exec(entry.name);
@@ -162,7 +172,7 @@ export async function localResults(output: string, pattern: string | undefined, 
       if (!params) continue;
       const name = flat[1]!;
       const { unsuccessful, succeeded, recorded } = await lastRunOf(join(output, taskFileName({ paramDir: false, name }, 'stat')));
-      const logs = runLogs(await readdir(output), params, recorded, name).map((file) => join(output, file));
+      const logs = lastWrittenLast(runLogs(await readdir(output), params, recorded, name).map((file) => join(output, file)));
       const metrics = await collectEachWay(output, logs, ways, onUnreadable, (file) => metricsFileName({ paramDir: false, name }, file));
       results.push({ task: name, params: publicParams(params), metrics, ...(unsuccessful && { unsuccessful }), ...(succeeded && { succeeded }) });
     }

@@ -110,7 +110,8 @@ export function buildResultsTable(results: TaskResult[], options: TableOptions =
       const row: Record<string, unknown> = {};
       for (const name of params) row[name] = members[0]!.params[name];
       for (const [metric, column] of columns) {
-        row[column] = aggregate(members.map((m) => m.metrics[metric]).filter((v): v is number => typeof v === 'number' && !Number.isNaN(v)));
+        // A seed that diverged (NaN) makes the group's mean NaN, as numpy's would: left out, the setting could rank first.
+        row[column] = aggregate(members.map((m) => m.metrics[metric]).filter((v): v is number => typeof v === 'number'));
       }
       return row;
     });

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_METRICS, type MetricsSettings } from '../config/sweep-file.js';
 import { parsePythonJson } from './parse-python-json.js';
+import { shownText } from '../exec/shown-text.js';
 
 export type Metrics = Record<string, number>;
 
@@ -30,7 +31,8 @@ export class MetricLines {
   }
 
   line(text: string): void {
-    const match = this.regex.exec(text);
+    // `\r 10%|█|\rMETRIC acc=0.5` and coloured lines: read as a terminal shows them.
+    const match = this.regex.exec(text.includes('\r') || text.includes('\x1b') ? shownText(text) : text);
     const name = match?.groups?.name;
     const raw = match?.groups?.value;
     if (!name || raw === undefined) return;

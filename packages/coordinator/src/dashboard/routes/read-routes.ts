@@ -18,7 +18,7 @@ import { sweepJson, taskDetailJson, taskRowJson } from '../json-shapes.js';
 import { latestOutputs } from '../../distributed/latest-output.js';
 import { decodePositions, followLog } from '../log-follow.js';
 import { readOverview } from '../overview-feed.js';
-import { checkResultNames } from '../../results/check-names.js';
+import { checkResultNames, checkSort } from '../../results/check-names.js';
 import { resultsJsonValue } from '../../results/format-results.js';
 import { choiceParam, intParam, listParam, stateParam, stringParam } from '../query-params.js';
 import { TASK_SORTS } from '../task-query.js';
@@ -125,6 +125,7 @@ export function readRoutes(context: DashboardContext): Router {
     const results = await sweepResults(redis, keys, sweep.id);
     checkResultNames(results, { metrics, groupByExcept }, { metric: 'metric', groupByExcept: 'group by all but' });
     const table = buildResultsTable(results, { metrics, groupByExcept, ...(sort !== undefined && { sort }) });
+    checkSort(table, sort, 'sort');
     // The page says how many rows are blank where the metrics go, and how many are from runs that did not succeed.
     const body = { sweep: sweepJson(sweep), tasks: results.length, withoutMetrics: withoutMetrics(results).length, partial: partialResults(results).length, ...table };
     // Values as coord results --format json writes them (a diverged loss is "NaN", not null).
