@@ -40,6 +40,8 @@ it('never cuts a number to fit the terminal: the params and the headers give way
   const wide = { params: ['data'], metrics: ['validation/metric_long_name'], grouped: false, rows: [{ data: '/very/long/path/to/dataset/a', 'validation/metric_long_name': -1.23456e-5 }, { data: '/very/long/path/to/dataset/b', 'validation/metric_long_name': -1.23456e-12 }] };
   const lines = formatResults(wide, 'table', 24).split('\n');
   expect(lines.slice(1).map((line) => line.split(/\s{2,}/)[1])).toEqual(['-1.23456e-05', '-1.23456e-12']);
+  // A path cut keeps its end, which tells the rows apart.
+  expect(lines.slice(1).map((line) => line.split(/\s{2,}/)[0])).toEqual([expect.stringMatching(/^….*\/a$/), expect.stringMatching(/^….*\/b$/)]);
   expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(24);
 });
 

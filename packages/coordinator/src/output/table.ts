@@ -1,5 +1,5 @@
 /** Plain-text tables that fit the terminal: columns padded, the widest cut to fit. */
-import { firstChars } from '@sweep-runner/shared';
+import { firstChars, lastChars } from '@sweep-runner/shared';
 
 /**
  * `floors`: per column, a width it is never cut below (a column of numbers keeps them whole:
@@ -17,7 +17,8 @@ export function formatTable(headers: string[], rows: string[][], maxWidth = 200,
   }
   const cell = (text: string, i: number) => {
     const width = widths[i]!;
-    const fitted = text.length > width ? `${firstChars(text, Math.max(0, width - 1))}…` : text;
+    // A path is told from its neighbours by its end (`…/dataset/b`), other text by its start.
+    const fitted = text.length <= width ? text : text.includes('/') ? `…${lastChars(text, Math.max(0, width - 1))}` : `${firstChars(text, Math.max(0, width - 1))}…`;
     return i === widths.length - 1 ? fitted : fitted.padEnd(width);
   };
   return [headers, ...rows].map((row) => row.map(cell).join('  ').trimEnd()).join('\n');
