@@ -316,7 +316,7 @@ seed: [1, 2]
     const result = await coord(['run', '--dry-run'], { cwd: dir });
     expect(result.stderr.split('\n')).toEqual([
       'warning: params.yaml:5: "lr" lists 1 and 1.0, which are equal as Python compares them: they run as one value, 1; drop the others',
-      'warning: params.yaml:6: "amp" lists True 2 times (YAML reads unquoted yes, on and true as one boolean, and no, off and false as the other: quote a value to keep it text): it runs as one value, not 2',
+      'warning: params.yaml:6: "amp" lists True 2 times (unquoted yes, no, on, off, true and false are booleans in YAML, named True and False: quote them to keep them text): it runs as one value, not 2',
       'warning: params.yaml:7: "wd: 0.1 0.2" is one value, the text "0.1 0.2" (as in the runner); for one task per number write wd: [0.1, 0.2]',
       '',
     ]);

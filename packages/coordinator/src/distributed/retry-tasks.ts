@@ -23,8 +23,9 @@ export interface RetryResult {
   /** Tasks whose job data is gone (the sweep file must be submitted again). */
   notRetried: string[];
   /**
-   * Tasks whose kept job data none of our secrets signed: changed in Redis since it was queued
-   * (or queued without a secret). Signing it anew would vouch for whatever was written there.
+   * Tasks whose kept job data is not theirs as our secret signed it: changed in Redis since it
+   * was queued, copied from another task, kept unsigned by an older agent, or queued without a
+   * secret. Signing it anew would vouch for whatever was written there.
    */
   notSigned: string[];
   /** How many tasks the selection matched. */

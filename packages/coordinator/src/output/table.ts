@@ -17,8 +17,9 @@ export function formatTable(headers: string[], rows: string[][], maxWidth = 200,
   }
   const cell = (text: string, i: number) => {
     const width = widths[i]!;
-    // A path is told from its neighbours by its end (`…/dataset/b`), other text by its start.
-    const fitted = text.length <= width ? text : text.includes('/') ? `…${lastChars(text, Math.max(0, width - 1))}` : `${firstChars(text, Math.max(0, width - 1))}…`;
+    // A path (a word with "/") is told from its neighbours by its end (`…/dataset/b`); other text, a note or a reason, by its start.
+    const path = text.includes('/') && !/\s/.test(text);
+    const fitted = text.length <= width ? text : path ? `…${lastChars(text, Math.max(0, width - 1))}` : `${firstChars(text, Math.max(0, width - 1))}…`;
     return i === widths.length - 1 ? fitted : fitted.padEnd(width);
   };
   return [headers, ...rows].map((row) => row.map(cell).join('  ').trimEnd()).join('\n');

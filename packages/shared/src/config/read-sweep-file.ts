@@ -390,8 +390,8 @@ export function parseSweepText(text: string, path: string): SweepFile {
     const name = keyText(key);
     if (name === undefined || !CONFIG_KEYS.includes(name)) {
       if (name !== undefined && closest(name, CONFIG_KEYS) === 'template') templateExplained = true;
-      // A key no template names, yet one a template uses (`lr` in `{lr}`): a choice written before its `---`.
-      const choice = name !== undefined && !didYouMean(name, CONFIG_KEYS) && templateUses(entries.get('template') ?? configMap.pairs.find((pair) => keyText(pair.key) === 'template')?.value, name);
+      // An unknown key that a template uses (`lr` in `{lr}`): a choice written before its `---`.
+      const choice = name !== undefined && !didYouMean(name, CONFIG_KEYS) && templateUses(configMap.pairs.find((pair) => keyText(pair.key) === 'template')?.value, name);
       misplacedChoice ||= choice;
       const hint = choice ? `; parameter choices go in the documents after the first: put a line "---" before "${name}:"` : `${didYouMean(name ?? '', CONFIG_KEYS)}; known keys: ${CONFIG_KEYS.join(', ')}`;
       check.report(key.line, `unknown key "${name ?? pyStr((key as YamlScalar).value)}" in the first document${hint}`);

@@ -436,7 +436,7 @@ function listMistakes(key: string, values: PyScalar[]): string[] {
   for (const group of equal.values()) {
     if (group.length < 2) continue;
     const texts = [...new Set(group.map((value) => pyStr(value)))];
-    const booleans = group.some((value) => typeof value === 'boolean') ? ' (YAML reads unquoted yes, on and true as one boolean, and no, off and false as the other: quote a value to keep it text)' : '';
+    const booleans = booleanTrap(group);
     mistakes.push(
       texts.length === 1
         ? `"${key}" lists ${texts[0]} ${group.length} times${booleans}: it runs as one value, not ${group.length}`
@@ -446,11 +446,6 @@ function listMistakes(key: string, values: PyScalar[]): string[] {
   return mistakes;
 }
 
-/**
- * Combinations whose params (after aliases and defaults, compared as Python compares them)
- * equal an earlier task's are left out, as the runner leaves them out; said, since the task
- * the researcher wrote then has no directory of its own.
- */
 interface Dropped {
   name: string;
   /** The earlier task with the same params, and its document's params. */
@@ -459,6 +454,11 @@ interface Dropped {
   commands: string[];
 }
 
+/**
+ * Combinations whose params (after aliases and defaults, compared as Python compares them)
+ * equal an earlier task's are left out, as the runner leaves them out; said, since the task
+ * the researcher wrote then has no directory of its own.
+ */
 function droppedWarning(path: string, line: number, all: Dropped[], taskOf: (first: Dropped['first']) => TaskSpec | undefined): string {
   // Two values of one list that Python takes as equal drop the same pair once per other combination.
   const dropped = [...new Map(all.map((drop) => [`${drop.name}\0${drop.first.name}`, drop])).values()];
