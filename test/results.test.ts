@@ -191,6 +191,14 @@ describe('coord results', () => {
     expect(json.rows).toEqual([{ shared: 2, acc: 0.5 }]);
   });
 
+  it('lists a local output\'s tasks as people count (X_5 before X_12)', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo METRIC acc=0.{x}\nresource: [0]\n---\nx: [12, 5, 100]\n');
+    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    const json = JSON.parse((await coord(['results', 'output', '--json'], { cwd: dir })).stdout) as Json;
+    expect(json.rows.map((row) => row.x)).toEqual([5, 12, 100]);
+  });
+
   it('says of tasks with metrics but no record of how their run ended that their rows may be from unfinished runs', async () => {
     const dir = tempDir();
     // A run that has printed a metric and not yet ended: no stat.json.

@@ -67,6 +67,7 @@ it('gives a group with a diverged (NaN) seed a NaN mean, so that it cannot rank 
 
 it('gives seeds with equal values no spread, where the rounding of their mean would show one', async () => {
   const { aggregate } = await import('@sweep-runner/coordinator/dist/results/results-table.js');
+  expect(aggregate([-Infinity, -Infinity])).toEqual({ mean: -Infinity, std: 0, n: 2 });
   expect(aggregate([0.1, 0.1, 0.1])).toMatchObject({ std: 0, n: 3 });
   expect(aggregate([1e-20, 1e-20])).toMatchObject({ std: 0 });
   expect(aggregate([0.1, 0.2, 0.3]).std).toBeCloseTo(0.1, 12);

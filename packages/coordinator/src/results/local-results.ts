@@ -155,7 +155,8 @@ export async function localResults(output: string, pattern: string | undefined, 
   // --pattern replaces every file's pattern (their metrics files are still read).
   const ways = distinct((await metricsSettingsOf(output)).map((way) => (pattern === undefined ? way : { ...way, pattern })));
   const results: TaskResult[] = [];
-  const entries = (await readdir(output, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  // X_5 before X_12, as people count.
+  const entries = (await readdir(output, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
   for (const entry of entries) {
     const paramsFile = entry.isDirectory() ? paramsFileIn(join(output, entry.name)) : undefined;
     if (paramsFile) {

@@ -176,6 +176,14 @@ function settingsFor(sweep: SweepFile, document: ChoiceDocument): TaskSettings {
   return { ...sweep.settings, ...document.settings };
 }
 
+/** The line that holds a placeholder: a folded template (`train: >`) spans several after its key's. */
+function placeholderLine(sweep: SweepFile, template: ParsedTemplate, placeholder: string): number {
+  const lines = sweep.text.split('\n');
+  const next = sweep.templates.filter((t) => t.line > template.line).reduce((first, t) => Math.min(first, t.line), lines.length + 1);
+  for (let line = template.line; line < next && line <= lines.length; line++) if (lines[line - 1]!.includes(placeholder)) return line;
+  return template.line;
+}
+
 /** `sys.argv[1]`, `a[i]`: a placeholder right after a name or a closing bracket is code's indexing. */
 function indexedInCode(text: string, placeholder: string): boolean {
   for (let at = text.indexOf(placeholder); at > 0; at = text.indexOf(placeholder, at + 1)) if (/[\w\])]/.test(text[at - 1]!)) return true;
@@ -344,7 +352,7 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
               : codeBrackets
                 ? `; in the template's code, ${problem.placeholder} reads as a [param] placeholder (as in the runner, which has no escape): move that code into a script the template calls`
                 : didYouMean(problem.param, [...spec.keys()]);
-            reportPerTask(`missing\0${template.name}\0${problem.param}`, template.line, name, (tasks) =>
+            reportPerTask(`missing\0${template.name}\0${problem.param}`, placeholderLine(sweep, template, problem.placeholder), name, (tasks) =>
               `template "${template.name}" uses ${problem.placeholder} but "${problem.param}" has no value ${tasks}: set it under "default" or in the choice document${hint}`,
             );
           } else {
