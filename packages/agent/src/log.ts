@@ -26,10 +26,21 @@ export function createLogger(format: LogFormat, level = process.env.LOG_LEVEL ??
     const destination = pino.destination({ fd: 2, sync: false, minLength: 4096 });
     // Armed by the first line of a batch, so an idle agent has no timer to wake for.
     let flushTimer: NodeJS.Timeout | undefined;
+    let flushAgain = false;
     const flush = () => {
       if (flushTimer) clearTimeout(flushTimer);
       flushTimer = undefined;
       destination.flush();
+      // sonic-boom drops a flush that comes while a write is under way, and what was logged
+      // since would wait for 4 KiB more (a warning, then a quiet agent: for good): flush once
+      // more when that write ends.
+      if (!flushAgain) {
+        flushAgain = true;
+        destination.once('drain', () => {
+          flushAgain = false;
+          destination.flush();
+        });
+      }
     };
     const hooks = {
       logMethod(this: Logger, args: Parameters<Logger['info']>, method: Logger['info'], level: number) {
