@@ -27,7 +27,7 @@ it('never shows a password in a Redis URL it cannot read, wherever its "/", ":" 
   for (const [url, shown] of [
     ['redis://:pa/ss0rdSECRET@127.0.0.1:7411', 'redis://***@127.0.0.1:7411'],
     ['redis://u:SE:CRET@127.0.0.1:1/x', 'redis://***@127.0.0.1:1/x'],
-    ['user:hunter2@host:6379', 'user:***@host:6379'],
+    ['user:hunter2@host:7411', 'user:***@host:7411'],
   ]) {
     for (const cli of [AGENT, COORD]) {
       const result = await runCli(cli, cli === AGENT ? ['--gpus', '0', '--redis', url!] : ['status', '--redis', url!]);
