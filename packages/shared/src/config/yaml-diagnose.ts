@@ -11,6 +11,18 @@ export interface Diagnosis {
 
 const CLOSERS: Record<string, string> = { '[': ']', '{': '}' };
 
+/** Where a quoted value whose text starts at `from` closes on this line (its closing quote's index), or -1. */
+function closingQuote(text: string, from: number, quote: string): number {
+  for (let i = from; i < text.length; i++) {
+    if (text[i] === '\\' && quote === '"') i++;
+    else if (text[i] === quote) {
+      if (quote === "'" && text[i + 1] === "'") i++; // '' inside single quotes
+      else return i;
+    }
+  }
+  return -1;
+}
+
 /** The first unclosed quote or bracket, or a closer without opener, in flow context. */
 function scanBrackets(lines: string[]): Diagnosis | undefined {
   const stack: Array<{ char: string; line: number }> = [];
@@ -19,19 +31,15 @@ function scanBrackets(lines: string[]): Diagnosis | undefined {
     let quote: { char: string; line: number } | undefined;
     for (let i = 0; i < text.length; i++) {
       const char = text[i]!;
-      if (quote) {
-        if (char === quote.char) {
-          if (char === "'" && text[i + 1] === "'") i++; // '' inside single quotes
-          else quote = undefined;
-        } else if (char === '\\' && quote.char === '"') {
-          i++;
-        }
-        continue;
-      }
       if (char === '#' && (i === 0 || /\s/.test(text[i - 1]!))) break;
       const starts = i === 0 || /[\s[{,:]/.test(text[i - 1]!);
       if ((char === '"' || char === "'") && starts) {
-        quote = { char, line };
+        const end = closingQuote(text, i + 1, char);
+        if (end < 0) {
+          quote = { char, line };
+          break;
+        }
+        i = end;
       } else if (char === '[' || char === '{') {
         stack.push({ char, line });
       } else if (char === ']' || char === '}') {
@@ -75,14 +83,9 @@ function bracketStartedValue(content: string): { key: string; opener: string } |
 
 /** Whether a quoted value (its text after the opening quote) closes before the line has more to say. */
 function closedBeforeEnd(rest: string, quote: string): boolean {
-  for (let i = 0; i < rest.length; i++) {
-    if (rest[i] === '\\' && quote === '"') i++;
-    else if (rest[i] === quote) {
-      if (quote === "'" && rest[i + 1] === "'") i++;
-      else return rest.slice(i + 1).trim() !== '' && !rest.slice(i + 1).trim().startsWith('#');
-    }
-  }
-  return false;
+  const end = closingQuote(rest, 0, quote);
+  const after = rest.slice(end + 1).trim();
+  return end >= 0 && after !== '' && !after.startsWith('#');
 }
 
 /** A better message for a js-yaml error at `line` (1-based), or undefined to keep js-yaml's. */

@@ -28,6 +28,13 @@ function hmac(data: Omit<TaskJobData, 'signature'>, secret: string): string {
   return createHmac('sha256', secret).update(canonicalJson(data)).digest('hex');
 }
 
+/** The expected signature against the given one, in constant time (the given may be any text). */
+function hexEquals(expected: string, given: string): boolean {
+  const x = Buffer.from(expected, 'hex');
+  const y = Buffer.from(given, 'hex');
+  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
+}
+
 export function signJob(data: TaskJobData, secret: string, ttlMs = DEFAULT_SIGNATURE_TTL_MS, now = Date.now()): TaskJobData {
   const { signature: _old, ...unsigned } = data;
   const withExpiry = { ...unsigned, expiresAt: now + ttlMs };
@@ -40,12 +47,7 @@ export function signatureProblem(data: unknown, secrets: string[], now = Date.no
   if (!job || typeof job !== 'object') return 'bad signature (no job data)';
   if (typeof job.signature !== 'string' || job.signature === '') return 'bad signature (the job is not signed)';
   const { signature, ...unsigned } = job as TaskJobData & { signature: string };
-  const given = Buffer.from(signature, 'hex');
-  const matches = secrets.some((secret) => {
-    const expected = Buffer.from(hmac(unsigned, secret), 'hex');
-    return expected.length === given.length && timingSafeEqual(expected, given);
-  });
-  if (!matches) return 'bad signature';
+  if (!secrets.some((secret) => hexEquals(hmac(unsigned, secret), signature))) return 'bad signature';
   if (typeof unsigned.expiresAt !== 'number' || unsigned.expiresAt < now) return 'bad signature (expired)';
   return undefined;
 }
@@ -61,12 +63,6 @@ export interface SweepRecordFields {
 /** A sweep record's signature, bound to its id: a record copied from another sweep does not verify. */
 function sweepRecordHmac(sweepId: string, fields: SweepRecordFields, secret: string): string {
   return createHmac('sha256', secret).update(canonicalJson({ sweepId, ...fields })).digest('hex');
-}
-
-function hexEquals(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'hex');
-  const y = Buffer.from(b, 'hex');
-  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
 }
 
 /** Whether one of `secrets` signed a sweep record: agents act on an unsigned one's settings only without a secret. */
@@ -87,10 +83,7 @@ export function createJobSigner(secrets: string[], ttlMs = DEFAULT_SIGNATURE_TTL
   if (secret === undefined) return undefined;
   return {
     sign: (data) => signJob(data, secret, ttlMs),
-    vouchesFor: (data) => {
-      const problem = signatureProblem(data, secrets, -Infinity);
-      return problem === undefined;
-    },
+    vouchesFor: (data) => signatureProblem(data, secrets, -Infinity) === undefined,
     signSweepRecord: (sweepId, fields) => sweepRecordHmac(sweepId, fields, secret),
   };
 }
