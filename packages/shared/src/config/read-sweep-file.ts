@@ -124,7 +124,7 @@ function readTemplates(check: Checker, node: YamlNode | undefined, configLine: n
     }
     const dropped = droppedCommandStart(check.lines[value.line - 1] ?? '', name);
     if (dropped) {
-      check.report(value.line, `template "${name}" starts with ${dropped}, so the command would run without it: put the whole command in quotes, e.g. ${name}: '${(check.lines[value.line - 1] ?? '').replace(/^\s*[^:]+:\s*/, '').replace(/'/g, "''")}'`);
+      check.report(value.line, `template "${name}" starts with ${dropped.what}, so the command would run without it: put the whole command in quotes, e.g. ${name}: '${dropped.written.replace(/'/g, "''")}'`);
       continue;
     }
     templates.push({ name, text: value.value, line: value.line });
@@ -136,10 +136,10 @@ function readTemplates(check: Checker, node: YamlNode | undefined, configLine: n
  * Shell that YAML takes as its own syntax and leaves out of the value: `! grep -q ERROR log`
  * (a tag: the test inverted) and `&& make` (an anchor; PyYAML refuses it, js-yaml takes it).
  */
-function droppedCommandStart(line: string, name: string): string | undefined {
-  const raw = line.replace(/^\s*/, '').startsWith(`${name}:`) ? line.replace(/^\s*[^:]+:\s*/, '') : '';
-  if (/^!\s/.test(raw)) return '"! ", which YAML reads as a tag and drops';
-  if (/^&&/.test(raw)) return '"&&", which YAML reads as an anchor and drops';
+function droppedCommandStart(line: string, name: string): { what: string; written: string } | undefined {
+  const written = line.replace(/^\s*/, '').startsWith(`${name}:`) ? line.replace(/^\s*[^:]+:\s*/, '') : '';
+  if (/^!\s/.test(written)) return { what: '"! ", which YAML reads as a tag and drops', written };
+  if (/^&&/.test(written)) return { what: '"&&", which YAML reads as an anchor and drops', written };
   return undefined;
 }
 

@@ -224,10 +224,11 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
   };
   /** A problem met in many tasks is reported once, with a count and the first task. */
   const perTask = new Map<string, { line: number; message: (tasks: string) => string; first: string; count: number }>();
-  const reportPerTask = (key: string, line: number, task: string, message: (tasks: string) => string) => {
+  /** `line` may be worked out only once, for the first task (a search of the file's text). */
+  const reportPerTask = (key: string, line: number | (() => number), task: string, message: (tasks: string) => string) => {
     const entry = perTask.get(key);
     if (entry) entry.count++;
-    else perTask.set(key, { line, message, first: task || '(no params)', count: 1 });
+    else perTask.set(key, { line: typeof line === 'number' ? line : line(), message, first: task || '(no params)', count: 1 });
   };
   const warnings = new Set<string>();
   const tooLong: Problem[] = [];
@@ -352,7 +353,7 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
               : codeBrackets
                 ? `; in the template's code, ${problem.placeholder} reads as a [param] placeholder (as in the runner, which has no escape): move that code into a script the template calls`
                 : didYouMean(problem.param, [...spec.keys()]);
-            reportPerTask(`missing\0${template.name}\0${problem.param}`, placeholderLine(sweep, template, problem.placeholder), name, (tasks) =>
+            reportPerTask(`missing\0${template.name}\0${problem.param}`, () => placeholderLine(sweep, template, problem.placeholder), name, (tasks) =>
               `template "${template.name}" uses ${problem.placeholder} but "${problem.param}" has no value ${tasks}: set it under "default" or in the choice document${hint}`,
             );
           } else {
