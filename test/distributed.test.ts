@@ -664,6 +664,50 @@ z: [1, 2, 3, 4]
     expect(existsSync(join(dir, 'b', 'output', 'X_1', 'stat.json'))).toBe(true);
   });
 
+  it('an agent started on the machine of one that died hands back its jobs at once, not when their locks expire, and after its commands are gone', async () => {
+    const dir = tempDir();
+    const prefix = 'dead-here';
+    const marker = `${prefix}-marker-${process.pid}`;
+    const ledger = join(dir, 'ledger');
+    // The command ignores SIGTERM: the dead agent's spawner needs its SIGKILL, at the end of its grace.
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: trap '' TERM; echo "start $(date +%s%N)" >> ${ledger}; exec -a ${marker} sleep 60\n---\nx: 1\n`);
+    // A lock far longer than the test waits: only the hand-back brings the task back in time.
+    const agentArgs = ['--gpus', '0', '--prefix', prefix, '--lock-ms', '60000'];
+    const first = await startAgent(redis().url, agentArgs, { workdir: join(dir, 'a') });
+    const { sweep } = await submit(dir, prefix);
+    await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the task to start');
+    first.child.kill('SIGKILL');
+    await first.done;
+    const second = await startAgent(redis().url, agentArgs, { workdir: join(dir, 'b') });
+    await waitFor(async () => (await status(prefix, sweep)).tasks![0]!.agent === second.name, 20_000, 'the new agent to run the task');
+    expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'running', attempt: 2 });
+    // The first run's command was gone before the second began: one runs now, and two started in all.
+    expect(await processesMatching(marker)).toHaveLength(1);
+    expect(readFileSync(ledger, 'utf8').trim().split('\n')).toHaveLength(2);
+    const said = second.logs().find((entry) => entry.msg === 'handed back the jobs of agents that died on this machine');
+    expect(said).toMatchObject({ agents: `${first.name} (pid ${first.child.pid})`, jobs: 1 });
+    await coord(['cancel', sweep, '--wait', '0', '--redis', redis().url, '--prefix', prefix]);
+    second.child.kill('SIGKILL');
+  });
+
+  it('leaves the jobs of a frozen agent on this machine to their locks: its pid still runs', async () => {
+    const prefix = 'frozen-here';
+    const lock = ['--lock-ms', '30000'];
+    const { dir, marker, agent: first, sweep } = await runOneMarkedTask(prefix, 60, lock);
+    first.child.kill('SIGSTOP');
+    try {
+      const second = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, ...lock], { workdir: join(dir, 'w2') });
+      // Longer than a dead agent's jobs wait for their commands to be stopped.
+      await new Promise((resolve) => setTimeout(resolve, 8000));
+      expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'running', attempt: 1, agent: first.name });
+      expect(await processesMatching(marker)).toHaveLength(1);
+      expect(second.logs().map((entry) => entry.msg)).not.toContain('handed back the jobs of agents that died on this machine');
+      second.child.kill('SIGKILL');
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+  });
+
   // SIGHUP: the terminal the agent runs in closed (an ssh connection dropped). Sent, as a
   // terminal does, to the agent's whole process group, its helper included.
   it.each(['SIGTERM', 'SIGHUP'] as const)('drains on %s: the running task finishes, nothing new starts, the agent leaves status', async (signal) => {

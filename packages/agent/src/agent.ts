@@ -24,6 +24,7 @@ import {
   taskScripts,
   parseAgentRecord,
   processRuns,
+  pidSpace,
   parseJsonOr,
   type AgentRecord,
   type AgentState,
@@ -52,6 +53,7 @@ import { LockKeeper } from './run/lock-keeper.js';
 import type { SlotLease } from './run/slot-lease.js';
 import type { TrustsSweepRecord } from './run/sweep-info.js';
 import { TaskRun } from './run/task-run.js';
+import { handBackOrphanedJobs, jobsOfDeadAgents, ORPHANS_STOPPED_MS, type OrphanedJob } from './run/dead-predecessors.js';
 
 export interface AgentOptions {
   name: string;
@@ -161,6 +163,7 @@ export class Agent {
   /** GPUs held back because their free memory is not known, and why (the record's gpuNotes). */
   private gpuNotes: Record<string, string> = {};
   private memoryTimer: NodeJS.Timeout | undefined;
+  private orphansTimer: NodeJS.Timeout | undefined;
   readonly startedAt = new Date().toISOString();
   readonly metrics = new AgentMetrics();
   private readonly failures: FailureStreak;
@@ -270,6 +273,10 @@ export class Agent {
       throw redisStartError(options.connection, error);
     });
     await this.refuseTakenName();
+    const orphaned = await jobsOfDeadAgents(this.redis, this.keys, options.host).catch((error: Error) => {
+      this.log.warn({ error: redisErrorText(error) }, 'could not look for jobs of agents that died on this machine; theirs return to the queue when their locks expire');
+      return [];
+    });
     const eviction = await evictionProblem(this.redis);
     if (eviction) this.log.warn({ redis: target }, eviction);
     if (stopped()) return;
@@ -319,6 +326,7 @@ export class Agent {
       this.keys,
       options.heartbeatMs,
       () => this.record(),
+      { pid: process.pid, pidSpace: pidSpace(), tokenPrefix: this.tokenPrefix, queues: this.queues.map((queue) => queue.name) },
       (error) => this.log.warn({ error: redisErrorText(error) }, 'heartbeat failed'),
       (seconds) => (this.metrics.redisLatency = seconds),
     );
@@ -354,7 +362,24 @@ export class Agent {
       this.memoryTimer = setInterval(() => this.slotFreed(), 30_000);
       this.memoryTimer.unref();
     }
+    if (orphaned.length > 0) this.handBackOrphans(orphaned);
     this.loopDone = this.loop();
+  }
+
+  /** Jobs that agents dead on this machine hold go back to the queue once their commands are stopped, not when their locks expire. */
+  private handBackOrphans(jobs: OrphanedJob[]): void {
+    const agents = [...new Set(jobs.map((job) => `${job.agent} (pid ${job.pid})`))].join(', ');
+    this.log.info({ agents, jobs: jobs.length }, `agents that died on this machine hold jobs: they go back to the queue in ${ORPHANS_STOPPED_MS / 1000} s, once their commands are stopped, not when their locks expire`);
+    this.orphansTimer = setTimeout(() => {
+      handBackOrphanedJobs(this.redis, this.queueConnection, this.keys, jobs, { agent: this.options.name, host: this.options.host }).then(
+        (count) =>
+          count > 0
+            ? this.log.info({ agents, jobs: count }, 'handed back the jobs of agents that died on this machine')
+            : this.log.info({ agents }, 'the jobs of agents that died on this machine had moved on meanwhile (their locks expired)'),
+        (error: Error) => this.log.warn({ agents, error: redisErrorText(error) }, 'could not hand back the jobs of agents that died on this machine; they return to the queue when their locks expire'),
+      );
+    }, ORPHANS_STOPPED_MS);
+    this.orphansTimer.unref();
   }
 
   /** The last queue error logged; the same again (every queue, every retry while Redis is away) is not. */
@@ -721,6 +746,7 @@ export class Agent {
       if (this.cancelPoll) clearInterval(this.cancelPoll);
       if (this.memoryTimer) clearInterval(this.memoryTimer);
       clearTimeout(this.pauseEndBeat);
+      clearTimeout(this.orphansTimer);
       this.locks.stop();
       const local = Promise.allSettled([
         this.launcher.close(),

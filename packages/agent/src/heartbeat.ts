@@ -1,6 +1,7 @@
 /** Registration and heartbeat: the agent's record lives only as long as it keeps beating. */
 import { agentHashFields, type AgentRecord, type RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
+import { traceFields, type DeadAgentTrace } from './run/dead-predecessors.js';
 
 /** Seconds an agent's record survives without a beat: three missed beats make an agent "lost". */
 export function recordTtlSeconds(heartbeatMs: number): number {
@@ -15,6 +16,8 @@ export class Heartbeat {
     private readonly keys: RedisKeys,
     private readonly intervalMs: number,
     private readonly snapshot: () => AgentRecord,
+    /** Kept with what status shows of a lost agent: what an agent started later on this machine needs to hand back our jobs (see dead-predecessors). */
+    private readonly afterDeath: DeadAgentTrace,
     private readonly onError: (error: Error) => void,
     /** Receives the round trip of each beat, in seconds. */
     private readonly onLatency: (seconds: number) => void = () => undefined,
@@ -35,7 +38,7 @@ export class Heartbeat {
       .hset(this.keys.agent(record.name), { ...fields, pid: String(process.pid) })
       .expire(this.keys.agent(record.name), this.ttlSeconds)
       // Should this agent die, status still shows which machine it was (not what it ran: those runs died with it).
-      .hset(this.keys.agentSeen(record.name), { name: fields.name!, host: fields.host!, gpuSlots: fields.gpuSlots!, cpuSlots: fields.cpuSlots!, pools: fields.pools! })
+      .hset(this.keys.agentSeen(record.name), { name: fields.name!, host: fields.host!, gpuSlots: fields.gpuSlots!, cpuSlots: fields.cpuSlots!, pools: fields.pools!, ...traceFields(this.afterDeath) })
       .expire(this.keys.agentSeen(record.name), 24 * 3600)
       .zadd(this.keys.agents, record.lastSeen, record.name)
       // Agents gone for a day leave the list (status only reads).
