@@ -372,10 +372,11 @@ export class Agent {
     this.log.info({ agents, jobs: jobs.length }, `agents that died on this machine hold jobs: they go back to the queue in ${ORPHANS_STOPPED_MS / 1000} s, once their commands are stopped, not when their locks expire`);
     this.orphansTimer = setTimeout(() => {
       handBackOrphanedJobs(this.redis, this.queueConnection, this.keys, jobs, { agent: this.options.name, host: this.options.host }).then(
-        (count) =>
-          count > 0
-            ? this.log.info({ agents, jobs: count }, 'handed back the jobs of agents that died on this machine')
-            : this.log.info({ agents }, 'the jobs of agents that died on this machine had moved on meanwhile (their locks expired)'),
+        ({ handedBack, errors }) => {
+          if (handedBack > 0) this.log.info({ agents, jobs: handedBack }, 'handed back the jobs of agents that died on this machine');
+          if (errors.length > 0) this.log.warn({ agents, errors }, 'could not hand back some jobs of agents that died on this machine; they return to the queue when their locks expire');
+          if (handedBack === 0 && errors.length === 0) this.log.info({ agents }, 'the jobs of agents that died on this machine had moved on meanwhile (their locks expired)');
+        },
         (error: Error) => this.log.warn({ agents, error: redisErrorText(error) }, 'could not hand back the jobs of agents that died on this machine; they return to the queue when their locks expire'),
       );
     }, ORPHANS_STOPPED_MS);

@@ -89,7 +89,8 @@ export async function jobsOfDeadAgents(redis: Redis, keys: RedisKeys, host: stri
 /**
  * Each job goes back to its queue, its task's record first (waiting again, or cancelled when
  * a cancel came meanwhile), as BullMQ's stalled check would have it but without the wait.
- * A lock that moved on since (expired and taken) is left alone. Returns how many went back.
+ * A lock that moved on since (expired and taken, or handed back by another agent started
+ * here) is left alone. Returns how many went back, and the error of each job that did not.
  */
 export async function handBackOrphanedJobs(
   redis: Redis,
@@ -97,12 +98,18 @@ export async function handBackOrphanedJobs(
   keys: RedisKeys,
   jobs: OrphanedJob[],
   by: { agent: string; host: string },
-): Promise<number> {
+): Promise<{ handedBack: number; errors: string[] }> {
   const queues = new Map<string, Queue>();
+  const queueOf = (name: string) => {
+    let queue = queues.get(name);
+    if (!queue) queues.set(name, (queue = new Queue(name, { connection, prefix: keys.prefix, skipVersionCheck: true })));
+    return queue;
+  };
   let handedBack = 0;
-  try {
-    for (const job of jobs) {
-      const taskId = taskIdOfJob(job.jobId);
+  const errors: string[] = [];
+  for (const job of jobs) {
+    const taskId = taskIdOfJob(job.jobId);
+    try {
       const recorded = await taskScripts.finish(redis, keys.task(taskId), `${keys.prefix}:${job.queue}:${job.jobId}:lock`, {
         prefix: keys.prefix,
         taskId,
@@ -112,13 +119,18 @@ export async function handBackOrphanedJobs(
         fields: { reason: `its agent ${job.agent} died (pid ${job.pid} on ${by.host} no longer runs); queued again by agent ${by.agent}, started there since` },
       });
       if (recorded === -1) continue;
-      let queue = queues.get(job.queue);
-      if (!queue) queues.set(job.queue, (queue = new Queue(job.queue, { connection, prefix: keys.prefix, skipVersionCheck: true })));
-      await queue.backend.moveJobFromActiveToWait(job.jobId, job.token);
+      await queueOf(job.queue).backend.moveJobFromActiveToWait(job.jobId, job.token);
       handedBack++;
+    } catch (error) {
+      // BullMQ's move checks the lock too: another agent started here moved it first.
+      if (!(await lockHeldBy(redis, keys, job))) continue;
+      errors.push(`${job.jobId}: ${(error as Error).message}`);
     }
-  } finally {
-    await Promise.allSettled([...queues.values()].map((queue) => queue.close()));
   }
-  return handedBack;
+  await Promise.allSettled([...queues.values()].map((queue) => queue.close()));
+  return { handedBack, errors };
+}
+
+async function lockHeldBy(redis: Redis, keys: RedisKeys, job: OrphanedJob): Promise<boolean> {
+  return (await redis.get(`${keys.prefix}:${job.queue}:${job.jobId}:lock`).catch(() => job.token)) === job.token;
 }
