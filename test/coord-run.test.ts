@@ -87,6 +87,17 @@ x: [1, 2, 3]
     expect([rerun.code, rerun.stderr]).toEqual([0, '']);
   });
 
+  it('names the file it cannot write, and why, when a task\'s files fail (a directory where stat.json goes)', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'sweep.yaml'), 'template:\n  train: echo {x}\nresource: [0]\n---\nx: [1, 2]\n');
+    mkdirSync(join(dir, 'runs/X_1/stat.json'), { recursive: true });
+    const result = await coord(['run', 'sweep.yaml', '-o', 'runs'], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('runs/X_1: cannot write runs/X_1/stat.json: it is a directory (EISDIR)\n');
+    expect(result.stdout).toContain('runs/X_1  (-: cannot write runs/X_1/stat.json: it is a directory (EISDIR))');
+    expect(stat(join(dir, 'runs/X_2'))).toMatchObject({ train: { code: 0 } });
+  });
+
   it('with --no-param-dir names each task beside the shared output root: dry-run listing, progress lines and failure summary', async () => {
     const dir = tempDir();
     writeFileSync(

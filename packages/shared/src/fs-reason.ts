@@ -17,3 +17,9 @@ export function fsReason(error: unknown): string {
   const reason = code === undefined ? undefined : REASONS[code];
   return reason ? `${reason} (${code})` : (code ?? (error as Error).message);
 }
+
+/** The path a failed file operation was about: for a rename, where the file was to go (its temporary name comes first). */
+export function fsErrorPath(error: unknown): string | undefined {
+  const { path, dest } = error as NodeJS.ErrnoException & { dest?: string };
+  return dest ?? path;
+}

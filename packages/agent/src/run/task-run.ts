@@ -12,6 +12,7 @@ import {
   commandDigest,
   commandEndText,
   DEFAULT_METRICS,
+  fsErrorPath,
   fsReason,
   MetricLines,
   metricsFileName,
@@ -185,7 +186,7 @@ export class TaskRun {
       this.lease.release();
       const owner = faultOwner(error, ctx.workdir);
       if (owner === 'machine') return this.giveBack(taskKey, (error as Error).message);
-      const reason = owner === 'task' ? `its output cannot be written: ${fsReason(error)}: ${(error as NodeJS.ErrnoException).path}` : `agent error: ${(error as Error).message}`;
+      const reason = owner === 'task' ? `its output cannot be written: ${fsReason(error)}: ${fsErrorPath(error)}` : `agent error: ${(error as Error).message}`;
       ctx.log.error({ task: data.task.name, error: redisErrorText(error) }, 'could not run the task');
       outcome = { state: 'failed', commands: [], skipped: [] };
       this.endUnended(reason);

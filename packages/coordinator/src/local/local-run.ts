@@ -3,7 +3,7 @@
  * free up. The first abort starts nothing new and stops running commands cleanly.
  */
 import { relative } from 'node:path';
-import { commandEndText, formatDuration, ranSeconds, runTask, withLastLine, type CommandSkipEvent, type ExecutorEvent, type ProcessLauncher, type TaskOutcome, type TaskSpec } from '@sweep-runner/shared';
+import { commandEndText, formatDuration, fsErrorPath, fsReason, ranSeconds, runTask, withLastLine, type CommandSkipEvent, type ExecutorEvent, type ProcessLauncher, type TaskOutcome, type TaskSpec } from '@sweep-runner/shared';
 import { progressBar, type Terminal } from '../output/terminal.js';
 import { taskLabel } from '../output/task-label.js';
 import { timeLeft, timeLeftText } from '../output/time-left.js';
@@ -18,6 +18,13 @@ export interface LocalRunOptions {
   signal: AbortSignal;
   killGraceMs: number;
   echo?: (chunk: Buffer) => void;
+}
+
+/** A task's files could not be made or written: what and why, its path relative to here (the message of any other error). */
+function taskFilesError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const where = fsErrorPath(error);
+  return code && where ? `cannot write ${relative(process.cwd(), where)}: ${fsReason(error)}` : (error as Error).message;
 }
 
 export interface FailedTask {
@@ -69,6 +76,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       // its skipped commands are shown only before one that runs.
       let skipLines: CommandSkipEvent[] = [];
       const sayChanged = (event: CommandSkipEvent) => (event.changed ? '  (succeeded with another command line than now: -f reruns it)' : '');
+      let filesFailed: string | undefined;
       const outcome = await runTask({
         task,
         gpus: slot,
@@ -90,7 +98,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
           else say('FAIL', event.stat.state === 'interrupted' ? 'yellow' : 'red', event, `  (${withLastLine(commandEndText(event.stat), event.lastLine)}; log: ${relative(process.cwd(), event.logPath)})`);
         },
       }).catch((error: unknown) => {
-        terminal.error(terminal.color('red', `${taskLabel(task)}: ${(error as Error).message}`));
+        filesFailed = taskFilesError(error);
+        terminal.error(terminal.color('red', `${taskLabel(task)}: ${filesFailed}`));
         const failed: TaskOutcome = { state: 'failed', commands: [], skipped: [] };
         return failed;
       });
@@ -112,7 +121,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
           task,
           command: last?.command ?? '-',
           logPath: last ? relative(process.cwd(), `${options.workdir}/${task.output}`) : '',
-          why: last ? withLastLine(commandEndText(last.stat), last.lastLine) : 'could not prepare the task directory',
+          why: last ? withLastLine(commandEndText(last.stat), last.lastLine) : (filesFailed ?? 'could not prepare the task directory'),
         });
       }
       showProgress();
