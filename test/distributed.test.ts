@@ -697,7 +697,8 @@ z: [1, 2, 3, 4]
 
   it('leaves the jobs of a frozen agent on this machine to their locks: its pid still runs', async () => {
     const prefix = 'frozen-here';
-    const lock = ['--lock-ms', '30000'];
+    // Long enough that the frozen agent's spawner (silence past half the lock) does not stop its command meanwhile.
+    const lock = ['--lock-ms', '60000'];
     const { dir, marker, agent: first, sweep } = await runOneMarkedTask(prefix, 60, lock);
     first.child.kill('SIGSTOP');
     try {
