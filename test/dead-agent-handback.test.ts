@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RedisKeys, taskScripts, type EnqueueTask } from '@sweep-runner/shared';
-import { handBackOrphanedJobs, type OrphanedJob } from '@sweep-runner/agent/dist/run/dead-predecessors.js';
+import { deadAgentsHere, handBackOrphanedJobs, jobsOfDeadAgents, type OrphanedJob } from '@sweep-runner/agent/dist/run/dead-predecessors.js';
+import { pidSpace } from '@sweep-runner/shared';
 import { Worker } from 'bullmq';
 import { useRedis, useTaskScriptsClient } from './helpers/redis-server.js';
 
@@ -35,11 +36,13 @@ describe('handing back a dead agent\'s jobs', () => {
     const job = await heldByDeadAgent(prefix, 'dead:0a0b0c0d:1');
     const keys = new RedisKeys(prefix);
     const [b, c] = await Promise.all(
-      ['b', 'c'].map((agent) => handBackOrphanedJobs(client(), redis().client(), keys, [job], { agent, host: 'h' })),
+      ['b', 'c'].map((agent) => handBackOrphanedJobs(client(), redis().client(), keys, [], [job], { agent, host: 'h' })),
     );
-    expect([b!.handedBack + c!.handedBack, [...b!.errors, ...c!.errors]]).toEqual([1, []]);
+    expect([b!.handedBack + c!.handedBack, b!.movedOn + c!.movedOn, [...b!.errors, ...c!.errors]]).toEqual([1, 1, []]);
     // Queued again by its priority, as every job of a sweep is.
     expect(await client().zrange(`${prefix}:${QUEUE}:prioritized`, 0, -1)).toEqual([job.jobId]);
+    // Idle agents blocked on the queue's marker wake for it.
+    expect(await client().zrange(`${prefix}:${QUEUE}:marker`, 0, -1)).toEqual(['0']);
     expect(await client().lrange(`${prefix}:${QUEUE}:active`, 0, -1)).toEqual([]);
     expect(await client().hmget(`${prefix}:task:t1`, 'state', 'attempt', 'reason')).toEqual([
       'waiting',
@@ -53,9 +56,36 @@ describe('handing back a dead agent\'s jobs', () => {
     const job = await heldByDeadAgent(prefix, 'dead:0a0b0c0d:1');
     // Its lock expired and another agent took the job (the stalled check was first).
     await client().set(`${prefix}:${QUEUE}:${job.jobId}:lock`, 'other:01020304:1');
-    const result = await handBackOrphanedJobs(client(), redis().client(), new RedisKeys(prefix), [job], { agent: 'b', host: 'h' });
-    expect(result).toEqual({ handedBack: 0, errors: [] });
+    const result = await handBackOrphanedJobs(client(), redis().client(), new RedisKeys(prefix), [], [job], { agent: 'b', host: 'h' });
+    expect(result).toEqual({ stopped: [], unstoppable: [], handedBack: 0, movedOn: 1, errors: [] });
     expect(await client().lrange(`${prefix}:${QUEUE}:active`, 0, -1)).toEqual([job.jobId]);
     expect(await client().hget(`${prefix}:task:t1`, 'state')).toBe('running');
+  });
+
+  it('reads each queue and each lock once however many agents died here, and only the jobs of those that may still hold locks', async () => {
+    const prefix = 'many-dead';
+    const keys = new RedisKeys(prefix);
+    const now = Date.now();
+    const write = client().pipeline();
+    // 300 agents restarted under new names on host h, each dead (no pid reaches pid_max's limit, 2^22).
+    for (let i = 0; i < 300; i++) {
+      const name = `h-${i}`;
+      // The last one died two minutes ago: its 60 s locks have expired.
+      write.zadd(keys.agents, i === 299 ? now - 120_000 : now - 1000, name);
+      write.hset(keys.agentSeen(name), { name, host: 'h', pidSpace: pidSpace()!, pid: String(4_194_304 + i), tokenPrefix: `${name}:0a0b0c0d`, queues: JSON.stringify([QUEUE]), lockMs: '60000', heartbeatMs: '5000' });
+    }
+    // Elsewhere, or in another pid namespace: not asked about.
+    write.zadd(keys.agents, now, 'other-host').hset(keys.agentSeen('other-host'), { name: 'other-host', host: 'g', pidSpace: pidSpace()!, pid: '4194999', tokenPrefix: 'other-host:01', queues: JSON.stringify([QUEUE]), lockMs: '60000', heartbeatMs: '5000' });
+    write.zadd(keys.agents, now, 'container').hset(keys.agentSeen('container'), { name: 'container', host: 'h', pidSpace: 'another', pid: '4194998', tokenPrefix: 'container:01', queues: JSON.stringify([QUEUE]), lockMs: '60000', heartbeatMs: '5000' });
+    const holders = ['h-7:0a0b0c0d:3', 'h-299:0a0b0c0d:1', 'other-host:01:1', 'container:01:1', 'live:ffffffff:2'];
+    holders.forEach((token, i) => write.rpush(`${prefix}:${QUEUE}:active`, `t${i}-1`).set(`${prefix}:${QUEUE}:t${i}-1:lock`, token));
+    await write.exec();
+    const dead = await deadAgentsHere(client(), keys, 'h');
+    expect(dead.map((agent) => agent.name)).toHaveLength(300);
+    await client().config('RESETSTAT');
+    const jobs = await jobsOfDeadAgents(client(), keys, dead);
+    expect(jobs).toEqual([{ agent: 'h-7', pid: 4_194_311, queue: QUEUE, jobId: 't0-1', token: 'h-7:0a0b0c0d:3' }]);
+    const calls = Object.fromEntries([...(await client().info('commandstats')).matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].map(([, name, count]) => [name, Number(count)]));
+    expect([calls.lrange, calls.get]).toEqual([1, holders.length]);
   });
 });

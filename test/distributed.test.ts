@@ -695,6 +695,33 @@ z: [1, 2, 3, 4]
     for (const agent of later) agent.child.kill('SIGKILL');
   });
 
+  it('stops what a dead agent\'s run left running when its spawner died with it (kill -9 of its process group), before the task runs again', async () => {
+    const dir = tempDir();
+    const prefix = 'dead-group';
+    const marker = `${prefix}-marker-${process.pid}`;
+    const ledger = join(dir, 'ledger');
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: trap '' TERM; echo "start $(date +%s%N)" >> ${ledger}; exec -a ${marker} sleep 60\n---\nx: 1\n`);
+    const agentArgs = ['--gpus', '0', '--prefix', prefix, '--lock-ms', '60000'];
+    const first = await startAgent(redis().url, agentArgs, { workdir: join(dir, 'a'), detached: true });
+    const { sweep } = await submit(dir, prefix);
+    await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the task to start');
+    const [leftover] = await processesMatching(marker);
+    // The agent and its spawner die together, as with `kill -9 %1` in a shell; the command, in a session of its own, runs on.
+    process.kill(-first.child.pid!, 'SIGKILL');
+    await first.done;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await processesMatching(marker)).toEqual([leftover]);
+    const second = await startAgent(redis().url, agentArgs, { workdir: join(dir, 'b') });
+    await waitFor(async () => (await status(prefix, sweep)).tasks![0]!.agent === second.name, 30_000, 'the new agent to run the task');
+    const now = await processesMatching(marker);
+    expect(now).toHaveLength(1);
+    expect(now).not.toContain(leftover);
+    expect(readFileSync(ledger, 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(second.logs().find((entry) => String(entry.msg).startsWith('stopped processes that runs of agents that died on this machine left running'))).toMatchObject({ pids: String(leftover) });
+    await coord(['cancel', sweep, '--wait', '0', '--redis', redis().url, '--prefix', prefix]);
+    second.child.kill('SIGKILL');
+  });
+
   it('leaves the jobs of a frozen agent on this machine to their locks: its pid still runs', async () => {
     const prefix = 'frozen-here';
     // Long enough that the frozen agent's spawner (silence past half the lock) does not stop its command meanwhile.

@@ -53,7 +53,7 @@ import { LockKeeper } from './run/lock-keeper.js';
 import type { SlotLease } from './run/slot-lease.js';
 import type { TrustsSweepRecord } from './run/sweep-info.js';
 import { TaskRun } from './run/task-run.js';
-import { handBackOrphanedJobs, jobsOfDeadAgents, ORPHANS_STOPPED_MS, type OrphanedJob } from './run/dead-predecessors.js';
+import { deadAgentsHere, handBackOrphanedJobs, jobsOfDeadAgents, ORPHAN_KILL_GRACE_MS, ORPHANS_STOPPED_MS, type DeadAgent, type OrphanedJob } from './run/dead-predecessors.js';
 
 export interface AgentOptions {
   name: string;
@@ -182,7 +182,7 @@ export class Agent {
       createLauncher({
         cwd: options.workdir,
         orphanTimeoutMs: options.lockMs / 2,
-        graceMs: Math.min(5000, options.lockMs / 4),
+        graceMs: Math.min(ORPHAN_KILL_GRACE_MS, options.lockMs / 4),
         onStderrLine: (line) => options.log.warn({ line }, 'the spawner wrote to stderr'),
       });
     this.locks = new LockKeeper(options.lockMs, (error) => options.log.warn({ error: redisErrorText(error) }, 'lock renewal failed'));
@@ -273,10 +273,12 @@ export class Agent {
       throw redisStartError(options.connection, error);
     });
     await this.refuseTakenName();
-    const orphaned = await jobsOfDeadAgents(this.redis, this.keys, options.host).catch((error: Error) => {
-      this.log.warn({ error: redisErrorText(error) }, 'could not look for jobs of agents that died on this machine; theirs return to the queue when their locks expire');
-      return [];
-    });
+    const deadHere = await deadAgentsHere(this.redis, this.keys, options.host)
+      .then(async (dead) => ({ dead, jobs: await jobsOfDeadAgents(this.redis, this.keys, dead) }))
+      .catch((error: Error) => {
+        this.log.warn({ error: redisErrorText(error) }, 'could not look for jobs of agents that died on this machine; theirs return to the queue when their locks expire');
+        return { dead: [], jobs: [] };
+      });
     const eviction = await evictionProblem(this.redis);
     if (eviction) this.log.warn({ redis: target }, eviction);
     if (stopped()) return;
@@ -326,7 +328,7 @@ export class Agent {
       this.keys,
       options.heartbeatMs,
       () => this.record(),
-      { pid: process.pid, pidSpace: pidSpace(), tokenPrefix: this.tokenPrefix, queues: this.queues.map((queue) => queue.name) },
+      { pid: process.pid, pidSpace: pidSpace(), tokenPrefix: this.tokenPrefix, queues: this.queues.map((queue) => queue.name), lockMs: options.lockMs, heartbeatMs: options.heartbeatMs },
       (error) => this.log.warn({ error: redisErrorText(error) }, 'heartbeat failed'),
       (seconds) => (this.metrics.redisLatency = seconds),
     );
@@ -362,20 +364,28 @@ export class Agent {
       this.memoryTimer = setInterval(() => this.slotFreed(), 30_000);
       this.memoryTimer.unref();
     }
-    if (orphaned.length > 0) this.handBackOrphans(orphaned);
+    if (deadHere.dead.length > 0) this.cleanUpAfterDeadAgents(deadHere.dead, deadHere.jobs);
     this.loopDone = this.loop();
   }
 
-  /** Jobs that agents dead on this machine hold go back to the queue once their commands are stopped, not when their locks expire. */
-  private handBackOrphans(jobs: OrphanedJob[]): void {
-    const agents = [...new Set(jobs.map((job) => `${job.agent} (pid ${job.pid})`))].join(', ');
-    this.log.info({ agents, jobs: jobs.length }, `agents that died on this machine hold jobs: they go back to the queue in ${ORPHANS_STOPPED_MS / 1000} s, once their commands are stopped, not when their locks expire`);
+  /**
+   * What agents dead on this machine left, once their commands have had their grace: processes
+   * of their runs still running are stopped, and the jobs they hold go back to the queue now,
+   * not when their locks expire.
+   */
+  private cleanUpAfterDeadAgents(dead: DeadAgent[], jobs: OrphanedJob[]): void {
+    const agents = dead.map((agent) => `${agent.name} (pid ${agent.pid})`).join(', ');
+    if (jobs.length > 0) {
+      this.log.info({ agents: [...new Set(jobs.map((job) => `${job.agent} (pid ${job.pid})`))].join(', '), jobs: jobs.length }, `agents that died on this machine hold jobs: they go back to the queue in ${ORPHANS_STOPPED_MS / 1000} s, once their commands are stopped, not when their locks expire`);
+    }
     this.orphansTimer = setTimeout(() => {
-      handBackOrphanedJobs(this.redis, this.queueConnection, this.keys, jobs, { agent: this.options.name, host: this.options.host }).then(
-        ({ handedBack, errors }) => {
+      handBackOrphanedJobs(this.redis, this.queueConnection, this.keys, dead, jobs, { agent: this.options.name, host: this.options.host }).then(
+        ({ stopped, unstoppable, handedBack, movedOn, errors }) => {
+          if (stopped.length > 0) this.log.warn({ agents, pids: stopped.join(' ') }, "stopped processes that runs of agents that died on this machine left running (their spawner died with them)");
+          if (unstoppable.length > 0) this.log.warn({ agents, pids: unstoppable.join(' ') }, "could not stop processes that runs of agents that died on this machine left running; their jobs return to the queue when their locks expire");
           if (handedBack > 0) this.log.info({ agents, jobs: handedBack }, 'handed back the jobs of agents that died on this machine');
+          if (movedOn > 0) this.log.info({ agents, jobs: movedOn }, 'jobs of agents that died on this machine had moved on meanwhile (their locks expired, or another agent started here handed them back)');
           if (errors.length > 0) this.log.warn({ agents, errors }, 'could not hand back some jobs of agents that died on this machine; they return to the queue when their locks expire');
-          if (handedBack === 0 && errors.length === 0) this.log.info({ agents }, 'the jobs of agents that died on this machine had moved on meanwhile (their locks expired)');
         },
         (error: Error) => this.log.warn({ agents, error: redisErrorText(error) }, 'could not hand back the jobs of agents that died on this machine; they return to the queue when their locks expire'),
       );

@@ -2,27 +2,32 @@
  * An agent that dies (killed, out of memory, a crash that systemd restarts) keeps its jobs
  * locked until the locks expire (--lock-ms, a minute by default) and a stalled check finds
  * them: a minute and a half in which no agent runs those tasks. An agent started later on the
- * same machine can tell sooner: the dead agent's pid no longer runs. It hands those jobs back
- * to their queues at once, after the dead agent's spawner has had its grace to stop their
- * commands. Elsewhere (another machine, another container) a pid says nothing, and the locks
- * expire as before.
+ * same machine can tell sooner: the dead agent's pid no longer runs. After the dead agent's
+ * spawner has had its grace to stop their commands, it stops whatever of them is still left
+ * (the spawner died too: `kill -9 %1` in a shell), then hands the jobs back to their queues.
+ * Elsewhere (another machine, another container) a pid says nothing, and the locks expire as
+ * before.
  */
 import { ORPHAN_KILL_GRACE_SECONDS, parseJsonOr, pidSpace, processRuns, taskIdOfJob, taskScripts, type RedisKeys } from '@sweep-runner/shared';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { runsLeftBy, stopProcesses } from './leftover-runs.js';
 
 /** What an agent leaves with its last-seen record, for an agent started later on its machine. */
 export interface DeadAgentTrace {
   pid: number;
   /** See pidSpace; undefined where pids cannot be asked about. */
   pidSpace: string | undefined;
-  /** Each of the agent's lock tokens is this, ':' and a number. */
+  /** Each of the agent's run tokens (its job locks, `RUNNER_RUN` of its commands) is this, ':' and a number. */
   tokenPrefix: string;
   queues: string[];
+  lockMs: number;
+  heartbeatMs: number;
 }
 
 export function traceFields(trace: DeadAgentTrace): Record<string, string> {
-  return { pid: String(trace.pid), pidSpace: trace.pidSpace ?? '', tokenPrefix: trace.tokenPrefix, queues: JSON.stringify(trace.queues) };
+  const { pid, pidSpace, tokenPrefix, queues, lockMs, heartbeatMs } = trace;
+  return { pid: String(pid), pidSpace: pidSpace ?? '', tokenPrefix, queues: JSON.stringify(queues), lockMs: String(lockMs), heartbeatMs: String(heartbeatMs) };
 }
 
 /** A job whose lock a dead agent still holds. */
@@ -34,80 +39,105 @@ export interface OrphanedJob {
   token: string;
 }
 
-/**
- * A dead agent's commands get SIGTERM when its spawner (or, with the direct launcher, each
- * command's watcher) sees it gone, and SIGKILL at most this grace later.
- */
-export const ORPHANS_STOPPED_MS = (ORPHAN_KILL_GRACE_SECONDS + 1) * 1000;
-
-interface DeadAgent {
+export interface DeadAgent {
   name: string;
   pid: number;
   tokenPrefix: string;
   queues: string[];
+  /** Its locks may still hold: it died within its lock time (it renewed them at most a beat after its last). */
+  locksMayHold: boolean;
 }
 
-/** Agents last seen on `host` in our pid space whose process is gone. */
-async function deadAgentsHere(redis: Redis, keys: RedisKeys, host: string): Promise<DeadAgent[]> {
+/**
+ * A dead agent's commands get SIGTERM when its spawner (or, with the direct launcher, each
+ * command's watcher) sees it gone, and SIGKILL at most this long after.
+ */
+export const ORPHAN_KILL_GRACE_MS = ORPHAN_KILL_GRACE_SECONDS * 1000;
+
+/** How long after our start we look for what dead agents left: their grace, and a second for the kernel. */
+export const ORPHANS_STOPPED_MS = ORPHAN_KILL_GRACE_MS + 1000;
+
+/** Agents seen in the last day on `host` in our pid space whose process is gone. */
+export async function deadAgentsHere(redis: Redis, keys: RedisKeys, host: string): Promise<DeadAgent[]> {
   const here = pidSpace();
   if (!here) return [];
-  const names = await redis.zrange(keys.agents, 0, -1);
+  const seen = await redis.zrange(keys.agents, 0, -1, 'WITHSCORES');
+  const names = seen.filter((_, i) => i % 2 === 0);
   const reads = redis.pipeline();
-  for (const name of names) reads.hmget(keys.agentSeen(name), 'host', 'pidSpace', 'pid', 'tokenPrefix', 'queues');
+  for (const name of names) reads.hmget(keys.agentSeen(name), 'host', 'pidSpace', 'pid', 'tokenPrefix', 'queues', 'lockMs', 'heartbeatMs');
   const traces = (await reads.exec()) ?? [];
   return traces.flatMap(([, fields], i) => {
-    const [seenHost, seenSpace, seenPid, tokenPrefix, queues] = (fields ?? []) as Array<string | null>;
+    const [seenHost, seenSpace, seenPid, tokenPrefix, queues, lockMs, heartbeatMs] = (fields ?? []) as Array<string | null>;
     const pid = Number(seenPid);
     if (seenHost !== host || seenSpace !== here || !tokenPrefix || !seenPid || !Number.isInteger(pid)) return [];
     // Our own pid: this process holds more than one agent (the tests', the bench's).
     if (pid === process.pid || processRuns(pid, 'agent')) return [];
-    return [{ name: names[i]!, pid, tokenPrefix, queues: parseJsonOr(queues, [] as string[]) }];
+    const lastSeen = Number(seen[2 * i + 1]);
+    return [{ name: names[i]!, pid, tokenPrefix, queues: parseJsonOr(queues, [] as string[]), locksMayHold: Date.now() - lastSeen <= Number(lockMs) + Number(heartbeatMs) }];
   });
 }
 
 /**
- * The jobs that agents dead on this machine still hold. Read before this agent's first beat:
- * one restarted under its name overwrites the trace it looks for.
+ * The jobs that dead agents still hold: each queue's active list and each lock read once,
+ * however many agents died here (a restart under a new name leaves one more each time).
  */
-export async function jobsOfDeadAgents(redis: Redis, keys: RedisKeys, host: string): Promise<OrphanedJob[]> {
-  const dead = (await deadAgentsHere(redis, keys, host)).flatMap((agent) => agent.queues.map((queue) => ({ agent, queue })));
-  if (dead.length === 0) return [];
+export async function jobsOfDeadAgents(redis: Redis, keys: RedisKeys, dead: DeadAgent[]): Promise<OrphanedJob[]> {
+  const byPrefix = new Map(dead.filter((agent) => agent.locksMayHold).map((agent) => [agent.tokenPrefix, agent]));
+  const queues = [...new Set([...byPrefix.values()].flatMap((agent) => agent.queues))];
+  if (queues.length === 0) return [];
   const lists = redis.pipeline();
-  for (const { queue } of dead) lists.lrange(`${keys.prefix}:${queue}:active`, 0, -1);
-  const answers = (await lists.exec()) ?? [];
-  const held = dead.flatMap(({ agent, queue }, i) => ((answers[i]?.[1] ?? []) as string[]).map((jobId) => ({ agent, queue, jobId })));
-  if (held.length === 0) return [];
+  for (const queue of queues) lists.lrange(`${keys.prefix}:${queue}:active`, 0, -1);
+  const active = ((await lists.exec()) ?? []).flatMap(([, jobIds], i) => ((jobIds ?? []) as string[]).map((jobId) => ({ queue: queues[i]!, jobId })));
+  if (active.length === 0) return [];
   const locks = redis.pipeline();
-  for (const { queue, jobId } of held) locks.get(`${keys.prefix}:${queue}:${jobId}:lock`);
+  for (const { queue, jobId } of active) locks.get(`${keys.prefix}:${queue}:${jobId}:lock`);
   const tokens = (await locks.exec()) ?? [];
-  return held.flatMap(({ agent, queue, jobId }, i) => {
+  return active.flatMap(({ queue, jobId }, i) => {
     const token = tokens[i]?.[1];
-    return typeof token === 'string' && token.startsWith(`${agent.tokenPrefix}:`) ? [{ agent: agent.name, pid: agent.pid, queue, jobId, token }] : [];
+    const agent = typeof token === 'string' ? byPrefix.get(token.slice(0, token.lastIndexOf(':'))) : undefined;
+    return agent ? [{ agent: agent.name, pid: agent.pid, queue, jobId, token: token as string }] : [];
   });
 }
 
+export interface HandBackResult {
+  /** Processes of dead agents' runs still running after their grace, stopped now. */
+  stopped: number[];
+  /** Processes that could not be stopped (another user's): the jobs of their agent are left to their locks. */
+  unstoppable: number[];
+  handedBack: number;
+  /** Moved by another agent started here, or taken after their locks expired. */
+  movedOn: number;
+  errors: string[];
+}
+
 /**
- * Each job goes back to its queue, its task's record first (waiting again, or cancelled when
- * a cancel came meanwhile), as BullMQ's stalled check would have it but without the wait.
- * A lock that moved on since (expired and taken, or handed back by another agent started
- * here) is left alone. Returns how many went back, and the error of each job that did not.
+ * What dead agents' runs left running is stopped; then each job goes back to its queue, its
+ * task's record first (waiting again, or cancelled when a cancel came meanwhile), as BullMQ's
+ * stalled check would have it but without the wait. A record no longer running under the
+ * job's token (fetched but not started) is left as it is; the job goes back all the same. A
+ * lock that moved on (expired and taken, or handed back by another agent started here) is
+ * left alone.
  */
 export async function handBackOrphanedJobs(
   redis: Redis,
   connection: Redis,
   keys: RedisKeys,
+  dead: DeadAgent[],
   jobs: OrphanedJob[],
   by: { agent: string; host: string },
-): Promise<{ handedBack: number; errors: string[] }> {
+): Promise<HandBackResult> {
+  const leftovers = runsLeftBy(new Set(dead.map((agent) => agent.tokenPrefix)));
+  const { stopped, unstoppable } = await stopProcesses(leftovers, ORPHAN_KILL_GRACE_MS);
+  const stillRunning = new Set(leftovers.filter((run) => unstoppable.includes(run.pid)).map((run) => run.tokenPrefix));
+  const result: HandBackResult = { stopped, unstoppable, handedBack: 0, movedOn: 0, errors: [] };
   const queues = new Map<string, Queue>();
   const queueOf = (name: string) => {
     let queue = queues.get(name);
     if (!queue) queues.set(name, (queue = new Queue(name, { connection, prefix: keys.prefix, skipVersionCheck: true })));
     return queue;
   };
-  let handedBack = 0;
-  const errors: string[] = [];
   for (const job of jobs) {
+    if (stillRunning.has(job.token.slice(0, job.token.lastIndexOf(':')))) continue;
     const taskId = taskIdOfJob(job.jobId);
     try {
       const recorded = await taskScripts.finish(redis, keys.task(taskId), `${keys.prefix}:${job.queue}:${job.jobId}:lock`, {
@@ -118,17 +148,23 @@ export async function handBackOrphanedJobs(
         now: new Date().toISOString(),
         fields: { reason: `its agent ${job.agent} died (pid ${job.pid} on ${by.host} no longer runs); queued again by agent ${by.agent}, started there since` },
       });
-      if (recorded === -1) continue;
+      if (recorded === -1) {
+        result.movedOn++;
+        continue;
+      }
       await queueOf(job.queue).backend.moveJobFromActiveToWait(job.jobId, job.token);
-      handedBack++;
+      // A sweep's jobs have priorities, and BullMQ's move to the prioritized set wakes no
+      // agent: blocked on the queue's marker, they would wait up to their 10 s fetch timeout.
+      await redis.zadd(`${keys.prefix}:${job.queue}:marker`, 0, '0');
+      result.handedBack++;
     } catch (error) {
       // BullMQ's move checks the lock too: another agent started here moved it first.
-      if (!(await lockHeldBy(redis, keys, job))) continue;
-      errors.push(`${job.jobId}: ${(error as Error).message}`);
+      if (!(await lockHeldBy(redis, keys, job))) result.movedOn++;
+      else result.errors.push(`${job.jobId}: ${(error as Error).message}`);
     }
   }
   await Promise.allSettled([...queues.values()].map((queue) => queue.close()));
-  return { handedBack, errors };
+  return result;
 }
 
 async function lockHeldBy(redis: Redis, keys: RedisKeys, job: OrphanedJob): Promise<boolean> {

@@ -266,7 +266,8 @@ export class TaskRun {
       attempt,
       agent: ctx.name,
       host: ctx.host,
-      env: { RUNNER_TASK: data.task.name, RUNNER_SWEEP: data.sweepId, RUNNER_ATTEMPT: String(attempt), RUNNER_AGENT: ctx.name },
+      // RUNNER_RUN: what an agent started later on this machine stops, should this agent die with its spawner (leftover-runs).
+      env: { RUNNER_TASK: data.task.name, RUNNER_SWEEP: data.sweepId, RUNNER_ATTEMPT: String(attempt), RUNNER_AGENT: ctx.name, RUNNER_RUN: this.token },
       onEvent: (event) => {
         if (event.type === 'command-start') {
           this.sendHeldEnd();
