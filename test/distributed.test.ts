@@ -1027,6 +1027,22 @@ z: [1, 2, 3, 4]
     agent.child.kill('SIGKILL');
   });
 
+  it('coord status SWEEP --watch prints each task\'s outcome as it is now, not a failure a retry has since made good', async () => {
+    const dir = tempDir();
+    const prefix = 'watchretried';
+    // X_2 fails its first run only.
+    writeCpuSweep(dir, 'test {x} = 1 || test -e again-{x} || { touch again-{x}; exit 3; }', 2);
+    const cli = ['--redis', redis().url, '--prefix', prefix];
+    const { sweep } = await submit(dir, prefix);
+    const agent = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'w') });
+    expect((await coord(['status', sweep, '--watch', ...cli])).code).toBe(1);
+    expect((await coord(['retry', sweep, ...cli])).code).toBe(0);
+    const watched = await coord(['status', sweep, '--watch', ...cli]);
+    expect(watched.code).toBe(0);
+    expect(watched.stdout.split('\n').filter((line) => /^[A-Z]+ +X_/.test(line)).sort()).toEqual(['SUCCEEDED X_1', 'SUCCEEDED X_2']);
+    agent.child.kill('SIGKILL');
+  });
+
   it('coord status --watch without a sweep follows the overview: a frame per change off a terminal, redrawn on one', async () => {
     const dir = tempDir();
     const prefix = 'watchall';

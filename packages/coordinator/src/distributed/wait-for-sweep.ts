@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { progressBar, type Terminal } from '../output/terminal.js';
 import { timeLeftText } from '../output/time-left.js';
 import { secondsLeft } from './sweep-eta.js';
-import { sweepEvent } from './sweep-event.js';
+import { sweepEvent, type SweepEvent } from './sweep-event.js';
 
 export type StateCounts = Record<TaskState, number> & { total: number };
 
@@ -53,10 +53,37 @@ export async function waitForSweep(
     }
     return any;
   };
+  // Events written before we began may follow one another for a task run more than once
+  // (failed, then retried), or for one a later sweep took over: only each task's last event is
+  // its outcome, and only while its record still says so (this sweep's, in that state).
+  const printHistory = async () => {
+    const latest = new Map<string, SweepEvent>();
+    for (;;) {
+      const read = (await reader.xread('COUNT', 1000, 'STREAMS', keys.sweepEvents(sweepId), lastId)) as Entries;
+      const entries = read?.[0]?.[1] ?? [];
+      if (entries.length === 0) break;
+      for (const [id, fields] of entries) {
+        lastId = id;
+        const event = sweepEvent(fields);
+        if (!event.task) continue;
+        latest.delete(event.task);
+        latest.set(event.task, event);
+      }
+    }
+    const events = [...latest.values()];
+    const pipeline = redis.pipeline();
+    for (const event of events) pipeline.hmget(keys.task(event.task!), 'state', 'sweep');
+    const records = (await pipeline.exec()) ?? [];
+    events.forEach((event, i) => {
+      const [state, sweep] = (records[i]?.[1] ?? []) as Array<string | null>;
+      if (typeof state === 'string' && state === event.state && sweep === sweepId) printLine(state, event.name ?? '', event.detail ?? '');
+    });
+  };
   // The watched tasks' events go to the streams of the sweeps that queued them: their lines are
   // printed from their records, once each, as they end.
   const watchedEnded = new Set<string>();
   try {
+    await printHistory();
     for (;;) {
       const counts = await sweepCounts(redis, keys, sweepId);
       if (alsoWatch.length > 0) {
