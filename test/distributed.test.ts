@@ -686,7 +686,10 @@ z: [1, 2, 3, 4]
     // The first run's command was gone before the second began: one runs now, and two started in all.
     expect(await processesMatching(marker)).toHaveLength(1);
     expect(readFileSync(ledger, 'utf8').trim().split('\n')).toHaveLength(2);
-    const said = later.flatMap((agent) => agent.logs()).filter((entry) => String(entry.msg).includes('agents that died on this machine'));
+    // Info lines reach the log within 250 ms: the task may start before.
+    const saidOf = () => later.flatMap((agent) => agent.logs()).filter((entry) => String(entry.msg).includes('agents that died on this machine'));
+    await waitFor(() => saidOf().some((entry) => entry.msg === 'handed back the jobs of agents that died on this machine'), 5000, 'the hand-back to be logged');
+    const said = saidOf();
     expect(said.filter((entry) => entry.level !== 30)).toEqual([]);
     expect(said.filter((entry) => entry.msg === 'handed back the jobs of agents that died on this machine')).toEqual([
       expect.objectContaining({ agents: `${first.name} (pid ${first.child.pid})`, jobs: 1 }),
@@ -772,8 +775,10 @@ z: [1, 2, 3, 4]
     agent.child.kill('SIGTERM');
     expect((await agent.done).code).toBe(0);
     expect(await processesMatching(marker)).toEqual([]);
-    const task = (await status(prefix, sweep)).tasks![0]!;
+    const task = (await status(prefix, sweep)).tasks![0]! as { state: string; reason?: string };
     expect(task.state).toBe('waiting');
+    // Why it waits now comes first: no agent is left to take it.
+    expect(task.reason).toBe(`no agent is running; one would: agent --gpus 0 (agent ${agent.name} stopped; queued again)`);
     // Handed back, not left to expire: another agent starts it at once.
     const next = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix], { workdir: join(dir, 'w2') });
     await waitFor(async () => (await status(prefix, sweep)).tasks![0]!.agent === next.name, 10_000, 'the next agent to take it');

@@ -8,7 +8,7 @@
  */
 import type { TaskRecord } from '@sweep-runner/shared';
 import type { AgentSummary } from './read-status.js';
-import { runningAgents, unservedReason } from './unserved-queues.js';
+import { agentCommandFor, runningAgents, unservedReason } from './unserved-queues.js';
 
 /**
  * An agent that registered after the list of agents was read (the dashboard keeps it a
@@ -27,7 +27,12 @@ export function explainTasks(tasks: TaskRecord[], agents: AgentSummary[]): TaskR
   const noneRunning = runningAgents(agents).length === 0;
   const now = Date.now();
   return tasks.map((task) => {
-    if (task.state === 'waiting' && !task.reason) return { ...task, reason: unservedReason(task.queue, agents) };
+    if (task.state === 'waiting') {
+      // Why it waits now comes first: a reason from its last run (handed back, a retry's
+      // backoff) says nothing of an agent that could take it.
+      const unserved = noneRunning ? `no agent is running; one would: ${agentCommandFor(task.queue)}` : unservedReason(task.queue, agents);
+      return unserved ? { ...task, reason: task.reason ? `${unserved} (${task.reason})` : unserved } : task;
+    }
     if (task.state === 'running' && task.agent && (lostAgents.has(task.agent) || (!listed.has(task.agent) && startedBefore(task, now - NEW_AGENT_GRACE_MS)))) {
       const gone = lostAgents.has(task.agent) ? 'its agent is lost' : `its agent ${task.agent} is gone (forgotten, or not heard from in a day)`;
       const next = task.cancel ? 'it ends cancelled' : 'it runs again';

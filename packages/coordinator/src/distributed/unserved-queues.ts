@@ -40,6 +40,12 @@ function agentCommand(queue: Queue): string {
   return `agent ${slots}${queue.pool === 'default' ? '' : ` --pool ${queue.pool}`}`;
 }
 
+/** An agent command line that would take the tasks of the queue named `queueName` (`agent` when the name is not ours). */
+export function agentCommandFor(queueName: string): string {
+  const queue = parseQueueName(queueName);
+  return queue ? agentCommand(queue) : 'agent';
+}
+
 /** One warning per group of queued tasks that no running agent can take. */
 export function unservedWarnings(groups: QueuedGroup[], agents: AgentSummary[]): string[] {
   const running = runningAgents(agents);
