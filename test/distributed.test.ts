@@ -3,7 +3,8 @@
  * resubmission, crash takeover, draining, idle cost and an unreachable Redis.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useAgents } from './helpers/agents.js';
@@ -157,6 +158,30 @@ z: [1, 2, 3, 4]
     expect(rerun).toMatchObject({ queued: 1, skipped: 2, alreadyQueued: 0 });
     await waitFor(async () => (await status(prefix, rerun.sweep)).sweeps[0]!.counts.succeeded === 1, 20_000, 'the rerun');
     expect(readFileSync(join(workdir, 'runs.txt'), 'utf8').trim().split('\n').sort()).toEqual(['ok 1', 'ok 2', 'ok 3']);
+  });
+
+  it('says when the tasks a submission finds are another sweep file\'s (another project keeping the same -o), and never for its own file', async () => {
+    const prefix = 'two-projects';
+    const [first, second] = [tempDir(), tempDir()];
+    writeFileSync(join(first, 'params.yaml'), 'template:\n  train: echo METRIC loss=0.{seed}\ngpus: 0\n---\nseed: [1, 2]\n');
+    writeFileSync(join(second, 'params.yaml'), 'template:\n  train: echo METRIC bleu=27.{seed}\ngpus: 0\n---\nseed: [1, 2]\n');
+    const agent = await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix], { workdir: join(first, 'w') });
+    const cli = ['--redis', redis().url, '--prefix', prefix];
+    const ran = await coord(['submit', 'params.yaml', '--wait', '--json', ...cli], { cwd: first });
+    expect(ran.code).toBe(0);
+    const { sweep } = JSON.parse(ran.stdout) as { sweep: string };
+    // The same file again says nothing of it (submit() checks stderr is empty).
+    await submit(first, prefix);
+    const other = await coord(['submit', 'params.yaml', ...cli], { cwd: second });
+    expect(other.code).toBe(0);
+    expect(other.stdout).toMatch(/^nothing to queue: all 2 tasks already succeeded/);
+    expect(other.stderr).toContain(
+      `warning: 2 tasks of this submission are sweep ${sweep}'s, submitted from ${hostname()}:${join(realpathSync(first), 'params.yaml')}, not from this file: tasks are known by output root (-o output) and name, so projects that share a Redis, a --prefix and -o share them; if that is another project, give this one its own -o or --prefix\n`,
+    );
+    // Its own output root: its tasks are its own.
+    const own = await coord(['submit', 'params.yaml', '-o', 'bleu', ...cli], { cwd: second });
+    expect([own.code, own.stderr]).toEqual([0, '']);
+    agent.child.kill('SIGKILL');
   });
 
   it('makes no sweep when every task already succeeded, and warns when a skipped command succeeded with another line', async () => {

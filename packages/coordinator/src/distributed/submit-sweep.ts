@@ -4,6 +4,7 @@
  * records and the BullMQ jobs in one MULTI, so a sweep is submitted entirely or not at all.
  */
 import { hostname, userInfo } from 'node:os';
+import { resolve } from 'node:path';
 import { normaliseOutputRoot, PAYLOAD_VERSION, type MetricsSettings, type RedisKeys, type SweepRecordFields, type TaskJobData, type TaskSpec } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { customAlphabet } from 'nanoid';
@@ -43,6 +44,8 @@ export interface SubmitResult {
   alreadyQueuedIds: string[];
   /** When nothing was queued: the tasks found done, which stay in the sweeps that ran them. */
   doneIds: string[];
+  /** Tasks skipped as done by a sweep it created: they too stay in the sweeps that ran them. */
+  skippedIds: string[];
   /** The queued tasks by queue (pool and GPUs per task). */
   queuedGroups: QueuedGroup[];
   /**
@@ -111,7 +114,7 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
   // write would move them out of the sweeps that ran them. Nothing is written.
   if (!items.some((item) => item.state === 'waiting')) {
     const doneIds = items.map((item) => item.data.taskId);
-    return { sweep: sweepId, created: false, queued: 0, skipped: items.length, alreadyQueued: alreadyQueuedIds.length, alreadyQueuedIds, doneIds, queuedGroups: [], changedSinceSuccess, queuedDifferently, queuedDifferentlyIds };
+    return { sweep: sweepId, created: false, queued: 0, skipped: items.length, alreadyQueued: alreadyQueuedIds.length, alreadyQueuedIds, doneIds, skippedIds: [], queuedGroups: [], changedSinceSuccess, queuedDifferently, queuedDifferentlyIds };
   }
   await input.beforeWrite?.();
   const record: SweepRecordFields = { file: input.file, title: input.title ?? '', text: input.fileText, metrics: JSON.stringify(input.metrics ?? {}) };
@@ -122,6 +125,8 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
       output: input.tasks[0] ? normaliseOutputRoot(input.tasks[0].outputRoot) : '',
       createdAt: new Date(now).toISOString(),
       host: hostname(),
+      // Where it was submitted from, to tell another project's sweep from this one's (tasks-from-elsewhere).
+      path: resolve(input.file),
       user: safeUser(),
       force: input.force ? '1' : '0',
       // Its retries must be signed too: agents with a secret refuse unsigned jobs.
@@ -138,6 +143,7 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
   // A task another submission queued between our read and our write stays with it.
   const counts = { queued: 0, skipped: 0, alreadyQueued: alreadyQueuedIds.length };
   const groups = new Map<string, QueuedGroup>();
+  const skippedIds: string[] = [];
   items.forEach((item, i) => {
     if (taken[i] !== 1) {
       counts.alreadyQueued++;
@@ -149,14 +155,17 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
       const group = groups.get(queue) ?? { pool, gpus, tasks: 0 };
       group.tasks++;
       groups.set(queue, group);
-    } else counts.skipped++;
+    } else {
+      counts.skipped++;
+      skippedIds.push(item.data.taskId);
+    }
   });
   if (counts.queued + counts.skipped === 0) {
     // Every task is another sweep's, queued or running: a sweep of none would only sit in
     // status looking finished. The caller names the sweeps that hold them instead.
     await redis.multi().del(keys.sweep(sweepId)).zrem(keys.sweeps, sweepId).exec();
-    return { sweep: sweepId, created: false, ...counts, alreadyQueuedIds, doneIds: [], queuedGroups: [], changedSinceSuccess, queuedDifferently, queuedDifferentlyIds };
+    return { sweep: sweepId, created: false, ...counts, alreadyQueuedIds, doneIds: [], skippedIds, queuedGroups: [], changedSinceSuccess, queuedDifferently, queuedDifferentlyIds };
   }
   await redis.hset(keys.sweep(sweepId), counts);
-  return { sweep: sweepId, created: true, ...counts, alreadyQueuedIds, doneIds: [], queuedGroups: [...groups.values()], changedSinceSuccess, queuedDifferently, queuedDifferentlyIds };
+  return { sweep: sweepId, created: true, ...counts, alreadyQueuedIds, doneIds: [], skippedIds, queuedGroups: [...groups.values()], changedSinceSuccess, queuedDifferently, queuedDifferentlyIds };
 }
