@@ -184,6 +184,26 @@ z: [1, 2, 3, 4]
     agent.child.kill('SIGKILL');
   });
 
+  it('says of a command that failed after one skipped for its success on another agent\'s disk that its files may not be here', async () => {
+    const dir = tempDir();
+    const prefix = 'two-disks';
+    // train writes a checkpoint; test reads it and, on the first agent, fails for another reason.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo w > {_output}/model.pt\n  test: cat {_output}/model.pt && test -e ready\ngpus: 0\n---\nx: 1\n');
+    const cli = ['--redis', redis().url, '--prefix', prefix];
+    const first = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'm1') });
+    const { sweep } = await submit(dir, prefix);
+    await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.failed === 1, 15_000, 'test to fail');
+    expect(((await status(prefix, sweep)).tasks![0] as { reason?: string }).reason).toBe('test: exit 1: "w"');
+    first.child.kill('SIGKILL');
+    // Another machine, with a disk of its own, takes the retry: train is skipped, its checkpoint is not there.
+    await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'm2') });
+    expect((await coord(['retry', sweep, ...cli])).code).toBe(0);
+    await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.failed === 1, 15_000, 'the retry to fail');
+    expect(((await status(prefix, sweep)).tasks![0] as { reason?: string }).reason).toBe(
+      'test: exit 1: "cat: output/X_1/model.pt: No such file or directory"; train did not run here: it is recorded as succeeded, though not in this task directory (another agent\'s disk?); if test reads its files, give the agents one output directory they share (NFS), or submit again with -f',
+    );
+  });
+
   it('makes no sweep when every task already succeeded, and warns when a skipped command succeeded with another line', async () => {
     const dir = tempDir();
     const prefix = 'all-done';

@@ -470,7 +470,7 @@ export class TaskRun {
     const attempts = job.opts.attempts ?? 1;
     const willRetry = job.attemptsMade + 1 < attempts;
     const state = willRetry ? 'waiting' : outcome.state === 'timeout' ? 'timeout' : 'failed';
-    const said = withLastLine(`${command}: ${what}`, last?.lastLine);
+    const said = withLastLine(`${command}: ${what}`, last?.lastLine) + filesElsewhereNote(outcome.skippedElsewhere, command);
     return {
       state,
       fields: { ...fields, reason: willRetry ? `${said}; retry ${job.attemptsMade + 1} of ${attempts - 1}` : said },
@@ -554,4 +554,15 @@ export class TaskRun {
 function queueMismatch(data: TaskJobData, queue: string): string | undefined {
   const own = queueName(data.task.settings.pool, data.task.settings.gpus);
   return own === queue ? undefined : `found in queue ${queue}, but queued for ${own}`;
+}
+
+/**
+ * Said of a failed command after commands skipped for a success on another agent's disk:
+ * without an output directory shared between the agents, what they wrote is not here (a
+ * test reading train's checkpoint).
+ */
+function filesElsewhereNote(skippedElsewhere: string[] | undefined, failed: string): string {
+  if (!skippedElsewhere?.length) return '';
+  const one = skippedElsewhere.length === 1;
+  return `; ${skippedElsewhere.join(', ')} did not run here: ${one ? 'it is' : 'they are'} recorded as succeeded, though not in this task directory (another agent's disk?); if ${failed} reads ${one ? 'its' : 'their'} files, give the agents one output directory they share (NFS), or submit again with -f`;
 }

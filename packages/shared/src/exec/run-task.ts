@@ -65,6 +65,11 @@ export interface TaskOutcome {
   skipped: string[];
   /** Skipped commands whose command line is not the one that succeeded (the sweep file changed since): `-f` runs them again. */
   changedSinceSuccess?: string[];
+  /**
+   * Skipped commands whose success this task directory has no record of (an agent on another
+   * machine ran them, Redis says): the files they wrote may be on that machine's disk.
+   */
+  skippedElsewhere?: string[];
 }
 
 /** Why an abort happened, if the caller passed a reason (`cancelled: ...`). */
@@ -132,6 +137,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
       // ran, and may name the output otherwise (relative there, absolute here).
       const log = before === undefined ? undefined : logNameOf(before);
       const record = stat?.code === 0 ? { stat, script: before === undefined ? command.script : scriptOf(before), ...(log !== undefined && { logPath: join(files.dir, log) }) } : undefined;
+      if (!record) (outcome.skippedElsewhere ??= []).push(command.name);
       emit({ type: 'command-skip', command: command.name, index, total, ...(changed && { changed }), ...(record && { onDisk: record }) });
       continue;
     }
