@@ -24,7 +24,10 @@ async function handler(args: ArgumentsCamelCase<ForgetArgs>): Promise<void> {
     else if (result.forgotten.length > 0) terminal.line(`forgot ${result.forgotten.length} lost agent(s): ${result.forgotten.join(', ')}`);
     else if (args.lost) terminal.line(`no lost agents under prefix "${keys.prefix}"`);
     const problems = [
-      ...result.alive.map((name) => `agent ${name} is alive (its heartbeat goes on): stop it (SIGTERM) and it leaves coord status by itself`),
+      ...result.alive.map(
+        (name) =>
+          `agent ${name} is alive (its heartbeat goes on): stop it (SIGTERM) and it leaves coord status by itself; if it was killed, it counts as lost in ${Math.ceil(result.aliveForMs[name]! / 1000)} s without a beat, and can be forgotten then`,
+      ),
       ...result.unknown.map((name) => `no agent "${name}" under prefix "${keys.prefix}"; coord status lists them`),
     ];
     if (problems.length > 0) throw new ExitError(problems.join('\n'), 1);
@@ -40,6 +43,6 @@ export const forgetCommand: CommandModule<object, ForgetArgs> = {
     withRedisOptions(yargs)
       .positional('agents', { type: 'string', array: true, describe: 'agent names, as coord status lists them' })
       .option('lost', { type: 'boolean', default: false, describe: 'forget every lost agent' })
-      .option('json', { type: 'boolean', default: false, describe: 'print {forgotten, alive, unknown}' })) as unknown as CommandModule<object, ForgetArgs>['builder'],
+      .option('json', { type: 'boolean', default: false, describe: 'print {forgotten, alive, aliveForMs, unknown} (aliveForMs: how long each live record lasts without a beat)' })) as unknown as CommandModule<object, ForgetArgs>['builder'],
   handler,
 };

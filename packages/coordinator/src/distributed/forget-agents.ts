@@ -11,6 +11,8 @@ export interface ForgetResult {
   forgotten: string[];
   /** Still beating: stop them (SIGTERM) and they leave status themselves. */
   alive: string[];
+  /** Of `alive`, how long each one's record lives without another beat (ms): a killed agent counts as lost then. */
+  aliveForMs: Record<string, number>;
   unknown: string[];
 }
 
@@ -20,15 +22,20 @@ export async function lostAgentNames(redis: Redis, keys: RedisKeys): Promise<str
 }
 
 export async function forgetAgents(redis: Redis, keys: RedisKeys, names: string[]): Promise<ForgetResult> {
-  const result: ForgetResult = { forgotten: [], alive: [], unknown: [] };
+  const result: ForgetResult = { forgotten: [], alive: [], aliveForMs: {}, unknown: [] };
   const check = redis.pipeline();
-  for (const name of names) check.exists(keys.agent(name)).zscore(keys.agents, name);
+  for (const name of names) check.pttl(keys.agent(name)).zscore(keys.agents, name);
   const answers = (await check.exec()) ?? [];
   const forget = redis.multi();
   names.forEach((name, i) => {
-    const alive = answers[2 * i]?.[1] === 1;
+    const ttl = Number(answers[2 * i]?.[1] ?? -2);
+    // -1: a record without expiry (none is written so); -2: none.
+    const alive = ttl >= 0 || ttl === -1;
     const listed = answers[2 * i + 1]?.[1] !== null;
-    if (alive) result.alive.push(name);
+    if (alive) {
+      result.alive.push(name);
+      result.aliveForMs[name] = Math.max(0, ttl);
+    }
     else if (!listed) result.unknown.push(name);
     else {
       result.forgotten.push(name);
