@@ -707,6 +707,14 @@ z: [1, 2, 3, 4]
     expect(starts).toHaveLength(2);
     expect(starts[1]! > diedAt - 1_000_000_000n).toBe(true);
     expect(existsSync(join(dir, 'b', 'output', 'X_1', 'stat.json'))).toBe(true);
+    // The first attempt never reported its end: coord logs says so where the second begins.
+    const logs = await coord(['logs', 'X_1', '--redis', redis().url, '--prefix', prefix]);
+    expect(logs.stdout.split('\n').filter((line) => line.startsWith('---'))).toEqual([
+      expect.stringMatching(/^--- attempt 1 on /),
+      '--- ended without a report (its agent died, or lost Redis) ---',
+      expect.stringMatching(/^--- attempt 2 on /),
+      '--- succeeded (exit 0) ---',
+    ]);
   });
 
   it('an agent started on the machine of one that died hands back its jobs at once, not when their locks expire, and after its commands are gone', async () => {

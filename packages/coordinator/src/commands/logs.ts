@@ -25,6 +25,9 @@ function field(fields: string[], name: string): string | undefined {
   return undefined;
 }
 
+const ATTEMPT_HEADING = /^--- attempt \d+ on .* ---$/;
+const UNREPORTED_END = '--- ended without a report (its agent died, or lost Redis) ---';
+
 /** How often a follower looks for new lines, and for a changed unfinished line. */
 const FOLLOW_BLOCK_MS = 500;
 
@@ -33,6 +36,8 @@ class LinePrinter {
   readonly next = new Map<string, number>();
   /** Per command, the unfinished line (a progress bar's last redraw) last shown. */
   private readonly partials = new Map<string, string>();
+  /** Per command, whether the last attempt heading printed has had no outcome line yet. */
+  private readonly attemptOpen = new Map<string, boolean>();
   private readonly terminal = createTerminal();
   constructor(
     private readonly json: boolean,
@@ -40,6 +45,7 @@ class LinePrinter {
   ) {}
   line(command: string, entry: StreamEntry): void {
     const text = field(entry[1], 'line') ?? '';
+    this.endUnreported(command, text);
     const n = this.next.get(command) ?? 1;
     this.next.set(command, n + 1);
     // A new line of the command ends the line it was redrawing: that one is now a line, or older than the next.
@@ -47,6 +53,20 @@ class LinePrinter {
     // The lines the agent adds (an attempt's heading, the outcome) are marked for scripts that want only output.
     if (this.json) process.stdout.write(`${JSON.stringify({ command, n, line: text, ...(AGENT_LINE.test(text) && { added: true }) })}\n`);
     else this.terminal.line(text);
+  }
+  /**
+   * An attempt's heading with no outcome line before it since the last heading: that attempt's
+   * agent never reported its end (killed, or cut off from Redis). Said, as the outcome would be.
+   */
+  private endUnreported(command: string, text: string): void {
+    const heading = ATTEMPT_HEADING.test(text);
+    if (heading && this.attemptOpen.get(command)) {
+      const said = UNREPORTED_END;
+      if (this.json) process.stdout.write(`${JSON.stringify({ command, line: said, added: true })}\n`);
+      else this.terminal.line(said);
+    }
+    if (heading) this.attemptOpen.set(command, true);
+    else if (AGENT_LINE.test(text)) this.attemptOpen.set(command, false);
   }
   /**
    * The line a command is still redrawing: the last line printed, or, following on a
