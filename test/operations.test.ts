@@ -144,7 +144,16 @@ describe('coord logs', () => {
     const second = await submit(dir, prefix, ['-o', 'second']);
     const result = await coord(['status', 'X_1', ...cli(prefix)]);
     expect([result.code, result.stdout]).toEqual([1, '']);
-    expect(result.stderr).toBe(`coord: "X_1" is a task, not a sweep: it is in sweeps ${second}, ${first}; coord status ${second} lists it, coord logs X_1 --sweep ${second} shows its log\n`);
+    expect(result.stderr).toBe(`coord: "X_1" is a task, not a sweep: it is in sweeps ${second}, ${first}; coord status ${second} lists it, coord status X_1 --sweep ${second} shows it, coord logs X_1 --sweep ${second} its log\n`);
+    // --sweep picks one of them, as it does for coord logs.
+    for (const [sweep, output] of [[first, 'first'], [second, 'second']] as const) {
+      const shown = await coord(['status', 'X_1', '--sweep', sweep, '--json', ...cli(prefix)]);
+      expect(shown.code).toBe(0);
+      expect(JSON.parse(shown.stdout).task).toMatchObject({ name: 'X_1', sweep, output: `${output}/X_1` });
+    }
+    // Alone, --sweep names the sweep.
+    const listed = await coord(['status', '--sweep', first, '--json', ...cli(prefix)]);
+    expect(JSON.parse(listed.stdout).sweeps[0].id).toBe(first);
   });
 
   it('stops following, with why and exit code 1, a task Redis no longer holds', async () => {

@@ -3,7 +3,7 @@ import { ExitError, formatDuration, isUsageError, permissionDenied, UsageError, 
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
-import { noSweepMessage, resolveSweepId, sweepsHoldingTasks, taskIdsNamed } from '../distributed/find-task.js';
+import { findTask, noSweepMessage, resolveSweepId, sweepsHoldingTasks, taskIdsNamed } from '../distributed/find-task.js';
 import { taskParams } from '../distributed/task-params.js';
 import { taskDetailJson } from '../dashboard/json-shapes.js';
 import { taskViewLines } from '../output/task-view.js';
@@ -23,6 +23,9 @@ import { connect, withRedisOptions, type RedisArgs } from '../options/redis-opti
 import { namedFew } from '../output/named-few.js';
 
 interface StatusArgs extends RedisArgs {
+  /** A sweep id (or its start), or a task name. */
+  target?: string;
+  /** With a task name: the sweep that holds it (one name under two output roots). */
   sweep?: string;
   json: boolean;
   watch: boolean;
@@ -34,7 +37,8 @@ interface StatusArgs extends RedisArgs {
 
 function builder(yargs: Argv) {
   return withRedisOptions(yargs)
-    .positional('sweep', { type: 'string', describe: 'a sweep id (or its start): show its tasks; or a task name: show that task' })
+    .positional('target', { type: 'string', describe: 'a sweep id (or its start): show its tasks; or a task name: show that task' })
+    .option('sweep', { type: 'string', requiresArg: true, describe: 'with a task name: the task of this sweep (a name under two output roots); alone: this sweep' })
     .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
     .option('watch', { type: 'boolean', default: false, describe: 'follow a sweep until every task has finished; without one, redraw the overview every 2 s (Ctrl-C stops)' })
     .option('state', { type: 'string', requiresArg: true, describe: `only tasks in this state (${TASK_STATES.join(', ')})` })
@@ -85,8 +89,8 @@ function agentRows(agents: AgentSummary[]): string[][] {
  * `coord status X_1`: no sweep has that id, and one task that name: the task, as its page in the
  * dashboard shows it. Else why not (a task of that name in several sweeps, or none).
  */
-async function showTask(redis: Redis, keys: RedisKeys, text: string, json: boolean, terminal: Terminal): Promise<void> {
-  const ids = await taskIdsNamed(redis, keys, text);
+async function showTask(redis: Redis, keys: RedisKeys, text: string, json: boolean, terminal: Terminal, taskId?: string): Promise<void> {
+  const ids = taskId !== undefined ? [taskId] : await taskIdsNamed(redis, keys, text);
   const hash = ids.length === 1 ? await redis.hgetall(keys.task(ids[0]!)) : {};
   const task = parseTaskRecord(hash);
   if (!task) throw new ExitError(await notASweepMessage(redis, keys, text, ids), 1);
@@ -102,7 +106,8 @@ async function notASweepMessage(redis: Redis, keys: RedisKeys, text: string, ids
   if (sweeps.length === 0) return noSweepMessage(text, keys);
   const quoted = shlexQuote(text);
   const where = sweeps.length === 1 ? `sweep ${sweeps[0]}` : `sweeps ${namedFew(sweeps)}`;
-  return `"${text}" is a task, not a sweep: it is in ${where}; coord status ${sweeps[0]} lists it, coord logs ${quoted}${sweeps.length > 1 ? ` --sweep ${sweeps[0]}` : ''} shows its log`;
+  const inSweep = sweeps.length > 1 ? ` --sweep ${sweeps[0]}` : '';
+  return `"${text}" is a task, not a sweep: it is in ${where}; coord status ${sweeps[0]} lists it, coord status ${quoted}${inSweep} shows it, coord logs ${quoted}${inSweep} its log`;
 }
 
 /** A row of the task table; its note is the reason, or a running task's latest output (`train: epoch 3/10`). */
@@ -122,7 +127,14 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
   const terminal = createTerminal();
   const { redis, keys } = await connect(args);
   try {
-    if (args.sweep === undefined) {
+    // A task of a named sweep: as coord logs finds it.
+    if (args.target !== undefined && args.sweep !== undefined) {
+      const task = await findTask(redis, keys, args.target, args.sweep, 'status');
+      await showTask(redis, keys, task.name, args.json, terminal, task.id);
+      return;
+    }
+    const target = args.target ?? args.sweep;
+    if (target === undefined) {
       // Watched JSON is one object per line (a stream to parse); printed once, it is indented.
       const json = args.json ? (args.watch ? 'line' : 'indented') : undefined;
       // The hint at other prefixes scans keys: once per watch, not every frame.
@@ -142,9 +154,9 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
       process.stdout.write(`${(await read()).lines.join('\n')}\n`);
       return;
     }
-    const sweep = await readSweep(redis, keys, await resolveSweepId(redis, keys, args.sweep));
+    const sweep = await readSweep(redis, keys, await resolveSweepId(redis, keys, target));
     if (!sweep) {
-      await showTask(redis, keys, args.sweep, args.json, terminal);
+      await showTask(redis, keys, target, args.json, terminal);
       return;
     }
     // With --json, the progress goes to stderr (as for submit --wait --json): stdout is the one JSON document.
@@ -227,7 +239,7 @@ function overviewLines(terminal: Terminal, sweeps: SweepSummary[], agents: Agent
 }
 
 export const statusCommand: CommandModule<object, StatusArgs> = {
-  command: 'status [sweep]',
+  command: 'status [target]',
   describe: 'Show sweeps and agents, one sweep\'s tasks, or one task',
   builder: builder as unknown as CommandModule<object, StatusArgs>['builder'],
   handler,
