@@ -55,6 +55,23 @@ async function runOneMarkedTask(prefix: string, seconds: number, agentArgs: stri
   return { dir, marker, agent, sweep };
 }
 
+/**
+ * One task whose command ignores SIGTERM (a dead agent's spawner needs its SIGKILL, at the end
+ * of its grace) and notes each start in `ledger`, running on an agent with a lock far longer
+ * than the tests wait: only a hand-back brings the task back in time.
+ */
+async function runStubbornTask(prefix: string, options: { detached?: boolean } = {}) {
+  const dir = tempDir();
+  const marker = `${prefix}-marker-${process.pid}`;
+  const ledger = join(dir, 'ledger');
+  writeFileSync(join(dir, 'params.yaml'), `template:\n  run: trap '' TERM; echo "start $(date +%s%N)" >> ${ledger}; exec -a ${marker} sleep 60\n---\nx: 1\n`);
+  const agentArgs = ['--gpus', '0', '--prefix', prefix, '--lock-ms', '60000'];
+  const first = await startAgent(redis().url, agentArgs, { workdir: join(dir, 'a'), ...options });
+  const { sweep } = await submit(dir, prefix);
+  await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the task to start');
+  return { dir, prefix, marker, ledger, agentArgs, first, sweep };
+}
+
 /** params.yaml with `tasks` CPU-only tasks (x = 1..tasks) running `command`. */
 function writeCpuSweep(dir: string, command: string, tasks: number): void {
   writeFileSync(join(dir, 'params.yaml'), `template:\n  run: ${JSON.stringify(command)}\ngpus: 0\n---\nx: [${Array.from({ length: tasks }, (_, i) => i + 1).join(', ')}]\n`);
@@ -718,17 +735,7 @@ z: [1, 2, 3, 4]
   });
 
   it('an agent started on the machine of one that died hands back its jobs at once, not when their locks expire, and after its commands are gone', async () => {
-    const dir = tempDir();
-    const prefix = 'dead-here';
-    const marker = `${prefix}-marker-${process.pid}`;
-    const ledger = join(dir, 'ledger');
-    // The command ignores SIGTERM: the dead agent's spawner needs its SIGKILL, at the end of its grace.
-    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: trap '' TERM; echo "start $(date +%s%N)" >> ${ledger}; exec -a ${marker} sleep 60\n---\nx: 1\n`);
-    // A lock far longer than the test waits: only the hand-back brings the task back in time.
-    const agentArgs = ['--gpus', '0', '--prefix', prefix, '--lock-ms', '60000'];
-    const first = await startAgent(redis().url, agentArgs, { workdir: join(dir, 'a') });
-    const { sweep } = await submit(dir, prefix);
-    await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the task to start');
+    const { dir, prefix, marker, ledger, agentArgs, first, sweep } = await runStubbornTask('dead-here');
     first.child.kill('SIGKILL');
     await first.done;
     // Two agents start there at once (both restarted after a crash): one of them hands the job back.
@@ -752,15 +759,7 @@ z: [1, 2, 3, 4]
   });
 
   it('stops what a dead agent\'s run left running when its spawner died with it (kill -9 of its process group), before the task runs again', async () => {
-    const dir = tempDir();
-    const prefix = 'dead-group';
-    const marker = `${prefix}-marker-${process.pid}`;
-    const ledger = join(dir, 'ledger');
-    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: trap '' TERM; echo "start $(date +%s%N)" >> ${ledger}; exec -a ${marker} sleep 60\n---\nx: 1\n`);
-    const agentArgs = ['--gpus', '0', '--prefix', prefix, '--lock-ms', '60000'];
-    const first = await startAgent(redis().url, agentArgs, { workdir: join(dir, 'a'), detached: true });
-    const { sweep } = await submit(dir, prefix);
-    await waitFor(async () => (await processesMatching(marker)).length === 1, 15_000, 'the task to start');
+    const { dir, prefix, marker, ledger, agentArgs, first, sweep } = await runStubbornTask('dead-group', { detached: true });
     const [leftover] = await processesMatching(marker);
     // The agent and its spawner die together, as with `kill -9 %1` in a shell; the command, in a session of its own, runs on.
     process.kill(-first.child.pid!, 'SIGKILL');
