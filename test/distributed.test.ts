@@ -77,6 +77,15 @@ function writeCpuSweep(dir: string, command: string, tasks: number): void {
   writeFileSync(join(dir, 'params.yaml'), `template:\n  run: ${JSON.stringify(command)}\ngpus: 0\n---\nx: [${Array.from({ length: tasks }, (_, i) => i + 1).join(', ')}]\n`);
 }
 
+/** Such a sweep submitted, and an agent with one CPU slot to run it. */
+async function cpuSweepOnAgent(prefix: string, command: string, tasks: number) {
+  const dir = tempDir();
+  writeCpuSweep(dir, command, tasks);
+  const { sweep } = await submit(dir, prefix);
+  const agent = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'w') });
+  return { cli: ['--redis', redis().url, '--prefix', prefix], sweep, agent };
+}
+
 describe('distributed mode', () => {
   it('runs 1-GPU, 2-GPU and CPU tasks on valid GPU sets, never over a GPU\'s slots', async () => {
     const dir = tempDir();
@@ -1069,12 +1078,7 @@ z: [1, 2, 3, 4]
   });
 
   it('coord status SWEEP --watch exits 1 when a task did not succeed, as coord submit --wait does; an empty table says why', async () => {
-    const dir = tempDir();
-    const prefix = 'watchfail';
-    writeCpuSweep(dir, 'test {x} = 1', 2);
-    const cli = ['--redis', redis().url, '--prefix', prefix];
-    const { sweep } = await submit(dir, prefix);
-    const agent = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'w') });
+    const { cli, sweep, agent } = await cpuSweepOnAgent('watchfail', 'test {x} = 1', 2);
     const ended = await coord(['status', sweep, '--watch', ...cli]);
     expect(ended.code).toBe(1);
     expect(ended.stdout).toMatch(/X_2 +failed/);
@@ -1085,13 +1089,8 @@ z: [1, 2, 3, 4]
   });
 
   it('coord status SWEEP --watch prints each task\'s outcome as it is now, not a failure a retry has since made good', async () => {
-    const dir = tempDir();
-    const prefix = 'watchretried';
     // X_2 fails its first run only.
-    writeCpuSweep(dir, 'test {x} = 1 || test -e again-{x} || { touch again-{x}; exit 3; }', 2);
-    const cli = ['--redis', redis().url, '--prefix', prefix];
-    const { sweep } = await submit(dir, prefix);
-    const agent = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'w') });
+    const { cli, sweep, agent } = await cpuSweepOnAgent('watchretried', 'test {x} = 1 || test -e again-{x} || { touch again-{x}; exit 3; }', 2);
     expect((await coord(['status', sweep, '--watch', ...cli])).code).toBe(1);
     expect((await coord(['retry', sweep, ...cli])).code).toBe(0);
     const watched = await coord(['status', sweep, '--watch', ...cli]);
