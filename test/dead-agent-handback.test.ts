@@ -72,12 +72,14 @@ describe('handing back a dead agent\'s jobs', () => {
       const name = `h-${i}`;
       // The last one died two minutes ago: its 60 s locks have expired.
       write.zadd(keys.agents, i === 299 ? now - 120_000 : now - 1000, name);
-      write.hset(keys.agentSeen(name), { name, host: 'h', pidSpace: pidSpace()!, pid: String(4_194_304 + i), tokenPrefix: `${name}:0a0b0c0d`, queues: JSON.stringify([QUEUE]), lockMs: '60000', heartbeatMs: '5000' });
+      write.hset(keys.agentSeen(name), { name, host: 'h', pidSpace: pidSpace()!, uid: String(process.getuid!()), pid: String(4_194_304 + i), tokenPrefix: `${name}:0a0b0c0d`, queues: JSON.stringify([QUEUE]), lockMs: '60000', heartbeatMs: '5000' });
     }
-    // Elsewhere, or in another pid namespace: not asked about.
-    write.zadd(keys.agents, now, 'other-host').hset(keys.agentSeen('other-host'), { name: 'other-host', host: 'g', pidSpace: pidSpace()!, pid: '4194999', tokenPrefix: 'other-host:01', queues: JSON.stringify([QUEUE]), lockMs: '60000', heartbeatMs: '5000' });
-    write.zadd(keys.agents, now, 'container').hset(keys.agentSeen('container'), { name: 'container', host: 'h', pidSpace: 'another', pid: '4194998', tokenPrefix: 'container:01', queues: JSON.stringify([QUEUE]), lockMs: '60000', heartbeatMs: '5000' });
-    const holders = ['h-7:0a0b0c0d:3', 'h-299:0a0b0c0d:1', 'other-host:01:1', 'container:01:1', 'live:ffffffff:2'];
+    // Elsewhere, or in another pid namespace, where its pid says nothing: not asked about.
+    write.zadd(keys.agents, now, 'other-host').hset(keys.agentSeen('other-host'), { name: 'other-host', host: 'g', pidSpace: pidSpace()!, uid: String(process.getuid!()), pid: '4194999', tokenPrefix: 'other-host:01', queues: JSON.stringify([QUEUE]), lockMs: '60000', heartbeatMs: '5000' });
+    write.zadd(keys.agents, now, 'container').hset(keys.agentSeen('container'), { name: 'container', host: 'h', pidSpace: 'another', uid: String(process.getuid!()), pid: '4194998', tokenPrefix: 'container:01', queues: JSON.stringify([QUEUE]), lockMs: '60000', heartbeatMs: '5000' });
+    // Another user's: its leftover processes could not be seen.
+    write.zadd(keys.agents, now, 'other-user').hset(keys.agentSeen('other-user'), { name: 'other-user', host: 'h', pidSpace: pidSpace()!, uid: String(process.getuid!() + 1), pid: '4194997', tokenPrefix: 'other-user:01', queues: JSON.stringify([QUEUE]), lockMs: '60000', heartbeatMs: '5000' });
+    const holders = ['h-7:0a0b0c0d:3', 'h-299:0a0b0c0d:1', 'other-host:01:1', 'container:01:1', 'other-user:01:1', 'live:ffffffff:2'];
     holders.forEach((token, i) => write.rpush(`${prefix}:${QUEUE}:active`, `t${i}-1`).set(`${prefix}:${QUEUE}:t${i}-1:lock`, token));
     await write.exec();
     const dead = await deadAgentsHere(client(), keys, 'h');

@@ -54,6 +54,7 @@ import type { SlotLease } from './run/slot-lease.js';
 import type { TrustsSweepRecord } from './run/sweep-info.js';
 import { TaskRun } from './run/task-run.js';
 import { deadAgentsHere, handBackOrphanedJobs, jobsOfDeadAgents, ORPHAN_KILL_GRACE_MS, ORPHANS_STOPPED_MS, type DeadAgent, type OrphanedJob } from './run/dead-predecessors.js';
+import type { LeftoverProcess } from './run/leftover-runs.js';
 
 export interface AgentOptions {
   name: string;
@@ -328,7 +329,7 @@ export class Agent {
       this.keys,
       options.heartbeatMs,
       () => this.record(),
-      { pid: process.pid, pidSpace: pidSpace(), tokenPrefix: this.tokenPrefix, queues: this.queues.map((queue) => queue.name), lockMs: options.lockMs, heartbeatMs: options.heartbeatMs },
+      { pid: process.pid, uid: process.getuid?.(), pidSpace: pidSpace(), tokenPrefix: this.tokenPrefix, queues: this.queues.map((queue) => queue.name), lockMs: options.lockMs, heartbeatMs: options.heartbeatMs },
       (error) => this.log.warn({ error: redisErrorText(error) }, 'heartbeat failed'),
       (seconds) => (this.metrics.redisLatency = seconds),
     );
@@ -374,20 +375,24 @@ export class Agent {
    * not when their locks expire.
    */
   private cleanUpAfterDeadAgents(dead: DeadAgent[], jobs: OrphanedJob[]): void {
-    const agents = dead.map((agent) => `${agent.name} (pid ${agent.pid})`).join(', ');
+    const named = (agents: Array<{ name: string; pid: number }>) => [...new Set(agents.map((agent) => `${agent.name} (pid ${agent.pid})`))].join(', ');
+    const byPrefix = new Map(dead.map((agent) => [agent.tokenPrefix, agent]));
+    const agentsOf = (processes: LeftoverProcess[]) => named(processes.flatMap((leftover) => byPrefix.get(leftover.tokenPrefix) ?? []));
+    const jobAgents = named(jobs.map((job) => ({ name: job.agent, pid: job.pid })));
     if (jobs.length > 0) {
-      this.log.info({ agents: [...new Set(jobs.map((job) => `${job.agent} (pid ${job.pid})`))].join(', '), jobs: jobs.length }, `agents that died on this machine hold jobs: they go back to the queue in ${ORPHANS_STOPPED_MS / 1000} s, once their commands are stopped, not when their locks expire`);
+      this.log.info({ agents: jobAgents, jobs: jobs.length }, `agents that died on this machine hold jobs: they go back to the queue in ${ORPHANS_STOPPED_MS / 1000} s, once their commands are stopped, not when their locks expire`);
     }
     this.orphansTimer = setTimeout(() => {
       handBackOrphanedJobs(this.redis, this.queueConnection, this.keys, dead, jobs, { agent: this.options.name, host: this.options.host }).then(
         ({ stopped, unstoppable, handedBack, movedOn, errors }) => {
-          if (stopped.length > 0) this.log.warn({ agents, pids: stopped.join(' ') }, "stopped processes that runs of agents that died on this machine left running (their spawner died with them)");
-          if (unstoppable.length > 0) this.log.warn({ agents, pids: unstoppable.join(' ') }, "could not stop processes that runs of agents that died on this machine left running; their jobs return to the queue when their locks expire");
-          if (handedBack > 0) this.log.info({ agents, jobs: handedBack }, 'handed back the jobs of agents that died on this machine');
-          if (movedOn > 0) this.log.info({ agents, jobs: movedOn }, 'jobs of agents that died on this machine had moved on meanwhile (their locks expired, or another agent started here handed them back)');
-          if (errors.length > 0) this.log.warn({ agents, errors }, 'could not hand back some jobs of agents that died on this machine; they return to the queue when their locks expire');
+          const pids = (processes: LeftoverProcess[]) => processes.map((leftover) => leftover.pid).join(' ');
+          if (stopped.length > 0) this.log.warn({ agents: agentsOf(stopped), pids: pids(stopped) }, 'stopped processes that runs of agents that died on this machine left running (their spawner died with them)');
+          if (unstoppable.length > 0) this.log.warn({ agents: agentsOf(unstoppable), pids: pids(unstoppable) }, 'could not stop processes that runs of agents that died on this machine left running; their jobs return to the queue when their locks expire');
+          if (handedBack > 0) this.log.info({ agents: jobAgents, jobs: handedBack }, 'handed back the jobs of agents that died on this machine');
+          if (movedOn > 0) this.log.info({ agents: jobAgents, jobs: movedOn }, 'jobs of agents that died on this machine had moved on meanwhile (their locks expired, or another agent started here handed them back)');
+          if (errors.length > 0) this.log.warn({ agents: jobAgents, errors }, 'could not hand back some jobs of agents that died on this machine; they return to the queue when their locks expire');
         },
-        (error: Error) => this.log.warn({ agents, error: redisErrorText(error) }, 'could not hand back the jobs of agents that died on this machine; they return to the queue when their locks expire'),
+        (error: Error) => this.log.warn({ agents: jobAgents, error: redisErrorText(error) }, 'could not hand back the jobs of agents that died on this machine; they return to the queue when their locks expire'),
       );
     }, ORPHANS_STOPPED_MS);
     this.orphansTimer.unref();

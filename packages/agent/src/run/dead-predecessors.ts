@@ -11,11 +11,13 @@
 import { ORPHAN_KILL_GRACE_SECONDS, parseJsonOr, pidSpace, processRuns, taskIdOfJob, taskScripts, type RedisKeys } from '@sweep-runner/shared';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { runsLeftBy, stopProcesses } from './leftover-runs.js';
+import { runsLeftBy, stopProcesses, type LeftoverProcess } from './leftover-runs.js';
 
 /** What an agent leaves with its last-seen record, for an agent started later on its machine. */
 export interface DeadAgentTrace {
   pid: number;
+  /** Its user: another user's leftover processes cannot be seen (their environment is theirs), so their jobs are left to their locks. */
+  uid: number | undefined;
   /** See pidSpace; undefined where pids cannot be asked about. */
   pidSpace: string | undefined;
   /** Each of the agent's run tokens (its job locks, `RUNNER_RUN` of its commands) is this, ':' and a number. */
@@ -26,8 +28,8 @@ export interface DeadAgentTrace {
 }
 
 export function traceFields(trace: DeadAgentTrace): Record<string, string> {
-  const { pid, pidSpace, tokenPrefix, queues, lockMs, heartbeatMs } = trace;
-  return { pid: String(pid), pidSpace: pidSpace ?? '', tokenPrefix, queues: JSON.stringify(queues), lockMs: String(lockMs), heartbeatMs: String(heartbeatMs) };
+  const { pid, uid, pidSpace, tokenPrefix, queues, lockMs, heartbeatMs } = trace;
+  return { pid: String(pid), uid: uid === undefined ? '' : String(uid), pidSpace: pidSpace ?? '', tokenPrefix, queues: JSON.stringify(queues), lockMs: String(lockMs), heartbeatMs: String(heartbeatMs) };
 }
 
 /** A job whose lock a dead agent still holds. */
@@ -57,19 +59,19 @@ export const ORPHAN_KILL_GRACE_MS = ORPHAN_KILL_GRACE_SECONDS * 1000;
 /** How long after our start we look for what dead agents left: their grace, and a second for the kernel. */
 export const ORPHANS_STOPPED_MS = ORPHAN_KILL_GRACE_MS + 1000;
 
-/** Agents seen in the last day on `host` in our pid space whose process is gone. */
+/** Agents of this user seen in the last day on `host` in our pid space whose process is gone. */
 export async function deadAgentsHere(redis: Redis, keys: RedisKeys, host: string): Promise<DeadAgent[]> {
   const here = pidSpace();
   if (!here) return [];
   const seen = await redis.zrange(keys.agents, 0, -1, 'WITHSCORES');
   const names = seen.filter((_, i) => i % 2 === 0);
   const reads = redis.pipeline();
-  for (const name of names) reads.hmget(keys.agentSeen(name), 'host', 'pidSpace', 'pid', 'tokenPrefix', 'queues', 'lockMs', 'heartbeatMs');
+  for (const name of names) reads.hmget(keys.agentSeen(name), 'host', 'pidSpace', 'uid', 'pid', 'tokenPrefix', 'queues', 'lockMs', 'heartbeatMs');
   const traces = (await reads.exec()) ?? [];
   return traces.flatMap(([, fields], i) => {
-    const [seenHost, seenSpace, seenPid, tokenPrefix, queues, lockMs, heartbeatMs] = (fields ?? []) as Array<string | null>;
+    const [seenHost, seenSpace, seenUid, seenPid, tokenPrefix, queues, lockMs, heartbeatMs] = (fields ?? []) as Array<string | null>;
     const pid = Number(seenPid);
-    if (seenHost !== host || seenSpace !== here || !tokenPrefix || !seenPid || !Number.isInteger(pid)) return [];
+    if (seenHost !== host || seenSpace !== here || seenUid !== String(process.getuid?.()) || !tokenPrefix || !seenPid || !Number.isInteger(pid)) return [];
     // Our own pid: this process holds more than one agent (the tests', the bench's).
     if (pid === process.pid || processRuns(pid, 'agent')) return [];
     const lastSeen = Number(seen[2 * i + 1]);
@@ -101,9 +103,9 @@ export async function jobsOfDeadAgents(redis: Redis, keys: RedisKeys, dead: Dead
 
 export interface HandBackResult {
   /** Processes of dead agents' runs still running after their grace, stopped now. */
-  stopped: number[];
-  /** Processes that could not be stopped (another user's): the jobs of their agent are left to their locks. */
-  unstoppable: number[];
+  stopped: LeftoverProcess[];
+  /** Processes that could not be stopped (stuck in the kernel): the jobs of their agent are left to their locks. */
+  unstoppable: LeftoverProcess[];
   handedBack: number;
   /** Moved by another agent started here, or taken after their locks expired. */
   movedOn: number;
@@ -128,7 +130,7 @@ export async function handBackOrphanedJobs(
 ): Promise<HandBackResult> {
   const leftovers = runsLeftBy(new Set(dead.map((agent) => agent.tokenPrefix)));
   const { stopped, unstoppable } = await stopProcesses(leftovers, ORPHAN_KILL_GRACE_MS);
-  const stillRunning = new Set(leftovers.filter((run) => unstoppable.includes(run.pid)).map((run) => run.tokenPrefix));
+  const stillRunning = new Set(unstoppable.map((run) => run.tokenPrefix));
   const result: HandBackResult = { stopped, unstoppable, handedBack: 0, movedOn: 0, errors: [] };
   const queues = new Map<string, Queue>();
   const queueOf = (name: string) => {

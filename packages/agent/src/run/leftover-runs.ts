@@ -62,18 +62,17 @@ async function exitedWithin(pids: number[], ms: number): Promise<number[]> {
 
 /**
  * SIGTERM, and SIGKILL to what is left after `graceMs`, as the dead agent's spawner would
- * have done. Returns the processes stopped, and those still running (another user's, or
- * stuck in the kernel).
+ * have done. Returns the processes stopped, and those still running (stuck in the kernel).
  */
-export async function stopProcesses(leftovers: LeftoverProcess[], graceMs: number): Promise<{ stopped: number[]; unstoppable: number[] }> {
+export async function stopProcesses(leftovers: LeftoverProcess[], graceMs: number): Promise<{ stopped: LeftoverProcess[]; unstoppable: LeftoverProcess[] }> {
+  if (leftovers.length === 0) return { stopped: [], unstoppable: [] };
   const pids = leftovers.map((leftover) => leftover.pid);
-  if (pids.length === 0) return { stopped: [], unstoppable: [] };
   const refused = pids.filter((pid) => !signal(pid, 'SIGTERM'));
   const afterTerm = await exitedWithin(
     pids.filter((pid) => !refused.includes(pid)),
     graceMs,
   );
   for (const pid of afterTerm) signal(pid, 'SIGKILL');
-  const unstoppable = [...refused, ...(await exitedWithin(afterTerm, 1000))];
-  return { stopped: pids.filter((pid) => !unstoppable.includes(pid)), unstoppable };
+  const left = new Set([...refused, ...(await exitedWithin(afterTerm, 1000))]);
+  return { stopped: leftovers.filter((leftover) => !left.has(leftover.pid)), unstoppable: leftovers.filter((leftover) => left.has(leftover.pid)) };
 }
