@@ -83,7 +83,7 @@ async function cpuSweepOnAgent(prefix: string, command: string, tasks: number) {
   writeCpuSweep(dir, command, tasks);
   const { sweep } = await submit(dir, prefix);
   const agent = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'w') });
-  return { cli: ['--redis', redis().url, '--prefix', prefix], sweep, agent };
+  return { dir, cli: ['--redis', redis().url, '--prefix', prefix], sweep, agent };
 }
 
 describe('distributed mode', () => {
@@ -1090,12 +1090,21 @@ z: [1, 2, 3, 4]
 
   it('coord status SWEEP --watch prints each task\'s outcome as it is now, not a failure a retry has since made good', async () => {
     // X_2 fails its first run only.
-    const { cli, sweep, agent } = await cpuSweepOnAgent('watchretried', 'test {x} = 1 || test -e again-{x} || { touch again-{x}; exit 3; }', 2);
+    const { dir, cli, sweep, agent } = await cpuSweepOnAgent('watchretried', 'test {x} = 1 || test -e again-{x} || { touch again-{x}; exit 3; }', 2);
     expect((await coord(['status', sweep, '--watch', ...cli])).code).toBe(1);
     expect((await coord(['retry', sweep, ...cli])).code).toBe(0);
     const watched = await coord(['status', sweep, '--watch', ...cli]);
     expect(watched.code).toBe(0);
     expect(watched.stdout.split('\n').filter((line) => /^[A-Z]+ +X_/.test(line)).sort()).toEqual(['SUCCEEDED X_1', 'SUCCEEDED X_2']);
+    // A task a sweep skips stays with the sweep that ran it: the new sweep's line for it says skipped.
+    writeCpuSweep(dir, 'true', 3);
+    const more = await coord(['submit', 'params.yaml', '--wait', ...cli], { cwd: dir });
+    expect(more.code).toBe(0);
+    expect(more.stdout.split('\n').filter((line) => /^[A-Z]+ +X_/.test(line)).sort()).toEqual([
+      'SKIPPED   X_1  (every command succeeded before)',
+      'SKIPPED   X_2  (every command succeeded before)',
+      'SUCCEEDED X_3',
+    ]);
     agent.child.kill('SIGKILL');
   });
 

@@ -55,7 +55,8 @@ export async function waitForSweep(
   };
   // Events written before we began may follow one another for a task run more than once
   // (failed, then retried), or for one a later sweep took over: only each task's last event is
-  // its outcome, and only while its record still says so (this sweep's, in that state).
+  // its outcome, and only while its record still says so (this sweep's, in that state), or
+  // when this sweep skipped it.
   const printHistory = async () => {
     const latest = new Map<string, SweepEvent>();
     for (;;) {
@@ -76,7 +77,9 @@ export async function waitForSweep(
     const records = (await pipeline.exec()) ?? [];
     events.forEach((event, i) => {
       const [state, sweep] = (records[i]?.[1] ?? []) as Array<string | null>;
-      if (typeof state === 'string' && state === event.state && sweep === sweepId) printLine(state, event.name ?? '', event.detail ?? '');
+      // A task this sweep skipped stays with the sweep that ran it: its record is that sweep's.
+      const current = event.state === 'skipped' || (typeof state === 'string' && state === event.state && sweep === sweepId);
+      if (current) printLine(event.state!, event.name ?? '', event.detail ?? '');
     });
   };
   // The watched tasks' events go to the streams of the sweeps that queued them: their lines are
