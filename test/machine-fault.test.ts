@@ -122,6 +122,20 @@ describe('a command\'s record that cannot be written once the command ran (the d
     expect(lines).toContain('some output 1');
     expect(lines.at(-1)).toMatch(/^--- not recorded: agent filling could not prepare it \(ENOSPC: no space left on device/);
     await filling.stopNow('test done');
+    // Another agent runs it again: coord logs takes that ending as the first attempt's end, an
+    // outcome it added (not one of the command's lines), not as an attempt that never reported.
+    mkdirSync(join(dir, 'other'));
+    const other = agent('other', join(dir, 'other'), { prefix: 'filling', cpuSlots: 1 });
+    await other.start();
+    await waitFor(async () => (await task()).state === 'succeeded', 10_000, 'the task to run again');
+    const logs = (await coord(['logs', 'X_1', ...args])).stdout.trim().split('\n').map((line) => JSON.parse(line) as { line: string; added?: boolean });
+    expect(logs.filter((entry) => entry.added).map((entry) => entry.line.replace(/ on .*/, ' on ...').replace(/: agent filling .*/, ': ...'))).toEqual([
+      '--- attempt 1 on ...',
+      '--- not recorded: ...',
+      '--- attempt 2 on ...',
+      '--- succeeded (exit 0) ---',
+    ]);
+    await other.stopNow('test done');
   });
 });
 

@@ -62,7 +62,8 @@ class LinePrinter {
     const heading = ATTEMPT_HEADING.test(text);
     if (heading && this.attemptOpen.get(command)) {
       const said = UNREPORTED_END;
-      if (this.json) process.stdout.write(`${JSON.stringify({ command, line: said, added: true })}\n`);
+      // Not a line of the stream: it has no number.
+      if (this.json) process.stdout.write(`${JSON.stringify({ command, n: null, line: said, added: true })}\n`);
       else this.terminal.line(said);
     }
     if (heading) this.attemptOpen.set(command, true);

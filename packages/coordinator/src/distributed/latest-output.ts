@@ -16,7 +16,7 @@ export interface LatestOutput {
 /** Shown lines are cut here: a status row is one line of a terminal. */
 const MAX_CHARS = 160;
 /** The lines an agent writes before and after a command's own output (attemptHeading, the ending): not output. */
-export const AGENT_LINE = /^--- (?:attempt \d+ on .*|\w+ \((?:exit -?\d+|killed by \w+)\)) ---$/;
+export const AGENT_LINE = /^--- (?:attempt \d+ on .*|\w+ \((?:exit -?\d+|killed by \w+)\)|not recorded: .*) ---$/;
 
 interface Candidate extends LatestOutput {
   /** Its log has not ended: the command running now. */
