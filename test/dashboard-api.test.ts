@@ -254,7 +254,7 @@ describe('coord dashboard: the JSON API', () => {
     await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: tempDir() });
     const sweep = await submit(prefix, 'template:\n  run: "true"\ngpus: 0\npool: defualt\n---\nx: [1]\n', [/no running agent takes pool "defualt"/]);
     const dashboard = await startDashboard(cli(prefix));
-    const why = 'no running agent takes pool "defualt" with CPU tasks; one would: agent --cpu-slots 1 --pool defualt';
+    const why = 'no running agent takes pool "defualt" with CPU tasks; one would: agent --cpu-slots 1 --pool defualt --prefix api-why';
     const { tasks } = (await (await fetch(`${dashboard.url}api/sweeps/${sweep}/tasks`)).json()) as { tasks: Array<TaskJson & { id: string }> };
     expect(tasks.map((t) => [t.state, t.reason])).toEqual([['waiting', why]]);
     const { task } = (await (await fetch(`${dashboard.url}api/tasks/${tasks[0]!.id}`)).json()) as { task: TaskJson };

@@ -464,8 +464,8 @@ z: [1, 2, 3, 4]
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ queued: 6 });
     expect(result.stderr.trim().split('\n')).toEqual([
-      'warning: no running agent takes pool "defualt" with 1 GPU per task, so 1 task waits until one does (running: one-gpu (pool default, 1 GPU)); start one with: agent --gpus 0 --pool defualt',
-      'warning: no running agent takes pool "default" with 2 GPUs per task, so 3 tasks wait until one does (running: one-gpu (pool default, 1 GPU)); start one with: agent --gpus 0,1',
+      'warning: no running agent takes pool "defualt" with 1 GPU per task, so 1 task waits until one does (running: one-gpu (pool default, 1 GPU)); start one with: agent --gpus 0 --pool defualt --prefix unserved',
+      'warning: no running agent takes pool "default" with 2 GPUs per task, so 3 tasks wait until one does (running: one-gpu (pool default, 1 GPU)); start one with: agent --gpus 0,1 --prefix unserved',
     ]);
   });
 
@@ -759,7 +759,8 @@ z: [1, 2, 3, 4]
     const saidOf = () => later.flatMap((agent) => agent.logs()).filter((entry) => String(entry.msg).includes('agents that died on this machine'));
     await waitFor(() => saidOf().some((entry) => entry.msg === 'handed back the jobs of agents that died on this machine'), 5000, 'the hand-back to be logged');
     const said = saidOf();
-    expect(said.filter((entry) => entry.level !== 30)).toEqual([]);
+    // No warning but one, should the dead agent's spawner (its 5 s grace) be late on a loaded machine.
+    expect(said.filter((entry) => entry.level !== 30 && !String(entry.msg).startsWith('stopped processes'))).toEqual([]);
     expect(said.filter((entry) => entry.msg === 'handed back the jobs of agents that died on this machine')).toEqual([
       expect.objectContaining({ agents: `${first.name} (pid ${first.child.pid})`, jobs: 1 }),
     ]);
@@ -794,8 +795,8 @@ z: [1, 2, 3, 4]
     first.child.kill('SIGSTOP');
     try {
       const second = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, ...lock], { workdir: join(dir, 'w2') });
-      // Longer than a dead agent's jobs wait for their commands to be stopped.
-      await new Promise((resolve) => setTimeout(resolve, 8000));
+      // Well past the time a dead agent's jobs wait for their commands to be stopped (6 s).
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
       expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'running', attempt: 1, agent: first.name });
       expect(await processesMatching(marker)).toHaveLength(1);
       expect(second.logs().map((entry) => entry.msg)).not.toContain('handed back the jobs of agents that died on this machine');
@@ -839,7 +840,7 @@ z: [1, 2, 3, 4]
     const task = (await status(prefix, sweep)).tasks![0]! as { state: string; reason?: string };
     expect(task.state).toBe('waiting');
     // Why it waits now comes first: no agent is left to take it.
-    expect(task.reason).toBe(`no agent is running; one would: agent --gpus 0 (agent ${agent.name} stopped; queued again)`);
+    expect(task.reason).toBe(`no agent is running; one would: agent --gpus 0 --prefix ${prefix} (agent ${agent.name} stopped; queued again)`);
     // Handed back, not left to expire: another agent starts it at once.
     const next = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix], { workdir: join(dir, 'w2') });
     await waitFor(async () => (await status(prefix, sweep)).tasks![0]!.agent === next.name, 10_000, 'the next agent to take it');

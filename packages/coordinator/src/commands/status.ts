@@ -95,7 +95,7 @@ async function showTask(redis: Redis, keys: RedisKeys, text: string, json: boole
   const task = parseTaskRecord(hash);
   if (!task) throw new ExitError(await notASweepMessage(redis, keys, text, ids), 1);
   const [agents, latest, params] = await Promise.all([listAgents(redis, keys), latestOutputs(redis, keys, [task]), taskParams(redis, keys, task, hash)]);
-  const detail = taskDetailJson(explainTasks([task], agents)[0]!, params, Date.now(), latest.get(task.id));
+  const detail = taskDetailJson(explainTasks([task], agents, keys.prefix)[0]!, params, Date.now(), latest.get(task.id));
   if (json) process.stdout.write(`${JSON.stringify({ task: detail }, resultsJsonValue, 2)}\n`);
   else for (const line of taskViewLines(detail, terminal.columns)) terminal.line(line);
 }
@@ -174,7 +174,7 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
     if (args.watch && UNSUCCESSFUL_STATES.some((state) => counted.counts[state] > 0)) process.exitCode = 1;
     // A task no running agent can take would wait with nothing said: the reason says why, as
     // for a task whose agent was lost (in JSON too, as the dashboard's API gives it).
-    const explained = explainTasks(page.tasks, agents);
+    const explained = explainTasks(page.tasks, agents, keys.prefix);
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ sweeps: [sweepJson(counted)], agents: agents.map(agentJson), tasks: explained.map((task) => taskJson(task, latest.get(task.id))), page: { offset, limit, total: page.total } }, null, 2)}\n`);
       return;

@@ -1,14 +1,13 @@
 /** `coord submit`: expand a sweep and queue its tasks for agents, all or nothing. */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
 import { assertRunnable, describeRedis, normaliseOutputRoot, type Expansion, evictionProblem, expandSweep, ExitError, readSweepFile, UNSUCCESSFUL_STATES, UsageError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { DEFAULT_RETRY_BACKOFF_MS } from '../distributed/queue-jobs.js';
 import { listAgents } from '../distributed/read-status.js';
 import { describeSweeps, sweepsHolding } from '../distributed/sweeps-holding.js';
 import { noAgentNote, signedOnlyAgents, unservedWarnings } from '../distributed/unserved-queues.js';
-import { tasksFromElsewhereWarnings } from '../distributed/tasks-from-elsewhere.js';
+import { submittedFrom, tasksFromElsewhereWarnings } from '../distributed/tasks-from-elsewhere.js';
 import { waitForSweep } from '../distributed/wait-for-sweep.js';
 import { onInterrupt } from '../local/interrupt.js';
 import { changedCommandsWarning, queuedDifferentlyWarning } from '../output/changed-commands.js';
@@ -86,11 +85,11 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     if (evictionWarning) printWarnings(terminal, [evictionWarning]);
     if (result.queued > 0) {
       const agents = (await agentsRead) ?? (await listAgents(redis, keys));
-      printWarnings(terminal, unservedWarnings(result.queuedGroups, agents));
+      printWarnings(terminal, unservedWarnings(result.queuedGroups, agents, keys.prefix));
       const note = noAgentNote(agents, keys.prefix, describeRedis(settings.target));
       if (note) terminal.error(`note: ${note}`);
     }
-    const here = { host: hostname(), path: resolve(file) };
+    const here = { host: hostname(), path: submittedFrom(file) };
     const output = normaliseOutputRoot(expansion.tasks[0]!.outputRoot);
     printWarnings(terminal, await tasksFromElsewhereWarnings(redis, keys, [...result.doneIds, ...result.skippedIds, ...result.alreadyQueuedIds], here, output));
     if (result.changedSinceSuccess.length > 0 && !args.json) printWarnings(terminal, [changedCommandsWarning(result.changedSinceSuccess, 'coord submit -f')]);

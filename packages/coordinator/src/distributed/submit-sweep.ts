@@ -4,13 +4,13 @@
  * records and the BullMQ jobs in one MULTI, so a sweep is submitted entirely or not at all.
  */
 import { hostname, userInfo } from 'node:os';
-import { resolve } from 'node:path';
 import { normaliseOutputRoot, PAYLOAD_VERSION, type MetricsSettings, type RedisKeys, type SweepRecordFields, type TaskJobData, type TaskSpec } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { customAlphabet } from 'nanoid';
 import { taskLabel } from '../output/task-label.js';
 import { DEFAULT_RETRY_BACKOFF_MS, queueJobs, type QueueItem, type QueueOptions } from './queue-jobs.js';
 import { readTasksToSubmit } from './read-tasks.js';
+import { submittedFrom } from './tasks-from-elsewhere.js';
 import type { QueuedGroup } from './unserved-queues.js';
 
 export interface SubmitInput extends QueueOptions {
@@ -126,7 +126,7 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
       createdAt: new Date(now).toISOString(),
       host: hostname(),
       // Where it was submitted from, to tell another project's sweep from this one's (tasks-from-elsewhere).
-      path: resolve(input.file),
+      path: submittedFrom(input.file),
       user: safeUser(),
       force: input.force ? '1' : '0',
       // Its retries must be signed too: agents with a secret refuse unsigned jobs.

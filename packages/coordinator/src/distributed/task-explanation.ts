@@ -1,12 +1,12 @@
 /**
- * Why a task looks stuck, where its record says nothing: a waiting task that no running agent
- * can take (or only paused or draining ones), a running task whose agent was lost, or is gone
- * from the list of agents (forgotten, or silent for a day), or whose agent restarted under its
- * name since the run began: it stays "running" until an agent
- * of its queue finds its job stalled, and says so when no running agent serves that queue.
- * `coord status` and the dashboard show the same words in the task's reason.
+ * Why a task looks stuck. A waiting task that no running agent can take (or only paused or
+ * draining ones) says so, before any reason its record gives from its last run. A running
+ * task whose agent was lost, is gone from the list of agents (forgotten, or silent for a day),
+ * or restarted under its name since the run began stays "running" until an agent of its queue
+ * finds its job stalled, and says so, and when no running agent serves that queue. `coord
+ * status` and the dashboard show the same words in the task's reason.
  */
-import type { TaskRecord } from '@sweep-runner/shared';
+import { DEFAULT_PREFIX, type TaskRecord } from '@sweep-runner/shared';
 import type { AgentSummary } from './read-status.js';
 import { agentCommandFor, runningAgents, unservedReason } from './unserved-queues.js';
 
@@ -20,7 +20,8 @@ function startedBefore(task: TaskRecord, time: number): boolean {
   return task.startedAt !== undefined && Date.parse(task.startedAt) < time;
 }
 
-export function explainTasks(tasks: TaskRecord[], agents: AgentSummary[]): TaskRecord[] {
+/** `prefix`: the tasks' (the agent command a waiting task suggests runs under it). */
+export function explainTasks(tasks: TaskRecord[], agents: AgentSummary[], prefix = DEFAULT_PREFIX): TaskRecord[] {
   const lostAgents = new Set(agents.filter((agent) => agent.lost).map((agent) => agent.name));
   const byName = new Map(agents.map((agent) => [agent.name, agent]));
   const listed = new Set(byName.keys());
@@ -30,13 +31,13 @@ export function explainTasks(tasks: TaskRecord[], agents: AgentSummary[]): TaskR
     if (task.state === 'waiting') {
       // Why it waits now comes first: a reason from its last run (handed back, a retry's
       // backoff) says nothing of an agent that could take it.
-      const unserved = noneRunning ? `no agent is running; one would: ${agentCommandFor(task.queue)}` : unservedReason(task.queue, agents);
+      const unserved = noneRunning ? `no agent is running; one would: ${agentCommandFor(task.queue, prefix)}` : unservedReason(task.queue, agents, prefix);
       return unserved ? { ...task, reason: task.reason ? `${unserved} (${task.reason})` : unserved } : task;
     }
     if (task.state === 'running' && task.agent && (lostAgents.has(task.agent) || (!listed.has(task.agent) && startedBefore(task, now - NEW_AGENT_GRACE_MS)))) {
       const gone = lostAgents.has(task.agent) ? 'its agent is lost' : `its agent ${task.agent} is gone (forgotten, or not heard from in a day)`;
       const next = task.cancel ? 'it ends cancelled' : 'it runs again';
-      const unserved = noneRunning ? 'no agent is running' : unservedReason(task.queue, agents);
+      const unserved = noneRunning ? 'no agent is running' : unservedReason(task.queue, agents, prefix);
       return { ...task, reason: `${gone}: ${next} once an agent of its queue finds the job stalled${unserved ? `, and ${unserved}` : ''}${task.cancel ? '' : ' (coord cancel ends it)'}` };
     }
     // Its agent's name is live again, started after the run began (a restart under a fixed

@@ -5,9 +5,20 @@
  * first one's queued jobs. Said when the sweeps holding a submission's tasks were submitted
  * from another sweep file (their record keeps its host and absolute path).
  */
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { plural } from '../output/plural.js';
+
+/** Where a sweep file is, as its sweep's record keeps it: one file reached by two paths (a symlink) is one. */
+export function submittedFrom(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return resolve(file);
+  }
+}
 
 /** Read for the first thousand tasks: enough to name where they came from. */
 const SAMPLE = 1000;

@@ -35,40 +35,41 @@ function describeQueue(queue: Queue): string {
   return `pool "${queue.pool}" with ${queue.gpus === 0 ? 'CPU tasks' : `${plural(queue.gpus, 'GPU')} per task`}`;
 }
 
-function agentCommand(queue: Queue): string {
+/** `prefix`: the one the tasks were queued under (an agent under another never sees them). */
+function agentCommand(queue: Queue, prefix: string): string {
   const slots = queue.gpus === 0 ? '--cpu-slots 1' : `--gpus ${Array.from({ length: queue.gpus }, (_, i) => i).join(',')}`;
-  return `agent ${slots}${queue.pool === 'default' ? '' : ` --pool ${queue.pool}`}`;
+  return `agent ${slots}${queue.pool === 'default' ? '' : ` --pool ${queue.pool}`}${prefix === DEFAULT_PREFIX ? '' : ` --prefix ${prefix}`}`;
 }
 
 /** An agent command line that would take the tasks of the queue named `queueName` (`agent` when the name is not ours). */
-export function agentCommandFor(queueName: string): string {
+export function agentCommandFor(queueName: string, prefix = DEFAULT_PREFIX): string {
   const queue = parseQueueName(queueName);
-  return queue ? agentCommand(queue) : 'agent';
+  return queue ? agentCommand(queue, prefix) : 'agent';
 }
 
 /** One warning per group of queued tasks that no running agent can take. */
-export function unservedWarnings(groups: QueuedGroup[], agents: AgentSummary[]): string[] {
+export function unservedWarnings(groups: QueuedGroup[], agents: AgentSummary[], prefix = DEFAULT_PREFIX): string[] {
   const running = runningAgents(agents);
   if (running.length === 0) return [];
   return groups
     .filter((group) => group.tasks > 0 && !running.some((agent) => serves(agent, group)))
     .map((group) => {
       const offered = running.map((agent) => `${agent.name} (pool ${agent.pools.join(',')}, ${plural(new Set(agent.gpuSlots).size, 'GPU')}${agent.cpuSlots > 0 ? `, ${plural(agent.cpuSlots, 'CPU slot')}` : ''})`).join(', ');
-      return `no running agent takes ${describeQueue(group)}, so ${plural(group.tasks, 'task')} ${group.tasks === 1 ? 'waits' : 'wait'} until one does (running: ${offered}); start one with: ${agentCommand(group)}`;
+      return `no running agent takes ${describeQueue(group)}, so ${plural(group.tasks, 'task')} ${group.tasks === 1 ? 'waits' : 'wait'} until one does (running: ${offered}); start one with: ${agentCommand(group, prefix)}`;
     });
 }
 
 /** Why a task waiting in `queue` waits, when no running agent can take it; undefined when one can (or none runs). */
-export function unservedReason(queueName: string, agents: AgentSummary[]): string | undefined {
+export function unservedReason(queueName: string, agents: AgentSummary[], prefix = DEFAULT_PREFIX): string | undefined {
   const queue = parseQueueName(queueName);
   const running = runningAgents(agents);
   if (!queue || running.length === 0) return undefined;
   const serving = running.filter((agent) => serves(agent, queue));
-  if (serving.length === 0) return `no running agent takes ${describeQueue(queue)}; one would: ${agentCommand(queue)}`;
+  if (serving.length === 0) return `no running agent takes ${describeQueue(queue)}; one would: ${agentCommand(queue, prefix)}`;
   if (serving.some((agent) => agent.state === 'running' || agent.state === 'starting')) return undefined;
   // Served, but by agents that take no work now: a pause ends by itself, a drain does not.
   const why = serving.map((agent) => (agent.state === 'paused' && agent.pause ? `${agent.name} paused until ${new Date(agent.pause.until).toLocaleTimeString()}: ${agent.pause.reason}` : `${agent.name} ${agent.state}`));
-  return `every agent that takes ${describeQueue(queue)} takes no work now (${namedFew(why)}); another would: ${agentCommand(queue)}`;
+  return `every agent that takes ${describeQueue(queue)} takes no work now (${namedFew(why)}); another would: ${agentCommand(queue, prefix)}`;
 }
 
 /** Running agents that serve one of `queues` and take only signed jobs: they would refuse an unsigned submission's tasks. */

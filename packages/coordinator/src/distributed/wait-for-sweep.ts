@@ -72,15 +72,16 @@ export async function waitForSweep(
       }
     }
     const events = [...latest.values()];
+    // A task this sweep skipped stays with the sweep that ran it (its record is that sweep's): no record to ask.
+    const asked = events.filter((event) => event.state !== 'skipped');
     const pipeline = redis.pipeline();
-    for (const event of events) pipeline.hmget(keys.task(event.task!), 'state', 'sweep');
-    const records = (await pipeline.exec()) ?? [];
-    events.forEach((event, i) => {
-      const [state, sweep] = (records[i]?.[1] ?? []) as Array<string | null>;
-      // A task this sweep skipped stays with the sweep that ran it: its record is that sweep's.
+    for (const event of asked) pipeline.hmget(keys.task(event.task!), 'state', 'sweep');
+    const records = new Map(((await pipeline.exec()) ?? []).map(([, fields], i) => [asked[i]!, (fields ?? []) as Array<string | null>]));
+    for (const event of events) {
+      const [state, sweep] = records.get(event) ?? [];
       const current = event.state === 'skipped' || (typeof state === 'string' && state === event.state && sweep === sweepId);
       if (current) printLine(event.state!, event.name ?? '', event.detail ?? '');
-    });
+    }
   };
   // The watched tasks' events go to the streams of the sweeps that queued them: their lines are
   // printed from their records, once each, as they end.

@@ -114,7 +114,7 @@ export function readRoutes(context: DashboardContext): Router {
     const latest = await latestOutputs(redis, keys, page.tasks);
     const now = Date.now();
     // With coord status's reasons for tasks that look stuck (no agent takes them, a lost agent).
-    res.json({ sweeps: [sweepJson(sweep)], tasks: explainTasks(page.tasks, agents).map((task) => taskRowJson(task, now, latest.get(task.id))), page: { offset, limit, total: page.total } });
+    res.json({ sweeps: [sweepJson(sweep)], tasks: explainTasks(page.tasks, agents, keys.prefix).map((task) => taskRowJson(task, now, latest.get(task.id))), page: { offset, limit, total: page.total } });
   });
 
   router.get('/sweeps/:sweep/results', async (req, res) => {
@@ -134,7 +134,7 @@ export function readRoutes(context: DashboardContext): Router {
 
   router.get('/tasks/:task', async (req, res) => {
     const [{ task, hash }, agents] = await Promise.all([loadTaskHash(context, idParam(req, 'task')), recentAgents(context)]);
-    const [explained] = explainTasks([task], agents);
+    const [explained] = explainTasks([task], agents, keys.prefix);
     // What the task's page shows beside its log: what it ran with, and what it reported.
     const [params, latest] = await Promise.all([taskParams(redis, keys, task, hash), latestOutputs(redis, keys, [task])]);
     res.json({ task: taskDetailJson(explained!, params, Date.now(), latest.get(task.id)) });
