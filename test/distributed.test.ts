@@ -186,23 +186,27 @@ z: [1, 2, 3, 4]
     expect(readFileSync(join(workdir, 'runs.txt'), 'utf8').trim().split('\n').sort()).toEqual(['ok 1', 'ok 2', 'ok 3']);
   });
 
-  it('says when the tasks a submission finds are another sweep file\'s (another project keeping the same -o), and never for its own file', async () => {
+  it('says when a submission takes what a sweep of another sweep file ran (another project keeping the same -o), and never for its own file', async () => {
     const prefix = 'two-projects';
     const [first, second] = [tempDir(), tempDir()];
-    writeFileSync(join(first, 'params.yaml'), 'template:\n  train: echo METRIC loss=0.{seed}\ngpus: 0\n---\nseed: [1, 2]\n');
-    writeFileSync(join(second, 'params.yaml'), 'template:\n  train: echo METRIC bleu=27.{seed}\ngpus: 0\n---\nseed: [1, 2]\n');
+    // The first project's Seed_2 trains, then fails its test.
+    writeFileSync(join(first, 'params.yaml'), 'template:\n  train: echo METRIC loss=0.{seed}\n  test: test {seed} = 1\ngpus: 0\n---\nseed: [1, 2]\n');
+    writeFileSync(join(second, 'params.yaml'), 'template:\n  train: echo METRIC bleu=27.{seed}\n  test: echo tested\ngpus: 0\n---\nseed: [1, 2]\n');
     const agent = await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix], { workdir: join(first, 'w') });
     const cli = ['--redis', redis().url, '--prefix', prefix];
     const ran = await coord(['submit', 'params.yaml', '--wait', '--json', ...cli], { cwd: first });
-    expect(ran.code).toBe(0);
+    expect(ran.code).toBe(1);
     const { sweep } = JSON.parse(ran.stdout) as { sweep: string };
-    // The same file again says nothing of it (submit() checks stderr is empty).
-    await submit(first, prefix);
+    // The same file again says nothing of it (submit() checks stderr is empty); Seed_2 runs its test again.
+    const again = await submit(first, prefix);
+    await waitFor(async () => (await status(prefix, again.sweep)).sweeps[0]!.counts.failed === 1, 15_000, 'the resubmission to end');
+    // The second project's submission skips Seed_1 (the first sweep's) and the train of Seed_2 (the second's).
     const other = await coord(['submit', 'params.yaml', ...cli], { cwd: second });
     expect(other.code).toBe(0);
-    expect(other.stdout).toMatch(/^nothing to queue: all 2 tasks already succeeded/);
-    expect(other.stderr).toContain(
-      `warning: 2 tasks of this submission are sweep ${sweep}'s, submitted from ${hostname()}:${join(realpathSync(first), 'params.yaml')}, not from this file: tasks are known by output root (-o output) and name, so projects that share a Redis, a --prefix and -o share them; if that is another project, give this one its own -o or --prefix\n`,
+    expect(other.stdout).toMatch(/^sweep \w+: 1 queued, 1 skipped/);
+    const from = `submitted from ${hostname()}:${join(realpathSync(first), 'params.yaml')}, not from this file: tasks are known by output root (-o output) and name, so projects that share a Redis, a --prefix and -o share them; if that is another project, give this one its own -o or --prefix`;
+    expect(other.stderr.split('\n').filter((line) => line.includes('not from this file')).sort()).toEqual(
+      [sweep, again.sweep].map((id) => `warning: 1 task of this submission takes what sweep ${id} ran or queued, ${from}`).sort(),
     );
     // Its own output root: its tasks are its own.
     const own = await coord(['submit', 'params.yaml', '-o', 'bleu', ...cli], { cwd: second });

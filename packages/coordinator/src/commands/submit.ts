@@ -91,7 +91,7 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     }
     const here = { host: hostname(), path: submittedFrom(file) };
     const output = normaliseOutputRoot(expansion.tasks[0]!.outputRoot);
-    printWarnings(terminal, await tasksFromElsewhereWarnings(redis, keys, [...result.doneIds, ...result.skippedIds, ...result.alreadyQueuedIds], here, output));
+    printWarnings(terminal, await tasksFromElsewhereWarnings(redis, keys, result.builtOn, here, output));
     if (result.changedSinceSuccess.length > 0 && !args.json) printWarnings(terminal, [changedCommandsWarning(result.changedSinceSuccess, 'coord submit -f')]);
     const alreadyIn = await sweepsHolding(redis, keys, result.alreadyQueuedIds);
     // Only the sweeps holding those tasks: cancelling another would end work queued as now.

@@ -18,6 +18,8 @@ export interface TaskNow {
   changed: boolean[];
   /** What its job was last queued as (queuedAsDigest); '' when not known. Stale unless it waits or runs. */
   queuedAs: string;
+  /** The sweep that holds it ('' without a record). */
+  sweep: string;
 }
 
 export interface TaskFound extends TaskNow {
@@ -44,6 +46,6 @@ export async function readTasks(redis: Redis, keys: RedisKeys, tasks: Array<{ ta
   const replies = (await pipeline.exec()) ?? [];
   return replies.flatMap(([error, rows]) => {
     if (error) throw error;
-    return (rows as Array<[string, string, string]>).map(([state, flags, queuedAs]) => ({ state, succeeded: [...flags].map((flag) => flag !== '0'), changed: [...flags].map((flag) => flag === '2'), queuedAs }));
+    return (rows as Array<[string, string, string, string]>).map(([state, flags, queuedAs, sweep]) => ({ state, succeeded: [...flags].map((flag) => flag !== '0'), changed: [...flags].map((flag) => flag === '2'), queuedAs, sweep }));
   });
 }

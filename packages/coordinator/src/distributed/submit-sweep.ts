@@ -44,8 +44,11 @@ export interface SubmitResult {
   alreadyQueuedIds: string[];
   /** When nothing was queued: the tasks found done, which stay in the sweeps that ran them. */
   doneIds: string[];
-  /** Tasks skipped as done by a sweep it created: they too stay in the sweeps that ran them. */
-  skippedIds: string[];
+  /**
+   * The earlier sweeps whose work this submission takes as it is, with how many tasks each:
+   * tasks left alone (queued or running) or with a command skipped as succeeded there.
+   */
+  builtOn: Record<string, number>;
   /** The queued tasks by queue (pool and GPUs per task). */
   queuedGroups: QueuedGroup[];
   /**
@@ -85,8 +88,10 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
   const changedSinceSuccess: string[] = [];
   const queuedDifferently: string[] = [];
   const queuedDifferentlyIds: string[] = [];
+  const builtOn: Record<string, number> = {};
   input.tasks.forEach((task, index) => {
-    const { id, alreadyQueued, queuedDifferently: differently, succeeded: ok, changed } = current[index]!;
+    const { id, alreadyQueued, queuedDifferently: differently, succeeded: ok, changed, sweep: earlier } = current[index]!;
+    if (earlier && (alreadyQueued || (!input.force && ok.some(Boolean)))) builtOn[earlier] = (builtOn[earlier] ?? 0) + 1;
     if (alreadyQueued) {
       alreadyQueuedIds.push(id);
       if (differently) {
@@ -114,7 +119,7 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
   // write would move them out of the sweeps that ran them. Nothing is written.
   if (!items.some((item) => item.state === 'waiting')) {
     const doneIds = items.map((item) => item.data.taskId);
-    return { sweep: sweepId, created: false, queued: 0, skipped: items.length, alreadyQueued: alreadyQueuedIds.length, alreadyQueuedIds, doneIds, skippedIds: [], queuedGroups: [], changedSinceSuccess, queuedDifferently, queuedDifferentlyIds };
+    return { sweep: sweepId, created: false, queued: 0, skipped: items.length, alreadyQueued: alreadyQueuedIds.length, alreadyQueuedIds, doneIds, builtOn, queuedGroups: [], changedSinceSuccess, queuedDifferently, queuedDifferentlyIds };
   }
   await input.beforeWrite?.();
   const record: SweepRecordFields = { file: input.file, title: input.title ?? '', text: input.fileText, metrics: JSON.stringify(input.metrics ?? {}) };
@@ -143,7 +148,6 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
   // A task another submission queued between our read and our write stays with it.
   const counts = { queued: 0, skipped: 0, alreadyQueued: alreadyQueuedIds.length };
   const groups = new Map<string, QueuedGroup>();
-  const skippedIds: string[] = [];
   items.forEach((item, i) => {
     if (taken[i] !== 1) {
       counts.alreadyQueued++;
@@ -155,17 +159,14 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
       const group = groups.get(queue) ?? { pool, gpus, tasks: 0 };
       group.tasks++;
       groups.set(queue, group);
-    } else {
-      counts.skipped++;
-      skippedIds.push(item.data.taskId);
-    }
+    } else counts.skipped++;
   });
   if (counts.queued + counts.skipped === 0) {
     // Every task is another sweep's, queued or running: a sweep of none would only sit in
     // status looking finished. The caller names the sweeps that hold them instead.
     await redis.multi().del(keys.sweep(sweepId)).zrem(keys.sweeps, sweepId).exec();
-    return { sweep: sweepId, created: false, ...counts, alreadyQueuedIds, doneIds: [], skippedIds, queuedGroups: [], changedSinceSuccess, queuedDifferently, queuedDifferentlyIds };
+    return { sweep: sweepId, created: false, ...counts, alreadyQueuedIds, doneIds: [], builtOn, queuedGroups: [], changedSinceSuccess, queuedDifferently, queuedDifferentlyIds };
   }
   await redis.hset(keys.sweep(sweepId), counts);
-  return { sweep: sweepId, created: true, ...counts, alreadyQueuedIds, doneIds: [], skippedIds, queuedGroups: [...groups.values()], changedSinceSuccess, queuedDifferently, queuedDifferentlyIds };
+  return { sweep: sweepId, created: true, ...counts, alreadyQueuedIds, doneIds: [], builtOn, queuedGroups: [...groups.values()], changedSinceSuccess, queuedDifferently, queuedDifferentlyIds };
 }

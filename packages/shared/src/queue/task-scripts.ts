@@ -127,26 +127,27 @@ return taken
 /**
  * What submit and retry need to know of many tasks at once: ARGV[2] is a JSON array of
  * [task id, [command names], [their digests]?]. Returns per task {state or '', one flag per
- * command (see readMany), the digest of what its waiting or running job was queued as}.
+ * command (see readMany), the digest of what its waiting or running job was queued as, the
+ * sweep that holds it or ''}.
  */
 const READ_MANY = `
 local p = ARGV[1]
 local out = {}
 for n, row in ipairs(cjson.decode(ARGV[2])) do
   local id, commands, digests = row[1], row[2], row[3]
-  local fields = { 'state', 'queuedAs' }
-  for i, command in ipairs(commands) do fields[i + 2] = 'cmd:' .. command end
+  local fields = { 'state', 'queuedAs', 'sweep' }
+  for i, command in ipairs(commands) do fields[i + 3] = 'cmd:' .. command end
   local values = redis.call('HMGET', p .. ':task:' .. id, unpack(fields))
   local flags = {}
-  for i = 3, #values do
+  for i = 4, #values do
     local ok, result = false, nil
     if values[i] then ok, result = pcall(cjson.decode, values[i]) end
     local succeeded = ok and type(result) == 'table' and result.code == 0
     -- A record from before digests were kept (or a caller that gives none) counts as the same line.
-    local changed = succeeded and digests and type(result.digest) == 'string' and result.digest ~= digests[i - 2]
-    flags[i - 2] = changed and '2' or (succeeded and '1' or '0')
+    local changed = succeeded and digests and type(result.digest) == 'string' and result.digest ~= digests[i - 3]
+    flags[i - 3] = changed and '2' or (succeeded and '1' or '0')
   end
-  out[n] = { values[1] or '', table.concat(flags), values[2] or '' }
+  out[n] = { values[1] or '', table.concat(flags), values[2] or '', values[3] or '' }
 end
 return out
 `;
@@ -401,7 +402,7 @@ export const taskScripts = {
    * its job was queued as (queuedAsDigest), or '' (none kept)].
    */
   readMany(redis: Caller, prefix: string, tasks: Array<{ taskId: string; commands: string[]; digests?: string[] }>) {
-    return call(redis, 'sweepReadTasks', [prefix, JSON.stringify(tasks.map((t) => (t.digests ? [t.taskId, t.commands, t.digests] : [t.taskId, t.commands])))]) as Promise<Array<[string, string, string]>>;
+    return call(redis, 'sweepReadTasks', [prefix, JSON.stringify(tasks.map((t) => (t.digests ? [t.taskId, t.commands, t.digests] : [t.taskId, t.commands])))]) as Promise<Array<[string, string, string, string]>>;
   },
   /** `queue`: where to look for other jobs holding the token (`othersHoldingToken`). */
   async start(
