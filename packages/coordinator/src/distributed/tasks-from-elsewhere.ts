@@ -10,6 +10,7 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
+import { namedFew } from '../output/named-few.js';
 import { plural } from '../output/plural.js';
 
 /** Where a sweep file is, as its sweep's record keeps it: one file reached by two paths (a symlink) is one. */
@@ -28,13 +29,19 @@ export async function tasksFromElsewhereWarnings(redis: Redis, keys: RedisKeys, 
   const reads = redis.pipeline();
   for (const sweep of sweeps) reads.hmget(keys.sweep(sweep), 'host', 'path');
   const records = (await reads.exec()) ?? [];
-  return sweeps.flatMap((sweep, i) => {
+  // One line per file they came from: a project submitted fifty times from one file is one line.
+  const byOrigin = new Map<string, { tasks: number; sweeps: string[] }>();
+  sweeps.forEach((sweep, i) => {
     const [host, path] = (records[i]?.[1] ?? []) as Array<string | null>;
     // Sweeps of older versions kept no path: nothing to compare.
-    if (!host || !path || (host === here.host && path === here.path)) return [];
-    const count = builtOn[sweep]!;
-    return [
-      `${plural(count, 'task')} of this submission ${count === 1 ? 'takes' : 'take'} what sweep ${sweep} ran or queued, submitted from ${host}:${path}, not from this file: tasks are known by output root (-o ${output}) and name, so projects that share a Redis, a --prefix and -o share them; if that is another project, give this one its own -o or --prefix`,
-    ];
+    if (!host || !path || (host === here.host && path === here.path)) return;
+    const origin = byOrigin.get(`${host}:${path}`) ?? { tasks: 0, sweeps: [] };
+    origin.tasks += builtOn[sweep]!;
+    origin.sweeps.push(sweep);
+    byOrigin.set(`${host}:${path}`, origin);
   });
+  return [...byOrigin].map(
+    ([origin, { tasks, sweeps: from }]) =>
+      `${plural(tasks, 'task')} of this submission ${tasks === 1 ? 'takes' : 'take'} what ${from.length === 1 ? 'sweep' : 'sweeps'} ${namedFew(from)} ran or queued, submitted from ${origin}, not from this file: tasks are known by output root (-o ${output}) and name, so projects that share a Redis, a --prefix and -o share them; if that is another project, give this one its own -o or --prefix`,
+  );
 }
