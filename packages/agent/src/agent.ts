@@ -55,6 +55,7 @@ import type { TrustsSweepRecord } from './run/sweep-info.js';
 import { TaskRun } from './run/task-run.js';
 import { deadAgentsHere, handBackOrphanedJobs, jobsOfDeadAgents, ORPHAN_KILL_GRACE_MS, ORPHANS_STOPPED_MS, type DeadAgent, type OrphanedJob } from './run/dead-predecessors.js';
 import type { LeftoverProcess } from './run/leftover-runs.js';
+import { runToken } from './run/run-token.js';
 
 export interface AgentOptions {
   name: string;
@@ -589,7 +590,7 @@ export class Agent {
         continue;
       }
       try {
-        const token = `${this.tokenPrefix}:${++this.tokens}`;
+        const token = runToken(this.tokenPrefix, ++this.tokens);
         this.freedDuringFetch = false;
         const fetched = await this.fetcher.tryFetch(eligible, token);
         if (this.state !== 'running' && fetched) {

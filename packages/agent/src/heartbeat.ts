@@ -17,11 +17,16 @@ export class Heartbeat {
     private readonly intervalMs: number,
     private readonly snapshot: () => AgentRecord,
     /** Kept with what status shows of a lost agent: what an agent started later on this machine needs to hand back our jobs (see dead-predecessors). */
-    private readonly afterDeath: DeadAgentTrace,
+    afterDeath: DeadAgentTrace,
     private readonly onError: (error: Error) => void,
     /** Receives the round trip of each beat, in seconds. */
     private readonly onLatency: (seconds: number) => void = () => undefined,
-  ) {}
+  ) {
+    this.trace = traceFields(afterDeath);
+  }
+
+  /** The trace's fields: they never change, so they are written as made once. */
+  private readonly trace: Record<string, string>;
 
   private get ttlSeconds(): number {
     return recordTtlSeconds(this.intervalMs);
@@ -38,7 +43,7 @@ export class Heartbeat {
       .hset(this.keys.agent(record.name), { ...fields, pid: String(process.pid) })
       .expire(this.keys.agent(record.name), this.ttlSeconds)
       // Should this agent die, status still shows which machine it was (not what it ran: those runs died with it).
-      .hset(this.keys.agentSeen(record.name), { name: fields.name!, host: fields.host!, gpuSlots: fields.gpuSlots!, cpuSlots: fields.cpuSlots!, pools: fields.pools!, ...traceFields(this.afterDeath) })
+      .hset(this.keys.agentSeen(record.name), { name: fields.name!, host: fields.host!, gpuSlots: fields.gpuSlots!, cpuSlots: fields.cpuSlots!, pools: fields.pools!, ...this.trace })
       .expire(this.keys.agentSeen(record.name), 24 * 3600)
       .zadd(this.keys.agents, record.lastSeen, record.name)
       // Agents gone for a day leave the list (status only reads).

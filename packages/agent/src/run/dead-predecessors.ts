@@ -12,6 +12,7 @@ import { ORPHAN_KILL_GRACE_SECONDS, parseJsonOr, pidSpace, processRuns, taskIdOf
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { runsLeftBy, stopProcesses, type LeftoverProcess } from './leftover-runs.js';
+import { agentPartOf } from './run-token.js';
 
 /** What an agent leaves with its last-seen record, for an agent started later on its machine. */
 export interface DeadAgentTrace {
@@ -96,7 +97,7 @@ export async function jobsOfDeadAgents(redis: Redis, keys: RedisKeys, dead: Dead
   const tokens = (await locks.exec()) ?? [];
   return active.flatMap(({ queue, jobId }, i) => {
     const token = tokens[i]?.[1];
-    const agent = typeof token === 'string' ? byPrefix.get(token.slice(0, token.lastIndexOf(':'))) : undefined;
+    const agent = typeof token === 'string' ? byPrefix.get(agentPartOf(token)) : undefined;
     return agent ? [{ agent: agent.name, pid: agent.pid, queue, jobId, token: token as string }] : [];
   });
 }
@@ -139,7 +140,7 @@ export async function handBackOrphanedJobs(
     return queue;
   };
   for (const job of jobs) {
-    if (stillRunning.has(job.token.slice(0, job.token.lastIndexOf(':')))) continue;
+    if (stillRunning.has(agentPartOf(job.token))) continue;
     const taskId = taskIdOfJob(job.jobId);
     try {
       const recorded = await taskScripts.finish(redis, keys.task(taskId), `${keys.prefix}:${job.queue}:${job.jobId}:lock`, {

@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processRuns } from '@sweep-runner/shared';
+import { agentPartOf } from './run-token.js';
 
 export interface LeftoverProcess {
   pid: number;
@@ -36,7 +37,7 @@ export function runsLeftBy(tokenPrefixes: ReadonlySet<string>): LeftoverProcess[
     }
     const token = environment.split('\0').find((variable) => variable.startsWith(RUN_VARIABLE))?.slice(RUN_VARIABLE.length);
     if (token === undefined) return [];
-    const tokenPrefix = token.slice(0, token.lastIndexOf(':'));
+    const tokenPrefix = agentPartOf(token);
     return tokenPrefixes.has(tokenPrefix) ? [{ pid, tokenPrefix }] : [];
   });
 }
