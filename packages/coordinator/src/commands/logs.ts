@@ -3,7 +3,7 @@ import { ExitError, type RedisKeys, type TaskRecord } from '@sweep-runner/shared
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { findTask } from '../distributed/find-task.js';
-import { AGENT_LINE } from '../distributed/latest-output.js';
+import { ATTEMPT_ENDING, ATTEMPT_HEADING, isAgentLine } from '../distributed/latest-output.js';
 import { goneFromRedis, readLogsState } from '../distributed/logs-state.js';
 import { numberFlag } from '../options/number-flags.js';
 import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
@@ -25,7 +25,6 @@ function field(fields: string[], name: string): string | undefined {
   return undefined;
 }
 
-const ATTEMPT_HEADING = /^--- attempt \d+ on .* ---$/;
 const UNREPORTED_END = '--- ended without a report (its agent died, or lost Redis) ---';
 
 /** How often a follower looks for new lines, and for a changed unfinished line. */
@@ -51,7 +50,7 @@ class LinePrinter {
     // A new line of the command ends the line it was redrawing: that one is now a line, or older than the next.
     if (this.partials.get(command)) this.showPartial(command, '');
     // The lines the agent adds (an attempt's heading, the outcome) are marked for scripts that want only output.
-    if (this.json) process.stdout.write(`${JSON.stringify({ command, n, line: text, ...(AGENT_LINE.test(text) && { added: true }) })}\n`);
+    if (this.json) process.stdout.write(`${JSON.stringify({ command, n, line: text, ...(isAgentLine(text) && { added: true }) })}\n`);
     else this.terminal.line(text);
   }
   /**
@@ -67,7 +66,7 @@ class LinePrinter {
       else this.terminal.line(said);
     }
     if (heading) this.attemptOpen.set(command, true);
-    else if (AGENT_LINE.test(text)) this.attemptOpen.set(command, false);
+    else if (ATTEMPT_ENDING.test(text)) this.attemptOpen.set(command, false);
   }
   /**
    * The line a command is still redrawing: the last line printed, or, following on a

@@ -15,8 +15,15 @@ export interface LatestOutput {
 
 /** Shown lines are cut here: a status row is one line of a terminal. */
 const MAX_CHARS = 160;
-/** The lines an agent writes before and after a command's own output (attemptHeading, the ending): not output. */
-export const AGENT_LINE = /^--- (?:attempt \d+ on .*|\w+ \((?:exit -?\d+|killed by \w+)\)|not recorded: .*) ---$/;
+/** The line an agent writes before a command's output in an attempt (attemptHeading). */
+export const ATTEMPT_HEADING = /^--- attempt \d+ on .* ---$/;
+/** The line it writes after: the command's outcome, or why its record could not be written. */
+export const ATTEMPT_ENDING = /^--- (?:\w+ \((?:exit -?\d+|killed by \w+)\)|not recorded: .*) ---$/;
+
+/** A line an agent wrote before or after a command's own output: not output. */
+export function isAgentLine(text: string): boolean {
+  return ATTEMPT_HEADING.test(text) || ATTEMPT_ENDING.test(text);
+}
 
 interface Candidate extends LatestOutput {
   /** Its log has not ended: the command running now. */
@@ -51,7 +58,7 @@ export async function latestOutputs(redis: Redis, keys: RedisKeys, tasks: TaskRe
       const fields = (last as Array<[string, string[]]>)[0]?.[1] ?? [];
       const at = fields.indexOf('line');
       const lastLine = at < 0 ? '' : (fields[at + 1] ?? '');
-      const shown = shownText(partial || (AGENT_LINE.test(lastLine) ? '' : lastLine));
+      const shown = shownText(partial || (isAgentLine(lastLine) ? '' : lastLine));
       const line = shown.length > MAX_CHARS ? `${firstChars(shown, MAX_CHARS)}…` : shown;
       chosen.set(task.id, later(chosen.get(task.id), { command, line, running: ended === null, startedAt: Number(started) }));
     }
