@@ -650,6 +650,21 @@ z: [1, 2, 3, 4]
     }
   });
 
+  it("names each attempt's sweep in coord logs, where a resubmission counts its attempts from 1 again", async () => {
+    const prefix = 'resubmitted-logs';
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: test -e ${join(dir, 'once')} || { touch ${join(dir, 'once')}; echo first; exit 1; }; echo second\n---\nx: 1\n`);
+    await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix], { workdir: join(dir, 'w') });
+    const cli = ['--redis', redis().url, '--prefix', prefix];
+    const first = await submit(dir, prefix);
+    await waitFor(async () => (await status(prefix, first.sweep)).sweeps[0]!.counts.failed === 1, 15_000, 'the first submission to fail');
+    const second = await submit(dir, prefix);
+    await waitFor(async () => (await status(prefix, second.sweep)).sweeps[0]!.counts.succeeded === 1, 15_000, 'the second submission to succeed');
+    const headings = (text: string) => text.split('\n').filter((line) => line.startsWith('--- attempt'));
+    const attemptOf = (sweep: string) => new RegExp(`^--- attempt 1 on .*, sweep ${sweep} ---$`);
+    expect(headings((await coord(['logs', 'X_1', ...cli])).stdout)).toEqual([expect.stringMatching(attemptOf(first.sweep)), expect.stringMatching(attemptOf(second.sweep))]);
+  });
+
   it('stops following the log of a retried task cancelled while its agent is gone, though its first attempt ended by itself', async () => {
     const prefix = 'cancel-gone-retried';
     const dir = tempDir();

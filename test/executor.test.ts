@@ -113,10 +113,10 @@ describe.each(launchers)('runTask with the %s', (_label, makeLauncher, launcherS
     const spec = task({ train: 'if [ -e again ]; then echo second; exit 0; fi; touch again; printf "no newline at the end"; exit 1' });
     const events: ExecutorEvent[] = [];
     await runTask({ task: spec, gpus: '0', workdir, launcher: makeLauncher(), attempt: 1, host: 'h1' });
-    const second = await runTask({ task: spec, gpus: '0,1', workdir, launcher: makeLauncher(), attempt: 2, agent: 'gpu7', host: 'h2', onEvent: (e) => events.push(e) });
+    const second = await runTask({ task: spec, gpus: '0,1', workdir, launcher: makeLauncher(), attempt: 2, agent: 'gpu7', host: 'h2', sweep: 'k3XyZ', onEvent: (e) => events.push(e) });
     const log = readFileSync(join(workdir, 'out/X_1/log.train.20260101.000000'), 'utf8');
     const startedAt = second.commands[0]!.stat.startedAt;
-    expect(log).toBe(`no newline at the end\n--- attempt 2 on gpu7 (h2), GPUs 0,1, ${startedAt} ---\nsecond\n`);
+    expect(log).toBe(`no newline at the end\n--- attempt 2 on gpu7 (h2), GPUs 0,1, ${startedAt}, sweep k3XyZ ---\nsecond\n`);
     // This attempt's output begins after the line (what an agent ships to coord logs).
     const start = events.find((e) => e.type === 'command-start');
     expect(start?.type === 'command-start' && Buffer.byteLength(log) - start.logFrom).toBe('second\n'.length);

@@ -266,6 +266,7 @@ export class TaskRun {
       attempt,
       agent: ctx.name,
       host: ctx.host,
+      sweep: data.sweepId,
       // RUNNER_RUN: what an agent started later on this machine stops, should this agent die with its spawner (leftover-runs).
       env: { RUNNER_TASK: data.task.name, RUNNER_SWEEP: data.sweepId, RUNNER_ATTEMPT: String(attempt), RUNNER_AGENT: ctx.name, RUNNER_RUN: this.token },
       onEvent: (event) => {
@@ -280,7 +281,7 @@ export class TaskRun {
             ctx.keys.log(data.taskId, event.command),
             event.logPath,
             ctx.logLines,
-            attemptHeading({ attempt, agent: ctx.name, host: ctx.host, gpus: this.gpus, startedAt: event.startedAt }),
+            attemptHeading({ attempt, agent: ctx.name, host: ctx.host, gpus: this.gpus, startedAt: event.startedAt, sweep: data.sweepId }),
             ctx.host,
             (line) => lines.line(line),
           );

@@ -13,11 +13,16 @@ export interface AttemptOf {
   host: string;
   gpus: string;
   startedAt: string;
+  /**
+   * The submission it belongs to (agents only): attempts count from 1 in each submission, and
+   * one log holds them all, so a resubmitted task's log has an attempt 1 for each.
+   */
+  sweep?: string;
 }
 
 export function attemptHeading(a: AttemptOf): string {
   const where = a.agent === undefined ? a.host : `${a.agent} (${a.host})`;
-  return `--- attempt ${a.attempt} on ${where}, GPUs ${a.gpus || 'none'}, ${a.startedAt} ---`;
+  return `--- attempt ${a.attempt} on ${where}, GPUs ${a.gpus || 'none'}, ${a.startedAt}${a.sweep ? `, sweep ${a.sweep}` : ''} ---`;
 }
 
 /**

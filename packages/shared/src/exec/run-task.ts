@@ -54,6 +54,8 @@ export interface RunTaskOptions {
   attempt?: number;
   agent?: string;
   host?: string;
+  /** The sweep (submission) of this run, named in its attempt headings; none in local mode. */
+  sweep?: string;
 }
 
 export type TaskOutcomeState = 'succeeded' | 'failed' | 'interrupted' | 'timeout';
@@ -170,7 +172,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
     // An earlier run's log is appended to; a directory made just now has none (no stat then).
     // Attempts of one submission share the log: a line says where a later one begins.
     const sizeBefore = files.fresh ? 0 : logSize(log);
-    const logFrom = sizeBefore > 0 || base.attempt > 1 ? appendLogLine(log, attemptHeading(base)) : 0;
+    const logFrom = sizeBefore > 0 || base.attempt > 1 ? appendLogLine(log, attemptHeading({ ...base, ...(options.sweep && { sweep: options.sweep }) })) : 0;
     const child = await launcher.launch({
       script: command.script,
       cwd: workdir,
