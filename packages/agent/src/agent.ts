@@ -126,8 +126,13 @@ export class Agent {
   state: AgentState = 'starting';
   private readonly allocator: SlotAllocator;
   private readonly keys: RedisKeys;
-  /** Each run, with `ended` (its commands are over, its slots free) and `done` (its end reported too). */
-  private readonly runs = new Map<string, { run: TaskRun; ended: Promise<void>; done: Promise<void> }>();
+  /**
+   * Each run, with `ended` (its commands are over, its slots free) and `done` (its end reported
+   * too). Keyed by the run, not its job: a run stopped as lost frees its slot before its end is
+   * sent, and the same job may start again here meanwhile (its lock expired while this process
+   * was frozen): two runs of one job, the later one still to be cancelled, drained, shown.
+   */
+  private readonly runs = new Map<TaskRun, { ended: Promise<void>; done: Promise<void> }>();
   private readonly launcher: ProcessLauncher;
   private readonly locks: LockKeeper;
   private redis!: Redis;
@@ -312,7 +317,7 @@ export class Agent {
       worker.on('error', (error) => this.queueError(name, error));
       worker.on('stalled', (jobId) => void this.onStalled(jobId, worker.toKey(`${jobId}:lock`)));
       worker.on('failed', (job, error) => {
-        if (job && !this.runs.has(String(job.id))) void this.onFailedElsewhere(String(job.id), error.message);
+        if (job && !this.runsJob(String(job.id))) void this.onFailedElsewhere(String(job.id), error.message);
       });
       this.queues.push({ name, pool, gpus, worker, markerKey: worker.toKey('marker') });
     }
@@ -483,7 +488,7 @@ export class Agent {
       version: this.options.version,
       startedAt: this.startedAt,
       lastSeen: Date.now(),
-      running: [...this.runs.values()].map(({ run }) => ({ taskId: run.taskId, task: run.taskName, sweep: run.sweepId, gpus: run.gpus, startedAt: run.startedAt })),
+      running: [...this.runs.keys()].map((run) => ({ taskId: run.taskId, task: run.taskName, sweep: run.sweepId, gpus: run.gpus, startedAt: run.startedAt })),
       insecure: this.options.insecure,
       signedOnly: this.options.signedOnly,
       busyGpus: this.allocator.unusableGpus,
@@ -667,24 +672,28 @@ export class Agent {
   }
 
   private launch(run: TaskRun, free: () => void, ended: Promise<void>): void {
-    const jobId = String(run.job.id);
     const done = run
       .run()
       .catch((error: Error) => this.log.error({ task: run.taskName, error: redisErrorText(error) }, 'task run failed'))
       .finally(() => {
-        this.runs.delete(jobId);
+        this.runs.delete(run);
         free();
         this.heartbeat.soon();
       });
-    this.runs.set(jobId, { run, ended, done });
+    this.runs.set(run, { ended, done });
     this.metrics.started++;
     this.heartbeat.soon();
+  }
+
+  private runsJob(jobId: string): boolean {
+    for (const run of this.runs.keys()) if (String(run.job.id) === jobId) return true;
+    return false;
   }
 
   private onControl(message: string): void {
     const control = parseJsonOr<ControlMessage | undefined>(message, undefined);
     if (control?.type !== 'cancel') return;
-    for (const { run } of this.runs.values()) {
+    for (const run of this.runs.keys()) {
       if (control.taskIds?.includes(run.taskId)) run.cancel(control.reason);
     }
   }
@@ -692,7 +701,7 @@ export class Agent {
   /** The fallback for a missed cancel message: the task hash carries the request too. */
   private async pollCancels(): Promise<void> {
     if (this.runs.size === 0) return;
-    const runs = [...this.runs.values()].map(({ run }) => run);
+    const runs = [...this.runs.keys()];
     const pipeline = this.redis.pipeline();
     for (const run of runs) pipeline.hget(this.keys.task(run.taskId), 'cancel');
     const results = (await pipeline.exec().catch(() => null)) ?? [];
@@ -739,7 +748,7 @@ export class Agent {
     this.log.warn({ running: this.runs.size, why }, 'stopping now: killing running tasks and handing them back to the queue');
     if (this.state === 'running') this.state = 'draining';
     this.slotFreed();
-    for (const { run } of this.runs.values()) run.handBack();
+    for (const run of this.runs.keys()) run.handBack();
     // Killing takes up to the kill grace; the reports after it need Redis, which may be gone.
     this.leaveBy ??= Date.now() + this.options.killGraceMs + this.goodbyeMs();
     await settlesWithin(Promise.allSettled([...this.runs.values()].map((entry) => entry.done)), this.leaveBy - Date.now());
