@@ -200,6 +200,31 @@ describe('a machine where every task fails as it starts', () => {
   });
 });
 
+describe('a sweep whose tasks fail as they start on every agent', () => {
+  it('pauses no agent for long: the other sweeps run, and the bad one fails fast', async () => {
+    const dir = tempDir();
+    // A typo in the command line: exit 127 in milliseconds, on every agent alike.
+    writeFileSync(join(dir, 'typo.yaml'), 'template:\n  run: bash trian.sh {x}\ngpus: 0\n---\nx: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]\n');
+    writeFileSync(join(dir, 'good.yaml'), 'template:\n  run: echo {x}\ngpus: 0\n---\nx: [1, 2, 3]\n');
+    const agents = ['a', 'b'].map((name) => {
+      mkdirSync(join(dir, name));
+      return agent(`typo-${name}`, join(dir, name), { prefix: 'typo', cpuSlots: 1, pauseAfterFailures: 2, execute: runTask });
+    });
+    await Promise.all(agents.map((a) => a.start()));
+    const args = ['--json', '--redis', redis().url, '--prefix', 'typo'];
+    const submit = async (file: string, output: string) => (JSON.parse((await coord(['submit', file, '-o', output, ...args], { cwd: dir })).stdout) as { sweep: string }).sweep;
+    const typo = await submit('typo.yaml', 'typo');
+    const good = await submit('good.yaml', 'good');
+    const counts = async (sweep: string) => (JSON.parse((await coord(['status', sweep, ...args])).stdout) as { sweeps: Array<{ counts: Record<string, number> }> }).sweeps[0]!.counts;
+    // Paused for a minute each (the first to reach its streak may not see the other's failures
+    // yet), the good sweep would wait that long.
+    await waitFor(async () => (await counts(good)).succeeded === 3, 20_000, 'the good sweep to succeed');
+    await waitFor(async () => (await counts(typo)).failed === 12, 20_000, 'the bad sweep to fail');
+    const overview = JSON.parse((await coord(['status', ...args])).stdout) as { agents: Array<{ name: string; state: string }> };
+    expect(overview.agents.map((a) => a.state)).toEqual(['running', 'running']);
+  });
+});
+
 describe('a signal while the agent starts', () => {
   it('is not undone by the rest of the start: the agent takes no job after its drain began', async () => {
     const dir = tempDir();

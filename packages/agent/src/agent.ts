@@ -49,6 +49,7 @@ import type { Logger } from './log.js';
 import type { AgentContext } from './run/agent-context.js';
 import { defineCompleteJob } from './run/complete-job.js';
 import { DEFAULT_PAUSE_AFTER_FAILURES, FailureStreak } from './run/failure-streak.js';
+import { noteQuickFailure, RECENT_MS, sweepsFailingElsewhere } from './run/sweep-fault.js';
 import { LockKeeper } from './run/lock-keeper.js';
 import type { SlotLease } from './run/slot-lease.js';
 import type { TrustsSweepRecord } from './run/sweep-info.js';
@@ -515,11 +516,31 @@ export class Agent {
       metrics: this.metrics,
       execute: this.options.execute ?? runTask,
       pause: (why) => this.pause(why, 'this machine cannot prepare tasks: handing them back and taking no work for a while'),
-      commandsEnded: (outcome) => {
-        const why = this.failures.ended(outcome);
-        if (why) this.pause(`${why}: can the commands run here (--workdir ${this.options.workdir}, their environment)?`, 'tasks fail here as they start: taking no work for a while');
+      commandsEnded: (outcome, sweep) => {
+        const step = this.failures.ended(outcome, sweep);
+        if (step.counted) noteQuickFailure(this.redis, this.keys, sweep, this.options.name);
+        if (!step.pauseWhy) return;
+        this.pause(`${step.pauseWhy}: can the commands run here (--workdir ${this.options.workdir}, their environment)?`, 'tasks fail here as they start: taking no work for a while');
+        void this.unpauseIfSweepsAtFault(this.failures.streakSweeps, this.pauseReason);
       },
     };
+  }
+
+  /**
+   * Paused for a failure streak: if every sweep of the streak fails as it starts on other agents
+   * too, the sweeps are at fault, not this machine, and the pause (`reason`, if still the one in
+   * force) ends at once: pausing every agent would hold up the other sweeps.
+   */
+  private async unpauseIfSweepsAtFault(sweeps: string[], reason: string): Promise<void> {
+    const elsewhere = await sweepsFailingElsewhere(this.redis, this.keys, sweeps, this.options.name).catch(() => new Map<string, string>());
+    if (sweeps.length === 0 || !sweeps.every((sweep) => elsewhere.has(sweep))) return;
+    this.failures.blame(sweeps, Date.now() + RECENT_MS);
+    if (this.pauseReason !== reason || this.pausedUntil <= Date.now()) return;
+    this.log.warn({ sweeps: sweeps.join(','), alsoOn: [...new Set(elsewhere.values())].join(',') }, 'not pausing: these tasks fail as they start on other agents too, so their sweep is at fault, not this machine');
+    this.pausedUntil = 0;
+    this.pauseReason = '';
+    clearTimeout(this.pauseEndBeat);
+    this.heartbeat.soon();
   }
 
   private pause(why: string, said: string): void {
@@ -601,6 +622,11 @@ export class Agent {
         if (this.state !== 'running' && fetched) {
           await fetched.job.moveToWait(token).catch(() => undefined);
           break;
+        }
+        // A task that ended during the fetch may have paused us: the job goes back, not on a slot.
+        if (fetched && this.pausedUntil > Date.now()) {
+          await fetched.job.moveToWait(token).catch(() => undefined);
+          continue;
         }
         if (fetched) {
           this.recentQueues = [fetched.queue.name, ...this.recentQueues.filter((name) => name !== fetched.queue.name)];

@@ -28,6 +28,6 @@ export interface AgentContext {
   execute: (options: RunTaskOptions) => Promise<TaskOutcome>;
   /** This machine cannot run tasks now (its disk is full): take no work for a while. */
   pause: (why: string) => void;
-  /** A task's commands are over (not stopped by us): counted for the failure streak, which may pause the agent. */
-  commandsEnded: (outcome: TaskOutcome) => void;
+  /** A task of `sweep` had its commands over (not stopped by us): counted for the failure streak, which may pause the agent. */
+  commandsEnded: (outcome: TaskOutcome, sweep: string) => void;
 }

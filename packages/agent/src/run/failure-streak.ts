@@ -9,7 +9,9 @@
  * Only failures that point at the machine count: a command that could not start or was not
  * found (exit 126, 127), or whose last line says a file, program, module or the GPU driver is
  * missing. A sweep's bad combinations (`lr` too large, out of memory) fail as quickly, but
- * would fail anywhere: those end a streak, as a success does, and never pause the agent.
+ * would fail anywhere: those end a streak, as a success does, and never pause the agent. So
+ * do the tasks of a sweep that fail the same way on other agents (a typo in its command line):
+ * the agent about to pause asks Redis (sweep-fault.ts), and does not pause for them.
  */
 import { commandEndText, ranSeconds, withLastLine, type CommandStat, type TaskOutcome } from '@sweep-runner/shared';
 
@@ -24,21 +26,53 @@ function pointsAtMachine(stat: CommandStat, lastLine: string | undefined): boole
   return stat.reason?.startsWith('could not start') === true || MACHINE_EXIT_CODES.has(stat.exitCode ?? -1) || (lastLine !== undefined && MACHINE_TROUBLE.test(lastLine));
 }
 
+/** What a task's end did to the streak. */
+export interface StreakStep {
+  /** It failed as it started, in a way that points at the machine: it counts. */
+  counted: boolean;
+  /** Why to pause, once the streak is long enough. */
+  pauseWhy?: string;
+}
+
 export class FailureStreak {
   private count = 0;
+  /** The sweeps of the streak's tasks. */
+  private readonly sweeps = new Set<string>();
+  /** Sweeps whose tasks fail as they start on other agents too (sweep-fault.ts), until when that is believed. */
+  private readonly sweepsAtFault = new Map<string, number>();
 
   /** `limit` 0: never pause. */
   constructor(private readonly limit: number) {}
 
-  /** Counts a task's end; returns why to pause when the streak is long enough, else undefined. */
-  ended(outcome: TaskOutcome): string | undefined {
+  /** Counts the end of a task of `sweep`. */
+  ended(outcome: TaskOutcome, sweep: string): StreakStep {
     const last = outcome.commands[outcome.commands.length - 1];
-    if (outcome.state !== 'failed' || !last || ranSeconds(outcome) >= QUICK_SECONDS || !pointsAtMachine(last.stat, last.lastLine)) {
-      this.count = 0;
-      return undefined;
+    const quick = outcome.state === 'failed' && last !== undefined && ranSeconds(outcome) < QUICK_SECONDS && pointsAtMachine(last.stat, last.lastLine);
+    // A sweep that fails so on other agents too would fail anywhere, as a bad combination would.
+    if (!quick || (this.sweepsAtFault.get(sweep) ?? 0) > Date.now()) {
+      this.reset();
+      return { counted: false };
     }
     this.count++;
-    if (this.limit === 0 || this.count < this.limit) return undefined;
-    return `${this.count} tasks in a row failed within ${QUICK_SECONDS}s of starting (the last: ${withLastLine(`${last.command}: ${commandEndText(last.stat)}`, last.lastLine)})`;
+    this.sweeps.add(sweep);
+    if (this.limit === 0 || this.count < this.limit) return { counted: true };
+    return { counted: true, pauseWhy: `${this.count} tasks in a row failed within ${QUICK_SECONDS}s of starting (the last: ${withLastLine(`${last.command}: ${commandEndText(last.stat)}`, last.lastLine)})` };
+  }
+
+  /** The sweeps of the streak so far. */
+  get streakSweeps(): string[] {
+    return [...this.sweeps];
+  }
+
+  /** The tasks of `sweeps` fail as they start on other agents too: the streak was theirs, not this machine's. */
+  blame(sweeps: string[], untilMs: number): void {
+    for (const sweep of sweeps) this.sweepsAtFault.set(sweep, untilMs);
+    for (const [sweep, until] of this.sweepsAtFault) if (until <= Date.now()) this.sweepsAtFault.delete(sweep);
+    this.reset();
+  }
+
+  private reset(): void {
+    this.count = 0;
+    this.sweeps.clear();
   }
 }

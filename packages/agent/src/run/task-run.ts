@@ -221,7 +221,7 @@ export class TaskRun {
    */
   private commandsOver(outcome: TaskOutcome): void {
     // Before the slot goes back: a pause must stop the next fetch.
-    if (!this.stopReason) this.ctx.commandsEnded(outcome);
+    if (!this.stopReason) this.ctx.commandsEnded(outcome, this.sweepId);
     this.lease.commandsOver();
     if (outcome.state !== 'succeeded' || this.stopReason || !this.lease.mayPassOn()) this.lease.release();
   }

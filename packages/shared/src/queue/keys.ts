@@ -41,6 +41,14 @@ export class RedisKeys {
   sweepEvents(id: string): string {
     return `${this.prefix}:sweep:${id}:events`;
   }
+  /**
+   * HASH agent name -> when (ms) a task of the sweep last failed there as it started, in a way
+   * that points at the machine (FailureStreak). Kept an hour: the same failure on several
+   * agents says the sweep is at fault, not the machines.
+   */
+  sweepQuickFailures(id: string): string {
+    return `${this.prefix}:sweep:${id}:quick-failures`;
+  }
   /** HASH: one task's current state and its commands' results. */
   task(taskId: string): string {
     return `${this.prefix}:task:${taskId}`;
