@@ -130,6 +130,7 @@ interface ComposeService {
   stop_grace_period?: string;
   restart?: string;
   user?: string;
+  hostname?: string;
 }
 
 interface ComposeFile {
@@ -376,6 +377,8 @@ describe('docker-compose.yml', () => {
     expect(unknownFlags(command.slice(1), agentHelp)).toEqual([]);
     expect(flagValue(command, '--gpus')).toBe('auto');
     expect(command).not.toContain('--insecure');
+    // Named after its machine: a restarted container comes back under the same name, not as a new agent beside a LOST one.
+    expect(flagValue(command, '--name')).toBe(agent.hostname);
     const environment = environmentOf(agent);
     expect(environment.RUNNER_SECRET).toBe(example.RUNNER_SECRET);
     for (const name of Object.keys(environment)) expect(agentHelp.text, `agent reads $${name}`).toContain(`$${name}`);
@@ -513,6 +516,8 @@ describe('examples/agent.service (systemd)', () => {
     expect(posix.basename(execStart[0]!)).toBe('agent');
     expect(unknownFlags(execStart.slice(1), agentHelp)).toEqual([]);
     expect(execStart).not.toContain('--insecure');
+    // Named after the machine (systemd's %H): a restart comes back under the same name, not as a new agent beside a LOST one.
+    expect(flagValue(execStart, '--name')).toBe('%H');
     expect(flagValue(execStart, '--workdir')).toBe(value('WorkingDirectory'));
     expect(value('EnvironmentFile')).toMatch(/^\//);
     expect(text).toMatch(/RUNNER_SECRET=/);
