@@ -52,6 +52,22 @@ describe.each(launchers)('runTask with the %s', (_label, makeLauncher, launcherS
     );
   });
 
+  it('numbers GPUs as nvidia-smi does (CUDA_DEVICE_ORDER=PCI_BUS_ID), unless an order was set for it', async () => {
+    const workdir = tempDir();
+    const spec = task({ train: 'echo "$CUDA_DEVICE_ORDER"' });
+    await runTask({ task: spec, gpus: '1', workdir, launcher: makeLauncher() });
+    expect(readFileSync(join(workdir, 'out/X_1/log.train.20260101.000000'), 'utf8')).toBe('PCI_BUS_ID\n');
+    const before = process.env.CUDA_DEVICE_ORDER;
+    process.env.CUDA_DEVICE_ORDER = 'FASTEST_FIRST';
+    try {
+      await runTask({ task: spec, gpus: '1', workdir, launcher: makeLauncher(), force: true });
+    } finally {
+      if (before === undefined) delete process.env.CUDA_DEVICE_ORDER;
+      else process.env.CUDA_DEVICE_ORDER = before;
+    }
+    expect(readFileSync(join(workdir, 'out/X_1/log.train.20260101.000000'), 'utf8')).toMatch(/FASTEST_FIRST\n$/);
+  });
+
   it('skips commands that succeeded before unless forced, and keeps earlier command lines', async () => {
     const workdir = tempDir();
     const counter = join(workdir, 'count');

@@ -107,6 +107,16 @@ export function logNameOf(line: string): string | undefined {
   return basename(target.startsWith("'") ? target.slice(1, -1).replaceAll(`'"'"'`, "'") : target);
 }
 
+/**
+ * CUDA numbers GPUs fastest first unless told otherwise; nvidia-smi, and so `--gpus auto`,
+ * `--min-free-mem` and the indices people write in `resource:`, number them by PCI bus. On a
+ * machine with mixed GPUs, CUDA_VISIBLE_DEVICES=1 would then be another GPU than the one
+ * checked. A CUDA_DEVICE_ORDER of the caller's own is kept.
+ */
+function cudaDeviceOrder(): string {
+  return process.env.CUDA_DEVICE_ORDER ?? 'PCI_BUS_ID';
+}
+
 export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
   const { task, workdir, launcher } = options;
   const host = options.host ?? hostname();
@@ -176,7 +186,7 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
     const child = await launcher.launch({
       script: command.script,
       cwd: workdir,
-      env: { ...options.env, CUDA_VISIBLE_DEVICES: options.gpus },
+      env: { CUDA_DEVICE_ORDER: cudaDeviceOrder(), ...options.env, CUDA_VISIBLE_DEVICES: options.gpus },
       logPath: log,
       ...(options.echo && { echo: options.echo }),
       ...(options.orphanTimeoutMs !== undefined && { orphanTimeoutMs: options.orphanTimeoutMs }),
