@@ -66,10 +66,29 @@ export function unservedReason(queueName: string, agents: AgentSummary[], prefix
   if (!queue || running.length === 0) return undefined;
   const serving = running.filter((agent) => serves(agent, queue));
   if (serving.length === 0) return `no running agent takes ${describeQueue(queue)}; one would: ${agentCommand(queue, prefix)}`;
-  if (serving.some((agent) => agent.state === 'running' || agent.state === 'starting')) return undefined;
+  const taking = serving.filter((agent) => agent.state === 'running' || agent.state === 'starting');
+  if (taking.length > 0) return tooFewFreeGpus(queue, taking);
+
   // Served, but by agents that take no work now: a pause ends by itself, a drain does not.
   const why = serving.map((agent) => (agent.state === 'paused' && agent.pause ? `${agent.name} paused until ${new Date(agent.pause.until).toLocaleTimeString()}: ${agent.pause.reason}` : `${agent.name} ${agent.state}`));
   return `every agent that takes ${describeQueue(queue)} takes no work now (${namedFew(why)}); another would: ${agentCommand(queue, prefix)}`;
+}
+
+/**
+ * Why a task waits that agents take, when every one of them has too few GPUs left above the
+ * free-memory bar (--min-free-mem: other users' processes fill the rest): it starts once
+ * enough are free, which may be long. Undefined when one of them has enough.
+ */
+function tooFewFreeGpus(queue: Queue, agents: AgentSummary[]): string | undefined {
+  if (queue.gpus === 0) return undefined;
+  const short = agents.map((agent) => {
+    const gpus = [...new Set(agent.gpuSlots)];
+    const held = gpus.filter((gpu) => agent.busyGpus.includes(gpu));
+    return { agent, held, left: gpus.length - held.length };
+  });
+  if (short.some(({ left }) => left >= queue.gpus)) return undefined;
+  const said = short.map(({ agent, held }) => `${agent.name} holds back ${held.map((gpu) => `GPU ${gpu} (${agent.gpuNotes[gpu] ?? 'too little free memory'})`).join(', ')}`);
+  return `every agent that takes ${describeQueue(queue)} has too few GPUs above its free-memory bar (--min-free-mem) now (${namedFew(said)}): it starts once enough are free`;
 }
 
 /** Running agents that serve one of `queues` and take only signed jobs: they would refuse an unsigned submission's tasks. */
