@@ -1250,7 +1250,7 @@ z: [1, 2, 3, 4]
     const { runCli } = await import('./helpers/cli.js');
     const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
     const failing = await runCli(AGENT, ['--gpus', 'auto', '--redis', redis().url, '--prefix', 'auto'], { env });
-    expect([failing.code, failing.stderr]).toEqual([1, "agent: --gpus auto: nvidia-smi failed: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.; the agent stops, to be started again once nvidia-smi works (or list the GPUs instead, e.g. --gpus 0,1)\n"]);
+    expect([failing.code, failing.stderr]).toEqual([1, "agent: --gpus auto: nvidia-smi failed: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver; the agent stops, to be started again once nvidia-smi works (or list the GPUs instead, e.g. --gpus 0,1)\n"]);
     const minFree = await runCli(AGENT, ['--gpus', '0', '--min-free-mem', '8G', '--redis', redis().url, '--prefix', 'auto'], { env });
     expect(minFree.code).toBe(1);
     // An answer with no GPU line in it is shown, not taken for "no GPU"; a hung one is said to be.

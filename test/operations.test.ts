@@ -585,11 +585,11 @@ describe('timeouts, retries and priority', () => {
     // GPU 0's memory is not reported ([N/A], as some boards and MIG setups do); GPU 1 has room.
     const { smi } = await runOnGpusWithFreeMemory(dir, prefix, '"0, [N/A], [N/A]"\necho "1, 10000, 11000"');
     const table = async () => (await coord(['status', ...cli(prefix)])).stdout;
-    await waitFor(async () => (await table()).includes('0:idle (busy: free memory unknown (nvidia-smi gives none)) 1:idle'), 5000, 'status to say why GPU 0 is held back');
+    await waitFor(async () => (await table()).includes('0:held back (free memory unknown (nvidia-smi gives none)) 1:idle'), 5000, 'status to say why GPU 0 is held back');
     // nvidia-smi starts failing: every GPU is held back, and status says nvidia-smi is why.
     writeFileSync(smi, '#!/bin/sh\necho "Unable to determine the device handle for GPU0000:01:00.0: Unknown Error" >&2\nexit 9\n');
     const again = await submit(dir, prefix, ['-f']);
-    await waitFor(async () => (await table()).includes('0:idle (busy: free memory unknown (nvidia-smi fails)) 1:idle (busy: free memory unknown (nvidia-smi fails))'), 10_000, 'status to say nvidia-smi fails');
+    await waitFor(async () => (await table()).includes('0:held back (free memory unknown (nvidia-smi fails)) 1:held back (free memory unknown (nvidia-smi fails))'), 10_000, 'status to say nvidia-smi fails');
     // At most the job its free slot was already waiting for ran (checked before the wait, when nvidia-smi still worked).
     expect((await status(prefix, again)).sweeps[0]!.counts.waiting).toBeGreaterThanOrEqual(2);
     await coord(['cancel', again, ...cli(prefix)]);

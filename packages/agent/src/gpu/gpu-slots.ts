@@ -11,7 +11,7 @@ import { NvidiaSmiError, queryGpus } from './nvidia-smi.js';
  * a service manager tries again.
  */
 export function nvidiaSmiRefusal(flag: string, error: Error, instead: string): Error {
-  if (error instanceof NvidiaSmiError && error.installed) return new ExitError(`${flag}: ${error.message}; the agent stops, to be started again once nvidia-smi works (or ${instead})`, 1);
+  if (error instanceof NvidiaSmiError && error.installed) return new ExitError(`${flag}: ${error.message.replace(/\.$/, '')}; the agent stops, to be started again once nvidia-smi works (or ${instead})`, 1);
   return new UsageError(`${flag}: ${error.message}; ${instead}`);
 }
 

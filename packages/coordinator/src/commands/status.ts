@@ -67,8 +67,10 @@ function gpuText(agent: AgentSummary): string {
   if (agent.lost) return gpus.length > 0 || agent.cpuSlots > 0 ? 'unknown: agent lost' : '-';
   const boxes = gpus.map((gpu) => {
     const tasks = agent.running.filter((r) => r.gpus.split(',').includes(gpu)).map((r) => r.task);
-    const busy = agent.busyGpus.includes(gpu) ? ` (busy: ${agent.gpuNotes[gpu] ?? 'other users'})` : '';
-    return `${gpu}:${tasks.length ? tasks.join('+') : 'idle'}${busy}`;
+    const why = agent.busyGpus.includes(gpu) ? (agent.gpuNotes[gpu] ?? 'other users') : undefined;
+    // A GPU below the free-memory bar takes no task: not "idle", which says it would.
+    if (tasks.length === 0) return `${gpu}:${why === undefined ? 'idle' : `held back (${why})`}`;
+    return `${gpu}:${tasks.join('+')}${why === undefined ? '' : ` (busy: ${why})`}`;
   });
   const cpu = agent.cpuSlots > 0 ? [`cpu:${agent.running.filter((r) => r.gpus === '').length}/${agent.cpuSlots}`] : [];
   return [...boxes, ...cpu].join(' ') || '-';
