@@ -21,3 +21,10 @@ it('shows the same of it in coord status --json and on the dashboard: no agent, 
   expect(taskRowJson({ ...requeued, state: 'running' })).toMatchObject({ agent: 'gpuA', gpus: '0' });
   expect(taskRowJson({ ...requeued, state: 'running' }).duration).toBeGreaterThanOrEqual(90);
 });
+
+it('shows a running task that was cancelled as cancelling until its run ends, as --json and the dashboard do', () => {
+  const running = { ...base, agent: 'gpuA', gpus: '0', startedAt: new Date().toISOString() };
+  expect(taskRow({ ...running, cancel: 'by hand' })[1]).toBe('cancelling');
+  expect(taskRow(running)[1]).toBe('running');
+  expect(taskRow({ ...running, state: 'cancelled', cancel: 'by hand' })[1]).toBe('cancelled');
+});

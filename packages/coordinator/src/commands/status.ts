@@ -118,7 +118,9 @@ export function taskRow(shown: TaskRecord, latest?: LatestOutput): string[] {
   const duration = task.startedAt ? formatDuration(((task.endedAt ? Date.parse(task.endedAt) : Date.now()) - Date.parse(task.startedAt)) / 1000) : '-';
   const exit = task.signal ? task.signal : task.exitCode !== undefined ? String(task.exitCode) : '-';
   const note = task.reason ?? (latest ? `${latest.command}: ${latest.line}` : '');
-  return [task.name, task.state, task.agent ?? '-', task.gpus || (task.agent ? 'cpu' : '-'), String(task.attempt), exit, duration, note];
+  // Cancelled while it runs: it stays running until its agent has killed it (or, lost, it is found stalled).
+  const state = task.state === 'running' && task.cancel !== undefined ? 'cancelling' : task.state;
+  return [task.name, state, task.agent ?? '-', task.gpus || (task.agent ? 'cpu' : '-'), String(task.attempt), exit, duration, note];
 }
 
 async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
