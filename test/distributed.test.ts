@@ -650,7 +650,7 @@ z: [1, 2, 3, 4]
     }
   });
 
-  it("names each attempt's sweep in coord logs, where a resubmission counts its attempts from 1 again", async () => {
+  it("names each attempt's sweep in coord logs, where a resubmission counts its attempts from 1 again, and whose file the log's path is", async () => {
     const prefix = 'resubmitted-logs';
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), `template:\n  run: test -e ${join(dir, 'once')} || { touch ${join(dir, 'once')}; echo first; exit 1; }; echo second\n---\nx: 1\n`);
@@ -662,7 +662,10 @@ z: [1, 2, 3, 4]
     await waitFor(async () => (await status(prefix, second.sweep)).sweeps[0]!.counts.succeeded === 1, 15_000, 'the second submission to succeed');
     const headings = (text: string) => text.split('\n').filter((line) => line.startsWith('--- attempt'));
     const attemptOf = (sweep: string) => new RegExp(`^--- attempt 1 on .*, sweep ${sweep} ---$`);
-    expect(headings((await coord(['logs', 'X_1', ...cli])).stdout)).toEqual([expect.stringMatching(attemptOf(first.sweep)), expect.stringMatching(attemptOf(second.sweep))]);
+    const logs = await coord(['logs', 'X_1', ...cli]);
+    expect(headings(logs.stdout)).toEqual([expect.stringMatching(attemptOf(first.sweep)), expect.stringMatching(attemptOf(second.sweep))]);
+    // Redis knows only the latest attempt's file: the line naming it says so.
+    expect(logs.stderr).toMatch(/^==> run: [^\n]*:[^\n]*\/X_1\/log\.run\.[\d.]+ \(the latest attempt's\) <==\n$/);
   });
 
   it('stops following the log of a retried task cancelled while its agent is gone, though its first attempt ended by itself', async () => {

@@ -97,9 +97,13 @@ class LinePrinter {
   }
 }
 
-/** Where the whole log is: `==> train: host:path <==` (once the agent has shipped its first lines). */
-function printSource(command: string, meta: Record<string, string>, printer: LinePrinter): void {
-  if (meta.path) printer.note(`==> ${command}: ${meta.host ?? '?'}:${meta.path} <==`);
+/**
+ * Where the whole log is: `==> train: host:path <==` (once the agent has shipped its first
+ * lines). Redis keeps only the latest attempt's file: with several attempts shown (another
+ * agent, another submission), it says whose.
+ */
+function printSource(command: string, meta: Record<string, string>, printer: LinePrinter, attempts = 1): void {
+  if (meta.path) printer.note(`==> ${command}: ${meta.host ?? '?'}:${meta.path}${attempts > 1 ? " (the latest attempt's)" : ''} <==`);
 }
 
 async function printExisting(redis: Redis, key: string, command: string, tail: number | undefined, printer: LinePrinter): Promise<string> {
@@ -112,7 +116,7 @@ async function printExisting(redis: Redis, key: string, command: string, tail: n
   const shipped = Number(meta.lines ?? kept);
   // Number of the first line printed: lines before it were dropped by the cap or left out by --tail.
   printer.next.set(command, shipped - entries.length + 1);
-  printSource(command, meta, printer);
+  printSource(command, meta, printer, entries.filter((entry) => ATTEMPT_HEADING.test(field(entry[1], 'line') ?? '')).length);
   if (tail === undefined && shipped > kept) {
     printer.note(`(${shipped - kept} earlier lines were dropped from Redis; the whole log is in ${meta.host ?? '?'}:${meta.path ?? '?'})`);
   }
