@@ -154,6 +154,12 @@ describe('coord logs', () => {
     // Alone, --sweep names the sweep.
     const listed = await coord(['status', '--sweep', first, '--json', ...cli(prefix)]);
     expect(JSON.parse(listed.stdout).sweeps[0].id).toBe(first);
+    // An output directory is not a sweep either: its sweeps are named.
+    writeFileSync(join(dir, 'more.yaml'), 'template:\n  run: echo {x}\npool: nobody\n---\nx: 2\n');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const again = (JSON.parse((await coord(['submit', 'more.yaml', '-o', 'first', '--json', ...cli(prefix)], { cwd: dir })).stdout) as { sweep: string }).sweep;
+    const byOutput = await coord(['status', './first/', ...cli(prefix)]);
+    expect([byOutput.code, byOutput.stderr]).toEqual([1, `coord: "./first/" is an output directory, not a sweep: sweeps ${again}, ${first} (newest first) write there; coord status ${again} lists its tasks, coord results ./first/ their metrics\n`]);
   });
 
   it('stops following, with why and exit code 1, a task Redis no longer holds', async () => {

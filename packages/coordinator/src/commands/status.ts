@@ -1,5 +1,5 @@
 /** `coord status [SWEEP|TASK]`: sweeps and agents, one sweep's tasks, or one task. */
-import { ExitError, formatDuration, isUsageError, permissionDenied, UsageError, TASK_STATES, UNSUCCESSFUL_STATES, parseTaskRecord, shlexQuote, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
+import { ExitError, formatDuration, isUsageError, permissionDenied, UsageError, TASK_STATES, UNSUCCESSFUL_STATES, normaliseOutputRoot, parseTaskRecord, shlexQuote, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
@@ -102,14 +102,31 @@ async function showTask(redis: Redis, keys: RedisKeys, text: string, json: boole
   else for (const line of taskViewLines(detail, terminal.columns)) terminal.line(line);
 }
 
-/** No sweep has this id: perhaps it names tasks (`coord status X_1`, `ids`), whose sweeps list them. */
+/**
+ * No sweep has this id: perhaps it names tasks (`coord status X_1`, `ids`), whose sweeps list
+ * them, or an output directory (`coord status runs`), whose sweeps hold its tasks.
+ */
 async function notASweepMessage(redis: Redis, keys: RedisKeys, text: string, ids: string[]): Promise<string> {
   const sweeps = await sweepsHoldingTasks(redis, keys, ids);
-  if (sweeps.length === 0) return noSweepMessage(text, keys);
+  if (sweeps.length === 0) {
+    const writing = await sweepsWritingTo(redis, keys, text);
+    if (writing.length === 0) return noSweepMessage(text, keys);
+    return `"${text}" is an output directory, not a sweep: ${writing.length === 1 ? `sweep ${writing[0]} writes` : `sweeps ${namedFew(writing)} (newest first) write`} there; coord status ${writing[0]} lists its tasks, coord results ${shlexQuote(text)} their metrics`;
+  }
   const quoted = shlexQuote(text);
   const where = sweeps.length === 1 ? `sweep ${sweeps[0]}` : `sweeps ${namedFew(sweeps)}`;
   const inSweep = sweeps.length > 1 ? ` --sweep ${sweeps[0]}` : '';
   return `"${text}" is a task, not a sweep: it is in ${where}; coord status ${sweeps[0]} lists it, coord status ${quoted}${inSweep} shows it, coord logs ${quoted}${inSweep} its log`;
+}
+
+/** The sweeps whose output root is `text` (as submitted, or normalised alike), newest first. */
+async function sweepsWritingTo(redis: Redis, keys: RedisKeys, text: string): Promise<string[]> {
+  const root = normaliseOutputRoot(text);
+  const ids = await redis.zrevrange(keys.sweeps, 0, -1);
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.hget(keys.sweep(id), 'output');
+  const outputs = ((await pipeline.exec()) ?? []).map(([, output]) => output);
+  return ids.filter((_, i) => typeof outputs[i] === 'string' && outputs[i] !== '' && normaliseOutputRoot(outputs[i] as string) === root);
 }
 
 /** A row of the task table; its note is the reason, or a running task's latest output (`train: epoch 3/10`). */
