@@ -522,18 +522,49 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
-  it("gives task names two lines in a phone's width, where one cut them all to the same start", { timeout: 60_000 }, async () => {
-    const args = ['--redis', redis().url, '--prefix', 'phone-names'];
-    const sweep = await submit('template:\n  run: echo {seed}\npool: nobody\n---\nlr: [0.0001]\nlayers: [12]\nseed: [1, 2, 3]\n', args);
+  it("shows each task's whole name in a sweep's tasks, wrapped, on a desktop and on a phone, where one line cut them all to the same start", { timeout: 60_000 }, async () => {
+    const args = ['--redis', redis().url, '--prefix', 'long-names'];
+    // The params that tell the tasks apart come last in their names (LeRate_0.0003-WeDecay_0.01-...-Model_resnet50).
+    const sweep = await submit('template:\n  run: echo {model}\npool: nobody\n---\nlearning_rate: [0.0003]\nweight_decay: [0.01]\nwarmup_steps: [500]\ndropout: [0.1, 0.2]\nmodel: [vit_base_patch16, vit_large_patch16, resnet50, convnext_tiny]\n', args);
+    const names = ['0.1', '0.2'].flatMap((dropout) => ['vit_base_patch16', 'vit_large_patch16', 'resnet50', 'convnext_tiny'].map((model) => `LeRate_0.0003-WeDecay_0.01-WaSteps_500-Dropout_${dropout}-Model_${model}`));
     const dashboard = await startDashboard(args);
-    const page = await browser().newPage({ viewport: { width: 400, height: 800 } });
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${dashboard.url}#/sweeps/${sweep}`);
-    await page.locator('.vtable.two-lines .vrow[data-index="2"]').waitFor(WAIT);
-    const names = await page.$$eval('.vrow[data-index] > div:first-child', (cells) => cells.map((cell) => ({ text: cell.textContent, whole: cell.scrollHeight <= cell.clientHeight + 1 && cell.scrollWidth <= cell.clientWidth + 1 })));
-    expect(names).toEqual(['1', '2', '3'].map((seed) => ({ text: `Lr_0.0001-Layers_12-Seed_${seed}`, whole: true })));
-    // Wide again, one line.
+    /**
+     * The rows drawn: each name whole (not cut at its end, nor past its row's bottom), every row
+     * as high as the others and where the table's arithmetic puts it (index times that height).
+     */
+    const drawn = () =>
+      page.$$eval('.vrow[data-index]', (rows) => {
+        const height = rows[0]!.getBoundingClientRect().height;
+        const top0 = rows[0]!.getBoundingClientRect().top - Number(rows[0]!.getAttribute('data-index')) * height;
+        return rows.map((row) => {
+          const cell = row.firstElementChild as HTMLElement;
+          const [box, name] = [row.getBoundingClientRect(), cell.getBoundingClientRect()];
+          const whole = cell.scrollWidth <= cell.clientWidth + 1 && cell.scrollHeight <= cell.clientHeight + 1 && name.top >= box.top - 0.5 && name.bottom <= box.bottom + 0.5;
+          const placed = Math.abs(box.height - height) < 0.5 && Math.abs(box.top - top0 - Number(row.getAttribute('data-index')) * height) < 1;
+          return { text: cell.textContent, whole, placed };
+        });
+      });
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 800 });
+      await page.locator('.vrow[data-index="7"]').waitFor(WAIT);
+      await expect.poll(drawn, WAIT).toEqual(names.map((text) => ({ text, whole: true, placed: true })));
+      await screenshot(page, `sweep-tasks-long-names-${width}`);
+    }
+    // On the phone the rows are tall: the last one is a scroll away, and whole there too.
+    await page.locator('.viewport').evaluate((viewport) => (viewport.scrollTop = viewport.scrollHeight));
+    const last = await page.locator('.vrow[data-index="7"]').evaluate((row) => {
+      const [box, viewport] = [row.getBoundingClientRect(), row.closest('.viewport')!.getBoundingClientRect()];
+      return box.bottom <= viewport.bottom + 1 && box.top >= viewport.top;
+    });
+    expect(last).toBe(true);
+    // A short name needs one line: its rows are one line high again, not as high as the long names'.
+    const short = await submit('template:\n  run: echo {seed}\npool: nobody\n---\nlr: [0.0001]\nseed: [1, 2, 3]\n', args);
     await page.setViewportSize({ width: 1280, height: 800 });
-    await page.waitForFunction(() => !document.querySelector('.vtable')!.classList.contains('two-lines'), undefined, WAIT);
+    await page.goto(`${dashboard.url}#/sweeps/${short}`);
+    await page.locator('.vrow[data-index="2"]').waitFor(WAIT);
+    await expect.poll(() => page.locator('.vrow[data-index="2"]').evaluate((row) => row.getBoundingClientRect().height), WAIT).toBe(34);
     await page.close();
     expect((await dashboard.stop()).code).toBe(0);
   });

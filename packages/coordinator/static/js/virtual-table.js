@@ -2,19 +2,24 @@
 // sweep of 10,000 (or 100,000) tasks scrolls as smoothly as one of ten.
 import { fill, h } from './dom.js';
 
+/** Room above and below a row's first cell (a task's name, which wraps onto as many lines as it needs). */
+const ROW_PADDING_PX = 12;
+
 export class VirtualTable {
   /**
    * columns: [{ title, width, hideBelowRem }]: a column with hideBelowRem is left out while the
    * rows have less room than that many rem, so that the others keep theirs instead of being cut
    * off at the right edge (where a row's buttons are);
    * fetchWindow(offset, limit) -> Promise<{ rows, total }>;
-   * renderRow(row) -> array of cells, one per column; onTotal(total) after each answer;
-   * twoLinesBelowRem: with less room than that, rows are two lines high and their first cell
-   * (a name) wraps onto the second, where one line would cut every name to the same start.
+   * renderRow(row) -> array of cells, one per column; onTotal(total) after each answer.
+   * A row's first cell (a name) wraps rather than being cut: names that differ only at their
+   * end (the last params) would all read the same. Every row is as high as the tallest first
+   * cell drawn needs (see fitRowHeight), since the scroll position alone says which rows are in view.
    */
-  constructor({ columns, fetchWindow, renderRow, onTotal = () => {}, onError = () => {}, rowHeight = 34, twoLinesBelowRem, chunk = 100, height = '65vh' }) {
-    Object.assign(this, { columns, fetchWindow, renderRow, onTotal, onError, rowHeight, twoLinesBelowRem, chunk });
+  constructor({ columns, fetchWindow, renderRow, onTotal = () => {}, onError = () => {}, rowHeight = 34, chunk = 100, height = '65vh' }) {
+    Object.assign(this, { columns, fetchWindow, renderRow, onTotal, onError, rowHeight, chunk });
     this.oneLineHeight = rowHeight;
+    this.width = undefined;
     this.cache = new Map(); // chunk index -> { rows, generation }
     this.pending = new Set(); // `${generation}:${chunk}`
     this.drawn = new Map(); // row index -> { json, element } on screen
@@ -32,19 +37,44 @@ export class VirtualTable {
     new ResizeObserver(([entry]) => this.fitColumns(entry.contentRect.width)).observe(this.viewport);
   }
 
-  /** The columns that fit `width`; rows drawn with others are drawn again. */
+  /**
+   * The columns that fit `width`; rows drawn with others are drawn again. Names wrap anew at
+   * another width: the rows' height is measured again from one line.
+   */
   fitColumns(width) {
-    if (width === 0) return; // not on the page (yet, or any more)
+    if (width === 0 || width === this.width) return; // not on the page (yet, or any more), or no change
+    this.width = width;
     const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
     const fitting = this.columns.flatMap((c, i) => (c.hideBelowRem !== undefined && width < c.hideBelowRem * rem ? [] : [i]));
-    const twoLines = this.twoLinesBelowRem !== undefined && width < this.twoLinesBelowRem * rem;
-    if (fitting.join() === this.shown.join() && twoLines === this.element.classList.contains('two-lines')) return;
-    this.element.classList.toggle('two-lines', twoLines);
-    this.rowHeight = twoLines ? 2 * this.oneLineHeight - 8 : this.oneLineHeight;
-    this.element.style.setProperty('--row-height', `${this.rowHeight}px`);
-    this.showColumns(fitting);
-    this.drawn = new Map();
+    if (fitting.join() !== this.shown.join()) {
+      this.showColumns(fitting);
+      this.drawn = new Map();
+    }
+    this.setRowHeight(this.oneLineHeight);
     this.draw();
+  }
+
+  /** Every row's height; the first row in view stays first. */
+  setRowHeight(height) {
+    if (height === this.rowHeight) return;
+    const topRow = this.viewport.scrollTop / this.rowHeight;
+    this.rowHeight = height;
+    this.element.style.setProperty('--row-height', `${height}px`);
+    this.spacer.style.height = `${(this.total ?? 0) * height}px`;
+    this.viewport.scrollTop = topRow * height;
+  }
+
+  /**
+   * Grows the rows to fit the tallest first cell among `rows` (they only grow until the width
+   * or the query changes: rows changing height as they scroll by would make the page jump).
+   * Returns whether they grew.
+   */
+  fitRowHeight(rows) {
+    const tallest = Math.max(0, ...rows.map((row) => row.firstElementChild?.getBoundingClientRect().height ?? 0));
+    const needed = Math.max(this.oneLineHeight, Math.ceil(tallest) + ROW_PADDING_PX);
+    if (needed <= this.rowHeight) return false;
+    this.setRowHeight(needed);
+    return true;
   }
 
   showColumns(indexes) {
@@ -62,6 +92,7 @@ export class VirtualTable {
       this.resetAt = this.generation;
       this.total = undefined;
       this.viewport.scrollTop = 0;
+      this.setRowHeight(this.oneLineHeight);
     }
     this.draw();
   }
@@ -93,6 +124,8 @@ export class VirtualTable {
     this.body.style.transform = `translateY(${first * this.rowHeight}px)`;
     const children = this.body.children;
     if (rows.length !== children.length || rows.some((row, i) => children[i] !== row)) fill(this.body, rows);
+    // Taller names came into view: place the rows again at their new height.
+    if (this.fitRowHeight(rows)) this.draw();
   }
 
   shownCells(row) {

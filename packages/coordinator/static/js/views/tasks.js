@@ -114,8 +114,6 @@ export function tasksView(root, sweepId) {
       { title: 'Note', width: 'minmax(6rem, 2fr)', hideBelowRem: 55.5 },
       { title: '', width: '5.5rem' },
     ],
-    // Where exit and duration give way (a phone), names get two lines.
-    twoLinesBelowRem: 33.5,
     fetchWindow: async (offset, limit) => {
       const page = await getJson(`/sweeps/${sweepId}/tasks`, { ...query, offset, limit });
       return { rows: page.tasks, total: page.page.total };
