@@ -393,6 +393,69 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
+  it("walks a sweep's tasks with Tab, the table scrolling along, without the focus falling out of it", { timeout: 60_000 }, async () => {
+    const args = ['--redis', redis().url, '--prefix', 'tab-walk'];
+    // Sixty waiting tasks, each row a link and a Cancel button: more rows than the table draws at once.
+    const sweep = await submit(`template:\n  run: echo {x}\npool: nobody\n---\nx: [${Array.from({ length: 60 }, (_, i) => i + 1).join(', ')}]\n`, args);
+    const dashboard = await startDashboard(args);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${dashboard.url}#/sweeps/${sweep}`);
+    await page.locator('.vrow[data-index="20"]').waitFor(WAIT);
+    await page.locator('.vrow[data-index="0"] a.task-name').focus();
+    /** The row and the control that hold the focus ('body' when it fell out of the table). */
+    const focused = () =>
+      page.evaluate(() => {
+        const active = document.activeElement!;
+        const row = active.closest('.vrow[data-index]');
+        return row ? `${row.getAttribute('data-index')} ${active.tagName === 'A' ? 'link' : active.getAttribute('data-action')}` : active.tagName.toLowerCase();
+      });
+    const walked: string[] = [];
+    for (let i = 0; i < 90; i++) {
+      await page.keyboard.press('Tab');
+      walked.push(await focused());
+    }
+    // Row 0's button, then each row's link and button in turn, down to row 45.
+    expect(walked).toEqual(['0 cancel', ...Array.from({ length: 89 }, (_, i) => `${Math.floor(i / 2) + 1} ${i % 2 === 0 ? 'link' : 'cancel'}`)]);
+    // The table scrolled to keep it in view.
+    const inView = await page.evaluate(() => {
+      const [row, viewport] = [document.activeElement!.closest('.vrow')!.getBoundingClientRect(), document.querySelector('.viewport')!.getBoundingClientRect()];
+      return row.top >= viewport.top && row.bottom <= viewport.bottom + 1;
+    });
+    expect(inView).toBe(true);
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
+  it("keeps the focus on a running task's Cancel button while its row's latest line of output changes", { timeout: 60_000 }, async () => {
+    const prefix = 'focus-kept';
+    const args = ['--redis', redis().url, '--prefix', prefix];
+    await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: tempDir() });
+    const sweep = await submit('template:\n  run: for i in $(seq 1 600); do echo "step $i"; sleep 0.2; done\ngpus: 0\n---\nx: [1]\n', args);
+    const dashboard = await startDashboard(args);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${dashboard.url}#/sweeps/${sweep}`);
+    const note = page.locator('.vrow[data-index="0"] .last-line');
+    await note.filter({ hasText: /^run: step \d+$/ }).waitFor(WAIT);
+    // Marked by a property, not an attribute: the page may not tell it apart by its HTML.
+    await page.locator('.vrow[data-index="0"] button[data-action="cancel"]').evaluate((button: HTMLButtonElement & { marked?: boolean }) => {
+      button.marked = true;
+      button.focus();
+    });
+    // The row is read again every 5 s while the task runs: two new lines shown.
+    for (let i = 0; i < 2; i++) {
+      const shown = (await note.textContent())!;
+      await note.filter({ hasText: /^run: step \d+$/ }).filter({ hasNotText: shown }).waitFor(WAIT);
+    }
+    const kept = await page.evaluate(() => {
+      const active = document.activeElement as HTMLElement & { marked?: boolean };
+      return { marked: active.marked === true, action: active.getAttribute('data-action'), inPage: active.isConnected };
+    });
+    expect(kept).toEqual({ marked: true, action: 'cancel', inPage: true });
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+    await coord(['cancel', sweep, ...args]);
+  });
+
   it('opens a sweep by the start of its id, and says once that an unknown sweep is not there', { timeout: 60_000 }, async () => {
     const args = ['--redis', redis().url, '--prefix', 'byprefix'];
     const sweep = await submit('template:\n  run: echo {x}\npool: nobody\n---\nx: [1, 2]\n', args);

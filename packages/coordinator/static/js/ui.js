@@ -77,8 +77,10 @@ export function confirmAction(text, label, askReason = false, option = undefined
  * Disabled on a read-only dashboard.
  */
 export function actionButton({ label, question, confirmLabel, path, body = {}, option, bodyFor = () => body, describe, kind = 'secondary', askReason = false, onDone, target }) {
-  // `target` names what it acts on for a screen reader: a row's "Retry" is "Retry X_1".
-  const button = h('button', { type: 'button', class: `action ${kind}`, 'data-action': label.toLowerCase(), 'aria-label': target ? `${label} ${target}` : undefined }, label);
+  // `target` names what it acts on for a screen reader: a row's "Retry" is "Retry X_1". The
+  // question is its hover text, which also puts all it does in its HTML: the tasks' table
+  // keeps a cell whose HTML is unchanged, and with it a button's click handler.
+  const button = h('button', { type: 'button', class: `action ${kind}`, 'data-action': label.toLowerCase(), 'aria-label': target ? `${label} ${target}` : undefined, title: question }, label);
   if (settings.readOnly) {
     button.disabled = true;
     button.title = 'read-only dashboard (--read-only)';

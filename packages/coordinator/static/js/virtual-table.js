@@ -84,9 +84,14 @@ export class VirtualTable {
     fill(this.head, indexes.map((i) => h('div', { role: 'columnheader' }, this.columns[i].title)));
   }
 
-  /** Fetch again what is in view; `reset` (new filter or sort) also forgets the rows held and scrolls up. */
+  /**
+   * Fetch again what is in view; `reset` (new filter or sort) also forgets the rows held and
+   * scrolls up. The rows drawn are compared with a new rendering too: what they show may
+   * depend on more than their data (a task's agent lost).
+   */
   refresh(reset = false) {
     this.generation++;
+    for (const entry of this.drawn.values()) entry.json = undefined;
     if (reset) {
       this.cache.clear();
       this.resetAt = this.generation;
@@ -106,26 +111,62 @@ export class VirtualTable {
     const drawn = new Map();
     for (let i = first; i < last; i++) {
       const entry = this.cache.get(Math.floor(i / this.chunk));
-      if (!entry) {
-        rows.push(h('div', { class: 'vrow loading', role: 'row', style: { gridTemplateColumns: this.template } }, h('div', { class: 'muted' }, '…')));
-        continue;
-      }
-      const row = entry.rows[i % this.chunk];
-      if (!row) continue;
-      // An unchanged row keeps its element: rebuilding it under the pointer would lose a click.
-      const json = JSON.stringify(row);
+      const row = entry?.rows[i % this.chunk];
+      if (entry && !row) continue;
+      // A drawn row keeps its element (rebuilt, it would lose the focus, or the click of a pointer pressed on it).
       const kept = this.drawn.get(i);
-      const element = kept?.json === json ? kept.element : h('div', { class: 'vrow', role: 'row', style: { gridTemplateColumns: this.template }, dataset: { index: String(i) } }, this.shownCells(row).map((cell) => h('div', { role: 'cell' }, cell)));
-      drawn.set(i, { json, element });
+      const json = row && JSON.stringify(row);
+      let element;
+      if (!row) element = kept?.loading ? kept.element : h('div', { class: 'vrow loading', role: 'row', style: { gridTemplateColumns: this.template } }, h('div', { class: 'muted' }, '…'));
+      else if (!kept || kept.loading) element = this.buildRow(i, row);
+      else {
+        element = kept.element;
+        if (kept.json !== json) this.updateRow(element, row);
+      }
+      drawn.set(i, { json, element, loading: !row });
       rows.push(element);
     }
     this.drawn = drawn;
     this.spacer.style.height = `${(this.total ?? 0) * this.rowHeight}px`;
     this.body.style.transform = `translateY(${first * this.rowHeight}px)`;
-    const children = this.body.children;
-    if (rows.length !== children.length || rows.some((row, i) => children[i] !== row)) fill(this.body, rows);
+    this.place(rows);
     // Taller names came into view: place the rows again at their new height.
     if (this.fitRowHeight(rows)) this.draw();
+  }
+
+  buildRow(index, row) {
+    return h('div', { class: 'vrow', role: 'row', style: { gridTemplateColumns: this.template }, dataset: { index: String(index) } }, this.shownCells(row).map(cellElement));
+  }
+
+  /**
+   * A drawn row's new content, cell by cell: a cell that reads the same keeps its element (a
+   * running task's note changes every few seconds, its Cancel button does not); one that
+   * changed is replaced, and if it held the focus, its counterpart in the new cell takes it.
+   */
+  updateRow(element, row) {
+    for (const [i, content] of this.shownCells(row).entries()) {
+      const fresh = cellElement(content);
+      const old = element.children[i];
+      if (old.outerHTML === fresh.outerHTML) continue;
+      const focused = old.contains(document.activeElement) ? document.activeElement : undefined;
+      old.replaceWith(fresh);
+      if (focused) counterpart(element, fresh, focused)?.focus({ preventScroll: true });
+    }
+  }
+
+  /**
+   * Puts `rows` in the body in their order, moving none that stays: an element taken out of the
+   * page, even to go back at once, loses the focus. Rows keep their order as the window
+   * scrolls, so only new ones go in.
+   */
+  place(rows) {
+    const wanted = new Set(rows);
+    for (const child of [...this.body.children]) if (!wanted.has(child)) child.remove();
+    let next = this.body.firstElementChild;
+    for (const row of rows) {
+      if (row === next) next = next.nextElementSibling;
+      else this.body.insertBefore(row, next);
+    }
   }
 
   shownCells(row) {
@@ -154,4 +195,16 @@ export class VirtualTable {
       this.pending.delete(key);
     }
   }
+}
+
+function cellElement(content) {
+  return h('div', { role: 'cell' }, content);
+}
+
+const FOCUSABLE = 'a[href], button:not(:disabled), input, select';
+
+/** Where the focus goes from `focused`, in a cell replaced by `cell`: the same control if it is still there, else another of the row's. */
+function counterpart(row, cell, focused) {
+  const same = focused.dataset.action ? `[data-action="${focused.dataset.action}"]:not(:disabled)` : focused.tagName;
+  return cell.querySelector(same) ?? cell.querySelector(FOCUSABLE) ?? row.querySelector(FOCUSABLE);
 }
