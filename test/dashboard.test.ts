@@ -4,7 +4,7 @@
  * moves without a reload, GPU boxes, a log that follows, cancel from the page, the chart,
  * a 10,000-task sweep and bull-board. Screenshots of each page: test-results/screenshots/.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -389,6 +389,46 @@ describe('coord dashboard in Chromium', () => {
     // Ended: the bar is an ordinary line, as the terminal left it, and nothing is still being drawn.
     expect((await log.textContent())!.split('\n').slice(1, 4)).toEqual(['start', 'step 60/60', 'done']);
     await expect(live.textContent()).resolves.toBe('');
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
+  it('counts as finished on the results page only tasks that are, and marks the rows of tasks run again as from an earlier run, as coord results says', { timeout: 90_000 }, async () => {
+    const prefix = 'results-rerun';
+    const args = ['--redis', redis().url, '--prefix', prefix];
+    await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: tempDir() });
+    const dir = tempDir();
+    const gate = join(dir, 'gate');
+    writeFileSync(gate, '');
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: echo "METRIC loss=0.{x}"; until [ -e ${gate} ]; do sleep 0.1; done\ngpus: 0\n---\nx: [1, 2]\n`);
+    const submitted = async (extra: string[]) => {
+      const result = await coord(['submit', 'params.yaml', '--json', ...extra, ...args], { cwd: dir });
+      expect(result.code).toBe(0);
+      return (JSON.parse(result.stdout) as { sweep: string }).sweep;
+    };
+    await submitted(['--wait']);
+    // Run again (coord submit -f), one task at a time: one runs, the other waits, both still holding their first run's metrics.
+    rmSync(gate);
+    const sweep = await submitted(['-f']);
+    const counts = async () => (JSON.parse((await coord(['status', sweep, '--json', ...args])).stdout) as { sweeps: Array<{ counts: Record<string, number> }> }).sweeps[0]!.counts;
+    await waitFor(async () => (await counts()).running === 1, 20_000, 'the first task to run again');
+    const printed = await coord(['results', sweep, ...args]);
+    expect(printed.stderr).toBe('2 of 2 tasks are waiting or running again (X_1: running, X_2: waiting): their rows are from an earlier run\n');
+    const dashboard = await startDashboard(args);
+    const answer = (await (await fetch(`${dashboard.url}api/sweeps/${sweep}/results`)).json()) as { tasks: number; partial: number; rerun: number; rowTasks: unknown[] };
+    expect(answer).toMatchObject({ tasks: 2, partial: 0, rerun: 2, rowTasks: [{ name: 'X_1', rerun: 'running' }, { name: 'X_2', rerun: 'waiting' }] });
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${dashboard.url}#/sweeps/${sweep}/results`);
+    const summary = page.locator('.page-head > span.muted');
+    await summary.filter({ hasText: /metric$/ }).waitFor(WAIT);
+    await expect(summary.textContent()).resolves.toBe('0 finished tasks; 2 waiting or running again (their rows are from an earlier run), 1 metric');
+    await expect(page.locator('table.results tbody tr.earlier-run td.task').allTextContents()).resolves.toEqual(['X_1 running earlier run', 'X_2 waiting earlier run']);
+    await screenshot(page, 'results-rerun');
+    // Done: finished, and nothing marked any more.
+    writeFileSync(gate, '');
+    await summary.filter({ hasText: /^2 finished tasks, 1 metric$/ }).waitFor(WAIT);
+    await expect(page.locator('table.results tbody tr.earlier-run').count()).resolves.toBe(0);
+    expect((await coord(['results', sweep, ...args])).stderr).toBe('');
     await page.close();
     expect((await dashboard.stop()).code).toBe(0);
   });

@@ -8,7 +8,7 @@ import { formatResults, RESULT_FORMATS, type ResultFormat } from '../results/for
 import { holdsTasks, localResults, paramsFileIn } from '../results/local-results.js';
 import { sweepResults } from '../results/redis-results.js';
 import { sweepMembers } from '../distributed/sweep-members.js';
-import { buildResultsTable, partialResults, withoutMetrics, type TaskResult } from '../results/results-table.js';
+import { buildResultsTable, partialResults, rerunResults, unrecordedResults, withoutMetrics, type TaskResult } from '../results/results-table.js';
 import { checkResultNames, checkSort } from '../results/check-names.js';
 import { connect, withRedisOptions, type Connected, type RedisArgs } from '../options/redis-options.js';
 
@@ -112,8 +112,14 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
     const named = firstFive(partial.map((result) => `${result.task}: ${result.unsuccessful}`));
     process.stderr.write(`${partial.length} of ${results.length} tasks did not succeed but reported metrics (${named}): their rows are from unfinished runs\n`);
   }
+  // Queued again (coord submit -f, coord retry): their rows are what the run before reported, not this run.
+  const rerun = rerunResults(results);
+  if (rerun.length > 0 && format !== 'json') {
+    const named = firstFive(rerun.map((result) => `${result.task}: ${result.rerun}`));
+    process.stderr.write(`${rerun.length} of ${results.length} tasks are waiting or running again (${named}): their rows are from an earlier run\n`);
+  }
   // A run still going (or one stopped before it recorded how it ended) looks finished too.
-  const unended = results.filter((result) => !result.succeeded && result.unsuccessful === undefined && Object.keys(result.metrics).length > 0);
+  const unended = unrecordedResults(results);
   if (unended.length > 0 && format !== 'json') {
     process.stderr.write(`${unended.length} of ${results.length} tasks have no record of how their run ended (${firstFive(unended.map((result) => result.task))}): running now, or stopped before they wrote one, so their rows may be from unfinished runs\n`);
   }

@@ -4,6 +4,16 @@ import type { Redis } from 'ioredis';
 import { sweepMembers } from '../distributed/sweep-members.js';
 import type { TaskResult } from './results-table.js';
 
+/**
+ * What a task's state says of its results: its last run succeeded, or ended otherwise; or it
+ * waits or runs again (a task has params only once a run of it has ended), so they are its run before's.
+ */
+function howItEnded(state: string | null | undefined): Pick<TaskResult, 'succeeded' | 'unsuccessful' | 'rerun'> {
+  if (state === 'succeeded' || state === 'skipped') return { succeeded: true };
+  if (state === 'waiting' || state === 'running') return { rerun: state };
+  return state ? { unsuccessful: state } : {};
+}
+
 export async function sweepResults(redis: Redis, keys: RedisKeys, sweepId: string): Promise<TaskResult[]> {
   const { ids } = await sweepMembers(redis, keys, sweepId, 0, 0);
   const results: TaskResult[] = [];
@@ -15,8 +25,7 @@ export async function sweepResults(redis: Redis, keys: RedisKeys, sweepId: strin
       const [name, params, metrics, state] = values as Array<string | null>;
       if (!name || !params) continue; // not finished yet
       const publicParams = Object.fromEntries(Object.entries(parseJsonOr<Record<string, unknown>>(params, {})).filter(([key]) => !key.startsWith('_')));
-      const done = state === 'succeeded' || state === 'skipped';
-      results.push({ task: name, id: batch[i]!, params: publicParams, metrics: parseMetrics<Record<string, number>>(metrics, {}), ...(done ? { succeeded: true } : state && { unsuccessful: state }) });
+      results.push({ task: name, id: batch[i]!, params: publicParams, metrics: parseMetrics<Record<string, number>>(metrics, {}), ...howItEnded(state) });
     }
   }
   return results;

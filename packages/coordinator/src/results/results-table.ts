@@ -14,6 +14,11 @@ export interface TaskResult {
   unsuccessful?: string;
   /** Its last run succeeded, as its records say (without records, neither this nor `unsuccessful`). */
   succeeded?: true;
+  /**
+   * It waits or runs again now (a retry, a forced resubmission, a run handed back): its metrics
+   * are those of its run before, which agents report only when a run ends.
+   */
+  rerun?: 'waiting' | 'running';
 }
 
 export interface Aggregate {
@@ -35,6 +40,7 @@ export interface RowTask {
   name: string;
   id?: string;
   unsuccessful?: string;
+  rerun?: 'waiting' | 'running';
 }
 
 export interface TableOptions {
@@ -55,14 +61,30 @@ export function varyingParams(results: TaskResult[]): string[] {
   return names.filter((name) => new Set(results.map((r) => key(r.params[name]))).size > 1);
 }
 
-/** Tasks that reported no metric (failed, or not finished): their rows are blank where the metrics go. */
+/**
+ * Tasks whose last run reported no metric (failed, or not finished): their rows are blank where
+ * the metrics go. A task running again is not one of them (see rerunResults).
+ */
 export function withoutMetrics(results: TaskResult[]): TaskResult[] {
-  return results.filter((result) => Object.keys(result.metrics).length === 0);
+  return results.filter((result) => result.rerun === undefined && Object.keys(result.metrics).length === 0);
 }
 
 /** Tasks that did not succeed but reported metrics: their rows look and sort like finished ones. */
 export function partialResults(results: TaskResult[]): TaskResult[] {
   return results.filter((result) => result.unsuccessful !== undefined && Object.keys(result.metrics).length > 0);
+}
+
+/** Tasks waiting or running again: their rows are from an earlier run, not from this one. */
+export function rerunResults(results: TaskResult[]): TaskResult[] {
+  return results.filter((result) => result.rerun !== undefined);
+}
+
+/**
+ * Tasks with metrics and no record of how their run ended (a run stopped before it wrote one):
+ * their rows may be from unfinished runs.
+ */
+export function unrecordedResults(results: TaskResult[]): TaskResult[] {
+  return results.filter((result) => !result.succeeded && result.unsuccessful === undefined && result.rerun === undefined && Object.keys(result.metrics).length > 0);
 }
 
 export function aggregate(values: number[]): Aggregate {
@@ -136,7 +158,12 @@ export function buildResultsTable(results: TaskResult[], options: TableOptions =
 }
 
 function rowTask(result: TaskResult): RowTask {
-  return { name: result.task, ...(result.id !== undefined && { id: result.id }), ...(result.unsuccessful !== undefined && { unsuccessful: result.unsuccessful }) };
+  return {
+    name: result.task,
+    ...(result.id !== undefined && { id: result.id }),
+    ...(result.unsuccessful !== undefined && { unsuccessful: result.unsuccessful }),
+    ...(result.rerun !== undefined && { rerun: result.rerun }),
+  };
 }
 
 /** A metric named like a shown param (`METRIC n=...` beside a param `n`): its column is `metric:n`, so neither hides the other. */

@@ -10,7 +10,7 @@ import { Router, type Request } from 'express';
 import { listAgents, readSweep, type AgentSummary } from '../../distributed/read-status.js';
 import { sweepResults } from '../../results/redis-results.js';
 import { explainTasks } from '../../distributed/task-explanation.js';
-import { buildResultsTable, partialResults, withoutMetrics } from '../../results/results-table.js';
+import { buildResultsTable, partialResults, rerunResults, withoutMetrics } from '../../results/results-table.js';
 import type { DashboardContext } from '../context.js';
 import { openEventStream } from '../event-stream.js';
 import { HttpError } from '../http-errors.js';
@@ -126,8 +126,16 @@ export function readRoutes(context: DashboardContext): Router {
     checkResultNames(results, { metrics, groupByExcept }, { metric: 'metric', groupByExcept: 'group by all but' });
     const table = buildResultsTable(results, { metrics, groupByExcept, ...(sort !== undefined && { sort }) });
     checkSort(table, sort, 'sort');
-    // The page says how many rows are blank where the metrics go, and how many are from runs that did not succeed.
-    const body = { sweep: sweepJson(sweep), tasks: results.length, withoutMetrics: withoutMetrics(results).length, partial: partialResults(results).length, ...table };
+    // The page says what coord results says on stderr: how many rows are blank where the metrics
+    // go, how many are from runs that did not succeed, and how many from a run before this one.
+    const body = {
+      sweep: sweepJson(sweep),
+      tasks: results.length,
+      withoutMetrics: withoutMetrics(results).length,
+      partial: partialResults(results).length,
+      rerun: rerunResults(results).length,
+      ...table,
+    };
     // Values as coord results --format json writes them (a diverged loss is "NaN", not null).
     res.type('json').send(JSON.stringify(body, resultsJsonValue));
   });

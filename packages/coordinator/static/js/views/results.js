@@ -26,10 +26,14 @@ function logTick(value) {
   return [1, 2, 5].some((k) => Math.abs(mantissa - k) < 1e-6) ? number(value) : '';
 }
 
-/** A row's task: a link to its page and log, and how it ended when it did not succeed (its metrics are partial). */
+/**
+ * A row's task: a link to its page and log, and how it ended when it did not succeed (its
+ * metrics are partial), or that it waits or runs again (its metrics are its run before's).
+ */
 function taskCell(task) {
   const name = task.id ? h('a', { href: `#/tasks/${encodeURIComponent(task.id)}`, class: 'mono', title: 'its page and log' }, task.name) : h('span', { class: 'mono' }, task.name);
-  return h('td', { class: 'task' }, name, task.unsuccessful ? [' ', stateBadge(task.unsuccessful)] : []);
+  const rerun = task.rerun && [' ', stateBadge(task.rerun), ' ', h('span', { class: 'badge earlier-run', title: `${task.rerun} again: these metrics are from its run before` }, 'earlier run')];
+  return h('td', { class: 'task' }, name, task.unsuccessful ? [' ', stateBadge(task.unsuccessful)] : [], rerun);
 }
 
 function resultsTable(table, sortBy, onSort) {
@@ -62,7 +66,7 @@ function resultsTable(table, sortBy, onSort) {
       'tbody',
       {},
       rows.map(({ row, task }) =>
-        h('tr', {}, task && taskCell(task), table.params.map((p) => h('td', {}, cellText(row[p]))), table.metrics.map((m) => h('td', { class: 'num' }, cellText(row[m])))),
+        h('tr', { class: task?.rerun ? 'earlier-run' : undefined }, task && taskCell(task), table.params.map((p) => h('td', {}, cellText(row[p]))), table.metrics.map((m) => h('td', { class: 'num' }, cellText(row[m])))),
       ),
     ),
   );
@@ -151,7 +155,9 @@ export function resultsView(root, sweepId) {
     if (table.sweep.id !== sweepId) return location.replace(location.hash.replace(`/sweeps/${sweepId}`, `/sweeps/${table.sweep.id}`));
     const silent = table.withoutMetrics > 0 ? ` (${table.withoutMetrics.toLocaleString('en')} reported no metric: their pages say how they ended)` : '';
     const partial = table.partial > 0 ? ` (${table.partial.toLocaleString('en')} did not succeed but reported metrics: their rows are from unfinished runs)` : '';
-    fill(summary, `${plural(table.tasks, 'finished task')}${silent}${partial}, ${plural(table.metrics.length, 'metric')}`);
+    // Queued again (coord submit -f, a retry): not finished, their rows from the run before (marked), as coord results says.
+    const rerun = table.rerun > 0 ? `; ${table.rerun.toLocaleString('en')} waiting or running again (their rows are from an earlier run)` : '';
+    fill(summary, `${plural(table.tasks - table.rerun, 'finished task')}${silent}${partial}${rerun}, ${plural(table.metrics.length, 'metric')}`);
     choice.metric = options(metricSelect, table.metrics, choice.metric);
     choice.param = options(paramSelect, table.params, choice.param);
     drawChart();
