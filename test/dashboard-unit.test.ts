@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { checkBind } from '../packages/coordinator/src/dashboard/bind-check.js';
 import { isLoopback } from '../packages/shared/src/queue/redis-url.js';
 import { decodePositions, encodePositions } from '../packages/coordinator/src/dashboard/log-follow.js';
+import { UNREPORTED_END, UnreportedEnds } from '../packages/coordinator/src/distributed/unreported-ends.js';
 
 describe('dashboard bind rules', () => {
   it.each([
@@ -40,5 +41,25 @@ describe('log resume positions (the SSE event id)', () => {
     expect(decodePositions(undefined)).toBeUndefined();
     expect(decodePositions('not base64 json')).toBeUndefined();
     expect(decodePositions(Buffer.from('{"train": 5}').toString('base64url'))).toEqual(new Map());
+  });
+});
+
+describe('where an attempt ended without a report (coord logs and the log page)', () => {
+  const heading = (n: number) => `--- attempt ${n} on gpu-a, sweep AbCdEfGhIj ---`;
+  const said = (ends: UnreportedEnds, lines: string[]) => lines.map((line) => ends.before('train', line) ?? null);
+
+  it('is before the heading of an attempt that follows one with no outcome line', () => {
+    expect(said(new UnreportedEnds(), [heading(1), 'epoch 1', heading(2), 'epoch 1', '--- succeeded (exit 0) ---', heading(3)])).toEqual([null, null, UNREPORTED_END, null, null, null]);
+    // Its record could not be written: an ending all the same.
+    expect(said(new UnreportedEnds(), [heading(1), '--- not recorded: Redis said no ---', heading(2)])).toEqual([null, null, null]);
+  });
+
+  it('knows, reading on from a line already sent (a page reconnecting), whether an attempt was under way', () => {
+    const underWay = new UnreportedEnds();
+    underWay.resumeAfter('train', 'epoch 7');
+    expect(said(underWay, [heading(2)])).toEqual([UNREPORTED_END]);
+    const ended = new UnreportedEnds();
+    ended.resumeAfter('train', '--- failed (exit 1) ---');
+    expect(said(ended, [heading(2)])).toEqual([null]);
   });
 });

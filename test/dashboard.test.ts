@@ -303,7 +303,7 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
-  it('shows a task that another agent took over from a dead one, in the sweep\'s tasks and on its log page', { timeout: 90_000 }, async () => {
+  it('shows a task that another agent took over from a dead one, in the sweep\'s tasks and on its log page, which says where the dead one\'s attempt ended without a report', { timeout: 90_000 }, async () => {
     const prefix = 'taken-over';
     const args = ['--redis', redis().url, '--prefix', prefix];
     // Short locks: the dead agent's job is found stalled a few seconds after the kill.
@@ -330,6 +330,16 @@ describe('coord dashboard in Chromium', () => {
     await tasks.locator('.vrow[data-index]', { hasText: 'second' }).waitFor(WAIT);
     await log.locator('.fact', { hasText: 'agent' }).filter({ hasText: 'second' }).waitFor(WAIT);
     await expect(log.locator('.fact[data-fact="attempt"]').textContent()).resolves.toContain('2');
+    // The dead agent never wrote its attempt's outcome: the log says it ended without a report, as coord logs does, live and read anew.
+    const logText = log.locator('pre.log[data-command="run"]');
+    const agentLines = (text: string) => text.split('\n').filter((line) => line.startsWith('--- '));
+    const printed = agentLines((await coord(['logs', 'X_1', '--sweep', sweep, ...args])).stdout);
+    expect(printed).toEqual([expect.stringMatching(/^--- attempt 1 on first\b/), '--- ended without a report (its agent died, or lost Redis) ---', expect.stringMatching(/^--- attempt 2 on second\b/)]);
+    for (const reread of [false, true]) {
+      if (reread) await log.reload();
+      await logText.filter({ hasText: /--- attempt 2 on second\b/ }).waitFor(WAIT);
+      expect(agentLines((await logText.textContent())!)).toEqual(printed);
+    }
     // On the agents page the live agent comes first, the lost one after it.
     await tasks.click('nav a[data-nav="agents"]');
     await tasks.locator('.agent.lost[data-agent="first"]').waitFor(WAIT);

@@ -3,8 +3,9 @@ import { ExitError, type RedisKeys, type TaskRecord } from '@sweep-runner/shared
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { findTask } from '../distributed/find-task.js';
-import { ATTEMPT_ENDING, ATTEMPT_HEADING, isAgentLine } from '../distributed/latest-output.js';
+import { isAgentLine } from '../distributed/latest-output.js';
 import { goneFromRedis, readLogsState } from '../distributed/logs-state.js';
+import { UnreportedEnds } from '../distributed/unreported-ends.js';
 import { numberFlag } from '../options/number-flags.js';
 import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 import { createTerminal } from '../output/terminal.js';
@@ -25,8 +26,6 @@ function field(fields: string[], name: string): string | undefined {
   return undefined;
 }
 
-const UNREPORTED_END = '--- ended without a report (its agent died, or lost Redis) ---';
-
 /** How often a follower looks for new lines, and for a changed unfinished line. */
 const FOLLOW_BLOCK_MS = 500;
 
@@ -35,8 +34,7 @@ class LinePrinter {
   readonly next = new Map<string, number>();
   /** Per command, the unfinished line (a progress bar's last redraw) last shown. */
   private readonly partials = new Map<string, string>();
-  /** Per command, whether the last attempt heading printed has had no outcome line yet. */
-  private readonly attemptOpen = new Map<string, boolean>();
+  private readonly unreportedEnds = new UnreportedEnds();
   private readonly terminal = createTerminal();
   constructor(
     private readonly json: boolean,
@@ -53,20 +51,13 @@ class LinePrinter {
     if (this.json) process.stdout.write(`${JSON.stringify({ command, n, line: text, ...(isAgentLine(text) && { added: true }) })}\n`);
     else this.terminal.line(text);
   }
-  /**
-   * An attempt's heading with no outcome line before it since the last heading: that attempt's
-   * agent never reported its end (killed, or cut off from Redis). Said, as the outcome would be.
-   */
+  /** An attempt whose agent never reported its end (killed, or cut off from Redis): said, as the outcome would be. */
   private endUnreported(command: string, text: string): void {
-    const heading = ATTEMPT_HEADING.test(text);
-    if (heading && this.attemptOpen.get(command)) {
-      const said = UNREPORTED_END;
-      // Not a line of the stream: it has no number.
-      if (this.json) process.stdout.write(`${JSON.stringify({ command, n: null, line: said, added: true })}\n`);
-      else this.terminal.line(said);
-    }
-    if (heading) this.attemptOpen.set(command, true);
-    else if (ATTEMPT_ENDING.test(text)) this.attemptOpen.set(command, false);
+    const said = this.unreportedEnds.before(command, text);
+    if (said === undefined) return;
+    // Not a line of the stream: it has no number.
+    if (this.json) process.stdout.write(`${JSON.stringify({ command, n: null, line: said, added: true })}\n`);
+    else this.terminal.line(said);
   }
   /**
    * The line a command is still redrawing: the last line printed, or, following on a

@@ -4,11 +4,13 @@
  * XREAD on a connection of its own until the task is final and its streams have ended.
  * Each batch carries the stream positions as its event id, so a reconnecting EventSource
  * (Last-Event-ID) continues where it was instead of starting over. A line still being redrawn
- * (a progress bar) comes as a `partial` event whenever it changes, '' once it is gone.
+ * (a progress bar) comes as a `partial` event whenever it changes, '' once it is gone. Where
+ * an attempt ended without a report, the lines carry coord logs' line saying so (UnreportedEnds).
  */
 import type { RedisKeys, TaskRecord } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { goneFromRedis, readLogsState } from '../distributed/logs-state.js';
+import { UnreportedEnds } from '../distributed/unreported-ends.js';
 import type { EventStream } from './event-stream.js';
 
 type StreamEntry = [id: string, fields: string[]];
@@ -62,6 +64,12 @@ export async function followLog(redis: Redis, keys: RedisKeys, task: TaskRecord,
   const described = new Set<string>();
   /** The unfinished line last sent per command; none yet, so the first look sends each (a reconnecting page may show an old one). */
   const partials = new Map<string, string>();
+  const unreportedEnds = new UnreportedEnds();
+  /** A line as the page shows it: after the line an attempt whose end went unreported lacks, if it does. */
+  const shown = (command: string, text: string) => {
+    const end = unreportedEnds.before(command, text);
+    return end === undefined ? [text] : [end, text];
+  };
 
   const describe = async (command: string, key: string) => {
     if (described.has(command)) return;
@@ -76,7 +84,7 @@ export async function followLog(redis: Redis, keys: RedisKeys, task: TaskRecord,
       positions.set(command, batch[batch.length - 1]![0]);
       // The page drops the line the command was redrawing when its next lines come; the next look sends it again if it is still there.
       partials.delete(command);
-      stream.send('lines', { command, lines: batch.map(([, fields]) => lineOf(fields)) } satisfies LogLines, encodePositions(positions));
+      stream.send('lines', { command, lines: batch.flatMap(([, fields]) => shown(command, lineOf(fields))) } satisfies LogLines, encodePositions(positions));
     }
   };
 
@@ -89,7 +97,13 @@ export async function followLog(redis: Redis, keys: RedisKeys, task: TaskRecord,
       positions.set(command, positions.get(command) ?? '0');
     }
   } else {
-    for (const [i, command] of commands.entries()) if (positions.has(command)) await describe(command, streamKeys[i]!);
+    for (const [i, command] of commands.entries()) {
+      if (!positions.has(command)) continue;
+      await describe(command, streamKeys[i]!);
+      // Where the page's lines stop: whether an attempt was under way there.
+      const [last] = (await redis.xrange(streamKeys[i]!, positions.get(command)!, positions.get(command)!)) as StreamEntry[];
+      if (last) unreportedEnds.resumeAfter(command, lineOf(last[1]));
+    }
   }
 
   const reader = redis.duplicate();
