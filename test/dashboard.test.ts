@@ -350,10 +350,10 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
-  it('shows a log as a terminal leaves it (no colour codes, a progress bar\'s last state) and why an agent is paused', { timeout: 60_000 }, async () => {
+  it('shows a log as a terminal leaves it (no colour codes, a progress bar\'s last state) and why an agent is paused, its slots not idle', { timeout: 60_000 }, async () => {
     const prefix = 'paused-ansi';
     const args = ['--redis', redis().url, '--prefix', prefix];
-    await startAgent(redis().url, ['--cpu-slots', '1', '--pause-after-failures', '1', '--prefix', prefix], { workdir: tempDir() });
+    await startAgent(redis().url, ['--gpus', '0', '--cpu-slots', '1', '--pause-after-failures', '1', '--prefix', prefix], { workdir: tempDir() });
     const sweep = await submit("template:\n  run: printf '\\033[32mgreen\\033[0m 10%%\\r50%%\\r100%%\\n'; no_such_command_here\ngpus: 0\n---\nx: [1]\n", args);
     const dashboard = await startDashboard(args);
     const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
@@ -366,6 +366,12 @@ describe('coord dashboard in Chromium', () => {
     // The pause's reason is on the agent's card, not only in its badge's hover text.
     await page.click('nav a[data-nav="agents"]');
     await expect(page.locator('.agent .agent-pause').textContent({ timeout: WAIT.timeout })).resolves.toMatch(/^Takes no work until .+: 1 tasks in a row failed within 10s of starting \(the last: run: exit 127/);
+    // Its GPU and CPU slots are not offered as idle while it takes no work.
+    const until = /^Takes no work until (.+?): /.exec((await page.locator('.agent .agent-pause').textContent())!)![1];
+    await expect(page.locator('.agent .gpu').evaluateAll((boxes) => boxes.map((box) => [box.getAttribute('data-gpu'), box.className, box.lastElementChild!.textContent]))).resolves.toEqual([
+      ['0', 'gpu gpu-no-work', `paused until ${until}`],
+      ['cpu', 'gpu gpu-no-work', `paused until ${until}`],
+    ]);
     await page.close();
     expect((await dashboard.stop()).code).toBe(0);
   });

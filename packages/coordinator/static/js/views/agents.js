@@ -8,18 +8,28 @@ function taskLink(run) {
   return h('a', { class: 'gpu-task', href: `#/tasks/${run.taskId}`, title: `${run.task} (sweep ${run.sweep})` }, h('span', { class: 'gpu-task-name' }, run.task), h('span', { class: 'muted' }, runTime(run)));
 }
 
+/** What an agent that takes no work (paused, draining, stopped) says of its empty slots, in place of idle. */
+function noWorkText(agent) {
+  if (agent.state === 'paused') return agent.paused ? `paused until ${new Date(agent.paused.until).toLocaleTimeString()}` : 'paused';
+  if (agent.state === 'draining' || agent.state === 'stopped') return `${agent.state}: takes no new work`;
+  return undefined;
+}
+
 /**
  * One box of slots, a GPU's or the CPU's, with the tasks on it. A lost agent's slots are not
- * idle: nobody knows what runs on them, and nothing is sent there.
+ * idle: nobody knows what runs on them, and nothing is sent there; nor are those of an agent
+ * that takes no work (its card says why).
  */
 function slotBox(agent, { key, label, slots, runs, busyWhy }) {
   const lost = agent.state === 'lost';
-  const state = lost ? 'lost' : runs.length > 0 ? 'busy' : busyWhy ? 'other' : 'idle';
+  const noWork = noWorkText(agent);
+  const state = lost ? 'lost' : runs.length > 0 ? 'busy' : busyWhy ? 'other' : noWork ? 'no-work' : 'idle';
+  const empty = lost ? 'unknown: agent lost' : busyWhy ? `busy: ${busyWhy}` : (noWork ?? 'idle');
   return h(
     'div',
     { class: `gpu gpu-${state}`, 'data-gpu': key },
     h('div', { class: 'gpu-head' }, h('strong', {}, label), h('span', { class: 'muted' }, lost ? plural(slots, 'slot') : `${runs.length}/${plural(slots, 'slot')}`)),
-    runs.length > 0 ? runs.map(taskLink) : h('div', { class: 'muted' }, lost ? 'unknown: agent lost' : busyWhy ? `busy: ${busyWhy}` : 'idle'),
+    runs.length > 0 ? runs.map(taskLink) : h('div', { class: 'muted' }, empty),
   );
 }
 
