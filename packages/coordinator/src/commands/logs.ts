@@ -3,7 +3,7 @@ import { ExitError, type RedisKeys, type TaskRecord } from '@sweep-runner/shared
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { findTask } from '../distributed/find-task.js';
-import { isAgentLine } from '../distributed/latest-output.js';
+import { ATTEMPT_HEADING, isAgentLine } from '../distributed/latest-output.js';
 import { goneFromRedis, readLogsState } from '../distributed/logs-state.js';
 import { UnreportedEnds } from '../distributed/unreported-ends.js';
 import { numberFlag } from '../options/number-flags.js';
