@@ -905,6 +905,47 @@ z: [1, 2, 3, 4]
     }
   });
 
+  it('a job its agent takes again while the run that lost it is still stopping stays that agent\'s run after the old one ends: shown, its lock kept, cancelled', async () => {
+    const dir = tempDir();
+    const prefix = 'retaken';
+    const marker = `${prefix}-marker-${process.pid}`;
+    // The first attempt ignores SIGTERM: stopped as lost, its run holds GPU 0 for the whole kill
+    // grace, while its job, the lock expired, runs again on GPU 1 of the same agent.
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: if [ "$RUNNER_ATTEMPT" = 1 ]; then trap '' TERM; fi; exec -a ${marker}-$RUNNER_ATTEMPT sleep 60\n---\nx: 1\n`);
+    const agent = await startAgent(redis().url, ['--gpus', '0,1', '--prefix', prefix, '--lock-ms', '4000', '--kill-grace', '15', '--heartbeat-ms', '500'], { workdir: join(dir, 'w') });
+    const { sweep } = await submit(dir, prefix);
+    await waitFor(async () => (await processesMatching(`${marker}-1`)).length === 1, 15_000, 'the first attempt to start');
+    // Redis does not answer for longer than the lock: the run is stopped as lost (its agent is
+    // not frozen, so its command is not killed by the spawner's orphan guard), and its lock expires.
+    redis().process.kill('SIGSTOP');
+    const pausedAt = Date.now();
+    try {
+      await waitFor(() => agent.logs().some((entry) => entry.msg === 'stopping a run that may now belong to another agent'), 10_000, 'the run to be stopped as lost');
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 5500 - (Date.now() - pausedAt))));
+    } finally {
+      redis().process.kill('SIGCONT');
+    }
+    await waitFor(async () => (await processesMatching(`${marker}-2`)).length === 1, 15_000, 'the job to run again on the same agent');
+    // The lost run is still stopping: two runs of one job on this agent.
+    expect(await processesMatching(`${marker}-1`)).toHaveLength(1);
+    await waitFor(async () => (await processesMatching(`${marker}-1`)).length === 0, 25_000, 'the lost run\'s command to be killed');
+    // Its end is reported, then beats show what runs now.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const shown = await status(prefix, sweep);
+    expect(shown.agents.find((a) => a.name === agent.name)?.running).toEqual([expect.objectContaining({ task: 'X_1', gpus: '1' })]);
+    expect(shown.tasks![0]).toMatchObject({ state: 'running', attempt: 2, agent: agent.name });
+    // Its lock is still renewed past a lock's length: not taken as stalled and run a third time.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    expect(await redis().client().keys(`${prefix}:*:lock`)).toHaveLength(1);
+    expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'running', attempt: 2 });
+    expect(await processesMatching(`${marker}-3`)).toEqual([]);
+    const cancel = await coord(['cancel', sweep, '--wait', '10', '--json', '--redis', redis().url, '--prefix', prefix]);
+    expect(JSON.parse(cancel.stdout)).toMatchObject({ cancelled: 1, stillRunning: 0 });
+    expect(await processesMatching(`${marker}-2`)).toEqual([]);
+    expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'cancelled', attempt: 2 });
+    agent.child.kill('SIGKILL');
+  });
+
   it('a run goes on through a Redis restart of 7.6 s at an 18 s lock: the agent tries to reconnect often enough', async () => {
     const dir = tempDir();
     const prefix = 'restart';

@@ -12,7 +12,16 @@ interface Held {
   jobId: string;
   token: string;
   lastRenewed: number;
-  onLost: (why: string) => void;
+  onLost: (why: string, renewedAt: number) => void;
+}
+
+/**
+ * Held locks are keyed by job and token: a run stopped as lost may still be ending when its
+ * job, its lock expired, starts again here under another token; the old run's release must
+ * not drop the new one's lock.
+ */
+function keyOf(jobId: string, token: string): string {
+  return `${jobId} ${token}`;
 }
 
 export class LockKeeper {
@@ -34,14 +43,20 @@ export class LockKeeper {
     this.timer.unref();
   }
 
-  hold(worker: Worker, jobId: string, token: string, onLost: (why: string) => void): void {
-    this.held.set(jobId, { worker, jobId, token, lastRenewed: Date.now(), onLost });
+  /** `onLost` is told why, and when the lock was last renewed. */
+  hold(worker: Worker, jobId: string, token: string, onLost: (why: string, renewedAt: number) => void): void {
+    this.held.set(keyOf(jobId, token), { worker, jobId, token, lastRenewed: Date.now(), onLost });
+  }
+
+  /** When the job's lock was last renewed for this token; undefined when it is not held. */
+  renewedAt(jobId: string, token: string): number | undefined {
+    return this.held.get(keyOf(jobId, token))?.lastRenewed;
   }
 
   /** Whether the job's lock was renewed within this share of the lock time, by our own clock alone (no Redis). */
-  private renewedWithin(jobId: string, share: number): boolean {
-    const held = this.held.get(jobId);
-    return held !== undefined && Date.now() - held.lastRenewed < this.lockMs * share;
+  private renewedWithin(jobId: string, token: string, share: number): boolean {
+    const renewedAt = this.renewedAt(jobId, token);
+    return renewedAt !== undefined && Date.now() - renewedAt < this.lockMs * share;
   }
 
   /**
@@ -49,25 +64,25 @@ export class LockKeeper {
    * process frozen past its lock learns it here before starting anything, even if the
    * renewal timer has not run since it woke up.
    */
-  isFresh(jobId: string): boolean {
-    return this.renewedWithin(jobId, 0.5);
+  isFresh(jobId: string, token: string): boolean {
+    return this.renewedWithin(jobId, token, 0.5);
   }
 
   /**
    * Whether the job's lock cannot have expired yet (it was renewed for a whole lock at the
    * last renewal): until then no other agent can have taken the job over.
    */
-  cannotHaveExpired(jobId: string): boolean {
-    return this.renewedWithin(jobId, 0.9);
+  cannotHaveExpired(jobId: string, token: string): boolean {
+    return this.renewedWithin(jobId, token, 0.9);
   }
 
-  release(jobId: string): void {
-    this.held.delete(jobId);
+  release(jobId: string, token: string): void {
+    this.held.delete(keyOf(jobId, token));
   }
 
   private lose(held: Held, why: string): void {
-    this.held.delete(held.jobId);
-    held.onLost(why);
+    this.held.delete(keyOf(held.jobId, held.token));
+    held.onLost(why, held.lastRenewed);
   }
 
   private async tick(): Promise<void> {
@@ -87,7 +102,7 @@ export class LockKeeper {
         const failed = new Set(await worker.extendJobLocks(jobs.map((j) => j.jobId), jobs.map((j) => j.token), this.lockMs));
         const gone = failed.size > 0 ? await jobsGone(worker, [...failed]) : new Set<string>();
         for (const job of jobs) {
-          if (!this.held.has(job.jobId)) continue;
+          if (this.held.get(keyOf(job.jobId, job.token)) !== job) continue;
           if (gone.has(job.jobId)) this.lose(job, 'the job is gone from Redis (Redis restarted without its data, or its keys were deleted): no other agent has it, but nothing can record the run');
           else if (failed.has(job.jobId)) this.lose(job, 'the job lock was lost (it expired and the job was given to another agent)');
           else job.lastRenewed = renewedAt;

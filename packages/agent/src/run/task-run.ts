@@ -193,11 +193,11 @@ export class TaskRun {
       this.sendHeldEnd();
       await Promise.allSettled(this.shipping);
       await this.finish(ctx.redis, taskKey, 'failed', { reason }).catch(() => 0);
-      ctx.locks.release(jobId);
+      ctx.locks.release(jobId, this.token);
       await job.moveToFailed(new Error(reason), this.token, false).catch(() => undefined);
       return;
     }
-    ctx.locks.release(jobId);
+    ctx.locks.release(jobId, this.token);
     await this.report(data, taskKey, outcome, started.attempt);
   }
 
@@ -239,7 +239,7 @@ export class TaskRun {
     this.sendHeldEnd();
     await Promise.allSettled(this.shipping);
     await this.finish(ctx.redis, taskKey, 'waiting', { reason: `${notPrepared}; queued again` }).catch(() => 0);
-    ctx.locks.release(jobId);
+    ctx.locks.release(jobId, this.token);
     await job.moveToWait(this.token).catch(() => undefined);
     ctx.metrics.runEnded('handed_back');
   }
@@ -256,11 +256,11 @@ export class TaskRun {
       ...(data.skip && { alreadySucceeded: data.skip }),
       signal: this.controller.signal,
       mayStart: () => {
-        if (ctx.locks.isFresh(String(this.job.id))) return true;
+        if (ctx.locks.isFresh(String(this.job.id), this.token)) return true;
         this.stop({ kind: 'lost', reason: 'the job lock was not renewed lately (was this process frozen?); another agent may run it' });
         return false;
       },
-      mayRecord: () => this.stopReason?.kind !== 'lost' && ctx.locks.cannotHaveExpired(String(this.job.id)),
+      mayRecord: () => this.stopReason?.kind !== 'lost' && ctx.locks.cannotHaveExpired(String(this.job.id), this.token),
       killGraceMs: ctx.killGraceMs,
       orphanTimeoutMs: ctx.lockMs / 2,
       attempt,
