@@ -898,6 +898,8 @@ z: [1, 2, 3, 4]
       await new Promise((resolve) => setTimeout(resolve, 1500));
       expect(record()).toMatchObject({ code: 0, agent: second.name, state: 'succeeded' });
       expect((await status(prefix, sweep)).tasks![0]!).toMatchObject({ state: 'succeeded', agent: second.name });
+      // Its lock being another's, its lost run is not handed back either.
+      expect(first.logs().map((entry) => entry.msg)).not.toContain('task handed back to the queue');
       second.child.kill('SIGKILL');
     } finally {
       first.child.kill('SIGCONT');
@@ -981,6 +983,54 @@ z: [1, 2, 3, 4]
     // The same run, not a second attempt after the first was killed.
     expect(await task()).toMatchObject({ state: 'succeeded', attempt: 1 });
     expect(await health()).toBe('200 ok');
+  });
+
+  it('hands a run it stopped for want of Redis back to the queue once Redis answers, its lock still held: the task runs again at once, not when the lock expires', async () => {
+    const prefix = 'lost-handback';
+    // Runs stop after 60% of the lock (4.8 s) without a renewal; Redis does not answer for 6 s,
+    // less than the lock: left to expire, it would hold the job 8 s more, then a stalled check.
+    const { marker, agent, sweep } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '8000']);
+    redis().process.kill('SIGSTOP');
+    const pausedAt = Date.now();
+    try {
+      await waitFor(() => agent.logs().some((entry) => entry.msg === 'stopping a run that may now belong to another agent'), 10_000, 'the run to be stopped as lost');
+      await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'its command to be killed');
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 6000 - (Date.now() - pausedAt))));
+    } finally {
+      redis().process.kill('SIGCONT');
+    }
+    const resumedAt = Date.now();
+    await waitFor(async () => (await status(prefix, sweep)).tasks![0]!.attempt === 2, 5000, 'the task to run again');
+    expect(Date.now() - resumedAt).toBeLessThan(5000);
+    expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'running', attempt: 2, agent: agent.name });
+    await waitFor(async () => (await processesMatching(marker)).length === 1, 5000, 'its command to start again');
+    // Info lines reach the log within 250 ms.
+    const handedBack = await waitFor(() => agent.logs().find((entry) => entry.msg === 'task handed back to the queue'), 2000, 'the hand-back to be logged');
+    expect(handedBack.reason).toMatch(new RegExp(`^agent ${agent.name} lost Redis for [6-9]s and stopped it; queued again$`));
+    await coord(['cancel', sweep, '--wait', '0', '--redis', redis().url, '--prefix', prefix]);
+    agent.child.kill('SIGKILL');
+  });
+
+  it('leaves soon after SIGTERM while Redis does not answer, though a run it stopped as lost waits for Redis to be handed back; the task is not lost', async () => {
+    const prefix = 'lost-leaving';
+    // Runs stop after 2.4 s without a renewal; leaving waits for Redis at most a lock's length (4 s).
+    const { dir, marker, agent, sweep } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '4000']);
+    redis().process.kill('SIGSTOP');
+    try {
+      await waitFor(() => agent.logs().some((entry) => entry.msg === 'stopping a run that may now belong to another agent'), 10_000, 'the run to be stopped as lost');
+      await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'its command to be killed');
+      const signalledAt = Date.now();
+      agent.child.kill('SIGTERM');
+      expect((await agent.done).code).toBe(0);
+      expect(Date.now() - signalledAt).toBeLessThan(9000);
+      expect(agent.logs().some((entry) => String(entry.msg).startsWith('Redis did not answer: leaving without signing off'))).toBe(true);
+    } finally {
+      redis().process.kill('SIGCONT');
+    }
+    // Not handed back; once its lock expires another agent runs it.
+    const next = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '4000'], { workdir: join(dir, 'w2') });
+    await waitFor(async () => (await status(prefix, sweep)).tasks![0]!.agent === next.name, 15_000, 'the next agent to take it');
+    next.child.kill('SIGKILL');
   });
 
   it('leaves soon after a second SIGTERM when Redis does not answer; the task is not lost', async () => {

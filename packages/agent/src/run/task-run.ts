@@ -64,8 +64,8 @@ interface ReportPlan {
   detail: object;
 }
 
-/** Why a run was stopped from outside; decides what we tell Redis. */
-type StopReason = { kind: 'cancel'; reason: string } | { kind: 'lost'; reason: string } | { kind: 'hand-back'; reason: string };
+/** Why a run was stopped from outside; decides what we tell Redis. `renewedAt`: its job lock's last renewal. */
+type StopReason = { kind: 'cancel'; reason: string } | { kind: 'lost'; reason: string; renewedAt: number } | { kind: 'hand-back'; reason: string };
 
 export class TaskRun {
   private readonly controller = new AbortController();
@@ -169,9 +169,9 @@ export class TaskRun {
       }
       return;
     }
-    ctx.locks.hold(this.queue.worker, jobId, this.token, (why) => {
+    ctx.locks.hold(this.queue.worker, jobId, this.token, (why, renewedAt) => {
       ctx.log.warn({ task: data.task.name, job: jobId, why }, 'stopping a run that may now belong to another agent');
-      this.stop({ kind: 'lost', reason: why });
+      this.stop({ kind: 'lost', reason: why, renewedAt });
     });
     ctx.log.info({ task: data.task.name, sweep: data.sweepId, gpus: this.gpus || 'cpu', attempt: started.attempt }, 'task started');
 
@@ -244,6 +244,34 @@ export class TaskRun {
     ctx.metrics.runEnded('handed_back');
   }
 
+  /**
+   * A run stopped as lost reports nothing, its job being no longer surely ours; but when Redis
+   * answers again before the lock expired (it was away for less than the lock), the job goes
+   * back to the queue now, as a hand-back's does, not once the lock expires and a stalled check
+   * finds it. The finish step and BullMQ's move both check the lock: one that expired or went to
+   * another agent (a process frozen past it) is left alone, and nothing is written.
+   */
+  private async handBackLost(taskKey: string, renewedAt: number): Promise<void> {
+    const { ctx, job } = this;
+    try {
+      // Waits for Redis however long it is away: leaving waits for the run's end only briefly.
+      await ctx.redis.ping();
+      const reason = `agent ${ctx.name} lost Redis for ${Math.round((Date.now() - renewedAt) / 1000)}s and stopped it; queued again`;
+      if ((await this.finish(ctx.redis, taskKey, 'waiting', { reason })) === -1) {
+        ctx.metrics.runEnded('lost');
+        return;
+      }
+      await job.moveToWait(this.token);
+      // A sweep's jobs have priorities, and BullMQ's move to the prioritized set wakes no agent.
+      await ctx.redis.zadd(this.queue.markerKey, 0, '0');
+      ctx.metrics.runEnded('handed_back');
+      ctx.log.info({ task: this.taskName, reason }, 'task handed back to the queue');
+    } catch (error) {
+      ctx.metrics.runEnded('lost');
+      ctx.log.warn({ task: this.taskName, error: redisErrorText(error as Error) }, 'could not hand back a run stopped as lost; its job returns to the queue when its lock expires');
+    }
+  }
+
   private async execute(data: TaskJobData, taskKey: string, attempt: number): Promise<TaskOutcome> {
     const { ctx } = this;
     const shippers = new Map<string, LogShipper>();
@@ -256,8 +284,10 @@ export class TaskRun {
       ...(data.skip && { alreadySucceeded: data.skip }),
       signal: this.controller.signal,
       mayStart: () => {
-        if (ctx.locks.isFresh(String(this.job.id), this.token)) return true;
-        this.stop({ kind: 'lost', reason: 'the job lock was not renewed lately (was this process frozen?); another agent may run it' });
+        const jobId = String(this.job.id);
+        if (ctx.locks.isFresh(jobId, this.token)) return true;
+        const renewedAt = ctx.locks.renewedAt(jobId, this.token) ?? Date.now();
+        this.stop({ kind: 'lost', reason: 'the job lock was not renewed lately (was this process frozen?); another agent may run it', renewedAt });
         return false;
       },
       mayRecord: () => this.stopReason?.kind !== 'lost' && ctx.locks.cannotHaveExpired(String(this.job.id), this.token),
@@ -491,8 +521,7 @@ export class TaskRun {
     if (this.stopReason?.kind === 'lost') {
       this.lease.release();
       await this.sendAlone(heldEnd);
-      ctx.metrics.runEnded('lost');
-      return; // the job is no longer ours to report
+      return this.handBackLost(taskKey, this.stopReason.renewedAt);
     }
     const plan = await this.plan(data, outcome, attempt).catch(async (error: unknown) => {
       await this.sendAlone(heldEnd);
