@@ -41,6 +41,20 @@ async function submit(dir: string, prefix: string, extra: string[] = []): Promis
 }
 
 
+/** The agent exits 0 within `withinMs` of `since`, having said it left without signing off (Redis did not answer). */
+async function expectLeftWithoutRedis(agent: { done: Promise<{ code: number | null }>; logs: () => Array<Record<string, unknown>> }, since: number, withinMs: number): Promise<void> {
+  expect((await agent.done).code).toBe(0);
+  expect(Date.now() - since).toBeLessThan(withinMs);
+  expect(agent.logs().some((entry) => String(entry.msg).startsWith('Redis did not answer: leaving without signing off'))).toBe(true);
+}
+
+/** An agent started now takes the sweep's one task (once the lock of the agent that left expires). */
+async function expectNextAgentTakesIt(dir: string, prefix: string, sweep: string, lockMs: number): Promise<void> {
+  const next = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', String(lockMs)], { workdir: join(dir, 'w2') });
+  await waitFor(async () => (await status(prefix, sweep)).tasks![0]!.agent === next.name, 15_000, 'the next agent to take it');
+  next.child.kill('SIGKILL');
+}
+
 /**
  * One task, `exec -a MARKER sleep SECONDS`, running on one agent with `agentArgs`: how the
  * signal and partition tests begin. The marker finds the command among the processes.
@@ -1021,16 +1035,12 @@ z: [1, 2, 3, 4]
       await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'its command to be killed');
       const signalledAt = Date.now();
       agent.child.kill('SIGTERM');
-      expect((await agent.done).code).toBe(0);
-      expect(Date.now() - signalledAt).toBeLessThan(9000);
-      expect(agent.logs().some((entry) => String(entry.msg).startsWith('Redis did not answer: leaving without signing off'))).toBe(true);
+      await expectLeftWithoutRedis(agent, signalledAt, 9000);
     } finally {
       redis().process.kill('SIGCONT');
     }
     // Not handed back; once its lock expires another agent runs it.
-    const next = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '4000'], { workdir: join(dir, 'w2') });
-    await waitFor(async () => (await status(prefix, sweep)).tasks![0]!.agent === next.name, 15_000, 'the next agent to take it');
-    next.child.kill('SIGKILL');
+    await expectNextAgentTakesIt(dir, prefix, sweep, 4000);
   });
 
   it('leaves soon after a second SIGTERM when Redis does not answer; the task is not lost', async () => {
@@ -1043,17 +1053,13 @@ z: [1, 2, 3, 4]
       await waitFor(() => agent.logs().some((entry) => String(entry.msg).startsWith('draining')), 5000, 'draining');
       const stoppedAt = Date.now();
       agent.child.kill('SIGTERM');
-      expect((await agent.done).code).toBe(0);
-      expect(Date.now() - stoppedAt).toBeLessThan(6000);
+      await expectLeftWithoutRedis(agent, stoppedAt, 6000);
       expect(await processesMatching(marker)).toEqual([]);
-      expect(agent.logs().some((entry) => String(entry.msg).startsWith('Redis did not answer: leaving without signing off'))).toBe(true);
     } finally {
       redis().process.kill('SIGCONT');
     }
     // Its job was never handed back; once its lock expires another agent runs it.
-    const next = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '2000'], { workdir: join(dir, 'w2') });
-    await waitFor(async () => (await status(prefix, sweep)).tasks![0]!.agent === next.name, 15_000, 'the next agent to take it');
-    next.child.kill('SIGKILL');
+    await expectNextAgentTakesIt(dir, prefix, sweep, 2000);
   });
 
   it('drains on one SIGTERM while Redis does not answer: the command ends, then it leaves', async () => {
@@ -1064,9 +1070,7 @@ z: [1, 2, 3, 4]
     try {
       const signalledAt = Date.now();
       agent.child.kill('SIGTERM');
-      expect((await agent.done).code).toBe(0);
-      expect(Date.now() - signalledAt).toBeLessThan(9000);
-      expect(agent.logs().some((entry) => String(entry.msg).startsWith('Redis did not answer: leaving without signing off'))).toBe(true);
+      await expectLeftWithoutRedis(agent, signalledAt, 9000);
     } finally {
       redis().process.kill('SIGCONT');
     }
@@ -1094,6 +1098,36 @@ z: [1, 2, 3, 4]
     const restarted = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'c'), name: 'twin' });
     expect((await status(prefix)).agents.map((a) => a.name)).toEqual(['twin']);
     restarted.child.kill('SIGKILL');
+  });
+
+  it("waits out a record of its name and host name from another pid space (a container before its restart, another machine so named): refused while it beats, the name taken once it stops", async () => {
+    const dir = tempDir();
+    const prefix = 'otherspace';
+    const client = redis().client();
+    // The record another agent beats: its pid means nothing here (no such process runs here).
+    const beat = async () => {
+      await client.hset(`${prefix}:agent:twin`, { name: 'twin', host: hostname(), state: 'running', gpuSlots: '[]', cpuSlots: '1', pools: '["default"]', version: 'x', startedAt: new Date().toISOString(), lastSeen: String(Date.now()), running: '[]', insecure: '0', signedOnly: '0', busyGpus: '[]', gpuNotes: '{}', pid: '999999' });
+      await client.pexpire(`${prefix}:agent:twin`, 2000);
+      await client.zadd(`${prefix}:agents`, Date.now(), 'twin');
+    };
+    await client.hset(`${prefix}:agent:twin:seen`, { host: hostname(), pidSpace: 'another-boot:another-namespace', pid: '999999' });
+    await beat();
+    const beating = setInterval(() => void beat(), 300);
+    const args = ['--cpu-slots', '1', '--prefix', prefix, '--redis', redis().url, '--name', 'twin', '--log-format', 'json'];
+    try {
+      const started = startCli(AGENT, [...args, '--workdir', join(dir, 'a')]);
+      // Bounded, and never left behind: an agent that took the name would run until killed.
+      const timer = setTimeout(() => started.child.kill('SIGKILL'), 15_000);
+      const refused = await started.done.finally(() => clearTimeout(timer));
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^agent: an agent named "twin" is already running on \S+ \(pid 999999\)/m);
+    } finally {
+      clearInterval(beating);
+    }
+    // It stopped beating (that container died): the next agent of the name takes it once its record expires.
+    const next = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'b'), name: 'twin' });
+    expect((await status(prefix)).agents.map((a) => `${a.name} ${a.state}`)).toEqual(['twin running']);
+    next.child.kill('SIGKILL');
   });
 
   it("says of a running task whose agent restarted under its name since the run began that the run ended with it", async () => {

@@ -418,16 +418,24 @@ export class Agent {
   /**
    * Two live agents under one name would share one record: status would show one of them,
    * and the first to stop would remove both. A record of this name exists only while its
-   * agent beats (three beats); on this host, its pid tells whether it died and we replace it.
+   * agent beats (three beats). Its pid tells whether it died and we replace it, if it ran in
+   * this pid space; one of this host name but another pid space (a container before its
+   * restart, where the pid is likely ours now, or another machine given the same host name)
+   * is watched until it should have beaten again.
    */
   private async refuseTakenName(): Promise<void> {
     const { name, host } = this.options;
     for (;;) {
-      const hash = await this.redis.hgetall(this.keys.agent(name));
+      const [hash, [seenPidSpace]] = await Promise.all([this.redis.hgetall(this.keys.agent(name)), this.redis.hmget(this.keys.agentSeen(name), 'pidSpace')]);
       const other = parseAgentRecord(hash);
       const pid = Number(hash.pid);
-      const free = !other || other.state === 'stopped' || (other.host === host && Number.isInteger(pid) && !processRuns(pid, 'agent'));
-      if (!free) {
+      const here = pidSpace();
+      // Unknown on either side (an older agent's record, no /proc): the pid is taken at its word, as before.
+      const pidMeansItsProcess = here === undefined || !seenPidSpace || seenPidSpace === here;
+      const onThisHost = other?.host === host && Number.isInteger(pid);
+      let free = !other || other.state === 'stopped' || (onThisHost && pidMeansItsProcess && (pid === process.pid || !processRuns(pid, 'agent')));
+      if (!free && other && onThisHost && !pidMeansItsProcess) free = await this.stopsBeating(name, other.lastSeen);
+      if (!free && other) {
         const ago = Math.max(0, Math.round((Date.now() - other.lastSeen) / 1000));
         throw new ExitError(
           `an agent named "${name}" is already running on ${other.host}${Number.isInteger(pid) ? ` (pid ${pid})` : ''}, seen ${ago} s ago: give each agent its own --name, or leave --name out for a unique one`,
@@ -437,6 +445,16 @@ export class Agent {
       // Taken in one step, or another agent of this name claimed it since we looked: look again.
       if (await claimName(this.redis, this.keys, this.record(), recordTtlSeconds(this.options.heartbeatMs), hash.pid ?? '')) return;
     }
+  }
+
+  /** Whether the record of `name`, last seen at `lastSeen`, expires or stays unbeaten for as long as it has left to live. */
+  private async stopsBeating(name: string, lastSeen: number): Promise<boolean> {
+    const ttl = await this.redis.pttl(this.keys.agent(name));
+    if (ttl < 0) return ttl === -2;
+    this.log.info({ name, waitSeconds: Math.ceil(ttl / 1000) }, 'an agent of this name and host name ran in another pid space (a container before a restart, or another machine of this name): waiting to see whether it still beats');
+    await new Promise((resolve) => setTimeout(resolve, ttl + 200));
+    const seen = await this.redis.hget(this.keys.agent(name), 'lastSeen');
+    return seen === null || Number(seen) === lastSeen;
   }
 
   /**
