@@ -225,6 +225,34 @@ describe('a sweep whose tasks fail as they start on every agent', () => {
   });
 });
 
+describe('a machine whose tasks fail as they start, where another agent fails some of the same sweep too', () => {
+  it('stays paused while the sweep succeeds elsewhere: the sweep is not at fault', async () => {
+    const dir = tempDir();
+    // One value's data file is missing everywhere (x=1 fails on every agent, the same way);
+    // the others run wherever the script is.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: test {x} != 1 || exit 127; bash train.sh {x}\ngpus: 0\n---\nx: [1, 2, 3, 4, 5, 6, 7, 8]\n');
+    const goodDir = join(dir, 'good');
+    mkdirSync(goodDir);
+    writeFileSync(join(goodDir, 'train.sh'), 'sleep 1; echo trained $1\n');
+    mkdirSync(join(dir, 'empty'));
+    const args = ['--json', '--redis', redis().url, '--prefix', 'mixed'];
+    const good = agent('mixed-good', goodDir, { prefix: 'mixed', cpuSlots: 1, execute: runTask });
+    await good.start();
+    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', ...args], { cwd: dir })).stdout) as { sweep: string };
+    const tasks = async () => (JSON.parse((await coord(['status', sweep, ...args])).stdout) as { tasks: Array<{ name: string; state: string; agent: string }> }).tasks;
+    await waitFor(async () => (await tasks()).some((task) => task.state === 'succeeded'), 10_000, 'a task to succeed on the good agent');
+    // Its --workdir lacks the script: every task it takes fails with exit 127 too.
+    const broken = agent('mixed-broken', join(dir, 'empty'), { prefix: 'mixed', cpuSlots: 1, pauseAfterFailures: 2, execute: runTask });
+    await broken.start();
+    const overview = async () => (JSON.parse((await coord(['status', ...args])).stdout) as { agents: Array<{ name: string; state: string }> }).agents;
+    await waitFor(async () => (await overview()).find((a) => a.name === 'mixed-broken')?.state === 'paused', 15_000, 'the broken agent to pause');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect((await overview()).find((a) => a.name === 'mixed-broken')?.state).toBe('paused');
+    await waitFor(async () => (await tasks()).every((task) => task.state !== 'waiting' && task.state !== 'running'), 20_000, 'every task to end');
+    expect((await tasks()).filter((task) => task.agent === 'mixed-broken' && task.state === 'failed').length).toBeLessThanOrEqual(2);
+  });
+});
+
 describe('a signal while the agent starts', () => {
   it('is not undone by the rest of the start: the agent takes no job after its drain began', async () => {
     const dir = tempDir();

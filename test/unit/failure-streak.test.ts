@@ -50,17 +50,18 @@ it("counts only failures that point at the machine: a sweep's bad combinations f
   }
 });
 
-it('does not count the failures of a sweep found failing so on other agents too, which end a streak as a bad combination does', () => {
+it('takes no count of the failures of a sweep found failing so on other agents too: they neither add to a streak nor end it', () => {
   const streak = new FailureStreak(2);
-  expect(streak.ended(ended('failed', 0.1), 's1')).toEqual({ counted: true });
+  expect(streak.ended(ended('failed', 0.1), 's1')).toEqual({ how: 'train: exit 127', counted: true });
   expect(streak.ended(ended('failed', 0.1), 's2')).toMatchObject({ counted: true, pauseWhy: expect.stringMatching(/^2 tasks in a row/) });
-  expect(streak.streakSweeps).toEqual(['s1', 's2']);
+  expect(streak.streakSweeps).toEqual([{ sweep: 's1', how: 'train: exit 127' }, { sweep: 's2', how: 'train: exit 127' }]);
   streak.blame(['s1', 's2'], Date.now() + 60_000);
   expect(streak.streakSweeps).toEqual([]);
-  expect(streak.ended(ended('failed', 0.1), 's1')).toEqual({ counted: false });
-  expect(streak.ended(ended('failed', 0.1), 's2')).toEqual({ counted: false });
-  // Another sweep's still count; and once the blame is old, a blamed sweep's too.
-  expect(streak.ended(ended('failed', 0.1), 's3')).toEqual({ counted: true });
+  expect(streak.ended(ended('failed', 0.1), 's3')).toEqual({ how: 'train: exit 127', counted: true });
+  // A blamed sweep's failure between two of another sweep does not break their streak.
+  expect(streak.ended(ended('failed', 0.1), 's1')).toEqual({ how: 'train: exit 127', counted: false });
+  expect(streak.ended(ended('failed', 0.1), 's3')).toMatchObject({ counted: true, pauseWhy: expect.stringMatching(/^2 tasks in a row/) });
+  // Once the blame is old, a blamed sweep's failures count again.
   const later = new FailureStreak(1);
   later.blame(['s1'], Date.now() - 1);
   expect(later.ended(ended('failed', 0.1), 's1')).toMatchObject({ counted: true, pauseWhy: expect.stringMatching(/^1 tasks in a row/) });

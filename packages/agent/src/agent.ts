@@ -48,7 +48,7 @@ import { serveMetrics } from './metrics/metrics-server.js';
 import type { Logger } from './log.js';
 import type { AgentContext } from './run/agent-context.js';
 import { defineCompleteJob } from './run/complete-job.js';
-import { DEFAULT_PAUSE_AFTER_FAILURES, FailureStreak } from './run/failure-streak.js';
+import { DEFAULT_PAUSE_AFTER_FAILURES, FailureStreak, type StreakSweep } from './run/failure-streak.js';
 import { noteQuickFailure, RECENT_MS, sweepsFailingElsewhere } from './run/sweep-fault.js';
 import { LockKeeper } from './run/lock-keeper.js';
 import type { SlotLease } from './run/slot-lease.js';
@@ -536,7 +536,7 @@ export class Agent {
       pause: (why) => this.pause(why, 'this machine cannot prepare tasks: handing them back and taking no work for a while'),
       commandsEnded: (outcome, sweep) => {
         const step = this.failures.ended(outcome, sweep);
-        if (step.counted) noteQuickFailure(this.redis, this.keys, sweep, this.options.name);
+        if (step.how !== undefined) noteQuickFailure(this.redis, this.keys, sweep, this.options.name, step.how);
         if (!step.pauseWhy) return;
         this.pause(`${step.pauseWhy}: can the commands run here (--workdir ${this.options.workdir}, their environment)?`, 'tasks fail here as they start: taking no work for a while');
         void this.unpauseIfSweepsAtFault(this.failures.streakSweeps, this.pauseReason);
@@ -545,16 +545,18 @@ export class Agent {
   }
 
   /**
-   * Paused for a failure streak: if every sweep of the streak fails as it starts on other agents
-   * too, the sweeps are at fault, not this machine, and the pause (`reason`, if still the one in
-   * force) ends at once: pausing every agent would hold up the other sweeps.
+   * Paused for a failure streak: if every sweep of the streak fails the same way as it starts
+   * on other agents too, with no task of it succeeded, the sweeps are at fault, not this
+   * machine, and the pause (`reason`, if still the one in force) ends at once: pausing every
+   * agent would hold up the other sweeps.
    */
-  private async unpauseIfSweepsAtFault(sweeps: string[], reason: string): Promise<void> {
-    const elsewhere = await sweepsFailingElsewhere(this.redis, this.keys, sweeps, this.options.name).catch(() => new Map<string, string>());
+  private async unpauseIfSweepsAtFault(streak: StreakSweep[], reason: string): Promise<void> {
+    const elsewhere = await sweepsFailingElsewhere(this.redis, this.keys, streak, this.options.name).catch(() => new Map<string, string>());
+    const sweeps = streak.map(({ sweep }) => sweep);
     if (sweeps.length === 0 || !sweeps.every((sweep) => elsewhere.has(sweep))) return;
     this.failures.blame(sweeps, Date.now() + RECENT_MS);
     if (this.pauseReason !== reason || this.pausedUntil <= Date.now()) return;
-    this.log.warn({ sweeps: sweeps.join(','), alsoOn: [...new Set(elsewhere.values())].join(',') }, 'not pausing: these tasks fail as they start on other agents too, so their sweep is at fault, not this machine');
+    this.log.warn({ sweeps: sweeps.join(','), alsoOn: [...new Set(elsewhere.values())].join(',') }, 'not pausing: these tasks fail the same way as they start on other agents too, and none of their sweep succeeded, so the sweep is at fault, not this machine');
     this.pausedUntil = 0;
     this.pauseReason = '';
     clearTimeout(this.pauseEndBeat);

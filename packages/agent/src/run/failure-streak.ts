@@ -9,9 +9,10 @@
  * Only failures that point at the machine count: a command that could not start or was not
  * found (exit 126, 127), or whose last line says a file, program, module or the GPU driver is
  * missing. A sweep's bad combinations (`lr` too large, out of memory) fail as quickly, but
- * would fail anywhere: those end a streak, as a success does, and never pause the agent. So
- * do the tasks of a sweep that fail the same way on other agents (a typo in its command line):
- * the agent about to pause asks Redis (sweep-fault.ts), and does not pause for them.
+ * would fail anywhere: those end a streak, as a success does, and never pause the agent. Nor
+ * do the tasks of a sweep that fail the same way on other agents while none of its tasks
+ * succeeded (a typo in its command line): the agent about to pause asks Redis (sweep-fault.ts),
+ * and for a while takes their failures as saying nothing of this machine.
  */
 import { commandEndText, ranSeconds, withLastLine, type CommandStat, type TaskOutcome } from '@sweep-runner/shared';
 
@@ -28,17 +29,28 @@ function pointsAtMachine(stat: CommandStat, lastLine: string | undefined): boole
 
 /** What a task's end did to the streak. */
 export interface StreakStep {
-  /** It failed as it started, in a way that points at the machine: it counts. */
+  /**
+   * How it failed (`run: exit 127`), when it failed as it started in a way that points at the
+   * machine: noted in Redis, for agents about to pause to compare with (sweep-fault.ts).
+   */
+  how?: string;
+  /** It counts toward the streak. */
   counted: boolean;
   /** Why to pause, once the streak is long enough. */
   pauseWhy?: string;
 }
 
+/** A sweep of the streak, with how its last task there failed. */
+export interface StreakSweep {
+  sweep: string;
+  how: string;
+}
+
 export class FailureStreak {
   private count = 0;
-  /** The sweeps of the streak's tasks. */
-  private readonly sweeps = new Set<string>();
-  /** Sweeps whose tasks fail as they start on other agents too (sweep-fault.ts), until when that is believed. */
+  /** The sweeps of the streak's tasks, with how each one's last failed. */
+  private readonly sweeps = new Map<string, string>();
+  /** Sweeps whose tasks fail the same way on other agents too (sweep-fault.ts), until when that is believed. */
   private readonly sweepsAtFault = new Map<string, number>();
 
   /** `limit` 0: never pause. */
@@ -47,24 +59,25 @@ export class FailureStreak {
   /** Counts the end of a task of `sweep`. */
   ended(outcome: TaskOutcome, sweep: string): StreakStep {
     const last = outcome.commands[outcome.commands.length - 1];
-    const quick = outcome.state === 'failed' && last !== undefined && ranSeconds(outcome) < QUICK_SECONDS && pointsAtMachine(last.stat, last.lastLine);
-    // A sweep that fails so on other agents too would fail anywhere, as a bad combination would.
-    if (!quick || (this.sweepsAtFault.get(sweep) ?? 0) > Date.now()) {
+    if (outcome.state !== 'failed' || !last || ranSeconds(outcome) >= QUICK_SECONDS || !pointsAtMachine(last.stat, last.lastLine)) {
       this.reset();
       return { counted: false };
     }
+    const how = `${last.command}: ${commandEndText(last.stat)}`;
+    // A sweep that fails so everywhere says nothing of this machine: its failure neither counts nor ends the streak.
+    if ((this.sweepsAtFault.get(sweep) ?? 0) > Date.now()) return { how, counted: false };
     this.count++;
-    this.sweeps.add(sweep);
-    if (this.limit === 0 || this.count < this.limit) return { counted: true };
-    return { counted: true, pauseWhy: `${this.count} tasks in a row failed within ${QUICK_SECONDS}s of starting (the last: ${withLastLine(`${last.command}: ${commandEndText(last.stat)}`, last.lastLine)})` };
+    this.sweeps.set(sweep, how);
+    if (this.limit === 0 || this.count < this.limit) return { how, counted: true };
+    return { how, counted: true, pauseWhy: `${this.count} tasks in a row failed within ${QUICK_SECONDS}s of starting (the last: ${withLastLine(how, last.lastLine)})` };
   }
 
   /** The sweeps of the streak so far. */
-  get streakSweeps(): string[] {
-    return [...this.sweeps];
+  get streakSweeps(): StreakSweep[] {
+    return [...this.sweeps].map(([sweep, how]) => ({ sweep, how }));
   }
 
-  /** The tasks of `sweeps` fail as they start on other agents too: the streak was theirs, not this machine's. */
+  /** The tasks of `sweeps` fail the same way on other agents too: the streak was theirs, not this machine's. */
   blame(sweeps: string[], untilMs: number): void {
     for (const sweep of sweeps) this.sweepsAtFault.set(sweep, untilMs);
     for (const [sweep, until] of this.sweepsAtFault) if (until <= Date.now()) this.sweepsAtFault.delete(sweep);
