@@ -50,10 +50,13 @@ it("gives a waiting task its reason when every agent that takes it holds back to
   const { unservedReason } = await import('@sweep-runner/coordinator/dist/distributed/unserved-queues.js');
   const m1 = agent('m1', ['default'], ['0', '1', '2', '3'], 0, { busyGpus: ['1', '3'], gpuNotes: { '3': 'free memory unknown (nvidia-smi fails)' } });
   expect(unservedReason('tasks.default.3g', [m1])).toBe(
-    'every agent that takes pool "default" with 3 GPUs per task has too few GPUs above its free-memory bar (--min-free-mem) now (m1 holds back GPU 1 (too little free memory), GPU 3 (free memory unknown (nvidia-smi fails))): it starts once enough are free',
+    'every agent that takes pool "default" with 3 GPUs per task has too few GPUs above its free-memory bar (--min-free-mem) now (m1 holds back GPU 1 (other users), GPU 3 (free memory unknown (nvidia-smi fails))): it starts once enough are free',
   );
   // Two GPUs are left: enough for tasks of two; and another agent with enough is enough.
   expect(unservedReason('tasks.default.2g', [m1])).toBeUndefined();
   expect(unservedReason('tasks.default.3g', [m1, agent('m2', ['default'], ['0', '1', '2'])])).toBeUndefined();
   expect(unservedReason('tasks.default.0g', [agent('c', ['default'], ['0'], 2, { busyGpus: ['0'] })])).toBeUndefined();
+  // A GPU below the bar because the agent's own task runs there only means the task queues.
+  const busyWithOwn = agent('m3', ['default'], ['0', '1'], 0, { busyGpus: ['0', '1'], running: [{ taskId: 't', task: 'X_1', sweep: 's', gpus: '0,1', startedAt: '' }] });
+  expect(unservedReason('tasks.default.2g', [busyWithOwn])).toBeUndefined();
 });

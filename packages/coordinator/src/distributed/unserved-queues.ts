@@ -83,11 +83,13 @@ function tooFewFreeGpus(queue: Queue, agents: AgentSummary[]): string | undefine
   if (queue.gpus === 0) return undefined;
   const short = agents.map((agent) => {
     const gpus = [...new Set(agent.gpuSlots)];
-    const held = gpus.filter((gpu) => agent.busyGpus.includes(gpu));
+    // A GPU running the agent's own task is below the bar too: that is queueing, not holding back.
+    const ownWork = new Set(agent.running.flatMap((run) => run.gpus.split(',')));
+    const held = gpus.filter((gpu) => agent.busyGpus.includes(gpu) && !ownWork.has(gpu));
     return { agent, held, left: gpus.length - held.length };
   });
   if (short.some(({ left }) => left >= queue.gpus)) return undefined;
-  const said = short.map(({ agent, held }) => `${agent.name} holds back ${held.map((gpu) => `GPU ${gpu} (${agent.gpuNotes[gpu] ?? 'too little free memory'})`).join(', ')}`);
+  const said = short.map(({ agent, held }) => `${agent.name} holds back ${held.map((gpu) => `GPU ${gpu} (${agent.gpuNotes[gpu] ?? 'other users'})`).join(', ')}`);
   return `every agent that takes ${describeQueue(queue)} has too few GPUs above its free-memory bar (--min-free-mem) now (${namedFew(said)}): it starts once enough are free`;
 }
 
