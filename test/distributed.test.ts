@@ -884,6 +884,20 @@ z: [1, 2, 3, 4]
     next.child.kill('SIGKILL');
   });
 
+  it('wakes an idle agent when a job is handed back, which takes it at once, not when its wait for work times out', async () => {
+    const prefix = 'handback-wake';
+    const { dir, agent, sweep } = await runOneMarkedTask(prefix, 60, ['--kill-grace', '1']);
+    const idle = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix], { workdir: join(dir, 'w2') });
+    // Blocked on the queue by now (its wait lasts 10 s).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    agent.child.kill('SIGTERM');
+    await waitFor(() => agent.logs().some((entry) => String(entry.msg).startsWith('draining')), 5000, 'draining');
+    agent.child.kill('SIGTERM');
+    expect((await agent.done).code).toBe(0);
+    await waitFor(async () => (await status(prefix, sweep)).tasks![0]!.agent === idle.name, 4000, 'the idle agent to take it');
+    idle.child.kill('SIGKILL');
+  });
+
   it('an agent frozen past its lock writes nothing into the task directory when it wakes: the new owner\'s record stands', async () => {
     const dir = tempDir();
     const prefix = 'thawed';

@@ -37,6 +37,7 @@ import { randomBytes } from 'node:crypto';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobFetcher } from './fetch/job-fetcher.js';
+import { returnJob } from './fetch/return-job.js';
 import type { ServedQueue } from './fetch/served-queue.js';
 import { queryGpus } from './gpu/nvidia-smi.js';
 import { SlotAllocator, type Allocation } from './gpu/slot-allocator.js';
@@ -640,12 +641,12 @@ export class Agent {
         this.freedDuringFetch = false;
         const fetched = await this.fetcher.tryFetch(eligible, token);
         if (this.state !== 'running' && fetched) {
-          await fetched.job.moveToWait(token).catch(() => undefined);
+          await returnJob(this.redis, fetched.queue, String(fetched.job.id), token).catch(() => undefined);
           break;
         }
         // A task that ended during the fetch may have paused us: the job goes back, not on a slot.
         if (fetched && this.pausedUntil > Date.now()) {
-          await fetched.job.moveToWait(token).catch(() => undefined);
+          await returnJob(this.redis, fetched.queue, String(fetched.job.id), token).catch(() => undefined);
           continue;
         }
         if (fetched) {

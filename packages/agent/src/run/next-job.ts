@@ -9,6 +9,7 @@ import type { Job } from 'bullmq';
 import type { ChainableCommander } from 'ioredis';
 import type { ServedQueue } from '../fetch/served-queue.js';
 import type { AgentContext } from './agent-context.js';
+import { returnJob } from '../fetch/return-job.js';
 import { jobHeldBy, nextJobOf, takenJobId } from './complete-job.js';
 import type { SlotLease } from './slot-lease.js';
 
@@ -88,7 +89,7 @@ export class NextJob {
         .catch(() => 0);
     }
     if (jobId === undefined) return;
-    await queue.worker.backend.moveJobFromActiveToWait(jobId, token).catch((error: Error) =>
+    await returnJob(ctx.redis, queue, jobId, token).catch((error: Error) =>
       ctx.log.warn({ queue: queue.name, error: error.message }, 'could not give back the job taken with a report; it returns when its lock expires'),
     );
   }

@@ -36,6 +36,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { ServedQueue } from '../fetch/served-queue.js';
 import type { Allocation } from '../gpu/slot-allocator.js';
 import type { AgentContext } from './agent-context.js';
+import { returnJob } from '../fetch/return-job.js';
 import { completionError, queueCompleteJob } from './complete-job.js';
 import { LogShipper } from './log-shipper.js';
 import { sealedRecord, taskMetrics, trustedRecord, type EarlierMetrics } from './task-metrics.js';
@@ -209,7 +210,7 @@ export class TaskRun {
   private async giveBackOthers(jobIds: string[]): Promise<void> {
     for (const jobId of jobIds) {
       this.ctx.log.info({ job: jobId, queue: this.queue.name }, 'giving back a job taken by a fetch sent twice');
-      await this.queue.worker.backend.moveJobFromActiveToWait(jobId, this.token).catch((error: Error) =>
+      await returnJob(this.ctx.redis, this.queue, jobId, this.token).catch((error: Error) =>
         this.ctx.log.warn({ job: jobId, error: error.message }, 'could not give back a job taken by a fetch sent twice; it returns when its lock expires'),
       );
     }
@@ -240,7 +241,7 @@ export class TaskRun {
     await Promise.allSettled(this.shipping);
     await this.finish(ctx.redis, taskKey, 'waiting', { reason: `${notPrepared}; queued again` }).catch(() => 0);
     ctx.locks.release(jobId, this.token);
-    await job.moveToWait(this.token).catch(() => undefined);
+    await returnJob(ctx.redis, this.queue, jobId, this.token).catch(() => undefined);
     ctx.metrics.runEnded('handed_back');
   }
 
@@ -261,9 +262,7 @@ export class TaskRun {
         ctx.metrics.runEnded('lost');
         return;
       }
-      await job.moveToWait(this.token);
-      // A sweep's jobs have priorities, and BullMQ's move to the prioritized set wakes no agent.
-      await ctx.redis.zadd(this.queue.markerKey, 0, '0');
+      await returnJob(ctx.redis, this.queue, String(job.id), this.token);
       ctx.metrics.runEnded('handed_back');
       ctx.log.info({ task: this.taskName, reason }, 'task handed back to the queue');
     } catch (error) {
@@ -473,7 +472,7 @@ export class TaskRun {
     const stop = this.stopReason;
     // A stop that came after every command had succeeded stopped nothing: the task is done.
     if (stop?.kind === 'hand-back' && outcome.state !== 'succeeded') {
-      return { state: 'waiting', fields: { reason: stop.reason }, bullmq: () => job.moveToWait(this.token), said: 'task handed back to the queue', detail: {} };
+      return { state: 'waiting', fields: { reason: stop.reason }, bullmq: () => returnJob(this.ctx.redis, this.queue, String(job.id), this.token), said: 'task handed back to the queue', detail: {} };
     }
     const fields = await this.resultFields(data, outcome);
     if (stop?.kind === 'cancel') {
