@@ -159,7 +159,7 @@ describe('coord logs', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     const again = (JSON.parse((await coord(['submit', 'more.yaml', '-o', 'first', '--json', ...cli(prefix)], { cwd: dir })).stdout) as { sweep: string }).sweep;
     const byOutput = await coord(['status', './first/', ...cli(prefix)]);
-    expect([byOutput.code, byOutput.stderr]).toEqual([1, `coord: "./first/" is an output directory, not a sweep: sweeps ${again}, ${first} (newest first) write there; coord status ${again} lists its tasks, coord results ./first/ their metrics\n`]);
+    expect([byOutput.code, byOutput.stderr]).toEqual([1, `coord: "./first/" is an output directory, not a sweep: sweeps ${again}, ${first} (newest first) write there; coord status ${again} lists its tasks, coord results ${again} their metrics\n`]);
   });
 
   it('stops following, with why and exit code 1, a task Redis no longer holds', async () => {

@@ -252,12 +252,14 @@ export class TaskRun {
    * finds it. The finish step and BullMQ's move both check the lock: one that expired or went to
    * another agent (a process frozen past it) is left alone, and nothing is written.
    */
-  private async handBackLost(taskKey: string, renewedAt: number): Promise<void> {
+  private async handBackLost(taskKey: string, stop: { reason: string; renewedAt: number }): Promise<void> {
     const { ctx, job } = this;
     try {
       // Waits for Redis however long it is away: leaving waits for the run's end only briefly.
       await ctx.redis.ping();
-      const reason = `agent ${ctx.name} lost Redis for ${Math.round((Date.now() - renewedAt) / 1000)}s and stopped it; queued again`;
+      // Why it stopped (Redis out of reach, or this process frozen), without the guess that another agent may run it.
+      const cause = stop.reason.split(';')[0];
+      const reason = `agent ${ctx.name} stopped it: ${cause}; queued again once Redis answered, ${Math.round((Date.now() - stop.renewedAt) / 1000)}s after the lock's last renewal`;
       if ((await this.finish(ctx.redis, taskKey, 'waiting', { reason })) === -1) {
         ctx.metrics.runEnded('lost');
         return;
@@ -520,7 +522,7 @@ export class TaskRun {
     if (this.stopReason?.kind === 'lost') {
       this.lease.release();
       await this.sendAlone(heldEnd);
-      return this.handBackLost(taskKey, this.stopReason.renewedAt);
+      return this.handBackLost(taskKey, this.stopReason);
     }
     const plan = await this.plan(data, outcome, attempt).catch(async (error: unknown) => {
       await this.sendAlone(heldEnd);

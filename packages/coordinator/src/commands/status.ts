@@ -111,7 +111,7 @@ async function notASweepMessage(redis: Redis, keys: RedisKeys, text: string, ids
   if (sweeps.length === 0) {
     const writing = await sweepsWritingTo(redis, keys, text);
     if (writing.length === 0) return noSweepMessage(text, keys);
-    return `"${text}" is an output directory, not a sweep: ${writing.length === 1 ? `sweep ${writing[0]} writes` : `sweeps ${namedFew(writing)} (newest first) write`} there; coord status ${writing[0]} lists its tasks, coord results ${shlexQuote(text)} their metrics`;
+    return `"${text}" is an output directory, not a sweep: ${writing.length === 1 ? `sweep ${writing[0]} writes` : `sweeps ${namedFew(writing)} (newest first) write`} there; coord status ${writing[0]} lists its tasks, coord results ${writing[0]} their metrics`;
   }
   const quoted = shlexQuote(text);
   const where = sweeps.length === 1 ? `sweep ${sweeps[0]}` : `sweeps ${namedFew(sweeps)}`;
