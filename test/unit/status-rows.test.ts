@@ -1,6 +1,6 @@
 /** coord status's task table: a requeued task is waiting, and shows nothing of the run that ended. */
 import { expect, it } from 'vitest';
-import { taskRow } from '@sweep-runner/coordinator/dist/commands/status.js';
+import { gpuText, taskRow } from '@sweep-runner/coordinator/dist/commands/status.js';
 import { taskJson } from '@sweep-runner/coordinator/dist/output/status-json.js';
 import { taskRowJson } from '@sweep-runner/coordinator/dist/dashboard/json-shapes.js';
 import type { TaskRecord } from '@sweep-runner/shared';
@@ -27,4 +27,12 @@ it('shows a running task that was cancelled as cancelling until its run ends, as
   expect(taskRow({ ...running, cancel: 'by hand' })[1]).toBe('cancelling');
   expect(taskRow(running)[1]).toBe('running');
   expect(taskRow({ ...running, state: 'cancelled', cancel: 'by hand' })[1]).toBe('cancelled');
+});
+
+it("shows an agent's empty GPUs as paused or draining while it takes no work, not idle, and its busy ones as their tasks", () => {
+  const agent = { name: 'm1', host: 'h', state: 'paused' as const, gpuSlots: ['0', '1'], cpuSlots: 0, pools: ['default'], version: '', startedAt: '', lastSeen: 0, running: [{ taskId: 't', task: 'X_1', sweep: 's', gpus: '0', startedAt: '' }], insecure: false, signedOnly: false, busyGpus: [], gpuNotes: {}, lost: false };
+  expect(gpuText(agent)).toBe('0:X_1 1:paused');
+  expect(gpuText({ ...agent, state: 'draining' })).toBe('0:X_1 1:draining');
+  expect(gpuText({ ...agent, state: 'running' })).toBe('0:X_1 1:idle');
+  expect(gpuText({ ...agent, state: 'running', busyGpus: ['1'] })).toBe('0:X_1 1:held back (other users)');
 });

@@ -3,6 +3,7 @@ import { ExitError, formatDuration, isUsageError, permissionDenied, UsageError, 
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
+import { isCancelling } from '../output/cancelling.js';
 import { findTask, noSweepMessage, resolveSweepId, sweepsHoldingTasks, taskIdsNamed } from '../distributed/find-task.js';
 import { taskParams } from '../distributed/task-params.js';
 import { taskDetailJson } from '../dashboard/json-shapes.js';
@@ -61,15 +62,15 @@ function sweepRows(sweeps: SweepSummary[]): string[][] {
   });
 }
 
-function gpuText(agent: AgentSummary): string {
+export function gpuText(agent: AgentSummary): string {
   const gpus = [...new Set(agent.gpuSlots)];
   // What it ran died with it or runs again elsewhere: not idle, not known.
   if (agent.lost) return gpus.length > 0 || agent.cpuSlots > 0 ? 'unknown: agent lost' : '-';
   const boxes = gpus.map((gpu) => {
     const tasks = agent.running.filter((r) => r.gpus.split(',').includes(gpu)).map((r) => r.task);
     const why = agent.busyGpus.includes(gpu) ? (agent.gpuNotes[gpu] ?? 'other users') : undefined;
-    // A GPU below the free-memory bar takes no task: not "idle", which says it would.
-    if (tasks.length === 0) return `${gpu}:${why === undefined ? 'idle' : `held back (${why})`}`;
+    // A GPU below the free-memory bar, or of an agent that takes no work now, takes no task: not "idle", which says it would.
+    if (tasks.length === 0) return `${gpu}:${why !== undefined ? `held back (${why})` : agent.state === 'paused' || agent.state === 'draining' ? agent.state : 'idle'}`;
     return `${gpu}:${tasks.join('+')}${why === undefined ? '' : ` (busy: ${why})`}`;
   });
   const cpu = agent.cpuSlots > 0 ? [`cpu:${agent.running.filter((r) => r.gpus === '').length}/${agent.cpuSlots}`] : [];
@@ -135,8 +136,7 @@ export function taskRow(shown: TaskRecord, latest?: LatestOutput): string[] {
   const duration = task.startedAt ? formatDuration(((task.endedAt ? Date.parse(task.endedAt) : Date.now()) - Date.parse(task.startedAt)) / 1000) : '-';
   const exit = task.signal ? task.signal : task.exitCode !== undefined ? String(task.exitCode) : '-';
   const note = task.reason ?? (latest ? `${latest.command}: ${latest.line}` : '');
-  // Cancelled while it runs: it stays running until its agent has killed it (or, lost, it is found stalled).
-  const state = task.state === 'running' && task.cancel !== undefined ? 'cancelling' : task.state;
+  const state = isCancelling(task) ? 'cancelling' : task.state;
   return [task.name, state, task.agent ?? '-', task.gpus || (task.agent ? 'cpu' : '-'), String(task.attempt), exit, duration, note];
 }
 

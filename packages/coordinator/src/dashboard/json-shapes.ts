@@ -5,6 +5,7 @@
 import type { TaskRecord } from '@sweep-runner/shared';
 import { agentJson, sweepJson, taskJson } from '../output/status-json.js';
 import type { LatestOutput } from '../distributed/latest-output.js';
+import { isCancelling } from '../output/cancelling.js';
 import { currentRun } from '../output/current-run.js';
 import type { AgentSummary } from '../distributed/read-status.js';
 
@@ -31,7 +32,7 @@ export function durationOf(shown: TaskRecord, now = Date.now()): number | null {
 /** coord status SWEEP --json's task, and what the pages need besides. */
 export function taskRowJson(task: TaskRecord, now = Date.now(), latest?: LatestOutput) {
   // `cancelling`: a cancel waits for the run to end (its agent kills it, or, lost, has it found stalled).
-  return { ...taskJson(task, latest), id: task.id, sweep: task.sweep, commands: task.commands, duration: durationOf(task, now), cancelling: task.state === 'running' && task.cancel !== undefined };
+  return { ...taskJson(task, latest), id: task.id, sweep: task.sweep, commands: task.commands, duration: durationOf(task, now), cancelling: isCancelling(task) };
 }
 
 /**
