@@ -431,11 +431,13 @@ export class Agent {
       const other = parseAgentRecord(hash);
       const pid = Number(hash.pid);
       const here = pidSpace();
-      // Unknown on either side (an older agent's record, no /proc): the pid is taken at its word, as before.
-      const pidMeansItsProcess = here === undefined || !seenPidSpace || seenPidSpace === here;
       const onThisHost = other?.host === host && Number.isInteger(pid);
-      let free = !other || other.state === 'stopped' || (onThisHost && pidMeansItsProcess && (pid === process.pid || !processRuns(pid, 'agent')));
-      if (!free && other && onThisHost && !pidMeansItsProcess) free = await this.stopsBeating(name, other.lastSeen);
+      // Its pid space unknown (a name just claimed, not yet beaten; an older agent; no /proc): its pid is taken at its word, as before.
+      const spaceKnown = here !== undefined && Boolean(seenPidSpace);
+      const ourSpace = spaceKnown && seenPidSpace === here;
+      // In our pid space, our own pid is no other live process; elsewhere it means nothing.
+      let free = !other || other.state === 'stopped' || (onThisHost && (ourSpace ? pid === process.pid || !processRuns(pid, 'agent') : !spaceKnown && !processRuns(pid, 'agent')));
+      if (!free && other && onThisHost && spaceKnown && !ourSpace) free = await this.stopsBeating(name, other.lastSeen);
       if (!free && other) {
         const ago = Math.max(0, Math.round((Date.now() - other.lastSeen) / 1000));
         throw new ExitError(
