@@ -220,8 +220,9 @@ describe('a sweep whose tasks fail as they start on every agent', () => {
     // yet), the good sweep would wait that long.
     await waitFor(async () => (await counts(good)).succeeded === 3, 20_000, 'the good sweep to succeed');
     await waitFor(async () => (await counts(typo)).failed === 12, 20_000, 'the bad sweep to fail');
-    const overview = JSON.parse((await coord(['status', ...args])).stdout) as { agents: Array<{ name: string; state: string }> };
-    expect(overview.agents.map((a) => a.state)).toEqual(['running', 'running']);
+    // One may have looked at the other's notes before there were enough of them: it looks again 2 s on.
+    const states = async () => (JSON.parse((await coord(['status', ...args])).stdout) as { agents: Array<{ name: string; state: string }> }).agents.map((a) => a.state);
+    await waitFor(async () => (await states()).join() === 'running,running', 5000, 'both agents to take work');
   });
 });
 
@@ -250,6 +251,33 @@ describe('a machine whose tasks fail as they start, where another agent fails so
     expect((await overview()).find((a) => a.name === 'mixed-broken')?.state).toBe('paused');
     await waitFor(async () => (await tasks()).every((task) => task.state !== 'waiting' && task.state !== 'running'), 20_000, 'every task to end');
     expect((await tasks()).filter((task) => task.agent === 'mixed-broken' && task.state === 'failed').length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('a machine whose tasks fail as they start, while another agent fails one value of the sweep and runs the rest', () => {
+  it('stays paused before any task of the sweep succeeded: one failure among long runs elsewhere is not the sweep failing everywhere', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: test {x} != 1 || exit 127; bash train.sh {x}\ngpus: 0\n---\nx: [1, 2, 3, 4, 5, 6]\n');
+    const goodDir = join(dir, 'good');
+    mkdirSync(goodDir);
+    writeFileSync(join(goodDir, 'train.sh'), 'sleep 30\n');
+    mkdirSync(join(dir, 'empty'));
+    const args = ['--json', '--redis', redis().url, '--prefix', 'early'];
+    const good = agent('early-good', goodDir, { prefix: 'early', cpuSlots: 1, execute: runTask });
+    await good.start();
+    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', ...args], { cwd: dir })).stdout) as { sweep: string };
+    const tasks = async () => (JSON.parse((await coord(['status', sweep, ...args])).stdout) as { tasks: Array<{ name: string; state: string }> }).tasks;
+    // x=1 failed on the good agent, which now runs x=2 for long.
+    await waitFor(async () => (await tasks()).filter((task) => task.state === 'running').length === 1, 10_000, 'the good agent to fail x=1 and run x=2');
+    const broken = agent('early-broken', join(dir, 'empty'), { prefix: 'early', cpuSlots: 1, pauseAfterFailures: 2, execute: runTask });
+    await broken.start();
+    const state = async () => (JSON.parse((await coord(['status', ...args])).stdout) as { agents: Array<{ name: string; state: string }> }).agents.find((a) => a.name === 'early-broken')?.state;
+    await waitFor(async () => (await state()) === 'paused', 15_000, 'the broken agent to pause');
+    // Past its second look at the notes.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(await state()).toBe('paused');
+    expect((await tasks()).filter((task) => task.state === 'failed')).toHaveLength(3);
+    await coord(['cancel', sweep, ...args]);
   });
 });
 

@@ -52,17 +52,30 @@ it("counts only failures that point at the machine: a sweep's bad combinations f
 
 it('takes no count of the failures of a sweep found failing so on other agents too: they neither add to a streak nor end it', () => {
   const streak = new FailureStreak(2);
-  expect(streak.ended(ended('failed', 0.1), 's1')).toEqual({ how: 'train: exit 127', counted: true });
-  expect(streak.ended(ended('failed', 0.1), 's2')).toMatchObject({ counted: true, pauseWhy: expect.stringMatching(/^2 tasks in a row/) });
+  expect(streak.ended(ended('failed', 0.1), 's1')).toEqual({ how: 'train: exit 127', inARow: 1, counted: true });
+  expect(streak.ended(ended('failed', 0.1), 's2')).toMatchObject({ inARow: 1, counted: true, pauseWhy: expect.stringMatching(/^2 tasks in a row/) });
   expect(streak.streakSweeps).toEqual([{ sweep: 's1', how: 'train: exit 127' }, { sweep: 's2', how: 'train: exit 127' }]);
   streak.blame(['s1', 's2'], Date.now() + 60_000);
   expect(streak.streakSweeps).toEqual([]);
-  expect(streak.ended(ended('failed', 0.1), 's3')).toEqual({ how: 'train: exit 127', counted: true });
-  // A blamed sweep's failure between two of another sweep does not break their streak.
-  expect(streak.ended(ended('failed', 0.1), 's1')).toEqual({ how: 'train: exit 127', counted: false });
-  expect(streak.ended(ended('failed', 0.1), 's3')).toMatchObject({ counted: true, pauseWhy: expect.stringMatching(/^2 tasks in a row/) });
+  expect(streak.ended(ended('failed', 0.1), 's3')).toEqual({ how: 'train: exit 127', inARow: 1, counted: true });
+  // A blamed sweep's failure between two of another sweep does not break their streak; its own run goes on.
+  expect(streak.ended(ended('failed', 0.1), 's1')).toEqual({ how: 'train: exit 127', inARow: 2, counted: false });
+  expect(streak.ended(ended('failed', 0.1), 's3')).toMatchObject({ inARow: 2, counted: true, pauseWhy: expect.stringMatching(/^2 tasks in a row/) });
   // Once the blame is old, a blamed sweep's failures count again.
   const later = new FailureStreak(1);
   later.blame(['s1'], Date.now() - 1);
   expect(later.ended(ended('failed', 0.1), 's1')).toMatchObject({ counted: true, pauseWhy: expect.stringMatching(/^1 tasks in a row/) });
+});
+
+it("blames only the sweeps it is told of: other sweeps' part of the streak stays", () => {
+  const streak = new FailureStreak(3);
+  streak.ended(ended('failed', 0.1), 's1');
+  streak.ended(ended('failed', 0.1), 's2');
+  streak.blame(['s1'], Date.now() + 60_000);
+  expect(streak.streakSweeps).toEqual([{ sweep: 's2', how: 'train: exit 127' }]);
+  expect(pauseWhy(streak, ended('failed', 0.1), 's2')).toBeUndefined();
+  expect(pauseWhy(streak, ended('failed', 0.1), 's2')).toMatch(/^3 tasks in a row/);
+  // A task of a sweep that ends otherwise starts its run in a row over.
+  expect(streak.ended(ended('succeeded', 1), 's2')).toEqual({ counted: false });
+  expect(streak.ended(ended('failed', 0.1), 's2')).toMatchObject({ inARow: 1 });
 });

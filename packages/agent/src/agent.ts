@@ -539,7 +539,7 @@ export class Agent {
       pause: (why) => this.pause(why, 'this machine cannot prepare tasks: handing them back and taking no work for a while'),
       commandsEnded: (outcome, sweep) => {
         const step = this.failures.ended(outcome, sweep);
-        if (step.how !== undefined) noteQuickFailure(this.redis, this.keys, sweep, this.options.name, step.how);
+        if (step.how !== undefined) noteQuickFailure(this.redis, this.keys, sweep, this.options.name, step.how, step.inARow ?? 1);
         if (!step.pauseWhy) return;
         this.pause(`${step.pauseWhy}: can the commands run here (--workdir ${this.options.workdir}, their environment)?`, 'tasks fail here as they start: taking no work for a while');
         void this.unpauseIfSweepsAtFault(this.failures.streakSweeps, this.pauseReason);
@@ -554,9 +554,19 @@ export class Agent {
    * agent would hold up the other sweeps.
    */
   private async unpauseIfSweepsAtFault(streak: StreakSweep[], reason: string): Promise<void> {
-    const elsewhere = await sweepsFailingElsewhere(this.redis, this.keys, streak, this.options.name).catch(() => new Map<string, string>());
     const sweeps = streak.map(({ sweep }) => sweep);
-    if (sweeps.length === 0 || !sweeps.every((sweep) => elsewhere.has(sweep))) return;
+    if (sweeps.length === 0) return;
+    // As many quick failures in a row elsewhere as pause us. Looked at twice: the agents that
+    // take a bad sweep fail it at once, side by side, and one may look before the others' notes.
+    const inARow = Math.max(2, this.failures.limit);
+    let elsewhere = new Map<string, string>();
+    for (const wait of [0, 2000]) {
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      if (this.pauseReason !== reason) return;
+      elsewhere = await sweepsFailingElsewhere(this.redis, this.keys, streak, this.options.name, inARow).catch(() => new Map<string, string>());
+      if (sweeps.every((sweep) => elsewhere.has(sweep))) break;
+    }
+    if (!sweeps.every((sweep) => elsewhere.has(sweep))) return;
     this.failures.blame(sweeps, Date.now() + RECENT_MS);
     if (this.pauseReason !== reason || this.pausedUntil <= Date.now()) return;
     this.log.warn({ sweeps: sweeps.join(','), alsoOn: [...new Set(elsewhere.values())].join(',') }, 'not pausing: these tasks fail the same way as they start on other agents too, and none of their sweep succeeded, so the sweep is at fault, not this machine');

@@ -31,9 +31,11 @@ function pointsAtMachine(stat: CommandStat, lastLine: string | undefined): boole
 export interface StreakStep {
   /**
    * How it failed (`run: exit 127`), when it failed as it started in a way that points at the
-   * machine: noted in Redis, for agents about to pause to compare with (sweep-fault.ts).
+   * machine, and how many of its sweep's tasks failed so here in a row: noted in Redis, for
+   * agents about to pause to compare with (sweep-fault.ts).
    */
   how?: string;
+  inARow?: number;
   /** It counts toward the streak. */
   counted: boolean;
   /** Why to pause, once the streak is long enough. */
@@ -47,45 +49,46 @@ export interface StreakSweep {
 }
 
 export class FailureStreak {
-  private count = 0;
-  /** The sweeps of the streak's tasks, with how each one's last failed. */
-  private readonly sweeps = new Map<string, string>();
+  /** The streak's sweeps: how many of its tasks each has in it, and how the last one failed. */
+  private readonly streak = new Map<string, { count: number; how: string }>();
+  /** Per sweep, its tasks that failed as they started here in a row (whatever the streak). */
+  private readonly inARow = new Map<string, number>();
   /** Sweeps whose tasks fail the same way on other agents too (sweep-fault.ts), until when that is believed. */
   private readonly sweepsAtFault = new Map<string, number>();
 
   /** `limit` 0: never pause. */
-  constructor(private readonly limit: number) {}
+  constructor(readonly limit: number) {}
 
   /** Counts the end of a task of `sweep`. */
   ended(outcome: TaskOutcome, sweep: string): StreakStep {
     const last = outcome.commands[outcome.commands.length - 1];
     if (outcome.state !== 'failed' || !last || ranSeconds(outcome) >= QUICK_SECONDS || !pointsAtMachine(last.stat, last.lastLine)) {
-      this.reset();
+      this.inARow.delete(sweep);
+      this.streak.clear();
       return { counted: false };
     }
     const how = `${last.command}: ${commandEndText(last.stat)}`;
+    const inARow = (this.inARow.get(sweep) ?? 0) + 1;
+    this.inARow.set(sweep, inARow);
     // A sweep that fails so everywhere says nothing of this machine: its failure neither counts nor ends the streak.
-    if ((this.sweepsAtFault.get(sweep) ?? 0) > Date.now()) return { how, counted: false };
-    this.count++;
-    this.sweeps.set(sweep, how);
-    if (this.limit === 0 || this.count < this.limit) return { how, counted: true };
-    return { how, counted: true, pauseWhy: `${this.count} tasks in a row failed within ${QUICK_SECONDS}s of starting (the last: ${withLastLine(how, last.lastLine)})` };
+    if ((this.sweepsAtFault.get(sweep) ?? 0) > Date.now()) return { how, inARow, counted: false };
+    this.streak.set(sweep, { count: (this.streak.get(sweep)?.count ?? 0) + 1, how });
+    const count = [...this.streak.values()].reduce((sum, entry) => sum + entry.count, 0);
+    if (this.limit === 0 || count < this.limit) return { how, inARow, counted: true };
+    return { how, inARow, counted: true, pauseWhy: `${count} tasks in a row failed within ${QUICK_SECONDS}s of starting (the last: ${withLastLine(how, last.lastLine)})` };
   }
 
   /** The sweeps of the streak so far. */
   get streakSweeps(): StreakSweep[] {
-    return [...this.sweeps].map(([sweep, how]) => ({ sweep, how }));
+    return [...this.streak].map(([sweep, { how }]) => ({ sweep, how }));
   }
 
-  /** The tasks of `sweeps` fail the same way on other agents too: the streak was theirs, not this machine's. */
+  /** The tasks of `sweeps` fail the same way on other agents too: their part of the streak was theirs, not this machine's. */
   blame(sweeps: string[], untilMs: number): void {
-    for (const sweep of sweeps) this.sweepsAtFault.set(sweep, untilMs);
+    for (const sweep of sweeps) {
+      this.sweepsAtFault.set(sweep, untilMs);
+      this.streak.delete(sweep);
+    }
     for (const [sweep, until] of this.sweepsAtFault) if (until <= Date.now()) this.sweepsAtFault.delete(sweep);
-    this.reset();
-  }
-
-  private reset(): void {
-    this.count = 0;
-    this.sweeps.clear();
   }
 }
