@@ -226,29 +226,35 @@ describe('a sweep whose tasks fail as they start on every agent', () => {
   });
 });
 
+/**
+ * A sweep whose x=1 fails everywhere (exit 127, as if its data were missing) and whose other
+ * values run `train` on a good agent (one slot, its --workdir holding train.sh); a broken agent
+ * (no train.sh: exit 127 too, pausing after 2) is started by `startBroken` when the test says.
+ */
+async function sweepWithOneBadValue(prefix: string, values: number, train: string) {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'params.yaml'), `template:\n  run: test {x} != 1 || exit 127; bash train.sh {x}\ngpus: 0\n---\nx: [${Array.from({ length: values }, (_, i) => i + 1).join(', ')}]\n`);
+  const goodDir = join(dir, 'good');
+  mkdirSync(goodDir);
+  writeFileSync(join(goodDir, 'train.sh'), train);
+  mkdirSync(join(dir, 'empty'));
+  const args = ['--json', '--redis', redis().url, '--prefix', prefix];
+  await agent(`${prefix}-good`, goodDir, { prefix, cpuSlots: 1, execute: runTask }).start();
+  const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', ...args], { cwd: dir })).stdout) as { sweep: string };
+  const tasks = async () => (JSON.parse((await coord(['status', sweep, ...args])).stdout) as { tasks: Array<{ name: string; state: string; agent: string }> }).tasks;
+  const brokenState = async () => (JSON.parse((await coord(['status', ...args])).stdout) as { agents: Array<{ name: string; state: string }> }).agents.find((a) => a.name === `${prefix}-broken`)?.state;
+  const startBroken = () => agent(`${prefix}-broken`, join(dir, 'empty'), { prefix, cpuSlots: 1, pauseAfterFailures: 2, execute: runTask }).start();
+  return { args, sweep, tasks, brokenState, startBroken };
+}
+
 describe('a machine whose tasks fail as they start, where another agent fails some of the same sweep too', () => {
   it('stays paused while the sweep succeeds elsewhere: the sweep is not at fault', async () => {
-    const dir = tempDir();
-    // One value's data file is missing everywhere (x=1 fails on every agent, the same way);
-    // the others run wherever the script is.
-    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: test {x} != 1 || exit 127; bash train.sh {x}\ngpus: 0\n---\nx: [1, 2, 3, 4, 5, 6, 7, 8]\n');
-    const goodDir = join(dir, 'good');
-    mkdirSync(goodDir);
-    writeFileSync(join(goodDir, 'train.sh'), 'sleep 1; echo trained $1\n');
-    mkdirSync(join(dir, 'empty'));
-    const args = ['--json', '--redis', redis().url, '--prefix', 'mixed'];
-    const good = agent('mixed-good', goodDir, { prefix: 'mixed', cpuSlots: 1, execute: runTask });
-    await good.start();
-    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', ...args], { cwd: dir })).stdout) as { sweep: string };
-    const tasks = async () => (JSON.parse((await coord(['status', sweep, ...args])).stdout) as { tasks: Array<{ name: string; state: string; agent: string }> }).tasks;
+    const { tasks, brokenState, startBroken } = await sweepWithOneBadValue('mixed', 8, 'sleep 1; echo trained $1\n');
     await waitFor(async () => (await tasks()).some((task) => task.state === 'succeeded'), 10_000, 'a task to succeed on the good agent');
-    // Its --workdir lacks the script: every task it takes fails with exit 127 too.
-    const broken = agent('mixed-broken', join(dir, 'empty'), { prefix: 'mixed', cpuSlots: 1, pauseAfterFailures: 2, execute: runTask });
-    await broken.start();
-    const overview = async () => (JSON.parse((await coord(['status', ...args])).stdout) as { agents: Array<{ name: string; state: string }> }).agents;
-    await waitFor(async () => (await overview()).find((a) => a.name === 'mixed-broken')?.state === 'paused', 15_000, 'the broken agent to pause');
+    await startBroken();
+    await waitFor(async () => (await brokenState()) === 'paused', 15_000, 'the broken agent to pause');
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect((await overview()).find((a) => a.name === 'mixed-broken')?.state).toBe('paused');
+    expect(await brokenState()).toBe('paused');
     await waitFor(async () => (await tasks()).every((task) => task.state !== 'waiting' && task.state !== 'running'), 20_000, 'every task to end');
     expect((await tasks()).filter((task) => task.agent === 'mixed-broken' && task.state === 'failed').length).toBeLessThanOrEqual(2);
   });
@@ -256,26 +262,14 @@ describe('a machine whose tasks fail as they start, where another agent fails so
 
 describe('a machine whose tasks fail as they start, while another agent fails one value of the sweep and runs the rest', () => {
   it('stays paused before any task of the sweep succeeded: one failure among long runs elsewhere is not the sweep failing everywhere', async () => {
-    const dir = tempDir();
-    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: test {x} != 1 || exit 127; bash train.sh {x}\ngpus: 0\n---\nx: [1, 2, 3, 4, 5, 6]\n');
-    const goodDir = join(dir, 'good');
-    mkdirSync(goodDir);
-    writeFileSync(join(goodDir, 'train.sh'), 'sleep 30\n');
-    mkdirSync(join(dir, 'empty'));
-    const args = ['--json', '--redis', redis().url, '--prefix', 'early'];
-    const good = agent('early-good', goodDir, { prefix: 'early', cpuSlots: 1, execute: runTask });
-    await good.start();
-    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', ...args], { cwd: dir })).stdout) as { sweep: string };
-    const tasks = async () => (JSON.parse((await coord(['status', sweep, ...args])).stdout) as { tasks: Array<{ name: string; state: string }> }).tasks;
+    const { args, sweep, tasks, brokenState, startBroken } = await sweepWithOneBadValue('early', 6, 'sleep 30\n');
     // x=1 failed on the good agent, which now runs x=2 for long.
     await waitFor(async () => (await tasks()).filter((task) => task.state === 'running').length === 1, 10_000, 'the good agent to fail x=1 and run x=2');
-    const broken = agent('early-broken', join(dir, 'empty'), { prefix: 'early', cpuSlots: 1, pauseAfterFailures: 2, execute: runTask });
-    await broken.start();
-    const state = async () => (JSON.parse((await coord(['status', ...args])).stdout) as { agents: Array<{ name: string; state: string }> }).agents.find((a) => a.name === 'early-broken')?.state;
-    await waitFor(async () => (await state()) === 'paused', 15_000, 'the broken agent to pause');
+    await startBroken();
+    await waitFor(async () => (await brokenState()) === 'paused', 15_000, 'the broken agent to pause');
     // Past its second look at the notes.
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    expect(await state()).toBe('paused');
+    expect(await brokenState()).toBe('paused');
     expect((await tasks()).filter((task) => task.state === 'failed')).toHaveLength(3);
     await coord(['cancel', sweep, ...args]);
   });
