@@ -653,12 +653,12 @@ export class Agent {
         this.freedDuringFetch = false;
         const fetched = await this.fetcher.tryFetch(eligible, token);
         if (this.state !== 'running' && fetched) {
-          await returnJob(this.redis, fetched.queue, String(fetched.job.id), token).catch(() => undefined);
+          await returnJob(this.redis, fetched.queue.worker, String(fetched.job.id), token).catch(() => undefined);
           break;
         }
         // A task that ended during the fetch may have paused us: the job goes back, not on a slot.
         if (fetched && this.pausedUntil > Date.now()) {
-          await returnJob(this.redis, fetched.queue, String(fetched.job.id), token).catch(() => undefined);
+          await returnJob(this.redis, fetched.queue.worker, String(fetched.job.id), token).catch(() => undefined);
           continue;
         }
         if (fetched) {

@@ -12,6 +12,7 @@ import { ORPHAN_KILL_GRACE_SECONDS, parseJsonOr, pidSpace, processRuns, taskIdOf
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { runsLeftBy, stopProcesses, type LeftoverProcess } from './leftover-runs.js';
+import { returnJob } from '../fetch/return-job.js';
 import { agentPartOf } from './run-token.js';
 
 /** What an agent leaves with its last-seen record, for an agent started later on its machine. */
@@ -155,10 +156,7 @@ export async function handBackOrphanedJobs(
         result.movedOn++;
         continue;
       }
-      await queueOf(job.queue).backend.moveJobFromActiveToWait(job.jobId, job.token);
-      // A sweep's jobs have priorities, and BullMQ's move to the prioritized set wakes no
-      // agent: blocked on the queue's marker, they would wait up to their 10 s fetch timeout.
-      await redis.zadd(`${keys.prefix}:${job.queue}:marker`, 0, '0');
+      await returnJob(redis, queueOf(job.queue), job.jobId, job.token);
       result.handedBack++;
     } catch (error) {
       // BullMQ's move checks the lock too: another agent started here moved it first.

@@ -89,7 +89,7 @@ export class NextJob {
         .catch(() => 0);
     }
     if (jobId === undefined) return;
-    await returnJob(ctx.redis, queue, jobId, token).catch((error: Error) =>
+    await returnJob(ctx.redis, queue.worker, jobId, token).catch((error: Error) =>
       ctx.log.warn({ queue: queue.name, error: error.message }, 'could not give back the job taken with a report; it returns when its lock expires'),
     );
   }

@@ -210,7 +210,7 @@ export class TaskRun {
   private async giveBackOthers(jobIds: string[]): Promise<void> {
     for (const jobId of jobIds) {
       this.ctx.log.info({ job: jobId, queue: this.queue.name }, 'giving back a job taken by a fetch sent twice');
-      await returnJob(this.ctx.redis, this.queue, jobId, this.token).catch((error: Error) =>
+      await returnJob(this.ctx.redis, this.queue.worker, jobId, this.token).catch((error: Error) =>
         this.ctx.log.warn({ job: jobId, error: error.message }, 'could not give back a job taken by a fetch sent twice; it returns when its lock expires'),
       );
     }
@@ -241,7 +241,7 @@ export class TaskRun {
     await Promise.allSettled(this.shipping);
     await this.finish(ctx.redis, taskKey, 'waiting', { reason: `${notPrepared}; queued again` }).catch(() => 0);
     ctx.locks.release(jobId, this.token);
-    await returnJob(ctx.redis, this.queue, jobId, this.token).catch(() => undefined);
+    await returnJob(ctx.redis, this.queue.worker, jobId, this.token).catch(() => undefined);
     ctx.metrics.runEnded('handed_back');
   }
 
@@ -264,7 +264,7 @@ export class TaskRun {
         ctx.metrics.runEnded('lost');
         return;
       }
-      await returnJob(ctx.redis, this.queue, String(job.id), this.token);
+      await returnJob(ctx.redis, this.queue.worker, String(job.id), this.token);
       ctx.metrics.runEnded('handed_back');
       ctx.log.info({ task: this.taskName, reason }, 'task handed back to the queue');
     } catch (error) {
@@ -474,7 +474,7 @@ export class TaskRun {
     const stop = this.stopReason;
     // A stop that came after every command had succeeded stopped nothing: the task is done.
     if (stop?.kind === 'hand-back' && outcome.state !== 'succeeded') {
-      return { state: 'waiting', fields: { reason: stop.reason }, bullmq: () => returnJob(this.ctx.redis, this.queue, String(job.id), this.token), said: 'task handed back to the queue', detail: {} };
+      return { state: 'waiting', fields: { reason: stop.reason }, bullmq: () => returnJob(this.ctx.redis, this.queue.worker, String(job.id), this.token), said: 'task handed back to the queue', detail: {} };
     }
     const fields = await this.resultFields(data, outcome);
     if (stop?.kind === 'cancel') {
