@@ -3,6 +3,7 @@ import { ExitError, formatDuration, isUsageError, permissionDenied, UsageError, 
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
+import { heldBackWhy } from '../distributed/held-back-gpu.js';
 import { isCancelling } from '../output/cancelling.js';
 import { findTask, noSweepMessage, resolveSweepId, sweepsHoldingTasks, taskIdsNamed } from '../distributed/find-task.js';
 import { taskParams } from '../distributed/task-params.js';
@@ -68,7 +69,7 @@ export function gpuText(agent: AgentSummary): string {
   if (agent.lost) return gpus.length > 0 || agent.cpuSlots > 0 ? 'unknown: agent lost' : '-';
   const boxes = gpus.map((gpu) => {
     const tasks = agent.running.filter((r) => r.gpus.split(',').includes(gpu)).map((r) => r.task);
-    const why = agent.busyGpus.includes(gpu) ? (agent.gpuNotes[gpu] ?? 'other users') : undefined;
+    const why = heldBackWhy(agent, gpu);
     // A GPU below the free-memory bar, or of an agent that takes no work now, takes no task: not "idle", which says it would.
     if (tasks.length === 0) return `${gpu}:${why !== undefined ? `held back (${why})` : agent.state === 'paused' || agent.state === 'draining' ? agent.state : 'idle'}`;
     return `${gpu}:${tasks.join('+')}${why === undefined ? '' : ` (busy: ${why})`}`;

@@ -7,6 +7,7 @@
  * is the usual reason no agent is seen.
  */
 import { DEFAULT_PREFIX, parseQueueName } from '@sweep-runner/shared';
+import { heldBackWhy } from './held-back-gpu.js';
 import type { AgentSummary } from './read-status.js';
 import { namedFew } from '../output/named-few.js';
 import { plural } from '../output/plural.js';
@@ -85,11 +86,14 @@ function tooFewFreeGpus(queue: Queue, agents: AgentSummary[]): string | undefine
     const gpus = [...new Set(agent.gpuSlots)];
     // A GPU running the agent's own task is below the bar too: that is queueing, not holding back.
     const ownWork = new Set(agent.running.flatMap((run) => run.gpus.split(',')));
-    const held = gpus.filter((gpu) => agent.busyGpus.includes(gpu) && !ownWork.has(gpu));
+    const held = gpus.flatMap((gpu) => {
+      const why = ownWork.has(gpu) ? undefined : heldBackWhy(agent, gpu);
+      return why === undefined ? [] : [`GPU ${gpu} (${why})`];
+    });
     return { agent, held, left: gpus.length - held.length };
   });
   if (short.some(({ left }) => left >= queue.gpus)) return undefined;
-  const said = short.map(({ agent, held }) => `${agent.name} holds back ${held.map((gpu) => `GPU ${gpu} (${agent.gpuNotes[gpu] ?? 'other users'})`).join(', ')}`);
+  const said = short.map(({ agent, held }) => `${agent.name} holds back ${held.join(', ')}`);
   return `every agent that takes ${describeQueue(queue)} has too few GPUs above its free-memory bar (--min-free-mem) now (${namedFew(said)}): it starts once enough are free`;
 }
 
