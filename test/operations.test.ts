@@ -580,7 +580,7 @@ describe('timeouts, retries and priority', () => {
   it('starts tasks only on GPUs with enough free memory, and shows the others as busy', async () => {
     const dir = tempDir();
     const prefix = 'memory';
-    const { agent, sweep } = await runOnGpusWithFreeMemory(dir, prefix, '"0, 1000, 11000"\necho "1, 10000, 11000"');
+    const { agent, sweep } = await runOnGpusWithFreeMemory(dir, prefix, '"0, GPU-0, 1000, 11000"\necho "1, GPU-1, 10000, 11000"');
     // The agent's record shows it with its next beat, at most a second after the check.
     await waitFor(async () => (await status(prefix, sweep)).agents.find((a) => a.name === agent.name)?.busyGpus.join() === '0', 3000, 'GPU 0 to show as busy');
   });
@@ -589,7 +589,7 @@ describe('timeouts, retries and priority', () => {
     const dir = tempDir();
     const prefix = 'memory-unknown';
     // GPU 0's memory is not reported ([N/A], as some boards and MIG setups do); GPU 1 has room.
-    const { smi } = await runOnGpusWithFreeMemory(dir, prefix, '"0, [N/A], [N/A]"\necho "1, 10000, 11000"');
+    const { smi } = await runOnGpusWithFreeMemory(dir, prefix, '"0, GPU-0, [N/A], [N/A]"\necho "1, GPU-1, 10000, 11000"');
     const table = async () => (await coord(['status', ...cli(prefix)])).stdout;
     await waitFor(async () => (await table()).includes('0:held back (free memory unknown (nvidia-smi gives none)) 1:idle'), 5000, 'status to say why GPU 0 is held back');
     // nvidia-smi starts failing: every GPU is held back, and status says nvidia-smi is why.

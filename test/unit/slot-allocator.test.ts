@@ -14,6 +14,12 @@ describe('SlotAllocator', () => {
     expect(allocator.canFit(1)).toBe(false);
   });
 
+  it('orders GPUs by number, and MIG devices by their GPU and then their own number', () => {
+    expect(new SlotAllocator(['10', '2'], 0).allocate(2)).toEqual({ gpus: ['2', '10'] });
+    const mig = new SlotAllocator(['1/mig0', '0/mig1', '0/mig0'], 0);
+    expect([mig.allocate(1), mig.allocate(1), mig.allocate(1)]).toEqual([{ gpus: ['0/mig0'] }, { gpus: ['0/mig1'] }, { gpus: ['1/mig0'] }]);
+  });
+
   it('keeps a slot for the next task only if no less loaded GPU would sit idle', () => {
     const allocator = new SlotAllocator(['0', '0', '1', '1'], 2);
     const a = allocator.allocate(1)!;

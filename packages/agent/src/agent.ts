@@ -39,6 +39,7 @@ import type { Redis } from 'ioredis';
 import { JobFetcher } from './fetch/job-fetcher.js';
 import { returnJob } from './fetch/return-job.js';
 import type { ServedQueue } from './fetch/served-queue.js';
+import { isMigUuid } from './gpu/gpu-uuids.js';
 import { queryGpus } from './gpu/nvidia-smi.js';
 import { SlotAllocator, type Allocation } from './gpu/slot-allocator.js';
 import type { Server } from 'node:http';
@@ -62,7 +63,10 @@ import { runToken } from './run/run-token.js';
 export interface AgentOptions {
   name: string;
   host: string;
+  /** A name per GPU slot: its index, or for a GPU given by UUID, the name gpu-uuids.ts gave it. */
   gpuSlots: string[];
+  /** For GPUs given by UUID: each slot name -> the UUID, which CUDA_VISIBLE_DEVICES gets. */
+  gpuUuids?: Record<string, string>;
   cpuSlots: number;
   pools: string[];
   workdir: string;
@@ -201,9 +205,14 @@ export class Agent {
     return this.options.log;
   }
 
-  /** Queues this agent can serve: each pool, every GPU count its GPUs allow, and CPU tasks. */
+  /**
+   * Queues this agent can serve: each pool, every GPU count its GPUs allow, and CPU tasks. A
+   * CUDA process sees one MIG device at most, so an agent given MIG devices takes tasks of one
+   * GPU only: a task of two would see one and not say so.
+   */
   private queueSpecs(): Array<{ pool: string; gpus: number }> {
-    const counts = Array.from({ length: this.allocator.maxGpusPerTask }, (_, i) => i + 1);
+    const mig = Object.values(this.options.gpuUuids ?? {}).some(isMigUuid);
+    const counts = Array.from({ length: mig ? 1 : this.allocator.maxGpusPerTask }, (_, i) => i + 1);
     if (this.options.cpuSlots > 0) counts.push(0);
     return this.options.pools.flatMap((pool) => counts.map((gpus) => ({ pool, gpus })));
   }
@@ -365,7 +374,7 @@ export class Agent {
     const served = this.metricsServer?.address();
     const metrics = served && typeof served === 'object' ? { metrics: `http://${served.family === 'IPv6' ? `[${served.address}]` : served.address}:${served.port}/metrics` } : {};
     this.log.info(
-      { agent: options.name, gpus: options.gpuSlots.join(',') || 'none', cpuSlots: options.cpuSlots, pools: options.pools.join(','), workdir: options.workdir, queues: this.queues.map((q) => q.name).join(' '), ...metrics },
+      { agent: options.name, gpus: options.gpuSlots.join(',') || 'none', ...(options.gpuUuids && Object.keys(options.gpuUuids).length > 0 && { gpuUuids: options.gpuUuids }), cpuSlots: options.cpuSlots, pools: options.pools.join(','), workdir: options.workdir, queues: this.queues.map((q) => q.name).join(' '), ...metrics },
       'agent running',
     );
     if (options.minFreeMiB !== undefined) {
@@ -536,6 +545,7 @@ export class Agent {
       trustsSweepRecord: this.options.trustsSweepRecord ?? (() => true),
       metrics: this.metrics,
       execute: this.options.execute ?? runTask,
+      cudaDevices: (gpus) => gpus.map((gpu) => this.options.gpuUuids?.[gpu] ?? gpu).join(','),
       pause: (why) => this.pause(why, 'this machine cannot prepare tasks: handing them back and taking no work for a while'),
       commandsEnded: (outcome, sweep) => {
         const step = this.failures.ended(outcome, sweep);
@@ -610,15 +620,18 @@ export class Agent {
     const before = JSON.stringify([this.allocator.unusableGpus.sort(), this.gpuNotes]);
     try {
       const gpus = await queryGpus();
-      const busy = gpus.filter((gpu) => gpu.memoryFree < this.options.minFreeMiB!).map((gpu) => gpu.index);
+      const uuids = this.options.gpuUuids ?? {};
+      // A GPU given by UUID is found by it, not by the index it had when the agent started.
+      const ours = this.allocator.gpus.map((gpu) => ({ gpu, info: gpus.find((info) => (uuids[gpu] !== undefined ? info.uuid === uuids[gpu] : info.index === gpu)) }));
+      const busy = ours.filter(({ info }) => info !== undefined && info.memoryFree < this.options.minFreeMiB!).map(({ gpu }) => gpu);
       // Memory it cannot report ([N/A]) is not known to be free: held back too, and said why.
-      const unknown = gpus.filter((gpu) => Number.isNaN(gpu.memoryFree)).map((gpu) => gpu.index);
-      const missing = this.allocator.gpus.filter((gpu) => !gpus.some((info) => info.index === gpu));
+      const unknown = ours.filter(({ info }) => info !== undefined && Number.isNaN(info.memoryFree)).map(({ gpu }) => gpu);
+      const missing = ours.filter(({ info }) => info === undefined).map(({ gpu }) => gpu);
       this.gpuNotes = Object.fromEntries([
         ...unknown.map((gpu) => [gpu, 'free memory unknown (nvidia-smi gives none)']),
         ...missing.map((gpu) => [gpu, 'nvidia-smi does not list it']),
-      ].filter(([gpu]) => this.allocator.gpus.includes(gpu!)));
-      this.allocator.setUnusable([...busy, ...unknown, ...missing].filter((gpu) => this.allocator.gpus.includes(gpu)));
+      ]);
+      this.allocator.setUnusable([...busy, ...unknown, ...missing]);
     } catch (error) {
       this.gpuNotes = Object.fromEntries(this.allocator.gpus.map((gpu) => [gpu, 'free memory unknown (nvidia-smi fails)']));
       if (!before.includes('nvidia-smi fails')) this.log.warn({ error: (error as Error).message }, 'cannot read GPU memory; treating every GPU as busy');

@@ -12,6 +12,7 @@ import { hideBin } from 'yargs/helpers';
 import { Agent } from './agent.js';
 import { DEFAULT_PAUSE_AFTER_FAILURES, QUICK_SECONDS } from './run/failure-streak.js';
 import { nvidiaSmiRefusal, parseGpuSlots } from './gpu/gpu-slots.js';
+import { isMigUuid } from './gpu/gpu-uuids.js';
 import { queryGpus } from './gpu/nvidia-smi.js';
 import { parseMemoryMiB } from './gpu/memory-size.js';
 import { createLogger, exitAfterLogs, type LogFormat } from './log.js';
@@ -22,7 +23,7 @@ const args = completionShellArgs('agent', hideBin(process.argv));
 const cli = yargs(args)
   .scriptName('agent')
   .usage('$0 [options]\n\nRun sweep tasks on this machine: registers its GPUs as slots, pulls tasks it can start, reports results.')
-  .option('gpus', { type: 'string', describe: 'GPU slots: 0,1 (one task per GPU), 0,1,0,1 (two per GPU), or auto (nvidia-smi)' })
+  .option('gpus', { type: 'string', describe: 'GPU slots: 0,1 (one task per GPU), 0,1,0,1 (two per GPU), auto (nvidia-smi), or UUIDs as nvidia-smi -L prints them (GPU-...,GPU-...)' })
   .option('cpu-slots', { type: 'number', default: 0, describe: 'CPU-only tasks (gpus: 0) run at once' })
   // No yargs default: it would fill in a bare --pool as well, which must be refused.
   .option('pool', { type: 'string', array: true, describe: 'pools to serve (several allowed) [default: default]' })
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
   const log = createLogger(format);
   // ioredis' own warnings (a password Redis does not need) become one line of our log.
   onRedisClientWarning((text) => log.warn(text));
-  const gpuSlots = await parseGpuSlots(argv.gpus);
+  const { slots: gpuSlots, uuids: gpuUuids } = await parseGpuSlots(argv.gpus);
   const cpuSlots = argv['cpu-slots'];
   if (!Number.isInteger(cpuSlots) || cpuSlots < 0) throw new UsageError('--cpu-slots must be a whole number');
   if (gpuSlots.length === 0 && cpuSlots === 0) throw new UsageError('nothing to run tasks on: give --gpus 0,1 (or auto) and/or --cpu-slots N');
@@ -129,6 +130,8 @@ async function main(): Promise<void> {
     minFreeMiB = parseMemoryMiB(argv['min-free-mem']);
     if (minFreeMiB === undefined) throw new UsageError(`--min-free-mem "${argv['min-free-mem']}": write a size such as 8G, 8000M or 512 (MiB)`);
     if (gpuSlots.length === 0) throw new UsageError('--min-free-mem needs GPUs (--gpus)');
+    const mig = Object.values(gpuUuids).filter(isMigUuid);
+    if (mig.length > 0) throw new UsageError(`--min-free-mem cannot be checked on MIG devices (${mig.join(', ')}): nvidia-smi gives the free memory of whole GPUs only; drop --min-free-mem, or give whole GPUs`);
     // Asked once now: without nvidia-smi every GPU would read as busy, and the agent idle for good.
     await queryGpus().catch((error: Error) => {
       throw nvidiaSmiRefusal('--min-free-mem', error, 'drop --min-free-mem');
@@ -146,6 +149,7 @@ async function main(): Promise<void> {
     name,
     host: hostname(),
     gpuSlots,
+    gpuUuids,
     cpuSlots,
     pools,
     workdir,

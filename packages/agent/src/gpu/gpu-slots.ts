@@ -1,8 +1,9 @@
 /**
  * `--gpus`: `0,1` is one task per GPU, `0,1,0,1` two per GPU (the runner's `resource`
- * meaning), `auto` one per GPU that nvidia-smi lists.
+ * meaning), `auto` one per GPU that nvidia-smi lists, or GPUs by UUID (gpu-uuids.ts).
  */
-import { ExitError, UsageError } from '@sweep-runner/shared';
+import { ExitError, isGpuSlot, UsageError } from '@sweep-runner/shared';
+import { resolveGpuUuids, type PinnedGpus } from './gpu-uuids.js';
 import { NvidiaSmiError, queryGpus } from './nvidia-smi.js';
 
 /**
@@ -15,8 +16,12 @@ export function nvidiaSmiRefusal(flag: string, error: Error, instead: string): E
   return new UsageError(`${flag}: ${error.message}; ${instead}`);
 }
 
-export async function parseGpuSlots(spec: string | undefined): Promise<string[]> {
-  if (spec === undefined || spec.trim() === '' || spec === 'none') return [];
+/** The agent's GPU slots: a name per slot, and for GPUs given by UUID, the UUID each name stands for. */
+export type GpuSlots = PinnedGpus;
+
+export async function parseGpuSlots(spec: string | undefined): Promise<GpuSlots> {
+  const byIndex = (slots: string[]): GpuSlots => ({ slots, uuids: {} });
+  if (spec === undefined || spec.trim() === '' || spec === 'none') return byIndex([]);
   if (spec === 'auto') {
     let gpus;
     try {
@@ -25,11 +30,20 @@ export async function parseGpuSlots(spec: string | undefined): Promise<string[]>
       throw nvidiaSmiRefusal('--gpus auto', error as Error, 'list the GPUs instead, e.g. --gpus 0,1');
     }
     if (gpus.length === 0) throw new UsageError('--gpus auto: nvidia-smi lists no GPU; list them with --gpus 0,1 or serve CPU tasks with --cpu-slots N');
-    return gpus.map((gpu) => gpu.index);
+    return byIndex(gpus.map((gpu) => gpu.index));
   }
   const slots = spec.split(',').map((part) => part.trim());
-  const bad = slots.filter((slot) => !/^\d+$/.test(slot));
+  const bad = slots.filter((slot) => !isGpuSlot(slot));
   if (bad.includes('')) throw new UsageError(`--gpus "${spec}" has an empty entry: GPU indices like 0,1 (or 0,1,0,1 for two tasks per GPU, or auto), one between each comma`);
-  if (bad.length > 0) throw new UsageError(`--gpus takes GPU indices like 0,1 (or 0,1,0,1 for two tasks per GPU, or auto), not "${bad.join(',')}"`);
-  return slots;
+  if (bad.length > 0) throw new UsageError(`--gpus takes GPU indices like 0,1 (or 0,1,0,1 for two tasks per GPU, or auto), or UUIDs as nvidia-smi -L prints them (GPU-..., MIG-...), not "${bad.join(',')}"`);
+  const uuids = slots.filter((slot) => !/^\d+$/.test(slot));
+  if (uuids.length === 0) return byIndex(slots);
+  // An index and a UUID may name one GPU without it showing; and CUDA_VISIBLE_DEVICES would get both kinds.
+  if (uuids.length < slots.length) throw new UsageError(`--gpus "${spec}" mixes GPU indices and UUIDs: give every GPU by index (--gpus 0,1) or every one by UUID (--gpus GPU-...,GPU-...)`);
+  try {
+    return await resolveGpuUuids(slots);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw nvidiaSmiRefusal('--gpus', error as Error, 'give GPU indices instead, e.g. --gpus 0,1');
+  }
 }

@@ -4,6 +4,9 @@
  * the CPU slots. A GPU can be held back (another user fills its memory).
  */
 
+/** GPU order: by index, numbers as numbers (`2` before `10`), a MIG device's name (`0/mig1`) by its GPU's index and then its own number. */
+const byIndex = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+
 export interface Allocation {
   /** Empty for a CPU task. */
   gpus: string[];
@@ -43,7 +46,7 @@ export class SlotAllocator {
   private freeGpus(): string[] {
     return this.gpus
       .filter((gpu) => !this.unusable.has(gpu) && this.used.get(gpu)! < this.capacity.get(gpu)!)
-      .sort((a, b) => this.load(a) - this.load(b) || Number(a) - Number(b));
+      .sort((a, b) => this.load(a) - this.load(b) || byIndex(a, b));
   }
 
   private load(gpu: string): number {
@@ -61,7 +64,7 @@ export class SlotAllocator {
       this.cpuUsed++;
       return { gpus: [] };
     }
-    const gpus = this.freeGpus().slice(0, gpuCount).sort((a, b) => Number(a) - Number(b));
+    const gpus = this.freeGpus().slice(0, gpuCount).sort(byIndex);
     for (const gpu of gpus) this.used.set(gpu, this.used.get(gpu)! + 1);
     return { gpus };
   }

@@ -26,6 +26,8 @@ export interface AgentContext {
   metrics: AgentMetrics;
   /** Runs a task: the shared executor (a benchmark may put a stand-in here). */
   execute: (options: RunTaskOptions) => Promise<TaskOutcome>;
+  /** CUDA_VISIBLE_DEVICES for a run on `gpus` (slot names): the UUIDs of GPUs given by UUID. */
+  cudaDevices: (gpus: string[]) => string;
   /** This machine cannot run tasks now (its disk is full): take no work for a while. */
   pause: (why: string) => void;
   /** A task of `sweep` had its commands over (not stopped by us): counted for the failure streak, which may pause the agent. */

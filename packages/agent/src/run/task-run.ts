@@ -278,7 +278,7 @@ export class TaskRun {
     const shippers = new Map<string, LogShipper>();
     const outcome = await ctx.execute({
       task: data.task,
-      gpus: this.gpus,
+      gpus: ctx.cudaDevices(this.allocation.gpus),
       workdir: ctx.workdir,
       launcher: ctx.launcher,
       force: data.force,
