@@ -60,3 +60,13 @@ it("gives a waiting task its reason when every agent that takes it holds back to
   const busyWithOwn = agent('m3', ['default'], ['0', '1'], 0, { busyGpus: ['0', '1'], running: [{ taskId: 't', task: 'X_1', sweep: 's', gpus: '0,1', startedAt: '' }] });
   expect(unservedReason('tasks.default.2g', [busyWithOwn])).toBeUndefined();
 });
+
+it('counts an agent of MIG devices for tasks of one GPU only, as it takes them (a CUDA process sees one MIG device)', async () => {
+  const { unservedReason } = await import('@sweep-runner/coordinator/dist/distributed/unserved-queues.js');
+  const agents = [agent('a100', ['default'], ['0/mig0', '0/mig1'])];
+  expect(unservedWarnings([{ pool: 'default', gpus: 1, tasks: 2 }], agents)).toEqual([]);
+  expect(unservedWarnings([{ pool: 'default', gpus: 2, tasks: 1 }], agents)).toEqual([
+    'no running agent takes pool "default" with 2 GPUs per task, so 1 task waits until one does (running: a100 (pool default, 2 MIG devices, one per task)); start one with: agent --gpus 0,1',
+  ]);
+  expect(unservedReason('tasks.default.2g', agents)).toBe('no running agent takes pool "default" with 2 GPUs per task; one would: agent --gpus 0,1');
+});

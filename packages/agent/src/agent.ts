@@ -22,6 +22,7 @@ import {
   defineTaskScripts,
   taskIdOfJob,
   taskScripts,
+  mostGpusPerTask,
   parseAgentRecord,
   processRuns,
   pidSpace,
@@ -39,7 +40,6 @@ import type { Redis } from 'ioredis';
 import { JobFetcher } from './fetch/job-fetcher.js';
 import { returnJob } from './fetch/return-job.js';
 import type { ServedQueue } from './fetch/served-queue.js';
-import { isMigUuid } from './gpu/gpu-uuids.js';
 import { queryGpus } from './gpu/nvidia-smi.js';
 import { SlotAllocator, type Allocation } from './gpu/slot-allocator.js';
 import type { Server } from 'node:http';
@@ -205,14 +205,9 @@ export class Agent {
     return this.options.log;
   }
 
-  /**
-   * Queues this agent can serve: each pool, every GPU count its GPUs allow, and CPU tasks. A
-   * CUDA process sees one MIG device at most, so an agent given MIG devices takes tasks of one
-   * GPU only: a task of two would see one and not say so.
-   */
+  /** Queues this agent can serve: each pool, every GPU count its GPUs allow (one only for MIG devices), and CPU tasks. */
   private queueSpecs(): Array<{ pool: string; gpus: number }> {
-    const mig = Object.values(this.options.gpuUuids ?? {}).some(isMigUuid);
-    const counts = Array.from({ length: mig ? 1 : this.allocator.maxGpusPerTask }, (_, i) => i + 1);
+    const counts = Array.from({ length: mostGpusPerTask(this.options.gpuSlots) }, (_, i) => i + 1);
     if (this.options.cpuSlots > 0) counts.push(0);
     return this.options.pools.flatMap((pool) => counts.map((gpus) => ({ pool, gpus })));
   }

@@ -7,7 +7,7 @@
  * gets the UUIDs themselves: they pick the very device, whatever CUDA's own numbering, and are
  * the only way CUDA reaches a MIG device.
  */
-import { UsageError } from '@sweep-runner/shared';
+import { migDeviceName, UsageError } from '@sweep-runner/shared';
 import { listMigDevices, queryGpus, type GpuInfo, type MigDevice } from './nvidia-smi.js';
 
 export interface PinnedGpus {
@@ -33,7 +33,7 @@ export async function resolveGpuUuids(given: string[]): Promise<PinnedGpus> {
   const migs = given.some(isMigUuid) ? await listMigDevices() : [];
   const known = new Map<string, { name: string; uuid: string }>([
     ...gpus.map((gpu) => [gpu.uuid.toLowerCase(), { name: gpu.index, uuid: gpu.uuid }] as const),
-    ...migs.map((mig) => [mig.uuid.toLowerCase(), { name: `${mig.gpu}/mig${mig.device}`, uuid: mig.uuid }] as const),
+    ...migs.map((mig) => [mig.uuid.toLowerCase(), { name: migDeviceName(mig.gpu, mig.device), uuid: mig.uuid }] as const),
   ]);
   const unknown = [...new Set(given.filter((uuid) => !known.has(uuid.toLowerCase())))];
   if (unknown.length > 0) {

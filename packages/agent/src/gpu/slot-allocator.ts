@@ -30,11 +30,6 @@ export class SlotAllocator {
     return [...this.capacity.keys()];
   }
 
-  /** The largest number of GPUs one task can get here. */
-  get maxGpusPerTask(): number {
-    return this.capacity.size;
-  }
-
   setUnusable(gpus: Iterable<string>): void {
     this.unusable = new Set(gpus);
   }

@@ -6,7 +6,7 @@
  * work, so that is only a note; it names the prefix and the Redis, since a wrong one of either
  * is the usual reason no agent is seen.
  */
-import { DEFAULT_PREFIX, parseQueueName } from '@sweep-runner/shared';
+import { DEFAULT_PREFIX, hasMigDevices, mostGpusPerTask, parseQueueName } from '@sweep-runner/shared';
 import { heldBackWhy } from './held-back-gpu.js';
 import type { AgentSummary } from './read-status.js';
 import { namedFew } from '../output/named-few.js';
@@ -24,7 +24,13 @@ type Queue = Pick<QueuedGroup, 'pool' | 'gpus'>;
 
 function serves(agent: AgentSummary, queue: Queue): boolean {
   if (!agent.pools.includes(queue.pool)) return false;
-  return queue.gpus === 0 ? agent.cpuSlots > 0 : new Set(agent.gpuSlots).size >= queue.gpus;
+  return queue.gpus === 0 ? agent.cpuSlots > 0 : mostGpusPerTask(agent.gpuSlots) >= queue.gpus;
+}
+
+/** `2 GPUs`; MIG devices, which an agent gives one to a task, `2 MIG devices, one per task`. */
+function gpusOffered(agent: AgentSummary): string {
+  const count = new Set(agent.gpuSlots).size;
+  return hasMigDevices(agent.gpuSlots) ? `${plural(count, 'MIG device')}${count > 1 ? ', one per task' : ''}` : plural(count, 'GPU');
 }
 
 export function runningAgents(agents: AgentSummary[]): AgentSummary[] {
@@ -55,7 +61,7 @@ export function unservedWarnings(groups: QueuedGroup[], agents: AgentSummary[], 
   return groups
     .filter((group) => group.tasks > 0 && !running.some((agent) => serves(agent, group)))
     .map((group) => {
-      const offered = running.map((agent) => `${agent.name} (pool ${agent.pools.join(',')}, ${plural(new Set(agent.gpuSlots).size, 'GPU')}${agent.cpuSlots > 0 ? `, ${plural(agent.cpuSlots, 'CPU slot')}` : ''})`).join(', ');
+      const offered = running.map((agent) => `${agent.name} (pool ${agent.pools.join(',')}, ${gpusOffered(agent)}${agent.cpuSlots > 0 ? `, ${plural(agent.cpuSlots, 'CPU slot')}` : ''})`).join(', ');
       return `no running agent takes ${describeQueue(group)}, so ${plural(group.tasks, 'task')} ${group.tasks === 1 ? 'waits' : 'wait'} until one does (running: ${offered}); start one with: ${agentCommand(group, prefix)}`;
     });
 }
