@@ -200,6 +200,64 @@ describe('a machine where every task fails as it starts', () => {
   });
 });
 
+describe('a machine paused by tasks that failed as they started, once the cause is fixed', () => {
+  it('takes the tasks coord retry queues again at once, not when the pause ends; a retry of another sweep leaves it paused', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: bash train.sh {x}\ngpus: 0\n---\nx: [1, 2, 3]\n');
+    writeFileSync(join(dir, 'other.yaml'), 'template:\n  run: echo {y}\ngpus: 0\n---\ny: 1\n');
+    const workdir = join(dir, 'w');
+    mkdirSync(workdir);
+    // Its --workdir lacks the script (exit 127 at once) until the researcher puts it there.
+    await agent('fixed-later', workdir, { prefix: 'retry-lifts', cpuSlots: 1, pauseAfterFailures: 2 }).start();
+    const args = ['--json', '--redis', redis().url, '--prefix', 'retry-lifts'];
+    const submit = async (file: string, output: string) => (JSON.parse((await coord(['submit', file, '-o', output, ...args], { cwd: dir })).stdout) as { sweep: string }).sweep;
+    const sweep = await submit('params.yaml', 'output');
+    const agentState = async () => (JSON.parse((await coord(['status', ...args])).stdout) as { agents: Array<{ name: string; state: string }> }).agents.find((a) => a.name === 'fixed-later')?.state;
+    const counts = async (id: string) => (JSON.parse((await coord(['status', id, ...args])).stdout) as { sweeps: Array<{ counts: Record<string, number> }> }).sweeps[0]!.counts;
+    await waitFor(async () => (await agentState()) === 'paused', 15_000, 'the agent to pause');
+    expect(await counts(sweep)).toMatchObject({ failed: 2, waiting: 1 });
+
+    // A sweep that did not pause it, cancelled and retried: no word on this machine's trouble.
+    const other = await submit('other.yaml', 'other');
+    await coord(['cancel', other, ...args]);
+    expect((await coord(['retry', other, ...args])).code).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await agentState()).toBe('paused');
+
+    writeFileSync(join(workdir, 'train.sh'), 'echo trained $1\n');
+    const retry = await coord(['retry', sweep, ...args]);
+    expect([retry.code, retry.stdout]).toEqual([0, `{"sweep":"${sweep}","requeued":2,"notRetried":[],"notSigned":[]}\n`]);
+    // The pause has most of its minute left: only the retry lifts it.
+    await waitFor(async () => (await counts(sweep)).succeeded === 3, 8000, 'the retried tasks and the waiting one to succeed');
+    await waitFor(async () => (await counts(other)).succeeded === 1, 8000, "the other sweep's task to run too");
+    expect(await agentState()).toBe('running');
+  });
+
+  it("leaves a machine fault's pause (a full disk) alone: a retry fixes no disk", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: bash train.sh {x}\ngpus: 0\n---\nx: [1, 2]\n');
+    const workdir = join(dir, 'w');
+    mkdirSync(workdir);
+    let calls = 0;
+    // The first task fails as it starts (no train.sh: one of the streak), the second finds the disk full.
+    const thenFullDisk = (options: RunTaskOptions): Promise<TaskOutcome> => {
+      if (calls++ === 0) return runTask(options);
+      return Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+    };
+    await agent('full-disk', workdir, { prefix: 'retry-disk', cpuSlots: 1, execute: thenFullDisk }).start();
+    const args = ['--json', '--redis', redis().url, '--prefix', 'retry-disk'];
+    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', ...args], { cwd: dir })).stdout) as { sweep: string };
+    const overview = async () => (JSON.parse((await coord(['status', ...args])).stdout) as { agents: Array<{ name: string; state: string; paused: { reason: string } | null }> }).agents.find((a) => a.name === 'full-disk');
+    await waitFor(async () => (await overview())?.paused?.reason.includes('no space left on device'), 15_000, 'the agent to pause for its disk');
+    writeFileSync(join(workdir, 'train.sh'), 'echo trained $1\n');
+    expect(JSON.parse((await coord(['retry', sweep, ...args])).stdout)).toMatchObject({ requeued: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await overview())?.state).toBe('paused');
+    expect(calls).toBe(2);
+    await coord(['cancel', sweep, ...args]);
+  });
+});
+
 describe('a sweep whose tasks fail as they start on every agent', () => {
   it('pauses no agent for long: the other sweeps run, and the bad one fails fast', async () => {
     const dir = tempDir();

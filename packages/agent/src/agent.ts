@@ -28,6 +28,7 @@ import {
   pidSpace,
   parseJsonOr,
   type AgentRecord,
+  type ControlMessage,
   type AgentState,
   type ConnectionSettings,
   type ProcessLauncher,
@@ -119,12 +120,6 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
   });
 }
 
-interface ControlMessage {
-  type: 'cancel';
-  reason: string;
-  taskIds?: string[];
-}
-
 /** While Redis stays out of reach for the same reason, the agent says so again this often. */
 const RETRY_LOG_EVERY_MS = 60_000;
 
@@ -169,6 +164,8 @@ export class Agent {
   /** Until when the machine takes no work (its disk was full, say), and why. */
   private pausedUntil = 0;
   private pauseReason = '';
+  /** Until when a machine fault (a task it could not prepare: a full disk) keeps it paused, whatever else paused it too. */
+  private machinePausedUntil = 0;
   private pauseEndBeat: NodeJS.Timeout | undefined;
   /** When leaving stops waiting for Redis (set by the second signal or by the shutdown). */
   private leaveBy: number | undefined;
@@ -541,12 +538,12 @@ export class Agent {
       metrics: this.metrics,
       execute: this.options.execute ?? runTask,
       cudaDevices: (gpus) => gpus.map((gpu) => this.options.gpuUuids?.[gpu] ?? gpu).join(','),
-      pause: (why) => this.pause(why, 'this machine cannot prepare tasks: handing them back and taking no work for a while'),
+      pause: (why) => this.pause('machine', why, 'this machine cannot prepare tasks: handing them back and taking no work for a while'),
       commandsEnded: (outcome, sweep) => {
         const step = this.failures.ended(outcome, sweep);
         if (step.how !== undefined) noteQuickFailure(this.redis, this.keys, sweep, this.options.name, step.how, step.inARow ?? 1);
         if (!step.pauseWhy) return;
-        this.pause(`${step.pauseWhy}: can the commands run here (--workdir ${this.options.workdir}, their environment)?`, 'tasks fail here as they start: taking no work for a while');
+        this.pause('streak', `${step.pauseWhy}: can the commands run here (--workdir ${this.options.workdir}, their environment)?`, 'tasks fail here as they start: taking no work for a while');
         void this.unpauseIfSweepsAtFault(this.failures.streakSweeps, this.pauseReason);
       },
     };
@@ -575,17 +572,36 @@ export class Agent {
     this.failures.blame(sweeps, Date.now() + RECENT_MS);
     if (this.pauseReason !== reason || this.pausedUntil <= Date.now()) return;
     this.log.warn({ sweeps: sweeps.join(','), alsoOn: [...new Set(elsewhere.values())].join(',') }, 'not pausing: these tasks fail the same way as they start on other agents too, and none of their sweep succeeded, so the sweep is at fault, not this machine');
+    this.endPause();
+  }
+
+  /**
+   * `coord retry` of `sweep`: if this agent is paused because tasks of that sweep failed here as
+   * they started, the researcher says the cause is fixed, and the retried tasks should not wait
+   * up to a minute for the pause to end. The streak is kept: a task that fails as quickly again
+   * pauses the agent again at once. A machine fault's pause (a full disk) stays: a retry fixes
+   * no disk, and its tasks were handed back, not failed.
+   */
+  private liftStreakPause(sweep: string): void {
+    if (this.pausedUntil <= Date.now() || this.machinePausedUntil > Date.now()) return;
+    if (!this.failures.streakSweeps.some((entry) => entry.sweep === sweep)) return;
+    this.log.info({ sweep }, 'a sweep whose tasks failed here as they started was retried: taking work again (a task that fails as quickly again pauses this agent again)');
+    this.endPause();
+  }
+
+  private endPause(): void {
     this.pausedUntil = 0;
     this.pauseReason = '';
     clearTimeout(this.pauseEndBeat);
     this.heartbeat.soon();
   }
 
-  private pause(why: string, said: string): void {
+  private pause(kind: 'machine' | 'streak', why: string, said: string): void {
     const ms = this.options.machinePauseMs ?? MACHINE_PAUSE_MS;
     if (this.pausedUntil <= Date.now()) this.log.error({ why, pauseSeconds: ms / 1000 }, said);
     this.pausedUntil = Date.now() + ms;
     this.pauseReason = why;
+    if (kind === 'machine') this.machinePausedUntil = this.pausedUntil;
     // Status shows the pause at once, and its end when it comes.
     this.heartbeat.soon();
     clearTimeout(this.pauseEndBeat);
@@ -759,6 +775,7 @@ export class Agent {
 
   private onControl(message: string): void {
     const control = parseJsonOr<ControlMessage | undefined>(message, undefined);
+    if (control?.type === 'retry' && typeof control.sweep === 'string') return this.liftStreakPause(control.sweep);
     if (control?.type !== 'cancel') return;
     for (const run of this.runs.keys()) {
       if (control.taskIds?.includes(run.taskId)) run.cancel(control.reason);

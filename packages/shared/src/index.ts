@@ -40,6 +40,7 @@ export * from './exec/run-task.js';
 export * from './exec/task-files.js';
 export * from './queue/agent-record.js';
 export * from './queue/client-warnings.js';
+export * from './queue/control-message.js';
 export * from './queue/gpus-per-task.js';
 export * from './queue/eviction-policy.js';
 export * from './queue/redis-refusal.js';

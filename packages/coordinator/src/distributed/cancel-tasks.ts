@@ -2,7 +2,7 @@
  * Cancel: waiting tasks end at once and leave the queue; running ones are marked and their
  * agents told (pub/sub, with the mark as a fallback they poll) to kill them.
  */
-import { taskScripts, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
+import { controlMessage, taskScripts, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
 import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -44,7 +44,7 @@ export async function cancelTasks(redis: Redis, keys: RedisKeys, tasks: TaskReco
       }
     }
     if (result.stopping.length > 0) {
-      await redis.publish(keys.control, JSON.stringify({ type: 'cancel', taskIds: result.stopping, reason }));
+      await redis.publish(keys.control, controlMessage({ type: 'cancel', taskIds: result.stopping, reason }));
     }
   } finally {
     await Promise.allSettled([...queues.values()].map((queue) => queue.close()));

@@ -2,7 +2,7 @@
  * Retry: queue a sweep's failed, timed-out or cancelled tasks again with the job data kept
  * for them, skipping commands that already succeeded. Used by `coord retry` and the dashboard.
  */
-import { ExitError, UsageError, type JobSigner, type RedisKeys, type TaskJobData, type TaskState } from '@sweep-runner/shared';
+import { controlMessage, ExitError, UsageError, type JobSigner, type RedisKeys, type TaskJobData, type TaskState } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { noSweepMessage, sweepExists } from './find-task.js';
 import { DEFAULT_RETRY_BACKOFF_MS, queueJobs, type QueueItem } from './queue-jobs.js';
@@ -101,5 +101,9 @@ export async function retryTasks(
   // The submission's backoff (a sweep from before it was kept: the default).
   const backoff = Number(retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS);
   const taken = await queueJobs(redis, keys, items, { ...(signer && { signer }), retryBackoffMs: backoff }, () => undefined);
-  return { requeued: taken.filter((t) => t === 1).length, notRetried, notSigned, matched: tasks.length };
+  const requeued = taken.filter((t) => t === 1).length;
+  // Agents that the sweep's tasks paused as they failed take work again now, not when the
+  // pause ends (the retry says the cause is fixed). Best effort: missed, the pause ends by itself.
+  if (requeued > 0) await redis.publish(keys.control, controlMessage({ type: 'retry', sweep: sweepId })).catch(() => undefined);
+  return { requeued, notRetried, notSigned, matched: tasks.length };
 }

@@ -76,7 +76,7 @@ export class RedisKeys {
   agentWake(name: string): string {
     return `${this.prefix}:agent:${name}:wake`;
   }
-  /** Pub/sub channel for cancel requests to agents. */
+  /** Pub/sub channel for what coord tells every agent at once (control-message.ts). */
   get control(): string {
     return `${this.prefix}:control`;
   }
