@@ -258,6 +258,52 @@ describe('a machine paused by tasks that failed as they started, once the cause 
   });
 });
 
+describe('a machine paused by tasks that failed as they started, when more has happened since', () => {
+  it('still takes the retried tasks at once after a long task of another sweep succeeded during the pause', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'long.yaml'), 'template:\n  run: sleep 2\ngpus: 0\n---\ny: 1\n');
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: bash train.sh {x}\ngpus: 0\n---\nx: [1, 2]\n');
+    const workdir = join(dir, 'w');
+    mkdirSync(workdir);
+    await agent('long-and-quick', workdir, { prefix: 'retry-after-success', cpuSlots: 2, pauseAfterFailures: 2 }).start();
+    const args = ['--json', '--redis', redis().url, '--prefix', 'retry-after-success'];
+    const submit = async (file: string, output: string) => (JSON.parse((await coord(['submit', file, '-o', output, ...args], { cwd: dir })).stdout) as { sweep: string }).sweep;
+    const counts = async (id: string) => (JSON.parse((await coord(['status', id, ...args])).stdout) as { sweeps: Array<{ counts: Record<string, number> }> }).sweeps[0]!.counts;
+    const long = await submit('long.yaml', 'long');
+    await waitFor(async () => (await counts(long)).running === 1, 10_000, 'the long task to start');
+    const sweep = await submit('params.yaml', 'output');
+    await waitFor(async () => (await counts(sweep)).failed === 2, 10_000, 'the quick failures');
+    // The long task's success ends the streak of quick failures, not the pause they started.
+    await waitFor(async () => (await counts(long)).succeeded === 1, 10_000, 'the long task to succeed');
+    writeFileSync(join(workdir, 'train.sh'), 'echo trained $1\n');
+    expect(JSON.parse((await coord(['retry', sweep, ...args])).stdout)).toMatchObject({ requeued: 2 });
+    await waitFor(async () => (await counts(sweep)).succeeded === 2, 8000, 'the retried tasks to succeed');
+  });
+
+  it('stays paused when the quick failures of other sweeps would have paused it on their own', async () => {
+    const dir = tempDir();
+    // Each fails a second after it starts, so that all three start before the pause.
+    writeFileSync(join(dir, 'a.yaml'), 'template:\n  run: sleep 1 && bash train.sh {x}\ngpus: 0\n---\nx: 1\n');
+    writeFileSync(join(dir, 'b.yaml'), 'template:\n  run: sleep 1 && bash train.sh {y}\ngpus: 0\n---\ny: [1, 2]\n');
+    const workdir = join(dir, 'w');
+    mkdirSync(workdir);
+    await agent('two-sweeps', workdir, { prefix: 'retry-other-cause', cpuSlots: 3, pauseAfterFailures: 2 }).start();
+    const args = ['--json', '--redis', redis().url, '--prefix', 'retry-other-cause'];
+    const submit = async (file: string, output: string) => (JSON.parse((await coord(['submit', file, '-o', output, ...args], { cwd: dir })).stdout) as { sweep: string }).sweep;
+    const counts = async (id: string) => (JSON.parse((await coord(['status', id, ...args])).stdout) as { sweeps: Array<{ counts: Record<string, number> }> }).sweeps[0]!.counts;
+    const b = await submit('b.yaml', 'b');
+    const a = await submit('a.yaml', 'a');
+    await waitFor(async () => (await counts(a)).failed === 1 && (await counts(b)).failed === 2, 10_000, 'the three quick failures');
+    writeFileSync(join(workdir, 'train.sh'), 'echo trained $1\n');
+    // B's two failures alone pause it: a retry of A says nothing of their cause.
+    expect(JSON.parse((await coord(['retry', a, ...args])).stdout)).toMatchObject({ requeued: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(await counts(a)).toMatchObject({ waiting: 1 });
+    expect(JSON.parse((await coord(['retry', b, ...args])).stdout)).toMatchObject({ requeued: 2 });
+    await waitFor(async () => (await counts(a)).succeeded === 1 && (await counts(b)).succeeded === 2, 8000, 'both sweeps to run once B is retried');
+  });
+});
+
 describe('a sweep whose tasks fail as they start on every agent', () => {
   it('pauses no agent for long: the other sweeps run, and the bad one fails fast', async () => {
     const dir = tempDir();

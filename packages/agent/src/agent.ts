@@ -60,6 +60,7 @@ import { TaskRun } from './run/task-run.js';
 import { deadAgentsHere, handBackOrphanedJobs, jobsOfDeadAgents, ORPHAN_KILL_GRACE_MS, ORPHANS_STOPPED_MS, type DeadAgent, type OrphanedJob } from './run/dead-predecessors.js';
 import type { LeftoverProcess } from './run/leftover-runs.js';
 import { runToken } from './run/run-token.js';
+import { Pauses, type PauseKind } from './run/pauses.js';
 
 export interface AgentOptions {
   name: string;
@@ -161,11 +162,8 @@ export class Agent {
   private recentQueues: string[] = [];
   private cancelPoll: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
-  /** Until when the machine takes no work (its disk was full, say), and why. */
-  private pausedUntil = 0;
-  private pauseReason = '';
-  /** Until when a machine fault (a task it could not prepare: a full disk) keeps it paused, whatever else paused it too. */
-  private machinePausedUntil = 0;
+  /** When and why the machine takes no work (its disk was full, tasks failed here as they started). */
+  private readonly pauses = new Pauses();
   private pauseEndBeat: NodeJS.Timeout | undefined;
   /** When leaving stops waiting for Redis (set by the second signal or by the shutdown). */
   private leaveBy: number | undefined;
@@ -500,7 +498,7 @@ export class Agent {
   }
 
   record(): AgentRecord {
-    const paused = this.state === 'running' && this.pausedUntil > Date.now();
+    const paused = this.state === 'running' && this.pauses.paused;
     return {
       name: this.options.name,
       host: this.options.host,
@@ -516,7 +514,7 @@ export class Agent {
       signedOnly: this.options.signedOnly,
       busyGpus: this.allocator.unusableGpus,
       gpuNotes: this.gpuNotes,
-      ...(paused && { pause: { until: this.pausedUntil, reason: this.pauseReason } }),
+      ...(paused && { pause: { until: this.pauses.until, reason: this.pauses.reason } }),
     };
   }
 
@@ -543,8 +541,9 @@ export class Agent {
         const step = this.failures.ended(outcome, sweep);
         if (step.how !== undefined) noteQuickFailure(this.redis, this.keys, sweep, this.options.name, step.how, step.inARow ?? 1);
         if (!step.pauseWhy) return;
-        this.pause('streak', `${step.pauseWhy}: can the commands run here (--workdir ${this.options.workdir}, their environment)?`, 'tasks fail here as they start: taking no work for a while');
-        void this.unpauseIfSweepsAtFault(this.failures.streakSweeps, this.pauseReason);
+        const why = `${step.pauseWhy}: can the commands run here (--workdir ${this.options.workdir}, their environment)?`;
+        this.pause('streak', why, 'tasks fail here as they start: taking no work for a while', this.failures.streakCounts);
+        void this.unpauseIfSweepsAtFault(this.failures.streakSweeps, why);
       },
     };
   }
@@ -564,48 +563,50 @@ export class Agent {
     let elsewhere = new Map<string, string>();
     for (const wait of [0, 2000]) {
       await new Promise((resolve) => setTimeout(resolve, wait));
-      if (this.pauseReason !== reason) return;
+      if (!this.pauses.isStreakPause(reason)) return;
       elsewhere = await sweepsFailingElsewhere(this.redis, this.keys, streak, this.options.name, inARow).catch(() => new Map<string, string>());
       if (sweeps.every((sweep) => elsewhere.has(sweep))) break;
     }
     if (!sweeps.every((sweep) => elsewhere.has(sweep))) return;
     this.failures.blame(sweeps, Date.now() + RECENT_MS);
-    if (this.pauseReason !== reason || this.pausedUntil <= Date.now()) return;
+    if (!this.pauses.isStreakPause(reason)) return;
     this.log.warn({ sweeps: sweeps.join(','), alsoOn: [...new Set(elsewhere.values())].join(',') }, 'not pausing: these tasks fail the same way as they start on other agents too, and none of their sweep succeeded, so the sweep is at fault, not this machine');
-    this.endPause();
+    this.endPause('streak');
   }
 
   /**
-   * `coord retry` of `sweep`: if this agent is paused because tasks of that sweep failed here as
-   * they started, the researcher says the cause is fixed, and the retried tasks should not wait
-   * up to a minute for the pause to end. The streak is kept: a task that fails as quickly again
-   * pauses the agent again at once. A machine fault's pause (a full disk) stays: a retry fixes
-   * no disk, and its tasks were handed back, not failed.
+   * `coord retry` of `sweep`: if tasks of that sweep failed here as they started and paused
+   * this agent, the researcher says the cause is fixed, and the retried tasks should not wait
+   * up to a minute for the pause to end. Not when the streak's tasks of other sweeps would
+   * have paused it on their own. The streak is kept: a task that fails as quickly again pauses
+   * the agent again at once. A machine fault's pause (a full disk) stays: a retry fixes no
+   * disk, and its tasks were handed back, not failed.
    */
   private liftStreakPause(sweep: string): void {
-    if (this.pausedUntil <= Date.now() || this.machinePausedUntil > Date.now()) return;
-    if (!this.failures.streakSweeps.some((entry) => entry.sweep === sweep)) return;
-    this.log.info({ sweep }, 'a sweep whose tasks failed here as they started was retried: taking work again (a task that fails as quickly again pauses this agent again)');
-    this.endPause();
+    if (!this.pauses.retryEndsStreak(sweep, this.failures.limit)) return;
+    this.endPause('streak');
+    const still = this.pauses.paused ? `; still paused until ${new Date(this.pauses.until).toISOString()}: ${this.pauses.reason}` : '';
+    this.log.info({ sweep }, `a sweep whose tasks failed here as they started was retried: its pause ends (a task that fails as quickly again pauses this agent again)${still}`);
   }
 
-  private endPause(): void {
-    this.pausedUntil = 0;
-    this.pauseReason = '';
-    clearTimeout(this.pauseEndBeat);
-    this.heartbeat.soon();
+  private endPause(kind: PauseKind): void {
+    this.pauses.end(kind);
+    this.beatAtPauseEnd();
   }
 
-  private pause(kind: 'machine' | 'streak', why: string, said: string): void {
+  private pause(kind: PauseKind, why: string, said: string, sweeps?: Map<string, number>): void {
     const ms = this.options.machinePauseMs ?? MACHINE_PAUSE_MS;
-    if (this.pausedUntil <= Date.now()) this.log.error({ why, pauseSeconds: ms / 1000 }, said);
-    this.pausedUntil = Date.now() + ms;
-    this.pauseReason = why;
-    if (kind === 'machine') this.machinePausedUntil = this.pausedUntil;
-    // Status shows the pause at once, and its end when it comes.
+    if (this.pauses.start(kind, why, ms, sweeps)) this.log.error({ why, pauseSeconds: ms / 1000 }, said);
+    this.beatAtPauseEnd();
+  }
+
+  /** Status shows a pause (or its end) at once, and its end when it comes. */
+  private beatAtPauseEnd(): void {
     this.heartbeat.soon();
     clearTimeout(this.pauseEndBeat);
-    this.pauseEndBeat = setTimeout(() => this.heartbeat.soon(), ms + 10);
+    const left = this.pauses.until - Date.now();
+    if (left <= 0) return;
+    this.pauseEndBeat = setTimeout(() => this.heartbeat.soon(), left + 10);
     this.pauseEndBeat.unref();
   }
 
@@ -656,9 +657,9 @@ export class Agent {
 
   private async loop(): Promise<void> {
     while (this.state === 'running') {
-      if (this.pausedUntil > Date.now()) {
+      if (this.pauses.paused) {
         // Checked every second so that a stop does not wait for the pause to end.
-        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, this.pausedUntil - Date.now())));
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, this.pauses.until - Date.now())));
         continue;
       }
       if (this.memoryCheckDue) await this.checkGpuMemory();
@@ -681,7 +682,7 @@ export class Agent {
           break;
         }
         // A task that ended during the fetch may have paused us: the job goes back, not on a slot.
-        if (fetched && this.pausedUntil > Date.now()) {
+        if (fetched && this.pauses.paused) {
           await returnJob(this.redis, fetched.queue.worker, String(fetched.job.id), token).catch(() => undefined);
           continue;
         }
@@ -747,7 +748,7 @@ export class Agent {
   private mayPassOn(queue: ServedQueue, allocation: Allocation): boolean {
     return (
       this.state === 'running' &&
-      this.pausedUntil <= Date.now() &&
+      !this.pauses.paused &&
       this.options.minFreeMiB === undefined &&
       this.recentQueues[0] === queue.name &&
       this.allocator.isLeastLoaded(allocation)

@@ -83,6 +83,11 @@ export class FailureStreak {
     return [...this.streak].map(([sweep, { how }]) => ({ sweep, how }));
   }
 
+  /** How many of the streak's tasks each of its sweeps has. */
+  get streakCounts(): Map<string, number> {
+    return new Map([...this.streak].map(([sweep, { count }]) => [sweep, count]));
+  }
+
   /** The tasks of `sweeps` fail the same way on other agents too: their part of the streak was theirs, not this machine's. */
   blame(sweeps: string[], untilMs: number): void {
     for (const sweep of sweeps) {

@@ -1,0 +1,68 @@
+/**
+ * Why an agent takes no work for a while. Two pauses, kept apart because they end apart:
+ * - `machine`: a task could not be prepared here (a full or read-only disk); its tasks were
+ *   handed back. Only time ends it.
+ * - `streak`: tasks failed here as they started (failure-streak.ts). It also ends when the
+ *   streak's sweeps turn out to fail so on other agents too (the sweep is at fault), or when
+ *   `coord retry` of the sweeps that made it says their cause is fixed.
+ * Ending one leaves the other as it was; status shows the machine's reason while it lasts.
+ */
+export type PauseKind = 'machine' | 'streak';
+
+interface Pause {
+  until: number;
+  reason: string;
+  /** A streak's sweeps at its start, and how many of its tasks each had in it. */
+  sweeps: Map<string, number>;
+}
+
+export class Pauses {
+  private readonly pauses = new Map<PauseKind, Pause>();
+
+  private active(kind: PauseKind): Pause | undefined {
+    const pause = this.pauses.get(kind);
+    return pause && pause.until > Date.now() ? pause : undefined;
+  }
+
+  /** Until when no work is taken; 0 (or a past time) when none. */
+  get until(): number {
+    return Math.max(0, ...[...this.pauses.values()].map((pause) => pause.until));
+  }
+
+  get paused(): boolean {
+    return this.until > Date.now();
+  }
+
+  /** Why, as status shows it: the machine's fault while it lasts. */
+  get reason(): string {
+    return (this.active('machine') ?? this.active('streak'))?.reason ?? '';
+  }
+
+  /** Starts (or renews) a pause of `ms`; returns whether the agent was taking work until now. */
+  start(kind: PauseKind, reason: string, ms: number, sweeps = new Map<string, number>()): boolean {
+    const wasPaused = this.paused;
+    this.pauses.set(kind, { until: Date.now() + ms, reason, sweeps });
+    return !wasPaused;
+  }
+
+  /** Whether the streak pause in force is the one started with `reason`. */
+  isStreakPause(reason: string): boolean {
+    return this.active('streak')?.reason === reason;
+  }
+
+  /**
+   * Whether `coord retry` of `sweep` ends the streak pause: the streak's tasks of other sweeps
+   * would not have paused the agent on their own (`limit` of them do).
+   */
+  retryEndsStreak(sweep: string, limit: number): boolean {
+    const pause = this.active('streak');
+    const ofSweep = pause?.sweeps.get(sweep);
+    if (!pause || ofSweep === undefined) return false;
+    const others = [...pause.sweeps.values()].reduce((sum, count) => sum + count, 0) - ofSweep;
+    return others < limit;
+  }
+
+  end(kind: PauseKind): void {
+    this.pauses.delete(kind);
+  }
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { Pauses } from '@sweep-runner/agent/dist/run/pauses.js';
+
+describe('an agent\'s pauses', () => {
+  it('keeps a machine fault\'s pause, and its reason, when the streak\'s pause ends', () => {
+    const pauses = new Pauses();
+    expect(pauses.start('machine', 'ENOSPC: no space left on device', 60_000)).toBe(true);
+    expect(pauses.start('streak', '5 tasks in a row failed', 60_000, new Map([['s1', 5]]))).toBe(false);
+    expect(pauses.reason).toBe('ENOSPC: no space left on device');
+    pauses.end('streak');
+    expect([pauses.paused, pauses.reason]).toEqual([true, 'ENOSPC: no space left on device']);
+    pauses.end('machine');
+    expect([pauses.paused, pauses.reason]).toEqual([false, '']);
+  });
+
+  it('ends the streak\'s pause for a retry only of a sweep without which it would not have paused', () => {
+    const pauses = new Pauses();
+    pauses.start('streak', 'quick failures', 60_000, new Map([['a', 1], ['b', 2]]));
+    expect(pauses.retryEndsStreak('a', 2)).toBe(false);
+    expect(pauses.retryEndsStreak('c', 2)).toBe(false);
+    expect(pauses.retryEndsStreak('b', 2)).toBe(true);
+    expect(pauses.retryEndsStreak('a', 4)).toBe(true);
+    expect(pauses.isStreakPause('quick failures')).toBe(true);
+    pauses.start('streak', 'quick failures, one more', 60_000, new Map([['a', 1], ['b', 3]]));
+    expect(pauses.isStreakPause('quick failures')).toBe(false);
+  });
+
+  it('ends by itself', () => {
+    const pauses = new Pauses();
+    pauses.start('streak', 'quick failures', -1, new Map([['a', 5]]));
+    expect([pauses.paused, pauses.reason, pauses.retryEndsStreak('a', 5)]).toEqual([false, '', false]);
+  });
+});
