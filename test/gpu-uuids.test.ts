@@ -17,7 +17,8 @@ const tempDir = useTempDirs();
 
 const A = 'GPU-a0a0a0a0-0000-4000-8000-000000000000';
 const B = 'GPU-b1b1b1b1-1111-4111-8111-111111111111';
-const C = 'GPU-c2c2c2c2-2222-4222-8222-222222222222';
+// C's UUID starts as B's does, as two GPUs' UUIDs may for a few digits.
+const C = 'GPU-b1b1c2c2-2222-4222-8222-222222222222';
 const MIG0 = 'MIG-d3d3d3d3-3333-4333-8333-333333333333';
 const MIG1 = 'MIG-e4e4e4e4-4444-4444-8444-444444444444';
 
@@ -122,7 +123,8 @@ describe('agent --gpus with GPU UUIDs', () => {
     const prefix = 'uuids-mig';
     const { env } = fakeNvidiaSmi(dir);
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo $CUDA_VISIBLE_DEVICES > {_output}/gpu\n---\nx: [1, 2, 3]\n');
-    const agent = await startAgent(redis().url, ['--gpus', `${MIG1},${MIG0}`, ...cli(prefix).slice(2)], { workdir: join(dir, 'w'), env });
+    // The first: the start of its UUID, as CUDA takes it too.
+    const agent = await startAgent(redis().url, ['--gpus', `${MIG1.slice(0, 12)},${MIG0}`, ...cli(prefix).slice(2)], { workdir: join(dir, 'w'), env });
     expect((await status(prefix)).agents[0]!.gpus).toEqual(['0/mig1', '0/mig0']);
     // A CUDA process sees one MIG device at most: tasks of two GPUs are not this agent's to take.
     expect(agent.logs().find((entry) => entry.msg === 'agent running')?.queues).toBe('tasks.default.1g');
@@ -134,6 +136,15 @@ describe('agent --gpus with GPU UUIDs', () => {
     }
   });
 
+  it('says at start that an agent of MIG devices and whole GPUs gives every task one GPU', async () => {
+    const dir = tempDir();
+    const prefix = 'uuids-mixed';
+    const { env } = fakeNvidiaSmi(dir);
+    const agent = await startAgent(redis().url, ['--gpus', `${B},${MIG0}`, ...cli(prefix).slice(2)], { workdir: join(dir, 'w'), env });
+    expect(agent.logs().find((entry) => String(entry.msg).startsWith('MIG devices beside whole GPUs'))).toMatchObject({ migDevices: '0/mig0', gpus: '1' });
+    expect(agent.logs().find((entry) => entry.msg === 'agent running')?.queues).toBe('tasks.default.1g');
+  });
+
   it('refuses at start, in one line, a UUID nvidia-smi does not list, indices mixed with UUIDs, and a MIG device under --min-free-mem', async () => {
     const dir = tempDir();
     const { env } = fakeNvidiaSmi(dir);
@@ -141,9 +152,18 @@ describe('agent --gpus with GPU UUIDs', () => {
     const unknown = 'GPU-ffffffff-ffff-4fff-8fff-ffffffffffff';
     expect(await agent(['--gpus', `${A},${unknown}`])).toMatchObject({
       code: 2,
-      stderr: `agent: --gpus: nvidia-smi does not list ${unknown} on this machine; it lists GPU 0 ${A}, GPU 1 ${B}, GPU 2 ${C}: give UUIDs as nvidia-smi -L prints them here, or GPU indices (--gpus 0,1)\n`,
+      stderr: `agent: --gpus: nvidia-smi does not list ${unknown} on this machine; it lists GPU 0 ${A}, GPU 1 ${B}, GPU 2 ${C}, GPU 0 MIG device 0 ${MIG0}, GPU 0 MIG device 1 ${MIG1}: give UUIDs as nvidia-smi -L prints them here, or GPU indices (--gpus 0,1)\n`,
     });
-    // Asked for a MIG device, the MIG devices are listed too.
+    // GPU 0 is split into MIG devices: CUDA cannot run on it whole.
+    expect(await agent(['--gpus', `${B},${A}`])).toMatchObject({
+      code: 2,
+      stderr: `agent: --gpus: GPU 0 (${A}) is in MIG mode, where CUDA reaches it only through its MIG devices: give their UUIDs instead (${MIG0},${MIG1})\n`,
+    });
+    // The start of a UUID, as CUDA takes it, must name one GPU only.
+    expect(await agent(['--gpus', 'GPU-b1b1'])).toMatchObject({
+      code: 2,
+      stderr: `agent: --gpus: GPU-b1b1 is the start of more than one UUID (${B}, ${C}): give more of it\n`,
+    });
     const unknownMig = 'MIG-ffffffff-ffff-4fff-8fff-ffffffffffff';
     expect((await agent(['--gpus', unknownMig])).stderr).toBe(
       `agent: --gpus: nvidia-smi does not list ${unknownMig} on this machine; it lists GPU 0 ${A}, GPU 1 ${B}, GPU 2 ${C}, GPU 0 MIG device 0 ${MIG0}, GPU 0 MIG device 1 ${MIG1}: give UUIDs as nvidia-smi -L prints them here, or GPU indices (--gpus 0,1)\n`,

@@ -5,7 +5,8 @@
  * device's GPU and number (`0/mig1`). That is what coord status, the task records and the
  * logs show, and what `nvidia-smi` and `nvtop` on the machine show too. CUDA_VISIBLE_DEVICES
  * gets the UUIDs themselves: they pick the very device, whatever CUDA's own numbering, and are
- * the only way CUDA reaches a MIG device.
+ * the only way CUDA reaches a MIG device. A GPU in MIG mode runs nothing as a whole: its own
+ * UUID is refused, naming its MIG devices'.
  */
 import { migDeviceName, UsageError } from '@sweep-runner/shared';
 import { listMigDevices, queryGpus, type GpuInfo, type MigDevice } from './nvidia-smi.js';
@@ -27,25 +28,50 @@ function listed(gpus: GpuInfo[], migs: MigDevice[]): string {
   return all.length > 0 ? all.join(', ') : 'no GPU';
 }
 
-/** Looks `given` (UUIDs, any letter case) up in nvidia-smi; a UUID it does not list is refused. Its own failures are thrown as they come. */
+/** A listed device a given UUID names: the whole UUID, or (as CUDA takes it) a start of it that fits one device only. Letter case aside. */
+function lookUp(known: Map<string, Device>, given: string): Device | Device[] | undefined {
+  const key = given.toLowerCase();
+  const exact = known.get(key);
+  if (exact) return exact;
+  const starting = [...known].filter(([uuid]) => uuid.startsWith(key)).map(([, device]) => device);
+  return starting.length === 1 ? starting[0] : starting.length > 1 ? starting : undefined;
+}
+
+interface Device {
+  name: string;
+  uuid: string;
+  /** A whole GPU split into MIG devices: the UUIDs of those, which is how CUDA reaches it. */
+  migs?: string[];
+}
+
+/** Looks `given` (UUIDs, their hex digits in any letter case) up in nvidia-smi; a UUID it does not list is refused. Its own failures are thrown as they come. */
 export async function resolveGpuUuids(given: string[]): Promise<PinnedGpus> {
   const gpus = await queryGpus();
-  const migs = given.some(isMigUuid) ? await listMigDevices() : [];
-  const known = new Map<string, { name: string; uuid: string }>([
-    ...gpus.map((gpu) => [gpu.uuid.toLowerCase(), { name: gpu.index, uuid: gpu.uuid }] as const),
+  // Asked always: a whole GPU in MIG mode shows only there, with its MIG devices under it.
+  const migs = await listMigDevices();
+  const known = new Map<string, Device>([
+    ...gpus.map((gpu) => {
+      const split = migs.filter((mig) => mig.gpu === gpu.index).map((mig) => mig.uuid);
+      return [gpu.uuid.toLowerCase(), { name: gpu.index, uuid: gpu.uuid, ...(split.length > 0 && { migs: split }) }] as const;
+    }),
     ...migs.map((mig) => [mig.uuid.toLowerCase(), { name: migDeviceName(mig.gpu, mig.device), uuid: mig.uuid }] as const),
   ]);
-  const unknown = [...new Set(given.filter((uuid) => !known.has(uuid.toLowerCase())))];
+  const found = given.map((uuid) => ({ uuid, device: lookUp(known, uuid) }));
+  const unknown = [...new Set(found.filter(({ device }) => device === undefined).map(({ uuid }) => uuid))];
   if (unknown.length > 0) {
     throw new UsageError(
       `--gpus: nvidia-smi does not list ${unknown.join(', ')} on this machine; it lists ${listed(gpus, migs)}: give UUIDs as nvidia-smi -L prints them here, or GPU indices (--gpus 0,1)`,
     );
   }
   const pinned: PinnedGpus = { slots: [], uuids: {} };
-  for (const uuid of given) {
-    const gpu = known.get(uuid.toLowerCase())!;
-    pinned.slots.push(gpu.name);
-    pinned.uuids[gpu.name] = gpu.uuid;
+  for (const { uuid, device } of found) {
+    if (Array.isArray(device)) throw new UsageError(`--gpus: ${uuid} is the start of more than one UUID (${device.map((d) => d.uuid).join(', ')}): give more of it`);
+    const { name, uuid: full, migs: split } = device!;
+    if (split) {
+      throw new UsageError(`--gpus: GPU ${name} (${full}) is in MIG mode, where CUDA reaches it only through its MIG devices: give their UUIDs instead (${split.join(',')})`);
+    }
+    pinned.slots.push(name);
+    pinned.uuids[name] = full;
   }
   return pinned;
 }
