@@ -69,4 +69,7 @@ it('counts an agent of MIG devices for tasks of one GPU only, as it takes them (
     'no running agent takes pool "default" with 2 GPUs per task, so 1 task waits until one does (running: a100 (pool default, 2 MIG devices, one per task)); start one with: agent --gpus 0,1',
   ]);
   expect(unservedReason('tasks.default.2g', agents)).toBe('no running agent takes pool "default" with 2 GPUs per task; one would: agent --gpus 0,1');
+  // Whole GPUs beside MIG devices: each counted as what it is, every task of one GPU.
+  const mixed = [agent('mixed', ['default'], ['1', '0/mig0', '0/mig1'])];
+  expect(unservedWarnings([{ pool: 'default', gpus: 2, tasks: 1 }], mixed)[0]).toContain('running: mixed (pool default, 1 GPU and 2 MIG devices, one per task)');
 });

@@ -1,10 +1,10 @@
 /**
  * Which BullMQ queues exist, found without scanning the keyspace: the queues the agents
- * serve (each pool, for 1 to as many GPUs as the agent has, and CPU when it has CPU slots)
+ * serve (each pool, for 1 to as many GPUs as a task can have there, and CPU when it has CPU slots)
  * and the queues the tasks of recent sweeps were put in (read once per sweep: a sweep's
  * tasks and their queues do not change after submission).
  */
-import { queueName, type RedisKeys } from '@sweep-runner/shared';
+import { mostGpusPerTask, queueName, type RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { sweepMembers } from '../distributed/sweep-members.js';
 import type { Overview } from './overview-feed.js';
@@ -24,7 +24,7 @@ export class QueueNames {
     for (const agent of overview.agents) {
       if (agent.state === 'lost') continue;
       for (const pool of agent.pools) {
-        for (let gpus = 1; gpus <= agent.gpus.length; gpus++) names.add(queueName(pool, gpus));
+        for (let gpus = 1; gpus <= mostGpusPerTask(agent.gpus); gpus++) names.add(queueName(pool, gpus));
         if (agent.cpuSlots > 0) names.add(queueName(pool, 0));
       }
     }

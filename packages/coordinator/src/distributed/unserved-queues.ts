@@ -27,10 +27,13 @@ function serves(agent: AgentSummary, queue: Queue): boolean {
   return queue.gpus === 0 ? agent.cpuSlots > 0 : mostGpusPerTask(agent.gpuSlots) >= queue.gpus;
 }
 
-/** `2 GPUs`; MIG devices, which an agent gives one to a task, `2 MIG devices, one per task`. */
+/** `2 GPUs`; with MIG devices, of which a task gets one, `2 MIG devices, one per task` (`1 GPU and 2 MIG devices, ...`). */
 function gpusOffered(agent: AgentSummary): string {
-  const count = new Set(agent.gpuSlots).size;
-  return hasMigDevices(agent.gpuSlots) ? `${plural(count, 'MIG device')}${count > 1 ? ', one per task' : ''}` : plural(count, 'GPU');
+  const slots = [...new Set(agent.gpuSlots)];
+  if (!hasMigDevices(slots)) return plural(slots.length, 'GPU');
+  const migs = slots.filter((slot) => hasMigDevices([slot])).length;
+  const whole = slots.length - migs;
+  return `${whole > 0 ? `${plural(whole, 'GPU')} and ` : ''}${plural(migs, 'MIG device')}${slots.length > 1 ? ', one per task' : ''}`;
 }
 
 export function runningAgents(agents: AgentSummary[]): AgentSummary[] {
