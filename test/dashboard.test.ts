@@ -825,11 +825,15 @@ describe('coord dashboard in Chromium', () => {
     await page.close();
     expect((await dashboard.stop()).code).toBe(0);
   });
-  /** A dashboard on the log page of a task that waits (no agent takes pool "nobody"), once it follows the log live. */
-  async function followWaitingTaskLog(args: string[]) {
+  /**
+   * A dashboard on the log page of a task that waits (no agent takes pool "nobody"), once it
+   * follows the log live; `preparePage` may set the page up before it opens anything.
+   */
+  async function followWaitingTaskLog(args: string[], preparePage?: (page: Page) => Promise<unknown>) {
     const sweep = await submit('template:\n  run: echo {x}\npool: nobody\n---\nx: [1]\n', args);
     const dashboard = await startDashboard(args);
     const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await preparePage?.(page);
     await page.goto(`${dashboard.url}#/sweeps/${sweep}`);
     await page.locator('.vrow[data-index] a.task-name').click();
     const status = page.locator('[data-role="log-status"]');
@@ -855,10 +859,22 @@ describe('coord dashboard in Chromium', () => {
   it("says on a task's log page that its task is gone when Redis no longer holds it, not that it ended (null)", { timeout: 60_000 }, async () => {
     const prefix = 'gone-log';
     const args = ['--redis', redis().url, '--prefix', prefix];
-    const { dashboard, page, status } = await followWaitingTaskLog(args);
+    // As a loaded machine answers: the log's stream opens 1.5 s late, and the page's read of the
+    // task's facts answers only once the task is gone. The page must not say it follows live
+    // before its stream is open, nor, reading the task gone, drop the stream's word for a blank.
+    let taskDeleted!: () => void;
+    const deleted = new Promise<void>((resolve) => (taskDeleted = resolve));
+    const slowTaskRequests = (page: Page) =>
+      page.route(/\/api\/tasks\//, async (route) => {
+        const isLog = new URL(route.request().url()).pathname.endsWith('/log');
+        await (isLog ? new Promise((resolve) => setTimeout(resolve, 1500)) : deleted);
+        await route.continue().catch(() => undefined);
+      });
+    const { dashboard, page, status } = await followWaitingTaskLog(args, slowTaskRequests);
     const taskId = decodeURIComponent(new URL(page.url()).hash.split('/').pop()!);
     // As a Redis restarted without its data leaves it.
     expect(await redis().client().del(`${prefix}:task:${taskId}`)).toBe(1);
+    taskDeleted();
     await status.filter({ hasText: /^task X_1 is no longer in Redis \(deleted, or Redis restarted without its data\)/ }).waitFor(WAIT);
     await page.close();
     expect((await dashboard.stop()).code).toBe(0);

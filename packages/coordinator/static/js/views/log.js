@@ -73,6 +73,8 @@ export function logView(root, taskId) {
   let lostAgents = new Set();
   let stop;
   let following = false;
+  /** Whether the log's stream is open: the page says it follows live only then, not while its request is under way. */
+  let streamOpen = false;
   let ended = false;
   const follow = () => {
     if (following) return;
@@ -82,7 +84,7 @@ export function logView(root, taskId) {
       panes.clear();
       fill(sections, empty());
     }
-    fill(status, 'following live');
+    fill(status, 'connecting…');
     stop = followLog(taskId, {
       meta({ command, host, path, dropped }) {
         const { note } = pane(command);
@@ -118,6 +120,7 @@ export function logView(root, taskId) {
         fill(status, note ?? `ended (${state})`);
       },
       status(connected) {
+        streamOpen = connected;
         if (following) fill(status, connected ? 'following live' : 'reconnecting…');
         // A stream refused because its task is gone (404) says nothing more: the task's own read does.
         if (!connected && task) refresh();
@@ -168,7 +171,9 @@ export function logView(root, taskId) {
       (error) => {
         fill(head, errorBox(error));
         // No such task: there is no log to follow (the stream would be refused over and over).
-        if (error.status === 404) {
+        // An open stream ends by itself, saying the task is gone (it knows the name, which
+        // this page may not have read yet).
+        if (error.status === 404 && !(following && streamOpen)) {
           stop?.();
           // A task this page showed that Redis no longer holds; a log that ended so keeps saying it.
           if (following) fill(status, task ? `task ${task.name} is no longer in Redis (deleted, or Redis restarted without its data)` : '');
@@ -187,7 +192,7 @@ export function logView(root, taskId) {
       if (following) fill(status, 'waiting for Redis…');
     },
     onLive() {
-      if (following) fill(status, 'following live');
+      if (following) fill(status, streamOpen ? 'following live' : 'reconnecting…');
       // What was read during the outage (an error in place of the task's facts) is read again.
       refresh();
     },
