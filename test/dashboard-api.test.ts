@@ -47,6 +47,37 @@ function post(url: string, body: unknown = {}, headers: Record<string, string> =
   return fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
 }
 
+interface OverviewJson {
+  agents: Array<{ name: string; state: string }>;
+}
+
+/** The dashboard's live overview stream (/api/events), as a page reads it. */
+async function overviewEvents(dashboardUrl: string) {
+  const abort = new AbortController();
+  const response = await fetch(`${dashboardUrl}api/events`, { signal: abort.signal });
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = '';
+  return {
+    /** The next overview (from now on) that `wanted` accepts. */
+    async next(wanted: (overview: OverviewJson) => boolean): Promise<OverviewJson> {
+      for (;;) {
+        const end = buffered.indexOf('\n\n');
+        if (end < 0) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error('the overview stream ended');
+          buffered += value;
+          continue;
+        }
+        const event = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        const data = /^data: (.*)$/m.exec(event)?.[1];
+        if (/^event: overview$/m.test(event) && data && wanted(JSON.parse(data) as OverviewJson)) return JSON.parse(data) as OverviewJson;
+      }
+    },
+    close: () => abort.abort(),
+  };
+}
+
 describe('coord dashboard: where it listens and who gets in', () => {
   it('refuses a non-loopback address without a token: one line, exit 2', async () => {
     const result = await startCli(COORD, ['dashboard', '--host', '0.0.0.0', '--port', '0', ...cli('auth')], { env: { RUNNER_DASHBOARD_TOKEN: '' } }).done;
@@ -261,6 +292,33 @@ describe('coord dashboard: the JSON API', () => {
     expect(task.reason).toBe(why);
     expect((await coord(['status', sweep, ...cli(prefix)])).stdout).toContain(why);
     await dashboard.stop();
+  });
+
+  it("explains a running task whose agent is lost from a read of the agents as new as the overview that showed it lost", { timeout: 60_000 }, async () => {
+    const prefix = 'api-lost';
+    // Its record lives 15 s past its last beat: the test takes it away when it wants the agent lost.
+    const doomed = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: tempDir() });
+    // Beats every 0.5 s in another pool: the overview changes, and is sent, at every tick.
+    await startAgent(redis().url, ['--cpu-slots', '1', '--heartbeat-ms', '500', '--pool', 'other', '--prefix', prefix], { workdir: tempDir() });
+    const sweep = await submit(prefix, 'template:\n  run: sleep 60\ngpus: 0\n---\nx: [1]\n');
+    await waitFor(async () => (await statusJson(prefix, sweep)).tasks![0]!.state === 'running', 20_000, 'the task to run');
+    doomed.child.kill('SIGKILL');
+    await doomed.done;
+    const dashboard = await startDashboard(cli(prefix));
+    const overviews = await overviewEvents(dashboard.url);
+    const reason = async () => ((await (await fetch(`${dashboard.url}api/sweeps/${sweep}/tasks`)).json()) as { tasks: TaskJson[] }).tasks[0]!.reason ?? null;
+
+    // Just before the overview's next read (a tick a second), a page reads the tasks; then the
+    // agent's record expires (taken away here), and the next overview shows the agent lost.
+    await overviews.next(() => true);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(await reason()).toBe(null);
+    await redis().client().del(`${prefix}:agent:${doomed.name}`);
+    await overviews.next((overview) => overview.agents.some((agent) => agent.name === doomed.name && agent.state === 'lost'));
+    // A page rereads its tasks on that overview: they say what coord status says, not that all is well.
+    expect(await reason()).toMatch(/^its agent is lost: it runs again once an agent of its queue finds the job stalled/);
+    overviews.close();
+    expect((await dashboard.stop()).code).toBe(0);
   });
 
   it('lists the newest sweeps and every older one that still runs, with the total', async () => {

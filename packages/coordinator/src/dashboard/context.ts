@@ -1,6 +1,7 @@
 /** What every route needs: Redis, the key layout, and the dashboard's settings. */
 import type { JobSigner, RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
+import type { LatestAgents } from './latest-agents.js';
 import type { OverviewFeed } from './overview-feed.js';
 import type { TaskQueries } from './task-query.js';
 
@@ -9,6 +10,8 @@ export interface DashboardContext {
   keys: RedisKeys;
   readOnly: boolean;
   feed: OverviewFeed;
+  /** The agents as last read, shared with the feed: tasks are explained from a read as new as the pages' overview. */
+  agents: LatestAgents;
   tasks: TaskQueries;
   /** Signs requeued jobs when a job secret is configured. */
   signer?: JobSigner;

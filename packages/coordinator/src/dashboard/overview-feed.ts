@@ -9,6 +9,7 @@ import type { RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { listAgents, listSweeps, readSweep } from '../distributed/read-status.js';
 import { agentRowJson, sweepJson, type AgentJson, type SweepJson } from './json-shapes.js';
+import type { LatestAgents } from './latest-agents.js';
 
 export interface Overview {
   /** The newest sweeps, and any older one that has a task running. */
@@ -36,8 +37,9 @@ export const SWEEPS_LISTED = 50;
 /** A read of the overview that takes this long is reported as Redis being gone. */
 const SLOW_READ_MS = 3000;
 
-export async function readOverview(redis: Redis, keys: RedisKeys, sweeps = SWEEPS_LISTED): Promise<Overview> {
-  const [newest, agents, sweepsTotal] = await Promise.all([listSweeps(redis, keys, sweeps), listAgents(redis, keys), redis.zcard(keys.sweeps)]);
+/** `readAgents`: the dashboard's live feed shares its read with the routes (LatestAgents). */
+export async function readOverview(redis: Redis, keys: RedisKeys, sweeps = SWEEPS_LISTED, readAgents = () => listAgents(redis, keys)): Promise<Overview> {
+  const [newest, agents, sweepsTotal] = await Promise.all([listSweeps(redis, keys, sweeps), readAgents(), redis.zcard(keys.sweeps)]);
   // A sweep past the newest ones that still runs must not drop off the page.
   const listed = new Set(newest.map((sweep) => sweep.id));
   const running = [...new Set(agents.flatMap((agent) => agent.running.map((run) => run.sweep)))].filter((id) => id && !listed.has(id));
@@ -61,6 +63,8 @@ export class OverviewFeed {
     private readonly intervalMs = 1000,
     /** Where outages are told as they begin and end (the dashboard's stderr). */
     private readonly say: (line: string) => void = () => undefined,
+    /** Where each read of the agents goes, for the routes that explain tasks to use. */
+    private readonly agents?: LatestAgents,
   ) {
     redis.on('error', (error: Error) => (this.connectionError = error.message));
     redis.on('ready', () => (this.connectionError = ''));
@@ -104,7 +108,7 @@ export class OverviewFeed {
     // Redis is gone. Said once per outage, so in words that stay true while it lasts.
     const slow = setTimeout(() => this.report(`Redis at ${this.where} has not answered for over ${SLOW_READ_MS / 1000}s${this.connectionError ? ` (${this.connectionError})` : ''}; retrying`), SLOW_READ_MS);
     try {
-      const overview = await readOverview(this.redis, this.keys);
+      const overview = await readOverview(this.redis, this.keys, SWEEPS_LISTED, this.agents && (() => this.agents!.read()));
       // lastSeen moves with every heartbeat, so agents' beats are changes too: the page shows their age.
       const text = JSON.stringify(overview);
       const recovered = this.problem !== undefined;

@@ -12,6 +12,7 @@ import { requireToken } from './auth.js';
 import { clusterMetrics } from './cluster-metrics.js';
 import type { DashboardContext } from './context.js';
 import { sendError } from './http-errors.js';
+import { LatestAgents } from './latest-agents.js';
 import { OverviewFeed } from './overview-feed.js';
 import { createQueuesBoard, QUEUES_PATH } from './queues-board.js';
 import { loopbackHostOnly, pageHeaders } from './request-guards.js';
@@ -43,12 +44,14 @@ export interface Dashboard {
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const { redis, keys } = options;
   const board = createQueuesBoard(redis, keys);
-  const feed = new OverviewFeed(redis, keys, undefined, options.say);
+  const agents = new LatestAgents(redis, keys);
+  const feed = new OverviewFeed(redis, keys, undefined, options.say, agents);
   const context: DashboardContext = {
     redis,
     keys,
     readOnly: options.readOnly,
     feed,
+    agents,
     tasks: new TaskQueries(redis, keys),
     ...(options.signer && { signer: options.signer }),
     ...(options.publicUrl && { publicUrl: options.publicUrl }),

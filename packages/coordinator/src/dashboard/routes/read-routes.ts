@@ -7,7 +7,7 @@ import { resolveSweepId } from '../../distributed/find-task.js';
 import { otherPrefixesWithAgents } from '../../distributed/other-prefixes.js';
 import { taskParams } from '../../distributed/task-params.js';
 import { Router, type Request } from 'express';
-import { listAgents, readSweep, type AgentSummary } from '../../distributed/read-status.js';
+import { readSweep } from '../../distributed/read-status.js';
 import { sweepResults } from '../../results/redis-results.js';
 import { explainTasks } from '../../distributed/task-explanation.js';
 import { buildResultsTable, partialResults, rerunResults, withoutMetrics } from '../../results/results-table.js';
@@ -42,22 +42,6 @@ export async function loadSweep(context: DashboardContext, id: string) {
   const sweep = await readSweep(context.redis, context.keys, resolved);
   if (!sweep) throw new HttpError(404, `no sweep "${id}" under prefix "${context.keys.prefix}"`);
   return sweep;
-}
-
-/** How long one read of the agents serves the task pages' reasons (a scrolled table asks for many windows). */
-const AGENTS_TTL_MS = 1000;
-const agentsRead = new WeakMap<DashboardContext, { at: number; agents: Promise<AgentSummary[]> }>();
-
-function recentAgents(context: DashboardContext): Promise<AgentSummary[]> {
-  const held = agentsRead.get(context);
-  if (held && Date.now() - held.at < AGENTS_TTL_MS) return held.agents;
-  const agents = listAgents(context.redis, context.keys);
-  agentsRead.set(context, { at: Date.now(), agents });
-  // A failed read is not kept for the next request.
-  agents.catch(() => {
-    if (agentsRead.get(context)?.agents === agents) agentsRead.delete(context);
-  });
-  return agents;
 }
 
 /** A task's record, and its hash as read (fields the record leaves out, such as `params` and `spec`). */
@@ -110,7 +94,7 @@ export function readRoutes(context: DashboardContext): Router {
     const offset = intParam(req, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = intParam(req, 'limit', 100, 1, 1000);
     const sort = choiceParam(req, 'sort', TASK_SORTS, 'index');
-    const [page, agents] = await Promise.all([context.tasks.page(sweep.id, { sort, offset, limit, ...(state && { state }), ...(search && { search }) }), recentAgents(context)]);
+    const [page, agents] = await Promise.all([context.tasks.page(sweep.id, { sort, offset, limit, ...(state && { state }), ...(search && { search }) }), context.agents.recent()]);
     const latest = await latestOutputs(redis, keys, page.tasks);
     const now = Date.now();
     // With coord status's reasons for tasks that look stuck (no agent takes them, a lost agent).
@@ -141,7 +125,7 @@ export function readRoutes(context: DashboardContext): Router {
   });
 
   router.get('/tasks/:task', async (req, res) => {
-    const [{ task, hash }, agents] = await Promise.all([loadTaskHash(context, idParam(req, 'task')), recentAgents(context)]);
+    const [{ task, hash }, agents] = await Promise.all([loadTaskHash(context, idParam(req, 'task')), context.agents.recent()]);
     const [explained] = explainTasks([task], agents, keys.prefix);
     // What the task's page shows beside its log: what it ran with, and what it reported.
     const [params, latest] = await Promise.all([taskParams(redis, keys, task, hash), latestOutputs(redis, keys, [task])]);
