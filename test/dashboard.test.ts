@@ -285,9 +285,15 @@ describe('coord dashboard in Chromium', () => {
     const marked = page.locator('.vrow[data-index] .task-agent-lost');
     await marked.waitFor(WAIT);
     await expect(marked.textContent()).resolves.toBe(`${agent.name} (lost)`);
+    // In coord status's words, from the same read: what comes next, beside the mark and over it.
+    const { tasks } = JSON.parse((await coord(['status', sweep, '--json', '--redis', redis().url, '--prefix', prefix])).stdout) as { tasks: Array<{ reason: string }> };
+    expect(tasks[0]!.reason).toMatch(/^its agent is lost: it runs again once an agent of its queue finds the job stalled/);
+    await expect(marked.getAttribute('title')).resolves.toBe(tasks[0]!.reason);
+    await expect(page.locator('.vrow[data-index] .reason').textContent()).resolves.toBe(tasks[0]!.reason);
     // Its log page says so too.
     await page.locator('.vrow[data-index] a.task-name').click();
     await expect(page.locator('.fact .task-agent-lost').textContent({ timeout: WAIT.timeout })).resolves.toBe(`${agent.name} (lost)`);
+    await expect(page.locator('.fact[data-fact="reason"]').textContent()).resolves.toBe(`reason${tasks[0]!.reason}`);
     // A cancel cannot kill it there: the question and the answer say what happens instead.
     await page.click('.task-head button[data-action="cancel"]');
     const question = page.locator('dialog#confirm[open]');

@@ -3,6 +3,7 @@
  * the few fields a page needs on top (a task's id for links and actions, its duration).
  */
 import type { TaskRecord } from '@sweep-runner/shared';
+import type { ExplainedTask } from '../distributed/task-explanation.js';
 import { agentJson, sweepJson, taskJson } from '../output/status-json.js';
 import type { LatestOutput } from '../distributed/latest-output.js';
 import { isCancelling } from '../output/cancelling.js';
@@ -30,9 +31,10 @@ export function durationOf(shown: TaskRecord, now = Date.now()): number | null {
 }
 
 /** coord status SWEEP --json's task, and what the pages need besides. */
-export function taskRowJson(task: TaskRecord, now = Date.now(), latest?: LatestOutput) {
+export function taskRowJson(task: ExplainedTask, now = Date.now(), latest?: LatestOutput) {
   // `cancelling`: a cancel waits for the run to end (its agent kills it, or, lost, has it found stalled).
-  return { ...taskJson(task, latest), id: task.id, sweep: task.sweep, commands: task.commands, duration: durationOf(task, now), cancelling: isCancelling(task) };
+  // `agentGone`: its run ended with its agent (task-explanation.ts), whose reason says what comes next.
+  return { ...taskJson(task, latest), id: task.id, sweep: task.sweep, commands: task.commands, duration: durationOf(task, now), cancelling: isCancelling(task), agentGone: task.agentGone ?? null };
 }
 
 /**
@@ -47,7 +49,7 @@ function pendingCommands(task: TaskRecord): Record<string, 'running' | 'not run 
 }
 
 /** One task with what it ran with and what it reported: the dashboard's task page, and `coord status TASK --json`. */
-export function taskDetailJson(task: TaskRecord, params: Record<string, unknown>, now = Date.now(), latest?: LatestOutput) {
+export function taskDetailJson(task: ExplainedTask, params: Record<string, unknown>, now = Date.now(), latest?: LatestOutput) {
   return { ...taskRowJson(task, now, latest), results: task.results, pending: pendingCommands(task), params, metrics: task.metrics ?? {} };
 }
 

@@ -20,8 +20,14 @@ function startedBefore(task: TaskRecord, time: number): boolean {
   return task.startedAt !== undefined && Date.parse(task.startedAt) < time;
 }
 
+/** How the agent of a task that still reads running went, its run with it: lost (no heartbeat), gone from the list, or restarted. */
+export type AgentGone = 'lost' | 'gone' | 'restarted';
+
+/** A task with why it looks stuck; `agentGone` when its run ended with its agent (the dashboard marks the agent so). */
+export type ExplainedTask = TaskRecord & { agentGone?: AgentGone };
+
 /** `prefix`: the tasks' (the agent command a waiting task suggests runs under it). */
-export function explainTasks(tasks: TaskRecord[], agents: AgentSummary[], prefix = DEFAULT_PREFIX): TaskRecord[] {
+export function explainTasks(tasks: TaskRecord[], agents: AgentSummary[], prefix = DEFAULT_PREFIX): ExplainedTask[] {
   const lostAgents = new Set(agents.filter((agent) => agent.lost).map((agent) => agent.name));
   const byName = new Map(agents.map((agent) => [agent.name, agent]));
   const listed = new Set(byName.keys());
@@ -38,14 +44,15 @@ export function explainTasks(tasks: TaskRecord[], agents: AgentSummary[], prefix
       const gone = lostAgents.has(task.agent) ? 'its agent is lost' : `its agent ${task.agent} is gone (forgotten, or not heard from in a day)`;
       const next = task.cancel ? 'it ends cancelled' : 'it runs again';
       const unserved = noneRunning ? 'no agent is running' : unservedReason(task.queue, agents, prefix);
-      return { ...task, reason: `${gone}: ${next} once an agent of its queue finds the job stalled${unserved ? `, and ${unserved}` : ''}${task.cancel ? '' : ' (coord cancel ends it)'}` };
+      const agentGone = lostAgents.has(task.agent) ? 'lost' : 'gone';
+      return { ...task, agentGone, reason: `${gone}: ${next} once an agent of its queue finds the job stalled${unserved ? `, and ${unserved}` : ''}${task.cancel ? '' : ' (coord cancel ends it)'}` };
     }
     // Its agent's name is live again, started after the run began (a restart under a fixed
     // --name): the run died with the agent it began on, whose lock still holds the job.
     const restarted = task.state === 'running' && task.agent ? byName.get(task.agent) : undefined;
     if (restarted && !restarted.lost && task.startedAt && Date.parse(restarted.startedAt) > Date.parse(task.startedAt) && !restarted.running.some((run) => run.taskId === task.id)) {
       const next = task.cancel ? 'it ends cancelled' : 'it runs again';
-      return { ...task, reason: `its agent ${task.agent} restarted since this run began, and the run ended with it: ${next} once an agent of its queue finds the job stalled (when its lock expires)${task.cancel ? '' : ' (coord cancel ends it)'}` };
+      return { ...task, agentGone: 'restarted', reason: `its agent ${task.agent} restarted since this run began, and the run ended with it: ${next} once an agent of its queue finds the job stalled (when its lock expires)${task.cancel ? '' : ' (coord cancel ends it)'}` };
     }
     return task;
   });

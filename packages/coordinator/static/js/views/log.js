@@ -70,7 +70,6 @@ export function logView(root, taskId) {
   };
 
   let task;
-  let lostAgents = new Set();
   let stop;
   let following = false;
   /** Whether the log's stream is open: the page says it follows live only then, not while its request is under way. */
@@ -139,13 +138,13 @@ export function logView(root, taskId) {
         stateBadge(task.state),
         h('span', { class: 'spacer' }),
         h('a', { class: 'button secondary', href: `#/sweeps/${task.sweep}` }, 'Sweep'),
-        taskActions(task, refresh, '', lostAgents),
+        taskActions(task, refresh, ''),
       ),
       h(
         'div',
         { class: 'facts' },
         fact('sweep', h('a', { href: `#/sweeps/${task.sweep}`, class: 'mono' }, task.sweep)),
-        fact('agent', agentCell(task, lostAgents)),
+        fact('agent', agentCell(task)),
         fact('GPUs', task.gpus || (task.agent ? 'cpu' : '-')),
         fact('attempt', String(task.attempt)),
         fact('exit', exitText(task)),
@@ -205,7 +204,6 @@ export function logView(root, taskId) {
       const text = JSON.stringify([sweep?.counts ?? overview.agents.map((a) => a.running), runs, lost]);
       if (text !== countsText) {
         countsText = text;
-        lostAgents = new Set(lost);
         refresh();
       }
     },

@@ -23,13 +23,16 @@ function noteCell(task) {
 /** While tasks run, their latest lines change with no count changing: the rows are read again this often. */
 const LINES_REFRESH_MS = 5000;
 
-export function taskActions(task, onDone, size = 'small', lostAgents = new Set()) {
+/** How a task's agent went, its run with it (the API's agentGone), as the cancel question says it. */
+const AGENT_WENT = { lost: 'is lost', gone: 'is gone', restarted: 'restarted since this run began' };
+
+export function taskActions(task, onDone, size = 'small') {
   // Cancelled already: its run ends soon (or, its agent lost, once its job is found stalled).
   if (task.cancelling) return h('button', { type: 'button', class: `action danger ${size}`, disabled: true, title: task.reason ?? '' }, 'Cancelling');
   if (task.state === 'waiting' || task.state === 'running') {
     // No agent is there to kill it: the cancel waits for the job to be found stalled.
-    const lost = task.state === 'running' && lostAgents.has(task.agent);
-    const afterLost = `its agent ${task.agent} is lost, so it ends cancelled once an agent of its queue finds its job stalled (after the job lock expires)`;
+    const lost = task.state === 'running' && task.agentGone;
+    const afterLost = `its agent ${task.agent} ${AGENT_WENT[task.agentGone]}, so it ends cancelled once an agent of its queue finds its job stalled (after the job lock expires)`;
     const what = task.state === 'waiting' ? 'It leaves the queue.' : lost ? `${afterLost[0].toUpperCase()}${afterLost.slice(1)}.` : `It is killed on ${task.agent}.`;
     return actionButton({
       label: 'Cancel',
@@ -74,15 +77,14 @@ export function lostAgentNames(overview) {
   return overview.agents.filter((agent) => agent.state === 'lost').map((agent) => agent.name);
 }
 
-/** The Agent cell: a running task whose agent stopped reporting says so, as coord status does. */
-export function agentCell(task, lostAgents) {
+/**
+ * The Agent cell: a running task whose run ended with its agent (lost, gone or restarted) says
+ * so, its hover text coord status's reason, which the API gives from the same read.
+ */
+export function agentCell(task) {
   if (!task.agent) return '-';
-  if (task.state !== 'running' || !lostAgents.has(task.agent)) return task.agent;
-  return h(
-    'span',
-    { class: 'task-agent-lost', title: 'its agent stopped reporting (died, hung or cut off): the task runs again on another agent once its job lock expires, or ends cancelled if it was cancelled' },
-    `${task.agent} (lost)`,
-  );
+  if (task.state !== 'running' || !task.agentGone) return task.agent;
+  return h('span', { class: 'task-agent-lost', title: task.reason ?? '' }, `${task.agent} (${task.agentGone})`);
 }
 
 export function tasksView(root, sweepId) {
@@ -94,7 +96,8 @@ export function tasksView(root, sweepId) {
     const text = kept.toString();
     history.replaceState(null, '', `#/sweeps/${sweepId}${text ? `?${text}` : ''}`);
   };
-  let lostAgents = new Set();
+  /** The lost agents the overview last listed: when they change, the rows are read again (the API marks the tasks). */
+  let lostSeen = new Set();
   let runsSeen = '';
   let refreshedAt = Date.now();
   const head = h('div', { class: 'sweep-head' }, h('p', { class: 'muted' }, 'Loading…'));
@@ -121,13 +124,13 @@ export function tasksView(root, sweepId) {
     renderRow: (task) => [
       h('a', { href: `#/tasks/${task.id}`, class: 'task-name', title: `${task.name}\n${task.output}` }, task.name),
       stateBadge(task.state),
-      agentCell(task, lostAgents),
+      agentCell(task),
       task.gpus || (task.agent ? 'cpu' : '-'),
       String(task.attempt),
       exitText(task),
       runTime(task),
       noteCell(task),
-      taskActions(task, () => table.refresh(), 'small', lostAgents),
+      taskActions(task, () => table.refresh()),
     ],
     onTotal: (total) => fill(shownCount, plural(total, 'task')),
     onError: (error) => toast(error.message, 'error'),
@@ -202,8 +205,8 @@ export function tasksView(root, sweepId) {
     onOverview(overview) {
       if (gone) return;
       const lost = new Set(lostAgentNames(overview));
-      const lostChanged = [...lost].join() !== [...lostAgents].join();
-      lostAgents = lost;
+      const lostChanged = [...lost].join() !== [...lostSeen].join();
+      lostSeen = lost;
       const runs = runsText(overview, (run) => run.sweep === sweepId);
       const runsChanged = runs !== runsSeen;
       runsSeen = runs;
