@@ -205,8 +205,10 @@ describe('coord dashboard: the JSON API', () => {
     const sweep = await submit(prefix, `template:\n  run: "true"\npool: nobody\n---\nx: [${Array.from({ length: 250 }, (_, i) => i + 1).join(', ')}]\n`);
     const dashboard = await startDashboard(cli(prefix));
 
-    const { sweepsTotal, newest, ...overview } = (await (await fetch(`${dashboard.url}api/overview`)).json()) as { sweeps: unknown[]; newest: number; sweepsTotal: number; agents: unknown[] };
-    expect(overview).toEqual(await statusJson(prefix));
+    const { sweepsTotal, newest, ...overview } = (await (await fetch(`${dashboard.url}api/overview`)).json()) as { sweeps: Array<{ retryRefused: string | null }>; newest: number; sweepsTotal: number; agents: unknown[] };
+    // A sweep also says whether this dashboard can retry it (an unsigned one: it can).
+    expect(overview.sweeps.map((s) => s.retryRefused)).toEqual([null]);
+    expect({ ...overview, sweeps: overview.sweeps.map(({ retryRefused: _, ...rest }) => rest) }).toEqual(await statusJson(prefix));
     expect([newest, sweepsTotal]).toEqual([1, 1]);
 
     const page = async (query: string) =>
@@ -217,7 +219,7 @@ describe('coord dashboard: the JSON API', () => {
     // Each task has the fields of coord status SWEEP --json (and a few more).
     const status = await statusJson(prefix, sweep);
     expect(first.tasks[0]).toMatchObject(status.tasks!.find((t) => t.name === 'X_101')!);
-    expect(first.sweeps).toEqual(status.sweeps);
+    expect(first.sweeps).toEqual(status.sweeps.map((s) => ({ ...(s as object), retryRefused: null })));
 
     const search = await page('q=x_24');
     expect(search.tasks.map((t) => t.name)).toEqual(['X_24', ...Array.from({ length: 10 }, (_, i) => `X_${240 + i}`)]);

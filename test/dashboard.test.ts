@@ -269,6 +269,55 @@ describe('coord dashboard in Chromium', () => {
     await coord(['cancel', sweep, ...args]);
   });
 
+  it("disables Retry up front on a signed sweep when the dashboard has no job secret, saying what coord retry says and what to run instead", { timeout: 60_000 }, async () => {
+    const prefix = 'signed-retry';
+    const args = ['--redis', redis().url, '--prefix', prefix];
+    const secret = { RUNNER_SECRET: 'a-secret-of-at-least-16-chars-0001' };
+    // Submitted with a job secret (its record says signed); cancelled while it waits: a task to retry.
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {x}\npool: nobody\n---\nx: [1]\n');
+    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', '--json', ...args], { cwd: dir, env: secret })).stdout) as { sweep: string };
+    expect((await coord(['cancel', sweep, ...args])).code).toBe(0);
+    const refused = await coord(['retry', sweep, ...args]);
+    expect(refused.code).toBe(2);
+    const why = refused.stderr.trim().replace(/^coord: /, '');
+    expect(why).toContain(`coord retry ${sweep}`);
+
+    const dashboard = await startDashboard(args);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(dashboard.url);
+    const sweepRetry = page.locator(`.sweep[data-sweep="${sweep}"] button[data-action="retry"]`);
+    await sweepRetry.waitFor(WAIT);
+    await expect(sweepRetry.isDisabled()).resolves.toBe(true);
+    await expect(sweepRetry.getAttribute('title')).resolves.toBe(why);
+    // The task's own Retry, in the sweep's tasks and on its page, alike.
+    await page.goto(`${dashboard.url}#/sweeps/${sweep}`);
+    const rowRetry = page.locator('.vrow[data-index] button[data-action="retry"]');
+    await rowRetry.waitFor(WAIT);
+    await expect(rowRetry.isDisabled()).resolves.toBe(true);
+    await expect(rowRetry.getAttribute('title')).resolves.toBe(why);
+    await page.locator('.vrow[data-index] a.task-name').click();
+    const taskRetry = page.locator('.task-head button[data-action="retry"]');
+    await taskRetry.waitFor(WAIT);
+    await expect(taskRetry.isDisabled()).resolves.toBe(true);
+    await expect(taskRetry.getAttribute('title')).resolves.toBe(why);
+    await screenshot(page, 'retry-needs-secret');
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+
+    // A dashboard with the secret retries it.
+    const signing = await startDashboard(args, secret);
+    const signer = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await signer.goto(signing.url);
+    const retry = signer.locator(`.sweep[data-sweep="${sweep}"] button[data-action="retry"]`);
+    await retry.waitFor(WAIT);
+    await retry.click();
+    await signer.click('#confirm-yes');
+    await signer.locator('#toasts', { hasText: 'requeued 1 task' }).waitFor(WAIT);
+    await signer.close();
+    expect((await signing.stop()).code).toBe(0);
+  });
+
   it('marks a running task whose agent is lost in the sweep\'s tasks', { timeout: 60_000 }, async () => {
     const prefix = 'lost-task';
     // Beats every 0.5 s and holds its job for a minute: lost soon, its task still running.

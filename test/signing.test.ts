@@ -106,7 +106,7 @@ describe('signing', () => {
     await waitFor(async () => (await state(flaky)).state === 'failed', 20_000, 'the first run to fail');
     const unsigned = await coord(['retry', flaky, ...cli], { cwd: dir });
     expect(unsigned.code).toBe(2);
-    expect(unsigned.stderr.trim()).toBe(`coord: sweep ${flaky} was submitted with a job secret, and agents that have one refuse unsigned jobs: retry with the same secret (RUNNER_SECRET or --secret-file, for coord retry and for coord dashboard alike)`);
+    expect(unsigned.stderr.trim()).toBe(`coord: sweep ${flaky} was submitted with a job secret, and agents that have one refuse unsigned jobs: retry where that secret is set (RUNNER_SECRET or --secret-file): coord retry ${flaky}, or from a coord dashboard started with it`);
     expect((await state(flaky)).state).toBe('failed');
     const signed = await coord(['retry', flaky, ...cli], { cwd: dir, env: { RUNNER_SECRET: SECRET } });
     expect(JSON.parse(signed.stdout), signed.stderr).toMatchObject({ requeued: 1 });

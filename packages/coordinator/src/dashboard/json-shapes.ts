@@ -8,12 +8,18 @@ import { agentJson, sweepJson, taskJson } from '../output/status-json.js';
 import type { LatestOutput } from '../distributed/latest-output.js';
 import { isCancelling } from '../output/cancelling.js';
 import { currentRun } from '../output/current-run.js';
-import type { AgentSummary } from '../distributed/read-status.js';
+import type { AgentSummary, SweepSummary } from '../distributed/read-status.js';
+import { unsignedRetryRefusal } from '../distributed/retry-tasks.js';
 
-/** As `coord status --json` prints a sweep. */
-export { sweepJson };
+/**
+ * A sweep as `coord status --json` prints it, and why this dashboard cannot retry its tasks
+ * (`retryRefused`, null when it can): the words coord retry would answer with.
+ */
+export function dashboardSweepJson(sweep: SweepSummary, haveSecret: boolean) {
+  return { ...sweepJson(sweep), retryRefused: unsignedRetryRefusal(sweep.id, sweep.signed, haveSecret) ?? null };
+}
 
-export type SweepJson = ReturnType<typeof sweepJson>;
+export type SweepJson = ReturnType<typeof dashboardSweepJson>;
 export type AgentJson = ReturnType<typeof agentRowJson>;
 export type TaskRowJson = ReturnType<typeof taskRowJson>;
 

@@ -7,8 +7,8 @@
  */
 import type { RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
-import { listAgents, listSweeps, readSweep } from '../distributed/read-status.js';
-import { agentRowJson, sweepJson, type AgentJson, type SweepJson } from './json-shapes.js';
+import { listAgents, listSweeps, readSweep, type AgentSummary } from '../distributed/read-status.js';
+import { agentRowJson, dashboardSweepJson, type AgentJson, type SweepJson } from './json-shapes.js';
 import type { LatestAgents } from './latest-agents.js';
 
 export interface Overview {
@@ -37,14 +37,23 @@ export const SWEEPS_LISTED = 50;
 /** A read of the overview that takes this long is reported as Redis being gone. */
 const SLOW_READ_MS = 3000;
 
-/** `readAgents`: the dashboard's live feed shares its read with the routes (LatestAgents). */
-export async function readOverview(redis: Redis, keys: RedisKeys, sweeps = SWEEPS_LISTED, readAgents = () => listAgents(redis, keys)): Promise<Overview> {
+export interface OverviewOptions {
+  /** How many of the newest sweeps. */
+  sweeps?: number;
+  /** The dashboard's live feed shares its read with the routes (LatestAgents). */
+  readAgents?: () => Promise<AgentSummary[]>;
+  /** The dashboard has a job secret: it can retry signed sweeps. */
+  haveSecret?: boolean;
+}
+
+export async function readOverview(redis: Redis, keys: RedisKeys, options: OverviewOptions = {}): Promise<Overview> {
+  const { sweeps = SWEEPS_LISTED, readAgents = () => listAgents(redis, keys), haveSecret = false } = options;
   const [newest, agents, sweepsTotal] = await Promise.all([listSweeps(redis, keys, sweeps), readAgents(), redis.zcard(keys.sweeps)]);
   // A sweep past the newest ones that still runs must not drop off the page.
   const listed = new Set(newest.map((sweep) => sweep.id));
   const running = [...new Set(agents.flatMap((agent) => agent.running.map((run) => run.sweep)))].filter((id) => id && !listed.has(id));
   const older = (await Promise.all(running.map((id) => readSweep(redis, keys, id)))).filter((sweep) => sweep !== undefined);
-  return { sweeps: [...newest, ...older].map(sweepJson), newest: newest.length, sweepsTotal, agents: agents.map(agentRowJson) };
+  return { sweeps: [...newest, ...older].map((sweep) => dashboardSweepJson(sweep, haveSecret)), newest: newest.length, sweepsTotal, agents: agents.map(agentRowJson) };
 }
 
 export class OverviewFeed {
@@ -65,6 +74,8 @@ export class OverviewFeed {
     private readonly say: (line: string) => void = () => undefined,
     /** Where each read of the agents goes, for the routes that explain tasks to use. */
     private readonly agents?: LatestAgents,
+    /** The dashboard has a job secret (the sweeps' Retry buttons say when it needs one). */
+    private readonly haveSecret = false,
   ) {
     redis.on('error', (error: Error) => (this.connectionError = error.message));
     redis.on('ready', () => (this.connectionError = ''));
@@ -108,7 +119,7 @@ export class OverviewFeed {
     // Redis is gone. Said once per outage, so in words that stay true while it lasts.
     const slow = setTimeout(() => this.report(`Redis at ${this.where} has not answered for over ${SLOW_READ_MS / 1000}s${this.connectionError ? ` (${this.connectionError})` : ''}; retrying`), SLOW_READ_MS);
     try {
-      const overview = await readOverview(this.redis, this.keys, SWEEPS_LISTED, this.agents && (() => this.agents!.read()));
+      const overview = await readOverview(this.redis, this.keys, { ...(this.agents && { readAgents: () => this.agents!.read() }), haveSecret: this.haveSecret });
       // lastSeen moves with every heartbeat, so agents' beats are changes too: the page shows their age.
       const text = JSON.stringify(overview);
       const recovered = this.problem !== undefined;

@@ -45,7 +45,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const { redis, keys } = options;
   const board = createQueuesBoard(redis, keys);
   const agents = new LatestAgents(redis, keys);
-  const feed = new OverviewFeed(redis, keys, undefined, options.say, agents);
+  const feed = new OverviewFeed(redis, keys, undefined, options.say, agents, options.signer !== undefined);
   const context: DashboardContext = {
     redis,
     keys,

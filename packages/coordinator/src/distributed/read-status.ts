@@ -29,6 +29,8 @@ export interface SweepSummary {
   counts: StateCounts;
   /** About how long the sweep still needs (see secondsLeft); undefined without a basis for a guess. */
   secondsLeft: number | undefined;
+  /** Its jobs were signed (submitted with a job secret): a retry must sign them too. */
+  signed: boolean;
 }
 
 export interface AgentSummary extends AgentRecord {
@@ -37,10 +39,10 @@ export interface AgentSummary extends AgentRecord {
 }
 
 export async function readSweep(redis: Redis, keys: RedisKeys, id: string): Promise<SweepSummary | undefined> {
-  const [file, output, title, createdAt, seed] = await redis.hmget(keys.sweep(id), 'file', 'output', 'title', 'createdAt', 'seed');
+  const [file, output, title, createdAt, seed, signed] = await redis.hmget(keys.sweep(id), 'file', 'output', 'title', 'createdAt', 'seed', 'signed');
   if (createdAt === null) return undefined;
   const counts = await sweepCounts(redis, keys, id);
-  return { id, file: file ?? '', output: output ?? '', title: title ?? '', createdAt: createdAt ?? '', seed: seed === null ? undefined : Number(seed), counts, secondsLeft: await secondsLeft(redis, keys, id, counts) };
+  return { id, file: file ?? '', output: output ?? '', title: title ?? '', createdAt: createdAt ?? '', seed: seed === null ? undefined : Number(seed), counts, secondsLeft: await secondsLeft(redis, keys, id, counts), signed: signed === '1' };
 }
 
 export async function listSweeps(redis: Redis, keys: RedisKeys, limit = 20): Promise<SweepSummary[]> {

@@ -36,6 +36,16 @@ export interface RetryResult {
 export const NOT_SIGNED =
   "its kept job data is not this task's as our job secret signed it (kept by an agent or coord older than 2026-12-07, which dropped the signature; queued without a secret; or changed in Redis since); resubmit the sweep file instead";
 
+/**
+ * Why a sweep's tasks cannot be retried here, or undefined: a sweep submitted with a job secret
+ * (its record's `signed`) retried without one would queue unsigned jobs, which every agent that
+ * has the secret refuses. `coord retry` says it when asked; the dashboard, on its Retry buttons.
+ */
+export function unsignedRetryRefusal(sweepId: string, signed: boolean, haveSecret: boolean): string | undefined {
+  if (!signed || haveSecret) return undefined;
+  return `sweep ${sweepId} was submitted with a job secret, and agents that have one refuse unsigned jobs: retry where that secret is set (RUNNER_SECRET or --secret-file): coord retry ${sweepId}, or from a coord dashboard started with it`;
+}
+
 /** States to retry for `--failed` / `--cancelled`; neither flag means both kinds. */
 export function retryStates(failed: boolean, cancelled: boolean): TaskState[] {
   const states: TaskState[] = [];
@@ -54,9 +64,8 @@ export async function retryTasks(
   const { states } = selection;
   if (!(await sweepExists(redis, keys, sweepId))) throw new ExitError(noSweepMessage(sweepId, keys));
   const [signed, retryBackoffMs] = await redis.hmget(keys.sweep(sweepId), 'signed', 'retryBackoffMs');
-  if (!signer && signed === '1') {
-    throw new UsageError(`sweep ${sweepId} was submitted with a job secret, and agents that have one refuse unsigned jobs: retry with the same secret (RUNNER_SECRET or --secret-file, for coord retry and for coord dashboard alike)`);
-  }
+  const refusal = unsignedRetryRefusal(sweepId, signed === '1', signer !== undefined);
+  if (refusal) throw new UsageError(refusal);
   let tasks = await sweepTasksIn(redis, keys, sweepId, states, ['spec']);
   const wanted = selection.names ?? [];
   if (wanted.length > 0) {

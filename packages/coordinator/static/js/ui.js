@@ -74,9 +74,9 @@ export function confirmAction(text, label, askReason = false, option = undefined
  * A button for an action (cancel or retry): asks first (with `askReason`, also why: a
  * cancel's reason is what `coord status` shows the others; with `option`, a box to tick,
  * whose answer `bodyFor` puts in the body), then POSTs and reports the answer.
- * Disabled on a read-only dashboard.
+ * Disabled on a read-only dashboard, and where the API says why it would refuse (`refused`).
  */
-export function actionButton({ label, question, confirmLabel, path, body = {}, option, bodyFor = () => body, describe, kind = 'secondary', askReason = false, onDone, target }) {
+export function actionButton({ label, question, confirmLabel, path, body = {}, option, bodyFor = () => body, describe, kind = 'secondary', askReason = false, onDone, target, refused }) {
   // `target` names what it acts on for a screen reader: a row's "Retry" is "Retry X_1". The
   // question is its hover text, which also puts all it does in its HTML: the tasks' table
   // keeps a cell whose HTML is unchanged, and with it a button's click handler.
@@ -84,6 +84,13 @@ export function actionButton({ label, question, confirmLabel, path, body = {}, o
   if (settings.readOnly) {
     button.disabled = true;
     button.title = 'read-only dashboard (--read-only)';
+    return button;
+  }
+  if (refused) {
+    // Said before anyone confirms: what it would answer, and what to run instead.
+    button.disabled = true;
+    button.title = refused;
+    button.dataset.refused = '';
     return button;
   }
   button.addEventListener('click', async (event) => {
@@ -132,7 +139,7 @@ export function sweepCancelButton(sweepId, counts) {
  * The Retry button of a sweep: its failed and timed-out tasks; its cancelled ones only when
  * asked (a box to tick), since a cancel is often on purpose. With only cancelled ones, those.
  */
-export function sweepRetryButton(sweepId, counts) {
+export function sweepRetryButton(sweepId, counts, refused) {
   const failed = counts.failed + counts.timeout;
   const cancelled = counts.cancelled;
   if (failed + cancelled === 0) return false;
@@ -146,6 +153,7 @@ export function sweepRetryButton(sweepId, counts) {
     target: `sweep ${sweepId}`,
     bodyFor: (alsoCancelled) => (failed === 0 ? { kinds: 'cancelled' } : alsoCancelled ? {} : { kinds: 'failed' }),
     describe: retryResultText,
+    refused,
   });
 }
 

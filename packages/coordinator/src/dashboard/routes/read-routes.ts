@@ -14,7 +14,8 @@ import { buildResultsTable, partialResults, rerunResults, withoutMetrics } from 
 import type { DashboardContext } from '../context.js';
 import { openEventStream } from '../event-stream.js';
 import { HttpError } from '../http-errors.js';
-import { sweepJson, taskDetailJson, taskRowJson } from '../json-shapes.js';
+import { dashboardSweepJson, taskDetailJson, taskRowJson } from '../json-shapes.js';
+import { unsignedRetryRefusal } from '../../distributed/retry-tasks.js';
 import { latestOutputs } from '../../distributed/latest-output.js';
 import { decodePositions, followLog } from '../log-follow.js';
 import { readOverview } from '../overview-feed.js';
@@ -59,6 +60,8 @@ export async function loadTask(context: DashboardContext, id: string): Promise<T
 export function readRoutes(context: DashboardContext): Router {
   const router = Router();
   const { redis, keys } = context;
+  // A dashboard with a job secret signs what it queues again; without one, signed sweeps are retried elsewhere.
+  const haveSecret = context.signer !== undefined;
 
   router.get('/config', (_req, res) => {
     res.json({ readOnly: context.readOnly, prefix: keys.prefix });
@@ -70,7 +73,7 @@ export function readRoutes(context: DashboardContext): Router {
   });
 
   router.get('/overview', async (req, res) => {
-    res.json(await readOverview(redis, keys, intParam(req, 'sweeps', 50, 1, 1000)));
+    res.json(await readOverview(redis, keys, { sweeps: intParam(req, 'sweeps', 50, 1, 1000), haveSecret }));
   });
 
   router.get('/events', (req, res) => {
@@ -84,7 +87,7 @@ export function readRoutes(context: DashboardContext): Router {
   });
 
   router.get('/sweeps/:sweep', async (req, res) => {
-    res.json({ sweep: sweepJson(await loadSweep(context, idParam(req, 'sweep'))) });
+    res.json({ sweep: dashboardSweepJson(await loadSweep(context, idParam(req, 'sweep')), haveSecret) });
   });
 
   router.get('/sweeps/:sweep/tasks', async (req, res) => {
@@ -98,7 +101,7 @@ export function readRoutes(context: DashboardContext): Router {
     const latest = await latestOutputs(redis, keys, page.tasks);
     const now = Date.now();
     // With coord status's reasons for tasks that look stuck (no agent takes them, a lost agent).
-    res.json({ sweeps: [sweepJson(sweep)], tasks: explainTasks(page.tasks, agents, keys.prefix).map((task) => taskRowJson(task, now, latest.get(task.id))), page: { offset, limit, total: page.total } });
+    res.json({ sweeps: [dashboardSweepJson(sweep, haveSecret)], tasks: explainTasks(page.tasks, agents, keys.prefix).map((task) => taskRowJson(task, now, latest.get(task.id))), page: { offset, limit, total: page.total } });
   });
 
   router.get('/sweeps/:sweep/results', async (req, res) => {
@@ -113,7 +116,7 @@ export function readRoutes(context: DashboardContext): Router {
     // The page says what coord results says on stderr: how many rows are blank where the metrics
     // go, how many are from runs that did not succeed, and how many from a run before this one.
     const body = {
-      sweep: sweepJson(sweep),
+      sweep: dashboardSweepJson(sweep, haveSecret),
       tasks: results.length,
       withoutMetrics: withoutMetrics(results).length,
       partial: partialResults(results).length,
@@ -128,8 +131,10 @@ export function readRoutes(context: DashboardContext): Router {
     const [{ task, hash }, agents] = await Promise.all([loadTaskHash(context, idParam(req, 'task')), context.agents.recent()]);
     const [explained] = explainTasks([task], agents, keys.prefix);
     // What the task's page shows beside its log: what it ran with, and what it reported.
-    const [params, latest] = await Promise.all([taskParams(redis, keys, task, hash), latestOutputs(redis, keys, [task])]);
-    res.json({ task: taskDetailJson(explained!, params, Date.now(), latest.get(task.id)) });
+    const [params, latest, signed] = await Promise.all([taskParams(redis, keys, task, hash), latestOutputs(redis, keys, [task]), redis.hget(keys.sweep(task.sweep), 'signed')]);
+    // Its Retry button says, as its sweep's does, when this dashboard cannot sign its job.
+    const retryRefused = unsignedRetryRefusal(task.sweep, signed === '1', haveSecret) ?? null;
+    res.json({ task: { ...taskDetailJson(explained!, params, Date.now(), latest.get(task.id)), retryRefused } });
   });
 
   router.get('/tasks/:task/log', async (req, res) => {

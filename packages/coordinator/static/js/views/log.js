@@ -138,7 +138,7 @@ export function logView(root, taskId) {
         stateBadge(task.state),
         h('span', { class: 'spacer' }),
         h('a', { class: 'button secondary', href: `#/sweeps/${task.sweep}` }, 'Sweep'),
-        taskActions(task, refresh, ''),
+        taskActions(task, refresh, '', task.retryRefused),
       ),
       h(
         'div',

@@ -32,7 +32,7 @@ function sweepCard(sweep) {
       h('a', { class: 'button secondary', href: `#/sweeps/${sweep.id}` }, 'Tasks'),
       h('a', { class: 'button secondary', href: `#/sweeps/${sweep.id}/results` }, 'Results'),
       sweepCancelButton(sweep.id, counts),
-      sweepRetryButton(sweep.id, counts),
+      sweepRetryButton(sweep.id, counts, sweep.retryRefused),
     ),
   );
 }

@@ -26,7 +26,8 @@ const LINES_REFRESH_MS = 5000;
 /** How a task's agent went, its run with it (the API's agentGone), as the cancel question says it. */
 const AGENT_WENT = { lost: 'is lost', gone: 'is gone', restarted: 'restarted since this run began' };
 
-export function taskActions(task, onDone, size = 'small') {
+/** `retryRefused`: why this dashboard cannot retry the task's sweep (its API's word), if it cannot. */
+export function taskActions(task, onDone, size = 'small', retryRefused = null) {
   // Cancelled already: its run ends soon (or, its agent lost, once its job is found stalled).
   if (task.cancelling) return h('button', { type: 'button', class: `action danger ${size}`, disabled: true, title: task.reason ?? '' }, 'Cancelling');
   if (task.state === 'waiting' || task.state === 'running') {
@@ -56,6 +57,7 @@ export function taskActions(task, onDone, size = 'small') {
       describe: retryResultText,
       onDone,
       target: task.name,
+      refused: retryRefused,
     });
   }
   return '';
@@ -100,6 +102,8 @@ export function tasksView(root, sweepId) {
   let lostSeen = new Set();
   let runsSeen = '';
   let refreshedAt = Date.now();
+  /** Why this dashboard cannot retry the sweep's tasks (its jobs are signed and it has no secret), from the rows' answer. */
+  let retryRefused = null;
   const head = h('div', { class: 'sweep-head' }, h('p', { class: 'muted' }, 'Loading…'));
   const shownCount = h('span', { class: 'muted', 'data-role': 'total' });
   const table = new VirtualTable({
@@ -119,6 +123,7 @@ export function tasksView(root, sweepId) {
     ],
     fetchWindow: async (offset, limit) => {
       const page = await getJson(`/sweeps/${sweepId}/tasks`, { ...query, offset, limit });
+      retryRefused = page.sweeps[0]?.retryRefused ?? null;
       return { rows: page.tasks, total: page.page.total };
     },
     renderRow: (task) => [
@@ -130,7 +135,7 @@ export function tasksView(root, sweepId) {
       exitText(task),
       runTime(task),
       noteCell(task),
-      taskActions(task, () => table.refresh()),
+      taskActions(task, () => table.refresh(), 'small', retryRefused),
     ],
     onTotal: (total) => fill(shownCount, plural(total, 'task')),
     onError: (error) => toast(error.message, 'error'),
@@ -171,7 +176,7 @@ export function tasksView(root, sweepId) {
         h('span', { class: 'spacer' }),
         h('a', { class: 'button secondary', href: `#/sweeps/${sweep.id}/results` }, 'Results'),
         sweepCancelButton(sweep.id, counts),
-        sweepRetryButton(sweep.id, counts),
+        sweepRetryButton(sweep.id, counts, sweep.retryRefused),
       ),
       progressBar(counts),
       countChips(counts, setState),
