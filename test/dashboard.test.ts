@@ -464,6 +464,40 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
+  it("reads a running sweep's results again every few seconds, not at every change of its counts, finished tasks still coming in", { timeout: 90_000 }, async () => {
+    const prefix = 'results-pace';
+    const args = ['--redis', redis().url, '--prefix', prefix];
+    await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix], { workdir: tempDir() });
+    // Two at a time, 0.4 s each: the sweep's counts change at every tick of the overview, for half a minute or more.
+    const sweep = await submit(`template:\n  run: sleep 0.4; echo "METRIC loss={x}"\ngpus: 0\n---\nx: [${Array.from({ length: 150 }, (_, i) => i + 1).join(', ')}]\n`, args);
+    const dashboard = await startDashboard(args);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    const reads: number[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === `/api/sweeps/${sweep}/results`) reads.push(Date.now());
+    });
+    await page.goto(`${dashboard.url}#/sweeps/${sweep}/results`);
+    const summary = page.locator('.page-head > span.muted');
+    const finished = async () => Number(/^(\d+) finished task/.exec((await summary.textContent()) ?? '')?.[1] ?? -1);
+    await expect.poll(finished, WAIT).toBeGreaterThan(0);
+
+    // Ten seconds of a sweep that keeps finishing tasks.
+    const before = await finished();
+    const from = Date.now();
+    await page.waitForTimeout(10_000);
+    const during = reads.filter((at) => at >= from).length;
+    const after = await finished();
+    const counts = JSON.parse((await coord(['status', sweep, '--json', ...args])).stdout).sweeps[0].counts as Record<string, number>;
+    expect(counts.succeeded!).toBeLessThan(150);
+    // About one read in five seconds (it was one at every change, about one a second), and the table grew meanwhile.
+    expect(during).toBeLessThanOrEqual(3);
+    expect(after).toBeGreaterThan(before);
+    expect(after).toBeLessThanOrEqual(counts.succeeded!);
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+    await coord(['cancel', sweep, ...args]);
+  });
+
   it('counts as finished on the results page only tasks that are, and marks the rows of tasks run again as from an earlier run, as coord results says', { timeout: 90_000 }, async () => {
     const prefix = 'results-rerun';
     const args = ['--redis', redis().url, '--prefix', prefix];

@@ -3,7 +3,15 @@
 import { getJson } from '../api.js';
 import { debounce, fill, h } from '../dom.js';
 import { number, plural } from '../format.js';
+import { paced } from '../paced.js';
 import { errorBox, stateBadge } from '../ui.js';
+
+/**
+ * While a sweep's tasks keep changing state (a large sweep's do every second), its results are
+ * read again at most this often: each read is the whole table, thousands of rows, drawn anew.
+ * The first change after a quiet spell is read within half a second.
+ */
+const RELOAD_EVERY_MS = 5000;
 
 function isAggregate(value) {
   return value !== null && typeof value === 'object' && 'mean' in value && 'n' in value;
@@ -141,18 +149,25 @@ export function resultsView(root, sweepId) {
     [...tableBox.querySelectorAll('button.sort')].find((button) => button.dataset.metric === metric)?.focus();
   };
 
+  /** The rows and counts drawn last: read again unchanged (tasks that only started), they are not drawn again. */
+  let drawnText = '';
   const load = async () => {
     try {
       table = await getJson(`/sweeps/${sweepId}/results`, { groupByExcept: choice.groupByExcept });
     } catch (error) {
       // No chart of the rows before: they are not what was asked for (a misspelt param to fold).
       table = undefined;
+      drawnText = '';
       drawChart();
       fill(tableBox, errorBox(error));
       return;
     }
     // The id's start in the address (as the commands take it): the page of the whole id, whose counts the overview names.
     if (table.sweep.id !== sweepId) return location.replace(location.hash.replace(`/sweeps/${sweepId}`, `/sweeps/${table.sweep.id}`));
+    const { sweep: _counts, ...shown } = table;
+    const text = JSON.stringify(shown);
+    if (text === drawnText) return;
+    drawnText = text;
     const silent = table.withoutMetrics > 0 ? ` (${table.withoutMetrics.toLocaleString('en')} reported no metric: their pages say how they ended)` : '';
     const partial = table.partial > 0 ? ` (${table.partial.toLocaleString('en')} did not succeed but reported metrics: their rows are from unfinished runs)` : '';
     // Queued again (coord submit -f, a retry): not finished, their rows from the run before (marked), as coord results says.
@@ -172,16 +187,17 @@ export function resultsView(root, sweepId) {
   if (window.Chart) load();
   else window.addEventListener('load', load, { once: true });
   let countsText = '';
-  const reload = debounce(load, 500);
+  const reload = paced(load, { settleMs: 500, everyMs: RELOAD_EVERY_MS });
   return {
-    onLive: reload,
+    onLive: reload.ask,
     onOverview(overview) {
       const sweep = overview.sweeps.find((s) => s.id === sweepId);
       const text = JSON.stringify(sweep?.counts ?? null);
-      if (countsText && text !== countsText) reload();
+      if (countsText && text !== countsText) reload.ask();
       countsText = text;
     },
     dispose() {
+      reload.cancel();
       chart?.destroy();
     },
   };
