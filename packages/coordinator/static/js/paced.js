@@ -10,6 +10,8 @@ export function paced(load, { settleMs, everyMs }) {
   let startedAt = -Infinity;
   let loading = false;
   let askedWhileLoading = false;
+  /** Cancelled for good (the page was left): nothing more is loaded. */
+  let stopped = false;
   const run = async () => {
     timer = undefined;
     loading = true;
@@ -23,12 +25,15 @@ export function paced(load, { settleMs, everyMs }) {
     }
   };
   const ask = () => {
+    if (stopped) return;
     if (loading) askedWhileLoading = true;
     else if (timer === undefined) timer = setTimeout(run, Math.max(settleMs, startedAt + everyMs - Date.now()));
   };
   return {
     ask,
     cancel() {
+      stopped = true;
+      askedWhileLoading = false;
       clearTimeout(timer);
       timer = undefined;
     },

@@ -151,10 +151,16 @@ export function resultsView(root, sweepId) {
 
   /** The rows and counts drawn last: read again unchanged (tasks that only started), they are not drawn again. */
   let drawnText = '';
+  /** Reads begun; only the newest one's answer is drawn (a grouping typed meanwhile, the page left). */
+  let reads = 0;
+  let disposed = false;
   const load = async () => {
+    const read = ++reads;
+    let answer;
     try {
-      table = await getJson(`/sweeps/${sweepId}/results`, { groupByExcept: choice.groupByExcept });
+      answer = await getJson(`/sweeps/${sweepId}/results`, { groupByExcept: choice.groupByExcept });
     } catch (error) {
+      if (disposed || read !== reads) return;
       // No chart of the rows before: they are not what was asked for (a misspelt param to fold).
       table = undefined;
       drawnText = '';
@@ -162,6 +168,8 @@ export function resultsView(root, sweepId) {
       fill(tableBox, errorBox(error));
       return;
     }
+    if (disposed || read !== reads) return;
+    table = answer;
     // The id's start in the address (as the commands take it): the page of the whole id, whose counts the overview names.
     if (table.sweep.id !== sweepId) return location.replace(location.hash.replace(`/sweeps/${sweepId}`, `/sweeps/${table.sweep.id}`));
     const { sweep: _counts, ...shown } = table;
@@ -197,6 +205,7 @@ export function resultsView(root, sweepId) {
       countsText = text;
     },
     dispose() {
+      disposed = true;
       reload.cancel();
       chart?.destroy();
     },
