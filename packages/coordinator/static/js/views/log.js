@@ -74,10 +74,14 @@ export function logView(root, taskId) {
   let following = false;
   /** Whether the log's stream is open: the page says it follows live only then, not while its request is under way. */
   let streamOpen = false;
+  /** Whether this stream was open at some time: lost then, it is being reconnected. */
+  let wasOpen = false;
   let ended = false;
   const follow = () => {
     if (following) return;
     following = true;
+    streamOpen = false;
+    wasOpen = false;
     if (ended) {
       // Following again from the start (the task was retried): the old panes would repeat.
       panes.clear();
@@ -113,6 +117,7 @@ export function logView(root, taskId) {
       },
       end({ state, note }) {
         following = false;
+        streamOpen = false;
         ended = true;
         // Nothing is being redrawn once the task has ended (a lost run may have left its last redraw).
         for (const { live } of panes.values()) fill(live);
@@ -120,6 +125,7 @@ export function logView(root, taskId) {
       },
       status(connected) {
         streamOpen = connected;
+        wasOpen ||= connected;
         if (following) fill(status, connected ? 'following live' : 'reconnecting…');
         // A stream refused because its task is gone (404) says nothing more: the task's own read does.
         if (!connected && task) refresh();
@@ -191,7 +197,7 @@ export function logView(root, taskId) {
       if (following) fill(status, 'waiting for Redis…');
     },
     onLive() {
-      if (following) fill(status, streamOpen ? 'following live' : 'reconnecting…');
+      if (following) fill(status, streamOpen ? 'following live' : wasOpen ? 'reconnecting…' : 'connecting…');
       // What was read during the outage (an error in place of the task's facts) is read again.
       refresh();
     },
