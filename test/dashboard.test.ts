@@ -288,18 +288,23 @@ describe('coord dashboard in Chromium', () => {
     await page.goto(dashboard.url);
     const sweepRetry = page.locator(`.sweep[data-sweep="${sweep}"] button[data-action="retry"]`);
     await sweepRetry.waitFor(WAIT);
-    await expect(sweepRetry.isDisabled()).resolves.toBe(true);
+    await expect(sweepRetry.getAttribute('aria-disabled')).resolves.toBe('true');
     await expect(sweepRetry.getAttribute('title')).resolves.toBe(why);
+    // Pressed (a keyboard or a touch reaches it, where a disabled button is skipped), it says why, and asks nothing.
+    await sweepRetry.focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#toasts .toast', { hasText: why }).waitFor(WAIT);
+    await expect(page.locator('#confirm').evaluate((dialog) => (dialog as HTMLDialogElement).open)).resolves.toBe(false);
     // The task's own Retry, in the sweep's tasks and on its page, alike.
     await page.goto(`${dashboard.url}#/sweeps/${sweep}`);
     const rowRetry = page.locator('.vrow[data-index] button[data-action="retry"]');
     await rowRetry.waitFor(WAIT);
-    await expect(rowRetry.isDisabled()).resolves.toBe(true);
+    await expect(rowRetry.getAttribute('aria-disabled')).resolves.toBe('true');
     await expect(rowRetry.getAttribute('title')).resolves.toBe(why);
     await page.locator('.vrow[data-index] a.task-name').click();
     const taskRetry = page.locator('.task-head button[data-action="retry"]');
     await taskRetry.waitFor(WAIT);
-    await expect(taskRetry.isDisabled()).resolves.toBe(true);
+    await expect(taskRetry.getAttribute('aria-disabled')).resolves.toBe('true');
     await expect(taskRetry.getAttribute('title')).resolves.toBe(why);
     await screenshot(page, 'retry-needs-secret');
     await page.close();

@@ -87,10 +87,15 @@ export function actionButton({ label, question, confirmLabel, path, body = {}, o
     return button;
   }
   if (refused) {
-    // Said before anyone confirms: what it would answer, and what to run instead.
-    button.disabled = true;
+    // Said before anyone confirms: what it would answer, and what to run instead. Not
+    // `disabled`, which no keyboard or touch can reach: a press says why, as a toast.
+    button.setAttribute('aria-disabled', 'true');
     button.title = refused;
     button.dataset.refused = '';
+    button.addEventListener('click', (event) => {
+      event.stopPropagation();
+      toast(refused, 'error');
+    });
     return button;
   }
   button.addEventListener('click', async (event) => {
