@@ -5,12 +5,16 @@ describe('an agent\'s pauses', () => {
   it('keeps a machine fault\'s pause, and its reason, when the streak\'s pause ends', () => {
     const pauses = new Pauses();
     expect(pauses.start('machine', 'ENOSPC: no space left on device', 60_000)).toBe(true);
-    expect(pauses.start('streak', '5 tasks in a row failed', 60_000, new Map([['s1', 5]]))).toBe(false);
-    expect(pauses.reason).toBe('ENOSPC: no space left on device');
+    // Fresh for its kind: the agent says so, though it took no work already.
+    expect(pauses.start('streak', '5 tasks in a row failed', 90_000, new Map([['s1', 5]]))).toBe(true);
+    expect(pauses.start('streak', '6 tasks in a row failed', 90_000, new Map([['s1', 6]]))).toBe(false);
+    // Status shows the disk's pause, and its own end, while it lasts.
+    expect(pauses.shown?.reason).toBe('ENOSPC: no space left on device');
+    expect(pauses.shown!.until).toBeLessThan(pauses.until - 20_000);
     pauses.end('streak');
-    expect([pauses.paused, pauses.reason]).toEqual([true, 'ENOSPC: no space left on device']);
+    expect([pauses.paused, pauses.shown?.reason]).toEqual([true, 'ENOSPC: no space left on device']);
     pauses.end('machine');
-    expect([pauses.paused, pauses.reason]).toEqual([false, '']);
+    expect([pauses.paused, pauses.shown]).toEqual([false, undefined]);
   });
 
   it('ends the streak\'s pause for a retry only of a sweep without which it would not have paused', () => {
@@ -28,6 +32,6 @@ describe('an agent\'s pauses', () => {
   it('ends by itself', () => {
     const pauses = new Pauses();
     pauses.start('streak', 'quick failures', -1, new Map([['a', 5]]));
-    expect([pauses.paused, pauses.reason, pauses.retryEndsStreak('a', 5)]).toEqual([false, '', false]);
+    expect([pauses.paused, pauses.shown, pauses.retryEndsStreak('a', 5)]).toEqual([false, undefined, false]);
   });
 });

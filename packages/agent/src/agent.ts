@@ -164,7 +164,8 @@ export class Agent {
   private closing: Promise<void> | undefined;
   /** When and why the machine takes no work (its disk was full, tasks failed here as they started). */
   private readonly pauses = new Pauses();
-  private pauseEndBeat: NodeJS.Timeout | undefined;
+  /** A heartbeat at each pause's end, so that status shows it (or the pause left) at once. */
+  private readonly pauseEndBeats = new Map<PauseKind, NodeJS.Timeout>();
   /** When leaving stops waiting for Redis (set by the second signal or by the shutdown). */
   private leaveBy: number | undefined;
   private memoryCheckDue = true;
@@ -514,7 +515,7 @@ export class Agent {
       signedOnly: this.options.signedOnly,
       busyGpus: this.allocator.unusableGpus,
       gpuNotes: this.gpuNotes,
-      ...(paused && { pause: { until: this.pauses.until, reason: this.pauses.reason } }),
+      ...(paused && this.pauses.shown && { pause: this.pauses.shown }),
     };
   }
 
@@ -585,29 +586,26 @@ export class Agent {
   private liftStreakPause(sweep: string): void {
     if (!this.pauses.retryEndsStreak(sweep, this.failures.limit)) return;
     this.endPause('streak');
-    const still = this.pauses.paused ? `; still paused until ${new Date(this.pauses.until).toISOString()}: ${this.pauses.reason}` : '';
+    const shown = this.pauses.shown;
+    const still = shown ? `; still paused until ${new Date(shown.until).toISOString()}: ${shown.reason}` : '';
     this.log.info({ sweep }, `a sweep whose tasks failed here as they started was retried: its pause ends (a task that fails as quickly again pauses this agent again)${still}`);
   }
 
   private endPause(kind: PauseKind): void {
     this.pauses.end(kind);
-    this.beatAtPauseEnd();
+    clearTimeout(this.pauseEndBeats.get(kind));
+    this.heartbeat.soon();
   }
 
   private pause(kind: PauseKind, why: string, said: string, sweeps?: Map<string, number>): void {
     const ms = this.options.machinePauseMs ?? MACHINE_PAUSE_MS;
     if (this.pauses.start(kind, why, ms, sweeps)) this.log.error({ why, pauseSeconds: ms / 1000 }, said);
-    this.beatAtPauseEnd();
-  }
-
-  /** Status shows a pause (or its end) at once, and its end when it comes. */
-  private beatAtPauseEnd(): void {
+    // Status shows the pause at once, and its end when it comes.
     this.heartbeat.soon();
-    clearTimeout(this.pauseEndBeat);
-    const left = this.pauses.until - Date.now();
-    if (left <= 0) return;
-    this.pauseEndBeat = setTimeout(() => this.heartbeat.soon(), left + 10);
-    this.pauseEndBeat.unref();
+    clearTimeout(this.pauseEndBeats.get(kind));
+    const beat = setTimeout(() => this.heartbeat.soon(), ms + 10);
+    beat.unref();
+    this.pauseEndBeats.set(kind, beat);
   }
 
   private waitForSlot(): Promise<void> {
@@ -856,7 +854,7 @@ export class Agent {
       await Promise.race([this.loopDone.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
       if (this.cancelPoll) clearInterval(this.cancelPoll);
       if (this.memoryTimer) clearInterval(this.memoryTimer);
-      clearTimeout(this.pauseEndBeat);
+      for (const beat of this.pauseEndBeats.values()) clearTimeout(beat);
       clearTimeout(this.orphansTimer);
       this.locks.stop();
       const local = Promise.allSettled([

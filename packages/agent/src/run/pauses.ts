@@ -5,14 +5,14 @@
  * - `streak`: tasks failed here as they started (failure-streak.ts). It also ends when the
  *   streak's sweeps turn out to fail so on other agents too (the sweep is at fault), or when
  *   `coord retry` of the sweeps that made it says their cause is fixed.
- * Ending one leaves the other as it was; status shows the machine's reason while it lasts.
+ * Ending one leaves the other as it was; status shows the machine's pause while it lasts.
  */
 export type PauseKind = 'machine' | 'streak';
 
 interface Pause {
   until: number;
   reason: string;
-  /** A streak's sweeps at its start, and how many of its tasks each had in it. */
+  /** A streak's sweeps when it (last) paused the agent, and how many of its tasks each had in it. */
   sweeps: Map<string, number>;
 }
 
@@ -33,16 +33,17 @@ export class Pauses {
     return this.until > Date.now();
   }
 
-  /** Why, as status shows it: the machine's fault while it lasts. */
-  get reason(): string {
-    return (this.active('machine') ?? this.active('streak'))?.reason ?? '';
+  /** The pause status shows, and until when: the machine's fault while it lasts. */
+  get shown(): { until: number; reason: string } | undefined {
+    const pause = this.active('machine') ?? this.active('streak');
+    return pause && { until: pause.until, reason: pause.reason };
   }
 
-  /** Starts (or renews) a pause of `ms`; returns whether the agent was taking work until now. */
+  /** Starts (or renews) a pause of `ms`; returns whether no pause of its kind was in force. */
   start(kind: PauseKind, reason: string, ms: number, sweeps = new Map<string, number>()): boolean {
-    const wasPaused = this.paused;
+    const fresh = this.active(kind) === undefined;
     this.pauses.set(kind, { until: Date.now() + ms, reason, sweeps });
-    return !wasPaused;
+    return fresh;
   }
 
   /** Whether the streak pause in force is the one started with `reason`. */
