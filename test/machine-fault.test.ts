@@ -23,6 +23,16 @@ function agent(name: string, workdir: string, options: Partial<AgentOptions> = {
   return startAgent({ name, workdir, prefix: 'sick', ...options });
 }
 
+/** coord on one prefix: `submit` a sweep file of `dir` into `output`; a sweep's `counts` by state. */
+function sweepsOn(prefix: string, dir: string) {
+  const args = ['--json', '--redis', redis().url, '--prefix', prefix];
+  return {
+    args,
+    submit: async (file: string, output: string) => (JSON.parse((await coord(['submit', file, '-o', output, ...args], { cwd: dir })).stdout) as { sweep: string }).sweep,
+    counts: async (id: string) => (JSON.parse((await coord(['status', id, ...args])).stdout) as { sweeps: Array<{ counts: Record<string, number> }> }).sweeps[0]!.counts,
+  };
+}
+
 describe('a machine whose disk is full', () => {
   it('hands the task back, takes no more work while paused, and another agent runs everything', async () => {
     const dir = tempDir();
@@ -209,11 +219,9 @@ describe('a machine paused by tasks that failed as they started, once the cause 
     mkdirSync(workdir);
     // Its --workdir lacks the script (exit 127 at once) until the researcher puts it there.
     await agent('fixed-later', workdir, { prefix: 'retry-lifts', cpuSlots: 1, pauseAfterFailures: 2 }).start();
-    const args = ['--json', '--redis', redis().url, '--prefix', 'retry-lifts'];
-    const submit = async (file: string, output: string) => (JSON.parse((await coord(['submit', file, '-o', output, ...args], { cwd: dir })).stdout) as { sweep: string }).sweep;
+    const { args, submit, counts } = sweepsOn('retry-lifts', dir);
     const sweep = await submit('params.yaml', 'output');
     const agentState = async () => (JSON.parse((await coord(['status', ...args])).stdout) as { agents: Array<{ name: string; state: string }> }).agents.find((a) => a.name === 'fixed-later')?.state;
-    const counts = async (id: string) => (JSON.parse((await coord(['status', id, ...args])).stdout) as { sweeps: Array<{ counts: Record<string, number> }> }).sweeps[0]!.counts;
     await waitFor(async () => (await agentState()) === 'paused', 15_000, 'the agent to pause');
     expect(await counts(sweep)).toMatchObject({ failed: 2, waiting: 1 });
 
@@ -266,9 +274,7 @@ describe('a machine paused by tasks that failed as they started, when more has h
     const workdir = join(dir, 'w');
     mkdirSync(workdir);
     await agent('long-and-quick', workdir, { prefix: 'retry-after-success', cpuSlots: 2, pauseAfterFailures: 2 }).start();
-    const args = ['--json', '--redis', redis().url, '--prefix', 'retry-after-success'];
-    const submit = async (file: string, output: string) => (JSON.parse((await coord(['submit', file, '-o', output, ...args], { cwd: dir })).stdout) as { sweep: string }).sweep;
-    const counts = async (id: string) => (JSON.parse((await coord(['status', id, ...args])).stdout) as { sweeps: Array<{ counts: Record<string, number> }> }).sweeps[0]!.counts;
+    const { args, submit, counts } = sweepsOn('retry-after-success', dir);
     const long = await submit('long.yaml', 'long');
     await waitFor(async () => (await counts(long)).running === 1, 10_000, 'the long task to start');
     const sweep = await submit('params.yaml', 'output');
@@ -288,9 +294,7 @@ describe('a machine paused by tasks that failed as they started, when more has h
     const workdir = join(dir, 'w');
     mkdirSync(workdir);
     await agent('two-sweeps', workdir, { prefix: 'retry-other-cause', cpuSlots: 3, pauseAfterFailures: 2 }).start();
-    const args = ['--json', '--redis', redis().url, '--prefix', 'retry-other-cause'];
-    const submit = async (file: string, output: string) => (JSON.parse((await coord(['submit', file, '-o', output, ...args], { cwd: dir })).stdout) as { sweep: string }).sweep;
-    const counts = async (id: string) => (JSON.parse((await coord(['status', id, ...args])).stdout) as { sweeps: Array<{ counts: Record<string, number> }> }).sweeps[0]!.counts;
+    const { args, submit, counts } = sweepsOn('retry-other-cause', dir);
     const b = await submit('b.yaml', 'b');
     const a = await submit('a.yaml', 'a');
     await waitFor(async () => (await counts(a)).failed === 1 && (await counts(b)).failed === 2, 10_000, 'the three quick failures');

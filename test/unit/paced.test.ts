@@ -5,41 +5,44 @@ import { paced } from '../../packages/coordinator/static/js/paced.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-it('loads nothing more once cancelled, not even what was asked for during a load under way', async () => {
+type Paced = (load: () => Promise<void>, options: { settleMs: number; everyMs: number }) => { ask(): void; cancel(): void };
+
+/** Loads that take `ms` each, paced; `loads` counts them. */
+function pacedLoads(ms: number, options: { settleMs: number; everyMs: number }) {
   let loads = 0;
-  const reads = (paced as (load: () => Promise<void>, options: { settleMs: number; everyMs: number }) => { ask(): void; cancel(): void })(
-    async () => {
-      loads++;
-      await sleep(100);
+  const reads = (paced as Paced)(async () => {
+    loads++;
+    await sleep(ms);
+  }, options);
+  return {
+    ...reads,
+    get loads() {
+      return loads;
     },
-    { settleMs: 10, everyMs: 50 },
-  );
+  };
+}
+
+it('loads nothing more once cancelled, not even what was asked for during a load under way', async () => {
+  const reads = pacedLoads(100, { settleMs: 10, everyMs: 50 });
   reads.ask();
   await sleep(40);
-  expect(loads).toBe(1);
+  expect(reads.loads).toBe(1);
   // Asked again while the first load runs, then the page is left.
   reads.ask();
   reads.cancel();
   await sleep(300);
   reads.ask();
   await sleep(100);
-  expect(loads).toBe(1);
+  expect(reads.loads).toBe(1);
 });
 
 it('makes one load of a burst of asks, and one more for asks during it', async () => {
-  let loads = 0;
-  const reads = (paced as (load: () => Promise<void>, options: { settleMs: number; everyMs: number }) => { ask(): void; cancel(): void })(
-    async () => {
-      loads++;
-      await sleep(50);
-    },
-    { settleMs: 10, everyMs: 20 },
-  );
+  const reads = pacedLoads(50, { settleMs: 10, everyMs: 20 });
   for (let i = 0; i < 5; i++) reads.ask();
   await sleep(30);
   reads.ask();
   reads.ask();
   await sleep(200);
-  expect(loads).toBe(2);
+  expect(reads.loads).toBe(2);
   reads.cancel();
 });
