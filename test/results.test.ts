@@ -191,12 +191,23 @@ describe('coord results', () => {
     expect(json.rows).toEqual([{ shared: 2, acc: 0.5 }]);
   });
 
-  it('lists a local output\'s tasks as people count (X_5 before X_12)', async () => {
+  it('lists a local output\'s tasks as people count (X_5 before X_12, Lr_0.001 before Lr_0.01 before Lr_0.1)', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo METRIC acc=0.{x}\nresource: [0]\n---\nx: [12, 5, 100]\n');
     expect((await coord(['run'], { cwd: dir })).code).toBe(0);
     const json = JSON.parse((await coord(['results', 'output', '--json'], { cwd: dir })).stdout) as Json;
     expect(json.rows.map((row) => row.x)).toEqual([5, 12, 100]);
+    // Decimals by value: read digit run by digit run, 0.01 and 0.1 were equal, and the rows of
+    // two learning rates came interleaved by seed.
+    writeFileSync(join(dir, 'lr.yaml'), 'template:\n  train: echo METRIC acc=0.{seed}\nresource: [0]\n---\nlr: [0.1, 0.01, 0.001, 1.0e-5]\nseed: [1, 2]\n');
+    expect((await coord(['run', 'lr.yaml', '-o', 'lr'], { cwd: dir })).code).toBe(0);
+    const byLr = JSON.parse((await coord(['results', 'lr', '--json'], { cwd: dir })).stdout) as Json;
+    expect(byLr.rows.map((row) => [row.lr, row.seed])).toEqual([1e-5, 0.001, 0.01, 0.1].flatMap((lr) => [[lr, 1], [lr, 2]]));
+    // --sort by a param of text sorts its numbers so too.
+    writeFileSync(join(dir, 'ckpt.yaml'), 'template:\n  train: echo METRIC acc=0.1\nresource: [0]\n---\nckpt: [best_0.1, best_0.01, best_0.001]\n');
+    expect((await coord(['run', 'ckpt.yaml', '-o', 'ckpt'], { cwd: dir })).code).toBe(0);
+    const byCkpt = JSON.parse((await coord(['results', 'ckpt', '--json', '--sort', 'ckpt', '--desc'], { cwd: dir })).stdout) as Json;
+    expect(byCkpt.rows.map((row) => row.ckpt)).toEqual(['best_0.1', 'best_0.01', 'best_0.001']);
   });
 
   it('says of tasks with metrics but no record of how their run ended that their rows may be from unfinished runs', async () => {

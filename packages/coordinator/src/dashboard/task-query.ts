@@ -7,6 +7,7 @@
 import type { RedisKeys, TaskRecord, TaskState } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { readTaskPage } from '../distributed/read-status.js';
+import { byNameAsRead } from '../output/name-order.js';
 import { durationOf } from './json-shapes.js';
 
 export const TASK_SORTS = ['index', 'name', 'duration', '-duration'] as const;
@@ -23,36 +24,6 @@ export interface TaskQuery {
 
 /** How long a full list serves other windows of the same view. */
 const LIST_TTL_MS = 1500;
-
-/** Numbers in a name (`0.001`, `1e-05`, `10`); a "-" before one is the separator of name parts, not a sign. */
-const NUMBER = /\d+(?:\.\d+)?(?:e[-+]?\d+)?/gi;
-
-/** A name as text and numbers: `Lr_0.001-Seed_10` is "Lr_", 0.001, "-Seed_", 10. */
-function nameParts(name: string): Array<string | number> {
-  const parts: Array<string | number> = [];
-  let at = 0;
-  for (const match of name.matchAll(NUMBER)) {
-    if (match.index > at) parts.push(name.slice(at, match.index));
-    parts.push(Number(match[0]));
-    at = match.index + match[0].length;
-  }
-  if (at < name.length) parts.push(name.slice(at));
-  return parts;
-}
-
-/**
- * Numbers by value, as people read them: K_2 before K_10, and Lr_0.0003 before Lr_0.001 before
- * Lr_0.01 (localeCompare's numeric option reads "0.001" and "0.01" as equal).
- */
-export function byNameAsRead(a: string, b: string): number {
-  const [x, y] = [nameParts(a), nameParts(b)];
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const [p, q] = [x[i]!, y[i]!];
-    const order = typeof p === 'number' && typeof q === 'number' ? p - q : String(p).localeCompare(String(q));
-    if (order !== 0) return order;
-  }
-  return x.length - y.length || a.localeCompare(b);
-}
 
 function compare(sort: TaskSort, now: number): (a: TaskRecord, b: TaskRecord) => number {
   if (sort === 'name') return (a, b) => byNameAsRead(a.name, b.name) || a.index - b.index;

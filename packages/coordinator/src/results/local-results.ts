@@ -4,6 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { load } from 'js-yaml';
 import { collectMetrics, DEFAULT_METRICS, logNameOf, metricsFileName, parsePythonJson, parseSweepText, readRunnerStat, taskFileName, type MetricsSettings } from '@sweep-runner/shared';
+import { byNameAsRead } from '../output/name-order.js';
 import type { TaskResult } from './results-table.js';
 
 /** `log.<command>.<datetime>[.<name>]`, the datetime ours (`20260525.143012`) or the runner's (`2021-07-13.02:40:07`). */
@@ -155,8 +156,8 @@ export async function localResults(output: string, pattern: string | undefined, 
   // --pattern replaces every file's pattern (their metrics files are still read).
   const ways = distinct((await metricsSettingsOf(output)).map((way) => (pattern === undefined ? way : { ...way, pattern })));
   const results: TaskResult[] = [];
-  // X_5 before X_12, as people count.
-  const entries = (await readdir(output, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+  // X_5 before X_12 and Lr_0.001 before Lr_0.01, as people count.
+  const entries = (await readdir(output, { withFileTypes: true })).sort((a, b) => byNameAsRead(a.name, b.name));
   for (const entry of entries) {
     const paramsFile = entry.isDirectory() ? paramsFileIn(join(output, entry.name)) : undefined;
     if (paramsFile) {

@@ -3,6 +3,7 @@
  * metrics; `--group-by-except seed` folds rows that differ only in the named params into
  * mean, standard deviation and count.
  */
+import { byNameAsRead } from '../output/name-order.js';
 
 export interface TaskResult {
   task: string;
@@ -104,12 +105,12 @@ function sortKey(value: unknown): number | string | undefined {
   return number === null || number === undefined ? undefined : String(number);
 }
 
-/** Numbers by value, other values as text (`lr_2` before `lr_10`); rows without a value last, either way. */
+/** Numbers by value, other values as text with their numbers by value (`lr_2` before `lr_10`, `best_0.001` before `best_0.01`); rows without a value last, either way. */
 function compareBy(column: string, descending: boolean) {
   return (a: Record<string, unknown>, b: Record<string, unknown>): number => {
     const [x, y] = [sortKey(a[column]), sortKey(b[column])];
     if (x === undefined || y === undefined) return x === y ? 0 : x === undefined ? 1 : -1;
-    const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y), undefined, { numeric: true });
+    const order = typeof x === 'number' && typeof y === 'number' ? x - y : byNameAsRead(String(x), String(y));
     return descending ? -order : order;
   };
 }
