@@ -134,6 +134,30 @@ describe('coord logs', () => {
     expect((await status(prefix, sweep)).tasks[0]!.state).toBe('succeeded');
   });
 
+  it('says of a task cancelled before it ran again that it did not start, following or not, not only its earlier run ending well', async () => {
+    const dir = tempDir();
+    const prefix = 'logsrequeued';
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo ran\npool: a\n---\nx: 1\n');
+    await startAgent(redis().url, ['--gpus', '0', '--pool', 'a', ...cli(prefix).slice(2)], { workdir: join(dir, 'agent') });
+    await settled(prefix, await submit(dir, prefix));
+    // Forced again where no agent takes it: it waits, with its earlier run's lines in Redis.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo ran\npool: nobody\n---\nx: 1\n');
+    const forced = await coord(['submit', '-f', '--json', ...cli(prefix)], { cwd: dir });
+    expect(forced.stderr).toMatch(/^warning: no running agent takes pool "nobody"/);
+    const follower = startCli(COORD, ['logs', 'X_1', '-f', ...cli(prefix)], { cwd: tempDir() });
+    await waitFor(async () => follower.stdout().includes('--- succeeded'), 15_000, 'the follower to print the earlier run');
+    expect((await coord(['cancel', (JSON.parse(forced.stdout) as { sweep: string }).sweep, '--reason', 'not needed', ...cli(prefix)])).code).toBe(0);
+    const result = await follower.done;
+    expect(result.code).toBe(0);
+    // The earlier run's lines, ending well, are all it printed: it said they were not of this run, and how the task ended.
+    expect(result.stdout).toMatch(/ran\n--- succeeded \(exit 0\) ---\n$/);
+    expect(result.stderr).toContain('\ntask X_1 is waiting; following its log once it starts (the lines above are of its earlier runs)\n');
+    expect(result.stderr).toMatch(/\ntask X_1 is cancelled \(not needed\): it did not start again; the lines above are of its earlier runs\n$/);
+    const shown = await coord(['logs', 'X_1', ...cli(prefix)]);
+    expect([shown.code, shown.stdout]).toEqual([0, result.stdout]);
+    expect(shown.stderr).toMatch(/\ntask X_1 is cancelled \(not needed\): it did not start again; the lines above are of its earlier runs\n$/);
+  });
+
   it('points coord status at the sweeps of a task name several hold, the newest first', async () => {
     const prefix = 'status-twice';
     const dir = tempDir();

@@ -143,6 +143,17 @@ async function followStreams(redis: Redis, keys: RedisKeys, task: TaskRecord, co
   }
 }
 
+/**
+ * A task that ended without starting since it was last queued (cancelled while it waited):
+ * no line of its log says so, and the log may end with an earlier run's `--- succeeded ---`.
+ * `reread`: after following, the task as it is now, not as it was found.
+ */
+async function endedUnstarted(redis: Redis, keys: RedisKeys, found: TaskRecord, reread: boolean): Promise<string | undefined> {
+  const [state, startedAt, reason] = reread ? await redis.hmget(keys.task(found.id), 'state', 'startedAt', 'reason') : [found.state, found.startedAt, found.reason];
+  if (!state || state === 'waiting' || state === 'running' || startedAt) return undefined;
+  return `task ${found.name} is ${state}${reason ? ` (${reason})` : ''}`;
+}
+
 async function handler(args: ArgumentsCamelCase<LogsArgs>): Promise<void> {
   const tail = numberFlag('tail', args.tail, { integer: true, min: 0 });
   const { redis, keys } = await connect(args);
@@ -162,23 +173,28 @@ async function handler(args: ArgumentsCamelCase<LogsArgs>): Promise<void> {
       any = true;
       lastIds.set(command, await printExisting(redis, key, command, tail, printer));
     }
+    const state = `task ${task.name} is ${task.state}${task.reason ? ` (${task.reason})` : ''}`;
     if (!any) {
-      const state = `task ${task.name} is ${task.state}${task.reason ? ` (${task.reason})` : ''}`;
       // Following a task that has not started would print nothing for as long as it waits: say so first.
       // Running with no stream: its command has printed nothing yet, or -c names a later one.
       const following = task.state === 'running' ? `${state}; following its log` : `${state}; following its log once it starts`;
       printer.note(args.follow ? following : `${state}; no log lines yet`);
       if (!args.follow) return;
+    } else if (args.follow && task.state === 'waiting') {
+      // Queued again (a retry, a forced resubmission): what was printed, ending well or not, is not of the run it waits for.
+      printer.note(`${state}; following its log once it starts (the lines above are of its earlier runs)`);
     }
     // The line a command is still redrawing, read after its lines (so not one that has ended since); followers poll it.
     if (any && !args.follow && tail !== 0) {
       const { partials } = await readLogsState(redis, keys, task.id, commands.map((c) => keys.log(task.id, c)));
       partials.forEach((partial, i) => printer.partial(commands[i]!, partial));
     }
-    const state = args.follow ? await followStreams(redis, keys, task, commands, lastIds, printer) : undefined;
+    const ended = args.follow ? await followStreams(redis, keys, task, commands, lastIds, printer) : undefined;
     printer.done();
     // Not an end the task reached: what became of it is not known here.
-    if (state === null) throw new ExitError(goneFromRedis(task.name), 1);
+    if (ended === null) throw new ExitError(goneFromRedis(task.name), 1);
+    const unstarted = await endedUnstarted(redis, keys, task, args.follow);
+    if (unstarted) printer.note(any ? `${unstarted}: it did not start again; the lines above are of its earlier runs` : `${unstarted}: it did not start`);
   } finally {
     redis.disconnect();
   }
