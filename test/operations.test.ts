@@ -395,6 +395,9 @@ describe('coord logs', () => {
     expect(ambiguous.code).toBe(1);
     expect(ambiguous.stderr.trim().split('\n')).toHaveLength(1);
     expect(ambiguous.stderr).toContain('matches 2 tasks');
+    // coord retry takes a sweep, then tasks: given a task, it names the command that retries it.
+    const retry = await coord(['retry', 'Ab_1', ...cli('ambiguous')]);
+    expect([retry.code, retry.stderr]).toEqual([1, `coord: "Ab_1" is a task, not a sweep: it is in sweep ${sweep}; coord retry ${sweep} Ab_1 retries it\n`]);
   });
 });
 

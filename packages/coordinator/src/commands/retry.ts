@@ -1,12 +1,13 @@
 /** `coord retry SWEEP`: queue failed (and/or cancelled) tasks again, skipping their succeeded commands. */
 import { readFileSync } from 'node:fs';
-import { ExitError } from '@sweep-runner/shared';
+import { ExitError, shlexQuote, type RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { resolveSweepId } from '../distributed/find-task.js';
+import { resolveSweepId, sweepExists, sweepsHoldingTasks, taskIdsNamed } from '../distributed/find-task.js';
 import { NOT_SIGNED, retryStates, retryTasks } from '../distributed/retry-tasks.js';
 import { createTerminal } from '../output/terminal.js';
 import { connect, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
+import { namedFew } from '../output/named-few.js';
 import { plural } from '../output/plural.js';
 
 interface RetryArgs extends RedisArgs {
@@ -24,6 +25,10 @@ async function handler(args: ArgumentsCamelCase<RetryArgs>): Promise<void> {
   const { redis, keys } = await connect(args);
   try {
     const sweepId = await resolveSweepId(redis, keys, args.sweep);
+    if (!(await sweepExists(redis, keys, sweepId))) {
+      const taskIn = await taskNotSweep(redis, keys, sweepId);
+      if (taskIn) throw new ExitError(taskIn);
+    }
     const result = await retryTasks(redis, keys, sweepId, { states, ...(args.tasks && { names: args.tasks }) }, signer);
     const { requeued, notRetried, notSigned } = result;
     if (args.json) process.stdout.write(`${JSON.stringify({ sweep: sweepId, requeued, notRetried, notSigned })}\n`);
@@ -41,6 +46,14 @@ async function handler(args: ArgumentsCamelCase<RetryArgs>): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+/** `coord retry X_1`: no sweep has that id, but a task has that name; the command that retries it. */
+async function taskNotSweep(redis: Redis, keys: RedisKeys, text: string): Promise<string | undefined> {
+  const sweeps = await sweepsHoldingTasks(redis, keys, await taskIdsNamed(redis, keys, text));
+  if (sweeps.length === 0) return undefined;
+  const where = sweeps.length === 1 ? `sweep ${sweeps[0]}` : `sweeps ${namedFew(sweeps)} (newest first)`;
+  return `"${text}" is a task, not a sweep: it is in ${where}; coord retry ${sweeps[0]} ${shlexQuote(text)} retries it${sweeps.length > 1 ? ' in the newest' : ''}`;
 }
 
 /**
