@@ -539,6 +539,22 @@ describe('timeouts, retries and priority', () => {
     expect(readFileSync(counter, 'utf8').trim().split('\n')).toHaveLength(3);
   });
 
+  it('--tail N prints N lines of the command\'s own output, not counting the lines it adds between attempts', async () => {
+    const dir = tempDir();
+    const prefix = 'tail-attempts';
+    const counter = join(dir, 'attempts');
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: echo x >> ${counter}; n=$(wc -l < ${counter}); echo one $n; echo two $n; echo three $n; test $n -ge 2\nretries: 1\n---\nx: 1\n`);
+    await startAgent(redis().url, ['--gpus', '0', ...cli(prefix).slice(2)], { workdir: join(dir, 'a') });
+    const sweep = await submit(dir, prefix, ['--retry-backoff', '0.2']);
+    expect((await settled(prefix, sweep)).tasks[0]).toMatchObject({ state: 'succeeded', attempt: 2 });
+    const tail = async (n: number) => (await coord(['logs', 'X_1', '--tail', String(n), ...cli(prefix)])).stdout.trim().split('\n');
+    expect(await tail(3)).toEqual(['one 2', 'two 2', 'three 2', '--- succeeded (exit 0) ---']);
+    // Four lines of output reach into the first attempt, with its ending and the second's heading between.
+    expect(await tail(4)).toEqual(['three 1', '--- failed (exit 1) ---', expect.stringMatching(/^--- attempt 2 on /), 'one 2', 'two 2', 'three 2', '--- succeeded (exit 0) ---']);
+    expect(await tail(6)).toEqual(['one 1', 'two 1', 'three 1', '--- failed (exit 1) ---', expect.stringMatching(/^--- attempt 2 on /), 'one 2', 'two 2', 'three 2', '--- succeeded (exit 0) ---']);
+    expect((await tail(100))[0]).toMatch(/^--- attempt 1 on /);
+  });
+
   it('retries with the backoff the sweep was submitted with', async () => {
     const dir = tempDir();
     const prefix = 'retry-backoff';

@@ -97,13 +97,42 @@ function printSource(command: string, meta: Record<string, string>, printer: Lin
   if (meta.path) printer.note(`==> ${command}: ${meta.host ?? '?'}:${meta.path}${attempts > 1 ? " (the latest attempt's)" : ''} <==`);
 }
 
+/**
+ * The last entries of a stream that hold `lines` lines of the command's own output: the lines
+ * the agent writes (an attempt's heading, its ending) come with them but do not count, so
+ * `--tail 3` of an ended log is three lines and the ending, and a tail that reaches into an
+ * earlier attempt has that attempt's ending and the next one's heading between.
+ */
+async function lastOwnLines(redis: Redis, key: string, lines: number): Promise<StreamEntry[]> {
+  const newestFirst: StreamEntry[] = [];
+  let own = 0;
+  let before = '+';
+  while (own < lines) {
+    // Each attempt adds two lines: a batch a little larger than what is missing mostly does.
+    const wanted = lines - own + 2;
+    // From the oldest entry read so far, which comes again (an exclusive start needs Redis 6.2).
+    const batch = ((await redis.xrevrange(key, before, '-', 'COUNT', wanted + (before === '+' ? 0 : 1))) as StreamEntry[]).filter(([id]) => id !== before);
+    for (const entry of batch) {
+      if (isAgentLine(field(entry[1], 'line') ?? '')) {
+        newestFirst.push(entry);
+        continue;
+      }
+      if (own === lines) break;
+      newestFirst.push(entry);
+      own++;
+    }
+    // The whole stream is read: its first lines (the first attempt's heading) are shown too.
+    if (batch.length < wanted && own < lines) return newestFirst.reverse();
+    before = batch[batch.length - 1]![0];
+  }
+  // Agent lines older than the oldest line of output shown belong to output not shown.
+  while (newestFirst.length > 0 && isAgentLine(field(newestFirst[newestFirst.length - 1]![1], 'line') ?? '')) newestFirst.pop();
+  return newestFirst.reverse();
+}
+
 async function printExisting(redis: Redis, key: string, command: string, tail: number | undefined, printer: LinePrinter): Promise<string> {
   const [meta, kept] = await Promise.all([redis.hgetall(`${key}:meta`), redis.xlen(key)]);
-  // An ended log's last line is its ending (`--- succeeded (exit 0) ---`): --tail N shows N
-  // lines of the command's output before it, not N - 1.
-  const count = tail === undefined ? undefined : tail + (meta.ended !== undefined && tail > 0 ? 1 : 0);
-  // COUNT 0 is answered with null, not an empty list.
-  const entries = (count === 0 ? [] : count !== undefined ? (await redis.xrevrange(key, '+', '-', 'COUNT', count)).reverse() : await redis.xrange(key, '-', '+')) as StreamEntry[];
+  const entries = tail === undefined ? ((await redis.xrange(key, '-', '+')) as StreamEntry[]) : tail === 0 ? [] : await lastOwnLines(redis, key, tail);
   const shipped = Number(meta.lines ?? kept);
   // Number of the first line printed: lines before it were dropped by the cap or left out by --tail.
   printer.next.set(command, shipped - entries.length + 1);
