@@ -739,7 +739,7 @@ z: [1, 2, 3, 4]
     const prefix = 'no-agent';
     writeCpuSweep(dir, 'true', 1);
     const alone = await coord(['submit', 'params.yaml', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
-    expect(alone.stderr.split('\n')).toContain(`note: no agent is running under prefix "${prefix}" on ${redis().url}: the tasks wait until one starts there (agent --gpus 0,1 --prefix ${prefix})`);
+    expect(alone.stderr.split('\n')).toContain(`note: no agent is running under prefix "${prefix}" on ${redis().url}: the tasks wait until one starts there (agent --cpu-slots 1 --prefix ${prefix})`);
     const agent = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'w') });
     writeCpuSweep(dir, 'true', 2);
     const served = await coord(['submit', 'params.yaml', '--redis', redis().url, '--prefix', prefix], { cwd: dir });

@@ -96,5 +96,5 @@ export async function coordOnTerminal(args: string[], cwd: string): Promise<{ ou
 
 /** coord submit's stderr without its note that no agent runs yet: most tests submit before starting one. */
 export function withoutNoAgentNote(stderr: string): string {
-  return stderr.replace(/^note: no agent is running under prefix "[\w.-]+" on \S+: the tasks wait until one starts there \(agent --gpus 0,1[^)]*\)\n/m, '');
+  return stderr.replace(/^note: no agent is running under prefix "[\w.-]+" on \S+: the tasks wait until one starts there \(agent [^)]*\)\n/m, '');
 }

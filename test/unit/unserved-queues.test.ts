@@ -73,3 +73,17 @@ it('counts an agent of MIG devices for tasks of one GPU only, as it takes them (
   const mixed = [agent('mixed', ['default'], ['1', '0/mig0', '0/mig1'])];
   expect(unservedWarnings([{ pool: 'default', gpus: 2, tasks: 1 }], mixed)[0]).toContain('running: mixed (pool default, 1 GPU and 2 MIG devices, one per task)');
 });
+
+it('names, when no agent runs, agents that would take what was queued: CPU slots for CPU tasks, enough GPUs for the largest', async () => {
+  const { noAgentNote } = await import('@sweep-runner/coordinator/dist/distributed/unserved-queues.js');
+  const groups = [
+    { pool: 'default', gpus: 1, tasks: 3 },
+    { pool: 'default', gpus: 2, tasks: 1 },
+    { pool: 'default', gpus: 0, tasks: 2 },
+    { pool: 'big', gpus: 4, tasks: 0 },
+  ];
+  expect(noAgentNote([], 'runner', 'redis://h', groups)).toBe(
+    'no agent is running under prefix "runner" on redis://h: the tasks wait until one starts there (agent --gpus 0,1, and agent --cpu-slots 1)',
+  );
+  expect(noAgentNote([], 'p', 'redis://h', [{ pool: 'default', gpus: 0, tasks: 1 }])).toContain('(agent --cpu-slots 1 --prefix p)');
+});

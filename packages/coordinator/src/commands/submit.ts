@@ -86,7 +86,7 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     if (result.queued > 0) {
       const agents = (await agentsRead) ?? (await listAgents(redis, keys));
       printWarnings(terminal, unservedWarnings(result.queuedGroups, agents, keys.prefix));
-      const note = noAgentNote(agents, keys.prefix, describeRedis(settings.target));
+      const note = noAgentNote(agents, keys.prefix, describeRedis(settings.target), result.queuedGroups);
       if (note) terminal.error(`note: ${note}`);
     }
     const here = { host: hostname(), path: submittedFrom(file) };

@@ -113,8 +113,18 @@ export function signedOnlyAgents(queues: Queue[], agents: AgentSummary[]): strin
     .map((agent) => agent.name);
 }
 
-/** A note when no agent runs under this prefix on this Redis: the tasks wait for one. */
-export function noAgentNote(agents: AgentSummary[], prefix: string, redis: string): string | undefined {
+/**
+ * A note when no agent runs under this prefix on this Redis: the tasks wait for one. It names
+ * agents that would take `queued`: per pool, one with as many GPUs as its largest tasks ask
+ * for (it takes the smaller ones too), and one with a CPU slot for its CPU tasks.
+ */
+export function noAgentNote(agents: AgentSummary[], prefix: string, redis: string, queued: QueuedGroup[]): string | undefined {
   if (runningAgents(agents).length > 0) return undefined;
-  return `no agent is running under prefix "${prefix}" on ${redis}: the tasks wait until one starts there (agent --gpus 0,1${prefix === DEFAULT_PREFIX ? '' : ` --prefix ${prefix}`})`;
+  const needed = new Map<string, Queue>();
+  for (const group of queued.filter((g) => g.tasks > 0)) {
+    const key = `${group.pool}\0${group.gpus === 0 ? 'cpu' : 'gpu'}`;
+    if ((needed.get(key)?.gpus ?? -1) < group.gpus) needed.set(key, group);
+  }
+  const commands = [...needed.values()].map((queue) => agentCommand(queue, prefix));
+  return `no agent is running under prefix "${prefix}" on ${redis}: the tasks wait until one starts there (${commands.join(', and ') || 'agent --gpus 0,1'})`;
 }
