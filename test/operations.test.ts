@@ -144,6 +144,8 @@ describe('coord logs', () => {
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo ran\npool: nobody\n---\nx: 1\n');
     const forced = await coord(['submit', '-f', '--json', ...cli(prefix)], { cwd: dir });
     expect(forced.stderr).toMatch(/^warning: no running agent takes pool "nobody"/);
+    // Not following, it says the same of the lines it prints.
+    expect((await coord(['logs', 'X_1', ...cli(prefix)])).stderr).toContain('\ntask X_1 is waiting; the lines above are of its earlier runs\n');
     const follower = startCli(COORD, ['logs', 'X_1', '-f', ...cli(prefix)], { cwd: tempDir() });
     await waitFor(async () => follower.stdout().includes('--- succeeded'), 15_000, 'the follower to print the earlier run');
     expect((await coord(['cancel', (JSON.parse(forced.stdout) as { sweep: string }).sweep, '--reason', 'not needed', ...cli(prefix)])).code).toBe(0);
@@ -395,7 +397,11 @@ describe('coord logs', () => {
     expect(ambiguous.code).toBe(1);
     expect(ambiguous.stderr.trim().split('\n')).toHaveLength(1);
     expect(ambiguous.stderr).toContain('matches 2 tasks');
-    // coord retry takes a sweep, then tasks: given a task, it names the command that retries it.
+    // coord retry takes a sweep, then tasks: given a task, it names the command that retries it,
+    // or, for a task with nothing to retry, says so.
+    const waiting = await coord(['retry', 'Ab_1', ...cli('ambiguous')]);
+    expect([waiting.code, waiting.stderr]).toEqual([1, `coord: "Ab_1" is a task, not a sweep: it is in sweep ${sweep}, and waiting, not failed or timeout or cancelled: nothing to retry\n`]);
+    expect((await coord(['cancel', sweep, ...cli('ambiguous')])).code).toBe(0);
     const retry = await coord(['retry', 'Ab_1', ...cli('ambiguous')]);
     expect([retry.code, retry.stderr]).toEqual([1, `coord: "Ab_1" is a task, not a sweep: it is in sweep ${sweep}; coord retry ${sweep} Ab_1 retries it\n`]);
   });
@@ -553,6 +559,8 @@ describe('timeouts, retries and priority', () => {
     expect(await tail(4)).toEqual(['three 1', '--- failed (exit 1) ---', expect.stringMatching(/^--- attempt 2 on /), 'one 2', 'two 2', 'three 2', '--- succeeded (exit 0) ---']);
     expect(await tail(6)).toEqual(['one 1', 'two 1', 'three 1', '--- failed (exit 1) ---', expect.stringMatching(/^--- attempt 2 on /), 'one 2', 'two 2', 'three 2', '--- succeeded (exit 0) ---']);
     expect((await tail(100))[0]).toMatch(/^--- attempt 1 on /);
+    // Its path is the second attempt's file, though the first's heading is left out.
+    expect((await coord(['logs', 'X_1', '--tail', '4', ...cli(prefix)])).stderr).toMatch(/^==> run: .* \(the latest attempt's\) <==$/m);
   });
 
   it('retries with the backoff the sweep was submitted with', async () => {

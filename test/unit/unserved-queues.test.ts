@@ -83,7 +83,7 @@ it('names, when no agent runs, agents that would take what was queued: CPU slots
     { pool: 'big', gpus: 4, tasks: 0 },
   ];
   expect(noAgentNote([], 'runner', 'redis://h', groups)).toBe(
-    'no agent is running under prefix "runner" on redis://h: the tasks wait until one starts there (agent --gpus 0,1, and agent --cpu-slots 1)',
+    'no agent is running under prefix "runner" on redis://h: the tasks wait until one starts there (agent --gpus 0,1; agent --cpu-slots 1)',
   );
   expect(noAgentNote([], 'p', 'redis://h', [{ pool: 'default', gpus: 0, tasks: 1 }])).toContain('(agent --cpu-slots 1 --prefix p)');
 });

@@ -136,7 +136,10 @@ async function printExisting(redis: Redis, key: string, command: string, tail: n
   const shipped = Number(meta.lines ?? kept);
   // Number of the first line printed: lines before it were dropped by the cap or left out by --tail.
   printer.next.set(command, shipped - entries.length + 1);
-  printSource(command, meta, printer, entries.filter((entry) => ATTEMPT_HEADING.test(field(entry[1], 'line') ?? '')).length);
+  // Attempts shown: one per heading, and one more whose heading --tail left out.
+  const headings = entries.filter((entry) => ATTEMPT_HEADING.test(field(entry[1], 'line') ?? '')).length;
+  const headless = headings > 0 && !ATTEMPT_HEADING.test(field(entries[0]![1], 'line') ?? '');
+  printSource(command, meta, printer, headings + (headless ? 1 : 0));
   if (tail === undefined && shipped > kept) {
     printer.note(`(${shipped - kept} earlier lines were dropped from Redis; the whole log is in ${meta.host ?? '?'}:${meta.path ?? '?'})`);
   }
@@ -209,9 +212,9 @@ async function handler(args: ArgumentsCamelCase<LogsArgs>): Promise<void> {
       const following = task.state === 'running' ? `${state}; following its log` : `${state}; following its log once it starts`;
       printer.note(args.follow ? following : `${state}; no log lines yet`);
       if (!args.follow) return;
-    } else if (args.follow && task.state === 'waiting') {
+    } else if (task.state === 'waiting') {
       // Queued again (a retry, a forced resubmission): what was printed, ending well or not, is not of the run it waits for.
-      printer.note(`${state}; following its log once it starts (the lines above are of its earlier runs)`);
+      printer.note(`${state}; ${args.follow ? 'following its log once it starts (the lines above are of its earlier runs)' : 'the lines above are of its earlier runs'}`);
     }
     // The line a command is still redrawing, read after its lines (so not one that has ended since); followers poll it.
     if (any && !args.follow && tail !== 0) {

@@ -26,7 +26,7 @@ async function handler(args: ArgumentsCamelCase<RetryArgs>): Promise<void> {
   try {
     const sweepId = await resolveSweepId(redis, keys, args.sweep);
     if (!(await sweepExists(redis, keys, sweepId))) {
-      const taskIn = await taskNotSweep(redis, keys, sweepId);
+      const taskIn = await taskNotSweep(redis, keys, sweepId, states);
       if (taskIn) throw new ExitError(taskIn);
     }
     const result = await retryTasks(redis, keys, sweepId, { states, ...(args.tasks && { names: args.tasks }) }, signer);
@@ -48,11 +48,19 @@ async function handler(args: ArgumentsCamelCase<RetryArgs>): Promise<void> {
   }
 }
 
-/** `coord retry X_1`: no sweep has that id, but a task has that name; the command that retries it. */
-async function taskNotSweep(redis: Redis, keys: RedisKeys, text: string): Promise<string | undefined> {
-  const sweeps = await sweepsHoldingTasks(redis, keys, await taskIdsNamed(redis, keys, text));
+/**
+ * `coord retry X_1`: no sweep has that id, but a task has that name; the command that retries
+ * it, or, when no task of the name is in a state the retry takes (`states`), what they are.
+ */
+async function taskNotSweep(redis: Redis, keys: RedisKeys, text: string, states: string[]): Promise<string | undefined> {
+  const ids = await taskIdsNamed(redis, keys, text);
+  const sweeps = await sweepsHoldingTasks(redis, keys, ids);
   if (sweeps.length === 0) return undefined;
   const where = sweeps.length === 1 ? `sweep ${sweeps[0]}` : `sweeps ${namedFew(sweeps)} (newest first)`;
+  const now = await Promise.all(ids.map((id) => redis.hget(keys.task(id), 'state')));
+  if (!now.some((state) => state !== null && states.includes(state))) {
+    return `"${text}" is a task, not a sweep: it is in ${where}, and ${[...new Set(now.filter(Boolean))].join(', ')}, not ${states.join(' or ')}: nothing to retry`;
+  }
   return `"${text}" is a task, not a sweep: it is in ${where}; coord retry ${sweeps[0]} ${shlexQuote(text)} retries it${sweeps.length > 1 ? ' in the newest' : ''}`;
 }
 

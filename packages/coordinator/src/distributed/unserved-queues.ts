@@ -126,5 +126,5 @@ export function noAgentNote(agents: AgentSummary[], prefix: string, redis: strin
     if ((needed.get(key)?.gpus ?? -1) < group.gpus) needed.set(key, group);
   }
   const commands = [...needed.values()].map((queue) => agentCommand(queue, prefix));
-  return `no agent is running under prefix "${prefix}" on ${redis}: the tasks wait until one starts there (${commands.join(', and ') || 'agent --gpus 0,1'})`;
+  return `no agent is running under prefix "${prefix}" on ${redis}: the tasks wait until one starts there (${commands.join('; ') || 'agent --gpus 0,1'})`;
 }
