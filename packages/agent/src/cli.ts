@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { checkPrefix, connectionSettings, DEFAULT_PREFIX, describeFailure, dropOutputOnceClosed, refuseRepeatedOptions, EXIT_UNREACHABLE, isLoopback, isUsageError, loadSecrets, onRedisClientWarning, explainUsage, prepareWritableDirectory, answerCompletionHelp, completionShellArgs, tidyCompletion, signatureProblem, sweepRecordSigned, UsageError, hasMigDevices } from '@sweep-runner/shared';
+import { checkPrefix, connectionSettings, DEFAULT_PREFIX, describeFailure, dropOutputOnceClosed, refuseRepeatedOptions, EXIT_UNREACHABLE, isLoopback, isUsageError, loadSecrets, onRedisClientWarning, explainUsage, prepareWritableDirectory, answerCompletionHelp, completionShellArgs, tidyCompletion, signatureProblem, sweepRecordSigned, UsageError, isMigDevice } from '@sweep-runner/shared';
 import { customAlphabet } from 'nanoid';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   // ioredis' own warnings (a password Redis does not need) become one line of our log.
   onRedisClientWarning((text) => log.warn(text));
   const { slots: gpuSlots, uuids: gpuUuids } = await parseGpuSlots(argv.gpus);
-  const migs = gpuSlots.filter((slot) => hasMigDevices([slot]));
+  const migs = gpuSlots.filter(isMigDevice);
   if (migs.length > 0 && migs.length < gpuSlots.length) {
     log.warn({ migDevices: migs.join(','), gpus: gpuSlots.filter((slot) => !migs.includes(slot)).join(',') }, 'MIG devices beside whole GPUs: every task gets one GPU here (a CUDA process sees one MIG device at most), so tasks of more GPUs go to other agents');
   }

@@ -6,7 +6,7 @@
  * work, so that is only a note; it names the prefix and the Redis, since a wrong one of either
  * is the usual reason no agent is seen.
  */
-import { DEFAULT_PREFIX, hasMigDevices, mostGpusPerTask, parseQueueName } from '@sweep-runner/shared';
+import { DEFAULT_PREFIX, hasMigDevices, isMigDevice, mostGpusPerTask, parseQueueName } from '@sweep-runner/shared';
 import { heldBackWhy } from './held-back-gpu.js';
 import type { AgentSummary } from './read-status.js';
 import { namedFew } from '../output/named-few.js';
@@ -31,7 +31,7 @@ function serves(agent: AgentSummary, queue: Queue): boolean {
 function gpusOffered(agent: AgentSummary): string {
   const slots = [...new Set(agent.gpuSlots)];
   if (!hasMigDevices(slots)) return plural(slots.length, 'GPU');
-  const migs = slots.filter((slot) => hasMigDevices([slot])).length;
+  const migs = slots.filter(isMigDevice).length;
   const whole = slots.length - migs;
   return `${whole > 0 ? `${plural(whole, 'GPU')} and ` : ''}${plural(migs, 'MIG device')}${slots.length > 1 ? ', one per task' : ''}`;
 }

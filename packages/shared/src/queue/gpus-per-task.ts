@@ -8,9 +8,14 @@ export function migDeviceName(gpu: string, device: string): string {
   return `${gpu}/mig${device}`;
 }
 
+/** Whether this GPU slot is a MIG device (`0/mig1`). */
+export function isMigDevice(slot: string): boolean {
+  return /^\d+\/mig\d+$/.test(slot);
+}
+
 /** Whether some of these GPU slots are MIG devices. */
 export function hasMigDevices(gpuSlots: string[]): boolean {
-  return gpuSlots.some((slot) => /^\d+\/mig\d+$/.test(slot));
+  return gpuSlots.some(isMigDevice);
 }
 
 /** The most GPUs one task can have on an agent with these slots. */
