@@ -21,9 +21,15 @@ interface LogsArgs extends RedisArgs {
 
 type StreamEntry = [id: string, fields: string[]];
 
-function field(fields: string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
-  return undefined;
+/** The log line an entry of a stream holds (its fields are name, value, name, value...). */
+function lineOf([, fields]: StreamEntry): string {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'line') return fields[i + 1]!;
+  return '';
+}
+
+/** `task X_1 is cancelled (not needed)`: a task's state, and why when its record says. */
+function stateText(name: string, state: string, reason: string | null | undefined): string {
+  return `task ${name} is ${state}${reason ? ` (${reason})` : ''}`;
 }
 
 /** How often a follower looks for new lines, and for a changed unfinished line. */
@@ -41,7 +47,7 @@ class LinePrinter {
     private readonly follow: boolean,
   ) {}
   line(command: string, entry: StreamEntry): void {
-    const text = field(entry[1], 'line') ?? '';
+    const text = lineOf(entry);
     this.endUnreported(command, text);
     const n = this.next.get(command) ?? 1;
     this.next.set(command, n + 1);
@@ -113,7 +119,7 @@ async function lastOwnLines(redis: Redis, key: string, lines: number): Promise<S
     // From the oldest entry read so far, which comes again (an exclusive start needs Redis 6.2).
     const batch = ((await redis.xrevrange(key, before, '-', 'COUNT', wanted + (before === '+' ? 0 : 1))) as StreamEntry[]).filter(([id]) => id !== before);
     for (const entry of batch) {
-      if (isAgentLine(field(entry[1], 'line') ?? '')) {
+      if (isAgentLine(lineOf(entry))) {
         newestFirst.push(entry);
         continue;
       }
@@ -126,7 +132,7 @@ async function lastOwnLines(redis: Redis, key: string, lines: number): Promise<S
     before = batch[batch.length - 1]![0];
   }
   // Agent lines older than the oldest line of output shown belong to output not shown.
-  while (newestFirst.length > 0 && isAgentLine(field(newestFirst[newestFirst.length - 1]![1], 'line') ?? '')) newestFirst.pop();
+  while (newestFirst.length > 0 && isAgentLine(lineOf(newestFirst[newestFirst.length - 1]!))) newestFirst.pop();
   return newestFirst.reverse();
 }
 
@@ -137,8 +143,8 @@ async function printExisting(redis: Redis, key: string, command: string, tail: n
   // Number of the first line printed: lines before it were dropped by the cap or left out by --tail.
   printer.next.set(command, shipped - entries.length + 1);
   // Attempts shown: one per heading, and one more whose heading --tail left out.
-  const headings = entries.filter((entry) => ATTEMPT_HEADING.test(field(entry[1], 'line') ?? '')).length;
-  const headless = headings > 0 && !ATTEMPT_HEADING.test(field(entries[0]![1], 'line') ?? '');
+  const headings = entries.filter((entry) => ATTEMPT_HEADING.test(lineOf(entry))).length;
+  const headless = headings > 0 && !ATTEMPT_HEADING.test(lineOf(entries[0]!));
   printSource(command, meta, printer, headings + (headless ? 1 : 0));
   if (tail === undefined && shipped > kept) {
     printer.note(`(${shipped - kept} earlier lines were dropped from Redis; the whole log is in ${meta.host ?? '?'}:${meta.path ?? '?'})`);
@@ -183,7 +189,7 @@ async function followStreams(redis: Redis, keys: RedisKeys, task: TaskRecord, co
 async function endedUnstarted(redis: Redis, keys: RedisKeys, found: TaskRecord, reread: boolean): Promise<string | undefined> {
   const [state, startedAt, reason] = reread ? await redis.hmget(keys.task(found.id), 'state', 'startedAt', 'reason') : [found.state, found.startedAt, found.reason];
   if (!state || state === 'waiting' || state === 'running' || startedAt) return undefined;
-  return `task ${found.name} is ${state}${reason ? ` (${reason})` : ''}`;
+  return stateText(found.name, state, reason);
 }
 
 async function handler(args: ArgumentsCamelCase<LogsArgs>): Promise<void> {
@@ -205,7 +211,7 @@ async function handler(args: ArgumentsCamelCase<LogsArgs>): Promise<void> {
       any = true;
       lastIds.set(command, await printExisting(redis, key, command, tail, printer));
     }
-    const state = `task ${task.name} is ${task.state}${task.reason ? ` (${task.reason})` : ''}`;
+    const state = stateText(task.name, task.state, task.reason);
     if (!any) {
       // Following a task that has not started would print nothing for as long as it waits: say so first.
       // Running with no stream: its command has printed nothing yet, or -c names a later one.
