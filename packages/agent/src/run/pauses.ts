@@ -24,9 +24,11 @@ export class Pauses {
     return pause && pause.until > Date.now() ? pause : undefined;
   }
 
-  /** Until when no work is taken; 0 (or a past time) when none. */
+  /** Until when no work is taken; 0 (or a past time) when none. Asked on every task's end: no array is made. */
   get until(): number {
-    return Math.max(0, ...[...this.pauses.values()].map((pause) => pause.until));
+    let until = 0;
+    for (const pause of this.pauses.values()) until = Math.max(until, pause.until);
+    return until;
   }
 
   get paused(): boolean {
