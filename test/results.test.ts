@@ -191,12 +191,17 @@ describe('coord results', () => {
     expect(json.rows).toEqual([{ shared: 2, acc: 0.5 }]);
   });
 
-  it('lists a local output\'s tasks as people count (X_5 before X_12, Lr_0.001 before Lr_0.01 before Lr_0.1)', async () => {
+  it('lists a local output\'s tasks as people count (X_5 before X_12, Lr_0.001 before Lr_0.01 before Lr_0.1, Shift_-2 before Shift_-1 before Shift_0)', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo METRIC acc=0.{x}\nresource: [0]\n---\nx: [12, 5, 100]\n');
     expect((await coord(['run'], { cwd: dir })).code).toBe(0);
     const json = JSON.parse((await coord(['results', 'output', '--json'], { cwd: dir })).stdout) as Json;
     expect(json.rows.map((row) => row.x)).toEqual([5, 12, 100]);
+    // Negative values by value: the "-" of Shift_-1 is its sign, not the separator of name parts.
+    writeFileSync(join(dir, 'shift.yaml'), 'template:\n  train: echo METRIC acc=0.1\nresource: [0]\n---\nshift: [1, -1, 0, -2, -0.5]\nseed: [1, 2]\n');
+    expect((await coord(['run', 'shift.yaml', '-o', 'shift'], { cwd: dir })).code).toBe(0);
+    const byShift = JSON.parse((await coord(['results', 'shift', '--json'], { cwd: dir })).stdout) as Json;
+    expect(byShift.rows.map((row) => [row.shift, row.seed])).toEqual([-2, -1, -0.5, 0, 1].flatMap((shift) => [[shift, 1], [shift, 2]]));
     // Decimals by value: read digit run by digit run, 0.01 and 0.1 were equal, and the rows of
     // two learning rates came interleaved by seed.
     writeFileSync(join(dir, 'lr.yaml'), 'template:\n  train: echo METRIC acc=0.{seed}\nresource: [0]\n---\nlr: [0.1, 0.01, 0.001, 1.0e-5]\nseed: [1, 2]\n');
