@@ -21,6 +21,7 @@ export * from './cli/repeated-options.js';
 export * from './config/sweep-file.js';
 export * from './sweep/expand.js';
 export * from './sweep/naming.js';
+export * from './sweep/param-order.js';
 export * from './sweep/python-format.js';
 export * from './sweep/py-value.js';
 export * from './sweep/task.js';
