@@ -1,5 +1,5 @@
 /** `coord results`: the right table, mean/std per group, valid CSV and JSON, locally and from Redis. */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useAgents } from './helpers/agents.js';
@@ -89,7 +89,7 @@ describe('coord results', () => {
     const noMetric = await coord(['results', 'output', '--metric', 'los'], { cwd: dir });
     expect([noMetric.code, noMetric.stderr.trim()]).toEqual([2, 'coord: --metric los: no metric "los" (did you mean "loss"?); metrics: acc, loss']);
     const noParam = await coord(['results', 'output', '--group-by-except', 'seeds'], { cwd: dir });
-    expect([noParam.code, noParam.stderr.trim()]).toEqual([2, 'coord: --group-by-except seeds: no param "seeds" (did you mean "seed"?); params: lr, opt, seed']);
+    expect([noParam.code, noParam.stderr.trim()]).toEqual([2, 'coord: --group-by-except seeds: no param "seeds" (did you mean "seed"?); params: lr, seed, opt']);
     // One task's directory is not an output: the message names the one that holds it.
     const task = readdirSync(join(dir, 'output')).find((name) => name.startsWith('Lr_'))!;
     const one = await coord(['results', `output/${task}`], { cwd: dir });
@@ -312,6 +312,64 @@ describe('coord results', () => {
     const json = await coord(['results', sweep, '--json', ...cli], { cwd: elsewhere });
     const grouped = await coord(['results', sweep, '--json', '--group-by-except', 'seed', ...cli], { cwd: elsewhere });
     expectTables(JSON.parse(json.stdout) as Json, JSON.parse(grouped.stdout) as Json);
+  });
+
+  it('orders the params as the sweep file does, from an output directory as from Redis, and alphabetically without a sweep file', async () => {
+    // A document's own params, then what its alias sets, then defaults, then the alias's name; then a second document's.
+    const text = `template:
+  train: echo METRIC acc=0.{seed} {lr} {width} {depth} {wd}
+  eval: echo METRIC acc=0.{seed} {lr} {wd}
+gpus: 0
+resource: [0, 1]
+default:
+  lr: 0.1
+  wd: 0
+alias:
+  size:
+    small: {width: 1, depth: 2}
+    big: {width: 3, depth: 4}
+---
+_cmd: [train]
+seed: [1, 2]
+size: [small, big]
+lr: [0.1, 0.01]
+---
+_cmd: [eval]
+wd: [0.1, 0.2]
+seed: 3
+`;
+    const asWritten = ['seed', 'lr', 'width', 'depth', 'wd', 'size'];
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), text);
+    const params = async (source: string, extra: string[] = []) => (JSON.parse((await coord(['results', source, '--json', ...extra], { cwd: dir })).stdout) as Json).params;
+    const prefix = 'results-order';
+    const cli = ['--redis', redis().url, '--prefix', prefix];
+    await startAgent(redis().url, ['--cpu-slots', '2', '--prefix', prefix], { workdir: join(dir, 'agent') });
+    const submitted = JSON.parse((await coord(['submit', 'params.yaml', '--wait', '--json', ...cli], { cwd: dir })).stdout) as { sweep: string };
+    expect(await params(submitted.sweep, cli)).toEqual(asWritten);
+
+    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    expect(await params('output')).toEqual(asWritten);
+    // The agent's output directory holds its copy of the sweep file too.
+    expect(await params('agent/output')).toEqual(asWritten);
+    const csv = await coord(['results', 'output', '--format', 'csv'], { cwd: dir });
+    expect(csv.stdout.split('\n')[0]).toBe('seed,lr,width,depth,wd,size,acc');
+    const noParam = await coord(['results', 'output', '--group-by-except', 'sede'], { cwd: dir });
+    expect(noParam.stderr.trim()).toBe('coord: --group-by-except sede: no param "sede" (did you mean "seed"?); params: seed, lr, width, depth, wd, size');
+
+    // A directory without the sweep file (an older runner's, a copy deleted): alphabetically.
+    rmSync(join(dir, 'output', 'params.yaml'));
+    expect(await params('output')).toEqual(['depth', 'lr', 'seed', 'size', 'wd', 'width']);
+  });
+
+  it('orders the params as the documents a -t run ran (its copy params.yaml.TITLE) have them', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo METRIC acc=0.{a}{b}\nresource: [0]\n---\n{_title: ba, b: [1, 2], a: [1, 2]}\n---\n{_title: ab, a: [3, 4], b: [3, 4]}\n');
+    expect((await coord(['run', '-t', 'ab'], { cwd: dir })).code).toBe(0);
+    expect(readdirSync(join(dir, 'output'))).toContain('params.yaml.ab');
+    expect((JSON.parse((await coord(['results', 'output', '--json'], { cwd: dir })).stdout) as Json).params).toEqual(['a', 'b']);
+    expect((await coord(['run', '-t', 'ba', '-o', 'ba'], { cwd: dir })).code).toBe(0);
+    expect((JSON.parse((await coord(['results', 'ba', '--json'], { cwd: dir })).stdout) as Json).params).toEqual(['b', 'a']);
   });
 
   it('says of a sweep\'s tasks that succeeded without a metric that none was printed, from Redis too', async () => {

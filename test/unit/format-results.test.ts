@@ -72,3 +72,16 @@ it('gives seeds with equal values no spread, where the rounding of their mean wo
   expect(aggregate([1e-20, 1e-20])).toMatchObject({ std: 0 });
   expect(aggregate([0.1, 0.2, 0.3]).std).toBeCloseTo(0.1, 12);
 });
+
+it("orders the param columns as a sweep file's order gives them, those it does not name after them alphabetically, and as the results name them without one", async () => {
+  const { buildResultsTable } = await import('@sweep-runner/coordinator/dist/results/results-table.js');
+  // As param.json lists them (sorted), with a param the sweep file does not name (edited since, say).
+  const results = [
+    { task: 'a', params: { beta: 1, lr: 0.1, seed: 1, zeta: 1 }, metrics: { loss: 1 } },
+    { task: 'b', params: { alpha: 2, beta: 2, lr: 0.2, seed: 2, zeta: 2 }, metrics: { loss: 2 } },
+  ];
+  expect(buildResultsTable(results, { paramOrder: ['seed', 'lr', 'beta'] }).params).toEqual(['seed', 'lr', 'beta', 'alpha', 'zeta']);
+  expect(buildResultsTable(results, { paramOrder: [] }).params).toEqual(['alpha', 'beta', 'lr', 'seed', 'zeta']);
+  expect(buildResultsTable(results).params).toEqual(['beta', 'lr', 'seed', 'zeta', 'alpha']);
+  expect(buildResultsTable(results, { paramOrder: ['seed', 'lr', 'beta'], groupByExcept: ['seed'] }).params).toEqual(['lr', 'beta', 'alpha', 'zeta']);
+});

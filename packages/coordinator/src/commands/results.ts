@@ -27,7 +27,7 @@ interface ResultsArgs extends RedisArgs {
  * The tasks' results, whether they were read from an output directory here (`local`) or from
  * Redis, and for a sweep without results why: `moved` when it holds no task any more.
  */
-async function load(args: ResultsArgs): Promise<{ results: TaskResult[]; local: boolean; moved?: string }> {
+async function load(args: ResultsArgs): Promise<{ results: TaskResult[]; local: boolean; paramOrder?: string[]; moved?: string }> {
   if (existsSync(args.source) && statSync(args.source).isDirectory()) {
     // One task's directory holds no tasks of its own: its parent (the output) does.
     if (paramsFileIn(args.source)) {
@@ -41,7 +41,9 @@ async function load(args: ResultsArgs): Promise<{ results: TaskResult[]; local: 
       const object = holding === 'metrics' || path.endsWith('.json') ? 'JSON object' : 'YAML mapping';
       process.stderr.write(`warning: ${path} holds no ${object} (empty, cut short or edited?); ${holding === 'params' ? 'its task is' : 'its metrics are'} left out\n`);
     };
-    return { results: await localResults(args.source, args.pattern, unreadable), local: true };
+    // param.json sorts its keys: the sweep files copied into the output give their order.
+    const { results, paramOrder } = await localResults(args.source, args.pattern, unreadable);
+    return { results, local: true, paramOrder };
   }
   // Sweep ids are ten letters and digits, given whole or by their first few (as coord status takes
   // them; a file of that name is not the start of one): anything else was meant as a directory
@@ -85,12 +87,13 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
   const patternProblem = args.pattern === undefined ? undefined : metricPatternProblem(args.pattern);
   if (patternProblem) throw new UsageError(`--pattern ${patternProblem}, e.g. '^(?<name>\\w+)=(?<value>\\S+)$'`);
   if (args.desc && args.sort === undefined) throw new UsageError('--desc reverses the order --sort gives, and there is no --sort: add --sort METRIC|PARAM, or drop --desc');
-  const { results, local, moved } = await load(args);
+  const { results, local, paramOrder, moved } = await load(args);
   const groupByExcept = args.groupByExcept?.flatMap((p) => p.split(','));
-  checkResultNames(results, { ...(args.metric && { metrics: args.metric }), ...(groupByExcept && { groupByExcept }) }, { metric: '--metric', groupByExcept: '--group-by-except' });
+  checkResultNames(results, { ...(args.metric && { metrics: args.metric }), ...(groupByExcept && { groupByExcept }) }, { metric: '--metric', groupByExcept: '--group-by-except' }, paramOrder);
   const table = buildResultsTable(results, {
     ...(args.metric && { metrics: args.metric }),
     ...(groupByExcept && { groupByExcept }),
+    ...(paramOrder && { paramOrder }),
     ...(args.sort !== undefined && { sort: args.desc && !args.sort.startsWith('-') ? `-${args.sort}` : args.sort }),
   });
   checkSort(table, args.sort, '--sort');

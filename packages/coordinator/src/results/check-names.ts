@@ -1,17 +1,20 @@
 /** A metric or param the results do not have would give an empty column or no grouping, silently. */
 import { didYouMean, UsageError } from '@sweep-runner/shared';
-import type { ResultsTable, TaskResult } from './results-table.js';
+import { inParamOrder, type ResultsTable, type TaskResult } from './results-table.js';
 
 export interface NamesAsked {
   metrics?: string[];
   groupByExcept?: string[];
 }
 
-/** Throws a UsageError naming the first unknown name; `label` says how the caller asked for it (a flag, a field). */
-export function checkResultNames(results: TaskResult[], asked: NamesAsked, label: { metric: string; groupByExcept: string }): void {
+/**
+ * Throws a UsageError naming the first unknown name; `label` says how the caller asked for it (a
+ * flag, a field). The params it lists come in the table's order (`paramOrder`, see inParamOrder).
+ */
+export function checkResultNames(results: TaskResult[], asked: NamesAsked, label: { metric: string; groupByExcept: string }, paramOrder?: string[]): void {
   if (results.length === 0) return;
   const metrics = new Set(results.flatMap((result) => Object.keys(result.metrics)));
-  const params = new Set(results.flatMap((result) => Object.keys(result.params)).filter((name) => !name.startsWith('_')));
+  const params = new Set(inParamOrder([...new Set(results.flatMap((result) => Object.keys(result.params)).filter((name) => !name.startsWith('_')))], paramOrder));
   const list = (names: Set<string>) => [...names].join(', ') || 'none';
   for (const metric of asked.metrics ?? []) {
     if (!metrics.has(metric)) throw new UsageError(`${label.metric} ${metric}: no metric "${metric}"${didYouMean(metric, metrics)}; metrics: ${list(metrics)}`);

@@ -3,30 +3,50 @@ import { readdirSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { load } from 'js-yaml';
-import { collectMetrics, DEFAULT_METRICS, logNameOf, metricsFileName, parsePythonJson, parseSweepText, readRunnerStat, taskFileName, type MetricsSettings } from '@sweep-runner/shared';
+import { collectMetrics, DEFAULT_METRICS, logNameOf, metricsFileName, paramOrder, parsePythonJson, parseSweepText, readRunnerStat, taskFileName, type MetricsSettings, type SweepFile } from '@sweep-runner/shared';
 import { byNameAsRead } from '../output/name-order.js';
 import type { TaskResult } from './results-table.js';
 
 /** `log.<command>.<datetime>[.<name>]`, the datetime ours (`20260525.143012`) or the runner's (`2021-07-13.02:40:07`). */
 const LOG = /^log\.([^.]+(?:\.[^.]+)*?)\.(\d{8}\.\d{6}|\d{4}-\d{2}-\d{2}\.\d{2}:\d{2}:\d{2})(?:\.(.+))?$/;
 
+/** A sweep file copied into the output root, and the `-t` title its name carries (`params.yaml.TITLE`). */
+interface SweepCopy {
+  sweep: SweepFile;
+  title?: string;
+}
+
+/** The sweep files copied into the output root, by name; those that do not read as one are left out. */
+async function sweepCopiesOf(output: string): Promise<SweepCopy[]> {
+  const found: SweepCopy[] = [];
+  for (const entry of (await readdir(output)).sort()) {
+    const copy = /\.ya?ml(?:\.(.+))?$/.exec(entry);
+    if (!copy) continue;
+    try {
+      found.push({ sweep: parseSweepText(await readFile(join(output, entry), 'utf8'), entry), ...(copy[1] !== undefined && { title: copy[1] }) });
+    } catch {
+      // not a sweep file, or one with problems: try the next
+    }
+  }
+  return found;
+}
+
 /**
  * The sweep files copied into the output root say how their tasks report metrics. A root can
  * hold several (a training file and an evaluation file into one output), and a task's
  * param.json does not say which file it came from: each distinct way is tried on every task.
  */
-async function metricsSettingsOf(output: string): Promise<MetricsSettings[]> {
-  const found: MetricsSettings[] = [];
-  for (const entry of (await readdir(output)).sort()) {
-    if (!/\.ya?ml(\.|$)/.test(entry)) continue;
-    try {
-      const { metrics } = parseSweepText(await readFile(join(output, entry), 'utf8'), entry);
-      found.push(metrics);
-    } catch {
-      // not a sweep file, or one with problems: try the next
-    }
-  }
-  return found.length > 0 ? found : [DEFAULT_METRICS];
+function metricsSettingsOf(copies: SweepCopy[]): MetricsSettings[] {
+  return copies.length > 0 ? copies.map((copy) => copy.sweep.metrics) : [DEFAULT_METRICS];
+}
+
+/**
+ * The params in the order the sweep files write them (see paramOrder), the first file's (by
+ * name) first: param.json sorts its keys, and the copies are what is left of that order. None
+ * without a copy (a directory of the runner's, whose copy was removed).
+ */
+function paramOrderOf(copies: SweepCopy[]): string[] {
+  return [...new Set(copies.flatMap((copy) => paramOrder(copy.sweep, copy.title)))];
 }
 
 /** Each way once: the same pattern and file read twice would only read the logs twice. */
@@ -152,9 +172,16 @@ export function holdsTasks(dir: string): boolean {
 /** Told of each param.json that holds no object (its task is left out) and each metrics file (its metrics are). */
 export type OnUnreadable = (path: string, holding: 'params' | 'metrics') => void;
 
-export async function localResults(output: string, pattern: string | undefined, onUnreadable: OnUnreadable): Promise<TaskResult[]> {
+/** An output directory's results, and the order of its params that its sweep files give (empty without one). */
+export interface LocalResults {
+  results: TaskResult[];
+  paramOrder: string[];
+}
+
+export async function localResults(output: string, pattern: string | undefined, onUnreadable: OnUnreadable): Promise<LocalResults> {
+  const copies = await sweepCopiesOf(output);
   // --pattern replaces every file's pattern (their metrics files are still read).
-  const ways = distinct((await metricsSettingsOf(output)).map((way) => (pattern === undefined ? way : { ...way, pattern })));
+  const ways = distinct(metricsSettingsOf(copies).map((way) => (pattern === undefined ? way : { ...way, pattern })));
   const results: TaskResult[] = [];
   // X_5 before X_12 and Lr_0.001 before Lr_0.01, as people count.
   const entries = (await readdir(output, { withFileTypes: true })).sort((a, b) => byNameAsRead(a.name, b.name));
@@ -179,5 +206,5 @@ export async function localResults(output: string, pattern: string | undefined, 
       results.push({ task: name, params: publicParams(params), metrics, ...(unsuccessful && { unsuccessful }), ...(succeeded && { succeeded }) });
     }
   }
-  return results;
+  return { results, paramOrder: paramOrderOf(copies) };
 }

@@ -49,6 +49,8 @@ export interface TableOptions {
   groupByExcept?: string[];
   /** A metric name; `-name` sorts descending. */
   sort?: string;
+  /** The order of the params' columns (see inParamOrder); without it, the order the results first name them. */
+  paramOrder?: string[];
 }
 
 function key(value: unknown): string {
@@ -60,6 +62,18 @@ export function varyingParams(results: TaskResult[]): string[] {
   const names: string[] = [];
   for (const result of results) for (const name of Object.keys(result.params)) if (!name.startsWith('_') && !names.includes(name)) names.push(name);
   return names.filter((name) => new Set(results.map((r) => key(r.params[name]))).size > 1);
+}
+
+/**
+ * Param names in `order` (a sweep file's, as an output directory's copy of it gives it), those
+ * it does not name after them alphabetically, as param.json lists them; as they are without an
+ * order (a sweep's results from Redis hold their params in the sweep file's order already).
+ */
+export function inParamOrder(names: string[], order: string[] | undefined): string[] {
+  if (!order) return names;
+  const place = new Map(order.map((name, i) => [name, i]));
+  const unplaced = order.length;
+  return [...names].sort((a, b) => (place.get(a) ?? unplaced) - (place.get(b) ?? unplaced) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /**
@@ -120,7 +134,7 @@ export function buildResultsTable(results: TaskResult[], options: TableOptions =
   for (const result of results) for (const name of Object.keys(result.metrics)) if (!seen.includes(name)) seen.push(name);
   const metrics = options.metrics && options.metrics.length > 0 ? options.metrics : seen;
   const except = options.groupByExcept ?? [];
-  const params = varyingParams(results).filter((name) => !except.includes(name));
+  const params = inParamOrder(varyingParams(results), options.paramOrder).filter((name) => !except.includes(name));
   // Each metric's column, worked out once for the table, not once per row.
   const columns = metrics.map((metric) => [metric, metricColumn(metric, params)] as const);
   let rows: Array<Record<string, unknown>>;
