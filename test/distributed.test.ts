@@ -24,7 +24,7 @@ const tempDir = useTempDirs();
 interface StatusJson {
   sweeps: Array<{ id: string; counts: Record<string, number>; secondsLeft: number | null; seed?: number | null }>;
   agents: Array<{ name: string; state: string; gpus: string[]; running: Array<{ task: string; gpus: string }> }>;
-  tasks?: Array<{ name: string; state: string; agent: string | null; gpus: string | null; attempt: number; exitCode: number | null; output: string; startedAt: string | null; endedAt: string | null }>;
+  tasks?: Array<{ name: string; state: string; agent: string | null; gpus: string | null; attempt: number; exitCode: number | null; output: string; startedAt: string | null; endedAt: string | null; agentGone: string | null }>;
 }
 
 async function status(prefix: string, sweep?: string): Promise<StatusJson> {
@@ -620,6 +620,8 @@ z: [1, 2, 3, 4]
     const { dir, marker, agent: first, sweep } = await runOneMarkedTask(prefix, 60, ['--lock-ms', '2000', '--heartbeat-ms', '500']);
     const logs = ['logs', 'X_1', '--redis', redis().url, '--prefix', prefix];
     await waitFor(async () => (await coord(logs)).stdout.includes('--- attempt 1 on '), 10_000, 'its log to start');
+    // Its agent runs it: nothing ended with an agent (agentGone, as the dashboard's API and coord status TASK --json give it).
+    expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'running', agentGone: null });
     first.child.kill('SIGKILL');
     await waitFor(async () => (await processesMatching(marker)).length === 0, 10_000, 'the dead agent\'s command to die');
     // Its lock expires; no stalled check runs, since no agent serves the queue: the record says running.
@@ -628,6 +630,7 @@ z: [1, 2, 3, 4]
     // coord status says why, once the agent counts as lost; and once it is forgotten, too.
     const reason = async () => ((await status(prefix, sweep)).tasks![0] as { reason?: string }).reason;
     await waitFor(async () => (await reason()) === 'its agent is lost: it runs again once an agent of its queue finds the job stalled, and no agent is running (coord cancel ends it)', 10_000, 'status to explain the task');
+    expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'running', agentGone: 'lost' });
     const [agentName] = (await status(prefix)).agents.map((a) => a.name);
     // What its GPU runs is not known: it is no idle GPU.
     const overview = (await coord(['status', '--redis', redis().url, '--prefix', prefix])).stdout;
@@ -635,9 +638,10 @@ z: [1, 2, 3, 4]
     expect((await coord(['forget', agentName!, '--redis', redis().url, '--prefix', prefix])).code).toBe(0);
     const gone = `its agent ${agentName} is gone (forgotten, or not heard from in a day): it runs again once an agent of its queue finds the job stalled, and no agent is running (coord cancel ends it)`;
     await waitFor(async () => (await reason()) === gone, 10_000, 'status to say the forgotten agent is gone');
+    expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'running', agentGone: 'gone' });
     const cancel = await coord(['cancel', sweep, '--reason', 'wrong lr', '--redis', redis().url, '--prefix', prefix]);
     expect(cancel.stdout).toMatch(/^cancelled 1 task of sweep \w+\n$/);
-    expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'cancelled', attempt: 1, reason: 'wrong lr' });
+    expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'cancelled', attempt: 1, reason: 'wrong lr', agentGone: null });
     // Following its log ends: no agent is left to ship the log's end, and none will come.
     const followed = await coord([...logs, '-f'], { timeout: 10_000 });
     expect([followed.code, followed.signal, followed.stdout]).toEqual([0, null, expect.stringMatching(/^--- attempt 1 on /)]);
@@ -1158,6 +1162,7 @@ z: [1, 2, 3, 4]
     const task = (await status(prefix, sweep)).tasks![0] as { state: string; reason?: string };
     expect(task).toMatchObject({
       state: 'running',
+      agentGone: 'restarted',
       reason: `its agent ${name} restarted since this run began, and the run ended with it: it runs again once an agent of its queue finds the job stalled (when its lock expires) (coord cancel ends it)`,
     });
     expect((await coord(['cancel', sweep, '--wait', '0', '--redis', redis().url, '--prefix', prefix])).code).toBe(0);

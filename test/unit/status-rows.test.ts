@@ -22,6 +22,15 @@ it('shows the same of it in coord status --json and on the dashboard: no agent, 
   expect(taskRowJson({ ...requeued, state: 'running' }).duration).toBeGreaterThanOrEqual(90);
 });
 
+it("says in coord status SWEEP --json, as the dashboard's API and coord status TASK --json do, whose run ended with its agent", () => {
+  const running = { ...base, agent: 'gpuA', gpus: '0', startedAt: new Date().toISOString() };
+  expect(taskJson(running).agentGone).toBeNull();
+  for (const agentGone of ['lost', 'gone', 'restarted'] as const) {
+    expect(taskJson({ ...running, agentGone }).agentGone).toBe(agentGone);
+    expect(taskRowJson({ ...running, agentGone }).agentGone).toBe(agentGone);
+  }
+});
+
 it('shows a running task that was cancelled as cancelling until its run ends, as --json and the dashboard do', () => {
   const running = { ...base, agent: 'gpuA', gpus: '0', startedAt: new Date().toISOString() };
   expect(taskRow({ ...running, cancel: 'by hand' })[1]).toBe('cancelling');

@@ -39,8 +39,7 @@ export function durationOf(shown: TaskRecord, now = Date.now()): number | null {
 /** coord status SWEEP --json's task, and what the pages need besides. */
 export function taskRowJson(task: ExplainedTask, now = Date.now(), latest?: LatestOutput) {
   // `cancelling`: a cancel waits for the run to end (its agent kills it, or, lost, has it found stalled).
-  // `agentGone`: its run ended with its agent (task-explanation.ts), whose reason says what comes next.
-  return { ...taskJson(task, latest), id: task.id, sweep: task.sweep, commands: task.commands, duration: durationOf(task, now), cancelling: isCancelling(task), agentGone: task.agentGone ?? null };
+  return { ...taskJson(task, latest), id: task.id, sweep: task.sweep, commands: task.commands, duration: durationOf(task, now), cancelling: isCancelling(task) };
 }
 
 /**

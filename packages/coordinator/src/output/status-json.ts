@@ -2,9 +2,9 @@
  * The shapes of `coord status --json`: a sweep, an agent, a task (its current run: a task
  * waiting again shows none of the last run's). The dashboard's API returns the same.
  */
-import type { TaskRecord } from '@sweep-runner/shared';
 import type { LatestOutput } from '../distributed/latest-output.js';
 import type { AgentSummary, SweepSummary } from '../distributed/read-status.js';
+import type { ExplainedTask } from '../distributed/task-explanation.js';
 import { currentRun } from './current-run.js';
 
 export function agentJson(a: AgentSummary) {
@@ -25,8 +25,11 @@ export function agentJson(a: AgentSummary) {
   };
 }
 
-/** `latest`: a running task's latest line of output (latestOutputs), `lastLine` here. */
-export function taskJson(shown: TaskRecord, latest?: LatestOutput) {
+/**
+ * `latest`: a running task's latest line of output (latestOutputs), `lastLine` here.
+ * `agentGone`: its run ended with its agent (explainTasks), whose reason says what comes next.
+ */
+export function taskJson(shown: ExplainedTask, latest?: LatestOutput) {
   const t = currentRun(shown);
   return {
     name: t.name,
@@ -41,6 +44,7 @@ export function taskJson(shown: TaskRecord, latest?: LatestOutput) {
     reason: t.reason ?? null,
     output: t.output,
     lastLine: latest ?? null,
+    agentGone: shown.agentGone ?? null,
   };
 }
 
