@@ -1,6 +1,6 @@
 /** Which queued tasks no running agent can take, said at submit time. */
 import { expect, it } from 'vitest';
-import type { AgentSummary } from '@sweep-runner/coordinator/dist/distributed/read-status.js';
+import type { AgentSummary } from '@sweep-runner/coordinator/dist/distributed/list-agents.js';
 import { unservedWarnings } from '@sweep-runner/coordinator/dist/distributed/unserved-queues.js';
 
 function agent(name: string, pools: string[], gpuSlots: string[], cpuSlots = 0, more: Partial<AgentSummary> = {}): AgentSummary {

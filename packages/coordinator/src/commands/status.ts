@@ -2,7 +2,8 @@
 import { ExitError, formatDuration, isUsageError, permissionDenied, UsageError, TASK_STATES, UNSUCCESSFUL_STATES, normaliseOutputRoot, parseTaskRecord, shlexQuote, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { isTaskState, listAgents, listSweeps, readSweep, readTaskPage, type AgentSummary, type SweepSummary } from '../distributed/read-status.js';
+import { listAgents, type AgentSummary } from '../distributed/list-agents.js';
+import { isTaskState, listSweeps, readSweep, readTaskPage, type SweepSummary } from '../distributed/read-status.js';
 import { heldBackWhy } from '../distributed/held-back-gpu.js';
 import { isCancelling } from '../output/cancelling.js';
 import { findTask, noSweepMessage, resolveSweepId, sweepsHoldingTasks, taskIdsNamed } from '../distributed/find-task.js';

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { assertRunnable, describeRedis, normaliseOutputRoot, type Expansion, evictionProblem, expandSweep, ExitError, readSweepFile, UNSUCCESSFUL_STATES, UsageError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { DEFAULT_RETRY_BACKOFF_MS } from '../distributed/queue-jobs.js';
-import { listAgents } from '../distributed/read-status.js';
+import { listAgents } from '../distributed/list-agents.js';
 import { describeSweeps, sweepsHolding } from '../distributed/sweeps-holding.js';
 import { noAgentNote, signedOnlyAgents, unservedWarnings } from '../distributed/unserved-queues.js';
 import { submittedFrom, tasksFromElsewhereWarnings } from '../distributed/tasks-from-elsewhere.js';

@@ -6,7 +6,7 @@
  */
 import { TASK_STATES, type Metric, type RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
-import { listAgents } from '../distributed/read-status.js';
+import { listAgents } from '../distributed/list-agents.js';
 
 /** Lost agents are counted apart from the states agents report themselves. */
 const AGENT_STATES = ['starting', 'running', 'paused', 'draining', 'stopped', 'lost'] as const;

@@ -8,7 +8,8 @@ import { agentJson, sweepJson, taskJson } from '../output/status-json.js';
 import type { LatestOutput } from '../distributed/latest-output.js';
 import { isCancelling } from '../output/cancelling.js';
 import { currentRun } from '../output/current-run.js';
-import type { AgentSummary, SweepSummary } from '../distributed/read-status.js';
+import type { AgentSummary } from '../distributed/list-agents.js';
+import type { SweepSummary } from '../distributed/read-status.js';
 import { unsignedRetryRefusal } from '../distributed/retry-tasks.js';
 
 /**

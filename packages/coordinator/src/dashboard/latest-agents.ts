@@ -8,7 +8,7 @@
  */
 import type { RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
-import { listAgents, type AgentSummary } from '../distributed/read-status.js';
+import { listAgents, type AgentSummary } from '../distributed/list-agents.js';
 
 /** How long one read serves the task pages' reasons (a scrolled table asks for many windows). */
 const SERVES_MS = 1000;

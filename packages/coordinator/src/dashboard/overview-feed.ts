@@ -7,7 +7,8 @@
  */
 import type { RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
-import { listAgents, listSweeps, readSweep, type AgentSummary } from '../distributed/read-status.js';
+import { listAgents, type AgentSummary } from '../distributed/list-agents.js';
+import { listSweeps, readSweep } from '../distributed/read-status.js';
 import { agentRowJson, dashboardSweepJson, type AgentJson, type SweepJson } from './json-shapes.js';
 import type { LatestAgents } from './latest-agents.js';
 

@@ -5,7 +5,7 @@
  */
 import type { RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
-import { listAgents } from './read-status.js';
+import { listAgents } from './list-agents.js';
 
 export interface ForgetResult {
   forgotten: string[];

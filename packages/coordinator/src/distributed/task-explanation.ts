@@ -7,7 +7,7 @@
  * status` and the dashboard show the same words in the task's reason.
  */
 import { DEFAULT_PREFIX, type TaskRecord } from '@sweep-runner/shared';
-import type { AgentSummary } from './read-status.js';
+import type { AgentSummary } from './list-agents.js';
 import { agentCommandFor, runningAgents, unservedReason } from './unserved-queues.js';
 
 /**

@@ -8,7 +8,7 @@
  */
 import { DEFAULT_PREFIX, hasMigDevices, isMigDevice, mostGpusPerTask, parseQueueName } from '@sweep-runner/shared';
 import { heldBackWhy } from './held-back-gpu.js';
-import type { AgentSummary } from './read-status.js';
+import type { AgentSummary } from './list-agents.js';
 import { namedFew } from '../output/named-few.js';
 import { plural } from '../output/plural.js';
 

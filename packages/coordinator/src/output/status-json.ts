@@ -3,7 +3,8 @@
  * waiting again shows none of the last run's). The dashboard's API returns the same.
  */
 import type { LatestOutput } from '../distributed/latest-output.js';
-import type { AgentSummary, SweepSummary } from '../distributed/read-status.js';
+import type { AgentSummary } from '../distributed/list-agents.js';
+import type { SweepSummary } from '../distributed/read-status.js';
 import type { ExplainedTask } from '../distributed/task-explanation.js';
 import { currentRun } from './current-run.js';
 
