@@ -514,6 +514,42 @@ z: [1, 2, 3, 4]
     expect((await status(prefix, sweep)).sweeps[0]!.secondsLeft).toBeNull();
   });
 
+  it("counts a lost agent's running task as waiting in the estimate, as it will be once its job is found stalled, and says it starts over", async () => {
+    const dir = tempDir();
+    const prefix = 'eta-lost';
+    // Past the first two, tasks wait until the test has looked.
+    const gate = join(dir, 'gate');
+    writeCpuSweep(dir, `if [ {x} -gt 2 ]; then until [ -e ${gate} ]; do sleep 0.1; done; fi; sleep 0.5`, 14);
+    // The live agent finds stalled jobs every second; the doomed one's lock holds 12 s after it dies (as the cancel-dead test's), long enough to look while it holds on a loaded machine.
+    const live = await startAgent(redis().url, ['--cpu-slots', '1', '--lock-ms', '2000', '--prefix', prefix], { workdir: join(dir, 'live') });
+    const { sweep } = await submit(dir, prefix);
+    const counted = async (succeeded: number, running: number, waiting: number) => {
+      const { counts } = (await status(prefix, sweep)).sweeps[0]!;
+      return counts.succeeded === succeeded && counts.running === running && counts.waiting === waiting;
+    };
+    await waitFor(() => counted(2, 1, 11), 15_000, 'two tasks done, one running and eleven waiting');
+    const doomed = await startAgent(redis().url, ['--cpu-slots', '1', '--heartbeat-ms', '500', '--lock-ms', '12000', '--prefix', prefix], { workdir: join(dir, 'doomed') });
+    await waitFor(() => counted(2, 2, 10), 15_000, 'the second agent to take a task');
+    doomed.child.kill('SIGKILL');
+    await waitFor(async () => (await status(prefix)).agents.some((agent) => agent.name === doomed.name && agent.state === 'lost'), 10_000, 'the killed agent to count as lost');
+    const seen = await status(prefix, sweep);
+    const lengths = seen.tasks!.filter((task) => task.state === 'succeeded').map((task) => (Date.parse(task.endedAt!) - Date.parse(task.startedAt!)) / 1000);
+    const median = (lengths[0]! + lengths[1]!) / 2;
+    // Its record still says running; the estimate counts it as waiting, on the one slot left.
+    expect(seen.sweeps[0]!.counts).toMatchObject({ succeeded: 2, running: 2, waiting: 10 });
+    expect(seen.tasks!.filter((task) => task.state === 'running').map((task) => [task.agent, task.agentGone])).toEqual(expect.arrayContaining([[live.name, null], [doomed.name, 'lost']]));
+    expect(seen.sweeps[0]!.secondsLeft).toBe(Math.round(median * (11 / 1 + 0.5)));
+    const left = new RegExp(`${sweep} .*\\] 2/14  ~[\\d.ms]+ left \\(1 lost run starts over\\)`);
+    expect((await coord(['status', '--redis', redis().url, '--prefix', prefix])).stdout).toMatch(left);
+    expect((await coord(['status', sweep, '--redis', redis().url, '--prefix', prefix])).stdout).toMatch(left);
+    // Once the live agent finds its job stalled, it waits: the estimate is the same, with nothing to say of lost runs.
+    await waitFor(() => counted(2, 1, 11), 30_000, 'the lost run\'s job to be found stalled');
+    expect((await status(prefix, sweep)).sweeps[0]!.secondsLeft).toBe(Math.round(median * (11 / 1 + 0.5)));
+    expect((await coord(['status', sweep, '--redis', redis().url, '--prefix', prefix])).stdout).not.toContain('lost run');
+    writeFileSync(gate, '');
+    live.child.kill('SIGKILL');
+  });
+
   it('takes and starts each next job with the last one\'s report: four Redis scripts per task, not five, in fewer round trips', async () => {
     const dir = tempDir();
     const tasks = 40;

@@ -2,7 +2,7 @@
 import { ExitError, formatDuration, isUsageError, permissionDenied, UsageError, TASK_STATES, UNSUCCESSFUL_STATES, normaliseOutputRoot, parseTaskRecord, shlexQuote, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { listAgents, type AgentSummary } from '../distributed/list-agents.js';
+import { agentsReadOnce, listAgents, type AgentSummary } from '../distributed/list-agents.js';
 import { isTaskState, listSweeps, readSweep, readTaskPage, type SweepSummary } from '../distributed/read-status.js';
 import { heldBackWhy } from '../distributed/held-back-gpu.js';
 import { isCancelling } from '../output/cancelling.js';
@@ -59,7 +59,7 @@ function countsText(sweep: SweepSummary): string {
 function sweepRows(sweeps: SweepSummary[]): string[][] {
   return sweeps.map((s) => {
     const done = finishedCount(s.counts);
-    const left = timeLeftText(s.secondsLeft);
+    const left = timeLeftText(s.secondsLeft, s.runsStartingOver);
     return [s.id, s.file, s.output, age(s.createdAt), countsText(s), `${progressBar(done, s.counts.total, 12)}${left && `  ${left}`}`];
   });
 }
@@ -177,19 +177,24 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
       process.stdout.write(`${(await read()).lines.join('\n')}\n`);
       return;
     }
-    const sweep = await readSweep(redis, keys, await resolveSweepId(redis, keys, target));
+    // One read of the agents serves the sweep's estimate and its tasks' reasons: both say alike of a lost agent's runs.
+    let agentsRead = agentsReadOnce(redis, keys);
+    const sweep = await readSweep(redis, keys, await resolveSweepId(redis, keys, target), agentsRead);
     if (!sweep) {
       await showTask(redis, keys, target, args.json, terminal);
       return;
     }
     // With --json, the progress goes to stderr (as for submit --wait --json): stdout is the one JSON document.
-    if (args.watch) await waitForSweep(redis, keys, sweep.id, args.json ? createTerminal(process.stderr) : terminal);
+    if (args.watch) {
+      await waitForSweep(redis, keys, sweep.id, args.json ? createTerminal(process.stderr) : terminal);
+      agentsRead = agentsReadOnce(redis, keys);
+    }
     // The counts are read before the tasks: once they say every task is final, so are the rows.
-    const counted = args.watch ? ((await readSweep(redis, keys, sweep.id)) ?? sweep) : sweep;
+    const counted = args.watch ? ((await readSweep(redis, keys, sweep.id, agentsRead)) ?? sweep) : sweep;
     const limit = limitFlag ?? (args.json ? 1000 : 50);
     const [page, agents] = await Promise.all([
       readTaskPage(redis, keys, sweep.id, { offset, limit, ...(args.state !== undefined && { state: args.state as never }) }),
-      listAgents(redis, keys),
+      agentsRead(),
     ]);
     const latest = await latestOutputs(redis, keys, page.tasks);
     // Followed to its end, a sweep with a task that did not succeed fails the command, as
@@ -220,7 +225,8 @@ const WATCH_EVERY_MS = 2000;
 
 /** Sweeps and agents: as lines for people (or one line of JSON), and what of them counts as a change. */
 async function readOverviewFrame(redis: Redis, keys: RedisKeys, sweepCount: number, terminal: Terminal, otherPrefixHint: () => Promise<string | undefined>, json?: 'line' | 'indented'): Promise<Frame> {
-  const [sweeps, agents] = await Promise.all([listSweeps(redis, keys, sweepCount), listAgents(redis, keys)]);
+  const agentsRead = agentsReadOnce(redis, keys);
+  const [sweeps, agents] = await Promise.all([listSweeps(redis, keys, sweepCount, agentsRead), agentsRead()]);
   const key = JSON.stringify([
     sweeps.map((s) => [s.id, s.counts]),
     agents.map((a) => [a.name, a.lost, a.state, a.running.map((r) => r.task), a.pause?.reason]),

@@ -49,11 +49,13 @@ export interface OverviewOptions {
 
 export async function readOverview(redis: Redis, keys: RedisKeys, options: OverviewOptions = {}): Promise<Overview> {
   const { sweeps = SWEEPS_LISTED, readAgents = () => listAgents(redis, keys), haveSecret = false } = options;
-  const [newest, agents, sweepsTotal] = await Promise.all([listSweeps(redis, keys, sweeps), readAgents(), redis.zcard(keys.sweeps)]);
+  // One read of the agents serves the sweeps' estimates too.
+  const agentsRead = readAgents();
+  const [newest, agents, sweepsTotal] = await Promise.all([listSweeps(redis, keys, sweeps, () => agentsRead), agentsRead, redis.zcard(keys.sweeps)]);
   // A sweep past the newest ones that still runs must not drop off the page.
   const listed = new Set(newest.map((sweep) => sweep.id));
   const running = [...new Set(agents.flatMap((agent) => agent.running.map((run) => run.sweep)))].filter((id) => id && !listed.has(id));
-  const older = (await Promise.all(running.map((id) => readSweep(redis, keys, id)))).filter((sweep) => sweep !== undefined);
+  const older = (await Promise.all(running.map((id) => readSweep(redis, keys, id, () => agentsRead)))).filter((sweep) => sweep !== undefined);
   return { sweeps: [...newest, ...older].map((sweep) => dashboardSweepJson(sweep, haveSecret)), newest: newest.length, sweepsTotal, agents: agents.map(agentRowJson) };
 }
 

@@ -34,3 +34,9 @@ export async function listAgents(redis: Redis, keys: RedisKeys): Promise<AgentSu
   });
   return [...agents.filter((agent) => !agent.lost), ...agents.filter((agent) => agent.lost)];
 }
+
+/** The agents, read at the first call only: what needs them in one answer (sweeps' estimates, tasks' reasons) shares one read. */
+export function agentsReadOnce(redis: Redis, keys: RedisKeys): () => Promise<AgentSummary[]> {
+  let read: Promise<AgentSummary[]> | undefined;
+  return () => (read ??= listAgents(redis, keys));
+}

@@ -5,7 +5,8 @@
  */
 import { parseTaskRecord, STATUS_FIELDS, TASK_STATES, zipFields, type RedisKeys, type TaskRecord, type TaskState } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
-import { secondsLeft } from './sweep-eta.js';
+import { agentsReadOnce, type AgentSummary } from './list-agents.js';
+import { sweepEta } from './sweep-eta.js';
 import { sweepMembers } from './sweep-members.js';
 import { sweepCounts, type StateCounts } from './wait-for-sweep.js';
 
@@ -18,22 +19,27 @@ export interface SweepSummary {
   /** `--sample`'s seed, when the sweep is a sample. */
   seed: number | undefined;
   counts: StateCounts;
-  /** About how long the sweep still needs (see secondsLeft); undefined without a basis for a guess. */
+  /** About how long the sweep still needs (see sweepEta); undefined without a basis for a guess. */
   secondsLeft: number | undefined;
+  /** Of its running tasks, those whose run ended with their agent: the estimate counts them as waiting to run again. */
+  runsStartingOver: number;
   /** Its jobs were signed (submitted with a job secret): a retry must sign them too. */
   signed: boolean;
 }
 
-export async function readSweep(redis: Redis, keys: RedisKeys, id: string): Promise<SweepSummary | undefined> {
+/** `agents`: a read of the agents to share (the estimate reads them only when it runs tasks). */
+export async function readSweep(redis: Redis, keys: RedisKeys, id: string, agents?: () => Promise<AgentSummary[]>): Promise<SweepSummary | undefined> {
   const [file, output, title, createdAt, seed, signed] = await redis.hmget(keys.sweep(id), 'file', 'output', 'title', 'createdAt', 'seed', 'signed');
   if (createdAt === null) return undefined;
   const counts = await sweepCounts(redis, keys, id);
-  return { id, file: file ?? '', output: output ?? '', title: title ?? '', createdAt: createdAt ?? '', seed: seed === null ? undefined : Number(seed), counts, secondsLeft: await secondsLeft(redis, keys, id, counts), signed: signed === '1' };
+  const eta = await sweepEta(redis, keys, id, counts, agents);
+  return { id, file: file ?? '', output: output ?? '', title: title ?? '', createdAt: createdAt ?? '', seed: seed === null ? undefined : Number(seed), counts, secondsLeft: eta.seconds, runsStartingOver: eta.startingOver, signed: signed === '1' };
 }
 
-export async function listSweeps(redis: Redis, keys: RedisKeys, limit = 20): Promise<SweepSummary[]> {
+/** `agents`: as for readSweep; without them, the sweeps share one read. */
+export async function listSweeps(redis: Redis, keys: RedisKeys, limit = 20, agents = agentsReadOnce(redis, keys)): Promise<SweepSummary[]> {
   const ids = await redis.zrevrange(keys.sweeps, 0, limit - 1);
-  const sweeps = await Promise.all(ids.map((id) => readSweep(redis, keys, id)));
+  const sweeps = await Promise.all(ids.map((id) => readSweep(redis, keys, id, agents)));
   return sweeps.filter((sweep): sweep is SweepSummary => sweep !== undefined);
 }
 

@@ -3,7 +3,7 @@ import { TASK_STATES, TERMINAL_STATES, type RedisKeys, type TaskState } from '@s
 import type { Redis } from 'ioredis';
 import { progressBar, type Terminal } from '../output/terminal.js';
 import { timeLeftText } from '../output/time-left.js';
-import { secondsLeft } from './sweep-eta.js';
+import { sweepEta } from './sweep-eta.js';
 import { sweepEvent, type SweepEvent } from './sweep-event.js';
 
 export type StateCounts = Record<TaskState, number> & { total: number };
@@ -105,8 +105,9 @@ export async function waitForSweep(
         counts.total += alsoWatch.length;
       }
       const done = finishedCount(counts);
-      // The estimate costs two reads: only where the status line is drawn.
-      const left = terminal.isTTY ? timeLeftText(await secondsLeft(redis, keys, sweepId, counts)) : '';
+      // The estimate costs a few reads: only where the status line is drawn.
+      const eta = terminal.isTTY ? await sweepEta(redis, keys, sweepId, counts) : undefined;
+      const left = eta ? timeLeftText(eta.seconds, eta.startingOver) : '';
       terminal.status(`${progressBar(done, counts.total)}  running ${counts.running}, failed ${counts.failed}${left && `, ${left}`}`);
       if (done >= counts.total || signal?.aborted) {
         // A task's end and its event are written together: the events not read yet are all

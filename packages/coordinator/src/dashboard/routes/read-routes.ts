@@ -40,7 +40,7 @@ export async function loadSweep(context: DashboardContext, id: string) {
     if (isUsageError(error)) throw new HttpError(400, (error as Error).message);
     throw error;
   }
-  const sweep = await readSweep(context.redis, context.keys, resolved);
+  const sweep = await readSweep(context.redis, context.keys, resolved, () => context.agents.recent());
   if (!sweep) throw new HttpError(404, `no sweep "${id}" under prefix "${context.keys.prefix}"`);
   return sweep;
 }
