@@ -680,7 +680,9 @@ z: [1, 2, 3, 4]
     expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'cancelled', attempt: 1, reason: 'wrong lr', agentGone: null });
     // Following its log ends: no agent is left to ship the log's end, and none will come.
     const followed = await coord([...logs, '-f'], { timeout: 10_000 });
-    expect([followed.code, followed.signal, followed.stdout]).toEqual([0, null, expect.stringMatching(/^--- attempt 1 on /)]);
+    // Exit 1: the task it followed did not succeed.
+    expect([followed.code, followed.signal, followed.stdout]).toEqual([1, null, expect.stringMatching(/^--- attempt 1 on /)]);
+    expect(followed.stderr).toMatch(/\ncoord: task X_1 was cancelled \(wrong lr\)\n$/);
     // An agent of that queue comes: it runs nothing.
     const second = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix, '--lock-ms', '2000'], { workdir: join(dir, 'w2') });
     await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -739,7 +741,8 @@ z: [1, 2, 3, 4]
     expect((await coord(['cancel', sweep, ...cli])).code).toBe(0);
     expect((await status(prefix, sweep)).tasks![0]).toMatchObject({ state: 'cancelled', attempt: 2 });
     const followed = await coord(['logs', 'X_1', '-f', ...cli], { timeout: 10_000 });
-    expect([followed.code, followed.signal]).toEqual([0, null]);
+    // Exit 1: the task it followed ended cancelled.
+    expect([followed.code, followed.signal]).toEqual([1, null]);
     expect(followed.stdout).toMatch(/--- attempt 2 on [^\n]*\n$/);
   });
 
@@ -770,7 +773,8 @@ z: [1, 2, 3, 4]
     await waitFor(async () => (await status(prefix, sweep)).tasks![0]!.state === 'cancelled', 10_000, 'the task to end cancelled');
     // Following its logs ends, though the lost run's test log never will.
     const followed = await coord(['logs', 'X_1', '-f', ...cli], { timeout: 10_000 });
-    expect([followed.code, followed.signal]).toEqual([0, null]);
+    // Exit 1: the task it followed ended cancelled.
+    expect([followed.code, followed.signal]).toEqual([1, null]);
     second.child.kill('SIGKILL');
   });
 

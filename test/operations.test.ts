@@ -134,6 +134,41 @@ describe('coord logs', () => {
     expect((await status(prefix, sweep)).tasks[0]!.state).toBe('succeeded');
   });
 
+  it('exits as the task it followed ended: 0 when it succeeded, 1 when it failed or was cancelled, so `coord logs -f X && next` waits on it', async () => {
+    const dir = tempDir();
+    const prefix = 'logsexit';
+    // X_1 succeeds, X_2 fails, X_3 runs until it is cancelled.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo x={x}; if [ {x} = 3 ]; then sleep 60; fi; [ {x} = 1 ]\n---\nx: [1, 2, 3]\n');
+    const sweep = await submit(dir, prefix);
+    // Following from before the tasks start, so each follower sees its task's end as it comes.
+    const followers = [1, 2, 3].map((x) => startCli(COORD, ['logs', `X_${x}`, '-f', ...cli(prefix)], { cwd: tempDir() }));
+    try {
+      for (const follower of followers) await waitFor(() => follower.stderr().includes('following its log once it starts'), 15_000, 'the followers to find their tasks');
+      await startAgent(redis().url, ['--gpus', '0,1,2', ...cli(prefix).slice(2)], { workdir: join(dir, 'agent') });
+      const [succeeded, failed, cancelled] = followers;
+      const ok = await succeeded!.done;
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toMatch(/x=1\n--- succeeded \(exit 0\) ---\n$/);
+      expect(ok.stderr).not.toContain('coord:');
+      const bad = await failed!.done;
+      expect(bad.code).toBe(1);
+      expect(bad.stdout).toMatch(/x=2\n--- failed \(exit 1\) ---\n$/);
+      // The last line says why it exits 1, which the log's own ending does not name when -c or a redirect hides it.
+      expect(bad.stderr).toMatch(/\ncoord: task X_2 failed \(run: exit 1: "x=2"\)\n$/);
+      await waitFor(() => cancelled!.stdout().includes('x=3'), 15_000, 'X_3 to run');
+      expect((await coord(['cancel', 'X_3', '--reason', 'not needed', ...cli(prefix)])).code).toBe(0);
+      const stopped = await cancelled!.done;
+      expect(stopped.code).toBe(1);
+      expect(stopped.stderr).toMatch(/\ncoord: task X_3 was cancelled \(not needed\)\n$/);
+      // Not following, coord logs prints what there is and exits 0 whatever the task's state.
+      expect((await coord(['logs', 'X_2', ...cli(prefix)])).code).toBe(0);
+      expect((await status(prefix, sweep)).sweeps[0]!.counts).toMatchObject({ succeeded: 1, failed: 1, cancelled: 1 });
+    } finally {
+      // A failed expectation leaves no follower waiting on a Redis that goes away.
+      for (const follower of followers) if (follower.child.exitCode === null && follower.child.signalCode === null) follower.child.kill();
+    }
+  });
+
   it('says of a task cancelled before it ran again that it did not start, following or not, not only its earlier run ending well', async () => {
     const dir = tempDir();
     const prefix = 'logsrequeued';
@@ -150,7 +185,8 @@ describe('coord logs', () => {
     await waitFor(async () => follower.stdout().includes('--- succeeded'), 15_000, 'the follower to print the earlier run');
     expect((await coord(['cancel', (JSON.parse(forced.stdout) as { sweep: string }).sweep, '--reason', 'not needed', ...cli(prefix)])).code).toBe(0);
     const result = await follower.done;
-    expect(result.code).toBe(0);
+    // Exit 1, as the task it followed ended cancelled; the note below says so, and no line repeats it.
+    expect(result.code).toBe(1);
     // The earlier run's lines, ending well, are all it printed: it said they were not of this run, and how the task ended.
     expect(result.stdout).toMatch(/ran\n--- succeeded \(exit 0\) ---\n$/);
     expect(result.stderr).toContain('\ntask X_1 is waiting; following its log once it starts (the lines above are of its earlier runs)\n');

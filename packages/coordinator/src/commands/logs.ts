@@ -1,5 +1,5 @@
 /** `coord logs TASK`: a task's log lines from Redis, from any machine; `-f` follows them live. */
-import { ExitError, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
+import { ExitError, UNSUCCESSFUL_STATES, type RedisKeys, type TaskRecord, type TaskState } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { findTask } from '../distributed/find-task.js';
@@ -30,6 +30,12 @@ function lineOf([, fields]: StreamEntry): string {
 /** `task X_1 is cancelled (not needed)`: a task's state, and why when its record says. */
 function stateText(name: string, state: string, reason: string | null | undefined): string {
   return `task ${name} is ${state}${reason ? ` (${reason})` : ''}`;
+}
+
+/** `task X_1 failed (train: exit 1)`: how a followed task ended without succeeding, for the line that explains a follower's exit code. */
+function endText(name: string, state: TaskState, reason: string | null | undefined): string {
+  const how = state === 'timeout' ? 'timed out' : state === 'cancelled' ? 'was cancelled' : state;
+  return `task ${name} ${how}${reason ? ` (${reason})` : ''}`;
 }
 
 /** How often a follower looks for new lines, and for a changed unfinished line. */
@@ -233,6 +239,13 @@ async function handler(args: ArgumentsCamelCase<LogsArgs>): Promise<void> {
     if (ended === null) throw new ExitError(goneFromRedis(task.name), 1);
     const unstarted = await endedUnstarted(redis, keys, task, args.follow);
     if (unstarted) printer.note(any ? `${unstarted}: it did not start again; the lines above are of its earlier runs` : `${unstarted}: it did not start`);
+    // A follower exits as `coord submit --wait` does, so `coord logs -f X && next` goes on only after a success.
+    if (ended !== undefined && UNSUCCESSFUL_STATES.includes(ended as TaskState)) {
+      // A line says how it ended (the log's own ending may be of a command -c left out), unless the note just printed did (notes are not printed with --json).
+      const said = unstarted !== undefined && !args.json;
+      const [reason] = said ? [] : await redis.hmget(keys.task(task.id), 'reason');
+      throw new ExitError(said ? '' : endText(task.name, ended as TaskState, reason), 1);
+    }
   } finally {
     redis.disconnect();
   }
@@ -245,7 +258,7 @@ export const logsCommand: CommandModule<object, LogsArgs> = {
     withRedisOptions(yargs)
       .positional('task', { type: 'string', demandOption: true, describe: 'task name, or a unique prefix of it' })
       .option('command', { alias: 'c', type: 'string', describe: 'only this command\'s log' })
-      .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing new lines until the task ends' })
+      .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'keep printing new lines until the task ends; exit 1 if it did not succeed' })
       .option('tail', { alias: 'n', type: 'string', requiresArg: true, describe: 'only the last N lines of each command' })
       .option('sweep', { type: 'string', describe: 'look for the task in this sweep (when names repeat)' })
       .option('json', { type: 'boolean', default: false, describe: 'one JSON object per line: {command, n, line}, with added: true on the lines coord logs adds; a line still being redrawn (a progress bar) as {command, partial: true, line}' })) as unknown as CommandModule<object, LogsArgs>['builder'],
