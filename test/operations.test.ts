@@ -439,7 +439,7 @@ describe('coord logs', () => {
     expect([waiting.code, waiting.stderr]).toEqual([1, `coord: "Ab_1" is a task, not a sweep: it is in sweep ${sweep}, and waiting, not failed or timeout or cancelled: nothing to retry\n`]);
     expect((await coord(['cancel', sweep, ...cli('ambiguous')])).code).toBe(0);
     const retry = await coord(['retry', 'Ab_1', ...cli('ambiguous')]);
-    expect([retry.code, retry.stderr]).toEqual([1, `coord: "Ab_1" is a task, not a sweep: it is in sweep ${sweep}; coord retry ${sweep} Ab_1 retries it\n`]);
+    expect([retry.code, retry.stderr]).toEqual([1, `coord: "Ab_1" is a task, not a sweep: it is in sweep ${sweep}; coord retry ${sweep} Ab_1 --prefix ambiguous --redis ${redis().url} retries it\n`]);
   });
 });
 
@@ -472,6 +472,31 @@ describe('coord cancel and retry', () => {
       expect(withoutNoAgentNote(ended.stderr).trim()).toBe(`stopped following; sweep ${sweep} goes on: coord status ${sweep} --watch follows it, coord cancel ${sweep} stops it`);
       expect((await status(prefix, sweep!)).sweeps[0]!.counts.waiting).toBe(2);
     }
+  });
+
+  it('names for a task given where the sweep goes a retry command to paste as it is: with the prefix, the Redis (not its password) and the kind of task asked for', async () => {
+    const dir = tempDir();
+    const prefix = 'retryhint';
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: "true"\npool: nobody\n---\nx: 1\n');
+    const sweep = await submit(dir, prefix);
+    expect((await coord(['cancel', sweep, ...cli(prefix)])).code).toBe(0);
+    const retry = await coord(['retry', 'X_1', '--cancelled', ...cli(prefix)]);
+    expect([retry.code, retry.stderr]).toEqual([1, `coord: "X_1" is a task, not a sweep: it is in sweep ${sweep}; coord retry ${sweep} X_1 --cancelled --prefix ${prefix} --redis ${redis().url} retries it\n`]);
+    // Pasted, it retries the task (under the prefix it was queued under, on the same Redis).
+    const suggested = /; coord (retry .*) retries it\n$/.exec(retry.stderr)![1]!.split(' ');
+    const pasted = await coord(suggested);
+    expect([pasted.code, pasted.stdout]).toEqual([0, `requeued 1 task of sweep ${sweep}\n`]);
+    // A URL with a password: the command shows the URL as other messages do, and says what to put back.
+    await redis().client().call('ACL', 'SETUSER', 'researcher', 'on', '>hint-pw-9f3a', '~*', '&*', '+@all');
+    const withPassword = redis().url.replace('redis://', 'redis://researcher:hint-pw-9f3a@');
+    expect((await coord(['cancel', sweep, '--redis', withPassword, '--prefix', prefix])).code).toBe(0);
+    const secret = join(dir, 'secret');
+    writeFileSync(secret, 'a-job-secret-of-32-characters-00\n', { mode: 0o600 });
+    const guarded = await coord(['retry', 'X_1', '--redis', withPassword, '--prefix', prefix, '--secret-file', secret]);
+    expect(guarded.code).toBe(1);
+    expect(guarded.stderr).not.toContain('hint-pw-9f3a');
+    const at = redis().url.replace('redis://', 'redis://researcher:***@');
+    expect(guarded.stderr).toBe(`coord: "X_1" is a task, not a sweep: it is in sweep ${sweep}; coord retry ${sweep} X_1 --prefix ${prefix} --redis '${at}' --secret-file ${secret} retries it (with the Redis password in place of ***)\n`);
   });
 
   it('cancels a sweep of 20 tasks (4 running) within 5 s and retries exactly those', async () => {

@@ -6,7 +6,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { resolveSweepId, sweepExists, sweepsHoldingTasks, taskIdsNamed } from '../distributed/find-task.js';
 import { NOT_SIGNED, retryStates, retryTasks } from '../distributed/retry-tasks.js';
 import { createTerminal } from '../output/terminal.js';
-import { connect, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
+import { connect, connectionFlags, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 import { namedFew } from '../output/named-few.js';
 import { plural } from '../output/plural.js';
 
@@ -26,7 +26,7 @@ async function handler(args: ArgumentsCamelCase<RetryArgs>): Promise<void> {
   try {
     const sweepId = await resolveSweepId(redis, keys, args.sweep);
     if (!(await sweepExists(redis, keys, sweepId))) {
-      const taskIn = await taskNotSweep(redis, keys, sweepId, states);
+      const taskIn = await taskNotSweep(redis, keys, sweepId, states, args);
       if (taskIn) throw new ExitError(taskIn);
     }
     const result = await retryTasks(redis, keys, sweepId, { states, ...(args.tasks && { names: args.tasks }) }, signer);
@@ -51,8 +51,9 @@ async function handler(args: ArgumentsCamelCase<RetryArgs>): Promise<void> {
 /**
  * `coord retry X_1`: no sweep has that id, but a task has that name; the command that retries
  * it, or, when no task of the name is in a state the retry takes (`states`), what they are.
+ * The command carries the options given (`--cancelled`, `--prefix`, `--redis`...), to be pasted as it is.
  */
-async function taskNotSweep(redis: Redis, keys: RedisKeys, text: string, states: string[]): Promise<string | undefined> {
+async function taskNotSweep(redis: Redis, keys: RedisKeys, text: string, states: string[], args: RetryArgs): Promise<string | undefined> {
   const ids = await taskIdsNamed(redis, keys, text);
   const sweeps = await sweepsHoldingTasks(redis, keys, ids);
   if (sweeps.length === 0) return undefined;
@@ -61,7 +62,10 @@ async function taskNotSweep(redis: Redis, keys: RedisKeys, text: string, states:
   if (!now.some((state) => state !== null && states.includes(state))) {
     return `"${text}" is a task, not a sweep: it is in ${where}, and ${[...new Set(now.filter(Boolean))].join(', ')}, not ${states.join(' or ')}: nothing to retry`;
   }
-  return `"${text}" is a task, not a sweep: it is in ${where}; coord retry ${sweeps[0]} ${shlexQuote(text)} retries it${sweeps.length > 1 ? ' in the newest' : ''}`;
+  const kinds = `${args.failed ? ' --failed' : ''}${args.cancelled ? ' --cancelled' : ''}`;
+  const { flags, masked } = connectionFlags(args);
+  const command = `coord retry ${sweeps[0]} ${shlexQuote(text)}${kinds}${flags}`;
+  return `"${text}" is a task, not a sweep: it is in ${where}; ${command} retries it${sweeps.length > 1 ? ' in the newest' : ''}${masked ? ' (with the Redis password in place of ***)' : ''}`;
 }
 
 /**

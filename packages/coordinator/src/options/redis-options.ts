@@ -11,6 +11,9 @@ import {
   RedisKeys,
   redisStartError,
   createJobSigner,
+  describeRedis,
+  parseRedisUrl,
+  shlexQuote,
   UsageError,
   type JobSigner,
 } from '@sweep-runner/shared';
@@ -34,6 +37,26 @@ export function withRedisOptions<T>(yargs: Argv<T>) {
     .option('tls-cert', { type: 'string', requiresArg: true, describe: 'client certificate for rediss://' })
     .option('tls-key', { type: 'string', requiresArg: true, describe: 'client key for rediss://' })
     .option('secret-file', { type: 'string', requiresArg: true, describe: 'job signing secret(s), one per line, mode 600 (or $RUNNER_SECRET)' });
+}
+
+/**
+ * The options a command line that a message suggests needs to reach what this command reached:
+ * `--prefix` unless it is the default, and the `--redis`, TLS and secret options given (what
+ * REDIS_URL and RUNNER_SECRET set carries over by itself). A password in the URL is shown as
+ * `***`, as every message shows it: `masked` says so, for the message to ask for it back.
+ */
+export function connectionFlags(args: RedisArgs): { flags: string; masked: boolean } {
+  const target = args.redis === undefined ? undefined : parseRedisUrl(args.redis);
+  const masked = target?.password !== undefined;
+  const given: Array<[string, string | undefined]> = [
+    ['--prefix', args.prefix === DEFAULT_PREFIX ? undefined : args.prefix],
+    ['--redis', masked ? describeRedis(target!) : args.redis],
+    ['--tls-ca', args.tlsCa],
+    ['--tls-cert', args.tlsCert],
+    ['--tls-key', args.tlsKey],
+    ['--secret-file', args.secretFile],
+  ];
+  return { flags: given.flatMap(([flag, value]) => (value === undefined ? [] : [` ${flag} ${shlexQuote(value)}`])).join(''), masked };
 }
 
 /** Signs jobs when a secret is configured (RUNNER_SECRET or --secret-file). */
