@@ -64,7 +64,7 @@ describe('a machine whose disk is full', () => {
     expect(table).toMatch(/agent sick takes no work for \d+s more: .*no space left on device/);
     // Its waiting tasks say why they wait: the only agent that takes them is paused.
     const tasksTable = (await coord(['status', sweep, '--redis', redis().url, '--prefix', 'sick'])).stdout;
-    expect(tasksTable).toMatch(/waiting .*every agent that takes pool "default" with CPU tasks takes no work now \(sick paused until [\d:]+.*: .*no space left on device/);
+    expect(tasksTable).toMatch(/waiting .*every agent that takes pool "default" with CPU tasks takes no work now \(sick paused until \d\d:\d\d:\d\d: .*no space left on device/);
 
     const healthy = agent('healthy', join(dir, 'healthy'), { execute: runTask });
     await healthy.start();

@@ -46,6 +46,15 @@ it('gives a waiting task of a queue no running agent takes its reason for coord 
   expect(unservedReason('tasks.bigg.1g', [])).toBeUndefined();
 });
 
+it('says until when an agent that takes no work is paused as every time coord shows: HH:MM:SS, 24-hour, not the locale\'s 3:38:39 PM', async () => {
+  const { unservedReason } = await import('@sweep-runner/coordinator/dist/distributed/unserved-queues.js');
+  const paused = (until: Date) => agent('sick', ['default'], ['0'], 0, { state: 'paused', pause: { until: until.getTime(), reason: 'disk full' } });
+  expect(unservedReason('tasks.default.1g', [paused(new Date(2026, 4, 6, 15, 38, 39))])).toBe(
+    'every agent that takes pool "default" with 1 GPU per task takes no work now (sick paused until 15:38:39: disk full); another would: agent --gpus 0',
+  );
+  expect(unservedReason('tasks.default.1g', [paused(new Date(2026, 4, 6, 9, 5, 3))])).toContain('(sick paused until 09:05:03: disk full)');
+});
+
 it("gives a waiting task its reason when every agent that takes it holds back too many GPUs for it under the free-memory bar", async () => {
   const { unservedReason } = await import('@sweep-runner/coordinator/dist/distributed/unserved-queues.js');
   const m1 = agent('m1', ['default'], ['0', '1', '2', '3'], 0, { busyGpus: ['1', '3'], gpuNotes: { '3': 'free memory unknown (nvidia-smi fails)' } });

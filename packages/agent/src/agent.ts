@@ -6,6 +6,7 @@
  */
 import {
   ClosedConnectionExplainer,
+  clockTime,
   connectForDaemon,
   reconnectDelay,
   describeFailure,
@@ -587,8 +588,8 @@ export class Agent {
     if (!this.pauses.retryEndsStreak(sweep, this.failures.limit)) return;
     this.endPause('streak');
     const shown = this.pauses.shown;
-    const still = shown ? `; still paused until ${new Date(shown.until).toISOString()}: ${shown.reason}` : '';
-    this.log.info({ sweep }, `a sweep whose tasks failed here as they started was retried: its pause ends (a task that fails as quickly again pauses this agent again)${still}`);
+    const still = shown ? `; still paused until ${clockTime(shown.until)}: ${shown.reason}` : '';
+    this.log.info({ sweep, ...(shown && { pausedUntil: new Date(shown.until).toISOString() }) }, `a sweep whose tasks failed here as they started was retried: its pause ends (a task that fails as quickly again pauses this agent again)${still}`);
   }
 
   private endPause(kind: PauseKind): void {

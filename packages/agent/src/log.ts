@@ -1,5 +1,5 @@
 /** Operator logs: JSON lines (pino) or a readable one-line form on a terminal. */
-import { parseJsonOr } from '@sweep-runner/shared';
+import { clockTime, parseJsonOr } from '@sweep-runner/shared';
 import { pino, type Logger } from 'pino';
 
 export type LogFormat = 'pretty' | 'json';
@@ -11,7 +11,7 @@ function prettyLine(line: string): string {
   const record = parseJsonOr<Record<string, unknown> | undefined>(line, undefined);
   if (!record) return line;
   const { level, time, msg, pid: _pid, hostname: _hostname, ...rest } = record;
-  const when = new Date(Number(time)).toTimeString().slice(0, 8);
+  const when = clockTime(Number(time));
   const extra = Object.entries(rest)
     .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
     .join(' ');

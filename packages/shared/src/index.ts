@@ -6,6 +6,7 @@
  * - exec/:   run one task's commands on given GPUs (shared by local mode and the agent)
  * - queue/:  Redis connection options, key names and job payload types
  */
+export * from './clock-time.js';
 export * from './errors.js';
 export * from './fs-reason.js';
 export * from './net/listen.js';

@@ -6,7 +6,7 @@
  * work, so that is only a note; it names the prefix and the Redis, since a wrong one of either
  * is the usual reason no agent is seen.
  */
-import { DEFAULT_PREFIX, hasMigDevices, isMigDevice, mostGpusPerTask, parseQueueName } from '@sweep-runner/shared';
+import { clockTime, DEFAULT_PREFIX, hasMigDevices, isMigDevice, mostGpusPerTask, parseQueueName } from '@sweep-runner/shared';
 import { heldBackWhy } from './held-back-gpu.js';
 import type { AgentSummary } from './list-agents.js';
 import { namedFew } from '../output/named-few.js';
@@ -80,7 +80,7 @@ export function unservedReason(queueName: string, agents: AgentSummary[], prefix
   if (taking.length > 0) return tooFewFreeGpus(queue, taking);
 
   // Served, but by agents that take no work now: a pause ends by itself, a drain does not.
-  const why = serving.map((agent) => (agent.state === 'paused' && agent.pause ? `${agent.name} paused until ${new Date(agent.pause.until).toLocaleTimeString()}: ${agent.pause.reason}` : `${agent.name} ${agent.state}`));
+  const why = serving.map((agent) => (agent.state === 'paused' && agent.pause ? `${agent.name} paused until ${clockTime(agent.pause.until)}: ${agent.pause.reason}` : `${agent.name} ${agent.state}`));
   return `every agent that takes ${describeQueue(queue)} takes no work now (${namedFew(why)}); another would: ${agentCommand(queue, prefix)}`;
 }
 

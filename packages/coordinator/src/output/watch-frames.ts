@@ -3,6 +3,7 @@
  * the frame is redrawn in place every interval; off one (a log file, a pipe) a frame is
  * printed only when what it shows has changed, so an afternoon of watching stays readable.
  */
+import { clockTime } from '@sweep-runner/shared';
 
 export interface Frame {
   lines: string[];
@@ -34,10 +35,6 @@ export interface WatchOptions {
 
 const CLEAR_SCREEN = '\x1b[H\x1b[2J';
 
-function clock(date = new Date()): string {
-  return date.toTimeString().slice(0, 8);
-}
-
 /** Resolves after `ms`, or at once when `signal` aborts; `cancel` clears the timer. */
 function delay(ms: number, signal?: AbortSignal): { done: Promise<void>; cancel: () => void } {
   let cancel = () => undefined as void;
@@ -68,17 +65,17 @@ export async function watchFrames(read: () => Promise<Frame>, out: WatchOutput, 
     }
     const lines = note ? [...frame.lines, '', note] : frame.lines;
     if (out.isTTY) {
-      out.write(`${CLEAR_SCREEN}${clock()}  every ${options.everyMs / 1000}s, Ctrl-C to stop\n\n${lines.join('\n')}\n`);
+      out.write(`${CLEAR_SCREEN}${clockTime()}  every ${options.everyMs / 1000}s, Ctrl-C to stop\n\n${lines.join('\n')}\n`);
       return;
     }
     const key = note ? `${frame.key}\n${note}` : frame.key;
     if (key === lastKey) return;
     lastKey = key;
-    out.write(`${options.stamp ? `--- ${clock()} ---\n` : ''}${lines.join('\n')}\n`);
+    out.write(`${options.stamp ? `--- ${clockTime()} ---\n` : ''}${lines.join('\n')}\n`);
   };
   const aborted = new Promise<undefined>((resolve) => options.signal?.addEventListener('abort', () => resolve(undefined), { once: true }));
   while (!options.signal?.aborted) {
-    const startedAt = clock();
+    const startedAt = clockTime();
     const reading = read().then(
       (frame) => ({ frame }),
       (error: unknown) => {

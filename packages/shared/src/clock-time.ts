@@ -1,0 +1,10 @@
+/**
+ * A time of day as `coord` and `agent` show every one: `15:38:39`, 24-hour, local time. Not
+ * the locale's (`toLocaleTimeString()` gives `3:38:39 PM` on most machines), so that two
+ * times on one screen, or in one log line, read alike. Records and JSON keep ISO times.
+ */
+export function clockTime(when: Date | number = new Date()): string {
+  const date = typeof when === 'number' ? new Date(when) : when;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
+}
