@@ -45,3 +45,13 @@ it("shows an agent's empty GPUs as paused or draining while it takes no work, no
   expect(gpuText({ ...agent, state: 'running' })).toBe('0:X_1 1:idle');
   expect(gpuText({ ...agent, state: 'running', busyGpus: ['1'] })).toBe('0:X_1 1:held back (other users)');
 });
+
+it("says of an agent's CPU slots how many of how many are busy, beside its GPUs, not a bare cpu:1/2", () => {
+  const agent = { name: 'c1', host: 'h', state: 'running' as const, gpuSlots: [], cpuSlots: 2, pools: ['default'], version: '', startedAt: '', lastSeen: 0, running: [], insecure: false, signedOnly: false, busyGpus: [], gpuNotes: {}, lost: false };
+  const cpuTask = (task: string) => ({ taskId: task, task, sweep: 's', gpus: '', startedAt: '' });
+  expect(gpuText(agent)).toBe('cpu:0/2 busy');
+  expect(gpuText({ ...agent, running: [cpuTask('X_1'), cpuTask('X_2')] })).toBe('cpu:2/2 busy');
+  // Beside GPUs, a GPU task is not counted on the CPU slots.
+  const mixed = { ...agent, gpuSlots: ['0', '1'], running: [{ ...cpuTask('X_1'), gpus: '0' }, cpuTask('X_2')] };
+  expect(gpuText(mixed)).toBe('0:X_1 1:idle cpu:1/2 busy');
+});

@@ -75,7 +75,8 @@ export function gpuText(agent: AgentSummary): string {
     if (tasks.length === 0) return `${gpu}:${why !== undefined ? `held back (${why})` : agent.state === 'paused' || agent.state === 'draining' ? agent.state : 'idle'}`;
     return `${gpu}:${tasks.join('+')}${why === undefined ? '' : ` (busy: ${why})`}`;
   });
-  const cpu = agent.cpuSlots > 0 ? [`cpu:${agent.running.filter((r) => r.gpus === '').length}/${agent.cpuSlots}`] : [];
+  // One box for all CPU slots, as each GPU has its own: how many of them run a task (`cpu:1/4 busy`).
+  const cpu = agent.cpuSlots > 0 ? [`cpu:${agent.running.filter((r) => r.gpus === '').length}/${agent.cpuSlots} busy`] : [];
   return [...boxes, ...cpu].join(' ') || '-';
 }
 
