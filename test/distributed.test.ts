@@ -167,7 +167,10 @@ z: [1, 2, 3, 4]
     expect(again).toMatchObject({ sweep: first.sweep, created: false, queued: 0, skipped: 0, alreadyQueued: 3, alreadyIn: [first.sweep] });
     expect((await status(prefix)).sweeps.map((s) => s.id)).toEqual([first.sweep]);
     const plain = await coord(['submit', 'params.yaml', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
-    expect(plain.stdout).toBe(`nothing new to queue: all 3 tasks are already queued or running, in sweep ${first.sweep}\nfollow them with: coord status ${first.sweep}\n`);
+    // The command it suggests reaches this Redis and prefix as it is pasted; a prefix RUNNER_PREFIX gives carries over by itself.
+    expect(plain.stdout).toBe(`nothing new to queue: all 3 tasks are already queued or running, in sweep ${first.sweep}\nfollow them with: coord status ${first.sweep} --prefix ${prefix} --redis ${redis().url}\n`);
+    const fromEnv = await coord(['submit', 'params.yaml', '--redis', redis().url], { cwd: dir, env: { RUNNER_PREFIX: prefix } });
+    expect(fromEnv.stdout).toBe(`nothing new to queue: all 3 tasks are already queued or running, in sweep ${first.sweep}\nfollow them with: coord status ${first.sweep} --redis ${redis().url}\n`);
 
     const { mkdirSync } = await import('node:fs');
     mkdirSync(workdir, { recursive: true });
@@ -271,9 +274,9 @@ z: [1, 2, 3, 4]
     expect(again).toEqual({ sweep: first.sweep, created: false, queued: 0, skipped: 2, alreadyQueued: 0, alreadyIn: [], changedSinceSuccess: [], queuedDifferently: [] });
     const plain = await coord(['submit', 'params.yaml', '--wait', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
     expect([plain.code, plain.stderr]).toEqual([0, '']);
-    expect(plain.stdout).toBe(`nothing to queue: all 2 tasks already succeeded, in sweep ${first.sweep} (coord submit -f runs them again)\nsee them with: coord status ${first.sweep}\n`);
+    expect(plain.stdout).toBe(`nothing to queue: all 2 tasks already succeeded, in sweep ${first.sweep} (coord submit -f runs them again)\nsee them with: coord status ${first.sweep} --prefix ${prefix} --redis ${redis().url}\n`);
     const selected = await coord(['submit', 'params.yaml', '-c', 'train', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
-    expect(selected.stdout).toBe(`nothing to queue: train already succeeded for all 2 tasks, in sweep ${first.sweep} (coord submit -f runs them again)\nsee them with: coord status ${first.sweep}\n`);
+    expect(selected.stdout).toBe(`nothing to queue: train already succeeded for all 2 tasks, in sweep ${first.sweep} (coord submit -f runs them again)\nsee them with: coord status ${first.sweep} --prefix ${prefix} --redis ${redis().url}\n`);
     const overview = await status(prefix, first.sweep);
     expect(overview.sweeps.map((s) => s.id)).toEqual([first.sweep]);
     expect(overview.tasks!.map((t) => t.state)).toEqual(['succeeded', 'succeeded']);

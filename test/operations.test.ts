@@ -469,7 +469,7 @@ describe('coord cancel and retry', () => {
       const ended = await waiting.done;
       const sweep = /sweep (\w+): 2 queued/.exec(ended.stdout)?.[1];
       expect({ round, code: ended.code, signal: ended.signal }).toEqual({ round, code: 130, signal: null });
-      expect(withoutNoAgentNote(ended.stderr).trim()).toBe(`stopped following; sweep ${sweep} goes on: coord status ${sweep} --watch follows it, coord cancel ${sweep} stops it`);
+      expect(withoutNoAgentNote(ended.stderr).trim()).toBe(`stopped following; sweep ${sweep} goes on: coord status ${sweep} --prefix ${prefix} --redis ${redis().url} --watch follows it, coord cancel ${sweep} --prefix ${prefix} --redis ${redis().url} stops it`);
       expect((await status(prefix, sweep!)).sweeps[0]!.counts.waiting).toBe(2);
     }
   });

@@ -13,7 +13,7 @@ import { onInterrupt } from '../local/interrupt.js';
 import { changedCommandsWarning, queuedDifferentlyWarning } from '../output/changed-commands.js';
 import { dryRunJson, printDryRun, printWarnings } from '../output/dry-run.js';
 import { createTerminal, type Terminal } from '../output/terminal.js';
-import { connect, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
+import { connect, connectionFlags, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 import { numberFlag } from '../options/number-flags.js';
 import { expandOptionsFrom, refuseTitleWithSlash, sweepFilePath, withSweepOptions, type SweepArgs } from '../options/sweep-options.js';
 import { plural } from '../output/plural.js';
@@ -100,10 +100,14 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     const doneIn = await sweepsHolding(redis, keys, result.doneIds);
     // With no sweep of its own, the one that holds the tasks is the one to follow.
     const follow = result.created ? result.sweep : (alreadyIn[0] ?? doneIn[0]);
+    // The commands suggested below reach this Redis and prefix as they are pasted.
+    const { flags, masked } = connectionFlags(args, { secret: false });
+    const pasted = (command: string) => `coord ${command} ${follow}${flags}`;
+    const password = masked ? ' (with the Redis password in place of ***)' : '';
     // Ctrl-C stops the following, not the sweep: say so, and how to pick it up again.
     // Listen before printing the sweep's name: whoever reads that line may press Ctrl-C at once.
     const stopFollowing = () => {
-      process.stderr.write(`stopped following; sweep ${follow} goes on: coord status ${follow} --watch follows it, coord cancel ${follow} stops it\n`);
+      process.stderr.write(`stopped following; sweep ${follow} goes on: ${pasted('status')} --watch follows it, ${pasted('cancel')} stops it${password}\n`);
       process.exit(130);
     };
     // With every task done there is nothing to wait for: their records may even say failed
@@ -117,22 +121,22 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     } else if (result.created) {
       const where = alreadyIn.length > 0 ? ` (in ${describeSweeps(alreadyIn)})` : '';
       terminal.line(`sweep ${terminal.color('bold', result.sweep)}: ${result.queued} queued, ${result.skipped} skipped (every command already succeeded), ${result.alreadyQueued} already queued or running${where}${seed}`);
-      if (!args.wait) terminal.line(`follow it with: coord status ${result.sweep}`);
+      if (!args.wait) terminal.line(`follow it with: ${pasted('status')}${password}`);
     } else if (result.alreadyQueued > 0) {
       const which = result.skipped > 0 ? `${result.skipped} tasks already succeeded, ${result.alreadyQueued} are` : `all ${result.alreadyQueued} tasks are`;
       terminal.line(`nothing new to queue: ${which} already queued or running, in ${describeSweeps(alreadyIn)}${seed}`);
-      if (!args.wait) terminal.line(`follow them with: coord status ${follow}`);
+      if (!args.wait) terminal.line(`follow them with: ${pasted('status')}${password}`);
     } else {
       // With -c, only the selected commands were asked about: say so, not that the tasks are done.
       const which = args.command?.length ? `${args.command.join(', ')} already succeeded for all ${result.skipped} tasks` : `all ${result.skipped} tasks already succeeded`;
       terminal.line(`nothing to queue: ${which}${doneIn.length > 0 ? `, in ${describeSweeps(doneIn)}` : ''} (coord submit -f runs them again)${seed}`);
-      if (follow !== undefined) terminal.line(`see them with: coord status ${follow}`);
+      if (follow !== undefined) terminal.line(`see them with: ${pasted('status')}${password}`);
     }
     if (!stopListening) return;
     const counts = await waitForSweep(redis, keys, result.sweep, args.json ? createTerminal(process.stderr) : terminal, result.alreadyQueuedIds).finally(stopListening);
     const failed = UNSUCCESSFUL_STATES.reduce((sum, state) => sum + counts[state], 0);
     if (!args.json) terminal.line(`${counts.succeeded} succeeded, ${counts.failed} failed, ${counts.timeout} timed out, ${counts.cancelled} cancelled, ${counts.skipped} skipped`);
-    if (failed > 0) throw new ExitError(`${plural(failed, 'task')} did not succeed; see coord status ${follow}`, 1);
+    if (failed > 0) throw new ExitError(`${plural(failed, 'task')} did not succeed; see ${pasted('status')}${password}`, 1);
   } finally {
     redis.disconnect();
   }

@@ -41,20 +41,21 @@ export function withRedisOptions<T>(yargs: Argv<T>) {
 
 /**
  * The options a command line that a message suggests needs to reach what this command reached:
- * `--prefix` unless it is the default, and the `--redis`, TLS and secret options given (what
- * REDIS_URL and RUNNER_SECRET set carries over by itself). A password in the URL is shown as
- * `***`, as every message shows it: `masked` says so, for the message to ask for it back.
+ * `--prefix` unless it is the one RUNNER_PREFIX (or the default) gives, and the `--redis`, TLS
+ * and, with `secret`, secret options given (what REDIS_URL, RUNNER_PREFIX and RUNNER_SECRET set
+ * carries over by itself, in the same shell). A password in the URL is shown as `***`, as every
+ * message shows it: `masked` says so, for the message to ask for it back.
  */
-export function connectionFlags(args: RedisArgs): { flags: string; masked: boolean } {
+export function connectionFlags(args: RedisArgs, { secret = true } = {}): { flags: string; masked: boolean } {
   const target = args.redis === undefined ? undefined : parseRedisUrl(args.redis);
   const masked = target?.password !== undefined;
   const given: Array<[string, string | undefined]> = [
-    ['--prefix', args.prefix === DEFAULT_PREFIX ? undefined : args.prefix],
+    ['--prefix', args.prefix === (process.env.RUNNER_PREFIX ?? DEFAULT_PREFIX) ? undefined : args.prefix],
     ['--redis', masked ? describeRedis(target!) : args.redis],
     ['--tls-ca', args.tlsCa],
     ['--tls-cert', args.tlsCert],
     ['--tls-key', args.tlsKey],
-    ['--secret-file', args.secretFile],
+    ['--secret-file', secret ? args.secretFile : undefined],
   ];
   return { flags: given.flatMap(([flag, value]) => (value === undefined ? [] : [` ${flag} ${shlexQuote(value)}`])).join(''), masked };
 }
