@@ -1428,7 +1428,9 @@ z: [1, 2, 3, 4]
     const bin = join(dir, 'bin');
     const { mkdirSync, chmodSync } = await import('node:fs');
     mkdirSync(bin);
-    writeFileSync(join(bin, 'nvidia-smi'), '#!/bin/sh\necho "0, GPU-0, 10000, 11000"\necho "1, GPU-1, 9000, 11000"\necho "2, GPU-2, 11000, 11000"\n');
+    // `-L` lists the GPUs (and would list MIG devices under them); a query prints their rows.
+    const list = [0, 1, 2].map((i) => `echo "GPU ${i}: NVIDIA A100-SXM4-40GB (UUID: GPU-${i})"`).join('\n');
+    writeFileSync(join(bin, 'nvidia-smi'), `#!/bin/sh\nif [ "$1" = -L ]; then\n${list}\nexit 0\nfi\necho "0, GPU-0, 10000, 11000"\necho "1, GPU-1, 9000, 11000"\necho "2, GPU-2, 11000, 11000"\n`);
     chmodSync(join(bin, 'nvidia-smi'), 0o755);
     const agent = await startAgent(redis().url, ['--gpus', 'auto', '--prefix', 'auto'], { workdir: join(dir, 'w'), env: { PATH: `${bin}:${process.env.PATH}` } });
     const report = await status('auto');

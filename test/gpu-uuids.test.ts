@@ -136,6 +136,23 @@ describe('agent --gpus with GPU UUIDs', () => {
     }
   });
 
+  it('takes, with --gpus auto, a GPU in MIG mode as its MIG devices, by their UUIDs, and the other GPUs whole', async () => {
+    const dir = tempDir();
+    const prefix = 'auto-mig';
+    const { env } = fakeNvidiaSmi(dir);
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo $CUDA_VISIBLE_DEVICES > {_output}/gpu\n---\nx: [1, 2, 3, 4, 5, 6]\n');
+    const agent = await startAgent(redis().url, ['--gpus', 'auto', ...cli(prefix).slice(2)], { workdir: join(dir, 'w'), env });
+    // GPU 0 runs nothing whole: CUDA reaches it only through its MIG devices.
+    expect((await status(prefix)).agents[0]!.gpus).toEqual(['0/mig0', '0/mig1', '1', '2']);
+    expect(agent.logs().find((entry) => entry.msg === 'agent running')).toMatchObject({ gpuUuids: { '0/mig0': MIG0, '0/mig1': MIG1 }, queues: 'tasks.default.1g' });
+    expect(agent.logs().find((entry) => String(entry.msg).startsWith('MIG devices beside whole GPUs'))).toMatchObject({ migDevices: '0/mig0,0/mig1', gpus: '1,2' });
+    const done = await settled(prefix, await submit(dir, prefix));
+    for (const task of done.tasks) {
+      const devices: Record<string, string> = { '0/mig0': MIG0, '0/mig1': MIG1, 1: '1', 2: '2' };
+      expect(readFileSync(join(agent.workdir, `output/${task.name}/gpu`), 'utf8').trim()).toBe(devices[task.gpus!]);
+    }
+  });
+
   it('says at start that an agent of MIG devices and whole GPUs gives every task one GPU', async () => {
     const dir = tempDir();
     const prefix = 'uuids-mixed';

@@ -23,7 +23,7 @@ const args = completionShellArgs('agent', hideBin(process.argv));
 const cli = yargs(args)
   .scriptName('agent')
   .usage('$0 [options]\n\nRun sweep tasks on this machine: registers its GPUs as slots, pulls tasks it can start, reports results.')
-  .option('gpus', { type: 'string', describe: 'GPU slots: 0,1 (one task per GPU), 0,1,0,1 (two per GPU), auto (nvidia-smi), or UUIDs as nvidia-smi -L prints them (GPU-...,GPU-...)' })
+  .option('gpus', { type: 'string', describe: 'GPU slots: 0,1 (one task per GPU), 0,1,0,1 (two per GPU), auto (each GPU nvidia-smi lists, or its MIG devices), or UUIDs as nvidia-smi -L prints them (GPU-...,GPU-...)' })
   .option('cpu-slots', { type: 'number', default: 0, describe: 'CPU-only tasks (gpus: 0) run at once' })
   // No yargs default: it would fill in a bare --pool as well, which must be refused.
   .option('pool', { type: 'string', array: true, describe: 'pools to serve (several allowed) [default: default]' })

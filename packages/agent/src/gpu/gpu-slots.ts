@@ -1,10 +1,11 @@
 /**
  * `--gpus`: `0,1` is one task per GPU, `0,1,0,1` two per GPU (the runner's `resource`
- * meaning), `auto` one per GPU that nvidia-smi lists, or GPUs by UUID (gpu-uuids.ts).
+ * meaning), `auto` one per GPU that nvidia-smi lists (one per MIG device of a GPU in MIG mode),
+ * or GPUs by UUID (gpu-uuids.ts).
  */
 import { ExitError, isGpuSlot, UsageError } from '@sweep-runner/shared';
-import { resolveGpuUuids, type PinnedGpus } from './gpu-uuids.js';
-import { NvidiaSmiError, queryGpus } from './nvidia-smi.js';
+import { findAllGpus, resolveGpuUuids, type PinnedGpus } from './gpu-uuids.js';
+import { NvidiaSmiError } from './nvidia-smi.js';
 
 /**
  * Why a flag that needs nvidia-smi cannot start: without one, a usage error (exit 2: the
@@ -23,14 +24,14 @@ export async function parseGpuSlots(spec: string | undefined): Promise<GpuSlots>
   const byIndex = (slots: string[]): GpuSlots => ({ slots, uuids: {} });
   if (spec === undefined || spec.trim() === '' || spec === 'none') return byIndex([]);
   if (spec === 'auto') {
-    let gpus;
+    let found;
     try {
-      gpus = await queryGpus();
+      found = await findAllGpus();
     } catch (error) {
       throw nvidiaSmiRefusal('--gpus auto', error as Error, 'list the GPUs instead, e.g. --gpus 0,1');
     }
-    if (gpus.length === 0) throw new UsageError('--gpus auto: nvidia-smi lists no GPU; list them with --gpus 0,1 or serve CPU tasks with --cpu-slots N');
-    return byIndex(gpus.map((gpu) => gpu.index));
+    if (found.slots.length === 0) throw new UsageError('--gpus auto: nvidia-smi lists no GPU; list them with --gpus 0,1 or serve CPU tasks with --cpu-slots N');
+    return found;
   }
   const slots = spec.split(',').map((part) => part.trim());
   const bad = slots.filter((slot) => !isGpuSlot(slot));

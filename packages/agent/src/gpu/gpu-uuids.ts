@@ -6,7 +6,7 @@
  * logs show, and what `nvidia-smi` and `nvtop` on the machine show too. CUDA_VISIBLE_DEVICES
  * gets the UUIDs themselves: they pick the very device, whatever CUDA's own numbering, and are
  * the only way CUDA reaches a MIG device. A GPU in MIG mode runs nothing as a whole: its own
- * UUID is refused, naming its MIG devices'.
+ * UUID is refused, naming its MIG devices', and `--gpus auto` takes its MIG devices instead.
  */
 import { migDeviceName, UsageError } from '@sweep-runner/shared';
 import { listMigDevices, queryGpus, type GpuInfo, type MigDevice } from './nvidia-smi.js';
@@ -42,6 +42,27 @@ interface Device {
   uuid: string;
   /** A whole GPU split into MIG devices: the UUIDs of those, which is how CUDA reaches it. */
   migs?: string[];
+}
+
+/**
+ * `--gpus auto`: every GPU nvidia-smi lists, one slot each, by its index as before; but a GPU
+ * in MIG mode, which CUDA cannot run on as a whole, gives a slot per MIG device, named and
+ * reached as one given by UUID is (`0/mig1`, its UUID in CUDA_VISIBLE_DEVICES).
+ */
+export async function findAllGpus(): Promise<PinnedGpus> {
+  const gpus = await queryGpus();
+  const migs = await listMigDevices();
+  const found: PinnedGpus = { slots: [], uuids: {} };
+  for (const gpu of gpus) {
+    const split = migs.filter((mig) => mig.gpu === gpu.index);
+    if (split.length === 0) found.slots.push(gpu.index);
+    for (const mig of split) {
+      const name = migDeviceName(mig.gpu, mig.device);
+      found.slots.push(name);
+      found.uuids[name] = mig.uuid;
+    }
+  }
+  return found;
 }
 
 /** Looks `given` (UUIDs, their hex digits in any letter case) up in nvidia-smi; a UUID it does not list is refused. Its own failures are thrown as they come. */
