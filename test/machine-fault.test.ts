@@ -9,10 +9,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Agent, AgentOptions } from '@sweep-runner/agent/dist/agent.js';
-import { runTask, type RunTaskOptions, type TaskOutcome } from '@sweep-runner/shared';
+import { connectionSettings, runTask, type RunTaskOptions, type TaskOutcome } from '@sweep-runner/shared';
 import { coord, waitFor } from './helpers/cli.js';
 import { useInProcessAgents } from './helpers/in-process-agents.js';
 import { useRedis } from './helpers/redis-server.js';
+import { TcpProxy } from './helpers/tcp-proxy.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const redis = useRedis();
@@ -239,6 +240,31 @@ describe('a machine paused by tasks that failed as they started, once the cause 
     await waitFor(async () => (await counts(sweep)).succeeded === 3, 8000, 'the retried tasks and the waiting one to succeed');
     await waitFor(async () => (await counts(other)).succeeded === 1, 8000, "the other sweep's task to run too");
     expect(await agentState()).toBe('running');
+  });
+
+  it("takes them within seconds when it missed coord retry's message (its subscriber was away): it finds the sweep's retry in Redis", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: bash train.sh {x}\ngpus: 0\n---\nx: [1, 2, 3]\n');
+    const workdir = join(dir, 'w');
+    mkdirSync(workdir);
+    const proxy = new TcpProxy(redis().port);
+    await proxy.start();
+    try {
+      await agent('missed-retry', workdir, { prefix: 'retry-missed', cpuSlots: 1, pauseAfterFailures: 2, connection: connectionSettings(`redis://127.0.0.1:${proxy.port}`) }).start();
+      const { args, submit, counts } = sweepsOn('retry-missed', dir);
+      const sweep = await submit('params.yaml', 'output');
+      await waitFor(async () => (await counts(sweep)).failed === 2, 15_000, 'the quick failures that pause the agent');
+      expect(await counts(sweep)).toMatchObject({ failed: 2, waiting: 1 });
+      writeFileSync(join(workdir, 'train.sh'), 'echo trained $1\n');
+      proxy.dropPushes = true;
+      expect(JSON.parse((await coord(['retry', sweep, ...args])).stdout)).toMatchObject({ requeued: 2 });
+      // The pause has most of its minute left, and the message never came: the agent looks
+      // for a retry of the streak's sweeps every 2 s.
+      await waitFor(async () => (await counts(sweep)).succeeded === 3, 8000, 'the retried tasks and the waiting one to succeed');
+      expect(proxy.droppedPushes).toBeGreaterThan(0);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it("leaves a machine fault's pause (a full disk) alone: a retry fixes no disk", async () => {

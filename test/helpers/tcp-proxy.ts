@@ -1,7 +1,8 @@
 /**
  * A TCP proxy in front of Redis whose connection a test can cut, to simulate a network split,
  * or whose reply to one request it can lose (the request reaches Redis, the answer never
- * comes back), as when a connection breaks between the two.
+ * comes back), as when a connection breaks between the two, or that can drop what is
+ * published to its subscribers.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { freePort } from './redis-server.js';
@@ -13,6 +14,14 @@ export class TcpProxy {
   private lostReplyMarker: string | undefined;
   /** Requests whose replies were lost so far. */
   lostReplies = 0;
+  /**
+   * While true, what Redis sends a connection that subscribed (a published message) is dropped
+   * on the way, as if that subscriber were reconnecting when it was published; the
+   * connection itself stays up.
+   */
+  dropPushes = false;
+  /** Chunks dropped so far on their way to subscribers. */
+  droppedPushes = 0;
   port = 0;
 
   constructor(private readonly targetPort: number) {}
@@ -31,7 +40,9 @@ export class TcpProxy {
         socket.on('error', () => socket.destroy());
       }
       let losingReply = false;
+      let subscriber = false;
       client.on('data', (chunk: Buffer) => {
+        if (!subscriber && chunk.toString('latin1').toLowerCase().includes('$9\r\nsubscribe\r\n')) subscriber = true;
         if (this.lostReplyMarker !== undefined && chunk.includes(this.lostReplyMarker)) {
           this.lostReplyMarker = undefined;
           losingReply = true;
@@ -40,6 +51,10 @@ export class TcpProxy {
       });
       let replyLost = false;
       upstream.on('data', (chunk: Buffer) => {
+        if (subscriber && this.dropPushes) {
+          this.droppedPushes += 1;
+          return;
+        }
         if (!losingReply) return void client.write(chunk);
         if (replyLost) return;
         // Redis runs the request; its answer (and what follows) is dropped, then the connection

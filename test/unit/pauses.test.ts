@@ -29,6 +29,21 @@ describe('an agent\'s pauses', () => {
     expect(pauses.isStreakPause('quick failures')).toBe(false);
   });
 
+  it("keeps the counts of retries read for a streak's pause while it is renewed, not into the next pause", () => {
+    const pauses = new Pauses();
+    pauses.start('streak', 'quick failures', 60_000, new Map([['a', 2]]));
+    const first = pauses.streak!;
+    first.retried.set('a', 1);
+    pauses.start('streak', 'quick failures, one more', 60_000, new Map([['a', 3]]));
+    // A new object, so that a read begun for the pause before is not taken for this one.
+    expect(pauses.streak).not.toBe(first);
+    expect(pauses.streak!.retried.get('a')).toBe(1);
+    pauses.end('streak');
+    expect(pauses.streak).toBeUndefined();
+    pauses.start('streak', 'quick failures again', 60_000, new Map([['a', 2]]));
+    expect(pauses.streak!.retried.size).toBe(0);
+  });
+
   it('ends by itself', () => {
     const pauses = new Pauses();
     pauses.start('streak', 'quick failures', -1, new Map([['a', 5]]));

@@ -104,6 +104,9 @@ export interface AgentOptions {
   pauseAfterFailures?: number;
 }
 
+/** How often an agent looks in Redis for what a control message it missed said (a cancel, a retry). */
+const CONTROL_POLL_MS = 2000;
+
 /** How long a machine that could not prepare a task (a full disk) takes no work. */
 const MACHINE_PAUSE_MS = 60_000;
 
@@ -161,7 +164,7 @@ export class Agent {
   private readonly closedConnections: ClosedConnectionExplainer;
   /** Queue names, the one that most recently gave us a job first. */
   private recentQueues: string[] = [];
-  private cancelPoll: NodeJS.Timeout | undefined;
+  private controlPoll: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   /** When and why the machine takes no work (its disk was full, tasks failed here as they started). */
   private readonly pauses = new Pauses();
@@ -247,7 +250,7 @@ export class Agent {
   private abandonStart(): void {
     for (const connection of [this.redis, this.blocking, this.subscriber, this.queueConnection]) connection?.disconnect();
     for (const queue of this.queues) void queue.worker.close(true).catch(() => undefined);
-    if (this.cancelPoll) clearInterval(this.cancelPoll);
+    if (this.controlPoll) clearInterval(this.controlPoll);
     this.metricsServer?.close();
   }
 
@@ -330,8 +333,13 @@ export class Agent {
 
     await this.subscriber.subscribe(this.keys.control);
     this.subscriber.on('message', (_channel: string, message: string) => this.onControl(message));
-    this.cancelPoll = setInterval(() => void this.pollCancels(), 2000);
-    this.cancelPoll.unref();
+    // The fallbacks for a message missed while the subscriber was away; without runs or a
+    // streak's pause, neither asks Redis anything.
+    this.controlPoll = setInterval(() => {
+      void this.pollCancels();
+      void this.pollRetries();
+    }, CONTROL_POLL_MS);
+    this.controlPoll.unref();
 
     this.heartbeat = new Heartbeat(
       this.redis,
@@ -584,12 +592,39 @@ export class Agent {
    * the agent again at once. A machine fault's pause (a full disk) stays: a retry fixes no
    * disk, and its tasks were handed back, not failed.
    */
-  private liftStreakPause(sweep: string): void {
+  private liftStreakPause(sweep: string, missedMessage = false): void {
     if (!this.pauses.retryEndsStreak(sweep, this.failures.limit)) return;
     this.endPause('streak');
     const shown = this.pauses.shown;
     const still = shown ? `; still paused until ${clockTime(shown.until)}: ${shown.reason}` : '';
-    this.log.info({ sweep, ...(shown && { pausedUntil: new Date(shown.until).toISOString() }) }, `a sweep whose tasks failed here as they started was retried: its pause ends (a task that fails as quickly again pauses this agent again)${still}`);
+    this.log.info({ sweep, ...(shown && { pausedUntil: new Date(shown.until).toISOString() }), ...(missedMessage && { missedMessage }) }, `a sweep whose tasks failed here as they started was retried: its pause ends (a task that fails as quickly again pauses this agent again)${still}`);
+  }
+
+  /**
+   * The fallback for a retry message missed (the subscriber was reconnecting), which would
+   * otherwise leave the agent paused for the rest of the pause: while a streak's pause is in
+   * force, its sweeps' counts of retries (`retried` in their records, raised in the very
+   * MULTI that queues a retry's tasks) are read as it starts and at each control poll, one
+   * small read; a count grown since its first read is a retry, taken as its message would be.
+   */
+  private async pollRetries(): Promise<void> {
+    const pause = this.pauses.streak;
+    if (!pause) return;
+    const sweeps = [...pause.sweeps.keys()];
+    const pipeline = this.redis.pipeline();
+    for (const sweep of sweeps) pipeline.hget(this.keys.sweep(sweep), 'retried');
+    const answers = await pipeline.exec().catch(() => null);
+    // Renewed or ended meanwhile: the pause in force is read on the next poll.
+    if (!answers || this.pauses.streak !== pause) return;
+    for (const [i, sweep] of sweeps.entries()) {
+      const [error, value] = answers[i] ?? [];
+      if (error) continue;
+      const count = Number(value ?? 0);
+      const seen = pause.retried.get(sweep);
+      if (seen === undefined) pause.retried.set(sweep, count);
+      else if (count > seen) this.liftStreakPause(sweep, true);
+      if (this.pauses.streak !== pause) return;
+    }
   }
 
   private endPause(kind: PauseKind): void {
@@ -601,6 +636,8 @@ export class Agent {
   private pause(kind: PauseKind, why: string, said: string, sweeps?: Map<string, number>): void {
     const ms = this.options.machinePauseMs ?? MACHINE_PAUSE_MS;
     if (this.pauses.start(kind, why, ms, sweeps)) this.log.error({ why, pauseSeconds: ms / 1000 }, said);
+    // Its sweeps' counts of retries as it starts: a retry from now on raises them.
+    if (kind === 'streak') void this.pollRetries();
     // Status shows the pause at once, and its end when it comes.
     this.heartbeat.soon();
     clearTimeout(this.pauseEndBeats.get(kind));
@@ -853,7 +890,7 @@ export class Agent {
       this.slotFreed();
       // The fetch loop ends once woken; without Redis the wake cannot arrive, so do not wait forever.
       await Promise.race([this.loopDone.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
-      if (this.cancelPoll) clearInterval(this.cancelPoll);
+      if (this.controlPoll) clearInterval(this.controlPoll);
       if (this.memoryTimer) clearInterval(this.memoryTimer);
       for (const beat of this.pauseEndBeats.values()) clearTimeout(beat);
       clearTimeout(this.orphansTimer);

@@ -4,16 +4,22 @@
  *   handed back. Only time ends it.
  * - `streak`: tasks failed here as they started (failure-streak.ts). It also ends when the
  *   streak's sweeps turn out to fail so on other agents too (the sweep is at fault), or when
- *   `coord retry` of the sweeps that made it says their cause is fixed.
+ *   `coord retry` of the sweeps that made it says their cause is fixed: by its message, or,
+ *   missed, by the sweep's count of retries, which the agent reads while the pause lasts.
  * Ending one leaves the other as it was; status shows the machine's pause while it lasts.
  */
 export type PauseKind = 'machine' | 'streak';
 
-interface Pause {
+export interface Pause {
   until: number;
   reason: string;
   /** A streak's sweeps when it (last) paused the agent, and how many of its tasks each had in it. */
   sweeps: Map<string, number>;
+  /**
+   * A streak's sweeps' counts of retries (their records' `retried`) as first read during the
+   * pause: one that grows was retried since. Kept while the pause is renewed.
+   */
+  retried: Map<string, number>;
 }
 
 export class Pauses {
@@ -43,9 +49,14 @@ export class Pauses {
 
   /** Starts (or renews) a pause of `ms`; returns whether no pause of its kind was in force. */
   start(kind: PauseKind, reason: string, ms: number, sweeps = new Map<string, number>()): boolean {
-    const fresh = this.active(kind) === undefined;
-    this.pauses.set(kind, { until: Date.now() + ms, reason, sweeps });
-    return fresh;
+    const before = this.active(kind);
+    this.pauses.set(kind, { until: Date.now() + ms, reason, sweeps, retried: before?.retried ?? new Map() });
+    return before === undefined;
+  }
+
+  /** The streak's pause in force, whose sweeps' retries the agent looks for (a new object when it is renewed). */
+  get streak(): Readonly<Pause> | undefined {
+    return this.active('streak');
   }
 
   /** Whether the streak pause in force is the one started with `reason`. */

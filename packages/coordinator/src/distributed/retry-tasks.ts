@@ -109,10 +109,14 @@ export async function retryTasks(
   }
   // The submission's backoff (a sweep from before it was kept: the default).
   const backoff = Number(retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS);
-  const taken = await queueJobs(redis, keys, items, { ...(signer && { signer }), retryBackoffMs: backoff }, () => undefined);
+  // The sweep's count of retries goes up with the tasks it queues: an agent paused by the sweep's
+  // quick failures that misses the message below (its subscriber was reconnecting) reads it instead.
+  const taken = await queueJobs(redis, keys, items, { ...(signer && { signer }), retryBackoffMs: backoff }, (multi) => {
+    if (items.length > 0) multi.hincrby(keys.sweep(sweepId), 'retried', 1);
+  });
   const requeued = taken.filter((t) => t === 1).length;
   // Agents that the sweep's tasks paused as they failed take work again now, not when the
-  // pause ends (the retry says the cause is fixed). Best effort: missed, the pause ends by itself.
+  // pause ends (the retry says the cause is fixed). Missed, they find the count above raised within seconds.
   if (requeued > 0) await redis.publish(keys.control, controlMessage({ type: 'retry', sweep: sweepId })).catch(() => undefined);
   return { requeued, notRetried, notSigned, matched: tasks.length };
 }

@@ -26,7 +26,10 @@ export class RedisKeys {
   get sweeps(): string {
     return `${this.prefix}:sweeps`;
   }
-  /** HASH: file, output, createdAt, counts at submission, the sweep file's text. */
+  /**
+   * HASH: file, output, createdAt, counts at submission, the sweep file's text; `retried`, how
+   * many times coord retry queued tasks of it again (read by agents paused by its quick failures).
+   */
   sweep(id: string): string {
     return `${this.prefix}:sweep:${id}`;
   }
