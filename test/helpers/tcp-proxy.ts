@@ -78,6 +78,11 @@ export class TcpProxy {
     for (const socket of this.sockets) socket.destroy();
   }
 
+  /** Ends a cut before its time: new connections are let through again. */
+  heal(): void {
+    this.cutUntil = 0;
+  }
+
   /** The next request that contains `marker` reaches Redis, but its reply is lost: the connection breaks instead. */
   loseReplyTo(marker: string): void {
     this.lostReplyMarker = marker;

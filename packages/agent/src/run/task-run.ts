@@ -250,26 +250,43 @@ export class TaskRun {
    * answers again before the lock expired (it was away for less than the lock), the job goes
    * back to the queue now, as a hand-back's does, not once the lock expires and a stalled check
    * finds it. The finish step and BullMQ's move both check the lock: one that expired or went to
-   * another agent (a process frozen past it) is left alone, and nothing is written.
+   * another agent (a process frozen past it) is left alone, and nothing is written. A task
+   * cancelled meanwhile (the message missed with Redis) ends cancelled in the finish step, and
+   * its job is failed as a cancelled run's is: handed back, it would only wake an agent to
+   * refuse it.
    */
   private async handBackLost(taskKey: string, stop: { reason: string; renewedAt: number }): Promise<void> {
     const { ctx, job } = this;
+    let cancelled = false;
     try {
       // Waits for Redis however long it is away: leaving waits for the run's end only briefly.
       await ctx.redis.ping();
       // Why it stopped (Redis out of reach, or this process frozen), without the guess that another agent may run it.
       const cause = stop.reason.split(';')[0];
       const reason = `agent ${ctx.name} stopped it: ${cause}; queued again once Redis answered, ${Math.round((Date.now() - stop.renewedAt) / 1000)}s after the lock's last renewal`;
-      if ((await this.finish(ctx.redis, taskKey, 'waiting', { reason })) === -1) {
+      const finished = await this.finish(ctx.redis, taskKey, 'waiting', { reason });
+      if (finished === -1) {
         ctx.metrics.runEnded('lost');
+        return;
+      }
+      if (finished === 3) {
+        cancelled = true;
+        // The finish step wrote the cancel's reason in place of ours.
+        const cancel = (await ctx.redis.hget(taskKey, 'reason')) ?? '';
+        await job.moveToFailed(new UnrecoverableError(`cancelled: ${cancel}`), this.token, false);
+        ctx.metrics.runEnded('cancelled');
+        ctx.log.info({ task: this.taskName, reason: cancel, stopped: cause }, 'task cancelled while its run was stopped as lost: it stays cancelled, and its job is not handed back to the queue');
         return;
       }
       await returnJob(ctx.redis, this.queue.worker, String(job.id), this.token);
       ctx.metrics.runEnded('handed_back');
       ctx.log.info({ task: this.taskName, reason }, 'task handed back to the queue');
     } catch (error) {
-      ctx.metrics.runEnded('lost');
-      ctx.log.warn({ task: this.taskName, error: redisErrorText(error as Error) }, 'could not hand back a run stopped as lost; its job returns to the queue when its lock expires');
+      ctx.metrics.runEnded(cancelled ? 'cancelled' : 'lost');
+      const said = cancelled
+        ? 'could not end the job of a task cancelled while its run was stopped as lost; the task stays cancelled, and the agent that takes its job once its lock expires ends it'
+        : 'could not hand back a run stopped as lost; its job returns to the queue when its lock expires';
+      ctx.log.warn({ task: this.taskName, error: redisErrorText(error as Error) }, said);
     }
   }
 

@@ -195,17 +195,24 @@ return {jobId, attempt, why}
  * the run and the task may already run elsewhere, so nothing is written (returns -1).
  * Returns 2 when this very request ran before (its answer was lost with the connection and
  * the client sent it again): the record keeps which run ended it, and when (`ended`).
+ * Returns 3 when a hand-back (`waiting`) ended the task cancelled instead, a cancel having
+ * been marked during the run (this time or, sent again, the time before): its job is not
+ * for another agent to take.
  */
 const FINISH = `${HELPERS}
 local key, p, id, token, newState, now = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 if redis.call('GET', KEYS[2]) ~= token then
   local state, ended = unpack(redis.call('HMGET', key, 'state', 'ended'))
   local handedBackCancelled = newState == 'waiting' and state == 'cancelled'
-  if (state == newState or handedBackCancelled) and ended == token .. ' ' .. now then return 2 end
+  if (state == newState or handedBackCancelled) and ended == token .. ' ' .. now then return handedBackCancelled and 3 or 2 end
   return -1
 end
 local state, current, sweep, index, name = unpack(redis.call('HMGET', key, 'state', 'token', 'sweep', 'index', 'name'))
-if state ~= 'running' or current ~= token then return 0 end
+if state ~= 'running' or current ~= token then
+  -- This very hand-back, sent again, which a cancel had ended (the lock is still ours: the job was not moved yet).
+  if newState == 'waiting' and state == 'cancelled' and redis.call('HGET', key, 'ended') == token .. ' ' .. now then return 3 end
+  return 0
+end
 -- The first write cannot grow memory: after it, Redis lets this script's writes through even
 -- at maxmemory, as it does for BullMQ's completion in the same round trip. Refused beside an
 -- accepted completion, the record would stay 'running' for good.
@@ -213,8 +220,7 @@ redis.call('HDEL', key, 'token')
 redis.call('HSET', key, 'ended', token .. ' ' .. now)
 for i = 6, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
 if newState == 'waiting' then
-  endRunUnfinished(key, p, id, sweep, index, state, now)
-  return 1
+  return endRunUnfinished(key, p, id, sweep, index, state, now) == 'cancelled' and 3 or 1
 end
 move(p, id, sweep, index, state, newState)
 redis.call('HSET', key, 'state', newState, 'endedAt', now)
@@ -426,7 +432,11 @@ export const taskScripts = {
     const [jobId, attempt] = answer[1] as [string, number?];
     return jobId && Number(attempt) > 0 ? { jobId, attempt: Number(attempt) } : undefined;
   },
-  /** 1: recorded; 2: recorded by this same request before (sent again); 0: the task moved on; -1: the job lock is not ours any more. */
+  /**
+   * 1: recorded; 2: recorded by this same request before (sent again); 3: a hand-back
+   * (`waiting`) recorded, but the task ended cancelled, a cancel having come during the run;
+   * 0: the task moved on; -1: the job lock is not ours any more.
+   */
   finish(redis: Caller, taskKey: string, lockKey: string, a: { prefix: string; taskId: string; token: string; state: string; now: string; fields: Record<string, string> }) {
     return call(redis, 'sweepFinishTask', [taskKey, lockKey, a.prefix, a.taskId, a.token, a.state, a.now, ...Object.entries(a.fields).flat()]) as Promise<number>;
   },
