@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectionSettings, taskScripts, type EnqueueTask } from '@sweep-runner/shared';
+import { connectionSettings, taskIdOf, taskScripts, type EnqueueTask } from '@sweep-runner/shared';
 import { coord, processesMatching, waitFor } from './helpers/cli.js';
 import { useInProcessAgents } from './helpers/in-process-agents.js';
 import { useRedis, useTaskScriptsClient } from './helpers/redis-server.js';
@@ -64,6 +64,34 @@ describe('a task cancelled while its agent could not reach Redis', () => {
     const status = JSON.parse((await coord(['status', sweep, '--json', ...args])).stdout) as { tasks: Array<{ state: string; reason: string; attempt: number }> };
     expect(status.tasks).toMatchObject([{ state: 'cancelled', reason: 'wrong learning rate', attempt: 1 }]);
     // Give an agent that took the job back time to say so (it would refuse it at once).
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(said.map((entry) => entry.msg)).not.toContain('not running a job whose task moved on');
+  });
+});
+
+describe('a run that fails with retries left after a cancel its agent did not hear of', () => {
+  it('ends the task cancelled and fails its job so, not retried for an agent to refuse', async () => {
+    const dir = tempDir();
+    const prefix = 'cancelled-retry';
+    const taskKey = `${prefix}:task:${taskIdOf('output', 'X_1')}`;
+    // The command marks the cancel itself, as coord cancel does but with no message, and fails at once: the
+    // agent learns of it only from the finish step of the failed attempt (or, rarely, from its 2 s poll first).
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: redis-cli -p ${redis().port} hset ${taskKey} cancel 'wrong seed' >/dev/null; exit 1\ngpus: 0\nretries: 2\n---\nx: 1\n`);
+    const said: Array<Record<string, unknown>> = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void said.push(JSON.parse(line) as Record<string, unknown>) });
+    await startAgent({ name: 'unheard', prefix, workdir: join(dir, 'w'), cpuSlots: 1, log, connection: connectionSettings(redis().url) }).start();
+    const args = ['--redis', redis().url, '--prefix', prefix];
+    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', '--json', ...args], { cwd: dir })).stdout) as { sweep: string };
+    const client = redis().client();
+    await waitFor(async () => (await client.hget(taskKey, 'state')) === 'cancelled', 15_000, 'the task to end cancelled');
+    const jobId = (await client.hget(taskKey, 'job'))!;
+    const jobKey = `${prefix}:tasks.default.0g:${jobId}`;
+    await waitFor(async () => (await client.hget(jobKey, 'failedReason')) === 'cancelled: wrong seed', 5000, 'its job to fail as cancelled');
+    // One attempt, and its job failed for good, not waiting for another.
+    expect(await client.hget(jobKey, 'atm')).toBe('1');
+    expect(await client.zrange(`${prefix}:tasks.default.0g:failed`, 0, -1)).toEqual([jobId]);
+    const status = JSON.parse((await coord(['status', sweep, '--json', ...args])).stdout) as { tasks: Array<{ state: string; reason: string; attempt: number }> };
+    expect(status.tasks).toMatchObject([{ state: 'cancelled', reason: 'wrong seed', attempt: 1 }]);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(said.map((entry) => entry.msg)).not.toContain('not running a job whose task moved on');
   });

@@ -57,9 +57,24 @@ describe('handing back a dead agent\'s jobs', () => {
     // Its lock expired and another agent took the job (the stalled check was first).
     await client().set(`${prefix}:${QUEUE}:${job.jobId}:lock`, 'other:01020304:1');
     const result = await handBackOrphanedJobs(client(), redis().client(), new RedisKeys(prefix), [], [job], { agent: 'b', host: 'h' });
-    expect(result).toEqual({ stopped: [], unstoppable: [], handedBack: 0, movedOn: 1, errors: [] });
+    expect(result).toEqual({ stopped: [], unstoppable: [], handedBack: 0, cancelled: 0, movedOn: 1, errors: [] });
     expect(await client().lrange(`${prefix}:${QUEUE}:active`, 0, -1)).toEqual([job.jobId]);
     expect(await client().hget(`${prefix}:task:t1`, 'state')).toBe('running');
+  });
+
+  it('fails as cancelled, not hands back, the job of a task cancelled while its agent was dead', async () => {
+    const prefix = 'cancelled-meanwhile';
+    const job = await heldByDeadAgent(prefix, 'dead:0a0b0c0d:1');
+    // coord cancel while the agent is dead and its lock still holds: the cancel is marked, for the run's agent to carry out.
+    expect(await taskScripts.cancel(client(), `${prefix}:task:t1`, { prefix, taskId: 't1', reason: 'not needed', now: new Date().toISOString() })).toBe(2);
+    const result = await handBackOrphanedJobs(client(), redis().client(), new RedisKeys(prefix), [], [job], { agent: 'b', host: 'h' });
+    expect(result).toEqual({ stopped: [], unstoppable: [], handedBack: 0, cancelled: 1, movedOn: 0, errors: [] });
+    // Not back in the queue for an agent to take only to refuse it: failed, as a cancelled run's job is, and never retried.
+    expect(await client().zrange(`${prefix}:${QUEUE}:prioritized`, 0, -1)).toEqual([]);
+    expect(await client().lrange(`${prefix}:${QUEUE}:active`, 0, -1)).toEqual([]);
+    expect(await client().zrange(`${prefix}:${QUEUE}:failed`, 0, -1)).toEqual([job.jobId]);
+    expect(await client().hget(`${prefix}:${QUEUE}:${job.jobId}`, 'failedReason')).toBe('cancelled: not needed');
+    expect(await client().hmget(`${prefix}:task:t1`, 'state', 'reason')).toEqual(['cancelled', 'not needed']);
   });
 
   it('reads each queue and each lock once however many agents died here, and only the jobs of those that may still hold locks', async () => {

@@ -13,6 +13,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { runsLeftBy, stopProcesses, type LeftoverProcess } from './leftover-runs.js';
 import { returnJob } from '../fetch/return-job.js';
+import { failCancelledJob, HANDED_BACK_CANCELLED } from '../fetch/fail-cancelled-job.js';
 import { agentPartOf } from './run-token.js';
 
 /** What an agent leaves with its last-seen record, for an agent started later on its machine. */
@@ -109,6 +110,8 @@ export interface HandBackResult {
   /** Processes that could not be stopped (stuck in the kernel): the jobs of their agent are left to their locks. */
   unstoppable: LeftoverProcess[];
   handedBack: number;
+  /** Cancelled while their agent was dead (a run's cancel waits for its agent): failed as cancelled, not handed back. */
+  cancelled: number;
   /** Moved by another agent started here, or taken after their locks expired. */
   movedOn: number;
   errors: string[];
@@ -133,7 +136,7 @@ export async function handBackOrphanedJobs(
   const leftovers = runsLeftBy(new Set(dead.map((agent) => agent.tokenPrefix)));
   const { stopped, unstoppable } = await stopProcesses(leftovers, ORPHAN_KILL_GRACE_MS);
   const stillRunning = new Set(unstoppable.map((run) => run.tokenPrefix));
-  const result: HandBackResult = { stopped, unstoppable, handedBack: 0, movedOn: 0, errors: [] };
+  const result: HandBackResult = { stopped, unstoppable, handedBack: 0, cancelled: 0, movedOn: 0, errors: [] };
   const queues = new Map<string, Queue>();
   const queueOf = (name: string) => {
     let queue = queues.get(name);
@@ -154,6 +157,11 @@ export async function handBackOrphanedJobs(
       });
       if (recorded === -1) {
         result.movedOn++;
+        continue;
+      }
+      if (recorded === HANDED_BACK_CANCELLED) {
+        await failCancelledJob(redis, queueOf(job.queue), job.jobId, job.token, keys.task(taskId));
+        result.cancelled++;
         continue;
       }
       await returnJob(redis, queueOf(job.queue), job.jobId, job.token);

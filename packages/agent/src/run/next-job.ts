@@ -10,6 +10,7 @@ import type { ChainableCommander } from 'ioredis';
 import type { ServedQueue } from '../fetch/served-queue.js';
 import type { AgentContext } from './agent-context.js';
 import { returnJob } from '../fetch/return-job.js';
+import { failCancelledJob, HANDED_BACK_CANCELLED } from '../fetch/fail-cancelled-job.js';
 import { jobHeldBy, nextJobOf, takenJobId } from './complete-job.js';
 import type { SlotLease } from './slot-lease.js';
 
@@ -76,7 +77,7 @@ export class NextJob {
     const jobId = takenJobId(answer) ?? started?.jobId;
     if (started) {
       const taskId = taskIdOfJob(started.jobId);
-      await taskScripts
+      const finished = await taskScripts
         .finish(ctx.redis, ctx.keys.task(taskId), queue.worker.toKey(`${started.jobId}:lock`), {
           prefix: ctx.keys.prefix,
           taskId,
@@ -87,6 +88,11 @@ export class NextJob {
           fields: { reason: `agent ${ctx.name} gave it back before running it; queued again`, attempt: String(started.attempt - 1) },
         })
         .catch(() => 0);
+      // Cancelled between our start step and now: the job fails so, not back to the queue.
+      if (finished === HANDED_BACK_CANCELLED) {
+        await failCancelledJob(ctx.redis, queue.worker, started.jobId, token, ctx.keys.task(taskId)).catch(() => undefined);
+        return;
+      }
     }
     if (jobId === undefined) return;
     await returnJob(ctx.redis, queue.worker, jobId, token).catch((error: Error) =>

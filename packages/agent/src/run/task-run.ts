@@ -37,6 +37,7 @@ import type { ServedQueue } from '../fetch/served-queue.js';
 import type { Allocation } from '../gpu/slot-allocator.js';
 import type { AgentContext } from './agent-context.js';
 import { returnJob } from '../fetch/return-job.js';
+import { failCancelledJob, HANDED_BACK_CANCELLED } from '../fetch/fail-cancelled-job.js';
 import { completionError, queueCompleteJob } from './complete-job.js';
 import { LogShipper } from './log-shipper.js';
 import { sealedRecord, taskMetrics, trustedRecord, type EarlierMetrics } from './task-metrics.js';
@@ -239,8 +240,13 @@ export class TaskRun {
     this.endUnended(notPrepared);
     this.sendHeldEnd();
     await Promise.allSettled(this.shipping);
-    await this.finish(ctx.redis, taskKey, 'waiting', { reason: `${notPrepared}; queued again` }).catch(() => 0);
+    const finished = await this.finish(ctx.redis, taskKey, 'waiting', { reason: `${notPrepared}; queued again` }).catch(() => 0);
     ctx.locks.release(jobId, this.token);
+    if (finished === HANDED_BACK_CANCELLED) {
+      await failCancelledJob(ctx.redis, this.queue.worker, job, this.token, taskKey).catch(() => undefined);
+      ctx.metrics.runEnded('cancelled');
+      return;
+    }
     await returnJob(ctx.redis, this.queue.worker, jobId, this.token).catch(() => undefined);
     ctx.metrics.runEnded('handed_back');
   }
@@ -269,11 +275,9 @@ export class TaskRun {
         ctx.metrics.runEnded('lost');
         return;
       }
-      if (finished === 3) {
+      if (finished === HANDED_BACK_CANCELLED) {
         cancelled = true;
-        // The finish step wrote the cancel's reason in place of ours.
-        const cancel = (await ctx.redis.hget(taskKey, 'reason')) ?? '';
-        await job.moveToFailed(new UnrecoverableError(`cancelled: ${cancel}`), this.token, false);
+        const cancel = await failCancelledJob(ctx.redis, this.queue.worker, job, this.token, taskKey);
         ctx.metrics.runEnded('cancelled');
         ctx.log.info({ task: this.taskName, reason: cancel, stopped: cause }, 'task cancelled while its run was stopped as lost: it stays cancelled, and its job is not handed back to the queue');
         return;
@@ -577,6 +581,17 @@ export class TaskRun {
       // (BullMQ's completion in the same pipeline checked the same lock and did nothing).
       ctx.log.warn({ task: data.task.name, job: String(job.id) }, 'the job lock expired during the run; leaving the task to the queue');
       ctx.metrics.runEnded('lost');
+      return;
+    }
+    if (finished === HANDED_BACK_CANCELLED) {
+      // Handed back, or failed with retries left, after a cancel whose message was missed: the
+      // finish step ended the task cancelled, and the job fails so, not queued or retried.
+      const reason = await failCancelledJob(ctx.redis, this.queue.worker, job, this.token, taskKey).catch((error: Error) => {
+        ctx.log.warn({ task: data.task.name, error: error.message }, 'BullMQ did not take the cancel; the agent that takes the job once its lock expires ends it');
+        return undefined;
+      });
+      ctx.metrics.runEnded('cancelled');
+      ctx.log.info({ task: data.task.name, reason }, 'task cancelled (its cancel came during the run)');
       return;
     }
     ctx.metrics.runEnded(this.stopReason?.kind === 'hand-back' ? 'handed_back' : plan.state === 'waiting' ? 'failed' : (plan.state as RunEnd));
