@@ -197,6 +197,11 @@ describe('agent --gpus with GPU UUIDs', () => {
       code: 2,
       stderr: `agent: --min-free-mem cannot be checked on MIG devices (${MIG0}): nvidia-smi gives the free memory of whole GPUs only; drop --min-free-mem, or give whole GPUs\n`,
     });
+    // Found by auto, not given: named as status names them, with the whole GPUs to give instead.
+    expect(await agent(['--gpus', 'auto', '--min-free-mem', '8G'])).toMatchObject({
+      code: 2,
+      stderr: 'agent: --min-free-mem cannot be checked on MIG devices (0/mig0, 0/mig1, found by --gpus auto): nvidia-smi gives the free memory of whole GPUs only; drop --min-free-mem, or give the GPUs not in MIG mode (--gpus 1,2)\n',
+    });
     // No nvidia-smi to look the UUIDs up in: wrong on this machine (exit 2), as for --gpus auto.
     expect(await agent(['--gpus', B], '/usr/bin:/bin')).toMatchObject({
       code: 2,

@@ -86,9 +86,6 @@ async function main(): Promise<void> {
   onRedisClientWarning((text) => log.warn(text));
   const { slots: gpuSlots, uuids: gpuUuids } = await parseGpuSlots(argv.gpus);
   const migs = gpuSlots.filter(isMigDevice);
-  if (migs.length > 0 && migs.length < gpuSlots.length) {
-    log.warn({ migDevices: migs.join(','), gpus: gpuSlots.filter((slot) => !migs.includes(slot)).join(',') }, 'MIG devices beside whole GPUs: every task gets one GPU here (a CUDA process sees one MIG device at most), so tasks of more GPUs go to other agents');
-  }
   const cpuSlots = argv['cpu-slots'];
   if (!Number.isInteger(cpuSlots) || cpuSlots < 0) throw new UsageError('--cpu-slots must be a whole number');
   if (gpuSlots.length === 0 && cpuSlots === 0) throw new UsageError('nothing to run tasks on: give --gpus 0,1 (or auto) and/or --cpu-slots N');
@@ -135,11 +132,22 @@ async function main(): Promise<void> {
     if (minFreeMiB === undefined) throw new UsageError(`--min-free-mem "${argv['min-free-mem']}": write a size such as 8G, 8000M or 512 (MiB)`);
     if (gpuSlots.length === 0) throw new UsageError('--min-free-mem needs GPUs (--gpus)');
     const mig = Object.values(gpuUuids).filter(isMigUuid);
-    if (mig.length > 0) throw new UsageError(`--min-free-mem cannot be checked on MIG devices (${mig.join(', ')}): nvidia-smi gives the free memory of whole GPUs only; drop --min-free-mem, or give whole GPUs`);
+    if (mig.length > 0) {
+      // Under auto the MIG devices were found, not given: named as status names them, with the whole GPUs to give instead.
+      const auto = argv.gpus === 'auto';
+      const whole = [...new Set(gpuSlots.filter((slot) => !isMigDevice(slot)))];
+      const devices = auto ? `${migs.join(', ')}, found by --gpus auto` : mig.join(', ');
+      const instead = !auto ? ', or give whole GPUs' : whole.length > 0 ? `, or give the GPUs not in MIG mode (--gpus ${whole.join(',')})` : '';
+      throw new UsageError(`--min-free-mem cannot be checked on MIG devices (${devices}): nvidia-smi gives the free memory of whole GPUs only; drop --min-free-mem${instead}`);
+    }
     // Asked once now: without nvidia-smi every GPU would read as busy, and the agent idle for good.
     await queryGpus().catch((error: Error) => {
       throw nvidiaSmiRefusal('--min-free-mem', error, 'drop --min-free-mem');
     });
+  }
+  // Said once every option is found good: a refused start says one thing.
+  if (migs.length > 0 && migs.length < gpuSlots.length) {
+    log.warn({ migDevices: migs.join(','), gpus: gpuSlots.filter((slot) => !migs.includes(slot)).join(',') }, 'MIG devices beside whole GPUs: every task gets one GPU here (a CUDA process sees one MIG device at most), so tasks of more GPUs go to other agents');
   }
   const workdir = resolve(argv.workdir);
   // Commands run in the workdir: one just made holds none of the scripts they call.
