@@ -486,6 +486,12 @@ describe('coord cancel and retry', () => {
     const suggested = /; coord (retry .*) retries it\n$/.exec(retry.stderr)![1]!.split(' ');
     const pasted = await coord(suggested);
     expect([pasted.code, pasted.stdout]).toEqual([0, `requeued 1 task of sweep ${sweep}\n`]);
+    // Several tasks named: every one goes into the command.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: "true"\npool: nobody\n---\nx: [2, 3]\n');
+    const two = await submit(dir, prefix);
+    expect((await coord(['cancel', two, ...cli(prefix)])).code).toBe(0);
+    const both = await coord(['retry', 'X_2', 'X_3', ...cli(prefix)]);
+    expect([both.code, both.stderr]).toEqual([1, `coord: "X_2" is a task, not a sweep: it is in sweep ${two}; coord retry ${two} X_2 X_3 --prefix ${prefix} --redis ${redis().url} retries them\n`]);
     // A URL with a password: the command shows the URL as other messages do, and says what to put back.
     await redis().client().call('ACL', 'SETUSER', 'researcher', 'on', '>hint-pw-9f3a', '~*', '&*', '+@all');
     const withPassword = redis().url.replace('redis://', 'redis://researcher:hint-pw-9f3a@');

@@ -64,8 +64,10 @@ async function taskNotSweep(redis: Redis, keys: RedisKeys, text: string, states:
   }
   const kinds = `${args.failed ? ' --failed' : ''}${args.cancelled ? ' --cancelled' : ''}`;
   const { flags, masked } = connectionFlags(args);
-  const command = `coord retry ${sweeps[0]} ${shlexQuote(text)}${kinds}${flags}`;
-  return `"${text}" is a task, not a sweep: it is in ${where}; ${command} retries it${sweeps.length > 1 ? ' in the newest' : ''}${masked ? ' (with the Redis password in place of ***)' : ''}`;
+  // `coord retry X_1 X_2`: every task named goes into the command, not the first alone.
+  const names = [text, ...(args.tasks ?? [])];
+  const command = `coord retry ${sweeps[0]} ${names.map(shlexQuote).join(' ')}${kinds}${flags}`;
+  return `"${text}" is a task, not a sweep: it is in ${where}; ${command} retries ${names.length > 1 ? 'them' : 'it'}${sweeps.length > 1 ? ' in the newest' : ''}${masked ? ' (with the Redis password in place of ***)' : ''}`;
 }
 
 /**
