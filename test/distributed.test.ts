@@ -22,7 +22,7 @@ const startAgent = useAgents();
 const tempDir = useTempDirs();
 
 interface StatusJson {
-  sweeps: Array<{ id: string; counts: Record<string, number>; secondsLeft: number | null; seed?: number | null }>;
+  sweeps: Array<{ id: string; counts: Record<string, number>; secondsLeft: number | null; runsStartingOver?: number; seed?: number | null }>;
   agents: Array<{ name: string; state: string; gpus: string[]; running: Array<{ task: string; gpus: string }> }>;
   tasks?: Array<{ name: string; state: string; agent: string | null; gpus: string | null; attempt: number; exitCode: number | null; output: string; startedAt: string | null; endedAt: string | null; agentGone: string | null }>;
 }
@@ -541,13 +541,13 @@ z: [1, 2, 3, 4]
     // Its record still says running; the estimate counts it as waiting, on the one slot left.
     expect(seen.sweeps[0]!.counts).toMatchObject({ succeeded: 2, running: 2, waiting: 10 });
     expect(seen.tasks!.filter((task) => task.state === 'running').map((task) => [task.agent, task.agentGone])).toEqual(expect.arrayContaining([[live.name, null], [doomed.name, 'lost']]));
-    expect(seen.sweeps[0]!.secondsLeft).toBe(Math.round(median * (11 / 1 + 0.5)));
+    expect(seen.sweeps[0]).toMatchObject({ secondsLeft: Math.round(median * (11 / 1 + 0.5)), runsStartingOver: 1 });
     const left = new RegExp(`${sweep} .*\\] 2/14  ~[\\d.ms]+ left \\(1 lost run starts over\\)`);
     expect((await coord(['status', '--redis', redis().url, '--prefix', prefix])).stdout).toMatch(left);
     expect((await coord(['status', sweep, '--redis', redis().url, '--prefix', prefix])).stdout).toMatch(left);
     // Once the live agent finds its job stalled, it waits: the estimate is the same, with nothing to say of lost runs.
     await waitFor(() => counted(2, 1, 11), 30_000, 'the lost run\'s job to be found stalled');
-    expect((await status(prefix, sweep)).sweeps[0]!.secondsLeft).toBe(Math.round(median * (11 / 1 + 0.5)));
+    expect((await status(prefix, sweep)).sweeps[0]).toMatchObject({ secondsLeft: Math.round(median * (11 / 1 + 0.5)), runsStartingOver: 0 });
     expect((await coord(['status', sweep, '--redis', redis().url, '--prefix', prefix])).stdout).not.toContain('lost run');
     writeFileSync(gate, '');
     live.child.kill('SIGKILL');

@@ -51,5 +51,5 @@ export function taskJson(shown: ExplainedTask, latest?: LatestOutput) {
 
 export function sweepJson(s: SweepSummary) {
   const secondsLeft = s.secondsLeft === undefined ? null : Math.round(s.secondsLeft);
-  return { id: s.id, file: s.file, output: s.output, title: s.title || null, createdAt: s.createdAt, seed: s.seed ?? null, counts: s.counts, secondsLeft };
+  return { id: s.id, file: s.file, output: s.output, title: s.title || null, createdAt: s.createdAt, seed: s.seed ?? null, counts: s.counts, secondsLeft, runsStartingOver: s.runsStartingOver };
 }

@@ -20,7 +20,8 @@ function sweepCard(sweep) {
       h('span', { class: 'muted' }, `${sweep.file}${sweep.title ? ` (-t ${sweep.title})` : ''} → ${sweep.output}`),
       h('span', { class: 'spacer' }),
       // About how long it still needs (coord status's estimate); none before a task succeeded.
-      sweep.secondsLeft !== null && h('span', { class: 'time-left' }, `~${duration(sweep.secondsLeft)} left`),
+      // A running task whose agent is lost counts as waiting, as coord status says: `(1 lost run starts over)`.
+      sweep.secondsLeft !== null && h('span', { class: 'time-left' }, `~${duration(sweep.secondsLeft)} left${sweep.runsStartingOver > 0 ? ` (${plural(sweep.runsStartingOver, 'lost run')} ${sweep.runsStartingOver === 1 ? 'starts' : 'start'} over)` : ''}`),
       h('span', { class: 'muted' }, since(sweep.createdAt), ' ago'),
     ),
     progressBar(counts),
