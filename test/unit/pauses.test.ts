@@ -29,6 +29,25 @@ describe('an agent\'s pauses', () => {
     expect(pauses.isStreakPause('quick failures')).toBe(false);
   });
 
+  it('ends the streak\'s pause once each sweep that would have caused it on its own was retried, renewed meanwhile or not', () => {
+    const pauses = new Pauses();
+    // Each sweep's quick failures would have paused the agent alone: a retry of one leaves it paused.
+    pauses.start('streak', 'quick failures', 60_000, new Map([['a', 2], ['b', 2]]));
+    expect(pauses.retryEndsStreak('a', 2)).toBe(false);
+    // Retried too, the other no longer holds it: README's "retry those too".
+    expect(pauses.retryEndsStreak('b', 2)).toBe(true);
+    pauses.end('streak');
+    pauses.start('streak', 'quick failures', 60_000, new Map([['a', 2], ['b', 2]]));
+    expect(pauses.retryEndsStreak('a', 2)).toBe(false);
+    // A late failure of a's renews the pause: a was still retried during it.
+    pauses.start('streak', 'quick failures, one more', 60_000, new Map([['a', 3], ['b', 2]]));
+    expect(pauses.retryEndsStreak('b', 2)).toBe(true);
+    // A new pause starts with no sweep retried.
+    pauses.end('streak');
+    pauses.start('streak', 'quick failures again', 60_000, new Map([['a', 2], ['b', 2]]));
+    expect(pauses.retryEndsStreak('b', 2)).toBe(false);
+  });
+
   it("keeps the counts of retries read for a streak's pause while it is renewed, not into the next pause", () => {
     const pauses = new Pauses();
     pauses.start('streak', 'quick failures', 60_000, new Map([['a', 2]]));

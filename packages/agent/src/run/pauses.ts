@@ -20,6 +20,11 @@ export interface Pause {
    * pause: one that grows was retried since. Kept while the pause is renewed.
    */
   retried: Map<string, number>;
+  /**
+   * The streak's sweeps `coord retry` said were fixed during the pause (kept while it is
+   * renewed): their failures no longer hold it, so retrying each sweep in turn ends it.
+   */
+  retriedSweeps: Set<string>;
 }
 
 export class Pauses {
@@ -50,7 +55,7 @@ export class Pauses {
   /** Starts (or renews) a pause of `ms`; returns whether no pause of its kind was in force. */
   start(kind: PauseKind, reason: string, ms: number, sweeps = new Map<string, number>()): boolean {
     const before = this.active(kind);
-    this.pauses.set(kind, { until: Date.now() + ms, reason, sweeps, retried: before?.retried ?? new Map() });
+    this.pauses.set(kind, { until: Date.now() + ms, reason, sweeps, retried: before?.retried ?? new Map(), retriedSweeps: before?.retriedSweeps ?? new Set() });
     return before === undefined;
   }
 
@@ -65,14 +70,16 @@ export class Pauses {
   }
 
   /**
-   * Whether `coord retry` of `sweep` ends the streak pause: the streak's tasks of other sweeps
-   * would not have paused the agent on their own (`limit` of them do).
+   * Whether `coord retry` of `sweep` ends the streak pause: the streak's tasks of the sweeps
+   * not retried during the pause would not have paused the agent on their own (`limit` of
+   * them do). The sweep counts as retried from now on, so that a retry of those others ends it.
    */
   retryEndsStreak(sweep: string, limit: number): boolean {
     const pause = this.active('streak');
-    const ofSweep = pause?.sweeps.get(sweep);
-    if (!pause || ofSweep === undefined) return false;
-    const others = [...pause.sweeps.values()].reduce((sum, count) => sum + count, 0) - ofSweep;
+    if (!pause || !pause.sweeps.has(sweep)) return false;
+    pause.retriedSweeps.add(sweep);
+    let others = 0;
+    for (const [other, count] of pause.sweeps) if (!pause.retriedSweeps.has(other)) others += count;
     return others < limit;
   }
 
