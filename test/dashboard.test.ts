@@ -428,6 +428,8 @@ describe('coord dashboard in Chromium', () => {
     await expect(page.locator('.agent .agent-pause').textContent({ timeout: WAIT.timeout })).resolves.toMatch(/^Takes no work until .+: 1 tasks in a row failed within 10s of starting \(the last: run: exit 127/);
     // Its GPU and CPU slots are not offered as idle while it takes no work.
     const until = /^Takes no work until (.+?): /.exec((await page.locator('.agent .agent-pause').textContent())!)![1];
+    // As coord and the agents write times of day, and as the tasks' reasons on the next page say it.
+    expect(until).toMatch(/^\d\d:\d\d:\d\d$/);
     await expect(page.locator('.agent .gpu').evaluateAll((boxes) => boxes.map((box) => [box.getAttribute('data-gpu'), box.className, box.lastElementChild!.textContent]))).resolves.toEqual([
       ['0', 'gpu gpu-no-work', `paused until ${until}`],
       ['cpu', 'gpu gpu-no-work', `paused until ${until}`],

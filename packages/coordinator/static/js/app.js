@@ -1,6 +1,7 @@
 // The single page: a hash router over five views, all fed by one live overview stream.
 import { getJson, liveOverview } from './api.js';
 import { fill } from './dom.js';
+import { clockTime } from './format.js';
 import { errorBox, settings, tickClocks } from './ui.js';
 import { agentsView } from './views/agents.js';
 import { logView } from './views/log.js';
@@ -37,10 +38,6 @@ function route() {
   fill(root, errorBox(new Error(`no page ${hash}; go back to the sweeps`)));
 }
 
-function clock(iso) {
-  return new Date(iso).toLocaleTimeString();
-}
-
 let liveState;
 /** The page shows the outage in place of its view: no overview was ever read. */
 let waitingForRedis = false;
@@ -66,7 +63,7 @@ function showLive(state, problem) {
   }
   liveState = state;
   const live = document.getElementById('live');
-  const stale = problem?.since ? `Redis unreachable: data from ${clock(problem.since)}` : 'Redis unreachable: no data yet';
+  const stale = problem?.since ? `Redis unreachable: data from ${clockTime(problem.since)}` : 'Redis unreachable: no data yet';
   live.textContent = state === 'live' ? 'live' : state === 'stale' ? stale : 'reconnecting…';
   live.title = state === 'stale' ? problem.error : '';
   live.classList.toggle('on', state === 'live');

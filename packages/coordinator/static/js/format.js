@@ -70,3 +70,9 @@ export function shownLine(line) {
   for (let i = segments.length - 1; i >= 0; i--) if (segments[i] !== '') return segments[i];
   return '';
 }
+
+/** A time of day as coord and the agents write it, HH:MM:SS on a 24-hour clock (not the browser's `3:38:39 PM`). */
+export function clockTime(when) {
+  const date = new Date(when);
+  return [date.getHours(), date.getMinutes(), date.getSeconds()].map((part) => String(part).padStart(2, '0')).join(':');
+}

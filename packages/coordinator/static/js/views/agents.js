@@ -1,6 +1,6 @@
 // Agents: one card per agent, one box per GPU with the tasks on it; lost agents marked.
 import { fill, h, reconcile } from '../dom.js';
-import { plural } from '../format.js';
+import { clockTime, plural } from '../format.js';
 import { emptyUnderPrefix, runTime, since } from '../ui.js';
 
 function taskLink(run) {
@@ -10,7 +10,7 @@ function taskLink(run) {
 
 /** What an agent that takes no work (paused, draining, stopped) says of its empty slots, in place of idle. */
 function noWorkText(agent) {
-  if (agent.state === 'paused') return agent.paused ? `paused until ${new Date(agent.paused.until).toLocaleTimeString()}` : 'paused';
+  if (agent.state === 'paused') return agent.paused ? `paused until ${clockTime(agent.paused.until)}` : 'paused';
   if (agent.state === 'draining' || agent.state === 'stopped') return `${agent.state}: takes no new work`;
   return undefined;
 }
@@ -53,14 +53,14 @@ function agentCard(agent) {
       { class: 'card-head' },
       h('strong', { class: 'agent-name' }, agent.name),
       h('span', { class: 'muted' }, agent.host || '?'),
-      h('span', { class: `badge agent-${agent.state}`, title: agent.paused ? `takes no work until ${new Date(agent.paused.until).toLocaleTimeString()}: ${agent.paused.reason}` : undefined }, lost ? 'LOST' : agent.state),
+      h('span', { class: `badge agent-${agent.state}`, title: agent.paused ? `takes no work until ${clockTime(agent.paused.until)}: ${agent.paused.reason}` : undefined }, lost ? 'LOST' : agent.state),
       agent.insecure && h('span', { class: 'badge warn', title: 'started with --insecure: runs unsigned jobs' }, 'insecure'),
       h('span', { class: 'spacer' }),
       h('span', { class: 'muted' }, `pools: ${agent.pools.join(', ') || '-'}`),
       h('span', { class: lost ? 'heartbeat late' : 'heartbeat' }, 'heartbeat ', since(agent.lastSeen), ' ago'),
     ),
     // Why it takes no work, in words (a badge's hover text is missed, and there is no hover on a phone).
-    agent.paused && !lost && h('p', { class: 'agent-pause' }, `Takes no work until ${new Date(agent.paused.until).toLocaleTimeString()}: ${agent.paused.reason}`),
+    agent.paused && !lost && h('p', { class: 'agent-pause' }, `Takes no work until ${clockTime(agent.paused.until)}: ${agent.paused.reason}`),
     h('div', { class: 'gpus' }, agent.gpus.map((gpu) => gpuBox(agent, gpu)), agent.cpuSlots > 0 && cpuBox(agent)),
   );
 }
