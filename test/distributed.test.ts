@@ -477,6 +477,22 @@ z: [1, 2, 3, 4]
     expect(shown).toContain('10 succeeded, 0 failed, 0 timed out, 0 cancelled, 0 skipped');
   });
 
+  it('submit --wait on a terminal reads the estimate at most once a second, however fast tasks end', async () => {
+    const dir = tempDir();
+    const prefix = 'eta-rate';
+    writeCpuSweep(dir, 'true', 400);
+    await startAgent(redis().url, ['--cpu-slots', '4', '--prefix', prefix], { workdir: join(dir, 'work') });
+    const client = redis().client();
+    await client.config('RESETSTAT');
+    const began = Date.now();
+    const { shown } = await coordOnTerminal(['submit', 'params.yaml', '--wait', '--redis', redis().url, '--prefix', prefix], dir);
+    const seconds = (Date.now() - began) / 1000;
+    expect(shown).toContain('400 succeeded, 0 failed, 0 timed out, 0 cancelled, 0 skipped');
+    // Only the estimate reads a sweep's events newest first (agents never do): once a second at most.
+    const calls = Number(/^cmdstat_xrevrange:calls=(\d+)/m.exec(await client.info('commandstats'))?.[1] ?? 0);
+    expect(calls, `${calls} estimates in ${seconds.toFixed(1)} s`).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
+  });
+
   it('warns at submit about tasks no running agent can take (a pool with a typo, too many GPUs), and queues them anyway', async () => {
     const dir = tempDir();
     const prefix = 'unserved';

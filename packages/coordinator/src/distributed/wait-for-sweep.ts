@@ -3,8 +3,11 @@ import { TASK_STATES, TERMINAL_STATES, type RedisKeys, type TaskState } from '@s
 import type { Redis } from 'ioredis';
 import { progressBar, type Terminal } from '../output/terminal.js';
 import { timeLeftText } from '../output/time-left.js';
-import { sweepEta } from './sweep-eta.js';
+import { sweepEta, type SweepEta } from './sweep-eta.js';
 import { sweepEvent, type SweepEvent } from './sweep-event.js';
+
+/** How often the progress line's estimate is read again (see sweepEta). */
+const ETA_EVERY_MS = 1000;
 
 export type StateCounts = Record<TaskState, number> & { total: number };
 
@@ -86,6 +89,8 @@ export async function waitForSweep(
   // The watched tasks' events go to the streams of the sweeps that queued them: their lines are
   // printed from their records, once each, as they end.
   const watchedEnded = new Set<string>();
+  let eta: SweepEta | undefined;
+  let etaReadAt = -Infinity;
   try {
     await printHistory();
     for (;;) {
@@ -105,8 +110,12 @@ export async function waitForSweep(
         counts.total += alsoWatch.length;
       }
       const done = finishedCount(counts);
-      // The estimate costs a few reads: only where the status line is drawn.
-      const eta = terminal.isTTY ? await sweepEta(redis, keys, sweepId, counts) : undefined;
+      // The estimate costs a few reads (events, task records, the agents): only where the status
+      // line is drawn, and at most once a second, as a fast sweep's events wake this loop at once.
+      if (terminal.isTTY && Date.now() - etaReadAt >= ETA_EVERY_MS) {
+        etaReadAt = Date.now();
+        eta = await sweepEta(redis, keys, sweepId, counts);
+      }
       const left = eta ? timeLeftText(eta.seconds, eta.startingOver) : '';
       terminal.status(`${progressBar(done, counts.total)}  running ${counts.running}, failed ${counts.failed}${left && `, ${left}`}`);
       if (done >= counts.total || signal?.aborted) {
