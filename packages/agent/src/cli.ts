@@ -145,10 +145,6 @@ async function main(): Promise<void> {
       throw nvidiaSmiRefusal('--min-free-mem', error, 'drop --min-free-mem');
     });
   }
-  // Said once every option is found good: a refused start says one thing.
-  if (migs.length > 0 && migs.length < gpuSlots.length) {
-    log.warn({ migDevices: migs.join(','), gpus: gpuSlots.filter((slot) => !migs.includes(slot)).join(',') }, 'MIG devices beside whole GPUs: every task gets one GPU here (a CUDA process sees one MIG device at most), so tasks of more GPUs go to other agents');
-  }
   const workdir = resolve(argv.workdir);
   // Commands run in the workdir: one just made holds none of the scripts they call.
   const madeWorkdir = prepareWritableDirectory(workdir, '--workdir');
@@ -157,6 +153,10 @@ async function main(): Promise<void> {
   // its environment (or code it imports) would otherwise carry the job secret and Redis's
   // password into log files, Redis's log streams and the dashboard.
   for (const variable of ['RUNNER_SECRET', 'REDIS_URL']) delete process.env[variable];
+  // Said once every option is found good: a refused start says one thing.
+  if (migs.length > 0 && migs.length < gpuSlots.length) {
+    log.warn({ migDevices: migs.join(','), gpus: gpuSlots.filter((slot) => !migs.includes(slot)).join(',') }, 'MIG devices beside whole GPUs: every task gets one GPU here (a CUDA process sees one MIG device at most), so tasks of more GPUs go to other agents');
+  }
   const agent = new Agent({
     name,
     host: hostname(),

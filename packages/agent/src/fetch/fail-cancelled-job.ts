@@ -6,9 +6,6 @@
 import { Job, UnrecoverableError, type QueueBase } from 'bullmq';
 import type { Redis } from 'ioredis';
 
-/** The finish step's answer for a hand-back that the task's cancel ended instead. */
-export const HANDED_BACK_CANCELLED = 3;
-
 /**
  * Fails the job held by `token` with the cancel's reason (which the finish step wrote to the
  * task record) and returns that reason. `job`: the job, or its id to read it by in `queue`.

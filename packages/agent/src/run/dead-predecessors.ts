@@ -8,12 +8,12 @@
  * Elsewhere (another machine, another container) a pid says nothing, and the locks expire as
  * before.
  */
-import { ORPHAN_KILL_GRACE_SECONDS, parseJsonOr, pidSpace, processRuns, taskIdOfJob, taskScripts, type RedisKeys } from '@sweep-runner/shared';
+import { HANDED_BACK_CANCELLED, ORPHAN_KILL_GRACE_SECONDS, parseJsonOr, pidSpace, processRuns, taskIdOfJob, taskScripts, type RedisKeys } from '@sweep-runner/shared';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { runsLeftBy, stopProcesses, type LeftoverProcess } from './leftover-runs.js';
 import { returnJob } from '../fetch/return-job.js';
-import { failCancelledJob, HANDED_BACK_CANCELLED } from '../fetch/fail-cancelled-job.js';
+import { failCancelledJob } from '../fetch/fail-cancelled-job.js';
 import { agentPartOf } from './run-token.js';
 
 /** What an agent leaves with its last-seen record, for an agent started later on its machine. */

@@ -4,13 +4,13 @@
  * round trip per task. Once the answers are back, the job runs on the slot, or goes back to
  * the queue, its record first, when the slot may no longer take it.
  */
-import { taskIdOfJob, taskScripts, type StartedTaken, type TaskJobData, type TaskJobResult } from '@sweep-runner/shared';
+import { HANDED_BACK_CANCELLED, taskIdOfJob, taskScripts, type StartedTaken, type TaskJobData, type TaskJobResult } from '@sweep-runner/shared';
 import type { Job } from 'bullmq';
 import type { ChainableCommander } from 'ioredis';
 import type { ServedQueue } from '../fetch/served-queue.js';
 import type { AgentContext } from './agent-context.js';
 import { returnJob } from '../fetch/return-job.js';
-import { failCancelledJob, HANDED_BACK_CANCELLED } from '../fetch/fail-cancelled-job.js';
+import { failCancelledJob } from '../fetch/fail-cancelled-job.js';
 import { jobHeldBy, nextJobOf, takenJobId } from './complete-job.js';
 import type { SlotLease } from './slot-lease.js';
 

@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  HANDED_BACK_CANCELLED,
   attemptHeading,
   commandDigest,
   commandEndText,
@@ -37,7 +38,7 @@ import type { ServedQueue } from '../fetch/served-queue.js';
 import type { Allocation } from '../gpu/slot-allocator.js';
 import type { AgentContext } from './agent-context.js';
 import { returnJob } from '../fetch/return-job.js';
-import { failCancelledJob, HANDED_BACK_CANCELLED } from '../fetch/fail-cancelled-job.js';
+import { failCancelledJob } from '../fetch/fail-cancelled-job.js';
 import { completionError, queueCompleteJob } from './complete-job.js';
 import { LogShipper } from './log-shipper.js';
 import { sealedRecord, taskMetrics, trustedRecord, type EarlierMetrics } from './task-metrics.js';

@@ -63,11 +63,11 @@ async function taskNotSweep(redis: Redis, keys: RedisKeys, text: string, states:
     return `"${text}" is a task, not a sweep: it is in ${where}, and ${[...new Set(now.filter(Boolean))].join(', ')}, not ${states.join(' or ')}: nothing to retry`;
   }
   const kinds = `${args.failed ? ' --failed' : ''}${args.cancelled ? ' --cancelled' : ''}`;
-  const { flags, masked } = connectionFlags(args);
+  const { flags, passwordNote } = connectionFlags(args);
   // `coord retry X_1 X_2`: every task named goes into the command, not the first alone.
   const names = [text, ...(args.tasks ?? [])];
   const command = `coord retry ${sweeps[0]} ${names.map(shlexQuote).join(' ')}${kinds}${flags}`;
-  return `"${text}" is a task, not a sweep: it is in ${where}; ${command} retries ${names.length > 1 ? 'them' : 'it'}${sweeps.length > 1 ? ' in the newest' : ''}${masked ? ' (with the Redis password in place of ***)' : ''}`;
+  return `"${text}" is a task, not a sweep: it is in ${where}; ${command} retries ${names.length > 1 ? 'them' : 'it'}${sweeps.length > 1 ? ' in the newest' : ''}${passwordNote}`;
 }
 
 /**

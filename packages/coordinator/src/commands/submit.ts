@@ -101,9 +101,8 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     // With no sweep of its own, the one that holds the tasks is the one to follow.
     const follow = result.created ? result.sweep : (alreadyIn[0] ?? doneIn[0]);
     // The commands suggested below reach this Redis and prefix as they are pasted.
-    const { flags, masked } = connectionFlags(args, { secret: false });
+    const { flags, passwordNote: password } = connectionFlags(args, { secret: false });
     const pasted = (command: string) => `coord ${command} ${follow}${flags}`;
-    const password = masked ? ' (with the Redis password in place of ***)' : '';
     // Ctrl-C stops the following, not the sweep: say so, and how to pick it up again.
     // Listen before printing the sweep's name: whoever reads that line may press Ctrl-C at once.
     const stopFollowing = () => {

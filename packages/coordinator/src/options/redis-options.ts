@@ -44,9 +44,9 @@ export function withRedisOptions<T>(yargs: Argv<T>) {
  * `--prefix` unless it is the one RUNNER_PREFIX (or the default) gives, and the `--redis`, TLS
  * and, with `secret`, secret options given (what REDIS_URL, RUNNER_PREFIX and RUNNER_SECRET set
  * carries over by itself, in the same shell). A password in the URL is shown as `***`, as every
- * message shows it: `masked` says so, for the message to ask for it back.
+ * message shows it, and `passwordNote` then asks for it back.
  */
-export function connectionFlags(args: RedisArgs, { secret = true } = {}): { flags: string; masked: boolean } {
+export function connectionFlags(args: RedisArgs, { secret = true } = {}): { flags: string; passwordNote: string } {
   const target = args.redis === undefined ? undefined : parseRedisUrl(args.redis);
   const masked = target?.password !== undefined;
   const given: Array<[string, string | undefined]> = [
@@ -57,7 +57,8 @@ export function connectionFlags(args: RedisArgs, { secret = true } = {}): { flag
     ['--tls-key', args.tlsKey],
     ['--secret-file', secret ? args.secretFile : undefined],
   ];
-  return { flags: given.flatMap(([flag, value]) => (value === undefined ? [] : [` ${flag} ${shlexQuote(value)}`])).join(''), masked };
+  const flags = given.flatMap(([flag, value]) => (value === undefined ? [] : [` ${flag} ${shlexQuote(value)}`])).join('');
+  return { flags, passwordNote: masked ? ' (with the Redis password in place of ***)' : '' };
 }
 
 /** Signs jobs when a secret is configured (RUNNER_SECRET or --secret-file). */

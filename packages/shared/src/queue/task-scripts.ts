@@ -394,6 +394,9 @@ export interface StartedTaken {
   attempt: number;
 }
 
+/** The finish step's answer for a hand-back (`waiting`) that a cancel marked during the run ended cancelled instead. */
+export const HANDED_BACK_CANCELLED = 3;
+
 export const taskScripts = {
   /** 1 (taken) or 0 (left alone) per task; `now` is the jobs' BullMQ timestamp (ms). */
   enqueueMany(redis: Caller, a: { prefix: string; sweepId: string; now: number; tasks: EnqueueTask[]; bullmqVersion: string }) {
