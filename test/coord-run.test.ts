@@ -313,6 +313,17 @@ seed: [1, 2]
     expect(several.stderr).toBe('warning: params.yaml: "sed" (line 8; did you mean "seed"?), "output" (line 9) are not used by the selected commands (train); they only shape the task names\n');
   });
 
+  it('counts the tasks a placeholder has no value in once each, however often the templates use it', async () => {
+    const dir = tempDir();
+    // {i} twice in one template, a null {v} in two templates: 3 tasks each ({wd} is named per template).
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {i} {i} {wd} {v}\n  test: echo {wd} {v}\nresource: [0]\n---\nx: [1, 2, 3]\nv: [null]\n');
+    const result = await coord(['run', '--dry-run'], { cwd: dir });
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(4);
+    for (const line of lines) expect(line).toContain('in 3 tasks (the first: X_1-V_None)');
+  });
+
   it('warns of numbers with commas but no brackets (one text value), and not of other text with commas', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr} {who}\nresource: [0]\n---\nlr: 0.1, 0.2\nwho: smith, john\n');

@@ -223,12 +223,17 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
     if (!problems.has(message)) problems.set(message, { file: sweep.path, ...(line !== undefined && { line }), message });
   };
   /** A problem met in many tasks is reported once, with a count and the first task. */
-  const perTask = new Map<string, { line: number; message: (tasks: string) => string; first: string; count: number }>();
+  const perTask = new Map<string, { line: number; message: (tasks: string) => string; first: string; count: number; last: number }>();
+  /** Which task is being rendered: a problem met twice in one task (`{i} ... {i}`) counts it once. */
+  let taskNumber = 0;
   /** `line` may be worked out only once, for the first task (a search of the file's text). */
   const reportPerTask = (key: string, line: number | (() => number), task: string, message: (tasks: string) => string) => {
     const entry = perTask.get(key);
-    if (entry) entry.count++;
-    else perTask.set(key, { line: typeof line === 'number' ? line : line(), message, first: task || '(no params)', count: 1 });
+    if (!entry) perTask.set(key, { line: typeof line === 'number' ? line : line(), message, first: task || '(no params)', count: 1, last: taskNumber });
+    else if (entry.last !== taskNumber) {
+      entry.count++;
+      entry.last = taskNumber;
+    }
   };
   const warnings = new Set<string>();
   const tooLong: Problem[] = [];
@@ -312,6 +317,7 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
         if (!(dropsSaid && first.document === document.index)) dropped.push({ name, first, commands: commandTemplates.map((t) => t.name) });
         continue;
       }
+      taskNumber++;
       spec.set('_name', name);
       spec.set('_time', options.datetime);
       spec.set('_output', output);
