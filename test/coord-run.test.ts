@@ -388,6 +388,18 @@ seed: [1, 2]
     expect(shown.some((line) => line.includes('~') && line.includes('left') && !/running [12], failed 0, ~[\d.]+s left$/.test(line))).toBe(false);
   });
 
+  it('counts the time left down on a terminal while a task runs, from how long it has run', async () => {
+    const dir = tempDir();
+    // One slot: once the first task took 2.5 s, the second needs about 2.5 s as it starts, and less as it runs.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: sleep 2.5\nresource: [0]\n---\nx: [1, 2]\n');
+    const { output, shown } = await coordOnTerminal(['run', 'params.yaml'], dir);
+    const estimates = shown.flatMap((line) => /^\[#+\.+\] 1\/2  running 1, failed 0, ~([\d.]+)s left$/.exec(line)?.[1] ?? []).map(Number);
+    expect(estimates[0], output).toBeGreaterThanOrEqual(2);
+    // Redrawn as the task runs, not only when a task ends: the estimate falls.
+    expect(Math.min(...estimates), output).toBeLessThan(estimates[0]!);
+    for (let i = 1; i < estimates.length; i++) expect(estimates[i], output).toBeLessThanOrEqual(estimates[i - 1]!);
+  });
+
   // SIGHUP: the terminal closed (an ssh connection dropped). Each exits 128 + the signal's number, as a shell reports it.
   it.each([
     ['SIGINT', 130],

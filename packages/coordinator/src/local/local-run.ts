@@ -6,7 +6,7 @@ import { relative } from 'node:path';
 import { commandEndText, formatDuration, fsErrorPath, fsReason, ranSeconds, runTask, withLastLine, type CommandSkipEvent, type ExecutorEvent, type ProcessLauncher, type TaskOutcome, type TaskSpec } from '@sweep-runner/shared';
 import { progressBar, type Terminal } from '../output/terminal.js';
 import { taskLabel } from '../output/task-label.js';
-import { timeLeft, timeLeftText } from '../output/time-left.js';
+import { localTimeLeft, timeLeftText } from '../output/time-left.js';
 
 export interface LocalRunOptions {
   tasks: TaskSpec[];
@@ -53,12 +53,14 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
   const summary: LocalRunSummary = { total: tasks.length, succeeded: 0, skipped: 0, changedSinceSuccess: [], failed: [], interrupted: 0, notStarted: 0, seconds: 0 };
   let next = 0;
   let finished = 0;
-  const running = new Set<TaskSpec>();
+  /** The running tasks, and when each started (ms). */
+  const running = new Map<TaskSpec, number>();
   /** How long the last 50 tasks that ran and succeeded took, for the time left. */
   const recentLengths: number[] = [];
   const showProgress = () => {
-    // Every slot works while tasks wait: the slots, not the moment's running count, set the pace.
-    const left = timeLeftText(timeLeft(recentLengths, tasks.length - next, running.size > 0 ? options.slots.length : 0));
+    const now = Date.now();
+    const runningFor = [...running.values()].map((since) => (now - since) / 1000);
+    const left = timeLeftText(localTimeLeft(recentLengths, tasks.length - next, runningFor, running.size > 0 ? options.slots.length : 0));
     terminal.status(`${progressBar(finished, tasks.length)}  running ${running.size}, failed ${summary.failed.length}${left && `, ${left}`}`);
   };
   const width = String(tasks.length).length;
@@ -70,7 +72,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       const position = `${String(index + 1).padStart(width)}/${tasks.length}`;
       const say = (label: string, color: 'green' | 'red' | 'gray' | 'cyan' | 'yellow', event: ExecutorEvent, extra = '') =>
         terminal.line(`${terminal.color(color, label.padEnd(7))} gpu ${slot.padEnd(3)} ${event.command.padEnd(8)} ${position}  ${taskLabel(task)}${extra}`);
-      running.add(task);
+      running.set(task, Date.now());
       showProgress();
       // A task that runs nothing gets no lines (a rerun of 2000 done tasks would print 2000);
       // its skipped commands are shown only before one that runs.
@@ -127,7 +129,9 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       showProgress();
     }
   };
-  await Promise.all(options.slots.map(runSlot));
+  // Redrawn every second too, so the time left counts down while long tasks run.
+  const redraw = terminal.isTTY ? setInterval(showProgress, 1000).unref() : undefined;
+  await Promise.all(options.slots.map(runSlot)).finally(() => clearInterval(redraw));
   terminal.clearStatus();
   summary.notStarted = tasks.length - finished;
   summary.seconds = (Date.now() - started) / 1000;

@@ -30,6 +30,36 @@ export function timeLeft(recentLengths: number[], waiting: number, running: numb
   return median(recentLengths) * ((waiting + endedRuns.again) / slots + 0.5);
 }
 
+/**
+ * About how long `coord run` still needs: each running task takes the median length less what
+ * it has run so far (none once past it), each waiting task the median, started on the slot that
+ * frees first. Asked again as the tasks run, it counts down, where the half a task that
+ * timeLeft gives each running one stays put until a task ends. Undefined before a task is done,
+ * and when only tasks past the median run (no telling when they end).
+ */
+export function localTimeLeft(recentLengths: number[], waiting: number, runningFor: number[], slots: number): number | undefined {
+  if (recentLengths.length === 0 || slots <= 0) return undefined;
+  const length = median(recentLengths);
+  // When each slot is next free: a running task's, or now for an idle slot.
+  const free = runningFor.map((ran) => Math.max(length - ran, 0));
+  while (free.length < slots) free.push(0);
+  let left = Math.max(...free);
+  if (waiting > 0 && length > 0) {
+    // The least time T by which the slots get through every waiting task (slot i fits
+    // floor((T - free_i) / length) of them), found by halving: exact enough for an estimate.
+    const fits = (t: number) => free.reduce((sum, at) => sum + Math.max(0, Math.floor((t - at) / length + 1e-9)), 0) >= waiting;
+    let low = 0;
+    let high = Math.max(...free) + Math.ceil(waiting / free.length) * length;
+    for (let i = 0; i < 50 && high - low > 0.01; i++) {
+      const middle = (low + high) / 2;
+      if (fits(middle)) high = middle;
+      else low = middle;
+    }
+    left = Math.max(left, high);
+  }
+  return left >= 0.5 ? left : undefined;
+}
+
 /** `~3m20s left`, `~3m20s left (2 lost runs start over)`, or '' without an estimate. */
 export function timeLeftText(seconds: number | undefined, startingOver = 0): string {
   if (seconds === undefined) return '';
