@@ -19,13 +19,13 @@ it('gives a group with no value of a metric a null mean, and keeps a diverged Na
     metrics: ['acc', 'loss'],
     rows: [
       { lr: 0.1, acc: { mean: 0.9, std: 0.01, n: 2 }, loss: { mean: null, std: null, n: 0 } },
-      { lr: 0.2, acc: { mean: 'NaN', std: 0, n: 1 }, loss: { mean: 1.5, std: 0, n: 1 } },
+      { lr: 0.2, acc: { mean: 'NaN', std: null, n: 1 }, loss: { mean: 1.5, std: null, n: 1 } },
     ],
   });
 });
 
 it('leaves a group with no value of a metric empty in CSV and TSV, as JSON gives null and the table a blank; a diverged NaN stays', () => {
-  expect(formatResults(table, 'csv').split('\n')).toEqual(['lr,acc_mean,acc_std,acc_n,loss_mean,loss_std,loss_n', '0.1,0.9,0.01,2,,,0', '0.2,NaN,0,1,1.5,0,1']);
+  expect(formatResults(table, 'csv').split('\n')).toEqual(['lr,acc_mean,acc_std,acc_n,loss_mean,loss_std,loss_n', '0.1,0.9,0.01,2,,,0', '0.2,NaN,,1,1.5,,1']);
   expect(formatResults(table, 'tsv').split('\n')[1]).toBe('0.1\t0.9\t0.01\t2\t\t\t0');
 });
 
@@ -84,4 +84,22 @@ it("orders the param columns as a sweep file's order gives them, those it does n
   expect(buildResultsTable(results, { paramOrder: [] }).params).toEqual(['alpha', 'beta', 'lr', 'seed', 'zeta']);
   expect(buildResultsTable(results).params).toEqual(['beta', 'lr', 'seed', 'zeta', 'alpha']);
   expect(buildResultsTable(results, { paramOrder: ['seed', 'lr', 'beta'], groupByExcept: ['seed'] }).params).toEqual(['lr', 'beta', 'alpha', 'zeta']);
+});
+
+it('gives a group of one value no standard deviation, where ± 0 would claim no spread between seeds', async () => {
+  const { aggregate, buildResultsTable } = await import('@sweep-runner/coordinator/dist/results/results-table.js');
+  expect(aggregate([0.44]).n).toBe(1);
+  const results = [
+    { task: 'a', params: { lr: 0.1, seed: 1 }, metrics: { loss: 0.5 } },
+    { task: 'b', params: { lr: 0.1, seed: 2 }, metrics: { loss: 0.5 } },
+    { task: 'c', params: { lr: 0.2, seed: 1 }, metrics: { loss: 0.44 } },
+    { task: 'd', params: { lr: 0.2, seed: 2 }, metrics: {} as Record<string, number> },
+  ];
+  const grouped = buildResultsTable(results, { groupByExcept: ['seed'] });
+  expect(formatResults(grouped, 'table').split('\n')).toEqual(['lr   loss', '0.1  0.5 ± 0 (n=2)', '0.2  0.44 (n=1)']);
+  expect(formatResults(grouped, 'csv').split('\n')).toEqual(['lr,loss_mean,loss_std,loss_n', '0.1,0.5,0,2', '0.2,0.44,,1']);
+  expect(JSON.parse(formatResults(grouped, 'json')).rows).toEqual([
+    { lr: 0.1, loss: { mean: 0.5, std: 0, n: 2 } },
+    { lr: 0.2, loss: { mean: 0.44, std: null, n: 1 } },
+  ]);
 });

@@ -46,9 +46,10 @@ function flatColumns(table: ResultsTable, splitAggregates: boolean): { headers: 
     for (const metric of table.metrics) {
       const value = row[metric];
       if (isAggregate(value)) {
-        // A group with no value of the metric: empty cells (pandas reads NaN), as the table leaves it blank.
-        if (splitAggregates) out.push(...(value.n === 0 ? ['', ''] : [number(value.mean), number(value.std)]), String(value.n));
-        else out.push(value.n === 0 ? '' : `${number(value.mean)} ± ${number(value.std)} (n=${value.n})`);
+        // A group with no value of the metric: empty cells (pandas reads NaN), as the table leaves it blank;
+        // a group of one has a mean and no standard deviation (`± 0` would say the seeds agree).
+        if (splitAggregates) out.push(value.n === 0 ? '' : number(value.mean), value.n < 2 ? '' : number(value.std), String(value.n));
+        else out.push(aggregateText(value, number));
       } else {
         out.push(text(value));
       }
@@ -56,6 +57,12 @@ function flatColumns(table: ResultsTable, splitAggregates: boolean): { headers: 
     return out;
   });
   return { headers, cells };
+}
+
+/** `0.5 ± 0.1 (n=3)`; `0.44 (n=1)` for one value, whose spread is unknown; '' for none. */
+export function aggregateText(value: Aggregate, number: (value: number) => string): string {
+  if (value.n === 0) return '';
+  return value.n === 1 ? `${number(value.mean)} (n=1)` : `${number(value.mean)} ± ${number(value.std)} (n=${value.n})`;
 }
 
 function csvCell(text: string): string {
@@ -69,6 +76,8 @@ function csvCell(text: string): string {
  */
 export function resultsJsonValue(_key: string, value: unknown): unknown {
   if (isAggregate(value) && value.n === 0) return { mean: null, std: null, n: 0 };
+  // One value has no standard deviation: null, as a group with none has no mean.
+  if (isAggregate(value) && value.n === 1) return { mean: value.mean, std: null, n: 1 };
   return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
 }
 

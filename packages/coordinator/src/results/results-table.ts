@@ -105,9 +105,11 @@ export function unrecordedResults(results: TaskResult[]): TaskResult[] {
 export function aggregate(values: number[]): Aggregate {
   const n = values.length;
   const mean = n === 0 ? NaN : values.reduce((sum, v) => sum + v, 0) / n;
-  // Sample standard deviation (n - 1), the usual one for seeds; 0 for a single value.
-  // Equal values have no spread, infinities too (inf - inf would make it NaN).
-  const std = n < 2 || values.every((v) => Object.is(v, values[0])) ? 0 : Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (n - 1));
+  // Sample standard deviation (n - 1), the usual one for seeds; none (NaN, as pandas gives)
+  // for a single value, whose spread is unknown, not 0. Equal values have no spread,
+  // infinities too (inf - inf would make it NaN).
+  if (n < 2) return { mean, std: NaN, n };
+  const std = values.every((v) => Object.is(v, values[0])) ? 0 : Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (n - 1));
   // Equal values give a mean a rounding away from each (three 0.1s: 1.7e-17 apart), not a spread.
   return { mean, std: std <= Math.abs(mean) * n * Number.EPSILON ? 0 : std, n };
 }

@@ -18,7 +18,8 @@ function isAggregate(value) {
 }
 
 function cellText(value) {
-  if (isAggregate(value)) return value.n === 0 ? '' : `${number(value.mean)} ± ${number(value.std)} (n=${value.n})`;
+  // One value has no standard deviation (null): `0.44 (n=1)`, not `± 0`, as coord results shows it.
+  if (isAggregate(value)) return value.n === 0 ? '' : value.n === 1 ? `${number(value.mean)} (n=1)` : `${number(value.mean)} ± ${number(value.std)} (n=${value.n})`;
   if (value !== null && typeof value === 'object') return JSON.stringify(value);
   return number(value);
 }
