@@ -160,6 +160,24 @@ seed: [1, 2]
     expect(Object.keys(params()._commands).sort()).toEqual(['test', 'train']);
   });
 
+  it('names, of a command line changed since it succeeded, a rerun of this sweep that runs that command and the later ones, not the earlier', async () => {
+    const dir = tempDir();
+    const sweep = (train: string, test: string) => `template:\n  prep: echo prep {x}\n  train: echo ${train} {x} >> trained\n  test: echo ${test} {x}\nresource: [0]\n---\n_title: base\nx: [1, 2]\n`;
+    writeFileSync(join(dir, 'exp 1.yaml'), sweep('train', 'test'));
+    const args = ['run', 'exp 1.yaml', '-o', 'out', '-t', 'base'];
+    expect((await coord(args, { cwd: dir })).code).toBe(0);
+    // The evaluation changed: rerunning it is enough, training again (-f alone) would take hours.
+    writeFileSync(join(dir, 'exp 1.yaml'), sweep('train', 'test --beam 5'));
+    const changedTest = await coord(args, { cwd: dir });
+    expect(changedTest.stdout).toContain("their results are from the old ones: coord run 'exp 1.yaml' -o out -t base -f -c test runs them again\n");
+    const again = await coord(['run', 'exp 1.yaml', '-o', 'out', '-t', 'base', '-f', '-c', 'test'], { cwd: dir });
+    expect([again.code, again.stdout]).toEqual([0, expect.stringContaining('2 succeeded')]);
+    expect(readFileSync(join(dir, 'trained'), 'utf8').trim().split('\n')).toHaveLength(2);
+    // The training changed: test ran on the old model, so it runs again too; prep does not.
+    writeFileSync(join(dir, 'exp 1.yaml'), sweep('train --lr 2', 'test --beam 5'));
+    expect((await coord(args, { cwd: dir })).stdout).toContain('coord run \'exp 1.yaml\' -o out -t base -f -c train test runs them again\n');
+  });
+
   it('takes a new {_datetime} in a command line for the same line, not for a changed one', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {x} > ckpt.{_datetime}\nresource: [0]\n---\nx: [1]\n');

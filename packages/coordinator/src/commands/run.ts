@@ -32,6 +32,7 @@ import { createTerminal, type Terminal } from '../output/terminal.js';
 import { expandOptionsFrom, refuseTitleWithSlash, sweepCopyName, sweepFilePath, withSweepOptions, type SweepArgs } from '../options/sweep-options.js';
 import { onInterrupt, signalExitCode } from '../local/interrupt.js';
 import { takeRunLock } from '../local/run-lock.js';
+import { forcedRerunCommand } from '../local/rerun-command.js';
 import { numberFlag } from '../options/number-flags.js';
 import { plural } from '../output/plural.js';
 
@@ -187,7 +188,10 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
     if (summary.interrupted) parts.push(`${summary.interrupted} interrupted`);
     if (summary.notStarted) parts.push(`${summary.notStarted} not started`);
     terminal.line(`${plural(summary.total, 'task')} in ${formatDuration(summary.seconds)}: ${parts.join(', ')}`);
-    if (summary.changedSinceSuccess.length > 0) terminal.line(terminal.color('yellow', changedCommandsWarning(summary.changedSinceSuccess, 'coord run -f')));
+    if (summary.changedSinceSuccess.length > 0) {
+      const rerun = forcedRerunCommand(args, file, expansion.seed, tasks, summary.changedTasks);
+      terminal.line(terminal.color('yellow', changedCommandsWarning(summary.changedSinceSuccess, rerun)));
+    }
     if (summary.failed.length > 0) {
       terminal.line(terminal.color('red', `Failed tasks: ${summary.failed.length}/${summary.total}`));
       for (const line of failedTaskLines(summary.failed)) terminal.line(terminal.color('red', `    ${line}`));

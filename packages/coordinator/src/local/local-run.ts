@@ -6,6 +6,7 @@ import { relative } from 'node:path';
 import { commandEndText, formatDuration, fsErrorPath, fsReason, ranSeconds, runTask, withLastLine, type CommandSkipEvent, type ExecutorEvent, type ProcessLauncher, type TaskOutcome, type TaskSpec } from '@sweep-runner/shared';
 import { progressBar, type Terminal } from '../output/terminal.js';
 import { taskLabel } from '../output/task-label.js';
+import type { ChangedTask } from './rerun-command.js';
 import { localTimeLeft, timeLeftText } from '../output/time-left.js';
 
 export interface LocalRunOptions {
@@ -41,6 +42,8 @@ export interface LocalRunSummary {
   skipped: number;
   /** Tasks with a skipped command that succeeded with another command line than now (`output/X: train`). */
   changedSinceSuccess: string[];
+  /** The same, with the tasks and the names of those commands. */
+  changedTasks: ChangedTask[];
   failed: FailedTask[];
   interrupted: number;
   notStarted: number;
@@ -50,7 +53,7 @@ export interface LocalRunSummary {
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummary> {
   const { tasks, terminal } = options;
   const started = Date.now();
-  const summary: LocalRunSummary = { total: tasks.length, succeeded: 0, skipped: 0, changedSinceSuccess: [], failed: [], interrupted: 0, notStarted: 0, seconds: 0 };
+  const summary: LocalRunSummary = { total: tasks.length, succeeded: 0, skipped: 0, changedSinceSuccess: [], changedTasks: [], failed: [], interrupted: 0, notStarted: 0, seconds: 0 };
   let next = 0;
   let finished = 0;
   /** The running tasks, and when each started (ms). */
@@ -107,7 +110,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       });
       running.delete(task);
       finished++;
-      if (outcome.changedSinceSuccess) summary.changedSinceSuccess.push(`${taskLabel(task)}: ${outcome.changedSinceSuccess.join(', ')}`);
+      if (outcome.changedSinceSuccess) {
+        summary.changedSinceSuccess.push(`${taskLabel(task)}: ${outcome.changedSinceSuccess.join(', ')}`);
+        summary.changedTasks.push({ task, commands: outcome.changedSinceSuccess });
+      }
       const last = outcome.commands[outcome.commands.length - 1];
       if (outcome.state === 'succeeded') {
         if (outcome.commands.length === 0) summary.skipped++;

@@ -1,0 +1,42 @@
+/**
+ * The `coord run` that runs again the commands a rerun skipped as done though their line has
+ * changed since they succeeded, to be pasted as it is: the same sweep file, output, title,
+ * sample and slots as given, `-f`, and `-c` with the changed commands and those after them
+ * (a test that ran on the old training's model is stale too), not the earlier ones: after
+ * an edit of the evaluation, `-f` alone would train every task again.
+ */
+import { DEFAULT_MAX_TASKS, shlexQuote, type TaskSpec } from '@sweep-runner/shared';
+import type { SweepArgs } from '../options/sweep-options.js';
+
+export interface ChangedTask {
+  task: TaskSpec;
+  /** Its commands skipped as done whose line changed since they succeeded. */
+  commands: string[];
+}
+
+export function forcedRerunCommand(args: SweepArgs & { resource?: string[] }, file: string, seed: number | undefined, tasks: TaskSpec[], changed: ChangedTask[]): string {
+  const words = ['coord', 'run'];
+  if (file !== 'params.yaml') words.push(file);
+  if (args.output !== 'output') words.push('-o', args.output);
+  if (args.title !== undefined) words.push('-t', args.title);
+  if (args.sample !== undefined) words.push('--sample', args.sample, '--seed', String(seed));
+  if (!args.paramDir) words.push('--no-param-dir');
+  if (args.maxTasks !== String(DEFAULT_MAX_TASKS)) words.push('--max-tasks', args.maxTasks);
+  if (args.resource?.length) words.push('-r', ...args.resource);
+  words.push('-f');
+  const commands = rerunCommands(tasks, changed) ?? args.command;
+  if (commands) words.push('-c', ...commands);
+  return words.map((word, i) => (i < 2 ? word : shlexQuote(word))).join(' ');
+}
+
+/**
+ * The changed commands and those after them, in the tasks' order; undefined when that is all
+ * of them, or when tasks run different commands (`_cmd`): -c overrides `_cmd`, and would run a
+ * command in tasks whose document left it out.
+ */
+function rerunCommands(tasks: TaskSpec[], changed: ChangedTask[]): string[] | undefined {
+  const names = tasks[0]?.commands.map((command) => command.name) ?? [];
+  if (tasks.some((task) => task.commands.map((command) => command.name).join('\0') !== names.join('\0'))) return undefined;
+  const first = Math.min(...changed.flatMap(({ commands }) => commands.map((name) => names.indexOf(name))).filter((at) => at >= 0));
+  return first > 0 && first < names.length ? names.slice(first) : undefined;
+}
