@@ -445,6 +445,10 @@ x: [1, 2, 3, 4]
     expect(Date.now() - sentAt).toBeLessThan(10_000);
     expect(result.code).toBe(code);
     expect(result.stderr).toContain('starting nothing new');
+    // Said as stopped, not failed, as the summary counts them.
+    expect(result.stdout).toMatch(/^STOPPED gpu [01] +train +1\/4  output\/X_1  \(interrupted by SIG\w+; log: /m);
+    expect(result.stdout).not.toContain('FAIL');
+    expect(result.stdout).toContain('0 failed, 0 already done, 2 interrupted, 2 not started');
     expect(await processesMatching(marker)).toEqual([]);
     expect(stat(join(dir, 'output/X_1')).train).toMatchObject({ code: 1, state: 'interrupted', signal: 'SIGTERM' });
     expect(existsSync(join(dir, 'output/X_3'))).toBe(false);

@@ -100,7 +100,11 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
             say('START', 'cyan', event);
           }
           else if (event.stat.code === 0) say('OK', 'green', event, `  (${formatDuration(event.stat.seconds ?? 0)})`);
-          else say('FAIL', event.stat.state === 'interrupted' ? 'yellow' : 'red', event, `  (${withLastLine(commandEndText(event.stat), event.lastLine)}; log: ${relative(process.cwd(), event.logPath)})`);
+          else {
+            // Stopped by Ctrl-C (or SIGTERM, SIGHUP) is not failed: the summary counts it apart, and a rerun runs it.
+            const interrupted = event.stat.state === 'interrupted';
+            say(interrupted ? 'STOPPED' : 'FAIL', interrupted ? 'yellow' : 'red', event, `  (${withLastLine(commandEndText(event.stat), event.lastLine)}; log: ${relative(process.cwd(), event.logPath)})`);
+          }
         },
       }).catch((error: unknown) => {
         filesFailed = taskFilesError(error);
