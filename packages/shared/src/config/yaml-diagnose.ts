@@ -81,6 +81,18 @@ function bracketStartedValue(content: string): { key: string; opener: string } |
   return undefined;
 }
 
+/**
+ * `train: {python x.py --lr {lr}}` or `train: [python x.py, --lr {lr}]`: a value in brackets
+ * that YAML cannot read, with a `{param}` placeholder inside it, which YAML takes for a mapping
+ * in the middle of the collection ("missed comma between flow collection entries").
+ */
+function placeholderInFlowValue(content: string): { key: string; opener: string; placeholder: string } | undefined {
+  // An indented key, a command under "template:": a choice document's list is meant as a list.
+  const match = /^\s+([^#\s][^:#]*):\s+([[{])/.exec(content);
+  const placeholder = match && /\{[A-Za-z_][\w.-]*\}/.exec(content.slice(match[0].length));
+  return match && placeholder ? { key: match[1]!.trim(), opener: match[2]!, placeholder: placeholder[0] } : undefined;
+}
+
 /** Whether a quoted value (its text after the opening quote) closes before the line has more to say. */
 function closedBeforeEnd(rest: string, quote: string): boolean {
   const end = closingQuote(rest, 0, quote);
@@ -101,6 +113,11 @@ export function diagnoseYaml(text: string, reason: string, line: number | undefi
     if (flow) {
       const kind = flow.opener === '{' ? 'a mapping ({a: 1})' : 'a list ([1, 2])';
       return { line: index + 1, message: `the value of "${flow.key}" starts with "${flow.opener}", which YAML reads as ${kind} ending at its closing bracket: put the whole value in quotes, or write "${flow.key}: >" and the value on the next line, indented` };
+    }
+    const nested = line === index + 1 && /flow collection/.test(reason) ? placeholderInFlowValue(content) : undefined;
+    if (nested) {
+      const kind = nested.opener === '{' ? 'a mapping ({a: 1})' : 'a list ([1, 2])';
+      return { line: index + 1, message: `the value of "${nested.key}" starts with "${nested.opener}", which YAML reads as ${kind}, and the ${nested.placeholder} inside it as a mapping too: put the whole value in quotes, or write "${nested.key}: >" and the value on the next line, indented` };
     }
     // `--` or `----` for the `---` between documents.
     if (/^(--|-{4,})\s*$/.test(content)) return { line: index + 1, message: `"${content.trim()}" is not a document separator: write "---"` };
