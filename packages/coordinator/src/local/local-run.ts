@@ -61,6 +61,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
   /** How long the last 50 tasks that ran and succeeded took, for the time left. */
   const recentLengths: number[] = [];
   const showProgress = () => {
+    // Drawn only on a terminal: elsewhere its estimate would be worked out twice a task for nothing.
+    if (!terminal.isTTY) return;
     const now = Date.now();
     const runningFor = [...running.values()].map((since) => (now - since) / 1000);
     const left = timeLeftText(localTimeLeft(recentLengths, tasks.length - next, runningFor, running.size > 0 ? options.slots.length : 0));
