@@ -33,7 +33,7 @@ x: [1, 2, 3, 4, 5, 6, 7, 8]
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('8 tasks');
-    expect(first.stdout).toContain('Tasks: 8, commands: 8, 4 slots: GPU 0, GPU 1, GPU 0, GPU 1\n');
+    expect(first.stdout).toContain('Tasks: 8, commands: 8, 4 slots: 2 on GPU 0, 2 on GPU 1\n');
     expect(first.stdout).toContain('No task failed.');
     const intervals: Array<[number, number]> = [];
     const perGpu = new Map<string, Array<[number, number]>>();
@@ -96,6 +96,16 @@ x: [1, 2, 3]
     expect(result.stderr).toContain('runs/X_1: cannot write runs/X_1/stat.json: it is a directory (EISDIR)\n');
     expect(result.stdout).toContain('runs/X_1  (-: cannot write runs/X_1/stat.json: it is a directory (EISDIR))');
     expect(stat(join(dir, 'runs/X_2'))).toMatchObject({ train: { code: 0 } });
+  });
+
+  it('quotes a failed command\'s log path where a value has a space, so that it can be pasted into a shell', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), "template:\n  run: echo broken; exit 1\nresource: [0]\n---\nmode: ['two words']\n");
+    const result = await coord(['run'], { cwd: dir });
+    expect(result.code).toBe(1);
+    const path = /; log: '(output\/Mode_two words\/log\.run\.[\d.]+)'\)\n/.exec(result.stdout)?.[1];
+    expect(path, result.stdout).toBeDefined();
+    expect(readFileSync(join(dir, path!), 'utf8')).toContain('broken');
   });
 
   it('with --no-param-dir names each task beside the shared output root: dry-run listing, progress lines and failure summary', async () => {
@@ -168,6 +178,10 @@ seed: [1, 2]
     expect((await coord(args, { cwd: dir })).code).toBe(0);
     // The evaluation changed: rerunning it is enough, training again (-f alone) would take hours.
     writeFileSync(join(dir, 'exp 1.yaml'), sweep('train', 'test --beam 5'));
+    // A dry run names the same rerun, where each changed line said -f (which trains again too).
+    const dryRun = await coord([...args, '--dry-run'], { cwd: dir });
+    expect(dryRun.stdout).toContain('  test: echo test --beam 5 1  (done with another command line: skipped; the rerun named at the end runs it again)\n');
+    expect(dryRun.stdout).toContain("\n2 commands succeeded with another command line than now and would be skipped: coord run 'exp 1.yaml' -o out -t base -f -c test runs them again\n");
     const changedTest = await coord(args, { cwd: dir });
     expect(changedTest.stdout).toContain("their results are from the old ones: coord run 'exp 1.yaml' -o out -t base -f -c test runs them again\n");
     const again = await coord(['run', 'exp 1.yaml', '-o', 'out', '-t', 'base', '-f', '-c', 'test'], { cwd: dir });
@@ -444,7 +458,8 @@ x: [1, 2, 3, 4]
     const result = await run.done;
     expect(Date.now() - sentAt).toBeLessThan(10_000);
     expect(result.code).toBe(code);
-    expect(result.stderr).toContain('starting nothing new');
+    // Says how long commands that go on after SIGTERM have, as nothing is said while they do.
+    expect(result.stderr).toContain(`${signal}: starting nothing new, stopping running commands (SIGTERM, then SIGKILL after 5s if they go on; again to kill them at once)`);
     // Said as stopped, not failed, as the summary counts them.
     expect(result.stdout).toMatch(/^STOPPED gpu [01] +train +1\/4  output\/X_1  \(interrupted by SIG\w+; log: /m);
     expect(result.stdout).not.toContain('FAIL');
@@ -485,7 +500,7 @@ x: [1, 2, 3, 4]
 
     const second = await coord(['run', '-t', 'long'], { cwd: dir });
     expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(new RegExp(`^coord: another coord run \\(pid ${first.child.pid}, since .*: coord run -t long\\) is running these tasks into output/; wait for it to end`));
+    expect(second.stderr).toMatch(new RegExp(`^coord: another coord run \\(pid ${first.child.pid}, since \\d\\d:\\d\\d:\\d\\d: coord run -t long\\) is running these tasks into output/; wait for it to end`));
     expect(await processesMatching(marker)).toHaveLength(2);
     // The same output named otherwise is the same tasks.
     for (const output of ['./output', join(dir, 'output')]) {
@@ -628,7 +643,7 @@ x: [1, 2, 3, 4]
     // A line edited since it succeeded is marked so, as the run warns of it.
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo train {x} --epochs 2\n  test: echo test {x}\nresource: [0]\n---\nx: [1, 2]\n');
     const edited = await coord(['run', '--dry-run'], { cwd: dir });
-    expect(edited.stdout.split('\n')[1]).toBe('  train: echo train 1 --epochs 2  (done with another command line: skipped; -f runs it again)');
+    expect(edited.stdout.split('\n')[1]).toBe('  train: echo train 1 --epochs 2  (done with another command line: skipped; the rerun named at the end runs it again)');
     const editedJson = JSON.parse((await coord(['run', '--dry-run', '--json'], { cwd: dir })).stdout) as { tasks: Array<{ changed?: string[] }> };
     expect(editedJson.tasks.map((task) => task.changed)).toEqual([['train'], ['train']]);
   });

@@ -8,3 +8,10 @@ export function clockTime(when: Date | number = new Date()): string {
   const two = (n: number) => String(n).padStart(2, '0');
   return `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
 }
+
+/** `clockTime`, with the date before it when `when` is not today (`2026-12-06 17:47:01`): a lock or a start may be days old. */
+export function clockTimeOrDate(when: Date | number | string, now = new Date()): string {
+  const date = new Date(when);
+  const day = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  return day(date) === day(now) ? clockTime(date) : `${day(date)} ${clockTime(date)}`;
+}

@@ -147,7 +147,7 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
   if (noSlots) throw new UsageError(noSlots);
   if (!launcher) {
     printWarnings(terminal, expansion.warnings);
-    printDryRun(terminal, expansion, resources, { done, changed });
+    printDryRun(terminal, expansion, resources, { done, changed, rerunChanged: (changedTasks) => forcedRerunCommand(args, file, expansion.seed, expansion.tasks, changedTasks) });
     return;
   }
   prepareWritableDirectory(args.output, '-o');
@@ -159,7 +159,7 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
   const stopListening = onInterrupt({
     first: (signal) => {
       stoppedBy = signal;
-      terminal.error(terminal.color('yellow', `${signal}: starting nothing new, stopping running commands (again to kill them at once)`));
+      terminal.error(terminal.color('yellow', `${signal}: starting nothing new, stopping running commands (SIGTERM, then SIGKILL after ${killGraceSeconds}s if they go on; again to kill them at once)`));
       controller.abort(`interrupted by ${signal}`);
     },
     second: () => {

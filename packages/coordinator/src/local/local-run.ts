@@ -3,7 +3,7 @@
  * free up. The first abort starts nothing new and stops running commands cleanly.
  */
 import { relative } from 'node:path';
-import { commandEndText, formatDuration, fsErrorPath, fsReason, ranSeconds, runTask, withLastLine, type CommandSkipEvent, type ExecutorEvent, type ProcessLauncher, type TaskOutcome, type TaskSpec } from '@sweep-runner/shared';
+import { commandEndText, formatDuration, fsErrorPath, fsReason, ranSeconds, runTask, shlexQuote, withLastLine, type CommandSkipEvent, type ExecutorEvent, type ProcessLauncher, type TaskOutcome, type TaskSpec } from '@sweep-runner/shared';
 import { progressBar, type Terminal } from '../output/terminal.js';
 import { taskLabel } from '../output/task-label.js';
 import type { ChangedTask } from './rerun-command.js';
@@ -105,7 +105,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
           else {
             // Stopped by Ctrl-C (or SIGTERM, SIGHUP) is not failed: the summary counts it apart, and a rerun runs it.
             const interrupted = event.stat.state === 'interrupted';
-            say(interrupted ? 'STOPPED' : 'FAIL', interrupted ? 'yellow' : 'red', event, `  (${withLastLine(commandEndText(event.stat), event.lastLine)}; log: ${relative(process.cwd(), event.logPath)})`);
+            say(interrupted ? 'STOPPED' : 'FAIL', interrupted ? 'yellow' : 'red', event, `  (${withLastLine(commandEndText(event.stat), event.lastLine)}; log: ${shlexQuote(relative(process.cwd(), event.logPath))})`);
           }
         },
       }).catch((error: unknown) => {

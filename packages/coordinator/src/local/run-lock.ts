@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { ExitError, processRuns, taskFileName, type TaskSpec } from '@sweep-runner/shared';
+import { clockTimeOrDate, ExitError, processRuns, taskFileName, type TaskSpec } from '@sweep-runner/shared';
 
 interface Holder {
   pid: number;
@@ -61,7 +61,7 @@ export function takeRunLock(outputRoot: string, tasks: Array<Pick<TaskSpec, 'out
     if (holder && stillRuns(holder)) {
       const where = holder.host === me.host ? `pid ${holder.pid}` : `pid ${holder.pid} on ${holder.host}`;
       throw new ExitError(
-        `another coord run (${where}, since ${holder.startedAt}: coord ${holder.command}) is running these tasks into ${outputRoot}/; wait for it to end, or stop it, or give this run another -o. If it is not running, delete ${path}`,
+        `another coord run (${where}, since ${clockTimeOrDate(holder.startedAt)}: coord ${holder.command}) is running these tasks into ${outputRoot}/; wait for it to end, or stop it, or give this run another -o. If it is not running, delete ${path}`,
       );
     }
     // A dead run's lock: replaced whole.

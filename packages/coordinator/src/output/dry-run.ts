@@ -2,6 +2,7 @@
 import type { Expansion, TaskSpec } from '@sweep-runner/shared';
 import { taskLabel } from './task-label.js';
 import type { Terminal } from './terminal.js';
+import type { ChangedTask } from '../local/rerun-command.js';
 import { plural } from './plural.js';
 
 /** The shape `coord run|submit --dry-run --json` prints: one entry per runner task. */
@@ -31,6 +32,11 @@ export interface DryRunMarks {
   alreadyQueued?: (task: TaskSpec) => boolean;
   /** Of those, the ones whose job runs other commands or settings than now. */
   queuedDifferently?: (task: TaskSpec) => boolean;
+  /**
+   * The rerun that runs the changed commands again (coord run: forcedRerunCommand), named once
+   * at the end, where each such command's line would say `-f`, which runs every command again.
+   */
+  rerunChanged?: (changed: ChangedTask[]) => string;
 }
 
 export function dryRunJson(expansion: Expansion, resources: string[], { done, changed, alreadyQueued, queuedDifferently }: DryRunMarks = {}): DryRunJson {
@@ -61,13 +67,20 @@ export function dryRunJson(expansion: Expansion, resources: string[], { done, ch
   };
 }
 
-/** `2 slots: GPU 0, GPU 1` (a slot of several GPUs: `GPUs 0,1`); "slots: 0" read as none. */
+/**
+ * `2 slots: GPU 0, GPU 1` (a slot of several GPUs: `GPUs 0,1`), and a GPU given several slots
+ * once, with their count (`8 slots: 4 on GPU 0, 4 on GPU 1`, not the GPUs eight times over).
+ */
 export function describeSlots(resources: string[]): string {
-  const each = resources.map((slot) => (slot.includes(',') ? `GPUs ${slot}` : `GPU ${slot}`));
+  const counts = new Map<string, number>();
+  for (const slot of resources) counts.set(slot, (counts.get(slot) ?? 0) + 1);
+  const each = [...counts].map(([slot, count]) => `${count > 1 ? `${count} on ` : ''}${slot.includes(',') ? `GPUs ${slot}` : `GPU ${slot}`}`);
   return `${plural(resources.length, 'slot')}: ${each.join(', ')}`;
 }
 
-export function printDryRun(terminal: Terminal, expansion: Expansion, resources: string[], { done, changed, alreadyQueued, queuedDifferently }: DryRunMarks = {}): void {
+export function printDryRun(terminal: Terminal, expansion: Expansion, resources: string[], { done, changed, alreadyQueued, queuedDifferently, rerunChanged }: DryRunMarks = {}): void {
+  const changedTasks: ChangedTask[] = [];
+  const changedMark = rerunChanged ? 'skipped; the rerun named at the end runs it again' : 'skipped; -f runs it again';
   let doneCount = 0;
   let commandCount = 0;
   let queuedCount = 0;
@@ -80,11 +93,13 @@ export function printDryRun(terminal: Terminal, expansion: Expansion, resources:
     const succeeded = done?.(task) ?? new Set<string>();
     const other = succeeded.size > 0 ? (changed?.(task) ?? new Set<string>()) : new Set<string>();
     if (!queued && task.commands.some((command) => !succeeded.has(command.name))) toRun++;
+    const changedHere = task.commands.filter((command) => succeeded.has(command.name) && other.has(command.name)).map((command) => command.name);
+    if (changedHere.length > 0) changedTasks.push({ task, commands: changedHere });
     for (const command of task.commands) {
       commandCount++;
       const skip = succeeded.has(command.name);
       if (skip) doneCount++;
-      const mark = !skip ? '' : other.has(command.name) ? terminal.color('yellow', '  (done with another command line: skipped; -f runs it again)') : terminal.color('gray', '  (done: skipped)');
+      const mark = !skip ? '' : other.has(command.name) ? terminal.color('yellow', `  (done with another command line: ${changedMark})`) : terminal.color('gray', '  (done: skipped)');
       terminal.line(`  ${terminal.color('cyan', command.name)}: ${command.script}${mark}`);
     }
   }
@@ -94,6 +109,10 @@ export function printDryRun(terminal: Terminal, expansion: Expansion, resources:
   const left = queuedCount > 0 ? `; ${queuedCount} already queued or running, left alone` : '';
   const nothing = toRun === 0 && expansion.tasks.length > 0 ? '; nothing would run' : '';
   terminal.line(`${plural(expansion.tasks.length, 'task')}${slots}${seed}${skips}${left}${nothing} (dry run: nothing was run)`);
+  if (rerunChanged && changedTasks.length > 0) {
+    const count = changedTasks.reduce((sum, { commands }) => sum + commands.length, 0);
+    terminal.line(terminal.color('yellow', `${plural(count, 'command')} succeeded with another command line than now and would be skipped: ${rerunChanged(changedTasks)} runs them again`));
+  }
 }
 
 export function printWarnings(terminal: Terminal, warnings: string[]): void {
