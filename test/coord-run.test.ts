@@ -345,6 +345,24 @@ seed: [1, 2]
     expect(several.stderr).toBe('warning: params.yaml: "sed" (line 8; did you mean "seed"?), "output" (line 9) are not used by the selected commands (train); they only shape the task names\n');
   });
 
+  it.each([
+    ['braces', '{echo trained {lr} > model}'],
+    ['a list', '[echo trained, {lr} > model]'],
+  ])('names, of a command written in %s with a placeholder inside, a fix that runs when pasted', async (_kind, value) => {
+    const dir = tempDir();
+    const file = (train: string) => `template:\n  train: ${train}\nresource: [0]\n---\nlr: [0.1]\n`;
+    writeFileSync(join(dir, 'params.yaml'), file(value));
+    const refused = await coord(['run'], { cwd: dir });
+    expect(refused.code).toBe(2);
+    // Quoting the value would keep its brackets in the command: `{echo: command not found`.
+    const fix = /: write train: (.+)\n$/.exec(refused.stderr)?.[1];
+    expect(fix, refused.stderr).toBe('echo trained {lr} > model');
+    writeFileSync(join(dir, 'params.yaml'), file(fix!));
+    const ran = await coord(['run'], { cwd: dir });
+    expect([ran.code, ran.stderr]).toEqual([0, '']);
+    expect(readFileSync(join(dir, 'model'), 'utf8')).toBe('trained 0.1\n');
+  });
+
   it('counts the tasks a placeholder has no value in once each, however often the templates use it', async () => {
     const dir = tempDir();
     // {i} twice in one template, a null {v} in two templates: 3 tasks each ({wd} is named per template).

@@ -86,11 +86,18 @@ function bracketStartedValue(content: string): { key: string; opener: string } |
  * that YAML cannot read, with a `{param}` placeholder inside it, which YAML takes for a mapping
  * in the middle of the collection ("missed comma between flow collection entries").
  */
-function placeholderInFlowValue(content: string): { key: string; opener: string; placeholder: string } | undefined {
+function placeholderInFlowValue(content: string): { key: string; opener: string; placeholder: string; command: string } | undefined {
   // An indented key, a command under "template:": a choice document's list is meant as a list.
   const match = /^\s+([^#\s][^:#]*):\s+([[{])/.exec(content);
   const placeholder = match && /\{[A-Za-z_][\w.-]*\}/.exec(content.slice(match[0].length));
-  return match && placeholder ? { key: match[1]!.trim(), opener: match[2]!, placeholder: placeholder[0] } : undefined;
+  if (!match || !placeholder) return undefined;
+  const opener = match[2]!;
+  // The command meant: the text inside the brackets (a list's items joined by spaces), as a
+  // shell runs it. Quoted, the brackets would be part of the command (`{python: command not found`).
+  let inner = content.slice(match[0].length).replace(/\s#.*$/, '').trim();
+  if (inner.endsWith(CLOSERS[opener]!)) inner = inner.slice(0, -1).trim();
+  const command = opener === '[' ? inner.split(/\s*,\s*/).join(' ') : inner;
+  return { key: match[1]!.trim(), opener, placeholder: placeholder[0], command };
 }
 
 /** Whether a quoted value (its text after the opening quote) closes before the line has more to say. */
@@ -117,7 +124,7 @@ export function diagnoseYaml(text: string, reason: string, line: number | undefi
     const nested = line === index + 1 && /flow collection/.test(reason) ? placeholderInFlowValue(content) : undefined;
     if (nested) {
       const kind = nested.opener === '{' ? 'a mapping ({a: 1})' : 'a list ([1, 2])';
-      return { line: index + 1, message: `the value of "${nested.key}" starts with "${nested.opener}", which YAML reads as ${kind}, and the ${nested.placeholder} inside it as a mapping too: put the whole value in quotes, or write "${nested.key}: >" and the value on the next line, indented` };
+      return { line: index + 1, message: `the value of "${nested.key}" starts with "${nested.opener}", which YAML reads as ${kind}, and the ${nested.placeholder} inside it as a mapping too: a command is a line of shell, without brackets around it (quoted, they would run as part of it): write ${nested.key}: ${nested.command}` };
     }
     // `--` or `----` for the `---` between documents.
     if (/^(--|-{4,})\s*$/.test(content)) return { line: index + 1, message: `"${content.trim()}" is not a document separator: write "---"` };
