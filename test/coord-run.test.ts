@@ -192,6 +192,29 @@ seed: [1, 2]
     expect((await coord(args, { cwd: dir })).stdout).toContain('coord run \'exp 1.yaml\' -o out -t base -f -c train test runs them again\n');
   });
 
+  it('names, where a task has not trained yet, a rerun that trains it before the changed test runs again, as pasted', async () => {
+    const dir = tempDir();
+    // `coord` on the PATH, as the researcher pasting the line has it.
+    mkdirSync(join(dir, 'bin'));
+    writeFileSync(join(dir, 'bin/coord'), `#!/bin/sh\nexec "${process.execPath}" "${COORD}" "$@"\n`, { mode: 0o755 });
+    const sweep = (test: string, lrs: string) => `template:\n  train: echo trained {lr} > {_output}/model\n  test: cat {_output}/model || echo untrained; echo ${test}\nresource: [0]\n---\nlr: [${lrs}]\n`;
+    writeFileSync(join(dir, 'params.yaml'), sweep('acc', '0.1, 0.2'));
+    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    // The evaluation changed, and a learning rate came with it: its task has not trained.
+    writeFileSync(join(dir, 'params.yaml'), sweep('accuracy', '0.1, 0.2, 0.3'));
+    const dryRun = await coord(['run', '--dry-run'], { cwd: dir });
+    const rerun = /would be skipped: (.+) runs them again\n/.exec(dryRun.stdout)?.[1];
+    // -f -c test alone would test the new task untrained, and the next rerun would skip that test as done.
+    expect(rerun, dryRun.stdout).toBe('coord run && coord run -f -c test');
+    const pasted = spawnSync('bash', ['-c', rerun!], { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}` } });
+    expect(pasted.status, pasted.stderr).toBe(0);
+    expect((await coord(['run'], { cwd: dir })).stdout).toContain('3 already done');
+    for (const lr of ['0.1', '0.2', '0.3']) {
+      const [log] = readdirSync(join(dir, `output/Lr_${lr}`)).filter((name) => name.startsWith('log.test.')).sort().reverse();
+      expect(readFileSync(join(dir, `output/Lr_${lr}`, log!), 'utf8')).toContain(`trained ${lr}\naccuracy\n`);
+    }
+  });
+
   it('takes a new {_datetime} in a command line for the same line, not for a changed one', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {x} > ckpt.{_datetime}\nresource: [0]\n---\nx: [1]\n');

@@ -129,7 +129,8 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
   if (queueOnly) expansion.warnings.push(queueOnly);
   const noSlots = resources.length === 0 ? `${file} has no "resource" list, so there is no GPU slot to run on: add "resource: [0, 1]" to the first document or pass -r 0 1` : undefined;
   // What a rerun would skip: commands whose stat.json says they succeeded (none when forced).
-  const done = args.force || args.debug ? undefined : (task: TaskSpec) => succeededCommands(new TaskFiles(task, process.cwd()).readStat());
+  const succeeded = (task: TaskSpec) => succeededCommands(new TaskFiles(task, process.cwd()).readStat());
+  const done = args.force || args.debug ? undefined : succeeded;
   // Of those, the ones whose param.json line is not the sweep file's now (the run warns of them).
   const changed = (task: TaskSpec) => {
     const recorded = new TaskFiles(task, process.cwd()).recordedCommandLines();
@@ -147,7 +148,7 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
   if (noSlots) throw new UsageError(noSlots);
   if (!launcher) {
     printWarnings(terminal, expansion.warnings);
-    printDryRun(terminal, expansion, resources, { done, changed, rerunChanged: (changedTasks) => forcedRerunCommand(args, file, expansion.seed, expansion.tasks, changedTasks) });
+    printDryRun(terminal, expansion, resources, { done, changed, rerunChanged: (changedTasks) => forcedRerunCommand(args, file, expansion.seed, expansion.tasks, changedTasks, succeeded) });
     return;
   }
   prepareWritableDirectory(args.output, '-o');
@@ -189,7 +190,7 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
     if (summary.notStarted) parts.push(`${summary.notStarted} not started`);
     terminal.line(`${plural(summary.total, 'task')} in ${formatDuration(summary.seconds)}: ${parts.join(', ')}`);
     if (summary.changedSinceSuccess.length > 0) {
-      const rerun = forcedRerunCommand(args, file, expansion.seed, tasks, summary.changedTasks);
+      const rerun = forcedRerunCommand(args, file, expansion.seed, tasks, summary.changedTasks, succeeded);
       terminal.line(terminal.color('yellow', changedCommandsWarning(summary.changedSinceSuccess, rerun)));
     }
     if (summary.failed.length > 0) {

@@ -14,7 +14,20 @@ export interface ChangedTask {
   commands: string[];
 }
 
-export function forcedRerunCommand(args: SweepArgs & { resource?: string[] }, file: string, seed: number | undefined, tasks: TaskSpec[], changed: ChangedTask[]): string {
+/**
+ * `succeeded`: a task's commands that succeeded (its stat.json). A task that has not succeeded
+ * the commands `-c` leaves out (new to the sweep, failed, not started) would run the later ones
+ * without them, and a plain rerun would then skip those as done: the plain rerun comes first
+ * (`coord run && coord run -f -c test`), and the forced one only once it ran them all.
+ */
+export function forcedRerunCommand(
+  args: SweepArgs & { resource?: string[] },
+  file: string,
+  seed: number | undefined,
+  tasks: TaskSpec[],
+  changed: ChangedTask[],
+  succeeded: (task: TaskSpec) => Set<string>,
+): string {
   const words = ['coord', 'run'];
   if (file !== 'params.yaml') words.push(file);
   if (args.output !== 'output') words.push('-o', args.output);
@@ -23,20 +36,26 @@ export function forcedRerunCommand(args: SweepArgs & { resource?: string[] }, fi
   if (!args.paramDir) words.push('--no-param-dir');
   if (args.maxTasks !== String(DEFAULT_MAX_TASKS)) words.push('--max-tasks', args.maxTasks);
   if (args.resource?.length) words.push('-r', ...args.resource);
-  words.push('-f');
-  const commands = rerunCommands(tasks, changed) ?? args.command;
-  if (commands) words.push('-c', ...commands);
-  return words.map((word, i) => (i < 2 ? word : shlexQuote(word))).join(' ');
+  const line = (more: string[]) => [...words, ...more].map((word, i) => (i < 2 ? word : shlexQuote(word))).join(' ');
+  const given = args.command?.length ? ['-c', ...args.command] : [];
+  const narrowed = rerunCommands(tasks, changed);
+  if (!narrowed) return line(['-f', ...given]);
+  const forced = line(['-f', '-c', ...narrowed.rerun]);
+  const undone = tasks.some((task) => {
+    const done = succeeded(task);
+    return narrowed.before.some((name) => !done.has(name));
+  });
+  return undone ? `${line(given)} && ${forced}` : forced;
 }
 
 /**
- * The changed commands and those after them, in the tasks' order; undefined when that is all
- * of them, or when tasks run different commands (`_cmd`): -c overrides `_cmd`, and would run a
- * command in tasks whose document left it out.
+ * The changed commands and those after them (`rerun`), in the tasks' order, and those before
+ * them; undefined when that is all of them, or when tasks run different commands (`_cmd`): -c
+ * overrides `_cmd`, and would run a command in tasks whose document left it out.
  */
-function rerunCommands(tasks: TaskSpec[], changed: ChangedTask[]): string[] | undefined {
+function rerunCommands(tasks: TaskSpec[], changed: ChangedTask[]): { rerun: string[]; before: string[] } | undefined {
   const names = tasks[0]?.commands.map((command) => command.name) ?? [];
   if (tasks.some((task) => task.commands.map((command) => command.name).join('\0') !== names.join('\0'))) return undefined;
   const first = Math.min(...changed.flatMap(({ commands }) => commands.map((name) => names.indexOf(name))).filter((at) => at >= 0));
-  return first > 0 && first < names.length ? names.slice(first) : undefined;
+  return first > 0 && first < names.length ? { rerun: names.slice(first), before: names.slice(0, first) } : undefined;
 }
