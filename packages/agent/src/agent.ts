@@ -589,9 +589,9 @@ export class Agent {
    * `coord retry` of `sweep`: if tasks of that sweep failed here as they started and paused
    * this agent, the researcher says the cause is fixed, and the retried tasks should not wait
    * up to a minute for the pause to end. Not when the streak's tasks of other sweeps, not
-   * retried during the pause, would have paused it on their own. The streak is kept: a task that fails as quickly again pauses
-   * the agent again at once. A machine fault's pause (a full disk) stays: a retry fixes no
-   * disk, and its tasks were handed back, not failed.
+   * retried during the pause, would have paused it on their own. The streak is kept: a task
+   * that fails as quickly again pauses the agent again at once. A machine fault's pause (a
+   * full disk) stays: a retry fixes no disk, and its tasks were handed back, not failed.
    */
   private liftStreakPause(sweep: string, missedMessage = false): void {
     if (!this.pauses.retryEndsStreak(sweep, this.failures.limit)) return;
