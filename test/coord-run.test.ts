@@ -615,6 +615,34 @@ x: [1, 2, 3, 4]
     expect(readFileSync(join(dir, 'output/Lr_0.1', log), 'utf8')).toBe('GPU-8932f937-d72c-4106-c12f-20bd9faed9f6,MIG-GPU-8932f937/1/0\n');
   });
 
+  it('refuses a slot that names a GPU twice (-r 0,0, for -r 0 0), and resource: 0,1 without brackets (one slot or two?)', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo $CUDA_VISIBLE_DEVICES {lr}\n---\nlr: [0.1]\n');
+    for (const slot of ['0,0', '0,1,0']) {
+      const result = await coord(['run', '--dry-run', '-r', slot], { cwd: dir });
+      expect([result.code, result.stderr], slot).toEqual([2, `coord: -r: "${slot}" gives GPU 0 twice to one slot, and a slot's GPUs go to one task together: for two tasks at once on GPU 0, give it as two slots, -r 0 0\n`]);
+    }
+    const uuid = 'GPU-8932f937-d72c-4106-c12f-20bd9faed9f6';
+    const uuids = await coord(['run', '--dry-run', '-r', `${uuid},${uuid}`], { cwd: dir });
+    expect([uuids.code, uuids.stderr]).toEqual([2, `coord: -r: "${uuid},${uuid}" gives GPU ${uuid} twice to one slot, and a slot's GPUs go to one task together: for two tasks at once on GPU ${uuid}, give it as two slots, -r ${uuid} ${uuid}\n`]);
+    // Two slots on one GPU, as the runner's resource: [0, 0] meant.
+    const twice = await coord(['run', '--dry-run', '-r', '0', '0'], { cwd: dir });
+    expect([twice.code, twice.stdout]).toEqual([0, expect.stringContaining('1 task, 2 slots: 2 on GPU 0')]);
+    writeFileSync(join(dir, 'quoted.yaml'), 'template:\n  train: echo $CUDA_VISIBLE_DEVICES {lr}\nresource: ["0,0"]\n---\nlr: [0.1]\n');
+    const quoted = await coord(['run', 'quoted.yaml', '--dry-run'], { cwd: dir });
+    expect([quoted.code, quoted.stderr]).toEqual([2, 'coord: quoted.yaml:3: "resource": "0,0" gives GPU 0 twice to one slot, and a slot\'s GPUs go to one task together: for two tasks at once on GPU 0, list it as two slots, resource: [0, 0]\n']);
+    // The runner refused a resource that is no list; 0,1 without brackets reads as one text.
+    writeFileSync(join(dir, 'bare.yaml'), 'template:\n  train: echo $CUDA_VISIBLE_DEVICES {lr}\nresource: 0,1\n---\nlr: [0.1]\n');
+    const bare = await coord(['run', 'bare.yaml', '--dry-run'], { cwd: dir });
+    expect([bare.code, bare.stderr]).toEqual([2, 'coord: bare.yaml:3: "resource: 0,1" without brackets is one text, not a list: write resource: [0, 1] for 2 slots (a task on each GPU at once), or resource: ["0,1"] for one slot of both GPUs (one task at a time, on both)\n']);
+    expect(existsSync(join(dir, 'output'))).toBe(false);
+    // -r replaces the file's slots; one GPU without brackets is one slot, as before.
+    expect((await coord(['run', 'bare.yaml', '--dry-run', '-r', '0', '1'], { cwd: dir })).code).toBe(0);
+    writeFileSync(join(dir, 'one.yaml'), 'template:\n  train: echo $CUDA_VISIBLE_DEVICES {lr}\nresource: 1\n---\nlr: [0.1]\n');
+    const one = await coord(['run', 'one.yaml'], { cwd: dir });
+    expect([one.code, one.stderr]).toEqual([0, '']);
+  });
+
   it('refuses -t with a title that has "/" (the copy of the sweep file is named with it), and only then', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr}\nresource: [0, "1, 2"]\n---\n_title: runs/a\nlr: [0.1]\n---\n_title: b\nlr: [0.2]\n');

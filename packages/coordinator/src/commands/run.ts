@@ -10,6 +10,7 @@ import {
   expandSweep,
   ExitError,
   formatDuration,
+  gpuTwiceInSlot,
   isGpuSlot,
   notAGpuSlot,
   prepareWritableDirectory,
@@ -99,12 +100,36 @@ function slotsOfRun(given: string[] | undefined, sweep: SweepFile): string[] {
   if (given?.length) {
     const bad = given.find((slot) => !isGpuSlot(slot));
     if (bad !== undefined) throw new UsageError(`-r: ${notAGpuSlot(bad)}`);
+    const doubled = given.find((slot) => gpuTwiceInSlot(slot) !== undefined);
+    if (doubled !== undefined) {
+      const gpu = gpuTwiceInSlot(doubled)!;
+      throw new UsageError(`-r: ${gpuTwice(doubled, gpu)}, give it as two slots, -r ${gpu} ${gpu}`);
+    }
     return given;
   }
   const slots = sweep.resources ?? [];
+  const problem = (at: number, message: string) => new SweepFileError([{ file: sweep.path, line: sweep.resourceLines?.[at], message }]);
   const at = slots.findIndex((slot) => !isGpuSlot(slot));
-  if (at >= 0) throw new SweepFileError([{ file: sweep.path, line: sweep.resourceLines?.[at], message: `"resource": ${notAGpuSlot(slots[at]!)}` }]);
+  if (at >= 0) throw problem(at, `"resource": ${notAGpuSlot(slots[at]!)}`);
+  // The runner refused a resource that is no list. Without brackets, 0,1 is one text, which would
+  // be one slot of two GPUs: as likely meant for two slots.
+  const [only] = slots;
+  if (sweep.resourceNotAList && only !== undefined && only.includes(',')) {
+    const gpus = only.split(',');
+    const all = gpus.length === 2 ? 'both' : `all ${gpus.length}`;
+    throw problem(0, `"resource: ${only}" without brackets is one text, not a list: write resource: [${gpus.join(', ')}] for ${gpus.length} slots (a task on each GPU at once), or resource: ["${only}"] for one slot of ${all} GPUs (one task at a time, on ${all})`);
+  }
+  const doubled = slots.findIndex((slot) => gpuTwiceInSlot(slot) !== undefined);
+  if (doubled >= 0) {
+    const gpu = gpuTwiceInSlot(slots[doubled]!)!;
+    throw problem(doubled, `"resource": ${gpuTwice(slots[doubled]!, gpu)}, list it as two slots, resource: [${gpu}, ${gpu}]`);
+  }
   return slots;
+}
+
+/** Of a slot that names a GPU twice (CUDA_VISIBLE_DEVICES=0,0), ending where the fix goes. */
+function gpuTwice(slot: string, gpu: string): string {
+  return `${JSON.stringify(slot)} gives GPU ${gpu} twice to one slot, and a slot's GPUs go to one task together: for two tasks at once on GPU ${gpu}`;
 }
 
 /** The expansion of the first task alone (with every document's entries for it). */

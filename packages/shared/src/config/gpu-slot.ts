@@ -14,3 +14,9 @@ export function isGpuSlot(slot: string): boolean {
 export function notAGpuSlot(slot: string): string {
   return `${JSON.stringify(slot)} is not a GPU slot: give a GPU index, or indices joined by commas without spaces, like 0 or "2,3" (or UUIDs as nvidia-smi -L prints them, GPU-...)`;
 }
+
+/** A GPU that `slot` names twice (`0,0`), if any: a slot is the GPUs of one task, which cannot hold one twice. */
+export function gpuTwiceInSlot(slot: string): string | undefined {
+  const gpus = slot.split(',');
+  return gpus.find((gpu, i) => gpus.indexOf(gpu) !== i);
+}

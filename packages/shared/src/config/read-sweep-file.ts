@@ -217,7 +217,7 @@ function readAliases(check: Checker, node: YamlNode | undefined): Map<string, Al
   return aliases;
 }
 
-function readResources(check: Checker, node: YamlNode | undefined): { slots: string[]; lines: number[] } | undefined {
+function readResources(check: Checker, node: YamlNode | undefined): { slots: string[]; lines: number[]; notAList: boolean } | undefined {
   if (node === undefined || (node.kind === 'scalar' && node.value === null)) return undefined;
   const items = node.kind === 'seq' ? node.items : [node];
   if (node.kind === 'map' || items.length === 0) {
@@ -235,7 +235,7 @@ function readResources(check: Checker, node: YamlNode | undefined): { slots: str
     slots.push(pyStr(item.value));
     lines.push(item.line);
   }
-  return { slots, lines };
+  return { slots, lines, notAList: node.kind !== 'seq' };
 }
 
 const MAX_SETTING = 1_000_000;
@@ -429,7 +429,7 @@ export function parseSweepText(text: string, path: string): SweepFile {
     }
   }
   if (check.problems.length > 0) throw new SweepFileError(check.problems);
-  return { path, text, templates, defaults, aliases, ...(resources !== undefined && { resources: resources.slots, resourceLines: resources.lines }), settings, metrics, choices };
+  return { path, text, templates, defaults, aliases, ...(resources !== undefined && { resources: resources.slots, resourceLines: resources.lines, ...(resources.notAList && { resourceNotAList: true }) }), settings, metrics, choices };
 }
 
 /** Read and check a sweep file from disk. */

@@ -77,6 +77,8 @@ export interface SweepFile {
   resources?: string[];
   /** The line of each of `resources`, for messages about one of them. */
   resourceLines?: number[];
+  /** True when `resource` was one value, not a list (`resource: 0`, or `resource: 0,1`, one text). */
+  resourceNotAList?: boolean;
   settings: TaskSettings;
   metrics: MetricsSettings;
   choices: ChoiceDocument[];
