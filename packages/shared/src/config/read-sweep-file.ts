@@ -23,7 +23,7 @@ import {
   type SweepFile,
   type TaskSettings,
 } from './sweep-file.js';
-import { parseYaml, type YamlMap, type YamlNode, type YamlScalar } from './yaml-nodes.js';
+import { parseYaml, type YamlDocument, type YamlMap, type YamlNode, type YamlScalar } from './yaml-nodes.js';
 
 const CONFIG_KEYS = ['template', 'default', 'alias', 'resource', 'gpus', 'pool', 'timeout', 'retries', 'priority', 'metrics'];
 const CHOICE_SETTINGS: Record<string, keyof TaskSettings> = {
@@ -364,6 +364,25 @@ function readChoiceParam(check: Checker, key: string, value: YamlNode, line: num
   return { key, values, line };
 }
 
+/**
+ * A configuration written after the choices (the documents in the wrong order): one mistake,
+ * said once, where it would read as several (the choices as unknown keys of the first
+ * document, no "template" there, and a "template" that is no choice).
+ */
+function misplacedConfiguration(documents: YamlDocument[]): { line: number; message: string } | undefined {
+  const [first, ...rest] = documents;
+  const templateIn = (doc: YamlDocument | undefined) => (doc?.contents?.kind === 'map' ? doc.contents.pairs.find((pair) => keyText(pair.key) === 'template') : undefined);
+  if (templateIn(first)) return undefined;
+  for (const [i, doc] of rest.entries()) {
+    const template = templateIn(doc);
+    if (template) {
+      const message = `"template" is in document ${i + 2}, but the configuration (template, default, alias, resource...) must be the first document, before the parameter choices: move this document to the top of the file, with a line "---" after it`;
+      return { line: template.key.line, message };
+    }
+  }
+  return undefined;
+}
+
 /** Check a sweep file's text. Throws SweepFileError listing every problem. */
 export function parseSweepText(text: string, path: string): SweepFile {
   const check = new Checker(path, text.split('\n'));
@@ -375,6 +394,8 @@ export function parseSweepText(text: string, path: string): SweepFile {
   if (configDoc === undefined || parsed.documents.every((doc) => isEmpty(doc.contents))) {
     throw new SweepFileError([{ file: path, message: 'the file is empty: the first document needs a "template" mapping, then one document per group of param choices' }]);
   }
+  const misplaced = misplacedConfiguration(parsed.documents);
+  if (misplaced) throw new SweepFileError([{ file: path, ...misplaced }]);
   const config = configDoc.contents;
   let configMap: YamlMap = { kind: 'map', line: 1, pairs: [] };
   if (config === null || config.kind !== 'map') {

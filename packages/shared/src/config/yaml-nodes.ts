@@ -110,6 +110,8 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   const earlierAnchors = new Set<string>();
   const markers = documentMarkerLines(text);
   let document: YamlDocument | null = null;
+  /** What stands in for aliases already reported as broken. */
+  const brokenAliases = new WeakSet<YamlNode>();
 
   const problem = (line: number, message: string) => problems.push({ file, line, message });
   const tagOf = (start: number, end: number): string | undefined => {
@@ -181,15 +183,21 @@ export function parseYaml(text: string, file: string): ParsedYaml {
         const name = text.slice(event.anchorStart, event.anchorEnd);
         const line = lineOf(starts, event.anchorStart);
         const target = anchors.get(name);
+        // A broken alias stands in as an empty value, which nothing else reports: its problem is said here.
+        const broken = (message: string) => {
+          problem(line, message);
+          const stand: YamlScalar = { kind: 'scalar', line, value: null };
+          brokenAliases.add(stand);
+          place(stand);
+        };
         if (target === undefined && earlierAnchors.has(name)) {
-          problem(line, `the alias *${name} refers to &${name} in an earlier document; anchors do not carry across "---": repeat the value here`);
-          place({ kind: 'scalar', line, value: null });
+          const parent = stack[stack.length - 1];
+          const merged = parent?.node.kind === 'map' && parent.raw.length % 2 === 1 && (parent.raw[parent.raw.length - 1] as YamlScalar).merge === true;
+          broken(`the alias *${name} refers to &${name} in an earlier document; anchors do not carry across "---": ${merged ? `write its keys here in place of "<<: *${name}"` : 'repeat the value here'}`);
         } else if (target === undefined) {
-          problem(line, `the alias *${name} refers to no anchor &${name} above it`);
-          place({ kind: 'scalar', line, value: null });
+          broken(`the alias *${name} refers to no anchor &${name} above it`);
         } else if (target === 'open') {
-          problem(line, `the alias *${name} refers to a node that contains it (a cycle); sweep files cannot be recursive`);
-          place({ kind: 'scalar', line, value: null });
+          broken(`the alias *${name} refers to a node that contains it (a cycle); sweep files cannot be recursive`);
         } else {
           // The same node, but problems found through this alias point at the alias.
           place({ ...target.node, line });
@@ -200,7 +208,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
         const open = stack.pop();
         if (!open) break;
         if (open.node.kind === 'seq') open.node.items = open.raw;
-        else open.node.pairs = buildPairs(open.raw, (line, message) => problem(line, message));
+        else open.node.pairs = buildPairs(open.raw, (line, message) => problem(line, message), brokenAliases);
         if (open.anchor !== undefined) anchors.set(open.anchor, { node: open.node });
         place(open.node);
         break;
@@ -215,7 +223,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
  * pairs override them, and a key keeps the place where it first appeared. A key written
  * twice is reported (PyYAML silently keeps the last, which hides typos).
  */
-function buildPairs(raw: YamlNode[], problem: (line: number, message: string) => void): YamlPair[] {
+function buildPairs(raw: YamlNode[], problem: (line: number, message: string) => void, brokenAliases: WeakSet<YamlNode>): YamlPair[] {
   const merged: YamlPair[] = [];
   const own: YamlPair[] = [];
   const seenOwn = new Map<string, number>();
@@ -226,7 +234,8 @@ function buildPairs(raw: YamlNode[], problem: (line: number, message: string) =>
       const sources = value.kind === 'seq' ? [...value.items].reverse() : [value];
       for (const source of sources) {
         if (source.kind !== 'map') {
-          problem(value.line, 'a merge key (<<) needs a mapping or a list of mappings');
+          // `<<: *base` with no &base in this document: said of the alias already.
+          if (!brokenAliases.has(source)) problem(value.line, 'a merge key (<<) needs a mapping or a list of mappings');
           continue;
         }
         merged.push(...source.pairs);
