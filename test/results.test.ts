@@ -497,6 +497,31 @@ seed: 3
     expect([waiting.code, waiting.stderr]).toEqual([0, `no finished tasks with params in ${second} yet\n`]);
   });
 
+  it('names a mistyped output directory as one, with the directory here it is close to, and asks no Redis unless one is in use', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'output', 'Lr_0.1'), { recursive: true });
+    // A connection ends the process at its first attempt, so that no test reaches the default Redis.
+    const guard = join(dir, 'no-connection.cjs');
+    writeFileSync(guard, "require('node:net').Socket.prototype.connect = function () { process.stderr.write('connection attempted\\n'); process.exit(99); };\n");
+    const local = { REDIS_URL: undefined, NODE_OPTIONS: `--require ${guard}` };
+    const noDirectory = (text: string, meant = '') => `coord: no directory "${text}" here${meant}; give the output directory of coord run (-o, default "output") or a sweep id from coord status\n`;
+    const mistyped = await coord(['results', 'nonexist'], { cwd: dir, env: local });
+    expect([mistyped.code, mistyped.stderr]).toEqual([2, noDirectory('nonexist')]);
+    const close = await coord(['results', 'outptu'], { cwd: dir, env: local });
+    expect([close.code, close.stderr]).toEqual([2, noDirectory('outptu', ' (did you mean "output"?)')]);
+    const nested = await coord(['results', 'output/Lr_0.2'], { cwd: dir, env: local });
+    expect([nested.code, nested.stderr]).toEqual([2, noDirectory('output/Lr_0.2', ' (did you mean "output/Lr_0.1"?)')]);
+    // A name this close to a directory here is a typo of it, with a Redis in use too.
+    const named = await coord(['results', 'outptu', '--redis', CLOSED_REDIS_URL], { cwd: dir });
+    expect([named.code, named.stderr]).toEqual([2, noDirectory('outptu', ' (did you mean "output"?)')]);
+    // A whole sweep id is looked up in the default Redis (the guard stops the attempt), and with
+    // REDIS_URL set the start of one is too.
+    const whole = await coord(['results', 'abcdefghij'], { cwd: dir, env: local });
+    expect([whole.code, whole.stderr]).toEqual([99, 'connection attempted\n']);
+    const started = await coord(['results', 'nonexist'], { cwd: dir, env: { ...local, REDIS_URL: CLOSED_REDIS_URL } });
+    expect([started.code, started.stderr]).toEqual([99, 'connection attempted\n']);
+  });
+
   it('explains a source that is neither a directory nor a sweep', async () => {
     const result = await coord(['results', 'abcdefghij', '--redis', redis().url]);
     expect(result.code).toBe(1);

@@ -1,7 +1,7 @@
 /** `coord results OUTPUT|SWEEP`: the params that vary and the metrics, one row per task (or group). */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { ExitError, isRedisUnreachable, metricPatternProblem, shlexQuote, UsageError } from '@sweep-runner/shared';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { closest, ExitError, isRedisUnreachable, meantText, metricPatternProblem, shlexQuote, UsageError } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { MIN_SWEEP_PREFIX, resolveSweepId, sweepExists } from '../distributed/find-task.js';
 import { formatResults, RESULT_FORMATS, type ResultFormat } from '../results/format-results.js';
@@ -47,11 +47,16 @@ async function load(args: ResultsArgs): Promise<{ results: TaskResult[]; local: 
   }
   // Sweep ids are ten letters and digits, given whole or by their first few (as coord status takes
   // them; a file of that name is not the start of one): anything else was meant as a directory
-  // (a typo, say), and Redis has no say in it.
+  // (a typo, say), and Redis has no say in it. Nor has it in a name close to a directory here
+  // (outptu), nor, where no Redis is in use (no --redis, no REDIS_URL: local mode), in what is
+  // not a whole id: `coord results nonexist` is a mistyped directory, not a question for
+  // whatever listens on the default 127.0.0.1:6379.
   const isFile = existsSync(args.source);
-  const noDirectory = `no directory "${args.source}" here${isFile ? ' (it is a file)' : ''}; give the output directory of coord run (-o, default "output") or a sweep id from coord status`;
+  const meant = isFile ? undefined : closeDirectory(args.source);
+  const noDirectory = `no directory "${args.source}" here${isFile ? ' (it is a file)' : meant ? ` (${meantText(meant)})` : ''}; give the output directory of coord run (-o, default "output") or a sweep id from coord status`;
   const whole = /^[0-9A-Za-z]{10}$/.test(args.source);
-  if (!whole && (isFile || !new RegExp(`^[0-9A-Za-z]{${MIN_SWEEP_PREFIX},9}$`).test(args.source))) throw new UsageError(noDirectory);
+  const start = new RegExp(`^[0-9A-Za-z]{${MIN_SWEEP_PREFIX},9}$`).test(args.source) && (args.redis !== undefined || Boolean(process.env.REDIS_URL));
+  if (isFile || meant !== undefined || !(whole || start)) throw new UsageError(noDirectory);
   let connected: Connected;
   try {
     connected = await connect(args);
@@ -76,6 +81,21 @@ async function load(args: ResultsArgs): Promise<{ results: TaskResult[]; local: 
   } finally {
     redis.disconnect();
   }
+}
+
+/** The directory beside where `source` would be whose name is closest to it (`output` for `outptu`), as `source` is written. */
+function closeDirectory(source: string): string | undefined {
+  const parent = dirname(source);
+  let names: string[];
+  try {
+    names = readdirSync(parent, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+      .map((entry) => entry.name);
+  } catch {
+    return undefined;
+  }
+  const match = closest(basename(source), names);
+  return match === undefined ? undefined : parent === '.' ? match : join(parent, match);
 }
 
 /** `a, b, c, d, e, and 3 more`: a note names a few tasks, not thousands. */
