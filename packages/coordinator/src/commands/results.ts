@@ -48,14 +48,13 @@ async function load(args: ResultsArgs): Promise<{ results: TaskResult[]; local: 
   // Sweep ids are ten letters and digits, given whole or by their first few (as coord status takes
   // them; a file of that name is not the start of one): anything else was meant as a directory
   // (a typo, say), and Redis has no say in it. Nor has it in a name close to a directory here
-  // (outptu), nor, where no Redis is in use (no --redis, no REDIS_URL: local mode), in what is
-  // not a whole id: `coord results nonexist` is a mistyped directory, not a question for
-  // whatever listens on the default 127.0.0.1:6379.
+  // (outptu). Other text is looked up in Redis, the default one too, as coord status looks up
+  // the start of a sweep id; out of reach, the message says so beside the missing directory.
   const isFile = existsSync(args.source);
   const meant = isFile ? undefined : closeDirectory(args.source);
   const noDirectory = `no directory "${args.source}" here${isFile ? ' (it is a file)' : meant ? ` (${meantText(meant)})` : ''}; give the output directory of coord run (-o, default "output") or a sweep id from coord status`;
   const whole = /^[0-9A-Za-z]{10}$/.test(args.source);
-  const start = new RegExp(`^[0-9A-Za-z]{${MIN_SWEEP_PREFIX},9}$`).test(args.source) && (args.redis !== undefined || Boolean(process.env.REDIS_URL));
+  const start = new RegExp(`^[0-9A-Za-z]{${MIN_SWEEP_PREFIX},9}$`).test(args.source);
   if (isFile || meant !== undefined || !(whole || start)) throw new UsageError(noDirectory);
   let connected: Connected;
   try {
