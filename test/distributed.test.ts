@@ -305,7 +305,7 @@ z: [1, 2, 3, 4]
     expect((await coord(['status', first.sweep, '--redis', redis().url, '--prefix', prefix])).stdout).toMatch(new RegExp(`NOTE\\s*\\n\\(no tasks: sweep ${first.sweep}'s tasks moved to later sweeps\\)\\n$`));
     // A task asked for in the sweep it left: the answer names the sweep that holds it.
     const left = await coord(['logs', 'X_1', '--sweep', first.sweep, '--redis', redis().url, '--prefix', prefix]);
-    expect([left.code, left.stderr]).toEqual([1, `coord: no task named "X_1" in sweep ${first.sweep} (it is in sweep ${forced.sweep} now: coord logs X_1 --sweep ${forced.sweep}); coord status SWEEP lists a sweep's tasks\n`]);
+    expect([left.code, left.stderr]).toEqual([1, `coord: no task named "X_1" in sweep ${first.sweep} (it is in sweep ${forced.sweep} now: coord logs X_1 --sweep ${forced.sweep} --prefix ${prefix} --redis ${redis().url}); coord status SWEEP lists a sweep's tasks\n`]);
     // The start of several names is not answered with one of them.
     const prefixOnly = await coord(['logs', 'X_', '--sweep', first.sweep, '--redis', redis().url, '--prefix', prefix]);
     expect([prefixOnly.code, prefixOnly.stderr]).toEqual([1, `coord: no task named "X_" in sweep ${first.sweep}; coord status SWEEP lists a sweep's tasks\n`]);

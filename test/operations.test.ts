@@ -206,7 +206,7 @@ describe('coord logs', () => {
     const second = await submit(dir, prefix, ['-o', 'second']);
     const result = await coord(['status', 'X_1', ...cli(prefix)]);
     expect([result.code, result.stdout]).toEqual([1, '']);
-    expect(result.stderr).toBe(`coord: "X_1" is a task, not a sweep: it is in sweeps ${second}, ${first}; coord status ${second} lists it, coord status X_1 --sweep ${second} shows it, coord logs X_1 --sweep ${second} its log\n`);
+    expect(result.stderr).toBe(`coord: "X_1" is a task, not a sweep: it is in sweeps ${second}, ${first}; coord status ${second} --prefix ${prefix} --redis ${redis().url} lists it, coord status X_1 --sweep ${second} --prefix ${prefix} --redis ${redis().url} shows it, coord logs X_1 --sweep ${second} --prefix ${prefix} --redis ${redis().url} its log\n`);
     // --sweep picks one of them, as it does for coord logs.
     for (const [sweep, output] of [[first, 'first'], [second, 'second']] as const) {
       const shown = await coord(['status', 'X_1', '--sweep', sweep, '--json', ...cli(prefix)]);
@@ -221,7 +221,7 @@ describe('coord logs', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     const again = (JSON.parse((await coord(['submit', 'more.yaml', '-o', 'first', '--json', ...cli(prefix)], { cwd: dir })).stdout) as { sweep: string }).sweep;
     const byOutput = await coord(['status', './first/', ...cli(prefix)]);
-    expect([byOutput.code, byOutput.stderr]).toEqual([1, `coord: "./first/" is an output directory, not a sweep: sweeps ${again}, ${first} (newest first) write there; coord status ${again} lists its tasks, coord results ${again} their metrics\n`]);
+    expect([byOutput.code, byOutput.stderr]).toEqual([1, `coord: "./first/" is an output directory, not a sweep: sweeps ${again}, ${first} (newest first) write there; coord status ${again} --prefix ${prefix} --redis ${redis().url} lists its tasks, coord results ${again} --prefix ${prefix} --redis ${redis().url} their metrics\n`]);
   });
 
   it('stops following, with why and exit code 1, a task Redis no longer holds', async () => {
@@ -386,11 +386,11 @@ describe('coord logs', () => {
     const second = await submit(dir, prefix, ['-o', 'second']);
     const ambiguous = await coord(['logs', 'X_1', ...cli(prefix)]);
     expect(ambiguous.code).toBe(1);
-    expect(ambiguous.stderr).toMatch(/^coord: "X_1" matches 2 tasks: .*; pass --sweep with one of them: coord logs X_1 --sweep \w{10}, coord logs X_1 --sweep \w{10}\n$/);
+    expect(ambiguous.stderr).toMatch(/^coord: "X_1" matches 2 tasks: .*; pass --sweep with one of them: coord logs X_1 --sweep \w{10} --prefix samenames --redis \S+, coord logs X_1 --sweep \w{10} --prefix samenames --redis \S+\n$/);
     const commands = ambiguous.stderr.trim().split('; pass --sweep with one of them: ')[1]!.split(', ');
-    expect([...commands].sort()).toEqual([`coord logs X_1 --sweep ${first}`, `coord logs X_1 --sweep ${second}`].sort());
-    // A command as given, with this test's Redis and prefix, finds its task.
-    const chosen = await coord([...commands.find((command) => command.endsWith(first))!.split(' ').slice(1), ...cli(prefix)]);
+    expect([...commands].sort()).toEqual([`coord logs X_1 --sweep ${first} --prefix ${prefix} --redis ${redis().url}`, `coord logs X_1 --sweep ${second} --prefix ${prefix} --redis ${redis().url}`].sort());
+    // A command pasted as it is reaches this test's Redis and prefix, and finds its task.
+    const chosen = await coord(commands.find((command) => command.includes(first))!.split(' ').slice(1));
     expect(chosen.stderr).toContain('task X_1 is waiting');
   });
 
@@ -559,9 +559,9 @@ describe('coord cancel and retry', () => {
     const [listing, hint] = ambiguous.stderr.trim().split('; pass --sweep with one of them: ');
     expect(listing).toMatch(/^coord: "X_1" matches 3 tasks: out-r\d\/X_1 \(sweep \w{10}\), /);
     const commands = hint!.split(', ');
-    expect([...commands].sort()).toEqual(sweeps.map((id) => `coord cancel X_1 --sweep ${id}`).sort());
-    // A command as given, with this test's Redis and prefix, cancels that sweep's X_1 and nothing else.
-    const pasted = await coord([...commands.find((command) => command.endsWith(sweeps[1]!))!.split(' ').slice(1), ...cli(prefix)]);
+    expect([...commands].sort()).toEqual(sweeps.map((id) => `coord cancel X_1 --sweep ${id} --prefix ${prefix} --redis ${redis().url}`).sort());
+    // A command pasted as it is reaches this test's Redis and prefix, and cancels that sweep's X_1 and nothing else.
+    const pasted = await coord(commands.find((command) => command.includes(sweeps[1]!))!.split(' ').slice(1));
     expect([pasted.code, pasted.stdout]).toEqual([0, 'cancelled task X_1\n']);
     const states = await Promise.all(sweeps.map(async (id) => (await status(prefix, id)).tasks.map((task) => `${task.name} ${task.state}`)));
     expect(states).toEqual([['X_1 waiting', 'X_2 waiting'], ['X_1 cancelled', 'X_2 waiting'], ['X_1 waiting', 'X_2 waiting']]);

@@ -9,7 +9,7 @@ import { sweepTaskTotal } from '../distributed/sweep-members.js';
 import { waitFor } from '../output/wait-for.js';
 import { createTerminal } from '../output/terminal.js';
 import { numberFlag } from '../options/number-flags.js';
-import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
+import { connect, connectionFlags, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 import { plural } from '../output/plural.js';
 
 interface CancelArgs extends RedisArgs {
@@ -42,7 +42,7 @@ async function handler(args: ArgumentsCamelCase<CancelArgs>): Promise<void> {
     let tasks: TaskRecord[] = [];
     if (sweepId === undefined) {
       try {
-        tasks = [await findTask(redis, keys, args.target, args.sweep, 'cancel')];
+        tasks = [await findTask(redis, keys, args.target, args.sweep, 'cancel', connectionFlags(args, { secret: false }))];
       } catch (error) {
         const started = args.sweep === undefined ? await resolveSweepId(redis, keys, args.target) : undefined;
         if (started === undefined || !(await sweepExists(redis, keys, started))) throw error;

@@ -7,7 +7,7 @@ import { ATTEMPT_HEADING, isAgentLine } from '../distributed/latest-output.js';
 import { goneFromRedis, readLogsState } from '../distributed/logs-state.js';
 import { UnreportedEnds } from '../distributed/unreported-ends.js';
 import { numberFlag } from '../options/number-flags.js';
-import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
+import { connect, connectionFlags, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 import { createTerminal } from '../output/terminal.js';
 
 interface LogsArgs extends RedisArgs {
@@ -202,7 +202,7 @@ async function handler(args: ArgumentsCamelCase<LogsArgs>): Promise<void> {
   const tail = numberFlag('tail', args.tail, { integer: true, min: 0 });
   const { redis, keys } = await connect(args);
   try {
-    const task = await findTask(redis, keys, args.task, args.sweep, 'logs');
+    const task = await findTask(redis, keys, args.task, args.sweep, 'logs', connectionFlags(args, { secret: false }));
     // A command the latest submission left out (-c test after training) keeps the log its last run shipped.
     if (args.command !== undefined && !task.commands.includes(args.command) && (await redis.exists(keys.log(task.id, args.command))) === 0) {
       throw new ExitError(`task ${task.name} has no command "${args.command}"; its commands: ${task.commands.join(', ')}`, 2);

@@ -22,7 +22,7 @@ import { watchFrames, type Frame } from '../output/watch-frames.js';
 import { currentRun } from '../output/current-run.js';
 import { timeLeftText } from '../output/time-left.js';
 import { numberFlag } from '../options/number-flags.js';
-import { connect, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
+import { connect, connectionFlags, withRedisOptions, type ConnectionFlags, type RedisArgs } from '../options/redis-options.js';
 import { namedFew } from '../output/named-few.js';
 
 interface StatusArgs extends RedisArgs {
@@ -95,11 +95,11 @@ function agentRows(agents: AgentSummary[]): string[][] {
  * `coord status X_1`: no sweep has that id, and one task that name: the task, as its page in the
  * dashboard shows it. Else why not (a task of that name in several sweeps, or none).
  */
-async function showTask(redis: Redis, keys: RedisKeys, text: string, json: boolean, terminal: Terminal, taskId?: string): Promise<void> {
+async function showTask(redis: Redis, keys: RedisKeys, text: string, json: boolean, terminal: Terminal, reach: ConnectionFlags, taskId?: string): Promise<void> {
   const ids = taskId !== undefined ? [taskId] : await taskIdsNamed(redis, keys, text);
   const hash = ids.length === 1 ? await redis.hgetall(keys.task(ids[0]!)) : {};
   const task = parseTaskRecord(hash);
-  if (!task) throw new ExitError(await notASweepMessage(redis, keys, text, ids), 1);
+  if (!task) throw new ExitError(await notASweepMessage(redis, keys, text, ids, reach), 1);
   const [agents, latest, params] = await Promise.all([listAgents(redis, keys), latestOutputs(redis, keys, [task]), taskParams(redis, keys, task, hash)]);
   const detail = taskDetailJson(explainTasks([task], agents, keys.prefix)[0]!, params, Date.now(), latest.get(task.id));
   if (json) process.stdout.write(`${JSON.stringify({ task: detail }, resultsJsonValue, 2)}\n`);
@@ -110,17 +110,17 @@ async function showTask(redis: Redis, keys: RedisKeys, text: string, json: boole
  * No sweep has this id: perhaps it names tasks (`coord status X_1`, `ids`), whose sweeps list
  * them, or an output directory (`coord status runs`), whose sweeps hold its tasks.
  */
-async function notASweepMessage(redis: Redis, keys: RedisKeys, text: string, ids: string[]): Promise<string> {
+async function notASweepMessage(redis: Redis, keys: RedisKeys, text: string, ids: string[], { flags, passwordNote }: ConnectionFlags): Promise<string> {
   const sweeps = await sweepsHoldingTasks(redis, keys, ids);
   if (sweeps.length === 0) {
     const writing = await sweepsWritingTo(redis, keys, text);
     if (writing.length === 0) return noSweepMessage(text, keys);
-    return `"${text}" is an output directory, not a sweep: ${writing.length === 1 ? `sweep ${writing[0]} writes` : `sweeps ${namedFew(writing)} (newest first) write`} there; coord status ${writing[0]} lists its tasks, coord results ${writing[0]} their metrics`;
+    return `"${text}" is an output directory, not a sweep: ${writing.length === 1 ? `sweep ${writing[0]} writes` : `sweeps ${namedFew(writing)} (newest first) write`} there; coord status ${writing[0]}${flags} lists its tasks, coord results ${writing[0]}${flags} their metrics${passwordNote}`;
   }
   const quoted = shlexQuote(text);
   const where = sweeps.length === 1 ? `sweep ${sweeps[0]}` : `sweeps ${namedFew(sweeps)}`;
   const inSweep = sweeps.length > 1 ? ` --sweep ${sweeps[0]}` : '';
-  return `"${text}" is a task, not a sweep: it is in ${where}; coord status ${sweeps[0]} lists it, coord status ${quoted}${inSweep} shows it, coord logs ${quoted}${inSweep} its log`;
+  return `"${text}" is a task, not a sweep: it is in ${where}; coord status ${sweeps[0]}${flags} lists it, coord status ${quoted}${inSweep}${flags} shows it, coord logs ${quoted}${inSweep}${flags} its log${passwordNote}`;
 }
 
 /** The sweeps whose output root is `text` (as submitted, or normalised alike), newest first. */
@@ -150,11 +150,13 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
   const limitFlag = numberFlag('limit', args.limit, { integer: true, min: 0 });
   const terminal = createTerminal();
   const { redis, keys } = await connect(args);
+  // What the commands a message suggests need to reach this Redis and prefix when pasted.
+  const reach = connectionFlags(args, { secret: false });
   try {
     // A task of a named sweep: as coord logs finds it.
     if (args.target !== undefined && args.sweep !== undefined) {
-      const task = await findTask(redis, keys, args.target, args.sweep, 'status');
-      await showTask(redis, keys, task.name, args.json, terminal, task.id);
+      const task = await findTask(redis, keys, args.target, args.sweep, 'status', reach);
+      await showTask(redis, keys, task.name, args.json, terminal, reach, task.id);
       return;
     }
     const target = args.target ?? args.sweep;
@@ -182,7 +184,7 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
     let agentsRead = agentsReadOnce(redis, keys);
     const sweep = await readSweep(redis, keys, await resolveSweepId(redis, keys, target), agentsRead);
     if (!sweep) {
-      await showTask(redis, keys, target, args.json, terminal);
+      await showTask(redis, keys, target, args.json, terminal, reach);
       return;
     }
     // With --json, the progress goes to stderr (as for submit --wait --json): stdout is the one JSON document.

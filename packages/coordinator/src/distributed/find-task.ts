@@ -2,6 +2,7 @@
 import { ExitError, parseTaskRecord, shlexQuote, UsageError, type RedisKeys, type TaskRecord } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 import { inSweep } from './sweep-members.js';
+import type { ConnectionFlags } from '../options/redis-options.js';
 
 const MAX_LISTED = 8;
 
@@ -71,14 +72,20 @@ export async function sweepsHoldingTasks(redis: Redis, keys: RedisKeys, ids: str
  * The sweep that holds the one task of exactly that name, when it is not the sweep asked for (a later
  * submission took it over): ` (it is in sweep AbC... now: coord logs X_1 --sweep AbC...)`.
  */
-async function movedTo(redis: Redis, keys: RedisKeys, exact: Array<{ name: string; id: string }>, command: string): Promise<string> {
+async function movedTo(redis: Redis, keys: RedisKeys, exact: Array<{ name: string; id: string }>, command: string, reach: ConnectionFlags): Promise<string> {
   if (exact.length !== 1) return '';
   const [sweep] = await redis.hmget(keys.task(exact[0]!.id), 'sweep');
-  return sweep ? ` (it is in sweep ${sweep} now: coord ${command} ${shlexQuote(exact[0]!.name)} --sweep ${sweep})` : '';
+  return sweep ? ` (it is in sweep ${sweep} now: coord ${command} ${shlexQuote(exact[0]!.name)} --sweep ${sweep}${reach.flags}${reach.passwordNote})` : '';
 }
 
-/** `command`: the coord command that asks (`cancel`), for the commands an ambiguous name is answered with. */
-export async function findTask(redis: Redis, keys: RedisKeys, text: string, sweepText: string | undefined, command: string): Promise<TaskRecord> {
+/** No options to add: the default Redis and prefix, or those REDIS_URL and RUNNER_PREFIX give. */
+const AS_GIVEN: ConnectionFlags = { flags: '', passwordNote: '' };
+
+/**
+ * `command`: the coord command that asks (`cancel`), for the commands an ambiguous name is
+ * answered with; `reach`: the options those need to reach this Redis and prefix (connectionFlags).
+ */
+export async function findTask(redis: Redis, keys: RedisKeys, text: string, sweepText: string | undefined, command: string, reach = AS_GIVEN): Promise<TaskRecord> {
   const sweepId = sweepText === undefined ? undefined : await resolveSweepId(redis, keys, sweepText);
   if (sweepId !== undefined && !(await sweepExists(redis, keys, sweepId))) {
     throw new ExitError(noSweepMessage(sweepId, keys));
@@ -91,7 +98,7 @@ export async function findTask(redis: Redis, keys: RedisKeys, text: string, swee
   }
   const unique = [...new Map(found.map((c) => [c.id, c])).values()];
   if (unique.length === 0) {
-    throw new ExitError(`no task named "${text}"${sweepId ? ` in sweep ${sweepId}${await movedTo(redis, keys, named.filter((c) => c.name === text), command)}` : ''}; coord status SWEEP lists a sweep's tasks`);
+    throw new ExitError(`no task named "${text}"${sweepId ? ` in sweep ${sweepId}${await movedTo(redis, keys, named.filter((c) => c.name === text), command, reach)}` : ''}; coord status SWEEP lists a sweep's tasks`);
   }
   if (unique.length > 1) {
     const records = await Promise.all(unique.slice(0, MAX_LISTED).map(async (c) => parseTaskRecord(await redis.hgetall(keys.task(c.id)))));
@@ -100,8 +107,8 @@ export async function findTask(redis: Redis, keys: RedisKeys, text: string, swee
     const sameName = unique.every((c) => c.name === unique[0]!.name);
     // Ready to paste: `coord cancel X_1 --sweep AxYwpNHPNp`, one per sweep listed.
     const sweeps = [...new Set(records.flatMap((r) => (r ? [r.sweep] : [])))];
-    const commands = sweeps.map((id) => `coord ${command} ${shlexQuote(unique[0]!.name)} --sweep ${id}`).join(', ');
-    const bySweep = `pass --sweep with one of them: ${commands}${unique.length > MAX_LISTED ? ', ...' : ''}`;
+    const commands = sweeps.map((id) => `coord ${command} ${shlexQuote(unique[0]!.name)} --sweep ${id}${reach.flags}`).join(', ');
+    const bySweep = `pass --sweep with one of them: ${commands}${unique.length > MAX_LISTED ? ', ...' : ''}${reach.passwordNote}`;
     const how = sameName ? (sweepId ? 'they share the name' : bySweep) : `give more of the name${sweepId ? '' : ' or --sweep ID'}`;
     throw new ExitError(
       `"${text}" matches ${unique.length} tasks: ${listed}${unique.length > MAX_LISTED ? ', ...' : ''}; ${how}`,

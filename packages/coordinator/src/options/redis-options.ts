@@ -46,7 +46,13 @@ export function withRedisOptions<T>(yargs: Argv<T>) {
  * carries over by itself, in the same shell). A password in the URL is shown as `***`, as every
  * message shows it, and `passwordNote` then asks for it back.
  */
-export function connectionFlags(args: RedisArgs, { secret = true } = {}): { flags: string; passwordNote: string } {
+/** What a suggested command line adds to reach the same Redis and prefix (see connectionFlags). */
+export interface ConnectionFlags {
+  flags: string;
+  passwordNote: string;
+}
+
+export function connectionFlags(args: RedisArgs, { secret = true } = {}): ConnectionFlags {
   const target = args.redis === undefined ? undefined : parseRedisUrl(args.redis);
   const masked = target?.password !== undefined;
   const given: Array<[string, string | undefined]> = [
