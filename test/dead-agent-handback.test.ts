@@ -14,8 +14,8 @@ const redis = useRedis();
 const client = useTaskScriptsClient(redis);
 const QUEUE = 'tasks.default.1g';
 
-/** A task whose job the dead agent took and started: BullMQ's lock holds its token. */
-async function heldByDeadAgent(prefix: string, token: string): Promise<OrphanedJob> {
+/** A task whose job the dead agent took and started (or, with `started` false, took only): BullMQ's lock holds its token. */
+async function heldByDeadAgent(prefix: string, token: string, started = true): Promise<OrphanedJob> {
   const task: EnqueueTask = {
     taskId: 't1', index: 0, state: 'waiting', queue: QUEUE, name: 'X_1', output: 'output/X_1', commands: ['run'], from: [], resetAttempts: true,
     bullPriority: 1, optsTail: '"priority":1,"attempts":0}', data: '{}', queuedAs: '',
@@ -26,7 +26,7 @@ async function heldByDeadAgent(prefix: string, token: string): Promise<OrphanedJ
   await worker.close();
   const jobId = String(job!.id);
   const lockKey = `${prefix}:${QUEUE}:${jobId}:lock`;
-  await taskScripts.start(client(), `${prefix}:task:t1`, lockKey, { prefix, taskId: 't1', jobId, token, agent: 'dead', host: 'h', gpus: '0', now: new Date().toISOString() });
+  if (started) await taskScripts.start(client(), `${prefix}:task:t1`, lockKey, { prefix, taskId: 't1', jobId, token, agent: 'dead', host: 'h', gpus: '0', now: new Date().toISOString() });
   return { agent: 'dead', pid: 4242, queue: QUEUE, jobId, token };
 }
 
@@ -57,7 +57,7 @@ describe('handing back a dead agent\'s jobs', () => {
     // Its lock expired and another agent took the job (the stalled check was first).
     await client().set(`${prefix}:${QUEUE}:${job.jobId}:lock`, 'other:01020304:1');
     const result = await handBackOrphanedJobs(client(), redis().client(), new RedisKeys(prefix), [], [job], { agent: 'b', host: 'h' });
-    expect(result).toEqual({ stopped: [], unstoppable: [], handedBack: 0, cancelled: 0, movedOn: 1, errors: [] });
+    expect(result).toEqual({ stopped: [], unstoppable: [], handedBack: 0, cancelled: 0, stale: 0, movedOn: 1, errors: [] });
     expect(await client().lrange(`${prefix}:${QUEUE}:active`, 0, -1)).toEqual([job.jobId]);
     expect(await client().hget(`${prefix}:task:t1`, 'state')).toBe('running');
   });
@@ -68,13 +68,35 @@ describe('handing back a dead agent\'s jobs', () => {
     // coord cancel while the agent is dead and its lock still holds: the cancel is marked, for the run's agent to carry out.
     expect(await taskScripts.cancel(client(), `${prefix}:task:t1`, { prefix, taskId: 't1', reason: 'not needed', now: new Date().toISOString() })).toBe(2);
     const result = await handBackOrphanedJobs(client(), redis().client(), new RedisKeys(prefix), [], [job], { agent: 'b', host: 'h' });
-    expect(result).toEqual({ stopped: [], unstoppable: [], handedBack: 0, cancelled: 1, movedOn: 0, errors: [] });
+    expect(result).toEqual({ stopped: [], unstoppable: [], handedBack: 0, cancelled: 1, stale: 0, movedOn: 0, errors: [] });
     // Not back in the queue for an agent to take only to refuse it: failed, as a cancelled run's job is, and never retried.
     expect(await client().zrange(`${prefix}:${QUEUE}:prioritized`, 0, -1)).toEqual([]);
     expect(await client().lrange(`${prefix}:${QUEUE}:active`, 0, -1)).toEqual([]);
     expect(await client().zrange(`${prefix}:${QUEUE}:failed`, 0, -1)).toEqual([job.jobId]);
     expect(await client().hget(`${prefix}:${QUEUE}:${job.jobId}`, 'failedReason')).toBe('cancelled: not needed');
     expect(await client().hmget(`${prefix}:task:t1`, 'state', 'reason')).toEqual(['cancelled', 'not needed']);
+  });
+
+  it('fails, not hands back, a job the dead agent took but never started whose task was cancelled meanwhile', async () => {
+    const prefix = 'stale';
+    const job = await heldByDeadAgent(prefix, 'dead:0a0b0c0d:1', false);
+    // Waiting, as far as its record says: a cancel ends it at once.
+    expect(await taskScripts.cancel(client(), `${prefix}:task:t1`, { prefix, taskId: 't1', reason: 'not needed', now: new Date().toISOString() })).toBe(1);
+    const result = await handBackOrphanedJobs(client(), redis().client(), new RedisKeys(prefix), [], [job], { agent: 'b', host: 'h' });
+    expect(result).toEqual({ stopped: [], unstoppable: [], handedBack: 0, cancelled: 0, stale: 1, movedOn: 0, errors: [] });
+    // As an agent's start step would have failed it, without a trip through the queue.
+    expect(await client().zrange(`${prefix}:${QUEUE}:prioritized`, 0, -1)).toEqual([]);
+    expect(await client().zrange(`${prefix}:${QUEUE}:failed`, 0, -1)).toEqual([job.jobId]);
+    expect(await client().hget(`${prefix}:${QUEUE}:${job.jobId}`, 'failedReason')).toBe('not run: task is cancelled');
+    expect(await client().hmget(`${prefix}:task:t1`, 'state', 'reason')).toEqual(['cancelled', 'not needed']);
+  });
+
+  it('hands back a job the dead agent took but never started whose task still waits for it', async () => {
+    const prefix = 'unstarted';
+    const job = await heldByDeadAgent(prefix, 'dead:0a0b0c0d:1', false);
+    const result = await handBackOrphanedJobs(client(), redis().client(), new RedisKeys(prefix), [], [job], { agent: 'b', host: 'h' });
+    expect(result).toEqual({ stopped: [], unstoppable: [], handedBack: 1, cancelled: 0, stale: 0, movedOn: 0, errors: [] });
+    expect(await client().zrange(`${prefix}:${QUEUE}:prioritized`, 0, -1)).toEqual([job.jobId]);
   });
 
   it('reads each queue and each lock once however many agents died here, and only the jobs of those that may still hold locks', async () => {

@@ -401,12 +401,13 @@ export class Agent {
     }
     this.orphansTimer = setTimeout(() => {
       handBackOrphanedJobs(this.redis, this.queueConnection, this.keys, dead, jobs, { agent: this.options.name, host: this.options.host }).then(
-        ({ stopped, unstoppable, handedBack, cancelled, movedOn, errors }) => {
+        ({ stopped, unstoppable, handedBack, cancelled, stale, movedOn, errors }) => {
           const pids = (processes: LeftoverProcess[]) => processes.map((leftover) => leftover.pid).join(' ');
           if (stopped.length > 0) this.log.warn({ agents: agentsOf(stopped), pids: pids(stopped) }, 'stopped processes that runs of agents that died on this machine left running (their spawner died with them)');
           if (unstoppable.length > 0) this.log.warn({ agents: agentsOf(unstoppable), pids: pids(unstoppable) }, 'could not stop processes that runs of agents that died on this machine left running; their jobs return to the queue when their locks expire');
           if (handedBack > 0) this.log.info({ agents: jobAgents, jobs: handedBack }, 'handed back the jobs of agents that died on this machine');
           if (cancelled > 0) this.log.info({ agents: jobAgents, jobs: cancelled }, 'jobs of agents that died on this machine were cancelled meanwhile: they end cancelled, not handed back');
+          if (stale > 0) this.log.info({ agents: jobAgents, jobs: stale }, 'jobs of agents that died on this machine, never started, whose tasks ended or were submitted again meanwhile: failed, not handed back');
           if (movedOn > 0) this.log.info({ agents: jobAgents, jobs: movedOn }, 'jobs of agents that died on this machine had moved on meanwhile (their locks expired, or another agent started here handed them back)');
           if (errors.length > 0) this.log.warn({ agents: jobAgents, errors }, 'could not hand back some jobs of agents that died on this machine; they return to the queue when their locks expire');
         },

@@ -9,7 +9,7 @@
  * before.
  */
 import { HANDED_BACK_CANCELLED, ORPHAN_KILL_GRACE_SECONDS, parseJsonOr, pidSpace, processRuns, taskIdOfJob, taskScripts, type RedisKeys } from '@sweep-runner/shared';
-import { Queue } from 'bullmq';
+import { Job, Queue, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { runsLeftBy, stopProcesses, type LeftoverProcess } from './leftover-runs.js';
 import { returnJob } from '../fetch/return-job.js';
@@ -112,6 +112,11 @@ export interface HandBackResult {
   handedBack: number;
   /** Cancelled while their agent was dead (a run's cancel waits for its agent): failed as cancelled, not handed back. */
   cancelled: number;
+  /**
+   * Fetched by the dead agent but never started, whose task ended meanwhile (cancelled while
+   * waiting) or was submitted again: failed as an agent's start step fails such a job.
+   */
+  stale: number;
   /** Moved by another agent started here, or taken after their locks expired. */
   movedOn: number;
   errors: string[];
@@ -136,7 +141,7 @@ export async function handBackOrphanedJobs(
   const leftovers = runsLeftBy(new Set(dead.map((agent) => agent.tokenPrefix)));
   const { stopped, unstoppable } = await stopProcesses(leftovers, ORPHAN_KILL_GRACE_MS);
   const stillRunning = new Set(unstoppable.map((run) => run.tokenPrefix));
-  const result: HandBackResult = { stopped, unstoppable, handedBack: 0, cancelled: 0, movedOn: 0, errors: [] };
+  const result: HandBackResult = { stopped, unstoppable, handedBack: 0, cancelled: 0, stale: 0, movedOn: 0, errors: [] };
   const queues = new Map<string, Queue>();
   const queueOf = (name: string) => {
     let queue = queues.get(name);
@@ -164,6 +169,14 @@ export async function handBackOrphanedJobs(
         result.cancelled++;
         continue;
       }
+      // 0: no run of it under this token. Not started, and its task moved on meanwhile: handed
+      // back, the job would only wake an agent whose start step refuses it.
+      const stale = recorded === 0 ? await staleJobReason(redis, keys.task(taskId), job.jobId) : undefined;
+      if (stale !== undefined) {
+        await (await Job.fromId(queueOf(job.queue), job.jobId))?.moveToFailed(new UnrecoverableError(`not run: task is ${stale}`), job.token, false);
+        result.stale++;
+        continue;
+      }
       await returnJob(redis, queueOf(job.queue), job.jobId, job.token);
       result.handedBack++;
     } catch (error) {
@@ -174,6 +187,13 @@ export async function handBackOrphanedJobs(
   }
   await Promise.allSettled([...queues.values()].map((queue) => queue.close()));
   return result;
+}
+
+/** Why the start step would refuse this job now (as startTask words it), or undefined if it would start it. */
+async function staleJobReason(redis: Redis, taskKey: string, jobId: string): Promise<string | undefined> {
+  const [state, job] = await redis.hmget(taskKey, 'state', 'job');
+  if (state !== 'waiting' && state !== 'running') return String(state);
+  return job === jobId ? undefined : 'superseded by a newer submission';
 }
 
 async function lockHeldBy(redis: Redis, keys: RedisKeys, job: OrphanedJob): Promise<boolean> {
