@@ -39,6 +39,12 @@ export function withRedisOptions<T>(yargs: Argv<T>) {
     .option('secret-file', { type: 'string', requiresArg: true, describe: 'job signing secret(s), one per line, mode 600 (or $RUNNER_SECRET)' });
 }
 
+/** What a suggested command line adds to reach the same Redis and prefix (see connectionFlags). */
+export interface ConnectionFlags {
+  flags: string;
+  passwordNote: string;
+}
+
 /**
  * The options a command line that a message suggests needs to reach what this command reached:
  * `--prefix` unless it is the one RUNNER_PREFIX (or the default) gives, and the `--redis`, TLS
@@ -46,12 +52,6 @@ export function withRedisOptions<T>(yargs: Argv<T>) {
  * carries over by itself, in the same shell). A password in the URL is shown as `***`, as every
  * message shows it, and `passwordNote` then asks for it back.
  */
-/** What a suggested command line adds to reach the same Redis and prefix (see connectionFlags). */
-export interface ConnectionFlags {
-  flags: string;
-  passwordNote: string;
-}
-
 export function connectionFlags(args: RedisArgs, { secret = true } = {}): ConnectionFlags {
   const target = args.redis === undefined ? undefined : parseRedisUrl(args.redis);
   const masked = target?.password !== undefined;
