@@ -9,11 +9,11 @@
  * before.
  */
 import { HANDED_BACK_CANCELLED, ORPHAN_KILL_GRACE_SECONDS, parseJsonOr, pidSpace, processRuns, taskIdOfJob, taskScripts, type RedisKeys } from '@sweep-runner/shared';
-import { Job, Queue, UnrecoverableError } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { runsLeftBy, stopProcesses, type LeftoverProcess } from './leftover-runs.js';
 import { returnJob } from '../fetch/return-job.js';
-import { failCancelledJob } from '../fetch/fail-cancelled-job.js';
+import { failCancelledJob, failJobForGood } from '../fetch/fail-cancelled-job.js';
 import { agentPartOf } from './run-token.js';
 
 /** What an agent leaves with its last-seen record, for an agent started later on its machine. */
@@ -173,7 +173,7 @@ export async function handBackOrphanedJobs(
       // back, the job would only wake an agent whose start step refuses it.
       const stale = recorded === 0 ? await staleJobReason(redis, keys.task(taskId), job.jobId) : undefined;
       if (stale !== undefined) {
-        await (await Job.fromId(queueOf(job.queue), job.jobId))?.moveToFailed(new UnrecoverableError(`not run: task is ${stale}`), job.token, false);
+        await failJobForGood(queueOf(job.queue), job.jobId, job.token, `not run: task is ${stale}`);
         result.stale++;
         continue;
       }
