@@ -27,7 +27,7 @@ import {
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { failedTaskLines } from '../local/failed-tasks.js';
 import { runLocal } from '../local/local-run.js';
-import { changedCommandsWarning } from '../output/changed-commands.js';
+import { changedCommandsWarning, changedLabel } from '../output/changed-commands.js';
 import { describeSlots, dryRunJson, printDryRun, printWarnings } from '../output/dry-run.js';
 import { createTerminal, type Terminal } from '../output/terminal.js';
 import { expandOptionsFrom, refuseTitleWithSlash, sweepCopyName, sweepFilePath, withSweepOptions, type SweepArgs } from '../options/sweep-options.js';
@@ -214,9 +214,10 @@ async function runSweep(args: ArgumentsCamelCase<RunArgs>, terminal: Terminal, l
     if (summary.interrupted) parts.push(`${summary.interrupted} interrupted`);
     if (summary.notStarted) parts.push(`${summary.notStarted} not started`);
     terminal.line(`${plural(summary.total, 'task')} in ${formatDuration(summary.seconds)}: ${parts.join(', ')}`);
-    if (summary.changedSinceSuccess.length > 0) {
+    if (summary.changedTasks.length > 0) {
       const rerun = forcedRerunCommand(args, file, expansion.seed, tasks, summary.changedTasks, succeeded);
-      terminal.line(terminal.color('yellow', changedCommandsWarning(summary.changedSinceSuccess, rerun)));
+      const changed = summary.changedTasks.map(({ task, commands }) => changedLabel(task, commands));
+      terminal.line(terminal.color('yellow', changedCommandsWarning(changed, rerun)));
     }
     if (summary.failed.length > 0) {
       terminal.line(terminal.color('red', `Failed tasks: ${summary.failed.length}/${summary.total}`));

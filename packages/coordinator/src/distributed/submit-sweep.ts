@@ -8,6 +8,7 @@ import { normaliseOutputRoot, PAYLOAD_VERSION, type MetricsSettings, type RedisK
 import type { Redis } from 'ioredis';
 import { customAlphabet } from 'nanoid';
 import { taskLabel } from '../output/task-label.js';
+import { changedLabel } from '../output/changed-commands.js';
 import { DEFAULT_RETRY_BACKOFF_MS, queueJobs, type QueueItem, type QueueOptions } from './queue-jobs.js';
 import { readTasksToSubmit } from './read-tasks.js';
 import { submittedFrom } from './tasks-from-elsewhere.js';
@@ -102,7 +103,7 @@ export async function submitSweep(redis: Redis, keys: RedisKeys, input: SubmitIn
     }
     const succeeded = task.commands.filter((_, i) => ok[i]).map((c) => c.name);
     const changedNames = task.commands.filter((_, i) => changed[i]).map((c) => c.name);
-    if (!input.force && changedNames.length > 0) changedSinceSuccess.push(`${taskLabel(task)}: ${changedNames.join(', ')}`);
+    if (!input.force && changedNames.length > 0) changedSinceSuccess.push(changedLabel(task, changedNames));
     const allSucceeded = succeeded.length === task.commands.length;
     const data: TaskJobData = { v: PAYLOAD_VERSION, sweepId, taskId: id, task, force: input.force, ...(!input.force && succeeded.length > 0 && { skip: succeeded }) };
     items.push({

@@ -40,9 +40,7 @@ export interface LocalRunSummary {
   succeeded: number;
   /** Every command had succeeded before. */
   skipped: number;
-  /** Tasks with a skipped command that succeeded with another command line than now (`output/X: train`). */
-  changedSinceSuccess: string[];
-  /** The same, with the tasks and the names of those commands. */
+  /** Tasks with a skipped command that succeeded with another command line than now, and those commands. */
   changedTasks: ChangedTask[];
   failed: FailedTask[];
   interrupted: number;
@@ -53,7 +51,7 @@ export interface LocalRunSummary {
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummary> {
   const { tasks, terminal } = options;
   const started = Date.now();
-  const summary: LocalRunSummary = { total: tasks.length, succeeded: 0, skipped: 0, changedSinceSuccess: [], changedTasks: [], failed: [], interrupted: 0, notStarted: 0, seconds: 0 };
+  const summary: LocalRunSummary = { total: tasks.length, succeeded: 0, skipped: 0, changedTasks: [], failed: [], interrupted: 0, notStarted: 0, seconds: 0 };
   let next = 0;
   let finished = 0;
   /** The running tasks, and when each started (ms). */
@@ -116,10 +114,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       });
       running.delete(task);
       finished++;
-      if (outcome.changedSinceSuccess) {
-        summary.changedSinceSuccess.push(`${taskLabel(task)}: ${outcome.changedSinceSuccess.join(', ')}`);
-        summary.changedTasks.push({ task, commands: outcome.changedSinceSuccess });
-      }
+      if (outcome.changedSinceSuccess) summary.changedTasks.push({ task, commands: outcome.changedSinceSuccess });
       const last = outcome.commands[outcome.commands.length - 1];
       if (outcome.state === 'succeeded') {
         if (outcome.commands.length === 0) summary.skipped++;

@@ -3,7 +3,14 @@
  * does not expect: each is said in one warning for all the tasks it concerns.
  */
 import { describeSweeps } from '../distributed/sweeps-holding.js';
+import type { TaskSpec } from '@sweep-runner/shared';
 import { plural } from './plural.js';
+import { taskLabel } from './task-label.js';
+
+/** A task and its commands whose line changed since they succeeded, as the warning below names it (`output/X_1: test`). */
+export function changedLabel(task: TaskSpec, commands: string[]): string {
+  return `${taskLabel(task)}: ${commands.join(', ')}`;
+}
 
 /** Commands skipped as done whose line changed since they succeeded: their results are from the old line. */
 export function changedCommandsWarning(changed: string[], rerun: string): string {
