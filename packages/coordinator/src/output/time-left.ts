@@ -43,13 +43,14 @@ export function localTimeLeft(recentLengths: number[], waiting: number, runningF
   // When each slot is next free: a running task's, or now for an idle slot.
   const free = runningFor.map((ran) => Math.max(length - ran, 0));
   while (free.length < slots) free.push(0);
-  let left = Math.max(...free);
+  const busyFor = Math.max(...free);
+  let left = busyFor;
   if (waiting > 0 && length > 0) {
     // The least time T by which the slots get through every waiting task (slot i fits
     // floor((T - free_i) / length) of them), found by halving: exact enough for an estimate.
     const fits = (t: number) => free.reduce((sum, at) => sum + Math.max(0, Math.floor((t - at) / length + 1e-9)), 0) >= waiting;
     let low = 0;
-    let high = Math.max(...free) + Math.ceil(waiting / free.length) * length;
+    let high = busyFor + Math.ceil(waiting / free.length) * length;
     for (let i = 0; i < 50 && high - low > 0.01; i++) {
       const middle = (low + high) / 2;
       if (fits(middle)) high = middle;
