@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectionSettings, taskIdOf, taskScripts, type EnqueueTask } from '@sweep-runner/shared';
+import { connectionSettings, taskIdOf, taskScripts, type EnqueueTask, type RunTaskOptions, type TaskOutcome } from '@sweep-runner/shared';
 import { coord, processesMatching, waitFor } from './helpers/cli.js';
 import { useInProcessAgents } from './helpers/in-process-agents.js';
 import { useRedis, useTaskScriptsClient } from './helpers/redis-server.js';
@@ -93,6 +93,36 @@ describe('a run that fails with retries left after a cancel its agent did not he
     const status = JSON.parse((await coord(['status', sweep, '--json', ...args])).stdout) as { tasks: Array<{ state: string; reason: string; attempt: number }> };
     expect(status.tasks).toMatchObject([{ state: 'cancelled', reason: 'wrong seed', attempt: 1 }]);
     await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(said.map((entry) => entry.msg)).not.toContain('not running a job whose task moved on');
+  });
+});
+
+describe('a task handed back for a full disk after a cancel its agent did not hear of', () => {
+  it('ends cancelled and its job fails so, not queued again for an agent to refuse', async () => {
+    const dir = tempDir();
+    const prefix = 'cancelled-disk';
+    const taskKey = `${prefix}:task:${taskIdOf('output', 'X_1')}`;
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo 1\ngpus: 0\n---\nx: 1\n');
+    const said: Array<Record<string, unknown>> = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void said.push(JSON.parse(line) as Record<string, unknown>) });
+    const client = redis().client();
+    // The cancel is marked as coord cancel marks it, with no message; then the task's files cannot be written.
+    const fullDisk = async (options: RunTaskOptions): Promise<TaskOutcome> => {
+      await client.hset(taskKey, 'cancel', 'wrong seed');
+      throw Object.assign(new Error(`ENOSPC: no space left on device, open '${options.task.output}/param.json'`), { code: 'ENOSPC' });
+    };
+    await startAgent({ name: 'full', prefix, workdir: join(dir, 'w'), cpuSlots: 1, log, execute: fullDisk, connection: connectionSettings(redis().url) }).start();
+    const args = ['--redis', redis().url, '--prefix', prefix];
+    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', '--json', ...args], { cwd: dir })).stdout) as { sweep: string };
+    await waitFor(async () => (await client.hget(taskKey, 'state')) === 'cancelled', 15_000, 'the task to end cancelled');
+    const jobId = (await client.hget(taskKey, 'job'))!;
+    const queue = `${prefix}:tasks.default.0g`;
+    await waitFor(async () => (await client.hget(`${queue}:${jobId}`, 'failedReason')) === 'cancelled: wrong seed', 5000, 'its job to fail as cancelled');
+    expect(await client.lrange(`${queue}:wait`, 0, -1)).toEqual([]);
+    expect(await client.zrange(`${queue}:prioritized`, 0, -1)).toEqual([]);
+    expect(await client.zrange(`${queue}:failed`, 0, -1)).toEqual([jobId]);
+    const status = JSON.parse((await coord(['status', sweep, '--json', ...args])).stdout) as { tasks: Array<{ state: string; reason: string }> };
+    expect(status.tasks).toMatchObject([{ state: 'cancelled', reason: 'wrong seed' }]);
     expect(said.map((entry) => entry.msg)).not.toContain('not running a job whose task moved on');
   });
 });
