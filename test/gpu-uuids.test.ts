@@ -208,4 +208,15 @@ describe('agent --gpus with GPU UUIDs', () => {
       stderr: 'agent: --gpus: nvidia-smi is not installed or not on PATH; give GPU indices instead, e.g. --gpus 0,1\n',
     });
   });
+  it('refuses GPU indices nvidia-smi does not list, and takes those it lists', async () => {
+    const dir = tempDir();
+    const { env } = fakeNvidiaSmi(dir);
+    // Three GPUs, 0 to 2: GPU 5 and 3 would give their tasks a CUDA_VISIBLE_DEVICES that names no device.
+    expect(await runCli(AGENT, ['--gpus', '1,5,3,5', ...cli('indices-refused')], { env: { ...process.env, PATH: env.PATH } })).toMatchObject({
+      code: 2,
+      stderr: 'agent: --gpus: nvidia-smi does not list GPU 5, GPU 3 on this machine; it lists GPU 0, GPU 1, GPU 2: give GPUs it lists (--gpus 0,1,2), or --gpus auto\n',
+    });
+    const agent = await startAgent(redis().url, ['--gpus', '2,1', ...cli('indices-taken').slice(2)], { workdir: join(dir, 'w'), env });
+    expect((await status('indices-taken')).agents.find((a) => a.name === agent.name)?.gpus).toEqual(['2', '1']);
+  });
 });

@@ -4,6 +4,7 @@
  * or GPUs by UUID (gpu-uuids.ts).
  */
 import { ExitError, isGpuSlot, UsageError } from '@sweep-runner/shared';
+import { refuseUnlistedGpuIndices } from './gpu-indices.js';
 import { findAllGpus, resolveGpuUuids, type PinnedGpus } from './gpu-uuids.js';
 import { NvidiaSmiError } from './nvidia-smi.js';
 
@@ -38,7 +39,10 @@ export async function parseGpuSlots(spec: string | undefined): Promise<GpuSlots>
   if (bad.includes('')) throw new UsageError(`--gpus "${spec}" has an empty entry: GPU indices like 0,1 (or 0,1,0,1 for two tasks per GPU, or auto), one between each comma`);
   if (bad.length > 0) throw new UsageError(`--gpus takes GPU indices like 0,1 (or 0,1,0,1 for two tasks per GPU, or auto), or UUIDs as nvidia-smi -L prints them (GPU-..., MIG-...), not "${bad.join(',')}"`);
   const uuids = slots.filter((slot) => !/^\d+$/.test(slot));
-  if (uuids.length === 0) return byIndex(slots);
+  if (uuids.length === 0) {
+    await refuseUnlistedGpuIndices(slots);
+    return byIndex(slots);
+  }
   // An index and a UUID may name one GPU without it showing; and CUDA_VISIBLE_DEVICES would get both kinds.
   if (uuids.length < slots.length) throw new UsageError(`--gpus "${spec}" mixes GPU indices and UUIDs: give every GPU by index (--gpus 0,1) or every one by UUID (--gpus GPU-...,GPU-...)`);
   try {
