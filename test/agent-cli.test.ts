@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { AGENT, COORD, runCli, startCli, waitFor } from './helpers/cli.js';
 import { CLOSED_REDIS_URL } from './helpers/closed-redis.js';
-import { startRedis } from './helpers/redis-server.js';
+import { freePort, startRedis } from './helpers/redis-server.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
@@ -99,6 +99,29 @@ it('says in one line, exit 2, when --metrics-port is taken or --metrics-host nam
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^agent: --metrics-host nosuch\.invalid: no such host name here \((ENOTFOUND|EAI_AGAIN)\); give an address such as 127\.0\.0\.1 or 0\.0\.0\.0$/m);
   } finally {
+    await redis.dispose();
+  }
+});
+
+it('answers /healthz with 503 and why while Redis cannot be reached at start, and 200 once it answers', async () => {
+  const redis = await startRedis();
+  await redis.stop();
+  const metricsPort = await freePort();
+  const agent = startCli(AGENT, ['--gpus', '0', '--workdir', tempDir(), '--redis', redis.url, '--log-format', 'json', '--metrics-port', String(metricsPort)]);
+  const health = async () => {
+    const response = await fetch(`http://127.0.0.1:${metricsPort}/healthz`).catch(() => undefined);
+    return response && { status: response.status, text: await response.text() };
+  };
+  try {
+    // A dead agent does not answer at all; this one is alive, waiting for Redis, and says so.
+    const waiting = await waitFor(health, 10_000, '/healthz to answer while Redis is away');
+    expect(waiting.status).toBe(503);
+    expect(waiting.text).toMatch(/^cannot reach Redis yet \(connection \w+\): the agent is starting, and takes no work until Redis answers\n$/);
+    await redis.restart();
+    await waitFor(async () => (await health())?.status === 200, 15_000, '/healthz to say ok once Redis answers');
+  } finally {
+    agent.child.kill('SIGKILL');
+    await agent.done;
     await redis.dispose();
   }
 });

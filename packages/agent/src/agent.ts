@@ -49,6 +49,7 @@ import { Heartbeat, recordTtlSeconds } from './heartbeat.js';
 import { claimName } from './name-claim.js';
 import { AgentMetrics } from './metrics/agent-metrics.js';
 import { serveMetrics } from './metrics/metrics-server.js';
+import { redisProblem } from './metrics/redis-problem.js';
 import type { Logger } from './log.js';
 import type { AgentContext } from './run/agent-context.js';
 import { defineCompleteJob } from './run/complete-job.js';
@@ -259,6 +260,22 @@ export class Agent {
     const target = describeRedis(options.connection.target);
     // After each step that waits: has a signal come meanwhile?
     const stopped = () => this.state !== 'starting';
+    // Served before Redis is reached: an agent waiting for Redis at start answers /healthz with why
+    // (503), rather than not at all, as a dead one would; and a port in use is said at once.
+    if (options.metricsPort !== undefined) {
+      this.metricsServer = await serveMetrics(options.metricsPort, options.metricsHost ?? '127.0.0.1', () =>
+        this.metrics.collect({
+          state: this.state,
+          running: this.runs.size,
+          gpuSlots: this.allocator.gpuSlotCount,
+          gpuSlotsUsed: this.allocator.gpuSlotsUsed,
+          cpuSlots: this.options.cpuSlots,
+          cpuSlotsUsed: this.allocator.cpuSlotsUsed,
+          busyGpus: this.allocator.unusableGpus.length,
+        }),
+        () => redisProblem(this.redis as Redis | undefined, this.state === 'starting'),
+      );
+    }
     // Said when the outage begins, when its reason changes, and then once a minute: retries a
     // few seconds apart for an hour would be a thousand lines.
     let said = { at: 0, error: '' };
@@ -350,20 +367,6 @@ export class Agent {
       (error) => this.log.warn({ error: redisErrorText(error) }, 'heartbeat failed'),
       (seconds) => (this.metrics.redisLatency = seconds),
     );
-    if (options.metricsPort !== undefined) {
-      this.metricsServer = await serveMetrics(options.metricsPort, options.metricsHost ?? '127.0.0.1', () =>
-        this.metrics.collect({
-          state: this.state,
-          running: this.runs.size,
-          gpuSlots: this.allocator.gpuSlotCount,
-          gpuSlotsUsed: this.allocator.gpuSlotsUsed,
-          cpuSlots: this.options.cpuSlots,
-          cpuSlotsUsed: this.allocator.cpuSlotsUsed,
-          busyGpus: this.allocator.unusableGpus.length,
-        }),
-        () => (this.redis.status === 'ready' ? undefined : `cannot reach Redis (connection ${this.redis.status}); no new work is taken, and runs stop after 60% of --lock-ms without a lock renewal`),
-      );
-    }
     if (stopped()) return;
     this.locks.start();
     this.state = 'running';
