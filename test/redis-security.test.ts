@@ -387,6 +387,15 @@ describe('ACL users', () => {
     expect(oneLine(result)).toMatch(/^coord: permission denied: NOPERM .*; check the Redis user's ACL \(docs\/redis-acl\.md\) and that --prefix matches its key pattern \(~PREFIX:\*\)$/);
   });
 
+  it.concurrent('coord submit under a --prefix outside the user\'s key pattern is denied in one line, not an internal error', async () => {
+    // Redis 7 denies a script's declared keys with an ERR naming the script, not with NOPERM.
+    const dir = tempDir();
+    writeSweep(dir, SMALL_SWEEP);
+    const result = await coord(['submit', 'params.yaml', ...as('coordinator').map((arg) => (arg === PREFIX ? 'otherteam' : arg))], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(oneLine(result)).toBe("coord: permission denied: The user executing the script can't access at least one of the keys mentioned in the command arguments; check the Redis user's ACL (docs/redis-acl.md) and that --prefix matches its key pattern (~PREFIX:*)");
+  });
+
   it.concurrent('an agent with a wrong password says authentication failed, with no stack trace', async () => {
     const agent = startCli(AGENT, ['--gpus', '0', '--redis', url('agent', 'wrong-password'), '--prefix', PREFIX, '--workdir', tempDir(), '--log-format', 'json']);
     try {

@@ -27,10 +27,17 @@ export function firstLineOf(error: unknown): string {
   return String((error as Error | undefined)?.message ?? error).split('\n')[0]!;
 }
 
+/**
+ * Redis 7's denial of a script's declared keys: not a NOPERM but an ERR, ending with the
+ * script's hash and line, which say nothing to whoever runs the command.
+ */
+const SCRIPT_KEYS_DENIED = /^ERR (The user executing the script can't access at least one of the (?:keys|channels) mentioned in the command arguments)(?: script: \w+, on @user_script:\d+\.?)?/;
+
 /** Redis's ACL denied the user a command or key (NOPERM), in words with what to do; undefined for any other error. */
 export function permissionDenied(error: unknown): string | undefined {
-  const message = firstLineOf(error);
-  if (!/NOPERM/i.test(message)) return undefined;
+  const scriptDenied = SCRIPT_KEYS_DENIED.exec(firstLineOf(error));
+  const message = scriptDenied ? scriptDenied[1]! : firstLineOf(error);
+  if (!scriptDenied && !/NOPERM/i.test(message)) return undefined;
   // A key outside the user's pattern is most often a --prefix the ACL was not written for.
   const prefixHint = /\bkeys?\b/i.test(message) ? " and that --prefix matches its key pattern (~PREFIX:*)" : '';
   return `permission denied: ${message}; check the Redis user's ACL (docs/redis-acl.md)${prefixHint}`;
