@@ -18,6 +18,10 @@ it.each([
   [['--gpus', '0', '--prefix', 'a b'], 'agent: --prefix must be letters, digits, "_", "-" or "." (got "a b")'],
   [['--gpus', '0', '--pool='], 'agent: --pool needs a pool name, e.g. --pool default'],
   [['--gpus', '0', '--pool'], 'agent: --pool needs a pool name, e.g. --pool default'],
+  // A word where a number goes is said to be one, not taken for a number out of range (NaN).
+  [['--gpus', '0', '--lock-ms', '60s'], 'agent: --lock-ms must be at least 1000 (milliseconds) (got something that is not a number)'],
+  [['--gpus', '0', '--lock-ms', '500'], 'agent: --lock-ms must be at least 1000 (milliseconds) (got 500)'],
+  [['--gpus', '0', '--metrics-port', 'http'], 'agent: --metrics-port must be a port number, 0 to 65535 (got something that is not a number)'],
 ])('agent %j says what is wrong in one line and exits 2, with no stack trace', async (args, message) => {
   const result = await runCli(AGENT, [...args, '--redis', CLOSED_REDIS_URL]);
   expect([result.code, result.stderr]).toEqual([2, `${message}\n`]);

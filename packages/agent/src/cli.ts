@@ -89,19 +89,20 @@ async function main(): Promise<void> {
   const cpuSlots = argv['cpu-slots'];
   if (!Number.isInteger(cpuSlots) || cpuSlots < 0) throw new UsageError('--cpu-slots must be a whole number');
   if (gpuSlots.length === 0 && cpuSlots === 0) throw new UsageError('nothing to run tasks on: give --gpus 0,1 (or auto) and/or --cpu-slots N');
-  const lockMs = argv['lock-ms'];
-  if (!Number.isFinite(lockMs) || lockMs < 1000) throw new UsageError('--lock-ms must be at least 1000');
   // yargs turns "abc" into NaN: every number is checked here, once, with its sensible range.
-  const check = (flag: 'drain-timeout' | 'kill-grace' | 'log-lines' | 'heartbeat-ms' | 'pause-after-failures', ok: (value: number) => boolean, what: string) => {
+  const check = (flag: 'lock-ms' | 'drain-timeout' | 'kill-grace' | 'log-lines' | 'heartbeat-ms' | 'pause-after-failures' | 'metrics-port', ok: (value: number) => boolean, what: string) => {
     const value = argv[flag];
     if (value === undefined || ok(value)) return;
     throw new UsageError(`--${flag} must be ${what} (got ${Number.isNaN(value) ? 'something that is not a number' : value})`);
   };
+  check('lock-ms', (v) => Number.isFinite(v) && v >= 1000, 'at least 1000 (milliseconds)');
+  const lockMs = argv['lock-ms'];
   check('drain-timeout', (v) => v >= 0, 'a number of seconds, 0 or more');
   check('kill-grace', (v) => v >= 0, 'a number of seconds, 0 or more');
   check('log-lines', (v) => Number.isInteger(v) && v >= 1, 'a whole number of lines, 1 or more');
   check('heartbeat-ms', (v) => v >= 100, 'at least 100 (milliseconds)');
   check('pause-after-failures', (v) => Number.isInteger(v) && v >= 0, 'a whole number of tasks, 0 or more');
+  check('metrics-port', (v) => Number.isInteger(v) && v >= 0 && v <= 65535, 'a port number, 0 to 65535');
   const pools = [...new Set((argv.pool ?? ['default']).flatMap((p) => p.split(',')).filter(Boolean))];
   if (pools.length === 0) throw new UsageError('--pool needs a pool name, e.g. --pool default');
   for (const pool of pools) if (!/^[\w.-]+$/.test(pool)) throw new UsageError(`--pool "${pool}": use letters, digits, "_", "-" or "."`);
@@ -121,10 +122,6 @@ async function main(): Promise<void> {
     throw new UsageError(
       `Redis at ${connection.target.host} is not a loopback address (127.0.0.1, ::1, localhost), so it may be reached from other machines, and without a job secret anyone who can write to it can run commands here: set RUNNER_SECRET (or --secret-file), or pass --insecure if you accept that`,
     );
-  }
-  const metricsPort = argv['metrics-port'];
-  if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)) {
-    throw new UsageError(`--metrics-port must be a port number (0-65535), not ${String(metricsPort)}`);
   }
   let minFreeMiB: number | undefined;
   if (argv['min-free-mem'] !== undefined) {
