@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useAgents } from './helpers/agents.js';
-import { AGENT, coord, runCli, waitFor, withoutNoAgentNote } from './helpers/cli.js';
+import { AGENT, coord, runCli, startCli, waitFor, withoutNoAgentNote } from './helpers/cli.js';
 import { useRedis } from './helpers/redis-server.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
@@ -212,7 +212,10 @@ describe('agent --gpus with GPU UUIDs', () => {
     const dir = tempDir();
     const { env } = fakeNvidiaSmi(dir);
     // Three GPUs, 0 to 2: GPU 5 and 3 would give their tasks a CUDA_VISIBLE_DEVICES that names no device.
-    expect(await runCli(AGENT, ['--gpus', '1,5,3,5', ...cli('indices-refused')], { env: { ...process.env, PATH: env.PATH } })).toMatchObject({
+    // Killed after 10 s should it start after all, as it did: no agent is left behind.
+    const refused = startCli(AGENT, ['--gpus', '1,5,3,5', ...cli('indices-refused')], { env: { ...process.env, PATH: env.PATH } });
+    const timer = setTimeout(() => refused.child.kill('SIGKILL'), 10_000);
+    expect(await refused.done.finally(() => clearTimeout(timer))).toMatchObject({
       code: 2,
       stderr: 'agent: --gpus: nvidia-smi does not list GPU 5, GPU 3 on this machine; it lists GPU 0, GPU 1, GPU 2: give GPUs it lists (--gpus 0,1,2), or --gpus auto\n',
     });
