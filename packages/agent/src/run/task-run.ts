@@ -298,6 +298,7 @@ export class TaskRun {
   private async execute(data: TaskJobData, taskKey: string, attempt: number): Promise<TaskOutcome> {
     const { ctx } = this;
     const shippers = new Map<string, LogShipper>();
+    let forgotten = false;
     const outcome = await ctx.execute({
       task: data.task,
       gpus: ctx.cudaDevices(this.allocation.gpus),
@@ -325,8 +326,12 @@ export class TaskRun {
       onEvent: (event) => {
         if (event.type === 'command-start') {
           this.sendHeldEnd();
-          // A forced run skips nothing: it starts with the task's first command.
-          if (data.force && event.index === 0) this.forgetForcedCommands(taskKey, data.task.commands.map((c) => c.name));
+          // A forced run skips only what a retry found done in this submission (`skip`): the
+          // first command it starts and those after it are rerun.
+          if (data.force && !forgotten) {
+            forgotten = true;
+            this.forgetForcedCommands(taskKey, data.task.commands.slice(event.index).map((c) => c.name));
+          }
           const lines = new MetricLines(this.info?.metrics.pattern);
           this.metricLines.set(event.command, lines);
           const shipper = new LogShipper(

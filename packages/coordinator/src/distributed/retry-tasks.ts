@@ -98,8 +98,12 @@ export async function retryTasks(
       continue;
     }
     const { skip: _earlier, signature: _signature, expiresAt: _expiresAt, ...data } = kept;
+    // A forced sweep's retry stays forced: the commands its run did not get through run again
+    // even where an agent's disk records an older success of theirs (a machine that ran the
+    // task before the -f; the forced run took back only the records of the disk it ran on).
+    // What that run did get through is in `skip`, which a forced run skips too.
     items.push({
-      data: { ...data, force: false, ...(skip.length > 0 && { skip }) },
+      data: { ...data, ...(skip.length > 0 && { skip }) },
       index: task.index,
       state: 'waiting',
       from: states,

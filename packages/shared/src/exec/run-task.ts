@@ -25,7 +25,10 @@ export interface RunTaskOptions {
   launcher: ProcessLauncher;
   /** Run commands even if they succeeded before. */
   force?: boolean;
-  /** Commands known to have succeeded elsewhere (another agent's disk): skipped unless forced. */
+  /**
+   * Commands known to have succeeded elsewhere (another agent's disk, or this submission's run
+   * before a retry): skipped, forced or not; `force` only disregards the disk's records.
+   */
   alreadySucceeded?: string[];
   /** Aborting kills the running command (SIGTERM, then SIGKILL) and stops the task. */
   signal?: AbortSignal;
@@ -127,9 +130,11 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
 
   const files = new TaskFiles(task, workdir);
   files.prepare();
-  const onDisk = options.force ? {} : files.readStat();
-  const done = succeededCommands(onDisk);
-  if (!options.force) for (const command of options.alreadySucceeded ?? []) done.add(command);
+  const alreadySucceeded = options.alreadySucceeded ?? [];
+  // A forced run reads the disk's records only to say where its skipped commands ran.
+  const onDisk = options.force && alreadySucceeded.length === 0 ? {} : files.readStat();
+  const done = options.force ? new Set<string>() : succeededCommands(onDisk);
+  for (const command of alreadySucceeded) done.add(command);
   const toRun = task.commands.filter((c) => !done.has(c.name));
   const recorded = files.recordedCommandLines();
   // A rerun that runs nothing leaves param.json as the run that succeeded wrote it: its
