@@ -497,6 +497,20 @@ seed: 3
     expect([waiting.code, waiting.stderr]).toEqual([0, `no finished tasks with params in ${second} yet\n`]);
   });
 
+  it("names a sweep's tasks that have no row yet, none of their runs having ended, where the rows of the others would pass for the whole sweep", async () => {
+    const prefix = 'results-unended';
+    const cli = ['--redis', redis().url, '--prefix', prefix];
+    const dir = tempDir();
+    // No agent serves pool nobody: X_3 waits while the others end.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo METRIC loss={x}\ngpus: 0\n---\nx: [1, 2]\n---\n_pool: nobody\nx: 3\n');
+    await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'agent') });
+    const { sweep } = JSON.parse((await coord(['submit', 'params.yaml', '--json', ...cli], { cwd: dir })).stdout) as { sweep: string };
+    const results = () => coord(['results', sweep, ...cli]);
+    await waitFor(async () => (await results()).stdout.split('\n').length === 4, 20_000, 'the rows of X_1 and X_2');
+    const shown = await results();
+    expect([shown.code, shown.stdout, shown.stderr]).toEqual([0, 'x  loss\n1  1\n2  2\n', "1 of the sweep's 3 tasks has no row: no run of it has ended yet (X_3: waiting)\n"]);
+  });
+
   it('names a mistyped output directory as one, with the directory here it is close to, and asks no Redis of a name close to one', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'output', 'Lr_0.1'), { recursive: true });

@@ -6,7 +6,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { MIN_SWEEP_PREFIX, resolveSweepId, sweepExists } from '../distributed/find-task.js';
 import { formatResults, RESULT_FORMATS, type ResultFormat } from '../results/format-results.js';
 import { holdsTasks, localResults, paramsFileIn } from '../results/local-results.js';
-import { sweepResults } from '../results/redis-results.js';
+import { sweepResults, type TaskWithoutRow } from '../results/redis-results.js';
 import { sweepMembers } from '../distributed/sweep-members.js';
 import { buildResultsTable, partialResults, rerunResults, unrecordedResults, withoutMetrics, type TaskResult } from '../results/results-table.js';
 import { checkResultNames, checkSort } from '../results/check-names.js';
@@ -27,7 +27,7 @@ interface ResultsArgs extends RedisArgs {
  * The tasks' results, whether they were read from an output directory here (`local`) or from
  * Redis, and for a sweep without results why: `moved` when it holds no task any more.
  */
-async function load(args: ResultsArgs): Promise<{ results: TaskResult[]; local: boolean; paramOrder?: string[]; moved?: string }> {
+async function load(args: ResultsArgs): Promise<{ results: TaskResult[]; withoutRow?: TaskWithoutRow[]; local: boolean; paramOrder?: string[]; moved?: string }> {
   if (existsSync(args.source) && statSync(args.source).isDirectory()) {
     // One task's directory holds no tasks of its own: its parent (the output) does.
     if (paramsFileIn(args.source)) {
@@ -73,10 +73,10 @@ async function load(args: ResultsArgs): Promise<{ results: TaskResult[]; local: 
       // mistyped directory, a usage error (exit 2) whether or not Redis could be asked.
       throw whole ? new ExitError(neither) : new UsageError(neither);
     }
-    const results = await sweepResults(redis, keys, id);
+    const { results, withoutRow } = await sweepResults(redis, keys, id);
     // A later submission of the same tasks took them over (as coord status says of the sweep).
     const moved = results.length === 0 && (await sweepMembers(redis, keys, id, 0, 1)).total === 0;
-    return { results, local: false, ...(moved && { moved: id }) };
+    return { results, withoutRow, local: false, ...(moved && { moved: id }) };
   } finally {
     redis.disconnect();
   }
@@ -106,7 +106,7 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
   const patternProblem = args.pattern === undefined ? undefined : metricPatternProblem(args.pattern);
   if (patternProblem) throw new UsageError(`--pattern ${patternProblem}, e.g. '^(?<name>\\w+)=(?<value>\\S+)$'`);
   if (args.desc && args.sort === undefined) throw new UsageError('--desc reverses the order --sort gives, and there is no --sort: add --sort METRIC|PARAM, or drop --desc');
-  const { results, local, paramOrder, moved } = await load(args);
+  const { results, withoutRow = [], local, paramOrder, moved } = await load(args);
   const groupByExcept = args.groupByExcept?.flatMap((p) => p.split(','));
   checkResultNames(results, { ...(args.metric && { metrics: args.metric }), ...(groupByExcept && { groupByExcept }) }, { metric: '--metric', groupByExcept: '--group-by-except' }, paramOrder);
   const table = buildResultsTable(results, {
@@ -139,6 +139,11 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
   if (rerun.length > 0 && format !== 'json') {
     const named = firstFive(rerun.map((result) => `${result.task}: ${result.rerun}`));
     process.stderr.write(`${rerun.length} of ${results.length} tasks are waiting or running again (${named}): their rows are from an earlier run\n`);
+  }
+  // A sweep's tasks none of whose runs has ended have no row at all: the table looks whole without them.
+  if (withoutRow.length > 0 && format !== 'json') {
+    const named = firstFive(withoutRow.map((result) => (result.state ? `${result.task}: ${result.state}` : result.task)));
+    process.stderr.write(`${withoutRow.length} of the sweep's ${results.length + withoutRow.length} tasks ${withoutRow.length === 1 ? 'has' : 'have'} no row: no run of ${withoutRow.length === 1 ? 'it' : 'theirs'} has ended yet (${named})\n`);
   }
   // A run still going (or one stopped before it recorded how it ended) looks finished too.
   const unended = unrecordedResults(results);

@@ -14,19 +14,35 @@ function howItEnded(state: string | null | undefined): Pick<TaskResult, 'succeed
   return state ? { unsuccessful: state } : {};
 }
 
-export async function sweepResults(redis: Redis, keys: RedisKeys, sweepId: string): Promise<TaskResult[]> {
+/** A task of the sweep that has no row: none of its runs has ended yet, so no agent reported its params. */
+export interface TaskWithoutRow {
+  task: string;
+  /** `waiting`, `running`, or `cancelled` before it ran; null where its record has none. */
+  state: string | null;
+}
+
+/**
+ * The rows of a sweep's tasks, and the tasks that have none yet (`withoutRow`): a table of the
+ * others alone would pass for the whole sweep.
+ */
+export async function sweepResults(redis: Redis, keys: RedisKeys, sweepId: string): Promise<{ results: TaskResult[]; withoutRow: TaskWithoutRow[] }> {
   const { ids } = await sweepMembers(redis, keys, sweepId, 0, 0);
   const results: TaskResult[] = [];
+  const withoutRow: TaskWithoutRow[] = [];
   for (let start = 0; start < ids.length; start += 5000) {
     const pipeline = redis.pipeline();
     const batch = ids.slice(start, start + 5000);
     for (const id of batch) pipeline.hmget(keys.task(id), 'name', 'params', 'metrics', 'state');
     for (const [i, [, values]] of ((await pipeline.exec()) ?? []).entries()) {
       const [name, params, metrics, state] = values as Array<string | null>;
-      if (!name || !params) continue; // not finished yet
+      if (!name) continue;
+      if (!params) {
+        withoutRow.push({ task: name, state: state ?? null });
+        continue;
+      }
       const publicParams = Object.fromEntries(Object.entries(parseJsonOr<Record<string, unknown>>(params, {})).filter(([key]) => !key.startsWith('_')));
       results.push({ task: name, id: batch[i]!, params: publicParams, metrics: parseMetrics<Record<string, number>>(metrics, {}), ...howItEnded(state) });
     }
   }
-  return results;
+  return { results, withoutRow };
 }

@@ -109,7 +109,7 @@ export function readRoutes(context: DashboardContext): Router {
     const metrics = listParam(req, 'metric');
     const groupByExcept = listParam(req, 'groupByExcept');
     const sort = stringParam(req, 'sort');
-    const results = await sweepResults(redis, keys, sweep.id);
+    const { results } = await sweepResults(redis, keys, sweep.id);
     checkResultNames(results, { metrics, groupByExcept }, { metric: 'metric', groupByExcept: 'group by all but' });
     const table = buildResultsTable(results, { metrics, groupByExcept, ...(sort !== undefined && { sort }) });
     checkSort(table, sort, 'sort');
