@@ -427,7 +427,7 @@ seed: 3
     // An edit of the file since does not reach the retry, which says so.
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo METRIC loss={x}\n  test: echo edited\ngpus: 0\n---\nx: [1, 2]\n');
     const retried = await coord(['retry', sweep, ...cli], { cwd: dir });
-    expect([retried.code, retried.stderr]).toEqual([0, 'note: params.yaml has changed since this sweep was submitted; retry runs the command lines it was submitted with (coord submit params.yaml runs the file\'s)\n']);
+    expect([retried.code, retried.stderr]).toEqual([0, `note: params.yaml has changed since this sweep was submitted; retry runs the command lines it was submitted with (coord submit params.yaml --prefix ${prefix} --redis ${redis().url} runs the file's)\n`]);
     await finished(sweep, 'succeeded', 2);
     expect(await table(sweep)).toEqual([{ x: 1, loss: 1, acc: 0.1 }, { x: 2, loss: 2, acc: 0.2 }]);
 

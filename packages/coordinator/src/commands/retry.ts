@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { resolveSweepId, sweepExists, sweepsHoldingTasks, taskIdsNamed } from '../distributed/find-task.js';
 import { NOT_SIGNED, retryStates, retryTasks } from '../distributed/retry-tasks.js';
+import { resubmitCommand } from '../distributed/resubmit-command.js';
 import { createTerminal } from '../output/terminal.js';
 import { connect, connectionFlags, jobSigner, withRedisOptions, type RedisArgs } from '../options/redis-options.js';
 import { namedFew } from '../output/named-few.js';
@@ -34,7 +35,7 @@ async function handler(args: ArgumentsCamelCase<RetryArgs>): Promise<void> {
     if (args.json) process.stdout.write(`${JSON.stringify({ sweep: sweepId, requeued, notRetried, notSigned })}\n`);
     else terminal.line(`requeued ${plural(requeued, 'task')} of sweep ${sweepId}${result.matched === 0 ? ` (none is ${states.join(' or ')})` : ''}`);
     if (requeued > 0) {
-      const note = await editedSinceSubmitted(redis, keys.sweep(sweepId));
+      const note = await editedSinceSubmitted(redis, keys, sweepId, args);
       if (note) terminal.error(`note: ${note}`);
     }
     // Asked for and not done: a script's `coord retry && ...` must not go on as if they were.
@@ -73,10 +74,10 @@ async function taskNotSweep(redis: Redis, keys: RedisKeys, text: string, states:
 /**
  * A researcher who fixed the sweep file and retries expects the fix to run; retry runs the
  * lines the sweep was submitted with. Said when the file, as named at submission, is here
- * and reads otherwise now.
+ * and reads otherwise now, with the submission that runs the file's lines for the same tasks.
  */
-async function editedSinceSubmitted(redis: Redis, sweepKey: string): Promise<string | undefined> {
-  const [file, text] = await redis.hmget(sweepKey, 'file', 'text');
+async function editedSinceSubmitted(redis: Redis, keys: RedisKeys, sweepId: string, args: RetryArgs): Promise<string | undefined> {
+  const [file, text] = await redis.hmget(keys.sweep(sweepId), 'file', 'text');
   if (!file || text === null) return undefined;
   let now: string;
   try {
@@ -84,7 +85,8 @@ async function editedSinceSubmitted(redis: Redis, sweepKey: string): Promise<str
   } catch {
     return undefined;
   }
-  return now === text ? undefined : `${file} has changed since this sweep was submitted; retry runs the command lines it was submitted with (coord submit ${file} runs the file's)`;
+  if (now === text) return undefined;
+  return `${file} has changed since this sweep was submitted; retry runs the command lines it was submitted with (${await resubmitCommand(redis, keys, sweepId, args)} runs the file's)`;
 }
 
 export const retryCommand: CommandModule<object, RetryArgs> = {
