@@ -252,6 +252,24 @@ z: [1, 2, 3, 4]
     );
   });
 
+  it("says of a command run with -c that failed after the others succeeded on another agent's disk that their files may not be here, and what runs them together", async () => {
+    const dir = tempDir();
+    const prefix = 'two-disks-c';
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo w > {_output}/model.pt\n  test: cat {_output}/model.pt\ngpus: 0\n---\nx: 1\n');
+    // Training on one machine, with a disk of its own.
+    const first = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'm1') });
+    const trained = await submit(dir, prefix, ['-c', 'train']);
+    await waitFor(async () => (await status(prefix, trained.sweep)).sweeps[0]!.counts.succeeded === 1, 15_000, 'train to succeed');
+    first.child.kill('SIGKILL');
+    // The evaluation goes to another machine: the checkpoint is not there.
+    await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'm2') });
+    const tested = await submit(dir, prefix, ['-c', 'test']);
+    await waitFor(async () => (await status(prefix, tested.sweep)).sweeps[0]!.counts.failed === 1, 15_000, 'test to fail');
+    expect(((await status(prefix, tested.sweep)).tasks![0] as { reason?: string }).reason).toBe(
+      'test: exit 1: "cat: output/X_1/model.pt: No such file or directory"; train did not run here: it is recorded as succeeded, though not in this task directory (another agent\'s disk?); if test reads its files, give the agents one output directory they share (NFS), or submit again with -f -c train test',
+    );
+  });
+
   it('makes no sweep when every task already succeeded, and warns when a skipped command succeeded with another line', async () => {
     const dir = tempDir();
     const prefix = 'all-done';

@@ -38,6 +38,7 @@ import type { ServedQueue } from '../fetch/served-queue.js';
 import type { Allocation } from '../gpu/slot-allocator.js';
 import type { AgentContext } from './agent-context.js';
 import { returnJob } from '../fetch/return-job.js';
+import { unselectedElsewhere } from './unselected-elsewhere.js';
 import { failCancelledJob } from '../fetch/fail-cancelled-job.js';
 import { completionError, queueCompleteJob } from './complete-job.js';
 import { LogShipper } from './log-shipper.js';
@@ -529,7 +530,8 @@ export class TaskRun {
     const attempts = job.opts.attempts ?? 1;
     const willRetry = job.attemptsMade + 1 < attempts;
     const state = willRetry ? 'waiting' : outcome.state === 'timeout' ? 'timeout' : 'failed';
-    const said = withLastLine(`${command}: ${what}`, last?.lastLine) + filesElsewhereNote(outcome.skippedElsewhere, command);
+    const unselected = await unselectedElsewhere(this.ctx.redis, this.ctx.keys.task(this.taskId), data.task, this.ctx.workdir).catch(() => []);
+    const said = withLastLine(`${command}: ${what}`, last?.lastLine) + filesElsewhereNote(outcome.skippedElsewhere ?? [], unselected, command, data.task.commands.map((c) => c.name));
     return {
       state,
       fields: { ...fields, reason: willRetry ? `${said}; retry ${job.attemptsMade + 1} of ${attempts - 1}` : said },
@@ -626,12 +628,15 @@ function queueMismatch(data: TaskJobData, queue: string): string | undefined {
 }
 
 /**
- * Said of a failed command after commands skipped for a success on another agent's disk:
- * without an output directory shared between the agents, what they wrote is not here (a
- * test reading train's checkpoint).
+ * Said of a failed command after commands skipped for a success on another agent's disk, or
+ * not selected (`-c test`) and run on one: without an output directory shared between the
+ * agents, what they wrote is not here (a test reading train's checkpoint). Unselected ones
+ * run again with the job's own in one forced submission, on one agent.
  */
-function filesElsewhereNote(skippedElsewhere: string[] | undefined, failed: string): string {
-  if (!skippedElsewhere?.length) return '';
-  const one = skippedElsewhere.length === 1;
-  return `; ${skippedElsewhere.join(', ')} did not run here: ${one ? 'it is' : 'they are'} recorded as succeeded, though not in this task directory (another agent's disk?); if ${failed} reads ${one ? 'its' : 'their'} files, give the agents one output directory they share (NFS), or submit again with -f`;
+function filesElsewhereNote(skippedElsewhere: string[], unselected: string[], failed: string, selected: string[]): string {
+  const elsewhere = [...unselected, ...skippedElsewhere];
+  if (elsewhere.length === 0) return '';
+  const one = elsewhere.length === 1;
+  const submit = unselected.length > 0 ? `-f -c ${[...unselected, ...selected].join(' ')}` : '-f';
+  return `; ${elsewhere.join(', ')} did not run here: ${one ? 'it is' : 'they are'} recorded as succeeded, though not in this task directory (another agent's disk?); if ${failed} reads ${one ? 'its' : 'their'} files, give the agents one output directory they share (NFS), or submit again with ${submit}`;
 }
