@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useAgents } from './helpers/agents.js';
-import { AGENT, COORD, coord, coordOnTerminal, processesMatching, startCli, waitFor, withoutNoAgentNote } from './helpers/cli.js';
+import { AGENT, COORD, coord, coordOnTerminal, processesMatching, runCli, startCli, waitFor, withoutNoAgentNote } from './helpers/cli.js';
 import { freePort, useRedis } from './helpers/redis-server.js';
 import { maxOverlap } from './helpers/intervals.js';
 import { useTempDirs } from './helpers/temp-dir.js';
@@ -1193,6 +1193,27 @@ z: [1, 2, 3, 4]
     const restarted = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'c'), name: 'twin' });
     expect((await status(prefix)).agents.map((a) => a.name)).toEqual(['twin']);
     restarted.child.kill('SIGKILL');
+  });
+
+  it('says of a draining agent under the name that it is being stopped, how to stop it now, and to start the new one once it exits, not to pick another name', async () => {
+    const dir = tempDir();
+    const prefix = 'samename-draining';
+    const gate = join(dir, 'gate');
+    writeFileSync(join(dir, 'params.yaml'), `template:\n  run: until [ -e ${gate} ]; do sleep 0.1; done\ngpus: 0\n---\nx: 1\n`);
+    const first = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix, '--heartbeat-ms', '300'], { workdir: join(dir, 'a'), name: 'restarted' });
+    const { sweep } = await submit(dir, prefix);
+    await waitFor(async () => (await status(prefix, sweep)).sweeps[0]!.counts.running === 1, 15_000, 'the task to run');
+    // Ctrl-C once: it drains, its task still running.
+    first.child.kill('SIGINT');
+    await waitFor(async () => (await status(prefix)).agents.find((a) => a.name === 'restarted')?.state === 'draining', 15_000, 'the agent to report draining');
+    const again = await runCli(AGENT, ['--cpu-slots', '1', '--prefix', prefix, '--redis', redis().url, '--name', 'restarted', '--workdir', join(dir, 'a'), '--log-format', 'json']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(new RegExp(`agent: an agent named "restarted" is already running on \\S+ \\(pid ${first.child.pid}\\), seen \\d+ s ago, draining: it exits once its running task ends \\(kill -TERM ${first.child.pid} stops it now and hands it back to the queue\\); start this agent once it has exited\n`));
+    // What it names stops the task now and hands it back.
+    first.child.kill('SIGTERM');
+    await first.done;
+    await waitFor(async () => (await status(prefix, sweep)).tasks![0]!.state === 'waiting', 15_000, 'the task to be handed back');
+    writeFileSync(gate, '');
   });
 
   it("waits out a record of its name and host name from another pid space (a container before its restart, another machine so named): refused while it beats, the name taken once it stops", async () => {

@@ -47,6 +47,7 @@ import { SlotAllocator, type Allocation } from './gpu/slot-allocator.js';
 import type { Server } from 'node:http';
 import { Heartbeat, recordTtlSeconds } from './heartbeat.js';
 import { claimName } from './name-claim.js';
+import { takenNameMessage } from './taken-name.js';
 import { AgentMetrics } from './metrics/agent-metrics.js';
 import { serveMetrics } from './metrics/metrics-server.js';
 import { redisProblem } from './metrics/redis-problem.js';
@@ -452,13 +453,7 @@ export class Agent {
       // In our pid space, our own pid is no other live process; elsewhere it means nothing.
       let free = !other || other.state === 'stopped' || (onThisHost && (ourSpace ? pid === process.pid || !processRuns(pid, 'agent') : !spaceKnown && !processRuns(pid, 'agent')));
       if (!free && other && onThisHost && spaceKnown && !ourSpace) free = await this.stopsBeating(name, other.lastSeen);
-      if (!free && other) {
-        const ago = Math.max(0, Math.round((Date.now() - other.lastSeen) / 1000));
-        throw new ExitError(
-          `an agent named "${name}" is already running on ${other.host}${Number.isInteger(pid) ? ` (pid ${pid})` : ''}, seen ${ago} s ago: give each agent its own --name, or leave --name out for a unique one`,
-          1,
-        );
-      }
+      if (!free && other) throw new ExitError(takenNameMessage(name, other, Number.isInteger(pid) ? pid : undefined, onThisHost), 1);
       // Taken in one step, or another agent of this name claimed it since we looked: look again.
       if (await claimName(this.redis, this.keys, this.record(), recordTtlSeconds(this.options.heartbeatMs), hash.pid ?? '')) return;
     }
