@@ -1,7 +1,7 @@
 /**
- * `coord retry` of a forced sweep (`coord submit -f`) on agents that do not share a disk: the
- * retry must run what the forced run did not get through, not skip it for an older success
- * that the other machine's disk still records.
+ * A forced sweep (`coord submit -f`) on agents that do not share a disk: its retry, or a plain
+ * submission after it, must run what the forced run did not get through, not skip it for an
+ * older success that the other machine's disk still records.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -66,5 +66,35 @@ describe('coord retry of a forced sweep', () => {
     // The forced run's train succeeded and is not run again; its test had not, and runs now.
     expect(ranOn(disk2)).toEqual(['train', 'test', 'test']);
     expect(retried.reason).not.toBe('every command had succeeded before');
+  });
+
+  it('runs on another machine, submitted again without -f, what the forced run did not get through', async () => {
+    const dir = tempDir();
+    const prefix = 'forced-resubmit';
+    const cli = ['--redis', redis().url, '--prefix', prefix];
+    // train fails on a machine with a file "broken".
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo train >> runs.txt && test ! -e broken\n  test: echo test >> runs.txt\ngpus: 0\n---\nx: 1\n');
+    const [disk1, disk2] = [join(dir, 'm1'), join(dir, 'm2')];
+    const ranOn = (disk: string) => readFileSync(join(disk, 'runs.txt'), 'utf8').trim().split('\n');
+    const submitAndWait = (extra: string[]) => coord(['submit', 'params.yaml', '--wait', ...extra, ...cli], { cwd: dir });
+    const stop = async (agent: { child: { kill: (signal: NodeJS.Signals) => boolean }; done: Promise<unknown> }) => {
+      agent.child.kill('SIGTERM');
+      await agent.done;
+    };
+
+    const second = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: disk2 });
+    expect((await submitAndWait([])).code).toBe(0);
+    await stop(second);
+    mkdirSync(disk1);
+    writeFileSync(join(disk1, 'broken'), '');
+    const firstMachine = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: disk1 });
+    expect((await submitAndWait(['-f'])).code).toBe(1);
+    await stop(firstMachine);
+
+    // The second machine's disk still records the successes the forced run replaced.
+    await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: disk2 });
+    const again = await submitAndWait(['--json']);
+    expect(again.code).toBe(0);
+    expect(ranOn(disk2)).toEqual(['train', 'test', 'train', 'test']);
   });
 });

@@ -38,6 +38,7 @@ import type { ServedQueue } from '../fetch/served-queue.js';
 import type { Allocation } from '../gpu/slot-allocator.js';
 import type { AgentContext } from './agent-context.js';
 import { returnJob } from '../fetch/return-job.js';
+import { outdatedOnDisk } from './outdated-on-disk.js';
 import { unselectedElsewhere } from './unselected-elsewhere.js';
 import { failCancelledJob } from '../fetch/fail-cancelled-job.js';
 import { completionError, queueCompleteJob } from './complete-job.js';
@@ -307,6 +308,7 @@ export class TaskRun {
       launcher: ctx.launcher,
       force: data.force,
       ...(data.skip && { alreadySucceeded: data.skip }),
+      outdatedOnDisk: (onDisk) => outdatedOnDisk(ctx.redis, taskKey, data.task.commands.map((c) => c.name), onDisk),
       signal: this.controller.signal,
       mayStart: () => {
         const jobId = String(this.job.id);

@@ -12,7 +12,7 @@ import { appendLogLine, attemptHeading } from './attempt-heading.js';
 import type { ExecutorEvent } from './events.js';
 import type { ExitStatus, ProcessLauncher } from './launcher.js';
 import { lastLogLine, logSize } from './log-tail.js';
-import { relativeLogPath, succeededCommands, TaskFiles, type CommandStat, type CommandState } from './task-files.js';
+import { relativeLogPath, succeededCommands, TaskFiles, type CommandStat, type CommandState, type TaskStat } from './task-files.js';
 
 export const DEFAULT_KILL_GRACE_MS = 10_000;
 
@@ -30,6 +30,12 @@ export interface RunTaskOptions {
    * before a retry): skipped, forced or not; `force` only disregards the disk's records.
    */
   alreadySucceeded?: string[];
+  /**
+   * Asked, when this task directory records successes the caller did not name in
+   * `alreadySucceeded`, which of them not to trust: an agent whose Redis knows the command ran
+   * again since, elsewhere (a forced run on another machine), does not skip it for an older success here.
+   */
+  outdatedOnDisk?: (onDisk: TaskStat) => Promise<string[]>;
   /** Aborting kills the running command (SIGTERM, then SIGKILL) and stops the task. */
   signal?: AbortSignal;
   /** Wall-clock limit for the whole task; overrides `task.settings.timeoutSeconds`. */
@@ -134,6 +140,10 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
   // A forced run reads the disk's records only to say where its skipped commands ran.
   const onDisk = options.force && alreadySucceeded.length === 0 ? {} : files.readStat();
   const done = options.force ? new Set<string>() : succeededCommands(onDisk);
+  const outdated = new Set<string>();
+  if (options.outdatedOnDisk && [...done].some((command) => !alreadySucceeded.includes(command))) {
+    for (const command of await options.outdatedOnDisk(onDisk)) if (done.delete(command)) outdated.add(command);
+  }
   for (const command of alreadySucceeded) done.add(command);
   const toRun = task.commands.filter((c) => !done.has(c.name));
   const recorded = files.recordedCommandLines();
@@ -183,7 +193,8 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
     // or a crash or a failure mid-run would leave them, and the next run would skip them (a
     // test of the model the forced train replaced). Otherwise the record is written once, at
     // the end: a file written atomically is a new inode, the dearest step per task on a busy disk.
-    if (options.force) files.takeBackForRerun(command.name, base, task.commands.slice(index + 1).map((c) => c.name));
+    // So does the run of a success found outdated here: the later ones came after it.
+    if (options.force || outdated.has(command.name)) files.takeBackForRerun(command.name, base, task.commands.slice(index + 1).map((c) => c.name));
     // An earlier run's log is appended to; a directory made just now has none (no stat then).
     // Attempts of one submission share the log: a line says where a later one begins.
     const sizeBefore = files.fresh ? 0 : logSize(log);
