@@ -292,9 +292,9 @@ z: [1, 2, 3, 4]
     expect(again).toEqual({ sweep: first.sweep, created: false, queued: 0, skipped: 2, alreadyQueued: 0, alreadyIn: [], changedSinceSuccess: [], queuedDifferently: [] });
     const plain = await coord(['submit', 'params.yaml', '--wait', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
     expect([plain.code, plain.stderr]).toEqual([0, '']);
-    expect(plain.stdout).toBe(`nothing to queue: all 2 tasks already succeeded, in sweep ${first.sweep} (coord submit -f runs them again)\nsee them with: coord status ${first.sweep} --prefix ${prefix} --redis ${redis().url}\n`);
+    expect(plain.stdout).toBe(`nothing to queue: all 2 tasks already succeeded, in sweep ${first.sweep} (coord submit -f --prefix ${prefix} --redis ${redis().url} runs them again)\nsee them with: coord status ${first.sweep} --prefix ${prefix} --redis ${redis().url}\n`);
     const selected = await coord(['submit', 'params.yaml', '-c', 'train', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
-    expect(selected.stdout).toBe(`nothing to queue: train already succeeded for all 2 tasks, in sweep ${first.sweep} (coord submit -f runs them again)\nsee them with: coord status ${first.sweep} --prefix ${prefix} --redis ${redis().url}\n`);
+    expect(selected.stdout).toBe(`nothing to queue: train already succeeded for all 2 tasks, in sweep ${first.sweep} (coord submit -c train -f --prefix ${prefix} --redis ${redis().url} runs them again)\nsee them with: coord status ${first.sweep} --prefix ${prefix} --redis ${redis().url}\n`);
     const overview = await status(prefix, first.sweep);
     expect(overview.sweeps.map((s) => s.id)).toEqual([first.sweep]);
     expect(overview.tasks!.map((t) => t.state)).toEqual(['succeeded', 'succeeded']);
@@ -303,7 +303,7 @@ z: [1, 2, 3, 4]
     writeFileSync(join(dir, 'params.yaml'), sweepFile('echo test {x} --new-flag'));
     const changed = await coord(['submit', 'params.yaml', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
     expect(changed.code).toBe(0);
-    expect(changed.stderr).toBe('warning: 2 tasks skipped commands that succeeded with other command lines than the sweep file gives now (output/X_1: test, ...); their results are from the old ones: coord submit -f runs them again\n');
+    expect(changed.stderr).toBe(`warning: 2 tasks skipped commands that succeeded with other command lines than the sweep file gives now (output/X_1: test, ...); their results are from the old ones: coord submit -f --prefix ${prefix} --redis ${redis().url} runs them again\n`);
     const changedJson = await submit(dir, prefix);
     expect(changedJson).toMatchObject({ sweep: first.sweep, skipped: 2, changedSinceSuccess: ['output/X_1: test', 'output/X_2: test'] });
     const changedDry = await coord(['submit', 'params.yaml', '--dry-run', '--redis', redis().url, '--prefix', prefix], { cwd: dir });

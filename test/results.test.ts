@@ -422,7 +422,7 @@ seed: 3
     expect(partial.stderr).toBe('2 of 2 tasks did not succeed but reported metrics (X_1: failed, X_2: failed): their rows are from unfinished runs\n');
     // train is done everywhere: nothing to wait for, though the tasks' records say failed.
     const trainAgain = await coord(['submit', 'params.yaml', '-c', 'train', '--wait', ...cli], { cwd: dir });
-    expect([trainAgain.code, trainAgain.stdout]).toEqual([0, `nothing to queue: train already succeeded for all 2 tasks, in sweep ${sweep} (coord submit -f runs them again)\nsee them with: coord status ${sweep} --prefix ${prefix} --redis ${redis().url}\n`]);
+    expect([trainAgain.code, trainAgain.stdout]).toEqual([0, `nothing to queue: train already succeeded for all 2 tasks, in sweep ${sweep} (coord submit -c train -f --prefix ${prefix} --redis ${redis().url} runs them again)\nsee them with: coord status ${sweep} --prefix ${prefix} --redis ${redis().url}\n`]);
     writeFileSync(join(workdir, 'ready'), '');
     // An edit of the file since does not reach the retry, which says so.
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo METRIC loss={x}\n  test: echo edited\ngpus: 0\n---\nx: [1, 2]\n');

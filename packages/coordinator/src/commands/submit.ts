@@ -18,6 +18,7 @@ import { numberFlag } from '../options/number-flags.js';
 import { expandOptionsFrom, refuseTitleWithSlash, sweepFilePath, withSweepOptions, type SweepArgs } from '../options/sweep-options.js';
 import { plural } from '../output/plural.js';
 import { namedFew } from '../output/named-few.js';
+import { forcedResubmitCommand } from '../distributed/forced-resubmit-command.js';
 
 interface SubmitArgs extends SweepArgs, RedisArgs {
   priority?: string;
@@ -92,7 +93,10 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     const here = { host: hostname(), path: submittedFrom(file) };
     const output = normaliseOutputRoot(expansion.tasks[0]!.outputRoot);
     printWarnings(terminal, await tasksFromElsewhereWarnings(redis, keys, result.builtOn, here, output));
-    if (result.changedSinceSuccess.length > 0 && !args.json) printWarnings(terminal, [changedCommandsWarning(result.changedSinceSuccess, 'coord submit -f')]);
+    // The commands suggested below reach this Redis and prefix as they are pasted.
+    const reach = connectionFlags(args, { secret: false });
+    const forced = forcedResubmitCommand(args, file, expansion.seed, reach);
+    if (result.changedSinceSuccess.length > 0 && !args.json) printWarnings(terminal, [changedCommandsWarning(result.changedSinceSuccess, forced) + reach.passwordNote]);
     const alreadyIn = await sweepsHolding(redis, keys, result.alreadyQueuedIds);
     // Only the sweeps holding those tasks: cancelling another would end work queued as now.
     if (result.queuedDifferently.length > 0 && !args.json) printWarnings(terminal, [queuedDifferentlyWarning(result.queuedDifferently, file, await sweepsHolding(redis, keys, result.queuedDifferentlyIds))]);
@@ -100,8 +104,7 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     const doneIn = await sweepsHolding(redis, keys, result.doneIds);
     // With no sweep of its own, the one that holds the tasks is the one to follow.
     const follow = result.created ? result.sweep : (alreadyIn[0] ?? doneIn[0]);
-    // The commands suggested below reach this Redis and prefix as they are pasted.
-    const { flags, passwordNote: password } = connectionFlags(args, { secret: false });
+    const { flags, passwordNote: password } = reach;
     const pasted = (command: string) => `coord ${command} ${follow}${flags}`;
     // Ctrl-C stops the following, not the sweep: say so, and how to pick it up again.
     // Listen before printing the sweep's name: whoever reads that line may press Ctrl-C at once.
@@ -128,7 +131,7 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     } else {
       // With -c, only the selected commands were asked about: say so, not that the tasks are done.
       const which = args.command?.length ? `${args.command.join(', ')} already succeeded for all ${result.skipped} tasks` : `all ${result.skipped} tasks already succeeded`;
-      terminal.line(`nothing to queue: ${which}${doneIn.length > 0 ? `, in ${describeSweeps(doneIn)}` : ''} (coord submit -f runs them again)${seed}`);
+      terminal.line(`nothing to queue: ${which}${doneIn.length > 0 ? `, in ${describeSweeps(doneIn)}` : ''} (${forced} runs them again)${seed}`);
       if (follow !== undefined) terminal.line(`see them with: ${pasted('status')}${password}`);
     }
     if (!stopListening) return;
