@@ -363,7 +363,7 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
-  it('shows a task that another agent took over from a dead one, in the sweep\'s tasks and on its log page, which says where the dead one\'s attempt ended without a report', { timeout: 90_000 }, async () => {
+  it('shows a task that another agent took over from a dead one, in the sweep\'s tasks and on its log page, which says where the dead one\'s attempt ended without a report and where the new run\'s log file is', { timeout: 90_000 }, async () => {
     const prefix = 'taken-over';
     const args = ['--redis', redis().url, '--prefix', prefix];
     // Short locks: the dead agent's job is found stalled a few seconds after the kill.
@@ -383,13 +383,19 @@ describe('coord dashboard in Chromium', () => {
     await log.locator('.vrow[data-index] a.task-name', { hasText: 'X_1' }).click();
     await log.locator('.fact[data-fact="attempt"]').filter({ hasText: '1' }).waitFor(WAIT);
 
-    await startAgent(redis().url, ['--cpu-slots', '1', '--lock-ms', '2000', '--prefix', prefix], { name: 'second', workdir: tempDir() });
+    // The log's header says where its file is: on the first agent's machine, in its workdir.
+    const source = log.locator('.log-section h3');
+    await source.filter({ hasText: first.workdir }).waitFor(WAIT);
+    const second = await startAgent(redis().url, ['--cpu-slots', '1', '--lock-ms', '2000', '--prefix', prefix], { name: 'second', workdir: tempDir() });
     first.child.kill('SIGKILL');
     await waitFor(() => runningOn('second'), 30_000, 'the second agent to take the task over');
     // The task stayed running all along (the sweep's counts never changed): the pages still show the new run.
     await tasks.locator('.vrow[data-index]', { hasText: 'second' }).waitFor(WAIT);
     await log.locator('.fact', { hasText: 'agent' }).filter({ hasText: 'second' }).waitFor(WAIT);
     await expect(log.locator('.fact[data-fact="attempt"]').textContent()).resolves.toContain('2');
+    // The run now writes its file in the second agent's workdir: the header follows it there, live, not only after a reload.
+    await source.filter({ hasText: second.workdir }).waitFor(WAIT);
+    await expect(source.textContent()).resolves.not.toContain(first.workdir);
     // The dead agent never wrote its attempt's outcome: the log says it ended without a report, as coord logs does, live and read anew.
     const logText = log.locator('pre.log[data-command="run"]');
     const agentLines = (text: string) => text.split('\n').filter((line) => line.startsWith('--- '));

@@ -61,7 +61,8 @@ export async function followLog(redis: Redis, keys: RedisKeys, task: TaskRecord,
   const commands = task.commands;
   const streamKeys = commands.map((command) => keys.log(task.id, command));
   const positions = new Map(resume ?? []);
-  const described = new Set<string>();
+  /** Per command described, its meta's `started` then: a new shipper (another agent took the task over) writes another host and path. */
+  const described = new Map<string, string | null>();
   /** The unfinished line last sent per command; none yet, so the first look sends each (a reconnecting page may show an old one). */
   const partials = new Map<string, string>();
   const unreportedEnds = new UnreportedEnds();
@@ -71,10 +72,11 @@ export async function followLog(redis: Redis, keys: RedisKeys, task: TaskRecord,
     return end === undefined ? [text] : [end, text];
   };
 
-  const describe = async (command: string, key: string) => {
-    if (described.has(command)) return;
-    described.add(command);
+  /** Sends where the command's log file is, once, and again with `anew` (its file moved to another agent). */
+  const describe = async (command: string, key: string, anew = false) => {
+    if (described.has(command) && !anew) return;
     const [meta, kept] = await Promise.all([redis.hgetall(`${key}:meta`), redis.xlen(key)]);
+    described.set(command, meta.started ?? null);
     const shipped = Number(meta.lines ?? kept);
     stream.send('meta', { command, host: meta.host ?? null, path: meta.path ?? null, dropped: Math.max(0, shipped - kept) } satisfies LogMeta);
   };
@@ -121,6 +123,10 @@ export async function followLog(redis: Redis, keys: RedisKeys, task: TaskRecord,
         send(command, entries);
       }
       const logs = await readLogsState(redis, keys, task.id, streamKeys);
+      for (const [i, started] of logs.shipperStarts.entries()) {
+        const command = commands[i]!;
+        if (described.has(command) && described.get(command) !== started) await describe(command, streamKeys[i]!, true);
+      }
       for (const [i, line] of logs.partials.entries()) {
         const command = commands[i]!;
         if (partials.get(command) === line) continue;

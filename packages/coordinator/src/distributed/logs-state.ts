@@ -31,6 +31,8 @@ export interface LogsState {
   state: string | null;
   /** Per stream, the line being redrawn, or ''. */
   partials: string[];
+  /** Per stream, when its current shipper began (its meta's `started`, ms), or null: another run's agent (a takeover) begins anew. */
+  shipperStarts: Array<string | null>;
   /** `followed`: per stream, whether the reader has read from it (a log not begun is not waited for). */
   done(followed: boolean[]): boolean;
 }
@@ -50,6 +52,7 @@ export async function readLogsState(redis: Redis, keys: RedisKeys, taskId: strin
   return {
     state,
     partials: metas.map(([partial, started]) => (state === 'running' && partial && ofThisRun(started, startedAt) ? partial : '')),
+    shipperStarts: metas.map(([, started]) => started ?? null),
     done: (followed) => !live && (endedByRun === null || metas.every(([, started, ended], i) => (ended ?? null) !== null || !followed[i] || !ofThisRun(started, startedAt))),
   };
 }
