@@ -790,6 +790,39 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
+  it("shows each running task's whole name in its agent's GPU boxes, wrapped, on a desktop and on a phone, where one line cut them all to the same start", { timeout: 60_000 }, async () => {
+    const args = ['--redis', redis().url, '--prefix', 'gpu-names'];
+    await startAgent(redis().url, ['--gpus', '0,1,2,3', '--prefix', 'gpu-names'], { name: 'gpu-names', workdir: tempDir() });
+    // Four runs whose names differ only in their last param, one per GPU.
+    const sweep = await submit('template:\n  run: sleep 60\n---\nlearning_rate: [0.0003]\nweight_decay: [0.01]\nwarmup_steps: [500]\nmodel: [vit_base_patch16, vit_large_patch16, resnet50, convnext_tiny]\n', args);
+    const names = ['vit_base_patch16', 'vit_large_patch16', 'resnet50', 'convnext_tiny'].map((model) => `LeRate_0.0003-WeDecay_0.01-WaSteps_500-Model_${model}`);
+    const dashboard = await startDashboard(args);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${dashboard.url}#/agents`);
+    await page.locator('.gpu-task').nth(3).waitFor(WAIT);
+    /** Each GPU box's task name as drawn: whole (not cut at its end), and its run time beside it. */
+    const drawn = () =>
+      page.$$eval('.gpu-task', (links) =>
+        links
+          .map((link) => {
+            const name = link.querySelector('.gpu-task-name') as HTMLElement;
+            const time = link.querySelector('.muted') as HTMLElement;
+            return { text: name.textContent, whole: name.scrollWidth <= name.clientWidth + 1 && name.scrollHeight <= name.clientHeight + 1, timeShown: time.getBoundingClientRect().width > 0 };
+          })
+          .sort((a, b) => String(a.text).localeCompare(String(b.text))),
+      );
+    const wanted = [...names].sort((a, b) => a.localeCompare(b)).map((text) => ({ text, whole: true, timeShown: true }));
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 800 });
+      await expect.poll(drawn, WAIT).toEqual(wanted);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth)).toBe(true);
+      await screenshot(page, `agents-long-names-${width}`);
+    }
+    await page.close();
+    await coord(['cancel', sweep, ...args]);
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
   it('wraps a long task name on its log page instead of scrolling sideways', { timeout: 60_000 }, async () => {
     const args = ['--redis', redis().url, '--prefix', 'long-name'];
     const sweep = await submit(`template:\n  run: echo {model}\npool: nobody\n---\nmodel: [${'transformer_'.repeat(20)}base]\nlr: [0.001]\n`, args);

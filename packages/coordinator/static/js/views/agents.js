@@ -4,7 +4,7 @@ import { clockTime, plural } from '../format.js';
 import { emptyUnderPrefix, runTime, since } from '../ui.js';
 
 function taskLink(run) {
-  // The whole name on hover: a long one is cut where its telling part (the last params) is.
+  // A long name wraps (style.css), its telling part (the last params) shown; its sweep on hover.
   return h('a', { class: 'gpu-task', href: `#/tasks/${run.taskId}`, title: `${run.task} (sweep ${run.sweep})` }, h('span', { class: 'gpu-task-name' }, run.task), h('span', { class: 'muted' }, runTime(run)));
 }
 
