@@ -551,6 +551,41 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
+  it("keeps the results page of a sweep older than the newest 50 in step with its counts, which the live overview does not carry", { timeout: 120_000 }, async () => {
+    const prefix = 'results-older';
+    const args = ['--redis', redis().url, '--prefix', prefix];
+    const agent = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: tempDir() });
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo "METRIC loss=0.{x}"\ngpus: 0\n---\nx: [1, 2]\n');
+    const submitted = async (extra: string[]) => {
+      const result = await coord(['submit', 'params.yaml', '--json', ...extra, ...args], { cwd: dir });
+      expect(result.code).toBe(0);
+      return (JSON.parse(result.stdout) as { sweep: string }).sweep;
+    };
+    const old = await submitted(['--wait']);
+    // Fifty newer sweeps (their tasks wait for pool nobody), four submissions at a time: the old one leaves the overview.
+    for (let batch = 0; batch < 50; batch += 4) {
+      await Promise.all(Array.from({ length: Math.min(4, 50 - batch) }, (_, i) => submit(`template:\n  run: echo {y}\npool: nobody\n---\ny: [${batch + i}]\n`, args)));
+    }
+    const dashboard = await startDashboard(args);
+    const overview = (await (await fetch(`${dashboard.url}api/overview`)).json()) as { sweeps: Array<{ id: string }> };
+    expect(overview.sweeps.map((sweep) => sweep.id)).not.toContain(old);
+    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${dashboard.url}#/sweeps/${old}/results`);
+    const summary = page.locator('.page-head > span.muted');
+    await summary.filter({ hasText: /^2 finished tasks, 1 metric$/ }).waitFor(WAIT);
+    // Stopped, so that what is run again waits: the old sweep's tasks move to a new submission (-f), which runs them again.
+    await agent.child.kill('SIGTERM');
+    await agent.done;
+    await submitted(['-f']);
+    await expect.poll(async () => (JSON.parse((await coord(['status', old, '--json', ...args])).stdout) as { sweeps: Array<{ counts: { total: number } }> }).sweeps[0]!.counts.total, WAIT).toBe(0);
+    // The page says so too, as one opened now does, not the rows it read before.
+    await summary.filter({ hasText: /^0 finished tasks, 0 metrics$/ }).waitFor(WAIT);
+    await page.locator('.table-box .empty').waitFor(WAIT);
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
   it("walks a sweep's tasks with Tab, the table scrolling along, without the focus falling out of it", { timeout: 60_000 }, async () => {
     const args = ['--redis', redis().url, '--prefix', 'tab-walk'];
     // Sixty waiting tasks, each row a link and a Cancel button: more rows than the table draws at once.

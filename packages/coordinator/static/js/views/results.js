@@ -197,13 +197,19 @@ export function resultsView(root, sweepId) {
   else window.addEventListener('load', load, { once: true });
   let countsText = '';
   const reload = paced(load, { settleMs: 500, everyMs: RELOAD_EVERY_MS });
+  /** The sweep's counts changed since last seen: its table is read again. */
+  const noteCounts = (counts) => {
+    const text = JSON.stringify(counts);
+    if (countsText && text !== countsText) reload.ask();
+    countsText = text;
+  };
   return {
     onLive: reload.ask,
     onOverview(overview) {
       const sweep = overview.sweeps.find((s) => s.id === sweepId);
-      const text = JSON.stringify(sweep?.counts ?? null);
-      if (countsText && text !== countsText) reload.ask();
-      countsText = text;
+      // The overview lists the newest 50 sweeps (and older running ones): an older one's counts are read on their own.
+      if (sweep) noteCounts(sweep.counts);
+      else if (!disposed) getJson(`/sweeps/${sweepId}`).then(({ sweep: fresh }) => disposed || noteCounts(fresh.counts), () => undefined);
     },
     dispose() {
       disposed = true;
