@@ -912,7 +912,7 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
-  it('lists older sweeps than the newest 50 on request', { timeout: 90_000 }, async () => {
+  it("lists older sweeps than the newest 50 on request, and keeps a task's page of one in step with it", { timeout: 90_000 }, async () => {
     const args = ['--redis', redis().url, '--prefix', 'many-sweeps'];
     // 53 sweeps of one waiting task each (no agent serves pool nobody), four submissions at a
     // time; the oldest one's task runs (an agent serves pool busy), so that sweep stays listed.
@@ -943,6 +943,18 @@ describe('coord dashboard in Chromium', () => {
     await page.locator('.page-head p', { hasText: /^54 sweeps;/ }).waitFor(WAIT);
     await expect(page.locator('.sweep').count()).resolves.toBe(54);
     await expect(page.locator(`.sweep[data-sweep="${ids[0]}"]`).count()).resolves.toBe(1);
+    // A task's page of a sweep the live overview leaves out (the second oldest): cancelled
+    // elsewhere, it says so, as its log's end does, not waiting with a Cancel button.
+    const overview = (await (await fetch(`${dashboard.url}api/overview`)).json()) as { sweeps: Array<{ id: string }> };
+    expect(overview.sweeps.map((sweep) => sweep.id)).not.toContain(ids[1]);
+    const { tasks } = (await (await fetch(`${dashboard.url}api/sweeps/${ids[1]}/tasks`)).json()) as { tasks: Array<{ id: string }> };
+    await page.goto(`${dashboard.url}#/tasks/${tasks[0]!.id}`);
+    await page.locator('.task-head .badge.state-waiting').waitFor(WAIT);
+    await page.locator('[data-role="log-status"]', { hasText: 'following live' }).waitFor(WAIT);
+    expect((await coord(['cancel', ids[1]!, ...args])).code).toBe(0);
+    await page.locator('[data-role="log-status"]', { hasText: 'ended (cancelled)' }).waitFor(WAIT);
+    await page.locator('.task-head .badge.state-cancelled').waitFor(WAIT);
+    await expect(page.locator('.task-head [data-action="cancel"]').count()).resolves.toBe(0);
     await page.close();
     expect((await dashboard.stop()).code).toBe(0);
   });

@@ -27,6 +27,19 @@ export async function postJson(path, body = {}) {
   return answer(await fetch(`/api${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body) }));
 }
 
+/**
+ * A sweep as the live overview has it, or read on its own: the overview lists only the newest
+ * 50 sweeps (and older ones with a task running). Resolves undefined when it cannot be read.
+ */
+export function sweepInOverview(overview, sweepId) {
+  const listed = overview.sweeps.find((sweep) => sweep.id === sweepId);
+  if (listed) return Promise.resolve(listed);
+  return getJson(`/sweeps/${encodeURIComponent(sweepId)}`).then(
+    ({ sweep }) => sweep,
+    () => undefined,
+  );
+}
+
 /** How long to wait before opening a stream the browser gave up on. */
 const REOPEN_MS = 3000;
 

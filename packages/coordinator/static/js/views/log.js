@@ -1,5 +1,5 @@
 // A task's log, following live: one section per command with where the full log lives.
-import { followLog, getJson } from '../api.js';
+import { followLog, getJson, sweepInOverview } from '../api.js';
 import { fill, h } from '../dom.js';
 import { duration, exitText, FINAL, number, shownLine } from '../format.js';
 import { errorBox, runTime, stateBadge, toast } from '../ui.js';
@@ -191,6 +191,8 @@ export function logView(root, taskId) {
   refresh();
   follow();
   let countsText = '';
+  /** The page was left: an overview read meanwhile must not start following again. */
+  let disposed = false;
   return {
     // Redis away: no new lines come, whatever the log's own stream says.
     onStale() {
@@ -201,12 +203,14 @@ export function logView(root, taskId) {
       // What was read during the outage (an error in place of the task's facts) is read again.
       refresh();
     },
-    onOverview(overview) {
-      // The sweep's counts change whenever one of its tasks changes state; its run and its
-      // agent's being lost change without them.
-      const sweep = task && overview.sweeps.find((s) => s.id === task.sweep);
+    async onOverview(overview) {
+      // The sweep's counts change whenever one of its tasks changes state (an older sweep's,
+      // which the overview leaves out, are read on their own); its run and its agent's being
+      // lost change without them. Before the task is read, its sweep is not known.
       const lost = lostAgentNames(overview);
       const runs = runsText(overview, (run) => run.taskId === taskId);
+      const sweep = task && (await sweepInOverview(overview, task.sweep));
+      if (disposed) return;
       const text = JSON.stringify([sweep?.counts ?? overview.agents.map((a) => a.running), runs, lost]);
       if (text !== countsText) {
         countsText = text;
@@ -214,6 +218,7 @@ export function logView(root, taskId) {
       }
     },
     dispose() {
+      disposed = true;
       stop?.();
     },
   };

@@ -1,6 +1,6 @@
 // Results: the `coord results` table (params that vary, metrics) and a chart of a chosen
 // metric against a chosen param, refreshed as tasks finish.
-import { getJson } from '../api.js';
+import { getJson, sweepInOverview } from '../api.js';
 import { debounce, fill, h } from '../dom.js';
 import { number, plural } from '../format.js';
 import { paced } from '../paced.js';
@@ -206,10 +206,7 @@ export function resultsView(root, sweepId) {
   return {
     onLive: reload.ask,
     onOverview(overview) {
-      const sweep = overview.sweeps.find((s) => s.id === sweepId);
-      // The overview lists the newest 50 sweeps (and older running ones): an older one's counts are read on their own.
-      if (sweep) noteCounts(sweep.counts);
-      else if (!disposed) getJson(`/sweeps/${sweepId}`).then(({ sweep: fresh }) => disposed || noteCounts(fresh.counts), () => undefined);
+      sweepInOverview(overview, sweepId).then((sweep) => sweep && !disposed && noteCounts(sweep.counts));
     },
     dispose() {
       disposed = true;
