@@ -386,6 +386,7 @@ describe('coord dashboard in Chromium', () => {
     // The log's header says where its file is: on the first agent's machine, in its workdir.
     const source = log.locator('.log-section h3');
     await source.filter({ hasText: first.workdir }).waitFor(WAIT);
+    await expect(source.textContent()).resolves.not.toContain("latest attempt's");
     const second = await startAgent(redis().url, ['--cpu-slots', '1', '--lock-ms', '2000', '--prefix', prefix], { name: 'second', workdir: tempDir() });
     first.child.kill('SIGKILL');
     await waitFor(() => runningOn('second'), 30_000, 'the second agent to take the task over');
@@ -396,6 +397,8 @@ describe('coord dashboard in Chromium', () => {
     // The run now writes its file in the second agent's workdir: the header follows it there, live, not only after a reload.
     await source.filter({ hasText: second.workdir }).waitFor(WAIT);
     await expect(source.textContent()).resolves.not.toContain(first.workdir);
+    // Two attempts shown, the file of the latest: it says so, as coord logs does.
+    await source.filter({ hasText: "(the latest attempt's)" }).waitFor(WAIT);
     // The dead agent never wrote its attempt's outcome: the log says it ended without a report, as coord logs does, live and read anew.
     const logText = log.locator('pre.log[data-command="run"]');
     const agentLines = (text: string) => text.split('\n').filter((line) => line.startsWith('--- '));

@@ -39,6 +39,20 @@ function commandTexts(task) {
   });
 }
 
+/** An agent's heading of an attempt in a log (`--- attempt 2 on gpu7 (host2), ... ---`), as coord logs finds them. */
+const ATTEMPT_HEADING = /^--- attempt \d+ on .* ---$/;
+
+/**
+ * Where a command's whole log is. Redis knows only the latest attempt's file: with several
+ * attempts shown (another agent's, another submission's), it says whose, as coord logs does.
+ */
+function showSource(entry) {
+  const { note, source, dropped, headings, firstIsHeading } = entry;
+  // A first attempt whose heading the cap dropped is an attempt all the same.
+  const attempts = headings + (headings > 0 && firstIsHeading === false ? 1 : 0);
+  fill(note, source, source && attempts > 1 ? " (the latest attempt's)" : '', dropped ? ` (${dropped.toLocaleString('en')} earlier lines dropped from Redis; the file has them all)` : '');
+}
+
 /** Changes a log's text; one scrolled to its end (give or take a line) stays there, one scrolled back stays put. */
 function keepingEnd(pre, change) {
   const atEnd = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 40;
@@ -53,7 +67,7 @@ export function logView(root, taskId) {
   const sections = h('div', { class: 'logs' }, empty());
   fill(root, head, h('div', { class: 'controls' }, h('h2', {}, 'Log'), h('span', { class: 'spacer' }), status), sections);
 
-  const panes = new Map(); // command -> { pre, note, live, lines }
+  const panes = new Map(); // command -> { pre, note, live, lines, and what showSource says }
   const pane = (command) => {
     let entry = panes.get(command);
     if (!entry) {
@@ -61,7 +75,7 @@ export function logView(root, taskId) {
       const live = h('span', { class: 'log-partial', 'data-role': 'partial' });
       const pre = h('pre', { class: 'log', 'data-command': command }, live);
       const note = h('span', { class: 'muted' });
-      entry = { pre, note, live, lines: 0 };
+      entry = { pre, note, live, lines: 0, source: '', dropped: 0, headings: 0, firstIsHeading: undefined };
       if (panes.size === 0) fill(sections);
       sections.append(h('section', { class: 'log-section' }, h('h3', {}, command, ' ', note), pre));
       panes.set(command, entry);
@@ -90,12 +104,17 @@ export function logView(root, taskId) {
     fill(status, 'connecting…');
     stop = followLog(taskId, {
       meta({ command, host, path, dropped }) {
-        const { note } = pane(command);
-        fill(note, path ? `${host ?? '?'}:${path}` : '', dropped ? ` (${dropped.toLocaleString('en')} earlier lines dropped from Redis; the file has them all)` : '');
+        const entry = pane(command);
+        Object.assign(entry, { source: path ? `${host ?? '?'}:${path}` : '', dropped });
+        showSource(entry);
       },
       lines({ command, lines }) {
         const entry = pane(command);
         const { pre, live } = entry;
+        const headings = entry.headings;
+        entry.firstIsHeading ??= ATTEMPT_HEADING.test(lines[0] ?? '');
+        entry.headings += lines.filter((line) => ATTEMPT_HEADING.test(line)).length;
+        if (entry.headings !== headings) showSource(entry);
         keepingEnd(pre, () => {
           live.before(lines.map(shownLine).join('\n') + '\n');
           // The line it was redrawing became one of these (the server sends a newer one if there is).
