@@ -15,6 +15,11 @@ export function duration(seconds) {
   return `${Math.floor(hours / 24)}d ${hours % 24}h`;
 }
 
+/** `~4s left`: about how long a sweep still needs, as coord status says it, in whole seconds (the estimate has no tenths) and never none. */
+export function timeLeftText(seconds) {
+  return `~${duration(Math.max(1, Math.round(seconds))).replace(/\.\ds$/, 's')} left`;
+}
+
 /** Seconds a task ran, counting on while it runs. */
 export function taskSeconds(task, now = Date.now()) {
   if (!task.startedAt) return null;

@@ -1,7 +1,7 @@
 // Sweeps: one card per recent sweep with its progress, counts per state and actions.
 import { getJson } from '../api.js';
 import { debounce, fill, h, reconcile } from '../dom.js';
-import { duration, plural } from '../format.js';
+import { plural, timeLeftText } from '../format.js';
 import { countChips, emptyUnderPrefix, progressBar, since, sweepCancelButton, sweepRetryButton, toast } from '../ui.js';
 
 /** The live overview lists the newest 50; each "older" click asks for 50 more, up to what the API gives. */
@@ -21,7 +21,7 @@ function sweepCard(sweep) {
       h('span', { class: 'spacer' }),
       // About how long it still needs (coord status's estimate); none before a task succeeded.
       // A running task whose agent is lost counts as waiting, as coord status says: `(1 lost run starts over)`.
-      sweep.secondsLeft !== null && h('span', { class: 'time-left' }, `~${duration(sweep.secondsLeft)} left${sweep.runsStartingOver > 0 ? ` (${plural(sweep.runsStartingOver, 'lost run')} ${sweep.runsStartingOver === 1 ? 'starts' : 'start'} over)` : ''}`),
+      sweep.secondsLeft !== null && h('span', { class: 'time-left' }, `${timeLeftText(sweep.secondsLeft)}${sweep.runsStartingOver > 0 ? ` (${plural(sweep.runsStartingOver, 'lost run')} ${sweep.runsStartingOver === 1 ? 'starts' : 'start'} over)` : ''}`),
       h('span', { class: 'muted' }, since(sweep.createdAt), ' ago'),
     ),
     progressBar(counts),
