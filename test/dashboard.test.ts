@@ -876,6 +876,27 @@ describe('coord dashboard in Chromium', () => {
     expect((await dashboard.stop()).code).toBe(0);
   });
 
+  it("wraps a log's file path on a phone instead of scrolling the log page sideways", { timeout: 60_000 }, async () => {
+    const prefix = 'long-path';
+    const args = ['--redis', redis().url, '--prefix', prefix];
+    await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: tempDir() });
+    // Submitted with --wait: it ran, so its log has a file.
+    const sweep = await submit(`template:\n  run: echo {model}\ngpus: 0\n---\nmodel: [${'resnet_'.repeat(6)}50]\n`, [...args, '--wait']);
+    const dashboard = await startDashboard(args);
+    const { tasks } = (await (await fetch(`${dashboard.url}api/sweeps/${sweep}/tasks`)).json()) as { tasks: Array<{ id: string }> };
+    const page = await browser().newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${dashboard.url}#/tasks/${tasks[0]!.id}`);
+    // The file's path, in the log's heading: a workdir, the output, the task's long name, the file.
+    const source = page.locator('.log-section h3');
+    await source.filter({ hasText: /\/log\.run\.[\d.]+$/ }).waitFor(WAIT);
+    const widths = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    expect(widths[0]).toBeLessThanOrEqual(widths[1]!);
+    await expect(source.evaluate((heading) => heading.scrollWidth <= heading.clientWidth)).resolves.toBe(true);
+    await screenshot(page, 'log-path-phone');
+    await page.close();
+    expect((await dashboard.stop()).code).toBe(0);
+  });
+
   it("leaves columns out of a sweep's tasks on a narrow page, instead of cutting off the cancel buttons", { timeout: 60_000 }, async () => {
     const args = ['--redis', redis().url, '--prefix', 'narrow'];
     const sweep = await submit('template:\n  run: echo {model} {seed}\npool: nobody\n---\nmodel: [vit_base_patch16]\nseed: [1, 2, 3]\n', args);
