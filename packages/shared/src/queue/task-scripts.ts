@@ -336,6 +336,82 @@ if ended ~= '' then redis.call('HSET', meta, 'ended', ended) end
 return 1
 `;
 
+/**
+ * Prune, one chunk of a sweep's tasks (ARGV[3..]): each task whose record still names this
+ * sweep (ARGV[2]) and is in a final state goes whole, in this one step: its record, its name's
+ * entry, its commands' log streams and their meta, and its finished BullMQ jobs (all its runs,
+ * taken out as BullMQ's removeJob would: our jobs have no parents, dedup ids or schedulers).
+ * A task a later submission took over names that sweep and is left alone, logs and all. While
+ * any task of the sweep waits or runs (a retry came meanwhile), nothing is removed. Returns
+ * {tasks removed, jobs removed, tasks of other sweeps left, 1 when refused as busy}.
+ */
+const PRUNE_TASKS = `${HELPERS}
+local p, sweep = ARGV[1], ARGV[2]
+local inState = p .. ':sweep:' .. sweep .. ':state:'
+if redis.call('ZCARD', inState .. 'waiting') + redis.call('ZCARD', inState .. 'running') > 0 then return {0, 0, 0, 1} end
+local function removeEndedJob(base, jobId)
+  local jobKey = base .. jobId
+  if redis.call('EXISTS', jobKey .. ':lock') == 1 then return 0 end
+  local from = (redis.call('ZSCORE', base .. 'completed', jobId) and 'completed') or (redis.call('ZSCORE', base .. 'failed', jobId) and 'failed')
+  if not from then return 0 end
+  redis.call('ZREM', base .. from, jobId)
+  redis.call('DEL', jobKey, jobKey .. ':logs', jobKey .. ':dependencies', jobKey .. ':processed', jobKey .. ':failed', jobKey .. ':unsuccessful')
+  local maxEvents = redis.call('HGET', base .. 'meta', 'opts.maxLenEvents') or 10000
+  redis.call('XADD', base .. 'events', 'MAXLEN', '~', maxEvents, '*', 'event', 'removed', 'jobId', jobId, 'prev', from)
+  return 1
+end
+local removed, jobs, others = 0, 0, 0
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local key = p .. ':task:' .. id
+  local owner, state, name, queue, runs, commands = unpack(redis.call('HMGET', key, 'sweep', 'state', 'name', 'queue', 'runs', 'commands'))
+  if owner ~= sweep or not terminal(state) then
+    others = others + 1
+  else
+    -- Logs of the commands it has now and of any it ran before (their cmd: results).
+    local logged = {}
+    for command in string.gmatch(commands or '', '[^,]+') do logged[command] = true end
+    for _, field in ipairs(redis.call('HKEYS', key)) do
+      if string.sub(field, 1, 4) == 'cmd:' then logged[string.sub(field, 5)] = true end
+    end
+    for command in pairs(logged) do
+      local log = p .. ':log:' .. id .. ':' .. command
+      redis.call('DEL', log, log .. ':meta')
+    end
+    if queue then
+      for run = 1, tonumber(runs) or 0 do jobs = jobs + removeEndedJob(p .. ':' .. queue .. ':', id .. '-' .. run) end
+    end
+    if name then redis.call('ZREM', p .. ':task-names', name .. '\\0' .. id) end
+    redis.call('ZREM', inState .. state, id)
+    redis.call('DEL', key)
+    removed = removed + 1
+  end
+end
+return {removed, jobs, others, 0}
+`;
+
+/**
+ * Prune, last step: the sweep's own keys go once none of its tasks is left (those its sets
+ * still list belong to later sweeps, or were only skipped by it). Returns 'pruned', 'gone'
+ * (no such sweep), 'busy' (a task waits or runs) or 'left' (a task of it is still there).
+ */
+const PRUNE_SWEEP = `${HELPERS}
+local p, sweep = ARGV[1], ARGV[2]
+local base = p .. ':sweep:' .. sweep
+if redis.call('EXISTS', base) == 0 then return 'gone' end
+if redis.call('ZCARD', base .. ':state:waiting') + redis.call('ZCARD', base .. ':state:running') > 0 then return 'busy' end
+local finals = { 'succeeded', 'failed', 'timeout', 'cancelled', 'skipped' }
+for _, state in ipairs(finals) do
+  for _, id in ipairs(redis.call('ZRANGE', base .. ':state:' .. state, 0, -1)) do
+    if redis.call('HGET', p .. ':task:' .. id, 'sweep') == sweep then return 'left' end
+  end
+end
+for _, state in ipairs(finals) do redis.call('DEL', base .. ':state:' .. state) end
+redis.call('DEL', base, base .. ':events', base .. ':quick-failures')
+redis.call('ZREM', p .. ':sweeps', sweep)
+return 'pruned'
+`;
+
 const SCRIPTS = {
   sweepEnqueueTasks: { numberOfKeys: 0, lua: ENQUEUE_MANY },
   sweepReadTasks: { numberOfKeys: 0, lua: READ_MANY },
@@ -348,6 +424,8 @@ const SCRIPTS = {
   sweepFailJob: { numberOfKeys: 1, lua: FAIL_JOB },
   sweepCancelTask: { numberOfKeys: 1, lua: CANCEL },
   sweepShipLog: { numberOfKeys: 2, lua: SHIP_LOG },
+  sweepPruneTasks: { numberOfKeys: 0, lua: PRUNE_TASKS },
+  sweepPruneSweep: { numberOfKeys: 0, lua: PRUNE_SWEEP },
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -472,5 +550,14 @@ export const taskScripts = {
   },
   cancel(redis: Caller, taskKey: string, a: { prefix: string; taskId: string; reason: string; now: string }) {
     return call(redis, 'sweepCancelTask', [taskKey, a.prefix, a.taskId, a.reason, a.now]) as Promise<number>;
+  },
+  /** PRUNE_TASKS on one chunk of the sweep's task ids. */
+  async pruneTasks(redis: Redis, prefix: string, sweepId: string, taskIds: string[]) {
+    const [removed, jobs, others, busy] = (await call(redis, 'sweepPruneTasks', [prefix, sweepId, ...taskIds])) as number[];
+    return { removed: removed!, jobs: jobs!, others: others!, busy: busy === 1 };
+  },
+  /** PRUNE_SWEEP: the sweep's own keys, once none of its tasks is left. */
+  pruneSweep(redis: Redis, prefix: string, sweepId: string) {
+    return call(redis, 'sweepPruneSweep', [prefix, sweepId]) as Promise<'pruned' | 'gone' | 'busy' | 'left'>;
   },
 };
