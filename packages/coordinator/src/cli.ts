@@ -8,6 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import { runCommand } from './commands/run.js';
 import { cancelCommand } from './commands/cancel.js';
 import { forgetCommand } from './commands/forget.js';
+import { pruneCommand } from './commands/prune.js';
 import { initCommand } from './commands/init.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { logsCommand } from './commands/logs.js';
@@ -40,6 +41,7 @@ const cli = yargs(args)
   .command(resultsCommand)
   .command(dashboardCommand)
   .command(forgetCommand)
+  .command(pruneCommand)
   .demandCommand(1, 'name a command, e.g. "coord run params.yaml" (see coord --help)')
   .recommendCommands()
   .strict()
