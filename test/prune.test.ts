@@ -1,5 +1,5 @@
 /** coord prune: ended sweeps leave Redis whole, nothing else goes, and every view copes with their absence. */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useAgents, type TestAgent } from './helpers/agents.js';
@@ -19,10 +19,10 @@ interface StatusJson {
   sweeps: Array<{ id: string; counts: Record<string, number> }>;
 }
 
-/** `served`: an agent serves its queue (else a warning that none does is fine). */
-async function submit(dir: string, prefix: string, file = 'params.yaml', served = true): Promise<string> {
+/** `quiet`: it warns of nothing (else warnings are fine: no agent serves its queue, tasks it skipped). */
+async function submit(dir: string, prefix: string, file = 'params.yaml', quiet = true): Promise<string> {
   const result = await coord(['submit', file, '--json', ...cli(prefix)], { cwd: dir });
-  if (served) expect(withoutNoAgentNote(result.stderr)).toBe('');
+  if (quiet) expect(withoutNoAgentNote(result.stderr)).toBe('');
   expect(result.code).toBe(0);
   return (JSON.parse(result.stdout) as { sweep: string }).sweep;
 }
@@ -65,7 +65,7 @@ async function ownTaskIds(prefix: string, sweep: string): Promise<string[]> {
 
 /** The keys that name the sweep or one of these tasks. */
 function keysOf(keys: string[], sweep: string, taskIds: string[]): string[] {
-  return keys.filter((key) => key.includes(sweep) || taskIds.some((id) => key.includes(id)));
+  return keys.filter((key) => (sweep !== '' && key.includes(sweep)) || taskIds.some((id) => key.includes(id)));
 }
 
 /** Task names hold the sweep's and tasks' keys in task-names: none may be left for these tasks. */
@@ -198,6 +198,17 @@ describe('coord prune', () => {
     expect(firstTasks).toHaveLength(1);
     const movedKeys = (await allKeys(prefix)).filter((key) => key.includes(movedTask!));
     expect(movedKeys.some((key) => key.includes(':log:'))).toBe(true);
+
+    // A third submission adds X_3 and only skips the two that succeeded: pruning it takes X_3 alone.
+    writeFileSync(join(dir, 'more.yaml'), readFileSync(join(dir, 'params.yaml'), 'utf8').replace('[1, 2]', '[1, 2, 3]'));
+    // It warns that the two stay with the sweeps that ran them.
+    const third = await submit(dir, prefix, 'more.yaml', false);
+    await settled(prefix, third);
+    expect(await counts(prefix, third)).toMatchObject({ skipped: 2, succeeded: 1 });
+    const beforeThird = await allKeys(prefix);
+    const skipper = await coord(['prune', third, ...cli(prefix)]);
+    expect(skipper.stdout).toContain(`pruned sweep ${third} (more.yaml): 1 task,`);
+    expect(keysOf(await allKeys(prefix), '', [...firstTasks, movedTask!])).toEqual(keysOf(beforeThird, '', [...firstTasks, movedTask!]));
 
     const result = await coord(['prune', first, ...cli(prefix)]);
     expect(result.stderr).toBe('');
