@@ -74,7 +74,9 @@ async function handler(args: ArgumentsCamelCase<PruneArgs>): Promise<void> {
       }
       const outcome = await pruneSweep(redis, keys, id);
       if (outcome.outcome === 'pruned' || outcome.outcome === 'gone') done.push({ ...plan, tasks: outcome.tasks, jobs: outcome.jobs });
-      else if (outcome.outcome === 'busy') refused.push({ id, busy: await busyTasks(redis, keys, id) });
+      else if (outcome.outcome === 'busy' && outcome.tasks === 0) refused.push({ id, busy: await busyTasks(redis, keys, id) });
+      // Queued again (coord retry) between two steps: the tasks removed before went whole.
+      else if (outcome.outcome === 'busy') problems.push(`sweep ${id} had tasks queued again while it was pruned: ${plural(outcome.tasks, 'task')} of it went, the rest and the sweep stay; prune it again once they have ended`);
       else problems.push(`sweep ${id} changed while it was pruned (a task of it came back); ${plural(outcome.tasks, 'task')} went, the sweep stays: run coord prune ${id}${reach} again`);
     }
     for (const { id, busy } of refused) {
