@@ -209,6 +209,13 @@ describe('coord prune', () => {
     const skipper = await coord(['prune', third, ...cli(prefix)]);
     expect(skipper.stdout).toContain(`pruned sweep ${third} (more.yaml): 1 task,`);
     expect(keysOf(await allKeys(prefix), '', [...firstTasks, movedTask!])).toEqual(keysOf(beforeThird, '', [...firstTasks, movedTask!]));
+    const client = redis().client();
+    try {
+      // Nor do their records still name it as a sweep that skipped them.
+      expect((await client.hkeys(`${prefix}:task:${movedTask}`)).filter((field) => field.startsWith('skippedBy:'))).toEqual([]);
+    } finally {
+      client.disconnect();
+    }
 
     const result = await coord(['prune', first, ...cli(prefix)]);
     expect(result.stderr).toBe('');
@@ -220,6 +227,12 @@ describe('coord prune', () => {
     expect(logs.code).toBe(0);
     expect(logs.stdout).toContain('ran 2');
     expect((await counts(prefix, second)).succeeded).toBe(1);
+    // The second sweep skipped X_1, whose record went with the first: it no longer lists it.
+    expect(await counts(prefix, second)).toMatchObject({ succeeded: 1, skipped: 0, total: 1 });
+    const shown = await coord(['status', second, ...cli(prefix)]);
+    expect(shown.stderr).toBe('');
+    expect(shown.stdout).toMatch(/X_2 +succeeded/);
+    expect(shown.stdout).not.toContain('X_1');
   });
 
   it('--ended-before prunes only the sweeps whose tasks all ended before then; --dry-run removes nothing', async () => {

@@ -52,7 +52,10 @@ export class RedisKeys {
   sweepQuickFailures(id: string): string {
     return `${this.prefix}:sweep:${id}:quick-failures`;
   }
-  /** HASH: one task's current state and its commands' results. */
+  /**
+   * HASH: one task's current state and its commands' results; `skippedBy:<sweep>` per later
+   * sweep that lists it as skipped (for coord prune of the sweep that owns it).
+   */
   task(taskId: string): string {
     return `${this.prefix}:task:${taskId}`;
   }

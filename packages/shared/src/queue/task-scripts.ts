@@ -87,6 +87,8 @@ for n, row in ipairs(cjson.decode(ARGV[4])) do
   taken[n] = take and 1 or 0
   if take and newState == 'skipped' and state then
     redis.call('ZADD', inState .. 'skipped', index, id)
+    -- Which sweeps list it as skipped: a prune of the sweep that owns it takes it off their lists.
+    if oldSweep ~= sweep then redis.call('HSET', key, 'skippedBy:' .. sweep, 1) end
     event(p, id, sweep, name, 'skipped', 'every command succeeded before')
   elseif take then
     if state then
@@ -368,11 +370,13 @@ for i = 3, #ARGV do
   if owner ~= sweep or not terminal(state) then
     others = others + 1
   else
-    -- Logs of the commands it has now and of any it ran before (their cmd: results).
+    -- Logs of the commands it has now and of any it ran before (their cmd: results); the
+    -- later sweeps that skipped it (it had succeeded) no longer list it.
     local logged = {}
     for command in string.gmatch(commands or '', '[^,]+') do logged[command] = true end
     for _, field in ipairs(redis.call('HKEYS', key)) do
       if string.sub(field, 1, 4) == 'cmd:' then logged[string.sub(field, 5)] = true end
+      if string.sub(field, 1, 10) == 'skippedBy:' then redis.call('ZREM', p .. ':sweep:' .. string.sub(field, 11) .. ':state:skipped', id) end
     end
     for command in pairs(logged) do
       local log = p .. ':log:' .. id .. ':' .. command
@@ -406,6 +410,8 @@ for _, state in ipairs(finals) do
     if redis.call('HGET', p .. ':task:' .. id, 'sweep') == sweep then return 'left' end
   end
 end
+-- The tasks it only skipped, which earlier sweeps own, no longer name it.
+for _, id in ipairs(redis.call('ZRANGE', base .. ':state:skipped', 0, -1)) do redis.call('HDEL', p .. ':task:' .. id, 'skippedBy:' .. sweep) end
 for _, state in ipairs(finals) do redis.call('DEL', base .. ':state:' .. state) end
 redis.call('DEL', base, base .. ':events', base .. ':quick-failures')
 redis.call('ZREM', p .. ':sweeps', sweep)
