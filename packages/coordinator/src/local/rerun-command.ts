@@ -5,7 +5,8 @@
  * (a test that ran on the old training's model is stale too), not the earlier ones: after
  * an edit of the evaluation, `-f` alone would train every task again.
  */
-import { DEFAULT_MAX_TASKS, shlexQuote, type TaskSpec } from '@sweep-runner/shared';
+import { shlexQuote, type TaskSpec } from '@sweep-runner/shared';
+import { sweepArgWords } from '../options/sweep-arg-words.js';
 import type { SweepArgs } from '../options/sweep-options.js';
 
 export interface ChangedTask {
@@ -28,13 +29,7 @@ export function forcedRerunCommand(
   changed: ChangedTask[],
   succeeded: (task: TaskSpec) => Set<string>,
 ): string {
-  const words = ['coord', 'run'];
-  if (file !== 'params.yaml') words.push(file);
-  if (args.output !== 'output') words.push('-o', args.output);
-  if (args.title !== undefined) words.push('-t', args.title);
-  if (args.sample !== undefined) words.push('--sample', args.sample, '--seed', String(seed));
-  if (!args.paramDir) words.push('--no-param-dir');
-  if (args.maxTasks !== String(DEFAULT_MAX_TASKS)) words.push('--max-tasks', args.maxTasks);
+  const words = ['coord', 'run', ...sweepArgWords(args, file, seed)];
   if (args.resource?.length) words.push('-r', ...args.resource);
   const line = (more: string[]) => [...words, ...more].map((word, i) => (i < 2 ? word : shlexQuote(word))).join(' ');
   const given = args.command?.length ? ['-c', ...args.command] : [];
