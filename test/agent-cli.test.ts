@@ -118,7 +118,11 @@ it('answers /healthz with 503 and why while Redis cannot be reached at start, an
   };
   try {
     // A dead agent does not answer at all; this one is alive, waiting for Redis, and says so.
-    const waiting = await waitFor(health, 10_000, '/healthz to answer while Redis is away');
+    // Its first answers may come before its first connection attempt has failed; then it names how.
+    const waiting = await waitFor(async () => {
+      const answer = await health();
+      return answer?.text.includes('(connection') ? answer : undefined;
+    }, 10_000, '/healthz to answer, naming the connection error, while Redis is away');
     expect(waiting.status).toBe(503);
     expect(waiting.text).toMatch(/^cannot reach Redis yet \(connection \w+\): the agent is starting, and takes no work until Redis answers\n$/);
     await redis.restart();
