@@ -8,10 +8,10 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { useAgents } from './helpers/agents.js';
+import { useAgents, type TestAgent } from './helpers/agents.js';
 import { screenshot, useBrowser, useDashboards } from './helpers/browser.js';
 import { coord, waitFor } from './helpers/cli.js';
-import { useRedis } from './helpers/redis-server.js';
+import { startRedis, useRedis } from './helpers/redis-server.js';
 import { useTempDirs } from './helpers/temp-dir.js';
 
 const redis = useRedis();
@@ -682,22 +682,32 @@ describe('coord dashboard in Chromium', () => {
   });
 
   it('says under an empty prefix that agents run under another one (a mistyped --prefix)', { timeout: 60_000 }, async () => {
-    await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', 'realfleet'], { workdir: tempDir() });
-    const dashboard = await startDashboard(['--redis', redis().url, '--prefix', 'typofleet']);
-    const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(dashboard.url);
-    const hint = 'Nothing is under prefix "typofleet", but agents run here: ';
-    await page.locator('p.empty', { hasText: hint }).filter({ hasText: '1 agent under prefix "realfleet"' }).waitFor(WAIT);
-    await page.click('nav a[data-nav="agents"]');
-    await page.locator('p.empty', { hasText: 'No agents' }).filter({ hasText: 'Start the dashboard with --prefix' }).waitFor(WAIT);
-    // Once an agent beats under this prefix, it is the right one: no sweeps yet, and no hint.
-    await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', 'typofleet'], { workdir: tempDir() });
-    await page.click('nav a[data-nav="sweeps"]');
-    await page.locator('.page-head', { hasText: '1 agent up' }).waitFor(WAIT);
-    await page.waitForTimeout(1500); // the hint, when asked for, comes with an answer of its own
-    await expect(page.locator('p.empty').textContent()).resolves.toBe('No sweeps yet: coord submit params.yaml');
-    await page.close();
-    expect((await dashboard.stop()).code).toBe(0);
+    // A Redis of its own: the hint's look at other prefixes scans a bounded part of the keyspace,
+    // which this file's other tests fill with tens of thousands of keys.
+    const own = await startRedis();
+    const agents: TestAgent[] = [];
+    try {
+      agents.push(await startAgent(own.url, ['--cpu-slots', '1', '--prefix', 'realfleet'], { workdir: tempDir() }));
+      const dashboard = await startDashboard(['--redis', own.url, '--prefix', 'typofleet']);
+      const page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
+      await page.goto(dashboard.url);
+      const hint = 'Nothing is under prefix "typofleet", but agents run here: ';
+      await page.locator('p.empty', { hasText: hint }).filter({ hasText: '1 agent under prefix "realfleet"' }).waitFor(WAIT);
+      await page.click('nav a[data-nav="agents"]');
+      await page.locator('p.empty', { hasText: 'No agents' }).filter({ hasText: 'Start the dashboard with --prefix' }).waitFor(WAIT);
+      // Once an agent beats under this prefix, it is the right one: no sweeps yet, and no hint.
+      agents.push(await startAgent(own.url, ['--cpu-slots', '1', '--prefix', 'typofleet'], { workdir: tempDir() }));
+      await page.click('nav a[data-nav="sweeps"]');
+      await page.locator('.page-head', { hasText: '1 agent up' }).waitFor(WAIT);
+      await page.waitForTimeout(1500); // the hint, when asked for, comes with an answer of its own
+      await expect(page.locator('p.empty').textContent()).resolves.toBe('No sweeps yet: coord submit params.yaml');
+      await page.close();
+      expect((await dashboard.stop()).code).toBe(0);
+    } finally {
+      for (const agent of agents) agent.child.kill('SIGKILL');
+      await Promise.all(agents.map((agent) => agent.done));
+      await own.dispose();
+    }
   });
 
   it("says on a retried task's page which command runs now, and which results are of the attempt before", { timeout: 60_000 }, async () => {
