@@ -9,6 +9,7 @@ import { noSweepMessage, resolveSweepId, sweepExists } from '../distributed/find
 import { sweepsEndedBefore } from '../distributed/ended-sweeps.js';
 import { prunePlan, type PrunePlan } from '../distributed/prune-plan.js';
 import { pruneSweep } from '../distributed/prune-sweep.js';
+import { sweepMembers } from '../distributed/sweep-members.js';
 import { createTerminal } from '../output/terminal.js';
 import { plural } from '../output/plural.js';
 import { parseEndedBefore } from '../options/ended-before.js';
@@ -67,12 +68,14 @@ async function handler(args: ArgumentsCamelCase<PruneArgs>): Promise<void> {
         refused.push({ id, busy });
         continue;
       }
-      const plan = await prunePlan(redis, keys, id);
+      // Read once, for the plan and the prune: the Lua steps check each task again.
+      const { ids: members } = await sweepMembers(redis, keys, id, 0, 0);
+      const plan = await prunePlan(redis, keys, id, members);
       if (args.dryRun) {
         done.push({ ...plan, jobs: 0 });
         continue;
       }
-      const outcome = await pruneSweep(redis, keys, id);
+      const outcome = await pruneSweep(redis, keys, id, members);
       if (outcome.outcome === 'pruned' || outcome.outcome === 'gone') done.push({ ...plan, tasks: outcome.tasks, jobs: outcome.jobs });
       else if (outcome.outcome === 'busy' && outcome.tasks === 0) refused.push({ id, busy: await busyTasks(redis, keys, id) });
       // Queued again (coord retry) between two steps: the tasks removed before went whole.

@@ -4,7 +4,6 @@
  */
 import { TERMINAL_STATES, type RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
-import { sweepSetMembers } from './prune-sweep.js';
 
 export interface PrunePlan {
   id: string;
@@ -41,8 +40,8 @@ async function memoryOf(redis: Redis, names: string[]): Promise<{ keys: number; 
   return { keys, bytes };
 }
 
-export async function prunePlan(redis: Redis, keys: RedisKeys, sweepId: string): Promise<PrunePlan> {
-  const ids = await sweepSetMembers(redis, keys, sweepId);
+/** `ids`: every task the sweep's state sets list (sweepMembers), its own among them. */
+export async function prunePlan(redis: Redis, keys: RedisKeys, sweepId: string, ids: string[]): Promise<PrunePlan> {
   const pipeline = redis.pipeline();
   for (const id of ids) pipeline.hgetall(keys.task(id));
   const records = ((await pipeline.exec()) ?? []).map(([, fields]) => (fields ?? {}) as Record<string, string>);

@@ -4,7 +4,7 @@
  * crash between steps leaves whole tasks or none, and the sweep still listed: pruning it again
  * finishes the work. Files on the agents' disks are not touched.
  */
-import { TASK_STATES, taskScripts, type RedisKeys } from '@sweep-runner/shared';
+import { taskScripts, type RedisKeys } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
 
 /** Tasks per Lua step: a step of a few hundred tasks and their logs stays well under a second. */
@@ -19,15 +19,11 @@ export type PruneOutcome =
   /** A task of it came back between the steps: nothing of the sweep's own keys went. */
   | { outcome: 'left'; tasks: number; jobs: number };
 
-/** Every task id the sweep's state sets list (its own, and those later sweeps took or it skipped). */
-export async function sweepSetMembers(redis: Redis, keys: RedisKeys, sweepId: string): Promise<string[]> {
-  const pipeline = redis.pipeline();
-  for (const state of TASK_STATES) pipeline.zrange(keys.sweepState(sweepId, state), 0, -1);
-  return [...new Set(((await pipeline.exec()) ?? []).flatMap(([, ids]) => (ids ?? []) as string[]))];
-}
-
-export async function pruneSweep(redis: Redis, keys: RedisKeys, sweepId: string): Promise<PruneOutcome> {
-  const ids = await sweepSetMembers(redis, keys, sweepId);
+/**
+ * `ids`: every task the sweep's state sets list (sweepMembers; its own, and those later sweeps
+ * took or it only skipped, which the Lua step leaves alone).
+ */
+export async function pruneSweep(redis: Redis, keys: RedisKeys, sweepId: string, ids: string[]): Promise<PruneOutcome> {
   let tasks = 0;
   let jobs = 0;
   for (let start = 0; start < ids.length; start += PRUNE_CHUNK) {
