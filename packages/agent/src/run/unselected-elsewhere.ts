@@ -3,10 +3,8 @@
  * files of the others where they ran: on a machine whose agent has a disk of its own, not
  * necessarily here. Said of a failure, with how to run them together.
  */
-import { succeededCommands, TaskFiles, type TaskSpec } from '@sweep-runner/shared';
+import { parseTaskRecord, succeededCommands, TaskFiles, type TaskSpec } from '@sweep-runner/shared';
 import type { Redis } from 'ioredis';
-
-const COMMAND_FIELD = 'cmd:';
 
 /**
  * The commands this job did not select whose success the task's record in Redis holds, though
@@ -14,11 +12,10 @@ const COMMAND_FIELD = 'cmd:';
  */
 export async function unselectedElsewhere(redis: Redis, taskKey: string, task: TaskSpec, workdir: string): Promise<string[]> {
   const selected = new Set(task.commands.map((command) => command.name));
-  const record = await redis.hgetall(taskKey);
-  const succeeded = Object.entries(record)
-    .filter(([field]) => field.startsWith(COMMAND_FIELD) && !selected.has(field.slice(COMMAND_FIELD.length)))
-    .filter(([, value]) => (JSON.parse(value) as { code?: number }).code === 0)
-    .map(([field]) => field.slice(COMMAND_FIELD.length));
+  const results = parseTaskRecord(await redis.hgetall(taskKey))?.results ?? {};
+  const succeeded = Object.entries(results)
+    .filter(([command, stat]) => !selected.has(command) && stat.code === 0)
+    .map(([command]) => command);
   if (succeeded.length === 0) return [];
   const here = succeededCommands(new TaskFiles(task, workdir).readStat());
   return succeeded.filter((command) => !here.has(command));
