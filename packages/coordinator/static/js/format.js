@@ -15,9 +15,14 @@ export function duration(seconds) {
   return `${Math.floor(hours / 24)}d ${hours % 24}h`;
 }
 
+/** As `duration`, without its tenths under ten seconds (`4s`, not `4.0s`): for times whose tenths mean nothing. */
+function wholeDuration(seconds) {
+  return duration(seconds).replace(/\.\ds$/, 's');
+}
+
 /** `~4s left`: about how long a sweep still needs, as coord status says it, in whole seconds (the estimate has no tenths) and never none. */
 export function timeLeftText(seconds) {
-  return `~${duration(Math.max(1, Math.round(seconds))).replace(/\.\ds$/, 's')} left`;
+  return `~${wholeDuration(Math.max(1, Math.round(seconds)))} left`;
 }
 
 /** Seconds a task ran, counting on while it runs. */
@@ -30,7 +35,7 @@ export function taskSeconds(task, now = Date.now()) {
 export function age(iso, now = Date.now()) {
   const at = typeof iso === 'number' ? iso : Date.parse(iso);
   if (Number.isNaN(at)) return '-';
-  return duration(Math.max(0, (now - at) / 1000)).replace(/\.\ds$/, 's');
+  return wholeDuration(Math.max(0, (now - at) / 1000));
 }
 
 export function done(counts) {
