@@ -342,6 +342,45 @@ describe('coord logs', () => {
     expect(logs.stdout).toContain('500\n');
   });
 
+  it('marks where a burst had more lines than the stream keeps, and keeps no line from before it', async () => {
+    const dir = tempDir();
+    const prefix = 'logburst';
+    // 50 lines, then, a second later and so in reads of their own, 30,000 at once: far more than --log-lines 100.
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: seq 1 50; sleep 1; seq 51 30050; sleep 1; echo done\n---\nx: 1\n');
+    await startAgent(redis().url, ['--gpus', '0', '--log-lines', '100', ...cli(prefix).slice(2)], { workdir: join(dir, 'agent') });
+    const sweep = await submit(dir, prefix);
+    await settled(prefix, sweep);
+    const logs = await coord(['logs', 'X_1', ...cli(prefix)]);
+    const lines = logs.stdout.trim().split('\n');
+    // Each number follows the one before it, or the gap's line says how many lines are missing between them.
+    let expected: number | undefined;
+    let gaps = 0;
+    for (const line of lines) {
+      const gap = /^--- (\d+) lines not shipped here: more came at once than the agent's --log-lines \(100\); the whole log is in \S+:\S+ ---$/.exec(line);
+      if (gap) {
+        gaps++;
+        if (expected !== undefined) expected += Number(gap[1]);
+      } else if (/^\d+$/.test(line)) {
+        if (expected !== undefined) expect(`${line} after ${expected - 1}`).toBe(`${expected} after ${expected - 1}`);
+        expected = Number(line) + 1;
+      }
+    }
+    expect(gaps).toBeGreaterThan(0);
+    expect(lines.slice(-3)).toEqual(['30050', 'done', '--- succeeded (exit 0) ---']);
+    // The first line kept is the gap's; counted as dropped before it: the attempt's heading,
+    // every number before the first shown (shipped or not), and any earlier gap's line.
+    expect(lines[0]).toMatch(/^--- \d+ lines not shipped here/);
+    const dropped = Number(/(\d+) earlier lines were dropped/.exec(logs.stderr)?.[1]);
+    const firstNumber = Number(lines.find((line) => /^\d+$/.test(line)));
+    expect(dropped).toBeGreaterThanOrEqual(firstNumber);
+    expect(dropped).toBeLessThan(firstNumber + 5);
+    // The gap's line is the agent's, not output (--tail does not count it): --json marks it added.
+    const json = await coord(['logs', 'X_1', '--json', ...cli(prefix)]);
+    const entries = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as { line: string; added?: boolean });
+    expect(entries[0]).toMatchObject({ line: lines[0], added: true });
+    expect(entries.filter((entry) => entry.added).length).toBe(gaps + 1);
+  });
+
   it('keeps the agent small and quick when a command prints two million lines at once', async () => {
     const dir = tempDir();
     const prefix = 'logflood';

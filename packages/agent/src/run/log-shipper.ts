@@ -57,6 +57,14 @@ function shownPartial(partial: string): string {
   return shown.length > MAX_LINE ? `…${lastChars(shown, MAX_LINE)}` : shown;
 }
 
+/**
+ * Stands in the stream for the lines a burst had more of than the stream keeps. Its `--- ---`
+ * form marks it as the agent's, not the command's (isAgentLine).
+ */
+export function gapLine(unshipped: number, maxLines: number, host: string, path: string): string {
+  return `--- ${unshipped} lines not shipped here: more came at once than the agent's --log-lines (${maxLines}); the whole log is in ${host}:${path} ---`;
+}
+
 export class LogShipper {
   private fd: number | undefined;
   private position = 0;
@@ -184,6 +192,17 @@ export class LogShipper {
     const lines = [...read.lines];
     // All lines ever written (over attempts), sent or not; the stream's length says how many are kept.
     let count = read.count;
+    // More lines at once than the stream keeps: only the newest were held. A follower reading
+    // live is told where lines are missing, and the stream keeps exactly the gap's line and
+    // what follows it (`keep`): older lines would run on across the gap as if none were
+    // missing, and a first batch's heading would take a line number that is not its own.
+    const unshipped = read.count - read.lines.length;
+    let keep: number | undefined;
+    if (unshipped > 0) {
+      lines.unshift(gapLine(unshipped, this.maxLines, this.host, this.path));
+      count++;
+      keep = lines.length + (ending === undefined ? 0 : 1);
+    }
     const first = this.started ? undefined : { host: this.host, path: this.path, startedAt: Date.now() };
     if (first) {
       this.started = true;
@@ -202,6 +221,7 @@ export class LogShipper {
       ...(first && { first }),
       ...(ending !== undefined && { endedAt: Date.now() }),
       ...(partial !== undefined && { partial }),
+      ...(keep !== undefined && { keep }),
       lines,
     });
   }

@@ -20,9 +20,12 @@ export const ATTEMPT_HEADING = /^--- attempt \d+ on .* ---$/;
 /** The line it writes after: the command's outcome, or why its record could not be written. */
 export const ATTEMPT_ENDING = /^--- (?:\w+ \((?:exit -?\d+|killed by \w+)\)|not recorded: .*) ---$/;
 
-/** A line an agent wrote before or after a command's own output: not output. */
+/** The line it writes where a burst of output had more lines than the stream keeps (gapLine). */
+const LOG_GAP = /^--- \d+ lines not shipped here: .* ---$/;
+
+/** A line an agent wrote before, after or amid a command's own output: not output. */
 export function isAgentLine(text: string): boolean {
-  return ATTEMPT_HEADING.test(text) || ATTEMPT_ENDING.test(text);
+  return ATTEMPT_HEADING.test(text) || ATTEMPT_ENDING.test(text) || LOG_GAP.test(text);
 }
 
 interface Candidate extends LatestOutput {

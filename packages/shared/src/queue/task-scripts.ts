@@ -308,14 +308,16 @@ return 0
  * One batch of a command's log lines (KEYS[1], a capped stream) and its meta hash (KEYS[2]):
  * ARGV shipper id, batch number, MAXLEN, lines counted (kept or not), host, path and start
  * time (the shipper's first batch; else empty), end time (its last; else empty), what to do with
- * the line still being redrawn (empty: leave it; `-`: clear it; `+TEXT`: set it), then the
- * lines. A batch stored already (the same request sent again after its answer was lost) is
+ * the line still being redrawn (empty: leave it; `-`: clear it; `+TEXT`: set it), how many
+ * entries the stream keeps exactly after this batch (empty: MAXLEN, roughly; a number after a
+ * burst the shipper could not send whole, so that nothing from before the gap stays), then
+ * the lines. A batch stored already (the same request sent again after its answer was lost) is
  * not stored twice: the meta keeps the last batch of the shipper that wrote it. Returns 1 when
  * stored, 0 when it was there already.
  */
 const SHIP_LOG = `
 local stream, meta = KEYS[1], KEYS[2]
-local shipper, n, maxLines, count, host, path, started, ended, partial = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local shipper, n, maxLines, count, host, path, started, ended, partial, keep = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 local last = redis.call('HGET', meta, 'batch')
 if last then
   local lastShipper, lastN = string.match(last, '^(.*):(%d+)$')
@@ -323,7 +325,8 @@ if last then
 end
 -- A line first (every batch has one): at maxmemory Redis refuses that first write, and so the
 -- whole batch, where a first write that cannot grow memory would let the rest through.
-for i = 10, #ARGV do redis.call('XADD', stream, 'MAXLEN', '~', maxLines, '*', 'line', ARGV[i]) end
+for i = 11, #ARGV do redis.call('XADD', stream, 'MAXLEN', '~', maxLines, '*', 'line', ARGV[i]) end
+if keep ~= '' then redis.call('XTRIM', stream, 'MAXLEN', keep) end
 if host ~= '' then
   redis.call('HDEL', meta, 'ended', 'partial')
   redis.call('HSET', meta, 'host', host, 'path', path, 'started', started)
@@ -543,16 +546,17 @@ export const taskScripts = {
   },
   /**
    * Queues one batch of log lines (SHIP_LOG); `first` describes the shipper's first batch,
-   * `endedAt` its last; `partial`, when given, is the unfinished line's last redraw ('' clears it).
+   * `endedAt` its last; `partial`, when given, is the unfinished line's last redraw ('' clears it);
+   * `keep`, when given, is how many entries the stream keeps, exactly.
    */
   shipLog(
     pipeline: ChainableCommander,
     streamKey: string,
-    a: { shipper: string; batch: number; maxLines: number; count: number; first?: { host: string; path: string; startedAt: number }; endedAt?: number; partial?: string; lines: string[] },
+    a: { shipper: string; batch: number; maxLines: number; count: number; first?: { host: string; path: string; startedAt: number }; endedAt?: number; partial?: string; keep?: number; lines: string[] },
   ): void {
     const first = a.first ? [a.first.host, a.first.path, a.first.startedAt] : ['', '', ''];
     const partial = a.partial === undefined ? '' : a.partial === '' ? '-' : `+${a.partial}`;
-    void call(pipeline, 'sweepShipLog', [streamKey, `${streamKey}:meta`, a.shipper, a.batch, a.maxLines, a.count, ...first, a.endedAt ?? '', partial, ...a.lines]);
+    void call(pipeline, 'sweepShipLog', [streamKey, `${streamKey}:meta`, a.shipper, a.batch, a.maxLines, a.count, ...first, a.endedAt ?? '', partial, a.keep ?? '', ...a.lines]);
   },
   cancel(redis: Caller, taskKey: string, a: { prefix: string; taskId: string; reason: string; now: string }) {
     return call(redis, 'sweepCancelTask', [taskKey, a.prefix, a.taskId, a.reason, a.now]) as Promise<number>;
