@@ -604,6 +604,18 @@ describe('coord cancel and retry', () => {
     expect([pasted.code, pasted.stdout]).toEqual([0, 'cancelled task X_1\n']);
     const states = await Promise.all(sweeps.map(async (id) => (await status(prefix, id)).tasks.map((task) => `${task.name} ${task.state}`)));
     expect(states).toEqual([['X_1 waiting', 'X_2 waiting'], ['X_1 cancelled', 'X_2 waiting'], ['X_1 waiting', 'X_2 waiting']]);
+    // Only the tasks of that name still waiting or running are offered; the cancelled one is not.
+    const two = await coord(['cancel', 'X_1', ...cli(prefix)]);
+    expect(two.code).toBe(1);
+    expect(two.stderr).toMatch(/^coord: "X_1" matches 2 tasks still waiting or running: /);
+    expect(two.stderr).not.toContain(sweeps[1]!);
+    await coord(['cancel', 'X_1', '--sweep', sweeps[0]!, ...cli(prefix)]);
+    // One left that can be cancelled: that is the one meant, and the answer names its sweep.
+    const last = await coord(['cancel', 'X_1', ...cli(prefix)]);
+    expect([last.code, last.stdout, last.stderr]).toEqual([0, `cancelled task X_1 of sweep ${sweeps[2]}\n`, '']);
+    // A prefix that matches several names is still ambiguous, whichever of them can be cancelled.
+    const prefixOnly = await coord(['cancel', 'X_', '--sweep', sweeps[0]!, ...cli(prefix)]);
+    expect([prefixOnly.code, prefixOnly.stderr]).toEqual([1, expect.stringMatching(/^coord: "X_" matches 2 tasks: .*give more of the name\n$/)]);
   });
 
   it('finds a task by the start of a name that goes on past Latin-1 (Greek, CJK)', async () => {

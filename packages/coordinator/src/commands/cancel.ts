@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import { hostname } from 'node:os';
 import type { TaskRecord } from '@sweep-runner/shared';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { findTask, resolveSweepId, sweepExists } from '../distributed/find-task.js';
+import { findTask, resolveSweepId, sweepExists, taskIdsNamed, type MeantAmong } from '../distributed/find-task.js';
 import { readTasks, sweepTasksIn } from '../distributed/sweep-tasks.js';
 import { sweepTaskTotal } from '../distributed/sweep-members.js';
 import { waitFor } from '../output/wait-for.js';
@@ -19,6 +19,9 @@ interface CancelArgs extends RedisArgs {
   json: boolean;
   wait: string;
 }
+
+/** Of the tasks one name is held by (one per output root), only those not ended can be cancelled. */
+const STILL_LIVE: MeantAmong = { test: (record) => record.state === 'waiting' || record.state === 'running', what: 'still waiting or running' };
 
 function defaultReason(): string {
   try {
@@ -42,7 +45,7 @@ async function handler(args: ArgumentsCamelCase<CancelArgs>): Promise<void> {
     let tasks: TaskRecord[] = [];
     if (sweepId === undefined) {
       try {
-        tasks = [await findTask(redis, keys, args.target, args.sweep, 'cancel', connectionFlags(args, { secret: false }))];
+        tasks = [await findTask(redis, keys, args.target, args.sweep, 'cancel', connectionFlags(args, { secret: false }), STILL_LIVE)];
       } catch (error) {
         const started = args.sweep === undefined ? await resolveSweepId(redis, keys, args.target) : undefined;
         if (started === undefined || !(await sweepExists(redis, keys, started))) throw error;
@@ -84,7 +87,9 @@ async function handler(args: ArgumentsCamelCase<CancelArgs>): Promise<void> {
     }
     if (!isSweep) {
       const stopping = summary.stillRunning ? '; still stopping (if its agent is gone: it ends cancelled when an agent of its queue finds it stalled, or when cancelled again once its job lock has expired)' : '';
-      terminal.line(`cancelled task ${tasks[0]!.name}${stopping}`);
+      // Its name held by other tasks too (other output roots): which one this was.
+      const which = args.sweep === undefined && (await taskIdsNamed(redis, keys, tasks[0]!.name)).length > 1 ? ` of sweep ${tasks[0]!.sweep}` : '';
+      terminal.line(`cancelled task ${tasks[0]!.name}${which}${stopping}`);
       return;
     }
     terminal.line(`cancelled ${plural(summary.cancelled, 'task')} of sweep ${sweepId}${summary.stillRunning ? `; ${summary.stillRunning} still stopping (if their agent is gone: they end cancelled when an agent of their queue finds them stalled, or when cancelled again once their job locks have expired)` : ''}`);

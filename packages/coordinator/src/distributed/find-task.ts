@@ -82,10 +82,30 @@ async function movedTo(redis: Redis, keys: RedisKeys, exact: Array<{ name: strin
 const AS_GIVEN: ConnectionFlags = { flags: '', passwordNote: '' };
 
 /**
- * `command`: the coord command that asks (`cancel`), for the commands an ambiguous name is
- * answered with; `reach`: the options those need to reach this Redis and prefix (connectionFlags).
+ * Which of the tasks sharing a name can be meant (`coord cancel X_1`: those still waiting or
+ * running); `what` says so in the message when more than one can (`still waiting or running`).
  */
-export async function findTask(redis: Redis, keys: RedisKeys, text: string, sweepText: string | undefined, command: string, reach = AS_GIVEN): Promise<TaskRecord> {
+export interface MeantAmong {
+  test: (record: TaskRecord) => boolean;
+  what: string;
+}
+
+/** Every matched task's record, in one round trip (a name may be held under many output roots). */
+async function readMatches(redis: Redis, keys: RedisKeys, matches: Array<{ id: string }>): Promise<TaskRecord[]> {
+  const pipeline = redis.pipeline();
+  for (const match of matches) pipeline.hgetall(keys.task(match.id));
+  return ((await pipeline.exec()) ?? []).flatMap(([, hash]) => {
+    const record = parseTaskRecord(hash as Record<string, string>);
+    return record ? [record] : [];
+  });
+}
+
+/**
+ * `command`: the coord command that asks (`cancel`), for the commands an ambiguous name is
+ * answered with; `reach`: the options those need to reach this Redis and prefix (connectionFlags);
+ * `meant`: of several matches, those that can be meant (the one, when only one can).
+ */
+export async function findTask(redis: Redis, keys: RedisKeys, text: string, sweepText: string | undefined, command: string, reach = AS_GIVEN, meant?: MeantAmong): Promise<TaskRecord> {
   const sweepId = sweepText === undefined ? undefined : await resolveSweepId(redis, keys, sweepText);
   if (sweepId !== undefined && !(await sweepExists(redis, keys, sweepId))) {
     throw new ExitError(noSweepMessage(sweepId, keys));
@@ -100,18 +120,30 @@ export async function findTask(redis: Redis, keys: RedisKeys, text: string, swee
   if (unique.length === 0) {
     throw new ExitError(`no task named "${text}"${sweepId ? ` in sweep ${sweepId}${await movedTo(redis, keys, named.filter((c) => c.name === text), command, reach)}` : ''}; coord status SWEEP lists a sweep's tasks`);
   }
+  let among = '';
+  // Only for one name held under several output roots: of names a prefix matches, none is meant more than another.
+  if (unique.length > 1 && meant && unique.every((c) => c.name === unique[0]!.name)) {
+    const records = await readMatches(redis, keys, unique);
+    const possible = records.filter(meant.test);
+    if (possible.length === 1) return possible[0]!;
+    if (possible.length > 1 && possible.length < unique.length) {
+      among = ` ${meant.what}`;
+      const ids = new Set(possible.map((r) => r.id));
+      unique.splice(0, unique.length, ...unique.filter((c) => ids.has(c.id)));
+    }
+  }
   if (unique.length > 1) {
-    const records = await Promise.all(unique.slice(0, MAX_LISTED).map(async (c) => parseTaskRecord(await redis.hgetall(keys.task(c.id)))));
-    const listed = records.map((r) => (r ? `${r.output} (sweep ${r.sweep})` : '?')).join(', ');
+    const records = await readMatches(redis, keys, unique.slice(0, MAX_LISTED));
+    const listed = records.map((r) => `${r.output} (sweep ${r.sweep})`).join(', ');
     // One name under two output roots: more of the name cannot tell them apart, the sweep can.
     const sameName = unique.every((c) => c.name === unique[0]!.name);
     // Ready to paste: `coord cancel X_1 --sweep AxYwpNHPNp`, one per sweep listed.
-    const sweeps = [...new Set(records.flatMap((r) => (r ? [r.sweep] : [])))];
+    const sweeps = [...new Set(records.map((r) => r.sweep))];
     const commands = sweeps.map((id) => `coord ${command} ${shlexQuote(unique[0]!.name)} --sweep ${id}${reach.flags}`).join(', ');
     const bySweep = `pass --sweep with one of them: ${commands}${unique.length > MAX_LISTED ? ', ...' : ''}${reach.passwordNote}`;
     const how = sameName ? (sweepId ? 'they share the name' : bySweep) : `give more of the name${sweepId ? '' : ' or --sweep ID'}`;
     throw new ExitError(
-      `"${text}" matches ${unique.length} tasks: ${listed}${unique.length > MAX_LISTED ? ', ...' : ''}; ${how}`,
+      `"${text}" matches ${unique.length} tasks${among}: ${listed}${unique.length > MAX_LISTED ? ', ...' : ''}; ${how}`,
     );
   }
   const record = parseTaskRecord(await redis.hgetall(keys.task(unique[0]!.id)));
