@@ -109,6 +109,9 @@ describe('coord prune', () => {
     expect(keysOf(before, pruned, prunedTasks).some((key) => key.includes(':log:'))).toBe(true);
     expect(keysOf(before, pruned, prunedTasks).some((key) => key.includes(':tasks.default.1g:'))).toBe(true);
     const keptKeys = keysOf(before, kept, keptTasks);
+    // The plan lists in TypeScript the keys the prune's Lua finds: it must count exactly those that go.
+    const dry = await coord(['prune', pruned, '--dry-run', '--json', ...cli(prefix)]);
+    const planned = (JSON.parse(dry.stdout) as { sweeps: Array<{ keys: number }> }).sweeps[0]!.keys;
 
     const result = await coord(['prune', pruned.slice(0, 6), ...cli(prefix)]);
     expect(result.stderr).toBe('');
@@ -118,6 +121,7 @@ describe('coord prune', () => {
 
     const after = await allKeys(prefix);
     expect(keysOf(after, pruned, prunedTasks)).toEqual([]);
+    expect(before.filter((key) => !after.includes(key))).toHaveLength(planned);
     expect(await taskNameEntries(prefix, prunedTasks)).toEqual([]);
     const client = redis().client();
     try {
