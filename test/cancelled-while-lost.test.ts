@@ -66,6 +66,9 @@ describe('a task cancelled while its agent could not reach Redis', () => {
     // Give an agent that took the job back time to say so (it would refuse it at once).
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(said.map((entry) => entry.msg)).not.toContain('not running a job whose task moved on');
+    // Its run never reported its params: coord results names it, and does not say it may come yet.
+    const results = await coord(['results', sweep, ...args]);
+    expect([results.code, results.stdout, results.stderr]).toEqual([0, '', "1 of the sweep's 1 task has no row: no agent reported an ended run of it (X_1: cancelled)\n"]);
   });
 });
 

@@ -119,6 +119,7 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
   const format = args.json ? 'json' : args.format;
   if (results.length === 0 && format !== 'json') {
     if (moved) process.stderr.write(`sweep ${moved} holds no tasks now: a later coord submit of the same tasks took them over; coord status shows the sweeps that hold them\n`);
+    else if (withoutRow.length > 0) process.stderr.write(withoutRowNote(withoutRow, withoutRow.length));
     else process.stderr.write(`no finished tasks with params in ${args.source} yet${local ? outputsWithin(args.source) : ''}\n`);
     return;
   }
@@ -141,15 +142,24 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
     process.stderr.write(`${rerun.length} of ${results.length} tasks are waiting or running again (${named}): their rows are from an earlier run\n`);
   }
   // A sweep's tasks none of whose runs has ended have no row at all: the table looks whole without them.
-  if (withoutRow.length > 0 && format !== 'json') {
-    const named = firstFive(withoutRow.map((result) => (result.state ? `${result.task}: ${result.state}` : result.task)));
-    process.stderr.write(`${withoutRow.length} of the sweep's ${results.length + withoutRow.length} tasks ${withoutRow.length === 1 ? 'has' : 'have'} no row: no run of ${withoutRow.length === 1 ? 'it' : 'theirs'} has ended yet (${named})\n`);
-  }
+  if (withoutRow.length > 0 && format !== 'json') process.stderr.write(withoutRowNote(withoutRow, results.length + withoutRow.length));
   // A run still going (or one stopped before it recorded how it ended) looks finished too.
   const unended = unrecordedResults(results);
   if (unended.length > 0 && format !== 'json') {
     process.stderr.write(`${unended.length} of ${results.length} tasks have no record of how their run ended (${firstFive(unended.map((result) => result.task))}): running now, or stopped before they wrote one, so their rows may be from unfinished runs\n`);
   }
+}
+
+/**
+ * Names a sweep's tasks that have no row, and why: none of their runs has ended yet, or (one
+ * cancelled before it ran, or while its agent was cut off from Redis) none ever reported.
+ */
+function withoutRowNote(withoutRow: TaskWithoutRow[], total: number): string {
+  const named = firstFive(withoutRow.map((result) => (result.state ? `${result.task}: ${result.state}` : result.task)));
+  const one = withoutRow.length === 1;
+  const yet = withoutRow.every((result) => result.state === 'waiting' || result.state === 'running');
+  const why = yet ? `no run of ${one ? 'it' : 'theirs'} has ended yet` : `no agent reported an ended run of ${one ? 'it' : 'theirs'}`;
+  return `${withoutRow.length} of the sweep's ${total} ${total === 1 ? 'task' : 'tasks'} ${one ? 'has' : 'have'} no row: ${why} (${named})\n`;
 }
 
 /**
