@@ -12,7 +12,7 @@ interface Held {
   jobId: string;
   token: string;
   lastRenewed: number;
-  onLost: (why: string, renewedAt: number) => void;
+  onLost: (why: string, renewedAt: number, jobGone: boolean) => void;
 }
 
 /**
@@ -43,8 +43,11 @@ export class LockKeeper {
     this.timer.unref();
   }
 
-  /** `onLost` is told why, and when the lock was last renewed. */
-  hold(worker: Worker, jobId: string, token: string, onLost: (why: string, renewedAt: number) => void): void {
+  /**
+   * `onLost` is told why, when the lock was last renewed, and whether the job itself is gone from
+   * Redis (then no other agent can have it).
+   */
+  hold(worker: Worker, jobId: string, token: string, onLost: (why: string, renewedAt: number, jobGone: boolean) => void): void {
     this.held.set(keyOf(jobId, token), { worker, jobId, token, lastRenewed: Date.now(), onLost });
   }
 
@@ -80,9 +83,9 @@ export class LockKeeper {
     this.held.delete(keyOf(jobId, token));
   }
 
-  private lose(held: Held, why: string): void {
+  private lose(held: Held, why: string, jobGone = false): void {
     this.held.delete(keyOf(held.jobId, held.token));
-    held.onLost(why, held.lastRenewed);
+    held.onLost(why, held.lastRenewed, jobGone);
   }
 
   private async tick(): Promise<void> {
@@ -103,7 +106,7 @@ export class LockKeeper {
         const gone = failed.size > 0 ? await jobsGone(worker, [...failed]) : new Set<string>();
         for (const job of jobs) {
           if (this.held.get(keyOf(job.jobId, job.token)) !== job) continue;
-          if (gone.has(job.jobId)) this.lose(job, 'the job is gone from Redis (Redis restarted without its data, or its keys were deleted): no other agent has it, but nothing can record the run');
+          if (gone.has(job.jobId)) this.lose(job, 'the job is gone from Redis (Redis restarted without its data, or its keys were deleted): no other agent has it, but nothing can record the run', true);
           else if (failed.has(job.jobId)) this.lose(job, 'the job lock was lost (it expired and the job was given to another agent)');
           else job.lastRenewed = renewedAt;
         }

@@ -174,8 +174,8 @@ export class TaskRun {
       }
       return;
     }
-    ctx.locks.hold(this.queue.worker, jobId, this.token, (why, renewedAt) => {
-      ctx.log.warn({ task: data.task.name, job: jobId, why }, 'stopping a run that may now belong to another agent');
+    ctx.locks.hold(this.queue.worker, jobId, this.token, (why, renewedAt, jobGone) => {
+      ctx.log.warn({ task: data.task.name, job: jobId, why }, jobGone ? 'stopping a run whose job is gone from Redis' : 'stopping a run that may now belong to another agent');
       this.stop({ kind: 'lost', reason: why, renewedAt });
     });
     ctx.log.info({ task: data.task.name, sweep: data.sweepId, gpus: this.gpus || 'cpu', attempt: started.attempt }, 'task started');
