@@ -116,7 +116,7 @@ export async function findTask(redis: Redis, keys: RedisKeys, text: string, swee
     const ids = new Set(await inSweep(redis, keys, sweepId, found.map((c) => c.id)));
     found = found.filter((c) => ids.has(c.id));
   }
-  const unique = [...new Map(found.map((c) => [c.id, c])).values()];
+  let unique = [...new Map(found.map((c) => [c.id, c])).values()];
   if (unique.length === 0) {
     throw new ExitError(`no task named "${text}"${sweepId ? ` in sweep ${sweepId}${await movedTo(redis, keys, named.filter((c) => c.name === text), command, reach)}` : ''}; coord status SWEEP lists a sweep's tasks`);
   }
@@ -129,7 +129,7 @@ export async function findTask(redis: Redis, keys: RedisKeys, text: string, swee
     if (possible.length > 1 && possible.length < unique.length) {
       among = ` ${meant.what}`;
       const ids = new Set(possible.map((r) => r.id));
-      unique.splice(0, unique.length, ...unique.filter((c) => ids.has(c.id)));
+      unique = unique.filter((c) => ids.has(c.id));
     }
   }
   if (unique.length > 1) {
