@@ -72,7 +72,8 @@ export function gpuText(agent: AgentSummary): string {
     const tasks = agent.running.filter((r) => r.gpus.split(',').includes(gpu)).map((r) => r.task);
     const why = heldBackWhy(agent, gpu);
     // A GPU below the free-memory bar, or of an agent that takes no work now, takes no task: not "idle", which says it would.
-    if (tasks.length === 0) return `${gpu}:${why !== undefined ? `held back (${why})` : agent.state === 'paused' || agent.state === 'draining' ? agent.state : 'idle'}`;
+    // Nor one kept free for a larger task that goes first (`held for a 2-GPU task`).
+    if (tasks.length === 0) return `${gpu}:${why !== undefined ? `held back (${why})` : agent.state === 'paused' || agent.state === 'draining' ? agent.state : (agent.heldFor ?? 'idle')}`;
     return `${gpu}:${tasks.join('+')}${why === undefined ? '' : ` (busy: ${why})`}`;
   });
   // One box for all CPU slots, as each GPU has its own: how many of them run a task (`cpu:1/4 busy`).
@@ -232,7 +233,7 @@ async function readOverviewFrame(redis: Redis, keys: RedisKeys, sweepCount: numb
   const [sweeps, agents] = await Promise.all([listSweeps(redis, keys, sweepCount, agentsRead), agentsRead()]);
   const key = JSON.stringify([
     sweeps.map((s) => [s.id, s.counts]),
-    agents.map((a) => [a.name, a.lost, a.state, a.running.map((r) => r.task), a.pause?.reason]),
+    agents.map((a) => [a.name, a.lost, a.state, a.running.map((r) => r.task), a.pause?.reason, a.heldFor]),
   ]);
   if (json) {
     const overview = { sweeps: sweeps.map(sweepJson), agents: agents.map(agentJson) };

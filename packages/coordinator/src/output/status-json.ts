@@ -22,6 +22,7 @@ export function agentJson(a: AgentSummary) {
     insecure: a.insecure,
     busyGpus: a.busyGpus,
     gpuNotes: a.gpuNotes,
+    heldFor: a.heldFor ?? null,
     paused: a.pause ? { until: new Date(a.pause.until).toISOString(), reason: a.pause.reason } : null,
   };
 }

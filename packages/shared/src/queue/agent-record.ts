@@ -34,6 +34,8 @@ export interface AgentRecord {
   busyGpus: string[];
   /** Of `busyGpus`, those held back because their free memory is not known, and why (nvidia-smi failed). */
   gpuNotes: Record<string, string>;
+  /** Why its idle GPUs take no smaller task: `held for a 2-GPU task` that goes first; empty when none (or an agent too old to say). */
+  heldFor?: string;
   /** Why and until when (ms since the epoch) a paused agent takes no work. */
   pause?: { until: number; reason: string };
 }
@@ -54,6 +56,7 @@ export function agentHashFields(record: AgentRecord): Record<string, string> {
     signedOnly: record.signedOnly ? '1' : '0',
     busyGpus: JSON.stringify(record.busyGpus),
     gpuNotes: JSON.stringify(record.gpuNotes),
+    heldFor: record.heldFor ?? '',
     // Always written: a beat overwrites the fields of the last one, and a pause ends.
     pausedUntil: record.pause ? String(record.pause.until) : '',
     pauseReason: record.pause?.reason ?? '',
@@ -77,6 +80,7 @@ export function parseAgentRecord(hash: Record<string, string>): AgentRecord | un
     signedOnly: hash.signedOnly === '1',
     busyGpus: parseJsonOr(hash.busyGpus, [] as string[]),
     gpuNotes: parseJsonOr(hash.gpuNotes, {} as Record<string, string>),
+    ...(hash.heldFor && { heldFor: hash.heldFor }),
     ...(hash.pausedUntil && { pause: { until: Number(hash.pausedUntil), reason: hash.pauseReason ?? '' } }),
   };
 }
