@@ -46,6 +46,7 @@ import { queryGpus } from './gpu/nvidia-smi.js';
 import { SlotAllocator, type Allocation } from './gpu/slot-allocator.js';
 import type { Server } from 'node:http';
 import { Heartbeat, recordTtlSeconds } from './heartbeat.js';
+import { LargerTaskHold } from './gpu/larger-task-hold.js';
 import { claimName } from './name-claim.js';
 import { takenNameMessage } from './taken-name.js';
 import { AgentMetrics } from './metrics/agent-metrics.js';
@@ -108,6 +109,9 @@ export interface AgentOptions {
 
 /** How often an agent looks in Redis for what a control message it missed said (a cancel, a retry). */
 const CONTROL_POLL_MS = 2000;
+
+/** How often an agent serving tasks of several GPU counts looks whether a larger task should go first (LargerTaskHold). */
+const HOLD_CHECK_MS = 1000;
 
 /** How long a machine that could not prepare a task (a full disk) takes no work. */
 const MACHINE_PAUSE_MS = 60_000;
@@ -178,6 +182,10 @@ export class Agent {
   /** GPUs held back because their free memory is not known, and why (the record's gpuNotes). */
   private gpuNotes: Record<string, string> = {};
   private memoryTimer: NodeJS.Timeout | undefined;
+  /** Freed GPUs kept for a larger task that goes first, and the timer that decides it again. */
+  private hold!: LargerTaskHold;
+  private holdTimer: NodeJS.Timeout | undefined;
+  private holdChecking = false;
   private orphansTimer: NodeJS.Timeout | undefined;
   readonly startedAt = new Date().toISOString();
   readonly metrics = new AgentMetrics();
@@ -320,6 +328,7 @@ export class Agent {
     this.queueConnection = this.redis.duplicate(quietRetry);
     for (const connection of [this.blocking, this.subscriber, this.queueConnection]) connection.on('error', () => undefined);
     this.fetcher = new JobFetcher(this.redis, this.blocking, this.keys.agentWake(options.name));
+    this.hold = new LargerTaskHold(this.redis, this.allocator);
     await this.redis.del(this.keys.agentWake(options.name));
 
     for (const { pool, gpus } of this.queueSpecs()) {
@@ -385,6 +394,11 @@ export class Agent {
       // Other users' jobs come and go without telling us: look again every 30 s.
       this.memoryTimer = setInterval(() => this.slotFreed(), 30_000);
       this.memoryTimer.unref();
+    }
+    // Only an agent with tasks of two GPU counts or more can starve the larger ones.
+    if (this.queues.some((q) => q.gpus > 1)) {
+      this.holdTimer = setInterval(() => void this.checkHold(), HOLD_CHECK_MS);
+      this.holdTimer.unref();
     }
     if (deadHere.dead.length > 0) this.cleanUpAfterDeadAgents(deadHere.dead, deadHere.jobs);
     this.loopDone = this.loop();
@@ -524,6 +538,7 @@ export class Agent {
       signedOnly: this.options.signedOnly,
       busyGpus: this.allocator.unusableGpus,
       gpuNotes: this.gpuNotes,
+      heldFor: this.hold?.note() ?? '',
       ...(paused && this.pauses.shown && { pause: this.pauses.shown }),
     };
   }
@@ -652,6 +667,11 @@ export class Agent {
 
   private slotFreed(): void {
     this.memoryCheckDue = true;
+    this.wakeLoop();
+  }
+
+  /** The fetch loop looks again at what it may take: a slot freed, or a hold began or ended. */
+  private wakeLoop(): void {
     const waiters = this.slotWaiters;
     this.slotWaiters = [];
     for (const resolve of waiters) resolve();
@@ -704,7 +724,7 @@ export class Agent {
         const at = this.recentQueues.indexOf(q.name);
         return at === -1 ? Infinity : at;
       };
-      const eligible = this.queues.filter((q) => this.allocator.canFit(q.gpus)).sort((a, b) => recent(a) - recent(b) || b.gpus - a.gpus);
+      const eligible = this.queues.filter((q) => this.allocator.canFit(q.gpus) && !this.hold.blocks(q.gpus)).sort((a, b) => recent(a) - recent(b) || b.gpus - a.gpus);
       if (eligible.length === 0) {
         await this.waitForSlot();
         continue;
@@ -722,6 +742,9 @@ export class Agent {
           await returnJob(this.redis, fetched.queue.worker, String(fetched.job.id), token).catch(() => undefined);
           continue;
         }
+        // The held queue fits now: its job starts, or another agent took it; either way the hold is over.
+        const held = this.hold.held;
+        if (held && eligible.includes(held.queue) && (!fetched || fetched.queue.gpus >= held.queue.gpus)) this.endHold(fetched ? 'its task starts' : 'another agent took its task');
         if (fetched) {
           this.recentQueues = [fetched.queue.name, ...this.recentQueues.filter((name) => name !== fetched.queue.name)];
           this.startRun(fetched.queue, fetched.job, token, this.allocator.allocate(fetched.queue.gpus)!);
@@ -742,6 +765,34 @@ export class Agent {
         this.blockedOnRedis = false;
       }
     }
+  }
+
+  /** Decides again whether freed GPUs wait for a larger task (LargerTaskHold); says so, and wakes the loop, when that changes. */
+  private async checkHold(): Promise<void> {
+    if (this.holdChecking || this.state !== 'running') return;
+    this.holdChecking = true;
+    const before = this.hold.held;
+    try {
+      if (!(await this.hold.check(this.queues))) return;
+    } catch (error) {
+      // Unknown now: hold nothing rather than keep GPUs idle on an old answer.
+      if (!this.hold.release()) return;
+      this.log.warn({ error: redisErrorText(error) }, 'could not read the queues to decide on holding GPUs for a larger task');
+    } finally {
+      this.holdChecking = false;
+    }
+    const now = this.hold.held;
+    if (now) this.log.info({ queue: now.queue.name, job: now.head.jobId, gpus: now.queue.gpus }, `holding freed GPUs for a ${now.queue.gpus}-GPU task that goes first (by priority, then by when queued): smaller GPU tasks wait until ${now.queue.gpus} GPUs are free`);
+    else if (before) this.log.info({ queue: before.queue.name, job: before.head.jobId }, 'no longer holding GPUs: the larger task went elsewhere, or no longer goes first');
+    this.heartbeat.soon();
+    this.wakeLoop();
+  }
+
+  private endHold(why: string): void {
+    const held = this.hold.held;
+    if (!held || !this.hold.release()) return;
+    this.log.info({ queue: held.queue.name, job: held.head.jobId }, `no longer holding GPUs: ${why}`);
+    this.heartbeat.soon();
   }
 
   /** Runs `job` on `allocation`, which the run gives back when it ends or passes to its queue's next job. */
@@ -787,6 +838,7 @@ export class Agent {
       !this.pauses.paused &&
       this.options.minFreeMiB === undefined &&
       this.recentQueues[0] === queue.name &&
+      !this.hold.blocks(queue.gpus) &&
       this.allocator.isLeastLoaded(allocation)
     );
   }
@@ -892,6 +944,7 @@ export class Agent {
       await Promise.race([this.loopDone.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
       if (this.controlPoll) clearInterval(this.controlPoll);
       if (this.memoryTimer) clearInterval(this.memoryTimer);
+      if (this.holdTimer) clearInterval(this.holdTimer);
       for (const beat of this.pauseEndBeats.values()) clearTimeout(beat);
       clearTimeout(this.orphansTimer);
       this.locks.stop();

@@ -53,6 +53,12 @@ export class SlotAllocator {
     return this.freeGpus().length >= gpuCount;
   }
 
+  /** Whether a task of `gpuCount` GPUs could ever start here: that many distinct GPUs not held back. */
+  couldEverFit(gpuCount: number): boolean {
+    if (gpuCount === 0) return this.cpuSlots > 0;
+    return this.gpus.filter((gpu) => !this.unusable.has(gpu)).length >= gpuCount;
+  }
+
   allocate(gpuCount: number): Allocation | undefined {
     if (!this.canFit(gpuCount)) return undefined;
     if (gpuCount === 0) {
