@@ -273,6 +273,17 @@ seed: [1, 2]
     expect(result.stdout).toContain('1 task, 1 slot: GPU 0 (dry run: nothing was run)');
   });
 
+  it('warns when two aliases a document chooses set the same param: the later one wins and tasks are dropped', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo [layers] {lr}\nalias:\n  size:\n    small: {layers: 6}\n    big: {layers: 12}\n  depth:\n    shallow: {layers: 2}\nresource: [0]\n---\nsize: [small, big]\ndepth: shallow\nlr: [0.1]\n');
+    const result = await coord(['run', '--dry-run'], { cwd: dir });
+    expect(result.code).toBe(0);
+    // Without it, only the dropped task was named, "the same as" a task of another size.
+    expect(result.stderr).toBe('warning: params.yaml:12: alias "depth" sets "layers", as does alias "size" (line 11): the later one, "depth", wins where both set it, so the value "size" gives it is not used (tasks that differ only in it are dropped); set "layers" in one of them only\n');
+    expect(result.stdout).toContain('echo --layers 2 0.1');
+    expect(result.stdout).toContain('1 task, 1 slot: GPU 0 (dry run: nothing was run)');
+  });
+
   it('takes alias cases that set different params: a param a case leaves out comes from the document or the defaults', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  run: echo {layers} {lr}\ndefault:\n  lr: 0.1\nalias:\n  size:\n    small: {layers: 6}\n    big: {layers: 12, lr: 0.05}\nresource: [0]\n---\nsize: [small, big]\n---\nsize: [small, big]\nlr: [0.3]\n');

@@ -9,6 +9,7 @@ import { formatProblem, SweepFileError, UsageError, type Problem } from '../erro
 import { formatDuration } from '../config/duration.js';
 import { closest, didYouMean, meantText } from '../config/suggest.js';
 import type { ChoiceDocument, SweepFile, TaskSettings } from '../config/sweep-file.js';
+import { aliasClashes } from './alias-clashes.js';
 import { combinationAt, gridSize, sampleIndices, type Combination } from './grid.js';
 import { taskName, type PathExists } from './naming.js';
 import { pyStr } from './python-format.js';
@@ -248,7 +249,7 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
       if (param.values.length === 0) warnings.add(`${sweep.path}:${param.line}: "${param.key}" has no values, so document ${document.index + 1} adds no tasks`);
       for (const warning of listMistakes(param.key, param.values)) warnings.add(`${sweep.path}:${param.line}: ${warning}`);
     }
-    const overrides = aliasOverrides(sweep, document.params);
+    const overrides = [...aliasOverrides(sweep, document.params), ...aliasClashes(sweep, document.params)];
     for (const warning of overrides) warnings.add(warning);
     // Its warning already says tasks are dropped (those differing only in overridden values).
     const dropsSaid = overrides.length > 0;
