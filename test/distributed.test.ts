@@ -520,8 +520,8 @@ z: [1, 2, 3, 4]
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ queued: 6 });
     expect(result.stderr.trim().split('\n')).toEqual([
-      'warning: no running agent takes pool "defualt" with 1 GPU per task, so 1 task waits until one does (running: one-gpu (pool default, 1 GPU)); start one with: agent --gpus 0 --pool defualt --prefix unserved',
-      'warning: no running agent takes pool "default" with 2 GPUs per task, so 3 tasks wait until one does (running: one-gpu (pool default, 1 GPU)); start one with: agent --gpus 0,1 --prefix unserved',
+      `warning: no running agent takes pool "defualt" with 1 GPU per task, so 1 task waits until one does (running: one-gpu (pool default, 1 GPU)); start one with: agent --gpus 0 --pool defualt --prefix unserved --redis ${redis().url}`,
+      `warning: no running agent takes pool "default" with 2 GPUs per task, so 3 tasks wait until one does (running: one-gpu (pool default, 1 GPU)); start one with: agent --gpus 0,1 --prefix unserved --redis ${redis().url}`,
     ]);
   });
 
@@ -820,7 +820,12 @@ z: [1, 2, 3, 4]
     const prefix = 'no-agent';
     writeCpuSweep(dir, 'true', 1);
     const alone = await coord(['submit', 'params.yaml', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
-    expect(alone.stderr.split('\n')).toContain(`note: no agent is running under prefix "${prefix}" on ${redis().url}: the tasks wait until one starts there (agent --cpu-slots 1 --prefix ${prefix})`);
+    // The agent lines suggested carry the --redis given: pasted without it, an agent would look in another Redis.
+    expect(alone.stderr.split('\n')).toContain(`note: no agent is running under prefix "${prefix}" on ${redis().url}: the tasks wait until one starts there (agent --cpu-slots 1 --prefix ${prefix} --redis ${redis().url})`);
+    const overview = await coord(['status', '--redis', redis().url, '--prefix', prefix]);
+    expect(overview.stdout).toContain(`No agents: start one on a GPU machine with: agent --gpus 0,1 --prefix ${prefix} --redis ${redis().url}\n`);
+    const [waiting] = (await status(prefix, (await status(prefix)).sweeps[0]!.id)).tasks! as Array<{ reason?: string }>;
+    expect(waiting!.reason).toBe(`no agent is running; one would: agent --cpu-slots 1 --prefix ${prefix} --redis ${redis().url}`);
     const agent = await startAgent(redis().url, ['--cpu-slots', '1', '--prefix', prefix], { workdir: join(dir, 'w') });
     writeCpuSweep(dir, 'true', 2);
     const served = await coord(['submit', 'params.yaml', '--redis', redis().url, '--prefix', prefix], { cwd: dir });
@@ -958,7 +963,7 @@ z: [1, 2, 3, 4]
     const task = (await status(prefix, sweep)).tasks![0]! as { state: string; reason?: string };
     expect(task.state).toBe('waiting');
     // Why it waits now comes first: no agent is left to take it.
-    expect(task.reason).toBe(`no agent is running; one would: agent --gpus 0 --prefix ${prefix} (agent ${agent.name} stopped; queued again)`);
+    expect(task.reason).toBe(`no agent is running; one would: agent --gpus 0 --prefix ${prefix} --redis ${redis().url} (agent ${agent.name} stopped; queued again)`);
     // Handed back, not left to expire: another agent starts it at once.
     const next = await startAgent(redis().url, ['--gpus', '0', '--prefix', prefix], { workdir: join(dir, 'w2') });
     await waitFor(async () => (await status(prefix, sweep)).tasks![0]!.agent === next.name, 10_000, 'the next agent to take it');

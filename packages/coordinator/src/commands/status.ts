@@ -102,7 +102,7 @@ async function showTask(redis: Redis, keys: RedisKeys, text: string, json: boole
   const task = parseTaskRecord(hash);
   if (!task) throw new ExitError(await notASweepMessage(redis, keys, text, ids, reach), 1);
   const [agents, latest, params] = await Promise.all([listAgents(redis, keys), latestOutputs(redis, keys, [task]), taskParams(redis, keys, task, hash)]);
-  const detail = taskDetailJson(explainTasks([task], agents, keys.prefix)[0]!, params, Date.now(), latest.get(task.id));
+  const detail = taskDetailJson(explainTasks([task], agents, reach.flags)[0]!, params, Date.now(), latest.get(task.id));
   if (json) process.stdout.write(`${JSON.stringify({ task: detail }, resultsJsonValue, 2)}\n`);
   else for (const line of taskViewLines(detail, terminal.columns)) terminal.line(line);
 }
@@ -167,7 +167,7 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
       // The hint at other prefixes scans keys: once per watch, not every frame.
       let otherPrefixHint: Promise<string | undefined> | undefined;
       const hint = () => (otherPrefixHint ??= otherPrefixLine(redis, keys));
-      const read = () => readOverviewFrame(redis, keys, sweepCount, terminal, hint, json);
+      const read = () => readOverviewFrame(redis, keys, sweepCount, terminal, hint, reach, json);
       if (args.watch) {
         await watchFrames(read, process.stdout, {
           everyMs: WATCH_EVERY_MS,
@@ -206,7 +206,7 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
     if (args.watch && UNSUCCESSFUL_STATES.some((state) => counted.counts[state] > 0)) process.exitCode = 1;
     // A task no running agent can take would wait with nothing said: the reason says why, as
     // for a task whose agent was lost (in JSON too, as the dashboard's API gives it).
-    const explained = explainTasks(page.tasks, agents, keys.prefix);
+    const explained = explainTasks(page.tasks, agents, reach.flags);
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ sweeps: [sweepJson(counted)], agents: agents.map(agentJson), tasks: explained.map((task) => taskJson(task, latest.get(task.id))), page: { offset, limit, total: page.total } }, null, 2)}\n`);
       return;
@@ -228,7 +228,7 @@ async function handler(args: ArgumentsCamelCase<StatusArgs>): Promise<void> {
 const WATCH_EVERY_MS = 2000;
 
 /** Sweeps and agents: as lines for people (or one line of JSON), and what of them counts as a change. */
-async function readOverviewFrame(redis: Redis, keys: RedisKeys, sweepCount: number, terminal: Terminal, otherPrefixHint: () => Promise<string | undefined>, json?: 'line' | 'indented'): Promise<Frame> {
+async function readOverviewFrame(redis: Redis, keys: RedisKeys, sweepCount: number, terminal: Terminal, otherPrefixHint: () => Promise<string | undefined>, reach: ConnectionFlags, json?: 'line' | 'indented'): Promise<Frame> {
   const agentsRead = agentsReadOnce(redis, keys);
   const [sweeps, agents] = await Promise.all([listSweeps(redis, keys, sweepCount, agentsRead), agentsRead()]);
   const key = JSON.stringify([
@@ -239,7 +239,7 @@ async function readOverviewFrame(redis: Redis, keys: RedisKeys, sweepCount: numb
     const overview = { sweeps: sweeps.map(sweepJson), agents: agents.map(agentJson) };
     return { lines: [json === 'line' ? JSON.stringify(overview) : JSON.stringify(overview, null, 2)], key };
   }
-  const lines = overviewLines(terminal, sweeps, agents);
+  const lines = overviewLines(terminal, sweeps, agents, reach);
   // Older sweeps are not shown: say so, or they seem gone.
   const total = sweeps.length < sweepCount ? sweeps.length : await redis.zcard(keys.sweeps);
   if (total > sweeps.length) lines.splice(1, 0, `(the ${sweeps.length} newest of ${total} sweeps; --sweeps ${total} lists them all)`);
@@ -257,11 +257,12 @@ async function otherPrefixLine(redis: Redis, keys: RedisKeys): Promise<string | 
   return `(none under prefix "${keys.prefix}", but agents run here: ${describeOtherPrefixes(others)}; pass --prefix ${others[0]!.prefix} or set RUNNER_PREFIX)`;
 }
 
-function overviewLines(terminal: Terminal, sweeps: SweepSummary[], agents: AgentSummary[]): string[] {
+/** `reach`: what the agent command line it suggests needs to find this Redis and prefix. */
+function overviewLines(terminal: Terminal, sweeps: SweepSummary[], agents: AgentSummary[], reach: ConnectionFlags): string[] {
   const lines = [
     sweeps.length ? formatTable(['SWEEP', 'FILE', 'OUTPUT', 'AGE', 'TASKS', 'PROGRESS'], sweepRows(sweeps), terminal.columns) : 'No sweeps yet: coord submit params.yaml',
     '',
-    agents.length ? formatTable(['AGENT', 'HOST', 'STATE', 'GPUS', 'POOLS', 'SEEN'], agentRows(agents), terminal.columns) : 'No agents: start one on a GPU machine with: agent --gpus 0,1',
+    agents.length ? formatTable(['AGENT', 'HOST', 'STATE', 'GPUS', 'POOLS', 'SEEN'], agentRows(agents), terminal.columns) : `No agents: start one on a GPU machine with: agent --gpus 0,1${reach.flags}${reach.passwordNote}`,
   ];
   for (const agent of agents) {
     if (agent.lost || agent.state !== 'paused' || !agent.pause) continue;

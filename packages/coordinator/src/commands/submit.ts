@@ -84,17 +84,18 @@ async function handler(args: ArgumentsCamelCase<SubmitArgs>): Promise<void> {
     });
     const evictionWarning = await eviction;
     if (evictionWarning) printWarnings(terminal, [evictionWarning]);
+    // The commands suggested below reach this Redis and prefix as they are pasted (an agent
+    // line without the --redis given would look for the tasks in another Redis).
+    const reach = connectionFlags(args, { secret: false });
     if (result.queued > 0) {
       const agents = (await agentsRead) ?? (await listAgents(redis, keys));
-      printWarnings(terminal, unservedWarnings(result.queuedGroups, agents, keys.prefix));
-      const note = noAgentNote(agents, keys.prefix, describeRedis(settings.target), result.queuedGroups);
-      if (note) terminal.error(`note: ${note}`);
+      printWarnings(terminal, unservedWarnings(result.queuedGroups, agents, reach.flags).map((warning) => warning + reach.passwordNote));
+      const note = noAgentNote(agents, keys.prefix, describeRedis(settings.target), result.queuedGroups, reach.flags);
+      if (note) terminal.error(`note: ${note}${reach.passwordNote}`);
     }
     const here = { host: hostname(), path: submittedFrom(file) };
     const output = normaliseOutputRoot(expansion.tasks[0]!.outputRoot);
     printWarnings(terminal, await tasksFromElsewhereWarnings(redis, keys, result.builtOn, here, output));
-    // The commands suggested below reach this Redis and prefix as they are pasted.
-    const reach = connectionFlags(args, { secret: false });
     const forced = forcedResubmitCommand(args, file, expansion.seed, reach);
     if (result.changedSinceSuccess.length > 0 && !args.json) printWarnings(terminal, [changedCommandsWarning(result.changedSinceSuccess, forced) + reach.passwordNote]);
     const alreadyIn = await sweepsHolding(redis, keys, result.alreadyQueuedIds);

@@ -39,7 +39,7 @@ async function endedRuns(redis: Redis, keys: RedisKeys, sweepId: string, agents:
   const tasks = ((await pipeline.exec()) ?? [])
     .map(([, values]) => parseTaskRecord(zipFields(STATUS_FIELDS, values as Array<string | null>)))
     .filter((task): task is TaskRecord => task !== undefined);
-  const ended = explainTasks(tasks, agents, keys.prefix).filter((task) => task.agentGone !== undefined);
+  const ended = explainTasks(tasks, agents).filter((task) => task.agentGone !== undefined);
   return { ended: ended.length, again: ended.filter((task) => !task.cancel).length };
 }
 

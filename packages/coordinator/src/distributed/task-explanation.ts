@@ -6,7 +6,7 @@
  * finds its job stalled, and says so, and when no running agent serves that queue. `coord
  * status` and the dashboard show the same words in the task's reason.
  */
-import { DEFAULT_PREFIX, type TaskRecord } from '@sweep-runner/shared';
+import type { TaskRecord } from '@sweep-runner/shared';
 import type { AgentSummary } from './list-agents.js';
 import { agentCommandFor, runningAgents, unservedReason } from './unserved-queues.js';
 
@@ -26,8 +26,8 @@ export type AgentGone = 'lost' | 'gone' | 'restarted';
 /** A task with why it looks stuck; `agentGone` when its run ended with its agent (the dashboard marks the agent so). */
 export type ExplainedTask = TaskRecord & { agentGone?: AgentGone };
 
-/** `prefix`: the tasks' (the agent command a waiting task suggests runs under it). */
-export function explainTasks(tasks: TaskRecord[], agents: AgentSummary[], prefix = DEFAULT_PREFIX): ExplainedTask[] {
+/** `reach`: the flags that reach the tasks' Redis and prefix (the agent command a waiting task suggests runs with them; see agentCommand). */
+export function explainTasks(tasks: TaskRecord[], agents: AgentSummary[], reach = ''): ExplainedTask[] {
   const lostAgents = new Set(agents.filter((agent) => agent.lost).map((agent) => agent.name));
   const byName = new Map(agents.map((agent) => [agent.name, agent]));
   const listed = new Set(byName.keys());
@@ -37,13 +37,13 @@ export function explainTasks(tasks: TaskRecord[], agents: AgentSummary[], prefix
     if (task.state === 'waiting') {
       // Why it waits now comes first: a reason from its last run (handed back, a retry's
       // backoff) says nothing of an agent that could take it.
-      const unserved = noneRunning ? `no agent is running; one would: ${agentCommandFor(task.queue, prefix)}` : unservedReason(task.queue, agents, prefix);
+      const unserved = noneRunning ? `no agent is running; one would: ${agentCommandFor(task.queue, reach)}` : unservedReason(task.queue, agents, reach);
       return unserved ? { ...task, reason: task.reason ? `${unserved} (${task.reason})` : unserved } : task;
     }
     if (task.state === 'running' && task.agent && (lostAgents.has(task.agent) || (!listed.has(task.agent) && startedBefore(task, now - NEW_AGENT_GRACE_MS)))) {
       const gone = lostAgents.has(task.agent) ? 'its agent is lost' : `its agent ${task.agent} is gone (forgotten, or not heard from in a day)`;
       const next = task.cancel ? 'it ends cancelled' : 'it runs again';
-      const unserved = noneRunning ? 'no agent is running' : unservedReason(task.queue, agents, prefix);
+      const unserved = noneRunning ? 'no agent is running' : unservedReason(task.queue, agents, reach);
       const agentGone = lostAgents.has(task.agent) ? 'lost' : 'gone';
       return { ...task, agentGone, reason: `${gone}: ${next} once an agent of its queue finds the job stalled${unserved ? `, and ${unserved}` : ''}${task.cancel ? '' : ' (coord cancel ends it)'}` };
     }

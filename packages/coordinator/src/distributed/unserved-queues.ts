@@ -45,43 +45,53 @@ function describeQueue(queue: Queue): string {
   return `pool "${queue.pool}" with ${queue.gpus === 0 ? 'CPU tasks' : `${plural(queue.gpus, 'GPU')} per task`}`;
 }
 
-/** `prefix`: the one the tasks were queued under (an agent under another never sees them). */
-function agentCommand(queue: Queue, prefix: string): string {
+/**
+ * `reach`: the flags that reach the Redis and prefix the tasks were queued under (an agent
+ * elsewhere never sees them), as `connectionFlags` gives them for what the command was
+ * given, or `prefixFlag` where only the prefix is known.
+ */
+function agentCommand(queue: Queue, reach: string): string {
   const slots = queue.gpus === 0 ? '--cpu-slots 1' : `--gpus ${Array.from({ length: queue.gpus }, (_, i) => i).join(',')}`;
-  return `agent ${slots}${queue.pool === 'default' ? '' : ` --pool ${queue.pool}`}${prefix === DEFAULT_PREFIX ? '' : ` --prefix ${prefix}`}`;
+  return `agent ${slots}${queue.pool === 'default' ? '' : ` --pool ${queue.pool}`}${reach}`;
+}
+
+/** ` --prefix P` for an agent command line, unless P is the default. */
+export function prefixFlag(prefix: string): string {
+  return prefix === DEFAULT_PREFIX ? '' : ` --prefix ${prefix}`;
 }
 
 /** An agent command line that would take the tasks of the queue named `queueName` (`agent` when the name is not ours). */
-export function agentCommandFor(queueName: string, prefix = DEFAULT_PREFIX): string {
+export function agentCommandFor(queueName: string, reach = ''): string {
   const queue = parseQueueName(queueName);
-  return queue ? agentCommand(queue, prefix) : 'agent';
+  return queue ? agentCommand(queue, reach) : 'agent';
 }
 
 /** One warning per group of queued tasks that no running agent can take. */
-export function unservedWarnings(groups: QueuedGroup[], agents: AgentSummary[], prefix = DEFAULT_PREFIX): string[] {
+/** `reach`: as for agentCommand. */
+export function unservedWarnings(groups: QueuedGroup[], agents: AgentSummary[], reach = ''): string[] {
   const running = runningAgents(agents);
   if (running.length === 0) return [];
   return groups
     .filter((group) => group.tasks > 0 && !running.some((agent) => serves(agent, group)))
     .map((group) => {
       const offered = running.map((agent) => `${agent.name} (pool ${agent.pools.join(',')}, ${gpusOffered(agent)}${agent.cpuSlots > 0 ? `, ${plural(agent.cpuSlots, 'CPU slot')}` : ''})`).join(', ');
-      return `no running agent takes ${describeQueue(group)}, so ${plural(group.tasks, 'task')} ${group.tasks === 1 ? 'waits' : 'wait'} until one does (running: ${offered}); start one with: ${agentCommand(group, prefix)}`;
+      return `no running agent takes ${describeQueue(group)}, so ${plural(group.tasks, 'task')} ${group.tasks === 1 ? 'waits' : 'wait'} until one does (running: ${offered}); start one with: ${agentCommand(group, reach)}`;
     });
 }
 
 /** Why a task waiting in `queue` waits, when no running agent can take it; undefined when one can (or none runs). */
-export function unservedReason(queueName: string, agents: AgentSummary[], prefix = DEFAULT_PREFIX): string | undefined {
+export function unservedReason(queueName: string, agents: AgentSummary[], reach = ''): string | undefined {
   const queue = parseQueueName(queueName);
   const running = runningAgents(agents);
   if (!queue || running.length === 0) return undefined;
   const serving = running.filter((agent) => serves(agent, queue));
-  if (serving.length === 0) return `no running agent takes ${describeQueue(queue)}; one would: ${agentCommand(queue, prefix)}`;
+  if (serving.length === 0) return `no running agent takes ${describeQueue(queue)}; one would: ${agentCommand(queue, reach)}`;
   const taking = serving.filter((agent) => agent.state === 'running' || agent.state === 'starting');
   if (taking.length > 0) return tooFewFreeGpus(queue, taking);
 
   // Served, but by agents that take no work now: a pause ends by itself, a drain does not.
   const why = serving.map((agent) => (agent.state === 'paused' && agent.pause ? `${agent.name} paused until ${clockTime(agent.pause.until)}: ${agent.pause.reason}` : `${agent.name} ${agent.state}`));
-  return `every agent that takes ${describeQueue(queue)} takes no work now (${namedFew(why)}); another would: ${agentCommand(queue, prefix)}`;
+  return `every agent that takes ${describeQueue(queue)} takes no work now (${namedFew(why)}); another would: ${agentCommand(queue, reach)}`;
 }
 
 /**
@@ -116,15 +126,16 @@ export function signedOnlyAgents(queues: Queue[], agents: AgentSummary[]): strin
 /**
  * A note when no agent runs under this prefix on this Redis: the tasks wait for one. It names
  * agents that would take `queued`: per pool, one with as many GPUs as its largest tasks ask
- * for (it takes the smaller ones too), and one with a CPU slot for its CPU tasks.
+ * for (it takes the smaller ones too), and one with a CPU slot for its CPU tasks, with
+ * `reach` (see agentCommand), so that pasted they reach this Redis.
  */
-export function noAgentNote(agents: AgentSummary[], prefix: string, redis: string, queued: QueuedGroup[]): string | undefined {
+export function noAgentNote(agents: AgentSummary[], prefix: string, redis: string, queued: QueuedGroup[], reach = prefixFlag(prefix)): string | undefined {
   if (runningAgents(agents).length > 0) return undefined;
   const needed = new Map<string, Queue>();
   for (const group of queued.filter((g) => g.tasks > 0)) {
     const key = `${group.pool}\0${group.gpus === 0 ? 'cpu' : 'gpu'}`;
     if ((needed.get(key)?.gpus ?? -1) < group.gpus) needed.set(key, group);
   }
-  const commands = [...needed.values()].map((queue) => agentCommand(queue, prefix));
-  return `no agent is running under prefix "${prefix}" on ${redis}: the tasks wait until one starts there (${commands.join('; ') || 'agent --gpus 0,1'})`;
+  const commands = [...needed.values()].map((queue) => agentCommand(queue, reach));
+  return `no agent is running under prefix "${prefix}" on ${redis}: the tasks wait until one starts there (${commands.join('; ') || `agent --gpus 0,1${reach}`})`;
 }

@@ -10,6 +10,7 @@ import { Router, type Request } from 'express';
 import { readSweep } from '../../distributed/read-status.js';
 import { sweepResults } from '../../results/redis-results.js';
 import { explainTasks } from '../../distributed/task-explanation.js';
+import { prefixFlag } from '../../distributed/unserved-queues.js';
 import { buildResultsTable, partialResults, rerunResults, withoutMetrics } from '../../results/results-table.js';
 import type { DashboardContext } from '../context.js';
 import { openEventStream } from '../event-stream.js';
@@ -101,7 +102,7 @@ export function readRoutes(context: DashboardContext): Router {
     const latest = await latestOutputs(redis, keys, page.tasks);
     const now = Date.now();
     // With coord status's reasons for tasks that look stuck (no agent takes them, a lost agent).
-    res.json({ sweeps: [dashboardSweepJson(sweep, haveSecret)], tasks: explainTasks(page.tasks, agents, keys.prefix).map((task) => taskRowJson(task, now, latest.get(task.id))), page: { offset, limit, total: page.total } });
+    res.json({ sweeps: [dashboardSweepJson(sweep, haveSecret)], tasks: explainTasks(page.tasks, agents, prefixFlag(keys.prefix)).map((task) => taskRowJson(task, now, latest.get(task.id))), page: { offset, limit, total: page.total } });
   });
 
   router.get('/sweeps/:sweep/results', async (req, res) => {
@@ -129,7 +130,7 @@ export function readRoutes(context: DashboardContext): Router {
 
   router.get('/tasks/:task', async (req, res) => {
     const [{ task, hash }, agents] = await Promise.all([loadTaskHash(context, idParam(req, 'task')), context.agents.recent()]);
-    const [explained] = explainTasks([task], agents, keys.prefix);
+    const [explained] = explainTasks([task], agents, prefixFlag(keys.prefix));
     // What the task's page shows beside its log: what it ran with, and what it reported.
     const [params, latest, signed] = await Promise.all([taskParams(redis, keys, task, hash), latestOutputs(redis, keys, [task]), redis.hget(keys.sweep(task.sweep), 'signed')]);
     // Its Retry button says, as its sweep's does, when this dashboard cannot sign its job.
