@@ -368,6 +368,17 @@ seed: [1, 2]
     expect(JSON.parse(readFileSync(join(dir, 'output/Constructor_1/param.json'), 'utf8'))).toMatchObject({ constructor: 1 });
   });
 
+  it('names a placeholder left without its closing bracket as why a param is not used ({lr --seed {seed})', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo --lr {lr --seed {seed} [amp\nresource: [0]\n---\nlr: [0.1]\nseed: [1]\namp: [True]\n');
+    const result = await coord(['run', '--dry-run'], { cwd: dir });
+    // The runner left them as text; before, the warning only said they shape the task names.
+    expect(result.stdout).toContain('echo --lr {lr --seed 1 [amp\n');
+    expect(result.stderr).toBe(
+      'warning: params.yaml: "lr" (line 5; template "train" has "{lr" with no "}" after the name: write {lr}), "amp" (line 7; template "train" has "[amp" with no "]" after the name: write [amp]) are not used by the selected commands (train); they only shape the task names\n',
+    );
+  });
+
   it('suggests the param a command uses for a choice key no command uses (sed for seed)', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo {lr} {seed}\ndefault:\n  seed: 1\nresource: [0]\n---\nlr: [0.1]\nsed: [1, 2]\n');

@@ -10,6 +10,7 @@ import { formatDuration } from '../config/duration.js';
 import { closest, didYouMean, meantText } from '../config/suggest.js';
 import type { ChoiceDocument, SweepFile, TaskSettings } from '../config/sweep-file.js';
 import { aliasClashes } from './alias-clashes.js';
+import { brokenPlaceholder } from './broken-placeholder.js';
 import { combinationAt, gridSize, sampleIndices, type Combination } from './grid.js';
 import { taskName, type PathExists } from './naming.js';
 import { pyStr } from './python-format.js';
@@ -391,6 +392,7 @@ export function expandSweep(sweep: SweepFile, options: ExpandOptions): Expansion
           // A typo of a param the commands use (and this document does not set): `sed` for `seed`.
           // (Not the runner's `_` names, which a file cannot set.)
           entry.suggestion ??= closest(param.key, [...used].filter((name) => !name.startsWith('_') && !documentLines.has(name)));
+          entry.broken ??= brokenPlaceholder(param.key, commandTemplates);
           entry.lines.add(param.line);
           for (const template of commandTemplates) entry.commands.add(template.name);
           unusedParams.set(param.key, entry);
@@ -499,6 +501,8 @@ interface UnusedParam {
   lines: Set<number>;
   commands: Set<string>;
   suggestion?: string | undefined;
+  /** A placeholder of it that lacks its closing bracket (see brokenPlaceholder). */
+  broken?: string | undefined;
 }
 
 /**
@@ -506,18 +510,19 @@ interface UnusedParam {
  * training params is one line, not six.
  */
 function unusedParamWarnings(path: string, unusedParams: Map<string, UnusedParam>): string[] {
-  const byCommands = new Map<string, Array<{ key: string; lines: number[]; suggestion: string | undefined }>>();
-  for (const [key, { lines, commands, suggestion }] of unusedParams) {
+  const byCommands = new Map<string, Array<{ key: string; lines: number[]; hint: string | undefined }>>();
+  for (const [key, { lines, commands, suggestion, broken }] of unusedParams) {
     const group = [...commands].join(', ');
-    byCommands.set(group, [...(byCommands.get(group) ?? []), { key, lines: [...lines], suggestion }]);
+    // A placeholder left open is the likelier mistake than a typo of another name.
+    byCommands.set(group, [...(byCommands.get(group) ?? []), { key, lines: [...lines], hint: broken ?? (suggestion === undefined ? undefined : meantText(suggestion)) }]);
   }
   return [...byCommands].map(([commands, params]) => {
     if (params.length === 1) {
-      const [{ key, lines, suggestion }] = params as [{ key: string; lines: number[]; suggestion: string | undefined }];
-      return `${path}:${lines.join(',')}: "${key}" is not used by the selected commands (${commands}); it only shapes the task names${suggestion === undefined ? '' : ` (${meantText(suggestion)})`}`;
+      const [{ key, lines, hint }] = params as [{ key: string; lines: number[]; hint: string | undefined }];
+      return `${path}:${lines.join(',')}: "${key}" is not used by the selected commands (${commands}); it only shapes the task names${hint === undefined ? '' : ` (${hint})`}`;
     }
-    // The suggestion inside the line's brackets: `"sed" (line 7; did you mean "seed"?)`.
-    const named = params.map(({ key, lines, suggestion }) => `"${key}" (line ${lines.join(',')}${suggestion === undefined ? '' : `; ${meantText(suggestion)}`})`).join(', ');
+    // The hint inside the line's brackets: `"sed" (line 7; did you mean "seed"?)`.
+    const named = params.map(({ key, lines, hint }) => `"${key}" (line ${lines.join(',')}${hint === undefined ? '' : `; ${hint}`})`).join(', ');
     return `${path}: ${named} are not used by the selected commands (${commands}); they only shape the task names`;
   });
 }
