@@ -60,6 +60,19 @@ async function sweepRunByAnAgent(prefix: string): Promise<{ sweep: string; cli: 
 }
 
 describe('coord results', () => {
+  it('says why a param or metric the tasks have is no column to --sort by, rather than that there is none', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), SWEEP);
+    expect((await coord(['run'], { cwd: dir })).code).toBe(0);
+    const sortBy = async (...args: string[]) => {
+      const result = await coord(['results', 'output', ...args], { cwd: dir });
+      return [result.code, result.stderr.trim()];
+    };
+    expect(await sortBy('--sort', 'opt')).toEqual([2, 'coord: --sort opt: "opt" has the same value in every task, so the table has no column for it (it shows the params that vary); metrics: acc, loss; params: lr, seed']);
+    expect(await sortBy('--sort', 'seed', '--group-by-except', 'seed')).toEqual([2, 'coord: --sort seed: "seed" is what --group-by-except folds into each row, so the table has no column for it; metrics: acc, loss; params: lr']);
+    expect(await sortBy('--sort', 'loss', '--metric', 'acc')).toEqual([2, 'coord: --sort loss: "loss" is left out by --metric: add it there to sort by it; metrics: acc; params: lr, seed']);
+  });
+
   it('tabulates a local output directory', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), SWEEP);
@@ -76,7 +89,7 @@ describe('coord results', () => {
     const bySeed = parseCsv((await coord(['results', 'output', '--format', 'csv', '--metric', 'loss', '--sort', 'seed', '--desc'], { cwd: dir })).stdout);
     expect(bySeed.slice(1).map((row) => [row[1], row[0]])).toEqual([['3', '0.1'], ['3', '0.2'], ['2', '0.1'], ['2', '0.2'], ['1', '0.1'], ['1', '0.2']]);
     const noColumn = await coord(['results', 'output', '--sort', 'sead'], { cwd: dir });
-    expect([noColumn.code, noColumn.stderr.trim()]).toEqual([2, 'coord: --sort sead: no metric or param "sead" in the table; metrics: acc, loss; params: lr, seed']);
+    expect([noColumn.code, noColumn.stderr.trim()]).toEqual([2, 'coord: --sort sead: no metric or param "sead" in the table (did you mean "seed"?); metrics: acc, loss; params: lr, seed']);
     const groupedCsv = parseCsv((await coord(['results', 'output', '--format', 'csv', '--metric', 'loss', '--group-by-except', 'seed'], { cwd: dir })).stdout);
     expect(groupedCsv).toEqual([['lr', 'loss_mean', 'loss_std', 'loss_n'], ['0.1', '3', '1', '3'], ['0.2', '4', '1', '3']]);
     const markdown = (await coord(['results', 'output', '--format', 'markdown', '--group-by-except', 'seed', '--metric', 'loss'], { cwd: dir })).stdout;

@@ -108,14 +108,16 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
   if (args.desc && args.sort === undefined) throw new UsageError('--desc reverses the order --sort gives, and there is no --sort: add --sort METRIC|PARAM, or drop --desc');
   const { results, withoutRow = [], local, paramOrder, moved } = await load(args);
   const groupByExcept = args.groupByExcept?.flatMap((p) => p.split(','));
-  checkResultNames(results, { ...(args.metric && { metrics: args.metric }), ...(groupByExcept && { groupByExcept }) }, { metric: '--metric', groupByExcept: '--group-by-except' }, paramOrder);
+  const asked = { ...(args.metric && { metrics: args.metric }), ...(groupByExcept && { groupByExcept }) };
+  const labels = { metric: '--metric', groupByExcept: '--group-by-except' };
+  checkResultNames(results, asked, labels, paramOrder);
   const table = buildResultsTable(results, {
     ...(args.metric && { metrics: args.metric }),
     ...(groupByExcept && { groupByExcept }),
     ...(paramOrder && { paramOrder }),
     ...(args.sort !== undefined && { sort: args.desc && !args.sort.startsWith('-') ? `-${args.sort}` : args.sort }),
   });
-  checkSort(table, args.sort, '--sort');
+  checkSort(table, args.sort, { sort: '--sort', ...labels }, results, asked);
   const format = args.json ? 'json' : args.format;
   if (results.length === 0 && format !== 'json') {
     if (moved) process.stderr.write(`sweep ${moved} holds no tasks now: a later coord submit of the same tasks took them over; coord status shows the sweeps that hold them\n`);

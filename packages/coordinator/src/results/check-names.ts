@@ -24,10 +24,24 @@ export function checkResultNames(results: TaskResult[], asked: NamesAsked, label
   }
 }
 
-/** A sort by a column the table lacks would leave the rows unsorted, silently. `sort` may start with "-" (largest first). */
-export function checkSort(table: ResultsTable, sort: string | undefined, label: string): void {
+/**
+ * A sort by a column the table lacks would leave the rows unsorted, silently. `sort` may start
+ * with "-" (largest first). The message says why a name the tasks do have is not a column
+ * (a param the same in every task, one --group-by-except folds, a metric --metric leaves out),
+ * since "no such param" would read as a wrong name; `label` says how each was asked for.
+ */
+export function checkSort(table: ResultsTable, sort: string | undefined, label: { sort: string; metric: string; groupByExcept: string }, results: TaskResult[], asked: NamesAsked): void {
   const sortBy = sort?.replace(/^-/, '');
-  if (sortBy !== undefined && !table.metrics.includes(sortBy) && !table.params.includes(sortBy)) {
-    throw new UsageError(`${label} ${sort}: no metric or param "${sortBy}" in the table; metrics: ${table.metrics.join(', ') || 'none'}; params: ${table.params.join(', ') || 'none'}`);
-  }
+  if (sortBy === undefined || table.metrics.includes(sortBy) || table.params.includes(sortBy)) return;
+  const columns = `metrics: ${table.metrics.join(', ') || 'none'}; params: ${table.params.join(', ') || 'none'}`;
+  const why = notAColumnWhy(sortBy, results, asked, label);
+  throw new UsageError(`${label.sort} ${sort}: ${why ?? `no metric or param "${sortBy}" in the table${didYouMean(sortBy, [...table.metrics, ...table.params])}`}; ${columns}`);
+}
+
+/** Why `name`, a param or metric of the tasks, is no column of the table; undefined when the tasks have no such name. */
+function notAColumnWhy(name: string, results: TaskResult[], asked: NamesAsked, label: { metric: string; groupByExcept: string }): string | undefined {
+  if (asked.groupByExcept?.includes(name)) return `"${name}" is what ${label.groupByExcept} folds into each row, so the table has no column for it`;
+  if (results.some((result) => name in result.metrics)) return `"${name}" is left out by ${label.metric}: add it there to sort by it`;
+  if (!name.startsWith('_') && results.some((result) => name in result.params)) return `"${name}" has the same value in every task, so the table has no column for it (it shows the params that vary)`;
+  return undefined;
 }

@@ -111,9 +111,10 @@ export function readRoutes(context: DashboardContext): Router {
     const groupByExcept = listParam(req, 'groupByExcept');
     const sort = stringParam(req, 'sort');
     const { results } = await sweepResults(redis, keys, sweep.id);
-    checkResultNames(results, { metrics, groupByExcept }, { metric: 'metric', groupByExcept: 'group by all but' });
+    const labels = { metric: 'metric', groupByExcept: 'group by all but' };
+    checkResultNames(results, { metrics, groupByExcept }, labels);
     const table = buildResultsTable(results, { metrics, groupByExcept, ...(sort !== undefined && { sort }) });
-    checkSort(table, sort, 'sort');
+    checkSort(table, sort, { sort: 'sort', ...labels }, results, { metrics, groupByExcept });
     // The page says what coord results says on stderr: how many rows are blank where the metrics
     // go, how many are from runs that did not succeed, and how many from a run before this one.
     const body = {
