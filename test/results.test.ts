@@ -507,7 +507,7 @@ seed: 3
     const moved = await coord(['results', first, ...cli]);
     expect([moved.code, moved.stderr]).toEqual([0, `sweep ${first} holds no tasks now: a later coord submit of the same tasks took them over; coord status shows the sweeps that hold them\n`]);
     const waiting = await coord(['results', second, ...cli]);
-    expect([waiting.code, waiting.stderr]).toEqual([0, `no finished tasks with params in ${second} yet\n`]);
+    expect([waiting.code, waiting.stderr]).toEqual([0, "2 of the sweep's 2 tasks have no row: no run of theirs has ended yet (X_1: waiting, X_2: waiting)\n"]);
   });
 
   it("names a sweep's tasks that have no row yet, none of their runs having ended, where the rows of the others would pass for the whole sweep", async () => {
