@@ -130,6 +130,16 @@ describe('coord results', () => {
     expect((await coord(['results', '.'], { cwd: dir })).stderr).toBe("no finished tasks with params in . yet; my out, output hold tasks: coord results 'my out'\n");
   });
 
+  it('prints no blank table for one task that reported no metric, only why on stderr', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: sleep 5\ntimeout: 0.2s\nresource: [0]\n---\nx: 1\n');
+    expect((await coord(['run'], { cwd: dir })).code).toBe(1);
+    for (const format of ['table', 'csv']) {
+      const table = await coord(['results', 'output', '--format', format], { cwd: dir });
+      expect([table.code, table.stdout, table.stderr]).toEqual([0, '', '1 of 1 tasks reported no metric (X_1: timeout): their stat.json and logs say why\n']);
+    }
+  });
+
   it('says of tasks that succeeded without a metric that none was printed, not that they may have failed', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'params.yaml'), 'template:\n  train: echo "loss {x}"\nresource: [0]\n---\nx: [1, 2]\n');

@@ -125,7 +125,9 @@ async function handler(args: ArgumentsCamelCase<ResultsArgs>): Promise<void> {
     else process.stderr.write(`no finished tasks with params in ${args.source} yet${local ? outputsWithin(args.source) : ''}\n`);
     return;
   }
-  process.stdout.write(`${formatResults(table, format, process.stdout.isTTY ? process.stdout.columns || 200 : Infinity)}\n`);
+  // No column (one task, no metric): blank lines would pass for a table; the notes below say why.
+  const columns = table.params.length + table.metrics.length;
+  if (columns > 0 || format === 'json') process.stdout.write(`${formatResults(table, format, process.stdout.isTTY ? process.stdout.columns || 200 : Infinity)}\n`);
   // Their rows are blank where the metrics go, and do not say which tasks they are.
   const silent = withoutMetrics(results);
   if (silent.length > 0 && format !== 'json') {
