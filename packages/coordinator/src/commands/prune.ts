@@ -10,6 +10,7 @@ import { sweepsEndedBefore } from '../distributed/ended-sweeps.js';
 import { prunePlan, type PrunePlan } from '../distributed/prune-plan.js';
 import { pruneSweep } from '../distributed/prune-sweep.js';
 import { sweepMembers } from '../distributed/sweep-members.js';
+import { sweepCounts } from '../distributed/wait-for-sweep.js';
 import { createTerminal } from '../output/terminal.js';
 import { plural } from '../output/plural.js';
 import { parseEndedBefore } from '../options/ended-before.js';
@@ -45,8 +46,8 @@ async function namedSweeps(redis: Redis, keys: RedisKeys, texts: string[]): Prom
 
 /** How many of the sweep's tasks wait or run (0: it may go). */
 async function busyTasks(redis: Redis, keys: RedisKeys, id: string): Promise<number> {
-  const answers = (await redis.pipeline().zcard(keys.sweepState(id, 'waiting')).zcard(keys.sweepState(id, 'running')).exec()) ?? [];
-  return answers.reduce((sum, [, count]) => sum + Number(count ?? 0), 0);
+  const counts = await sweepCounts(redis, keys, id);
+  return counts.waiting + counts.running;
 }
 
 async function handler(args: ArgumentsCamelCase<PruneArgs>): Promise<void> {
