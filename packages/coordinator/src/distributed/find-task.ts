@@ -121,19 +121,22 @@ export async function findTask(redis: Redis, keys: RedisKeys, text: string, swee
     throw new ExitError(`no task named "${text}"${sweepId ? ` in sweep ${sweepId}${await movedTo(redis, keys, named.filter((c) => c.name === text), command, reach)}` : ''}; coord status SWEEP lists a sweep's tasks`);
   }
   let among = '';
+  /** The records of `unique`, once read whole for `meant` (the listing below takes them, not a second read). */
+  let matched: TaskRecord[] | undefined;
   // Only for one name held under several output roots: of names a prefix matches, none is meant more than another.
   if (unique.length > 1 && meant && unique.every((c) => c.name === unique[0]!.name)) {
-    const records = await readMatches(redis, keys, unique);
-    const possible = records.filter(meant.test);
+    matched = await readMatches(redis, keys, unique);
+    const possible = matched.filter(meant.test);
     if (possible.length === 1) return possible[0]!;
     if (possible.length > 1 && possible.length < unique.length) {
       among = ` ${meant.what}`;
       const ids = new Set(possible.map((r) => r.id));
       unique = unique.filter((c) => ids.has(c.id));
+      matched = possible;
     }
   }
   if (unique.length > 1) {
-    const records = await readMatches(redis, keys, unique.slice(0, MAX_LISTED));
+    const records = (matched ?? (await readMatches(redis, keys, unique.slice(0, MAX_LISTED)))).slice(0, MAX_LISTED);
     const listed = records.map((r) => `${r.output} (sweep ${r.sweep})`).join(', ');
     // One name under two output roots: more of the name cannot tell them apart, the sweep can.
     const sameName = unique.every((c) => c.name === unique[0]!.name);
