@@ -66,8 +66,7 @@ export function agentCommandFor(queueName: string, reach = ''): string {
   return queue ? agentCommand(queue, reach) : 'agent';
 }
 
-/** One warning per group of queued tasks that no running agent can take. */
-/** `reach`: as for agentCommand. */
+/** One warning per group of queued tasks that no running agent can take; `reach`: as for agentCommand. */
 export function unservedWarnings(groups: QueuedGroup[], agents: AgentSummary[], reach = ''): string[] {
   const running = runningAgents(agents);
   if (running.length === 0) return [];
